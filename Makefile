@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# dm-vaio top-level Makefile.
+#
+#   make deps     install every Debian package the project needs (idempotent)
+#   make          kernel modules (against KDIR) and userspace programs
+#   make demo     deps + build + a demo in the QEMU guest
+#   make check    deps + build + the selftests in the QEMU guest (T=<pattern>)
+#   make bench    deps + build + benchmarks in the QEMU guest
+#   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
+#                 code, -Werror over the userspace code
+#   make install  modules, programs and man pages onto this host
+#
+# The kernel modules are built out of tree in build/<kernelrelease>/, a
+# mirror of the sources made of symlinks, so that builds for several
+# kernels (this host's, the guest's) never mix their objects.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+
+# The guest kernel: Debian's cloud flavour, newest installed.
+GUEST_KVER ?= $(shell ls -1d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | \
+		sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
+GUEST_KDIR ?= /usr/src/linux-headers-$(GUEST_KVER)
+
+# The kernel to build for by default: the running one if it has a build
+# tree (a normal Linux host), otherwise the guest's.
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(GUEST_KDIR))
+
+kver = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	$(1)/include/generated/utsrelease.h 2>/dev/null)
+KVER = $(call kver,$(KDIR))
+
+# Extra kbuild arguments, e.g. KBUILD_ARGS="W=1 C=2".
+KBUILD_ARGS ?=
+
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+# Tests to run: a shell pattern matched against selftests/<dir>/<name>.
+T ?=
+export T
+
+.PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
+	bench bench-run lint install clean help
+
+all: modules userspace
+
+help:
+	@sed -n '3,15p' Makefile
+
+# kbuild over a symlink mirror of the sources, one per kernel release.
+define build_modules
+	@test -f $(1)/Makefile || { echo "no kernel build tree at $(1): run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(BUILD)/$(call kver,$(1))
+	@cp -rs --remove-destination $(TOP)/Kbuild $(TOP)/dm-vaio \
+		$(wildcard $(TOP)/include) $(BUILD)/$(call kver,$(1))/
+	$(MAKE) -C $(1) M=$(BUILD)/$(call kver,$(1)) $(KBUILD_ARGS) modules
+endef
+
+modules:
+	$(call build_modules,$(KDIR))
+
+guest-modules:
+	$(call build_modules,$(GUEST_KDIR))
+
+userspace:
+	$(MAKE) -C userspace
+
+deps:
+	@tools/deps.sh
+
+# The README's commands: each installs what is missing, builds, then runs.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: guest-modules userspace
+	@tools/vm/vaio-test --kver $(GUEST_KVER) $(if $(T),--pattern '$(T)')
+
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: guest-modules userspace
+	@tools/vm/vaio-vm --kver $(GUEST_KVER) --run tools/demo/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: guest-modules userspace
+	@tools/bench/bench --kver $(GUEST_KVER) $(BENCH_ARGS)
+
+lint: guest-modules
+	@tools/lint.sh --kdir $(GUEST_KDIR) --build $(BUILD)/$(GUEST_KVER)
+	$(MAKE) -C userspace clean
+	$(MAKE) -C userspace
+
+install: modules userspace
+	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KVER) INSTALL_MOD_DIR=extra \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+
+clean:
+	rm -rf $(BUILD)
+	$(MAKE) -C userspace clean

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning"
+HOST=1
+TIMEOUT=240
+# Runs on the host: it boots guests whose tests go wrong on purpose.
+. "$(dirname "$0")/../lib/ktap.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vm=$top/tools/vm/vaio-vm
+
+# expect DESC SCRIPT TIMEOUT WANT_RC MAX_SECS REGEX...: running SCRIPT exits
+# with WANT_RC within MAX_SECS and prints lines matching every REGEX.
+expect() {
+	local desc=$1 script=$2 timeout=$3 want=$4 max=$5 out rc start secs re bad=
+	shift 5
+	start=$(date +%s)
+	out=$("$vm" --run "tools/vm/testdata/$script" --timeout "$timeout" --smp 1 2>&1) && rc=0 || rc=$?
+	secs=$(($(date +%s) - start))
+	[ "$rc" = "$want" ] && [ "$secs" -le "$max" ] || bad="exit $rc after ${secs}s, want $want within $max s"
+	for re in "$@"; do
+		grep -Eq -- "$re" <<<"$out" || bad="$bad; no line matches '$re'"
+	done
+	if [ -n "$bad" ]; then
+		ktap_diag "$script: $bad" "$(tail -n 15 <<<"$out")"
+		ktap_fail "$desc"
+	else
+		ktap_ok "$desc (${secs}s)"
+	fi
+}
+
+expect "kernel panic: reported with the console tail" panic.sh 60 125 40 \
+	'guest a died' 'Kernel panic - not syncing: sysrq triggered crash'
+expect "hang: a timeout that names the blocked task" hang.sh 10 143 60 \
+	'TIMEOUT: .*hang.sh still running after 10s' 'task:dd .*state:D'
+expect "kernel warning fails a passing script" warn.sh 30 1 40 \
+	'KERNEL PROBLEM' 'planted_by_harness_test'
+ktap_finish

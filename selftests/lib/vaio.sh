@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Helpers for dm-vaio selftests, sourced after ktap.sh. They run inside the
+# test guest (tools/vm/vaio-vm), as root, with no udev.
+
+# brd_setup SIZE_MIB [COUNT]: COUNT (default 1) RAM disks /dev/ram0..
+brd_setup() {
+	modprobe brd rd_nr="${2:-1}" rd_size=$(($1 * 1024))
+}
+
+# nullb_setup SIZE_MIB: /dev/nullb0, no data kept (speed runs only).
+nullb_setup() {
+	modprobe null_blk nr_devices=1 gb=1 queue_mode=2 irqmode=0 \
+		hw_queue_depth=64 submit_queues=2 bs=512 >/dev/null
+	: "$1"
+}
+
+# dm_create NAME TABLE: creates /dev/mapper/NAME (dmsetup mknodes: no udev).
+dm_create() {
+	echo "$2" | dmsetup create "$1" && dmsetup mknodes "$1"
+}
+
+dm_remove() { dmsetup remove "$@"; }
+
+# dev_sectors DEV
+dev_sectors() { blockdev --getsz "$1"; }
+
+# fio_verify DEV [FIO OPTIONS...]: writes, then reads back and checks every
+# block (crc32c and its header: offset, length, sequence). Fails on any I/O
+# error or mismatch. Default: 4k..64k random writes over the whole device.
+fio_verify() {
+	local dev=$1 out rc
+	shift
+	out=$(fio --name=verify --filename="$dev" --ioengine=libaio --direct=1 \
+		--rw=randwrite --bsrange=4k-64k --iodepth=16 \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 \
+		--output-format=json "$@" 2>/tmp/fio.err) && rc=0 || rc=$?
+	if [ "$rc" != 0 ] || ! printf '%s' "$out" | fio_json_ok; then
+		echo "fio exit $rc on $dev $*" >&2
+		tail -n 20 /tmp/fio.err >&2
+		printf '%s' "$out" | sed -n '/^{/,$p' |
+			jq -r '.jobs[] | "job \(.jobname): error \(.error), wrote \(.write.io_kbytes) KiB, read \(.read.io_kbytes) KiB"' >&2
+		return 1
+	fi
+}
+
+# fio_json_ok: stdin is fio's JSON; true when every job has error 0.
+fio_json_ok() {
+	sed -n '/^{/,$p' | jq -e '[.jobs[].error] | all(. == 0)' >/dev/null
+}
+
+# vaio_peer CMD...: runs a shell command on the second guest (vaio-b) and
+# prints its output; returns its exit status (125: the peer did not answer).
+# Needs TOPOLOGY=2host. (busybox wget crashes with -T: none given.)
+vaio_peer() {
+	local out rc req
+	req=$(mktemp)
+	printf '%s\n' "$*" >"$req"
+	out=$(wget -q -O - --post-file="$req" http://vaio-b:7777/cgi-bin/run)
+	rc=$?
+	rm -f "$req"
+	[ "$rc" = 0 ] || return 125
+	rc=$(printf '%s\n' "$out" | sed -n 's/^@@RC \([0-9]*\)@@$/\1/p' | tail -n1)
+	printf '%s\n' "$out" | grep -v '^@@RC '
+	[ -n "$rc" ] || return 125
+	return "$rc"
+}
+
+# vaio_wait_peer: waits up to 30 s for the second guest's agent.
+vaio_wait_peer() {
+	local i
+	for i in $(seq 1 60); do
+		vaio_peer true >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
+}
