@@ -2,35 +2,821 @@
 /*
  * dm-vaio: the "vaio" device-mapper target.
  *
- * Passes every bio of a disk to one underlying device.
+ * A vaio device sits on one data device (a VM's disk) and passes every bio
+ * through the disk's I/O filters, in class order, before it reaches the
+ * disk. Where a bio goes:
+ *
+ *   vaio_map()        counts it, points it at the data device, runs
+ *   run_chain()       ->map() of each active filter, QoS first, cache last:
+ *                     PASS goes on, REMAP/DONE/FAIL/DEFER stop the walk
+ *   vaio_bio_continue() picks a deferred bio up where its filter left it
+ *                     (from vaio_work() for PASS and REMAP)
+ *   vaio_end_io()     ->end_io() of each filter whose ->map() saw the bio,
+ *                     in reverse order; a filter may hold the completion
+ *                     (VAIO_END_DEFER) and release it with
+ *                     vaio_bio_end_continue()
  *
  * Table line:
- *   <start> <len> vaio <data_dev> [<#feature args> [disk_id <name>]]
+ *   <start> <len> vaio <data_dev> [<#feature args> [disk_id <name>]
+ *        [filter <type> <fail_open|fail_closed> <#args> [<args>...]]...]
+ *
+ * See Documentation/admin-guide/device-mapper/vaio.rst.
  */
 
-#include <linux/device-mapper.h>
-#include <linux/module.h>
+#include "vaio-internal.h"
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/ctype.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
-#define DM_MSG_PREFIX "vaio"
+/*----------------------------------------------------------------
+ * Disks: what a disk_id names across table reloads
+ *--------------------------------------------------------------*/
 
-#define VAIO_DISK_ID_MAX 64
-
-struct vaio_c {
-	struct dm_dev *data_dev;
-	char disk_id[VAIO_DISK_ID_MAX];
+/*
+ * One per disk_id, shared by the tables (live and inactive) of the one
+ * mapped device that owns the id. Owned by its references: each vaio
+ * target holds one from ctr to dtr.
+ */
+struct vaio_disk {
+	struct list_head list;
+	char id[VAIO_NAME_MAX];
+	struct mapped_device *md;
+	unsigned int refs;		/* under vaio_disks_lock */
+	struct mutex lock;		/* events, live */
+	struct vaio_c *live;		/* the resumed table's target */
 };
 
-static int parse_features(struct dm_arg_set *as, struct vaio_c *vc,
-			  struct dm_target *ti)
+static LIST_HEAD(vaio_disks);
+static DEFINE_MUTEX(vaio_disks_lock);
+
+static struct vaio_disk *vaio_disk_get(const char *id, struct mapped_device *md)
 {
+	struct vaio_disk *d;
+
+	mutex_lock(&vaio_disks_lock);
+	list_for_each_entry(d, &vaio_disks, list) {
+		if (strcmp(d->id, id))
+			continue;
+		if (d->md != md) {
+			d = ERR_PTR(-EBUSY);
+			goto out;
+		}
+		d->refs++;
+		goto out;
+	}
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d) {
+		d = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	strscpy(d->id, id, sizeof(d->id));
+	d->md = md;
+	d->refs = 1;
+	mutex_init(&d->lock);
+	list_add_tail(&d->list, &vaio_disks);
+out:
+	mutex_unlock(&vaio_disks_lock);
+	return d;
+}
+
+static void vaio_disk_put(struct vaio_disk *d)
+{
+	mutex_lock(&vaio_disks_lock);
+	if (--d->refs) {
+		d = NULL;
+	} else {
+		list_del(&d->list);
+		mutex_destroy(&d->lock);
+	}
+	mutex_unlock(&vaio_disks_lock);
+	kfree(d);
+}
+
+/*----------------------------------------------------------------
+ * The target's state
+ *--------------------------------------------------------------*/
+
+struct vaio_stats {
+	u64 reads;
+	u64 writes;
+	u64 flushes;
+	u64 discards;
+	u64 errors;
+};
+
+struct vaio_c {
+	struct dm_target *ti;
+	struct dm_dev *data_dev;
+	struct vaio_disk *disk;
+	bool explicit_id;		/* disk_id given in the table */
+	bool failed_closed;		/* a fail_closed filter failed */
+
+	unsigned int nr_filters;
+	struct vaio_filter *filters[VAIO_NR_CLASSES];	/* class order */
+	unsigned int filter_data_size;	/* per-bio areas of the filters */
+
+	struct vaio_stats __percpu *stats;
+
+	spinlock_t lock;		/* deferred */
+	struct bio_list deferred;	/* continued by vaio_work() */
+	struct work_struct work;
+	struct work_struct event_work;	/* dm_table_event() */
+};
+
+/*
+ * Per-bio state. It sits at the end of the per-bio data, right before the
+ * bio, so it is found from the bio alone; the filters' areas precede it.
+ */
+struct vaio_io {
+	struct vaio_c *vc;
+	u8 next;		/* the next filter ->map() meets */
+	u8 seen;		/* filters whose ->map() saw it: get ->end_io() */
+	u8 hops;		/* ->map() calls so far */
+	u8 end_hops;		/* ->end_io() calls so far */
+	u8 in_end;		/* completing */
+	u8 cont;		/* verdict for vaio_work() */
+};
+
+static struct workqueue_struct *vaio_wq;
+static struct bio_set vaio_bioset;
+
+static inline struct vaio_io *vaio_io(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct vaio_io));
+}
+
+static inline void *filter_data(struct vaio_io *io, struct vaio_filter *f)
+{
+	return (char *)io - io->vc->filter_data_size + f->data_offset;
+}
+
+static const char * const class_names[VAIO_NR_CLASSES] = {
+	[VAIO_CLASS_QOS]	 = "qos",
+	[VAIO_CLASS_INSPECTION]	 = "inspection",
+	[VAIO_CLASS_ENCRYPTION]	 = "encryption",
+	[VAIO_CLASS_REPLICATION] = "replication",
+	[VAIO_CLASS_CACHE]	 = "cache",
+};
+
+const char *vaio_class_name(enum vaio_class class)
+{
+	return class < VAIO_NR_CLASSES ? class_names[class] : "unknown";
+}
+EXPORT_SYMBOL_GPL(vaio_class_name);
+
+static const char * const event_names[VAIO_NR_EVENTS] = {
+	[VAIO_EV_ATTACH]   = "attach",
+	[VAIO_EV_DETACH]   = "detach",
+	[VAIO_EV_SUSPEND]  = "suspend",
+	[VAIO_EV_RESUME]   = "resume",
+	[VAIO_EV_GROW]	   = "grow",
+	[VAIO_EV_SNAPSHOT] = "snapshot",
+};
+
+const char *vaio_event_name(enum vaio_event_type type)
+{
+	return type < VAIO_NR_EVENTS ? event_names[type] : "unknown";
+}
+EXPORT_SYMBOL_GPL(vaio_event_name);
+
+static const char * const state_names[] = {
+	[VAIO_FILTER_ACTIVE]   = "active",
+	[VAIO_FILTER_BYPASSED] = "bypassed",
+	[VAIO_FILTER_FAILED]   = "failed",
+};
+
+const char *vaio_disk_id(struct vaio_filter *f)
+{
+	return f->vc->disk->id;
+}
+EXPORT_SYMBOL_GPL(vaio_disk_id);
+
+/*----------------------------------------------------------------
+ * The bio path
+ *--------------------------------------------------------------*/
+
+static void count_bio(struct vaio_c *vc, struct bio *bio)
+{
+	if (bio->bi_opf & REQ_PREFLUSH)
+		this_cpu_inc(vc->stats->flushes);
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		this_cpu_inc(vc->stats->reads);
+		break;
+	case REQ_OP_WRITE:
+		if (bio_sectors(bio))
+			this_cpu_inc(vc->stats->writes);
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_SECURE_ERASE:
+	case REQ_OP_WRITE_ZEROES:
+		this_cpu_inc(vc->stats->discards);
+		break;
+	default:
+		break;
+	}
+}
+
+static void end_bio_now(struct bio *bio)
+{
+	if (!bio->bi_status)
+		bio->bi_status = BLK_STS_IOERR;
+	bio_endio(bio);
+}
+
+/*
+ * Runs ->map() of the filters from io->next on. Returns DM_MAPIO_REMAPPED
+ * when the bio is to be submitted as it stands, DM_MAPIO_SUBMITTED when a
+ * filter took it (deferred or completed), DM_MAPIO_KILL when the disk
+ * fails I/O. Touches neither io nor bio once a filter deferred it: the
+ * filter may already be continuing it elsewhere.
+ */
+static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
+{
+	struct vaio_filter *f;
+	enum vaio_verdict v;
+
+	if (unlikely(READ_ONCE(vc->failed_closed)))
+		return DM_MAPIO_KILL;
+
+	while (io->next < vc->nr_filters) {
+		f = vc->filters[io->next++];
+		if (READ_ONCE(f->state) != VAIO_FILTER_ACTIVE)
+			continue;
+		io->seen |= BIT(f->index);
+		io->hops++;
+		if (!f->type->ops.map)
+			continue;
+
+		v = f->type->ops.map(f, bio, filter_data(io, f));
+		switch (v) {
+		case VAIO_PASS:
+			continue;
+		case VAIO_REMAP:
+			return DM_MAPIO_REMAPPED;
+		case VAIO_DONE:
+			bio_endio(bio);
+			return DM_MAPIO_SUBMITTED;
+		case VAIO_DEFER:
+			return DM_MAPIO_SUBMITTED;
+		case VAIO_FAIL:
+			end_bio_now(bio);
+			return DM_MAPIO_SUBMITTED;
+		default:
+			vaio_filter_error(f, "invalid map verdict");
+			bio->bi_status = BLK_STS_IOERR;
+			bio_endio(bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+	}
+
+	return DM_MAPIO_REMAPPED;
+}
+
+static int vaio_map(struct dm_target *ti, struct bio *bio)
+{
+	struct vaio_c *vc = ti->private;
+	struct vaio_io *io = vaio_io(bio);
+
+	bio_set_dev(bio, vc->data_dev->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	count_bio(vc, bio);
+
+	io->vc = vc;
+	io->next = 0;
+	io->seen = 0;
+	io->hops = 0;
+	io->end_hops = 0;
+	io->in_end = 0;
+	if (likely(!vc->nr_filters))
+		return DM_MAPIO_REMAPPED;
+
+	return run_chain(vc, io, bio);
+}
+
+/* Continues deferred bios in process context. */
+static void vaio_work(struct work_struct *work)
+{
+	struct vaio_c *vc = container_of(work, struct vaio_c, work);
+	struct bio_list bios;
+	struct bio *bio;
+
+	spin_lock_irq(&vc->lock);
+	bios = vc->deferred;
+	bio_list_init(&vc->deferred);
+	spin_unlock_irq(&vc->lock);
+
+	while ((bio = bio_list_pop(&bios))) {
+		struct vaio_io *io = vaio_io(bio);
+		int r = DM_MAPIO_REMAPPED;
+
+		if (io->cont == VAIO_PASS)
+			r = run_chain(vc, io, bio);
+		if (r == DM_MAPIO_REMAPPED)
+			dm_submit_bio_remap(bio, NULL);
+		else if (r == DM_MAPIO_KILL)
+			bio_io_error(bio);
+	}
+}
+
+void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
+{
+	struct vaio_io *io = vaio_io(bio);
+	struct vaio_c *vc = io->vc;
+	unsigned long flags;
+
+	switch (v) {
+	case VAIO_DONE:
+		bio_endio(bio);
+		return;
+	case VAIO_PASS:
+	case VAIO_REMAP:
+		io->cont = v;
+		spin_lock_irqsave(&vc->lock, flags);
+		bio_list_add(&vc->deferred, bio);
+		spin_unlock_irqrestore(&vc->lock, flags);
+		queue_work(vaio_wq, &vc->work);
+		return;
+	default:
+		end_bio_now(bio);
+		return;
+	}
+}
+EXPORT_SYMBOL_GPL(vaio_bio_continue);
+
+static int vaio_end_io(struct dm_target *ti, struct bio *bio,
+		       blk_status_t *error)
+{
+	struct vaio_io *io = vaio_io(bio);
+	struct vaio_c *vc = io->vc;
+	struct vaio_filter *f;
+	unsigned int i;
+
+	io->in_end = 1;
+	while (io->seen) {
+		i = fls(io->seen) - 1;
+		f = vc->filters[i];
+		io->seen &= ~BIT(i);
+		io->end_hops++;
+		if (!f->type->ops.end_io)
+			continue;
+		bio->bi_status = *error;
+		if (f->type->ops.end_io(f, bio, filter_data(io, f), error) ==
+		    VAIO_END_DEFER)
+			return DM_ENDIO_INCOMPLETE;
+	}
+
+	if (unlikely(*error))
+		this_cpu_inc(vc->stats->errors);
+	return DM_ENDIO_DONE;
+}
+
+void vaio_bio_end_continue(struct bio *bio)
+{
+	/* The disk below accounted this completion already. */
+	bio_clear_flag(bio, BIO_QOS_THROTTLED);
+	bio_clear_flag(bio, BIO_QOS_MERGED);
+	bio_endio(bio);
+}
+EXPORT_SYMBOL_GPL(vaio_bio_end_continue);
+
+/* For filters that trace their place in the chain (dm-vaio-test). */
+unsigned int vaio_bio_position(struct bio *bio)
+{
+	struct vaio_io *io = vaio_io(bio);
+
+	return (io->in_end ? io->end_hops : io->hops) - 1;
+}
+EXPORT_SYMBOL_GPL(vaio_bio_position);
+
+void vaio_bio_replace_data(struct bio *bio, struct vaio_data_save *save,
+			   struct bio_vec *bvec, unsigned short nr_vecs)
+{
+	save->bi_io_vec = bio->bi_io_vec;
+	save->bi_iter = bio->bi_iter;
+	save->bi_vcnt = bio->bi_vcnt;
+
+	bio->bi_io_vec = bvec;
+	bio->bi_vcnt = nr_vecs;
+	bio->bi_iter.bi_idx = 0;
+	bio->bi_iter.bi_bvec_done = 0;
+	bio->bi_iter.bi_size = save->bi_iter.bi_size;
+}
+EXPORT_SYMBOL_GPL(vaio_bio_replace_data);
+
+void vaio_bio_restore_data(struct bio *bio, struct vaio_data_save *save)
+{
+	sector_t sector = bio->bi_iter.bi_sector;
+
+	bio->bi_io_vec = save->bi_io_vec;
+	bio->bi_vcnt = save->bi_vcnt;
+	bio->bi_iter = save->bi_iter;
+	bio->bi_iter.bi_sector = sector;
+}
+EXPORT_SYMBOL_GPL(vaio_bio_restore_data);
+
+struct bio *vaio_bio_clone(struct bio *bio, struct block_device *bdev,
+			   gfp_t gfp)
+{
+	return bio_alloc_clone(bdev, bio, gfp, &vaio_bioset);
+}
+EXPORT_SYMBOL_GPL(vaio_bio_clone);
+
+/*----------------------------------------------------------------
+ * Filter failure
+ *--------------------------------------------------------------*/
+
+static void vaio_event_work(struct work_struct *work)
+{
+	struct vaio_c *vc = container_of(work, struct vaio_c, event_work);
+
+	dm_table_event(vc->ti->table);
+}
+
+void vaio_filter_error(struct vaio_filter *f, const char *reason)
+{
+	int to = f->fail_mode == VAIO_FAIL_CLOSED ? VAIO_FILTER_FAILED :
+						    VAIO_FILTER_BYPASSED;
+
+	if (cmpxchg(&f->state, VAIO_FILTER_ACTIVE, to) != VAIO_FILTER_ACTIVE)
+		return;
+	WRITE_ONCE(f->fail_reason, reason);
+	if (to == VAIO_FILTER_FAILED)
+		WRITE_ONCE(f->vc->failed_closed, true);
+
+	DMERR_LIMIT("%s: filter %s failed: %s; %s", f->vc->disk->id,
+		    f->type->name, reason,
+		    to == VAIO_FILTER_FAILED ? "failing the disk's I/O (fail_closed)" :
+					       "bypassing it (fail_open)");
+	queue_work(vaio_wq, &f->vc->event_work);
+}
+EXPORT_SYMBOL_GPL(vaio_filter_error);
+
+static int reactivate_filter(struct vaio_c *vc, struct vaio_filter *f)
+{
+	unsigned int i;
+	bool closed = false;
+	int r;
+
+	if (READ_ONCE(f->state) == VAIO_FILTER_ACTIVE)
+		return 0;
+	if (f->type->ops.reactivate) {
+		r = f->type->ops.reactivate(f);
+		if (r) {
+			DMERR("%s: filter %s cannot be reactivated (%d)",
+			      vc->disk->id, f->type->name, r);
+			return r;
+		}
+	}
+	WRITE_ONCE(f->fail_reason, NULL);
+	WRITE_ONCE(f->state, VAIO_FILTER_ACTIVE);
+	for (i = 0; i < vc->nr_filters; i++)
+		closed |= READ_ONCE(vc->filters[i]->state) == VAIO_FILTER_FAILED;
+	WRITE_ONCE(vc->failed_closed, closed);
+	DMINFO("%s: filter %s active again", vc->disk->id, f->type->name);
+	dm_table_event(vc->ti->table);
+	return 0;
+}
+
+/*----------------------------------------------------------------
+ * Control events
+ *--------------------------------------------------------------*/
+
+static bool event_wants_active(enum vaio_event_type type)
+{
+	return type == VAIO_EV_GROW || type == VAIO_EV_SNAPSHOT;
+}
+
+/*
+ * Asks @fs[0..@n) in order whether @ev may happen. On a veto returns its
+ * error, with the vetoing filter in *who and its reason in *reason.
+ */
+static int event_check(struct vaio_filter **fs, unsigned int n,
+		       struct vaio_event *ev, struct vaio_filter **who,
+		       const char **reason)
+{
+	unsigned int i;
+	int r;
+
+	ev->pos = 0;
+	for (i = 0; i < n; i++) {
+		struct vaio_filter *f = fs[i];
+
+		if (event_wants_active(ev->type) &&
+		    READ_ONCE(f->state) != VAIO_FILTER_ACTIVE)
+			continue;
+		if (f->type->ops.event_check) {
+			*reason = "no reason given";
+			r = f->type->ops.event_check(f, ev, reason);
+			if (r) {
+				*who = f;
+				return r;
+			}
+		}
+		ev->pos++;
+	}
+	return 0;
+}
+
+static void event_deliver(struct vaio_filter **fs, unsigned int n,
+			  struct vaio_event *ev)
+{
+	unsigned int i;
+
+	ev->pos = 0;
+	for (i = 0; i < n; i++) {
+		struct vaio_filter *f = fs[i];
+
+		if (event_wants_active(ev->type) &&
+		    READ_ONCE(f->state) != VAIO_FILTER_ACTIVE)
+			continue;
+		if (f->type->ops.event)
+			f->type->ops.event(f, ev);
+		ev->pos++;
+	}
+}
+
+static struct vaio_filter *find_type(struct vaio_c *vc,
+				     const struct vaio_filter_type *type)
+{
+	unsigned int i;
+
+	for (i = 0; vc && i < vc->nr_filters; i++)
+		if (vc->filters[i]->type == type)
+			return vc->filters[i];
+	return NULL;
+}
+
+/* Filters of @a whose type @b does not have, in class order. */
+static unsigned int filters_not_in(struct vaio_c *a, struct vaio_c *b,
+				   struct vaio_filter **out)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; a && i < a->nr_filters; i++)
+		if (!find_type(b, a->filters[i]->type))
+			out[n++] = a->filters[i];
+	return n;
+}
+
+/*
+ * At ctr: may this table replace the disk's live one? Filters that leave
+ * are asked about DETACH, filters that join about ATTACH, all of the new
+ * table's about GROW if it is longer. Called with disk->lock held.
+ */
+static int check_transition(struct vaio_c *vc, struct vaio_c *live)
+{
+	struct dm_target *ti = vc->ti;
+	struct vaio_filter *fs[VAIO_NR_CLASSES], *who;
+	struct vaio_event ev = { };
+	const char *reason;
+	unsigned int n;
+	int r;
+
+	if (live && ti->len < live->ti->len && vc->nr_filters) {
+		ti->error = "Cannot shrink a disk that has filters";
+		return -EINVAL;
+	}
+
+	ev.type = VAIO_EV_DETACH;
+	n = filters_not_in(live, vc, fs);
+	r = event_check(fs, n, &ev, &who, &reason);
+	if (r) {
+		ti->error = "A filter vetoed its detach";
+		goto veto;
+	}
+
+	ev.type = VAIO_EV_ATTACH;
+	n = filters_not_in(vc, live, fs);
+	r = event_check(fs, n, &ev, &who, &reason);
+	if (r) {
+		ti->error = "A filter vetoed its attach";
+		goto veto;
+	}
+
+	if (live && ti->len > live->ti->len) {
+		ev.type = VAIO_EV_GROW;
+		ev.old_len = live->ti->len;
+		ev.new_len = ti->len;
+		r = event_check(vc->filters, vc->nr_filters, &ev, &who, &reason);
+		if (r) {
+			ti->error = "A filter vetoed the grow";
+			goto veto;
+		}
+	}
+	return 0;
+
+veto:
+	DMERR("%s: %s vetoed %s: %s", vc->disk->id, who->type->name,
+	      vaio_event_name(ev.type), reason);
+	return r;
+}
+
+/* At resume of a new table: tell the filters what changed. */
+static void deliver_transition(struct vaio_c *vc, struct vaio_c *live)
+{
+	struct vaio_filter *fs[VAIO_NR_CLASSES];
+	struct vaio_event ev = { };
+	unsigned int n;
+
+	ev.type = VAIO_EV_DETACH;
+	n = filters_not_in(live, vc, fs);
+	event_deliver(fs, n, &ev);
+
+	ev.type = VAIO_EV_ATTACH;
+	n = filters_not_in(vc, live, fs);
+	event_deliver(fs, n, &ev);
+
+	if (live && vc->ti->len > live->ti->len) {
+		ev.type = VAIO_EV_GROW;
+		ev.old_len = live->ti->len;
+		ev.new_len = vc->ti->len;
+		event_deliver(vc->filters, vc->nr_filters, &ev);
+	}
+}
+
+static void deliver_simple(struct vaio_c *vc, enum vaio_event_type type)
+{
+	struct vaio_event ev = { .type = type };
+
+	event_deliver(vc->filters, vc->nr_filters, &ev);
+}
+
+static bool valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= VAIO_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum(*s) && !strchr("._:-", *s))
+			return false;
+	return true;
+}
+
+static int snapshot_event(struct vaio_c *vc, const char *tag, char *result,
+			  unsigned int maxlen)
+{
+	struct vaio_event ev = { .type = VAIO_EV_SNAPSHOT, .tag = tag };
+	struct vaio_filter *who;
+	const char *reason;
+	unsigned int sz = 0;
+	int r;
+
+	if (!valid_name(tag)) {
+		DMERR("%s: invalid snapshot tag", vc->disk->id);
+		return -EINVAL;
+	}
+
+	mutex_lock(&vc->disk->lock);
+	r = event_check(vc->filters, vc->nr_filters, &ev, &who, &reason);
+	if (r) {
+		DMERR("%s: %s vetoed snapshot %s: %s", vc->disk->id,
+		      who->type->name, tag, reason);
+	} else {
+		event_deliver(vc->filters, vc->nr_filters, &ev);
+		DMEMIT("snapshot %s delivered to %u filters", tag, ev.pos);
+		r = 1;
+	}
+	mutex_unlock(&vc->disk->lock);
+	return r;
+}
+
+/*----------------------------------------------------------------
+ * Constructor
+ *--------------------------------------------------------------*/
+
+static void free_filter(struct vaio_filter *f)
+{
+	unsigned int i;
+
+	if (f->argv) {
+		for (i = 0; i < f->argc; i++)
+			kfree(f->argv[i]);
+		kfree(f->argv);
+	}
+	vaio_filter_type_put(f->type);
+	kfree(f);
+}
+
+/* filter <type> <fail_open|fail_closed> <#args> [<args>...] */
+static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
+{
+	struct dm_target *ti = vc->ti;
+	const struct vaio_filter_type *type;
+	const char *name, *mode;
+	struct vaio_filter *f;
+	unsigned int argc, i;
+	char **argv;
+	char *error = NULL;
+	int r;
+
+	if (as->argc < 3) {
+		ti->error = "filter needs <type> <fail_open|fail_closed> <#args>";
+		return -EINVAL;
+	}
+	name = dm_shift_arg(as);
+	mode = dm_shift_arg(as);
+	if (kstrtouint(dm_shift_arg(as), 10, &argc)) {
+		ti->error = "Invalid number of filter arguments";
+		return -EINVAL;
+	}
+	if (argc > as->argc) {
+		ti->error = "Not enough filter arguments";
+		return -EINVAL;
+	}
+	argv = as->argv;
+	as->argv += argc;
+	as->argc -= argc;
+
+	if (strcmp(mode, "fail_open") && strcmp(mode, "fail_closed")) {
+		ti->error = "Invalid filter fail mode";
+		return -EINVAL;
+	}
+
+	type = valid_name(name) ? vaio_filter_type_get(name) : NULL;
+	if (!type) {
+		DMERR("unknown filter type '%s'", name);
+		ti->error = "Unknown filter type";
+		return -EINVAL;
+	}
+	if (vc->nr_filters == VAIO_NR_CLASSES) {
+		vaio_filter_type_put(type);
+		ti->error = "Too many filters";
+		return -EINVAL;
+	}
+	for (i = 0; i < vc->nr_filters; i++) {
+		if (vc->filters[i]->type->class == type->class) {
+			DMERR("filters %s and %s are both of class %s",
+			      vc->filters[i]->type->name, name,
+			      vaio_class_name(type->class));
+			vaio_filter_type_put(type);
+			ti->error = "Two filters of one class";
+			return -EINVAL;
+		}
+	}
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f) {
+		vaio_filter_type_put(type);
+		ti->error = "Cannot allocate filter";
+		return -ENOMEM;
+	}
+	f->type = type;
+	f->ti = ti;
+	f->vc = vc;
+	f->data_dev = vc->data_dev;
+	f->fail_mode = strcmp(mode, "fail_open") ? VAIO_FAIL_CLOSED :
+						   VAIO_FAIL_OPEN;
+	f->state = VAIO_FILTER_ACTIVE;
+	f->argv = kcalloc(argc ?: 1, sizeof(char *), GFP_KERNEL);
+	if (!f->argv)
+		goto nomem;
+	for (i = 0; i < argc; i++) {
+		f->argv[i] = kstrdup(argv[i], GFP_KERNEL);
+		if (!f->argv[i])
+			goto nomem;
+		f->argc++;
+	}
+
+	if (type->ops.ctr) {
+		r = type->ops.ctr(f, argc, argv, &error);
+		if (r) {
+			DMERR("filter %s: %s", name, error ?: "constructor failed");
+			ti->error = error ?: "Filter constructor failed";
+			free_filter(f);
+			return r;
+		}
+	}
+
+	vc->filters[vc->nr_filters++] = f;
+	return 0;
+
+nomem:
+	free_filter(f);
+	ti->error = "Cannot allocate filter arguments";
+	return -ENOMEM;
+}
+
+static int parse_features(struct dm_arg_set *as, struct vaio_c *vc,
+			  char *disk_id)
+{
+	struct dm_target *ti = vc->ti;
+	struct dm_arg_set fs;
 	unsigned int argc;
 	const char *arg;
+	int r;
 
 	if (!as->argc)
 		return 0;
-
 	if (kstrtouint(dm_shift_arg(as), 10, &argc)) {
 		ti->error = "Invalid number of feature arguments";
 		return -EINVAL;
@@ -39,32 +825,101 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc,
 		ti->error = "Not enough feature arguments";
 		return -EINVAL;
 	}
+	fs.argc = argc;
+	fs.argv = as->argv;
+	as->argc -= argc;
+	as->argv += argc;
 
-	while (argc) {
-		arg = dm_shift_arg(as);
-		argc--;
+	while (fs.argc) {
+		arg = dm_shift_arg(&fs);
 
-		if (!strcasecmp(arg, "disk_id") && argc >= 1) {
-			arg = dm_shift_arg(as);
-			argc--;
-			if (!*arg || strlen(arg) >= VAIO_DISK_ID_MAX) {
+		if (!strcmp(arg, "disk_id")) {
+			if (!fs.argc) {
+				ti->error = "disk_id needs a name";
+				return -EINVAL;
+			}
+			if (vc->explicit_id) {
+				ti->error = "disk_id given twice";
+				return -EINVAL;
+			}
+			arg = dm_shift_arg(&fs);
+			if (!valid_name(arg)) {
 				ti->error = "Invalid disk_id";
 				return -EINVAL;
 			}
-			strscpy(vc->disk_id, arg, sizeof(vc->disk_id));
-			continue;
+			strscpy(disk_id, arg, VAIO_NAME_MAX);
+			vc->explicit_id = true;
+		} else if (!strcmp(arg, "filter")) {
+			r = parse_filter(&fs, vc);
+			if (r)
+				return r;
+		} else {
+			DMERR("unrecognised feature argument '%s'", arg);
+			ti->error = "Unrecognised feature argument";
+			return -EINVAL;
 		}
-
-		ti->error = "Unrecognised feature argument";
-		return -EINVAL;
 	}
-
 	return 0;
+}
+
+static int filter_cmp(const void *a, const void *b)
+{
+	const struct vaio_filter *fa = *(const struct vaio_filter **)a;
+	const struct vaio_filter *fb = *(const struct vaio_filter **)b;
+
+	return (int)fa->type->class - (int)fb->type->class;
+}
+
+/* Class order, per-bio areas. */
+static void layout_chain(struct vaio_c *vc)
+{
+	unsigned int i, off = 0;
+	struct vaio_filter *f;
+
+	/* At most VAIO_NR_CLASSES elements: a plain insertion sort. */
+	for (i = 1; i < vc->nr_filters; i++) {
+		unsigned int j = i;
+
+		while (j && filter_cmp(&vc->filters[j - 1], &vc->filters[j]) > 0) {
+			swap(vc->filters[j - 1], vc->filters[j]);
+			j--;
+		}
+	}
+	for (i = 0; i < vc->nr_filters; i++) {
+		f = vc->filters[i];
+		f->index = i;
+		f->data_offset = off;
+		off += ALIGN(f->type->per_bio_data_size, sizeof(u64));
+	}
+	vc->filter_data_size = off;
+	vc->ti->per_io_data_size = off + sizeof(struct vaio_io);
+}
+
+static void vaio_free(struct vaio_c *vc)
+{
+	unsigned int i;
+
+	for (i = vc->nr_filters; i-- > 0;) {
+		struct vaio_filter *f = vc->filters[i];
+
+		if (f->type->ops.dtr)
+			f->type->ops.dtr(f);
+		free_filter(f);
+	}
+	if (vc->disk)
+		vaio_disk_put(vc->disk);
+	if (vc->data_dev)
+		dm_put_device(vc->ti, vc->data_dev);
+	free_percpu(vc->stats);
+	kfree(vc);
 }
 
 static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	char disk_id[VAIO_NAME_MAX];
+	struct vaio_disk *disk;
 	struct vaio_c *vc;
 	int r;
 
@@ -78,6 +933,18 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot allocate context";
 		return -ENOMEM;
 	}
+	vc->ti = ti;
+	spin_lock_init(&vc->lock);
+	bio_list_init(&vc->deferred);
+	INIT_WORK(&vc->work, vaio_work);
+	INIT_WORK(&vc->event_work, vaio_event_work);
+
+	vc->stats = alloc_percpu(struct vaio_stats);
+	if (!vc->stats) {
+		ti->error = "Cannot allocate statistics";
+		r = -ENOMEM;
+		goto bad;
+	}
 
 	r = dm_get_device(ti, dm_shift_arg(&as), dm_table_get_mode(ti->table),
 			  &vc->data_dev);
@@ -86,45 +953,155 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	r = parse_features(&as, vc, ti);
+	/* The default disk_id is the device's name. */
+	strscpy(disk_id, dm_device_name(md), sizeof(disk_id));
+	r = parse_features(&as, vc, disk_id);
 	if (r)
 		goto bad;
-
 	if (as.argc) {
 		ti->error = "Too many arguments";
 		r = -EINVAL;
 		goto bad;
 	}
+	layout_chain(vc);
+
+	disk = vaio_disk_get(disk_id, md);
+	if (IS_ERR(disk)) {
+		r = PTR_ERR(disk);
+		ti->error = r == -EBUSY ? "disk_id is in use by another device" :
+					  "Cannot allocate disk";
+		goto bad;
+	}
+	vc->disk = disk;
+
+	mutex_lock(&disk->lock);
+	r = check_transition(vc, disk->live);
+	mutex_unlock(&disk->lock);
+	if (r)
+		goto bad;
 
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
 	ti->num_secure_erase_bios = 1;
 	ti->num_write_zeroes_bios = 1;
+	ti->accounts_remapped_io = true;
 	ti->private = vc;
 	return 0;
 
 bad:
-	if (vc->data_dev)
-		dm_put_device(ti, vc->data_dev);
-	kfree(vc);
+	vaio_free(vc);
 	return r;
 }
 
 static void vaio_dtr(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
+	struct vaio_disk *disk = vc->disk;
 
-	dm_put_device(ti, vc->data_dev);
-	kfree(vc);
+	mutex_lock(&disk->lock);
+	if (disk->live == vc) {
+		/* The device goes away with this table. */
+		deliver_simple(vc, VAIO_EV_DETACH);
+		disk->live = NULL;
+	}
+	mutex_unlock(&disk->lock);
+
+	cancel_work_sync(&vc->event_work);
+	flush_work(&vc->work);
+	vaio_free(vc);
 }
 
-static int vaio_map(struct dm_target *ti, struct bio *bio)
+/*----------------------------------------------------------------
+ * Suspend and resume
+ *--------------------------------------------------------------*/
+
+static void vaio_presuspend(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
 
-	bio_set_dev(bio, vc->data_dev->bdev);
-	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return DM_MAPIO_REMAPPED;
+	/* Filters release what they hold: dm waits for every bio. */
+	mutex_lock(&vc->disk->lock);
+	deliver_simple(vc, VAIO_EV_SUSPEND);
+	mutex_unlock(&vc->disk->lock);
+}
+
+static void vaio_postsuspend(struct dm_target *ti)
+{
+	struct vaio_c *vc = ti->private;
+
+	flush_work(&vc->work);
+}
+
+static void vaio_resume(struct dm_target *ti)
+{
+	struct vaio_c *vc = ti->private;
+	struct vaio_disk *disk = vc->disk;
+
+	mutex_lock(&disk->lock);
+	if (disk->live != vc) {
+		deliver_transition(vc, disk->live);
+		disk->live = vc;
+	}
+	deliver_simple(vc, VAIO_EV_RESUME);
+	mutex_unlock(&disk->lock);
+}
+
+/*----------------------------------------------------------------
+ * Status, messages, limits
+ *--------------------------------------------------------------*/
+
+static void sum_stats(struct vaio_c *vc, struct vaio_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct vaio_stats *s = per_cpu_ptr(vc->stats, cpu);
+
+		sum->reads += READ_ONCE(s->reads);
+		sum->writes += READ_ONCE(s->writes);
+		sum->flushes += READ_ONCE(s->flushes);
+		sum->discards += READ_ONCE(s->discards);
+		sum->errors += READ_ONCE(s->errors);
+	}
+}
+
+static unsigned int count_words(const char *s)
+{
+	unsigned int n = 0;
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!*s)
+			break;
+		n++;
+		while (*s && *s != ' ')
+			s++;
+	}
+	return n;
+}
+
+/* "<#words> <words>" of @f's own status, emitted at @result + *szp. */
+static void emit_filter_words(struct vaio_filter *f, char *result,
+			      unsigned int maxlen, unsigned int *szp)
+{
+	unsigned int sz = *szp, len, plen;
+	char prefix[16];
+
+	result[sz] = '\0';
+	if (f->type->ops.status && sz < maxlen)
+		f->type->ops.status(f, result + sz, maxlen - sz);
+	len = strlen(result + sz);
+	plen = snprintf(prefix, sizeof(prefix), "%u%s", count_words(result + sz),
+			len ? " " : "");
+	if (sz + plen + len + 1 > maxlen) {
+		result[sz] = '\0';
+		return;
+	}
+	memmove(result + sz + plen, result + sz, len + 1);
+	memcpy(result + sz, prefix, plen);
+	*szp = sz + plen + len;
 }
 
 static void vaio_status(struct dm_target *ti, status_type_t type,
@@ -132,24 +1109,122 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 			unsigned int maxlen)
 {
 	struct vaio_c *vc = ti->private;
-	unsigned int sz = 0;
+	struct vaio_stats st;
+	struct vaio_filter *f;
+	unsigned int sz = 0, i, nargs;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("%s", vc->disk_id[0] ? vc->disk_id : "-");
+		sum_stats(vc, &st);
+		DMEMIT("%s %llu %llu %llu %llu %llu %u", vc->disk->id,
+		       st.reads, st.writes, st.flushes, st.discards, st.errors,
+		       vc->nr_filters);
+		for (i = 0; i < vc->nr_filters; i++) {
+			f = vc->filters[i];
+			DMEMIT(" %s %s %s ", f->type->name,
+			       vaio_class_name(f->type->class),
+			       state_names[READ_ONCE(f->state)]);
+			emit_filter_words(f, result, maxlen, &sz);
+		}
 		break;
+
 	case STATUSTYPE_TABLE:
+		nargs = vc->explicit_id ? 2 : 0;
+		for (i = 0; i < vc->nr_filters; i++)
+			nargs += 4 + vc->filters[i]->argc;
 		DMEMIT("%s", vc->data_dev->name);
-		if (vc->disk_id[0])
-			DMEMIT(" 2 disk_id %s", vc->disk_id);
+		if (!nargs)
+			break;
+		DMEMIT(" %u", nargs);
+		if (vc->explicit_id)
+			DMEMIT(" disk_id %s", vc->disk->id);
+		for (i = 0; i < vc->nr_filters; i++) {
+			unsigned int j;
+
+			f = vc->filters[i];
+			DMEMIT(" filter %s %s %u", f->type->name,
+			       f->fail_mode == VAIO_FAIL_OPEN ? "fail_open" :
+								"fail_closed",
+			       f->argc);
+			for (j = 0; j < f->argc; j++)
+				DMEMIT(" %s", f->argv[j]);
+		}
 		break;
+
 	case STATUSTYPE_IMA:
-		DMEMIT("target_name=%s,target_version=%u.%u.%u,data_dev=%s;",
+		DMEMIT("target_name=%s,target_version=%u.%u.%u,data_dev=%s,disk_id=%s,filters=%u",
 		       ti->type->name, ti->type->version[0],
 		       ti->type->version[1], ti->type->version[2],
-		       vc->data_dev->name);
+		       vc->data_dev->name, vc->disk->id, vc->nr_filters);
+		for (i = 0; i < vc->nr_filters; i++) {
+			f = vc->filters[i];
+			DMEMIT(",filter_%u=%s:%s:%s", i, f->type->name,
+			       vaio_class_name(f->type->class),
+			       f->fail_mode == VAIO_FAIL_OPEN ? "fail_open" :
+								"fail_closed");
+		}
+		DMEMIT(";");
 		break;
 	}
+}
+
+/* A filter of this disk by type or class name. */
+static struct vaio_filter *lookup_filter(struct vaio_c *vc, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < vc->nr_filters; i++) {
+		struct vaio_filter *f = vc->filters[i];
+
+		if (!strcmp(f->type->name, name) ||
+		    !strcmp(vaio_class_name(f->type->class), name))
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * event snapshot <tag>     control event to every filter, in class order
+ * reactivate <filter>      make a failed filter active again
+ * <filter> <args...>       the filter's own messages (type or class name)
+ */
+static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen)
+{
+	struct vaio_c *vc = ti->private;
+	struct vaio_filter *f;
+
+	if (!argc)
+		return -EINVAL;
+
+	if (!strcmp(argv[0], "event")) {
+		if (argc == 3 && !strcmp(argv[1], "snapshot"))
+			return snapshot_event(vc, argv[2], result, maxlen);
+		DMERR("%s: usage: event snapshot <tag>", vc->disk->id);
+		return -EINVAL;
+	}
+
+	if (!strcmp(argv[0], "reactivate")) {
+		f = argc == 2 ? lookup_filter(vc, argv[1]) : NULL;
+		if (!f) {
+			DMERR("%s: usage: reactivate <filter on this disk>",
+			      vc->disk->id);
+			return -EINVAL;
+		}
+		return reactivate_filter(vc, f);
+	}
+
+	f = lookup_filter(vc, argv[0]);
+	if (!f) {
+		DMERR("%s: no filter or message '%s'", vc->disk->id, argv[0]);
+		return -EINVAL;
+	}
+	if (!f->type->ops.message) {
+		DMERR("%s: filter %s takes no messages", vc->disk->id,
+		      f->type->name);
+		return -EINVAL;
+	}
+	return f->type->ops.message(f, argc - 1, argv + 1, result, maxlen);
 }
 
 static int vaio_iterate_devices(struct dm_target *ti,
@@ -160,29 +1235,67 @@ static int vaio_iterate_devices(struct dm_target *ti,
 	return fn(ti, vc->data_dev, 0, ti->len, data);
 }
 
+static void vaio_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct vaio_c *vc = ti->private;
+	unsigned int i;
+
+	for (i = 0; i < vc->nr_filters; i++)
+		if (vc->filters[i]->type->ops.io_hints)
+			vc->filters[i]->type->ops.io_hints(vc->filters[i], limits);
+}
+
 static struct target_type vaio_target = {
 	.name		 = "vaio",
-	.version	 = {0, 1, 0},
+	.version	 = {0, 2, 0},
 	.module		 = THIS_MODULE,
 	.ctr		 = vaio_ctr,
 	.dtr		 = vaio_dtr,
 	.map		 = vaio_map,
+	.end_io		 = vaio_end_io,
+	.presuspend	 = vaio_presuspend,
+	.postsuspend	 = vaio_postsuspend,
+	.resume		 = vaio_resume,
 	.status		 = vaio_status,
+	.message	 = vaio_message,
 	.iterate_devices = vaio_iterate_devices,
+	.io_hints	 = vaio_io_hints,
 };
 
 static int __init dm_vaio_init(void)
 {
-	return dm_register_target(&vaio_target);
+	int r;
+
+	vaio_wq = alloc_workqueue("kvaiod", WQ_MEM_RECLAIM, 0);
+	if (!vaio_wq)
+		return -ENOMEM;
+
+	r = bioset_init(&vaio_bioset, BIO_POOL_SIZE, 0, 0);
+	if (r)
+		goto bad_bioset;
+
+	r = dm_register_target(&vaio_target);
+	if (r)
+		goto bad_target;
+	return 0;
+
+bad_target:
+	bioset_exit(&vaio_bioset);
+bad_bioset:
+	destroy_workqueue(vaio_wq);
+	return r;
 }
 
 static void __exit dm_vaio_exit(void)
 {
 	dm_unregister_target(&vaio_target);
+	bioset_exit(&vaio_bioset);
+	destroy_workqueue(vaio_wq);
 }
 
 module_init(dm_vaio_init);
 module_exit(dm_vaio_exit);
 
 MODULE_DESCRIPTION(DM_NAME " vaio target: I/O filter framework for VM disks");
+MODULE_AUTHOR("dm-vaio developers");
 MODULE_LICENSE("GPL");

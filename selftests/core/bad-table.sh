@@ -46,7 +46,7 @@ refused "arguments after the features" "0 $size vaio /dev/ram0 2 disk_id vm1 ext
 refused "unknown feature" "0 $size vaio /dev/ram0 1 frobnicate" \
 	"vaio: Unrecognised feature argument"
 refused "disk_id without a name" "0 $size vaio /dev/ram0 1 disk_id" \
-	"vaio: Unrecognised feature argument"
+	"vaio: disk_id needs a name"
 refused "disk_id too long" \
 	"0 $size vaio /dev/ram0 2 disk_id $(printf 'x%.0s' $(seq 1 80))" \
 	"vaio: Invalid disk_id"

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-vaio filter API: what a filter module implements and may call.
+ *
+ * A filter type (name, class, ops) is registered by its module with
+ * vaio_register_filter(). Each disk (vaio target) that names the type in
+ * its table gets its own instance, struct vaio_filter. The core runs the
+ * instances of a disk in class order: every bio meets ->map() of each
+ * filter from VAIO_CLASS_QOS down to VAIO_CLASS_CACHE, and its completion
+ * meets ->end_io() of exactly those filters in reverse order.
+ *
+ * See Documentation/filter-api.rst.
+ */
+#ifndef DM_VAIO_FILTER_H
+#define DM_VAIO_FILTER_H
+
+#include <linux/device-mapper.h>
+#include <linux/module.h>
+#include <linux/list.h>
+
+/* In the order a write meets them, from the VM down to the disk. */
+enum vaio_class {
+	VAIO_CLASS_QOS,
+	VAIO_CLASS_INSPECTION,
+	VAIO_CLASS_ENCRYPTION,
+	VAIO_CLASS_REPLICATION,
+	VAIO_CLASS_CACHE,
+	VAIO_NR_CLASSES
+};
+
+/* What ->map() decides for a bio. */
+enum vaio_verdict {
+	VAIO_PASS,	/* on to the next filter, then the data device */
+	VAIO_REMAP,	/* submit as the filter left it; filters below skip it */
+	VAIO_DONE,	/* the filter completed it; bio->bi_status is the result */
+	VAIO_DEFER,	/* the filter holds it: vaio_bio_continue() later */
+	VAIO_FAIL,	/* complete with bio->bi_status, BLK_STS_IOERR if unset */
+};
+
+/* What ->end_io() decides for a completing bio. */
+enum vaio_end_verdict {
+	VAIO_END_DONE,	/* on up to the filter above */
+	VAIO_END_DEFER,	/* the filter holds it: vaio_bio_end_continue() later */
+};
+
+enum vaio_event_type {
+	VAIO_EV_ATTACH,		/* filter joins a live disk (vetoable) */
+	VAIO_EV_DETACH,		/* filter leaves a disk (vetoable) */
+	VAIO_EV_SUSPEND,	/* disk suspends: release deferred bios */
+	VAIO_EV_RESUME,		/* disk resumes */
+	VAIO_EV_GROW,		/* disk grows from old_len to new_len (vetoable) */
+	VAIO_EV_SNAPSHOT,	/* consistent point named tag (vetoable) */
+	VAIO_NR_EVENTS
+};
+
+struct vaio_event {
+	enum vaio_event_type type;
+	sector_t old_len;	/* GROW */
+	sector_t new_len;	/* GROW */
+	const char *tag;	/* SNAPSHOT */
+	unsigned int pos;	/* this filter's place in delivery order */
+};
+
+enum vaio_fail_mode {
+	VAIO_FAIL_OPEN,		/* on failure: bypass the filter, disk goes on */
+	VAIO_FAIL_CLOSED,	/* on failure: the disk's I/O errors */
+};
+
+enum vaio_filter_state {
+	VAIO_FILTER_ACTIVE,
+	VAIO_FILTER_BYPASSED,	/* failed, fail_open: bios skip it */
+	VAIO_FILTER_FAILED,	/* failed, fail_closed: the disk errors I/O */
+};
+
+struct vaio_filter;
+struct vaio_c;
+
+struct vaio_filter_ops {
+	/* Parse args, allocate. Sleeping allowed. Set *error on failure. */
+	int (*ctr)(struct vaio_filter *f, unsigned int argc, char **argv,
+		   char **error);
+	void (*dtr)(struct vaio_filter *f);
+
+	/*
+	 * Per bio, in class order. Must not sleep. @data is this filter's
+	 * per-bio area (type->per_bio_data_size bytes, uninitialised).
+	 */
+	enum vaio_verdict (*map)(struct vaio_filter *f, struct bio *bio,
+				 void *data);
+	/* Per completing bio whose ->map() this filter saw. Must not sleep. */
+	enum vaio_end_verdict (*end_io)(struct vaio_filter *f, struct bio *bio,
+					void *data, blk_status_t *error);
+
+	/*
+	 * Events, in class order, in process context. ->event_check() may
+	 * veto a vetoable event by returning an error and setting *reason;
+	 * an event is delivered with ->event() only after every filter of
+	 * the disk accepted it.
+	 */
+	int (*event_check)(struct vaio_filter *f, const struct vaio_event *ev,
+			   const char **reason);
+	void (*event)(struct vaio_filter *f, const struct vaio_event *ev);
+
+	/* dmsetup message <dev> 0 <filter> <args...> */
+	int (*message)(struct vaio_filter *f, unsigned int argc, char **argv,
+		       char *result, unsigned int maxlen);
+	/* STATUSTYPE_INFO words of this filter ("key value ..."). */
+	void (*status)(struct vaio_filter *f, char *result, unsigned int maxlen);
+	/* Tighten the disk's queue limits, if the filter needs to. */
+	void (*io_hints)(struct vaio_filter *f, struct queue_limits *limits);
+	/* May a failed filter be made active again? 0: yes. */
+	int (*reactivate)(struct vaio_filter *f);
+};
+
+struct vaio_filter_type {
+	const char *name;		/* table name; module dm-vaio-<name> */
+	enum vaio_class class;
+	unsigned int version[3];
+	struct module *owner;
+	size_t per_bio_data_size;
+	struct vaio_filter_ops ops;
+
+	struct list_head list;		/* core: the registry */
+};
+
+/* One filter type attached to one disk. */
+struct vaio_filter {
+	const struct vaio_filter_type *type;
+	void *private;			/* the filter's own */
+	struct dm_target *ti;		/* the disk's target */
+	struct dm_dev *data_dev;	/* the disk below */
+
+	/* Core fields: read-only for filters. */
+	struct vaio_c *vc;
+	unsigned int index;		/* place in the chain */
+	unsigned int data_offset;	/* per-bio area offset */
+	enum vaio_fail_mode fail_mode;
+	int state;			/* enum vaio_filter_state */
+	const char *fail_reason;
+	unsigned int argc;		/* table arguments, for TABLE status */
+	char **argv;
+};
+
+int vaio_register_filter(struct vaio_filter_type *type);
+void vaio_unregister_filter(struct vaio_filter_type *type);
+
+/*
+ * Finish a bio the filter deferred (VAIO_DEFER). @v is VAIO_PASS, VAIO_REMAP,
+ * VAIO_DONE or VAIO_FAIL, as if ->map() had returned it. Any context.
+ */
+void vaio_bio_continue(struct bio *bio, enum vaio_verdict v);
+
+/* Finish a completion the filter deferred (VAIO_END_DEFER). Any context. */
+void vaio_bio_end_continue(struct bio *bio);
+
+/*
+ * The filter cannot do its job any more. Depending on its fail mode the
+ * disk bypasses it or errors all I/O; status shows @reason and a dm event
+ * is raised (dmsetup wait wakes). Any context. @reason must be static.
+ */
+void vaio_filter_error(struct vaio_filter *f, const char *reason);
+
+/*
+ * Data replacement: point @bio at the filter's own pages (an encrypted
+ * copy, say) for the filters below and the disk, and back again before
+ * completing upwards. @save lives in the filter's per-bio area.
+ */
+struct vaio_data_save {
+	struct bio_vec *bi_io_vec;
+	struct bvec_iter bi_iter;
+	unsigned short bi_vcnt;
+};
+
+void vaio_bio_replace_data(struct bio *bio, struct vaio_data_save *save,
+			   struct bio_vec *bvec, unsigned short nr_vecs);
+void vaio_bio_restore_data(struct bio *bio, struct vaio_data_save *save);
+
+/*
+ * Duplicate a write (replication): a clone of @bio sharing its pages,
+ * for @bdev, from the core's bio set. GFP_NOWAIT in ->map(): on NULL,
+ * defer and retry from process context.
+ */
+struct bio *vaio_bio_clone(struct bio *bio, struct block_device *bdev,
+			   gfp_t gfp);
+
+/*
+ * The filter's place in this bio's walk: in ->map() the number of filters
+ * that mapped it before, in ->end_io() the number that completed it before.
+ */
+unsigned int vaio_bio_position(struct bio *bio);
+
+const char *vaio_class_name(enum vaio_class class);
+const char *vaio_event_name(enum vaio_event_type type);
+const char *vaio_disk_id(struct vaio_filter *f);
+
+#endif /* DM_VAIO_FILTER_H */

@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio-test: a filter for testing the framework, not for production.
+ *
+ * Registers one type per class: test-qos, test-inspection, test-encryption,
+ * test-replication, test-cache. Each instance does what it is told, by
+ * table arguments or by message (the same words):
+ *
+ *   pass                      pass every bio on (the default)
+ *   delay <ms> [<ops>]        defer bios, continue them <ms> later
+ *   defer [<ops>]             defer bios, continue them from a worker
+ *   complete [<ops>]          complete bios itself, success, no I/O
+ *   fail [<ops>]              fail bios with an I/O error
+ *   corrupt [<ops>]           flip the first byte of data read
+ *   invert [<ops>]            store writes inverted (a stand-in for
+ *                             encryption: replaces the bio's data) and
+ *                             invert reads back
+ *   hold_end <ms> [<ops>]     hold completions <ms> before passing them up
+ *   veto <event>|none         veto an event (attach, detach, grow, snapshot)
+ *   error                     report a filter failure (fail_open/closed)
+ *   refuse_reactivate <0|1>   whether "reactivate" is refused
+ *   reset                     zero the counters
+ *
+ * <ops> is reads, writes or all (default all). Status words: maps, end_ios,
+ * deferred, completed, failed, corrupted, the map and end_io positions seen
+ * ("map_pos P:N,..." means N bios saw this filter at place P), and per
+ * event the count and the place it was delivered at.
+ */
+
+#include "../dm-vaio-filter.h"
+
+#include <linux/bio.h>
+#include <linux/highmem.h>
+#include <linux/jiffies.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#define DM_MSG_PREFIX "vaio-test"
+
+enum vt_mode {
+	VT_PASS, VT_DELAY, VT_DEFER, VT_COMPLETE, VT_FAIL, VT_CORRUPT,
+	VT_INVERT, VT_HOLD_END,
+};
+
+#define VT_OPS_READ	1
+#define VT_OPS_WRITE	2
+
+struct vt_stats {
+	u64 maps;
+	u64 end_ios;
+	u64 deferred;
+	u64 completed;
+	u64 failed;
+	u64 corrupted;
+	u64 map_pos[VAIO_NR_CLASSES];
+	u64 end_pos[VAIO_NR_CLASSES];
+};
+
+struct vt_filter {
+	struct vaio_filter *f;
+	int mode;			/* enum vt_mode, READ_ONCE */
+	unsigned int ops;
+	unsigned int delay_ms;
+	unsigned long veto;		/* bit per event type */
+	bool refuse_reactivate;
+
+	spinlock_t lock;		/* held, ended, may_defer */
+	bool may_defer;			/* not between suspend and resume */
+	struct list_head held;		/* deferred bios, by expiry */
+	struct list_head ended;		/* held completions */
+	struct delayed_work work;
+
+	struct vt_stats __percpu *stats;
+	atomic_t events[VAIO_NR_EVENTS];
+	atomic_t event_pos[VAIO_NR_EVENTS];
+};
+
+/* Per-bio area. */
+struct vt_bio {
+	struct list_head list;
+	unsigned long expires;
+	struct bio *bio;
+	struct vaio_data_save save;
+	struct bio_vec *bvec;		/* invert: our copy */
+	unsigned short nr_vecs;
+	bool inverted;
+};
+
+static const char * const mode_names[] = {
+	[VT_PASS] = "pass", [VT_DELAY] = "delay", [VT_DEFER] = "defer",
+	[VT_COMPLETE] = "complete", [VT_FAIL] = "fail",
+	[VT_CORRUPT] = "corrupt", [VT_INVERT] = "invert",
+	[VT_HOLD_END] = "hold_end",
+};
+
+static bool vt_applies(struct vt_filter *vt, struct bio *bio)
+{
+	if (bio_op(bio) == REQ_OP_READ)
+		return vt->ops & VT_OPS_READ;
+	if (bio_op(bio) == REQ_OP_WRITE && bio_sectors(bio))
+		return vt->ops & VT_OPS_WRITE;
+	return false;		/* flushes, discards: always passed */
+}
+
+/*----------------------------------------------------------------
+ * Held bios and completions
+ *--------------------------------------------------------------*/
+
+static void vt_work(struct work_struct *work)
+{
+	struct vt_filter *vt = container_of(to_delayed_work(work),
+					    struct vt_filter, work);
+	struct vt_bio *b, *tmp;
+	unsigned long next = 0;
+	LIST_HEAD(go);
+	LIST_HEAD(up);
+
+	spin_lock_irq(&vt->lock);
+	list_for_each_entry_safe(b, tmp, &vt->held, list) {
+		if (vt->may_defer && time_before(jiffies, b->expires)) {
+			next = b->expires;
+			break;
+		}
+		list_move_tail(&b->list, &go);
+	}
+	list_for_each_entry_safe(b, tmp, &vt->ended, list) {
+		if (vt->may_defer && time_before(jiffies, b->expires)) {
+			if (!next || time_before(b->expires, next))
+				next = b->expires;
+			break;
+		}
+		list_move_tail(&b->list, &up);
+	}
+	if (next)
+		mod_delayed_work(system_wq, &vt->work, next - jiffies);
+	spin_unlock_irq(&vt->lock);
+
+	list_for_each_entry_safe(b, tmp, &go, list) {
+		list_del(&b->list);
+		vaio_bio_continue(b->bio, VAIO_PASS);
+	}
+	list_for_each_entry_safe(b, tmp, &up, list) {
+		list_del(&b->list);
+		vaio_bio_end_continue(b->bio);
+	}
+}
+
+static void vt_hold(struct vt_filter *vt, struct list_head *list,
+		    struct vt_bio *b, struct bio *bio)
+{
+	unsigned long flags;
+
+	b->bio = bio;
+	b->expires = jiffies + msecs_to_jiffies(READ_ONCE(vt->delay_ms));
+	spin_lock_irqsave(&vt->lock, flags);
+	list_add_tail(&b->list, list);
+	/* Pending already: it fires for the oldest and re-arms itself. */
+	queue_delayed_work(system_wq, &vt->work,
+			   msecs_to_jiffies(READ_ONCE(vt->delay_ms)));
+	spin_unlock_irqrestore(&vt->lock, flags);
+}
+
+/* Release everything held now, and hold nothing until resume. */
+static void vt_release_all(struct vt_filter *vt)
+{
+	spin_lock_irq(&vt->lock);
+	vt->may_defer = false;
+	spin_unlock_irq(&vt->lock);
+	mod_delayed_work(system_wq, &vt->work, 0);
+	flush_delayed_work(&vt->work);
+}
+
+/*----------------------------------------------------------------
+ * Data
+ *--------------------------------------------------------------*/
+
+static void invert_bvec(struct bio_vec *to, struct bio_vec *from)
+{
+	u8 *d = bvec_kmap_local(to), *s = bvec_kmap_local(from);
+	unsigned int i;
+
+	for (i = 0; i < from->bv_len; i++)
+		d[i] = ~s[i];
+	kunmap_local(s);
+	kunmap_local(d);
+}
+
+/* Writes: point the bio at an inverted copy of its data. */
+static bool vt_invert_write(struct bio *bio, struct vt_bio *b)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	unsigned short n = 0;
+
+	b->nr_vecs = bio_segments(bio);
+	b->bvec = kcalloc(b->nr_vecs, sizeof(*b->bvec), GFP_NOWAIT | __GFP_NOWARN);
+	if (!b->bvec)
+		return false;
+	bio_for_each_segment(bv, bio, iter) {
+		struct page *p = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
+
+		if (!p)
+			goto nomem;
+		b->bvec[n].bv_page = p;
+		b->bvec[n].bv_offset = 0;
+		b->bvec[n].bv_len = bv.bv_len;
+		invert_bvec(&b->bvec[n], &bv);
+		n++;
+	}
+	vaio_bio_replace_data(bio, &b->save, b->bvec, n);
+	b->inverted = true;
+	return true;
+
+nomem:
+	while (n--)
+		__free_page(b->bvec[n].bv_page);
+	kfree(b->bvec);
+	return false;
+}
+
+static void vt_invert_write_done(struct bio *bio, struct vt_bio *b)
+{
+	unsigned short i;
+
+	vaio_bio_restore_data(bio, &b->save);
+	for (i = 0; i < b->nr_vecs; i++)
+		if (b->bvec[i].bv_page)
+			__free_page(b->bvec[i].bv_page);
+	kfree(b->bvec);
+	b->inverted = false;
+}
+
+static void vt_invert_read(struct bio *bio)
+{
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	bio_for_each_segment(bv, bio, iter)
+		invert_bvec(&bv, &bv);
+}
+
+static void vt_corrupt_read(struct bio *bio)
+{
+	struct bio_vec bv = bio_iovec(bio);
+	u8 *p = bvec_kmap_local(&bv);
+
+	p[0] ^= 0xff;
+	kunmap_local(p);
+}
+
+/*----------------------------------------------------------------
+ * Filter ops
+ *--------------------------------------------------------------*/
+
+static enum vaio_verdict vt_map(struct vaio_filter *f, struct bio *bio,
+				void *data)
+{
+	struct vt_filter *vt = f->private;
+	struct vt_bio *b = data;
+	unsigned int pos = vaio_bio_position(bio);
+
+	this_cpu_inc(vt->stats->maps);
+	if (pos < VAIO_NR_CLASSES)
+		this_cpu_inc(vt->stats->map_pos[pos]);
+	b->inverted = false;
+
+	if (!vt_applies(vt, bio))
+		return VAIO_PASS;
+
+	switch (READ_ONCE(vt->mode)) {
+	case VT_DELAY:
+	case VT_DEFER:
+		if (!READ_ONCE(vt->may_defer))
+			return VAIO_PASS;
+		this_cpu_inc(vt->stats->deferred);
+		vt_hold(vt, &vt->held, b, bio);
+		return VAIO_DEFER;
+	case VT_COMPLETE:
+		this_cpu_inc(vt->stats->completed);
+		bio->bi_status = BLK_STS_OK;
+		return VAIO_DONE;
+	case VT_FAIL:
+		this_cpu_inc(vt->stats->failed);
+		bio->bi_status = BLK_STS_IOERR;
+		return VAIO_FAIL;
+	case VT_INVERT:
+		if (bio_op(bio) == REQ_OP_WRITE && !vt_invert_write(bio, b)) {
+			/* No memory without sleeping: an error, not a bug. */
+			this_cpu_inc(vt->stats->failed);
+			bio->bi_status = BLK_STS_RESOURCE;
+			return VAIO_FAIL;
+		}
+		return VAIO_PASS;
+	default:
+		return VAIO_PASS;
+	}
+}
+
+static enum vaio_end_verdict vt_end_io(struct vaio_filter *f, struct bio *bio,
+				       void *data, blk_status_t *error)
+{
+	struct vt_filter *vt = f->private;
+	struct vt_bio *b = data;
+	unsigned int pos = vaio_bio_position(bio);
+	int mode = READ_ONCE(vt->mode);
+
+	this_cpu_inc(vt->stats->end_ios);
+	if (pos < VAIO_NR_CLASSES)
+		this_cpu_inc(vt->stats->end_pos[pos]);
+
+	if (b->inverted)
+		vt_invert_write_done(bio, b);
+
+	if (*error || !vt_applies(vt, bio))
+		return VAIO_END_DONE;
+
+	if (bio_op(bio) == REQ_OP_READ) {
+		if (mode == VT_CORRUPT) {
+			this_cpu_inc(vt->stats->corrupted);
+			vt_corrupt_read(bio);
+		} else if (mode == VT_INVERT) {
+			vt_invert_read(bio);
+		}
+	}
+	if (mode == VT_HOLD_END && READ_ONCE(vt->may_defer)) {
+		this_cpu_inc(vt->stats->deferred);
+		vt_hold(vt, &vt->ended, b, bio);
+		return VAIO_END_DEFER;
+	}
+	return VAIO_END_DONE;
+}
+
+static int parse_ops(unsigned int argc, char **argv, unsigned int *ops)
+{
+	if (!argc || !strcmp(argv[0], "all"))
+		*ops = VT_OPS_READ | VT_OPS_WRITE;
+	else if (!strcmp(argv[0], "reads"))
+		*ops = VT_OPS_READ;
+	else if (!strcmp(argv[0], "writes"))
+		*ops = VT_OPS_WRITE;
+	else
+		return -EINVAL;
+	return argc > 1 ? -EINVAL : 0;
+}
+
+static int parse_event(const char *s)
+{
+	int i;
+
+	for (i = 0; i < VAIO_NR_EVENTS; i++)
+		if (!strcmp(s, vaio_event_name(i)))
+			return i;
+	return -EINVAL;
+}
+
+/* One command (table argument words or a message); *error says why not. */
+static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
+		      char **error)
+{
+	unsigned int ops, ms = 0, i;
+	int mode = -1, ev, r;
+
+	if (!argc)
+		return 0;
+
+	for (i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (!strcmp(argv[0], mode_names[i]))
+			mode = i;
+
+	if (mode == VT_DELAY || mode == VT_HOLD_END) {
+		if (argc < 2 || kstrtouint(argv[1], 10, &ms) || ms > 60000) {
+			*error = "delay/hold_end need milliseconds (0-60000)";
+			return -EINVAL;
+		}
+		argc--;
+		argv++;
+	}
+	if (mode >= 0) {
+		if (parse_ops(argc - 1, argv + 1, &ops)) {
+			*error = "ops must be reads, writes or all";
+			return -EINVAL;
+		}
+		WRITE_ONCE(vt->ops, ops);
+		WRITE_ONCE(vt->delay_ms, ms);
+		WRITE_ONCE(vt->mode, mode);
+		return 0;
+	}
+
+	if (!strcmp(argv[0], "veto") && argc == 2) {
+		if (!strcmp(argv[1], "none")) {
+			WRITE_ONCE(vt->veto, 0);
+			return 0;
+		}
+		ev = parse_event(argv[1]);
+		if (ev < 0) {
+			*error = "unknown event";
+			return -EINVAL;
+		}
+		set_bit(ev, &vt->veto);
+		return 0;
+	}
+	if (!strcmp(argv[0], "refuse_reactivate") && argc == 2) {
+		r = kstrtobool(argv[1], &vt->refuse_reactivate);
+		if (r)
+			*error = "refuse_reactivate takes 0 or 1";
+		return r;
+	}
+	if (!strcmp(argv[0], "error") && argc == 1) {
+		vaio_filter_error(vt->f, "failure injected by message");
+		return 0;
+	}
+	if (!strcmp(argv[0], "reset") && argc == 1) {
+		int cpu;
+
+		for_each_possible_cpu(cpu)
+			memset(per_cpu_ptr(vt->stats, cpu), 0, sizeof(struct vt_stats));
+		for (i = 0; i < VAIO_NR_EVENTS; i++) {
+			atomic_set(&vt->events[i], 0);
+			atomic_set(&vt->event_pos[i], 0);
+		}
+		return 0;
+	}
+
+	*error = "unknown test filter command";
+	return -EINVAL;
+}
+
+static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
+		  char **error)
+{
+	struct vt_filter *vt;
+	unsigned int i, start = 0;
+	int r;
+
+	vt = kzalloc(sizeof(*vt), GFP_KERNEL);
+	if (!vt) {
+		*error = "cannot allocate test filter";
+		return -ENOMEM;
+	}
+	vt->stats = alloc_percpu(struct vt_stats);
+	if (!vt->stats) {
+		kfree(vt);
+		*error = "cannot allocate test filter statistics";
+		return -ENOMEM;
+	}
+	vt->f = f;
+	vt->ops = VT_OPS_READ | VT_OPS_WRITE;
+	vt->may_defer = true;
+	spin_lock_init(&vt->lock);
+	INIT_LIST_HEAD(&vt->held);
+	INIT_LIST_HEAD(&vt->ended);
+	INIT_DELAYED_WORK(&vt->work, vt_work);
+	f->private = vt;
+
+	/* Commands separated by ',': "delay 5 writes , veto snapshot". */
+	for (i = 0; i <= argc; i++) {
+		if (i < argc && strcmp(argv[i], ","))
+			continue;
+		r = vt_command(vt, i - start, argv + start, error);
+		if (r) {
+			free_percpu(vt->stats);
+			kfree(vt);
+			return r;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
+static void vt_dtr(struct vaio_filter *f)
+{
+	struct vt_filter *vt = f->private;
+
+	/* dm has drained every bio: nothing is held. */
+	cancel_delayed_work_sync(&vt->work);
+	WARN_ON(!list_empty(&vt->held) || !list_empty(&vt->ended));
+	free_percpu(vt->stats);
+	kfree(vt);
+}
+
+static int vt_event_check(struct vaio_filter *f, const struct vaio_event *ev,
+			  const char **reason)
+{
+	struct vt_filter *vt = f->private;
+
+	if (test_bit(ev->type, &vt->veto)) {
+		*reason = "vetoed by test filter";
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static void vt_event(struct vaio_filter *f, const struct vaio_event *ev)
+{
+	struct vt_filter *vt = f->private;
+
+	atomic_inc(&vt->events[ev->type]);
+	atomic_set(&vt->event_pos[ev->type], ev->pos);
+
+	switch (ev->type) {
+	case VAIO_EV_SUSPEND:
+		vt_release_all(vt);
+		break;
+	case VAIO_EV_RESUME:
+		spin_lock_irq(&vt->lock);
+		vt->may_defer = true;
+		spin_unlock_irq(&vt->lock);
+		break;
+	default:
+		break;
+	}
+}
+
+static int vt_message(struct vaio_filter *f, unsigned int argc, char **argv,
+		      char *result, unsigned int maxlen)
+{
+	char *error = NULL;
+	int r;
+
+	r = vt_command(f->private, argc, argv, &error);
+	if (r)
+		DMERR("%s: %s: %s", vaio_disk_id(f), f->type->name, error);
+	return r;
+}
+
+static void emit_pos(const char *name, u64 *pos, char *result,
+		     unsigned int maxlen, unsigned int *szp)
+{
+	unsigned int sz = *szp, i;
+	bool any = false;
+
+	DMEMIT(" %s ", name);
+	for (i = 0; i < VAIO_NR_CLASSES; i++) {
+		if (!pos[i])
+			continue;
+		DMEMIT("%s%u:%llu", any ? "," : "", i, pos[i]);
+		any = true;
+	}
+	if (!any)
+		DMEMIT("-");
+	*szp = sz;
+}
+
+static void vt_status(struct vaio_filter *f, char *result, unsigned int maxlen)
+{
+	struct vt_filter *vt = f->private;
+	struct vt_stats sum = { };
+	unsigned int sz = 0, i;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct vt_stats *s = per_cpu_ptr(vt->stats, cpu);
+
+		sum.maps += s->maps;
+		sum.end_ios += s->end_ios;
+		sum.deferred += s->deferred;
+		sum.completed += s->completed;
+		sum.failed += s->failed;
+		sum.corrupted += s->corrupted;
+		for (i = 0; i < VAIO_NR_CLASSES; i++) {
+			sum.map_pos[i] += s->map_pos[i];
+			sum.end_pos[i] += s->end_pos[i];
+		}
+	}
+
+	DMEMIT("mode %s maps %llu end_ios %llu deferred %llu completed %llu failed %llu corrupted %llu",
+	       mode_names[READ_ONCE(vt->mode)], sum.maps, sum.end_ios,
+	       sum.deferred, sum.completed, sum.failed, sum.corrupted);
+	emit_pos("map_pos", sum.map_pos, result, maxlen, &sz);
+	emit_pos("end_pos", sum.end_pos, result, maxlen, &sz);
+	for (i = 0; i < VAIO_NR_EVENTS; i++)
+		DMEMIT(" ev_%s %d:%d", vaio_event_name(i),
+		       atomic_read(&vt->events[i]),
+		       atomic_read(&vt->event_pos[i]));
+}
+
+static int vt_reactivate(struct vaio_filter *f)
+{
+	struct vt_filter *vt = f->private;
+
+	return READ_ONCE(vt->refuse_reactivate) ? -EBUSY : 0;
+}
+
+#define VT_TYPE(_name, _class) {					\
+	.name = _name,							\
+	.class = _class,						\
+	.version = {1, 0, 0},						\
+	.owner = THIS_MODULE,						\
+	.per_bio_data_size = sizeof(struct vt_bio),			\
+	.ops = {							\
+		.ctr = vt_ctr,						\
+		.dtr = vt_dtr,						\
+		.map = vt_map,						\
+		.end_io = vt_end_io,					\
+		.event_check = vt_event_check,				\
+		.event = vt_event,					\
+		.message = vt_message,					\
+		.status = vt_status,					\
+		.reactivate = vt_reactivate,				\
+	},								\
+}
+
+static struct vaio_filter_type vt_types[] = {
+	VT_TYPE("test-qos", VAIO_CLASS_QOS),
+	VT_TYPE("test-inspection", VAIO_CLASS_INSPECTION),
+	VT_TYPE("test-encryption", VAIO_CLASS_ENCRYPTION),
+	VT_TYPE("test-replication", VAIO_CLASS_REPLICATION),
+	VT_TYPE("test-cache", VAIO_CLASS_CACHE),
+};
+
+static int __init vt_init(void)
+{
+	int i, r;
+
+	for (i = 0; i < ARRAY_SIZE(vt_types); i++) {
+		r = vaio_register_filter(&vt_types[i]);
+		if (r)
+			goto bad;
+	}
+	return 0;
+
+bad:
+	while (i--)
+		vaio_unregister_filter(&vt_types[i]);
+	return r;
+}
+
+static void __exit vt_exit(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vt_types); i++)
+		vaio_unregister_filter(&vt_types[i]);
+}
+
+module_init(vt_init);
+module_exit(vt_exit);
+
+MODULE_DESCRIPTION("dm-vaio test filter (testing only)");
+MODULE_AUTHOR("dm-vaio developers");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("dm-vaio-test-qos");
+MODULE_ALIAS("dm-vaio-test-inspection");
+MODULE_ALIAS("dm-vaio-test-encryption");
+MODULE_ALIAS("dm-vaio-test-replication");
+MODULE_ALIAS("dm-vaio-test-cache");
