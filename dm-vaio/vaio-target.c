@@ -28,6 +28,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/ctype.h>
+#include <linux/dm-ioctl.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
@@ -914,6 +915,19 @@ static void vaio_free(struct vaio_c *vc)
 	kfree(vc);
 }
 
+/* The device's name, or its major:minor if the name cannot be a disk_id. */
+static void default_disk_id(struct mapped_device *md, char *id)
+{
+	char *name = kmalloc(DM_NAME_LEN + DM_UUID_LEN, GFP_KERNEL);
+
+	if (name && !dm_copy_name_and_uuid(md, name, name + DM_NAME_LEN) &&
+	    valid_name(name))
+		strscpy(id, name, VAIO_NAME_MAX);
+	else
+		strscpy(id, dm_device_name(md), VAIO_NAME_MAX);
+	kfree(name);
+}
+
 static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
@@ -953,8 +967,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	/* The default disk_id is the device's name. */
-	strscpy(disk_id, dm_device_name(md), sizeof(disk_id));
+	default_disk_id(md, disk_id);
 	r = parse_features(&as, vc, disk_id);
 	if (r)
 		goto bad;

@@ -5,15 +5,7 @@ TIMEOUT=300
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 
-# null_blk keeps data only when memory-backed, which needs configfs.
-modprobe null_blk nr_devices=0
-n=/sys/kernel/config/nullb/vnull
-mkdir "$n"
-echo 256 >"$n/size"
-echo 1 >"$n/memory_backed"
-echo 4096 >"$n/blocksize"
-echo 1 >"$n/power"
-# 6.1 names a configfs-made disk after its directory.
+nullb_mem vnull 256 blocksize=4096
 dev=/dev/vnull
 modprobe dm-vaio
 size=$(dev_sectors "$dev")

@@ -8,11 +8,24 @@ brd_setup() {
 	modprobe brd rd_nr="${2:-1}" rd_size=$(($1 * 1024))
 }
 
-# nullb_setup SIZE_MIB: /dev/nullb0, no data kept (speed runs only).
-nullb_setup() {
-	modprobe null_blk nr_devices=1 gb=1 queue_mode=2 irqmode=0 \
-		hw_queue_depth=64 submit_queues=2 bs=512 >/dev/null
-	: "$1"
+# nullb_mem NAME SIZE_MIB [ATTR=VALUE...]: a memory-backed null_blk made
+# through configfs (null_blk keeps data only then), /dev/NAME. Attributes:
+# e.g. discard=1, cache_size=16 (MiB of volatile cache: flushes matter),
+# blocksize=4096.
+nullb_mem() {
+	local name=$1 size=$2 d a
+	shift 2
+	modprobe null_blk nr_devices=0 || return 1
+	d=/sys/kernel/config/nullb/$name
+	mkdir "$d" || return 1
+	echo "$size" >"$d/size"
+	echo 1 >"$d/memory_backed"
+	for a in "$@"; do
+		echo "${a#*=}" >"$d/${a%%=*}" || return 1
+	done
+	echo 1 >"$d/power"
+	# 6.1 names a configfs-made disk after its directory.
+	[ -b "/dev/$name" ]
 }
 
 # dm_create NAME TABLE: creates /dev/mapper/NAME (dmsetup mknodes: no udev).
@@ -74,4 +87,57 @@ vaio_wait_peer() {
 		sleep 0.5
 	done
 	return 1
+}
+
+# vaio status INFO: <disk_id> <reads> <writes> <flushes> <discards> <errors>
+#   <#filters> then per filter: <type> <class> <state> <#words> <words...>
+
+# vaio_stat DEV FIELD: a core counter (disk_id reads writes flushes discards
+# errors filters).
+vaio_stat() {
+	dmsetup status "$1" | awk -v f="$2" '{
+		split("disk_id reads writes flushes discards errors filters", k, " ")
+		for (i = 1; i <= 7; i++) if (k[i] == f) { print $(i + 3); exit }
+	}'
+}
+
+# vaio_filter_words DEV TYPE: "<class> <state> <words...>" of one filter.
+vaio_filter_words() {
+	dmsetup status "$1" | awk -v t="$2" '{
+		i = 11
+		for (k = 0; k < $10; k++) {
+			nw = $(i + 3)
+			if ($i == t) {
+				out = $(i + 1) " " $(i + 2)
+				for (j = 0; j < nw; j++) out = out " " $(i + 4 + j)
+				print out
+				exit
+			}
+			i += 4 + nw
+		}
+	}'
+}
+
+# vaio_filter_state DEV TYPE: active, bypassed or failed.
+vaio_filter_state() { vaio_filter_words "$1" "$2" | cut -d' ' -f2; }
+
+# vaio_filter_get DEV TYPE KEY: the value after KEY in the filter's words.
+vaio_filter_get() {
+	vaio_filter_words "$1" "$2" | awk -v k="$3" '{
+		for (i = 3; i < NF; i++) if ($i == k) { print $(i + 1); exit }
+	}'
+}
+
+# vaio_filters DEV: the filter types of DEV's status, in chain order.
+vaio_filters() {
+	dmsetup status "$1" | awk '{
+		i = 11; out = ""
+		for (k = 0; k < $10; k++) { out = out (k ? " " : "") $i; i += 4 + $(i + 3) }
+		print out
+	}'
+}
+
+# vaio_reload DEV TABLE: replace DEV's table live (load, suspend, resume).
+vaio_reload() {
+	echo "$2" | dmsetup load "$1" && dmsetup suspend "$1" && dmsetup resume "$1"
 }

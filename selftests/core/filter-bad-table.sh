@@ -1,0 +1,68 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="bad filter tables are refused with their own error; filter modules are pinned while used"
+TIMEOUT=120
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+
+brd_setup 16 2
+modprobe dm-vaio
+size=$(dev_sectors /dev/ram0)
+t="0 $size vaio /dev/ram0"
+
+# refused DESC TABLE MESSAGE (as in bad-table.sh)
+refused() {
+	local out log
+	dmesg -c >/dev/null
+	if out=$(echo "$2" | dmsetup create bad 2>&1); then
+		ktap_diag "table accepted: $2"
+		dmsetup remove bad
+		ktap_fail "$1"
+		return
+	fi
+	log=$(dmesg -c)
+	if ! printf '%s\n%s\n' "$out" "$log" | grep -qF -- "$3"; then
+		ktap_diag "table: $2" "expected error: $3" "kernel: $log"
+		ktap_fail "$1"
+	elif dmsetup info bad >/dev/null 2>&1; then
+		ktap_diag "device 'bad' left behind"
+		ktap_fail "$1"
+	else
+		ktap_ok "$1"
+	fi
+}
+
+refused "unknown filter type" "$t 4 filter nosuch fail_open 0" "vaio: Unknown filter type"
+refused "unknown filter type is named in the log" "$t 4 filter nosuch fail_open 0" \
+	"unknown filter type 'nosuch'"
+refused "two filters of one class" \
+	"$t 8 filter test-qos fail_open 0 filter test-qos fail_open 0" "vaio: Two filters of one class"
+refused "bad fail mode" "$t 4 filter test-qos fail_maybe 0" "vaio: Invalid filter fail mode"
+refused "filter argument count not a number" "$t 4 filter test-qos fail_open x" \
+	"vaio: Invalid number of filter arguments"
+refused "filter argument count too large" "$t 5 filter test-qos fail_open 3 pass" \
+	"vaio: Not enough filter arguments"
+refused "filter without type and mode" "$t 1 filter" \
+	"vaio: filter needs <type> <fail_open|fail_closed> <#args>"
+refused "the filter's own argument error" "$t 5 filter test-qos fail_open 1 frobnicate" \
+	"vaio: unknown test filter command"
+refused "the filter's own argument error, in context" "$t 5 filter test-qos fail_open 1 frobnicate" \
+	"filter test-qos: unknown test filter command"
+refused "disk_id twice" "$t 4 disk_id a disk_id b" "vaio: disk_id given twice"
+refused "disk_id with a bad character" "$t 2 disk_id vm/1" "vaio: Invalid disk_id"
+dm_create owner "$t 6 disk_id shared filter test-qos fail_open 0"
+refused "disk_id owned by another device" "0 $size vaio /dev/ram1 2 disk_id shared" \
+	"vaio: disk_id is in use by another device"
+# Without disk_id, the device's name is its disk_id, unique just the same.
+ktap_fails "default disk_id (the name) owned by another device" \
+	dm_create shared "0 $size vaio /dev/ram1"
+ktap_eq "only the good device exists" "$(dmsetup ls | cut -f1 | tr -d ' ')" owner
+
+ktap_fails "filter module pinned while a disk uses it" rmmod dm-vaio-test
+ktap_fails "core module pinned too" rmmod dm-vaio
+dm_remove owner
+ktap_check "filter module unloads once the disk is gone" rmmod dm-vaio-test
+ktap_check "core module unloads" rmmod dm-vaio
+ktap_check "a filter type loads on demand again" dm_create again "$t 4 filter test-cache fail_open 0"
+dm_remove again
+ktap_finish

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="attach, detach, reload and reconfigure filters on a live disk under fio verify: no error, no mismatch"
+TIMEOUT=400
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+
+brd_setup 160
+size=$(dev_sectors /dev/ram0)
+base="0 $size vaio /dev/ram0"
+t0="$base 2 disk_id vmlive"
+t1="$base 6 disk_id vmlive filter test-qos fail_open 0"
+t2="$base 15 disk_id vmlive filter test-qos fail_open 2 delay 1 filter test-cache fail_open 3 hold_end 1 writes"
+t3="$base 21 disk_id vmlive filter test-cache fail_open 1 defer filter test-replication fail_open 0 filter test-inspection fail_open 2 hold_end 2 filter test-qos fail_open 0"
+
+dm_create live "$t0"
+# Writes and verifies in the background while the chain changes under it.
+fio_verify /dev/mapper/live --size=128m --loops=3 --verify_backlog=512 >/tmp/fio.log 2>&1 &
+pid=$!
+sleep 1
+
+ok=0 overlap=0 n=0
+for t in "$t1" "$t2" "$t3" "$t1" "$t0" "$t3" "$t2" "$t0" "$t3"; do
+	n=$((n + 1))
+	kill -0 "$pid" 2>/dev/null && overlap=$((overlap + 1))
+	if vaio_reload live "$t"; then
+		ok=$((ok + 1))
+	else
+		ktap_diag "reload $n failed: $t"
+	fi
+	# Reconfigure whatever is attached, live, by message.
+	case $t in
+	*test-qos*) dmsetup message live 0 qos delay 2 writes ;;
+	esac
+	sleep 0.7
+done
+ktap_eq "9 live reloads succeeded" "$ok" 9
+ktap_match "reloads overlapped the running fio ($overlap)" "$overlap" '^[5-9]$'
+wait "$pid"
+rc=$?
+[ "$rc" = 0 ] || cat /tmp/fio.log | tail -n 20 | sed 's/^/# /'
+ktap_eq "fio verify across the reloads: no error, no mismatch" "$rc" 0
+ktap_eq "no I/O errors counted" "$(vaio_stat live errors)" 0
+ktap_eq "status shows the last chain in class order" "$(vaio_filters live)" \
+	"test-qos test-inspection test-replication test-cache"
+ktap_check "everything reads back after the last reload" \
+	fio_verify /dev/mapper/live --size=128m --loops=3 --verify_only
+dm_remove live
+ktap_finish
