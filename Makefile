@@ -98,9 +98,14 @@ lint: guest-modules
 	$(MAKE) -C userspace clean
 	$(MAKE) -C userspace
 
+# The test filter (dm-vaio-test) is for testing only: installed with
+# INSTALL_TEST_FILTER=1.
+INSTALL_TEST_FILTER ?= 0
 install: modules userspace
 	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KVER) INSTALL_MOD_DIR=extra \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(filter 1,$(INSTALL_TEST_FILTER)),,rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/dm-vaio/dm-vaio-test.ko)
+	$(if $(DESTDIR),,depmod -a $(KVER))
 	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 
 clean:

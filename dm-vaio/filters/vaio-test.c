@@ -104,9 +104,11 @@ static bool vt_applies(struct vt_filter *vt, struct bio *bio)
 	return false;		/* flushes, discards: always passed */
 }
 
-/*----------------------------------------------------------------
+/*
+ *--------------------------------------------------------------
  * Held bios and completions
- *--------------------------------------------------------------*/
+ *--------------------------------------------------------------
+ */
 
 static void vt_work(struct work_struct *work)
 {
@@ -172,9 +174,11 @@ static void vt_release_all(struct vt_filter *vt)
 	flush_delayed_work(&vt->work);
 }
 
-/*----------------------------------------------------------------
+/*
+ *--------------------------------------------------------------
  * Data
- *--------------------------------------------------------------*/
+ *--------------------------------------------------------------
+ */
 
 static void invert_bvec(struct bio_vec *to, struct bio_vec *from)
 {
@@ -250,9 +254,11 @@ static void vt_corrupt_read(struct bio *bio)
 	kunmap_local(p);
 }
 
-/*----------------------------------------------------------------
+/*
+ *--------------------------------------------------------------
  * Filter ops
- *--------------------------------------------------------------*/
+ *--------------------------------------------------------------
+ */
 
 static enum vaio_verdict vt_map(struct vaio_filter *f, struct bio *bio,
 				void *data)
@@ -565,8 +571,9 @@ static void vt_status(struct vaio_filter *f, char *result, unsigned int maxlen)
 		}
 	}
 
-	DMEMIT("mode %s maps %llu end_ios %llu deferred %llu completed %llu failed %llu corrupted %llu",
-	       mode_names[READ_ONCE(vt->mode)], sum.maps, sum.end_ios,
+	DMEMIT("mode %s maps %llu end_ios %llu", mode_names[READ_ONCE(vt->mode)],
+	       sum.maps, sum.end_ios);
+	DMEMIT(" deferred %llu completed %llu failed %llu corrupted %llu",
 	       sum.deferred, sum.completed, sum.failed, sum.corrupted);
 	emit_pos("map_pos", sum.map_pos, result, maxlen, &sz);
 	emit_pos("end_pos", sum.end_pos, result, maxlen, &sz);
