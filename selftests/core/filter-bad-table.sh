@@ -10,48 +10,26 @@ modprobe dm-vaio
 size=$(dev_sectors /dev/ram0)
 t="0 $size vaio /dev/ram0"
 
-# refused DESC TABLE MESSAGE (as in bad-table.sh)
-refused() {
-	local out log
-	dmesg -c >/dev/null
-	if out=$(echo "$2" | dmsetup create bad 2>&1); then
-		ktap_diag "table accepted: $2"
-		dmsetup remove bad
-		ktap_fail "$1"
-		return
-	fi
-	log=$(dmesg -c)
-	if ! printf '%s\n%s\n' "$out" "$log" | grep -qF -- "$3"; then
-		ktap_diag "table: $2" "expected error: $3" "kernel: $log"
-		ktap_fail "$1"
-	elif dmsetup info bad >/dev/null 2>&1; then
-		ktap_diag "device 'bad' left behind"
-		ktap_fail "$1"
-	else
-		ktap_ok "$1"
-	fi
-}
-
-refused "unknown filter type" "$t 4 filter nosuch fail_open 0" "vaio: Unknown filter type"
-refused "unknown filter type is named in the log" "$t 4 filter nosuch fail_open 0" \
+table_refused "unknown filter type" "$t 4 filter nosuch fail_open 0" "vaio: Unknown filter type"
+table_refused "unknown filter type is named in the log" "$t 4 filter nosuch fail_open 0" \
 	"unknown filter type 'nosuch'"
-refused "two filters of one class" \
+table_refused "two filters of one class" \
 	"$t 8 filter test-qos fail_open 0 filter test-qos fail_open 0" "vaio: Two filters of one class"
-refused "bad fail mode" "$t 4 filter test-qos fail_maybe 0" "vaio: Invalid filter fail mode"
-refused "filter argument count not a number" "$t 4 filter test-qos fail_open x" \
+table_refused "bad fail mode" "$t 4 filter test-qos fail_maybe 0" "vaio: Invalid filter fail mode"
+table_refused "filter argument count not a number" "$t 4 filter test-qos fail_open x" \
 	"vaio: Invalid number of filter arguments"
-refused "filter argument count too large" "$t 5 filter test-qos fail_open 3 pass" \
+table_refused "filter argument count too large" "$t 5 filter test-qos fail_open 3 pass" \
 	"vaio: Not enough filter arguments"
-refused "filter without type and mode" "$t 1 filter" \
+table_refused "filter without type and mode" "$t 1 filter" \
 	"vaio: filter needs <type> <fail_open|fail_closed> <#args>"
-refused "the filter's own argument error" "$t 5 filter test-qos fail_open 1 frobnicate" \
+table_refused "the filter's own argument error" "$t 5 filter test-qos fail_open 1 frobnicate" \
 	"vaio: unknown test filter command"
-refused "the filter's own argument error, in context" "$t 5 filter test-qos fail_open 1 frobnicate" \
+table_refused "the filter's own argument error, in context" "$t 5 filter test-qos fail_open 1 frobnicate" \
 	"filter test-qos: unknown test filter command"
-refused "disk_id twice" "$t 4 disk_id a disk_id b" "vaio: disk_id given twice"
-refused "disk_id with a bad character" "$t 2 disk_id vm/1" "vaio: Invalid disk_id"
+table_refused "disk_id twice" "$t 4 disk_id a disk_id b" "vaio: disk_id given twice"
+table_refused "disk_id with a bad character" "$t 2 disk_id vm/1" "vaio: Invalid disk_id"
 dm_create owner "$t 6 disk_id shared filter test-qos fail_open 0"
-refused "disk_id owned by another device" "0 $size vaio /dev/ram1 2 disk_id shared" \
+table_refused "disk_id owned by another device" "0 $size vaio /dev/ram1 2 disk_id shared" \
 	"vaio: disk_id is in use by another device"
 # Without disk_id, the device's name is its disk_id, unique just the same.
 ktap_fails "default disk_id (the name) owned by another device" \

@@ -35,6 +35,30 @@ dm_create() {
 
 dm_remove() { dmsetup remove "$@"; }
 
+# table_refused DESC TABLE MESSAGE: a KTAP result. Creating a device with
+# TABLE must fail, the kernel log (or dmsetup) must name MESSAGE (the
+# target's ti->error), and no device may be left behind.
+table_refused() {
+	local out log
+	dmesg -c >/dev/null
+	if out=$(echo "$2" | dmsetup create bad 2>&1); then
+		ktap_diag "table accepted: $2"
+		dmsetup remove bad
+		ktap_fail "$1"
+		return
+	fi
+	log=$(dmesg -c)
+	if ! printf '%s\n%s\n' "$out" "$log" | grep -qF -- "$3"; then
+		ktap_diag "table: $2" "expected error: $3" "dmsetup: $out" "kernel: $log"
+		ktap_fail "$1"
+	elif dmsetup info bad >/dev/null 2>&1; then
+		ktap_diag "device 'bad' left behind"
+		ktap_fail "$1"
+	else
+		ktap_ok "$1"
+	fi
+}
+
 # dev_sectors DEV
 dev_sectors() { blockdev --getsz "$1"; }
 
