@@ -1118,8 +1118,11 @@ static void emit_filter_words(struct vaio_filter *f, char *result,
 	unsigned int sz = *szp, len, plen;
 	char prefix[16];
 
+	/* DMEMIT leaves sz past maxlen once the buffer is full. */
+	if (sz >= maxlen)
+		return;
 	result[sz] = '\0';
-	if (f->type->ops.status && sz < maxlen)
+	if (f->type->ops.status)
 		f->type->ops.status(f, result + sz, maxlen - sz);
 	len = strlen(result + sz);
 	plen = snprintf(prefix, sizeof(prefix), "%u%s", count_words(result + sz),
