@@ -155,8 +155,9 @@ void vaio_bio_end_continue(struct bio *bio);
 
 /*
  * The filter cannot do its job any more. Depending on its fail mode the
- * disk bypasses it or errors all I/O; status shows @reason and a dm event
- * is raised (dmsetup wait wakes). Any context. @reason must be static.
+ * disk bypasses it or errors all I/O; status shows the new state, the
+ * kernel log @reason, and a dm event is raised (dmsetup wait wakes). Any
+ * context, also the filter's ctr. @reason must be static.
  */
 void vaio_filter_error(struct vaio_filter *f, const char *reason);
 

@@ -120,6 +120,7 @@ struct vaio_c {
 	struct dm_target *ti;
 	struct dm_dev *data_dev;
 	struct vaio_disk *disk;
+	char id[VAIO_NAME_MAX];		/* the disk_id, from before any filter */
 	bool explicit_id;		/* disk_id given in the table */
 	bool failed_closed;		/* a fail_closed filter failed */
 
@@ -197,9 +198,10 @@ static const char * const state_names[] = {
 	[VAIO_FILTER_FAILED]   = "failed",
 };
 
+/* Valid from the filter's ctr on. */
 const char *vaio_disk_id(struct vaio_filter *f)
 {
-	return f->vc->disk->id;
+	return f->vc->id;
 }
 EXPORT_SYMBOL_GPL(vaio_disk_id);
 
@@ -291,6 +293,7 @@ static int vaio_map(struct dm_target *ti, struct bio *bio)
 {
 	struct vaio_c *vc = ti->private;
 	struct vaio_io *io = vaio_io(bio);
+	int r;
 
 	bio_set_dev(bio, vc->data_dev->bdev);
 	if (bio_sectors(bio))
@@ -306,7 +309,10 @@ static int vaio_map(struct dm_target *ti, struct bio *bio)
 	if (likely(!vc->nr_filters))
 		return DM_MAPIO_REMAPPED;
 
-	return run_chain(vc, io, bio);
+	r = run_chain(vc, io, bio);
+	if (unlikely(r == DM_MAPIO_KILL))
+		this_cpu_inc(vc->stats->errors);
+	return r;
 }
 
 /* Continues deferred bios in process context. */
@@ -330,7 +336,7 @@ static void vaio_work(struct work_struct *work)
 		if (r == DM_MAPIO_REMAPPED)
 			dm_submit_bio_remap(bio, NULL);
 		else if (r == DM_MAPIO_KILL)
-			bio_io_error(bio);
+			bio_io_error(bio);	/* counted by vaio_end_io() */
 	}
 }
 
@@ -461,7 +467,7 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 	if (to == VAIO_FILTER_FAILED)
 		WRITE_ONCE(f->vc->failed_closed, true);
 
-	DMERR_LIMIT("%s: filter %s failed: %s; %s", f->vc->disk->id,
+	DMERR_LIMIT("%s: filter %s failed: %s; %s", f->vc->id,
 		    f->type->name, reason,
 		    to == VAIO_FILTER_FAILED ? "failing the disk's I/O (fail_closed)" :
 					       "bypassing it (fail_open)");
@@ -481,7 +487,7 @@ static int reactivate_filter(struct vaio_c *vc, struct vaio_filter *f)
 		r = f->type->ops.reactivate(f);
 		if (r) {
 			DMERR("%s: filter %s cannot be reactivated (%d)",
-			      vc->disk->id, f->type->name, r);
+			      vc->id, f->type->name, r);
 			return r;
 		}
 	}
@@ -490,7 +496,7 @@ static int reactivate_filter(struct vaio_c *vc, struct vaio_filter *f)
 	for (i = 0; i < vc->nr_filters; i++)
 		closed |= READ_ONCE(vc->filters[i]->state) == VAIO_FILTER_FAILED;
 	WRITE_ONCE(vc->failed_closed, closed);
-	DMINFO("%s: filter %s active again", vc->disk->id, f->type->name);
+	DMINFO("%s: filter %s active again", vc->id, f->type->name);
 	dm_table_event(vc->ti->table);
 	return 0;
 }
@@ -626,7 +632,7 @@ static int check_transition(struct vaio_c *vc, struct vaio_c *live)
 	return 0;
 
 veto:
-	DMERR("%s: %s vetoed %s: %s", vc->disk->id, who->type->name,
+	DMERR("%s: %s vetoed %s: %s", vc->id, who->type->name,
 	      vaio_event_name(ev.type), reason);
 	return r;
 }
@@ -683,14 +689,14 @@ static int snapshot_event(struct vaio_c *vc, const char *tag, char *result,
 	int r;
 
 	if (!valid_name(tag)) {
-		DMERR("%s: invalid snapshot tag", vc->disk->id);
+		DMERR("%s: invalid snapshot tag", vc->id);
 		return -EINVAL;
 	}
 
 	mutex_lock(&vc->disk->lock);
 	r = event_check(vc->filters, vc->nr_filters, &ev, &who, &reason);
 	if (r) {
-		DMERR("%s: %s vetoed snapshot %s: %s", vc->disk->id,
+		DMERR("%s: %s vetoed snapshot %s: %s", vc->id,
 		      who->type->name, tag, reason);
 	} else {
 		event_deliver(vc->filters, vc->nr_filters, &ev);
@@ -819,8 +825,7 @@ nomem:
 	return -ENOMEM;
 }
 
-static int parse_features(struct dm_arg_set *as, struct vaio_c *vc,
-			  char *disk_id)
+static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 {
 	struct dm_target *ti = vc->ti;
 	struct dm_arg_set fs;
@@ -855,12 +860,17 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc,
 				ti->error = "disk_id given twice";
 				return -EINVAL;
 			}
+			/* Filters may use vaio_disk_id() in their ctr. */
+			if (vc->nr_filters) {
+				ti->error = "disk_id must come before the filters";
+				return -EINVAL;
+			}
 			arg = dm_shift_arg(&fs);
 			if (!valid_name(arg)) {
 				ti->error = "Invalid disk_id";
 				return -EINVAL;
 			}
-			strscpy(disk_id, arg, VAIO_NAME_MAX);
+			strscpy(vc->id, arg, sizeof(vc->id));
 			vc->explicit_id = true;
 		} else if (!strcmp(arg, "filter")) {
 			r = parse_filter(&fs, vc);
@@ -912,6 +922,8 @@ static void vaio_free(struct vaio_c *vc)
 {
 	unsigned int i;
 
+	cancel_work_sync(&vc->event_work);
+
 	for (i = vc->nr_filters; i-- > 0;) {
 		struct vaio_filter *f = vc->filters[i];
 
@@ -944,7 +956,6 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	struct mapped_device *md = dm_table_get_md(ti->table);
-	char disk_id[VAIO_NAME_MAX];
 	struct vaio_disk *disk;
 	struct vaio_c *vc;
 	int r;
@@ -979,8 +990,8 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
-	default_disk_id(md, disk_id);
-	r = parse_features(&as, vc, disk_id);
+	default_disk_id(md, vc->id);
+	r = parse_features(&as, vc);
 	if (r)
 		goto bad;
 	if (as.argc) {
@@ -990,7 +1001,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	layout_chain(vc);
 
-	disk = vaio_disk_get(disk_id, md);
+	disk = vaio_disk_get(vc->id, md);
 	if (IS_ERR(disk)) {
 		r = PTR_ERR(disk);
 		ti->error = r == -EBUSY ? "disk_id is in use by another device" :
@@ -1031,7 +1042,6 @@ static void vaio_dtr(struct dm_target *ti)
 	}
 	mutex_unlock(&disk->lock);
 
-	cancel_work_sync(&vc->event_work);
 	flush_work(&vc->work);
 	vaio_free(vc);
 }
@@ -1049,6 +1059,16 @@ static void vaio_presuspend(struct dm_target *ti)
 	/* Filters release what they hold: dm waits for every bio. */
 	mutex_lock(&vc->disk->lock);
 	deliver_simple(vc, VAIO_EV_SUSPEND);
+	mutex_unlock(&vc->disk->lock);
+}
+
+/* A suspend that failed after presuspend: the filters may hold bios again. */
+static void vaio_presuspend_undo(struct dm_target *ti)
+{
+	struct vaio_c *vc = ti->private;
+
+	mutex_lock(&vc->disk->lock);
+	deliver_simple(vc, VAIO_EV_RESUME);
 	mutex_unlock(&vc->disk->lock);
 }
 
@@ -1148,7 +1168,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 	switch (type) {
 	case STATUSTYPE_INFO:
 		sum_stats(vc, &st);
-		DMEMIT("%s %llu %llu %llu %llu %llu %u", vc->disk->id,
+		DMEMIT("%s %llu %llu %llu %llu %llu %u", vc->id,
 		       st.reads, st.writes, st.flushes, st.discards, st.errors,
 		       vc->nr_filters);
 		for (i = 0; i < vc->nr_filters; i++) {
@@ -1169,7 +1189,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 			break;
 		DMEMIT(" %u", nargs);
 		if (vc->explicit_id)
-			DMEMIT(" disk_id %s", vc->disk->id);
+			DMEMIT(" disk_id %s", vc->id);
 		for (i = 0; i < vc->nr_filters; i++) {
 			unsigned int j;
 
@@ -1187,7 +1207,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("target_name=%s,target_version=%u.%u.%u,data_dev=%s,disk_id=%s,filters=%u",
 		       ti->type->name, ti->type->version[0],
 		       ti->type->version[1], ti->type->version[2],
-		       vc->data_dev->name, vc->disk->id, vc->nr_filters);
+		       vc->data_dev->name, vc->id, vc->nr_filters);
 		for (i = 0; i < vc->nr_filters; i++) {
 			f = vc->filters[i];
 			DMEMIT(",filter_%u=%s:%s:%s", i, f->type->name,
@@ -1232,7 +1252,7 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (!strcmp(argv[0], "event")) {
 		if (argc == 3 && !strcmp(argv[1], "snapshot"))
 			return snapshot_event(vc, argv[2], result, maxlen);
-		DMERR("%s: usage: event snapshot <tag>", vc->disk->id);
+		DMERR("%s: usage: event snapshot <tag>", vc->id);
 		return -EINVAL;
 	}
 
@@ -1240,7 +1260,7 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 		f = argc == 2 ? lookup_filter(vc, argv[1]) : NULL;
 		if (!f) {
 			DMERR("%s: usage: reactivate <filter on this disk>",
-			      vc->disk->id);
+			      vc->id);
 			return -EINVAL;
 		}
 		return reactivate_filter(vc, f);
@@ -1248,11 +1268,11 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 
 	f = lookup_filter(vc, argv[0]);
 	if (!f) {
-		DMERR("%s: no filter or message '%s'", vc->disk->id, argv[0]);
+		DMERR("%s: no filter or message '%s'", vc->id, argv[0]);
 		return -EINVAL;
 	}
 	if (!f->type->ops.message) {
-		DMERR("%s: filter %s takes no messages", vc->disk->id,
+		DMERR("%s: filter %s takes no messages", vc->id,
 		      f->type->name);
 		return -EINVAL;
 	}
@@ -1286,6 +1306,7 @@ static struct target_type vaio_target = {
 	.map		 = vaio_map,
 	.end_io		 = vaio_end_io,
 	.presuspend	 = vaio_presuspend,
+	.presuspend_undo = vaio_presuspend_undo,
 	.postsuspend	 = vaio_postsuspend,
 	.resume		 = vaio_resume,
 	.status		 = vaio_status,

@@ -80,6 +80,7 @@ struct vt_filter {
 /* Per-bio area. */
 struct vt_bio {
 	struct list_head list;
+	struct bvec_iter read_iter;	/* the data of a read, as mapped */
 	unsigned long expires;
 	struct bio *bio;
 	struct vaio_data_save save;
@@ -236,18 +237,22 @@ static void vt_invert_write_done(struct bio *bio, struct vt_bio *b)
 	b->inverted = false;
 }
 
-static void vt_invert_read(struct bio *bio)
+/*
+ * At completion the bio's own iterator may be used up (blk-mq advances it):
+ * walk the read's data with the iterator saved at map time.
+ */
+static void vt_invert_read(struct bio *bio, struct vt_bio *b)
 {
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
-	bio_for_each_segment(bv, bio, iter)
+	__bio_for_each_segment(bv, bio, iter, b->read_iter)
 		invert_bvec(&bv, &bv);
 }
 
-static void vt_corrupt_read(struct bio *bio)
+static void vt_corrupt_read(struct bio *bio, struct vt_bio *b)
 {
-	struct bio_vec bv = bio_iovec(bio);
+	struct bio_vec bv = bio_iter_iovec(bio, b->read_iter);
 	u8 *p = bvec_kmap_local(&bv);
 
 	p[0] ^= 0xff;
@@ -271,6 +276,7 @@ static enum vaio_verdict vt_map(struct vaio_filter *f, struct bio *bio,
 	if (pos < VAIO_NR_CLASSES)
 		this_cpu_inc(vt->stats->map_pos[pos]);
 	b->inverted = false;
+	b->read_iter = bio->bi_iter;
 
 	if (!vt_applies(vt, bio))
 		return VAIO_PASS;
@@ -325,9 +331,9 @@ static enum vaio_end_verdict vt_end_io(struct vaio_filter *f, struct bio *bio,
 	if (bio_op(bio) == REQ_OP_READ) {
 		if (mode == VT_CORRUPT) {
 			this_cpu_inc(vt->stats->corrupted);
-			vt_corrupt_read(bio);
+			vt_corrupt_read(bio, b);
 		} else if (mode == VT_INVERT) {
-			vt_invert_read(bio);
+			vt_invert_read(bio, b);
 		}
 	}
 	if (mode == VT_HOLD_END && READ_ONCE(vt->may_defer)) {

@@ -26,6 +26,8 @@ table_refused "the filter's own argument error" "$t 5 filter test-qos fail_open 
 	"vaio: unknown test filter command"
 table_refused "the filter's own argument error, in context" "$t 5 filter test-qos fail_open 1 frobnicate" \
 	"filter test-qos: unknown test filter command"
+table_refused "disk_id after a filter (filters may use it in their ctr)" \
+	"$t 6 filter test-qos fail_open 0 disk_id late" "vaio: disk_id must come before the filters"
 table_refused "disk_id twice" "$t 4 disk_id a disk_id b" "vaio: disk_id given twice"
 table_refused "disk_id with a bad character" "$t 2 disk_id vm/1" "vaio: Invalid disk_id"
 dm_create owner "$t 6 disk_id shared filter test-qos fail_open 0"

@@ -33,6 +33,7 @@ ktap_check "fail_closed: filter reports a failure" dmsetup message d1 0 test-cac
 ktap_eq "fail_closed: filter shows failed" "$(vaio_filter_state d1 test-cache)" failed
 ktap_fails "fail_closed: reads error" dd if=/dev/mapper/d1 of=/dev/null bs=4k count=1 iflag=direct
 ktap_fails "fail_closed: writes error" dd if=/dev/zero of=/dev/mapper/d1 bs=4k count=1 oflag=direct
+ktap_match "fail_closed: the refused I/O is counted as errors" "$(vaio_stat d1 errors)" '^[1-9]' 
 dmsetup message d1 0 test-cache refuse_reactivate 1
 ktap_fails "a filter may refuse reactivation" dmsetup message d1 0 reactivate test-cache
 ktap_eq "still failed" "$(vaio_filter_state d1 test-cache)" failed
