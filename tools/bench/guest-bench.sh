@@ -22,7 +22,7 @@ MATRIX=/vaio/tools/bench/matrix
 OUT=/outbox
 DM=vbench
 REPEAT=${VAIO_REPEAT:-3}
-RUNTIME=${VAIO_RUNTIME:-5}
+RUNTIME=${VAIO_RUNTIME:-4}
 RAMP=${VAIO_RAMP:-1}
 
 mkdir -p "$OUT"
