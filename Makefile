@@ -6,6 +6,8 @@
 #   make          kernel modules (against KDIR) and userspace programs
 #   make demo     deps + build + a demo in the QEMU guest
 #   make check    deps + build + the selftests in the QEMU guest (T=<pattern>)
+#   make check-debug  the same under a debug kernel (KASAN, lockdep,
+#                 kmemleak, KUnit, fault injection), built once and cached
 #   make bench    deps + build + benchmarks in the QEMU guest
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
 #                 code, -Werror over the userspace code
@@ -46,12 +48,13 @@ T ?=
 export T
 
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
+	check-debug check-debug-run \
 	bench bench-run lint install clean help
 
 all: modules userspace
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,17p' Makefile
 
 # kbuild over a symlink mirror of the sources, one per kernel release.
 define build_modules
@@ -80,6 +83,12 @@ check: deps
 
 check-run: guest-modules userspace
 	@tools/vm/vaio-test --kver $(GUEST_KVER) $(if $(T),--pattern '$(T)')
+
+check-debug: deps
+	@$(MAKE) --no-print-directory check-debug-run
+
+check-debug-run: userspace
+	@tools/debug-kernel/check.sh $(if $(T),'$(T)')
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run

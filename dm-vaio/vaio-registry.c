@@ -8,9 +8,23 @@
 
 #include "vaio-internal.h"
 
+#include <linux/ctype.h>
 #include <linux/kmod.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+
+/* Names the table grammar accepts: disk_ids, filter types, snapshot tags. */
+bool vaio_valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= VAIO_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum(*s) && !strchr("._:-", *s))
+			return false;
+	return true;
+}
 
 static DEFINE_SPINLOCK(register_lock);
 static LIST_HEAD(register_list);
@@ -65,7 +79,7 @@ int vaio_register_filter(struct vaio_filter_type *type)
 {
 	int r = 0;
 
-	if (!type->name || !*type->name || strlen(type->name) >= VAIO_NAME_MAX ||
+	if (!type->name || !vaio_valid_name(type->name) ||
 	    type->class >= VAIO_NR_CLASSES || !type->owner) {
 		DMWARN("refusing malformed filter type %s",
 		       type->name ? type->name : "(null)");

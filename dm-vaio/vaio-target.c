@@ -27,7 +27,6 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
-#include <linux/ctype.h>
 #include <linux/dm-ioctl.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -43,14 +42,14 @@
 
 /*
  * One per disk_id, shared by the tables (live and inactive) of the one
- * mapped device that owns the id. Owned by its references: each vaio
- * target holds one from ctr to dtr.
+ * mapped device that owns the id; a device has one vaio target per table.
+ * Owned by its references: each vaio target holds one from ctr to dtr.
  */
 struct vaio_disk {
 	struct list_head list;
 	char id[VAIO_NAME_MAX];
 	struct mapped_device *md;
-	unsigned int refs;		/* under vaio_disks_lock */
+	struct list_head targets;	/* vaio_c.disk_node, under vaio_disks_lock */
 	struct mutex lock;		/* events, live */
 	struct vaio_c *live;		/* the resumed table's target */
 };
@@ -58,49 +57,9 @@ struct vaio_disk {
 static LIST_HEAD(vaio_disks);
 static DEFINE_MUTEX(vaio_disks_lock);
 
-static struct vaio_disk *vaio_disk_get(const char *id, struct mapped_device *md)
-{
-	struct vaio_disk *d;
-
-	mutex_lock(&vaio_disks_lock);
-	list_for_each_entry(d, &vaio_disks, list) {
-		if (strcmp(d->id, id))
-			continue;
-		if (d->md != md) {
-			d = ERR_PTR(-EBUSY);
-			goto out;
-		}
-		d->refs++;
-		goto out;
-	}
-
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!d) {
-		d = ERR_PTR(-ENOMEM);
-		goto out;
-	}
-	strscpy(d->id, id, sizeof(d->id));
-	d->md = md;
-	d->refs = 1;
-	mutex_init(&d->lock);
-	list_add_tail(&d->list, &vaio_disks);
-out:
-	mutex_unlock(&vaio_disks_lock);
-	return d;
-}
-
-static void vaio_disk_put(struct vaio_disk *d)
-{
-	mutex_lock(&vaio_disks_lock);
-	if (--d->refs) {
-		d = NULL;
-	} else {
-		list_del(&d->list);
-		mutex_destroy(&d->lock);
-	}
-	mutex_unlock(&vaio_disks_lock);
-	kfree(d);
-}
+static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
+				       bool explicit_id);
+static void vaio_disk_put(struct vaio_c *vc);
 
 /*
  *--------------------------------------------------------------
@@ -120,6 +79,7 @@ struct vaio_c {
 	struct dm_target *ti;
 	struct dm_dev *data_dev;
 	struct vaio_disk *disk;
+	struct list_head disk_node;
 	char id[VAIO_NAME_MAX];		/* the disk_id, from before any filter */
 	bool explicit_id;		/* disk_id given in the table */
 	bool failed_closed;		/* a fail_closed filter failed */
@@ -130,7 +90,7 @@ struct vaio_c {
 
 	struct vaio_stats __percpu *stats;
 
-	spinlock_t lock;		/* deferred */
+	spinlock_t lock;		/* deferred; filter state changes */
 	struct bio_list deferred;	/* continued by vaio_work() */
 	struct work_struct work;
 	struct work_struct event_work;	/* dm_table_event() */
@@ -149,6 +109,83 @@ struct vaio_io {
 	u8 in_end;		/* completing */
 	u8 cont;		/* verdict for vaio_work() */
 };
+
+/*
+ * The disk @vc belongs to, with @vc on its list. The device's disk if it has
+ * one: its disk_id sticks across renames and cannot be changed by a reload.
+ * Otherwise the disk called @id, which no other device may own.
+ */
+static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
+				       bool explicit_id)
+{
+	struct mapped_device *md = dm_table_get_md(vc->ti->table);
+	struct vaio_disk *d, *mine = NULL, *named = NULL;
+	struct vaio_c *other;
+
+	mutex_lock(&vaio_disks_lock);
+	list_for_each_entry(d, &vaio_disks, list) {
+		if (d->md == md)
+			mine = d;
+		else if (!strcmp(d->id, id))
+			named = d;
+	}
+	if (named && (!mine || explicit_id))
+		goto busy;
+
+	d = mine;
+	if (d) {
+		list_for_each_entry(other, &d->targets, disk_node) {
+			if (other->ti->table == vc->ti->table) {
+				vc->ti->error = "Only one vaio target per device";
+				d = ERR_PTR(-EINVAL);
+				goto out;
+			}
+		}
+		if (explicit_id && strcmp(d->id, id)) {
+			DMERR("%s: disk_id cannot change to %s", d->id, id);
+			vc->ti->error = "disk_id cannot change while the device exists";
+			d = ERR_PTR(-EINVAL);
+			goto out;
+		}
+	} else {
+		d = kzalloc(sizeof(*d), GFP_KERNEL);
+		if (!d) {
+			vc->ti->error = "Cannot allocate disk";
+			d = ERR_PTR(-ENOMEM);
+			goto out;
+		}
+		strscpy(d->id, id, sizeof(d->id));
+		d->md = md;
+		INIT_LIST_HEAD(&d->targets);
+		mutex_init(&d->lock);
+		list_add_tail(&d->list, &vaio_disks);
+	}
+	list_add_tail(&vc->disk_node, &d->targets);
+	goto out;
+
+busy:
+	vc->ti->error = "disk_id is in use by another device";
+	d = ERR_PTR(-EBUSY);
+out:
+	mutex_unlock(&vaio_disks_lock);
+	return d;
+}
+
+static void vaio_disk_put(struct vaio_c *vc)
+{
+	struct vaio_disk *d = vc->disk;
+
+	mutex_lock(&vaio_disks_lock);
+	list_del(&vc->disk_node);
+	if (!list_empty(&d->targets)) {
+		d = NULL;
+	} else {
+		list_del(&d->list);
+		mutex_destroy(&d->lock);
+	}
+	mutex_unlock(&vaio_disks_lock);
+	kfree(d);
+}
 
 static struct workqueue_struct *vaio_wq;
 static struct bio_set vaio_bioset;
@@ -460,18 +497,25 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 {
 	int to = f->fail_mode == VAIO_FAIL_CLOSED ? VAIO_FILTER_FAILED :
 						    VAIO_FILTER_BYPASSED;
+	struct vaio_c *vc = f->vc;
+	unsigned long flags;
 
-	if (cmpxchg(&f->state, VAIO_FILTER_ACTIVE, to) != VAIO_FILTER_ACTIVE)
+	spin_lock_irqsave(&vc->lock, flags);
+	if (f->state != VAIO_FILTER_ACTIVE) {
+		spin_unlock_irqrestore(&vc->lock, flags);
 		return;
+	}
 	WRITE_ONCE(f->fail_reason, reason);
+	WRITE_ONCE(f->state, to);
 	if (to == VAIO_FILTER_FAILED)
-		WRITE_ONCE(f->vc->failed_closed, true);
+		WRITE_ONCE(vc->failed_closed, true);
+	spin_unlock_irqrestore(&vc->lock, flags);
 
-	DMERR_LIMIT("%s: filter %s failed: %s; %s", f->vc->id,
-		    f->type->name, reason,
+	DMERR_LIMIT("%s: filter %s failed: %s; %s", vc->id, f->type->name,
+		    reason,
 		    to == VAIO_FILTER_FAILED ? "failing the disk's I/O (fail_closed)" :
 					       "bypassing it (fail_open)");
-	queue_work(vaio_wq, &f->vc->event_work);
+	queue_work(vaio_wq, &vc->event_work);
 }
 EXPORT_SYMBOL_GPL(vaio_filter_error);
 
@@ -491,11 +535,13 @@ static int reactivate_filter(struct vaio_c *vc, struct vaio_filter *f)
 			return r;
 		}
 	}
+	spin_lock_irq(&vc->lock);
 	WRITE_ONCE(f->fail_reason, NULL);
 	WRITE_ONCE(f->state, VAIO_FILTER_ACTIVE);
 	for (i = 0; i < vc->nr_filters; i++)
-		closed |= READ_ONCE(vc->filters[i]->state) == VAIO_FILTER_FAILED;
+		closed |= vc->filters[i]->state == VAIO_FILTER_FAILED;
 	WRITE_ONCE(vc->failed_closed, closed);
+	spin_unlock_irq(&vc->lock);
 	DMINFO("%s: filter %s active again", vc->id, f->type->name);
 	dm_table_event(vc->ti->table);
 	return 0;
@@ -667,18 +713,6 @@ static void deliver_simple(struct vaio_c *vc, enum vaio_event_type type)
 	event_deliver(vc->filters, vc->nr_filters, &ev);
 }
 
-static bool valid_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (!len || len >= VAIO_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!isalnum(*s) && !strchr("._:-", *s))
-			return false;
-	return true;
-}
-
 static int snapshot_event(struct vaio_c *vc, const char *tag, char *result,
 			  unsigned int maxlen)
 {
@@ -688,7 +722,7 @@ static int snapshot_event(struct vaio_c *vc, const char *tag, char *result,
 	unsigned int sz = 0;
 	int r;
 
-	if (!valid_name(tag)) {
+	if (!vaio_valid_name(tag)) {
 		DMERR("%s: invalid snapshot tag", vc->id);
 		return -EINVAL;
 	}
@@ -761,7 +795,7 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 		return -EINVAL;
 	}
 
-	type = valid_name(name) ? vaio_filter_type_get(name) : NULL;
+	type = vaio_valid_name(name) ? vaio_filter_type_get(name) : NULL;
 	if (!type) {
 		DMERR("unknown filter type '%s'", name);
 		ti->error = "Unknown filter type";
@@ -825,6 +859,21 @@ nomem:
 	return -ENOMEM;
 }
 
+/* Find or make the disk, once: before the first filter is built. */
+static int resolve_disk(struct vaio_c *vc)
+{
+	struct vaio_disk *disk;
+
+	if (vc->disk)
+		return 0;
+	disk = vaio_disk_get(vc, vc->id, vc->explicit_id);
+	if (IS_ERR(disk))
+		return PTR_ERR(disk);
+	vc->disk = disk;
+	strscpy(vc->id, disk->id, sizeof(vc->id));
+	return 0;
+}
+
 static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 {
 	struct dm_target *ti = vc->ti;
@@ -861,18 +910,21 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 				return -EINVAL;
 			}
 			/* Filters may use vaio_disk_id() in their ctr. */
-			if (vc->nr_filters) {
+			if (vc->disk) {
 				ti->error = "disk_id must come before the filters";
 				return -EINVAL;
 			}
 			arg = dm_shift_arg(&fs);
-			if (!valid_name(arg)) {
+			if (!vaio_valid_name(arg)) {
 				ti->error = "Invalid disk_id";
 				return -EINVAL;
 			}
 			strscpy(vc->id, arg, sizeof(vc->id));
 			vc->explicit_id = true;
 		} else if (!strcmp(arg, "filter")) {
+			r = resolve_disk(vc);
+			if (r)
+				return r;
 			r = parse_filter(&fs, vc);
 			if (r)
 				return r;
@@ -885,37 +937,25 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 	return 0;
 }
 
-static int filter_cmp(const void *a, const void *b)
+/*
+ * Puts @fs[0..@n) in class order, numbers them and lays out their per-bio
+ * areas; returns the size of those areas.
+ */
+unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n)
 {
-	const struct vaio_filter *fa = *(const struct vaio_filter **)a;
-	const struct vaio_filter *fb = *(const struct vaio_filter **)b;
-
-	return (int)fa->type->class - (int)fb->type->class;
-}
-
-/* Class order, per-bio areas. */
-static void layout_chain(struct vaio_c *vc)
-{
-	unsigned int i, off = 0;
-	struct vaio_filter *f;
+	unsigned int i, j, off = 0;
 
 	/* At most VAIO_NR_CLASSES elements: a plain insertion sort. */
-	for (i = 1; i < vc->nr_filters; i++) {
-		unsigned int j = i;
+	for (i = 1; i < n; i++)
+		for (j = i; j && fs[j - 1]->type->class > fs[j]->type->class; j--)
+			swap(fs[j - 1], fs[j]);
 
-		while (j && filter_cmp(&vc->filters[j - 1], &vc->filters[j]) > 0) {
-			swap(vc->filters[j - 1], vc->filters[j]);
-			j--;
-		}
+	for (i = 0; i < n; i++) {
+		fs[i]->index = i;
+		fs[i]->data_offset = off;
+		off += ALIGN(fs[i]->type->per_bio_data_size, sizeof(u64));
 	}
-	for (i = 0; i < vc->nr_filters; i++) {
-		f = vc->filters[i];
-		f->index = i;
-		f->data_offset = off;
-		off += ALIGN(f->type->per_bio_data_size, sizeof(u64));
-	}
-	vc->filter_data_size = off;
-	vc->ti->per_io_data_size = off + sizeof(struct vaio_io);
+	return off;
 }
 
 static void vaio_free(struct vaio_c *vc)
@@ -932,7 +972,7 @@ static void vaio_free(struct vaio_c *vc)
 		free_filter(f);
 	}
 	if (vc->disk)
-		vaio_disk_put(vc->disk);
+		vaio_disk_put(vc);
 	if (vc->data_dev)
 		dm_put_device(vc->ti, vc->data_dev);
 	free_percpu(vc->stats);
@@ -945,7 +985,7 @@ static void default_disk_id(struct mapped_device *md, char *id)
 	char *name = kmalloc(DM_NAME_LEN + DM_UUID_LEN, GFP_KERNEL);
 
 	if (name && !dm_copy_name_and_uuid(md, name, name + DM_NAME_LEN) &&
-	    valid_name(name))
+	    vaio_valid_name(name))
 		strscpy(id, name, VAIO_NAME_MAX);
 	else
 		strscpy(id, dm_device_name(md), VAIO_NAME_MAX);
@@ -999,16 +1039,13 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EINVAL;
 		goto bad;
 	}
-	layout_chain(vc);
+	vc->filter_data_size = vaio_chain_layout(vc->filters, vc->nr_filters);
+	ti->per_io_data_size = vc->filter_data_size + sizeof(struct vaio_io);
 
-	disk = vaio_disk_get(vc->id, md);
-	if (IS_ERR(disk)) {
-		r = PTR_ERR(disk);
-		ti->error = r == -EBUSY ? "disk_id is in use by another device" :
-					  "Cannot allocate disk";
+	r = resolve_disk(vc);
+	if (r)
 		goto bad;
-	}
-	vc->disk = disk;
+	disk = vc->disk;
 
 	mutex_lock(&disk->lock);
 	r = check_transition(vc, disk->live);
@@ -1115,7 +1152,7 @@ static void sum_stats(struct vaio_c *vc, struct vaio_stats *sum)
 	}
 }
 
-static unsigned int count_words(const char *s)
+unsigned int vaio_count_words(const char *s)
 {
 	unsigned int n = 0;
 
@@ -1145,10 +1182,13 @@ static void emit_filter_words(struct vaio_filter *f, char *result,
 	if (f->type->ops.status)
 		f->type->ops.status(f, result + sz, maxlen - sz);
 	len = strlen(result + sz);
-	plen = snprintf(prefix, sizeof(prefix), "%u%s", count_words(result + sz),
+	plen = snprintf(prefix, sizeof(prefix), "%u%s", vaio_count_words(result + sz),
 			len ? " " : "");
 	if (sz + plen + len + 1 > maxlen) {
-		result[sz] = '\0';
+		/* Fill the buffer: dm sees it full and asks with a larger one. */
+		memset(result + sz, '-', maxlen - sz - 1);
+		result[maxlen - 1] = '\0';
+		*szp = maxlen;
 		return;
 	}
 	memmove(result + sz + plen, result + sz, len + 1);

@@ -406,8 +406,8 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 			return 0;
 		}
 		ev = parse_event(argv[1]);
-		if (ev < 0) {
-			*error = "unknown event";
+		if (ev < 0 || ev == VAIO_EV_SUSPEND || ev == VAIO_EV_RESUME) {
+			*error = "only attach, detach, grow and snapshot can be vetoed";
 			return -EINVAL;
 		}
 		set_bit(ev, &vt->veto);

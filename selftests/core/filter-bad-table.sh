@@ -36,6 +36,21 @@ table_refused "disk_id owned by another device" "0 $size vaio /dev/ram1 2 disk_i
 # Without disk_id, the device's name is its disk_id, unique just the same.
 ktap_fails "default disk_id (the name) owned by another device" \
 	dm_create shared "0 $size vaio /dev/ram1"
+table_refused "two vaio targets in one device" \
+	"$(printf '0 16 vaio /dev/ram1 2 disk_id two1\n16 16 vaio /dev/ram1 2 disk_id two2')" \
+	"vaio: Only one vaio target per device"
+ktap_fails "a reload cannot change the disk_id" \
+	vaio_reload owner "$t 6 disk_id other filter test-qos fail_open 0"
+ktap_match "... and says so" "$(dmesg | tail -n 3)" 'disk_id cannot change while the device exists'
+ktap_match "the live table kept its disk_id" "$(dmsetup table owner)" 'disk_id shared'
+# A default disk_id (the name) sticks to the device across a rename.
+dm_create named "0 $size vaio /dev/ram1"
+dmsetup rename named renamed
+ktap_check "reload after a rename" vaio_reload renamed "0 $size vaio /dev/ram1 4 filter test-cache fail_open 0"
+ktap_eq "the disk keeps its disk_id" "$(vaio_stat renamed disk_id)" named
+dm_remove renamed
+ktap_fails "test filter: veto suspend is meaningless, refused" \
+	dmsetup message owner 0 test-qos veto suspend
 ktap_eq "only the good device exists" "$(dmsetup ls | cut -f1 | tr -d ' ')" owner
 
 ktap_fails "filter module pinned while a disk uses it" rmmod dm-vaio-test

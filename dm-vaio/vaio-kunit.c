@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of dm-vaio's pure logic, built into dm-vaio.ko when the kernel
+ * has CONFIG_KUNIT (the debug kernel of 'make check-debug'); they run when
+ * the module loads and report in /sys/kernel/debug/kunit/.
+ */
+
+#include "vaio-internal.h"
+
+#include <kunit/test.h>
+#include <linux/string.h>
+
+/*
+ * --------------------------------------------------------------
+ * Names: disk_ids, filter types, snapshot tags
+ * --------------------------------------------------------------
+ */
+
+static void vaio_test_valid_names(struct kunit *test)
+{
+	char longest[VAIO_NAME_MAX], too_long[VAIO_NAME_MAX + 1];
+
+	KUNIT_EXPECT_TRUE(test, vaio_valid_name("vm1"));
+	KUNIT_EXPECT_TRUE(test, vaio_valid_name("vm-1_disk.0:a"));
+	KUNIT_EXPECT_TRUE(test, vaio_valid_name("254:0"));
+
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	KUNIT_EXPECT_TRUE(test, vaio_valid_name(longest));
+	memset(too_long, 'x', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	KUNIT_EXPECT_FALSE(test, vaio_valid_name(too_long));
+}
+
+static void vaio_test_invalid_names(struct kunit *test)
+{
+	static const char * const bad[] = {
+		"", "a b", "a/b", "a\tb", "vm1;", "x\n", "caf\xc3\xa9", "*",
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_FALSE_MSG(test, vaio_valid_name(bad[i]),
+				       "name #%d accepted", i);
+}
+
+/*
+ * --------------------------------------------------------------
+ * Class order and per-bio layout
+ * --------------------------------------------------------------
+ */
+
+static struct vaio_filter_type t_qos = {
+	.name = "k-qos", .class = VAIO_CLASS_QOS, .per_bio_data_size = 3 };
+static struct vaio_filter_type t_insp = {
+	.name = "k-insp", .class = VAIO_CLASS_INSPECTION, .per_bio_data_size = 0 };
+static struct vaio_filter_type t_enc = {
+	.name = "k-enc", .class = VAIO_CLASS_ENCRYPTION, .per_bio_data_size = 16 };
+static struct vaio_filter_type t_repl = {
+	.name = "k-repl", .class = VAIO_CLASS_REPLICATION, .per_bio_data_size = 9 };
+static struct vaio_filter_type t_cache = {
+	.name = "k-cache", .class = VAIO_CLASS_CACHE, .per_bio_data_size = 8 };
+
+static void vaio_test_chain_order(struct kunit *test)
+{
+	/* Attached in every order: always qos..cache afterwards. */
+	static const int orders[][5] = {
+		{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 4, 0, 3, 1}, {1, 0, 4, 2, 3},
+	};
+	struct vaio_filter_type *types[] = { &t_qos, &t_insp, &t_enc, &t_repl, &t_cache };
+	struct vaio_filter f[5], *fs[5];
+	int o, i;
+
+	for (o = 0; o < ARRAY_SIZE(orders); o++) {
+		memset(f, 0, sizeof(f));
+		for (i = 0; i < 5; i++) {
+			f[i].type = types[orders[o][i]];
+			fs[i] = &f[i];
+		}
+		vaio_chain_layout(fs, 5);
+		for (i = 0; i < 5; i++) {
+			KUNIT_EXPECT_EQ(test, fs[i]->type->class, (enum vaio_class)i);
+			KUNIT_EXPECT_EQ(test, fs[i]->index, (unsigned int)i);
+		}
+	}
+}
+
+static void vaio_test_chain_layout(struct kunit *test)
+{
+	struct vaio_filter f[3] = {
+		{ .type = &t_repl }, { .type = &t_qos }, { .type = &t_insp },
+	};
+	struct vaio_filter *fs[3] = { &f[0], &f[1], &f[2] };
+	unsigned int size;
+
+	size = vaio_chain_layout(fs, 3);
+	/* qos 3 -> 8 bytes, inspection 0, replication 9 -> 16: aligned to u64. */
+	KUNIT_EXPECT_PTR_EQ(test, fs[0], &f[1]);
+	KUNIT_EXPECT_EQ(test, fs[0]->data_offset, 0u);
+	KUNIT_EXPECT_EQ(test, fs[1]->data_offset, 8u);
+	KUNIT_EXPECT_EQ(test, fs[2]->data_offset, 8u);
+	KUNIT_EXPECT_EQ(test, size, 24u);
+	KUNIT_EXPECT_EQ(test, vaio_chain_layout(fs, 0), 0u);
+}
+
+/*
+ * --------------------------------------------------------------
+ * Status words, names of classes and events
+ * --------------------------------------------------------------
+ */
+
+static void vaio_test_count_words(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vaio_count_words(""), 0u);
+	KUNIT_EXPECT_EQ(test, vaio_count_words("   "), 0u);
+	KUNIT_EXPECT_EQ(test, vaio_count_words("maps 1"), 2u);
+	KUNIT_EXPECT_EQ(test, vaio_count_words(" a  b c "), 3u);
+	KUNIT_EXPECT_EQ(test, vaio_count_words("map_pos 0:12,1:3"), 2u);
+}
+
+static void vaio_test_names(struct kunit *test)
+{
+	int i;
+
+	for (i = 0; i < VAIO_NR_CLASSES; i++)
+		KUNIT_EXPECT_TRUE(test, vaio_valid_name(vaio_class_name(i)));
+	for (i = 0; i < VAIO_NR_EVENTS; i++)
+		KUNIT_EXPECT_TRUE(test, vaio_valid_name(vaio_event_name(i)));
+	KUNIT_EXPECT_STREQ(test, vaio_class_name(VAIO_NR_CLASSES), "unknown");
+	KUNIT_EXPECT_STREQ(test, vaio_event_name(VAIO_NR_EVENTS), "unknown");
+	KUNIT_EXPECT_STREQ(test, vaio_class_name(VAIO_CLASS_QOS), "qos");
+	KUNIT_EXPECT_STREQ(test, vaio_class_name(VAIO_CLASS_CACHE), "cache");
+}
+
+/*
+ * --------------------------------------------------------------
+ * Registry
+ * --------------------------------------------------------------
+ */
+
+static void vaio_test_register(struct kunit *test)
+{
+	struct vaio_filter_type ok = {
+		.name = "kunit-ok", .class = VAIO_CLASS_CACHE, .owner = THIS_MODULE };
+	struct vaio_filter_type dup = ok;
+	struct vaio_filter_type bad_name = ok, bad_class = ok, no_owner = ok;
+	const struct vaio_filter_type *got;
+
+	bad_name.name = "kunit bad";
+	bad_class.class = VAIO_NR_CLASSES;
+	no_owner.owner = NULL;
+
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&bad_name), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&bad_class), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&no_owner), -EINVAL);
+	KUNIT_ASSERT_EQ(test, vaio_register_filter(&ok), 0);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&dup), -EEXIST);
+
+	got = vaio_filter_type_get("kunit-ok");
+	KUNIT_EXPECT_PTR_EQ(test, got, (const struct vaio_filter_type *)&ok);
+	if (got)
+		vaio_filter_type_put(got);
+	vaio_unregister_filter(&ok);
+	/* Gone: the name is free again. */
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&dup), 0);
+	vaio_unregister_filter(&dup);
+}
+
+static struct kunit_case vaio_core_cases[] = {
+	KUNIT_CASE(vaio_test_valid_names),
+	KUNIT_CASE(vaio_test_invalid_names),
+	KUNIT_CASE(vaio_test_chain_order),
+	KUNIT_CASE(vaio_test_chain_layout),
+	KUNIT_CASE(vaio_test_count_words),
+	KUNIT_CASE(vaio_test_names),
+	KUNIT_CASE(vaio_test_register),
+	{}
+};
+
+static struct kunit_suite vaio_core_suite = {
+	.name = "dm-vaio-core",
+	.test_cases = vaio_core_cases,
+};
+
+kunit_test_suites(&vaio_core_suite);

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="failed allocations during table load, filter attach and I/O: clean errors, nothing left behind"
+TIMEOUT=300
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+
+F=/sys/kernel/debug/failslab
+if [ ! -d $F ]; then
+	ktap_skip "failslab" "this kernel has no fault injection; make check-debug runs this"
+	ktap_finish
+fi
+brd_setup 32
+size=$(dev_sectors /dev/ram0)
+modprobe dm-vaio
+modprobe dm-vaio-test
+table="0 $size vaio /dev/ram0 10 disk_id fs filter test-qos fail_open 0 filter test-cache fail_closed 0"
+
+# Fail only tasks that ask (make-it-fail), allocations that may sleep too,
+# quietly (a stack per failure would read as a kernel problem).
+echo Y >$F/task-filter
+echo N >$F/ignore-gfp-wait
+echo N >$F/cache-filter
+echo 0 >$F/verbose
+echo 100 >$F/probability
+
+# failing CMD...: runs CMD with every slab allocation after the first
+# $space bytes failing, once.
+failing() {
+	echo 1 >$F/times
+	sh -c 'echo 1 >/proc/self/make-it-fail; exec "$@"' sh "$@"
+}
+
+created=0 refused=0 left=0 bad=0
+for space in 0 16 64 128 256 384 512 768 1024 1536 2048 4096 8192 16384 65536; do
+	echo "$space" >$F/space
+	if echo "$table" | failing dmsetup create fs >/dev/null 2>&1; then
+		created=$((created + 1))
+		dmsetup mknodes fs
+		fio_verify /dev/mapper/fs --size=4m --randseed="$space" || bad=$((bad + 1))
+		dmsetup remove fs || bad=$((bad + 1))
+	else
+		refused=$((refused + 1))
+		dmsetup info fs >/dev/null 2>&1 && { left=$((left + 1)); dmsetup remove fs; }
+	fi
+done
+echo 0 >$F/times
+ktap_match "some table loads failed under injection ($refused)" "$refused" '^[1-9]'
+ktap_match "some table loads got through ($created)" "$created" '^[1-9]'
+ktap_eq "no failed load left a device behind" "$left" 0
+ktap_eq "every device that was made passed fio verify and went away" "$bad" 0
+
+# The map path: the test filter's invert mode allocates without sleeping and
+# fails the bio when it cannot.
+dm_create fs "0 $size vaio /dev/ram0 5 filter test-encryption fail_open 1 invert"
+echo 50 >$F/probability
+echo -1 >$F/times
+echo 0 >$F/space
+failing dd if=/dev/zero of=/dev/mapper/fs bs=64k count=64 oflag=direct 2>/dev/null
+echo 0 >$F/times
+ktap_match "I/O met failed allocations and failed cleanly" \
+	"$(vaio_filter_get fs test-encryption failed)" '^[1-9]'
+ktap_eq "the filter is still active" "$(vaio_filter_state fs test-encryption)" active
+ktap_check "I/O works again once allocations succeed" fio_verify /dev/mapper/fs --size=8m
+dm_remove fs
+ktap_check "a normal table loads" dm_create ok "$table"
+dm_remove ok
+ktap_check "filter module unloads: no reference leaked" rmmod dm-vaio-test
+ktap_check "core module unloads" rmmod dm-vaio
+ktap_finish

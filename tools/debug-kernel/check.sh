@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make check-debug: the selftests under the debug kernel (KASAN, lockdep,
+# atomic-sleep checks, kmemleak, KUnit, fault injection). Builds the kernel
+# once (cached, tools/debug-kernel/build.sh), our modules against it, and runs
+# tools/vm/vaio-test --debug. Arguments go to vaio-test (a test pattern).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+KD=$("$TOP/tools/debug-kernel/build.sh")
+KVER=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$KD/src/include/generated/utsrelease.h")
+make -s -C "$TOP" KDIR="$KD/src" modules
+exec "$TOP/tools/vm/vaio-test" --debug --kernel "$KD/bzImage" --modroot "$KD/modroot" \
+	--kver "$KVER" "$@"
