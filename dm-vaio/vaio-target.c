@@ -337,15 +337,16 @@ static int vaio_map(struct dm_target *ti, struct bio *bio)
 		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	count_bio(vc, bio);
 
+	/* No filters: a passthrough, the per-bio state is never read. */
+	if (likely(!vc->nr_filters))
+		return DM_MAPIO_REMAPPED;
+
 	io->vc = vc;
 	io->next = 0;
 	io->seen = 0;
 	io->hops = 0;
 	io->end_hops = 0;
 	io->in_end = 0;
-	if (likely(!vc->nr_filters))
-		return DM_MAPIO_REMAPPED;
-
 	r = run_chain(vc, io, bio);
 	if (unlikely(r == DM_MAPIO_KILL))
 		this_cpu_inc(vc->stats->errors);
@@ -405,11 +406,15 @@ EXPORT_SYMBOL_GPL(vaio_bio_continue);
 static int vaio_end_io(struct dm_target *ti, struct bio *bio,
 		       blk_status_t *error)
 {
-	struct vaio_io *io = vaio_io(bio);
-	struct vaio_c *vc = io->vc;
+	struct vaio_c *vc = ti->private;
+	struct vaio_io *io;
 	struct vaio_filter *f;
 	unsigned int i;
 
+	if (likely(!vc->nr_filters))
+		goto done;
+
+	io = vaio_io(bio);
 	io->in_end = 1;
 	while (io->seen) {
 		i = fls(io->seen) - 1;
@@ -424,6 +429,7 @@ static int vaio_end_io(struct dm_target *ti, struct bio *bio,
 			return DM_ENDIO_INCOMPLETE;
 	}
 
+done:
 	if (unlikely(*error))
 		this_cpu_inc(vc->stats->errors);
 	return DM_ENDIO_DONE;
