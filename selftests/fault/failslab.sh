@@ -24,16 +24,16 @@ echo N >$F/cache-filter
 echo 0 >$F/verbose
 echo 100 >$F/probability
 
-# failing CMD...: runs CMD with every slab allocation after the first
-# $space bytes failing, once.
+# failing CMD...: runs CMD as a task whose slab allocations fail as set up
+# in $F (space, times, probability).
 failing() {
-	echo 1 >$F/times
 	sh -c 'echo 1 >/proc/self/make-it-fail; exec "$@"' sh "$@"
 }
 
 created=0 refused=0 left=0 bad=0
 for space in 0 16 64 128 256 384 512 768 1024 1536 2048 4096 8192 16384 65536; do
 	echo "$space" >$F/space
+	echo 1 >$F/times
 	if echo "$table" | failing dmsetup create fs >/dev/null 2>&1; then
 		created=$((created + 1))
 		dmsetup mknodes fs
@@ -53,10 +53,14 @@ ktap_eq "every device that was made passed fio verify and went away" "$bad" 0
 # The map path: the test filter's invert mode allocates without sleeping and
 # fails the bio when it cannot.
 dm_create fs "0 $size vaio /dev/ram0 5 filter test-encryption fail_open 1 invert"
-echo 50 >$F/probability
-echo -1 >$F/times
-echo 0 >$F/space
-failing dd if=/dev/zero of=/dev/mapper/fs bs=64k count=64 oflag=direct 2>/dev/null
+# The writer's own start (exec) allocates too: let it have a budget, then
+# fail everything, at budgets that end at different points of its writes.
+echo 100 >$F/probability
+for space in 16384 32768 65536 98304 131072 196608 262144 393216 524288 786432 1048576; do
+	echo "$space" >$F/space
+	echo -1 >$F/times
+	failing dd if=/dev/zero of=/dev/mapper/fs bs=64k count=256 oflag=direct 2>/dev/null
+done
 echo 0 >$F/times
 ktap_match "I/O met failed allocations and failed cleanly" \
 	"$(vaio_filter_get fs test-encryption failed)" '^[1-9]'
