@@ -22,8 +22,7 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
 # The guest kernel: Debian's cloud flavour, newest installed.
-GUEST_KVER ?= $(shell ls -1d /usr/src/linux-headers-*-cloud-amd64 2>/dev/null | \
-		sed 's,.*/linux-headers-,,' | sort -V | tail -n1)
+GUEST_KVER ?= $(shell tools/vm/guest-kver)
 GUEST_KDIR ?= /usr/src/linux-headers-$(GUEST_KVER)
 
 # The kernel to build for by default: the running one if it has a build

@@ -1202,6 +1202,12 @@ static void emit_filter_words(struct vaio_filter *f, char *result,
 	*szp = sz + plen + len;
 }
 
+/* As in the table line. */
+static const char *fail_mode_name(struct vaio_filter *f)
+{
+	return f->fail_mode == VAIO_FAIL_OPEN ? "fail_open" : "fail_closed";
+}
+
 static void vaio_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
 			unsigned int maxlen)
@@ -1241,8 +1247,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 
 			f = vc->filters[i];
 			DMEMIT(" filter %s %s %u", f->type->name,
-			       f->fail_mode == VAIO_FAIL_OPEN ? "fail_open" :
-								"fail_closed",
+			       fail_mode_name(f),
 			       f->argc);
 			for (j = 0; j < f->argc; j++)
 				DMEMIT(" %s", f->argv[j]);
@@ -1258,8 +1263,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 			f = vc->filters[i];
 			DMEMIT(",filter_%u=%s:%s:%s", i, f->type->name,
 			       vaio_class_name(f->type->class),
-			       f->fail_mode == VAIO_FAIL_OPEN ? "fail_open" :
-								"fail_closed");
+			       fail_mode_name(f));
 		}
 		DMEMIT(";");
 		break;
