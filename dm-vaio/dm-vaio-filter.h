@@ -112,6 +112,28 @@ struct vaio_filter_ops {
 	int (*reactivate)(struct vaio_filter *f);
 };
 
+/*
+ * A parameter of a filter type. A type that declares parameters takes its
+ * table arguments as "key=value" words: the core checks each word against
+ * the declarations before ->ctr() (and for VAIO_CMD_CHAIN_CHECK), so a
+ * filter reads them with vaio_param() and kstrto*() without more checks.
+ */
+enum vaio_param_kind {
+	VAIO_PARAM_KIND_UINT,	/* decimal, min..max */
+	VAIO_PARAM_KIND_BOOL,	/* 0 or 1 */
+	VAIO_PARAM_KIND_ENUM,	/* one of choices, "a|b|c" */
+	VAIO_PARAM_KIND_STRING,	/* [A-Za-z0-9._:/@+-]+ */
+};
+
+struct vaio_param {
+	const char *name;
+	enum vaio_param_kind kind;
+	const char *choices;	/* ENUM */
+	u64 min, max;		/* UINT */
+	const char *def;	/* the default, as text, for documentation */
+	const char *help;	/* one line */
+};
+
 struct vaio_filter_type {
 	const char *name;		/* table name; module dm-vaio-<name> */
 	enum vaio_class class;
@@ -119,6 +141,8 @@ struct vaio_filter_type {
 	struct module *owner;
 	size_t per_bio_data_size;
 	struct vaio_filter_ops ops;
+	/* Declared parameters, ending with { }; NULL: free-form arguments. */
+	const struct vaio_param *params;
 
 	struct list_head list;		/* core: the registry */
 };
@@ -137,6 +161,7 @@ struct vaio_filter {
 	enum vaio_fail_mode fail_mode;
 	int state;			/* enum vaio_filter_state */
 	const char *fail_reason;
+	int notified_state;		/* last state sent to netlink */
 	unsigned int argc;		/* table arguments, for TABLE status */
 	char **argv;
 };
@@ -189,6 +214,12 @@ struct bio *vaio_bio_clone(struct bio *bio, struct block_device *bdev,
  * that mapped it before, in ->end_io() the number that completed it before.
  */
 unsigned int vaio_bio_position(struct bio *bio);
+
+/*
+ * The value of parameter @key among key=value arguments, or NULL. For
+ * filter types with declared parameters, whose arguments the core checked.
+ */
+const char *vaio_param(unsigned int argc, char **argv, const char *key);
 
 const char *vaio_class_name(enum vaio_class class);
 const char *vaio_event_name(enum vaio_event_type type);

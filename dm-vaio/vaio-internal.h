@@ -7,17 +7,99 @@
 
 #include "dm-vaio-filter.h"
 
-#define DM_MSG_PREFIX "vaio"
+#include <linux/dm-vaio.h>
 
-#define VAIO_NAME_MAX 64
+#define DM_MSG_PREFIX "vaio"
 
 /* vaio-registry.c */
 bool vaio_valid_name(const char *s);
 const struct vaio_filter_type *vaio_filter_type_get(const char *name);
 void vaio_filter_type_put(const struct vaio_filter_type *type);
+const struct vaio_filter_type *vaio_filter_type_nth(unsigned int n);
+int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
+		      char **argv, const char **error, unsigned int *bad);
 
-/* vaio-target.c: pure helpers (KUnit tests them, vaio-kunit.c) */
+/*
+ *--------------------------------------------------------------
+ * vaio-target.c
+ *--------------------------------------------------------------
+ */
+
+/*
+ * One per disk_id, shared by the tables (live and inactive) of the one
+ * mapped device that owns the id; a device has one vaio target per table.
+ * Owned by its references: each vaio target holds one from ctr to dtr.
+ */
+struct vaio_disk {
+	struct list_head list;
+	char id[VAIO_NAME_MAX];
+	struct mapped_device *md;
+	struct list_head targets;	/* vaio_c.disk_node, under vaio_disks_lock */
+	struct mutex lock;		/* events, live */
+	struct vaio_c *live;		/* the resumed table's target */
+};
+
+/* All disks; vaio_disks_lock nests outside each disk's lock. */
+extern struct list_head vaio_disks;
+extern struct mutex vaio_disks_lock;
+
+struct vaio_stats {
+	u64 reads;
+	u64 writes;
+	u64 flushes;
+	u64 discards;
+	u64 errors;
+	u64 read_sectors;
+	u64 write_sectors;
+};
+
+struct vaio_c {
+	struct dm_target *ti;
+	struct dm_dev *data_dev;
+	struct vaio_disk *disk;
+	struct list_head disk_node;
+	char id[VAIO_NAME_MAX];		/* the disk_id, from before any filter */
+	bool explicit_id;		/* disk_id given in the table */
+	bool failed_closed;		/* a fail_closed filter failed */
+
+	unsigned int nr_filters;
+	struct vaio_filter *filters[VAIO_NR_CLASSES];	/* class order */
+	unsigned int filter_data_size;	/* per-bio areas of the filters */
+
+	struct vaio_stats __percpu *stats;
+
+	spinlock_t lock;		/* deferred; filter state changes */
+	struct bio_list deferred;	/* continued by vaio_work() */
+	struct work_struct work;
+	struct work_struct event_work;	/* dm_table_event() */
+};
+
+void vaio_sum_stats(struct vaio_c *vc, struct vaio_stats *sum);
+const char *vaio_state_name(int state);
+const char *vaio_fail_mode_name(struct vaio_filter *f);
+void vaio_dm_name(struct mapped_device *md, char *name);
+int vaio_snapshot(struct vaio_c *vc, const char *tag, unsigned int *delivered,
+		  struct vaio_filter **who, const char **reason);
+int vaio_reactivate(struct vaio_c *vc, const char *name);
+
+/* pure helpers (KUnit tests them, vaio-kunit.c) */
 unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n);
 unsigned int vaio_count_words(const char *s);
+
+/*
+ *--------------------------------------------------------------
+ * vaio-netlink.c
+ *--------------------------------------------------------------
+ */
+
+int vaio_netlink_init(void);
+void vaio_netlink_exit(void);
+void vaio_nl_disk(struct vaio_c *vc, u8 cmd);
+void vaio_nl_disk_del(struct vaio_c *vc);
+void vaio_nl_filter_state(struct vaio_filter *f);
+void vaio_nl_event(struct vaio_c *vc, enum vaio_event_type type,
+		   const char *tag, int r, unsigned int delivered,
+		   struct vaio_filter *who, const char *reason);
+void vaio_nl_table_error(struct mapped_device *md, const char *error);
 
 #endif /* DM_VAIO_INTERNAL_H */

@@ -75,15 +75,157 @@ void vaio_filter_type_put(const struct vaio_filter_type *type)
 	module_put(type->owner);
 }
 
+/* The @n-th registered type, with a reference on its module, or NULL. */
+const struct vaio_filter_type *vaio_filter_type_nth(unsigned int n)
+{
+	struct vaio_filter_type *t, *found = NULL;
+
+	spin_lock(&register_lock);
+	list_for_each_entry(t, &register_list, list) {
+		if (n--)
+			continue;
+		if (try_module_get(t->owner))
+			found = t;
+		break;
+	}
+	spin_unlock(&register_lock);
+
+	return found;
+}
+
+/*
+ *--------------------------------------------------------------
+ * Declared parameters
+ *--------------------------------------------------------------
+ */
+
+const char *vaio_param(unsigned int argc, char **argv, const char *key)
+{
+	size_t len = strlen(key);
+	unsigned int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strncmp(argv[i], key, len) && argv[i][len] == '=')
+			return argv[i] + len + 1;
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(vaio_param);
+
+/* Is @value one of the '|'-separated @choices? */
+static bool in_choices(const char *choices, const char *value)
+{
+	size_t len = strlen(value);
+	const char *c = choices;
+
+	while (c && *c) {
+		if (!strncmp(c, value, len) && (c[len] == '|' || !c[len]))
+			return true;
+		c = strchr(c, '|');
+		if (c)
+			c++;
+	}
+	return false;
+}
+
+static const char *check_value(const struct vaio_param *p, const char *value)
+{
+	const char *s;
+	u64 v;
+
+	switch (p->kind) {
+	case VAIO_PARAM_KIND_UINT:
+		if (kstrtou64(value, 10, &v))
+			return "parameter value is not a number";
+		if (v < p->min || v > p->max)
+			return "parameter value is out of range";
+		return NULL;
+	case VAIO_PARAM_KIND_BOOL:
+		if (strcmp(value, "0") && strcmp(value, "1"))
+			return "parameter value is not 0 or 1";
+		return NULL;
+	case VAIO_PARAM_KIND_ENUM:
+		if (!*value || !in_choices(p->choices, value))
+			return "parameter value is not one of the choices";
+		return NULL;
+	case VAIO_PARAM_KIND_STRING:
+		if (!*value)
+			return "parameter value is empty";
+		for (s = value; *s; s++)
+			if (!isalnum(*s) && !strchr("._:/@+-", *s))
+				return "parameter value has a character not allowed";
+		return NULL;
+	}
+	return "parameter of an unknown kind";
+}
+
+/*
+ * Checks the table arguments @argv of @type against its declared
+ * parameters: each "key=value" with a declared key, given once, its value
+ * of the declared kind. Types without declarations take any words.
+ * Returns 0, or -EINVAL with *error (static) and *bad, the word at fault.
+ */
+int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
+		      char **argv, const char **error, unsigned int *bad)
+{
+	const struct vaio_param *p;
+	unsigned int i, j;
+	const char *eq;
+
+	*error = NULL;
+	for (i = 0; i < argc; i++) {
+		*bad = i;
+		if (strlen(argv[i]) >= VAIO_ARG_MAX) {
+			*error = "filter argument too long";
+			return -EINVAL;
+		}
+		if (!type->params)
+			continue;
+		eq = strchr(argv[i], '=');
+		if (!eq || eq == argv[i]) {
+			*error = "filter argument is not key=value";
+			return -EINVAL;
+		}
+		for (p = type->params; p->name; p++)
+			if (strlen(p->name) == eq - argv[i] &&
+			    !strncmp(p->name, argv[i], eq - argv[i]))
+				break;
+		if (!p->name) {
+			*error = "unknown filter parameter";
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strncmp(argv[j], argv[i], eq - argv[i] + 1)) {
+				*error = "filter parameter given twice";
+				return -EINVAL;
+			}
+		}
+		*error = check_value(p, eq + 1);
+		if (*error)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int vaio_register_filter(struct vaio_filter_type *type)
 {
 	int r = 0;
+
+	const struct vaio_param *p;
 
 	if (!type->name || !vaio_valid_name(type->name) ||
 	    type->class >= VAIO_NR_CLASSES || !type->owner) {
 		DMWARN("refusing malformed filter type %s",
 		       type->name ? type->name : "(null)");
 		return -EINVAL;
+	}
+	for (p = type->params; p && p->name; p++) {
+		if (!vaio_valid_name(p->name) || strchr(p->name, '=') ||
+		    p->kind > VAIO_PARAM_KIND_STRING ||
+		    (p->kind == VAIO_PARAM_KIND_ENUM && !p->choices)) {
+			DMWARN("refusing filter type %s: malformed parameter",
+			       type->name);
+			return -EINVAL;
+		}
 	}
 
 	spin_lock(&register_lock);

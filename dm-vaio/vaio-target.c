@@ -40,22 +40,8 @@
  *--------------------------------------------------------------
  */
 
-/*
- * One per disk_id, shared by the tables (live and inactive) of the one
- * mapped device that owns the id; a device has one vaio target per table.
- * Owned by its references: each vaio target holds one from ctr to dtr.
- */
-struct vaio_disk {
-	struct list_head list;
-	char id[VAIO_NAME_MAX];
-	struct mapped_device *md;
-	struct list_head targets;	/* vaio_c.disk_node, under vaio_disks_lock */
-	struct mutex lock;		/* events, live */
-	struct vaio_c *live;		/* the resumed table's target */
-};
-
-static LIST_HEAD(vaio_disks);
-static DEFINE_MUTEX(vaio_disks_lock);
+LIST_HEAD(vaio_disks);
+DEFINE_MUTEX(vaio_disks_lock);
 
 static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 				       bool explicit_id);
@@ -66,35 +52,6 @@ static void vaio_disk_put(struct vaio_c *vc);
  * The target's state
  *--------------------------------------------------------------
  */
-
-struct vaio_stats {
-	u64 reads;
-	u64 writes;
-	u64 flushes;
-	u64 discards;
-	u64 errors;
-};
-
-struct vaio_c {
-	struct dm_target *ti;
-	struct dm_dev *data_dev;
-	struct vaio_disk *disk;
-	struct list_head disk_node;
-	char id[VAIO_NAME_MAX];		/* the disk_id, from before any filter */
-	bool explicit_id;		/* disk_id given in the table */
-	bool failed_closed;		/* a fail_closed filter failed */
-
-	unsigned int nr_filters;
-	struct vaio_filter *filters[VAIO_NR_CLASSES];	/* class order */
-	unsigned int filter_data_size;	/* per-bio areas of the filters */
-
-	struct vaio_stats __percpu *stats;
-
-	spinlock_t lock;		/* deferred; filter state changes */
-	struct bio_list deferred;	/* continued by vaio_work() */
-	struct work_struct work;
-	struct work_struct event_work;	/* dm_table_event() */
-};
 
 /*
  * Per-bio state. It sits at the end of the per-bio data, right before the
@@ -235,6 +192,18 @@ static const char * const state_names[] = {
 	[VAIO_FILTER_FAILED]   = "failed",
 };
 
+const char *vaio_state_name(int state)
+{
+	return state_names[state];
+}
+
+/* The device's name, into @name of DM_NAME_LEN bytes ("" if it has none). */
+void vaio_dm_name(struct mapped_device *md, char *name)
+{
+	if (dm_copy_name_and_uuid(md, name, NULL))
+		name[0] = '\0';
+}
+
 /* Valid from the filter's ctr on. */
 const char *vaio_disk_id(struct vaio_filter *f)
 {
@@ -255,10 +224,13 @@ static void count_bio(struct vaio_c *vc, struct bio *bio)
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
 		this_cpu_inc(vc->stats->reads);
+		this_cpu_add(vc->stats->read_sectors, bio_sectors(bio));
 		break;
 	case REQ_OP_WRITE:
-		if (bio_sectors(bio))
+		if (bio_sectors(bio)) {
 			this_cpu_inc(vc->stats->writes);
+			this_cpu_add(vc->stats->write_sectors, bio_sectors(bio));
+		}
 		break;
 	case REQ_OP_DISCARD:
 	case REQ_OP_SECURE_ERASE:
@@ -492,11 +464,15 @@ EXPORT_SYMBOL_GPL(vaio_bio_clone);
  *--------------------------------------------------------------
  */
 
+/* A filter failed: wake dmsetup wait, tell netlink listeners. */
 static void vaio_event_work(struct work_struct *work)
 {
 	struct vaio_c *vc = container_of(work, struct vaio_c, event_work);
+	unsigned int i;
 
 	dm_table_event(vc->ti->table);
+	for (i = 0; i < vc->nr_filters; i++)
+		vaio_nl_filter_state(vc->filters[i]);
 }
 
 void vaio_filter_error(struct vaio_filter *f, const char *reason)
@@ -525,6 +501,8 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 }
 EXPORT_SYMBOL_GPL(vaio_filter_error);
 
+static struct vaio_filter *lookup_filter(struct vaio_c *vc, const char *name);
+
 static int reactivate_filter(struct vaio_c *vc, struct vaio_filter *f)
 {
 	unsigned int i;
@@ -550,7 +528,16 @@ static int reactivate_filter(struct vaio_c *vc, struct vaio_filter *f)
 	spin_unlock_irq(&vc->lock);
 	DMINFO("%s: filter %s active again", vc->id, f->type->name);
 	dm_table_event(vc->ti->table);
+	vaio_nl_filter_state(f);
 	return 0;
+}
+
+/* Reactivate the filter of this disk called @name (type or class). */
+int vaio_reactivate(struct vaio_c *vc, const char *name)
+{
+	struct vaio_filter *f = lookup_filter(vc, name);
+
+	return f ? reactivate_filter(vc, f) : -ENOENT;
 }
 
 /*
@@ -719,32 +706,57 @@ static void deliver_simple(struct vaio_c *vc, enum vaio_event_type type)
 	event_deliver(vc->filters, vc->nr_filters, &ev);
 }
 
-static int snapshot_event(struct vaio_c *vc, const char *tag, char *result,
-			  unsigned int maxlen)
+/*
+ * Control event snapshot @tag, to every active filter in class order once
+ * all accepted it. Returns 0 with *delivered, or the veto's error with the
+ * filter in *who and its reason in *reason (*who NULL: the tag is bad).
+ * Called with the disk's lock held.
+ */
+int vaio_snapshot(struct vaio_c *vc, const char *tag, unsigned int *delivered,
+		  struct vaio_filter **who, const char **reason)
 {
 	struct vaio_event ev = { .type = VAIO_EV_SNAPSHOT, .tag = tag };
-	struct vaio_filter *who;
-	const char *reason;
-	unsigned int sz = 0;
 	int r;
 
+	*who = NULL;
+	*delivered = 0;
 	if (!vaio_valid_name(tag)) {
-		DMERR("%s: invalid snapshot tag", vc->id);
+		*reason = "invalid snapshot tag";
 		return -EINVAL;
 	}
 
-	mutex_lock(&vc->disk->lock);
-	r = event_check(vc->filters, vc->nr_filters, &ev, &who, &reason);
+	lockdep_assert_held(&vc->disk->lock);
+	r = event_check(vc->filters, vc->nr_filters, &ev, who, reason);
 	if (r) {
 		DMERR("%s: %s vetoed snapshot %s: %s", vc->id,
-		      who->type->name, tag, reason);
+		      (*who)->type->name, tag, *reason);
 	} else {
 		event_deliver(vc->filters, vc->nr_filters, &ev);
-		DMEMIT("snapshot %s delivered to %u filters", tag, ev.pos);
-		r = 1;
+		*delivered = ev.pos;
 	}
-	mutex_unlock(&vc->disk->lock);
+	vaio_nl_event(vc, VAIO_EV_SNAPSHOT, tag, r, *delivered, *who,
+		      r ? *reason : NULL);
 	return r;
+}
+
+static int snapshot_message(struct vaio_c *vc, const char *tag, char *result,
+			    unsigned int maxlen)
+{
+	struct vaio_filter *who;
+	const char *reason;
+	unsigned int sz = 0, n;
+	int r;
+
+	mutex_lock(&vc->disk->lock);
+	r = vaio_snapshot(vc, tag, &n, &who, &reason);
+	mutex_unlock(&vc->disk->lock);
+	if (r) {
+		if (!who)
+			DMERR("%s: %s", vc->id, reason);
+		return r;
+	}
+	DMEMIT("snapshot %s delivered to %u filters", tag, n);
+	return 1;
 }
 
 /*
@@ -771,9 +783,9 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 {
 	struct dm_target *ti = vc->ti;
 	const struct vaio_filter_type *type;
-	const char *name, *mode;
+	const char *name, *mode, *perr;
 	struct vaio_filter *f;
-	unsigned int argc, i;
+	unsigned int argc, i, bad;
 	char **argv;
 	char *error = NULL;
 	int r;
@@ -823,6 +835,14 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 		}
 	}
 
+	r = vaio_params_check(type, argc, argv, &perr, &bad);
+	if (r) {
+		DMERR("filter %s: '%s': %s", name, argv[bad], perr);
+		vaio_filter_type_put(type);
+		ti->error = (char *)perr;	/* a static string */
+		return r;
+	}
+
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f) {
 		vaio_filter_type_put(type);
@@ -836,6 +856,7 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 	f->fail_mode = strcmp(mode, "fail_open") ? VAIO_FAIL_CLOSED :
 						   VAIO_FAIL_OPEN;
 	f->state = VAIO_FILTER_ACTIVE;
+	f->notified_state = VAIO_FILTER_ACTIVE;
 	f->argv = kcalloc(argc ?: 1, sizeof(char *), GFP_KERNEL);
 	if (!f->argv)
 		goto nomem;
@@ -1068,6 +1089,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	return 0;
 
 bad:
+	vaio_nl_table_error(md, ti->error);
 	vaio_free(vc);
 	return r;
 }
@@ -1082,6 +1104,7 @@ static void vaio_dtr(struct dm_target *ti)
 		/* The device goes away with this table. */
 		deliver_simple(vc, VAIO_EV_DETACH);
 		disk->live = NULL;
+		vaio_nl_disk_del(vc);
 	}
 	mutex_unlock(&disk->lock);
 
@@ -1127,12 +1150,17 @@ static void vaio_resume(struct dm_target *ti)
 	struct vaio_c *vc = ti->private;
 	struct vaio_disk *disk = vc->disk;
 
+	u8 ntf = 0;
+
 	mutex_lock(&disk->lock);
 	if (disk->live != vc) {
+		ntf = disk->live ? VAIO_CMD_NTF_DISK_CHANGE : VAIO_CMD_NTF_DISK_NEW;
 		deliver_transition(vc, disk->live);
 		disk->live = vc;
 	}
 	deliver_simple(vc, VAIO_EV_RESUME);
+	if (ntf)
+		vaio_nl_disk(vc, ntf);
 	mutex_unlock(&disk->lock);
 }
 
@@ -1142,7 +1170,7 @@ static void vaio_resume(struct dm_target *ti)
  *--------------------------------------------------------------
  */
 
-static void sum_stats(struct vaio_c *vc, struct vaio_stats *sum)
+void vaio_sum_stats(struct vaio_c *vc, struct vaio_stats *sum)
 {
 	int cpu;
 
@@ -1155,6 +1183,8 @@ static void sum_stats(struct vaio_c *vc, struct vaio_stats *sum)
 		sum->flushes += READ_ONCE(s->flushes);
 		sum->discards += READ_ONCE(s->discards);
 		sum->errors += READ_ONCE(s->errors);
+		sum->read_sectors += READ_ONCE(s->read_sectors);
+		sum->write_sectors += READ_ONCE(s->write_sectors);
 	}
 }
 
@@ -1203,7 +1233,7 @@ static void emit_filter_words(struct vaio_filter *f, char *result,
 }
 
 /* As in the table line. */
-static const char *fail_mode_name(struct vaio_filter *f)
+const char *vaio_fail_mode_name(struct vaio_filter *f)
 {
 	return f->fail_mode == VAIO_FAIL_OPEN ? "fail_open" : "fail_closed";
 }
@@ -1219,7 +1249,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		sum_stats(vc, &st);
+		vaio_sum_stats(vc, &st);
 		DMEMIT("%s %llu %llu %llu %llu %llu %u", vc->id,
 		       st.reads, st.writes, st.flushes, st.discards, st.errors,
 		       vc->nr_filters);
@@ -1247,7 +1277,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 
 			f = vc->filters[i];
 			DMEMIT(" filter %s %s %u", f->type->name,
-			       fail_mode_name(f),
+			       vaio_fail_mode_name(f),
 			       f->argc);
 			for (j = 0; j < f->argc; j++)
 				DMEMIT(" %s", f->argv[j]);
@@ -1263,7 +1293,7 @@ static void vaio_status(struct dm_target *ti, status_type_t type,
 			f = vc->filters[i];
 			DMEMIT(",filter_%u=%s:%s:%s", i, f->type->name,
 			       vaio_class_name(f->type->class),
-			       fail_mode_name(f));
+			       vaio_fail_mode_name(f));
 		}
 		DMEMIT(";");
 		break;
@@ -1301,7 +1331,7 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 
 	if (!strcmp(argv[0], "event")) {
 		if (argc == 3 && !strcmp(argv[1], "snapshot"))
-			return snapshot_event(vc, argv[2], result, maxlen);
+			return snapshot_message(vc, argv[2], result, maxlen);
 		DMERR("%s: usage: event snapshot <tag>", vc->id);
 		return -EINVAL;
 	}
@@ -1377,12 +1407,18 @@ static int __init dm_vaio_init(void)
 	if (r)
 		goto bad_bioset;
 
+	r = vaio_netlink_init();
+	if (r)
+		goto bad_netlink;
+
 	r = dm_register_target(&vaio_target);
 	if (r)
 		goto bad_target;
 	return 0;
 
 bad_target:
+	vaio_netlink_exit();
+bad_netlink:
 	bioset_exit(&vaio_bioset);
 bad_bioset:
 	destroy_workqueue(vaio_wq);
@@ -1392,6 +1428,7 @@ bad_bioset:
 static void __exit dm_vaio_exit(void)
 {
 	dm_unregister_target(&vaio_target);
+	vaio_netlink_exit();
 	bioset_exit(&vaio_bioset);
 	destroy_workqueue(vaio_wq);
 }

@@ -4,7 +4,8 @@
  *
  * Registers one type per class: test-qos, test-inspection, test-encryption,
  * test-replication, test-cache. Each instance does what it is told, by
- * table arguments or by message (the same words):
+ * table arguments (key=value: mode=<mode> ms=<ms> ops=<ops> veto=<event>
+ * refuse_reactivate=<0|1>) or by message, with these words:
  *
  *   pass                      pass every bio on (the default)
  *   delay <ms> [<ops>]        defer bios, continue them <ms> later
@@ -439,11 +440,48 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 	return -EINVAL;
 }
 
+/* mode=<mode> [ms=<ms>] [ops=<ops>] veto=<event> refuse_reactivate=<0|1> */
+static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
+		     char **error)
+{
+	const char *mode = vaio_param(argc, argv, "mode") ?: "pass";
+	const char *ms = vaio_param(argc, argv, "ms");
+	const char *ops = vaio_param(argc, argv, "ops") ?: "all";
+	const char *veto = vaio_param(argc, argv, "veto");
+	const char *refuse = vaio_param(argc, argv, "refuse_reactivate");
+	char *cmd[3] = { (char *)mode };
+	unsigned int n = 1;
+	int r;
+
+	if (!strcmp(mode, "delay") || !strcmp(mode, "hold_end")) {
+		if (!ms) {
+			*error = "mode=delay and mode=hold_end need ms=";
+			return -EINVAL;
+		}
+		cmd[n++] = (char *)ms;
+	} else if (ms) {
+		*error = "ms= goes with mode=delay or mode=hold_end only";
+		return -EINVAL;
+	}
+	cmd[n++] = (char *)ops;
+	r = vt_command(vt, n, cmd, error);
+	if (!r && veto) {
+		cmd[0] = "veto";
+		cmd[1] = (char *)veto;
+		r = vt_command(vt, 2, cmd, error);
+	}
+	if (!r && refuse) {
+		cmd[0] = "refuse_reactivate";
+		cmd[1] = (char *)refuse;
+		r = vt_command(vt, 2, cmd, error);
+	}
+	return r;
+}
+
 static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		  char **error)
 {
 	struct vt_filter *vt;
-	unsigned int i, start = 0;
 	int r;
 
 	vt = kzalloc(sizeof(*vt), GFP_KERNEL);
@@ -466,17 +504,12 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	INIT_DELAYED_WORK(&vt->work, vt_work);
 	f->private = vt;
 
-	/* Commands separated by ',': "delay 5 writes , veto snapshot". */
-	for (i = 0; i <= argc; i++) {
-		if (i < argc && strcmp(argv[i], ","))
-			continue;
-		r = vt_command(vt, i - start, argv + start, error);
-		if (r) {
-			free_percpu(vt->stats);
-			kfree(vt);
-			return r;
-		}
-		start = i + 1;
+	/* The parameters, checked by the core, as commands. */
+	r = vt_params(vt, argc, argv, error);
+	if (r) {
+		free_percpu(vt->stats);
+		kfree(vt);
+		return r;
 	}
 	return 0;
 }
@@ -596,8 +629,26 @@ static int vt_reactivate(struct vaio_filter *f)
 	return READ_ONCE(vt->refuse_reactivate) ? -EBUSY : 0;
 }
 
+static const struct vaio_param vt_params_decl[] = {
+	{ .name = "mode", .kind = VAIO_PARAM_KIND_ENUM,
+	  .choices = "pass|delay|defer|complete|fail|corrupt|invert|hold_end",
+	  .def = "pass", .help = "what to do with bios" },
+	{ .name = "ms", .kind = VAIO_PARAM_KIND_UINT, .min = 0, .max = 60000,
+	  .help = "milliseconds, for mode=delay and mode=hold_end" },
+	{ .name = "ops", .kind = VAIO_PARAM_KIND_ENUM,
+	  .choices = "reads|writes|all", .def = "all",
+	  .help = "which bios the mode applies to" },
+	{ .name = "veto", .kind = VAIO_PARAM_KIND_ENUM,
+	  .choices = "attach|detach|grow|snapshot|none", .def = "none",
+	  .help = "control event to veto" },
+	{ .name = "refuse_reactivate", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "refuse to be reactivated after a failure" },
+	{ }
+};
+
 #define VT_TYPE(_name, _class) {					\
 	.name = _name,							\
+	.params = vt_params_decl,					\
 	.class = _class,						\
 	.version = {1, 0, 0},						\
 	.owner = THIS_MODULE,						\

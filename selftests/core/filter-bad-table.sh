@@ -22,10 +22,20 @@ table_refused "filter argument count too large" "$t 5 filter test-qos fail_open 
 	"vaio: Not enough filter arguments"
 table_refused "filter without type and mode" "$t 1 filter" \
 	"vaio: filter needs <type> <fail_open|fail_closed> <#args>"
-table_refused "the filter's own argument error" "$t 5 filter test-qos fail_open 1 frobnicate" \
-	"vaio: unknown test filter command"
-table_refused "the filter's own argument error, in context" "$t 5 filter test-qos fail_open 1 frobnicate" \
-	"filter test-qos: unknown test filter command"
+table_refused "a filter argument that is not key=value" "$t 5 filter test-qos fail_open 1 frobnicate" \
+	"vaio: filter argument is not key=value"
+table_refused "an undeclared filter parameter, in context" "$t 5 filter test-qos fail_open 1 frob=1" \
+	"filter test-qos: 'frob=1': unknown filter parameter"
+table_refused "a parameter value out of range" "$t 5 filter test-qos fail_open 1 ms=60001" \
+	"vaio: parameter value is out of range"
+table_refused "a parameter value not among the choices" "$t 5 filter test-qos fail_open 1 mode=fast" \
+	"vaio: parameter value is not one of the choices"
+table_refused "a parameter given twice" "$t 6 filter test-qos fail_open 2 mode=pass mode=fail" \
+	"vaio: filter parameter given twice"
+table_refused "the filter's own argument error" "$t 5 filter test-qos fail_open 1 mode=delay" \
+	"vaio: mode=delay and mode=hold_end need ms="
+table_refused "the filter's own argument error, in context" "$t 5 filter test-qos fail_open 1 mode=delay" \
+	"filter test-qos: mode=delay and mode=hold_end need ms="
 table_refused "disk_id after a filter (filters may use it in their ctr)" \
 	"$t 6 filter test-qos fail_open 0 disk_id late" "vaio: disk_id must come before the filters"
 table_refused "disk_id twice" "$t 4 disk_id a disk_id b" "vaio: disk_id given twice"

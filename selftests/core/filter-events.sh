@@ -47,7 +47,7 @@ ktap_eq "grow: qos first" "$(get test-qos grow)" 1:0
 ktap_eq "grow: cache last" "$(get test-cache grow)" 1:2
 ktap_eq "grow: continuing filters are not attached again" "$(get test-qos attach)" 0:0
 table=$(dmsetup table ev)
-ktap_fails "grow vetoed" vaio_reload ev "0 $((4 * q)) vaio /dev/ram0 14 filter test-cache fail_open 0 filter test-qos fail_open 2 veto grow filter test-replication fail_open 0"
+ktap_fails "grow vetoed" vaio_reload ev "0 $((4 * q)) vaio /dev/ram0 13 filter test-cache fail_open 0 filter test-qos fail_open 1 veto=grow filter test-replication fail_open 0"
 ktap_match "grow veto: its reason" "$(dmesg | tail -n 5)" 'vaio: A filter vetoed the grow'
 ktap_eq "grow veto: size unchanged" "$(dev_sectors /dev/mapper/ev)" $((3 * q))
 ktap_eq "grow veto: table unchanged" "$(dmsetup table ev)" "$table"

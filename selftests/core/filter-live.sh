@@ -10,8 +10,8 @@ size=$(dev_sectors /dev/ram0)
 base="0 $size vaio /dev/ram0"
 t0="$base 2 disk_id vmlive"
 t1="$base 6 disk_id vmlive filter test-qos fail_open 0"
-t2="$base 15 disk_id vmlive filter test-qos fail_open 2 delay 1 filter test-cache fail_open 3 hold_end 1 writes"
-t3="$base 21 disk_id vmlive filter test-cache fail_open 1 defer filter test-replication fail_open 0 filter test-inspection fail_open 2 hold_end 2 filter test-qos fail_open 0"
+t2="$base 15 disk_id vmlive filter test-qos fail_open 2 mode=delay ms=1 filter test-cache fail_open 3 mode=hold_end ms=1 ops=writes"
+t3="$base 21 disk_id vmlive filter test-cache fail_open 1 mode=defer filter test-replication fail_open 0 filter test-inspection fail_open 2 mode=hold_end ms=2 filter test-qos fail_open 0"
 
 dm_create live "$t0"
 # Writes and verifies in the background while the chain changes under it.

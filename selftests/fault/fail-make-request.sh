@@ -13,7 +13,7 @@ fi
 brd_setup 32
 size=$(dev_sectors /dev/ram0)
 ktap_check "vaio with two filters" dm_create fm \
-	"0 $size vaio /dev/ram0 9 filter test-qos fail_open 1 defer filter test-replication fail_closed 0"
+	"0 $size vaio /dev/ram0 9 filter test-qos fail_open 1 mode=defer filter test-replication fail_closed 0"
 ktap_check "data written before the fault" fio_verify /dev/mapper/fm --size=8m --randseed=1
 
 echo 0 >$F/verbose

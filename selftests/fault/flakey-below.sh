@@ -11,7 +11,7 @@ up="0 $size flakey /dev/ram0 0 3600 0"
 down="0 $size flakey /dev/ram0 0 0 3600"
 ktap_check "dm-flakey, up" dm_create fl "$up"
 ktap_check "vaio over it" dm_create vf \
-	"0 $size vaio /dev/mapper/fl 10 filter test-inspection fail_open 2 hold_end 1 filter test-cache fail_closed 0"
+	"0 $size vaio /dev/mapper/fl 10 filter test-inspection fail_open 2 mode=hold_end ms=1 filter test-cache fail_closed 0"
 ktap_check "data written while the device is up" fio_verify /dev/mapper/vf --size=16m --randseed=3
 
 ktap_check "the device below goes down" vaio_reload fl "$down"

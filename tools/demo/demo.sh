@@ -26,7 +26,7 @@ run dmsetup status vm1
 step "Attach filters live, listed cache-first; they run in class order"
 fio_verify /dev/mapper/vm1 --offset=64m --size=128m --loops=2 >/tmp/fio.log 2>&1 &
 pid=$!
-t="0 $size vaio /dev/ram0 16 disk_id vm1 filter test-cache fail_open 0 filter test-replication fail_open 0 filter test-qos fail_open 2 delay 1"
+t="0 $size vaio /dev/ram0 16 disk_id vm1 filter test-cache fail_open 0 filter test-replication fail_open 0 filter test-qos fail_open 2 mode=delay ms=1"
 printf '# dmsetup load vm1 <<< "%s"\n' "$t"
 echo "$t" | dmsetup load vm1
 run dmsetup suspend vm1

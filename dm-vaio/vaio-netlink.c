@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio control plane: the generic netlink family "vaio".
+ *
+ * Lists filter types and disks, checks filter chains, sends control events
+ * and reactivates filters; multicasts what happens to disks and filters on
+ * the "events" group. Requests are validated by the policies below (strict:
+ * unknown attributes are refused) and errors come back with an extack
+ * message naming the attribute at fault. Modifying commands need
+ * CAP_NET_ADMIN. The protocol is in include/uapi/linux/dm-vaio.h.
+ * Modelled on the families of drivers/block/nbd.c and
+ * drivers/target/target_core_user.c.
+ */
+
+#include "vaio-internal.h"
+
+#include <linux/dm-ioctl.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+/* Longest status of one filter we report; longer ones are cut. */
+#define VAIO_STATUS_MAX 1024
+
+static_assert((int)VAIO_CLASS_CACHE == (int)VAIO_FILTER_CLASS_CACHE);
+static_assert((int)VAIO_FAIL_CLOSED == (int)VAIO_FAIL_MODE_CLOSED);
+static_assert((int)VAIO_FILTER_FAILED == (int)VAIO_STATE_FAILED);
+static_assert((int)VAIO_EV_SNAPSHOT == (int)VAIO_EVENT_SNAPSHOT);
+static_assert((int)VAIO_PARAM_KIND_STRING == (int)VAIO_PARAM_STRING);
+
+enum vaio_mcgrp {
+	VAIO_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group vaio_mcgrps[] = {
+	[VAIO_MCGRP_EVENTS_ID] = { .name = VAIO_GENL_MCGRP_EVENTS },
+};
+
+static const struct nla_policy vaio_arg_policy[VAIO_FILTER_ATTR_MAX + 1] = {
+	[VAIO_FILTER_ATTR_ARG] = { .type = NLA_NUL_STRING,
+				   .len = VAIO_ARG_MAX - 1 },
+};
+
+static const struct nla_policy vaio_filter_policy[VAIO_FILTER_ATTR_MAX + 1] = {
+	[VAIO_FILTER_ATTR_TYPE] = { .type = NLA_NUL_STRING,
+				    .len = VAIO_NAME_MAX - 1 },
+	[VAIO_FILTER_ATTR_FAIL_MODE] = NLA_POLICY_MAX(NLA_U8,
+						      VAIO_FAIL_MODE_CLOSED),
+	[VAIO_FILTER_ATTR_ARGS] = NLA_POLICY_NESTED(vaio_arg_policy),
+};
+
+static const struct nla_policy vaio_policy[VAIO_ATTR_MAX + 1] = {
+	[VAIO_ATTR_DISK_ID] = { .type = NLA_NUL_STRING,
+				.len = VAIO_NAME_MAX - 1 },
+	[VAIO_ATTR_CHAIN] = NLA_POLICY_NESTED_ARRAY(vaio_filter_policy),
+	[VAIO_ATTR_EVENT] = NLA_POLICY_MAX(NLA_U8, VAIO_EVENT_SNAPSHOT),
+	[VAIO_ATTR_TAG] = { .type = NLA_NUL_STRING, .len = VAIO_NAME_MAX - 1 },
+	[VAIO_ATTR_FILTER_NAME] = { .type = NLA_NUL_STRING,
+				    .len = VAIO_NAME_MAX - 1 },
+};
+
+static struct genl_family vaio_genl_family;
+
+/* NL_SET_ERR_MSG_ATTR() for a static message that is not a literal. */
+static void set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
+		    const char *msg)
+{
+	if (extack) {
+		extack->_msg = msg;
+		extack->bad_attr = attr;
+	}
+}
+
+/*
+ *--------------------------------------------------------------
+ * Messages
+ *--------------------------------------------------------------
+ */
+
+static int put_type(struct sk_buff *skb, const struct vaio_filter_type *t)
+{
+	char version[32];
+
+	snprintf(version, sizeof(version), "%u.%u.%u", t->version[0],
+		 t->version[1], t->version[2]);
+	if (nla_put_string(skb, VAIO_FILTER_ATTR_TYPE, t->name) ||
+	    nla_put_u8(skb, VAIO_FILTER_ATTR_CLASS, t->class) ||
+	    nla_put_string(skb, VAIO_FILTER_ATTR_CLASS_NAME,
+			   vaio_class_name(t->class)) ||
+	    nla_put_string(skb, VAIO_FILTER_ATTR_VERSION, version))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_param(struct sk_buff *skb, const struct vaio_param *p,
+		     int index)
+{
+	struct nlattr *nest = nla_nest_start(skb, index);
+
+	if (!nest ||
+	    nla_put_string(skb, VAIO_PARAM_ATTR_NAME, p->name) ||
+	    nla_put_u8(skb, VAIO_PARAM_ATTR_TYPE, p->kind) ||
+	    (p->choices &&
+	     nla_put_string(skb, VAIO_PARAM_ATTR_CHOICES, p->choices)) ||
+	    (p->kind == VAIO_PARAM_KIND_UINT &&
+	     (nla_put_u64_64bit(skb, VAIO_PARAM_ATTR_MIN, p->min,
+				VAIO_PARAM_ATTR_PAD) ||
+	      nla_put_u64_64bit(skb, VAIO_PARAM_ATTR_MAX, p->max,
+				VAIO_PARAM_ATTR_PAD))) ||
+	    (p->def && nla_put_string(skb, VAIO_PARAM_ATTR_DEFAULT, p->def)) ||
+	    (p->help && nla_put_string(skb, VAIO_PARAM_ATTR_HELP, p->help)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int fill_type(struct sk_buff *skb, const struct vaio_filter_type *t,
+		     u32 portid, u32 seq, int flags)
+{
+	const struct vaio_param *p;
+	struct nlattr *params;
+	void *hdr;
+	int i = 0;
+
+	hdr = genlmsg_put(skb, portid, seq, &vaio_genl_family, flags,
+			  VAIO_CMD_FILTER_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (put_type(skb, t))
+		goto cancel;
+	params = nla_nest_start(skb, VAIO_FILTER_ATTR_PARAMS);
+	if (!params)
+		goto cancel;
+	for (p = t->params; p && p->name; p++)
+		if (put_param(skb, p, ++i))
+			goto cancel;
+	nla_nest_end(skb, params);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* A filter of a disk: type, class, state; with @buf also args and status. */
+static int put_filter(struct sk_buff *skb, struct vaio_filter *f, char *buf)
+{
+	struct nlattr *nest, *args;
+	const char *reason;
+	unsigned int i;
+	int state;
+
+	nest = nla_nest_start(skb, VAIO_ATTR_FILTER);
+	if (!nest)
+		return -EMSGSIZE;
+	state = READ_ONCE(f->state);
+	reason = READ_ONCE(f->fail_reason);
+	if (put_type(skb, f->type) ||
+	    nla_put_u8(skb, VAIO_FILTER_ATTR_FAIL_MODE, f->fail_mode) ||
+	    nla_put_u8(skb, VAIO_FILTER_ATTR_STATE, state) ||
+	    (state != VAIO_FILTER_ACTIVE && reason &&
+	     nla_put_string(skb, VAIO_FILTER_ATTR_FAIL_REASON, reason)))
+		return -EMSGSIZE;
+	if (buf) {
+		args = nla_nest_start(skb, VAIO_FILTER_ATTR_ARGS);
+		if (!args)
+			return -EMSGSIZE;
+		for (i = 0; i < f->argc; i++)
+			if (nla_put_string(skb, VAIO_FILTER_ATTR_ARG, f->argv[i]))
+				return -EMSGSIZE;
+		nla_nest_end(skb, args);
+
+		buf[0] = '\0';
+		if (f->type->ops.status)
+			f->type->ops.status(f, buf, VAIO_STATUS_MAX);
+		buf[VAIO_STATUS_MAX - 1] = '\0';
+		if (nla_put_string(skb, VAIO_FILTER_ATTR_STATUS, buf))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int put_stats(struct sk_buff *skb, struct vaio_c *vc)
+{
+	struct vaio_stats st;
+	struct nlattr *nest;
+
+	vaio_sum_stats(vc, &st);
+	nest = nla_nest_start(skb, VAIO_ATTR_STATS);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, VAIO_STAT_READS, st.reads, VAIO_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VAIO_STAT_WRITES, st.writes, VAIO_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VAIO_STAT_FLUSHES, st.flushes,
+			      VAIO_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VAIO_STAT_DISCARDS, st.discards,
+			      VAIO_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VAIO_STAT_ERRORS, st.errors, VAIO_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VAIO_STAT_READ_SECTORS, st.read_sectors,
+			      VAIO_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VAIO_STAT_WRITE_SECTORS, st.write_sectors,
+			      VAIO_STAT_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The disk of live target @vc, as DISK_GET answers. @buf: VAIO_STATUS_MAX. */
+static int fill_disk(struct sk_buff *skb, struct vaio_c *vc, char *buf,
+		     u32 portid, u32 seq, int flags, u8 cmd)
+{
+	struct mapped_device *md = dm_table_get_md(vc->ti->table);
+	char name[DM_NAME_LEN];
+	struct nlattr *filters;
+	unsigned int i;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vaio_genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	vaio_dm_name(md, name);
+	if (nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
+	    nla_put_string(skb, VAIO_ATTR_DM_NAME, name) ||
+	    nla_put_string(skb, VAIO_ATTR_DM_DEV, dm_device_name(md)) ||
+	    nla_put_string(skb, VAIO_ATTR_DATA_DEV, vc->data_dev->name) ||
+	    nla_put_u64_64bit(skb, VAIO_ATTR_SECTORS, vc->ti->len,
+			      VAIO_ATTR_PAD) ||
+	    put_stats(skb, vc))
+		goto cancel;
+	filters = nla_nest_start(skb, VAIO_ATTR_FILTERS);
+	if (!filters)
+		goto cancel;
+	for (i = 0; i < vc->nr_filters; i++)
+		if (put_filter(skb, vc->filters[i], buf))
+			goto cancel;
+	nla_nest_end(skb, filters);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/*
+ *--------------------------------------------------------------
+ * Requests
+ *--------------------------------------------------------------
+ */
+
+static int vaio_nl_filter_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct vaio_filter_type *t;
+	unsigned int i = cb->args[0];
+	int r;
+
+	for (; (t = vaio_filter_type_nth(i)); i++) {
+		r = fill_type(skb, t, NETLINK_CB(cb->skb).portid,
+			      cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		vaio_filter_type_put(t);
+		if (r)
+			break;
+	}
+	cb->args[0] = i;
+	return skb->len;
+}
+
+/*
+ * The disk called @id with its lock held and a live table, or NULL.
+ * Called with vaio_disks_lock held; the caller unlocks disk->lock.
+ */
+static struct vaio_disk *lock_disk(const char *id)
+{
+	struct vaio_disk *d;
+
+	lockdep_assert_held(&vaio_disks_lock);
+	list_for_each_entry(d, &vaio_disks, list) {
+		if (strcmp(d->id, id))
+			continue;
+		mutex_lock(&d->lock);
+		if (d->live)
+			return d;
+		mutex_unlock(&d->lock);
+	}
+	return NULL;
+}
+
+static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
+	struct sk_buff *msg;
+	struct vaio_disk *d;
+	char *buf;
+	int r = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_DISK_ID))
+		return -EINVAL;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	buf = kmalloc(VAIO_STATUS_MAX, GFP_KERNEL);
+	if (!msg || !buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	mutex_lock(&vaio_disks_lock);
+	d = lock_disk(nla_data(id_attr));
+	if (d) {
+		r = fill_disk(msg, d->live, buf, info->snd_portid,
+			      info->snd_seq, 0, VAIO_CMD_DISK_GET);
+		mutex_unlock(&d->lock);
+	}
+	mutex_unlock(&vaio_disks_lock);
+
+	if (!d) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id_attr, "no such disk");
+		r = -ENODEV;
+		goto out;
+	}
+	if (r) {
+		NL_SET_ERR_MSG(info->extack, "disk too large for one message");
+		goto out;
+	}
+	kfree(buf);
+	return genlmsg_reply(msg, info);
+
+out:
+	kfree(buf);
+	nlmsg_free(msg);
+	return r;
+}
+
+static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned int i = 0, start = cb->args[0];
+	struct vaio_disk *d;
+	char *buf;
+	int r = 0;
+
+	buf = kmalloc(VAIO_STATUS_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	mutex_lock(&vaio_disks_lock);
+	list_for_each_entry(d, &vaio_disks, list) {
+		if (i++ < start)
+			continue;
+		mutex_lock(&d->lock);
+		if (d->live)
+			r = fill_disk(skb, d->live, buf,
+				      NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				      VAIO_CMD_DISK_GET);
+		mutex_unlock(&d->lock);
+		if (r) {
+			i--;
+			break;
+		}
+	}
+	mutex_unlock(&vaio_disks_lock);
+	kfree(buf);
+
+	cb->args[0] = i;
+	return skb->len;
+}
+
+/* One filter of a chain: its type (referenced, into @types[@n]) and args. */
+static int check_filter(struct nlattr *entry,
+			const struct vaio_filter_type **types, unsigned int n,
+			struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[VAIO_FILTER_ATTR_MAX + 1], *arg;
+	struct nlattr *args[VAIO_MAX_ARGS];
+	char *argv[VAIO_MAX_ARGS];
+	const struct vaio_filter_type *t;
+	unsigned int argc = 0, i, bad;
+	const char *error;
+	int r, rem;
+
+	r = nla_parse_nested(tb, VAIO_FILTER_ATTR_MAX, entry,
+			     vaio_filter_policy, extack);
+	if (r)
+		return r;
+	if (!tb[VAIO_FILTER_ATTR_TYPE]) {
+		NL_SET_ERR_MSG_ATTR(extack, entry, "filter without a type");
+		return -EINVAL;
+	}
+	if (!vaio_valid_name(nla_data(tb[VAIO_FILTER_ATTR_TYPE]))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VAIO_FILTER_ATTR_TYPE],
+				    "invalid filter type name");
+		return -EINVAL;
+	}
+	t = vaio_filter_type_get(nla_data(tb[VAIO_FILTER_ATTR_TYPE]));
+	if (!t) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VAIO_FILTER_ATTR_TYPE],
+				    "unknown filter type");
+		return -ENOENT;
+	}
+	types[n] = t;
+	for (i = 0; i < n; i++) {
+		if (types[i]->class == t->class) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[VAIO_FILTER_ATTR_TYPE],
+					    "two filters of one class");
+			return -EINVAL;
+		}
+	}
+
+	if (tb[VAIO_FILTER_ATTR_ARGS]) {
+		nla_for_each_nested(arg, tb[VAIO_FILTER_ATTR_ARGS], rem) {
+			if (argc == VAIO_MAX_ARGS) {
+				NL_SET_ERR_MSG_ATTR(extack, arg,
+						    "too many filter arguments");
+				return -E2BIG;
+			}
+			args[argc] = arg;
+			argv[argc++] = nla_data(arg);
+		}
+	}
+	r = vaio_params_check(t, argc, argv, &error, &bad);
+	if (r)
+		set_err(extack, args[bad], error);
+	return r;
+}
+
+static int vaio_nl_chain_check(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct vaio_filter_type *types[VAIO_NR_CLASSES];
+	struct nlattr *entry;
+	unsigned int n = 0;
+	int r = 0, rem;
+
+	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_CHAIN))
+		return -EINVAL;
+
+	nla_for_each_nested(entry, info->attrs[VAIO_ATTR_CHAIN], rem) {
+		if (n == VAIO_NR_CLASSES) {
+			NL_SET_ERR_MSG_ATTR(info->extack, entry,
+					    "more filters than classes");
+			r = -E2BIG;
+			break;
+		}
+		types[n] = NULL;
+		r = check_filter(entry, types, n, info->extack);
+		if (types[n])
+			n++;
+		if (r)
+			break;
+	}
+	while (n--)
+		vaio_filter_type_put(types[n]);
+	return r;
+}
+
+static int vaio_nl_disk_event(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
+	struct vaio_filter *who;
+	struct sk_buff *msg;
+	struct vaio_disk *d;
+	const char *reason = NULL;
+	unsigned int n = 0;
+	void *hdr;
+	int r = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_DISK_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_EVENT))
+		return -EINVAL;
+	if (nla_get_u8(info->attrs[VAIO_ATTR_EVENT]) != VAIO_EVENT_SNAPSHOT) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VAIO_ATTR_EVENT],
+				    "only snapshot events can be sent");
+		return -EOPNOTSUPP;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_TAG))
+		return -EINVAL;
+	if (!vaio_valid_name(nla_data(info->attrs[VAIO_ATTR_TAG]))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VAIO_ATTR_TAG],
+				    "invalid snapshot tag");
+		return -EINVAL;
+	}
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&vaio_disks_lock);
+	d = lock_disk(nla_data(id_attr));
+	if (d) {
+		r = vaio_snapshot(d->live, nla_data(info->attrs[VAIO_ATTR_TAG]),
+				  &n, &who, &reason);
+		mutex_unlock(&d->lock);
+	}
+	mutex_unlock(&vaio_disks_lock);
+
+	if (!d) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id_attr, "no such disk");
+		r = -ENODEV;
+		goto bad;
+	}
+	if (r) {
+		/* The filter's reason, a static string. */
+		set_err(info->extack, NULL, reason);
+		goto bad;
+	}
+
+	hdr = genlmsg_put_reply(msg, info, &vaio_genl_family, 0,
+				VAIO_CMD_DISK_EVENT);
+	if (!hdr || nla_put_u32(msg, VAIO_ATTR_DELIVERED, n)) {
+		r = -EMSGSIZE;
+		goto bad;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+bad:
+	nlmsg_free(msg);
+	return r;
+}
+
+static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
+	struct vaio_disk *d;
+	int r = 0;
+
+	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_DISK_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_FILTER_NAME))
+		return -EINVAL;
+
+	mutex_lock(&vaio_disks_lock);
+	d = lock_disk(nla_data(id_attr));
+	if (d) {
+		r = vaio_reactivate(d->live,
+				    nla_data(info->attrs[VAIO_ATTR_FILTER_NAME]));
+		mutex_unlock(&d->lock);
+	}
+	mutex_unlock(&vaio_disks_lock);
+
+	if (!d) {
+		NL_SET_ERR_MSG_ATTR(info->extack, id_attr, "no such disk");
+		return -ENODEV;
+	}
+	if (r == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VAIO_ATTR_FILTER_NAME],
+				    "no such filter on this disk");
+	else if (r)
+		NL_SET_ERR_MSG(info->extack, "the filter refused to reactivate");
+	return r;
+}
+
+static const struct genl_small_ops vaio_ops[] = {
+	{
+		.cmd = VAIO_CMD_FILTER_GET,
+		.dumpit = vaio_nl_filter_dump,
+	},
+	{
+		.cmd = VAIO_CMD_DISK_GET,
+		.doit = vaio_nl_disk_get,
+		.dumpit = vaio_nl_disk_dump,
+	},
+	{
+		.cmd = VAIO_CMD_CHAIN_CHECK,
+		.doit = vaio_nl_chain_check,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VAIO_CMD_DISK_EVENT,
+		.doit = vaio_nl_disk_event,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VAIO_CMD_FILTER_REACTIVATE,
+		.doit = vaio_nl_reactivate,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family vaio_genl_family __ro_after_init = {
+	.name = VAIO_GENL_NAME,
+	.version = VAIO_GENL_VERSION,
+	.maxattr = VAIO_ATTR_MAX,
+	.policy = vaio_policy,
+	.module = THIS_MODULE,
+	.small_ops = vaio_ops,
+	.n_small_ops = ARRAY_SIZE(vaio_ops),
+	.mcgrps = vaio_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vaio_mcgrps),
+};
+
+/*
+ *--------------------------------------------------------------
+ * Notifications
+ *
+ * Sent from the target's resume, dtr and ctr, where reclaim must not
+ * issue I/O to a device that may be suspended: GFP_NOIO.
+ *--------------------------------------------------------------
+ */
+
+static bool listening(void)
+{
+	return genl_has_listeners(&vaio_genl_family, &init_net,
+				  VAIO_MCGRP_EVENTS_ID);
+}
+
+static void multicast(struct sk_buff *skb)
+{
+	genlmsg_multicast(&vaio_genl_family, skb, 0, VAIO_MCGRP_EVENTS_ID,
+			  GFP_NOIO);
+}
+
+/* The whole disk of @vc, which is (becoming) live; disk->lock held. */
+void vaio_nl_disk(struct vaio_c *vc, u8 cmd)
+{
+	struct sk_buff *skb;
+	char *buf;
+
+	if (!listening())
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_NOIO);
+	buf = kmalloc(VAIO_STATUS_MAX, GFP_NOIO);
+	if (skb && buf && !fill_disk(skb, vc, buf, 0, 0, 0, cmd)) {
+		multicast(skb);
+		skb = NULL;
+	}
+	kfree(buf);
+	nlmsg_free(skb);
+}
+
+void vaio_nl_disk_del(struct vaio_c *vc)
+{
+	struct mapped_device *md = dm_table_get_md(vc->ti->table);
+	char name[DM_NAME_LEN];
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!listening())
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	if (!skb)
+		return;
+	vaio_dm_name(md, name);
+	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
+			  VAIO_CMD_NTF_DISK_DEL);
+	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
+	    nla_put_string(skb, VAIO_ATTR_DM_NAME, name)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	multicast(skb);
+}
+
+/* @f's state, if it changed since the last notification. */
+void vaio_nl_filter_state(struct vaio_filter *f)
+{
+	int state = READ_ONCE(f->state);
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (xchg(&f->notified_state, state) == state || !listening())
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
+			  VAIO_CMD_NTF_FILTER_STATE);
+	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, f->vc->id) ||
+	    put_filter(skb, f, NULL)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	multicast(skb);
+}
+
+/* A control event was delivered (@r == 0) or vetoed by @who for @reason. */
+void vaio_nl_event(struct vaio_c *vc, enum vaio_event_type type,
+		   const char *tag, int r, unsigned int delivered,
+		   struct vaio_filter *who, const char *reason)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!listening())
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0, VAIO_CMD_NTF_EVENT);
+	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
+	    nla_put_u8(skb, VAIO_ATTR_EVENT, type) ||
+	    (tag && nla_put_string(skb, VAIO_ATTR_TAG, tag)) ||
+	    (!r && nla_put_u32(skb, VAIO_ATTR_DELIVERED, delivered)) ||
+	    (r && reason && nla_put_string(skb, VAIO_ATTR_ERROR, reason)) ||
+	    (r && who &&
+	     nla_put_string(skb, VAIO_ATTR_FILTER_NAME, who->type->name))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	multicast(skb);
+}
+
+/* A vaio table line for @md was refused: why, which dmsetup cannot say. */
+void vaio_nl_table_error(struct mapped_device *md, const char *error)
+{
+	char name[DM_NAME_LEN];
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!listening())
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	if (!skb)
+		return;
+	vaio_dm_name(md, name);
+	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
+			  VAIO_CMD_NTF_TABLE_ERROR);
+	if (!hdr || nla_put_string(skb, VAIO_ATTR_DM_NAME, name) ||
+	    nla_put_string(skb, VAIO_ATTR_ERROR, error ?: "unknown error")) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	multicast(skb);
+}
+
+int vaio_netlink_init(void)
+{
+	return genl_register_family(&vaio_genl_family);
+}
+
+void vaio_netlink_exit(void)
+{
+	genl_unregister_family(&vaio_genl_family);
+}
