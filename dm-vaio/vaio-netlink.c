@@ -102,9 +102,9 @@ static int put_param(struct sk_buff *skb, const struct vaio_param *p,
 	    (p->choices &&
 	     nla_put_string(skb, VAIO_PARAM_ATTR_CHOICES, p->choices)) ||
 	    (p->kind == VAIO_PARAM_KIND_UINT &&
-	     (nla_put_u64_64bit(skb, VAIO_PARAM_ATTR_MIN, p->min,
+	     (nla_put_u64_64bit(skb, VAIO_PARAM_ATTR_RANGE_MIN, p->min,
 				VAIO_PARAM_ATTR_PAD) ||
-	      nla_put_u64_64bit(skb, VAIO_PARAM_ATTR_MAX, p->max,
+	      nla_put_u64_64bit(skb, VAIO_PARAM_ATTR_RANGE_MAX, p->max,
 				VAIO_PARAM_ATTR_PAD))) ||
 	    (p->def && nla_put_string(skb, VAIO_PARAM_ATTR_DEFAULT, p->def)) ||
 	    (p->help && nla_put_string(skb, VAIO_PARAM_ATTR_HELP, p->help)))

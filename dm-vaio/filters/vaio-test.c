@@ -3,7 +3,8 @@
  * dm-vaio-test: a filter for testing the framework, not for production.
  *
  * Registers one type per class: test-qos, test-inspection, test-encryption,
- * test-replication, test-cache. Each instance does what it is told, by
+ * test-replication, test-cache (and test-qos-b, a second type of class qos,
+ * to test that two of one class are refused). Each instance does what it is told, by
  * table arguments (key=value: mode=<mode> ms=<ms> ops=<ops> veto=<event>
  * refuse_reactivate=<0|1>) or by message, with these words:
  *
@@ -672,6 +673,8 @@ static struct vaio_filter_type vt_types[] = {
 	VT_TYPE("test-encryption", VAIO_CLASS_ENCRYPTION),
 	VT_TYPE("test-replication", VAIO_CLASS_REPLICATION),
 	VT_TYPE("test-cache", VAIO_CLASS_CACHE),
+	/* A second QoS type: two filters of one class must be refused. */
+	VT_TYPE("test-qos-b", VAIO_CLASS_QOS),
 };
 
 static int __init vt_init(void)
@@ -710,3 +713,4 @@ MODULE_ALIAS("dm-vaio-test-inspection");
 MODULE_ALIAS("dm-vaio-test-encryption");
 MODULE_ALIAS("dm-vaio-test-replication");
 MODULE_ALIAS("dm-vaio-test-cache");
+MODULE_ALIAS("dm-vaio-test-qos-b");

@@ -57,7 +57,7 @@ ktap_match "shrink: its reason" "$(dmesg | tail -n 5)" 'Cannot shrink a disk tha
 
 # Attach and detach on the live disk.
 four="filter test-cache fail_open 0 filter test-qos fail_open 0 filter test-replication fail_open 0 filter test-inspection fail_open"
-ktap_fails "attach vetoed" vaio_reload ev "0 $((3 * q)) vaio /dev/ram0 18 $four 2 veto attach"
+ktap_fails "attach vetoed" vaio_reload ev "0 $((3 * q)) vaio /dev/ram0 17 $four 1 veto=attach"
 ktap_match "attach veto: its reason" "$(dmesg | tail -n 5)" 'vaio: A filter vetoed its attach'
 ktap_eq "attach veto: table unchanged" "$(dmsetup table ev)" "$table"
 ktap_check "attach test-inspection" vaio_reload ev "0 $((3 * q)) vaio /dev/ram0 16 $four 0"

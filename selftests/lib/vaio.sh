@@ -182,3 +182,61 @@ vaio_filters() {
 vaio_reload() {
 	echo "$2" | dmsetup load "$1" && dmsetup suspend "$1" && dmsetup resume "$1"
 }
+
+# The control plane: vaioctl with a configuration of the test's own.
+vaioctl_setup() {
+	modprobe dm-vaio || return 1
+	export VAIO_CONFDIR=/tmp/vaio-conf
+	rm -rf "$VAIO_CONFDIR"
+}
+
+# vaio_conf_state: what an operation must leave as it was when it fails:
+# the configuration files and every device-mapper table.
+vaio_conf_state() {
+	(cd "$VAIO_CONFDIR" 2>/dev/null && find . -type f ! -name .lock | sort |
+		xargs -r md5sum)
+	dmsetup table 2>/dev/null | sort
+}
+
+# vaioctl_bad DESC REGEX CMD...: CMD is refused with a one-line error
+# matching REGEX, a non-zero exit status, and nothing changed.
+vaioctl_bad() {
+	local desc=$1 re=$2 before err rc
+	shift 2
+	before=$(vaio_conf_state)
+	err=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+	if [ "$rc" = 0 ]; then
+		ktap_diag "accepted: $*"
+		ktap_fail "$desc"
+	elif [ "$(printf '%s\n' "$err" | wc -l)" != 1 ] ||
+	     ! printf '%s\n' "$err" | grep -qE -- "$re"; then
+		ktap_diag "command: $*" "stderr: $err" "expected one line matching: $re"
+		ktap_fail "$desc"
+	elif [ "$(vaio_conf_state)" != "$before" ]; then
+		ktap_diag "command: $*" "changed the configuration or a table"
+		ktap_fail "$desc"
+	else
+		ktap_ok "$desc (exit $rc: $err)"
+	fi
+}
+
+# vaio_table_filters DEV: "type:arg,arg" per filter of DEV's table line.
+vaio_table_filters() {
+	dmsetup table "$1" | awk '{
+		out = ""
+		for (i = 5; i <= NF; i++) {
+			if ($i != "filter") continue
+			f = $(i + 1) ":" $(i + 2); n = $(i + 3)
+			for (j = 0; j < n; j++) f = f "," $(i + 4 + j)
+			out = out (out ? " " : "") f
+			i += 3 + n
+		}
+		print out
+	}'
+}
+
+# vaioctl_filters DISK: the same, from vaioctl -j disk show.
+vaioctl_filters() {
+	vaioctl -j disk show "$1" | jq -r '[.filters[] |
+		([.type + ":fail_" + .fail] + .args | join(","))] | join(" ")'
+}

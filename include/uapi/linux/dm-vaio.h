@@ -134,8 +134,8 @@ enum vaio_param_attr {
 	VAIO_PARAM_ATTR_NAME,		/* string */
 	VAIO_PARAM_ATTR_TYPE,		/* u8: enum vaio_param_type */
 	VAIO_PARAM_ATTR_CHOICES,	/* string: "a|b|c", for ENUM */
-	VAIO_PARAM_ATTR_MIN,		/* u64, for UINT */
-	VAIO_PARAM_ATTR_MAX,		/* u64, for UINT */
+	VAIO_PARAM_ATTR_RANGE_MIN,	/* u64, for UINT */
+	VAIO_PARAM_ATTR_RANGE_MAX,	/* u64, for UINT */
 	VAIO_PARAM_ATTR_DEFAULT,	/* string */
 	VAIO_PARAM_ATTR_HELP,		/* string */
 

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libvaio: vaio devices through libdevmapper.
+ *
+ * A chain is attached by loading a new table and resuming it: the kernel
+ * builds the whole new chain first and swaps it in only if every filter
+ * accepted, so an apply either fully happens or changes nothing. When the
+ * kernel refuses a table, the reason (which the dm ioctl cannot carry)
+ * comes as a VAIO_CMD_NTF_TABLE_ERROR notification, caught here.
+ */
+#include "vaio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libdevmapper.h>
+#include <linux/fs.h>
+
+static char dm_last_error[512];
+
+/* libdevmapper's messages: keep the last error, print nothing. */
+static void dm_log(int level, const char *file, int line, int dm_errno,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)file;
+	(void)line;
+	(void)dm_errno;
+	if ((level & 7) > 3)	/* more verbose than _LOG_ERR */
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dm_last_error, sizeof(dm_last_error), fmt, ap);
+	va_end(ap);
+}
+
+static void dm_setup(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	dm_log_with_errno_init(dm_log);
+	/* No udev (the test guest, early boot): libdevmapper makes the nodes. */
+	if (access("/run/udev/control", F_OK))
+		dm_udev_set_sync_support(0);
+}
+
+/* Runs @dmt; with @cookie it waits for udev (or makes the nodes itself). */
+static int run_task(struct dm_task *dmt, bool cookie)
+{
+	uint32_t c = 0;
+	int ok;
+
+	dm_last_error[0] = '\0';
+	if (cookie && !dm_task_set_cookie(dmt, &c, 0))
+		return -EIO;
+	ok = dm_task_run(dmt);
+	if (cookie)
+		dm_udev_wait(c);
+	return ok ? 0 : -(dm_task_get_errno(dmt) ?: EIO);
+}
+
+bool vaio_dm_exists(const char *name)
+{
+	struct dm_task *dmt;
+	struct dm_info info = { 0 };
+
+	dm_setup();
+	dmt = dm_task_create(DM_DEVICE_INFO);
+	if (!dmt)
+		return false;
+	if (dm_task_set_name(dmt, name) && !run_task(dmt, false))
+		dm_task_get_info(dmt, &info);
+	dm_task_destroy(dmt);
+	return info.exists;
+}
+
+/* Why the kernel refused @name's table, from the events socket. */
+static void table_error(struct vaio_nl *ev, const char *name, char *why,
+			size_t len)
+{
+	struct vaio_notification *n = malloc(sizeof(*n));
+
+	snprintf(why, len, "%s", dm_last_error[0] ? dm_last_error :
+		 "the kernel refused the table (see the kernel log)");
+	while (n && ev && vaio_nl_next(ev, 0, n, NULL) == 1)
+		if (n->cmd == VAIO_CMD_NTF_TABLE_ERROR &&
+		    !strcmp(n->disk.dm_name, name))
+			snprintf(why, len, "%s", n->error);
+	free(n);
+}
+
+static int device_sectors(const char *device, uint64_t *sectors,
+			  struct vaio_err *err)
+{
+	struct stat st;
+	uint64_t bytes;
+	int fd;
+
+	if (stat(device, &st))
+		return vaio_seterr(err, errno, "device %s: %s", device,
+				   strerror(errno));
+	if (!S_ISBLK(st.st_mode))
+		return vaio_seterr(err, ENOTBLK, "device %s: not a block device",
+				   device);
+	/* Exclusive: not mounted, not under another dm (or md) device. */
+	fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0 && errno == EBUSY)
+		return vaio_seterr(err, EBUSY,
+				   "device %s: in use (mounted, or held by another device)",
+				   device);
+	if (fd < 0)
+		return vaio_seterr(err, errno, "device %s: %s", device,
+				   strerror(errno));
+	if (ioctl(fd, BLKGETSIZE64, &bytes)) {
+		close(fd);
+		return vaio_seterr(err, errno, "device %s: size: %s", device,
+				   strerror(errno));
+	}
+	close(fd);
+	*sectors = bytes >> 9;
+	if (!*sectors)
+		return vaio_seterr(err, EINVAL, "device %s: empty", device);
+	return 0;
+}
+
+int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
+		   const struct vaio_chain *chain, struct vaio_err *err)
+{
+	char params[8192], why[512];
+	struct vaio_nl *ev;
+	struct dm_task *dmt;
+	uint64_t sectors;
+	int r;
+
+	dm_setup();
+	if (!vaio_valid_name(name))
+		return vaio_seterr(err, EINVAL,
+				   "disk name '%s': use up to 63 of A-Z a-z 0-9 . _ : -",
+				   name);
+	r = device_sectors(device, &sectors, err);
+	if (r)
+		return r;
+	if (vaio_dm_exists(name))
+		return vaio_seterr(err, EEXIST,
+				   "disk %s: a device-mapper device of that name exists",
+				   name);
+	if (chain->n) {
+		r = vaio_chain_check(nl, chain, err);
+		if (r)
+			return r;
+	}
+	if (vaio_table_params(device, name, chain, params, sizeof(params)))
+		return vaio_seterr(err, ENAMETOOLONG, "disk %s: table too long",
+				   name);
+
+	ev = vaio_nl_open(true, NULL);
+	dmt = dm_task_create(DM_DEVICE_CREATE);
+	if (!dmt || !dm_task_set_name(dmt, name) ||
+	    !dm_task_add_target(dmt, 0, sectors, "vaio", params)) {
+		r = vaio_seterr(err, ENOMEM, "disk %s: out of memory", name);
+	} else {
+		r = run_task(dmt, true);
+		if (r) {
+			table_error(ev, name, why, sizeof(why));
+			r = vaio_seterr(err, -r, "disk %s: %s", name, why);
+		}
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	vaio_nl_close(ev);
+	return r;
+}
+
+/* The live table of @name: its one vaio target's extent and data device. */
+static int live_table(const char *name, uint64_t *start, uint64_t *len,
+		      char *data_dev, size_t dlen, struct vaio_err *err)
+{
+	struct dm_task *dmt;
+	char *type = NULL, *params = NULL;
+	uint64_t s, l;
+	void *next = NULL;
+	int n = 0, r = 0;
+
+	dmt = dm_task_create(DM_DEVICE_TABLE);
+	if (!dmt || !dm_task_set_name(dmt, name)) {
+		r = vaio_seterr(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	r = run_task(dmt, false);
+	if (r) {
+		r = vaio_seterr(err, -r, "disk %s: %s", name, strerror(-r));
+		goto out;
+	}
+	do {
+		next = dm_get_next_target(dmt, next, &s, &l, &type, &params);
+		if (!type)
+			break;
+		n++;
+		if (strcmp(type, "vaio"))
+			break;
+		*start = s;
+		*len = l;
+		snprintf(data_dev, dlen, "%.*s", (int)strcspn(params, " "), params);
+	} while (next);
+	if (!n)
+		r = vaio_seterr(err, ENODEV, "disk %s: has no table (not resumed?)",
+				name);
+	else if (n > 1 || strcmp(type, "vaio"))
+		r = vaio_seterr(err, EINVAL,
+				"disk %s: the table is not one vaio target; reload it with dmsetup",
+				name);
+out:
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
+/* The disk_id of dm device @name. */
+static int disk_id_of(struct vaio_nl *nl, const char *name, char *id,
+		      struct vaio_err *err)
+{
+	struct vaio_disk_info *disks;
+	int n, i, r;
+
+	r = vaio_disk_list(nl, &disks, &n, err);
+	if (r)
+		return r;
+	r = vaio_seterr(err, ENODEV, "disk %s: not a live vaio device", name);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(disks[i].dm_name, name)) {
+			strcpy(id, disks[i].id);
+			r = 0;
+			break;
+		}
+	}
+	free(disks);
+	return r;
+}
+
+int vaio_dm_apply(struct vaio_nl *nl, const char *name,
+		  const struct vaio_chain *chain, struct vaio_err *err)
+{
+	char params[8192], data_dev[64], id[VAIO_NAME_MAX], why[512];
+	struct dm_task *dmt = NULL;
+	struct vaio_nl *ev = NULL;
+	uint64_t start = 0, len = 0;
+	int r;
+
+	dm_setup();
+	r = live_table(name, &start, &len, data_dev, sizeof(data_dev), err);
+	if (!r)
+		r = disk_id_of(nl, name, id, err);
+	if (!r && chain->n)
+		r = vaio_chain_check(nl, chain, err);
+	if (r)
+		return r;
+	if (vaio_table_params(data_dev, id, chain, params, sizeof(params)))
+		return vaio_seterr(err, ENAMETOOLONG, "disk %s: table too long",
+				   name);
+
+	ev = vaio_nl_open(true, NULL);
+	dmt = dm_task_create(DM_DEVICE_RELOAD);
+	if (!dmt || !dm_task_set_name(dmt, name) ||
+	    !dm_task_add_target(dmt, start, len, "vaio", params)) {
+		r = vaio_seterr(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	r = run_task(dmt, false);
+	if (r) {
+		/* Nothing was loaded: the live table is untouched. */
+		table_error(ev, name, why, sizeof(why));
+		r = vaio_seterr(err, -r, "disk %s: %s", name, why);
+		goto out;
+	}
+	dm_task_destroy(dmt);
+
+	dmt = dm_task_create(DM_DEVICE_RESUME);
+	if (!dmt || !dm_task_set_name(dmt, name)) {
+		r = vaio_seterr(err, ENOMEM, "out of memory");
+		goto clear;
+	}
+	r = run_task(dmt, true);
+	if (!r)
+		goto out;
+	r = vaio_seterr(err, -r, "disk %s: resume failed: %s", name,
+			dm_last_error[0] ? dm_last_error : strerror(-r));
+clear:
+	/* Drop the loaded table; the old one stays (or comes back) live. */
+	if (dmt)
+		dm_task_destroy(dmt);
+	dmt = dm_task_create(DM_DEVICE_CLEAR);
+	if (dmt && dm_task_set_name(dmt, name))
+		run_task(dmt, false);
+	if (dmt)
+		dm_task_destroy(dmt);
+	dmt = dm_task_create(DM_DEVICE_RESUME);
+	if (dmt && dm_task_set_name(dmt, name))
+		run_task(dmt, true);
+out:
+	if (dmt)
+		dm_task_destroy(dmt);
+	vaio_nl_close(ev);
+	return r;
+}
+
+int vaio_dm_remove(const char *name, struct vaio_err *err)
+{
+	struct dm_task *dmt;
+	int r;
+
+	dm_setup();
+	dmt = dm_task_create(DM_DEVICE_REMOVE);
+	if (!dmt || !dm_task_set_name(dmt, name)) {
+		r = vaio_seterr(err, ENOMEM, "out of memory");
+	} else {
+		r = run_task(dmt, true);
+		if (r == -EBUSY)
+			r = vaio_seterr(err, EBUSY, "disk %s: in use (open)",
+					name);
+		else if (r)
+			r = vaio_seterr(err, -r, "disk %s: %s", name,
+					dm_last_error[0] ? dm_last_error :
+					strerror(-r));
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libvaio: what dm-vaio's tools share.
+ *
+ *   netlink (nl.c)    the kernel's "vaio" generic netlink family, over libmnl
+ *   chains (chain.c)  policy components "type:key=value,...", table lines
+ *   dm (dm.c)         creating and reloading vaio devices, over libdevmapper
+ *   config (conf.c)   policies and disks persisted under /etc/vaio, json-c
+ *
+ * Functions return 0 or a negative errno and fill a struct vaio_err with a
+ * one-line message saying what and where.
+ */
+#ifndef VAIO_LIB_H
+#define VAIO_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/dm-vaio.h>
+
+#define VAIO_NR_CLASSES		5
+#define VAIO_MAX_PARAMS		32
+#define VAIO_MAX_COMPONENTS	8
+#define VAIO_STATUS_MAX		1024
+
+struct vaio_err {
+	char msg[1024];
+};
+
+/* Sets err->msg (printf style) and returns -@errnum. */
+int vaio_seterr(struct vaio_err *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+bool vaio_valid_name(const char *s);
+const char *vaio_class_name(int class);
+int vaio_class_by_name(const char *name);
+const char *vaio_state_name(int state);
+
+/*
+ *--------------------------------------------------------------
+ * Netlink
+ *--------------------------------------------------------------
+ */
+
+struct vaio_param_info {
+	char name[VAIO_NAME_MAX];
+	int type;			/* enum vaio_param_type */
+	char choices[VAIO_ARG_MAX];
+	uint64_t min, max;
+	bool has_range;
+	char def[VAIO_ARG_MAX];
+	char help[VAIO_ARG_MAX];
+};
+
+struct vaio_type_info {
+	char name[VAIO_NAME_MAX];
+	int class;
+	char version[32];
+	int nparams;
+	struct vaio_param_info params[VAIO_MAX_PARAMS];
+};
+
+struct vaio_filter_info {
+	char type[VAIO_NAME_MAX];
+	int class;
+	int fail_mode;			/* enum vaio_fail_mode_uapi */
+	int state;			/* enum vaio_filter_state_uapi */
+	char fail_reason[VAIO_ARG_MAX];
+	int argc;
+	char argv[VAIO_MAX_ARGS][VAIO_ARG_MAX];
+	char status[VAIO_STATUS_MAX];
+};
+
+struct vaio_stats_info {
+	uint64_t reads, writes, flushes, discards, errors;
+	uint64_t read_sectors, write_sectors;
+};
+
+struct vaio_disk_info {
+	char id[VAIO_NAME_MAX];
+	char dm_name[128];
+	char dm_dev[32];
+	char data_dev[32];
+	uint64_t sectors;
+	struct vaio_stats_info st;
+	int nfilters;
+	struct vaio_filter_info filters[VAIO_NR_CLASSES];
+};
+
+/* A notification from the events group. */
+struct vaio_notification {
+	int cmd;			/* VAIO_CMD_NTF_* */
+	struct vaio_disk_info disk;	/* DISK_NEW/CHANGE; id, dm_name else */
+	struct vaio_filter_info filter;	/* FILTER_STATE */
+	int event;			/* EVENT */
+	char tag[VAIO_NAME_MAX];
+	bool has_delivered;
+	unsigned int delivered;
+	char filter_name[VAIO_NAME_MAX];
+	char error[VAIO_ARG_MAX];
+};
+
+struct vaio_nl;
+struct vaio_chain;
+
+/* Opens a socket to the family; @events: subscribe to the events group. */
+struct vaio_nl *vaio_nl_open(bool events, struct vaio_err *err);
+void vaio_nl_close(struct vaio_nl *nl);
+int vaio_nl_fd(struct vaio_nl *nl);
+
+int vaio_filter_types(struct vaio_nl *nl, struct vaio_type_info **types,
+		      int *n, struct vaio_err *err);
+const struct vaio_type_info *vaio_type_find(const struct vaio_type_info *types,
+					    int n, const char *name);
+/* -ENODEV if there is no disk @id with a live table. */
+int vaio_disk_get(struct vaio_nl *nl, const char *id,
+		  struct vaio_disk_info *disk, struct vaio_err *err);
+int vaio_disk_list(struct vaio_nl *nl, struct vaio_disk_info **disks, int *n,
+		   struct vaio_err *err);
+/* The kernel's verdict on @chain; the error names the component at fault. */
+int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
+		     struct vaio_err *err);
+int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
+		  unsigned int *delivered, struct vaio_err *err);
+int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
+		    struct vaio_err *err);
+/*
+ * The next notification; @timeout_ms < 0 waits for ever. Returns 1 with
+ * @ntf, 0 on timeout, or a negative errno.
+ */
+int vaio_nl_next(struct vaio_nl *nl, int timeout_ms,
+		 struct vaio_notification *ntf, struct vaio_err *err);
+
+/* Splits a filter's status words "key value ..." into pairs: count. */
+int vaio_status_pairs(const char *status, char keys[][VAIO_NAME_MAX],
+		      char values[][VAIO_ARG_MAX], int max);
+
+/*
+ *--------------------------------------------------------------
+ * Chains: a policy's components
+ *--------------------------------------------------------------
+ */
+
+struct vaio_component {
+	char type[VAIO_NAME_MAX];
+	int fail_mode;			/* enum vaio_fail_mode_uapi */
+	int argc;
+	char argv[VAIO_MAX_ARGS][VAIO_ARG_MAX];
+};
+
+struct vaio_chain {
+	int n;
+	struct vaio_component c[VAIO_MAX_COMPONENTS];
+};
+
+/* "type[:key=value[,key=value]...]", key fail=open|closed reserved. */
+int vaio_component_parse(const char *s, struct vaio_component *c,
+			 struct vaio_err *err);
+void vaio_component_format(const struct vaio_component *c, char *buf,
+			   size_t len);
+int vaio_chain_add(struct vaio_chain *chain, const char *component,
+		   struct vaio_err *err);
+/* The chain of a live disk, as netlink reports it. */
+void vaio_chain_from_disk(const struct vaio_disk_info *disk,
+			  struct vaio_chain *chain);
+/* Same filters with the same arguments and fail modes, in any order. */
+bool vaio_chain_equal(const struct vaio_chain *a, const struct vaio_chain *b);
+/* The vaio target's parameters: "<dev> [<n> disk_id <id> filter ...]". */
+int vaio_table_params(const char *data_dev, const char *disk_id,
+		      const struct vaio_chain *chain, char *buf, size_t len);
+
+/*
+ *--------------------------------------------------------------
+ * Device-mapper
+ *--------------------------------------------------------------
+ */
+
+/* Does dm device @name exist? */
+bool vaio_dm_exists(const char *name);
+/* Creates dm device @name on block device @device with @chain. */
+int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
+		   const struct vaio_chain *chain, struct vaio_err *err);
+/*
+ * Replaces the chain of vaio device @name: one table reload, so either the
+ * whole chain is attached or nothing changes.
+ */
+int vaio_dm_apply(struct vaio_nl *nl, const char *name,
+		  const struct vaio_chain *chain, struct vaio_err *err);
+int vaio_dm_remove(const char *name, struct vaio_err *err);
+
+/*
+ *--------------------------------------------------------------
+ * Configuration: <confdir>/policies/<name>.json, disks/<name>.json
+ *--------------------------------------------------------------
+ */
+
+struct vaio_policy {
+	char name[VAIO_NAME_MAX];
+	struct vaio_chain chain;
+};
+
+struct vaio_disk_conf {
+	char name[VAIO_NAME_MAX];
+	char device[4096];
+	char policy[VAIO_NAME_MAX];	/* "" for none */
+};
+
+/* VAIO_CONFDIR from the environment, or /etc/vaio. */
+void vaio_conf_set_dir(const char *dir);
+const char *vaio_conf_dir(void);
+/* An exclusive lock on the configuration, for changes; -1 on error. */
+int vaio_conf_lock(struct vaio_err *err);
+void vaio_conf_unlock(int fd);
+
+bool vaio_policy_exists(const char *name);
+bool vaio_disk_conf_exists(const char *name);
+int vaio_policy_load(const char *name, struct vaio_policy *p,
+		     struct vaio_err *err);
+int vaio_policy_save(const struct vaio_policy *p, struct vaio_err *err);
+int vaio_policy_delete(const char *name, struct vaio_err *err);
+/* Names, sorted; free with vaio_names_free(). */
+int vaio_policy_names(char ***names, int *n, struct vaio_err *err);
+
+int vaio_disk_conf_load(const char *name, struct vaio_disk_conf *d,
+			struct vaio_err *err);
+int vaio_disk_conf_save(const struct vaio_disk_conf *d, struct vaio_err *err);
+int vaio_disk_conf_delete(const char *name, struct vaio_err *err);
+int vaio_disk_names(char ***names, int *n, struct vaio_err *err);
+
+void vaio_names_free(char **names, int n);
+
+#endif /* VAIO_LIB_H */

@@ -1,0 +1,1584 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vaioctl: administer dm-vaio disks, storage policies and filters.
+ *
+ *   vaioctl [OPTIONS] OBJECT COMMAND [ARGS]
+ *
+ * See vaioctl(8). Exit status: 0 success, 1 failure, 2 usage error.
+ */
+#include "../lib/vaio.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#define VAIOCTL_VERSION "0.3.0"
+
+enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
+
+static bool json_out;
+static int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+static struct vaio_nl *nl_sock;
+
+static void __attribute__((format(printf, 2, 3), noreturn))
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("vaioctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void __attribute__((noreturn)) die_err(const struct vaio_err *err)
+{
+	die(EXIT_FAIL, "%s", err->msg);
+}
+
+static struct vaio_nl *nl(void)
+{
+	struct vaio_err err;
+
+	if (!nl_sock) {
+		nl_sock = vaio_nl_open(false, &err);
+		if (!nl_sock)
+			die_err(&err);
+	}
+	return nl_sock;
+}
+
+static void print_json(struct json_object *obj)
+{
+	puts(json_object_to_json_string_ext(obj, json_flags));
+	json_object_put(obj);
+	fflush(stdout);
+}
+
+static void check_name(const char *what, const char *name)
+{
+	if (!vaio_valid_name(name))
+		die(EXIT_FAIL, "%s name '%s' is invalid: use 1 to 63 of A-Z a-z 0-9 . _ : -",
+		    what, name);
+}
+
+/*
+ *--------------------------------------------------------------
+ * Usage
+ *--------------------------------------------------------------
+ */
+
+static const char usage_main[] =
+"Usage: vaioctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
+"OBJECT := filter | policy | disk | stats | event | monitor | apply\n"
+"OPTIONS := -j|--json  -p|--pretty  -C|--confdir DIR  -h|--help  -V|--version\n"
+"\n"
+"  vaioctl filter list\n"
+"  vaioctl filter reactivate DISK FILTER\n"
+"  vaioctl policy create|edit NAME COMPONENT...\n"
+"  vaioctl policy show NAME | list | delete NAME\n"
+"  vaioctl policy assign POLICY DISK | unassign DISK\n"
+"  vaioctl disk create NAME DEVICE [--policy POLICY]\n"
+"  vaioctl disk remove NAME | list | show NAME\n"
+"  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N]\n"
+"  vaioctl event snapshot DISK TAG\n"
+"  vaioctl monitor [--count N]\n"
+"  vaioctl apply\n"
+"\n"
+"COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]   (KEY fail=open|closed)\n";
+
+static const char usage_filter[] =
+"Usage: vaioctl filter list\n"
+"       vaioctl filter reactivate DISK FILTER\n"
+"  list: the registered filter types in class order, with their parameters.\n"
+"  reactivate: make a failed or bypassed filter (type or class name) active.\n";
+
+static const char usage_policy[] =
+"Usage: vaioctl policy create NAME COMPONENT...\n"
+"       vaioctl policy edit NAME COMPONENT...\n"
+"       vaioctl policy show NAME\n"
+"       vaioctl policy list\n"
+"       vaioctl policy delete NAME\n"
+"       vaioctl policy assign POLICY DISK\n"
+"       vaioctl policy unassign DISK\n"
+"COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]\n"
+"  One component per filter class; KEY fail=open|closed sets what a failure\n"
+"  of the filter does (default open: bypass it). edit replaces the components\n"
+"  and re-applies the policy to every disk that uses it, all or none.\n";
+
+static const char usage_disk[] =
+"Usage: vaioctl disk create NAME DEVICE [--policy POLICY]\n"
+"       vaioctl disk remove NAME\n"
+"       vaioctl disk list\n"
+"       vaioctl disk show NAME\n"
+"  create: a vaio device /dev/mapper/NAME over block device DEVICE.\n";
+
+static const char usage_stats[] =
+"Usage: vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]]\n"
+"                     [--count N]\n"
+"KEY := iops | reads | writes | bytes | read_bytes | write_bytes | flushes |\n"
+"       discards | errors   (default iops)\n"
+"  Without --watch: totals since each disk's table was loaded. With --watch:\n"
+"  rates per second every SECONDS (default 1), --count times (default: until\n"
+"  interrupted).\n";
+
+static const char usage_event[] =
+"Usage: vaioctl event snapshot DISK TAG\n"
+"  Deliver a snapshot control event to every filter of DISK, in class order;\n"
+"  a filter may veto it.\n";
+
+static const char usage_monitor[] =
+"Usage: vaioctl monitor [--count N]\n"
+"  Print disk, filter and control-event notifications as they happen.\n";
+
+static const char usage_apply[] =
+"Usage: vaioctl apply\n"
+"  Create every disk recorded in the configuration that does not exist and\n"
+"  bring every disk's filters in line with its policy (after a reboot).\n";
+
+static void __attribute__((noreturn)) usage(const char *text, int code)
+{
+	fputs(text, code ? stderr : stdout);
+	exit(code);
+}
+
+static bool is_help(const char *s)
+{
+	return !strcmp(s, "-h") || !strcmp(s, "--help") || !strcmp(s, "help");
+}
+
+/* Exactly @n positional arguments, or usage. -h anywhere: help. */
+static void want_args(int argc, char **argv, int n, const char *text)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (is_help(argv[i]))
+			usage(text, EXIT_OK);
+	if (argc < n) {
+		fprintf(stderr, "vaioctl: missing argument\n");
+		usage(text, EXIT_USAGE);
+	}
+	if (argc > n) {
+		fprintf(stderr, "vaioctl: unexpected argument '%s'\n", argv[n]);
+		usage(text, EXIT_USAGE);
+	}
+}
+
+/*
+ *--------------------------------------------------------------
+ * Helpers
+ *--------------------------------------------------------------
+ */
+
+static const char *param_type_name(int t)
+{
+	switch (t) {
+	case VAIO_PARAM_UINT:
+		return "uint";
+	case VAIO_PARAM_BOOL:
+		return "bool";
+	case VAIO_PARAM_ENUM:
+		return "enum";
+	case VAIO_PARAM_STRING:
+		return "string";
+	}
+	return "unknown";
+}
+
+static const char *fail_name(int mode)
+{
+	return mode == VAIO_FAIL_MODE_CLOSED ? "closed" : "open";
+}
+
+/* The live disk named @name (dm name or disk_id); -ENODEV if none. */
+static int find_disk(const char *name, struct vaio_disk_info *out,
+		     struct vaio_err *err)
+{
+	struct vaio_disk_info *disks;
+	int n, i, r;
+
+	r = vaio_disk_list(nl(), &disks, &n, err);
+	if (r)
+		return r;
+	r = vaio_seterr(err, ENODEV, "disk %s does not exist", name);
+	for (i = 0; i < n && r; i++)
+		if (!strcmp(disks[i].dm_name, name))
+			r = 0, *out = disks[i];
+	for (i = 0; i < n && r; i++)
+		if (!strcmp(disks[i].id, name))
+			r = 0, *out = disks[i];
+	free(disks);
+	return r;
+}
+
+static struct json_object *json_filter(const struct vaio_filter_info *f)
+{
+	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
+	struct json_object *o = json_object_new_object();
+	struct json_object *args = json_object_new_array();
+	struct json_object *st = json_object_new_object();
+	char *end;
+	int i, n;
+
+	json_object_object_add(o, "type", json_object_new_string(f->type));
+	json_object_object_add(o, "class",
+			       json_object_new_string(vaio_class_name(f->class)));
+	json_object_object_add(o, "state",
+			       json_object_new_string(vaio_state_name(f->state)));
+	json_object_object_add(o, "fail", json_object_new_string(fail_name(f->fail_mode)));
+	if (f->fail_reason[0])
+		json_object_object_add(o, "fail_reason",
+				       json_object_new_string(f->fail_reason));
+	for (i = 0; i < f->argc; i++)
+		json_object_array_add(args, json_object_new_string(f->argv[i]));
+	json_object_object_add(o, "args", args);
+	n = vaio_status_pairs(f->status, keys, values, 64);
+	for (i = 0; i < n; i++) {
+		unsigned long long v = strtoull(values[i], &end, 10);
+
+		if (values[i][0] && !*end && values[i][0] != '-')
+			json_object_object_add(st, keys[i], json_object_new_uint64(v));
+		else
+			json_object_object_add(st, keys[i],
+					       json_object_new_string(values[i]));
+	}
+	json_object_object_add(o, "status", st);
+	return o;
+}
+
+static struct json_object *json_stats(const struct vaio_stats_info *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "reads", json_object_new_uint64(s->reads));
+	json_object_object_add(o, "writes", json_object_new_uint64(s->writes));
+	json_object_object_add(o, "read_bytes",
+			       json_object_new_uint64(s->read_sectors << 9));
+	json_object_object_add(o, "write_bytes",
+			       json_object_new_uint64(s->write_sectors << 9));
+	json_object_object_add(o, "flushes", json_object_new_uint64(s->flushes));
+	json_object_object_add(o, "discards", json_object_new_uint64(s->discards));
+	json_object_object_add(o, "errors", json_object_new_uint64(s->errors));
+	return o;
+}
+
+/* Disks (by configuration) that use policy @policy. */
+static int disks_using(const char *policy, char ***names, int *n,
+		       struct vaio_err *err)
+{
+	struct vaio_disk_conf d;
+	char **all;
+	int na, i, r;
+
+	*names = NULL;
+	*n = 0;
+	r = vaio_disk_names(&all, &na, err);
+	if (r)
+		return r;
+	*names = calloc(na + 1, sizeof(char *));
+	for (i = 0; i < na && *names; i++) {
+		if (vaio_disk_conf_load(all[i], &d, NULL))
+			continue;
+		if (!strcmp(d.policy, policy))
+			(*names)[(*n)++] = strdup(all[i]);
+	}
+	vaio_names_free(all, na);
+	return *names ? 0 : vaio_seterr(err, ENOMEM, "out of memory");
+}
+
+static void parse_components(int argc, char **argv, struct vaio_chain *chain)
+{
+	struct vaio_err err;
+	int i;
+
+	memset(chain, 0, sizeof(*chain));
+	for (i = 0; i < argc; i++)
+		if (vaio_chain_add(chain, argv[i], &err))
+			die_err(&err);
+}
+
+/*
+ *--------------------------------------------------------------
+ * filter
+ *--------------------------------------------------------------
+ */
+
+static int cmp_types(const void *a, const void *b)
+{
+	const struct vaio_type_info *x = a, *y = b;
+
+	return x->class != y->class ? x->class - y->class : strcmp(x->name, y->name);
+}
+
+static int filter_list(int argc, char **argv)
+{
+	struct vaio_type_info *types;
+	struct json_object *arr;
+	struct vaio_err err;
+	int n, i, j;
+
+	want_args(argc, argv, 0, usage_filter);
+	if (vaio_filter_types(nl(), &types, &n, &err))
+		die_err(&err);
+	qsort(types, n, sizeof(*types), cmp_types);
+
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		const struct vaio_type_info *t = &types[i];
+		struct json_object *o = json_object_new_object();
+		struct json_object *ps = json_object_new_array();
+
+		if (!json_out)
+			printf("%s  class %s (%d)  version %s\n", t->name,
+			       vaio_class_name(t->class), t->class, t->version);
+		json_object_object_add(o, "type", json_object_new_string(t->name));
+		json_object_object_add(o, "class",
+				       json_object_new_string(vaio_class_name(t->class)));
+		json_object_object_add(o, "class_order", json_object_new_int(t->class));
+		json_object_object_add(o, "version", json_object_new_string(t->version));
+		for (j = 0; j < t->nparams; j++) {
+			const struct vaio_param_info *p = &t->params[j];
+			struct json_object *po = json_object_new_object();
+			char spec[VAIO_ARG_MAX + 64];
+
+			json_object_object_add(po, "name", json_object_new_string(p->name));
+			json_object_object_add(po, "type",
+					       json_object_new_string(param_type_name(p->type)));
+			if (p->type == VAIO_PARAM_ENUM) {
+				json_object_object_add(po, "choices",
+						       json_object_new_string(p->choices));
+				snprintf(spec, sizeof(spec), "%s=%s", p->name, p->choices);
+			} else if (p->type == VAIO_PARAM_UINT) {
+				json_object_object_add(po, "min", json_object_new_uint64(p->min));
+				json_object_object_add(po, "max", json_object_new_uint64(p->max));
+				snprintf(spec, sizeof(spec), "%s=%llu..%llu", p->name,
+					 (unsigned long long)p->min,
+					 (unsigned long long)p->max);
+			} else if (p->type == VAIO_PARAM_BOOL) {
+				snprintf(spec, sizeof(spec), "%s=0|1", p->name);
+			} else {
+				snprintf(spec, sizeof(spec), "%s=STRING", p->name);
+			}
+			if (p->def[0])
+				json_object_object_add(po, "default",
+						       json_object_new_string(p->def));
+			json_object_object_add(po, "help", json_object_new_string(p->help));
+			json_object_array_add(ps, po);
+			if (!json_out)
+				printf("    %-40s %s%s%s%s\n", spec, p->help,
+				       p->def[0] ? " (default " : "", p->def,
+				       p->def[0] ? ")" : "");
+		}
+		if (!json_out && !t->nparams)
+			printf("    (free-form arguments)\n");
+		json_object_object_add(o, "params", ps);
+		json_object_array_add(arr, o);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	free(types);
+	return EXIT_OK;
+}
+
+static int filter_reactivate(int argc, char **argv)
+{
+	struct vaio_disk_info *d = malloc(sizeof(*d));
+	struct vaio_err err;
+
+	want_args(argc, argv, 2, usage_filter);
+	if (!d)
+		die(EXIT_FAIL, "out of memory");
+	if (find_disk(argv[0], d, &err) ||
+	    vaio_reactivate(nl(), d->id, argv[1], &err))
+		die_err(&err);
+	free(d);
+	return EXIT_OK;
+}
+
+/*
+ *--------------------------------------------------------------
+ * policy
+ *--------------------------------------------------------------
+ */
+
+static struct json_object *json_policy(const struct vaio_policy *p,
+				       char **disks, int nd)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *cs = json_object_new_array();
+	struct json_object *ds = json_object_new_array();
+	char buf[VAIO_ARG_MAX * 4];
+	int i;
+
+	json_object_object_add(o, "policy", json_object_new_string(p->name));
+	for (i = 0; i < p->chain.n; i++) {
+		vaio_component_format(&p->chain.c[i], buf, sizeof(buf));
+		json_object_array_add(cs, json_object_new_string(buf));
+	}
+	json_object_object_add(o, "components", cs);
+	for (i = 0; i < nd; i++)
+		json_object_array_add(ds, json_object_new_string(disks[i]));
+	json_object_object_add(o, "disks", ds);
+	return o;
+}
+
+static void print_policy(const struct vaio_policy *p, char **disks, int nd)
+{
+	char buf[VAIO_ARG_MAX * 4];
+	int i;
+
+	printf("policy %s\n", p->name);
+	for (i = 0; i < p->chain.n; i++) {
+		vaio_component_format(&p->chain.c[i], buf, sizeof(buf));
+		printf("    %s\n", buf);
+	}
+	printf("    disks:");
+	for (i = 0; i < nd; i++)
+		printf(" %s", disks[i]);
+	printf("%s\n", nd ? "" : " (none)");
+}
+
+static int policy_create(int argc, char **argv)
+{
+	struct vaio_policy p;
+	struct vaio_err err;
+	int lock, i;
+
+	for (i = 0; i < argc; i++)
+		if (is_help(argv[i]))
+			usage(usage_policy, EXIT_OK);
+	if (argc < 2) {
+		fprintf(stderr, "vaioctl: policy create needs a NAME and at least one COMPONENT\n");
+		usage(usage_policy, EXIT_USAGE);
+	}
+	check_name("policy", argv[0]);
+	memset(&p, 0, sizeof(p));
+	strcpy(p.name, argv[0]);
+	parse_components(argc - 1, argv + 1, &p.chain);
+
+	lock = vaio_conf_lock(&err);
+	if (lock < 0)
+		die_err(&err);
+	if (vaio_policy_exists(p.name))
+		die(EXIT_FAIL, "policy %s exists already (vaioctl policy edit changes it)",
+		    p.name);
+	if (vaio_chain_check(nl(), &p.chain, &err))
+		die(EXIT_FAIL, "policy %s: %s", p.name, err.msg);
+	if (vaio_policy_save(&p, &err))
+		die_err(&err);
+	vaio_conf_unlock(lock);
+	return EXIT_OK;
+}
+
+/*
+ * Applies @chain to the live disks @names[0..n); on a failure puts @old
+ * back on those done and fails.
+ */
+static int apply_all(char **names, int n, const struct vaio_chain *chain,
+		     const struct vaio_chain *old, struct vaio_err *err)
+{
+	struct vaio_err rerr;
+	int i, r = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!vaio_dm_exists(names[i]))
+			continue;	/* vaioctl apply does it when it is back */
+		r = vaio_dm_apply(nl(), names[i], chain, err);
+		if (r)
+			break;
+	}
+	if (!r)
+		return 0;
+	while (i-- > 0) {
+		if (vaio_dm_exists(names[i]) &&
+		    vaio_dm_apply(nl(), names[i], old, &rerr))
+			fprintf(stderr, "vaioctl: rolling back %s failed: %s\n",
+				names[i], rerr.msg);
+	}
+	return r;
+}
+
+static int policy_edit(int argc, char **argv)
+{
+	struct vaio_policy p, old;
+	struct vaio_err err;
+	char **disks;
+	int lock, nd, i;
+
+	for (i = 0; i < argc; i++)
+		if (is_help(argv[i]))
+			usage(usage_policy, EXIT_OK);
+	if (argc < 2) {
+		fprintf(stderr, "vaioctl: policy edit needs a NAME and at least one COMPONENT\n");
+		usage(usage_policy, EXIT_USAGE);
+	}
+	check_name("policy", argv[0]);
+	memset(&p, 0, sizeof(p));
+	strcpy(p.name, argv[0]);
+	parse_components(argc - 1, argv + 1, &p.chain);
+
+	lock = vaio_conf_lock(&err);
+	if (lock < 0 || vaio_policy_load(p.name, &old, &err))
+		die_err(&err);
+	if (vaio_chain_check(nl(), &p.chain, &err))
+		die(EXIT_FAIL, "policy %s: %s", p.name, err.msg);
+	if (disks_using(p.name, &disks, &nd, &err))
+		die_err(&err);
+	if (apply_all(disks, nd, &p.chain, &old.chain, &err))
+		die(EXIT_FAIL, "policy %s unchanged: %s", p.name, err.msg);
+	if (vaio_policy_save(&p, &err)) {
+		apply_all(disks, nd, &old.chain, &p.chain, NULL);
+		die_err(&err);
+	}
+	vaio_names_free(disks, nd);
+	vaio_conf_unlock(lock);
+	return EXIT_OK;
+}
+
+static int policy_show(int argc, char **argv)
+{
+	struct vaio_policy p;
+	struct vaio_err err;
+	char **disks;
+	int nd;
+
+	want_args(argc, argv, 1, usage_policy);
+	check_name("policy", argv[0]);
+	if (vaio_policy_load(argv[0], &p, &err) ||
+	    disks_using(p.name, &disks, &nd, &err))
+		die_err(&err);
+	if (json_out)
+		print_json(json_policy(&p, disks, nd));
+	else
+		print_policy(&p, disks, nd);
+	vaio_names_free(disks, nd);
+	return EXIT_OK;
+}
+
+static int policy_list(int argc, char **argv)
+{
+	struct json_object *arr = json_object_new_array();
+	struct vaio_policy p;
+	struct vaio_err err;
+	char **names, **disks;
+	int n, nd, i, rc = EXIT_OK;
+
+	want_args(argc, argv, 0, usage_policy);
+	if (vaio_policy_names(&names, &n, &err))
+		die_err(&err);
+	for (i = 0; i < n; i++) {
+		if (vaio_policy_load(names[i], &p, &err)) {
+			fprintf(stderr, "vaioctl: %s\n", err.msg);
+			rc = EXIT_FAIL;
+			continue;
+		}
+		if (disks_using(p.name, &disks, &nd, &err))
+			die_err(&err);
+		if (json_out)
+			json_object_array_add(arr, json_policy(&p, disks, nd));
+		else
+			print_policy(&p, disks, nd);
+		vaio_names_free(disks, nd);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	vaio_names_free(names, n);
+	return rc;
+}
+
+static int policy_delete(int argc, char **argv)
+{
+	struct vaio_err err;
+	char **disks;
+	int lock, nd, i;
+
+	want_args(argc, argv, 1, usage_policy);
+	check_name("policy", argv[0]);
+	lock = vaio_conf_lock(&err);
+	if (lock < 0)
+		die_err(&err);
+	/* A broken file may be deleted: only its existence matters. */
+	if (!vaio_policy_exists(argv[0]))
+		die(EXIT_FAIL, "policy %s does not exist", argv[0]);
+	if (disks_using(argv[0], &disks, &nd, &err))
+		die_err(&err);
+	if (nd) {
+		fprintf(stderr, "vaioctl: policy %s is assigned to disk(s)", argv[0]);
+		for (i = 0; i < nd; i++)
+			fprintf(stderr, " %s", disks[i]);
+		fprintf(stderr, "; unassign it first\n");
+		exit(EXIT_FAIL);
+	}
+	if (vaio_policy_delete(argv[0], &err))
+		die_err(&err);
+	vaio_conf_unlock(lock);
+	return EXIT_OK;
+}
+
+/* Gives disk @name policy @policy ("" for none): kernel, then the record. */
+static int assign(const char *policy, const char *name)
+{
+	struct vaio_disk_conf d;
+	struct vaio_policy p, oldp;
+	struct vaio_chain none = { 0 };
+	const struct vaio_chain *old = &none;
+	struct vaio_err err;
+	char saved[VAIO_NAME_MAX];
+	int lock;
+
+	check_name("disk", name);
+	if (policy[0])
+		check_name("policy", policy);
+	lock = vaio_conf_lock(&err);
+	if (lock < 0)
+		die_err(&err);
+	memset(&p, 0, sizeof(p));
+	if (policy[0] && vaio_policy_load(policy, &p, &err))
+		die_err(&err);
+	if (vaio_disk_conf_load(name, &d, &err))
+		die_err(&err);
+	if (!vaio_dm_exists(name))
+		die(EXIT_FAIL, "disk %s is not active (vaioctl apply creates it)", name);
+	if (d.policy[0] && !vaio_policy_load(d.policy, &oldp, NULL))
+		old = &oldp.chain;
+
+	if (vaio_dm_apply(nl(), name, &p.chain, &err))
+		die(EXIT_FAIL, "%s%s%s", err.msg,
+		    policy[0] ? "; policy not assigned" : "; policy not unassigned", "");
+	strcpy(saved, d.policy);
+	strcpy(d.policy, policy);
+	if (vaio_disk_conf_save(&d, &err)) {
+		vaio_dm_apply(nl(), name, old, NULL);
+		die_err(&err);
+	}
+	vaio_conf_unlock(lock);
+	return EXIT_OK;
+}
+
+static int policy_assign(int argc, char **argv)
+{
+	want_args(argc, argv, 2, usage_policy);
+	return assign(argv[0], argv[1]);
+}
+
+static int policy_unassign(int argc, char **argv)
+{
+	want_args(argc, argv, 1, usage_policy);
+	return assign("", argv[0]);
+}
+
+/*
+ *--------------------------------------------------------------
+ * disk
+ *--------------------------------------------------------------
+ */
+
+static int disk_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct vaio_disk_conf d;
+	struct vaio_policy p;
+	struct vaio_err err;
+	const char *policy = "";
+	int c, lock;
+
+	optind = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, "P:h", opts, NULL)) != -1) {
+		if (c == 'P')
+			policy = optarg;
+		else if (c == 'h')
+			usage(usage_disk, EXIT_OK);
+		else
+			usage(usage_disk, EXIT_USAGE);
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	want_args(argc, argv, 2, usage_disk);
+	check_name("disk", argv[0]);
+	if (argv[1][0] != '/')
+		die(EXIT_FAIL, "device '%s': give the device's path, /dev/...", argv[1]);
+
+	lock = vaio_conf_lock(&err);
+	if (lock < 0)
+		die_err(&err);
+	if (vaio_disk_conf_exists(argv[0]))
+		die(EXIT_FAIL, "disk %s exists already", argv[0]);
+	memset(&p, 0, sizeof(p));
+	if (policy[0]) {
+		check_name("policy", policy);
+		if (vaio_policy_load(policy, &p, &err))
+			die_err(&err);
+	}
+	if (vaio_dm_create(nl(), argv[0], argv[1], &p.chain, &err))
+		die_err(&err);
+	memset(&d, 0, sizeof(d));
+	strcpy(d.name, argv[0]);
+	snprintf(d.device, sizeof(d.device), "%s", argv[1]);
+	strcpy(d.policy, policy);
+	if (vaio_disk_conf_save(&d, &err)) {
+		vaio_dm_remove(argv[0], NULL);
+		die_err(&err);
+	}
+	vaio_conf_unlock(lock);
+	return EXIT_OK;
+}
+
+static int disk_remove(int argc, char **argv)
+{
+	struct vaio_disk_conf d;
+	struct vaio_err err;
+	int lock;
+
+	want_args(argc, argv, 1, usage_disk);
+	check_name("disk", argv[0]);
+	lock = vaio_conf_lock(&err);
+	if (lock < 0 || vaio_disk_conf_load(argv[0], &d, &err))
+		die_err(&err);
+	if (vaio_dm_exists(argv[0]) && vaio_dm_remove(argv[0], &err))
+		die_err(&err);
+	if (vaio_disk_conf_delete(argv[0], &err))
+		die_err(&err);
+	vaio_conf_unlock(lock);
+	return EXIT_OK;
+}
+
+static struct json_object *json_disk(const struct vaio_disk_info *k,
+				     const struct vaio_disk_conf *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *fs = json_object_new_array();
+	int i;
+
+	json_object_object_add(o, "disk", json_object_new_string(c ? c->name : k->dm_name));
+	json_object_object_add(o, "state", json_object_new_string(k ? "active" : "absent"));
+	json_object_object_add(o, "managed", json_object_new_boolean(c != NULL));
+	json_object_object_add(o, "device", c ? json_object_new_string(c->device) : NULL);
+	json_object_object_add(o, "policy", c && c->policy[0] ?
+			       json_object_new_string(c->policy) : NULL);
+	if (k) {
+		json_object_object_add(o, "disk_id", json_object_new_string(k->id));
+		json_object_object_add(o, "dm_name", json_object_new_string(k->dm_name));
+		json_object_object_add(o, "dm_dev", json_object_new_string(k->dm_dev));
+		json_object_object_add(o, "data_dev", json_object_new_string(k->data_dev));
+		json_object_object_add(o, "sectors", json_object_new_uint64(k->sectors));
+		json_object_object_add(o, "stats", json_stats(&k->st));
+		for (i = 0; i < k->nfilters; i++)
+			json_object_array_add(fs, json_filter(&k->filters[i]));
+	}
+	json_object_object_add(o, "filters", fs);
+	return o;
+}
+
+/* Kernel disks and configured disks, by name. */
+struct disk_row {
+	char name[128];
+	struct vaio_disk_info *k;
+	struct vaio_disk_conf *c;
+};
+
+static int collect_disks(struct disk_row **rows, int *nrows,
+			 struct vaio_disk_info **kd, struct vaio_disk_conf **cd)
+{
+	struct vaio_err err;
+	char **names;
+	int nk, nc, i, j, n = 0;
+
+	if (vaio_disk_list(nl(), kd, &nk, &err) ||
+	    vaio_disk_names(&names, &nc, &err))
+		die_err(&err);
+	*cd = calloc(nc + 1, sizeof(**cd));
+	*rows = calloc(nk + nc + 1, sizeof(**rows));
+	if (!*cd || !*rows)
+		die(EXIT_FAIL, "out of memory");
+	for (i = 0; i < nc; i++) {
+		if (vaio_disk_conf_load(names[i], &(*cd)[i], &err)) {
+			fprintf(stderr, "vaioctl: %s\n", err.msg);
+			continue;
+		}
+		snprintf((*rows)[n].name, sizeof((*rows)[n].name), "%s", names[i]);
+		(*rows)[n++].c = &(*cd)[i];
+	}
+	for (i = 0; i < nk; i++) {
+		for (j = 0; j < n; j++)
+			if (!strcmp((*rows)[j].name, (*kd)[i].dm_name))
+				break;
+		if (j == n)
+			snprintf((*rows)[n++].name, sizeof((*rows)[0].name), "%s",
+				 (*kd)[i].dm_name);
+		(*rows)[j].k = &(*kd)[i];
+	}
+	vaio_names_free(names, nc);
+	*nrows = n;
+	return 0;
+}
+
+static void filters_line(const struct vaio_disk_info *k, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; k && i < k->nfilters && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s(%s)", i ? " " : "",
+			      k->filters[i].type, vaio_state_name(k->filters[i].state));
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static int disk_list(int argc, char **argv)
+{
+	struct json_object *arr = json_object_new_array();
+	struct vaio_disk_info *kd;
+	struct vaio_disk_conf *cd;
+	struct disk_row *rows;
+	char fl[1024];
+	int n, i;
+
+	want_args(argc, argv, 0, usage_disk);
+	collect_disks(&rows, &n, &kd, &cd);
+	if (!json_out)
+		printf("%-20s %-8s %-16s %-20s %s\n", "NAME", "STATE", "POLICY",
+		       "DEVICE", "FILTERS");
+	for (i = 0; i < n; i++) {
+		if (json_out) {
+			json_object_array_add(arr, json_disk(rows[i].k, rows[i].c));
+			continue;
+		}
+		filters_line(rows[i].k, fl, sizeof(fl));
+		printf("%-20s %-8s %-16s %-20s %s\n", rows[i].name,
+		       rows[i].k ? "active" : "absent",
+		       rows[i].c ? (rows[i].c->policy[0] ? rows[i].c->policy : "-") :
+				   "(unmanaged)",
+		       rows[i].c ? rows[i].c->device : rows[i].k->data_dev, fl);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	free(rows);
+	free(kd);
+	free(cd);
+	return EXIT_OK;
+}
+
+static void print_disk(const struct vaio_disk_info *k,
+		       const struct vaio_disk_conf *c, const char *name)
+{
+	int i, j;
+
+	printf("disk %s\n", name);
+	printf("    state %s%s\n", k ? "active" : "absent",
+	       c ? "" : ", not managed by vaioctl");
+	if (c)
+		printf("    device %s\n    policy %s\n", c->device,
+		       c->policy[0] ? c->policy : "-");
+	if (!k)
+		return;
+	printf("    disk_id %s  dm %s (%s)  data %s  sectors %llu\n", k->id,
+	       k->dm_name, k->dm_dev, k->data_dev,
+	       (unsigned long long)k->sectors);
+	printf("    reads %llu writes %llu read_bytes %llu write_bytes %llu flushes %llu discards %llu errors %llu\n",
+	       (unsigned long long)k->st.reads, (unsigned long long)k->st.writes,
+	       (unsigned long long)k->st.read_sectors << 9,
+	       (unsigned long long)k->st.write_sectors << 9,
+	       (unsigned long long)k->st.flushes,
+	       (unsigned long long)k->st.discards,
+	       (unsigned long long)k->st.errors);
+	for (i = 0; i < k->nfilters; i++) {
+		const struct vaio_filter_info *f = &k->filters[i];
+
+		printf("    filter %s class %s state %s fail %s\n", f->type,
+		       vaio_class_name(f->class), vaio_state_name(f->state),
+		       fail_name(f->fail_mode));
+		if (f->fail_reason[0])
+			printf("        reason %s\n", f->fail_reason);
+		printf("        args");
+		for (j = 0; j < f->argc; j++)
+			printf(" %s", f->argv[j]);
+		printf("%s\n        status %s\n", f->argc ? "" : " -",
+		       f->status[0] ? f->status : "-");
+	}
+}
+
+static int disk_show(int argc, char **argv)
+{
+	struct vaio_disk_info *kd;
+	struct vaio_disk_conf *cd;
+	struct disk_row *rows;
+	int n, i;
+
+	want_args(argc, argv, 1, usage_disk);
+	collect_disks(&rows, &n, &kd, &cd);
+	for (i = 0; i < n; i++)
+		if (!strcmp(rows[i].name, argv[0]))
+			break;
+	if (i == n)
+		die(EXIT_FAIL, "disk %s does not exist", argv[0]);
+	if (json_out)
+		print_json(json_disk(rows[i].k, rows[i].c));
+	else
+		print_disk(rows[i].k, rows[i].c, rows[i].name);
+	free(rows);
+	free(kd);
+	free(cd);
+	return EXIT_OK;
+}
+
+/*
+ *--------------------------------------------------------------
+ * stats
+ *--------------------------------------------------------------
+ */
+
+static const char *const sort_keys[] = {
+	"iops", "reads", "writes", "bytes", "read_bytes", "write_bytes",
+	"flushes", "discards", "errors", NULL,
+};
+
+static double stat_value(const struct vaio_stats_info *s, int key)
+{
+	switch (key) {
+	case 0:
+		return s->reads + s->writes;
+	case 1:
+		return s->reads;
+	case 2:
+		return s->writes;
+	case 3:
+		return (s->read_sectors + s->write_sectors) * 512.0;
+	case 4:
+		return s->read_sectors * 512.0;
+	case 5:
+		return s->write_sectors * 512.0;
+	case 6:
+		return s->flushes;
+	case 7:
+		return s->discards;
+	default:
+		return s->errors;
+	}
+}
+
+struct stat_row {
+	const struct vaio_disk_info *d;
+	struct vaio_stats_info v;	/* totals, or deltas */
+	double secs;			/* 0: totals */
+	double key;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct stat_row *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? 1 : -1;
+	return strcmp(x->d->dm_name, y->d->dm_name);
+}
+
+static bool selected(const struct vaio_disk_info *d, int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], d->dm_name) || !strcmp(argv[i], d->id))
+			return true;
+	return !argc;
+}
+
+static double rate(uint64_t v, double secs)
+{
+	return secs > 0 ? v / secs : v;
+}
+
+static void print_stats(struct stat_row *rows, int n)
+{
+	struct json_object *arr = json_object_new_array();
+	int i, j;
+
+	if (!json_out) {
+		if (rows[0].secs > 0 || !n)
+			printf("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
+			       "DISK", "IOPS", "READ/s", "WRITE/s", "RD_BYTES/s",
+			       "WR_BYTES/s", "FLUSH/s", "DISC/s", "ERR/s");
+		else
+			printf("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
+			       "DISK", "IOS", "READS", "WRITES", "RD_BYTES",
+			       "WR_BYTES", "FLUSHES", "DISCARDS", "ERRORS");
+	}
+	for (i = 0; i < n; i++) {
+		const struct vaio_stats_info *v = &rows[i].v;
+		double s = rows[i].secs;
+
+		if (json_out) {
+			struct json_object *o = json_object_new_object();
+			struct json_object *fs = json_object_new_array();
+
+			json_object_object_add(o, "disk",
+					       json_object_new_string(rows[i].d->dm_name));
+			json_object_object_add(o, "disk_id",
+					       json_object_new_string(rows[i].d->id));
+			if (s > 0) {
+				json_object_object_add(o, "interval",
+						       json_object_new_double(s));
+				json_object_object_add(o, "iops",
+						       json_object_new_double(rate(v->reads + v->writes, s)));
+				json_object_object_add(o, "reads_per_sec",
+						       json_object_new_double(rate(v->reads, s)));
+				json_object_object_add(o, "writes_per_sec",
+						       json_object_new_double(rate(v->writes, s)));
+				json_object_object_add(o, "read_bytes_per_sec",
+						       json_object_new_double(rate(v->read_sectors << 9, s)));
+				json_object_object_add(o, "write_bytes_per_sec",
+						       json_object_new_double(rate(v->write_sectors << 9, s)));
+				json_object_object_add(o, "errors_per_sec",
+						       json_object_new_double(rate(v->errors, s)));
+			}
+			json_object_object_add(o, "totals", json_stats(&rows[i].d->st));
+			for (j = 0; j < rows[i].d->nfilters; j++)
+				json_object_array_add(fs, json_filter(&rows[i].d->filters[j]));
+			json_object_object_add(o, "filters", fs);
+			json_object_array_add(arr, o);
+			continue;
+		}
+		printf("%-20s %10.0f %10.0f %10.0f %12.0f %12.0f %8.0f %8.0f %8.0f\n",
+		       rows[i].d->dm_name, rate(v->reads + v->writes, s),
+		       rate(v->reads, s), rate(v->writes, s),
+		       rate(v->read_sectors << 9, s), rate(v->write_sectors << 9, s),
+		       rate(v->flushes, s), rate(v->discards, s), rate(v->errors, s));
+		for (j = 0; j < rows[i].d->nfilters; j++) {
+			const struct vaio_filter_info *f = &rows[i].d->filters[j];
+
+			printf("    %s (%s): %s\n", f->type, vaio_state_name(f->state),
+			       f->status[0] ? f->status : "-");
+		}
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "top", required_argument, NULL, 't' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "watch", optional_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct vaio_disk_info *prev = NULL, *cur;
+	struct stat_row *rows;
+	struct vaio_err err;
+	double interval = 0, t0 = 0, t1;
+	long top = -1, count = -1;
+	int c, key = 0, np = 0, nc, i, j, n;
+	char *end;
+
+	optind = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, "t:s:w::c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			top = strtol(optarg, &end, 10);
+			if (*end || top < 1)
+				die(EXIT_USAGE, "--top needs a positive number, not '%s'", optarg);
+			break;
+		case 's':
+			for (key = 0; sort_keys[key]; key++)
+				if (!strcmp(sort_keys[key], optarg))
+					break;
+			if (!sort_keys[key])
+				die(EXIT_USAGE, "--sort: unknown key '%s' (iops, reads, writes, bytes, read_bytes, write_bytes, flushes, discards, errors)",
+				    optarg);
+			break;
+		case 'w':
+			interval = 1;
+			if (!optarg && optind < argc + 1 && argv[optind - 1][0] != '-' &&
+			    strtod(argv[optind - 1], &end) > 0 && !*end)
+				optarg = argv[optind++ - 1];
+			if (optarg) {
+				interval = strtod(optarg, &end);
+				if (*end || interval < 0.1 || interval > 3600)
+					die(EXIT_USAGE, "--watch: interval '%s' is not 0.1 to 3600 seconds",
+					    optarg);
+			}
+			break;
+		case 'c':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1)
+				die(EXIT_USAGE, "--count needs a positive number, not '%s'", optarg);
+			break;
+		case 'h':
+			usage(usage_stats, EXIT_OK);
+		default:
+			usage(usage_stats, EXIT_USAGE);
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (;;) {
+		t1 = now();
+		if (vaio_disk_list(nl(), &cur, &nc, &err))
+			die_err(&err);
+		for (i = 0; i < argc; i++) {
+			for (j = 0; j < nc; j++)
+				if (selected(&cur[j], 1, argv + i))
+					break;
+			if (j == nc)
+				die(EXIT_FAIL, "disk %s does not exist", argv[i]);
+		}
+		rows = calloc(nc + 1, sizeof(*rows));
+		if (!rows)
+			die(EXIT_FAIL, "out of memory");
+		for (i = n = 0; i < nc; i++) {
+			if (!selected(&cur[i], argc, argv))
+				continue;
+			rows[n].d = &cur[i];
+			rows[n].v = cur[i].st;
+			for (j = 0; prev && j < np; j++) {
+				if (strcmp(prev[j].id, cur[i].id))
+					continue;
+				rows[n].secs = t1 - t0;
+				rows[n].v.reads -= prev[j].st.reads;
+				rows[n].v.writes -= prev[j].st.writes;
+				rows[n].v.flushes -= prev[j].st.flushes;
+				rows[n].v.discards -= prev[j].st.discards;
+				rows[n].v.errors -= prev[j].st.errors;
+				rows[n].v.read_sectors -= prev[j].st.read_sectors;
+				rows[n].v.write_sectors -= prev[j].st.write_sectors;
+			}
+			rows[n].key = stat_value(&rows[n].v, key) /
+				      (rows[n].secs > 0 ? rows[n].secs : 1);
+			n++;
+		}
+		qsort(rows, n, sizeof(*rows), cmp_rows);
+		if (top > 0 && n > top)
+			n = top;
+		if (!interval || prev) {
+			if (interval && !json_out && isatty(STDOUT_FILENO))
+				printf("\033[H\033[2J");
+			print_stats(rows, n);
+			if (count > 0)
+				count--;
+		}
+		free(rows);
+		free(prev);
+		prev = cur;
+		np = nc;
+		t0 = t1;
+		if (!interval || !count || stop)
+			break;
+		usleep(interval * 1e6);
+		if (stop)
+			break;
+	}
+	free(prev);
+	return EXIT_OK;
+}
+
+/*
+ *--------------------------------------------------------------
+ * event, monitor
+ *--------------------------------------------------------------
+ */
+
+static int event(int argc, char **argv)
+{
+	struct vaio_disk_info *d = malloc(sizeof(*d));
+	struct vaio_err err;
+	unsigned int n;
+
+	if (argc && is_help(argv[0]))
+		usage(usage_event, EXIT_OK);
+	if (!argc || strcmp(argv[0], "snapshot")) {
+		if (argc)
+			fprintf(stderr, "vaioctl: unknown event '%s'\n", argv[0]);
+		usage(usage_event, EXIT_USAGE);
+	}
+	want_args(argc - 1, argv + 1, 2, usage_event);
+	if (!vaio_valid_name(argv[2]))
+		die(EXIT_FAIL, "snapshot tag '%s' is invalid: use 1 to 63 of A-Z a-z 0-9 . _ : -",
+		    argv[2]);
+	if (!d)
+		die(EXIT_FAIL, "out of memory");
+	if (find_disk(argv[1], d, &err) ||
+	    vaio_snapshot(nl(), d->id, argv[2], &n, &err))
+		die_err(&err);
+	if (json_out) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "disk", json_object_new_string(d->dm_name));
+		json_object_object_add(o, "event", json_object_new_string("snapshot"));
+		json_object_object_add(o, "tag", json_object_new_string(argv[2]));
+		json_object_object_add(o, "delivered", json_object_new_int(n));
+		print_json(o);
+	} else {
+		printf("snapshot %s of %s delivered to %u filter%s\n", argv[2],
+		       d->dm_name, n, n == 1 ? "" : "s");
+	}
+	free(d);
+	return EXIT_OK;
+}
+
+static const char *const event_names[] = {
+	"attach", "detach", "suspend", "resume", "grow", "snapshot",
+};
+
+static void print_notification(const struct vaio_notification *n)
+{
+	const struct vaio_disk_info *d = &n->disk;
+	const char *ev = n->event >= 0 && n->event < 6 ? event_names[n->event] : "unknown";
+	struct json_object *o;
+	char fl[1024];
+
+	if (json_out) {
+		o = json_object_new_object();
+		switch (n->cmd) {
+		case VAIO_CMD_NTF_DISK_NEW:
+		case VAIO_CMD_NTF_DISK_CHANGE:
+			json_object_put(o);
+			o = json_disk(d, NULL);
+			json_object_object_add(o, "what", json_object_new_string(
+				n->cmd == VAIO_CMD_NTF_DISK_NEW ? "disk-new" : "disk-change"));
+			break;
+		case VAIO_CMD_NTF_DISK_DEL:
+			json_object_object_add(o, "what", json_object_new_string("disk-del"));
+			json_object_object_add(o, "disk_id", json_object_new_string(d->id));
+			json_object_object_add(o, "dm_name", json_object_new_string(d->dm_name));
+			break;
+		case VAIO_CMD_NTF_FILTER_STATE:
+			json_object_object_add(o, "what", json_object_new_string("filter-state"));
+			json_object_object_add(o, "disk_id", json_object_new_string(d->id));
+			json_object_object_add(o, "filter", json_filter(&n->filter));
+			break;
+		case VAIO_CMD_NTF_EVENT:
+			json_object_object_add(o, "what", json_object_new_string("event"));
+			json_object_object_add(o, "disk_id", json_object_new_string(d->id));
+			json_object_object_add(o, "event", json_object_new_string(ev));
+			json_object_object_add(o, "tag", json_object_new_string(n->tag));
+			if (n->has_delivered)
+				json_object_object_add(o, "delivered",
+						       json_object_new_int(n->delivered));
+			if (n->error[0])
+				json_object_object_add(o, "error",
+						       json_object_new_string(n->error));
+			if (n->filter_name[0])
+				json_object_object_add(o, "vetoed_by",
+						       json_object_new_string(n->filter_name));
+			break;
+		case VAIO_CMD_NTF_TABLE_ERROR:
+			json_object_object_add(o, "what", json_object_new_string("table-error"));
+			json_object_object_add(o, "dm_name", json_object_new_string(d->dm_name));
+			json_object_object_add(o, "error", json_object_new_string(n->error));
+			break;
+		default:
+			json_object_object_add(o, "what", json_object_new_string("unknown"));
+			json_object_object_add(o, "cmd", json_object_new_int(n->cmd));
+		}
+		print_json(o);
+		return;
+	}
+
+	switch (n->cmd) {
+	case VAIO_CMD_NTF_DISK_NEW:
+	case VAIO_CMD_NTF_DISK_CHANGE:
+		filters_line(d, fl, sizeof(fl));
+		printf("%s %s dm %s (%s) data %s filters %s\n",
+		       n->cmd == VAIO_CMD_NTF_DISK_NEW ? "disk-new" : "disk-change",
+		       d->id, d->dm_name, d->dm_dev, d->data_dev, fl);
+		break;
+	case VAIO_CMD_NTF_DISK_DEL:
+		printf("disk-del %s dm %s\n", d->id, d->dm_name);
+		break;
+	case VAIO_CMD_NTF_FILTER_STATE:
+		printf("filter-state %s %s %s%s%s\n", d->id, n->filter.type,
+		       vaio_state_name(n->filter.state),
+		       n->filter.fail_reason[0] ? ": " : "", n->filter.fail_reason);
+		break;
+	case VAIO_CMD_NTF_EVENT:
+		if (n->has_delivered)
+			printf("event %s %s %s delivered to %u\n", d->id, ev,
+			       n->tag, n->delivered);
+		else
+			printf("event %s %s %s vetoed by %s: %s\n", d->id, ev, n->tag,
+			       n->filter_name[0] ? n->filter_name : "-", n->error);
+		break;
+	case VAIO_CMD_NTF_TABLE_ERROR:
+		printf("table-error %s: %s\n", d->dm_name, n->error);
+		break;
+	default:
+		printf("unknown notification %d\n", n->cmd);
+	}
+	fflush(stdout);
+}
+
+static int monitor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct vaio_notification *n = malloc(sizeof(*n));
+	struct vaio_err err;
+	struct vaio_nl *ev;
+	long count = -1;
+	int c, r;
+	char *end;
+
+	optind = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, "c:h", opts, NULL)) != -1) {
+		if (c == 'c') {
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1)
+				die(EXIT_USAGE, "--count needs a positive number, not '%s'", optarg);
+		} else if (c == 'h') {
+			usage(usage_monitor, EXIT_OK);
+		} else {
+			usage(usage_monitor, EXIT_USAGE);
+		}
+	}
+	want_args(argc - (optind - 1), argv + (optind - 1), 0, usage_monitor);
+	ev = vaio_nl_open(true, &err);
+	if (!ev || !n)
+		die_err(&err);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (count && !stop) {
+		r = vaio_nl_next(ev, 500, n, &err);
+		if (r < 0)
+			die_err(&err);
+		if (!r)
+			continue;
+		print_notification(n);
+		if (count > 0)
+			count--;
+	}
+	vaio_nl_close(ev);
+	free(n);
+	return EXIT_OK;
+}
+
+/*
+ *--------------------------------------------------------------
+ * apply
+ *--------------------------------------------------------------
+ */
+
+/* Brings disk @name in line with its record; says what it did. */
+static int apply_disk(const char *name, const char **did, struct vaio_err *err)
+{
+	struct vaio_disk_info *k = malloc(sizeof(*k));
+	struct vaio_disk_conf d;
+	struct vaio_policy p;
+	struct vaio_chain live;
+	int r;
+
+	*did = "failed";
+	memset(&p, 0, sizeof(p));
+	r = k ? 0 : vaio_seterr(err, ENOMEM, "out of memory");
+	if (!r)
+		r = vaio_disk_conf_load(name, &d, err);
+	if (!r && d.policy[0])
+		r = vaio_policy_load(d.policy, &p, err);
+	if (r)
+		goto out;
+	if (!vaio_dm_exists(name)) {
+		r = vaio_dm_create(nl(), name, d.device, &p.chain, err);
+		if (!r)
+			*did = "created";
+		goto out;
+	}
+	r = find_disk(name, k, err);
+	if (r)
+		goto out;
+	vaio_chain_from_disk(k, &live);
+	if (vaio_chain_equal(&live, &p.chain)) {
+		*did = "unchanged";
+		goto out;
+	}
+	r = vaio_dm_apply(nl(), name, &p.chain, err);
+	if (!r)
+		*did = "updated";
+out:
+	free(k);
+	return r;
+}
+
+static int apply(int argc, char **argv)
+{
+	struct json_object *arr = json_object_new_array();
+	struct vaio_err err;
+	const char *did;
+	char **names;
+	int n, i, lock, rc = EXIT_OK;
+
+	want_args(argc, argv, 0, usage_apply);
+	lock = vaio_conf_lock(&err);
+	if (lock < 0 || vaio_disk_names(&names, &n, &err))
+		die_err(&err);
+	for (i = 0; i < n; i++) {
+		int r = apply_disk(names[i], &did, &err);
+
+		if (r)
+			rc = EXIT_FAIL;
+		if (json_out) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "disk", json_object_new_string(names[i]));
+			json_object_object_add(o, "result", json_object_new_string(did));
+			if (r)
+				json_object_object_add(o, "error",
+						       json_object_new_string(err.msg));
+			json_object_array_add(arr, o);
+		} else if (r) {
+			fprintf(stderr, "vaioctl: %s: %s\n", names[i], err.msg);
+		} else {
+			printf("%s: %s\n", names[i], did);
+		}
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	vaio_names_free(names, n);
+	vaio_conf_unlock(lock);
+	return rc;
+}
+
+/*
+ *--------------------------------------------------------------
+ * main
+ *--------------------------------------------------------------
+ */
+
+struct cmd {
+	const char *object, *command;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+static const struct cmd cmds[] = {
+	{ "filter", "list", filter_list, usage_filter },
+	{ "filter", "reactivate", filter_reactivate, usage_filter },
+	{ "policy", "create", policy_create, usage_policy },
+	{ "policy", "edit", policy_edit, usage_policy },
+	{ "policy", "show", policy_show, usage_policy },
+	{ "policy", "list", policy_list, usage_policy },
+	{ "policy", "delete", policy_delete, usage_policy },
+	{ "policy", "assign", policy_assign, usage_policy },
+	{ "policy", "unassign", policy_unassign, usage_policy },
+	{ "disk", "create", disk_create, usage_disk },
+	{ "disk", "remove", disk_remove, usage_disk },
+	{ "disk", "list", disk_list, usage_disk },
+	{ "disk", "show", disk_show, usage_disk },
+	{ "stats", NULL, stats, usage_stats },
+	{ "event", NULL, event, usage_event },
+	{ "monitor", NULL, monitor, usage_monitor },
+	{ "apply", NULL, apply, usage_apply },
+	{ }
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "confdir", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ }
+	};
+	const struct cmd *c, *obj = NULL;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+jpC:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json_out = true;
+			break;
+		case 'p':
+			json_flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+				     JSON_C_TO_STRING_NOSLASHESCAPE;
+			break;
+		case 'C':
+			vaio_conf_set_dir(optarg);
+			break;
+		case 'h':
+			usage(usage_main, EXIT_OK);
+		case 'V':
+			printf("vaioctl %s\n", VAIOCTL_VERSION);
+			return EXIT_OK;
+		default:
+			usage(usage_main, EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (!argc)
+		usage(usage_main, EXIT_USAGE);
+	if (is_help(argv[0]))
+		usage(usage_main, EXIT_OK);
+
+	for (c = cmds; c->object; c++) {
+		if (strcmp(c->object, argv[0]))
+			continue;
+		obj = c;
+		if (!c->command)
+			return c->fn(argc - 1, argv + 1);
+		if (argc > 1 && !strcmp(c->command, argv[1]))
+			return c->fn(argc - 2, argv + 2);
+	}
+	if (!obj) {
+		fprintf(stderr, "vaioctl: unknown object '%s'\n", argv[0]);
+		usage(usage_main, EXIT_USAGE);
+	}
+	if (argc > 1 && is_help(argv[1]))
+		usage(obj->usage, EXIT_OK);
+	if (argc > 1)
+		fprintf(stderr, "vaioctl: unknown command '%s %s'\n", argv[0], argv[1]);
+	else
+		fprintf(stderr, "vaioctl: %s needs a command\n", argv[0]);
+	usage(obj->usage, EXIT_USAGE);
+}
