@@ -7,6 +7,7 @@
 
 #include "dm-vaio-filter.h"
 
+#include <linux/dm-ioctl.h>
 #include <linux/dm-vaio.h>
 
 #define DM_MSG_PREFIX "vaio"
@@ -37,6 +38,7 @@ struct vaio_disk {
 	struct list_head targets;	/* vaio_c.disk_node, under vaio_disks_lock */
 	struct mutex lock;		/* events, live */
 	struct vaio_c *live;		/* the resumed table's target */
+	char dm_name[DM_NAME_LEN];	/* the device's, when last resumed */
 };
 
 /* All disks; vaio_disks_lock nests outside each disk's lock. */

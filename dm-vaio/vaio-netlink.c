@@ -142,10 +142,15 @@ cancel:
 	return -EMSGSIZE;
 }
 
-/* A filter of a disk: type, class, state; with @buf also args and status. */
-static int put_filter(struct sk_buff *skb, struct vaio_filter *f, char *buf)
+/*
+ * A filter of a disk: type, class, state; with @buf its status too, and
+ * with @args its table arguments, which may hold secrets: only for
+ * CAP_NET_ADMIN, like the table itself only for those who may read it.
+ */
+static int put_filter(struct sk_buff *skb, struct vaio_filter *f, char *buf,
+		      bool args)
 {
-	struct nlattr *nest, *args;
+	struct nlattr *nest, *nest_args;
 	const char *reason;
 	unsigned int i;
 	int state;
@@ -161,15 +166,16 @@ static int put_filter(struct sk_buff *skb, struct vaio_filter *f, char *buf)
 	    (state != VAIO_FILTER_ACTIVE && reason &&
 	     nla_put_string(skb, VAIO_FILTER_ATTR_FAIL_REASON, reason)))
 		return -EMSGSIZE;
-	if (buf) {
-		args = nla_nest_start(skb, VAIO_FILTER_ATTR_ARGS);
-		if (!args)
+	if (args) {
+		nest_args = nla_nest_start(skb, VAIO_FILTER_ATTR_ARGS);
+		if (!nest_args)
 			return -EMSGSIZE;
 		for (i = 0; i < f->argc; i++)
 			if (nla_put_string(skb, VAIO_FILTER_ATTR_ARG, f->argv[i]))
 				return -EMSGSIZE;
-		nla_nest_end(skb, args);
-
+		nla_nest_end(skb, nest_args);
+	}
+	if (buf) {
 		buf[0] = '\0';
 		if (f->type->ops.status)
 			f->type->ops.status(f, buf, VAIO_STATUS_MAX);
@@ -207,7 +213,7 @@ static int put_stats(struct sk_buff *skb, struct vaio_c *vc)
 
 /* The disk of live target @vc, as DISK_GET answers. @buf: VAIO_STATUS_MAX. */
 static int fill_disk(struct sk_buff *skb, struct vaio_c *vc, char *buf,
-		     u32 portid, u32 seq, int flags, u8 cmd)
+		     bool args, u32 portid, u32 seq, int flags, u8 cmd)
 {
 	struct mapped_device *md = dm_table_get_md(vc->ti->table);
 	char name[DM_NAME_LEN];
@@ -231,7 +237,7 @@ static int fill_disk(struct sk_buff *skb, struct vaio_c *vc, char *buf,
 	if (!filters)
 		goto cancel;
 	for (i = 0; i < vc->nr_filters; i++)
-		if (put_filter(skb, vc->filters[i], buf))
+		if (put_filter(skb, vc->filters[i], buf, args))
 			goto cancel;
 	nla_nest_end(skb, filters);
 	genlmsg_end(skb, hdr);
@@ -306,7 +312,8 @@ static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&vaio_disks_lock);
 	d = lock_disk(nla_data(id_attr));
 	if (d) {
-		r = fill_disk(msg, d->live, buf, info->snd_portid,
+		r = fill_disk(msg, d->live, buf,
+			      netlink_capable(skb, CAP_NET_ADMIN), info->snd_portid,
 			      info->snd_seq, 0, VAIO_CMD_DISK_GET);
 		mutex_unlock(&d->lock);
 	}
@@ -334,6 +341,7 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned int i = 0, start = cb->args[0];
 	struct vaio_disk *d;
+	bool args = netlink_capable(cb->skb, CAP_NET_ADMIN);
 	char *buf;
 	int r = 0;
 
@@ -347,7 +355,7 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			continue;
 		mutex_lock(&d->lock);
 		if (d->live)
-			r = fill_disk(skb, d->live, buf,
+			r = fill_disk(skb, d->live, buf, args,
 				      NETLINK_CB(cb->skb).portid,
 				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				      VAIO_CMD_DISK_GET);
@@ -618,7 +626,8 @@ void vaio_nl_disk(struct vaio_c *vc, u8 cmd)
 		return;
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_NOIO);
 	buf = kmalloc(VAIO_STATUS_MAX, GFP_NOIO);
-	if (skb && buf && !fill_disk(skb, vc, buf, 0, 0, 0, cmd)) {
+	/* Listeners need no privilege: no arguments. */
+	if (skb && buf && !fill_disk(skb, vc, buf, false, 0, 0, 0, cmd)) {
 		multicast(skb);
 		skb = NULL;
 	}
@@ -638,7 +647,10 @@ void vaio_nl_disk_del(struct vaio_c *vc)
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
 	if (!skb)
 		return;
+	/* Being removed, the device may have lost its name already. */
 	vaio_dm_name(md, name);
+	if (!name[0])
+		strscpy(name, vc->disk->dm_name, sizeof(name));
 	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
 			  VAIO_CMD_NTF_DISK_DEL);
 	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
@@ -665,7 +677,7 @@ void vaio_nl_filter_state(struct vaio_filter *f)
 	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
 			  VAIO_CMD_NTF_FILTER_STATE);
 	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, f->vc->id) ||
-	    put_filter(skb, f, NULL)) {
+	    put_filter(skb, f, NULL, false)) {
 		nlmsg_free(skb);
 		return;
 	}

@@ -40,8 +40,9 @@
  *--------------------------------------------------------------
  */
 
+/* Every disk; the lock nests outside each disk's own (vaio_disk.lock). */
 LIST_HEAD(vaio_disks);
-DEFINE_MUTEX(vaio_disks_lock);
+DEFINE_MUTEX(vaio_disks_lock);	/* the list, each disk's targets */
 
 static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 				       bool explicit_id);
@@ -1159,6 +1160,8 @@ static void vaio_resume(struct dm_target *ti)
 		disk->live = vc;
 	}
 	deliver_simple(vc, VAIO_EV_RESUME);
+	/* For the notification when the device is gone (and its name). */
+	vaio_dm_name(dm_table_get_md(ti->table), disk->dm_name);
 	if (ntf)
 		vaio_nl_disk(vc, ntf);
 	mutex_unlock(&disk->lock);

@@ -118,15 +118,15 @@ static const char usage_policy[] =
 "  and re-applies the policy to every disk that uses it, all or none.\n";
 
 static const char usage_disk[] =
-"Usage: vaioctl disk create NAME DEVICE [--policy POLICY]\n"
+"Usage: vaioctl disk create NAME DEVICE [-P|--policy POLICY]\n"
 "       vaioctl disk remove NAME\n"
 "       vaioctl disk list\n"
 "       vaioctl disk show NAME\n"
 "  create: a vaio device /dev/mapper/NAME over block device DEVICE.\n";
 
 static const char usage_stats[] =
-"Usage: vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]]\n"
-"                     [--count N]\n"
+"Usage: vaioctl stats [DISK...] [-t|--top N] [-s|--sort KEY]\n"
+"                     [-w|--watch [SECONDS]] [-c|--count N]\n"
 "KEY := iops | reads | writes | bytes | read_bytes | write_bytes | flushes |\n"
 "       discards | errors   (default iops)\n"
 "  Without --watch: totals since each disk's table was loaded. With --watch:\n"
@@ -139,7 +139,7 @@ static const char usage_event[] =
 "  a filter may veto it.\n";
 
 static const char usage_monitor[] =
-"Usage: vaioctl monitor [--count N]\n"
+"Usage: vaioctl monitor [-c|--count N]\n"
 "  Print disk, filter and control-event notifications as they happen.\n";
 
 static const char usage_apply[] =
@@ -377,7 +377,7 @@ static int filter_list(int argc, char **argv)
 			json_object_object_add(po, "help", json_object_new_string(p->help));
 			json_object_array_add(ps, po);
 			if (!json_out)
-				printf("    %-40s %s%s%s%s\n", spec, p->help,
+				printf("    %s\n        %s%s%s%s\n", spec, p->help,
 				       p->def[0] ? " (default " : "", p->def,
 				       p->def[0] ? ")" : "");
 		}
@@ -634,14 +634,15 @@ static int policy_delete(int argc, char **argv)
 /* Gives disk @name policy @policy ("" for none): kernel, then the record. */
 static int assign(const char *policy, const char *name)
 {
+	struct vaio_disk_info *live = malloc(sizeof(*live));
 	struct vaio_disk_conf d;
-	struct vaio_policy p, oldp;
-	struct vaio_chain none = { 0 };
-	const struct vaio_chain *old = &none;
-	struct vaio_err err;
-	char saved[VAIO_NAME_MAX];
+	struct vaio_policy p;
+	struct vaio_chain old;
+	struct vaio_err err, rerr;
 	int lock;
 
+	if (!live)
+		die(EXIT_FAIL, "out of memory");
 	check_name("disk", name);
 	if (policy[0])
 		check_name("policy", policy);
@@ -653,21 +654,23 @@ static int assign(const char *policy, const char *name)
 		die_err(&err);
 	if (vaio_disk_conf_load(name, &d, &err))
 		die_err(&err);
-	if (!vaio_dm_exists(name))
+	if (!vaio_dm_exists(name) || find_disk(name, live, &err))
 		die(EXIT_FAIL, "disk %s is not active (vaioctl apply creates it)", name);
-	if (d.policy[0] && !vaio_policy_load(d.policy, &oldp, NULL))
-		old = &oldp.chain;
+	/* What to go back to: what is attached now. */
+	vaio_chain_from_disk(live, &old);
 
 	if (vaio_dm_apply(nl(), name, &p.chain, &err))
-		die(EXIT_FAIL, "%s%s%s", err.msg,
-		    policy[0] ? "; policy not assigned" : "; policy not unassigned", "");
-	strcpy(saved, d.policy);
+		die(EXIT_FAIL, "%s; policy not %s", err.msg,
+		    policy[0] ? "assigned" : "unassigned");
 	strcpy(d.policy, policy);
 	if (vaio_disk_conf_save(&d, &err)) {
-		vaio_dm_apply(nl(), name, old, NULL);
+		if (vaio_dm_apply(nl(), name, &old, &rerr))
+			fprintf(stderr, "vaioctl: putting back the filters of %s failed: %s\n",
+				name, rerr.msg);
 		die_err(&err);
 	}
 	vaio_conf_unlock(lock);
+	free(live);
 	return EXIT_OK;
 }
 
@@ -762,8 +765,9 @@ static int disk_remove(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* A disk: the kernel's view @k, and with @conf the configuration's @c. */
 static struct json_object *json_disk(const struct vaio_disk_info *k,
-				     const struct vaio_disk_conf *c)
+				     const struct vaio_disk_conf *c, bool conf)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *fs = json_object_new_array();
@@ -771,10 +775,13 @@ static struct json_object *json_disk(const struct vaio_disk_info *k,
 
 	json_object_object_add(o, "disk", json_object_new_string(c ? c->name : k->dm_name));
 	json_object_object_add(o, "state", json_object_new_string(k ? "active" : "absent"));
-	json_object_object_add(o, "managed", json_object_new_boolean(c != NULL));
-	json_object_object_add(o, "device", c ? json_object_new_string(c->device) : NULL);
-	json_object_object_add(o, "policy", c && c->policy[0] ?
-			       json_object_new_string(c->policy) : NULL);
+	if (conf) {
+		json_object_object_add(o, "managed", json_object_new_boolean(c != NULL));
+		json_object_object_add(o, "device",
+				       c ? json_object_new_string(c->device) : NULL);
+		json_object_object_add(o, "policy", c && c->policy[0] ?
+				       json_object_new_string(c->policy) : NULL);
+	}
 	if (k) {
 		json_object_object_add(o, "disk_id", json_object_new_string(k->id));
 		json_object_object_add(o, "dm_name", json_object_new_string(k->dm_name));
@@ -861,7 +868,7 @@ static int disk_list(int argc, char **argv)
 		       "DEVICE", "FILTERS");
 	for (i = 0; i < n; i++) {
 		if (json_out) {
-			json_object_array_add(arr, json_disk(rows[i].k, rows[i].c));
+			json_object_array_add(arr, json_disk(rows[i].k, rows[i].c, true));
 			continue;
 		}
 		filters_line(rows[i].k, fl, sizeof(fl));
@@ -935,7 +942,7 @@ static int disk_show(int argc, char **argv)
 	if (i == n)
 		die(EXIT_FAIL, "disk %s does not exist", argv[0]);
 	if (json_out)
-		print_json(json_disk(rows[i].k, rows[i].c));
+		print_json(json_disk(rows[i].k, rows[i].c, true));
 	else
 		print_disk(rows[i].k, rows[i].c, rows[i].name);
 	free(rows);
@@ -1039,7 +1046,7 @@ static void print_stats(struct stat_row *rows, int n)
 					       json_object_new_string(rows[i].d->id));
 			if (s > 0) {
 				json_object_object_add(o, "interval",
-						       json_object_new_double(s));
+						       json_object_new_double(((long)(s * 1000 + 0.5)) / 1000.0));
 				json_object_object_add(o, "iops",
 						       json_object_new_double(rate(v->reads + v->writes, s)));
 				json_object_object_add(o, "reads_per_sec",
@@ -1050,6 +1057,10 @@ static void print_stats(struct stat_row *rows, int n)
 						       json_object_new_double(rate(v->read_sectors << 9, s)));
 				json_object_object_add(o, "write_bytes_per_sec",
 						       json_object_new_double(rate(v->write_sectors << 9, s)));
+				json_object_object_add(o, "flushes_per_sec",
+						       json_object_new_double(rate(v->flushes, s)));
+				json_object_object_add(o, "discards_per_sec",
+						       json_object_new_double(rate(v->discards, s)));
 				json_object_object_add(o, "errors_per_sec",
 						       json_object_new_double(rate(v->errors, s)));
 			}
@@ -1113,6 +1124,9 @@ static int stats(int argc, char **argv)
 	int c, key = 0, np = 0, nc, i, j, n;
 	char *end;
 
+	for (i = 0; i < argc; i++)
+		if (is_help(argv[i]))
+			usage(usage_stats, EXIT_OK);
 	optind = 0;
 	while ((c = getopt_long(argc + 1, argv - 1, "t:s:w::c:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -1154,6 +1168,8 @@ static int stats(int argc, char **argv)
 	}
 	argc -= optind - 1;
 	argv += optind - 1;
+	if (count > 0 && !interval)
+		die(EXIT_USAGE, "--count goes with --watch");
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -1278,7 +1294,7 @@ static void print_notification(const struct vaio_notification *n)
 		case VAIO_CMD_NTF_DISK_NEW:
 		case VAIO_CMD_NTF_DISK_CHANGE:
 			json_object_put(o);
-			o = json_disk(d, NULL);
+			o = json_disk(d, NULL, false);
 			json_object_object_add(o, "what", json_object_new_string(
 				n->cmd == VAIO_CMD_NTF_DISK_NEW ? "disk-new" : "disk-change"));
 			break;
@@ -1380,8 +1396,10 @@ static int monitor(int argc, char **argv)
 		}
 	}
 	want_args(argc - (optind - 1), argv + (optind - 1), 0, usage_monitor);
+	if (!n)
+		die(EXIT_FAIL, "out of memory");
 	ev = vaio_nl_open(true, &err);
-	if (!ev || !n)
+	if (!ev)
 		die_err(&err);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

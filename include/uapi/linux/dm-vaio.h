@@ -10,7 +10,8 @@
  *                           (TYPE, CLASS, CLASS_NAME, VERSION, PARAMS)
  *   VAIO_CMD_DISK_GET       DISK_ID: that disk; dump: every disk with a live
  *                           vaio table (DISK_ID, DM_NAME, DM_DEV, DATA_DEV,
- *                           SECTORS, STATS, FILTERS)
+ *                           SECTORS, STATS, FILTERS). A filter's ARGS (which
+ *                           may hold secrets) only for CAP_NET_ADMIN.
  *   VAIO_CMD_CHAIN_CHECK    CHAIN: is this chain valid (types registered,
  *                           one per class, parameters declared and well
  *                           typed)? Error with extack otherwise; the bad
@@ -29,8 +30,9 @@
  *
  * Notifications, on multicast group VAIO_GENL_MCGRP_EVENTS:
  *
- *   VAIO_CMD_NTF_DISK_NEW      a disk's first table was resumed (as DISK_GET)
- *   VAIO_CMD_NTF_DISK_CHANGE   a new table was resumed (as DISK_GET)
+ *   VAIO_CMD_NTF_DISK_NEW      a disk's first table was resumed (as DISK_GET,
+ *                              without ARGS)
+ *   VAIO_CMD_NTF_DISK_CHANGE   a new table was resumed (the same)
  *   VAIO_CMD_NTF_DISK_DEL      DISK_ID, DM_NAME: the disk's device is gone
  *   VAIO_CMD_NTF_FILTER_STATE  DISK_ID, FILTER (TYPE, STATE, FAIL_REASON)
  *   VAIO_CMD_NTF_EVENT         DISK_ID, EVENT, TAG, DELIVERED or ERROR
@@ -68,6 +70,7 @@ enum vaio_cmd {
 
 	__VAIO_CMD_MAX
 };
+
 #define VAIO_CMD_MAX (__VAIO_CMD_MAX - 1)
 
 enum vaio_attr {
@@ -90,6 +93,7 @@ enum vaio_attr {
 
 	__VAIO_ATTR_MAX
 };
+
 #define VAIO_ATTR_MAX (__VAIO_ATTR_MAX - 1)
 
 /* Counters of a disk, from the table's creation. */
@@ -106,6 +110,7 @@ enum vaio_stat {
 
 	__VAIO_STAT_MAX
 };
+
 #define VAIO_STAT_MAX (__VAIO_STAT_MAX - 1)
 
 enum vaio_filter_attr {
@@ -125,6 +130,7 @@ enum vaio_filter_attr {
 
 	__VAIO_FILTER_ATTR_MAX
 };
+
 #define VAIO_FILTER_ATTR_MAX (__VAIO_FILTER_ATTR_MAX - 1)
 
 /* A parameter a filter type declares: its arguments are key=value. */
@@ -141,6 +147,7 @@ enum vaio_param_attr {
 
 	__VAIO_PARAM_ATTR_MAX
 };
+
 #define VAIO_PARAM_ATTR_MAX (__VAIO_PARAM_ATTR_MAX - 1)
 
 /* Filter classes, in the order a write meets them. */
