@@ -4,6 +4,9 @@
 # make demo: runs in the test guest. A VM disk under vaio: created, written
 # and verified, filters attached live (in the wrong order on purpose) while
 # fio runs, a snapshot event, a filter failure that the disk rides out.
+# Then the same through vaioctl: storage policies assigned and edited under
+# running VMs' I/O, statistics, events followed by vaioctl monitor, a
+# refused bad input, and the disks brought back by vaioctl apply.
 . /vaio/selftests/lib/vaio.sh
 set -e
 
@@ -11,7 +14,7 @@ step() { printf '\n=== %s\n' "$*"; }
 run() { printf '# %s\n' "$*"; "$@"; }
 
 step "A 256 MiB RAM disk stands in for the VM's disk"
-brd_setup 256
+brd_setup 256 2
 size=$(dev_sectors /dev/ram0)
 echo "/dev/ram0: $size sectors"
 
@@ -56,4 +59,50 @@ run dmsetup status vm1
 
 step "Remove it"
 run dmsetup remove vm1
+
+step "The control plane: vaioctl, storage policies, the vaio netlink family"
+export VAIO_CONFDIR=/tmp/vaio-demo
+vaioctl monitor >/tmp/monitor.log 2>&1 &
+mon=$!
+run vaioctl filter list | sed -n '1,4p'
+echo "  ..."
+run vaioctl policy create gold test-replication:mode=pass test-cache:mode=hold_end,ms=1,ops=writes
+run vaioctl policy create silver test-qos:mode=delay,ms=1
+run vaioctl disk create vm1 /dev/ram0 --policy gold
+run vaioctl disk create vm2 /dev/ram1
+run vaioctl disk list
+
+step "Change policies while both VMs write (fio verify on each)"
+fio_verify /dev/mapper/vm1 --size=96m --loops=2 --randseed=1 >/tmp/fio1.log 2>&1 &
+p1=$!
+fio_verify /dev/mapper/vm2 --size=48m --loops=2 --randseed=2 >/tmp/fio2.log 2>&1 &
+p2=$!
+sleep 1
+run vaioctl policy assign silver vm2
+run vaioctl policy edit gold test-qos:mode=delay,ms=1 test-replication test-cache
+run vaioctl policy unassign vm2
+wait $p1 && wait $p2 && echo "fio on vm1 and vm2: written and verified, no errors"
+run vaioctl policy show gold
+run vaioctl stats --top 10 --sort writes
+run vaioctl event snapshot vm1 nightly-2
+
+step "Bad input is refused with one line, and nothing changes"
+run vaioctl policy create bad test-cache:mode=warp || echo "(exit status $?)"
+run vaioctl policy assign nosuch vm1 || echo "(exit status $?)"
+
+step "What vaioctl monitor saw"
+sleep 0.5
+kill $mon
+cat /tmp/monitor.log
+
+step "A reboot: the devices and modules go, /etc/vaio stays; vaioctl apply"
+run dmsetup remove vm1
+run dmsetup remove vm2
+run modprobe -r dm-vaio-test dm-vaio
+run modprobe dm-vaio
+run vaioctl apply
+run vaioctl disk list
+fio_verify /dev/mapper/vm1 --size=32m --randseed=3 && echo "fio: vm1 written and verified after apply"
+run vaioctl disk remove vm1
+run vaioctl disk remove vm2
 echo "done."
