@@ -166,6 +166,97 @@ static void vaio_test_register(struct kunit *test)
 	vaio_unregister_filter(&dup);
 }
 
+/*
+ * --------------------------------------------------------------
+ * Declared parameters
+ * --------------------------------------------------------------
+ */
+
+static const struct vaio_param kunit_params[] = {
+	{ .name = "mode", .kind = VAIO_PARAM_KIND_ENUM, .choices = "sync|async" },
+	{ .name = "ms", .kind = VAIO_PARAM_KIND_UINT, .min = 1, .max = 1000 },
+	{ .name = "on", .kind = VAIO_PARAM_KIND_BOOL },
+	{ .name = "peer", .kind = VAIO_PARAM_KIND_STRING },
+	{ }
+};
+
+/* vaio_params_check() of one word list; *bad the word at fault. */
+static const char *params_error(char *words, unsigned int *bad)
+{
+	static const struct vaio_filter_type t = {
+		.name = "kunit-params", .params = kunit_params };
+	char *argv[8], *w;
+	unsigned int argc = 0;
+	const char *error;
+
+	while ((w = strsep(&words, " ")) && argc < ARRAY_SIZE(argv))
+		argv[argc++] = w;
+	*bad = ~0U;
+	vaio_params_check(&t, argc, argv, &error, bad);
+	return error;
+}
+
+static void vaio_test_params(struct kunit *test)
+{
+	static const struct {
+		const char *words;
+		const char *error;	/* NULL: accepted */
+		unsigned int bad;
+	} cases[] = {
+		{ "mode=sync ms=1 on=1 peer=10.0.0.2:7789", NULL, 0 },
+		{ "ms=1000", NULL, 0 },
+		{ "mode=async on=0 peer=/dev/vdb", NULL, 0 },
+		{ "mode=syn", "parameter value is not one of the choices", 0 },
+		{ "mode=sync|async", "parameter value is not one of the choices", 0 },
+		{ "mode=", "parameter value is not one of the choices", 0 },
+		{ "mode=sync ms=0", "parameter value is out of range", 1 },
+		{ "ms=1001", "parameter value is out of range", 0 },
+		{ "ms=-1", "parameter value is not a number", 0 },
+		{ "ms=5x", "parameter value is not a number", 0 },
+		{ "on=yes", "parameter value is not 0 or 1", 0 },
+		{ "peer=a,b", "parameter value has a character not allowed", 0 },
+		{ "peer=", "parameter value is empty", 0 },
+		{ "ms=1 frob=1", "unknown filter parameter", 1 },
+		{ "m=1", "unknown filter parameter", 0 },
+		{ "modes=sync", "unknown filter parameter", 0 },
+		{ "mode", "filter argument is not key=value", 0 },
+		{ "=sync", "filter argument is not key=value", 0 },
+		{ "ms=1 on=0 ms=2", "filter parameter given twice", 2 },
+	};
+	char buf[80];
+	unsigned int i, bad;
+	const char *error;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		strscpy(buf, cases[i].words, sizeof(buf));
+		error = params_error(buf, &bad);
+		if (!cases[i].error) {
+			KUNIT_EXPECT_PTR_EQ_MSG(test, error, NULL, "%s",
+						cases[i].words);
+			continue;
+		}
+		KUNIT_EXPECT_NOT_ERR_OR_NULL_MSG(test, error, "%s",
+						 cases[i].words);
+		if (error)
+			KUNIT_EXPECT_STREQ_MSG(test, error, cases[i].error, "%s",
+					       cases[i].words);
+		KUNIT_EXPECT_EQ_MSG(test, bad, cases[i].bad, "%s",
+				    cases[i].words);
+	}
+}
+
+static void vaio_test_param_value(struct kunit *test)
+{
+	char a[] = "mode=sync", b[] = "ms=10", c[] = "modes=x";
+	char *argv[] = { c, a, b };
+
+	KUNIT_EXPECT_STREQ(test, vaio_param(3, argv, "mode"), "sync");
+	KUNIT_EXPECT_STREQ(test, vaio_param(3, argv, "ms"), "10");
+	KUNIT_EXPECT_STREQ(test, vaio_param(3, argv, "modes"), "x");
+	KUNIT_EXPECT_PTR_EQ(test, vaio_param(3, argv, "m"), NULL);
+	KUNIT_EXPECT_PTR_EQ(test, vaio_param(0, argv, "mode"), NULL);
+}
+
 static struct kunit_case vaio_core_cases[] = {
 	KUNIT_CASE(vaio_test_valid_names),
 	KUNIT_CASE(vaio_test_invalid_names),
@@ -174,6 +265,8 @@ static struct kunit_case vaio_core_cases[] = {
 	KUNIT_CASE(vaio_test_count_words),
 	KUNIT_CASE(vaio_test_names),
 	KUNIT_CASE(vaio_test_register),
+	KUNIT_CASE(vaio_test_params),
+	KUNIT_CASE(vaio_test_param_value),
 	{}
 };
 

@@ -610,8 +610,32 @@ static bool listening(void)
 				  VAIO_MCGRP_EVENTS_ID);
 }
 
-static void multicast(struct sk_buff *skb)
+/* A notification @cmd to fill, or NULL if nobody listens (or no memory). */
+static struct sk_buff *ntf_new(u8 cmd, size_t size, void **hdr)
 {
+	struct sk_buff *skb;
+
+	if (!listening())
+		return NULL;
+	skb = genlmsg_new(size, GFP_NOIO);
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/* Send it if it was filled (@r == 0); drop it otherwise. */
+static void ntf_send(struct sk_buff *skb, void *hdr, int r)
+{
+	if (r) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
 	genlmsg_multicast(&vaio_genl_family, skb, 0, VAIO_MCGRP_EVENTS_ID,
 			  GFP_NOIO);
 }
@@ -628,7 +652,8 @@ void vaio_nl_disk(struct vaio_c *vc, u8 cmd)
 	buf = kmalloc(VAIO_STATUS_MAX, GFP_NOIO);
 	/* Listeners need no privilege: no arguments. */
 	if (skb && buf && !fill_disk(skb, vc, buf, false, 0, 0, 0, cmd)) {
-		multicast(skb);
+		genlmsg_multicast(&vaio_genl_family, skb, 0,
+				  VAIO_MCGRP_EVENTS_ID, GFP_NOIO);
 		skb = NULL;
 	}
 	kfree(buf);
@@ -642,24 +667,15 @@ void vaio_nl_disk_del(struct vaio_c *vc)
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!listening())
-		return;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	skb = ntf_new(VAIO_CMD_NTF_DISK_DEL, NLMSG_DEFAULT_SIZE, &hdr);
 	if (!skb)
 		return;
 	/* Being removed, the device may have lost its name already. */
 	vaio_dm_name(md, name);
 	if (!name[0])
 		strscpy(name, vc->disk->dm_name, sizeof(name));
-	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
-			  VAIO_CMD_NTF_DISK_DEL);
-	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
-	    nla_put_string(skb, VAIO_ATTR_DM_NAME, name)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	multicast(skb);
+	ntf_send(skb, hdr, nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
+		 nla_put_string(skb, VAIO_ATTR_DM_NAME, name));
 }
 
 /* @f's state, if it changed since the last notification. */
@@ -669,20 +685,13 @@ void vaio_nl_filter_state(struct vaio_filter *f)
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (xchg(&f->notified_state, state) == state || !listening())
+	if (xchg(&f->notified_state, state) == state)
 		return;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
-	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
-			  VAIO_CMD_NTF_FILTER_STATE);
-	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, f->vc->id) ||
-	    put_filter(skb, f, NULL, false)) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	multicast(skb);
+	skb = ntf_new(VAIO_CMD_NTF_FILTER_STATE, NLMSG_DEFAULT_SIZE, &hdr);
+	if (skb)
+		ntf_send(skb, hdr,
+			 nla_put_string(skb, VAIO_ATTR_DISK_ID, f->vc->id) ||
+			 put_filter(skb, f, NULL, false));
 }
 
 /* A control event was delivered (@r == 0) or vetoed by @who for @reason. */
@@ -693,24 +702,17 @@ void vaio_nl_event(struct vaio_c *vc, enum vaio_event_type type,
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!listening())
-		return;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
-	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0, VAIO_CMD_NTF_EVENT);
-	if (!hdr || nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
-	    nla_put_u8(skb, VAIO_ATTR_EVENT, type) ||
-	    (tag && nla_put_string(skb, VAIO_ATTR_TAG, tag)) ||
-	    (!r && nla_put_u32(skb, VAIO_ATTR_DELIVERED, delivered)) ||
-	    (r && reason && nla_put_string(skb, VAIO_ATTR_ERROR, reason)) ||
-	    (r && who &&
-	     nla_put_string(skb, VAIO_ATTR_FILTER_NAME, who->type->name))) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	multicast(skb);
+	skb = ntf_new(VAIO_CMD_NTF_EVENT, NLMSG_DEFAULT_SIZE, &hdr);
+	if (skb)
+		ntf_send(skb, hdr,
+			 nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
+			 nla_put_u8(skb, VAIO_ATTR_EVENT, type) ||
+			 (tag && nla_put_string(skb, VAIO_ATTR_TAG, tag)) ||
+			 (!r && nla_put_u32(skb, VAIO_ATTR_DELIVERED, delivered)) ||
+			 (r && reason &&
+			  nla_put_string(skb, VAIO_ATTR_ERROR, reason)) ||
+			 (r && who && nla_put_string(skb, VAIO_ATTR_FILTER_NAME,
+						     who->type->name)));
 }
 
 /* A vaio table line for @md was refused: why, which dmsetup cannot say. */
@@ -720,21 +722,12 @@ void vaio_nl_table_error(struct mapped_device *md, const char *error)
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!listening())
-		return;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_NOIO);
+	skb = ntf_new(VAIO_CMD_NTF_TABLE_ERROR, NLMSG_DEFAULT_SIZE, &hdr);
 	if (!skb)
 		return;
 	vaio_dm_name(md, name);
-	hdr = genlmsg_put(skb, 0, 0, &vaio_genl_family, 0,
-			  VAIO_CMD_NTF_TABLE_ERROR);
-	if (!hdr || nla_put_string(skb, VAIO_ATTR_DM_NAME, name) ||
-	    nla_put_string(skb, VAIO_ATTR_ERROR, error ?: "unknown error")) {
-		nlmsg_free(skb);
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	multicast(skb);
+	ntf_send(skb, hdr, nla_put_string(skb, VAIO_ATTR_DM_NAME, name) ||
+		 nla_put_string(skb, VAIO_ATTR_ERROR, error ?: "unknown error"));
 }
 
 int vaio_netlink_init(void)

@@ -144,7 +144,8 @@ static const char *check_value(const struct vaio_param *p, const char *value)
 			return "parameter value is not 0 or 1";
 		return NULL;
 	case VAIO_PARAM_KIND_ENUM:
-		if (!*value || !in_choices(p->choices, value))
+		if (!*value || strchr(value, '|') ||
+		    !in_choices(p->choices, value))
 			return "parameter value is not one of the choices";
 		return NULL;
 	case VAIO_PARAM_KIND_STRING:

@@ -85,15 +85,17 @@ ktap_eq "the failed filter shows as bypassed" \
 ktap_check "filter reactivate" vaioctl filter reactivate vm1 test-qos
 ktap_eq "active again" "$(vaio_filter_state vm1 test-qos)" active
 echo "0 8 vaio /dev/ram0 4 filter nosuch fail_open 0" | dmsetup create bad 2>/dev/null
+dmdev() { dmsetup info -c --noheadings --separator : -o major,minor "$1"; }
+dev1=$(dmdev vm1) dev2=$(dmdev vm2) dev3=$(dmdev vm3)
 vaioctl disk remove vm2
 sleep 1
 kill "$mon" "$monj"
 wait
 
 ktap_diag "monitor:" "$(cat /tmp/mon.txt)"
-exp="disk-new vm1 dm vm1 (254:0) data 1:0 filters test-qos(active) test-cache(active)
-disk-new vm2 dm vm2 (254:1) data 1:1 filters -
-disk-new vm3 dm vm3 (254:2) data 1:2 filters test-replication(active)
+exp="disk-new vm1 dm vm1 ($dev1) data 1:0 filters test-qos(active) test-cache(active)
+disk-new vm2 dm vm2 ($dev2) data 1:1 filters -
+disk-new vm3 dm vm3 ($dev3) data 1:2 filters test-replication(active)
 event vm1 snapshot t1 delivered to 2
 event vm1 snapshot t2 delivered to 2
 event vm3 snapshot t3 vetoed by test-replication: vetoed by test filter

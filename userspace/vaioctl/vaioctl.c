@@ -452,24 +452,33 @@ static void print_policy(const struct vaio_policy *p, char **disks, int nd)
 	printf("%s\n", nd ? "" : " (none)");
 }
 
-static int policy_create(int argc, char **argv)
+/* NAME COMPONENT... of policy create and edit, into @p. */
+static void policy_args(const char *cmd, int argc, char **argv,
+			struct vaio_policy *p)
 {
-	struct vaio_policy p;
-	struct vaio_err err;
-	int lock, i;
+	int i;
 
 	for (i = 0; i < argc; i++)
 		if (is_help(argv[i]))
 			usage(usage_policy, EXIT_OK);
 	if (argc < 2) {
-		fprintf(stderr, "vaioctl: policy create needs a NAME and at least one COMPONENT\n");
+		fprintf(stderr, "vaioctl: policy %s needs a NAME and at least one COMPONENT\n",
+			cmd);
 		usage(usage_policy, EXIT_USAGE);
 	}
 	check_name("policy", argv[0]);
-	memset(&p, 0, sizeof(p));
-	strcpy(p.name, argv[0]);
-	parse_components(argc - 1, argv + 1, &p.chain);
+	memset(p, 0, sizeof(*p));
+	strcpy(p->name, argv[0]);
+	parse_components(argc - 1, argv + 1, &p->chain);
+}
 
+static int policy_create(int argc, char **argv)
+{
+	struct vaio_policy p;
+	struct vaio_err err;
+	int lock;
+
+	policy_args("create", argc, argv, &p);
 	lock = vaio_conf_lock(&err);
 	if (lock < 0)
 		die_err(&err);
@@ -517,20 +526,9 @@ static int policy_edit(int argc, char **argv)
 	struct vaio_policy p, old;
 	struct vaio_err err;
 	char **disks;
-	int lock, nd, i;
+	int lock, nd;
 
-	for (i = 0; i < argc; i++)
-		if (is_help(argv[i]))
-			usage(usage_policy, EXIT_OK);
-	if (argc < 2) {
-		fprintf(stderr, "vaioctl: policy edit needs a NAME and at least one COMPONENT\n");
-		usage(usage_policy, EXIT_USAGE);
-	}
-	check_name("policy", argv[0]);
-	memset(&p, 0, sizeof(p));
-	strcpy(p.name, argv[0]);
-	parse_components(argc - 1, argv + 1, &p.chain);
-
+	policy_args("edit", argc, argv, &p);
 	lock = vaio_conf_lock(&err);
 	if (lock < 0 || vaio_policy_load(p.name, &old, &err))
 		die_err(&err);
