@@ -248,7 +248,11 @@ static void vaio_test_params(struct kunit *test)
 static void vaio_test_param_value(struct kunit *test)
 {
 	char a[] = "mode=sync", b[] = "ms=10", c[] = "modes=x";
-	char *argv[] = { c, a, b };
+	char *argv[3];
+
+	argv[0] = c;
+	argv[1] = a;
+	argv[2] = b;
 
 	KUNIT_EXPECT_STREQ(test, vaio_param(3, argv, "mode"), "sync");
 	KUNIT_EXPECT_STREQ(test, vaio_param(3, argv, "ms"), "10");
