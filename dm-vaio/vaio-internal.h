@@ -16,7 +16,7 @@
 bool vaio_valid_name(const char *s);
 const struct vaio_filter_type *vaio_filter_type_get(const char *name);
 void vaio_filter_type_put(const struct vaio_filter_type *type);
-const struct vaio_filter_type *vaio_filter_type_nth(unsigned int n);
+const struct vaio_filter_type *vaio_filter_type_next(unsigned int *pos);
 int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		      char **argv, const char **error, unsigned int *bad);
 
@@ -39,6 +39,7 @@ struct vaio_disk {
 	struct mutex lock;		/* events, live */
 	struct vaio_c *live;		/* the resumed table's target */
 	char dm_name[DM_NAME_LEN];	/* the device's, when last resumed */
+	u64 serial;			/* order of creation: where dumps resume */
 };
 
 /* All disks; vaio_disks_lock nests outside each disk's lock. */

@@ -91,10 +91,9 @@ static int put_type(struct sk_buff *skb, const struct vaio_filter_type *t)
 	return 0;
 }
 
-static int put_param(struct sk_buff *skb, const struct vaio_param *p,
-		     int index)
+static int put_param(struct sk_buff *skb, const struct vaio_param *p)
 {
-	struct nlattr *nest = nla_nest_start(skb, index);
+	struct nlattr *nest = nla_nest_start(skb, VAIO_FILTER_ATTR_PARAM);
 
 	if (!nest ||
 	    nla_put_string(skb, VAIO_PARAM_ATTR_NAME, p->name) ||
@@ -119,7 +118,6 @@ static int fill_type(struct sk_buff *skb, const struct vaio_filter_type *t,
 	const struct vaio_param *p;
 	struct nlattr *params;
 	void *hdr;
-	int i = 0;
 
 	hdr = genlmsg_put(skb, portid, seq, &vaio_genl_family, flags,
 			  VAIO_CMD_FILTER_GET);
@@ -131,7 +129,7 @@ static int fill_type(struct sk_buff *skb, const struct vaio_filter_type *t,
 	if (!params)
 		goto cancel;
 	for (p = t->params; p && p->name; p++)
-		if (put_param(skb, p, ++i))
+		if (put_param(skb, p))
 			goto cancel;
 	nla_nest_end(skb, params);
 	genlmsg_end(skb, hdr);
@@ -147,18 +145,16 @@ cancel:
  * with @args its table arguments, which may hold secrets: only for
  * CAP_NET_ADMIN, like the table itself only for those who may read it.
  */
-static int put_filter(struct sk_buff *skb, struct vaio_filter *f, char *buf,
-		      bool args)
+static int put_filter(struct sk_buff *skb, struct vaio_filter *f, int state,
+		      char *buf, bool args)
 {
 	struct nlattr *nest, *nest_args;
 	const char *reason;
 	unsigned int i;
-	int state;
 
 	nest = nla_nest_start(skb, VAIO_ATTR_FILTER);
 	if (!nest)
 		return -EMSGSIZE;
-	state = READ_ONCE(f->state);
 	reason = READ_ONCE(f->fail_reason);
 	if (put_type(skb, f->type) ||
 	    nla_put_u8(skb, VAIO_FILTER_ATTR_FAIL_MODE, f->fail_mode) ||
@@ -211,7 +207,28 @@ static int put_stats(struct sk_buff *skb, struct vaio_c *vc)
 	return 0;
 }
 
-/* The disk of live target @vc, as DISK_GET answers. @buf: VAIO_STATUS_MAX. */
+/* Room for the DISK_GET answer of @vc, with the filters' @args or not. */
+static size_t disk_msg_size(struct vaio_c *vc, bool args)
+{
+	size_t size = nla_total_size(0) * 16 + VAIO_NAME_MAX + DM_NAME_LEN + 64 +
+		      nla_total_size_64bit(sizeof(u64)) * (VAIO_STAT_MAX + 1);
+	unsigned int i, j;
+
+	for (i = 0; i < vc->nr_filters; i++) {
+		struct vaio_filter *f = vc->filters[i];
+
+		size += nla_total_size(0) * 8 + VAIO_NAME_MAX * 3 + 64 +
+			nla_total_size(VAIO_STATUS_MAX);
+		for (j = 0; args && j < f->argc; j++)
+			size += nla_total_size(strlen(f->argv[j]) + 1);
+	}
+	return genlmsg_total_size(size);
+}
+
+/*
+ * The disk of live target @vc, as DISK_GET answers. With @buf
+ * (VAIO_STATUS_MAX bytes) the filters' status, with @args their arguments.
+ */
 static int fill_disk(struct sk_buff *skb, struct vaio_c *vc, char *buf,
 		     bool args, u32 portid, u32 seq, int flags, u8 cmd)
 {
@@ -231,13 +248,15 @@ static int fill_disk(struct sk_buff *skb, struct vaio_c *vc, char *buf,
 	    nla_put_string(skb, VAIO_ATTR_DATA_DEV, vc->data_dev->name) ||
 	    nla_put_u64_64bit(skb, VAIO_ATTR_SECTORS, vc->ti->len,
 			      VAIO_ATTR_PAD) ||
-	    put_stats(skb, vc))
+	    put_stats(skb, vc) ||
+	    (!buf && nla_put_flag(skb, VAIO_ATTR_TRUNCATED)))
 		goto cancel;
 	filters = nla_nest_start(skb, VAIO_ATTR_FILTERS);
 	if (!filters)
 		goto cancel;
 	for (i = 0; i < vc->nr_filters; i++)
-		if (put_filter(skb, vc->filters[i], buf, args))
+		if (put_filter(skb, vc->filters[i],
+			       READ_ONCE(vc->filters[i]->state), buf, args))
 			goto cancel;
 	nla_nest_end(skb, filters);
 	genlmsg_end(skb, hdr);
@@ -257,44 +276,50 @@ cancel:
 static int vaio_nl_filter_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct vaio_filter_type *t;
-	unsigned int i = cb->args[0];
+	unsigned int pos = cb->args[0];
 	int r;
 
-	for (; (t = vaio_filter_type_nth(i)); i++) {
+	for (; (t = vaio_filter_type_next(&pos)); pos++) {
 		r = fill_type(skb, t, NETLINK_CB(cb->skb).portid,
 			      cb->nlh->nlmsg_seq, NLM_F_MULTI);
 		vaio_filter_type_put(t);
 		if (r)
 			break;
 	}
-	cb->args[0] = i;
-	return skb->len;
+	cb->args[0] = pos;
+	/* A type too large for an empty message: say so, do not end quietly. */
+	return t && !skb->len ? -EMSGSIZE : skb->len;
 }
 
 /*
- * The disk called @id with its lock held and a live table, or NULL.
- * Called with vaio_disks_lock held; the caller unlocks disk->lock.
+ * The disk called @id, with a live table and its lock held, or NULL. The
+ * disk cannot go away while its lock is held: its live target's dtr takes
+ * the lock before it lets go of the disk.
  */
 static struct vaio_disk *lock_disk(const char *id)
 {
-	struct vaio_disk *d;
+	struct vaio_disk *d, *found = NULL;
 
-	lockdep_assert_held(&vaio_disks_lock);
+	mutex_lock(&vaio_disks_lock);
 	list_for_each_entry(d, &vaio_disks, list) {
 		if (strcmp(d->id, id))
 			continue;
 		mutex_lock(&d->lock);
-		if (d->live)
-			return d;
+		if (d->live) {
+			found = d;
+			break;
+		}
 		mutex_unlock(&d->lock);
 	}
-	return NULL;
+	mutex_unlock(&vaio_disks_lock);
+	return found;
 }
 
 static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
-	struct sk_buff *msg;
+	bool args = netlink_capable(skb, CAP_NET_ADMIN);
+	struct sk_buff *msg = NULL;
 	struct vaio_disk *d;
 	char *buf;
 	int r = 0;
@@ -302,32 +327,26 @@ static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_DISK_ID))
 		return -EINVAL;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	buf = kmalloc(VAIO_STATUS_MAX, GFP_KERNEL);
-	if (!msg || !buf) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return -ENOMEM;
 
-	mutex_lock(&vaio_disks_lock);
 	d = lock_disk(nla_data(id_attr));
 	if (d) {
-		r = fill_disk(msg, d->live, buf,
-			      netlink_capable(skb, CAP_NET_ADMIN), info->snd_portid,
-			      info->snd_seq, 0, VAIO_CMD_DISK_GET);
+		msg = genlmsg_new(disk_msg_size(d->live, args), GFP_KERNEL);
+		r = msg ? fill_disk(msg, d->live, buf, args, info->snd_portid,
+				    info->snd_seq, 0, VAIO_CMD_DISK_GET) :
+			  -ENOMEM;
 		mutex_unlock(&d->lock);
 	}
-	mutex_unlock(&vaio_disks_lock);
 
 	if (!d) {
 		NL_SET_ERR_MSG_ATTR(info->extack, id_attr, "no such disk");
 		r = -ENODEV;
 		goto out;
 	}
-	if (r) {
-		NL_SET_ERR_MSG(info->extack, "disk too large for one message");
+	if (r)
 		goto out;
-	}
 	kfree(buf);
 	return genlmsg_reply(msg, info);
 
@@ -337,11 +356,26 @@ out:
 	return r;
 }
 
+/* One disk into a dump; too large for an empty message: without details. */
+static int dump_disk(struct sk_buff *skb, struct netlink_callback *cb,
+		     struct vaio_c *vc, char *buf, bool args)
+{
+	u32 portid = NETLINK_CB(cb->skb).portid, seq = cb->nlh->nlmsg_seq;
+	int r;
+
+	r = fill_disk(skb, vc, buf, args, portid, seq, NLM_F_MULTI,
+		      VAIO_CMD_DISK_GET);
+	if (r && !skb->len)
+		r = fill_disk(skb, vc, NULL, false, portid, seq, NLM_F_MULTI,
+			      VAIO_CMD_DISK_GET);
+	return r;
+}
+
+/* Disks in order of creation; a dump resumes after the last one it sent. */
 static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	unsigned int i = 0, start = cb->args[0];
-	struct vaio_disk *d;
 	bool args = netlink_capable(cb->skb, CAP_NET_ADMIN);
+	struct vaio_disk *d;
 	char *buf;
 	int r = 0;
 
@@ -351,25 +385,20 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 	mutex_lock(&vaio_disks_lock);
 	list_for_each_entry(d, &vaio_disks, list) {
-		if (i++ < start)
+		if (d->serial <= cb->args[0])
 			continue;
 		mutex_lock(&d->lock);
 		if (d->live)
-			r = fill_disk(skb, d->live, buf, args,
-				      NETLINK_CB(cb->skb).portid,
-				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				      VAIO_CMD_DISK_GET);
+			r = dump_disk(skb, cb, d->live, buf, args);
 		mutex_unlock(&d->lock);
-		if (r) {
-			i--;
+		if (r)
 			break;
-		}
+		cb->args[0] = d->serial;
 	}
 	mutex_unlock(&vaio_disks_lock);
 	kfree(buf);
 
-	cb->args[0] = i;
-	return skb->len;
+	return r && !skb->len ? r : skb->len;
 }
 
 /* One filter of a chain: its type (referenced, into @types[@n]) and args. */
@@ -490,14 +519,12 @@ static int vaio_nl_disk_event(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 
-	mutex_lock(&vaio_disks_lock);
 	d = lock_disk(nla_data(id_attr));
 	if (d) {
 		r = vaio_snapshot(d->live, nla_data(info->attrs[VAIO_ATTR_TAG]),
 				  &n, &who, &reason);
 		mutex_unlock(&d->lock);
 	}
-	mutex_unlock(&vaio_disks_lock);
 
 	if (!d) {
 		NL_SET_ERR_MSG_ATTR(info->extack, id_attr, "no such disk");
@@ -534,14 +561,12 @@ static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
 	    GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_FILTER_NAME))
 		return -EINVAL;
 
-	mutex_lock(&vaio_disks_lock);
 	d = lock_disk(nla_data(id_attr));
 	if (d) {
 		r = vaio_reactivate(d->live,
 				    nla_data(info->attrs[VAIO_ATTR_FILTER_NAME]));
 		mutex_unlock(&d->lock);
 	}
-	mutex_unlock(&vaio_disks_lock);
 
 	if (!d) {
 		NL_SET_ERR_MSG_ATTR(info->extack, id_attr, "no such disk");
@@ -589,6 +614,8 @@ static struct genl_family vaio_genl_family __ro_after_init = {
 	.maxattr = VAIO_ATTR_MAX,
 	.policy = vaio_policy,
 	.module = THIS_MODULE,
+	/* The handlers lock what they touch: no need for genl_mutex. */
+	.parallel_ops = true,
 	.small_ops = vaio_ops,
 	.n_small_ops = ARRAY_SIZE(vaio_ops),
 	.mcgrps = vaio_mcgrps,
@@ -648,7 +675,7 @@ void vaio_nl_disk(struct vaio_c *vc, u8 cmd)
 
 	if (!listening())
 		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_NOIO);
+	skb = genlmsg_new(disk_msg_size(vc, false), GFP_NOIO);
 	buf = kmalloc(VAIO_STATUS_MAX, GFP_NOIO);
 	/* Listeners need no privilege: no arguments. */
 	if (skb && buf && !fill_disk(skb, vc, buf, false, 0, 0, 0, cmd)) {
@@ -691,7 +718,7 @@ void vaio_nl_filter_state(struct vaio_filter *f)
 	if (skb)
 		ntf_send(skb, hdr,
 			 nla_put_string(skb, VAIO_ATTR_DISK_ID, f->vc->id) ||
-			 put_filter(skb, f, NULL, false));
+			 put_filter(skb, f, state, NULL, false));
 }
 
 /* A control event was delivered (@r == 0) or vetoed by @who for @reason. */

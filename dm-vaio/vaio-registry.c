@@ -75,17 +75,21 @@ void vaio_filter_type_put(const struct vaio_filter_type *type)
 	module_put(type->owner);
 }
 
-/* The @n-th registered type, with a reference on its module, or NULL. */
-const struct vaio_filter_type *vaio_filter_type_nth(unsigned int n)
+/*
+ * The first registered type from place *@pos on whose module is not going
+ * away, with a reference on the module, and its place in *@pos; or NULL.
+ */
+const struct vaio_filter_type *vaio_filter_type_next(unsigned int *pos)
 {
 	struct vaio_filter_type *t, *found = NULL;
+	unsigned int i = 0;
 
 	spin_lock(&register_lock);
 	list_for_each_entry(t, &register_list, list) {
-		if (n--)
+		if (i++ < *pos || !try_module_get(t->owner))
 			continue;
-		if (try_module_get(t->owner))
-			found = t;
+		found = t;
+		*pos = i - 1;
 		break;
 	}
 	spin_unlock(&register_lock);

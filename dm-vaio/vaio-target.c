@@ -30,6 +30,7 @@
 #include <linux/dm-ioctl.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -43,6 +44,7 @@
 /* Every disk; the lock nests outside each disk's own (vaio_disk.lock). */
 LIST_HEAD(vaio_disks);
 DEFINE_MUTEX(vaio_disks_lock);	/* the list, each disk's targets */
+static u64 vaio_disks_serial;	/* the last disk's serial */
 
 static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 				       bool explicit_id);
@@ -114,6 +116,7 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 		}
 		strscpy(d->id, id, sizeof(d->id));
 		d->md = md;
+		d->serial = ++vaio_disks_serial;
 		INIT_LIST_HEAD(&d->targets);
 		mutex_init(&d->lock);
 		list_add_tail(&d->list, &vaio_disks);
@@ -1162,8 +1165,13 @@ static void vaio_resume(struct dm_target *ti)
 	deliver_simple(vc, VAIO_EV_RESUME);
 	/* For the notification when the device is gone (and its name). */
 	vaio_dm_name(dm_table_get_md(ti->table), disk->dm_name);
-	if (ntf)
+	if (ntf) {
+		/* Filters' ->status() may allocate; the device is not resumed yet. */
+		unsigned int noio = memalloc_noio_save();
+
 		vaio_nl_disk(vc, ntf);
+		memalloc_noio_restore(noio);
+	}
 	mutex_unlock(&disk->lock);
 }
 

@@ -71,6 +71,11 @@ vaioctl_bad "snapshot of a disk that does not exist" "disk nodisk does not exist
 	vaioctl event snapshot nodisk t1
 vaioctl_bad "snapshot tag with a space" "snapshot tag 'a b' is invalid" \
 	vaioctl event snapshot vm1 "a b"
+long=$(printf 'f%.0s' $(seq 1 5000))
+vaioctl_bad "reactivate a filter with a 5000-character name" "filter name 'f{64}\.\.\.' is invalid" \
+	vaioctl filter reactivate vm1 "$long"
+vaioctl_bad "a component with a backslash (the table's escape)" "has a space, '.' or a control character" \
+	vaioctl policy create p1 'test-qos:mode=pass\\x'
 vaioctl_bad "delete a policy in use" "policy gold is assigned to disk\(s\) vm1; unassign it first" \
 	vaioctl policy delete gold
 vaioctl_bad "create a disk that exists" "disk vm1 exists already" \

@@ -90,10 +90,14 @@ int vaio_component_parse(const char *s, struct vaio_component *c,
 			return vaio_seterr(err, EINVAL,
 					   "component '%s': '%s' is not key=value",
 					   s, kv);
-		if (strpbrk(kv, " \t\n"))
-			return vaio_seterr(err, EINVAL,
-					   "component '%s': '%s' has white space",
-					   s, kv);
+		/* The table line splits on white space, escapes with '\\'. */
+		for (eq = kv; *eq; eq++)
+			if (isspace((unsigned char)*eq) || *eq == '\\' ||
+			    !isprint((unsigned char)*eq))
+				return vaio_seterr(err, EINVAL,
+						   "component '%s': '%s' has a space, '\\' or a control character",
+						   s, kv);
+		eq = strchr(kv, '=');
 		if (!strncmp(kv, "fail=", 5)) {
 			if (!strcmp(eq + 1, "open"))
 				c->fail_mode = VAIO_FAIL_MODE_OPEN;

@@ -59,7 +59,8 @@ static int mkdirs(const char *sub, struct vaio_err *err)
 	if (mkdir(vaio_conf_dir(), 0755) && errno != EEXIST)
 		return errno_err(err, vaio_conf_dir(), errno);
 	snprintf(path, sizeof(path), "%s/%s", vaio_conf_dir(), sub);
-	if (mkdir(path, 0755) && errno != EEXIST)
+	/* Policies hold filter arguments, which may be secrets: root only. */
+	if (mkdir(path, strcmp(sub, "policies") ? 0755 : 0700) && errno != EEXIST)
 		return errno_err(err, path, errno);
 	return 0;
 }
@@ -176,7 +177,8 @@ static int read_json(const char *path, struct json_object **out,
 	return 0;
 }
 
-static int write_json(const char *path, struct json_object *obj,
+/* Replaces @path by @obj: whole or not at all, also across a crash. */
+static int write_json(const char *path, struct json_object *obj, mode_t mode,
 		      struct vaio_err *err)
 {
 	const char *s = json_object_to_json_string_ext(obj,
@@ -187,7 +189,7 @@ static int write_json(const char *path, struct json_object *obj,
 	int fd, r = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno_err(err, tmp, errno);
 	if (write(fd, s, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
@@ -197,9 +199,19 @@ static int write_json(const char *path, struct json_object *obj,
 		r = errno_err(err, tmp, errno);
 	if (!r && rename(tmp, path))
 		r = errno_err(err, path, errno);
-	if (r)
+	if (r) {
 		unlink(tmp);
-	return r;
+		return r;
+	}
+	/* The rename itself, on disk. */
+	strcpy(tmp, path);
+	*strrchr(tmp, '/') = '\0';
+	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
 }
 
 /* Only @keys may be in @obj: a typo is an error, not silently ignored. */
@@ -315,7 +327,7 @@ int vaio_policy_save(const struct vaio_policy *p, struct vaio_err *err)
 	obj_path(path, sizeof(path), "policies", p->name);
 	r = mkdirs("policies", err);
 	if (!r)
-		r = write_json(path, obj, err);
+		r = write_json(path, obj, 0600, err);
 	json_object_put(obj);
 	return r;
 }
@@ -391,7 +403,7 @@ int vaio_disk_conf_save(const struct vaio_disk_conf *d, struct vaio_err *err)
 	obj_path(path, sizeof(path), "disks", d->name);
 	r = mkdirs("disks", err);
 	if (!r)
-		r = write_json(path, obj, err);
+		r = write_json(path, obj, 0644, err);
 	json_object_put(obj);
 	return r;
 }

@@ -12,12 +12,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <libdevmapper.h>
@@ -99,8 +101,9 @@ static void table_error(struct vaio_nl *ev, const char *name, char *why,
 	free(n);
 }
 
-static int device_sectors(const char *device, uint64_t *sectors,
-			  struct vaio_err *err)
+/* @device's size, and its "major:minor" for the table line in @devt. */
+static int device_sectors(const char *device, uint64_t *sectors, char *devt,
+			  size_t devt_len, struct vaio_err *err)
 {
 	struct stat st;
 	uint64_t bytes;
@@ -112,6 +115,8 @@ static int device_sectors(const char *device, uint64_t *sectors,
 	if (!S_ISBLK(st.st_mode))
 		return vaio_seterr(err, ENOTBLK, "device %s: not a block device",
 				   device);
+	/* Not the path: the table line has no room for spaces or escapes. */
+	snprintf(devt, devt_len, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
 	/* Exclusive: not mounted, not under another dm (or md) device. */
 	fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)
@@ -136,7 +141,7 @@ static int device_sectors(const char *device, uint64_t *sectors,
 int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 		   const struct vaio_chain *chain, struct vaio_err *err)
 {
-	char params[8192], why[512];
+	char params[8192], why[512], devt[32];
 	struct vaio_nl *ev;
 	struct dm_task *dmt;
 	uint64_t sectors;
@@ -147,7 +152,7 @@ int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 		return vaio_seterr(err, EINVAL,
 				   "disk name '%s': use up to 63 of A-Z a-z 0-9 . _ : -",
 				   name);
-	r = device_sectors(device, &sectors, err);
+	r = device_sectors(device, &sectors, devt, sizeof(devt), err);
 	if (r)
 		return r;
 	if (vaio_dm_exists(name))
@@ -159,13 +164,14 @@ int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 		if (r)
 			return r;
 	}
-	if (vaio_table_params(device, name, chain, params, sizeof(params)))
+	if (vaio_table_params(devt, name, chain, params, sizeof(params)))
 		return vaio_seterr(err, ENAMETOOLONG, "disk %s: table too long",
 				   name);
 
 	ev = vaio_nl_open(true, NULL);
 	dmt = dm_task_create(DM_DEVICE_CREATE);
-	if (!dmt || !dm_task_set_name(dmt, name) ||
+	/* Filter arguments may be secrets: wipe the ioctl buffers. */
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
 	    !dm_task_add_target(dmt, 0, sectors, "vaio", params)) {
 		r = vaio_seterr(err, ENOMEM, "disk %s: out of memory", name);
 	} else {
@@ -247,13 +253,29 @@ static int disk_id_of(struct vaio_nl *nl, const char *name, char *id,
 	return r;
 }
 
+/* Runs @type (RESUME, CLEAR) on @name; 0 or a negative errno. */
+static int simple_task(int type, const char *name)
+{
+	struct dm_task *dmt = dm_task_create(type);
+	int r = -ENOMEM;
+
+	if (dmt && dm_task_set_name(dmt, name))
+		r = run_task(dmt, type == DM_DEVICE_RESUME);
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
 int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 		  const struct vaio_chain *chain, struct vaio_err *err)
 {
 	char params[8192], data_dev[64], id[VAIO_NAME_MAX], why[512];
+	struct vaio_disk_info *live = NULL;
+	struct vaio_chain now;
 	struct dm_task *dmt = NULL;
 	struct vaio_nl *ev = NULL;
 	uint64_t start = 0, len = 0;
+	sigset_t block, old;
 	int r;
 
 	dm_setup();
@@ -268,9 +290,16 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 		return vaio_seterr(err, ENAMETOOLONG, "disk %s: table too long",
 				   name);
 
+	/* Between load and resume, an interruption would leave a table behind. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
 	ev = vaio_nl_open(true, NULL);
 	dmt = dm_task_create(DM_DEVICE_RELOAD);
-	if (!dmt || !dm_task_set_name(dmt, name) ||
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
 	    !dm_task_add_target(dmt, start, len, "vaio", params)) {
 		r = vaio_seterr(err, ENOMEM, "out of memory");
 		goto out;
@@ -282,34 +311,40 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 		r = vaio_seterr(err, -r, "disk %s: %s", name, why);
 		goto out;
 	}
-	dm_task_destroy(dmt);
 
-	dmt = dm_task_create(DM_DEVICE_RESUME);
-	if (!dmt || !dm_task_set_name(dmt, name)) {
-		r = vaio_seterr(err, ENOMEM, "out of memory");
-		goto clear;
-	}
-	r = run_task(dmt, true);
+	r = simple_task(DM_DEVICE_RESUME, name);
 	if (!r)
 		goto out;
-	r = vaio_seterr(err, -r, "disk %s: resume failed: %s", name,
-			dm_last_error[0] ? dm_last_error : strerror(-r));
-clear:
-	/* Drop the loaded table; the old one stays (or comes back) live. */
-	if (dmt)
-		dm_task_destroy(dmt);
-	dmt = dm_task_create(DM_DEVICE_CLEAR);
-	if (dmt && dm_task_set_name(dmt, name))
-		run_task(dmt, false);
-	if (dmt)
-		dm_task_destroy(dmt);
-	dmt = dm_task_create(DM_DEVICE_RESUME);
-	if (dmt && dm_task_set_name(dmt, name))
-		run_task(dmt, true);
+	/*
+	 * The resume failed: either before the swap (the old table is live,
+	 * the new one still loaded) or after it. Drop what is loaded, resume
+	 * what is live, and say which chain that is.
+	 */
+	snprintf(why, sizeof(why), "%s", dm_last_error[0] ? dm_last_error :
+		 strerror(-r));
+	simple_task(DM_DEVICE_CLEAR, name);
+	if (simple_task(DM_DEVICE_RESUME, name)) {
+		r = vaio_seterr(err, -r,
+				"disk %s: resume failed (%s); the device may be left suspended: dmsetup resume %s",
+				name, why, name);
+		goto out;
+	}
+	live = malloc(sizeof(*live));
+	if (live && !vaio_disk_get(nl, id, live, NULL)) {
+		vaio_chain_from_disk(live, &now);
+		if (vaio_chain_equal(&now, chain)) {
+			r = 0;	/* the new chain made it after all */
+			goto out;
+		}
+	}
+	r = vaio_seterr(err, -r, "disk %s: resume failed (%s); the old filters stay",
+			name, why);
 out:
+	free(live);
 	if (dmt)
 		dm_task_destroy(dmt);
 	vaio_nl_close(ev);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
 

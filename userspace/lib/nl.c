@@ -127,8 +127,8 @@ static int transact(struct vaio_nl *nl, struct nlmsghdr *nlh,
 		    struct nl_reply *r)
 {
 	uint32_t seq = ++nl->seq;
+	int ret, len, failed = 0;
 	ssize_t got;
-	int ret, len;
 
 	nlh->nlmsg_seq = seq;
 	nlh->nlmsg_flags |= NLM_F_ACK;
@@ -152,11 +152,18 @@ static int transact(struct vaio_nl *nl, struct nlmsghdr *nlh,
 			if (m->nlmsg_seq != seq ||
 			    m->nlmsg_pid != nl->portid)
 				continue;	/* a notification, or stale */
+			if (failed && m->nlmsg_type != NLMSG_DONE &&
+			    m->nlmsg_type != NLMSG_ERROR)
+				continue;	/* read the dump to its end */
 			ret = handle(m, r);
 			if (ret == MNL_CB_STOP)
-				return 0;
-			if (ret == MNL_CB_ERROR)
+				return failed ? -failed : 0;
+			if (ret == MNL_CB_ERROR && (m->nlmsg_type == NLMSG_DONE ||
+						    m->nlmsg_type == NLMSG_ERROR ||
+						    !(m->nlmsg_flags & NLM_F_MULTI)))
 				return -(r->error ?: EPROTO);
+			if (ret == MNL_CB_ERROR)
+				failed = r->error ?: ENOMEM;
 		}
 	}
 }
@@ -487,6 +494,9 @@ static void parse_top(const struct nlmsghdr *nlh, struct vaio_notification *n)
 		case VAIO_ATTR_SECTORS:
 			d->sectors = get_u64(a);
 			break;
+		case VAIO_ATTR_TRUNCATED:
+			d->truncated = true;
+			break;
 		case VAIO_ATTR_STATS:
 			parse_stats(a, &d->st);
 			break;
@@ -618,7 +628,8 @@ int vaio_disk_get(struct vaio_nl *nl, const char *id,
 	int ret;
 
 	nlh = put_request(nl, buf, VAIO_CMD_DISK_GET, 0);
-	mnl_attr_put_strz(nlh, VAIO_ATTR_DISK_ID, id);
+	if (!mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_DISK_ID, id))
+		return vaio_seterr(err, ENAMETOOLONG, "disk name too long");
 	ret = transact(nl, nlh, &r);
 	if (!ret && l.n != 1)
 		ret = -EPROTO;
@@ -640,11 +651,22 @@ int vaio_disk_list(struct vaio_nl *nl, struct vaio_disk_info **disks, int *n,
 	struct nl_reply r = { .cb = disk_cb, .data = &l };
 	int ret;
 
+	struct vaio_disk_info *d;
+	int i;
+
 	ret = transact(nl, put_request(nl, buf, VAIO_CMD_DISK_GET, NLM_F_DUMP),
 		       &r);
 	if (ret) {
 		free(l.items);
 		return nl_error(err, ret, &r, "listing disks");
+	}
+	/* Too large for the dump: ask for each such disk on its own. */
+	for (i = 0; i < l.n; i++) {
+		d = (struct vaio_disk_info *)l.items + i;
+		if (d->truncated && vaio_disk_get(nl, d->id, d, err)) {
+			free(l.items);
+			return -ENODEV;
+		}
 	}
 	*disks = l.items;
 	*n = l.n;
@@ -661,39 +683,65 @@ struct chain_offsets {
 int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 		     struct vaio_err *err)
 {
-	static char buf[16384];
+	/* Room for the largest chain: every component and argument full. */
+	size_t size = MNL_SOCKET_BUFFER_SIZE + VAIO_MAX_COMPONENTS *
+		(VAIO_NAME_MAX + 64 + VAIO_MAX_ARGS * (VAIO_ARG_MAX + 8));
 	struct chain_offsets *o = calloc(1, sizeof(*o));
+	char *buf = malloc(size);
 	struct nl_reply r = { 0 };
 	struct nlattr *nest, *entry, *args, *a;
 	struct nlmsghdr *nlh;
 	char comp[VAIO_ARG_MAX * 2];
+	bool ok = true;
 	int i, j, ret;
 
-	if (!o)
+	if (!o || !buf) {
+		free(o);
+		free(buf);
 		return vaio_seterr(err, ENOMEM, "out of memory");
+	}
 	nlh = put_request(nl, buf, VAIO_CMD_CHAIN_CHECK, 0);
-	nest = mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN);
-	for (i = 0; i < chain->n; i++) {
+	nest = mnl_attr_nest_start_check(nlh, size, VAIO_ATTR_CHAIN);
+	ok = nest;
+	for (i = 0; ok && i < chain->n; i++) {
 		const struct vaio_component *c = &chain->c[i];
 
-		entry = mnl_attr_nest_start(nlh, VAIO_ATTR_FILTER);
+		entry = mnl_attr_nest_start_check(nlh, size, VAIO_ATTR_FILTER);
+		if (!entry) {
+			ok = false;
+			break;
+		}
 		o->entry[i] = (char *)entry - (char *)nlh;
 		a = mnl_nlmsg_get_payload_tail(nlh);
 		o->type[i] = (char *)a - (char *)nlh;
-		mnl_attr_put_strz(nlh, VAIO_FILTER_ATTR_TYPE, c->type);
-		mnl_attr_put_u8(nlh, VAIO_FILTER_ATTR_FAIL_MODE, c->fail_mode);
-		args = mnl_attr_nest_start(nlh, VAIO_FILTER_ATTR_ARGS);
-		for (j = 0; j < c->argc; j++) {
+		ok = mnl_attr_put_strz_check(nlh, size, VAIO_FILTER_ATTR_TYPE,
+					     c->type) &&
+		     mnl_attr_put_u8_check(nlh, size, VAIO_FILTER_ATTR_FAIL_MODE,
+					   c->fail_mode);
+		args = ok ? mnl_attr_nest_start_check(nlh, size,
+						      VAIO_FILTER_ATTR_ARGS) : NULL;
+		ok = args;
+		for (j = 0; ok && j < c->argc; j++) {
 			a = mnl_nlmsg_get_payload_tail(nlh);
 			o->arg[i][j] = (char *)a - (char *)nlh;
-			mnl_attr_put_strz(nlh, VAIO_FILTER_ATTR_ARG, c->argv[j]);
+			ok = mnl_attr_put_strz_check(nlh, size,
+						     VAIO_FILTER_ATTR_ARG,
+						     c->argv[j]);
 		}
-		mnl_attr_nest_end(nlh, args);
-		mnl_attr_nest_end(nlh, entry);
+		if (ok) {
+			mnl_attr_nest_end(nlh, args);
+			mnl_attr_nest_end(nlh, entry);
+		}
+	}
+	if (!ok) {
+		free(o);
+		free(buf);
+		return vaio_seterr(err, E2BIG, "the chain is too large");
 	}
 	mnl_attr_nest_end(nlh, nest);
 
 	ret = transact(nl, nlh, &r);
+	free(buf);
 	if (!ret || ret == -EPERM || !r.offset) {
 		free(o);
 		return ret ? nl_error(err, ret, &r, "checking the chain") : 0;
@@ -739,9 +787,13 @@ int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
 	if (!n)
 		return vaio_seterr(err, ENOMEM, "out of memory");
 	nlh = put_request(nl, buf, VAIO_CMD_DISK_EVENT, 0);
-	mnl_attr_put_strz(nlh, VAIO_ATTR_DISK_ID, id);
-	mnl_attr_put_u8(nlh, VAIO_ATTR_EVENT, VAIO_EVENT_SNAPSHOT);
-	mnl_attr_put_strz(nlh, VAIO_ATTR_TAG, tag);
+	if (!mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_DISK_ID, id) ||
+	    !mnl_attr_put_u8_check(nlh, sizeof(buf), VAIO_ATTR_EVENT,
+				   VAIO_EVENT_SNAPSHOT) ||
+	    !mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_TAG, tag)) {
+		free(n);
+		return vaio_seterr(err, ENAMETOOLONG, "disk name or tag too long");
+	}
 	ret = transact(nl, nlh, &r);
 	*delivered = n->delivered;
 	free(n);
@@ -761,8 +813,10 @@ int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
 	int ret;
 
 	nlh = put_request(nl, buf, VAIO_CMD_FILTER_REACTIVATE, 0);
-	mnl_attr_put_strz(nlh, VAIO_ATTR_DISK_ID, id);
-	mnl_attr_put_strz(nlh, VAIO_ATTR_FILTER_NAME, filter);
+	if (!mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_DISK_ID, id) ||
+	    !mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_FILTER_NAME,
+				     filter))
+		return vaio_seterr(err, ENAMETOOLONG, "disk or filter name too long");
 	ret = transact(nl, nlh, &r);
 	snprintf(what, sizeof(what), "disk %s: filter %s", id, filter);
 	if (ret == -ENODEV)
@@ -787,7 +841,9 @@ int vaio_nl_next(struct vaio_nl *nl, int timeout_ms,
 			return vaio_seterr(err, errno, "poll: %s", strerror(errno));
 		if (!ret)
 			return 0;
-		len = recv(pfd.fd, nl->buf, NL_BUFSZ, 0);
+		len = recv(pfd.fd, nl->buf, NL_BUFSZ, MSG_TRUNC);
+		if (len > NL_BUFSZ)
+			continue;	/* larger than any notification: not ours */
 		if (len < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

@@ -83,6 +83,7 @@ struct vaio_disk_info {
 	char dm_dev[32];
 	char data_dev[32];
 	uint64_t sectors;
+	bool truncated;			/* a dump left ARGS and STATUS out */
 	struct vaio_stats_info st;
 	int nfilters;
 	struct vaio_filter_info filters[VAIO_NR_CLASSES];

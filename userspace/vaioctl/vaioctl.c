@@ -69,8 +69,8 @@ static void print_json(struct json_object *obj)
 static void check_name(const char *what, const char *name)
 {
 	if (!vaio_valid_name(name))
-		die(EXIT_FAIL, "%s name '%s' is invalid: use 1 to 63 of A-Z a-z 0-9 . _ : -",
-		    what, name);
+		die(EXIT_FAIL, "%s name '%.64s%s' is invalid: use 1 to 63 of A-Z a-z 0-9 . _ : -",
+		    what, name, strlen(name) > 64 ? "..." : "");
 }
 
 /*
@@ -400,6 +400,7 @@ static int filter_reactivate(int argc, char **argv)
 	struct vaio_err err;
 
 	want_args(argc, argv, 2, usage_filter);
+	check_name("filter", argv[1]);
 	if (!d)
 		die(EXIT_FAIL, "out of memory");
 	if (find_disk(argv[0], d, &err) ||
@@ -652,8 +653,10 @@ static int assign(const char *policy, const char *name)
 		die_err(&err);
 	if (vaio_disk_conf_load(name, &d, &err))
 		die_err(&err);
-	if (!vaio_dm_exists(name) || find_disk(name, live, &err))
+	if (!vaio_dm_exists(name))
 		die(EXIT_FAIL, "disk %s is not active (vaioctl apply creates it)", name);
+	if (find_disk(name, live, &err))
+		die_err(&err);
 	/* What to go back to: what is attached now. */
 	vaio_chain_from_disk(live, &old);
 
@@ -1193,6 +1196,17 @@ static int stats(int argc, char **argv)
 			for (j = 0; prev && j < np; j++) {
 				if (strcmp(prev[j].id, cur[i].id))
 					continue;
+				/* A reload restarts the counters: count from zero. */
+				if (cur[i].st.reads < prev[j].st.reads ||
+				    cur[i].st.writes < prev[j].st.writes ||
+				    cur[i].st.read_sectors < prev[j].st.read_sectors ||
+				    cur[i].st.write_sectors < prev[j].st.write_sectors ||
+				    cur[i].st.flushes < prev[j].st.flushes ||
+				    cur[i].st.discards < prev[j].st.discards ||
+				    cur[i].st.errors < prev[j].st.errors) {
+					rows[n].secs = t1 - t0;
+					break;
+				}
 				rows[n].secs = t1 - t0;
 				rows[n].v.reads -= prev[j].st.reads;
 				rows[n].v.writes -= prev[j].st.writes;

@@ -14,7 +14,9 @@
  *                           may hold secrets) only for CAP_NET_ADMIN.
  *   VAIO_CMD_CHAIN_CHECK    CHAIN: is this chain valid (types registered,
  *                           one per class, parameters declared and well
- *                           typed)? Error with extack otherwise; the bad
+ *                           typed; what only a filter's constructor can
+ *                           check is left to the table load)? Error with
+ *                           extack otherwise; the bad
  *                           attribute is the FILTER_ATTR_TYPE or the ARG
  *                           at fault. CAP_NET_ADMIN.
  *   VAIO_CMD_DISK_EVENT     DISK_ID, EVENT (VAIO_EVENT_SNAPSHOT), TAG: a
@@ -90,6 +92,8 @@ enum vaio_attr {
 	VAIO_ATTR_DELIVERED,	/* u32: filters an event was delivered to */
 	VAIO_ATTR_FILTER_NAME,	/* string: a filter of a disk, type or class */
 	VAIO_ATTR_ERROR,	/* string: what went wrong */
+	/* flag: a dump's disk without ARGS and STATUS (too large): DISK_GET it */
+	VAIO_ATTR_TRUNCATED,
 
 	__VAIO_ATTR_MAX
 };
@@ -119,7 +123,7 @@ enum vaio_filter_attr {
 	VAIO_FILTER_ATTR_CLASS,		/* u8: enum vaio_filter_class */
 	VAIO_FILTER_ATTR_CLASS_NAME,	/* string */
 	VAIO_FILTER_ATTR_VERSION,	/* string: "major.minor.patch" */
-	VAIO_FILTER_ATTR_PARAMS,	/* nest: VAIO_FILTER_ATTR_PARAM */
+	VAIO_FILTER_ATTR_PARAMS,	/* nest: VAIO_FILTER_ATTR_PARAM, in order */
 	VAIO_FILTER_ATTR_PARAM,		/* nest: VAIO_PARAM_ATTR_* */
 	VAIO_FILTER_ATTR_FAIL_MODE,	/* u8: enum vaio_fail_mode */
 	VAIO_FILTER_ATTR_STATE,		/* u8: enum vaio_filter_state */
