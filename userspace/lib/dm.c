@@ -138,12 +138,55 @@ static int device_sectors(const char *device, uint64_t *sectors, char *devt,
 	return 0;
 }
 
+/*
+ * Loads the vaio table "<data_dev> <#> disk_id <id> <chain>" over
+ * @start..@len into dm device @name: @type DM_DEVICE_CREATE (a new device,
+ * resumed at once) or DM_DEVICE_RELOAD (its inactive slot). The chain is
+ * checked first; a table the kernel refuses comes back with its reason.
+ */
+static int load_table(struct vaio_nl *nl, int type, const char *name,
+		      uint64_t start, uint64_t len, const char *data_dev,
+		      const char *id, const struct vaio_chain *chain,
+		      struct vaio_err *err)
+{
+	char params[8192], why[512];
+	struct vaio_nl *ev;
+	struct dm_task *dmt;
+	int r;
+
+	if (chain->n) {
+		r = vaio_chain_check(nl, chain, err);
+		if (r)
+			return r;
+	}
+	if (vaio_table_params(data_dev, id, chain, params, sizeof(params)))
+		return vaio_seterr(err, ENAMETOOLONG, "disk %s: table too long",
+				   name);
+
+	ev = vaio_nl_open(true, NULL);
+	dmt = dm_task_create(type);
+	/* Filter arguments may be secrets: wipe the ioctl buffers. */
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
+	    !dm_task_add_target(dmt, start, len, "vaio", params)) {
+		r = vaio_seterr(err, ENOMEM, "disk %s: out of memory", name);
+	} else {
+		r = run_task(dmt, type == DM_DEVICE_CREATE);
+		if (r) {
+			/* Nothing was loaded: what was live stays live. */
+			table_error(ev, name, why, sizeof(why));
+			r = vaio_seterr(err, -r, "disk %s: %s", name, why);
+		}
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	vaio_nl_close(ev);
+	return r;
+}
+
 int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 		   const struct vaio_chain *chain, struct vaio_err *err)
 {
-	char params[8192], why[512], devt[32];
-	struct vaio_nl *ev;
-	struct dm_task *dmt;
+	char devt[32];
 	uint64_t sectors;
 	int r;
 
@@ -159,32 +202,8 @@ int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 		return vaio_seterr(err, EEXIST,
 				   "disk %s: a device-mapper device of that name exists",
 				   name);
-	if (chain->n) {
-		r = vaio_chain_check(nl, chain, err);
-		if (r)
-			return r;
-	}
-	if (vaio_table_params(devt, name, chain, params, sizeof(params)))
-		return vaio_seterr(err, ENAMETOOLONG, "disk %s: table too long",
-				   name);
-
-	ev = vaio_nl_open(true, NULL);
-	dmt = dm_task_create(DM_DEVICE_CREATE);
-	/* Filter arguments may be secrets: wipe the ioctl buffers. */
-	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
-	    !dm_task_add_target(dmt, 0, sectors, "vaio", params)) {
-		r = vaio_seterr(err, ENOMEM, "disk %s: out of memory", name);
-	} else {
-		r = run_task(dmt, true);
-		if (r) {
-			table_error(ev, name, why, sizeof(why));
-			r = vaio_seterr(err, -r, "disk %s: %s", name, why);
-		}
-	}
-	if (dmt)
-		dm_task_destroy(dmt);
-	vaio_nl_close(ev);
-	return r;
+	return load_table(nl, DM_DEVICE_CREATE, name, 0, sectors, devt, name,
+			  chain, err);
 }
 
 /* The live table of @name: its one vaio target's extent and data device. */
@@ -231,28 +250,6 @@ out:
 	return r;
 }
 
-/* The disk_id of dm device @name. */
-static int disk_id_of(struct vaio_nl *nl, const char *name, char *id,
-		      struct vaio_err *err)
-{
-	struct vaio_disk_info *disks;
-	int n, i, r;
-
-	r = vaio_disk_list(nl, &disks, &n, err);
-	if (r)
-		return r;
-	r = vaio_seterr(err, ENODEV, "disk %s: not a live vaio device", name);
-	for (i = 0; i < n; i++) {
-		if (!strcmp(disks[i].dm_name, name)) {
-			strcpy(id, disks[i].id);
-			r = 0;
-			break;
-		}
-	}
-	free(disks);
-	return r;
-}
-
 /* Runs @type (RESUME, CLEAR) on @name; 0 or a negative errno. */
 static int simple_task(int type, const char *name)
 {
@@ -269,26 +266,24 @@ static int simple_task(int type, const char *name)
 int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 		  const struct vaio_chain *chain, struct vaio_err *err)
 {
-	char params[8192], data_dev[64], id[VAIO_NAME_MAX], why[512];
-	struct vaio_disk_info *live = NULL;
+	char data_dev[64], id[VAIO_NAME_MAX], why[512];
+	struct vaio_disk_info *live = malloc(sizeof(*live));
 	struct vaio_chain now;
-	struct dm_task *dmt = NULL;
-	struct vaio_nl *ev = NULL;
 	uint64_t start = 0, len = 0;
 	sigset_t block, old;
 	int r;
 
 	dm_setup();
+	if (!live)
+		return vaio_seterr(err, ENOMEM, "out of memory");
 	r = live_table(name, &start, &len, data_dev, sizeof(data_dev), err);
 	if (!r)
-		r = disk_id_of(nl, name, id, err);
-	if (!r && chain->n)
-		r = vaio_chain_check(nl, chain, err);
-	if (r)
+		r = vaio_disk_find(nl, name, false, live, err);
+	if (r) {
+		free(live);
 		return r;
-	if (vaio_table_params(data_dev, id, chain, params, sizeof(params)))
-		return vaio_seterr(err, ENAMETOOLONG, "disk %s: table too long",
-				   name);
+	}
+	strcpy(id, live->id);
 
 	/* Between load and resume, an interruption would leave a table behind. */
 	sigemptyset(&block);
@@ -297,20 +292,10 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
-	ev = vaio_nl_open(true, NULL);
-	dmt = dm_task_create(DM_DEVICE_RELOAD);
-	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
-	    !dm_task_add_target(dmt, start, len, "vaio", params)) {
-		r = vaio_seterr(err, ENOMEM, "out of memory");
+	r = load_table(nl, DM_DEVICE_RELOAD, name, start, len, data_dev, id,
+		       chain, err);
+	if (r)
 		goto out;
-	}
-	r = run_task(dmt, false);
-	if (r) {
-		/* Nothing was loaded: the live table is untouched. */
-		table_error(ev, name, why, sizeof(why));
-		r = vaio_seterr(err, -r, "disk %s: %s", name, why);
-		goto out;
-	}
 
 	r = simple_task(DM_DEVICE_RESUME, name);
 	if (!r)
@@ -329,8 +314,7 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 				name, why, name);
 		goto out;
 	}
-	live = malloc(sizeof(*live));
-	if (live && !vaio_disk_get(nl, id, live, NULL)) {
+	if (!vaio_disk_get(nl, id, live, NULL)) {
 		vaio_chain_from_disk(live, &now);
 		if (vaio_chain_equal(&now, chain)) {
 			r = 0;	/* the new chain made it after all */
@@ -341,9 +325,6 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 			name, why);
 out:
 	free(live);
-	if (dmt)
-		dm_task_destroy(dmt);
-	vaio_nl_close(ev);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
 }

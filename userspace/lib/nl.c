@@ -673,6 +673,26 @@ int vaio_disk_list(struct vaio_nl *nl, struct vaio_disk_info **disks, int *n,
 	return 0;
 }
 
+int vaio_disk_find(struct vaio_nl *nl, const char *name, bool or_id,
+		   struct vaio_disk_info *disk, struct vaio_err *err)
+{
+	struct vaio_disk_info *disks;
+	int n, i, r;
+
+	r = vaio_disk_list(nl, &disks, &n, err);
+	if (r)
+		return r;
+	r = vaio_seterr(err, ENODEV, "disk %s does not exist", name);
+	for (i = 0; i < n && r; i++)
+		if (!strcmp(disks[i].dm_name, name))
+			r = 0, *disk = disks[i];
+	for (i = 0; or_id && i < n && r; i++)
+		if (!strcmp(disks[i].id, name))
+			r = 0, *disk = disks[i];
+	free(disks);
+	return r;
+}
+
 /* Where each component and argument sits in a CHAIN_CHECK request. */
 struct chain_offsets {
 	uint32_t entry[VAIO_MAX_COMPONENTS];

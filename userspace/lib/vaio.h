@@ -119,6 +119,12 @@ int vaio_disk_get(struct vaio_nl *nl, const char *id,
 		  struct vaio_disk_info *disk, struct vaio_err *err);
 int vaio_disk_list(struct vaio_nl *nl, struct vaio_disk_info **disks, int *n,
 		   struct vaio_err *err);
+/*
+ * The live disk whose dm device is called @name, or with @or_id failing
+ * that, whose disk_id is @name; -ENODEV if none.
+ */
+int vaio_disk_find(struct vaio_nl *nl, const char *name, bool or_id,
+		   struct vaio_disk_info *disk, struct vaio_err *err);
 /* The kernel's verdict on @chain; the error names the component at fault. */
 int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 		     struct vaio_err *err);

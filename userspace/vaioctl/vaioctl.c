@@ -206,21 +206,7 @@ static const char *fail_name(int mode)
 static int find_disk(const char *name, struct vaio_disk_info *out,
 		     struct vaio_err *err)
 {
-	struct vaio_disk_info *disks;
-	int n, i, r;
-
-	r = vaio_disk_list(nl(), &disks, &n, err);
-	if (r)
-		return r;
-	r = vaio_seterr(err, ENODEV, "disk %s does not exist", name);
-	for (i = 0; i < n && r; i++)
-		if (!strcmp(disks[i].dm_name, name))
-			r = 0, *out = disks[i];
-	for (i = 0; i < n && r; i++)
-		if (!strcmp(disks[i].id, name))
-			r = 0, *out = disks[i];
-	free(disks);
-	return r;
+	return vaio_disk_find(nl(), name, true, out, err);
 }
 
 static struct json_object *json_filter(const struct vaio_filter_info *f)
@@ -1091,6 +1077,25 @@ static void print_stats(struct stat_row *rows, int n)
 	fflush(stdout);
 }
 
+/* @v minus @prev, counter by counter, as far as @v counts on from @prev. */
+static void stats_delta(struct vaio_stats_info *v,
+			const struct vaio_stats_info *p)
+{
+	/* A reload restarted the counters: the totals are the counts since. */
+	if (v->reads < p->reads || v->writes < p->writes ||
+	    v->read_sectors < p->read_sectors ||
+	    v->write_sectors < p->write_sectors || v->flushes < p->flushes ||
+	    v->discards < p->discards || v->errors < p->errors)
+		return;
+	v->reads -= p->reads;
+	v->writes -= p->writes;
+	v->read_sectors -= p->read_sectors;
+	v->write_sectors -= p->write_sectors;
+	v->flushes -= p->flushes;
+	v->discards -= p->discards;
+	v->errors -= p->errors;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -1196,25 +1201,9 @@ static int stats(int argc, char **argv)
 			for (j = 0; prev && j < np; j++) {
 				if (strcmp(prev[j].id, cur[i].id))
 					continue;
-				/* A reload restarts the counters: count from zero. */
-				if (cur[i].st.reads < prev[j].st.reads ||
-				    cur[i].st.writes < prev[j].st.writes ||
-				    cur[i].st.read_sectors < prev[j].st.read_sectors ||
-				    cur[i].st.write_sectors < prev[j].st.write_sectors ||
-				    cur[i].st.flushes < prev[j].st.flushes ||
-				    cur[i].st.discards < prev[j].st.discards ||
-				    cur[i].st.errors < prev[j].st.errors) {
-					rows[n].secs = t1 - t0;
-					break;
-				}
 				rows[n].secs = t1 - t0;
-				rows[n].v.reads -= prev[j].st.reads;
-				rows[n].v.writes -= prev[j].st.writes;
-				rows[n].v.flushes -= prev[j].st.flushes;
-				rows[n].v.discards -= prev[j].st.discards;
-				rows[n].v.errors -= prev[j].st.errors;
-				rows[n].v.read_sectors -= prev[j].st.read_sectors;
-				rows[n].v.write_sectors -= prev[j].st.write_sectors;
+				stats_delta(&rows[n].v, &prev[j].st);
+				break;
 			}
 			rows[n].key = stat_value(&rows[n].v, key) /
 				      (rows[n].secs > 0 ? rows[n].secs : 1);
