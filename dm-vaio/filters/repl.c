@@ -1,0 +1,2352 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio-replication: the replication filter.
+ *
+ * Every write of a primary disk is sent to the peer host over a TCP socket
+ * that vaiod authenticated and handed over (VAIO_REPL_CMD_CONNECT):
+ *
+ *   sync   the VM's write completes when the local disk and the peer have
+ *          it (the peer answers WRITE_ACK once its write completed);
+ *   async  the write is copied and completes when the local disk has it;
+ *          the copies stream in epochs, which the peer applies one after
+ *          the other, so its disk always holds a prefix of the primary's
+ *          history (Documentation/replication.rst).
+ *
+ * What the peer may lack is tracked in a bitmap (a bit per 4 KiB): writes
+ * made while disconnected, not acknowledged, or pulled ahead of the
+ * stream. On connect the secondary sends its own bitmap (what it wrote as
+ * a primary), and the primary resyncs every set bit, a 1 MiB chunk at a
+ * time, with the VM's writes to that chunk held meanwhile.
+ *
+ * Threads, per connection: a sender (the one writer of frames besides
+ * short answers), a receiver, and on a primary a resyncer. The connection
+ * is torn down by repl_teardown() (with the disk's mutex held): the
+ * socket is shut down, the threads stopped, then everything unanswered is
+ * set in the bitmap and completed.
+ */
+
+#include "repl.h"
+
+#include <linux/blkdev.h>
+#include <linux/crc32.h>
+#include <linux/dm-io.h>
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
+#include <net/sock.h>
+#include <linux/tcp.h>
+#include <net/tcp.h>
+
+#define DM_MSG_PREFIX "vaio-repl"
+
+#define REPL_IF_EPOCH	0x8000	/* item flag, not on the wire: async order */
+#define REPL_SB_MAGIC	0x5652504d	/* "VRPM" */
+#define REPL_SB_VERSION	1
+#define REPL_SBF_PRIMARY	0x1
+#define REPL_SBF_CONSISTENT	0x2
+#define REPL_SBF_DIRTY		0x4
+#define REPL_SBF_NEW_PAIR	0x8
+
+static LIST_HEAD(repl_disks);
+static DEFINE_MUTEX(repl_disks_lock);
+static u64 repl_serial;		/* under repl_disks_lock */
+static struct dm_io_client *repl_io_client;
+
+static const char * const role_names[] = { "secondary", "primary" };
+static const char * const conn_names[] = {
+	"standalone", "waiting", "connected", "sync-source", "sync-target",
+	"gone",
+};
+
+/*
+ *--------------------------------------------------------------
+ * Bitmap and chunks (d->slock held)
+ *--------------------------------------------------------------
+ */
+
+static void bm_range(struct repl_disk *d, sector_t sector, u32 bytes,
+		     unsigned long *first, unsigned long *nr)
+{
+	unsigned long last;
+
+	*nr = 0;
+	if (!bytes || sector >= d->sectors)
+		return;
+	*first = sector >> REPL_BM_SHIFT;
+	last = (sector + (bytes >> 9) - 1) >> REPL_BM_SHIFT;
+	if (last >= d->bm_bits)
+		last = d->bm_bits - 1;
+	*nr = last - *first + 1;
+}
+
+static void bm_set(struct repl_disk *d, sector_t sector, u32 bytes)
+{
+	unsigned long first, nr;
+
+	bm_range(d, sector, bytes, &first, &nr);
+	if (nr)
+		bitmap_set(d->bm, first, nr);
+}
+
+static void bm_clear(struct repl_disk *d, sector_t sector, u32 bytes)
+{
+	unsigned long first, nr;
+
+	bm_range(d, sector, bytes, &first, &nr);
+	if (nr)
+		bitmap_clear(d->bm, first, nr);
+}
+
+static u64 bm_bytes(struct repl_disk *d)
+{
+	return (u64)bitmap_weight(d->bm, d->bm_bits) << (REPL_BM_SHIFT + 9);
+}
+
+static bool in_chunk(sector_t sector, u32 bytes, long chunk)
+{
+	sector_t cs = (sector_t)chunk << REPL_CHUNK_SHIFT;
+
+	return bytes && sector < cs + (1U << REPL_CHUNK_SHIFT) &&
+	       sector + (bytes >> 9) > cs;
+}
+
+/* Counts a local write in flight in each chunk it touches. */
+static void chunks_add(struct repl_disk *d, sector_t sector, u32 bytes, int v)
+{
+	unsigned long c, last;
+
+	if (!bytes || sector >= d->sectors)
+		return;
+	last = min_t(unsigned long, (sector + (bytes >> 9) - 1) >> REPL_CHUNK_SHIFT,
+		     d->nr_chunks - 1);
+	for (c = sector >> REPL_CHUNK_SHIFT; c <= last; c++)
+		if (!atomic_add_return(v, &d->chunk_writes[c]) && c == d->rs_chunk)
+			wake_up(&d->rs_wait);
+}
+
+/*
+ *--------------------------------------------------------------
+ * Metadata: a superblock in 4 KiB block 0, the bitmap from block 1
+ *--------------------------------------------------------------
+ */
+
+struct repl_sb {
+	__le32 magic;
+	__le32 version;
+	__le32 flags;
+	__le32 csum;		/* crc32 of the block with csum 0 */
+	__le64 sectors;
+	__le64 bm_bits;
+	__le64 gen;
+	__le64 history[VAIO_REPL_GEN_HISTORY];
+};
+
+static size_t bm_alloc_bytes(unsigned long bits)
+{
+	return round_up(BITS_TO_LONGS(bits) * sizeof(long), 4096);
+}
+
+static int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
+		   void *buf, size_t bytes, bool vmem)
+{
+	struct dm_io_region where = {
+		.bdev = d->meta, .sector = sector, .count = bytes >> 9,
+	};
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.mem.type = vmem ? DM_IO_VMA : DM_IO_KMEM,
+		.client = repl_io_client,
+	};
+	unsigned long bits;
+
+	if (vmem)
+		req.mem.ptr.vma = buf;
+	else
+		req.mem.ptr.addr = buf;
+	return dm_io(&req, 1, &where, &bits, IOPRIO_DEFAULT);
+}
+
+/* Writes the superblock; d->lock held (or the disk not shared yet). */
+static int meta_write_sb(struct repl_disk *d, bool dirty)
+{
+	struct repl_sb *sb = d->sb_buf;
+	u32 flags = 0;
+	int i, r;
+
+	if (!d->meta)
+		return 0;
+	memset(d->sb_buf, 0, 4096);
+	if (d->role == VAIO_REPL_ROLE_PRIMARY)
+		flags |= REPL_SBF_PRIMARY;
+	if (d->consistent)
+		flags |= REPL_SBF_CONSISTENT;
+	if (dirty)
+		flags |= REPL_SBF_DIRTY;
+	if (d->new_pair)
+		flags |= REPL_SBF_NEW_PAIR;
+	sb->magic = cpu_to_le32(REPL_SB_MAGIC);
+	sb->version = cpu_to_le32(REPL_SB_VERSION);
+	sb->flags = cpu_to_le32(flags);
+	sb->sectors = cpu_to_le64(d->sectors);
+	sb->bm_bits = cpu_to_le64(d->bm_bits);
+	sb->gen = cpu_to_le64(d->gen);
+	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
+		sb->history[i] = cpu_to_le64(d->history[i]);
+	sb->csum = cpu_to_le32(crc32_le(0, d->sb_buf, 4096));
+	r = meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 0, d->sb_buf, 4096,
+		    false);
+	if (r)
+		DMERR_LIMIT("%s: cannot write the metadata superblock: %d",
+			    d->id, r);
+	return r;
+}
+
+static int meta_write_bm(struct repl_disk *d)
+{
+	if (!d->meta)
+		return 0;
+	return meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 8, d->bm,
+		       bm_alloc_bytes(d->bm_bits), true);
+}
+
+/* Reads or formats the metadata of a new repl_disk. */
+static int meta_open(struct repl_disk *d, const char *path, char **error)
+{
+	size_t need = 4096 + bm_alloc_bytes(d->bm_bits);
+	struct repl_sb *sb;
+	u32 flags, csum;
+	int i, r;
+
+	d->meta = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+				     d);
+	if (IS_ERR(d->meta)) {
+		r = PTR_ERR(d->meta);
+		d->meta = NULL;
+		*error = "cannot open the metadata device (meta=)";
+		return r;
+	}
+	strscpy(d->meta_path, path, sizeof(d->meta_path));
+	if (bdev_nr_bytes(d->meta) < need) {
+		*error = "metadata device too small: it needs 4 KiB + 1 bit per 4 KiB of disk";
+		return -ENOSPC;
+	}
+	r = meta_io(d, REQ_OP_READ, 0, d->sb_buf, 4096, false);
+	if (r) {
+		*error = "cannot read the metadata device";
+		return r;
+	}
+	sb = d->sb_buf;
+	if (!memchr_inv(d->sb_buf, 0, 4096)) {
+		/* A new device: a fresh secondary, nothing to resync. */
+		d->consistent = true;
+		return meta_write_sb(d, true) ?: meta_write_bm(d);
+	}
+	csum = le32_to_cpu(sb->csum);
+	sb->csum = 0;
+	if (le32_to_cpu(sb->magic) != REPL_SB_MAGIC ||
+	    crc32_le(0, d->sb_buf, 4096) != csum) {
+		*error = "metadata device holds something else (or a damaged superblock)";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(sb->version) != REPL_SB_VERSION) {
+		*error = "metadata version not supported";
+		return -EINVAL;
+	}
+	if (le64_to_cpu(sb->sectors) != d->sectors) {
+		*error = "metadata was made for a disk of another size";
+		return -EINVAL;
+	}
+	flags = le32_to_cpu(sb->flags);
+	d->role = flags & REPL_SBF_PRIMARY ? VAIO_REPL_ROLE_PRIMARY :
+					     VAIO_REPL_ROLE_SECONDARY;
+	d->consistent = flags & REPL_SBF_CONSISTENT;
+	d->new_pair = flags & REPL_SBF_NEW_PAIR;
+	d->gen = le64_to_cpu(sb->gen);
+	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
+		d->history[i] = le64_to_cpu(sb->history[i]);
+	r = meta_io(d, REQ_OP_READ, 8, d->bm, bm_alloc_bytes(d->bm_bits), true);
+	if (r) {
+		*error = "cannot read the metadata bitmap";
+		return r;
+	}
+	if ((flags & REPL_SBF_DIRTY) && d->role == VAIO_REPL_ROLE_PRIMARY) {
+		/* The bitmap on disk is older than the crash: resync all. */
+		DMWARN("%s: the primary was not shut down cleanly: full resync",
+		       d->id);
+		bitmap_set(d->bm, 0, d->bm_bits);
+	}
+	return meta_write_sb(d, true);
+}
+
+static void meta_close(struct repl_disk *d)
+{
+	if (!d->meta)
+		return;
+	if (!meta_write_bm(d))
+		meta_write_sb(d, false);
+	blkdev_put(d->meta, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	d->meta = NULL;
+}
+
+/* A new data generation: the primary's data go their own way from here. */
+static void new_gen(struct repl_disk *d)
+{
+	memmove(&d->history[1], &d->history[0],
+		sizeof(d->history[0]) * (VAIO_REPL_GEN_HISTORY - 1));
+	d->history[0] = d->gen;
+	d->gen = get_random_u64() | 1;
+}
+
+/*
+ *--------------------------------------------------------------
+ * State changes and notifications
+ *--------------------------------------------------------------
+ */
+
+/* Process context. */
+static void set_conn(struct repl_disk *d, u8 conn)
+{
+	bool changed;
+
+	spin_lock_irq(&d->slock);
+	changed = d->conn != conn;
+	d->conn = conn;
+	spin_unlock_irq(&d->slock);
+	if (changed)
+		repl_nl_notify(d, conn);
+}
+
+static void conn_fail(struct repl_conn *c, const char *fmt, ...)
+{
+	struct repl_disk *d = c->d;
+	unsigned long flags;
+	bool first;
+	va_list ap;
+
+	spin_lock_irqsave(&d->slock, flags);
+	first = !c->failing;
+	c->failing = true;
+	if (first) {
+		va_start(ap, fmt);
+		vsnprintf(c->fail_reason, sizeof(c->fail_reason), fmt, ap);
+		va_end(ap);
+	}
+	spin_unlock_irqrestore(&d->slock, flags);
+	if (first) {
+		DMWARN_LIMIT("%s: connection lost: %s", d->id, c->fail_reason);
+		schedule_work(&d->fail_work);
+	}
+}
+
+/*
+ *--------------------------------------------------------------
+ * Sending
+ *--------------------------------------------------------------
+ */
+
+static int send_msg(struct repl_conn *c, struct msghdr *msg)
+{
+	int r;
+
+	while (msg_data_left(msg)) {
+		r = sock_sendmsg(c->sock, msg);
+		if (r <= 0)
+			return r ?: -EPIPE;
+	}
+	return 0;
+}
+
+static int send_kvec(struct repl_conn *c, void *buf, size_t len, bool more)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0),
+	};
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, len);
+	return send_msg(c, &msg);
+}
+
+static int send_page(struct repl_conn *c, struct page *page,
+		     unsigned int offset, unsigned int len, bool more)
+{
+	struct bio_vec bv = { .bv_page = page, .bv_offset = offset,
+			      .bv_len = len };
+	struct msghdr msg = {
+		.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0),
+	};
+
+	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
+	return send_msg(c, &msg);
+}
+
+/* The header and fixed part of a frame; send_mutex held. */
+static int send_head(struct repl_conn *c, u16 type, u16 flags,
+		     const void *fixed, u32 fixed_len, u32 data_len)
+{
+	struct {
+		struct vaio_repl_hdr h;
+		u8 fixed[sizeof(struct vaio_repl_data)];
+	} __packed buf;
+
+	buf.h.magic = cpu_to_be32(VAIO_REPL_MAGIC);
+	buf.h.type = cpu_to_be16(type);
+	buf.h.flags = cpu_to_be16(flags);
+	buf.h.len = cpu_to_be32(fixed_len + data_len);
+	buf.h.seq = cpu_to_be32(c->tx_seq++);
+	memcpy(buf.fixed, fixed, fixed_len);
+	return send_kvec(c, &buf, sizeof(buf.h) + fixed_len, data_len != 0);
+}
+
+static int send_frame(struct repl_conn *c, u16 type, const void *fixed,
+		      u32 fixed_len)
+{
+	int r;
+
+	mutex_lock(&c->send_mutex);
+	r = send_head(c, type, 0, fixed, fixed_len, 0);
+	mutex_unlock(&c->send_mutex);
+	return r;
+}
+
+static int send_barrier(struct repl_conn *c, u32 epoch, u32 count, bool flush)
+{
+	struct vaio_repl_barrier b = {
+		.epoch = cpu_to_be32(epoch), .count = cpu_to_be32(count),
+	};
+	int r;
+
+	mutex_lock(&c->send_mutex);
+	r = send_head(c, VAIO_REPL_F_BARRIER, flush ? VAIO_REPL_DF_PREFLUSH : 0,
+		      &b, sizeof(b), 0);
+	mutex_unlock(&c->send_mutex);
+	return r;
+}
+
+static int send_item(struct repl_conn *c, struct repl_item *it)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_data dh;
+	struct vaio_repl_ack ack;
+	struct vaio_repl_gen gen;
+	u16 flags = it->flags & ~REPL_IF_EPOCH;
+	u32 data_len = 0;
+	int r = 0;
+
+	dh.sector = cpu_to_be64(it->sector);
+	dh.id = cpu_to_be64(it->id);
+	dh.size = cpu_to_be32(it->size);
+	dh.epoch = cpu_to_be32(it->epoch);
+	if (it->type == VAIO_REPL_F_DATA || it->type == VAIO_REPL_F_RS_DATA)
+		data_len = it->size;
+
+	mutex_lock(&c->send_mutex);
+	switch (it->kind) {
+	case RI_DATA_SYNC: {
+		struct repl_bio *rb = container_of(it, struct repl_bio, it);
+		struct bvec_iter iter;
+		struct bio_vec bv;
+
+		r = send_head(c, it->type, flags, &dh, sizeof(dh), data_len);
+		if (!data_len || r)
+			break;
+		__bio_for_each_segment(bv, rb->bio, iter, rb->iter) {
+			r = send_page(c, bv.bv_page, bv.bv_offset, bv.bv_len,
+				      iter.bi_size > bv.bv_len);
+			if (r)
+				break;
+		}
+		break;
+	}
+	case RI_FLUSH:
+		r = send_head(c, VAIO_REPL_F_FLUSH, 0, &dh, sizeof(dh), 0);
+		break;
+	case RI_STAGE: {
+		struct repl_stage *st = container_of(it, struct repl_stage, it);
+		unsigned int i, left = data_len;
+
+		r = send_head(c, it->type, flags, &dh, sizeof(dh), data_len);
+		for (i = 0; !r && left; i++) {
+			unsigned int len = min_t(unsigned int, left, PAGE_SIZE);
+
+			left -= len;
+			r = send_page(c, st->pages[i], 0, len, left);
+		}
+		break;
+	}
+	case RI_RS: {
+		struct repl_rs *rs = container_of(it, struct repl_rs, it);
+		unsigned int off = rs->offset, left = data_len;
+
+		r = send_head(c, VAIO_REPL_F_RS_DATA, flags, &dh, sizeof(dh),
+			      data_len);
+		while (!r && left) {
+			unsigned int po = off & ~PAGE_MASK;
+			unsigned int len = min_t(unsigned int, left, PAGE_SIZE - po);
+
+			left -= len;
+			r = send_page(c, c->rs_pages[off >> PAGE_SHIFT], po, len,
+				      left);
+			off += len;
+		}
+		break;
+	}
+	case RI_ACK:
+		ack.id = cpu_to_be64(it->id);
+		ack.sector = cpu_to_be64(it->sector);
+		ack.size = cpu_to_be32(it->size);
+		ack.status = cpu_to_be32(it->status);
+		r = send_head(c, it->type, 0, &ack, sizeof(ack), 0);
+		break;
+	case RI_SYNC_DONE:
+		gen.gen = cpu_to_be64(READ_ONCE(d->gen));
+		r = send_head(c, VAIO_REPL_F_SYNC_DONE, 0, &gen, sizeof(gen), 0);
+		break;
+	}
+	mutex_unlock(&c->send_mutex);
+	return r;
+}
+
+static void peer_req_free(struct repl_peer_req *req)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->nr_pages; i++)
+		__free_page(req->pages[i]);
+	kfree(req);
+}
+
+static void stage_free(struct repl_stage *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nr_pages; i++)
+		__free_page(st->pages[i]);
+	kfree(st);
+}
+
+/* Secondary: what it wrote as a primary and the peer may lack. */
+static int send_bitmap(struct repl_conn *c)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_range *r = (void *)c->rs_scratch;
+	unsigned long bit = 0, end;
+	unsigned int n = 0;
+	int err;
+
+	for (;;) {
+		bit = find_next_bit(d->bm, d->bm_bits, bit);
+		if (bit >= d->bm_bits || n == PAGE_SIZE / sizeof(*r)) {
+			if (n) {
+				err = send_frame(c, VAIO_REPL_F_BITMAP, r,
+						 n * sizeof(*r));
+				if (err)
+					return err;
+				n = 0;
+			}
+			if (bit >= d->bm_bits)
+				break;
+		}
+		end = find_next_zero_bit(d->bm, d->bm_bits, bit);
+		end = min(end, bit + (U32_MAX >> (REPL_BM_SHIFT + 1)));
+		r[n].sector = cpu_to_be64((u64)bit << REPL_BM_SHIFT);
+		r[n].nr_sectors = cpu_to_be32((end - bit) << REPL_BM_SHIFT);
+		r[n].pad = 0;
+		n++;
+		bit = end;
+	}
+	return send_frame(c, VAIO_REPL_F_BITMAP_END, NULL, 0);
+}
+
+static bool is_secondary_conn(struct repl_conn *c)
+{
+	return c->peer_role == VAIO_REPL_ROLE_PRIMARY;
+}
+
+/* Parks a thread that stopped working until repl_teardown() stops it. */
+static void park_thread(void)
+{
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+static int repl_sender(void *arg)
+{
+	struct repl_conn *c = arg;
+	struct repl_disk *d = c->d;
+	unsigned long ping_every = msecs_to_jiffies(c->timeout_ms) / 3 + 1;
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	int r = 0;
+
+	if (is_secondary_conn(c))
+		r = send_bitmap(c);
+
+	while (!r && !kthread_should_stop()) {
+		struct repl_item *it;
+		bool idle, flush;
+		u32 e, n;
+
+		wait_event_interruptible_timeout(c->send_wait,
+			kthread_should_stop() || READ_ONCE(c->dead) ||
+			!list_empty_careful(&c->send_q) ||
+			READ_ONCE(c->epoch_count), ping_every);
+		if (kthread_should_stop() || READ_ONCE(c->dead))
+			break;
+
+		spin_lock_irq(&d->slock);
+		idle = list_empty(&c->send_q);
+		it = idle ? NULL : list_first_entry(&c->send_q, struct repl_item,
+						    list);
+		if (c->epoch_count &&
+		    (idle || ((it->flags & REPL_IF_EPOCH) &&
+			      it->epoch != c->last_epoch))) {
+			/* Close the epoch: nothing may join it any more. */
+			if (d->cur_epoch == c->last_epoch)
+				d->cur_epoch++;
+			e = c->last_epoch;
+			n = c->epoch_count;
+			c->epoch_count = 0;
+			flush = d->flush_seen;
+			d->flush_seen = false;
+			spin_unlock_irq(&d->slock);
+			r = send_barrier(c, e, n, flush);
+			continue;
+		}
+		if (idle) {
+			bool ping = time_after(jiffies, c->last_rx + ping_every);
+
+			spin_unlock_irq(&d->slock);
+			if (ping)
+				r = send_frame(c, VAIO_REPL_F_PING, NULL, 0);
+			continue;
+		}
+		list_del(&it->list);
+		switch (it->kind) {
+		case RI_DATA_SYNC:
+		case RI_FLUSH:
+		case RI_RS:
+			list_add_tail(&it->list, &c->inflight);
+			break;
+		case RI_STAGE:
+			list_add_tail(&it->list, &c->staged);
+			break;
+		default:
+			break;	/* ours to free */
+		}
+		if (it->flags & REPL_IF_EPOCH) {
+			c->last_epoch = it->epoch;
+			c->epoch_count++;
+		}
+		if (it->kind == RI_DATA_SYNC || it->kind == RI_STAGE)
+			d->sent++;
+		spin_unlock_irq(&d->slock);
+
+		r = send_item(c, it);
+		if (it->kind == RI_ACK)
+			peer_req_free(container_of(it, struct repl_peer_req, it));
+		else if (it->kind == RI_SYNC_DONE)
+			kfree(it);
+	}
+	if (r)
+		conn_fail(c, "send failed: %d", r);
+	memalloc_noreclaim_restore(noreclaim);
+	park_thread();
+	return 0;
+}
+
+static void kick_sender(struct repl_conn *c)
+{
+	wake_up(&c->send_wait);
+}
+
+/*
+ *--------------------------------------------------------------
+ * Writes of the VM (primary)
+ *--------------------------------------------------------------
+ */
+
+static u8 write_type(struct bio *bio)
+{
+	switch (bio_op(bio)) {
+	case REQ_OP_DISCARD:
+	case REQ_OP_SECURE_ERASE:
+		return VAIO_REPL_F_DISCARD;
+	case REQ_OP_WRITE_ZEROES:
+		return VAIO_REPL_F_ZEROES;
+	default:
+		return VAIO_REPL_F_DATA;
+	}
+}
+
+static u16 write_flags(struct bio *bio)
+{
+	u16 fl = 0;
+
+	if (bio->bi_opf & REQ_FUA)
+		fl |= VAIO_REPL_DF_FUA;
+	if (bio->bi_opf & REQ_PREFLUSH)
+		fl |= VAIO_REPL_DF_PREFLUSH;
+	return fl;
+}
+
+/* An async write's copy; NULL if it cannot be had without waiting. */
+static struct repl_stage *stage_alloc(struct repl_bio *rb, gfp_t gfp)
+{
+	unsigned int nr = 0, i, off = 0;
+	struct repl_stage *st;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	if (write_type(rb->bio) == VAIO_REPL_F_DATA)
+		nr = DIV_ROUND_UP(rb->it.size, PAGE_SIZE);
+	st = kmalloc(struct_size(st, pages, nr), gfp | __GFP_NOWARN);
+	if (!st)
+		return NULL;
+	st->nr_pages = 0;
+	for (i = 0; i < nr; i++) {
+		st->pages[i] = alloc_page(gfp | __GFP_NOWARN);
+		if (!st->pages[i]) {
+			stage_free(st);
+			return NULL;
+		}
+		st->nr_pages++;
+	}
+	if (nr) {
+		__bio_for_each_segment(bv, rb->bio, iter, rb->iter) {
+			u8 *src = bvec_kmap_local(&bv);
+			unsigned int done = 0;
+
+			while (done < bv.bv_len) {
+				unsigned int po = off & ~PAGE_MASK;
+				unsigned int len = min(bv.bv_len - done,
+						       (unsigned int)PAGE_SIZE - po);
+
+				memcpy_to_page(st->pages[off >> PAGE_SHIFT], po,
+					       src + done, len);
+				done += len;
+				off += len;
+			}
+			kunmap_local(src);
+		}
+	}
+	st->it = rb->it;
+	st->it.kind = RI_STAGE;
+	INIT_LIST_HEAD(&st->it.list);
+	return st;
+}
+
+/*
+ * A write (or flush) of a primary, from ->map() (gfp GFP_NOWAIT) or from
+ * process context (a held write released). VAIO_DEFER: held on a list.
+ */
+static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
+				    gfp_t gfp)
+{
+	struct repl_disk *d = rf->d;
+	struct bio *bio = rb->bio;
+	struct repl_stage *st = NULL;
+	u32 bytes = rb->it.size;
+	struct repl_conn *c;
+	unsigned long flags;
+	bool wake = false;
+
+	rb->it.type = write_type(bio);
+	rb->it.flags = write_flags(bio);
+	if (rf->mode == VAIO_REPL_MODE_ASYNC && bytes && READ_ONCE(d->c) &&
+	    list_empty_careful(&d->throttled))
+		st = stage_alloc(rb, gfp);
+
+	spin_lock_irqsave(&d->slock, flags);
+	c = d->c;
+	if (bytes && d->rs_chunk >= 0 &&
+	    in_chunk(rb->it.sector, bytes, d->rs_chunk)) {
+		/* Being resynced: wait for it. */
+		list_add_tail(&rb->it.list, &d->rs_waiters);
+		spin_unlock_irqrestore(&d->slock, flags);
+		if (st)
+			stage_free(st);
+		return VAIO_DEFER;
+	}
+	if (!c || c->failing) {
+		bm_set(d, rb->it.sector, bytes);
+	} else if (rf->mode == VAIO_REPL_MODE_SYNC) {
+		rb->it.kind = bytes || rb->it.type != VAIO_REPL_F_DATA ?
+			      RI_DATA_SYNC : RI_FLUSH;
+		rb->it.flags |= VAIO_REPL_DF_ACK;
+		rb->it.id = c->next_id++;
+		rb->it.epoch = 0;
+		atomic_set(&rb->parts, 2);
+		rb->replicating = 1;
+		list_add_tail(&rb->it.list, &c->send_q);
+		wake = true;
+	} else if (!bytes) {
+		/* An async flush closes the epoch; the peer flushes at it. */
+		d->flush_seen = true;
+		d->cur_epoch++;
+	} else if (st) {
+		if (d->lag_bytes + bytes > rf->max_lag_bytes &&
+		    !rf->on_lag_track) {
+			list_add_tail(&rb->it.list, &d->throttled);
+			spin_unlock_irqrestore(&d->slock, flags);
+			stage_free(st);
+			return VAIO_DEFER;
+		}
+		if (d->lag_bytes + bytes > rf->max_lag_bytes) {
+			/* Pull ahead: tracked, resynced once the lag drains. */
+			bm_set(d, rb->it.sector, bytes);
+			goto counted;
+		}
+		st->it.flags |= REPL_IF_EPOCH;
+		st->it.epoch = d->cur_epoch;
+		st->it.id = c->next_id++;
+		rb->it.epoch = d->cur_epoch;
+		rb->async = 1;
+		d->lag_writes++;
+		d->lag_bytes += bytes;
+		list_add_tail(&st->it.list, &c->send_q);
+		st = NULL;
+		wake = true;
+	} else if (!list_empty(&d->throttled) && !rf->on_lag_track) {
+		list_add_tail(&rb->it.list, &d->throttled);
+		spin_unlock_irqrestore(&d->slock, flags);
+		return VAIO_DEFER;
+	} else {
+		/* No memory for the copy, or pulled ahead: tracked. */
+		bm_set(d, rb->it.sector, bytes);
+	}
+counted:
+	if (bytes) {
+		chunks_add(d, rb->it.sector, bytes, 1);
+		rb->counted = 1;
+	}
+	spin_unlock_irqrestore(&d->slock, flags);
+	if (st)
+		stage_free(st);
+	if (wake)
+		kick_sender(c);
+	return VAIO_PASS;
+}
+
+/* The peer's part of a sync write is over; @ok: the peer has it. */
+static void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok)
+{
+	unsigned long flags;
+
+	if (!ok) {
+		spin_lock_irqsave(&d->slock, flags);
+		bm_set(d, rb->it.sector, rb->it.size);
+		spin_unlock_irqrestore(&d->slock, flags);
+	}
+	if (atomic_dec_and_test(&rb->parts))
+		vaio_bio_end_continue(rb->bio);
+}
+
+/* Releases held writes (process context). */
+static void release_list(struct repl_filter *rf, struct list_head *list)
+{
+	struct repl_bio *rb, *tmp;
+
+	list_for_each_entry_safe(rb, tmp, list, it.list) {
+		list_del_init(&rb->it.list);
+		if (repl_write(rf, rb, GFP_NOIO) == VAIO_PASS)
+			vaio_bio_continue(rb->bio, VAIO_PASS);
+	}
+}
+
+static void release_work_fn(struct work_struct *work)
+{
+	struct repl_disk *d = container_of(work, struct repl_disk, release_work);
+	struct repl_filter *rf;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&d->slock);
+	rf = d->live;
+	if (rf && (!d->c || d->lag_bytes < rf->max_lag_bytes))
+		list_splice_init(&d->throttled, &list);
+	spin_unlock_irq(&d->slock);
+	if (rf)
+		release_list(rf, &list);
+}
+
+/*
+ *--------------------------------------------------------------
+ * Receiving
+ *--------------------------------------------------------------
+ */
+
+static int recv_iter(struct repl_conn *c, struct msghdr *msg)
+{
+	unsigned long timeout = msecs_to_jiffies(c->timeout_ms);
+	int r;
+
+	while (msg_data_left(msg)) {
+		r = sock_recvmsg(c->sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
+		if (r > 0) {
+			WRITE_ONCE(c->last_rx, jiffies);
+			continue;
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		if (r != -EAGAIN && r != -EINTR && r != -ERESTARTSYS)
+			return r;
+		if (kthread_should_stop() || READ_ONCE(c->dead))
+			return -EINTR;
+		if (time_after(jiffies, READ_ONCE(c->last_rx) + timeout))
+			return -ETIMEDOUT;
+		if (signal_pending(current))
+			flush_signals(current);
+	}
+	return 0;
+}
+
+static int recv_buf(struct repl_conn *c, void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { };
+
+	if (!len)
+		return 0;
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len);
+	return recv_iter(c, &msg);
+}
+
+static void queue_answer(struct repl_conn *c, struct repl_item *it)
+{
+	struct repl_disk *d = c->d;
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->slock, flags);
+	list_add_tail(&it->list, &c->send_q);
+	spin_unlock_irqrestore(&d->slock, flags);
+	kick_sender(c);
+}
+
+static void peer_endio(struct bio *bio)
+{
+	struct repl_peer_req *req = bio->bi_private;
+	struct repl_conn *c = req->c;
+
+	req->it.status = bio->bi_status ? EIO : 0;
+	if (bio->bi_status)
+		DMERR_LIMIT("%s: replica write at %llu failed: %d", c->d->id,
+			    (unsigned long long)req->it.sector, bio->bi_status);
+	bio_put(bio);
+	if (req->answer)
+		queue_answer(c, &req->it);
+	else
+		peer_req_free(req);
+	atomic_dec(&c->peer_inflight);
+	wake_up(&c->peer_wait);
+}
+
+static int mark_inconsistent(struct repl_disk *d)
+{
+	int r = 0;
+
+	if (!READ_ONCE(d->consistent))
+		return 0;
+	mutex_lock(&d->meta_lock);
+	if (d->consistent) {
+		d->consistent = false;
+		r = meta_write_sb(d, true);
+	}
+	mutex_unlock(&d->meta_lock);
+	return r;
+}
+
+/* A write from the primary: DATA, RS_DATA, DISCARD, ZEROES or FLUSH. */
+static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_data dh;
+	struct repl_peer_req *req;
+	unsigned int nr = 0, i;
+	blk_opf_t opf = REQ_OP_WRITE;
+	u32 size, data_len = 0;
+	struct bio *bio;
+	sector_t sector;
+	int r;
+
+	if (len < sizeof(dh))
+		return -EPROTO;
+	r = recv_buf(c, &dh, sizeof(dh));
+	if (r)
+		return r;
+	sector = be64_to_cpu(dh.sector);
+	size = be32_to_cpu(dh.size);
+	if (type == VAIO_REPL_F_DATA || type == VAIO_REPL_F_RS_DATA) {
+		data_len = size;
+		nr = DIV_ROUND_UP(size, PAGE_SIZE);
+		if (!size || size > VAIO_REPL_MAX_PAYLOAD)
+			return -EPROTO;
+	}
+	if (len != sizeof(dh) + data_len || size & 511 ||
+	    sector > d->sectors || (size >> 9) > d->sectors - sector ||
+	    (type == VAIO_REPL_F_FLUSH && size))
+		return -EPROTO;
+
+	if (type == VAIO_REPL_F_RS_DATA) {
+		r = mark_inconsistent(d);
+		if (r)
+			return r;
+		if (READ_ONCE(d->conn) != VAIO_REPL_CONN_SYNC_TARGET)
+			set_conn(d, VAIO_REPL_CONN_SYNC_TARGET);
+	}
+
+	wait_event_interruptible(c->peer_wait,
+		atomic_read(&c->peer_inflight) < REPL_PEER_MAX_INFLIGHT ||
+		kthread_should_stop() || READ_ONCE(c->dead));
+
+	req = kmalloc(struct_size(req, pages, nr), GFP_NOIO);
+	if (!req)
+		return -ENOMEM;
+	req->nr_pages = 0;
+	req->c = c;
+	req->it.kind = RI_ACK;
+	req->it.id = be64_to_cpu(dh.id);
+	req->it.sector = sector;
+	req->it.size = size;
+	req->it.status = 0;
+	req->answer = true;
+	switch (type) {
+	case VAIO_REPL_F_RS_DATA:
+		req->it.type = VAIO_REPL_F_RS_ACK;
+		break;
+	case VAIO_REPL_F_FLUSH:
+		req->it.type = VAIO_REPL_F_FLUSH_ACK;
+		break;
+	default:
+		req->it.type = VAIO_REPL_F_WRITE_ACK;
+		req->answer = flags & VAIO_REPL_DF_ACK;
+		break;
+	}
+	for (i = 0; i < nr; i++) {
+		req->pages[i] = alloc_page(GFP_NOIO);
+		if (!req->pages[i]) {
+			peer_req_free(req);
+			return -ENOMEM;
+		}
+		req->nr_pages++;
+	}
+	for (i = 0; i < nr; i++) {
+		unsigned int l = min_t(u32, data_len - i * PAGE_SIZE, PAGE_SIZE);
+		struct bio_vec bv = { .bv_page = req->pages[i], .bv_len = l };
+		struct msghdr msg = { };
+
+		iov_iter_bvec(&msg.msg_iter, ITER_DEST, &bv, 1, l);
+		r = recv_iter(c, &msg);
+		if (r) {
+			peer_req_free(req);
+			return r;
+		}
+	}
+
+	if (type == VAIO_REPL_F_DISCARD)
+		opf = REQ_OP_DISCARD;
+	else if (type == VAIO_REPL_F_ZEROES)
+		opf = REQ_OP_WRITE_ZEROES;
+	if (flags & VAIO_REPL_DF_FUA)
+		opf |= REQ_FUA;
+	if (flags & VAIO_REPL_DF_PREFLUSH || type == VAIO_REPL_F_FLUSH)
+		opf |= REQ_PREFLUSH;
+	if (type == VAIO_REPL_F_DISCARD &&
+	    !bdev_max_discard_sectors(d->bdev)) {
+		/* Nothing to discard with: the replica keeps its data. */
+		req->it.status = 0;
+		atomic_inc(&c->peer_inflight);
+		bio = bio_alloc(d->bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH,
+				GFP_NOIO);
+		goto submit;
+	}
+	bio = bio_alloc(d->bdev, nr, opf | REQ_SYNC, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < nr; i++)
+		__bio_add_page(bio, req->pages[i],
+			       min_t(u32, data_len - i * PAGE_SIZE, PAGE_SIZE), 0);
+	if (!nr)
+		bio->bi_iter.bi_size = size;
+	atomic_inc(&c->peer_inflight);
+submit:
+	bio->bi_private = req;
+	bio->bi_end_io = peer_endio;
+	spin_lock_irq(&d->slock);
+	d->recv++;
+	spin_unlock_irq(&d->slock);
+	submit_bio(bio);
+	return 0;
+}
+
+/* A barrier of the async stream: epoch e is complete (and durable). */
+static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_barrier b;
+	int r;
+
+	if (len != sizeof(b))
+		return -EPROTO;
+	r = recv_buf(c, &b, sizeof(b));
+	if (r)
+		return r;
+	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
+	if ((flags & VAIO_REPL_DF_PREFLUSH) || bdev_write_cache(d->bdev)) {
+		r = blkdev_issue_flush(d->bdev);
+		if (r)
+			return r;
+	}
+	return send_frame(c, VAIO_REPL_F_BARRIER_ACK, &b, sizeof(b));
+}
+
+/* An answer of the peer to an item in flight (primary). */
+static int recv_answer(struct repl_conn *c, u16 type, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct repl_item *it, *found = NULL;
+	struct vaio_repl_ack a;
+	u64 id;
+	int r;
+
+	if (len != sizeof(a))
+		return -EPROTO;
+	r = recv_buf(c, &a, sizeof(a));
+	if (r)
+		return r;
+	id = be64_to_cpu(a.id);
+	spin_lock_irq(&d->slock);
+	list_for_each_entry(it, &c->inflight, list) {
+		if (it->id == id) {
+			found = it;
+			list_del_init(&it->list);
+			break;
+		}
+	}
+	if (found && !a.status)
+		d->acked++;
+	spin_unlock_irq(&d->slock);
+	if (!found || found->sector != be64_to_cpu(a.sector) ||
+	    found->size != be32_to_cpu(a.size))
+		return -EPROTO;
+
+	switch (found->kind) {
+	case RI_RS:
+		if (type != VAIO_REPL_F_RS_ACK)
+			return -EPROTO;
+		spin_lock_irq(&d->slock);
+		if (!a.status) {
+			bm_clear(d, found->sector, found->size);
+			d->resynced += found->size;
+			d->sync_done_bytes += found->size;
+		}
+		spin_unlock_irq(&d->slock);
+		if (atomic_dec_and_test(&c->rs_pending))
+			wake_up(&c->rs_wait);
+		return 0;
+	case RI_FLUSH:
+		if (type != VAIO_REPL_F_FLUSH_ACK)
+			return -EPROTO;
+		break;
+	default:
+		if (type != VAIO_REPL_F_WRITE_ACK && type != VAIO_REPL_F_NEG_ACK)
+			return -EPROTO;
+		break;
+	}
+	remote_done(d, container_of(found, struct repl_bio, it),
+		    !a.status && type != VAIO_REPL_F_NEG_ACK);
+	return 0;
+}
+
+static int recv_barrier_ack(struct repl_conn *c, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct repl_stage *st, *tmp;
+	struct vaio_repl_barrier b;
+	bool release;
+	LIST_HEAD(done);
+	u32 e;
+	int r;
+
+	if (len != sizeof(b))
+		return -EPROTO;
+	r = recv_buf(c, &b, sizeof(b));
+	if (r)
+		return r;
+	e = be32_to_cpu(b.epoch);
+	spin_lock_irq(&d->slock);
+	list_for_each_entry_safe(st, tmp, &c->staged, it.list) {
+		if ((s32)(st->it.epoch - e) > 0)
+			break;
+		list_move_tail(&st->it.list, &done);
+		d->lag_writes--;
+		d->lag_bytes -= st->it.size;
+		d->acked++;
+	}
+	release = !list_empty(&d->throttled);
+	spin_unlock_irq(&d->slock);
+	list_for_each_entry_safe(st, tmp, &done, it.list)
+		stage_free(st);
+	if (release)
+		schedule_work(&d->release_work);
+	return 0;
+}
+
+static int recv_bitmap(struct repl_conn *c, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_range *rg = (void *)c->rx_scratch;
+	unsigned int i, n = len / sizeof(*rg);
+	int r;
+
+	if (len % sizeof(*rg) || len > PAGE_SIZE)
+		return -EPROTO;
+	r = recv_buf(c, rg, len);
+	if (r)
+		return r;
+	spin_lock_irq(&d->slock);
+	for (i = 0; i < n; i++) {
+		u64 s = be64_to_cpu(rg[i].sector);
+		u32 ns = be32_to_cpu(rg[i].nr_sectors);
+
+		if (s >= d->sectors)
+			continue;	/* the peer's larger disk */
+		bm_set(d, s, min_t(u64, ns, d->sectors - s) << 9);
+	}
+	spin_unlock_irq(&d->slock);
+	return 0;
+}
+
+/* Secondary: the resync is over; take the primary's generation. */
+static int recv_sync_done(struct repl_conn *c, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_gen g;
+	int r;
+
+	if (len != sizeof(g))
+		return -EPROTO;
+	r = recv_buf(c, &g, sizeof(g));
+	if (r)
+		return r;
+	/* Everything before it is written: the stream is in order. */
+	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	if (d->gen != be64_to_cpu(g.gen)) {
+		new_gen(d);
+		d->gen = be64_to_cpu(g.gen);
+	}
+	d->consistent = true;
+	bitmap_zero(d->bm, d->bm_bits);
+	spin_unlock_irq(&d->slock);
+	r = meta_write_sb(d, true);
+	mutex_unlock(&d->meta_lock);
+	set_conn(d, VAIO_REPL_CONN_CONNECTED);
+	return r;
+}
+
+static int recv_one(struct repl_conn *c)
+{
+	bool secondary = is_secondary_conn(c);
+	struct vaio_repl_hdr h;
+	u16 type, flags;
+	u32 len;
+	int r;
+
+	r = recv_buf(c, &h, sizeof(h));
+	if (r)
+		return r;
+	type = be16_to_cpu(h.type);
+	flags = be16_to_cpu(h.flags);
+	len = be32_to_cpu(h.len);
+	if (be32_to_cpu(h.magic) != VAIO_REPL_MAGIC) {
+		conn_fail(c, "protocol error: bad magic");
+		return -EPROTO;
+	}
+	if (be32_to_cpu(h.seq) != c->rx_seq++) {
+		conn_fail(c, "protocol error: frame out of sequence");
+		return -EPROTO;
+	}
+	if (len > VAIO_REPL_MAX_PAYLOAD + sizeof(struct vaio_repl_data)) {
+		conn_fail(c, "protocol error: frame of %u bytes", len);
+		return -EPROTO;
+	}
+
+	switch (type) {
+	case VAIO_REPL_F_PING:
+		return len ? -EPROTO : send_frame(c, VAIO_REPL_F_PING_ACK, NULL, 0);
+	case VAIO_REPL_F_PING_ACK:
+		return len ? -EPROTO : 0;
+	case VAIO_REPL_F_BYE:
+		conn_fail(c, "the peer closed the connection");
+		return -ECONNRESET;
+	}
+	if (secondary) {
+		switch (type) {
+		case VAIO_REPL_F_DATA:
+		case VAIO_REPL_F_RS_DATA:
+		case VAIO_REPL_F_DISCARD:
+		case VAIO_REPL_F_ZEROES:
+		case VAIO_REPL_F_FLUSH:
+			return recv_write(c, type, flags, len);
+		case VAIO_REPL_F_BARRIER:
+			return recv_barrier(c, flags, len);
+		case VAIO_REPL_F_SYNC_DONE:
+			return recv_sync_done(c, len);
+		}
+	} else {
+		switch (type) {
+		case VAIO_REPL_F_WRITE_ACK:
+		case VAIO_REPL_F_NEG_ACK:
+		case VAIO_REPL_F_FLUSH_ACK:
+		case VAIO_REPL_F_RS_ACK:
+			return recv_answer(c, type, len);
+		case VAIO_REPL_F_BARRIER_ACK:
+			return recv_barrier_ack(c, len);
+		case VAIO_REPL_F_BITMAP:
+			return recv_bitmap(c, len);
+		case VAIO_REPL_F_BITMAP_END:
+			if (len)
+				return -EPROTO;
+			WRITE_ONCE(c->bitmap_done, true);
+			wake_up(&c->rs_wait);
+			return 0;
+		}
+	}
+	conn_fail(c, "protocol error: unexpected frame type %u", type);
+	return -EPROTO;
+}
+
+static int repl_receiver(void *arg)
+{
+	struct repl_conn *c = arg;
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	int r = 0;
+
+	while (!r && !kthread_should_stop())
+		r = recv_one(c);
+	if (r == -EPROTO)
+		conn_fail(c, "protocol error");
+	else if (r == -ETIMEDOUT)
+		conn_fail(c, "no answer from the peer for %u ms", c->timeout_ms);
+	else if (r == -ECONNRESET)
+		conn_fail(c, "the peer closed the connection");
+	else if (r && r != -EINTR)
+		conn_fail(c, "receive failed: %d", r);
+	memalloc_noreclaim_restore(noreclaim);
+	park_thread();
+	return 0;
+}
+
+/*
+ *--------------------------------------------------------------
+ * Resync (primary)
+ *--------------------------------------------------------------
+ */
+
+static void rs_unlock(struct repl_disk *d)
+{
+	struct repl_filter *rf;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&d->slock);
+	d->rs_chunk = -1;
+	list_splice_init(&d->rs_waiters, &list);
+	rf = d->live;
+	spin_unlock_irq(&d->slock);
+	if (!list_empty(&list)) {
+		if (WARN_ON_ONCE(!rf))
+			return;
+		release_list(rf, &list);
+	}
+}
+
+static int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes)
+{
+	struct repl_disk *d = c->d;
+	unsigned int i, nr = DIV_ROUND_UP(bytes, PAGE_SIZE);
+	struct bio *bio;
+	int r;
+
+	bio = bio_alloc(d->bdev, nr, REQ_OP_READ, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < nr; i++)
+		__bio_add_page(bio, c->rs_pages[i],
+			       min_t(unsigned int, bytes - i * PAGE_SIZE,
+				     PAGE_SIZE), 0);
+	r = submit_bio_wait(bio);
+	bio_put(bio);
+	return r;
+}
+
+/* Resyncs the dirty blocks of one chunk. */
+static int rs_chunk(struct repl_conn *c, long chunk)
+{
+	struct repl_disk *d = c->d;
+	sector_t start = (sector_t)chunk << REPL_CHUNK_SHIFT;
+	unsigned int bytes = min_t(sector_t, 1U << REPL_CHUNK_SHIFT,
+				   d->sectors - start) << 9;
+	unsigned long first = chunk * REPL_CHUNK_BITS;
+	unsigned long end = min(first + REPL_CHUNK_BITS, d->bm_bits);
+	unsigned long bit, stop;
+	unsigned int n = 0, i;
+	int r;
+
+	spin_lock_irq(&d->slock);
+	d->rs_chunk = chunk;
+	spin_unlock_irq(&d->slock);
+	wait_event_interruptible(d->rs_wait,
+		!atomic_read(&d->chunk_writes[chunk]) ||
+		kthread_should_stop() || READ_ONCE(c->dead));
+	if (kthread_should_stop() || READ_ONCE(c->dead))
+		return -EINTR;
+	r = rs_read(c, start, bytes);
+	if (r) {
+		DMERR_LIMIT("%s: resync: cannot read sector %llu: %d", d->id,
+			    (unsigned long long)start, r);
+		return r;
+	}
+
+	for (bit = first; bit < end; bit = stop) {
+		struct repl_rs *rs = &c->rs_items[n];
+
+		bit = find_next_bit(d->bm, end, bit);
+		if (bit >= end)
+			break;
+		stop = find_next_zero_bit(d->bm, end, bit);
+		rs->it.kind = RI_RS;
+		rs->it.type = VAIO_REPL_F_RS_DATA;
+		rs->it.sector = (sector_t)bit << REPL_BM_SHIFT;
+		rs->it.size = min_t(sector_t, (stop - bit) << REPL_BM_SHIFT,
+				    d->sectors - rs->it.sector) << 9;
+		rs->offset = (rs->it.sector - start) << 9;
+		n++;
+	}
+	spin_lock_irq(&d->slock);
+	for (i = 0; i < n; i++) {
+		struct repl_rs *rs = &c->rs_items[i];
+
+		rs->it.flags = REPL_IF_EPOCH;
+		rs->it.epoch = d->cur_epoch;
+		rs->it.id = c->next_id++;
+		list_add_tail(&rs->it.list, &c->send_q);
+	}
+	atomic_add(n, &c->rs_pending);
+	spin_unlock_irq(&d->slock);
+	kick_sender(c);
+	wait_event_interruptible(c->rs_wait, !atomic_read(&c->rs_pending) ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
+	if (atomic_read(&c->rs_pending))
+		return -EINTR;
+	return 0;
+}
+
+static void rs_rate(struct repl_disk *d, u64 bytes, unsigned long t0)
+{
+	u64 bps = READ_ONCE(d->live) ? READ_ONCE(d->live->resync_bps) : 0;
+	unsigned long want, took = jiffies - t0;
+
+	spin_lock_irq(&d->slock);
+	if (time_after(jiffies, d->sync_mark + HZ)) {
+		d->sync_bps = div64_u64((d->sync_done_bytes - d->sync_mark_bytes) * HZ,
+					jiffies - d->sync_mark);
+		d->sync_mark = jiffies;
+		d->sync_mark_bytes = d->sync_done_bytes;
+	}
+	spin_unlock_irq(&d->slock);
+	if (!bps)
+		return;
+	want = div64_u64(bytes * HZ, bps);
+	if (want > took)
+		schedule_timeout_interruptible(want - took);
+}
+
+static int repl_resyncer(void *arg)
+{
+	struct repl_conn *c = arg;
+	struct repl_disk *d = c->d;
+	unsigned long cursor = 0, bit;
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	bool wrapped = false;
+
+	wait_event_interruptible(c->rs_wait, READ_ONCE(c->bitmap_done) ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
+	while (!kthread_should_stop() && !READ_ONCE(c->dead)) {
+		unsigned long t0 = jiffies;
+		u64 before;
+		int r;
+
+		bit = find_next_bit(d->bm, d->bm_bits, cursor);
+		if (bit >= d->bm_bits && !wrapped && cursor) {
+			cursor = 0;
+			wrapped = true;
+			continue;
+		}
+		if (bit >= d->bm_bits) {
+			if (!c->sync_done_sent) {
+				struct repl_item *it = kzalloc(sizeof(*it), GFP_NOIO);
+
+				if (!it) {
+					conn_fail(c, "out of memory");
+					break;
+				}
+				it->kind = RI_SYNC_DONE;
+				queue_answer(c, it);
+				c->sync_done_sent = true;
+				set_conn(d, VAIO_REPL_CONN_CONNECTED);
+			}
+			wait_event_interruptible_timeout(c->rs_wait,
+				kthread_should_stop() || READ_ONCE(c->dead),
+				HZ / 4);
+			cursor = 0;
+			wrapped = false;
+			continue;
+		}
+		if (c->sync_done_sent || READ_ONCE(d->conn) != VAIO_REPL_CONN_SYNC_SOURCE) {
+			spin_lock_irq(&d->slock);
+			d->sync_total = bm_bytes(d);
+			d->sync_done_bytes = 0;
+			d->sync_mark = jiffies;
+			d->sync_mark_bytes = 0;
+			spin_unlock_irq(&d->slock);
+			c->sync_done_sent = false;
+			set_conn(d, VAIO_REPL_CONN_SYNC_SOURCE);
+		}
+		before = READ_ONCE(d->sync_done_bytes);
+		r = rs_chunk(c, bit / REPL_CHUNK_BITS);
+		rs_unlock(d);
+		if (r == -EINTR)
+			break;
+		cursor = (bit / REPL_CHUNK_BITS + 1) * REPL_CHUNK_BITS;
+		rs_rate(d, READ_ONCE(d->sync_done_bytes) - before, t0);
+	}
+	memalloc_noreclaim_restore(noreclaim);
+	park_thread();
+	return 0;
+}
+
+/*
+ *--------------------------------------------------------------
+ * Connection setup and teardown (d->lock held)
+ *--------------------------------------------------------------
+ */
+
+static void conn_free(struct repl_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < REPL_CHUNK_PAGES; i++)
+		if (c->rs_pages[i])
+			__free_page(c->rs_pages[i]);
+	kfree(c->rs_items);
+	kfree(c->rs_scratch);
+	kfree(c->rx_scratch);
+	kfree(c);
+}
+
+static void repl_teardown(struct repl_disk *d, const char *reason)
+{
+	struct repl_conn *c = d->c;
+	struct repl_item *it, *tmp;
+	struct repl_filter *rf;
+	LIST_HEAD(items);
+	bool primary;
+
+	if (!c)
+		return;
+	spin_lock_irq(&d->slock);
+	c->dead = true;
+	c->failing = true;
+	if (!reason)
+		reason = c->fail_reason[0] ? c->fail_reason : "disconnected";
+	strscpy(d->reason, reason, sizeof(d->reason));
+	spin_unlock_irq(&d->slock);
+
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	wake_up_all(&c->send_wait);
+	wake_up_all(&c->rs_wait);
+	wake_up_all(&c->peer_wait);
+	wake_up_all(&d->rs_wait);
+	kthread_stop(c->sender);
+	kthread_stop(c->receiver);
+	if (c->resyncer)
+		kthread_stop(c->resyncer);
+	/* The replica's writes in flight still answer into the lists. */
+	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
+
+	spin_lock_irq(&d->slock);
+	d->c = NULL;
+	list_splice_init(&c->send_q, &items);
+	list_splice_tail_init(&c->inflight, &items);
+	list_splice_tail_init(&c->staged, &items);
+	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
+	spin_unlock_irq(&d->slock);
+	rs_unlock(d);
+
+	list_for_each_entry_safe(it, tmp, &items, list) {
+		list_del_init(&it->list);
+		switch (it->kind) {
+		case RI_DATA_SYNC:
+		case RI_FLUSH:
+			remote_done(d, container_of(it, struct repl_bio, it),
+				    false);
+			break;
+		case RI_STAGE:
+			spin_lock_irq(&d->slock);
+			bm_set(d, it->sector, it->size);
+			d->lag_writes--;
+			d->lag_bytes -= it->size;
+			spin_unlock_irq(&d->slock);
+			stage_free(container_of(it, struct repl_stage, it));
+			break;
+		case RI_ACK:
+			peer_req_free(container_of(it, struct repl_peer_req, it));
+			break;
+		case RI_SYNC_DONE:
+			kfree(it);
+			break;
+		default:
+			break;	/* RI_RS: the bits stay set */
+		}
+	}
+	sockfd_put(c->sock);
+	conn_free(c);
+
+	mutex_lock(&d->meta_lock);
+	if (primary) {
+		/* What the primary writes from now on is a new generation. */
+		spin_lock_irq(&d->slock);
+		new_gen(d);
+		spin_unlock_irq(&d->slock);
+		meta_write_sb(d, true);
+	}
+	mutex_unlock(&d->meta_lock);
+	set_conn(d, VAIO_REPL_CONN_WAITING);
+	schedule_work(&d->release_work);
+
+	rf = d->live;
+	if (rf && primary && rf->on_disconnect_fail)
+		vaio_filter_error(rf->f, "replication: the peer is disconnected (on_disconnect=fail)");
+}
+
+static void fail_work_fn(struct work_struct *work)
+{
+	struct repl_disk *d = container_of(work, struct repl_disk, fail_work);
+
+	mutex_lock(&d->lock);
+	if (d->c && d->c->failing)
+		repl_teardown(d, NULL);
+	mutex_unlock(&d->lock);
+}
+
+int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
+		 bool full_sync, const char **err)
+{
+	struct repl_filter *rf;
+	struct repl_conn *c;
+	struct socket *sock;
+	unsigned int i;
+	int r;
+
+	mutex_lock(&d->lock);
+	rf = d->live;
+	r = -ENODEV;
+	*err = "the disk has no live table with a replication filter";
+	if (!rf)
+		goto out;
+	r = -EINVAL;
+	*err = "the peer must have the other role";
+	if (peer_role == d->role || peer_role > VAIO_REPL_ROLE_PRIMARY)
+		goto out;
+	*err = "peer disk smaller than this one";
+	if (d->role == VAIO_REPL_ROLE_PRIMARY && peer_sectors < d->sectors)
+		goto out;
+	sock = sockfd_lookup(fd, &r);
+	*err = "FD is not a socket";
+	if (!sock)
+		goto out;
+	r = -EINVAL;
+	*err = "FD is not a connected TCP socket";
+	if (sock->type != SOCK_STREAM || sock->sk->sk_protocol != IPPROTO_TCP ||
+	    sock->sk->sk_state != TCP_ESTABLISHED) {
+		sockfd_put(sock);
+		goto out;
+	}
+
+	repl_teardown(d, "replaced by a new connection");
+
+	r = -ENOMEM;
+	*err = "out of memory";
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		sockfd_put(sock);
+		goto out;
+	}
+	c->d = d;
+	c->sock = sock;
+	c->peer_role = peer_role;
+	c->full_sync = full_sync;
+	c->timeout_ms = rf->timeout_ms;
+	c->last_rx = jiffies;
+	INIT_LIST_HEAD(&c->send_q);
+	INIT_LIST_HEAD(&c->inflight);
+	INIT_LIST_HEAD(&c->staged);
+	init_waitqueue_head(&c->send_wait);
+	init_waitqueue_head(&c->peer_wait);
+	init_waitqueue_head(&c->rs_wait);
+	mutex_init(&c->send_mutex);
+	atomic_set(&c->peer_inflight, 0);
+	atomic_set(&c->rs_pending, 0);
+	c->rs_scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	c->rx_scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!c->rs_scratch || !c->rx_scratch)
+		goto free;
+	if (d->role == VAIO_REPL_ROLE_PRIMARY) {
+		c->rs_items = kcalloc(REPL_CHUNK_BITS, sizeof(*c->rs_items),
+				      GFP_KERNEL);
+		if (!c->rs_items)
+			goto free;
+		for (i = 0; i < REPL_CHUNK_PAGES; i++) {
+			c->rs_pages[i] = alloc_page(GFP_KERNEL);
+			if (!c->rs_pages[i])
+				goto free;
+		}
+	}
+
+	/* As nbd: the socket's allocations must not recurse into I/O. */
+	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	sk_set_memalloc(sock->sk);
+	sock->sk->sk_sndtimeo = msecs_to_jiffies(rf->timeout_ms);
+	sock->sk->sk_rcvtimeo = msecs_to_jiffies(rf->timeout_ms) / 4 + 1;
+	tcp_sock_set_nodelay(sock->sk);
+
+	c->sender = kthread_create(repl_sender, c, "vaio-repl-tx/%s", d->id);
+	if (IS_ERR(c->sender))
+		goto free;
+	c->receiver = kthread_create(repl_receiver, c, "vaio-repl-rx/%s", d->id);
+	if (IS_ERR(c->receiver)) {
+		kthread_stop(c->sender);
+		goto free;
+	}
+	if (d->role == VAIO_REPL_ROLE_PRIMARY) {
+		c->resyncer = kthread_create(repl_resyncer, c, "vaio-repl-rs/%s",
+					     d->id);
+		if (IS_ERR(c->resyncer)) {
+			kthread_stop(c->sender);
+			kthread_stop(c->receiver);
+			goto free;
+		}
+	}
+
+	spin_lock_irq(&d->slock);
+	if (full_sync && d->role == VAIO_REPL_ROLE_PRIMARY)
+		bitmap_set(d->bm, 0, d->bm_bits);
+	d->c = c;
+	d->connects++;
+	d->reason[0] = 0;
+	d->conn = VAIO_REPL_CONN_CONNECTED;
+	spin_unlock_irq(&d->slock);
+	if (d->new_pair && d->role == VAIO_REPL_ROLE_PRIMARY) {
+		mutex_lock(&d->meta_lock);
+		d->new_pair = false;
+		meta_write_sb(d, true);
+		mutex_unlock(&d->meta_lock);
+	}
+	wake_up_process(c->sender);
+	wake_up_process(c->receiver);
+	if (c->resyncer)
+		wake_up_process(c->resyncer);
+	mutex_unlock(&d->lock);
+	DMINFO("%s: connected as %s", d->id, role_names[d->role]);
+	repl_nl_notify(d, VAIO_REPL_CONN_CONNECTED);
+	return 0;
+
+free:
+	sockfd_put(sock);
+	conn_free(c);
+out:
+	mutex_unlock(&d->lock);
+	return r;
+}
+
+int repl_disconnect(struct repl_disk *d, const char **err)
+{
+	mutex_lock(&d->lock);
+	if (!d->c) {
+		mutex_unlock(&d->lock);
+		*err = "not connected";
+		return -ENOTCONN;
+	}
+	repl_teardown(d, "disconnected by the administrator");
+	mutex_unlock(&d->lock);
+	return 0;
+}
+
+int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
+		  const char **err)
+{
+	int r = 0;
+
+	if (role > VAIO_REPL_ROLE_PRIMARY) {
+		*err = "unknown role";
+		return -EINVAL;
+	}
+	mutex_lock(&d->lock);
+	if (role == VAIO_REPL_ROLE_PRIMARY) {
+		if (d->c && d->c->peer_role == VAIO_REPL_ROLE_PRIMARY && !force) {
+			*err = "connected to a primary peer: demote it first (or force)";
+			r = -EBUSY;
+			goto out;
+		}
+		if (!d->consistent && d->gen && !force) {
+			*err = "the disk is inconsistent (a resync target): force to promote anyway";
+			r = -EBUSY;
+			goto out;
+		}
+		if (d->role == VAIO_REPL_ROLE_PRIMARY) {
+			if (skip_sync && !d->connects && !d->history[0])
+				d->new_pair = true;
+			goto write;
+		}
+		repl_teardown(d, "promoted");
+		spin_lock_irq(&d->slock);
+		d->role = VAIO_REPL_ROLE_PRIMARY;
+		if (!d->gen) {
+			d->gen = get_random_u64() | 1;
+			d->new_pair = skip_sync;
+		} else {
+			new_gen(d);
+		}
+		d->consistent = true;
+		spin_unlock_irq(&d->slock);
+	} else {
+		if (d->role == VAIO_REPL_ROLE_SECONDARY && !force)
+			goto write;
+		repl_teardown(d, "demoted");
+		spin_lock_irq(&d->slock);
+		if (d->lag_writes || !list_empty(&d->throttled)) {
+			spin_unlock_irq(&d->slock);
+			*err = "writes are still in flight";
+			r = -EBUSY;
+			goto out;
+		}
+		d->role = VAIO_REPL_ROLE_SECONDARY;
+		d->new_pair = false;
+		if (force) {
+			/* Discard my data: the peer's replace them whole. */
+			d->gen = 0;
+			memset(d->history, 0, sizeof(d->history));
+			bitmap_zero(d->bm, d->bm_bits);
+			d->consistent = false;
+		}
+		spin_unlock_irq(&d->slock);
+	}
+write:
+	mutex_lock(&d->meta_lock);
+	r = meta_write_sb(d, true);
+	mutex_unlock(&d->meta_lock);
+	if (r)
+		*err = "cannot write the metadata";
+out:
+	mutex_unlock(&d->lock);
+	if (!r) {
+		set_conn(d, d->c ? d->conn : VAIO_REPL_CONN_WAITING);
+		repl_nl_notify(d, READ_ONCE(d->conn));
+	}
+	return r;
+}
+
+/*
+ *--------------------------------------------------------------
+ * repl_disk lookup and lifetime
+ *--------------------------------------------------------------
+ */
+
+static struct repl_disk *find_disk(const char *id)
+{
+	struct repl_disk *d;
+
+	list_for_each_entry(d, &repl_disks, list)
+		if (!strcmp(d->id, id))
+			return d;
+	return NULL;
+}
+
+struct repl_disk *repl_disk_get_by_id(const char *id)
+{
+	struct repl_disk *d;
+
+	mutex_lock(&repl_disks_lock);
+	d = find_disk(id);
+	if (d)
+		d->users++;
+	mutex_unlock(&repl_disks_lock);
+	return d;
+}
+
+static void disk_free(struct repl_disk *d)
+{
+	vfree(d->bm);
+	kvfree(d->chunk_writes);
+	kfree(d->sb_buf);
+	kfree(d);
+}
+
+void repl_disk_put(struct repl_disk *d)
+{
+	mutex_lock(&repl_disks_lock);
+	if (--d->users) {
+		mutex_unlock(&repl_disks_lock);
+		return;
+	}
+	list_del(&d->list);
+	mutex_unlock(&repl_disks_lock);
+
+	mutex_lock(&d->lock);
+	repl_teardown(d, "the disk is gone");
+	mutex_unlock(&d->lock);
+	cancel_work_sync(&d->fail_work);
+	cancel_work_sync(&d->release_work);
+	repl_nl_notify(d, VAIO_REPL_CONN_GONE);
+	mutex_lock(&d->meta_lock);
+	meta_close(d);
+	mutex_unlock(&d->meta_lock);
+	disk_free(d);
+}
+
+/* Calls @fn for each disk whose serial is above @after, in serial order. */
+int repl_disk_for_each(int (*fn)(struct repl_disk *d, void *arg), void *arg,
+		       u64 after)
+{
+	struct repl_disk *d;
+	int r = 0;
+
+	mutex_lock(&repl_disks_lock);
+	list_for_each_entry(d, &repl_disks, list) {
+		if (d->serial <= after)
+			continue;
+		r = fn(d, arg);
+		if (r)
+			break;
+	}
+	mutex_unlock(&repl_disks_lock);
+	return r;
+}
+
+/* Finds or makes the disk of a new table; +users. */
+static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
+				  char **error, int *err)
+{
+	const char *id = vaio_disk_id(f);
+	struct repl_disk *d;
+	int r;
+
+	mutex_lock(&repl_disks_lock);
+	d = find_disk(id);
+	if (d) {
+		if (d->sectors != f->ti->len) {
+			*error = "replication: resizing the disk is not supported yet";
+			*err = -EINVAL;
+			d = NULL;
+		} else if (strcmp(d->meta_path, meta ?: "")) {
+			*error = "replication: meta= cannot change while the disk exists";
+			*err = -EINVAL;
+			d = NULL;
+		} else {
+			d->users++;
+		}
+		mutex_unlock(&repl_disks_lock);
+		return d;
+	}
+
+	*err = -ENOMEM;
+	*error = "replication: out of memory";
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		goto unlock;
+	strscpy(d->id, id, sizeof(d->id));
+	mutex_init(&d->lock);
+	mutex_init(&d->meta_lock);
+	spin_lock_init(&d->slock);
+	INIT_WORK(&d->fail_work, fail_work_fn);
+	INIT_WORK(&d->release_work, release_work_fn);
+	INIT_LIST_HEAD(&d->throttled);
+	INIT_LIST_HEAD(&d->rs_waiters);
+	init_waitqueue_head(&d->rs_wait);
+	d->rs_chunk = -1;
+	d->bdev = f->data_dev->bdev;
+	d->sectors = f->ti->len;
+	d->bm_bits = DIV_ROUND_UP(d->sectors, 1U << REPL_BM_SHIFT);
+	d->nr_chunks = DIV_ROUND_UP(d->sectors, 1U << REPL_CHUNK_SHIFT);
+	d->consistent = true;
+	d->conn = VAIO_REPL_CONN_WAITING;
+	d->bm = vzalloc(bm_alloc_bytes(d->bm_bits));
+	d->chunk_writes = kvcalloc(d->nr_chunks, sizeof(atomic_t), GFP_KERNEL);
+	d->sb_buf = kzalloc(4096, GFP_KERNEL);
+	if (!d->bm || !d->chunk_writes || !d->sb_buf)
+		goto free;
+	if (meta) {
+		r = meta_open(d, meta, error);
+		if (r) {
+			*err = r;
+			if (d->meta)
+				blkdev_put(d->meta, FMODE_READ | FMODE_WRITE |
+						    FMODE_EXCL);
+			goto free;
+		}
+	}
+	d->users = 1;
+	d->serial = ++repl_serial;
+	list_add_tail(&d->list, &repl_disks);
+	mutex_unlock(&repl_disks_lock);
+	return d;
+
+free:
+	disk_free(d);
+	d = NULL;
+unlock:
+	mutex_unlock(&repl_disks_lock);
+	return d;
+}
+
+/*
+ *--------------------------------------------------------------
+ * Filter operations
+ *--------------------------------------------------------------
+ */
+
+static const struct vaio_param repl_params[] = {
+	{ .name = "mode", .kind = VAIO_PARAM_KIND_ENUM, .choices = "sync|async",
+	  .def = "sync", .help = "sync: acknowledged when both disks have a write; async: when the local one has it" },
+	{ .name = "peer", .kind = VAIO_PARAM_KIND_STRING,
+	  .help = "the other host, HOST:PORT (vaiod dials or accepts it; required)" },
+	{ .name = "remote_disk", .kind = VAIO_PARAM_KIND_STRING,
+	  .def = "this disk's disk_id", .help = "the disk_id on the peer" },
+	{ .name = "secret", .kind = VAIO_PARAM_KIND_STRING,
+	  .def = "/etc/vaio/secrets/default",
+	  .help = "file with the shared secret vaiod authenticates the peer with" },
+	{ .name = "meta", .kind = VAIO_PARAM_KIND_STRING,
+	  .help = "metadata device (role, generations, bitmap); without it the state is lost at reboot" },
+	{ .name = "timeout_ms", .kind = VAIO_PARAM_KIND_UINT, .min = 500,
+	  .max = 600000, .def = "6000",
+	  .help = "a peer silent this long is disconnected" },
+	{ .name = "max_lag_kib", .kind = VAIO_PARAM_KIND_UINT, .min = 64,
+	  .max = 16777216, .def = "65536",
+	  .help = "async: most data written locally and not yet on the peer" },
+	{ .name = "on_lag", .kind = VAIO_PARAM_KIND_ENUM,
+	  .choices = "throttle|track", .def = "throttle",
+	  .help = "async, past max_lag_kib: slow the VM's writes, or track them and resync" },
+	{ .name = "on_disconnect", .kind = VAIO_PARAM_KIND_ENUM,
+	  .choices = "track|fail", .def = "track",
+	  .help = "peer lost: track the changes, or fail the filter" },
+	{ .name = "resync_kibps", .kind = VAIO_PARAM_KIND_UINT, .min = 0,
+	  .max = 4194304, .def = "102400",
+	  .help = "resync rate limit in KiB/s (0: unlimited)" },
+	{ }
+};
+
+static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
+		    char **error)
+{
+	const char *mode = vaio_param(argc, argv, "mode");
+	const char *peer = vaio_param(argc, argv, "peer");
+	const char *remote = vaio_param(argc, argv, "remote_disk");
+	const char *secret = vaio_param(argc, argv, "secret");
+	const char *v;
+	struct repl_filter *rf;
+	int r;
+
+	if (!peer || !strchr(peer, ':')) {
+		*error = "replication needs peer=HOST:PORT";
+		return -EINVAL;
+	}
+	if (remote && strlen(remote) >= VAIO_NAME_MAX) {
+		*error = "replication: remote_disk= too long";
+		return -EINVAL;
+	}
+	rf = kzalloc(sizeof(*rf), GFP_KERNEL);
+	if (!rf) {
+		*error = "replication: out of memory";
+		return -ENOMEM;
+	}
+	rf->f = f;
+	rf->mode = mode && !strcmp(mode, "async") ? VAIO_REPL_MODE_ASYNC :
+						     VAIO_REPL_MODE_SYNC;
+	v = vaio_param(argc, argv, "on_lag");
+	rf->on_lag_track = v && !strcmp(v, "track");
+	v = vaio_param(argc, argv, "on_disconnect");
+	rf->on_disconnect_fail = v && !strcmp(v, "fail");
+	rf->timeout_ms = 6000;
+	v = vaio_param(argc, argv, "timeout_ms");
+	if (v && kstrtou32(v, 10, &rf->timeout_ms))
+		goto bad;
+	rf->max_lag_bytes = 65536ULL << 10;
+	v = vaio_param(argc, argv, "max_lag_kib");
+	if (v && kstrtou64(v, 10, &rf->max_lag_bytes))
+		goto bad;
+	if (v)
+		rf->max_lag_bytes <<= 10;
+	rf->resync_bps = 102400ULL << 10;
+	v = vaio_param(argc, argv, "resync_kibps");
+	if (v && kstrtou64(v, 10, &rf->resync_bps))
+		goto bad;
+	if (v)
+		rf->resync_bps <<= 10;
+	strscpy(rf->peer, peer, sizeof(rf->peer));
+	strscpy(rf->remote, remote ?: vaio_disk_id(f), sizeof(rf->remote));
+	strscpy(rf->secret, secret ?: "/etc/vaio/secrets/default",
+		sizeof(rf->secret));
+
+	rf->d = disk_get(f, vaio_param(argc, argv, "meta"), error, &r);
+	if (!rf->d) {
+		kfree(rf);
+		return r;
+	}
+	f->private = rf;
+	return 0;
+bad:
+	kfree(rf);
+	*error = "replication: bad number";
+	return -EINVAL;
+}
+
+static void repl_dtr(struct vaio_filter *f)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+
+	spin_lock_irq(&d->slock);
+	if (d->live == rf)
+		d->live = NULL;
+	spin_unlock_irq(&d->slock);
+	repl_disk_put(d);
+	kfree(rf);
+}
+
+static enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
+				  void *data)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+	struct repl_bio *rb = data;
+
+	rb->counted = 0;
+	rb->replicating = 0;
+	rb->async = 0;
+	if (bio_op(bio) == REQ_OP_READ)
+		return VAIO_PASS;
+	if (READ_ONCE(d->role) != VAIO_REPL_ROLE_PRIMARY) {
+		if (!bio_sectors(bio) && bio_op(bio) == REQ_OP_WRITE)
+			return VAIO_PASS;	/* a flush */
+		DMWARN_LIMIT("%s: refusing a write to a secondary (promote it first)",
+			     d->id);
+		bio->bi_status = BLK_STS_IOERR;
+		return VAIO_FAIL;
+	}
+	switch (bio_op(bio)) {
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_SECURE_ERASE:
+	case REQ_OP_WRITE_ZEROES:
+		break;
+	default:
+		return VAIO_PASS;
+	}
+	rb->bio = bio;
+	rb->iter = bio->bi_iter;
+	INIT_LIST_HEAD(&rb->it.list);
+	rb->it.sector = bio->bi_iter.bi_sector;
+	rb->it.size = bio->bi_iter.bi_size;
+	rb->it.start = jiffies;
+	return repl_write(rf, rb, GFP_NOWAIT);
+}
+
+static enum vaio_end_verdict repl_end_io(struct vaio_filter *f,
+					 struct bio *bio, void *data,
+					 blk_status_t *error)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+	struct repl_bio *rb = data;
+	unsigned long flags;
+
+	if (!rb->counted && !rb->async && !rb->replicating)
+		return VAIO_END_DONE;
+	spin_lock_irqsave(&d->slock, flags);
+	if (rb->counted)
+		chunks_add(d, rb->it.sector, rb->it.size, -1);
+	if (*error)
+		bm_set(d, rb->it.sector, rb->it.size);
+	/* The VM may now depend on this write: the epoch is closed. */
+	if (rb->async && rb->it.epoch == d->cur_epoch)
+		d->cur_epoch++;
+	spin_unlock_irqrestore(&d->slock, flags);
+	if (rb->replicating && !atomic_dec_and_test(&rb->parts))
+		return VAIO_END_DEFER;
+	return VAIO_END_DONE;
+}
+
+static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+
+	if (ev->type != VAIO_EV_RESUME)
+		return;
+	spin_lock_irq(&d->slock);
+	d->live = rf;
+	d->bdev = f->data_dev->bdev;
+	spin_unlock_irq(&d->slock);
+	repl_nl_notify(d, READ_ONCE(d->conn));
+	schedule_work(&d->release_work);
+}
+
+static int repl_event_check(struct vaio_filter *f, const struct vaio_event *ev,
+			    const char **reason)
+{
+	if (ev->type == VAIO_EV_GROW) {
+		*reason = "replication: growing a replicated disk is not supported yet";
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void repl_io_hints(struct vaio_filter *f, struct queue_limits *limits)
+{
+	/* A write must fit in one frame. */
+	limits->max_sectors = min_not_zero(limits->max_sectors,
+					   VAIO_REPL_MAX_PAYLOAD >> 9);
+	limits->max_hw_sectors = min_not_zero(limits->max_hw_sectors,
+					      VAIO_REPL_MAX_PAYLOAD >> 9);
+}
+
+static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+	u64 oos, total, done, lag_w, lag_b;
+	unsigned int sz = 0, pct;
+	u8 role, conn;
+
+	spin_lock_irq(&d->slock);
+	role = d->role;
+	conn = d->conn;
+	lag_w = d->lag_writes;
+	lag_b = d->lag_bytes;
+	oos = bm_bytes(d);
+	total = d->sync_total;
+	done = d->sync_done_bytes;
+	spin_unlock_irq(&d->slock);
+	pct = total ? div64_u64(min(done, total) * 100, total) : 100;
+	DMEMIT("role %s conn %s mode %s lag_writes %llu lag_kib %llu oos_kib %llu sync_pct %u sent %llu acked %llu recv %llu",
+	       role_names[role], conn_names[conn],
+	       rf->mode == VAIO_REPL_MODE_ASYNC ? "async" : "sync",
+	       lag_w, lag_b >> 10, oos >> 10, pct, d->sent, d->acked, d->recv);
+}
+
+static struct vaio_filter_type repl_type = {
+	.name = "replication",
+	.class = VAIO_CLASS_REPLICATION,
+	.version = { 1, 0, 0 },
+	.owner = THIS_MODULE,
+	.per_bio_data_size = sizeof(struct repl_bio),
+	.params = repl_params,
+	.ops = {
+		.ctr = repl_ctr,
+		.dtr = repl_dtr,
+		.map = repl_map,
+		.end_io = repl_end_io,
+		.event_check = repl_event_check,
+		.event = repl_event,
+		.status = repl_status,
+		.io_hints = repl_io_hints,
+	},
+};
+
+/* For repl-nl.c: a consistent copy of what GET reports. */
+void repl_snapshot(struct repl_disk *d, struct repl_info *info)
+{
+	struct repl_filter *rf;
+	struct repl_item *it;
+
+	spin_lock_irq(&d->slock);
+	rf = d->live;
+	info->role = d->role;
+	info->conn = d->conn;
+	info->consistent = d->consistent;
+	info->new_pair = d->new_pair;
+	info->gen = d->gen;
+	memcpy(info->history, d->history, sizeof(info->history));
+	info->sectors = d->sectors;
+	info->lag_writes = d->lag_writes;
+	info->lag_bytes = d->lag_bytes;
+	info->lag_ms = 0;
+	if (d->c) {
+		it = list_first_entry_or_null(&d->c->staged, struct repl_item,
+					      list);
+		if (it)
+			info->lag_ms = jiffies_to_msecs(jiffies - it->start);
+	}
+	info->oos_bytes = bm_bytes(d);
+	info->sync_total = d->sync_total;
+	info->sync_bps = d->sync_bps;
+	info->sent = d->sent;
+	info->acked = d->acked;
+	info->recv = d->recv;
+	info->resynced = d->resynced;
+	info->connects = d->connects;
+	strscpy(info->reason, d->reason, sizeof(info->reason));
+	info->has_live = rf;
+	if (rf) {
+		info->mode = rf->mode;
+		strscpy(info->peer, rf->peer, sizeof(info->peer));
+		strscpy(info->remote, rf->remote, sizeof(info->remote));
+		strscpy(info->secret, rf->secret, sizeof(info->secret));
+	}
+	spin_unlock_irq(&d->slock);
+}
+
+static int __init repl_init(void)
+{
+	int r;
+
+	repl_io_client = dm_io_client_create();
+	if (IS_ERR(repl_io_client))
+		return PTR_ERR(repl_io_client);
+	r = vaio_register_filter(&repl_type);
+	if (r)
+		goto destroy;
+	r = repl_nl_init();
+	if (r)
+		goto unregister;
+	return 0;
+
+unregister:
+	vaio_unregister_filter(&repl_type);
+destroy:
+	dm_io_client_destroy(repl_io_client);
+	return r;
+}
+
+static void __exit repl_exit(void)
+{
+	/* First: no netlink request may find a disk any more (nbd/004). */
+	repl_nl_exit();
+	vaio_unregister_filter(&repl_type);
+	dm_io_client_destroy(repl_io_client);
+}
+
+module_init(repl_init);
+module_exit(repl_exit);
+
+MODULE_DESCRIPTION("dm-vaio replication filter");
+MODULE_AUTHOR("dm-vaio developers");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS("dm-vaio-replication");

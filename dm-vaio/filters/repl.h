@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dm-vaio replication filter: shared definitions of repl.c (the filter,
+ * the connection, resync, metadata) and repl-nl.c (the netlink family).
+ */
+#ifndef DM_VAIO_REPL_H
+#define DM_VAIO_REPL_H
+
+#include "../dm-vaio-filter.h"
+
+#include <linux/dm-vaio.h>
+#include <linux/dm-vaio-repl.h>
+#include <linux/bio.h>
+#include <linux/kthread.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#define REPL_BM_SHIFT		3	/* a bitmap bit covers 8 sectors */
+#define REPL_CHUNK_SHIFT	11	/* resync chunk: 2048 sectors, 1 MiB */
+#define REPL_CHUNK_BITS		(1U << (REPL_CHUNK_SHIFT - REPL_BM_SHIFT))
+#define REPL_CHUNK_PAGES	((1U << (REPL_CHUNK_SHIFT + 9)) >> PAGE_SHIFT)
+#define REPL_PEER_MAX_INFLIGHT	512	/* secondary: writes in flight */
+#define REPL_REASON_MAX		96
+
+enum repl_item_kind {
+	RI_DATA_SYNC,	/* a VM write; its data are the bio's pages */
+	RI_FLUSH,	/* a VM flush (sync) */
+	RI_STAGE,	/* an async write, copied into pages */
+	RI_RS,		/* resync data, pages of the resync buffer */
+	RI_ACK,		/* secondary: an answer for the primary */
+	RI_SYNC_DONE,	/* primary: the resync finished */
+};
+
+/* Something the sender thread sends, or that waits for the peer's answer. */
+struct repl_item {
+	struct list_head list;
+	u8 kind;
+	u8 type;		/* frame type of RI_ACK and RI_DATA_SYNC ops */
+	u16 flags;		/* VAIO_REPL_DF_* */
+	u32 epoch;
+	u64 id;
+	sector_t sector;
+	u32 size;		/* bytes */
+	u32 status;		/* RI_ACK */
+	unsigned long start;	/* jiffies, when mapped */
+};
+
+/* Per-bio area of a write on a primary. */
+struct repl_bio {
+	struct repl_item it;
+	struct bio *bio;
+	struct bvec_iter iter;		/* the data, as mapped */
+	atomic_t parts;			/* local and remote completion */
+	unsigned int counted:1;		/* in chunk_writes */
+	unsigned int replicating:1;	/* parts is used */
+	unsigned int async:1;
+};
+
+/* An async write, copied. */
+struct repl_stage {
+	struct repl_item it;
+	unsigned int nr_pages;
+	struct page *pages[];
+};
+
+/* A resync run: a part of the resync buffer. */
+struct repl_rs {
+	struct repl_item it;
+	unsigned int offset;	/* bytes into the chunk buffer */
+};
+
+/* A write received by a secondary. */
+struct repl_peer_req {
+	struct repl_item it;	/* its answer */
+	struct repl_conn *c;
+	bool answer;
+	unsigned int nr_pages;
+	struct page *pages[];
+};
+
+struct repl_conn {
+	struct repl_disk *d;
+	struct socket *sock;
+	struct task_struct *sender, *receiver, *resyncer;
+	wait_queue_head_t send_wait;
+	struct mutex send_mutex;	/* one frame at a time */
+	/* Under d->slock: */
+	struct list_head send_q;
+	struct list_head inflight;	/* sent, awaiting an answer */
+	struct list_head staged;	/* async, sent, awaiting BARRIER_ACK */
+	bool dead;
+	bool failing;
+	u8 peer_role;
+	u32 tx_seq, rx_seq;
+	u64 next_id;
+	u32 last_epoch;			/* sender: epoch of the last write */
+	u32 epoch_count;		/* sender: writes sent in it */
+	bool full_sync;
+	bool bitmap_done;		/* primary: the peer's bitmap arrived */
+	bool sync_done_sent;
+	bool ping_out;
+	unsigned long last_rx;		/* jiffies */
+	/* Secondary: writes submitted, not completed. */
+	atomic_t peer_inflight;
+	wait_queue_head_t peer_wait;
+	/* Primary: resync runs sent, not answered. */
+	atomic_t rs_pending;
+	wait_queue_head_t rs_wait;
+	struct repl_rs *rs_items;	/* primary: a chunk's runs */
+	struct page *rs_pages[REPL_CHUNK_PAGES];	/* primary: a chunk */
+	void *rs_scratch;		/* sender: bitmap ranges */
+	void *rx_scratch;		/* receiver: bitmap ranges */
+	u32 timeout_ms;
+	char fail_reason[REPL_REASON_MAX];
+};
+
+struct repl_filter;
+
+/*
+ * One replicated disk, found by disk_id and shared by the successive
+ * tables of the device (each table's filter holds a reference). Owner:
+ * repl_disks; freed when the last filter of the disk is destroyed.
+ */
+struct repl_disk {
+	struct list_head list;
+	unsigned int users;		/* under repl_disks_lock */
+	u64 serial;			/* dumps resume after it */
+	char id[VAIO_NAME_MAX];
+
+	struct mutex lock;		/* role, connection */
+	struct mutex meta_lock;		/* metadata I/O (sb_buf) */
+	spinlock_t slock;		/* the I/O path's state */
+
+	struct repl_filter *live;	/* the resumed table's filter */
+	struct block_device *bdev;	/* the data device */
+	sector_t sectors;
+
+	/* Role and generations, persisted in the metadata. */
+	u8 role;
+	u8 conn;
+	bool consistent;
+	bool new_pair;
+	u64 gen;
+	u64 history[VAIO_REPL_GEN_HISTORY];
+	char reason[REPL_REASON_MAX];
+
+	/* Out of sync blocks, a bit per 4 KiB. */
+	unsigned long *bm;
+	unsigned long bm_bits;
+	/* Local writes in flight per 1 MiB chunk (resync waits for 0). */
+	atomic_t *chunk_writes;
+	unsigned long nr_chunks;
+
+	/* Metadata device (meta=), or NULL: state lives in memory only. */
+	struct block_device *meta;
+	char meta_path[VAIO_ARG_MAX];
+	void *sb_buf;
+
+	struct repl_conn *c;		/* under slock; set under lock */
+	struct work_struct fail_work;	/* tears a failed connection down */
+	struct work_struct release_work;	/* throttled writes */
+
+	/* Async ordering. */
+	u32 cur_epoch;
+	bool flush_seen;
+	struct list_head throttled;	/* struct repl_bio, FIFO */
+	u64 lag_writes, lag_bytes;
+
+	/* Resync: the locked chunk and the writes waiting for it. */
+	long rs_chunk;			/* -1: none */
+	struct list_head rs_waiters;	/* struct repl_bio */
+	wait_queue_head_t rs_wait;
+	u64 sync_total, sync_done_bytes;
+	u64 sync_bps;
+	unsigned long sync_mark;	/* jiffies */
+	u64 sync_mark_bytes;
+
+	/* Counters. */
+	u64 sent, acked, recv, resynced, connects;
+};
+
+struct repl_filter {
+	struct vaio_filter *f;
+	struct repl_disk *d;
+	u8 mode;
+	bool on_lag_track;
+	bool on_disconnect_fail;
+	u32 timeout_ms;
+	u64 max_lag_bytes;
+	u64 resync_bps;
+	char peer[VAIO_ARG_MAX];
+	char remote[VAIO_NAME_MAX];
+	char secret[VAIO_ARG_MAX];
+};
+
+/* What VAIO_REPL_CMD_GET reports of a disk. */
+struct repl_info {
+	u8 role, conn, mode;
+	bool consistent, new_pair, has_live;
+	u64 gen, history[VAIO_REPL_GEN_HISTORY];
+	u64 sectors, lag_writes, lag_bytes, lag_ms, oos_bytes;
+	u64 sync_total, sync_bps, sent, acked, recv, resynced, connects;
+	char reason[REPL_REASON_MAX];
+	char peer[VAIO_ARG_MAX];
+	char remote[VAIO_NAME_MAX];
+	char secret[VAIO_ARG_MAX];
+};
+
+/* repl.c */
+void repl_snapshot(struct repl_disk *d, struct repl_info *info);
+struct repl_disk *repl_disk_get_by_id(const char *id);	/* +users */
+void repl_disk_put(struct repl_disk *d);
+int repl_disk_for_each(int (*fn)(struct repl_disk *d, void *arg), void *arg,
+		       u64 after);
+int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
+		 bool full_sync, const char **err);
+int repl_disconnect(struct repl_disk *d, const char **err);
+int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
+		  const char **err);
+
+/* repl-nl.c */
+int repl_nl_init(void);
+void repl_nl_exit(void);
+void repl_nl_notify(struct repl_disk *d, u8 conn);
+
+#endif /* DM_VAIO_REPL_H */
