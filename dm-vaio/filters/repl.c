@@ -1011,6 +1011,8 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 		return -ENOMEM;
 	req->nr_pages = 0;
 	req->c = c;
+	memset(&req->it, 0, sizeof(req->it));
+	INIT_LIST_HEAD(&req->it.list);
 	req->it.kind = RI_ACK;
 	req->it.id = be64_to_cpu(dh.id);
 	req->it.sector = sector;
@@ -1129,7 +1131,7 @@ static int recv_answer(struct repl_conn *c, u16 type, u32 len)
 			break;
 		}
 	}
-	if (found && !a.status)
+	if (found && !a.status && found->kind != RI_RS)
 		d->acked++;
 	spin_unlock_irq(&d->slock);
 	if (!found || found->sector != be64_to_cpu(a.sector) ||
