@@ -778,6 +778,12 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 	}
 	if (!c || c->failing) {
 		bm_set(d, rb->it.sector, bytes);
+		if (bytes && d->need_new_gen) {
+			/* The peer's data and ours part here. */
+			d->need_new_gen = false;
+			new_gen(d);
+			schedule_work(&d->meta_work);
+		}
 	} else if (rf->mode == VAIO_REPL_MODE_SYNC) {
 		rb->it.kind = bytes || rb->it.type != VAIO_REPL_F_DATA ?
 			      RI_DATA_SYNC : RI_FLUSH;
@@ -1621,21 +1627,27 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 	sockfd_put(c->sock);
 	conn_free(c);
 
-	mutex_lock(&d->meta_lock);
 	if (primary) {
-		/* What the primary writes from now on is a new generation. */
+		/* Its first write from now on starts a new generation. */
 		spin_lock_irq(&d->slock);
-		new_gen(d);
+		d->need_new_gen = true;
 		spin_unlock_irq(&d->slock);
-		meta_write_sb(d, true);
 	}
-	mutex_unlock(&d->meta_lock);
 	set_conn(d, VAIO_REPL_CONN_WAITING);
 	schedule_work(&d->release_work);
 
 	rf = d->live;
 	if (rf && primary && rf->on_disconnect_fail)
 		vaio_filter_error(rf->f, "replication: the peer is disconnected (on_disconnect=fail)");
+}
+
+static void meta_work_fn(struct work_struct *work)
+{
+	struct repl_disk *d = container_of(work, struct repl_disk, meta_work);
+
+	mutex_lock(&d->meta_lock);
+	meta_write_sb(d, true);
+	mutex_unlock(&d->meta_lock);
 }
 
 static void fail_work_fn(struct work_struct *work)
@@ -1751,6 +1763,7 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	if (full_sync && d->role == VAIO_REPL_ROLE_PRIMARY)
 		bitmap_set(d->bm, 0, d->bm_bits);
 	d->c = c;
+	d->need_new_gen = false;
 	d->connects++;
 	d->reason[0] = 0;
 	d->conn = VAIO_REPL_CONN_CONNECTED;
@@ -1820,6 +1833,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		repl_teardown(d, "promoted");
 		spin_lock_irq(&d->slock);
 		d->role = VAIO_REPL_ROLE_PRIMARY;
+		d->need_new_gen = false;
 		if (!d->gen) {
 			d->gen = get_random_u64() | 1;
 			d->new_pair = skip_sync;
@@ -1841,6 +1855,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		}
 		d->role = VAIO_REPL_ROLE_SECONDARY;
 		d->new_pair = false;
+		d->need_new_gen = false;
 		if (force) {
 			/* Discard my data: the peer's replace them whole. */
 			d->gen = 0;
@@ -1916,6 +1931,7 @@ void repl_disk_put(struct repl_disk *d)
 	mutex_unlock(&d->lock);
 	cancel_work_sync(&d->fail_work);
 	cancel_work_sync(&d->release_work);
+	cancel_work_sync(&d->meta_work);
 	repl_nl_notify(d, VAIO_REPL_CONN_GONE);
 	mutex_lock(&d->meta_lock);
 	meta_close(d);
@@ -1979,6 +1995,7 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 	spin_lock_init(&d->slock);
 	INIT_WORK(&d->fail_work, fail_work_fn);
 	INIT_WORK(&d->release_work, release_work_fn);
+	INIT_WORK(&d->meta_work, meta_work_fn);
 	INIT_LIST_HEAD(&d->throttled);
 	INIT_LIST_HEAD(&d->rs_waiters);
 	init_waitqueue_head(&d->rs_wait);

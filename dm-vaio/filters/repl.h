@@ -143,6 +143,7 @@ struct repl_disk {
 	u8 conn;
 	bool consistent;
 	bool new_pair;
+	bool need_new_gen;		/* a primary's next tracked write */
 	u64 gen;
 	u64 history[VAIO_REPL_GEN_HISTORY];
 	char reason[REPL_REASON_MAX];
@@ -162,6 +163,7 @@ struct repl_disk {
 	struct repl_conn *c;		/* under slock; set under lock */
 	struct work_struct fail_work;	/* tears a failed connection down */
 	struct work_struct release_work;	/* throttled writes */
+	struct work_struct meta_work;	/* writes the superblock */
 
 	/* Async ordering. */
 	u32 cur_epoch;
