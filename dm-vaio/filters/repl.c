@@ -506,6 +506,9 @@ static int send_item(struct repl_conn *c, struct repl_item *it)
 		gen.gen = cpu_to_be64(READ_ONCE(d->gen));
 		r = send_head(c, VAIO_REPL_F_SYNC_DONE, 0, &gen, sizeof(gen), 0);
 		break;
+	case RI_AHEAD:
+		r = send_head(c, VAIO_REPL_F_AHEAD, 0, NULL, 0, 0);
+		break;
 	}
 	mutex_unlock(&c->send_mutex);
 	return r;
@@ -629,7 +632,7 @@ static int repl_sender(void *arg)
 				r = send_frame(c, VAIO_REPL_F_PING, NULL, 0);
 			continue;
 		}
-		list_del(&it->list);
+		list_del_init(&it->list);
 		switch (it->kind) {
 		case RI_DATA_SYNC:
 		case RI_FLUSH:
@@ -745,6 +748,21 @@ static struct repl_stage *stage_alloc(struct repl_bio *rb, gfp_t gfp)
 }
 
 /*
+ * A write the connected peer will not get in the stream (pulled ahead):
+ * tell it, in stream order, that it is no prefix any more. d->slock held.
+ */
+static void track_ahead(struct repl_disk *d, struct repl_conn *c,
+			sector_t sector, u32 bytes)
+{
+	bm_set(d, sector, bytes);
+	if (c->ahead_queued || !list_empty(&c->ahead_item.list))
+		return;
+	c->ahead_queued = true;
+	c->ahead_item.kind = RI_AHEAD;
+	list_add_tail(&c->ahead_item.list, &c->send_q);
+}
+
+/*
  * A write (or flush) of a primary, from ->map() (gfp GFP_NOWAIT) or from
  * process context (a held write released). VAIO_DEFER: held on a list.
  */
@@ -808,7 +826,8 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		}
 		if (d->lag_bytes + bytes > rf->max_lag_bytes) {
 			/* Pull ahead: tracked, resynced once the lag drains. */
-			bm_set(d, rb->it.sector, bytes);
+			track_ahead(d, c, rb->it.sector, bytes);
+			wake = true;
 			goto counted;
 		}
 		st->it.flags |= REPL_IF_EPOCH;
@@ -821,13 +840,15 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		list_add_tail(&st->it.list, &c->send_q);
 		st = NULL;
 		wake = true;
-	} else if (!list_empty(&d->throttled) && !rf->on_lag_track) {
+	} else if (!rf->on_lag_track) {
+		/* Others wait already, or no memory for the copy now. */
 		list_add_tail(&rb->it.list, &d->throttled);
 		spin_unlock_irqrestore(&d->slock, flags);
+		schedule_work(&d->release_work);
 		return VAIO_DEFER;
 	} else {
-		/* No memory for the copy, or pulled ahead: tracked. */
-		bm_set(d, rb->it.sector, bytes);
+		track_ahead(d, c, rb->it.sector, bytes);
+		wake = true;
 	}
 counted:
 	if (bytes) {
@@ -1308,6 +1329,14 @@ static int recv_one(struct repl_conn *c)
 			return recv_barrier(c, flags, len);
 		case VAIO_REPL_F_SYNC_DONE:
 			return recv_sync_done(c, len);
+		case VAIO_REPL_F_AHEAD:
+			if (len)
+				return -EPROTO;
+			/* Writes before it are in, later ones not: wait. */
+			wait_event(c->peer_wait,
+				   !atomic_read(&c->peer_inflight));
+			set_conn(c->d, VAIO_REPL_CONN_SYNC_TARGET);
+			return mark_inconsistent(c->d);
 		}
 	} else {
 		switch (type) {
@@ -1500,13 +1529,26 @@ static int repl_resyncer(void *arg)
 		if (bit >= d->bm_bits) {
 			if (!c->sync_done_sent) {
 				struct repl_item *it = kzalloc(sizeof(*it), GFP_NOIO);
+				bool clean;
 
 				if (!it) {
 					conn_fail(c, "out of memory");
 					break;
 				}
 				it->kind = RI_SYNC_DONE;
-				queue_answer(c, it);
+				/* Nothing may be tracked in between. */
+				spin_lock_irq(&d->slock);
+				clean = find_first_bit(d->bm, d->bm_bits) >= d->bm_bits;
+				if (clean) {
+					list_add_tail(&it->list, &c->send_q);
+					c->ahead_queued = false;
+				}
+				spin_unlock_irq(&d->slock);
+				if (!clean) {
+					kfree(it);
+					continue;
+				}
+				kick_sender(c);
 				c->sync_done_sent = true;
 				set_conn(d, VAIO_REPL_CONN_CONNECTED);
 			}
@@ -1712,6 +1754,7 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	INIT_LIST_HEAD(&c->send_q);
 	INIT_LIST_HEAD(&c->inflight);
 	INIT_LIST_HEAD(&c->staged);
+	INIT_LIST_HEAD(&c->ahead_item.list);
 	init_waitqueue_head(&c->send_wait);
 	init_waitqueue_head(&c->peer_wait);
 	init_waitqueue_head(&c->rs_wait);

@@ -32,6 +32,7 @@ enum repl_item_kind {
 	RI_RS,		/* resync data, pages of the resync buffer */
 	RI_ACK,		/* secondary: an answer for the primary */
 	RI_SYNC_DONE,	/* primary: the resync finished */
+	RI_AHEAD,	/* primary: writes are tracked while connected */
 };
 
 /* Something the sender thread sends, or that waits for the peer's answer. */
@@ -101,7 +102,8 @@ struct repl_conn {
 	bool full_sync;
 	bool bitmap_done;		/* primary: the peer's bitmap arrived */
 	bool sync_done_sent;
-	bool ping_out;
+	bool ahead_queued;		/* ahead_item sent once */
+	struct repl_item ahead_item;
 	unsigned long last_rx;		/* jiffies */
 	/* Secondary: writes submitted, not completed. */
 	atomic_t peer_inflight;

@@ -138,6 +138,8 @@ enum vaio_repl_frame {
 	VAIO_REPL_F_DISCARD,	/* vaio_repl_data, no data */
 	VAIO_REPL_F_ZEROES,	/* vaio_repl_data, no data */
 	VAIO_REPL_F_BYE,
+	VAIO_REPL_F_AHEAD,	/* the primary tracks writes it does not send:
+				 * the replica is no prefix until resynced */
 };
 
 struct vaio_repl_hdr {
