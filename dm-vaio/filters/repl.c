@@ -582,6 +582,12 @@ static void park_thread(void)
 	__set_current_state(TASK_RUNNING);
 }
 
+static bool sender_woken(struct repl_conn *c)
+{
+	return kthread_should_stop() || READ_ONCE(c->dead) ||
+	       !list_empty_careful(&c->send_q) || READ_ONCE(c->epoch_count);
+}
+
 static int repl_sender(void *arg)
 {
 	struct repl_conn *c = arg;
@@ -598,10 +604,8 @@ static int repl_sender(void *arg)
 		bool idle, flush;
 		u32 e, n;
 
-		wait_event_interruptible_timeout(c->send_wait,
-			kthread_should_stop() || READ_ONCE(c->dead) ||
-			!list_empty_careful(&c->send_q) ||
-			READ_ONCE(c->epoch_count), ping_every);
+		wait_event_interruptible_timeout(c->send_wait, sender_woken(c),
+						 ping_every);
 		if (kthread_should_stop() || READ_ONCE(c->dead))
 			break;
 
@@ -840,15 +844,15 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		list_add_tail(&st->it.list, &c->send_q);
 		st = NULL;
 		wake = true;
-	} else if (!rf->on_lag_track) {
+	} else if (rf->on_lag_track) {
+		track_ahead(d, c, rb->it.sector, bytes);
+		wake = true;
+	} else {
 		/* Others wait already, or no memory for the copy now. */
 		list_add_tail(&rb->it.list, &d->throttled);
 		spin_unlock_irqrestore(&d->slock, flags);
 		schedule_work(&d->release_work);
 		return VAIO_DEFER;
-	} else {
-		track_ahead(d, c, rb->it.sector, bytes);
-		wake = true;
 	}
 counted:
 	if (bytes) {
@@ -1030,8 +1034,9 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 	}
 
 	wait_event_interruptible(c->peer_wait,
-		atomic_read(&c->peer_inflight) < REPL_PEER_MAX_INFLIGHT ||
-		kthread_should_stop() || READ_ONCE(c->dead));
+				 atomic_read(&c->peer_inflight) <
+				 REPL_PEER_MAX_INFLIGHT ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
 
 	req = kmalloc(struct_size(req, pages, nr), GFP_NOIO);
 	if (!req)
@@ -1440,8 +1445,8 @@ static int rs_chunk(struct repl_conn *c, long chunk)
 	d->rs_chunk = chunk;
 	spin_unlock_irq(&d->slock);
 	wait_event_interruptible(d->rs_wait,
-		!atomic_read(&d->chunk_writes[chunk]) ||
-		kthread_should_stop() || READ_ONCE(c->dead));
+				 !atomic_read(&d->chunk_writes[chunk]) ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
 	if (kthread_should_stop() || READ_ONCE(c->dead))
 		return -EINTR;
 	r = rs_read(c, start, bytes);
@@ -1553,8 +1558,9 @@ static int repl_resyncer(void *arg)
 				set_conn(d, VAIO_REPL_CONN_CONNECTED);
 			}
 			wait_event_interruptible_timeout(c->rs_wait,
-				kthread_should_stop() || READ_ONCE(c->dead),
-				HZ / 4);
+							 kthread_should_stop() ||
+							 READ_ONCE(c->dead),
+							 HZ / 4);
 			cursor = 0;
 			wrapped = false;
 			continue;
@@ -1680,7 +1686,8 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 
 	rf = d->live;
 	if (rf && primary && rf->on_disconnect_fail)
-		vaio_filter_error(rf->f, "replication: the peer is disconnected (on_disconnect=fail)");
+		vaio_filter_error(rf->f,
+				  "replication: peer disconnected (on_disconnect=fail)");
 }
 
 static void meta_work_fn(struct work_struct *work)
@@ -1864,7 +1871,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 			goto out;
 		}
 		if (!d->consistent && d->gen && !force) {
-			*err = "the disk is inconsistent (a resync target): force to promote anyway";
+			*err = "the disk is inconsistent (resync target): force to promote";
 			r = -EBUSY;
 			goto out;
 		}
@@ -2086,7 +2093,8 @@ unlock:
 
 static const struct vaio_param repl_params[] = {
 	{ .name = "mode", .kind = VAIO_PARAM_KIND_ENUM, .choices = "sync|async",
-	  .def = "sync", .help = "sync: acknowledged when both disks have a write; async: when the local one has it" },
+	  .def = "sync",
+	  .help = "sync: a write completes on both disks; async: on the local one" },
 	{ .name = "peer", .kind = VAIO_PARAM_KIND_STRING,
 	  .help = "the other host, HOST:PORT (vaiod dials or accepts it; required)" },
 	{ .name = "remote_disk", .kind = VAIO_PARAM_KIND_STRING,
@@ -2095,7 +2103,7 @@ static const struct vaio_param repl_params[] = {
 	  .def = "/etc/vaio/secrets/default",
 	  .help = "file with the shared secret vaiod authenticates the peer with" },
 	{ .name = "meta", .kind = VAIO_PARAM_KIND_STRING,
-	  .help = "metadata device (role, generations, bitmap); without it the state is lost at reboot" },
+	  .help = "metadata device (role, generations, bitmap); else lost at reboot" },
 	{ .name = "timeout_ms", .kind = VAIO_PARAM_KIND_UINT, .min = 500,
 	  .max = 600000, .def = "6000",
 	  .help = "a peer silent this long is disconnected" },
@@ -2307,10 +2315,11 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	done = d->sync_done_bytes;
 	spin_unlock_irq(&d->slock);
 	pct = total ? div64_u64(min(done, total) * 100, total) : 100;
-	DMEMIT("role %s conn %s mode %s lag_writes %llu lag_kib %llu oos_kib %llu sync_pct %u sent %llu acked %llu recv %llu",
-	       role_names[role], conn_names[conn],
-	       rf->mode == VAIO_REPL_MODE_ASYNC ? "async" : "sync",
-	       lag_w, lag_b >> 10, oos >> 10, pct, d->sent, d->acked, d->recv);
+	DMEMIT("role %s conn %s mode %s ", role_names[role], conn_names[conn],
+	       rf->mode == VAIO_REPL_MODE_ASYNC ? "async" : "sync");
+	DMEMIT("lag_writes %llu lag_kib %llu oos_kib %llu sync_pct %u ",
+	       lag_w, lag_b >> 10, oos >> 10, pct);
+	DMEMIT("sent %llu acked %llu recv %llu", d->sent, d->acked, d->recv);
 }
 
 static struct vaio_filter_type repl_type = {

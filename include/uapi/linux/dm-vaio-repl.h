@@ -44,6 +44,7 @@ enum vaio_repl_cmd {
 
 	__VAIO_REPL_CMD_MAX
 };
+
 #define VAIO_REPL_CMD_MAX (__VAIO_REPL_CMD_MAX - 1)
 
 enum vaio_repl_attr {
@@ -78,11 +79,12 @@ enum vaio_repl_attr {
 	VAIO_REPL_ATTR_RECV_WRITES,	/* u64, as secondary */
 	VAIO_REPL_ATTR_RESYNCED_BYTES,	/* u64 */
 	VAIO_REPL_ATTR_CONNECTS,	/* u64 */
-	VAIO_REPL_ATTR_NEW_PAIR,	/* flag: primary inited with SKIP_SYNC,
-					 * never connected since */
+	/* flag: a primary set up with SKIP_SYNC, never connected since */
+	VAIO_REPL_ATTR_NEW_PAIR,
 
 	__VAIO_REPL_ATTR_MAX
 };
+
 #define VAIO_REPL_ATTR_MAX (__VAIO_REPL_ATTR_MAX - 1)
 
 enum vaio_repl_role {
@@ -138,8 +140,8 @@ enum vaio_repl_frame {
 	VAIO_REPL_F_DISCARD,	/* vaio_repl_data, no data */
 	VAIO_REPL_F_ZEROES,	/* vaio_repl_data, no data */
 	VAIO_REPL_F_BYE,
-	VAIO_REPL_F_AHEAD,	/* the primary tracks writes it does not send:
-				 * the replica is no prefix until resynced */
+	/* The primary tracks writes it does not send: no prefix any more. */
+	VAIO_REPL_F_AHEAD,
 };
 
 struct vaio_repl_hdr {
