@@ -68,7 +68,7 @@ static const char * const conn_names[] = {
  *--------------------------------------------------------------
  */
 
-static void bm_range(struct repl_disk *d, sector_t sector, u32 bytes,
+static void bm_range(struct repl_disk *d, sector_t sector, u64 bytes,
 		     unsigned long *first, unsigned long *nr)
 {
 	unsigned long last;
@@ -83,7 +83,7 @@ static void bm_range(struct repl_disk *d, sector_t sector, u32 bytes,
 	*nr = last - *first + 1;
 }
 
-static void bm_set(struct repl_disk *d, sector_t sector, u32 bytes)
+static void bm_set(struct repl_disk *d, sector_t sector, u64 bytes)
 {
 	unsigned long first, nr;
 
@@ -92,7 +92,7 @@ static void bm_set(struct repl_disk *d, sector_t sector, u32 bytes)
 		bitmap_set(d->bm, first, nr);
 }
 
-static void bm_clear(struct repl_disk *d, sector_t sector, u32 bytes)
+static void bm_clear(struct repl_disk *d, sector_t sector, u64 bytes)
 {
 	unsigned long first, nr;
 
@@ -393,11 +393,19 @@ static int send_head(struct repl_conn *c, u16 type, u16 flags,
 		u8 fixed[sizeof(struct vaio_repl_data)];
 	} __packed buf;
 
+	int r;
+
 	buf.h.magic = cpu_to_be32(VAIO_REPL_MAGIC);
 	buf.h.type = cpu_to_be16(type);
 	buf.h.flags = cpu_to_be16(flags);
 	buf.h.len = cpu_to_be32(fixed_len + data_len);
 	buf.h.seq = cpu_to_be32(c->tx_seq++);
+	if (fixed_len > sizeof(buf.fixed)) {
+		/* BITMAP: the ranges follow the header on their own. */
+		r = send_kvec(c, &buf.h, sizeof(buf.h), true);
+		return r ?: send_kvec(c, (void *)fixed, fixed_len,
+				      data_len != 0);
+	}
 	memcpy(buf.fixed, fixed, fixed_len);
 	return send_kvec(c, &buf, sizeof(buf.h) + fixed_len, data_len != 0);
 }
@@ -582,6 +590,8 @@ static void park_thread(void)
 	__set_current_state(TASK_RUNNING);
 }
 
+static void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
+
 static bool sender_woken(struct repl_conn *c)
 {
 	return kthread_should_stop() || READ_ONCE(c->dead) ||
@@ -592,7 +602,8 @@ static int repl_sender(void *arg)
 {
 	struct repl_conn *c = arg;
 	struct repl_disk *d = c->d;
-	unsigned long ping_every = msecs_to_jiffies(c->timeout_ms) / 3 + 1;
+	unsigned long timeout = msecs_to_jiffies(c->timeout_ms);
+	unsigned long ping_every = timeout / 3 + 1;
 	unsigned int noreclaim = memalloc_noreclaim_save();
 	int r = 0;
 
@@ -600,8 +611,9 @@ static int repl_sender(void *arg)
 		r = send_bitmap(c);
 
 	while (!r && !kthread_should_stop()) {
-		struct repl_item *it;
+		struct repl_item *it, *old;
 		bool idle, flush;
+		u8 kind;
 		u32 e, n;
 
 		wait_event_interruptible_timeout(c->send_wait, sender_woken(c),
@@ -610,6 +622,15 @@ static int repl_sender(void *arg)
 			break;
 
 		spin_lock_irq(&d->slock);
+		old = list_first_entry_or_null(&c->inflight, struct repl_item,
+					       list);
+		if (old && time_after(jiffies, old->start + timeout)) {
+			/* The peer answers pings but not this write. */
+			spin_unlock_irq(&d->slock);
+			conn_fail(c, "a write unanswered for %u ms",
+				  c->timeout_ms);
+			break;
+		}
 		idle = list_empty(&c->send_q);
 		it = idle ? NULL : list_first_entry(&c->send_q, struct repl_item,
 						    list);
@@ -622,6 +643,8 @@ static int repl_sender(void *arg)
 			e = c->last_epoch;
 			n = c->epoch_count;
 			c->epoch_count = 0;
+			c->barrier_sent = e;
+			c->any_barrier = true;
 			flush = d->flush_seen;
 			d->flush_seen = false;
 			spin_unlock_irq(&d->slock);
@@ -653,15 +676,24 @@ static int repl_sender(void *arg)
 			c->last_epoch = it->epoch;
 			c->epoch_count++;
 		}
-		if (it->kind == RI_DATA_SYNC || it->kind == RI_STAGE)
+		kind = it->kind;
+		if (kind == RI_DATA_SYNC || kind == RI_STAGE)
 			d->sent++;
 		spin_unlock_irq(&d->slock);
 
+		/*
+		 * A sync item's bio cannot complete while we send it: we hold
+		 * a part. A staged item is freed only by the BARRIER_ACK of
+		 * its epoch, whose BARRIER we have not sent yet.
+		 */
 		r = send_item(c, it);
-		if (it->kind == RI_ACK)
+		if (kind == RI_ACK)
 			peer_req_free(container_of(it, struct repl_peer_req, it));
-		else if (it->kind == RI_SYNC_DONE)
+		else if (kind == RI_SYNC_DONE)
 			kfree(it);
+		else if (kind == RI_DATA_SYNC || kind == RI_FLUSH)
+			remote_done(d, container_of(it, struct repl_bio, it),
+				    true);
 	}
 	if (r)
 		conn_fail(c, "send failed: %d", r);
@@ -812,7 +844,8 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		rb->it.flags |= VAIO_REPL_DF_ACK;
 		rb->it.id = c->next_id++;
 		rb->it.epoch = 0;
-		atomic_set(&rb->parts, 2);
+		/* Local completion, the peer's answer, the sender. */
+		atomic_set(&rb->parts, 3);
 		rb->replicating = 1;
 		list_add_tail(&rb->it.list, &c->send_q);
 		wake = true;
@@ -821,14 +854,17 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		d->flush_seen = true;
 		d->cur_epoch++;
 	} else if (st) {
-		if (d->lag_bytes + bytes > rf->max_lag_bytes &&
-		    !rf->on_lag_track) {
+		u64 cost = (u64)st->nr_pages << PAGE_SHIFT;
+		bool over = d->lag_bytes && !d->no_throttle &&
+			    d->lag_bytes + cost > rf->max_lag_bytes;
+
+		if (over && !rf->on_lag_track) {
 			list_add_tail(&rb->it.list, &d->throttled);
 			spin_unlock_irqrestore(&d->slock, flags);
 			stage_free(st);
 			return VAIO_DEFER;
 		}
-		if (d->lag_bytes + bytes > rf->max_lag_bytes) {
+		if (over) {
 			/* Pull ahead: tracked, resynced once the lag drains. */
 			track_ahead(d, c, rb->it.sector, bytes);
 			wake = true;
@@ -840,7 +876,7 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		rb->it.epoch = d->cur_epoch;
 		rb->async = 1;
 		d->lag_writes++;
-		d->lag_bytes += bytes;
+		d->lag_bytes += cost;
 		list_add_tail(&st->it.list, &c->send_q);
 		st = NULL;
 		wake = true;
@@ -859,11 +895,12 @@ counted:
 		chunks_add(d, rb->it.sector, bytes, 1);
 		rb->counted = 1;
 	}
+	/* Under the lock: the connection cannot be freed meanwhile. */
+	if (wake)
+		kick_sender(c);
 	spin_unlock_irqrestore(&d->slock, flags);
 	if (st)
 		stage_free(st);
-	if (wake)
-		kick_sender(c);
 	return VAIO_PASS;
 }
 
@@ -901,7 +938,7 @@ static void release_work_fn(struct work_struct *work)
 
 	spin_lock_irq(&d->slock);
 	rf = d->live;
-	if (rf && (!d->c || d->lag_bytes < rf->max_lag_bytes))
+	if (rf && (!d->c || d->no_throttle || d->lag_bytes < rf->max_lag_bytes))
 		list_splice_init(&d->throttled, &list);
 	spin_unlock_irq(&d->slock);
 	if (rf)
@@ -966,17 +1003,27 @@ static void peer_endio(struct bio *bio)
 	struct repl_peer_req *req = bio->bi_private;
 	struct repl_conn *c = req->c;
 
+	struct repl_disk *d = c->d;
+	unsigned long flags;
+
 	req->it.status = bio->bi_status ? EIO : 0;
-	if (bio->bi_status)
-		DMERR_LIMIT("%s: replica write at %llu failed: %d", c->d->id,
+	if (bio->bi_status) {
+		DMERR_LIMIT("%s: replica write at %llu failed: %d", d->id,
 			    (unsigned long long)req->it.sector, bio->bi_status);
+		/* The replica has a hole: resync it, inconsistent until then. */
+		WRITE_ONCE(c->peer_error, true);
+		conn_fail(c, "a replica write failed");
+	}
 	bio_put(bio);
 	if (req->answer)
 		queue_answer(c, &req->it);
 	else
 		peer_req_free(req);
+	/* Under the lock: teardown frees c once it sees 0 and takes it. */
+	spin_lock_irqsave(&d->slock, flags);
 	atomic_dec(&c->peer_inflight);
 	wake_up(&c->peer_wait);
+	spin_unlock_irqrestore(&d->slock, flags);
 }
 
 static int mark_inconsistent(struct repl_disk *d)
@@ -1088,7 +1135,9 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 		opf = REQ_OP_DISCARD;
 	else if (type == VAIO_REPL_F_ZEROES)
 		opf = REQ_OP_WRITE_ZEROES;
-	if (flags & VAIO_REPL_DF_FUA)
+	/* An answer promises the data are durable, as in the VM's disk. */
+	if ((flags & VAIO_REPL_DF_FUA) ||
+	    (req->answer && nr && bdev_write_cache(d->bdev)))
 		opf |= REQ_FUA;
 	if (flags & VAIO_REPL_DF_PREFLUSH || type == VAIO_REPL_F_FLUSH)
 		opf |= REQ_PREFLUSH;
@@ -1132,12 +1181,26 @@ static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
 	if (r)
 		return r;
 	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
+	if (READ_ONCE(c->peer_error))
+		return -EIO;	/* no BARRIER_ACK for an epoch with a hole */
 	if ((flags & VAIO_REPL_DF_PREFLUSH) || bdev_write_cache(d->bdev)) {
 		r = blkdev_issue_flush(d->bdev);
 		if (r)
 			return r;
 	}
 	return send_frame(c, VAIO_REPL_F_BARRIER_ACK, &b, sizeof(b));
+}
+
+static u16 answer_type(struct repl_item *it)
+{
+	switch (it->kind) {
+	case RI_RS:
+		return VAIO_REPL_F_RS_ACK;
+	case RI_FLUSH:
+		return VAIO_REPL_F_FLUSH_ACK;
+	default:
+		return VAIO_REPL_F_WRITE_ACK;
+	}
 }
 
 /* An answer of the peer to an item in flight (primary). */
@@ -1159,21 +1222,23 @@ static int recv_answer(struct repl_conn *c, u16 type, u32 len)
 	list_for_each_entry(it, &c->inflight, list) {
 		if (it->id == id) {
 			found = it;
-			list_del_init(&it->list);
 			break;
 		}
 	}
-	if (found && !a.status && found->kind != RI_RS)
+	if (!found || found->sector != be64_to_cpu(a.sector) ||
+	    found->size != be32_to_cpu(a.size) ||
+	    answer_type(found) != (type == VAIO_REPL_F_NEG_ACK ?
+				   VAIO_REPL_F_WRITE_ACK : type)) {
+		spin_unlock_irq(&d->slock);
+		return -EPROTO;	/* stale, forged or mismatched */
+	}
+	list_del_init(&found->list);
+	if (!a.status && found->kind != RI_RS)
 		d->acked++;
 	spin_unlock_irq(&d->slock);
-	if (!found || found->sector != be64_to_cpu(a.sector) ||
-	    found->size != be32_to_cpu(a.size))
-		return -EPROTO;
 
 	switch (found->kind) {
 	case RI_RS:
-		if (type != VAIO_REPL_F_RS_ACK)
-			return -EPROTO;
 		spin_lock_irq(&d->slock);
 		if (!a.status) {
 			bm_clear(d, found->sector, found->size);
@@ -1184,13 +1249,7 @@ static int recv_answer(struct repl_conn *c, u16 type, u32 len)
 		if (atomic_dec_and_test(&c->rs_pending))
 			wake_up(&c->rs_wait);
 		return 0;
-	case RI_FLUSH:
-		if (type != VAIO_REPL_F_FLUSH_ACK)
-			return -EPROTO;
-		break;
 	default:
-		if (type != VAIO_REPL_F_WRITE_ACK && type != VAIO_REPL_F_NEG_ACK)
-			return -EPROTO;
 		break;
 	}
 	remote_done(d, container_of(found, struct repl_bio, it),
@@ -1215,12 +1274,16 @@ static int recv_barrier_ack(struct repl_conn *c, u32 len)
 		return r;
 	e = be32_to_cpu(b.epoch);
 	spin_lock_irq(&d->slock);
+	if (!c->any_barrier || (s32)(e - c->barrier_sent) > 0) {
+		spin_unlock_irq(&d->slock);
+		return -EPROTO;	/* an epoch we never closed */
+	}
 	list_for_each_entry_safe(st, tmp, &c->staged, it.list) {
 		if ((s32)(st->it.epoch - e) > 0)
 			break;
 		list_move_tail(&st->it.list, &done);
 		d->lag_writes--;
-		d->lag_bytes -= st->it.size;
+		d->lag_bytes -= (u64)st->nr_pages << PAGE_SHIFT;
 		d->acked++;
 	}
 	release = !list_empty(&d->throttled);
@@ -1271,6 +1334,11 @@ static int recv_sync_done(struct repl_conn *c, u32 len)
 		return r;
 	/* Everything before it is written: the stream is in order. */
 	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
+	if (READ_ONCE(c->peer_error))
+		return -EIO;
+	r = blkdev_issue_flush(d->bdev);
+	if (r)
+		return r;
 	mutex_lock(&d->meta_lock);
 	spin_lock_irq(&d->slock);
 	if (d->gen != be64_to_cpu(g.gen)) {
@@ -1369,7 +1437,7 @@ static int recv_one(struct repl_conn *c)
 static int repl_receiver(void *arg)
 {
 	struct repl_conn *c = arg;
-	unsigned int noreclaim = memalloc_noreclaim_save();
+	unsigned int noio = memalloc_noio_save();
 	int r = 0;
 
 	while (!r && !kthread_should_stop())
@@ -1382,7 +1450,7 @@ static int repl_receiver(void *arg)
 		conn_fail(c, "the peer closed the connection");
 	else if (r && r != -EINTR)
 		conn_fail(c, "receive failed: %d", r);
-	memalloc_noreclaim_restore(noreclaim);
+	memalloc_noio_restore(noio);
 	park_thread();
 	return 0;
 }
@@ -1439,6 +1507,7 @@ static int rs_chunk(struct repl_conn *c, long chunk)
 	unsigned long end = min(first + REPL_CHUNK_BITS, d->bm_bits);
 	unsigned long bit, stop;
 	unsigned int n = 0, i;
+	bool async;
 	int r;
 
 	spin_lock_irq(&d->slock);
@@ -1472,11 +1541,13 @@ static int rs_chunk(struct repl_conn *c, long chunk)
 		n++;
 	}
 	spin_lock_irq(&d->slock);
+	async = d->live && d->live->mode == VAIO_REPL_MODE_ASYNC;
 	for (i = 0; i < n; i++) {
 		struct repl_rs *rs = &c->rs_items[i];
 
-		rs->it.flags = REPL_IF_EPOCH;
+		rs->it.flags = async ? REPL_IF_EPOCH : 0;
 		rs->it.epoch = d->cur_epoch;
+		rs->it.start = jiffies;
 		rs->it.id = c->next_id++;
 		list_add_tail(&rs->it.list, &c->send_q);
 	}
@@ -1492,10 +1563,11 @@ static int rs_chunk(struct repl_conn *c, long chunk)
 
 static void rs_rate(struct repl_disk *d, u64 bytes, unsigned long t0)
 {
-	u64 bps = READ_ONCE(d->live) ? READ_ONCE(d->live->resync_bps) : 0;
 	unsigned long want, took = jiffies - t0;
+	u64 bps;
 
 	spin_lock_irq(&d->slock);
+	bps = d->live ? d->live->resync_bps : 0;
 	if (time_after(jiffies, d->sync_mark + HZ)) {
 		d->sync_bps = div64_u64((d->sync_done_bytes - d->sync_mark_bytes) * HZ,
 					jiffies - d->sync_mark);
@@ -1515,7 +1587,7 @@ static int repl_resyncer(void *arg)
 	struct repl_conn *c = arg;
 	struct repl_disk *d = c->d;
 	unsigned long cursor = 0, bit;
-	unsigned int noreclaim = memalloc_noreclaim_save();
+	unsigned int noio = memalloc_noio_save();
 	bool wrapped = false;
 
 	wait_event_interruptible(c->rs_wait, READ_ONCE(c->bitmap_done) ||
@@ -1580,10 +1652,12 @@ static int repl_resyncer(void *arg)
 		rs_unlock(d);
 		if (r == -EINTR)
 			break;
+		if (r)	/* a local read error: not in a tight loop */
+			schedule_timeout_interruptible(HZ);
 		cursor = (bit / REPL_CHUNK_BITS + 1) * REPL_CHUNK_BITS;
 		rs_rate(d, READ_ONCE(d->sync_done_bytes) - before, t0);
 	}
-	memalloc_noreclaim_restore(noreclaim);
+	memalloc_noio_restore(noio);
 	park_thread();
 	return 0;
 }
@@ -1612,6 +1686,7 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 	struct repl_conn *c = d->c;
 	struct repl_item *it, *tmp;
 	struct repl_filter *rf;
+	LIST_HEAD(unsent);
 	LIST_HEAD(items);
 	bool primary;
 
@@ -1639,13 +1714,19 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 
 	spin_lock_irq(&d->slock);
 	d->c = NULL;
-	list_splice_init(&c->send_q, &items);
-	list_splice_tail_init(&c->inflight, &items);
+	list_splice_init(&c->send_q, &unsent);
+	list_splice_init(&c->inflight, &items);
 	list_splice_tail_init(&c->staged, &items);
 	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
 	spin_unlock_irq(&d->slock);
 	rs_unlock(d);
 
+	/* Never sent: the sender's part is ours to drop too. */
+	list_for_each_entry(it, &unsent, list)
+		if (it->kind == RI_DATA_SYNC || it->kind == RI_FLUSH)
+			remote_done(d, container_of(it, struct repl_bio, it),
+				    false);
+	list_splice_tail_init(&unsent, &items);
 	list_for_each_entry_safe(it, tmp, &items, list) {
 		list_del_init(&it->list);
 		switch (it->kind) {
@@ -1658,7 +1739,8 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 			spin_lock_irq(&d->slock);
 			bm_set(d, it->sector, it->size);
 			d->lag_writes--;
-			d->lag_bytes -= it->size;
+			d->lag_bytes -= (u64)container_of(it, struct repl_stage,
+							  it)->nr_pages << PAGE_SHIFT;
 			spin_unlock_irq(&d->slock);
 			stage_free(container_of(it, struct repl_stage, it));
 			break;
@@ -1672,6 +1754,9 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 			break;	/* RI_RS: the bits stay set */
 		}
 	}
+	if (!primary && c->peer_error)
+		mark_inconsistent(d);
+	sk_clear_memalloc(c->sock->sk);
 	sockfd_put(c->sock);
 	conn_free(c);
 
@@ -2174,6 +2259,13 @@ static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	strscpy(rf->secret, secret ?: "/etc/vaio/secrets/default",
 		sizeof(rf->secret));
 
+	/* A write must fit in one frame: dm splits bigger ones. */
+	r = dm_set_target_max_io_len(f->ti, VAIO_REPL_MAX_PAYLOAD >> 9);
+	if (r) {
+		kfree(rf);
+		*error = "replication: cannot limit the I/O size";
+		return r;
+	}
 	rf->d = disk_get(f, vaio_param(argc, argv, "meta"), error, &r);
 	if (!rf->d) {
 		kfree(rf);
@@ -2192,10 +2284,12 @@ static void repl_dtr(struct vaio_filter *f)
 	struct repl_filter *rf = f->private;
 	struct repl_disk *d = rf->d;
 
+	mutex_lock(&d->lock);
 	spin_lock_irq(&d->slock);
 	if (d->live == rf)
 		d->live = NULL;
 	spin_unlock_irq(&d->slock);
+	mutex_unlock(&d->lock);
 	repl_disk_put(d);
 	kfree(rf);
 }
@@ -2268,12 +2362,24 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	struct repl_filter *rf = f->private;
 	struct repl_disk *d = rf->d;
 
+	if (ev->type == VAIO_EV_SUSPEND) {
+		/* dm waits for every bio: none may wait for the lag now. */
+		spin_lock_irq(&d->slock);
+		d->no_throttle = true;
+		spin_unlock_irq(&d->slock);
+		schedule_work(&d->release_work);
+		flush_work(&d->release_work);
+		return;
+	}
 	if (ev->type != VAIO_EV_RESUME)
 		return;
+	mutex_lock(&d->lock);
 	spin_lock_irq(&d->slock);
+	d->no_throttle = false;
 	d->live = rf;
 	d->bdev = f->data_dev->bdev;
 	spin_unlock_irq(&d->slock);
+	mutex_unlock(&d->lock);
 	repl_nl_notify(d, READ_ONCE(d->conn));
 	schedule_work(&d->release_work);
 }
@@ -2285,6 +2391,19 @@ static int repl_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 		*reason = "replication: growing a replicated disk is not supported yet";
 		return -EOPNOTSUPP;
 	}
+	return 0;
+}
+
+/* Bypassed, the filter tracked nothing: everything may differ now. */
+static int repl_reactivate(struct vaio_filter *f)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+
+	spin_lock_irq(&d->slock);
+	bitmap_set(d->bm, 0, d->bm_bits);
+	spin_unlock_irq(&d->slock);
+	DMWARN("%s: replication reactivated: full resync", d->id);
 	return 0;
 }
 
@@ -2338,6 +2457,7 @@ static struct vaio_filter_type repl_type = {
 		.event = repl_event,
 		.status = repl_status,
 		.io_hints = repl_io_hints,
+		.reactivate = repl_reactivate,
 	},
 };
 

@@ -103,6 +103,9 @@ struct repl_conn {
 	bool bitmap_done;		/* primary: the peer's bitmap arrived */
 	bool sync_done_sent;
 	bool ahead_queued;		/* ahead_item sent once */
+	bool peer_error;		/* secondary: a replica write failed */
+	bool any_barrier;		/* barrier_sent is valid */
+	u32 barrier_sent;		/* the last epoch closed */
 	struct repl_item ahead_item;
 	unsigned long last_rx;		/* jiffies */
 	/* Secondary: writes submitted, not completed. */
@@ -170,6 +173,7 @@ struct repl_disk {
 	/* Async ordering. */
 	u32 cur_epoch;
 	bool flush_seen;
+	bool no_throttle;		/* suspending: admit every write */
 	struct list_head throttled;	/* struct repl_bio, FIFO */
 	u64 lag_writes, lag_bytes;
 
