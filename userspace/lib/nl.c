@@ -2,7 +2,7 @@
 /*
  * libvaio: the kernel's "vaio" generic netlink family, over libmnl.
  */
-#include "vaio.h"
+#include "nl-priv.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -17,17 +17,6 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-struct vaio_nl {
-	struct mnl_socket *sock;
-	uint16_t family;
-	uint32_t events_group;
-	uint32_t seq;
-	uint32_t portid;
-	char *buf;
-};
-
-#define NL_BUFSZ (MNL_SOCKET_BUFFER_SIZE * 4)
-
 int vaio_seterr(struct vaio_err *err, int errnum, const char *fmt, ...)
 {
 	va_list ap;
@@ -39,16 +28,6 @@ int vaio_seterr(struct vaio_err *err, int errnum, const char *fmt, ...)
 	}
 	return -errnum;
 }
-
-/* What a failed request reports: the errno, extack message and offset. */
-struct nl_reply {
-	int error;
-	char msg[512];
-	uint32_t offset;		/* of the bad attribute; 0: none */
-	uint32_t miss_type;		/* a missing attribute; 0: none */
-	mnl_cb_t cb;
-	void *data;
-};
 
 static void parse_extack(const struct nlmsghdr *nlh, size_t off,
 			 struct nl_reply *r)
@@ -119,12 +98,8 @@ static int handle(const struct nlmsghdr *nlh, struct nl_reply *r)
 	return MNL_CB_OK;
 }
 
-/*
- * Sends @nlh and runs @cb on each answer until the ack, error or the end of
- * a dump. Returns 0 or a negative errno with @r filled.
- */
-static int transact(struct vaio_nl *nl, struct nlmsghdr *nlh,
-		    struct nl_reply *r)
+int vaio_nl_transact(struct vaio_nl *nl, struct nlmsghdr *nlh,
+		     struct nl_reply *r)
 {
 	uint32_t seq = ++nl->seq;
 	int ret, len, failed = 0;
@@ -168,8 +143,8 @@ static int transact(struct vaio_nl *nl, struct nlmsghdr *nlh,
 	}
 }
 
-static struct nlmsghdr *put_request(struct vaio_nl *nl, char *buf, int cmd,
-				    uint16_t flags)
+struct nlmsghdr *vaio_nl_request(struct vaio_nl *nl, char *buf, int cmd,
+				 uint16_t flags)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct genlmsghdr *g;
@@ -178,13 +153,12 @@ static struct nlmsghdr *put_request(struct vaio_nl *nl, char *buf, int cmd,
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->cmd = cmd;
-	g->version = VAIO_GENL_VERSION;
+	g->version = nl->version;
 	return nlh;
 }
 
-/* An error message for a failed request. */
-static int nl_error(struct vaio_err *err, int ret, const struct nl_reply *r,
-		    const char *what)
+int vaio_nl_error(struct vaio_err *err, int ret, const struct nl_reply *r,
+		  const char *what)
 {
 	int e = -ret;
 
@@ -202,7 +176,13 @@ static int nl_error(struct vaio_err *err, int ret, const struct nl_reply *r,
  *--------------------------------------------------------------
  */
 
-static int grp_cb(const struct nlattr *nest, struct vaio_nl *nl)
+/* What the family lookup fills in. */
+struct family_ctx {
+	struct vaio_nl *nl;
+	const char *group;		/* the multicast group wanted */
+};
+
+static int grp_cb(const struct nlattr *nest, struct family_ctx *ctx)
 {
 	const struct nlattr *a;
 	const char *name = NULL;
@@ -216,25 +196,25 @@ static int grp_cb(const struct nlattr *nest, struct vaio_nl *nl)
 		    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
 			id = mnl_attr_get_u32(a);
 	}
-	if (name && !strcmp(name, VAIO_GENL_MCGRP_EVENTS))
-		nl->events_group = id;
+	if (name && !strcmp(name, ctx->group))
+		ctx->nl->events_group = id;
 	return MNL_CB_OK;
 }
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct vaio_nl *nl = data;
+	struct family_ctx *ctx = data;
 	const struct nlattr *a, *g;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
 		switch (mnl_attr_get_type(a)) {
 		case CTRL_ATTR_FAMILY_ID:
 			if (mnl_attr_validate(a, MNL_TYPE_U16) >= 0)
-				nl->family = mnl_attr_get_u16(a);
+				ctx->nl->family = mnl_attr_get_u16(a);
 			break;
 		case CTRL_ATTR_MCAST_GROUPS:
 			mnl_attr_for_each_nested(g, a)
-				grp_cb(g, nl);
+				grp_cb(g, ctx);
 			break;
 		}
 	}
@@ -243,11 +223,23 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 
 struct vaio_nl *vaio_nl_open(bool events, struct vaio_err *err)
 {
+	return vaio_nl_open_family(VAIO_GENL_NAME, VAIO_GENL_VERSION,
+				   VAIO_GENL_MCGRP_EVENTS, events,
+				   "the dm-vaio kernel module is not loaded (modprobe dm-vaio)",
+				   err);
+}
+
+struct vaio_nl *vaio_nl_open_family(const char *name, uint8_t version,
+				    const char *group, bool events,
+				    const char *missing, struct vaio_err *err)
+{
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nl_reply r = { .cb = family_cb };
+	struct family_ctx ctx = { .group = group };
+	struct nl_reply r = { .cb = family_cb, .data = &ctx };
 	struct genlmsghdr *g;
 	struct nlmsghdr *nlh;
 	struct vaio_nl *nl;
+	char what[128];
 	int one = 1, ret;
 
 	nl = calloc(1, sizeof(*nl));
@@ -257,6 +249,8 @@ struct vaio_nl *vaio_nl_open(bool events, struct vaio_err *err)
 		vaio_seterr(err, ENOMEM, "out of memory");
 		goto bad;
 	}
+	ctx.nl = nl;
+	nl->version = version;
 	nl->seq = time(NULL);
 	nl->sock = mnl_socket_open(NETLINK_GENERIC);
 	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -274,16 +268,15 @@ struct vaio_nl *vaio_nl_open(bool events, struct vaio_err *err)
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->cmd = CTRL_CMD_GETFAMILY;
 	g->version = 1;
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VAIO_GENL_NAME);
-	r.data = nl;
-	ret = transact(nl, nlh, &r);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, name);
+	ret = vaio_nl_transact(nl, nlh, &r);
 	if (ret == -ENOENT) {
-		vaio_seterr(err, ENOENT,
-			    "the dm-vaio kernel module is not loaded (modprobe dm-vaio)");
+		vaio_seterr(err, ENOENT, "%s", missing);
 		goto bad;
 	}
 	if (ret || !nl->family) {
-		nl_error(err, ret ?: -EPROTO, &r, "netlink family vaio");
+		snprintf(what, sizeof(what), "netlink family %s", name);
+		vaio_nl_error(err, ret ?: -EPROTO, &r, what);
 		goto bad;
 	}
 	if (events) {
@@ -292,7 +285,7 @@ struct vaio_nl *vaio_nl_open(bool events, struct vaio_err *err)
 					  &nl->events_group,
 					  sizeof(nl->events_group)) < 0) {
 			vaio_seterr(err, errno ?: EPROTO,
-				    "cannot join the vaio events group: %s",
+				    "cannot join the %s events group: %s", name,
 				    strerror(errno ?: EPROTO));
 			goto bad;
 		}
@@ -580,11 +573,11 @@ int vaio_filter_types(struct vaio_nl *nl, struct vaio_type_info **types,
 	struct nl_reply r = { .cb = type_cb, .data = &l };
 	int ret;
 
-	ret = transact(nl, put_request(nl, buf, VAIO_CMD_FILTER_GET, NLM_F_DUMP),
+	ret = vaio_nl_transact(nl, vaio_nl_request(nl, buf, VAIO_CMD_FILTER_GET, NLM_F_DUMP),
 		       &r);
 	if (ret) {
 		free(l.items);
-		return nl_error(err, ret, &r, "listing filter types");
+		return vaio_nl_error(err, ret, &r, "listing filter types");
 	}
 	*types = l.items;
 	*n = l.n;
@@ -627,10 +620,10 @@ int vaio_disk_get(struct vaio_nl *nl, const char *id,
 	struct nlmsghdr *nlh;
 	int ret;
 
-	nlh = put_request(nl, buf, VAIO_CMD_DISK_GET, 0);
+	nlh = vaio_nl_request(nl, buf, VAIO_CMD_DISK_GET, 0);
 	if (!mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_DISK_ID, id))
 		return vaio_seterr(err, ENAMETOOLONG, "disk name too long");
-	ret = transact(nl, nlh, &r);
+	ret = vaio_nl_transact(nl, nlh, &r);
 	if (!ret && l.n != 1)
 		ret = -EPROTO;
 	if (!ret)
@@ -639,7 +632,7 @@ int vaio_disk_get(struct vaio_nl *nl, const char *id,
 	if (ret == -ENODEV)
 		return vaio_seterr(err, ENODEV, "disk %s: no such disk", id);
 	if (ret)
-		return nl_error(err, ret, &r, id);
+		return vaio_nl_error(err, ret, &r, id);
 	return 0;
 }
 
@@ -654,11 +647,11 @@ int vaio_disk_list(struct vaio_nl *nl, struct vaio_disk_info **disks, int *n,
 	struct vaio_disk_info *d;
 	int i;
 
-	ret = transact(nl, put_request(nl, buf, VAIO_CMD_DISK_GET, NLM_F_DUMP),
+	ret = vaio_nl_transact(nl, vaio_nl_request(nl, buf, VAIO_CMD_DISK_GET, NLM_F_DUMP),
 		       &r);
 	if (ret) {
 		free(l.items);
-		return nl_error(err, ret, &r, "listing disks");
+		return vaio_nl_error(err, ret, &r, "listing disks");
 	}
 	/* Too large for the dump: ask for each such disk on its own. */
 	for (i = 0; i < l.n; i++) {
@@ -720,7 +713,7 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 		free(buf);
 		return vaio_seterr(err, ENOMEM, "out of memory");
 	}
-	nlh = put_request(nl, buf, VAIO_CMD_CHAIN_CHECK, 0);
+	nlh = vaio_nl_request(nl, buf, VAIO_CMD_CHAIN_CHECK, 0);
 	nest = mnl_attr_nest_start_check(nlh, size, VAIO_ATTR_CHAIN);
 	ok = nest;
 	for (i = 0; ok && i < chain->n; i++) {
@@ -760,11 +753,11 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 	}
 	mnl_attr_nest_end(nlh, nest);
 
-	ret = transact(nl, nlh, &r);
+	ret = vaio_nl_transact(nl, nlh, &r);
 	free(buf);
 	if (!ret || ret == -EPERM || !r.offset) {
 		free(o);
-		return ret ? nl_error(err, ret, &r, "checking the chain") : 0;
+		return ret ? vaio_nl_error(err, ret, &r, "checking the chain") : 0;
 	}
 	/* Name the component, and the argument, at fault. */
 	for (i = 0; i < chain->n; i++) {
@@ -785,7 +778,7 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 		}
 	}
 	free(o);
-	return nl_error(err, ret, &r, "checking the chain");
+	return vaio_nl_error(err, ret, &r, "checking the chain");
 }
 
 static int ntf_cb(const struct nlmsghdr *nlh, void *data)
@@ -806,7 +799,7 @@ int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
 
 	if (!n)
 		return vaio_seterr(err, ENOMEM, "out of memory");
-	nlh = put_request(nl, buf, VAIO_CMD_DISK_EVENT, 0);
+	nlh = vaio_nl_request(nl, buf, VAIO_CMD_DISK_EVENT, 0);
 	if (!mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_DISK_ID, id) ||
 	    !mnl_attr_put_u8_check(nlh, sizeof(buf), VAIO_ATTR_EVENT,
 				   VAIO_EVENT_SNAPSHOT) ||
@@ -814,13 +807,13 @@ int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
 		free(n);
 		return vaio_seterr(err, ENAMETOOLONG, "disk name or tag too long");
 	}
-	ret = transact(nl, nlh, &r);
+	ret = vaio_nl_transact(nl, nlh, &r);
 	*delivered = n->delivered;
 	free(n);
 	snprintf(what, sizeof(what), "disk %s: snapshot %s", id, tag);
 	if (ret == -ENODEV)
 		return vaio_seterr(err, ENODEV, "disk %s: no such disk", id);
-	return ret ? nl_error(err, ret, &r, what) : 0;
+	return ret ? vaio_nl_error(err, ret, &r, what) : 0;
 }
 
 int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
@@ -832,16 +825,16 @@ int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
 	char what[256];
 	int ret;
 
-	nlh = put_request(nl, buf, VAIO_CMD_FILTER_REACTIVATE, 0);
+	nlh = vaio_nl_request(nl, buf, VAIO_CMD_FILTER_REACTIVATE, 0);
 	if (!mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_DISK_ID, id) ||
 	    !mnl_attr_put_strz_check(nlh, sizeof(buf), VAIO_ATTR_FILTER_NAME,
 				     filter))
 		return vaio_seterr(err, ENAMETOOLONG, "disk or filter name too long");
-	ret = transact(nl, nlh, &r);
+	ret = vaio_nl_transact(nl, nlh, &r);
 	snprintf(what, sizeof(what), "disk %s: filter %s", id, filter);
 	if (ret == -ENODEV)
 		return vaio_seterr(err, ENODEV, "disk %s: no such disk", id);
-	return ret ? nl_error(err, ret, &r, what) : 0;
+	return ret ? vaio_nl_error(err, ret, &r, what) : 0;
 }
 
 int vaio_nl_next(struct vaio_nl *nl, int timeout_ms,
