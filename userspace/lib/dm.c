@@ -352,3 +352,30 @@ int vaio_dm_remove(const char *name, struct vaio_err *err)
 		dm_task_destroy(dmt);
 	return r;
 }
+
+int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err)
+{
+	struct dm_task *dmt;
+	struct dm_info info = { 0 };
+	int r;
+
+	dm_setup();
+	dmt = dm_task_create(DM_DEVICE_INFO);
+	if (!dmt || !dm_task_set_name(dmt, name)) {
+		r = vaio_seterr(err, ENOMEM, "out of memory");
+	} else {
+		r = run_task(dmt, false);
+		if (!r && !dm_task_get_info(dmt, &info))
+			r = -EIO;
+		if (!r && !info.exists)
+			r = vaio_seterr(err, ENODEV, "disk %s: no dm device", name);
+		else if (r)
+			r = vaio_seterr(err, -r, "disk %s: %s", name,
+					dm_last_error[0] ? dm_last_error :
+					strerror(-r));
+		*count = info.open_count;
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}

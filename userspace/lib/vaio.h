@@ -6,6 +6,8 @@
  *   chains (chain.c)  policy components "type:key=value,...", table lines
  *   dm (dm.c)         creating and reloading vaio devices, over libdevmapper
  *   config (conf.c)   policies and disks persisted under /etc/vaio, json-c
+ *   replication (repl.c)  the "vaio_repl" family of dm-vaio-replication,
+ *                     and vaio_repl_decide(), the handshake's verdict
  *
  * Functions return 0 or a negative errno and fill a struct vaio_err with a
  * one-line message saying what and where.
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 #include <linux/dm-vaio.h>
+#include <linux/dm-vaio-repl.h>
 
 #define VAIO_NR_CLASSES		5
 #define VAIO_MAX_PARAMS		32
@@ -195,6 +198,8 @@ int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 		  const struct vaio_chain *chain, struct vaio_err *err);
 int vaio_dm_remove(const char *name, struct vaio_err *err);
+/* How many openers dm device @name has (libdevmapper's open_count). */
+int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err);
 
 /*
  *--------------------------------------------------------------
@@ -236,5 +241,94 @@ int vaio_disk_conf_delete(const char *name, struct vaio_err *err);
 int vaio_disk_names(char ***names, int *n, struct vaio_err *err);
 
 void vaio_names_free(char **names, int n);
+
+/*
+ *--------------------------------------------------------------
+ * Replication: the "vaio_repl" family (include/uapi/linux/dm-vaio-repl.h)
+ *--------------------------------------------------------------
+ */
+
+#define VAIO_REPL_REASON_MAX	256
+#define VAIO_REPL_PEER_MAX	256
+#define VAIO_REPL_PATH_MAX	4096
+
+/* A disk's replication status, as VAIO_REPL_CMD_GET and NTF_STATE give it. */
+struct vaio_repl_info {
+	char id[VAIO_NAME_MAX];
+	int role;			/* enum vaio_repl_role */
+	int mode;			/* enum vaio_repl_mode; -1 unknown */
+	int conn;			/* enum vaio_repl_conn */
+	bool has_live;			/* PEER given: a live table */
+	char peer[VAIO_REPL_PEER_MAX];		/* host:port */
+	char remote_disk[VAIO_NAME_MAX];
+	char secret[VAIO_REPL_PATH_MAX];	/* "" unless CAP_NET_ADMIN */
+	char reason[VAIO_REPL_REASON_MAX];	/* "" if none */
+	uint64_t sectors, gen;
+	uint64_t history[VAIO_REPL_GEN_HISTORY];	/* newest first, 0: none */
+	bool consistent, new_pair;
+	uint64_t lag_writes, lag_bytes, lag_ms, oos_bytes;
+	uint64_t sync_total, sync_bps;
+	uint64_t sent_writes, acked_writes, recv_writes, resynced_bytes;
+	uint64_t connects;
+};
+
+/*
+ * A socket to the family; @events: subscribe to its events group. Fails
+ * with -ENOENT "replication module not loaded (modprobe
+ * dm-vaio-replication)" when the family does not exist.
+ */
+struct vaio_nl *vaio_repl_open(bool events, struct vaio_err *err);
+/* -ENODEV "no replicated disk ID" if @id has no replication filter. */
+int vaio_repl_get(struct vaio_nl *nl, const char *id,
+		  struct vaio_repl_info *info, struct vaio_err *err);
+/* Every disk with a replication filter; free(*infos). */
+int vaio_repl_list(struct vaio_nl *nl, struct vaio_repl_info **infos, int *n,
+		   struct vaio_err *err);
+/* Hands connected, authenticated TCP socket @fd to the kernel for @id. */
+int vaio_repl_connect(struct vaio_nl *nl, const char *id, int fd,
+		      uint64_t peer_sectors, int peer_role, bool full_sync,
+		      struct vaio_err *err);
+int vaio_repl_disconnect(struct vaio_nl *nl, const char *id,
+			 struct vaio_err *err);
+int vaio_repl_set_role(struct vaio_nl *nl, const char *id, int role,
+		       bool force, bool skip_sync, struct vaio_err *err);
+/*
+ * The next VAIO_REPL_NTF_STATE; @timeout_ms < 0 waits for ever, 0 does
+ * not wait. Returns 1 with @info, 0 if none came, or a negative errno
+ * (-ENOBUFS: notifications were lost, dump again).
+ */
+int vaio_repl_next(struct vaio_nl *nl, int timeout_ms,
+		   struct vaio_repl_info *info, struct vaio_err *err);
+
+const char *vaio_repl_role_name(int role);	/* "primary", "secondary" */
+const char *vaio_repl_mode_name(int mode);	/* "sync", "async" */
+const char *vaio_repl_conn_name(int conn);	/* "standalone", ... "gone" */
+int vaio_repl_conn_by_name(const char *name);	/* -1 if unknown */
+/* Resync progress: 0..100, 100 when nothing is to be resynced. */
+int vaio_repl_sync_pct(const struct vaio_repl_info *info);
+/* Seconds the resync still needs at its current rate; 0 if no rate. */
+uint64_t vaio_repl_sync_eta(const struct vaio_repl_info *info);
+
+/* One side of a handshake: what it says in its STATE frame. */
+struct repl_side {
+	uint64_t sectors;
+	uint64_t gen;
+	uint64_t history[VAIO_REPL_GEN_HISTORY];	/* 0: empty slot */
+	int role;			/* enum vaio_repl_role */
+	int mode;
+	bool consistent;
+	bool new_pair;
+};
+
+/*
+ * Whether two disks may be connected, and with a full resync: the rules of
+ * Documentation/replication.rst, the same on both hosts. @primary is the
+ * side that claims the primary role (either order is accepted). Returns
+ * true with *@full_sync, or false with *@why, the refusal (a thread-local
+ * buffer, valid until the next call).
+ */
+bool vaio_repl_decide(const struct repl_side *primary,
+		      const struct repl_side *secondary, bool *full_sync,
+		      const char **why);
 
 #endif /* VAIO_LIB_H */
