@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * repl-handshake-test: vaiod's handshake (userspace/vaiod/handshake.c)
+ * over a socketpair, the dialer in a child process and the acceptor in
+ * the parent, each with its own idea of its disk and secret: a good pair,
+ * a wrong secret, an unknown disk, split brain, a smaller disk, a new
+ * secondary, hostile and silent peers, and that neither side reads a byte
+ * past the handshake. Then the secret file checks. TAP output; exit 1 if
+ * a case fails. No kernel needed.
+ */
+#include "../vaiod/handshake.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int n, failed;
+
+static void result(bool good, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void result(bool good, const char *fmt, ...)
+{
+	va_list ap;
+
+	n++;
+	if (!good)
+		failed++;
+	printf("%s %d - ", good ? "ok" : "not ok", n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* One host: its disk, secret and state. */
+struct host {
+	const char *disk;		/* what lookup() finds; NULL: nothing */
+	const char *secret;
+	struct repl_side side;
+	int lookup_error;		/* lookup fails with this (-EPERM, ...) */
+};
+
+static int t_lookup(void *ctx, const char *name, char *disk,
+		    unsigned char *secret, size_t *secret_len, char *msg,
+		    size_t len)
+{
+	struct host *h = ctx;
+
+	if (!h->disk || strcmp(name, h->disk))
+		return -ENODEV;
+	if (h->lookup_error) {
+		snprintf(msg, len, "secret file /x is readable by group or others");
+		return h->lookup_error;
+	}
+	snprintf(disk, VAIO_NAME_MAX, "%s", h->disk);
+	*secret_len = strlen(h->secret);
+	memcpy(secret, h->secret, *secret_len);
+	return 0;
+}
+
+static int t_state(void *ctx, const char *disk, struct repl_side *side,
+		   char *msg, size_t len)
+{
+	struct host *h = ctx;
+
+	(void)disk;
+	(void)msg;
+	(void)len;
+	*side = h->side;
+	return 0;
+}
+
+static const struct hs_ops t_ops = { .lookup = t_lookup, .state = t_state };
+
+/* What a side ended with, as the child reports it. */
+struct outcome {
+	int result, prio;
+	bool garbage, full_sync;
+	struct repl_side peer;
+	char msg[512];
+	char extra[32];			/* bytes read after the handshake */
+};
+
+/* Drives @hs until it ends; @skew_ms moves its clock (timeouts). */
+static void drive(struct hs *hs, int64_t skew_ms)
+{
+	struct pollfd pfd;
+	uint64_t now;
+	int r;
+
+	for (;;) {
+		now = hs_now() + skew_ms;
+		hs_run(hs, 0, now);
+		if (hs->result != HS_RUNNING)
+			return;
+		pfd.fd = hs->fd;
+		pfd.events = hs_events(hs);
+		pfd.revents = 0;
+		r = poll(&pfd, 1, 100);
+		if (r < 0 && errno != EINTR)
+			return;
+		hs_run(hs, r > 0 ? pfd.revents : 0, hs_now() + skew_ms);
+		if (hs->result != HS_RUNNING)
+			return;
+	}
+}
+
+static void fill_outcome(struct outcome *o, const struct hs *hs)
+{
+	memset(o, 0, sizeof(*o));
+	o->result = hs->result;
+	o->prio = hs->prio;
+	o->garbage = hs->garbage;
+	o->full_sync = hs->full_sync;
+	o->peer = hs->peer;
+	snprintf(o->msg, sizeof(o->msg), "%s", hs->msg);
+}
+
+/* After a good handshake: send a marker as the kernel would, read one. */
+static void after(struct outcome *o, int fd, const char *mark)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+
+	if (o->result != HS_OK)
+		return;
+	if (send(fd, mark, strlen(mark), MSG_NOSIGNAL) < 0)
+		return;
+	if (poll(&pfd, 1, 2000) == 1) {
+		r = recv(fd, o->extra, sizeof(o->extra) - 1, 0);
+		if (r > 0)
+			o->extra[r] = '\0';
+	}
+}
+
+/*
+ * Runs a dialer for @dh in a child and an acceptor for @ah here, over a
+ * socketpair; fills both outcomes.
+ */
+static void pair(struct host *dh, const char *remote, struct host *ah,
+		 struct outcome *d, struct outcome *a)
+{
+	int sv[2], pp[2];
+	struct hs hs;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(pp)) {
+		perror("socketpair");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (!pid) {
+		close(sv[1]);
+		close(pp[0]);
+		hs_start(&hs, HS_DIALER, sv[0], "acceptor", &t_ops, dh,
+			 dh->disk, remote, (const unsigned char *)dh->secret,
+			 strlen(dh->secret), hs_now());
+		drive(&hs, 0);
+		fill_outcome(d, &hs);
+		after(d, sv[0], "from-dialer-kernel");
+		if (write(pp[1], d, sizeof(*d)) != sizeof(*d))
+			_exit(1);
+		_exit(0);
+	}
+	close(sv[0]);
+	close(pp[1]);
+	hs_start(&hs, HS_ACCEPTOR, sv[1], "dialer", &t_ops, ah, NULL, NULL,
+		 NULL, 0, hs_now());
+	drive(&hs, 0);
+	fill_outcome(a, &hs);
+	after(a, sv[1], "from-acceptor-kernel");
+	close(sv[1]);
+	memset(d, 0, sizeof(*d));
+	if (read(pp[0], d, sizeof(*d)) != sizeof(*d))
+		snprintf(d->msg, sizeof(d->msg), "the dialer reported nothing");
+	close(pp[0]);
+	waitpid(pid, NULL, 0);
+}
+
+static struct repl_side side(int role, uint64_t sectors, uint64_t gen)
+{
+	struct repl_side s;
+
+	memset(&s, 0, sizeof(s));
+	s.role = role;
+	s.sectors = sectors;
+	s.gen = gen;
+	s.consistent = true;
+	return s;
+}
+
+#define SECRET "0123456789abcdef0123456789abcdef"
+#define OTHER  "fedcba9876543210fedcba9876543210"
+enum { P = VAIO_REPL_ROLE_PRIMARY, S = VAIO_REPL_ROLE_SECONDARY };
+
+static void show(const char *who, const struct outcome *o)
+{
+	printf("# %s: result %d prio %d garbage %d full_sync %d msg '%s' extra '%s'\n",
+	       who, o->result, o->prio, o->garbage, o->full_sync, o->msg,
+	       o->extra);
+}
+
+static void test_good(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host a = { "r0", SECRET, side(S, 2000, 42), 0 };
+	struct outcome od, oa;
+
+	pair(&d, "r0", &a, &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(od.result == HS_OK && oa.result == HS_OK,
+	       "same secret, same generation: both sides go");
+	result(!od.full_sync && !oa.full_sync, "no full sync");
+	result(od.peer.sectors == 2000 && od.peer.role == S &&
+	       oa.peer.sectors == 1000 && oa.peer.role == P &&
+	       oa.peer.gen == 42, "each side has the other's STATE");
+	result(!strcmp(od.extra, "from-acceptor-kernel") &&
+	       !strcmp(oa.extra, "from-dialer-kernel"),
+	       "neither side read a byte past the handshake");
+}
+
+static void test_new_secondary(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host a = { "d0", SECRET, side(S, 1000, 0), 0 };
+	struct outcome od, oa;
+
+	pair(&d, "d0", &a, &od, &oa);
+	result(od.result == HS_OK && oa.result == HS_OK && od.full_sync &&
+	       oa.full_sync, "new secondary: both go, full sync on both");
+	d.side.new_pair = true;
+	pair(&d, "d0", &a, &od, &oa);
+	result(od.result == HS_OK && oa.result == HS_OK && !od.full_sync &&
+	       !oa.full_sync, "new pair (skip sync): both go, no full sync");
+}
+
+static void test_wrong_secret(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host a = { "d0", OTHER, side(S, 1000, 42), 0 };
+	struct outcome od, oa;
+	uint64_t t0 = hs_now();
+
+	pair(&d, "d0", &a, &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(oa.result == HS_FAILED && oa.prio == 3 &&
+	       !strcmp(oa.msg, "authentication failed from dialer"),
+	       "wrong secret: the acceptor logs 'authentication failed from ADDR' at <3>");
+	result(od.result == HS_FAILED && od.prio == 3 &&
+	       strstr(od.msg, "refused: authentication failed"),
+	       "wrong secret: the dialer logs the acceptor's ERROR");
+	result(hs_now() - t0 < 3000, "and it ends promptly once the dialer hangs up");
+}
+
+static void test_no_disk(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
+	struct host bad = { "d0", SECRET, side(S, 1000, 42), -EPERM };
+	struct outcome od, oa;
+
+	pair(&d, "nope", &a, &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && strstr(od.msg, "refused: no such disk: nope") &&
+	       oa.result == HS_FAILED && strstr(oa.msg, "no such disk: nope"),
+	       "unknown disk: ERROR 'no such disk: NAME', logged on both sides");
+	pair(&d, "d0", &bad, &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED && oa.prio == 3 &&
+	       strstr(oa.msg, "readable by group"),
+	       "unusable secret on the acceptor: refused, the reason logged there");
+}
+
+static void test_refusals(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host a = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct outcome od, oa;
+
+	pair(&d, "d0", &a, &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       od.prio == 3 && oa.prio == 3 &&
+	       strstr(od.msg, "both primary: split brain") &&
+	       strstr(oa.msg, "both primary: split brain"),
+	       "both primary: refused, the reason logged on both sides");
+
+	a.side = side(S, 999, 42);
+	pair(&d, "d0", &a, &od, &oa);
+	show("dialer", &od);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(od.msg, "peer disk smaller: 999 < 1000 sectors") &&
+	       strstr(oa.msg, "peer disk smaller: 999 < 1000 sectors"),
+	       "smaller secondary: refused on both sides");
+
+	a.side = side(S, 1000, 77);
+	a.side.history[0] = 42;
+	pair(&d, "d0", &a, &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(od.msg, "split brain: generations 000000000000002a and 000000000000004d diverged") &&
+	       strstr(oa.msg, "split brain: generations"),
+	       "diverged generations: split brain on both sides");
+}
+
+/* The acceptor, with @bytes from a raw peer that then stays silent. */
+static struct outcome raw_peer(const void *bytes, size_t len, int64_t skew,
+			       bool close_after)
+{
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
+	struct outcome o;
+	struct hs hs;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	if (len && write(sv[0], bytes, len) != (ssize_t)len)
+		exit(1);
+	if (close_after)
+		close(sv[0]);
+	hs_start(&hs, HS_ACCEPTOR, sv[1], "stranger", &t_ops, &a, NULL, NULL,
+		 NULL, 0, hs_now());
+	drive(&hs, skew);
+	fill_outcome(&o, &hs);
+	if (!close_after)
+		close(sv[0]);
+	close(sv[1]);
+	return o;
+}
+
+static void test_hostile(void)
+{
+	struct vaio_repl_hdr h = {
+		.magic = htobe32(VAIO_REPL_MAGIC),
+		.type = htobe16(VAIO_REPL_F_HELLO),
+		.len = htobe32(0x80000000u),
+	};
+	struct {
+		struct vaio_repl_hdr h;
+		struct vaio_repl_hello hello;
+	} f;
+	unsigned char junk[4096];
+	struct outcome o;
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (i * 7919 + 13) & 0xff;
+	o = raw_peer(junk, sizeof(junk), 0, false);
+	show("acceptor", &o);
+	result(o.result == HS_FAILED && o.garbage && o.prio == 4 &&
+	       !strcmp(o.msg, "garbage from stranger"),
+	       "random bytes: closed at once as 'garbage from ADDR'");
+
+	o = raw_peer(&h, sizeof(h), 0, false);
+	result(o.result == HS_FAILED && o.garbage,
+	       "right magic, len 2 GiB: garbage, nothing allocated");
+
+	h.len = htobe32(sizeof(struct vaio_repl_hello));
+	h.type = htobe16(VAIO_REPL_F_GO);
+	o = raw_peer(&h, sizeof(h), 0, false);
+	result(o.result == HS_FAILED && o.garbage, "a first frame other than HELLO: garbage");
+
+	/* A silent client: the clock is moved past the step's deadline. */
+	o = raw_peer(NULL, 0, HS_STEP_MS + 1, false);
+	show("acceptor", &o);
+	result(o.result == HS_FAILED && strstr(o.msg, "timed out waiting for HELLO"),
+	       "a silent client times out after 5 s");
+
+	/* Half a HELLO, then silence. */
+	memset(&f, 0, sizeof(f));
+	f.h.magic = htobe32(VAIO_REPL_MAGIC);
+	f.h.type = htobe16(VAIO_REPL_F_HELLO);
+	f.h.len = htobe32(sizeof(f.hello));
+	o = raw_peer(&f, sizeof(f.h) + 10, HS_STEP_MS + 1, false);
+	result(o.result == HS_FAILED && strstr(o.msg, "timed out"),
+	       "a slow client that stops mid-frame times out");
+
+	o = raw_peer(&f, sizeof(f.h) + 10, 0, true);
+	result(o.result == HS_FAILED && strstr(o.msg, "closed the connection"),
+	       "a client that hangs up mid-frame: closed, no crash");
+
+	/* A HELLO whose disk field is not NUL-terminated. */
+	f.hello.version = htobe32(1);
+	memset(f.hello.disk, 'A', sizeof(f.hello.disk));
+	o = raw_peer(&f, sizeof(f), 0, true);
+	show("acceptor", &o);
+	result(o.result == HS_FAILED && strstr(o.msg, "no such disk"),
+	       "an unterminated disk name: no such disk");
+
+	/* A newer protocol. */
+	memset(f.hello.disk, 0, sizeof(f.hello.disk));
+	strcpy(f.hello.disk, "d0");
+	f.hello.version = htobe32(2);
+	o = raw_peer(&f, sizeof(f), 0, true);
+	result(o.result == HS_FAILED && strstr(o.msg, "unsupported protocol version 2"),
+	       "protocol version 2: refused with a reason");
+
+	o = raw_peer(NULL, 0, 0, true);
+	result(o.result == HS_FAILED && o.prio == 7,
+	       "a connect and close without a word: debug level only");
+}
+
+/* An acceptor that answers a wrong MAC, with control characters in ERROR. */
+static void test_error_text(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct {
+		struct vaio_repl_hdr h;
+		char text[16];
+	} e;
+	struct vaio_repl_hdr h;
+	char hello[sizeof(struct vaio_repl_hello)];
+	struct outcome o;
+	struct hs hs;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	hs_start(&hs, HS_DIALER, sv[0], "peer", &t_ops, &d, "d0", "d0",
+		 (const unsigned char *)SECRET, strlen(SECRET), hs_now());
+	/* The dialer's HELLO arrives; answer with an ERROR. */
+	if (read(sv[1], &h, sizeof(h)) != sizeof(h) ||
+	    read(sv[1], hello, sizeof(hello)) != sizeof(hello))
+		exit(1);
+	memset(&e, 0, sizeof(e));
+	e.h.magic = htobe32(VAIO_REPL_MAGIC);
+	e.h.type = htobe16(VAIO_REPL_F_ERROR);
+	e.h.len = htobe32(sizeof(e.text));
+	memcpy(e.text, "bad\033[2Jthing\n\x01", 15);
+	if (write(sv[1], &e, sizeof(e)) != sizeof(e))
+		exit(1);
+	drive(&hs, 0);
+	fill_outcome(&o, &hs);
+	show("dialer", &o);
+	result(o.result == HS_FAILED && !strcmp(o.msg, "peer refused: bad?[2Jthing??"),
+	       "a peer's ERROR text is logged, made printable");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A wrong sequence number after the HELLO. */
+static void test_bad_seq(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct {
+		struct vaio_repl_hdr h;
+		struct vaio_repl_hello hello;
+	} f;
+	struct outcome o;
+	struct hs hs;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	hs_start(&hs, HS_DIALER, sv[0], "peer", &t_ops, &d, "d0", "d0",
+		 (const unsigned char *)SECRET, strlen(SECRET), hs_now());
+	if (read(sv[1], &f, sizeof(f)) != sizeof(f))
+		exit(1);
+	/* Echo the HELLO back (our own nonce, seq 5): refused. */
+	f.h.seq = htobe32(5);
+	if (write(sv[1], &f, sizeof(f)) != sizeof(f))
+		exit(1);
+	drive(&hs, 0);
+	fill_outcome(&o, &hs);
+	show("dialer", &o);
+	result(o.result == HS_FAILED && strstr(o.msg, "protocol error"),
+	       "a frame out of sequence: protocol error");
+	close(sv[1]);
+	close(sv[0]);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	hs_start(&hs, HS_DIALER, sv[0], "peer", &t_ops, &d, "d0", "d0",
+		 (const unsigned char *)SECRET, strlen(SECRET), hs_now());
+	if (read(sv[1], &f, sizeof(f)) != sizeof(f))
+		exit(1);
+	/* Reflect the dialer's own HELLO: its own nonce comes back. */
+	if (write(sv[1], &f, sizeof(f)) != sizeof(f))
+		exit(1);
+	drive(&hs, 0);
+	fill_outcome(&o, &hs);
+	result(o.result == HS_FAILED && strstr(o.msg, "protocol error"),
+	       "a reflected HELLO (our own nonce): refused");
+	close(sv[1]);
+	close(sv[0]);
+}
+
+static int secret_file(const char *dir, const char *name, size_t len,
+		       mode_t mode, char *path, size_t plen)
+{
+	char buf[8192];
+	int fd;
+
+	snprintf(path, plen, "%s/%s", dir, name);
+	memset(buf, 'x', sizeof(buf));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		return -1;
+	fchmod(fd, mode);
+	close(fd);
+	return 0;
+}
+
+static void test_secrets(void)
+{
+	char dir[] = "/tmp/repl-hs-test.XXXXXX", path[256], msg[512];
+	unsigned char buf[HS_SECRET_MAX];
+	size_t len = 0;
+	int r;
+
+	if (!mkdtemp(dir)) {
+		result(false, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	secret_file(dir, "good", 32, 0600, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(!r && len == 32, "a 32-byte secret, mode 600: read");
+	unlink(path);
+
+	secret_file(dir, "world", 32, 0644, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r && strstr(msg, "readable by group or others"),
+	       "mode 644: refused (%s)", msg);
+	unlink(path);
+
+	secret_file(dir, "group", 32, 0640, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r && strstr(msg, "readable by group or others"), "mode 640: refused");
+	unlink(path);
+
+	secret_file(dir, "short", 15, 0600, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r && strstr(msg, "shorter than 16"), "15 bytes: refused (%s)", msg);
+	unlink(path);
+
+	secret_file(dir, "long", 4097, 0600, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r && strstr(msg, "longer than 4096"), "4097 bytes: refused (%s)", msg);
+	unlink(path);
+
+	secret_file(dir, "max", 4096, 0400, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(!r && len == 4096, "4096 bytes, mode 400: read");
+	unlink(path);
+
+	r = hs_read_secret(dir, buf, &len, msg, sizeof(msg));
+	result(r && strstr(msg, "not a regular file"), "a directory: refused");
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r == -ENOENT && strstr(msg, "No such file"), "a missing file: refused (%s)", msg);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	printf("TAP version 13\n");
+	test_good();
+	test_new_secondary();
+	test_wrong_secret();
+	test_no_disk();
+	test_refusals();
+	test_hostile();
+	test_error_text();
+	test_bad_seq();
+	test_secrets();
+	printf("1..%d\n# %d of %d failed\n", n, failed, n);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vaiod's handshake with a peer vaiod: HELLO, AUTH, STATE, then GO or
+ * ERROR, on a non-blocking stream socket, one frame at a time (never a
+ * byte of what follows: that is the kernel's). A state machine driven by
+ * poll(), so that vaiod runs many at once and the tests drive it over a
+ * socketpair. See Documentation/replication.rst and vaiod(8).
+ */
+#ifndef VAIOD_HANDSHAKE_H
+#define VAIOD_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/vaio.h"
+
+#define HS_STEP_MS		5000	/* every step of the handshake */
+#define HS_LINGER_MS		1000	/* after sending ERROR */
+#define HS_SECRET_MIN		16
+#define HS_SECRET_MAX		4096
+#define HS_ERROR_MAX		256	/* ERROR payload, bytes */
+
+enum hs_role { HS_DIALER, HS_ACCEPTOR };
+
+enum hs_result {
+	HS_RUNNING,
+	HS_OK,		/* authenticated, both sides said GO: hand the fd over */
+	HS_FAILED,	/* close the fd; hs->msg says why, at hs->prio */
+};
+
+/* The host's side of the handshake, supplied by the caller. */
+struct hs_ops {
+	/*
+	 * Acceptor: the local disk named @name in the dialer's HELLO. Fills
+	 * @disk (its disk_id) and @secret/@secret_len. Returns 0, -ENODEV
+	 * (no such disk: the peer is told so), or another negative errno with
+	 * @msg (the secret is unusable: logged here, the peer is refused).
+	 */
+	int (*lookup)(void *ctx, const char *name, char *disk,
+		      unsigned char *secret, size_t *secret_len, char *msg,
+		      size_t len);
+	/* Both: disk @disk's current state for the STATE frame. 0 or -errno. */
+	int (*state)(void *ctx, const char *disk, struct repl_side *side,
+		     char *msg, size_t len);
+	/* Optional: debug messages. */
+	void (*debug)(void *ctx, const char *disk, const char *addr,
+		      const char *msg);
+};
+
+struct hs {
+	enum hs_role role;
+	int fd;
+	char addr[96];			/* the peer, for messages */
+	const struct hs_ops *ops;
+	void *ctx;
+
+	int step;			/* internal: what is awaited */
+	uint64_t deadline;		/* ms, CLOCK_MONOTONIC */
+	enum hs_result result;
+	int prio;			/* syslog priority of msg */
+	char msg[512];			/* why it failed */
+	bool garbage;			/* closed at the first header */
+
+	char disk[VAIO_NAME_MAX];	/* local disk_id ("" until known) */
+	char name[VAIO_REPL_NAME_LEN];	/* the HELLO's disk field */
+	unsigned char secret[HS_SECRET_MAX];
+	size_t secret_len;
+	uint8_t nonce[VAIO_REPL_NONCE_LEN], peer_nonce[VAIO_REPL_NONCE_LEN];
+	struct repl_side me, peer;
+	bool decided, go, full_sync;
+	char why[HS_ERROR_MAX + 1];	/* our refusal */
+
+	uint32_t tx_seq, rx_seq;
+	uint8_t in[16 + HS_ERROR_MAX + 128];
+	size_t in_have;
+	uint8_t out[1024];
+	size_t out_len, out_off;
+};
+
+uint64_t hs_now(void);
+
+/*
+ * Starts a handshake on connected socket @fd (made non-blocking here).
+ * Dialer: @remote is the peer's disk name, @disk the local disk_id,
+ * @secret its shared secret. Acceptor: @remote, @disk and @secret NULL.
+ */
+void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
+	      const struct hs_ops *ops, void *ctx, const char *disk,
+	      const char *remote, const unsigned char *secret,
+	      size_t secret_len, uint64_t now);
+/* poll() events it waits for. */
+short hs_events(const struct hs *hs);
+/* Runs after poll(): @revents for its fd (0 if none), the time. */
+void hs_run(struct hs *hs, short revents, uint64_t now);
+
+/*
+ * Reads a secret file: a regular file, neither group- nor world-readable,
+ * HS_SECRET_MIN..HS_SECRET_MAX bytes. 0, or -errno with @msg.
+ */
+int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
+		   char *msg, size_t msglen);
+
+#endif /* VAIOD_HANDSHAKE_H */

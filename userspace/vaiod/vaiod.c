@@ -1,0 +1,1165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vaiod: connects the replicated disks of dm-vaio to their peers.
+ *
+ *   vaiod [-l|--listen ADDR[:PORT]] [-v|--verbose] [-h|--help]
+ *
+ * One daemon per host, for all its disks. It follows the "vaio_repl"
+ * family (notifications, and a GET dump every second), dials the peer of
+ * every primary disk that waits for a connection (with back-off), accepts
+ * the peers' connections for its disks, authenticates both ends and hands
+ * each socket to the kernel (VAIO_REPL_CMD_CONNECT). It is not in the data
+ * path: killing it stops no replication. One thread, one poll() loop; no
+ * peer can hold it up. Logs to stderr with "<N>" priority prefixes
+ * (journald's). See vaiod(8).
+ */
+#include "handshake.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#define VAIOD_VERSION		"0.3.0"
+
+#define DUMP_MS			1000	/* the safety net: GET dump */
+#define REOPEN_MS		1000	/* the family is not there: retry */
+#define BACKOFF_MIN_MS		250
+#define BACKOFF_MAX_MS		10000
+#define CONNECT_MS		HS_STEP_MS
+#define MAX_ACCEPTED		64	/* handshakes at once, accepted */
+#define RESOLVE_POLL_MS		50
+#define GARBAGE_BURST		5	/* garbage lines per window */
+#define GARBAGE_WINDOW_MS	10000
+#define DEDUP_MS		60000	/* a repeated message: debug level */
+
+enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
+
+static bool verbose;
+static volatile sig_atomic_t stopping;
+
+/*
+ *--------------------------------------------------------------
+ * Logging
+ *--------------------------------------------------------------
+ */
+
+static void logmsg(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void logmsg(int prio, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (prio >= 7 && !verbose)
+		return;
+	n = snprintf(line, sizeof(line), "<%d>", prio);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	line[n++] = '\n';
+	/* One write per line: lines never mix. */
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* Nowhere to complain to. */
+	}
+}
+
+/* The last message per key (a disk, a peer): repeats go to debug. */
+struct dedup {
+	char key[VAIO_NAME_MAX + 96];
+	char msg[512];
+	uint64_t when;
+};
+
+static struct dedup dedups[64];
+
+static void log_dedup(const char *key, int prio, const char *msg, uint64_t now)
+{
+	struct dedup *d, *oldest = &dedups[0];
+	size_t i;
+
+	for (i = 0; i < sizeof(dedups) / sizeof(dedups[0]); i++) {
+		d = &dedups[i];
+		if (!strcmp(d->key, key))
+			break;
+		if (d->when < oldest->when)
+			oldest = d;
+	}
+	if (i == sizeof(dedups) / sizeof(dedups[0])) {
+		d = oldest;
+		snprintf(d->key, sizeof(d->key), "%s", key);
+		d->msg[0] = '\0';
+	}
+	if (!strcmp(d->msg, msg) && now - d->when < DEDUP_MS) {
+		logmsg(7, "%s (again)", msg);
+		return;
+	}
+	snprintf(d->msg, sizeof(d->msg), "%s", msg);
+	d->when = now;
+	logmsg(prio, "%s", msg);
+}
+
+static void dedup_forget(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dedups) / sizeof(dedups[0]); i++)
+		if (!strcmp(dedups[i].key, key))
+			dedups[i].msg[0] = '\0';
+}
+
+/* Strangers' garbage: a few lines per window, then a count. */
+static struct {
+	uint64_t start;
+	int lines, dropped;
+} garbage_rl;
+
+static void log_garbage(int prio, const char *msg, uint64_t now)
+{
+	if (now - garbage_rl.start >= GARBAGE_WINDOW_MS) {
+		if (garbage_rl.dropped)
+			logmsg(4, "%d more such messages suppressed",
+			       garbage_rl.dropped);
+		garbage_rl.start = now;
+		garbage_rl.lines = garbage_rl.dropped = 0;
+	}
+	if (garbage_rl.lines++ < GARBAGE_BURST)
+		logmsg(prio, "%s", msg);
+	else
+		garbage_rl.dropped++;
+}
+
+/*
+ *--------------------------------------------------------------
+ * Addresses
+ *--------------------------------------------------------------
+ */
+
+/*
+ * Splits "HOST:PORT", "[V6]:PORT", "HOST" or "[V6]" (with @def_port), and
+ * a bare IPv6 address. 0 or -1 with @msg.
+ */
+static int split_hostport(const char *s, char *host, size_t hlen, char *port,
+			  size_t plen, const char *def_port, char *msg,
+			  size_t mlen)
+{
+	const char *colon, *end;
+	char *e;
+	unsigned long p;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end || (end[1] && end[1] != ':')) {
+			snprintf(msg, mlen, "'%s': expected [ADDRESS]:PORT", s);
+			return -1;
+		}
+		snprintf(host, hlen, "%.*s", (int)(end - s - 1), s + 1);
+		colon = end[1] ? end + 1 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)	/* a bare IPv6 address */
+			colon = NULL;
+		snprintf(host, hlen, "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
+	}
+	if (!colon) {
+		if (!def_port) {
+			snprintf(msg, mlen, "'%s': no port (HOST:PORT)", s);
+			return -1;
+		}
+		snprintf(port, plen, "%s", def_port);
+		return 0;
+	}
+	errno = 0;
+	p = strtoul(colon + 1, &e, 10);
+	if (!colon[1] || *e || errno || p < 1 || p > 65535) {
+		snprintf(msg, mlen, "'%s': port '%s' is not 1 to 65535", s, colon + 1);
+		return -1;
+	}
+	snprintf(port, plen, "%lu", p);
+	return 0;
+}
+
+/* "1.2.3.4:5", "[::1]:5", or without the port. */
+static void format_addr(const struct sockaddr *sa, socklen_t len, bool port,
+			char *buf, size_t blen)
+{
+	char h[INET6_ADDRSTRLEN + 16], p[NI_MAXSERV];
+
+	if (getnameinfo(sa, len, h, sizeof(h), p, sizeof(p),
+			NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(buf, blen, "?");
+		return;
+	}
+	if (!port)
+		snprintf(buf, blen, "%s", h);
+	else if (sa->sa_family == AF_INET6)
+		snprintf(buf, blen, "[%s]:%s", h, p);
+	else
+		snprintf(buf, blen, "%s:%s", h, p);
+}
+
+static void tcp_options(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+}
+
+/*
+ *--------------------------------------------------------------
+ * State: disks, connections
+ *--------------------------------------------------------------
+ */
+
+/* An asynchronous name lookup; orphaned when its disk goes meanwhile. */
+struct resolve {
+	struct gaicb cb;
+	struct addrinfo hints;
+	char host[VAIO_REPL_PEER_MAX], port[16];
+	struct resolve *next;		/* on the orphan list */
+};
+
+enum dial_state { D_IDLE, D_RESOLVING, D_CONNECTING, D_HANDSHAKE };
+
+struct disk {
+	char id[VAIO_NAME_MAX];
+	struct vaio_repl_info info;
+	bool seen;			/* in the last dump */
+
+	enum dial_state dial;
+	uint64_t next_try, backoff;
+	struct resolve *res;
+	struct addrinfo *ai, *ai_next;	/* addresses still to try */
+	int fd;
+	uint64_t deadline;		/* of the connect */
+	unsigned char secret[HS_SECRET_MAX];
+	size_t secret_len;
+	struct hs hs;
+};
+
+struct accepted {
+	struct hs hs;
+	char host[96];			/* for messages, no port */
+};
+
+static struct vaio_nl *req_nl, *ev_nl;
+static struct disk **disks;
+static int ndisks;
+static struct accepted *acc[MAX_ACCEPTED];
+static struct resolve *orphans;
+static int listen_fd = -1;
+static uint64_t next_dump, next_open;
+static bool module_missing_logged;
+
+static struct disk *disk_find(const char *id)
+{
+	int i;
+
+	for (i = 0; i < ndisks; i++)
+		if (!strcmp(disks[i]->id, id))
+			return disks[i];
+	return NULL;
+}
+
+static bool disk_still(const struct disk *d)
+{
+	int i;
+
+	for (i = 0; i < ndisks; i++)
+		if (disks[i] == d)
+			return true;
+	return false;
+}
+
+static struct disk *disk_add(const char *id)
+{
+	struct disk *d = calloc(1, sizeof(*d)), **p;
+
+	if (!d)
+		return NULL;
+	p = realloc(disks, (ndisks + 1) * sizeof(*disks));
+	if (!p) {
+		free(d);
+		return NULL;
+	}
+	disks = p;
+	snprintf(d->id, sizeof(d->id), "%s", id);
+	d->fd = -1;
+	d->backoff = BACKOFF_MIN_MS;
+	disks[ndisks++] = d;
+	return d;
+}
+
+static void resolve_drop(struct resolve *r)
+{
+	if (!r)
+		return;
+	if (gai_cancel(&r->cb) == EAI_CANCELED || gai_error(&r->cb) != EAI_INPROGRESS) {
+		if (r->cb.ar_result)
+			freeaddrinfo(r->cb.ar_result);
+		free(r);
+		return;
+	}
+	r->next = orphans;		/* still running: free it when done */
+	orphans = r;
+}
+
+static void orphans_reap(void)
+{
+	struct resolve **pp = &orphans, *r;
+
+	while ((r = *pp)) {
+		if (gai_error(&r->cb) == EAI_INPROGRESS) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		if (r->cb.ar_result)
+			freeaddrinfo(r->cb.ar_result);
+		free(r);
+	}
+}
+
+/* Ends a dial attempt, whatever its stage. */
+static void dial_abort(struct disk *d)
+{
+	resolve_drop(d->res);
+	d->res = NULL;
+	if (d->ai)
+		freeaddrinfo(d->ai);
+	d->ai = d->ai_next = NULL;
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	OPENSSL_cleanse(d->secret, sizeof(d->secret));
+	d->secret_len = 0;
+	d->dial = D_IDLE;
+}
+
+/* A failed attempt: log (once per distinct message) and back off. */
+static void dial_failed(struct disk *d, int prio, const char *msg, uint64_t now)
+{
+	char line[700];
+
+	snprintf(line, sizeof(line), "%s: %s", d->id, msg);
+	log_dedup(d->id, prio, line, now);
+	dial_abort(d);
+	d->next_try = now + d->backoff;
+	logmsg(7, "%s: next attempt in %llu ms", d->id,
+	       (unsigned long long)d->backoff);
+	d->backoff = d->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+						      d->backoff * 2;
+}
+
+static void disk_remove(int i, bool gone)
+{
+	struct disk *d = disks[i];
+
+	dial_abort(d);
+	if (gone)
+		logmsg(6, "%s: replication filter gone", d->id);
+	dedup_forget(d->id);
+	free(d);
+	disks[i] = disks[--ndisks];
+}
+
+/*
+ *--------------------------------------------------------------
+ * The kernel
+ *--------------------------------------------------------------
+ */
+
+static void nl_close(void)
+{
+	vaio_nl_close(req_nl);
+	vaio_nl_close(ev_nl);
+	req_nl = ev_nl = NULL;
+}
+
+/* Opens both sockets; false if the module is not there (yet). */
+static bool nl_ensure(uint64_t now)
+{
+	struct vaio_err err;
+
+	if (req_nl && ev_nl)
+		return true;
+	if (now < next_open)
+		return false;
+	next_open = now + REOPEN_MS;
+	nl_close();
+	req_nl = vaio_repl_open(false, &err);
+	if (req_nl)
+		ev_nl = vaio_repl_open(true, &err);
+	if (!req_nl || !ev_nl) {
+		nl_close();
+		if (!module_missing_logged)
+			logmsg(4, "%s; waiting for it", err.msg);
+		module_missing_logged = true;
+		return false;
+	}
+	if (module_missing_logged)
+		logmsg(6, "replication module loaded");
+	module_missing_logged = false;
+	next_dump = now;
+	return true;
+}
+
+/* The netlink family failed: start over (the module may be reloading). */
+static void nl_lost(const char *msg)
+{
+	int i;
+
+	logmsg(4, "%s", msg);
+	nl_close();
+	for (i = ndisks - 1; i >= 0; i--)
+		if (disks[i]->dial != D_HANDSHAKE)
+			disk_remove(i, false);
+}
+
+static void side_from_info(const struct vaio_repl_info *in, struct repl_side *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->sectors = in->sectors;
+	s->gen = in->gen;
+	memcpy(s->history, in->history, sizeof(s->history));
+	s->role = in->role;
+	s->mode = in->mode < 0 ? VAIO_REPL_MODE_SYNC : in->mode;
+	s->consistent = in->consistent;
+	s->new_pair = in->new_pair;
+}
+
+static void disk_update(struct disk *d, const struct vaio_repl_info *in,
+			uint64_t now)
+{
+	bool was = d->info.role == VAIO_REPL_ROLE_PRIMARY &&
+		   d->info.conn == VAIO_REPL_CONN_WAITING;
+	bool is = in->role == VAIO_REPL_ROLE_PRIMARY &&
+		  in->conn == VAIO_REPL_CONN_WAITING;
+
+	if (d->info.conn != in->conn || d->info.role != in->role)
+		logmsg(7, "%s: %s, %s", d->id, vaio_repl_role_name(in->role),
+		       vaio_repl_conn_name(in->conn));
+	d->info = *in;
+	/* Wants a connection now: dial at once, unless backing off. */
+	if (is && !was && d->next_try < now)
+		d->next_try = now;
+	/* Not any more: stop dialing (a handshake runs on, the kernel decides). */
+	if (!is && (d->dial == D_RESOLVING || d->dial == D_CONNECTING)) {
+		logmsg(7, "%s: no longer waiting for a connection: not dialing", d->id);
+		dial_abort(d);
+	}
+}
+
+static void dump(uint64_t now)
+{
+	struct vaio_repl_info *infos;
+	struct vaio_err err;
+	struct disk *d;
+	int n, i;
+
+	next_dump = now + DUMP_MS;
+	if (vaio_repl_list(req_nl, &infos, &n, &err)) {
+		nl_lost(err.msg);
+		return;
+	}
+	for (i = 0; i < ndisks; i++)
+		disks[i]->seen = false;
+	for (i = 0; i < n; i++) {
+		d = disk_find(infos[i].id);
+		if (!d) {
+			d = disk_add(infos[i].id);
+			if (!d)
+				continue;
+			logmsg(6, "%s: replication filter, %s, %s, peer %s", d->id,
+			       vaio_repl_role_name(infos[i].role),
+			       vaio_repl_conn_name(infos[i].conn),
+			       infos[i].has_live ? infos[i].peer : "(no live table)");
+			d->next_try = now;
+		}
+		disk_update(d, &infos[i], now);
+		d->seen = true;
+	}
+	for (i = ndisks - 1; i >= 0; i--)
+		if (!disks[i]->seen)
+			disk_remove(i, true);
+	free(infos);
+}
+
+/* Notifications: each one is a reason to dump now (GET has the secret). */
+static void events(uint64_t now)
+{
+	struct vaio_repl_info *in = malloc(sizeof(*in));
+	struct vaio_err err;
+	struct disk *d;
+	int r, i;
+
+	if (!in)
+		return;
+	while (ev_nl && (r = vaio_repl_next(ev_nl, 0, in, &err)) != 0) {
+		if (r == -ENOBUFS) {
+			logmsg(7, "%s", err.msg);
+			next_dump = now;
+			continue;
+		}
+		if (r < 0) {
+			nl_lost(err.msg);
+			break;
+		}
+		logmsg(7, "%s: event: %s, %s", in->id,
+		       vaio_repl_role_name(in->role), vaio_repl_conn_name(in->conn));
+		if (in->conn == VAIO_REPL_CONN_GONE) {
+			for (i = 0; i < ndisks; i++)
+				if (!strcmp(disks[i]->id, in->id))
+					disk_remove(i, true);
+			continue;
+		}
+		d = disk_find(in->id);
+		if (d) {
+			/* Keep what a notification lacks (the secret path). */
+			memcpy(in->secret, d->info.secret, sizeof(in->secret));
+			disk_update(d, in, now);
+		}
+		next_dump = now;
+	}
+	free(in);
+}
+
+/*
+ *--------------------------------------------------------------
+ * The handshake's questions to the kernel
+ *--------------------------------------------------------------
+ */
+
+static int hs_lookup(void *ctx, const char *name, char *disk,
+		     unsigned char *secret, size_t *secret_len, char *msg,
+		     size_t len)
+{
+	struct vaio_repl_info *in;
+	int r;
+
+	(void)ctx;
+	if (!req_nl)
+		return -ENODEV;
+	in = malloc(sizeof(*in));
+	if (!in) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	r = vaio_repl_get(req_nl, name, in, NULL);
+	if (r || !in->has_live) {
+		free(in);
+		return -ENODEV;
+	}
+	snprintf(disk, VAIO_NAME_MAX, "%s", in->id);
+	if (!in->secret[0]) {
+		snprintf(msg, len, "%s: the kernel gave no secret path (vaiod needs CAP_NET_ADMIN)",
+			 in->id);
+		free(in);
+		return -EPERM;
+	}
+	r = hs_read_secret(in->secret, secret, secret_len, msg, len);
+	free(in);
+	return r;
+}
+
+static int hs_state(void *ctx, const char *disk, struct repl_side *side,
+		    char *msg, size_t len)
+{
+	struct vaio_repl_info *in;
+	struct vaio_err err;
+	int r;
+
+	(void)ctx;
+	if (!req_nl) {
+		snprintf(msg, len, "%s: the replication module is gone", disk);
+		return -ENODEV;
+	}
+	in = malloc(sizeof(*in));
+	if (!in) {
+		snprintf(msg, len, "out of memory");
+		return -ENOMEM;
+	}
+	r = vaio_repl_get(req_nl, disk, in, &err);
+	if (r)
+		snprintf(msg, len, "%s", err.msg);
+	else
+		side_from_info(in, side);
+	free(in);
+	return r;
+}
+
+static void hs_debug(void *ctx, const char *disk, const char *addr,
+		     const char *msg)
+{
+	(void)ctx;
+	(void)addr;
+	logmsg(7, "%s%s%s", disk[0] ? disk : "", disk[0] ? ": " : "", msg);
+}
+
+static const struct hs_ops ops = {
+	.lookup = hs_lookup,
+	.state = hs_state,
+	.debug = hs_debug,
+};
+
+/* A finished handshake: hand the socket over, or log why not. */
+static bool handover(struct hs *hs, const char *addr, uint64_t now)
+{
+	struct vaio_err err;
+	char line[1400];
+
+	if (!req_nl) {
+		snprintf(line, sizeof(line), "%s: the replication module is gone",
+			 hs->disk);
+		log_dedup(hs->disk, 3, line, now);
+		return false;
+	}
+	if (vaio_repl_connect(req_nl, hs->disk, hs->fd, hs->peer.sectors,
+			      hs->peer.role, hs->full_sync, &err)) {
+		snprintf(line, sizeof(line), "%s: handing the connection with %s to the kernel failed: %s",
+			 hs->disk, addr, err.msg);
+		log_dedup(hs->disk, 3, line, now);
+		return false;
+	}
+	dedup_forget(hs->disk);
+	logmsg(6, "%s: connected to %s (role %s, full sync: %s)", hs->disk,
+	       addr, vaio_repl_role_name(hs->me.role),
+	       hs->full_sync ? "yes" : "no");
+	next_dump = now;
+	return true;
+}
+
+static void log_failure(const struct hs *hs, const char *key, uint64_t now)
+{
+	char line[700];
+
+	if (hs->garbage) {
+		log_garbage(hs->prio, hs->msg, now);
+		return;
+	}
+	if (hs->disk[0])
+		snprintf(line, sizeof(line), "%s: %s", hs->disk, hs->msg);
+	else
+		snprintf(line, sizeof(line), "%s", hs->msg);
+	if (hs->prio >= 7)
+		logmsg(7, "%s", line);
+	else
+		log_dedup(key, hs->prio, line, now);
+}
+
+/*
+ *--------------------------------------------------------------
+ * Dialing
+ *--------------------------------------------------------------
+ */
+
+static bool wants_dial(const struct disk *d)
+{
+	return d->info.role == VAIO_REPL_ROLE_PRIMARY &&
+	       d->info.conn == VAIO_REPL_CONN_WAITING && d->info.has_live;
+}
+
+/* Connects to the next address of the list; false if none is left. */
+static bool dial_next(struct disk *d, uint64_t now, char *why, size_t len)
+{
+	struct addrinfo *a;
+	int fd;
+
+	while ((a = d->ai_next)) {
+		d->ai_next = a->ai_next;
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    a->ai_protocol);
+		if (fd < 0) {
+			snprintf(why, len, "socket: %s", strerror(errno));
+			continue;
+		}
+		tcp_options(fd);
+		if (!connect(fd, a->ai_addr, a->ai_addrlen) || errno == EINPROGRESS) {
+			d->fd = fd;
+			d->dial = D_CONNECTING;
+			d->deadline = now + CONNECT_MS;
+			return true;
+		}
+		snprintf(why, len, "connecting to %s: %s", d->info.peer, strerror(errno));
+		close(fd);
+	}
+	return false;
+}
+
+static void dial_addresses(struct disk *d, struct addrinfo *ai, uint64_t now)
+{
+	char why[300] = "no address";
+
+	d->ai = d->ai_next = ai;
+	if (!dial_next(d, now, why, sizeof(why)))
+		dial_failed(d, 4, why, now);
+}
+
+static void dial_start(struct disk *d, uint64_t now)
+{
+	char host[VAIO_REPL_PEER_MAX], port[16], msg[512];
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_ADDRCONFIG,
+	};
+	struct addrinfo *ai = NULL;
+	struct gaicb *list[1];
+	struct resolve *r;
+	int e;
+
+	if (!d->info.secret[0]) {
+		dial_failed(d, 3, "the kernel gave no secret path (vaiod needs CAP_NET_ADMIN)",
+			    now);
+		return;
+	}
+	if (hs_read_secret(d->info.secret, d->secret, &d->secret_len, msg,
+			   sizeof(msg))) {
+		dial_failed(d, 3, msg, now);
+		return;
+	}
+	if (split_hostport(d->info.peer, host, sizeof(host), port, sizeof(port),
+			   NULL, msg, sizeof(msg))) {
+		dial_failed(d, 3, msg, now);
+		return;
+	}
+	logmsg(7, "%s: dialing %s", d->id, d->info.peer);
+	/* An address needs no lookup; a name is looked up without blocking. */
+	e = getaddrinfo(host, port, &hints, &ai);
+	if (!e) {
+		dial_addresses(d, ai, now);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		dial_failed(d, 3, "out of memory", now);
+		return;
+	}
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	snprintf(r->port, sizeof(r->port), "%s", port);
+	r->hints.ai_family = AF_UNSPEC;
+	r->hints.ai_socktype = SOCK_STREAM;
+	r->hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	r->cb.ar_name = r->host;
+	r->cb.ar_service = r->port;
+	r->cb.ar_request = &r->hints;
+	list[0] = &r->cb;
+	e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (e) {
+		free(r);
+		snprintf(msg, sizeof(msg), "looking up %s: %s", host, gai_strerror(e));
+		dial_failed(d, 4, msg, now);
+		return;
+	}
+	d->res = r;
+	d->dial = D_RESOLVING;
+	d->deadline = now + CONNECT_MS;
+}
+
+static void dial_resolving(struct disk *d, uint64_t now)
+{
+	struct resolve *r = d->res;
+	char msg[512];
+	int e = gai_error(&r->cb);
+
+	if (e == EAI_INPROGRESS) {
+		if (now >= d->deadline) {
+			snprintf(msg, sizeof(msg), "looking up %s: timed out", r->host);
+			dial_failed(d, 4, msg, now);
+		}
+		return;
+	}
+	d->res = NULL;
+	if (e) {
+		snprintf(msg, sizeof(msg), "looking up %s: %s", r->host,
+			 gai_strerror(e));
+		if (r->cb.ar_result)
+			freeaddrinfo(r->cb.ar_result);
+		free(r);
+		dial_failed(d, 4, msg, now);
+		return;
+	}
+	d->dial = D_IDLE;
+	dial_addresses(d, r->cb.ar_result, now);
+	free(r);
+}
+
+static void dial_connecting(struct disk *d, short revents, uint64_t now)
+{
+	char why[300];
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	if (!revents) {
+		if (now < d->deadline)
+			return;
+		e = ETIMEDOUT;
+	} else if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &e, &len)) {
+		e = errno;
+	}
+	if (!e && (revents & (POLLERR | POLLHUP)))
+		e = ECONNREFUSED;
+	if (e) {
+		snprintf(why, sizeof(why), "connecting to %s: %s", d->info.peer,
+			 strerror(e));
+		close(d->fd);
+		d->fd = -1;
+		if (!dial_next(d, now, why, sizeof(why)))
+			dial_failed(d, 4, why, now);
+		return;
+	}
+	freeaddrinfo(d->ai);
+	d->ai = d->ai_next = NULL;
+	logmsg(7, "%s: connected to %s, handshake", d->id, d->info.peer);
+	d->dial = D_HANDSHAKE;
+	hs_start(&d->hs, HS_DIALER, d->fd, d->info.peer, &ops, NULL, d->id,
+		 d->info.remote_disk[0] ? d->info.remote_disk : d->id,
+		 d->secret, d->secret_len, now);
+	OPENSSL_cleanse(d->secret, sizeof(d->secret));
+	d->secret_len = 0;
+	hs_run(&d->hs, 0, now);
+}
+
+static void dial_handshake(struct disk *d, short revents, uint64_t now)
+{
+	hs_run(&d->hs, revents, now);
+	if (d->hs.result == HS_RUNNING)
+		return;
+	if (d->hs.result == HS_OK && handover(&d->hs, d->info.peer, now)) {
+		dial_abort(d);
+		d->backoff = BACKOFF_MIN_MS;
+		d->next_try = now + BACKOFF_MIN_MS;
+		return;
+	}
+	if (d->hs.result == HS_FAILED) {
+		log_failure(&d->hs, d->id, now);
+		/* Logged already: back off quietly. */
+		logmsg(7, "%s: handshake failed", d->id);
+		dial_abort(d);
+		d->next_try = now + d->backoff;
+		d->backoff = d->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+							      d->backoff * 2;
+		return;
+	}
+	dial_failed(d, 7, "handover failed", now);
+}
+
+/*
+ *--------------------------------------------------------------
+ * Accepting
+ *--------------------------------------------------------------
+ */
+
+static int listen_on(const char *spec)
+{
+	char host[256], port[16], msg[300], where[300];
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	};
+	struct addrinfo *ai = NULL, *a;
+	char def_port[16];
+	int fd = -1, one = 1, e;
+
+	snprintf(def_port, sizeof(def_port), "%d", VAIO_REPL_PORT);
+	if (split_hostport(spec, host, sizeof(host), port, sizeof(port), def_port,
+			   msg, sizeof(msg))) {
+		fprintf(stderr, "vaiod: --listen %s\n", msg);
+		exit(EXIT_USAGE);
+	}
+	e = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+	if (e) {
+		logmsg(3, "cannot listen on %s: %s", spec, gai_strerror(e));
+		return -1;
+	}
+	for (a = ai; a; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			    a->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!bind(fd, a->ai_addr, a->ai_addrlen) && !listen(fd, 64)) {
+			format_addr(a->ai_addr, a->ai_addrlen, true, where,
+				    sizeof(where));
+			logmsg(6, "vaiod %s listening on %s", VAIOD_VERSION, where);
+			break;
+		}
+		e = errno;
+		logmsg(3, "cannot listen on %s: %s", spec, strerror(e));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static void accept_all(uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char host[96], addr[128], line[300];
+	int fd, i;
+
+	for (;;) {
+		len = sizeof(ss);
+		fd = accept4(listen_fd, (struct sockaddr *)&ss, &len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				logmsg(4, "accept: %s", strerror(errno));
+			return;
+		}
+		format_addr((struct sockaddr *)&ss, len, false, host, sizeof(host));
+		format_addr((struct sockaddr *)&ss, len, true, addr, sizeof(addr));
+		for (i = 0; i < MAX_ACCEPTED && acc[i]; i++)
+			;
+		if (i == MAX_ACCEPTED || !(acc[i] = calloc(1, sizeof(*acc[i])))) {
+			snprintf(line, sizeof(line),
+				 "too many handshakes at once: dropping %s", host);
+			log_garbage(4, line, now);
+			close(fd);
+			continue;
+		}
+		logmsg(7, "connection from %s", addr);
+		tcp_options(fd);
+		snprintf(acc[i]->host, sizeof(acc[i]->host), "%s", host);
+		hs_start(&acc[i]->hs, HS_ACCEPTOR, fd, host, &ops, NULL, NULL,
+			 NULL, NULL, 0, now);
+	}
+}
+
+static void accepted_run(int i, short revents, uint64_t now)
+{
+	struct accepted *a = acc[i];
+	char key[VAIO_NAME_MAX + 100];
+
+	hs_run(&a->hs, revents, now);
+	if (a->hs.result == HS_RUNNING)
+		return;
+	if (a->hs.result == HS_OK)
+		handover(&a->hs, a->host, now);
+	else {
+		/* One line per disk, or per stranger. */
+		snprintf(key, sizeof(key), "in:%s", a->hs.disk[0] ? a->hs.disk : a->host);
+		log_failure(&a->hs, key, now);
+	}
+	close(a->hs.fd);
+	free(a);
+	acc[i] = NULL;
+}
+
+/*
+ *--------------------------------------------------------------
+ * The loop
+ *--------------------------------------------------------------
+ */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* One pass: the poll set, poll(), then everything that is due. */
+static void loop_once(void)
+{
+	/* listen, events, disks, accepted */
+	struct pollfd pfd[2 + 1024 + MAX_ACCEPTED];
+	struct disk *dmap[1024];
+	int amap[MAX_ACCEPTED];
+	int n = 0, nd = 0, na = 0, i, r, ev_idx = -1, timeout;
+	uint64_t now = hs_now(), wake = now + DUMP_MS;
+	bool resolving = false;
+
+	nl_ensure(now);
+	if (req_nl)
+		wake = min_u64(wake, next_dump);
+	else
+		wake = min_u64(wake, next_open);
+
+	pfd[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+	if (ev_nl) {
+		ev_idx = n;
+		pfd[n++] = (struct pollfd){ .fd = vaio_nl_fd(ev_nl), .events = POLLIN };
+	}
+	for (i = 0; i < ndisks && nd < 1024; i++) {
+		struct disk *d = disks[i];
+
+		switch (d->dial) {
+		case D_IDLE:
+			if (wants_dial(d) && req_nl)
+				wake = min_u64(wake, d->next_try);
+			continue;
+		case D_RESOLVING:
+			resolving = true;
+			wake = min_u64(wake, d->deadline);
+			continue;
+		case D_CONNECTING:
+			wake = min_u64(wake, d->deadline);
+			pfd[n] = (struct pollfd){ .fd = d->fd, .events = POLLOUT };
+			break;
+		case D_HANDSHAKE:
+			wake = min_u64(wake, d->hs.deadline);
+			pfd[n] = (struct pollfd){ .fd = d->fd,
+						  .events = hs_events(&d->hs) };
+			break;
+		}
+		dmap[nd++] = d;
+		n++;
+	}
+	for (i = 0; i < MAX_ACCEPTED; i++) {
+		if (!acc[i])
+			continue;
+		wake = min_u64(wake, acc[i]->hs.deadline);
+		pfd[n++] = (struct pollfd){ .fd = acc[i]->hs.fd,
+					    .events = hs_events(&acc[i]->hs) };
+		amap[na++] = i;
+	}
+	if (resolving || orphans)
+		wake = min_u64(wake, now + RESOLVE_POLL_MS);
+	timeout = wake > now ? (int)min_u64(wake - now, 60000) : 0;
+
+	r = poll(pfd, n, timeout);
+	if (r < 0 && errno != EINTR) {
+		logmsg(3, "poll: %s", strerror(errno));
+		stopping = 1;
+		return;
+	}
+	if (r < 0)
+		return;
+	now = hs_now();
+
+	if (pfd[0].revents & POLLIN)
+		accept_all(now);
+	if (ev_idx >= 0 && pfd[ev_idx].revents)
+		events(now);
+	/* The disks polled: by pointer, a dump below may reorder the array. */
+	for (i = 0; i < nd; i++) {
+		struct disk *d = dmap[i];
+		short rev = pfd[(ev_idx >= 0 ? 2 : 1) + i].revents;
+
+		/* events() may have removed it. */
+		if (!disk_still(d))
+			continue;
+		if (d->dial == D_CONNECTING)
+			dial_connecting(d, rev, now);
+		else if (d->dial == D_HANDSHAKE)
+			dial_handshake(d, rev, now);
+	}
+	for (i = 0; i < na; i++)
+		accepted_run(amap[i], pfd[(ev_idx >= 0 ? 2 : 1) + nd + i].revents,
+			     now);
+
+	orphans_reap();
+	if (req_nl && now >= next_dump)
+		dump(now);
+	for (i = 0; i < ndisks; i++) {
+		struct disk *d = disks[i];
+
+		if (d->dial == D_RESOLVING)
+			dial_resolving(d, now);
+		else if (d->dial == D_IDLE && wants_dial(d) && now >= d->next_try &&
+			 req_nl)
+			dial_start(d, now);
+	}
+}
+
+static const char usage_text[] =
+"Usage: vaiod [-l|--listen ADDR[:PORT]] [-v|--verbose] [-h|--help] [-V|--version]\n"
+"  Connects this host's replicated dm-vaio disks to their peers: dials the\n"
+"  peer of every primary disk that waits for a connection, accepts the\n"
+"  peers' connections, authenticates them and hands them to the kernel.\n"
+"  -l, --listen ADDR[:PORT]  where to accept peers (default 0.0.0.0:7790)\n"
+"  -v, --verbose             debug messages too\n";
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ }
+	};
+	const char *listen_spec = "0.0.0.0";
+	struct sigaction sa = { .sa_handler = on_signal };
+	int c, i;
+
+	while ((c = getopt_long(argc, argv, "l:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen_spec = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("vaiod %s\n", VAIOD_VERSION);
+			return EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vaiod: unexpected argument '%s'\n", argv[optind]);
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+
+	/* No SA_RESTART: poll() returns at once. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	listen_fd = listen_on(listen_spec);
+	if (listen_fd < 0)
+		return EXIT_FAIL;
+	while (!stopping)
+		loop_once();
+
+	logmsg(6, "exiting");
+	for (i = ndisks - 1; i >= 0; i--) {
+		dial_abort(disks[i]);
+		free(disks[i]);
+	}
+	free(disks);
+	for (i = 0; i < MAX_ACCEPTED; i++) {
+		if (acc[i]) {
+			close(acc[i]->hs.fd);
+			free(acc[i]);
+		}
+	}
+	close(listen_fd);
+	nl_close();
+	return EXIT_OK;
+}
