@@ -81,7 +81,7 @@ static void check_name(const char *what, const char *name)
 
 static const char usage_main[] =
 "Usage: vaioctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-"OBJECT := filter | policy | disk | stats | event | monitor | apply\n"
+"OBJECT := filter | policy | disk | stats | event | monitor | apply | repl\n"
 "OPTIONS := -j|--json  -p|--pretty  -C|--confdir DIR  -h|--help  -V|--version\n"
 "\n"
 "  vaioctl filter list\n"
@@ -95,6 +95,10 @@ static const char usage_main[] =
 "  vaioctl event snapshot DISK TAG\n"
 "  vaioctl monitor [--count N]\n"
 "  vaioctl apply\n"
+"  vaioctl repl status [DISK] | init DISK --primary [--skip-initial-sync] |\n"
+"               init DISK --secondary | promote DISK [--force] |\n"
+"               demote DISK [--force] | disconnect DISK |\n"
+"               wait DISK [--conn STATE] [--synced] [--timeout SECONDS]\n"
 "\n"
 "COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]   (KEY fail=open|closed)\n";
 
@@ -146,6 +150,24 @@ static const char usage_apply[] =
 "Usage: vaioctl apply\n"
 "  Create every disk recorded in the configuration that does not exist and\n"
 "  bring every disk's filters in line with its policy (after a reboot).\n";
+
+static const char usage_repl[] =
+"Usage: vaioctl repl [status [DISK]]\n"
+"       vaioctl repl init DISK --primary [--skip-initial-sync]\n"
+"       vaioctl repl init DISK --secondary\n"
+"       vaioctl repl promote DISK [-f|--force]\n"
+"       vaioctl repl demote DISK [-f|--force]\n"
+"       vaioctl repl disconnect DISK\n"
+"       vaioctl repl wait DISK [--conn STATE] [--synced] [-t|--timeout SECONDS]\n"
+"STATE := standalone | waiting | connected | sync-source | sync-target\n"
+"  Disks with a replication filter (dm-vaio-replication), by disk_id.\n"
+"  init: the role of a new pair's disk; --skip-initial-sync: the two disks\n"
+"  are known to be equal (both new and zeroed), no first full resync.\n"
+"  promote --force: even while connected to a primary, or inconsistent.\n"
+"  demote refuses while the device is open; --force: also discard this\n"
+"  disk's data (a full resync from the primary follows).\n"
+"  wait: until conn is STATE, or with --synced until connected with\n"
+"  nothing out of sync and no lag; at most SECONDS (default 60).\n";
 
 static void __attribute__((noreturn)) usage(const char *text, int code)
 {
@@ -1506,17 +1528,398 @@ static int apply(int argc, char **argv)
 	return rc;
 }
 
-/*
- *--------------------------------------------------------------
- * main
- *--------------------------------------------------------------
- */
-
 struct cmd {
 	const char *object, *command;
 	int (*fn)(int argc, char **argv);
 	const char *usage;
 };
+
+/*
+ *--------------------------------------------------------------
+ * repl
+ *--------------------------------------------------------------
+ */
+
+static struct vaio_nl *repl_sock;
+
+static struct vaio_nl *repl_nl(void)
+{
+	struct vaio_err err;
+
+	if (!repl_sock) {
+		repl_sock = vaio_repl_open(false, &err);
+		if (!repl_sock)
+			die_err(&err);
+	}
+	return repl_sock;
+}
+
+/*
+ * The replicated disk @name: a disk_id, or failing that the dm name of a
+ * vaio disk whose disk_id differs.
+ */
+static void repl_find(const char *name, struct vaio_repl_info *info)
+{
+	struct vaio_disk_info *d;
+	struct vaio_nl *v;
+	struct vaio_err err;
+	int r;
+
+	r = vaio_repl_get(repl_nl(), name, info, &err);
+	if (r != -ENODEV) {
+		if (r)
+			die_err(&err);
+		return;
+	}
+	d = malloc(sizeof(*d));
+	v = d ? vaio_nl_open(false, NULL) : NULL;
+	if (v && !vaio_disk_find(v, name, false, d, NULL) &&
+	    strcmp(d->id, name) && !vaio_repl_get(repl_nl(), d->id, info, NULL))
+		r = 0;
+	vaio_nl_close(v);
+	free(d);
+	if (r)
+		die(EXIT_FAIL, "no replicated disk %s", name);
+}
+
+static int cmp_repl(const void *a, const void *b)
+{
+	const struct vaio_repl_info *x = a, *y = b;
+
+	return strcmp(x->id, y->id);
+}
+
+static struct json_object *json_str_or_null(const char *s, bool present)
+{
+	return present ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *json_repl(const struct vaio_repl_info *r)
+{
+	struct json_object *o = json_object_new_object();
+	char gen[24];
+
+	snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)r->gen);
+	json_object_object_add(o, "disk", json_object_new_string(r->id));
+	json_object_object_add(o, "role",
+			       json_object_new_string(vaio_repl_role_name(r->role)));
+	json_object_object_add(o, "mode", json_str_or_null(vaio_repl_mode_name(r->mode),
+							   r->mode >= 0));
+	json_object_object_add(o, "conn",
+			       json_object_new_string(vaio_repl_conn_name(r->conn)));
+	json_object_object_add(o, "peer", json_str_or_null(r->peer, r->has_live));
+	json_object_object_add(o, "remote_disk",
+			       json_str_or_null(r->remote_disk, r->has_live));
+	json_object_object_add(o, "reason", json_str_or_null(r->reason, r->reason[0]));
+	json_object_object_add(o, "consistent", json_object_new_boolean(r->consistent));
+	json_object_object_add(o, "new_pair", json_object_new_boolean(r->new_pair));
+	json_object_object_add(o, "gen", json_object_new_string(gen));
+	json_object_object_add(o, "sectors", json_object_new_uint64(r->sectors));
+	json_object_object_add(o, "lag_writes", json_object_new_uint64(r->lag_writes));
+	json_object_object_add(o, "lag_bytes", json_object_new_uint64(r->lag_bytes));
+	json_object_object_add(o, "lag_ms", json_object_new_uint64(r->lag_ms));
+	json_object_object_add(o, "oos_bytes", json_object_new_uint64(r->oos_bytes));
+	json_object_object_add(o, "sync_total", json_object_new_uint64(r->sync_total));
+	json_object_object_add(o, "sync_bps", json_object_new_uint64(r->sync_bps));
+	json_object_object_add(o, "sync_pct", json_object_new_int(vaio_repl_sync_pct(r)));
+	json_object_object_add(o, "sync_eta_s",
+			       json_object_new_uint64(vaio_repl_sync_eta(r)));
+	json_object_object_add(o, "sent_writes", json_object_new_uint64(r->sent_writes));
+	json_object_object_add(o, "acked_writes",
+			       json_object_new_uint64(r->acked_writes));
+	json_object_object_add(o, "recv_writes", json_object_new_uint64(r->recv_writes));
+	json_object_object_add(o, "resynced_bytes",
+			       json_object_new_uint64(r->resynced_bytes));
+	json_object_object_add(o, "connects", json_object_new_uint64(r->connects));
+	return o;
+}
+
+static void print_repl(const struct vaio_repl_info *r)
+{
+	printf("%s: %s %s %s peer %s remote %s\n", r->id,
+	       vaio_repl_role_name(r->role),
+	       r->mode >= 0 ? vaio_repl_mode_name(r->mode) : "-",
+	       vaio_repl_conn_name(r->conn), r->has_live ? r->peer : "-",
+	       r->has_live && r->remote_disk[0] ? r->remote_disk : "-");
+	printf("  lag %llu writes %llu KiB %llu ms  out-of-sync %llu KiB  resync %d%% %llu KiB/s eta %llu s\n",
+	       (unsigned long long)r->lag_writes,
+	       (unsigned long long)r->lag_bytes >> 10,
+	       (unsigned long long)r->lag_ms,
+	       (unsigned long long)r->oos_bytes >> 10, vaio_repl_sync_pct(r),
+	       (unsigned long long)r->sync_bps >> 10,
+	       (unsigned long long)vaio_repl_sync_eta(r));
+	printf("  gen %016llx  consistent %s  new-pair %s  sectors %llu  connects %llu\n",
+	       (unsigned long long)r->gen, r->consistent ? "yes" : "no",
+	       r->new_pair ? "yes" : "no", (unsigned long long)r->sectors,
+	       (unsigned long long)r->connects);
+	printf("  sent %llu acked %llu received %llu writes  resynced %llu KiB\n",
+	       (unsigned long long)r->sent_writes,
+	       (unsigned long long)r->acked_writes,
+	       (unsigned long long)r->recv_writes,
+	       (unsigned long long)r->resynced_bytes >> 10);
+	if (r->reason[0])
+		printf("  reason: %s\n", r->reason);
+}
+
+static int repl_status(int argc, char **argv)
+{
+	struct vaio_repl_info *infos = NULL;
+	struct json_object *arr;
+	struct vaio_err err;
+	int n = 0, i;
+
+	if (argc > 1)
+		want_args(argc, argv, 1, usage_repl);
+	for (i = 0; i < argc; i++)
+		if (is_help(argv[i]))
+			usage(usage_repl, EXIT_OK);
+	if (argc == 1) {
+		infos = malloc(sizeof(*infos));
+		if (!infos)
+			die(EXIT_FAIL, "out of memory");
+		repl_find(argv[0], infos);
+		n = 1;
+	} else if (vaio_repl_list(repl_nl(), &infos, &n, &err)) {
+		die_err(&err);
+	}
+	qsort(infos, n, sizeof(*infos), cmp_repl);
+	arr = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		if (json_out)
+			json_object_array_add(arr, json_repl(&infos[i]));
+		else
+			print_repl(&infos[i]);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	free(infos);
+	return EXIT_OK;
+}
+
+/* Options of repl init, promote, demote and wait. */
+struct repl_opts {
+	bool primary, secondary, skip_sync, force, synced;
+	int conn;			/* -1: not given */
+	double timeout;
+};
+
+static void repl_parse(int *argc, char ***argv, const char *allowed,
+		       struct repl_opts *o)
+{
+	static const struct option opts[] = {
+		{ "primary", no_argument, NULL, 'P' },
+		{ "secondary", no_argument, NULL, 'S' },
+		{ "skip-initial-sync", no_argument, NULL, 'k' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "conn", required_argument, NULL, 'c' },
+		{ "synced", no_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	char *end;
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	o->conn = -1;
+	o->timeout = 60;
+	for (i = 0; i < *argc; i++)
+		if (is_help((*argv)[i]))
+			usage(usage_repl, EXIT_OK);
+	optind = 0;
+	while ((c = getopt_long(*argc + 1, *argv - 1, "ft:h", opts, NULL)) != -1) {
+		if (c == 'h')
+			usage(usage_repl, EXIT_OK);
+		if (c == '?' || !strchr(allowed, c)) {
+			for (i = 0; c != '?' && opts[i].name; i++)
+				if (opts[i].val == c)
+					fprintf(stderr, "vaioctl: --%s does not go with this command\n",
+						opts[i].name);
+			usage(usage_repl, EXIT_USAGE);
+		}
+		switch (c) {
+		case 'P':
+			o->primary = true;
+			break;
+		case 'S':
+			o->secondary = true;
+			break;
+		case 'k':
+			o->skip_sync = true;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case 's':
+			o->synced = true;
+			break;
+		case 'c':
+			o->conn = vaio_repl_conn_by_name(optarg);
+			if (o->conn < 0)
+				die(EXIT_USAGE, "--conn: unknown state '%s' (standalone, waiting, connected, sync-source, sync-target)",
+				    optarg);
+			break;
+		case 't':
+			errno = 0;
+			o->timeout = strtod(optarg, &end);
+			if (*end || errno || !(o->timeout > 0) || o->timeout > 31536000)
+				die(EXIT_USAGE, "--timeout: '%s' is not a number of seconds",
+				    optarg);
+			break;
+		}
+	}
+	*argc -= optind - 1;
+	*argv += optind - 1;
+}
+
+static int repl_init(int argc, char **argv)
+{
+	struct repl_opts o;
+	struct vaio_repl_info info;
+	struct vaio_err err;
+
+	repl_parse(&argc, &argv, "PSk", &o);
+	want_args(argc, argv, 1, usage_repl);
+	if (o.primary == o.secondary)
+		die(EXIT_USAGE, "repl init: give --primary or --secondary");
+	if (o.skip_sync && !o.primary)
+		die(EXIT_USAGE, "repl init: --skip-initial-sync goes with --primary");
+	repl_find(argv[0], &info);
+	if (vaio_repl_set_role(repl_nl(), info.id, o.primary ?
+			       VAIO_REPL_ROLE_PRIMARY : VAIO_REPL_ROLE_SECONDARY,
+			       false, o.skip_sync, &err))
+		die_err(&err);
+	return EXIT_OK;
+}
+
+static int repl_promote(int argc, char **argv)
+{
+	struct repl_opts o;
+	struct vaio_repl_info info;
+	struct vaio_err err;
+
+	repl_parse(&argc, &argv, "f", &o);
+	want_args(argc, argv, 1, usage_repl);
+	repl_find(argv[0], &info);
+	if (vaio_repl_set_role(repl_nl(), info.id, VAIO_REPL_ROLE_PRIMARY,
+			       o.force, false, &err))
+		die_err(&err);
+	return EXIT_OK;
+}
+
+static int repl_demote(int argc, char **argv)
+{
+	struct vaio_disk_info *d = malloc(sizeof(*d));
+	struct repl_opts o;
+	struct vaio_repl_info info;
+	struct vaio_err err;
+	int opens = 0;
+
+	if (!d)
+		die(EXIT_FAIL, "out of memory");
+	repl_parse(&argc, &argv, "f", &o);
+	want_args(argc, argv, 1, usage_repl);
+	repl_find(argv[0], &info);
+	if (!o.force) {
+		/* A VM still using the disk would see its writes fail. */
+		if (vaio_disk_get(nl(), info.id, d, &err) ||
+		    vaio_dm_open_count(d->dm_name, &opens, &err))
+			die_err(&err);
+		if (opens)
+			die(EXIT_FAIL, "disk %s is open (%d opener%s): stop what uses /dev/mapper/%s first (--force also discards its data)",
+			    info.id, opens, opens == 1 ? "" : "s", d->dm_name);
+	} else {
+		fprintf(stderr, "vaioctl: warning: %s: --force discards this disk's data: a full resync from the primary follows at the next connection\n",
+			info.id);
+	}
+	if (vaio_repl_set_role(repl_nl(), info.id, VAIO_REPL_ROLE_SECONDARY,
+			       o.force, false, &err))
+		die_err(&err);
+	free(d);
+	return EXIT_OK;
+}
+
+static int repl_disconnect(int argc, char **argv)
+{
+	struct vaio_repl_info info;
+	struct vaio_err err;
+
+	want_args(argc, argv, 1, usage_repl);
+	repl_find(argv[0], &info);
+	if (vaio_repl_disconnect(repl_nl(), info.id, &err))
+		die_err(&err);
+	return EXIT_OK;
+}
+
+static bool repl_reached(const struct vaio_repl_info *r, const struct repl_opts *o)
+{
+	if (o->conn >= 0 && r->conn != o->conn)
+		return false;
+	if (o->synced && (r->conn != VAIO_REPL_CONN_CONNECTED || r->oos_bytes ||
+			  r->lag_writes))
+		return false;
+	return true;
+}
+
+static int repl_wait(int argc, char **argv)
+{
+	struct repl_opts o;
+	struct vaio_repl_info info;
+	struct vaio_err err;
+	double end;
+
+	repl_parse(&argc, &argv, "cst", &o);
+	want_args(argc, argv, 1, usage_repl);
+	if (o.conn < 0 && !o.synced)
+		die(EXIT_USAGE, "repl wait: give --conn STATE or --synced");
+	repl_find(argv[0], &info);
+	end = now() + o.timeout;
+	for (;;) {
+		if (repl_reached(&info, &o))
+			return EXIT_OK;
+		if (now() >= end)
+			die(EXIT_FAIL, "timed out: conn %s, %llu KiB out of sync",
+			    vaio_repl_conn_name(info.conn),
+			    (unsigned long long)info.oos_bytes >> 10);
+		usleep(100000);
+		if (vaio_repl_get(repl_nl(), info.id, &info, &err))
+			die_err(&err);
+	}
+}
+
+static const struct cmd repl_cmds[] = {
+	{ "repl", "status", repl_status, usage_repl },
+	{ "repl", "init", repl_init, usage_repl },
+	{ "repl", "promote", repl_promote, usage_repl },
+	{ "repl", "demote", repl_demote, usage_repl },
+	{ "repl", "disconnect", repl_disconnect, usage_repl },
+	{ "repl", "wait", repl_wait, usage_repl },
+	{ }
+};
+
+/* "vaioctl repl" alone is "vaioctl repl status", as "ip link" is "show". */
+static int repl(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (!argc)
+		return repl_status(0, argv);
+	if (is_help(argv[0]))
+		usage(usage_repl, EXIT_OK);
+	for (c = repl_cmds; c->object; c++)
+		if (!strcmp(c->command, argv[0]))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "vaioctl: unknown command 'repl %s'\n", argv[0]);
+	usage(usage_repl, EXIT_USAGE);
+}
+
+/*
+ *--------------------------------------------------------------
+ * main
+ *--------------------------------------------------------------
+ */
 
 static const struct cmd cmds[] = {
 	{ "filter", "list", filter_list, usage_filter },
@@ -1536,6 +1939,7 @@ static const struct cmd cmds[] = {
 	{ "event", NULL, event, usage_event },
 	{ "monitor", NULL, monitor, usage_monitor },
 	{ "apply", NULL, apply, usage_apply },
+	{ "repl", NULL, repl, usage_repl },
 	{ }
 };
 
