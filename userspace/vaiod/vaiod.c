@@ -421,12 +421,16 @@ static bool nl_ensure(uint64_t now)
 	return true;
 }
 
-/* The netlink family failed: start over (the module may be reloading). */
-static void nl_lost(const char *msg)
+/*
+ * The netlink family failed: start over (the module may be reloading).
+ * @r: the error; -ENOENT (the family is gone) is said by nl_ensure().
+ */
+static void nl_lost(int r, const char *msg)
 {
 	int i;
 
-	logmsg(4, "%s", msg);
+	if (r != -ENOENT)
+		logmsg(4, "%s", msg);
 	nl_close();
 	for (i = ndisks - 1; i >= 0; i--)
 		if (disks[i]->dial != D_HANDSHAKE)
@@ -472,11 +476,12 @@ static void dump(uint64_t now)
 	struct vaio_repl_info *infos;
 	struct vaio_err err;
 	struct disk *d;
-	int n, i;
+	int n, i, r;
 
 	next_dump = now + DUMP_MS;
-	if (vaio_repl_list(req_nl, &infos, &n, &err)) {
-		nl_lost(err.msg);
+	r = vaio_repl_list(req_nl, &infos, &n, &err);
+	if (r) {
+		nl_lost(r, err.msg);
 		return;
 	}
 	for (i = 0; i < ndisks; i++)
@@ -519,7 +524,7 @@ static void events(uint64_t now)
 			continue;
 		}
 		if (r < 0) {
-			nl_lost(err.msg);
+			nl_lost(r, err.msg);
 			break;
 		}
 		logmsg(7, "%s: event: %s, %s", in->id,
