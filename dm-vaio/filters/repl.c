@@ -456,17 +456,21 @@ static int send_item(struct repl_conn *c, struct repl_item *it)
 	switch (it->kind) {
 	case RI_DATA_SYNC: {
 		struct repl_bio *rb = container_of(it, struct repl_bio, it);
-		struct bvec_iter iter;
-		struct bio_vec bv;
+		struct bvec_iter iter = rb->iter;
 
 		r = send_head(c, it->type, flags, &dh, sizeof(dh), data_len);
-		if (!data_len || r)
+		if (!data_len)
 			break;
-		__bio_for_each_segment(bv, rb->bio, iter, rb->iter) {
+		/*
+		 * The data as the VM wrote it: a filter below may have pointed
+		 * the bio at its own copy (vaio_bio_replace_data()) by now.
+		 */
+		while (!r && iter.bi_size) {
+			struct bio_vec bv = bvec_iter_bvec(rb->bvec, iter);
+
+			bvec_iter_advance_single(rb->bvec, &iter, bv.bv_len);
 			r = send_page(c, bv.bv_page, bv.bv_offset, bv.bv_len,
-				      iter.bi_size > bv.bv_len);
-			if (r)
-				break;
+				      iter.bi_size);
 		}
 		break;
 	}
@@ -2324,6 +2328,7 @@ static enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 		return VAIO_PASS;
 	}
 	rb->bio = bio;
+	rb->bvec = bio->bi_io_vec;
 	rb->iter = bio->bi_iter;
 	INIT_LIST_HEAD(&rb->it.list);
 	rb->it.sector = bio->bi_iter.bi_sector;

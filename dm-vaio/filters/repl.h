@@ -53,7 +53,8 @@ struct repl_item {
 struct repl_bio {
 	struct repl_item it;
 	struct bio *bio;
-	struct bvec_iter iter;		/* the data, as mapped */
+	struct bio_vec *bvec;		/* the data, as mapped: the VM's */
+	struct bvec_iter iter;
 	atomic_t parts;			/* local and remote completion */
 	unsigned int counted:1;		/* in chunk_writes */
 	unsigned int replicating:1;	/* parts is used */
