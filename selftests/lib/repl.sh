@@ -1,0 +1,146 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Helpers of the replication tests (selftests/repl/), sourced after
+# ktap.sh and vaio.sh. TOPOLOGY=2host: vaio-a (192.0.2.1, runs the test)
+# and vaio-b (192.0.2.2, reached with vaio_peer). On each guest:
+#   /dev/ram0  the data disk (REPL_MIB, default 128 MiB)
+#   /dev/ram1  the replication metadata (4 MiB)
+#   d0         the vaio device, disk_id d0, /dev/mapper/d0
+#   vaiod      logging to /tmp/vaiod.log
+# vaio-a is the primary.
+
+REPL_MIB=${REPL_MIB:-128}
+REPL_SECRET=/etc/vaio/secrets/default
+REPL_PEER_A=192.0.2.1
+REPL_PEER_B=192.0.2.2
+TC=/usr/sbin/tc	# iproute2 (busybox has a tc without filters)
+
+# repl_on a|b CMD: runs a shell command on that guest.
+repl_on() {
+	local h=$1
+	shift
+	if [ "$h" = a ]; then sh -c "$*"; else vaio_peer "$*"; fi
+}
+
+# repl_secret: the same 32-byte secret on both guests, mode 0600.
+repl_secret() {
+	local s
+	s=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	for h in a b; do
+		repl_on $h "mkdir -p /etc/vaio/secrets && umask 077 &&
+			printf '%s' $s >$REPL_SECRET" || return 1
+	done
+}
+
+# repl_vaiod_start: vaiod on both guests (again), in the background.
+repl_vaiod_start() {
+	for h in a b; do
+		repl_on $h "pgrep -x vaiod >/dev/null ||
+			{ vaiod -v >>/tmp/vaiod.log 2>&1 </dev/null & }" || return 1
+	done
+}
+
+# repl_table HOST MODE MIB [key=value...]: the d0 table on HOST (a or b).
+repl_table() {
+	local h=$1 mode=$2 mib=$3 peer args n
+	shift 3
+	peer=$REPL_PEER_B
+	[ "$h" = b ] && peer=$REPL_PEER_A
+	args="mode=$mode peer=$peer:7790 meta=/dev/ram1 $*"
+	n=$(echo "$args" | wc -w)
+	echo "0 $((mib * 2048)) vaio /dev/ram0 $((n + 6)) disk_id d0 filter replication fail_open $n $args"
+}
+
+# repl_disks MIB_A MIB_B: fresh RAM disks on both guests (data zeroed).
+repl_disks() {
+	repl_on a "rmmod brd 2>/dev/null; modprobe brd rd_nr=2 rd_size=$(($1 * 1024)) &&
+		modprobe dm-vaio-replication" || return 1
+	repl_on b "rmmod brd 2>/dev/null; modprobe brd rd_nr=2 rd_size=$(($2 * 1024)) &&
+		modprobe dm-vaio-replication" || return 1
+}
+
+# repl_up HOST MODE MIB [key=value...]: creates d0 on HOST.
+repl_up() {
+	local h=$1 t
+	t=$(repl_table "$@")
+	repl_on "$h" "echo '$t' | dmsetup create d0 && dmsetup mknodes d0"
+}
+
+# repl_pair MODE [key=value...]: a new pair on zeroed disks, vaio-a
+# primary (initial sync skipped: both disks are zeros), connected, in sync.
+repl_pair() {
+	local mode=$1
+	shift
+	repl_disks "$REPL_MIB" "$REPL_MIB" || return 1
+	repl_secret || return 1
+	repl_up a "$mode" "$REPL_MIB" "$@" || return 1
+	repl_up b "$mode" "$REPL_MIB" "$@" || return 1
+	repl_vaiod_start || return 1
+	vaio_peer 'vaioctl repl init d0 --secondary' || return 1
+	vaioctl repl init d0 --primary --skip-initial-sync || return 1
+	vaioctl repl wait d0 --synced --timeout 30
+}
+
+# repl_pair_small: as repl_pair sync, but b's disk half the size: the
+# connection must be refused.
+repl_pair_small() {
+	repl_disks "$REPL_MIB" $((REPL_MIB / 2)) || return 1
+	repl_secret || return 1
+	repl_up a sync "$REPL_MIB" || return 1
+	repl_up b sync $((REPL_MIB / 2)) || return 1
+	repl_vaiod_start || return 1
+	vaio_peer 'vaioctl repl init d0 --secondary' || return 1
+	vaioctl repl init d0 --primary --skip-initial-sync || return 1
+	sleep 3
+}
+
+# The data disk's checksum, read past the page cache: writes through dm
+# reach brd below /dev/ram0's cache, which may hold what was read before.
+REPL_SUM_CMD='dd if=/dev/ram0 bs=1M iflag=direct 2>/dev/null | sha256sum | cut -d" " -f1'
+repl_sum() { sh -c "$REPL_SUM_CMD"; }
+
+# repl_checksum_both: once in sync, the data disks below vaio (whose
+# metadata is elsewhere) are byte-identical. Prints both sums otherwise.
+repl_checksum_both() {
+	local a b
+	vaioctl repl wait d0 --synced --timeout 60 >/dev/null || return 1
+	a=$(repl_sum)
+	b=$(vaio_peer "$REPL_SUM_CMD")
+	# An unreadable disk would be the checksum of nothing, on both sides.
+	[ "$a" != "$(printf '' | sha256sum | cut -d' ' -f1)" ] &&
+		[ "$a" = "$b" ] && return 0
+	echo "vaio-a: $a" >&2
+	echo "vaio-b: $b" >&2
+	return 1
+}
+
+# repl_cut / repl_uncut: on vaio-a, drop every packet to or from port 7790
+# (the replication connection); other traffic (the peer agent) flows.
+repl_cut() {
+	$TC qdisc add dev eth0 root handle 1: prio >/dev/null 2>&1
+	$TC qdisc add dev eth0 ingress >/dev/null 2>&1
+	$TC filter add dev eth0 parent 1: protocol ip prio 1 u32 \
+		match ip dport 7790 0xffff action drop &&
+	$TC filter add dev eth0 parent 1: protocol ip prio 1 u32 \
+		match ip sport 7790 0xffff action drop &&
+	$TC filter add dev eth0 parent ffff: protocol ip prio 1 u32 \
+		match ip sport 7790 0xffff action drop &&
+	$TC filter add dev eth0 parent ffff: protocol ip prio 1 u32 \
+		match ip dport 7790 0xffff action drop
+}
+
+repl_uncut() {
+	$TC qdisc del dev eth0 root 2>/dev/null
+	$TC qdisc del dev eth0 ingress 2>/dev/null
+	return 0
+}
+
+# repl_teardown: vaiod stopped, d0 removed on both guests.
+repl_teardown() {
+	repl_uncut
+	for h in a b; do
+		repl_on $h "pkill -x vaiod; sleep 0.5; dmsetup remove d0" >/dev/null 2>&1
+	done
+	return 0
+}
