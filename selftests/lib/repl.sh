@@ -36,7 +36,7 @@ repl_secret() {
 # repl_vaiod_start: vaiod on both guests (again), in the background.
 repl_vaiod_start() {
 	for h in a b; do
-		repl_on $h "pgrep -x vaiod >/dev/null ||
+		repl_on $h "pidof vaiod >/dev/null ||
 			{ vaiod -v >>/tmp/vaiod.log 2>&1 </dev/null & }" || return 1
 	done
 }
@@ -140,7 +140,7 @@ repl_uncut() {
 repl_teardown() {
 	repl_uncut
 	for h in a b; do
-		repl_on $h "pkill -x vaiod; sleep 0.5; dmsetup remove d0" >/dev/null 2>&1
+		repl_on $h "killall vaiod 2>/dev/null; sleep 0.5; dmsetup remove d0" >/dev/null 2>&1
 	done
 	return 0
 }
