@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vaio-nlfuzz: sends malformed, boundary and random generic netlink messages
- * to the "vaio" family and checks that each is answered as it should be:
+ * to the "vaio" family (or with -r to "vaio_repl", the replication filter's)
+ * and checks that each is answered as it should be:
  * bad ones refused (with the errno and extack message the kernel promises
  * where it promises one), valid ones accepted, and the family still working
  * afterwards. Prints one "ok N - group: case" / "not ok N - ..." line per
  * case and "# " diagnostics; exits 0 only if every case passed.
  *
- *   vaio-nlfuzz [-s SEED] [-n ITERATIONS] [-d DISK_ID [-e DELIVERED]] [-u]
+ *   vaio-nlfuzz [-r] [-s SEED] [-n ITERATIONS] [-d DISK_ID [-e DELIVERED]] [-u]
  *
  * -d: also exercise a live disk (snapshot events, reactivate, DISK_GET);
  *     -e: the number of filters a snapshot must be delivered to.
+ * -r: the "vaio_repl" family (module dm-vaio-replication). -d names a disk
+ *     with a replication filter; the random messages may then demote,
+ *     promote (--force: discard its data) and disconnect it: a scratch disk.
  * -u: run the privilege cases as the current (unprivileged) user; as root
  *     they run in a child that drops to uid/gid 65534 without capabilities.
  * Needs root (CAP_NET_ADMIN) for everything else.
@@ -19,6 +23,7 @@
 #include <grp.h>
 #include <libmnl/libmnl.h>
 #include <linux/dm-vaio.h>
+#include <linux/dm-vaio-repl.h>
 #include <linux/genetlink.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,6 +68,8 @@ struct tcase {
 };
 
 static uint16_t family;
+static bool repl;		/* -r: the vaio_repl family */
+static const char *family_name = VAIO_GENL_NAME;
 static uint32_t events_grp;
 static const char *disk;
 static long expect_delivered = -1;
@@ -147,6 +154,14 @@ static int reply_attr(const struct nlattr *at, void *data)
 	struct reply *r = data;
 	uint16_t type = mnl_attr_get_type(at);
 
+	if (repl) {
+		if (r->cmd == VAIO_REPL_CMD_GET && type == VAIO_REPL_ATTR_DISK_ID)
+			add_name(r->a, at);
+		else if (r->cmd == VAIO_REPL_CMD_GET && type == VAIO_REPL_ATTR_ROLE &&
+			 mnl_attr_validate(at, MNL_TYPE_U8) == 0)
+			r->a->delivered = mnl_attr_get_u8(at);	/* the role */
+		return MNL_CB_OK;
+	}
 	if (r->cmd == VAIO_CMD_FILTER_GET && type == VAIO_FILTER_ATTR_TYPE)
 		add_name(r->a, at);
 	else if (r->cmd == VAIO_CMD_DISK_GET && type == VAIO_ATTR_DISK_ID)
@@ -258,11 +273,11 @@ static int resolve(struct nl *nl)
 	struct nlmsghdr *nlh = msg_start(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
 	struct answer a;
 
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VAIO_GENL_NAME);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, family_name);
 	talk(nl, nlh, &a, grp_attr, NULL);
 	if (a.err || !family) {
 		fprintf(stderr, "vaio-nlfuzz: no genl family '%s': %s\n",
-			VAIO_GENL_NAME, a.err < 0 ? strerror(-a.err) : "no answer");
+			family_name, a.err < 0 ? strerror(-a.err) : "no answer");
 		return -1;
 	}
 	return 0;
@@ -738,6 +753,149 @@ static void snapshot_case(struct nl *nl)
 	mnl_socket_close(mc.sk);
 }
 
+/* ------------------------------------------------------------ vaio_repl */
+
+#define RGET	VAIO_REPL_CMD_GET
+#define RCONN	VAIO_REPL_CMD_CONNECT
+#define RDISC	VAIO_REPL_CMD_DISCONNECT
+#define RROLE	VAIO_REPL_CMD_SET_ROLE
+
+/* CONNECT's attributes; each < 0 (or NULL) left out. */
+static void rconnect(struct nlmsghdr *nlh, const char *id, long long fd,
+		     long long sectors, int peer_role)
+{
+	if (id)
+		str(nlh, VAIO_REPL_ATTR_DISK_ID, id);
+	if (fd >= 0)
+		mnl_attr_put_u32(nlh, VAIO_REPL_ATTR_FD, fd);
+	if (sectors >= 0)
+		mnl_attr_put_u64(nlh, VAIO_REPL_ATTR_PEER_SECTORS, sectors);
+	if (peer_role >= 0)
+		mnl_attr_put_u8(nlh, VAIO_REPL_ATTR_PEER_ROLE, peer_role);
+}
+
+B(b_r_nodisk, str(nlh, VAIO_REPL_ATTR_DISK_ID, "nlfuzz-no-such-disk"))
+B(b_r_id_u32, mnl_attr_put_u32(nlh, VAIO_REPL_ATTR_DISK_ID, 0x41424344))
+B(b_r_id_nonul, mnl_attr_put(nlh, VAIO_REPL_ATTR_DISK_ID, 3, "abc"))
+B(b_r_id_63, str(nlh, VAIO_REPL_ATTR_DISK_ID, mk(0, "", 'd', 63)))
+B(b_r_id_64, str(nlh, VAIO_REPL_ATTR_DISK_ID, mk(0, "", 'd', 64)))
+B(b_r_fd_u8, rconnect(nlh, "x", -1, 1, 1);
+  mnl_attr_put_u8(nlh, VAIO_REPL_ATTR_FD, 3))
+B(b_r_sectors_u32, rconnect(nlh, "x", 3, -1, 1);
+  mnl_attr_put_u32(nlh, VAIO_REPL_ATTR_PEER_SECTORS, 1))
+B(b_r_role_2, str(nlh, VAIO_REPL_ATTR_DISK_ID, "x");
+  mnl_attr_put_u8(nlh, VAIO_REPL_ATTR_ROLE, 2))
+B(b_r_peer_role_9, rconnect(nlh, "x", 3, 1, 9))
+B(b_r_force_payload, str(nlh, VAIO_REPL_ATTR_DISK_ID, "x");
+  mnl_attr_put_u8(nlh, VAIO_REPL_ATTR_ROLE, 0);
+  mnl_attr_put_u32(nlh, VAIO_REPL_ATTR_FORCE, 1))
+B(b_r_no_fd, rconnect(nlh, "x", -1, 1, 1))
+B(b_r_no_sectors, rconnect(nlh, "x", 3, -1, 1))
+B(b_r_no_peer_role, rconnect(nlh, "x", 3, 1, -1))
+B(b_r_no_id, rconnect(nlh, NULL, 3, 1, 1))
+B(b_r_no_role, str(nlh, VAIO_REPL_ATTR_DISK_ID, "x"))
+B(b_r_conn_nodisk, rconnect(nlh, "nlfuzz-no-such-disk", 3, 1, 1))
+B(b_r_role_nodisk, str(nlh, VAIO_REPL_ATTR_DISK_ID, "nlfuzz-no-such-disk");
+  mnl_attr_put_u8(nlh, VAIO_REPL_ATTR_ROLE, 0))
+B(b_r_unk_top, str(nlh, VAIO_REPL_ATTR_MAX + 1, "x"))
+B(b_r_unk_reply, str(nlh, VAIO_REPL_ATTR_DISK_ID, "x");
+  mnl_attr_put_u8(nlh, VAIO_REPL_ATTR_CONN, 0))
+
+static const struct tcase repl_cases[] = {
+	T("command: 0 (UNSPEC)", 0, 0, NULL, -EOPNOTSUPP),
+	T("command: VAIO_REPL_CMD_MAX + 1", VAIO_REPL_CMD_MAX + 1, 0, NULL, -EOPNOTSUPP),
+	T("command: 255", 255, 0, NULL, -EOPNOTSUPP),
+	T("command: NTF_STATE is not a request", VAIO_REPL_NTF_STATE, 0, b_r_nodisk, -EOPNOTSUPP),
+	T("command: CONNECT has no dump", RCONN, DUMP, NULL, -EOPNOTSUPP),
+	T("get: the dump answers", RGET, DUMP, NULL, 0),
+	T("get: without DISK_ID", RGET, 0, NULL, -EINVAL, .miss = VAIO_REPL_ATTR_DISK_ID),
+	T("get: a disk without a replication filter",
+	  RGET, 0, b_r_nodisk, -ENODEV, .msg = "no disk with a replication filter"),
+	T("attr type: DISK_ID as a u32", RGET, 0, b_r_id_u32, -EINVAL),
+	T("attr type: DISK_ID not NUL-terminated", RGET, 0, b_r_id_nonul, -EINVAL),
+	T("attr type: FD as a u8", RCONN, 0, b_r_fd_u8, -EINVAL),
+	T("attr type: PEER_SECTORS as a u32", RCONN, 0, b_r_sectors_u32, -EINVAL),
+	T("attr type: ROLE 2, out of range", RROLE, 0, b_r_role_2, -ERANGE, .msg = "out of range"),
+	T("attr type: PEER_ROLE 9, out of range",
+	  RCONN, 0, b_r_peer_role_9, -ERANGE, .msg = "out of range"),
+	T("attr type: FORCE, a flag, with a payload", RROLE, 0, b_r_force_payload, ANY_ERROR),
+	T("oversize: DISK_ID of 63 chars passes the policy", RGET, 0, b_r_id_63, -ENODEV),
+	T("oversize: DISK_ID of 64 chars", RGET, 0, b_r_id_64, -EINVAL),
+	T("missing attr: CONNECT without FD",
+	  RCONN, 0, b_r_no_fd, -EINVAL, .miss = VAIO_REPL_ATTR_FD),
+	T("missing attr: CONNECT without PEER_SECTORS",
+	  RCONN, 0, b_r_no_sectors, -EINVAL, .miss = VAIO_REPL_ATTR_PEER_SECTORS),
+	T("missing attr: CONNECT without PEER_ROLE",
+	  RCONN, 0, b_r_no_peer_role, -EINVAL, .miss = VAIO_REPL_ATTR_PEER_ROLE),
+	T("missing attr: CONNECT without DISK_ID",
+	  RCONN, 0, b_r_no_id, -EINVAL, .miss = VAIO_REPL_ATTR_DISK_ID),
+	T("missing attr: SET_ROLE without ROLE",
+	  RROLE, 0, b_r_no_role, -EINVAL, .miss = VAIO_REPL_ATTR_ROLE),
+	T("missing attr: DISCONNECT without DISK_ID",
+	  RDISC, 0, NULL, -EINVAL, .miss = VAIO_REPL_ATTR_DISK_ID),
+	T("no disk: CONNECT", RCONN, 0, b_r_conn_nodisk, -ENODEV,
+	  .msg = "no disk with a replication filter"),
+	T("no disk: DISCONNECT", RDISC, 0, b_r_nodisk, -ENODEV),
+	T("no disk: SET_ROLE", RROLE, 0, b_r_role_nodisk, -ENODEV),
+	T("unknown attr: VAIO_REPL_ATTR_MAX + 1", RGET, 0, b_r_unk_top, -EINVAL),
+	T("unknown attr: CONN, a reply attribute", RGET, 0, b_r_unk_reply, -EINVAL),
+};
+
+B(b_r_d_get, str(nlh, VAIO_REPL_ATTR_DISK_ID, disk))
+
+static const struct tcase repl_disk_cases[] = {
+	T("disk: GET answers with the disk", RGET, 0, b_r_d_get, 0, .check = lists_disk),
+	T("disk: the GET dump lists it", RGET, DUMP, NULL, 0, .check = lists_disk),
+};
+
+/* CONNECT of @disk with @fd and peer role @peer_role: the error expected. */
+static void repl_connect_case(struct nl *nl, const char *name, int fd,
+			      int peer_role, int expect, const char *msg)
+{
+	struct nlmsghdr *nlh = msg_start(family, RCONN, 0);
+	struct tcase c = { .name = name, .expect = expect, .msg = msg };
+	struct answer a;
+
+	/* A peer disk larger than any: never "peer disk smaller". */
+	rconnect(nlh, disk, fd, 1LL << 60, peer_role);
+	talk_vaio(nl, nlh, &a);
+	report(judge(&c, &a), name, &a);
+}
+
+/* CONNECT of the disk with sockets it must refuse, none of them changing it. */
+static void repl_disk_connects(struct nl *nl)
+{
+	struct nlmsghdr *nlh = msg_start(family, RGET, 0);
+	struct answer a;
+	int role, other, udp, lst;
+
+	str(nlh, VAIO_REPL_ATTR_DISK_ID, disk);
+	talk_vaio(nl, nlh, &a);
+	if (a.err) {
+		report(false, "disk: GET for its role", &a);
+		return;
+	}
+	role = a.delivered;
+	other = !role;
+	repl_connect_case(nl, "disk: CONNECT with a peer of the same role", 3, role,
+			  -EINVAL, "the peer must have the other role");
+	repl_connect_case(nl, "disk: CONNECT with an FD that is not open", 999, other,
+			  ANY_ERROR, "FD is not a socket");
+	repl_connect_case(nl, "disk: CONNECT with FD 0 (not a socket)", 0, other,
+			  ANY_ERROR, "FD is not a socket");
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	repl_connect_case(nl, "disk: CONNECT with a UDP socket", udp, other,
+			  -EINVAL, "FD is not a connected TCP socket");
+	close(udp);
+	lst = socket(AF_INET, SOCK_STREAM, 0);
+	repl_connect_case(nl, "disk: CONNECT with an unconnected TCP socket", lst,
+			  other, -EINVAL, "FD is not a connected TCP socket");
+	close(lst);
+	repl_connect_case(nl, "disk: CONNECT with its own netlink socket",
+			  mnl_socket_get_fd(nl->sk), other, -EINVAL,
+			  "FD is not a connected TCP socket");
+}
+
 /* ------------------------------------------------------------ privilege */
 
 static const struct tcase priv_cases[] = {
@@ -748,8 +906,22 @@ static const struct tcase priv_cases[] = {
 	T("privilege: DISK_GET dump works unprivileged", DGET, DUMP, NULL, 0),
 };
 
+B(b_r_priv_conn, rconnect(nlh, "nlfuzz-no-such-disk", 3, 1, 1))
+B(b_r_priv_role, str(nlh, VAIO_REPL_ATTR_DISK_ID, "nlfuzz-no-such-disk");
+  mnl_attr_put_u8(nlh, VAIO_REPL_ATTR_ROLE, 1))
+
+static const struct tcase repl_priv_cases[] = {
+	T("privilege: CONNECT needs CAP_NET_ADMIN", RCONN, 0, b_r_priv_conn, -EPERM),
+	T("privilege: DISCONNECT needs CAP_NET_ADMIN", RDISC, 0, b_r_nodisk, -EPERM),
+	T("privilege: SET_ROLE needs CAP_NET_ADMIN", RROLE, 0, b_r_priv_role, -EPERM),
+	T("privilege: the GET dump works unprivileged", RGET, DUMP, NULL, 0),
+};
+
 static void privilege_cases(bool drop)
 {
+	const struct tcase *pc = repl ? repl_priv_cases : priv_cases;
+	size_t npc = repl ? ARRAY_SIZE(repl_priv_cases) : ARRAY_SIZE(priv_cases);
+
 	struct nl nl;
 	int status, failed = n_fail;
 	pid_t pid;
@@ -768,15 +940,15 @@ static void privilege_cases(bool drop)
 		}
 		if (nl_open(&nl))
 			_exit(100);
-		run_cases(&nl, priv_cases, ARRAY_SIZE(priv_cases));
+		run_cases(&nl, pc, npc);
 		fflush(stdout);
 		_exit(n_fail - failed > 99 ? 99 : n_fail - failed);
 	}
-	n_case += ARRAY_SIZE(priv_cases);
+	n_case += npc;
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) == 100) {
 		printf("# privilege: the unprivileged child failed\n");
-		n_fail += ARRAY_SIZE(priv_cases);
+		n_fail += npc;
 	} else {
 		n_fail += WEXITSTATUS(status);
 	}
@@ -867,6 +1039,40 @@ static const uint16_t known[][5] = {
 
 static void fuzz_tree(struct nlmsghdr *nlh, enum level lv, int depth);
 
+/* vaio_repl's request attributes, mostly typed as its policy wants. */
+static void fuzz_repl_known(struct nlmsghdr *nlh)
+{
+	static const uint16_t types[] = {
+		VAIO_REPL_ATTR_DISK_ID, VAIO_REPL_ATTR_DISK_ID,
+		VAIO_REPL_ATTR_FD, VAIO_REPL_ATTR_ROLE,
+		VAIO_REPL_ATTR_PEER_ROLE, VAIO_REPL_ATTR_FORCE,
+		VAIO_REPL_ATTR_SKIP_SYNC, VAIO_REPL_ATTR_FULL_SYNC,
+		VAIO_REPL_ATTR_PEER_SECTORS,
+	};
+	uint16_t type = types[below(ARRAY_SIZE(types))];
+
+	switch (type) {
+	case VAIO_REPL_ATTR_DISK_ID:
+		fuzz_string(nlh, type);
+		break;
+	case VAIO_REPL_ATTR_FD:
+		/* Our own fds (stdio, netlink), a closed one, anything. */
+		mnl_attr_put_u32(nlh, type, below(4) ? below(8) :
+					    below(2) ? 999 : rnd());
+		break;
+	case VAIO_REPL_ATTR_ROLE:
+	case VAIO_REPL_ATTR_PEER_ROLE:
+		mnl_attr_put_u8(nlh, type, below(8) ? below(2) : below(256));
+		break;
+	case VAIO_REPL_ATTR_PEER_SECTORS:
+		mnl_attr_put_u64(nlh, type, below(2) ? ((uint64_t)rnd() << 32 | rnd())
+						     : below(1 << 20));
+		break;
+	default:	/* flags */
+		mnl_attr_put(nlh, type, below(8) ? 0 : 4, "abcd");
+	}
+}
+
 static void fuzz_nest(struct nlmsghdr *nlh, uint16_t type, enum level lv,
 		      int depth)
 {
@@ -936,7 +1142,9 @@ static void fuzz_tree(struct nlmsghdr *nlh, enum level lv, int depth)
 
 	for (i = 0; i < n && nlh->nlmsg_len < FUZZ_MAX; i++) {
 		at = mnl_nlmsg_get_payload_tail(nlh);
-		if (lv != ANY && below(5))
+		if (repl && lv == TOP && below(5))
+			fuzz_repl_known(nlh);
+		else if (lv != ANY && below(5))
 			fuzz_known(nlh, lv, depth);
 		else
 			fuzz_any(nlh, depth);
@@ -955,7 +1163,8 @@ static void fuzz_tree(struct nlmsghdr *nlh, enum level lv, int depth)
  * NLM_F_DUMP mostly where @cmd has a dump. */
 static uint16_t fuzz_flags(uint8_t cmd)
 {
-	bool dumps = cmd == VAIO_CMD_FILTER_GET || cmd == VAIO_CMD_DISK_GET;
+	bool dumps = repl ? cmd == VAIO_REPL_CMD_GET :
+		     cmd == VAIO_CMD_FILTER_GET || cmd == VAIO_CMD_DISK_GET;
 	uint16_t f = below(8) < (dumps ? 6 : 1) ? NLM_F_DUMP : 0;
 
 	if (!below(8))
@@ -975,6 +1184,7 @@ static void fuzz(struct nl *nl, uint64_t seed, unsigned long iters)
 	unsigned long by_errno[ARRAY_SIZE(fuzz_errnos) + 1] = { 0 };
 	unsigned long by_cmd[VAIO_CMD_FILTER_REACTIVATE + 1][2] = { { 0 } };
 	unsigned int j, kinds = 0, silent = 0;
+	unsigned int ncmds = repl ? VAIO_REPL_CMD_SET_ROLE : VAIO_CMD_FILTER_REACTIVATE;
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	struct answer a;
@@ -982,8 +1192,7 @@ static void fuzz(struct nl *nl, uint64_t seed, unsigned long iters)
 
 	rng = seed;
 	for (i = 0; i < iters && silent < 3; i++) {
-		uint8_t cmd = below(8) ? 1 + below(VAIO_CMD_FILTER_REACTIVATE)
-				       : below(256);
+		uint8_t cmd = below(8) ? 1 + below(ncmds) : below(256);
 
 		nlh = msg_start(family, cmd, fuzz_flags(cmd));
 		g = mnl_nlmsg_get_payload(nlh);
@@ -1002,7 +1211,7 @@ static void fuzz(struct nl *nl, uint64_t seed, unsigned long iters)
 			continue;
 		}
 		answered++;
-		if (cmd <= VAIO_CMD_FILTER_REACTIVATE)
+		if (cmd <= ncmds)
 			by_cmd[cmd][!a.err]++;
 		if (!a.err) {
 			ok++;
@@ -1026,7 +1235,7 @@ static void fuzz(struct nl *nl, uint64_t seed, unsigned long iters)
 			       by_errno[j]);
 	}
 	printf("\n#   requests by command (errors/successes):");
-	for (j = VAIO_CMD_FILTER_GET; j <= VAIO_CMD_FILTER_REACTIVATE; j++)
+	for (j = 1; j <= ncmds; j++)
 		printf(" %u: %lu/%lu", j, by_cmd[j][0], by_cmd[j][1]);
 	printf("\n");
 	/* Random input that all dies in one check would prove little. */
@@ -1052,11 +1261,45 @@ static const struct tcase health_disk[] = {
 	  EVENT, 0, b_d_tag_space, -EINVAL, .msg = "invalid snapshot tag"),
 };
 
+static const struct tcase repl_health[] = {
+	T("health: the GET dump answers", RGET, DUMP, NULL, 0),
+	T("health: an unknown disk is still refused",
+	  RGET, 0, b_r_nodisk, -ENODEV, .msg = "no disk with a replication filter"),
+};
+
+static const struct tcase repl_health_disk[] = {
+	T("health: GET still answers with the disk", RGET, 0, b_r_d_get, 0, .check = lists_disk),
+};
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: vaio-nlfuzz [-s SEED] [-n ITERATIONS] "
+	fprintf(stderr, "usage: vaio-nlfuzz [-r] [-s SEED] [-n ITERATIONS] "
 		"[-d DISK_ID [-e DELIVERED]] [-u]\n");
 	exit(2);
+}
+
+/* -r: the vaio_repl family. */
+static int repl_main(struct nl *nl, uint64_t seed, unsigned long iters,
+		     bool unpriv)
+{
+	run_cases(nl, repl_cases, ARRAY_SIZE(repl_cases));
+	if (disk) {
+		run_cases(nl, repl_disk_cases, ARRAY_SIZE(repl_disk_cases));
+		repl_disk_connects(nl);
+	}
+	fuzz(nl, seed, iters);
+	if (geteuid() == 0)
+		privilege_cases(true);
+	else if (unpriv)
+		privilege_cases(false);
+	else
+		printf("# privilege cases skipped: not root and no -u\n");
+	run_cases(nl, repl_health, ARRAY_SIZE(repl_health));
+	if (disk)
+		run_cases(nl, repl_health_disk, ARRAY_SIZE(repl_health_disk));
+	printf("# %d cases, %d failed\n", n_case, n_fail);
+	mnl_socket_close(nl->sk);
+	return n_fail ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -1067,8 +1310,12 @@ int main(int argc, char **argv)
 	struct nl nl;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:n:d:e:uh")) != -1) {
+	while ((opt = getopt(argc, argv, "rs:n:d:e:uh")) != -1) {
 		switch (opt) {
+		case 'r':
+			repl = true;
+			family_name = VAIO_REPL_GENL_NAME;
+			break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'n': iters = strtoul(optarg, NULL, 0); break;
 		case 'd': disk = optarg; break;
@@ -1082,9 +1329,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (nl_open(&nl) || resolve(&nl))
 		return 1;
-	printf("# family %s id %u, group %s id %u\n", VAIO_GENL_NAME, family,
+	printf("# family %s id %u, group %s id %u\n", family_name, family,
 	       VAIO_GENL_MCGRP_EVENTS, events_grp);
 
+	if (repl)
+		return repl_main(&nl, seed, iters, unpriv);
 	run_cases(&nl, cases, ARRAY_SIZE(cases));
 	if (disk) {
 		run_cases(&nl, disk_cases, ARRAY_SIZE(disk_cases));
