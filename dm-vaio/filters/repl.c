@@ -320,7 +320,7 @@ static void set_conn(struct repl_disk *d, u8 conn)
 		repl_nl_notify(d, conn);
 }
 
-static void conn_fail(struct repl_conn *c, const char *fmt, ...)
+static __printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...)
 {
 	struct repl_disk *d = c->d;
 	unsigned long flags;
