@@ -991,6 +991,21 @@ static int recv_buf(struct repl_conn *c, void *buf, size_t len)
 	return recv_iter(c, &msg);
 }
 
+/* A payload of exactly @size bytes, as the header said (@len). */
+static int recv_fixed(struct repl_conn *c, void *buf, size_t size, u32 len)
+{
+	if (len != size)
+		return -EPROTO;
+	return recv_buf(c, buf, size);
+}
+
+/* Waits until the replica's writes so far are done; -EIO if one failed. */
+static int peer_drain(struct repl_conn *c)
+{
+	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
+	return READ_ONCE(c->peer_error) ? -EIO : 0;
+}
+
 static void queue_answer(struct repl_conn *c, struct repl_item *it)
 {
 	struct repl_disk *d = c->d;
@@ -1179,14 +1194,13 @@ static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
 	struct vaio_repl_barrier b;
 	int r;
 
-	if (len != sizeof(b))
-		return -EPROTO;
-	r = recv_buf(c, &b, sizeof(b));
+	r = recv_fixed(c, &b, sizeof(b), len);
 	if (r)
 		return r;
-	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
-	if (READ_ONCE(c->peer_error))
-		return -EIO;	/* no BARRIER_ACK for an epoch with a hole */
+	/* No BARRIER_ACK for an epoch with a hole. */
+	r = peer_drain(c);
+	if (r)
+		return r;
 	if ((flags & VAIO_REPL_DF_PREFLUSH) || bdev_write_cache(d->bdev)) {
 		r = blkdev_issue_flush(d->bdev);
 		if (r)
@@ -1216,9 +1230,7 @@ static int recv_answer(struct repl_conn *c, u16 type, u32 len)
 	u64 id;
 	int r;
 
-	if (len != sizeof(a))
-		return -EPROTO;
-	r = recv_buf(c, &a, sizeof(a));
+	r = recv_fixed(c, &a, sizeof(a), len);
 	if (r)
 		return r;
 	id = be64_to_cpu(a.id);
@@ -1271,9 +1283,7 @@ static int recv_barrier_ack(struct repl_conn *c, u32 len)
 	u32 e;
 	int r;
 
-	if (len != sizeof(b))
-		return -EPROTO;
-	r = recv_buf(c, &b, sizeof(b));
+	r = recv_fixed(c, &b, sizeof(b), len);
 	if (r)
 		return r;
 	e = be32_to_cpu(b.epoch);
@@ -1331,16 +1341,11 @@ static int recv_sync_done(struct repl_conn *c, u32 len)
 	struct vaio_repl_gen g;
 	int r;
 
-	if (len != sizeof(g))
-		return -EPROTO;
-	r = recv_buf(c, &g, sizeof(g));
+	r = recv_fixed(c, &g, sizeof(g), len);
 	if (r)
 		return r;
 	/* Everything before it is written: the stream is in order. */
-	wait_event(c->peer_wait, !atomic_read(&c->peer_inflight));
-	if (READ_ONCE(c->peer_error))
-		return -EIO;
-	r = blkdev_issue_flush(d->bdev);
+	r = peer_drain(c) ?: blkdev_issue_flush(d->bdev);
 	if (r)
 		return r;
 	mutex_lock(&d->meta_lock);
@@ -1410,8 +1415,8 @@ static int recv_one(struct repl_conn *c)
 			if (len)
 				return -EPROTO;
 			/* Writes before it are in, later ones not: wait. */
-			wait_event(c->peer_wait,
-				   !atomic_read(&c->peer_inflight));
+			if (peer_drain(c))
+				return -EIO;
 			set_conn(c->d, VAIO_REPL_CONN_SYNC_TARGET);
 			return mark_inconsistent(c->d);
 		}

@@ -54,4 +54,13 @@ int vaio_nl_transact(struct vaio_nl *nl, struct nlmsghdr *nlh,
 int vaio_nl_error(struct vaio_err *err, int ret, const struct nl_reply *r,
 		  const char *what);
 
+/*
+ * The next notification of the socket's family, waiting at most
+ * @timeout_ms (-1: for ever): 1 with *@mp pointing into the socket's
+ * buffer, 0 when none came, or a negative errno (@what names the events
+ * in the message when some were lost).
+ */
+int vaio_nl_recv_ntf(struct vaio_nl *nl, int timeout_ms, const char *what,
+		     struct nlmsghdr **mp, struct vaio_err *err);
+
 #endif /* VAIO_NL_PRIV_H */

@@ -837,11 +837,10 @@ int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
 	return ret ? vaio_nl_error(err, ret, &r, what) : 0;
 }
 
-int vaio_nl_next(struct vaio_nl *nl, int timeout_ms,
-		 struct vaio_notification *ntf, struct vaio_err *err)
+int vaio_nl_recv_ntf(struct vaio_nl *nl, int timeout_ms, const char *what,
+		     struct nlmsghdr **mp, struct vaio_err *err)
 {
 	struct pollfd pfd = { .fd = vaio_nl_fd(nl), .events = POLLIN };
-	const struct genlmsghdr *g;
 	struct nlmsghdr *m;
 	ssize_t len;
 	int ret;
@@ -854,29 +853,44 @@ int vaio_nl_next(struct vaio_nl *nl, int timeout_ms,
 			return vaio_seterr(err, errno, "poll: %s", strerror(errno));
 		if (!ret)
 			return 0;
-		len = recv(pfd.fd, nl->buf, NL_BUFSZ, MSG_TRUNC);
-		if (len > NL_BUFSZ)
-			continue;	/* larger than any notification: not ours */
+		len = recv(pfd.fd, nl->buf, NL_BUFSZ, MSG_TRUNC | MSG_DONTWAIT);
 		if (len < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			if (errno == ENOBUFS)
 				return vaio_seterr(err, ENOBUFS,
-						   "events lost: the socket overran");
+						   "%s lost: the socket overran",
+						   what);
 			return vaio_seterr(err, errno, "netlink: %s",
 					   strerror(errno));
 		}
+		if (len > NL_BUFSZ)
+			continue;	/* larger than any notification: not ours */
 		/* One notification per datagram. */
 		m = (struct nlmsghdr *)nl->buf;
 		if (!mnl_nlmsg_ok(m, len) || m->nlmsg_type != nl->family ||
-		    m->nlmsg_len < mnl_nlmsg_size(sizeof(*g)))
+		    m->nlmsg_len < mnl_nlmsg_size(sizeof(struct genlmsghdr)))
 			continue;
-		g = mnl_nlmsg_get_payload(m);
-		memset(ntf, 0, sizeof(*ntf));
-		ntf->cmd = g->cmd;
-		parse_top(m, ntf);
+		*mp = m;
 		return 1;
 	}
+}
+
+int vaio_nl_next(struct vaio_nl *nl, int timeout_ms,
+		 struct vaio_notification *ntf, struct vaio_err *err)
+{
+	const struct genlmsghdr *g;
+	struct nlmsghdr *m;
+	int ret;
+
+	ret = vaio_nl_recv_ntf(nl, timeout_ms, "events", &m, err);
+	if (ret <= 0)
+		return ret;
+	g = mnl_nlmsg_get_payload(m);
+	memset(ntf, 0, sizeof(*ntf));
+	ntf->cmd = g->cmd;
+	parse_top(m, ntf);
+	return 1;
 }
 
 int vaio_status_pairs(const char *status, char keys[][VAIO_NAME_MAX],

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,39 +366,15 @@ int vaio_repl_set_role(struct vaio_nl *nl, const char *id, int role,
 int vaio_repl_next(struct vaio_nl *nl, int timeout_ms,
 		   struct vaio_repl_info *info, struct vaio_err *err)
 {
-	struct pollfd pfd = { .fd = vaio_nl_fd(nl), .events = POLLIN };
 	const struct genlmsghdr *g;
 	struct nlmsghdr *m;
-	ssize_t len;
 	int ret;
 
 	for (;;) {
-		ret = poll(&pfd, 1, timeout_ms);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0)
-			return vaio_seterr(err, errno, "poll: %s", strerror(errno));
-		if (!ret)
-			return 0;
-		len = recv(pfd.fd, nl->buf, NL_BUFSZ, MSG_TRUNC | MSG_DONTWAIT);
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 0;
-			if (errno == ENOBUFS)
-				return vaio_seterr(err, ENOBUFS,
-						   "replication events lost: the socket overran");
-			return vaio_seterr(err, errno, "netlink: %s",
-					   strerror(errno));
-		}
-		if (len > NL_BUFSZ)
-			continue;	/* larger than any notification: not ours */
-		/* One notification per datagram. */
-		m = (struct nlmsghdr *)nl->buf;
-		if (!mnl_nlmsg_ok(m, len) || m->nlmsg_type != nl->family ||
-		    m->nlmsg_len < mnl_nlmsg_size(sizeof(*g)))
-			continue;
+		ret = vaio_nl_recv_ntf(nl, timeout_ms, "replication events",
+				       &m, err);
+		if (ret <= 0)
+			return ret;
 		g = mnl_nlmsg_get_payload(m);
 		if (g->cmd != VAIO_REPL_NTF_STATE)
 			continue;
