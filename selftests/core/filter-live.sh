@@ -15,7 +15,9 @@ t3="$base 21 disk_id vmlive filter test-cache fail_open 1 mode=defer filter test
 
 dm_create live "$t0"
 # Writes and verifies in the background while the chain changes under it.
-fio_verify /dev/mapper/live --size=128m --loops=3 --verify_backlog=512 >/tmp/fio.log 2>&1 &
+# Time-based: it must outlast the reloads below on any kernel (the debug
+# lane cuts sizes and loops, which once let fio finish after 4 reloads).
+fio_verify /dev/mapper/live --size=128m --time_based --runtime=15 --verify_backlog=512 >/tmp/fio.log 2>&1 &
 pid=$!
 sleep 1
 
