@@ -4,13 +4,17 @@
 # Helpers of the replication tests (selftests/repl/), sourced after
 # ktap.sh and vaio.sh. TOPOLOGY=2host: vaio-a (192.0.2.1, runs the test)
 # and vaio-b (192.0.2.2, reached with vaio_peer). On each guest:
-#   /dev/ram0  the data disk (REPL_MIB, default 128 MiB)
-#   /dev/ram1  the replication metadata (4 MiB)
+#   /dev/ram0  the data disk (REPL_MIB, default 128 MiB): REPL_DATA
+#   /dev/ram1  the replication metadata (4 MiB): REPL_META
+# A test with VDISKS="MIB 8" sets REPL_DATA=/dev/vdisk0 REPL_META=/dev/vdisk1
+# (disks that outlive repl_reset_b) before it sources this file.
 #   d0         the vaio device, disk_id d0, /dev/mapper/d0
 #   vaiod      logging to /tmp/vaiod.log
 # vaio-a is the primary.
 
 REPL_MIB=${REPL_MIB:-128}
+REPL_DATA=${REPL_DATA:-/dev/ram0}
+REPL_META=${REPL_META:-/dev/ram1}
 REPL_SECRET=/etc/vaio/secrets/default
 REPL_PEER_A=192.0.2.1
 REPL_PEER_B=192.0.2.2
@@ -47,13 +51,23 @@ repl_table() {
 	shift 3
 	peer=$REPL_PEER_B
 	[ "$h" = b ] && peer=$REPL_PEER_A
-	args="mode=$mode peer=$peer:7790 meta=/dev/ram1 $*"
+	args="mode=$mode peer=$peer:7790 meta=$REPL_META $*"
 	n=$(echo "$args" | wc -w)
-	echo "0 $((mib * 2048)) vaio /dev/ram0 $((n + 6)) disk_id d0 filter replication fail_open $n $args"
+	echo "0 $((mib * 2048)) vaio $REPL_DATA $((n + 6)) disk_id d0 filter replication fail_open $n $args"
 }
 
-# repl_disks MIB_A MIB_B: fresh RAM disks on both guests (data zeroed).
+# repl_disks MIB_A MIB_B: fresh RAM disks on both guests (data zeroed);
+# with virtio disks, their first MIB and the metadata zeroed.
 repl_disks() {
+	if [ "$REPL_DATA" != /dev/ram0 ]; then
+		for h in a b; do
+			repl_on $h "modprobe dm-vaio-replication &&
+				dd if=/dev/zero of=$REPL_DATA bs=1M count=$1 oflag=direct 2>/dev/null &&
+				dd if=/dev/zero of=$REPL_META bs=1M count=4 oflag=direct 2>/dev/null" ||
+				return 1
+		done
+		return 0
+	fi
 	repl_on a "rmmod brd 2>/dev/null; modprobe brd rd_nr=2 rd_size=$(($1 * 1024)) &&
 		modprobe dm-vaio-replication" || return 1
 	repl_on b "rmmod brd 2>/dev/null; modprobe brd rd_nr=2 rd_size=$(($2 * 1024)) &&
@@ -97,7 +111,7 @@ repl_pair_small() {
 
 # The data disk's checksum, read past the page cache: writes through dm
 # reach brd below /dev/ram0's cache, which may hold what was read before.
-REPL_SUM_CMD='dd if=/dev/ram0 bs=1M iflag=direct 2>/dev/null | sha256sum | cut -d" " -f1'
+REPL_SUM_CMD="dd if=$REPL_DATA bs=1M count=$REPL_MIB iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1"
 repl_sum() { sh -c "$REPL_SUM_CMD"; }
 
 # repl_checksum_both: once in sync, the data disks below vaio (whose
@@ -143,4 +157,21 @@ repl_teardown() {
 		repl_on $h "killall vaiod 2>/dev/null; sleep 0.5; dmsetup remove d0" >/dev/null 2>&1
 	done
 	return 0
+}
+
+# repl_reset_b: a power cut of vaio-b (needs VDISKS: the host keeps its
+# disks and the guest boots again); waits until its agent answers from the
+# new boot. Its tables, vaiod and secret are gone with it.
+repl_reset_b() {
+	local before after i
+	before=$(vaio_peer 'cat /proc/sys/kernel/random/boot_id') || return 1
+	vaio_peer '(sleep 0.3; echo b >/proc/sysrq-trigger) >/dev/null 2>&1 </dev/null &' >/dev/null
+	sleep 2
+	for i in $(seq 1 120); do
+		after=$(vaio_peer 'cat /proc/sys/kernel/random/boot_id' 2>/dev/null) &&
+			[ -n "$after" ] && [ "$after" != "$before" ] && return 0
+		sleep 0.5
+	done
+	echo "vaio-b did not come back from its reset" >&2
+	return 1
 }
