@@ -33,6 +33,7 @@ static const struct nla_policy repl_policy[VAIO_REPL_ATTR_MAX + 1] = {
 	[VAIO_REPL_ATTR_SKIP_SYNC] = { .type = NLA_FLAG },
 	[VAIO_REPL_ATTR_FULL_SYNC] = { .type = NLA_FLAG },
 	[VAIO_REPL_ATTR_PEER_SECTORS] = { .type = NLA_U64 },
+	[VAIO_REPL_ATTR_STOP] = { .type = NLA_FLAG },
 };
 
 static struct genl_family repl_genl_family;
@@ -77,7 +78,13 @@ static int fill(struct sk_buff *skb, struct repl_disk *d, bool admin, u8 cmd,
 	    put_u64(skb, VAIO_REPL_ATTR_ACKED_WRITES, info->acked) ||
 	    put_u64(skb, VAIO_REPL_ATTR_RECV_WRITES, info->recv) ||
 	    put_u64(skb, VAIO_REPL_ATTR_RESYNCED_BYTES, info->resynced) ||
-	    put_u64(skb, VAIO_REPL_ATTR_CONNECTS, info->connects))
+	    put_u64(skb, VAIO_REPL_ATTR_CONNECTS, info->connects) ||
+	    nla_put_u8(skb, VAIO_REPL_ATTR_VERIFY_STATE, info->verify_state) ||
+	    put_u64(skb, VAIO_REPL_ATTR_VERIFY_TOTAL, info->verify_total) ||
+	    put_u64(skb, VAIO_REPL_ATTR_VERIFY_DONE, info->verify_done) ||
+	    put_u64(skb, VAIO_REPL_ATTR_VERIFY_DIFF, info->verify_diff) ||
+	    put_u64(skb, VAIO_REPL_ATTR_VERIFY_EXTENTS, info->verify_extents) ||
+	    put_u64(skb, VAIO_REPL_ATTR_VERIFY_BPS, info->verify_bps))
 		goto cancel;
 	if (info->reason[0] &&
 	    nla_put_string(skb, VAIO_REPL_ATTR_REASON, info->reason))
@@ -245,6 +252,21 @@ static int repl_nl_set_role(struct sk_buff *skb, struct genl_info *info)
 	return r;
 }
 
+static int repl_nl_verify(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *err = NULL;
+	struct repl_disk *d = get_disk(info);
+	int r;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	r = repl_verify(d, nla_get_flag(info->attrs[VAIO_REPL_ATTR_STOP]), &err);
+	if (r)
+		set_err(info->extack, err);
+	repl_disk_put(d);
+	return r;
+}
+
 static const struct genl_small_ops repl_ops[] = {
 	{
 		.cmd = VAIO_REPL_CMD_GET,
@@ -264,6 +286,11 @@ static const struct genl_small_ops repl_ops[] = {
 	{
 		.cmd = VAIO_REPL_CMD_SET_ROLE,
 		.doit = repl_nl_set_role,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VAIO_REPL_CMD_VERIFY,
+		.doit = repl_nl_verify,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

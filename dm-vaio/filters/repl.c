@@ -521,6 +521,9 @@ static int send_item(struct repl_conn *c, struct repl_item *it)
 	case RI_AHEAD:
 		r = send_head(c, VAIO_REPL_F_AHEAD, 0, NULL, 0, 0);
 		break;
+	case RI_VERIFY:
+		r = send_head(c, VAIO_REPL_F_VERIFY_REQ, 0, &dh, sizeof(dh), 0);
+		break;
 	}
 	mutex_unlock(&c->send_mutex);
 	return r;
@@ -668,6 +671,7 @@ static int repl_sender(void *arg)
 		case RI_DATA_SYNC:
 		case RI_FLUSH:
 		case RI_RS:
+		case RI_VERIFY:
 			list_add_tail(&it->list, &c->inflight);
 			break;
 		case RI_STAGE:
@@ -1363,6 +1367,149 @@ static int recv_sync_done(struct repl_conn *c, u32 len)
 	return r;
 }
 
+static int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes)
+{
+	struct repl_disk *d = c->d;
+	unsigned int i, nr = DIV_ROUND_UP(bytes, PAGE_SIZE);
+	struct bio *bio;
+	int r;
+
+	bio = bio_alloc(d->bdev, nr, REQ_OP_READ, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < nr; i++)
+		__bio_add_page(bio, c->rs_pages[i],
+			       min_t(unsigned int, bytes - i * PAGE_SIZE,
+				     PAGE_SIZE), 0);
+	r = submit_bio_wait(bio);
+	bio_put(bio);
+	return r;
+}
+
+/* A 4 KiB block's checksum in a chunk buffer of pages. */
+static u32 vr_csum(struct page **pages, unsigned int off, unsigned int len)
+{
+	void *p = kmap_local_page(pages[off >> PAGE_SHIFT]);
+	u32 csum = crc32_le(~0U, p + (off & ~PAGE_MASK), len);
+
+	kunmap_local(p);
+	return csum;
+}
+
+/* The checksums of [start, start + bytes) of the buffer, as on the wire. */
+static unsigned int vr_csums(struct page **pages, unsigned int bytes,
+			     u32 *out, bool be)
+{
+	unsigned int i, n = DIV_ROUND_UP(bytes, REPL_VR_BLOCK);
+
+	for (i = 0; i < n; i++) {
+		unsigned int off = i * REPL_VR_BLOCK;
+		u32 v = vr_csum(pages, off,
+				min_t(unsigned int, REPL_VR_BLOCK, bytes - off));
+
+		out[i] = be ? (__force u32)cpu_to_be32(v) : v;
+	}
+	return n;
+}
+
+/* Secondary: checksums of a range, read after every earlier write. */
+static int recv_verify_req(struct repl_conn *c, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_ack *a = c->rx_scratch;
+	struct vaio_repl_data dh;
+	unsigned int i, n = 0;
+	sector_t sector;
+	u32 size;
+	int r;
+
+	r = recv_fixed(c, &dh, sizeof(dh), len);
+	if (r)
+		return r;
+	sector = be64_to_cpu(dh.sector);
+	size = be32_to_cpu(dh.size);
+	if (!size || size > (1U << (REPL_CHUNK_SHIFT + 9)) || size & 511 ||
+	    sector > d->sectors || (size >> 9) > d->sectors - sector)
+		return -EPROTO;
+	r = peer_drain(c);
+	if (r)
+		return r;
+	for (i = 0; i < REPL_CHUNK_PAGES; i++) {
+		if (c->rs_pages[i])
+			continue;
+		c->rs_pages[i] = alloc_page(GFP_NOIO);
+		if (!c->rs_pages[i])
+			return -ENOMEM;
+	}
+	a->id = dh.id;
+	a->sector = dh.sector;
+	a->size = dh.size;
+	a->status = 0;
+	if (rs_read(c, sector, size))
+		a->status = cpu_to_be32(EIO);
+	else
+		n = vr_csums(c->rs_pages, size, (u32 *)(a + 1), true);
+	if (!n) {
+		n = DIV_ROUND_UP(size, REPL_VR_BLOCK);
+		memset(a + 1, 0, n * sizeof(u32));
+	}
+	return send_frame(c, VAIO_REPL_F_VERIFY_REPLY, a,
+			  sizeof(*a) + n * sizeof(u32));
+}
+
+/* Primary: the peer's checksums of the chunk in flight. */
+static int recv_verify_reply(struct repl_conn *c, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct repl_item *it = &c->vr_item;
+	__be32 *remote = c->rx_scratch;
+	struct vaio_repl_ack a;
+	unsigned int i, n;
+	bool in_run = false;
+	int r;
+
+	if (len < sizeof(a))
+		return -EPROTO;
+	r = recv_buf(c, &a, sizeof(a));
+	if (r)
+		return r;
+	spin_lock_irq(&d->slock);
+	n = DIV_ROUND_UP(it->size, REPL_VR_BLOCK);
+	if (list_empty(&it->list) || it->id != be64_to_cpu(a.id) ||
+	    it->sector != be64_to_cpu(a.sector) ||
+	    it->size != be32_to_cpu(a.size) ||
+	    len != sizeof(a) + n * sizeof(u32)) {
+		spin_unlock_irq(&d->slock);
+		return -EPROTO;
+	}
+	list_del_init(&it->list);
+	spin_unlock_irq(&d->slock);
+	r = recv_buf(c, remote, n * sizeof(u32));
+	if (r)
+		return r;
+
+	spin_lock_irq(&d->slock);
+	for (i = 0; i < n; i++) {
+		sector_t s = it->sector + i * (REPL_VR_BLOCK >> 9);
+		u32 bytes = min_t(u32, REPL_VR_BLOCK, it->size - i * REPL_VR_BLOCK);
+
+		if (!a.status && be32_to_cpu(remote[i]) == c->vr_local[i]) {
+			in_run = false;
+			continue;
+		}
+		/* Different (or unreadable there): the resync copies it. */
+		bm_set(d, s, bytes);
+		d->verify_diff += bytes;
+		if (!in_run)
+			d->verify_extents++;
+		in_run = true;
+	}
+	d->verify_done += it->size;
+	spin_unlock_irq(&d->slock);
+	if (atomic_dec_and_test(&c->rs_pending))
+		wake_up(&c->rs_wait);
+	return 0;
+}
+
 static int recv_one(struct repl_conn *c)
 {
 	bool secondary = is_secondary_conn(c);
@@ -1411,6 +1558,8 @@ static int recv_one(struct repl_conn *c)
 			return recv_barrier(c, flags, len);
 		case VAIO_REPL_F_SYNC_DONE:
 			return recv_sync_done(c, len);
+		case VAIO_REPL_F_VERIFY_REQ:
+			return recv_verify_req(c, len);
 		case VAIO_REPL_F_AHEAD:
 			if (len)
 				return -EPROTO;
@@ -1429,6 +1578,8 @@ static int recv_one(struct repl_conn *c)
 			return recv_answer(c, type, len);
 		case VAIO_REPL_F_BARRIER_ACK:
 			return recv_barrier_ack(c, len);
+		case VAIO_REPL_F_VERIFY_REPLY:
+			return recv_verify_reply(c, len);
 		case VAIO_REPL_F_BITMAP:
 			return recv_bitmap(c, len);
 		case VAIO_REPL_F_BITMAP_END:
@@ -1485,24 +1636,6 @@ static void rs_unlock(struct repl_disk *d)
 			return;
 		release_list(rf, &list);
 	}
-}
-
-static int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes)
-{
-	struct repl_disk *d = c->d;
-	unsigned int i, nr = DIV_ROUND_UP(bytes, PAGE_SIZE);
-	struct bio *bio;
-	int r;
-
-	bio = bio_alloc(d->bdev, nr, REQ_OP_READ, GFP_NOIO);
-	bio->bi_iter.bi_sector = sector;
-	for (i = 0; i < nr; i++)
-		__bio_add_page(bio, c->rs_pages[i],
-			       min_t(unsigned int, bytes - i * PAGE_SIZE,
-				     PAGE_SIZE), 0);
-	r = submit_bio_wait(bio);
-	bio_put(bio);
-	return r;
 }
 
 /* Resyncs the dirty blocks of one chunk. */
@@ -1591,6 +1724,100 @@ static void rs_rate(struct repl_disk *d, u64 bytes, unsigned long t0)
 		schedule_timeout_interruptible(want - took);
 }
 
+/* Verifies one chunk: locked as for a resync, until the peer answered. */
+static int vr_chunk(struct repl_conn *c, unsigned long chunk)
+{
+	struct repl_disk *d = c->d;
+	struct repl_item *it = &c->vr_item;
+	sector_t start = (sector_t)chunk << REPL_CHUNK_SHIFT;
+	unsigned int bytes = min_t(sector_t, 1U << REPL_CHUNK_SHIFT,
+				   d->sectors - start) << 9;
+	int r;
+
+	spin_lock_irq(&d->slock);
+	d->rs_chunk = chunk;
+	spin_unlock_irq(&d->slock);
+	wait_event_interruptible(d->rs_wait,
+				 !atomic_read(&d->chunk_writes[chunk]) ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
+	if (kthread_should_stop() || READ_ONCE(c->dead))
+		return -EINTR;
+	r = rs_read(c, start, bytes);
+	if (r) {
+		DMERR_LIMIT("%s: verify: cannot read sector %llu: %d", d->id,
+			    (unsigned long long)start, r);
+		return r;
+	}
+	vr_csums(c->rs_pages, bytes, c->vr_local, false);
+
+	/*
+	 * In stream order: the peer reads the chunk after every write sent
+	 * before, and no later write of the chunk is sent until we answer.
+	 */
+	spin_lock_irq(&d->slock);
+	it->kind = RI_VERIFY;
+	it->type = VAIO_REPL_F_VERIFY_REQ;
+	it->flags = 0;
+	it->sector = start;
+	it->size = bytes;
+	it->start = jiffies;
+	it->id = c->next_id++;
+	list_add_tail(&it->list, &c->send_q);
+	atomic_inc(&c->rs_pending);
+	spin_unlock_irq(&d->slock);
+	kick_sender(c);
+	wait_event_interruptible(c->rs_wait, !atomic_read(&c->rs_pending) ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
+	return atomic_read(&c->rs_pending) ? -EINTR : 0;
+}
+
+/* The next step of a running verify; false when none runs. */
+static bool vr_step(struct repl_conn *c)
+{
+	struct repl_disk *d = c->d;
+	unsigned long chunk, t0 = jiffies;
+	u64 bps, took;
+	bool over;
+	int r;
+
+	spin_lock_irq(&d->slock);
+	if (d->verify_state != VAIO_REPL_VERIFY_RUNNING) {
+		spin_unlock_irq(&d->slock);
+		return false;
+	}
+	chunk = d->verify_next++;
+	over = chunk >= d->nr_chunks;
+	if (over)
+		d->verify_state = VAIO_REPL_VERIFY_DONE;
+	bps = d->live ? d->live->resync_bps : 0;
+	spin_unlock_irq(&d->slock);
+	if (over) {
+		took = jiffies - d->verify_start;
+		DMINFO("%s: verify done in %u ms: %llu KiB differ in %llu extents",
+		       d->id, jiffies_to_msecs(took), d->verify_diff >> 10,
+		       d->verify_extents);
+		repl_nl_notify(d, READ_ONCE(d->conn));
+		return true;
+	}
+	r = vr_chunk(c, chunk);
+	rs_unlock(d);
+	if (r && r != -EINTR) {
+		/* Unreadable here: counted as different, resynced. */
+		spin_lock_irq(&d->slock);
+		bm_set(d, (sector_t)chunk << REPL_CHUNK_SHIFT,
+		       (u64)min_t(sector_t, 1U << REPL_CHUNK_SHIFT,
+				  d->sectors - ((sector_t)chunk << REPL_CHUNK_SHIFT)) << 9);
+		spin_unlock_irq(&d->slock);
+	}
+	if (bps) {
+		took = jiffies - t0;
+		t0 = div64_u64((u64)HZ << (REPL_CHUNK_SHIFT + 9), bps);
+		if (t0 > took)
+			schedule_timeout_interruptible(t0 - took);
+	}
+	return true;
+}
+
 static int repl_resyncer(void *arg)
 {
 	struct repl_conn *c = arg;
@@ -1637,6 +1864,11 @@ static int repl_resyncer(void *arg)
 				kick_sender(c);
 				c->sync_done_sent = true;
 				set_conn(d, VAIO_REPL_CONN_CONNECTED);
+			}
+			if (vr_step(c)) {
+				cursor = 0;
+				wrapped = false;
+				continue;
 			}
 			wait_event_interruptible_timeout(c->rs_wait,
 							 kthread_should_stop() ||
@@ -1685,6 +1917,7 @@ static void conn_free(struct repl_conn *c)
 		if (c->rs_pages[i])
 			__free_page(c->rs_pages[i]);
 	kfree(c->rs_items);
+	kfree(c->vr_local);
 	kfree(c->rs_scratch);
 	kfree(c->rx_scratch);
 	kfree(c);
@@ -1723,6 +1956,8 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 
 	spin_lock_irq(&d->slock);
 	d->c = NULL;
+	if (d->verify_state == VAIO_REPL_VERIFY_RUNNING)
+		d->verify_state = VAIO_REPL_VERIFY_STOPPED;
 	list_splice_init(&c->send_q, &unsent);
 	list_splice_init(&c->inflight, &items);
 	list_splice_tail_init(&c->staged, &items);
@@ -1856,6 +2091,7 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	INIT_LIST_HEAD(&c->inflight);
 	INIT_LIST_HEAD(&c->staged);
 	INIT_LIST_HEAD(&c->ahead_item.list);
+	INIT_LIST_HEAD(&c->vr_item.list);
 	init_waitqueue_head(&c->send_wait);
 	init_waitqueue_head(&c->peer_wait);
 	init_waitqueue_head(&c->rs_wait);
@@ -1869,7 +2105,8 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	if (d->role == VAIO_REPL_ROLE_PRIMARY) {
 		c->rs_items = kcalloc(REPL_CHUNK_BITS, sizeof(*c->rs_items),
 				      GFP_KERNEL);
-		if (!c->rs_items)
+		c->vr_local = kcalloc(REPL_CHUNK_BITS, sizeof(u32), GFP_KERNEL);
+		if (!c->rs_items || !c->vr_local)
 			goto free;
 		for (i = 0; i < REPL_CHUNK_PAGES; i++) {
 			c->rs_pages[i] = alloc_page(GFP_KERNEL);
@@ -2021,6 +2258,45 @@ out:
 		set_conn(d, d->c ? d->conn : VAIO_REPL_CONN_WAITING);
 		repl_nl_notify(d, READ_ONCE(d->conn));
 	}
+	return r;
+}
+
+/* Starts (or stops) an online verify of a connected primary's disk. */
+int repl_verify(struct repl_disk *d, bool stop, const char **err)
+{
+	int r = 0;
+
+	mutex_lock(&d->lock);
+	spin_lock_irq(&d->slock);
+	if (stop) {
+		if (d->verify_state == VAIO_REPL_VERIFY_RUNNING)
+			d->verify_state = VAIO_REPL_VERIFY_STOPPED;
+		else
+			r = -ENOENT;
+		*err = "no verify is running";
+	} else if (d->role != VAIO_REPL_ROLE_PRIMARY) {
+		r = -EINVAL;
+		*err = "verify runs on the primary";
+	} else if (!d->c || d->c->dead) {
+		r = -ENOTCONN;
+		*err = "not connected to the peer";
+	} else if (d->verify_state == VAIO_REPL_VERIFY_RUNNING) {
+		r = -EBUSY;
+		*err = "a verify is already running";
+	} else {
+		d->verify_state = VAIO_REPL_VERIFY_RUNNING;
+		d->verify_next = 0;
+		d->verify_start = jiffies;
+		d->verify_total = (u64)d->sectors << 9;
+		d->verify_done = 0;
+		d->verify_diff = 0;
+		d->verify_extents = 0;
+		wake_up(&d->c->rs_wait);
+	}
+	spin_unlock_irq(&d->slock);
+	mutex_unlock(&d->lock);
+	if (!r)
+		repl_nl_notify(d, READ_ONCE(d->conn));
 	return r;
 }
 
@@ -2430,9 +2706,12 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 {
 	struct repl_filter *rf = f->private;
 	struct repl_disk *d = rf->d;
-	u64 oos, total, done, lag_w, lag_b;
+	static const char * const verify_names[] = {
+		"none", "running", "done", "stopped",
+	};
+	u64 oos, total, done, lag_w, lag_b, vdiff;
 	unsigned int sz = 0, pct;
-	u8 role, conn;
+	u8 role, conn, vstate;
 
 	spin_lock_irq(&d->slock);
 	role = d->role;
@@ -2442,13 +2721,17 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	oos = bm_bytes(d);
 	total = d->sync_total;
 	done = d->sync_done_bytes;
+	vstate = d->verify_state;
+	vdiff = d->verify_diff;
 	spin_unlock_irq(&d->slock);
 	pct = total ? div64_u64(min(done, total) * 100, total) : 100;
 	DMEMIT("role %s conn %s mode %s ", role_names[role], conn_names[conn],
 	       rf->mode == VAIO_REPL_MODE_ASYNC ? "async" : "sync");
 	DMEMIT("lag_writes %llu lag_kib %llu oos_kib %llu sync_pct %u ",
 	       lag_w, lag_b >> 10, oos >> 10, pct);
-	DMEMIT("sent %llu acked %llu recv %llu", d->sent, d->acked, d->recv);
+	DMEMIT("sent %llu acked %llu recv %llu ", d->sent, d->acked, d->recv);
+	DMEMIT("verify %s verify_diff_kib %llu", verify_names[vstate],
+	       vdiff >> 10);
 }
 
 static struct vaio_filter_type repl_type = {
@@ -2503,6 +2786,16 @@ void repl_snapshot(struct repl_disk *d, struct repl_info *info)
 	info->recv = d->recv;
 	info->resynced = d->resynced;
 	info->connects = d->connects;
+	info->verify_state = d->verify_state;
+	info->verify_total = d->verify_total;
+	info->verify_done = d->verify_done;
+	info->verify_diff = d->verify_diff;
+	info->verify_extents = d->verify_extents;
+	info->verify_bps = 0;
+	if (d->verify_state == VAIO_REPL_VERIFY_RUNNING &&
+	    time_after(jiffies, d->verify_start))
+		info->verify_bps = div64_u64(d->verify_done * HZ,
+					     jiffies - d->verify_start);
 	strscpy(info->reason, d->reason, sizeof(info->reason));
 	info->has_live = rf;
 	if (rf) {

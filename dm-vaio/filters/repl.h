@@ -22,6 +22,7 @@
 #define REPL_CHUNK_SHIFT	11	/* resync chunk: 2048 sectors, 1 MiB */
 #define REPL_CHUNK_BITS		(1U << (REPL_CHUNK_SHIFT - REPL_BM_SHIFT))
 #define REPL_CHUNK_PAGES	((1U << (REPL_CHUNK_SHIFT + 9)) >> PAGE_SHIFT)
+#define REPL_VR_BLOCK		4096	/* verify: a checksum per 4 KiB */
 #define REPL_PEER_MAX_INFLIGHT	512	/* secondary: writes in flight */
 #define REPL_REASON_MAX		96
 
@@ -33,6 +34,7 @@ enum repl_item_kind {
 	RI_ACK,		/* secondary: an answer for the primary */
 	RI_SYNC_DONE,	/* primary: the resync finished */
 	RI_AHEAD,	/* primary: writes are tracked while connected */
+	RI_VERIFY,	/* primary: checksums of a chunk wanted */
 };
 
 /* Something the sender thread sends, or that waits for the peer's answer. */
@@ -116,7 +118,11 @@ struct repl_conn {
 	atomic_t rs_pending;
 	wait_queue_head_t rs_wait;
 	struct repl_rs *rs_items;	/* primary: a chunk's runs */
-	struct page *rs_pages[REPL_CHUNK_PAGES];	/* primary: a chunk */
+	/* A chunk: the primary's resync or verify, a secondary's verify. */
+	struct page *rs_pages[REPL_CHUNK_PAGES];
+	/* Primary: the verify request in flight, the local checksums. */
+	struct repl_item vr_item;
+	u32 *vr_local;
 	void *rs_scratch;		/* sender: bitmap ranges */
 	void *rx_scratch;		/* receiver: bitmap ranges */
 	u32 timeout_ms;
@@ -187,6 +193,12 @@ struct repl_disk {
 	unsigned long sync_mark;	/* jiffies */
 	u64 sync_mark_bytes;
 
+	/* Online verify, run by the resyncer; under slock. */
+	u8 verify_state;		/* enum vaio_repl_verify */
+	unsigned long verify_next;	/* the next chunk */
+	unsigned long verify_start;	/* jiffies */
+	u64 verify_total, verify_done, verify_diff, verify_extents;
+
 	/* Counters. */
 	u64 sent, acked, recv, resynced, connects;
 };
@@ -212,6 +224,8 @@ struct repl_info {
 	u64 gen, history[VAIO_REPL_GEN_HISTORY];
 	u64 sectors, lag_writes, lag_bytes, lag_ms, oos_bytes;
 	u64 sync_total, sync_bps, sent, acked, recv, resynced, connects;
+	u8 verify_state;
+	u64 verify_total, verify_done, verify_diff, verify_extents, verify_bps;
 	char reason[REPL_REASON_MAX];
 	char peer[VAIO_ARG_MAX];
 	char remote[VAIO_NAME_MAX];
@@ -229,6 +243,7 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 int repl_disconnect(struct repl_disk *d, const char **err);
 int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		  const char **err);
+int repl_verify(struct repl_disk *d, bool stop, const char **err);
 
 /* repl-nl.c */
 int repl_nl_init(void);

@@ -61,6 +61,20 @@ const char *vaio_repl_conn_name(int conn)
 	return "unknown";
 }
 
+const char *vaio_repl_verify_name(int state)
+{
+	static const char *const names[] = {
+		[VAIO_REPL_VERIFY_NONE] = "none",
+		[VAIO_REPL_VERIFY_RUNNING] = "running",
+		[VAIO_REPL_VERIFY_DONE] = "done",
+		[VAIO_REPL_VERIFY_STOPPED] = "stopped",
+	};
+
+	if (state >= 0 && state < (int)(sizeof(names) / sizeof(names[0])))
+		return names[state];
+	return "unknown";
+}
+
 int vaio_repl_conn_by_name(const char *name)
 {
 	int i;
@@ -196,6 +210,24 @@ static void parse_info(const struct nlmsghdr *nlh, struct vaio_repl_info *r)
 			break;
 		case VAIO_REPL_ATTR_CONNECTS:
 			r->connects = get_u64(a);
+			break;
+		case VAIO_REPL_ATTR_VERIFY_STATE:
+			r->verify_state = get_u8(a, 0);
+			break;
+		case VAIO_REPL_ATTR_VERIFY_TOTAL:
+			r->verify_total = get_u64(a);
+			break;
+		case VAIO_REPL_ATTR_VERIFY_DONE:
+			r->verify_done = get_u64(a);
+			break;
+		case VAIO_REPL_ATTR_VERIFY_DIFF:
+			r->verify_diff = get_u64(a);
+			break;
+		case VAIO_REPL_ATTR_VERIFY_EXTENTS:
+			r->verify_extents = get_u64(a);
+			break;
+		case VAIO_REPL_ATTR_VERIFY_BPS:
+			r->verify_bps = get_u64(a);
 			break;
 		}
 	}
@@ -361,6 +393,23 @@ int vaio_repl_set_role(struct vaio_nl *nl, const char *id, int role,
 	return ret ? disk_error(err, ret, &r, id, role == VAIO_REPL_ROLE_PRIMARY ?
 				"cannot make it primary" :
 				"cannot make it secondary") : 0;
+}
+
+int vaio_repl_verify(struct vaio_nl *nl, const char *id, bool stop,
+		     struct vaio_err *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nl_reply r = { 0 };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = disk_request(nl, buf, sizeof(buf), VAIO_REPL_CMD_VERIFY, id);
+	if (!nlh)
+		return vaio_seterr(err, ENAMETOOLONG, "disk name too long");
+	if (stop)
+		mnl_attr_put(nlh, VAIO_REPL_ATTR_STOP, 0, NULL);
+	ret = vaio_nl_transact(nl, nlh, &r);
+	return ret ? disk_error(err, ret, &r, id, "verify") : 0;
 }
 
 int vaio_repl_next(struct vaio_nl *nl, int timeout_ms,

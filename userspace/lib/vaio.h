@@ -270,6 +270,9 @@ struct vaio_repl_info {
 	uint64_t sync_total, sync_bps;
 	uint64_t sent_writes, acked_writes, recv_writes, resynced_bytes;
 	uint64_t connects;
+	int verify_state;		/* enum vaio_repl_verify */
+	uint64_t verify_total, verify_done, verify_diff, verify_extents;
+	uint64_t verify_bps;
 };
 
 /*
@@ -292,6 +295,10 @@ int vaio_repl_disconnect(struct vaio_nl *nl, const char *id,
 			 struct vaio_err *err);
 int vaio_repl_set_role(struct vaio_nl *nl, const char *id, int role,
 		       bool force, bool skip_sync, struct vaio_err *err);
+/* Starts an online verify on a connected primary, or @stop's it. */
+int vaio_repl_verify(struct vaio_nl *nl, const char *id, bool stop,
+		     struct vaio_err *err);
+const char *vaio_repl_verify_name(int state);	/* "none", "running", ... */
 /*
  * The next VAIO_REPL_NTF_STATE; @timeout_ms < 0 waits for ever, 0 does
  * not wait. Returns 1 with @info, 0 if none came, or a negative errno

@@ -98,7 +98,8 @@ static const char usage_main[] =
 "  vaioctl repl status [DISK] | init DISK --primary [--skip-initial-sync] |\n"
 "               init DISK --secondary | promote DISK [--force] |\n"
 "               demote DISK [--force] | disconnect DISK |\n"
-"               wait DISK [--conn STATE] [--synced] [--timeout SECONDS]\n"
+"               wait DISK [--conn STATE] [--synced] [--timeout SECONDS] |\n"
+"               verify DISK [--stop] [--no-wait] [--timeout SECONDS]\n"
 "\n"
 "COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]   (KEY fail=open|closed)\n";
 
@@ -159,6 +160,7 @@ static const char usage_repl[] =
 "       vaioctl repl demote DISK [-f|--force]\n"
 "       vaioctl repl disconnect DISK\n"
 "       vaioctl repl wait DISK [--conn STATE] [--synced] [-t|--timeout SECONDS]\n"
+"       vaioctl repl verify DISK [--stop] [--no-wait] [-t|--timeout SECONDS]\n"
 "STATE := standalone | waiting | connected | sync-source | sync-target\n"
 "  Disks with a replication filter (dm-vaio-replication), by disk_id.\n"
 "  init: the role of a new pair's disk; --skip-initial-sync: the two disks\n"
@@ -167,7 +169,10 @@ static const char usage_repl[] =
 "  demote refuses while the device is open; --force: also discard this\n"
 "  disk's data (a full resync from the primary follows).\n"
 "  wait: until conn is STATE, or with --synced until connected with\n"
-"  nothing out of sync and no lag; at most SECONDS (default 60).\n";
+"  nothing out of sync and no lag; at most SECONDS (default 60).\n"
+"  verify (on a connected primary): compares both disks by checksums of\n"
+"  each 4 KiB, waits for the end (--no-wait: not) and reports; blocks\n"
+"  that differ are marked out of sync and resynced. Exit 1 if any differ.\n";
 
 static void __attribute__((noreturn)) usage(const char *text, int code)
 {
@@ -1594,6 +1599,29 @@ static struct json_object *json_str_or_null(const char *s, bool present)
 	return present ? json_object_new_string(s) : NULL;
 }
 
+static int verify_pct(const struct vaio_repl_info *r)
+{
+	if (!r->verify_total)
+		return 0;
+	return (int)(r->verify_done * 100 / r->verify_total);
+}
+
+static struct json_object *json_repl_verify(const struct vaio_repl_info *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state",
+			       json_object_new_string(vaio_repl_verify_name(r->verify_state)));
+	json_object_object_add(o, "total_bytes", json_object_new_uint64(r->verify_total));
+	json_object_object_add(o, "done_bytes", json_object_new_uint64(r->verify_done));
+	json_object_object_add(o, "pct", json_object_new_int(verify_pct(r)));
+	json_object_object_add(o, "bps", json_object_new_uint64(r->verify_bps));
+	json_object_object_add(o, "diff_bytes", json_object_new_uint64(r->verify_diff));
+	json_object_object_add(o, "diff_extents",
+			       json_object_new_uint64(r->verify_extents));
+	return o;
+}
+
 static struct json_object *json_repl(const struct vaio_repl_info *r)
 {
 	struct json_object *o = json_object_new_object();
@@ -1631,6 +1659,7 @@ static struct json_object *json_repl(const struct vaio_repl_info *r)
 	json_object_object_add(o, "resynced_bytes",
 			       json_object_new_uint64(r->resynced_bytes));
 	json_object_object_add(o, "connects", json_object_new_uint64(r->connects));
+	json_object_object_add(o, "verify", json_repl_verify(r));
 	return o;
 }
 
@@ -1657,6 +1686,12 @@ static void print_repl(const struct vaio_repl_info *r)
 	       (unsigned long long)r->acked_writes,
 	       (unsigned long long)r->recv_writes,
 	       (unsigned long long)r->resynced_bytes >> 10);
+	if (r->verify_state != VAIO_REPL_VERIFY_NONE)
+		printf("  verify %s %d%% %llu KiB/s  differ %llu KiB in %llu extents\n",
+		       vaio_repl_verify_name(r->verify_state), verify_pct(r),
+		       (unsigned long long)r->verify_bps >> 10,
+		       (unsigned long long)r->verify_diff >> 10,
+		       (unsigned long long)r->verify_extents);
 	if (r->reason[0])
 		printf("  reason: %s\n", r->reason);
 }
@@ -1700,7 +1735,7 @@ static int repl_status(int argc, char **argv)
 
 /* Options of repl init, promote, demote and wait. */
 struct repl_opts {
-	bool primary, secondary, skip_sync, force, synced;
+	bool primary, secondary, skip_sync, force, synced, stop, no_wait;
 	int conn;			/* -1: not given */
 	double timeout;
 };
@@ -1716,6 +1751,8 @@ static void repl_parse(int *argc, char ***argv, const char *allowed,
 		{ "conn", required_argument, NULL, 'c' },
 		{ "synced", no_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "stop", no_argument, NULL, 'x' },
+		{ "no-wait", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1754,6 +1791,12 @@ static void repl_parse(int *argc, char ***argv, const char *allowed,
 			break;
 		case 's':
 			o->synced = true;
+			break;
+		case 'x':
+			o->stop = true;
+			break;
+		case 'n':
+			o->no_wait = true;
 			break;
 		case 'c':
 			o->conn = vaio_repl_conn_by_name(optarg);
@@ -1853,6 +1896,54 @@ static int repl_disconnect(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * repl verify DISK [--stop] [--no-wait] [--timeout S]: by default waits for
+ * the end and reports; exit 1 if blocks differ (they are then resynced).
+ */
+static int repl_verify(int argc, char **argv)
+{
+	struct repl_opts o;
+	struct vaio_repl_info info;
+	struct vaio_err err;
+	double end;
+
+	repl_parse(&argc, &argv, "xnt", &o);
+	want_args(argc, argv, 1, usage_repl);
+	repl_find(argv[0], &info);
+	if (vaio_repl_verify(repl_nl(), info.id, o.stop, &err))
+		die_err(&err);
+	if (o.stop || o.no_wait)
+		return EXIT_OK;
+	end = now() + o.timeout;
+	for (;;) {
+		usleep(200000);
+		if (vaio_repl_get(repl_nl(), info.id, &info, &err))
+			die_err(&err);
+		if (info.verify_state != VAIO_REPL_VERIFY_RUNNING)
+			break;
+		if (now() >= end)
+			die(EXIT_FAIL, "%s: verify timed out at %d%% (it goes on; --stop stops it)",
+			    info.id, verify_pct(&info));
+	}
+	if (json_out) {
+		print_json(json_repl_verify(&info));
+	} else {
+		printf("%s: verify %s: %llu of %llu KiB compared, %llu KiB differ in %llu extents%s\n",
+		       info.id, vaio_repl_verify_name(info.verify_state),
+		       (unsigned long long)info.verify_done >> 10,
+		       (unsigned long long)info.verify_total >> 10,
+		       (unsigned long long)info.verify_diff >> 10,
+		       (unsigned long long)info.verify_extents,
+		       info.verify_diff ? " (marked out of sync: the resync copies them)" : "");
+	}
+	if (info.verify_state != VAIO_REPL_VERIFY_DONE) {
+		fprintf(stderr, "vaioctl: %s: verify did not finish: %s\n", info.id,
+			info.reason[0] ? info.reason : "stopped");
+		return EXIT_FAIL;
+	}
+	return info.verify_diff ? EXIT_FAIL : EXIT_OK;
+}
+
 static bool repl_reached(const struct vaio_repl_info *r, const struct repl_opts *o)
 {
 	if (o->conn >= 0 && r->conn != o->conn)
@@ -1896,6 +1987,7 @@ static const struct cmd repl_cmds[] = {
 	{ "repl", "demote", repl_demote, usage_repl },
 	{ "repl", "disconnect", repl_disconnect, usage_repl },
 	{ "repl", "wait", repl_wait, usage_repl },
+	{ "repl", "verify", repl_verify, usage_repl },
 	{ }
 };
 

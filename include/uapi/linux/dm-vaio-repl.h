@@ -41,6 +41,7 @@ enum vaio_repl_cmd {
 	VAIO_REPL_CMD_DISCONNECT,
 	VAIO_REPL_CMD_SET_ROLE,
 	VAIO_REPL_NTF_STATE,
+	VAIO_REPL_CMD_VERIFY,		/* DISK_ID [STOP]: online verify */
 
 	__VAIO_REPL_CMD_MAX
 };
@@ -81,6 +82,13 @@ enum vaio_repl_attr {
 	VAIO_REPL_ATTR_CONNECTS,	/* u64 */
 	/* flag: a primary set up with SKIP_SYNC, never connected since */
 	VAIO_REPL_ATTR_NEW_PAIR,
+	VAIO_REPL_ATTR_STOP,		/* flag: VERIFY, stop a running one */
+	VAIO_REPL_ATTR_VERIFY_STATE,	/* u8, enum vaio_repl_verify */
+	VAIO_REPL_ATTR_VERIFY_TOTAL,	/* u64 bytes to compare */
+	VAIO_REPL_ATTR_VERIFY_DONE,	/* u64 bytes compared */
+	VAIO_REPL_ATTR_VERIFY_DIFF,	/* u64 bytes found different */
+	VAIO_REPL_ATTR_VERIFY_EXTENTS,	/* u64 runs of different blocks */
+	VAIO_REPL_ATTR_VERIFY_BPS,	/* u64, bytes per second */
 
 	__VAIO_REPL_ATTR_MAX
 };
@@ -104,6 +112,19 @@ enum vaio_repl_conn {
 	VAIO_REPL_CONN_SYNC_SOURCE,	/* connected, resyncing the peer */
 	VAIO_REPL_CONN_SYNC_TARGET,	/* connected, being resynced */
 	VAIO_REPL_CONN_GONE,		/* NTF only: the disk's filter left */
+};
+
+/*
+ * Online verify (VAIO_REPL_CMD_VERIFY, on a connected primary): both sides
+ * checksum each 1 MiB chunk, a crc32 (IEEE 802.3) per 4 KiB block; only checksums
+ * cross the network. Blocks that differ are counted, and marked out of
+ * sync, so that the resync that follows copies them.
+ */
+enum vaio_repl_verify {
+	VAIO_REPL_VERIFY_NONE,		/* never run on this disk */
+	VAIO_REPL_VERIFY_RUNNING,
+	VAIO_REPL_VERIFY_DONE,		/* the last run compared everything */
+	VAIO_REPL_VERIFY_STOPPED,	/* stopped, or the connection ended */
 };
 
 /*
@@ -142,6 +163,9 @@ enum vaio_repl_frame {
 	VAIO_REPL_F_BYE,
 	/* The primary tracks writes it does not send: no prefix any more. */
 	VAIO_REPL_F_AHEAD,
+	VAIO_REPL_F_VERIFY_REQ,	/* vaio_repl_data, no data */
+	/* vaio_repl_ack, then a __be32 crc32 per 4 KiB of the range */
+	VAIO_REPL_F_VERIFY_REPLY,
 };
 
 struct vaio_repl_hdr {
