@@ -29,6 +29,7 @@
 
 #include <linux/blkdev.h>
 #include <linux/crc32.h>
+#include <linux/delay.h>
 #include <linux/dm-io.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
@@ -2643,10 +2644,46 @@ static enum vaio_end_verdict repl_end_io(struct vaio_filter *f,
 	return VAIO_END_DONE;
 }
 
+/*
+ * The filter leaves a live disk (a table without it resumes; this one is
+ * suspended, no write comes any more). A primary's async lag is what the
+ * replica still lacks: let it drain, for at most 4 timeouts, so that the
+ * replica stays a complete copy of the disk as it was. Then the connection
+ * ends; what did not drain stays tracked in the bitmap.
+ */
+static void repl_detach(struct repl_filter *rf)
+{
+	struct repl_disk *d = rf->d;
+	unsigned long end = jiffies + 4 * msecs_to_jiffies(rf->timeout_ms);
+	u64 lag;
+
+	for (;;) {
+		spin_lock_irq(&d->slock);
+		lag = d->c && !d->c->dead ? d->lag_bytes : 0;
+		spin_unlock_irq(&d->slock);
+		if (!lag || time_after(jiffies, end) ||
+		    d->role != VAIO_REPL_ROLE_PRIMARY)
+			break;
+		msleep(20);
+	}
+	if (lag)
+		DMWARN("%s: detached with %llu KiB not on the replica (tracked)",
+		       d->id, lag >> 10);
+	mutex_lock(&d->lock);
+	if (d->live == rf)
+		repl_teardown(d, "detached");
+	mutex_unlock(&d->lock);
+}
+
 static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 {
 	struct repl_filter *rf = f->private;
 	struct repl_disk *d = rf->d;
+
+	if (ev->type == VAIO_EV_DETACH) {
+		repl_detach(rf);
+		return;
+	}
 
 	if (ev->type == VAIO_EV_SUSPEND) {
 		/* dm waits for every bio: none may wait for the lag now. */
