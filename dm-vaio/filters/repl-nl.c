@@ -47,7 +47,7 @@ static int fill(struct sk_buff *skb, struct repl_disk *d, bool admin, u8 cmd,
 		u32 portid, u32 seq, int flags, u8 conn_override)
 {
 	struct repl_info *info;
-	struct nlattr *hist;
+	struct nlattr *hist, *marks;
 	void *hdr;
 	int i, r = -EMSGSIZE;
 
@@ -95,6 +95,28 @@ static int fill(struct sk_buff *skb, struct repl_disk *d, bool admin, u8 cmd,
 	     nla_put_string(skb, VAIO_REPL_ATTR_REMOTE_DISK, info->remote) ||
 	     (admin && nla_put_string(skb, VAIO_REPL_ATTR_SECRET, info->secret))))
 		goto cancel;
+	marks = nla_nest_start(skb, VAIO_REPL_ATTR_MARKS);
+	if (!marks)
+		goto cancel;
+	for (i = 0; i < info->nr_marks; i++) {
+		const struct repl_mark *m = &info->marks[i];
+		struct nlattr *one = nla_nest_start(skb, VAIO_REPL_ATTR_MARK);
+
+		if (!one ||
+		    nla_put_string(skb, VAIO_REPL_MARK_ATTR_TAG, m->tag) ||
+		    nla_put_u64_64bit(skb, VAIO_REPL_MARK_ATTR_TIME, m->time,
+				      VAIO_REPL_MARK_ATTR_PAD) ||
+		    nla_put_u64_64bit(skb, VAIO_REPL_MARK_ATTR_GEN, m->gen,
+				      VAIO_REPL_MARK_ATTR_PAD) ||
+		    nla_put_u64_64bit(skb, VAIO_REPL_MARK_ATTR_WRITES_AFTER,
+				      info->marks_after[i],
+				      VAIO_REPL_MARK_ATTR_PAD) ||
+		    nla_put_u8(skb, VAIO_REPL_MARK_ATTR_ON_REPLICA,
+			       m->on_replica))
+			goto cancel;
+		nla_nest_end(skb, one);
+	}
+	nla_nest_end(skb, marks);
 	hist = nla_nest_start(skb, VAIO_REPL_ATTR_GEN_HISTORY);
 	if (!hist)
 		goto cancel;

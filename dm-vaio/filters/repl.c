@@ -144,7 +144,18 @@ struct repl_sb {
 	__le64 bm_bits;
 	__le64 gen;
 	__le64 history[VAIO_REPL_GEN_HISTORY];
+	/* Added after version 1 shipped: zeroes in older superblocks. */
+	__le32 nr_marks;
+	__le32 pad;
+	struct {
+		char tag[VAIO_REPL_TAG_LEN];
+		__le64 time, gen, count;
+		__u8 on_replica;
+		__u8 pad[7];
+	} marks[VAIO_REPL_MARKS];
 };
+
+static_assert(sizeof(struct repl_sb) <= 4096);
 
 static size_t bm_alloc_bytes(unsigned long bits)
 {
@@ -197,6 +208,16 @@ static int meta_write_sb(struct repl_disk *d, bool dirty)
 	sb->gen = cpu_to_le64(d->gen);
 	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
 		sb->history[i] = cpu_to_le64(d->history[i]);
+	spin_lock_irq(&d->slock);
+	sb->nr_marks = cpu_to_le32(d->nr_marks);
+	for (i = 0; i < d->nr_marks; i++) {
+		memcpy(sb->marks[i].tag, d->marks[i].tag, VAIO_REPL_TAG_LEN);
+		sb->marks[i].time = cpu_to_le64(d->marks[i].time);
+		sb->marks[i].gen = cpu_to_le64(d->marks[i].gen);
+		sb->marks[i].count = cpu_to_le64(d->marks[i].count);
+		sb->marks[i].on_replica = d->marks[i].on_replica;
+	}
+	spin_unlock_irq(&d->slock);
 	sb->csum = cpu_to_le32(crc32_le(0, d->sb_buf, 4096));
 	r = meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 0, d->sb_buf, 4096,
 		    false);
@@ -269,6 +290,18 @@ static int meta_open(struct repl_disk *d, const char *path, char **error)
 	d->gen = le64_to_cpu(sb->gen);
 	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
 		d->history[i] = le64_to_cpu(sb->history[i]);
+	d->nr_marks = min_t(u32, le32_to_cpu(sb->nr_marks), VAIO_REPL_MARKS);
+	for (i = 0; i < d->nr_marks; i++) {
+		struct repl_mark *m = &d->marks[i];
+
+		memcpy(m->tag, sb->marks[i].tag, VAIO_REPL_TAG_LEN);
+		m->tag[VAIO_REPL_TAG_LEN - 1] = 0;
+		m->time = le64_to_cpu(sb->marks[i].time);
+		m->gen = le64_to_cpu(sb->marks[i].gen);
+		/* The counters start at 0 again: "since" is lost. */
+		m->count = 0;
+		m->on_replica = sb->marks[i].on_replica;
+	}
 	r = meta_io(d, REQ_OP_READ, 8, d->bm, bm_alloc_bytes(d->bm_bits), true);
 	if (r) {
 		*error = "cannot read the metadata bitmap";
@@ -525,6 +558,11 @@ static int send_item(struct repl_conn *c, struct repl_item *it)
 	case RI_VERIFY:
 		r = send_head(c, VAIO_REPL_F_VERIFY_REQ, 0, &dh, sizeof(dh), 0);
 		break;
+	case RI_MARK:
+		r = send_head(c, VAIO_REPL_F_MARK, 0,
+			      &container_of(it, struct repl_mark_item, it)->m,
+			      sizeof(struct vaio_repl_mark), 0);
+		break;
 	}
 	mutex_unlock(&c->send_mutex);
 	return r;
@@ -700,6 +738,8 @@ static int repl_sender(void *arg)
 			peer_req_free(container_of(it, struct repl_peer_req, it));
 		else if (kind == RI_SYNC_DONE)
 			kfree(it);
+		else if (kind == RI_MARK)
+			kfree(container_of(it, struct repl_mark_item, it));
 		else if (kind == RI_DATA_SYNC || kind == RI_FLUSH)
 			remote_done(d, container_of(it, struct repl_bio, it),
 				    true);
@@ -1511,6 +1551,90 @@ static int recv_verify_reply(struct repl_conn *c, u32 len)
 	return 0;
 }
 
+/* Adds a mark, newest first (the oldest falls off). d->slock held. */
+static void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
+		     u64 count, bool on_replica)
+{
+	struct repl_mark *m = &d->marks[0];
+
+	memmove(&d->marks[1], &d->marks[0],
+		sizeof(d->marks[0]) * (VAIO_REPL_MARKS - 1));
+	if (d->nr_marks < VAIO_REPL_MARKS)
+		d->nr_marks++;
+	memset(m, 0, sizeof(*m));
+	strscpy(m->tag, wm->tag, sizeof(m->tag));
+	m->time = be64_to_cpu(wm->time);
+	m->gen = d->gen;
+	m->count = count;
+	m->on_replica = on_replica;
+}
+
+static int recv_mark_frame(struct repl_conn *c, struct vaio_repl_mark *m,
+			   u32 len)
+{
+	int r = recv_fixed(c, m, sizeof(*m), len);
+
+	if (r)
+		return r;
+	if (!m->tag[0] || !memchr(m->tag, 0, sizeof(m->tag)))
+		return -EPROTO;
+	return 0;
+}
+
+/* Secondary: every write before the mark is on the disk: record it. */
+static int recv_mark(struct repl_conn *c, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_mark m;
+	int r;
+
+	r = recv_mark_frame(c, &m, len) ?: peer_drain(c) ?:
+	    blkdev_issue_flush(d->bdev);
+	if (r)
+		return r;
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	/* An inconsistent replica is not at the point: no mark. */
+	if (d->consistent)
+		mark_add(d, &m, d->recv, true);
+	spin_unlock_irq(&d->slock);
+	r = d->consistent ? meta_write_sb(d, true) : 0;
+	mutex_unlock(&d->meta_lock);
+	if (r)
+		return r;
+	repl_nl_notify(d, READ_ONCE(d->conn));
+	return d->consistent ? send_frame(c, VAIO_REPL_F_MARK_ACK, &m, sizeof(m)) : 0;
+}
+
+/* Primary: the replica holds a mark. */
+static int recv_mark_ack(struct repl_conn *c, u32 len)
+{
+	struct repl_disk *d = c->d;
+	struct vaio_repl_mark m;
+	bool found = false;
+	unsigned int i;
+	int r;
+
+	r = recv_mark_frame(c, &m, len);
+	if (r)
+		return r;
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	for (i = 0; i < d->nr_marks; i++) {
+		if (d->marks[i].time == be64_to_cpu(m.time) &&
+		    !strcmp(d->marks[i].tag, m.tag)) {
+			d->marks[i].on_replica = true;
+			found = true;
+		}
+	}
+	spin_unlock_irq(&d->slock);
+	r = found ? meta_write_sb(d, true) : 0;
+	mutex_unlock(&d->meta_lock);
+	if (found)
+		repl_nl_notify(d, READ_ONCE(d->conn));
+	return r;
+}
+
 static int recv_one(struct repl_conn *c)
 {
 	bool secondary = is_secondary_conn(c);
@@ -1561,6 +1685,8 @@ static int recv_one(struct repl_conn *c)
 			return recv_sync_done(c, len);
 		case VAIO_REPL_F_VERIFY_REQ:
 			return recv_verify_req(c, len);
+		case VAIO_REPL_F_MARK:
+			return recv_mark(c, len);
 		case VAIO_REPL_F_AHEAD:
 			if (len)
 				return -EPROTO;
@@ -1581,6 +1707,8 @@ static int recv_one(struct repl_conn *c)
 			return recv_barrier_ack(c, len);
 		case VAIO_REPL_F_VERIFY_REPLY:
 			return recv_verify_reply(c, len);
+		case VAIO_REPL_F_MARK_ACK:
+			return recv_mark_ack(c, len);
 		case VAIO_REPL_F_BITMAP:
 			return recv_bitmap(c, len);
 		case VAIO_REPL_F_BITMAP_END:
@@ -1994,6 +2122,9 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 			break;
 		case RI_SYNC_DONE:
 			kfree(it);
+			break;
+		case RI_MARK:
+			kfree(container_of(it, struct repl_mark_item, it));
 			break;
 		default:
 			break;	/* RI_RS: the bits stay set */
@@ -2675,11 +2806,57 @@ static void repl_detach(struct repl_filter *rf)
 	mutex_unlock(&d->lock);
 }
 
+/*
+ * A snapshot event on a primary: a mark in the stream after every write
+ * completed before it. (async: it closes the epoch, as a flush does.)
+ */
+static void repl_snapshot_mark(struct repl_filter *rf, const char *tag)
+{
+	struct repl_disk *d = rf->d;
+	struct repl_mark_item *mi;
+	struct repl_conn *c;
+
+	mi = kzalloc(sizeof(*mi), GFP_NOIO);
+	if (!mi) {
+		DMERR("%s: snapshot %s: no memory for its mark", d->id, tag);
+		return;
+	}
+	mi->it.kind = RI_MARK;
+	mi->m.time = cpu_to_be64(ktime_get_real_seconds());
+	strscpy(mi->m.tag, tag, sizeof(mi->m.tag));
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	c = d->c;
+	if (!c || c->failing) {
+		spin_unlock_irq(&d->slock);
+		mutex_unlock(&d->meta_lock);
+		DMWARN("%s: snapshot %s: the connection ended: no mark", d->id, tag);
+		kfree(mi);
+		return;
+	}
+	if (rf->mode == VAIO_REPL_MODE_ASYNC) {
+		d->flush_seen = true;
+		d->cur_epoch++;
+	}
+	mark_add(d, &mi->m, d->sent, false);
+	list_add_tail(&mi->it.list, &c->send_q);
+	kick_sender(c);
+	spin_unlock_irq(&d->slock);
+	meta_write_sb(d, true);
+	mutex_unlock(&d->meta_lock);
+	repl_nl_notify(d, READ_ONCE(d->conn));
+}
+
 static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 {
 	struct repl_filter *rf = f->private;
 	struct repl_disk *d = rf->d;
 
+	if (ev->type == VAIO_EV_SNAPSHOT) {
+		if (READ_ONCE(d->role) == VAIO_REPL_ROLE_PRIMARY)
+			repl_snapshot_mark(rf, ev->tag);
+		return;
+	}
 	if (ev->type == VAIO_EV_DETACH) {
 		repl_detach(rf);
 		return;
@@ -2710,6 +2887,22 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 static int repl_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 			    const char **reason)
 {
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+
+	if (ev->type == VAIO_EV_SNAPSHOT &&
+	    READ_ONCE(d->role) == VAIO_REPL_ROLE_PRIMARY) {
+		bool ok;
+
+		spin_lock_irq(&d->slock);
+		ok = d->c && !d->c->failing &&
+		     d->conn == VAIO_REPL_CONN_CONNECTED && !bm_bytes(d);
+		spin_unlock_irq(&d->slock);
+		if (!ok) {
+			*reason = "replication: the replica is not connected and in sync";
+			return -EAGAIN;
+		}
+	}
 	if (ev->type == VAIO_EV_GROW) {
 		*reason = "replication: growing a replicated disk is not supported yet";
 		return -EOPNOTSUPP;
@@ -2796,6 +2989,7 @@ void repl_snapshot(struct repl_disk *d, struct repl_info *info)
 {
 	struct repl_filter *rf;
 	struct repl_item *it;
+	unsigned int i;
 
 	spin_lock_irq(&d->slock);
 	rf = d->live;
@@ -2823,6 +3017,14 @@ void repl_snapshot(struct repl_disk *d, struct repl_info *info)
 	info->recv = d->recv;
 	info->resynced = d->resynced;
 	info->connects = d->connects;
+	info->nr_marks = d->nr_marks;
+	memcpy(info->marks, d->marks, sizeof(info->marks));
+	for (i = 0; i < d->nr_marks; i++) {
+		u64 now = d->role == VAIO_REPL_ROLE_PRIMARY ? d->sent : d->recv;
+
+		info->marks_after[i] = now > d->marks[i].count ?
+				       now - d->marks[i].count : 0;
+	}
 	info->verify_state = d->verify_state;
 	info->verify_total = d->verify_total;
 	info->verify_done = d->verify_done;

@@ -35,6 +35,7 @@ enum repl_item_kind {
 	RI_SYNC_DONE,	/* primary: the resync finished */
 	RI_AHEAD,	/* primary: writes are tracked while connected */
 	RI_VERIFY,	/* primary: checksums of a chunk wanted */
+	RI_MARK,	/* primary: a snapshot mark (struct repl_mark_item) */
 };
 
 /* Something the sender thread sends, or that waits for the peer's answer. */
@@ -68,6 +69,20 @@ struct repl_stage {
 	struct repl_item it;
 	unsigned int nr_pages;
 	struct page *pages[];
+};
+
+/* A snapshot mark on its way to the replica. */
+struct repl_mark_item {
+	struct repl_item it;
+	struct vaio_repl_mark m;
+};
+
+/* A snapshot mark as a side keeps it (and its metadata). */
+struct repl_mark {
+	char tag[VAIO_REPL_TAG_LEN];
+	u64 time, gen;
+	u64 count;		/* d->sent (primary) or d->recv then */
+	bool on_replica;
 };
 
 /* A resync run: a part of the resync buffer. */
@@ -199,6 +214,10 @@ struct repl_disk {
 	unsigned long verify_start;	/* jiffies */
 	u64 verify_total, verify_done, verify_diff, verify_extents;
 
+	/* Snapshot marks, newest first; under slock, persisted. */
+	struct repl_mark marks[VAIO_REPL_MARKS];
+	unsigned int nr_marks;
+
 	/* Counters. */
 	u64 sent, acked, recv, resynced, connects;
 };
@@ -226,6 +245,9 @@ struct repl_info {
 	u64 sync_total, sync_bps, sent, acked, recv, resynced, connects;
 	u8 verify_state;
 	u64 verify_total, verify_done, verify_diff, verify_extents, verify_bps;
+	struct repl_mark marks[VAIO_REPL_MARKS];
+	u64 marks_after[VAIO_REPL_MARKS];
+	unsigned int nr_marks;
 	char reason[REPL_REASON_MAX];
 	char peer[VAIO_ARG_MAX];
 	char remote[VAIO_NAME_MAX];

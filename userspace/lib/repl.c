@@ -125,6 +125,33 @@ static int get_u8(const struct nlattr *a, int def)
 	return mnl_attr_validate(a, MNL_TYPE_U8) >= 0 ? mnl_attr_get_u8(a) : def;
 }
 
+static void parse_mark(const struct nlattr *nest,
+		       struct vaio_repl_mark_info *m)
+{
+	const struct nlattr *a;
+
+	memset(m, 0, sizeof(*m));
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case VAIO_REPL_MARK_ATTR_TAG:
+			copy_str(m->tag, sizeof(m->tag), a);
+			break;
+		case VAIO_REPL_MARK_ATTR_TIME:
+			m->time = get_u64(a);
+			break;
+		case VAIO_REPL_MARK_ATTR_GEN:
+			m->gen = get_u64(a);
+			break;
+		case VAIO_REPL_MARK_ATTR_WRITES_AFTER:
+			m->writes_after = get_u64(a);
+			break;
+		case VAIO_REPL_MARK_ATTR_ON_REPLICA:
+			m->on_replica = get_u8(a, 0);
+			break;
+		}
+	}
+}
+
 static void parse_info(const struct nlmsghdr *nlh, struct vaio_repl_info *r)
 {
 	const struct nlattr *a, *h;
@@ -210,6 +237,13 @@ static void parse_info(const struct nlmsghdr *nlh, struct vaio_repl_info *r)
 			break;
 		case VAIO_REPL_ATTR_CONNECTS:
 			r->connects = get_u64(a);
+			break;
+		case VAIO_REPL_ATTR_MARKS:
+			mnl_attr_for_each_nested(h, a) {
+				if (mnl_attr_get_type(h) == VAIO_REPL_ATTR_MARK &&
+				    r->nr_marks < VAIO_REPL_MARKS)
+					parse_mark(h, &r->marks[r->nr_marks++]);
+			}
 			break;
 		case VAIO_REPL_ATTR_VERIFY_STATE:
 			r->verify_state = get_u8(a, 0);

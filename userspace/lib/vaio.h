@@ -270,6 +270,13 @@ struct vaio_repl_info {
 	uint64_t sync_total, sync_bps;
 	uint64_t sent_writes, acked_writes, recv_writes, resynced_bytes;
 	uint64_t connects;
+	/* Snapshot marks, newest first (VAIO_REPL_MARK_ATTR_*). */
+	struct vaio_repl_mark_info {
+		char tag[VAIO_NAME_MAX];
+		uint64_t time, gen, writes_after;
+		bool on_replica;
+	} marks[VAIO_REPL_MARKS];
+	int nr_marks;
 	int verify_state;		/* enum vaio_repl_verify */
 	uint64_t verify_total, verify_done, verify_diff, verify_extents;
 	uint64_t verify_bps;

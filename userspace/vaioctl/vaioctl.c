@@ -96,10 +96,11 @@ static const char usage_main[] =
 "  vaioctl monitor [--count N]\n"
 "  vaioctl apply\n"
 "  vaioctl repl status [DISK] | init DISK --primary [--skip-initial-sync] |\n"
-"               init DISK --secondary | promote DISK [--force] |\n"
+"               init DISK --secondary | promote DISK [--force] [--mark TAG] |\n"
 "               demote DISK [--force] | disconnect DISK |\n"
 "               wait DISK [--conn STATE] [--synced] [--timeout SECONDS] |\n"
-"               verify DISK [--stop] [--no-wait] [--timeout SECONDS]\n"
+"               verify DISK [--stop] [--no-wait] [--timeout SECONDS] |\n"
+"               marks DISK\n"
 "\n"
 "COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]   (KEY fail=open|closed)\n";
 
@@ -156,16 +157,20 @@ static const char usage_repl[] =
 "Usage: vaioctl repl [status [DISK]]\n"
 "       vaioctl repl init DISK --primary [--skip-initial-sync]\n"
 "       vaioctl repl init DISK --secondary\n"
-"       vaioctl repl promote DISK [-f|--force]\n"
+"       vaioctl repl promote DISK [-f|--force] [--mark TAG]\n"
 "       vaioctl repl demote DISK [-f|--force]\n"
 "       vaioctl repl disconnect DISK\n"
 "       vaioctl repl wait DISK [--conn STATE] [--synced] [-t|--timeout SECONDS]\n"
 "       vaioctl repl verify DISK [--stop] [--no-wait] [-t|--timeout SECONDS]\n"
+"       vaioctl repl marks DISK\n"
 "STATE := standalone | waiting | connected | sync-source | sync-target\n"
 "  Disks with a replication filter (dm-vaio-replication), by disk_id.\n"
 "  init: the role of a new pair's disk; --skip-initial-sync: the two disks\n"
 "  are known to be equal (both new and zeroed), no first full resync.\n"
-"  promote --force: even while connected to a primary, or inconsistent.\n"
+"  promote --force: even while connected to a primary, or inconsistent;\n"
+"  --mark TAG: only if this replica is exactly at snapshot mark TAG.\n"
+"  marks: the snapshot marks (vaioctl event snapshot on the primary) this\n"
+"  side keeps, newest first: held on the replica, writes since.\n"
 "  demote refuses while the device is open; --force: also discard this\n"
 "  disk's data (a full resync from the primary follows).\n"
 "  wait: until conn is STATE, or with --synced until connected with\n"
@@ -1622,6 +1627,29 @@ static struct json_object *json_repl_verify(const struct vaio_repl_info *r)
 	return o;
 }
 
+static struct json_object *json_repl_marks(const struct vaio_repl_info *r)
+{
+	struct json_object *arr = json_object_new_array();
+	int i;
+
+	for (i = 0; i < r->nr_marks; i++) {
+		const struct vaio_repl_mark_info *m = &r->marks[i];
+		struct json_object *o = json_object_new_object();
+		char gen[24];
+
+		snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)m->gen);
+		json_object_object_add(o, "tag", json_object_new_string(m->tag));
+		json_object_object_add(o, "time", json_object_new_uint64(m->time));
+		json_object_object_add(o, "gen", json_object_new_string(gen));
+		json_object_object_add(o, "on_replica",
+				       json_object_new_boolean(m->on_replica));
+		json_object_object_add(o, "writes_after",
+				       json_object_new_uint64(m->writes_after));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static struct json_object *json_repl(const struct vaio_repl_info *r)
 {
 	struct json_object *o = json_object_new_object();
@@ -1660,6 +1688,7 @@ static struct json_object *json_repl(const struct vaio_repl_info *r)
 			       json_object_new_uint64(r->resynced_bytes));
 	json_object_object_add(o, "connects", json_object_new_uint64(r->connects));
 	json_object_object_add(o, "verify", json_repl_verify(r));
+	json_object_object_add(o, "marks", json_repl_marks(r));
 	return o;
 }
 
@@ -1686,6 +1715,11 @@ static void print_repl(const struct vaio_repl_info *r)
 	       (unsigned long long)r->acked_writes,
 	       (unsigned long long)r->recv_writes,
 	       (unsigned long long)r->resynced_bytes >> 10);
+	if (r->nr_marks)
+		printf("  mark %s (%s on the replica, %llu writes since)%s\n",
+		       r->marks[0].tag, r->marks[0].on_replica ? "held" : "not yet",
+		       (unsigned long long)r->marks[0].writes_after,
+		       r->nr_marks > 1 ? ", older: repl marks" : "");
 	if (r->verify_state != VAIO_REPL_VERIFY_NONE)
 		printf("  verify %s %d%% %llu KiB/s  differ %llu KiB in %llu extents\n",
 		       vaio_repl_verify_name(r->verify_state), verify_pct(r),
@@ -1736,6 +1770,7 @@ static int repl_status(int argc, char **argv)
 /* Options of repl init, promote, demote and wait. */
 struct repl_opts {
 	bool primary, secondary, skip_sync, force, synced, stop, no_wait;
+	const char *mark;
 	int conn;			/* -1: not given */
 	double timeout;
 };
@@ -1753,6 +1788,7 @@ static void repl_parse(int *argc, char ***argv, const char *allowed,
 		{ "timeout", required_argument, NULL, 't' },
 		{ "stop", no_argument, NULL, 'x' },
 		{ "no-wait", no_argument, NULL, 'n' },
+		{ "mark", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1797,6 +1833,9 @@ static void repl_parse(int *argc, char ***argv, const char *allowed,
 			break;
 		case 'n':
 			o->no_wait = true;
+			break;
+		case 'm':
+			o->mark = optarg;
 			break;
 		case 'c':
 			o->conn = vaio_repl_conn_by_name(optarg);
@@ -1843,9 +1882,28 @@ static int repl_promote(int argc, char **argv)
 	struct vaio_repl_info info;
 	struct vaio_err err;
 
-	repl_parse(&argc, &argv, "f", &o);
+	repl_parse(&argc, &argv, "fm", &o);
 	want_args(argc, argv, 1, usage_repl);
 	repl_find(argv[0], &info);
+	if (o.mark) {
+		/* Only exactly at that consistent point. */
+		const struct vaio_repl_mark_info *m = NULL;
+		int i;
+
+		for (i = 0; i < info.nr_marks && !m; i++)
+			if (!strcmp(info.marks[i].tag, o.mark))
+				m = &info.marks[i];
+		if (!m)
+			die(EXIT_FAIL, "%s: no snapshot mark '%s' here (vaioctl repl marks %s)",
+			    info.id, o.mark, info.id);
+		if (!m->on_replica || !info.consistent)
+			die(EXIT_FAIL, "%s: this disk does not hold mark '%s' consistently",
+			    info.id, o.mark);
+		if (m->writes_after || m != &info.marks[0])
+			die(EXIT_FAIL, "%s: %llu writes arrived after mark '%s'%s: the disk is past that point",
+			    info.id, (unsigned long long)m->writes_after, o.mark,
+			    m != &info.marks[0] ? " (and newer marks)" : "");
+	}
 	if (vaio_repl_set_role(repl_nl(), info.id, VAIO_REPL_ROLE_PRIMARY,
 			       o.force, false, &err))
 		die_err(&err);
@@ -1893,6 +1951,45 @@ static int repl_disconnect(int argc, char **argv)
 	repl_find(argv[0], &info);
 	if (vaio_repl_disconnect(repl_nl(), info.id, &err))
 		die_err(&err);
+	return EXIT_OK;
+}
+
+/* repl marks DISK: the snapshot marks this side keeps, newest first. */
+static int repl_marks(int argc, char **argv)
+{
+	struct vaio_repl_info info;
+	char when[32];
+	struct tm tm;
+	time_t t;
+	int i;
+
+	want_args(argc, argv, 1, usage_repl);
+	if (is_help(argv[0]))
+		usage(usage_repl, EXIT_OK);
+	repl_find(argv[0], &info);
+	if (json_out) {
+		print_json(json_repl_marks(&info));
+		return EXIT_OK;
+	}
+	if (!info.nr_marks) {
+		printf("%s: no snapshot marks\n", info.id);
+		return EXIT_OK;
+	}
+	printf("%-24s %-20s %-16s %-10s %s\n", "TAG", "TIME (UTC)", "GEN",
+	       "REPLICA", "WRITES SINCE");
+	for (i = 0; i < info.nr_marks; i++) {
+		const struct vaio_repl_mark_info *m = &info.marks[i];
+
+		t = (time_t)m->time;
+		if (!gmtime_r(&t, &tm) ||
+		    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
+			snprintf(when, sizeof(when), "%llu",
+				 (unsigned long long)m->time);
+		printf("%-24s %-20s %016llx %-10s %llu\n", m->tag, when,
+		       (unsigned long long)m->gen,
+		       m->on_replica ? "held" : "not-yet",
+		       (unsigned long long)m->writes_after);
+	}
 	return EXIT_OK;
 }
 
@@ -1988,6 +2085,7 @@ static const struct cmd repl_cmds[] = {
 	{ "repl", "disconnect", repl_disconnect, usage_repl },
 	{ "repl", "wait", repl_wait, usage_repl },
 	{ "repl", "verify", repl_verify, usage_repl },
+	{ "repl", "marks", repl_marks, usage_repl },
 	{ }
 };
 

@@ -89,11 +89,37 @@ enum vaio_repl_attr {
 	VAIO_REPL_ATTR_VERIFY_DIFF,	/* u64 bytes found different */
 	VAIO_REPL_ATTR_VERIFY_EXTENTS,	/* u64 runs of different blocks */
 	VAIO_REPL_ATTR_VERIFY_BPS,	/* u64, bytes per second */
+	/* nested: VAIO_REPL_ATTR_MARK nests of enum vaio_repl_mark_attr */
+	VAIO_REPL_ATTR_MARKS,
+	VAIO_REPL_ATTR_MARK,
 
 	__VAIO_REPL_ATTR_MAX
 };
 
 #define VAIO_REPL_ATTR_MAX (__VAIO_REPL_ATTR_MAX - 1)
+
+/*
+ * Snapshot marks: a snapshot control event on a primary in sync puts a MARK
+ * in the stream; the secondary, once every write before it is on its disk
+ * and flushed, records it (in its metadata) and answers MARK_ACK. Each side
+ * keeps its last VAIO_REPL_MARKS marks, newest first.
+ */
+#define VAIO_REPL_MARKS		8
+
+enum vaio_repl_mark_attr {
+	VAIO_REPL_MARK_ATTR_UNSPEC,
+	VAIO_REPL_MARK_ATTR_PAD,
+	VAIO_REPL_MARK_ATTR_TAG,	/* string */
+	VAIO_REPL_MARK_ATTR_TIME,	/* u64, the primary's wall clock, s */
+	VAIO_REPL_MARK_ATTR_GEN,	/* u64, the data generation then */
+	/* u64: writes sent (primary) or received (secondary) since */
+	VAIO_REPL_MARK_ATTR_WRITES_AFTER,
+	VAIO_REPL_MARK_ATTR_ON_REPLICA,	/* u8: the replica holds the point */
+
+	__VAIO_REPL_MARK_ATTR_MAX
+};
+
+#define VAIO_REPL_MARK_ATTR_MAX (__VAIO_REPL_MARK_ATTR_MAX - 1)
 
 enum vaio_repl_role {
 	VAIO_REPL_ROLE_SECONDARY,
@@ -166,6 +192,8 @@ enum vaio_repl_frame {
 	VAIO_REPL_F_VERIFY_REQ,	/* vaio_repl_data, no data */
 	/* vaio_repl_ack, then a __be32 crc32 per 4 KiB of the range */
 	VAIO_REPL_F_VERIFY_REPLY,
+	VAIO_REPL_F_MARK,	/* vaio_repl_mark */
+	VAIO_REPL_F_MARK_ACK,	/* vaio_repl_mark, echoed */
 };
 
 struct vaio_repl_hdr {
@@ -204,6 +232,13 @@ struct vaio_repl_range {
 	__be64 sector;
 	__be32 nr_sectors;
 	__be32 pad;
+};
+
+#define VAIO_REPL_TAG_LEN	64	/* NUL-terminated, as VAIO_NAME_MAX */
+
+struct vaio_repl_mark {
+	__be64 time;		/* seconds since the epoch */
+	char tag[VAIO_REPL_TAG_LEN];
 };
 
 struct vaio_repl_gen {
