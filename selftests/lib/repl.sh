@@ -175,3 +175,38 @@ repl_reset_b() {
 	echo "vaio-b did not come back from its reset" >&2
 	return 1
 }
+
+# repl_pair_on PRIMARY MODE [key=value...]: as repl_pair, with PRIMARY (a
+# or b) the primary.
+repl_pair_on() {
+	local p=$1 s=b mode=$2
+	shift 2
+	[ "$p" = b ] && s=a
+	repl_disks "$REPL_MIB" "$REPL_MIB" || return 1
+	repl_secret || return 1
+	repl_up a "$mode" "$REPL_MIB" "$@" || return 1
+	repl_up b "$mode" "$REPL_MIB" "$@" || return 1
+	repl_vaiod_start || return 1
+	repl_on $s 'vaioctl repl init d0 --secondary' || return 1
+	repl_on $p 'vaioctl repl init d0 --primary --skip-initial-sync' || return 1
+	repl_on $p 'vaioctl repl wait d0 --synced --timeout 30'
+}
+
+# repl_json HOST FILTER: a field of HOST's "vaioctl -j repl status d0".
+repl_json() {
+	repl_on "$1" "vaioctl -j repl status d0" | jq -r ".[0].$2"
+}
+
+# repl_wait_consistent HOST [SECONDS]: until HOST's d0 is connected (not
+# resyncing) and consistent: a secondary's disk is a prefix again.
+repl_wait_consistent() {
+	local i st
+	for i in $(seq 1 $((${2:-60} * 2))); do
+		st=$(repl_on "$1" "vaioctl -j repl status d0" |
+			jq -r '.[0] | "\(.conn) \(.consistent)"')
+		[ "$st" = "connected true" ] && return 0
+		sleep 0.5
+	done
+	echo "d0 on vaio-$1: $st" >&2
+	return 1
+}

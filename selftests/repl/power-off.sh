@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="power cut mid-write: of the replica guest (sync), of the primary guest (sync: the replica has every acknowledged write; async: a prefix); after reboot and resync the disks match"
+TOPOLOGY=2host
+TIMEOUT=900
+DEBUG_LANE=no
+# Disks the host keeps across vaio-b's power cut: data, metadata, the
+# writer's log (on vaio-b).
+VDISKS="128 8 8"
+REPL_DATA=/dev/vdisk0
+REPL_META=/dev/vdisk1
+LOG_B=/dev/vdisk2
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+. "$(dirname "$0")/../lib/repl.sh"
+
+SEED=$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')
+cut_after() { awk -v s="$SEED" -v r="$1" 'BEGIN { srand(s + r); print 3 + int(rand() * 5) }'; }
+
+# b_back MODE: vaio-b after its reboot: its d0 from the kept disks (the
+# role and generations come from the metadata), the secret, vaiod.
+b_back() {
+	vaio_peer 'modprobe dm-vaio-replication' || return 1
+	repl_up b "$1" "$REPL_MIB" || return 1
+	repl_secret || return 1
+	repl_vaiod_start
+}
+
+ktap_check "peer agent on vaio-b answers" vaio_wait_peer
+ktap_diag "seed $SEED"
+
+# 1. The replica's power is cut while the primary writes (sync). The
+# primary tracks; vaio-b reboots, comes back, is resynced.
+ktap_check "replica cut: pair set up (sync, a primary)" repl_pair sync timeout_ms=2000
+vaio-ackwriter write --dev /dev/mapper/d0 --log /tmp/ack.a --seed "$SEED" \
+	--threads 4 --seconds 300 >/tmp/writer.out 2>&1 &
+wp=$!
+sleep "$(cut_after 1)"
+ktap_check "replica cut: power cut of vaio-b mid-write" repl_reset_b
+ktap_check "replica cut: the primary tracks" vaioctl repl wait d0 --conn waiting --timeout 30
+ktap_check "replica cut: vaio-b back (d0 from its metadata, vaiod)" b_back sync
+ktap_eq "replica cut: vaio-b is still the secondary" "$(repl_json b role)" secondary
+ktap_check "replica cut: resynced" repl_wait_consistent b 120
+kill -TERM $wp
+wait $wp
+ktap_eq "replica cut: writer unharmed" "$?" 0
+ktap_check "replica cut: in sync" vaioctl repl wait d0 --synced --timeout 60
+vaio_peer "vaio-ackwriter scan --dev $REPL_DATA" >/tmp/scan.1
+ktap_check "replica cut: the replica has every acknowledged write" \
+	vaio-ackwriter check --log /tmp/ack.a --scan /tmp/scan.1 --complete --prefix
+ktap_check "replica cut: both disks byte-identical" repl_checksum_both
+repl_teardown
+
+# 2. The primary's power is cut mid-write (vaio-b primary, writer and its
+# log on vaio-b). In sync mode the replica must hold every write the
+# writer was told is done; in async mode a prefix of them.
+n=1
+for mode in sync async; do
+	n=$((n + 1))
+	ktap_check "$mode primary cut: pair set up (b primary)" \
+		repl_pair_on b "$mode" timeout_ms=2000
+	vaio_peer "dd if=/dev/zero of=$LOG_B bs=1M count=8 oflag=direct 2>/dev/null;
+		setsid vaio-ackwriter write --dev /dev/mapper/d0 --log $LOG_B \
+		--seed $((SEED + n)) --threads 4 --seconds 300 >/tmp/writer.out 2>&1 </dev/null &" \
+		>/dev/null
+	sleep "$(cut_after $n)"
+	ktap_check "$mode primary cut: the writer was writing" \
+		test "$(repl_json b sent_writes)" -gt 100
+	ktap_check "$mode primary cut: power cut of vaio-b mid-write" repl_reset_b
+	ktap_check "$mode primary cut: the replica loses its peer" \
+		vaioctl repl wait d0 --conn waiting --timeout 30
+	# The writer's log survived on vaio-b's kept disk.
+	vaio_peer "dd if=$LOG_B bs=64k count=16 2>/dev/null | base64" | base64 -d >/tmp/ack.b
+	ktap_diag "log: $(vaio-ackwriter check --log /tmp/ack.b --dev $REPL_DATA --prefix 2>&1 | tail -n1)"
+	if [ $mode = sync ]; then
+		ktap_check "sync primary cut: the replica has every acknowledged write" \
+			vaio-ackwriter check --log /tmp/ack.b --dev $REPL_DATA --complete --prefix
+	else
+		ktap_check "async primary cut: the replica holds a prefix" \
+			vaio-ackwriter check --log /tmp/ack.b --dev $REPL_DATA --prefix
+	fi
+	ktap_check "$mode primary cut: vaio-b back" b_back "$mode"
+	ktap_eq "$mode primary cut: vaio-b is the primary again" "$(repl_json b role)" primary
+	ktap_check "$mode primary cut: resynced" repl_wait_consistent a 180
+	ktap_check "$mode primary cut: the whole disk (it was not shut down cleanly)" \
+		test "$(repl_json b resynced_bytes)" -ge $((REPL_MIB << 20))
+	ktap_check "$mode primary cut: the primary has every acknowledged write" \
+		vaio_peer "vaio-ackwriter check --log $LOG_B --dev $REPL_DATA --complete"
+	ktap_check "$mode primary cut: in sync" vaio_peer 'vaioctl repl wait d0 --synced --timeout 60'
+	ktap_check "$mode primary cut: both disks byte-identical" repl_checksum_both
+	repl_teardown
+done
+ktap_finish
