@@ -2218,6 +2218,7 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	c->peer_role = peer_role;
 	c->full_sync = full_sync;
 	c->timeout_ms = rf->timeout_ms;
+	c->peer_sectors = peer_sectors;
 	c->last_rx = jiffies;
 	INIT_LIST_HEAD(&c->send_q);
 	INIT_LIST_HEAD(&c->inflight);
@@ -2511,9 +2512,39 @@ int repl_disk_for_each(int (*fn)(struct repl_disk *d, void *arg), void *arg,
 }
 
 /* Finds or makes the disk of a new table; +users. */
+/*
+ * A table of a disk that exists, longer than it: the bitmap and the
+ * per-chunk counters it will need, allocated now (its GROW event may not
+ * fail), and room in the metadata checked. repl_disks_lock held.
+ */
+static int grow_prepare(struct repl_disk *d, struct repl_filter *rf,
+			sector_t len, char **error)
+{
+	unsigned long bits = DIV_ROUND_UP(len, 1U << REPL_BM_SHIFT);
+	unsigned long chunks = DIV_ROUND_UP(len, 1U << REPL_CHUNK_SHIFT);
+
+	if (d->meta && bdev_nr_bytes(d->meta) < 4096 + bm_alloc_bytes(bits)) {
+		*error = "replication: metadata device too small for the grown disk";
+		return -ENOSPC;
+	}
+	rf->grow_bm = vzalloc(bm_alloc_bytes(bits));
+	rf->grow_chunks = kvcalloc(chunks, sizeof(atomic_t), GFP_KERNEL);
+	if (!rf->grow_bm || !rf->grow_chunks) {
+		vfree(rf->grow_bm);
+		kvfree(rf->grow_chunks);
+		rf->grow_bm = NULL;
+		rf->grow_chunks = NULL;
+		*error = "replication: out of memory";
+		return -ENOMEM;
+	}
+	rf->grow_sectors = len;
+	return 0;
+}
+
 static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 				  char **error, int *err)
 {
+	struct repl_filter *rf = f->private;
 	const char *id = vaio_disk_id(f);
 	struct repl_disk *d;
 	int r;
@@ -2521,17 +2552,20 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 	mutex_lock(&repl_disks_lock);
 	d = find_disk(id);
 	if (d) {
-		if (d->sectors != f->ti->len) {
-			*error = "replication: resizing the disk is not supported yet";
+		*err = 0;
+		if (d->sectors > f->ti->len) {
+			*error = "replication: shrinking a replicated disk is not supported";
 			*err = -EINVAL;
-			d = NULL;
 		} else if (strcmp(d->meta_path, meta ?: "")) {
 			*error = "replication: meta= cannot change while the disk exists";
 			*err = -EINVAL;
-			d = NULL;
-		} else {
-			d->users++;
+		} else if (d->sectors < f->ti->len) {
+			*err = grow_prepare(d, rf, f->ti->len, error);
 		}
+		if (*err)
+			d = NULL;
+		else
+			d->users++;
 		mutex_unlock(&repl_disks_lock);
 		return d;
 	}
@@ -2683,12 +2717,13 @@ static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		*error = "replication: cannot limit the I/O size";
 		return r;
 	}
+	f->private = rf;	/* disk_get() reads it */
 	rf->d = disk_get(f, vaio_param(argc, argv, "meta"), error, &r);
 	if (!rf->d) {
+		f->private = NULL;
 		kfree(rf);
 		return r;
 	}
-	f->private = rf;
 	return 0;
 bad:
 	kfree(rf);
@@ -2708,6 +2743,8 @@ static void repl_dtr(struct vaio_filter *f)
 	spin_unlock_irq(&d->slock);
 	mutex_unlock(&d->lock);
 	repl_disk_put(d);
+	vfree(rf->grow_bm);
+	kvfree(rf->grow_chunks);
 	kfree(rf);
 }
 
@@ -2847,6 +2884,52 @@ static void repl_snapshot_mark(struct repl_filter *rf, const char *tag)
 	repl_nl_notify(d, READ_ONCE(d->conn));
 }
 
+/*
+ * The disk grew (a longer table resumes; the old one is suspended, no
+ * write is in flight). The connection ends (its threads walk the bitmap),
+ * the bitmap and the counters are replaced by the larger ones made at the
+ * table's construction, and on a primary the new area is out of sync: the
+ * resync after vaiod connects again copies it to the (grown) replica.
+ */
+static void repl_grow(struct repl_filter *rf)
+{
+	struct repl_disk *d = rf->d;
+	sector_t old, len = rf->grow_sectors;
+	unsigned long *old_bm;
+	atomic_t *old_chunks;
+
+	if (!len)
+		return;
+	mutex_lock(&d->lock);
+	repl_teardown(d, "the disk grew");
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	old = d->sectors;
+	old_bm = d->bm;
+	old_chunks = d->chunk_writes;
+	bitmap_copy(rf->grow_bm, d->bm, d->bm_bits);
+	d->bm = rf->grow_bm;
+	d->chunk_writes = rf->grow_chunks;
+	d->sectors = len;
+	d->bm_bits = DIV_ROUND_UP(len, 1U << REPL_BM_SHIFT);
+	d->nr_chunks = DIV_ROUND_UP(len, 1U << REPL_CHUNK_SHIFT);
+	if (d->role == VAIO_REPL_ROLE_PRIMARY)
+		bm_set(d, old, (u64)(len - old) << 9);
+	spin_unlock_irq(&d->slock);
+	rf->grow_bm = NULL;
+	rf->grow_chunks = NULL;
+	rf->grow_sectors = 0;
+	if (meta_write_sb(d, true) || meta_write_bm(d))
+		DMERR("%s: grown, but the metadata could not be written", d->id);
+	mutex_unlock(&d->meta_lock);
+	mutex_unlock(&d->lock);
+	vfree(old_bm);
+	kvfree(old_chunks);
+	DMINFO("%s: grown from %llu to %llu sectors", d->id,
+	       (unsigned long long)old, (unsigned long long)len);
+	repl_nl_notify(d, READ_ONCE(d->conn));
+}
+
 static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 {
 	struct repl_filter *rf = f->private;
@@ -2859,6 +2942,10 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	}
 	if (ev->type == VAIO_EV_DETACH) {
 		repl_detach(rf);
+		return;
+	}
+	if (ev->type == VAIO_EV_GROW) {
+		repl_grow(rf);
 		return;
 	}
 
@@ -2903,9 +2990,17 @@ static int repl_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 			return -EAGAIN;
 		}
 	}
-	if (ev->type == VAIO_EV_GROW) {
-		*reason = "replication: growing a replicated disk is not supported yet";
-		return -EOPNOTSUPP;
+	if (ev->type == VAIO_EV_GROW && READ_ONCE(d->role) ==
+	    VAIO_REPL_ROLE_PRIMARY) {
+		bool small;
+
+		spin_lock_irq(&d->slock);
+		small = d->c && d->c->peer_sectors < ev->new_len;
+		spin_unlock_irq(&d->slock);
+		if (small) {
+			*reason = "replication: grow the replica's disk first";
+			return -ENOSPC;
+		}
 	}
 	return 0;
 }

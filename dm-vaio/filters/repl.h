@@ -141,6 +141,7 @@ struct repl_conn {
 	void *rs_scratch;		/* sender: bitmap ranges */
 	void *rx_scratch;		/* receiver: bitmap ranges */
 	u32 timeout_ms;
+	u64 peer_sectors;		/* the peer's disk, at connect */
 	char fail_reason[REPL_REASON_MAX];
 };
 
@@ -234,6 +235,10 @@ struct repl_filter {
 	char peer[VAIO_ARG_MAX];
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
+	/* A table that grows the disk: what it takes at its GROW event. */
+	sector_t grow_sectors;		/* 0: none */
+	unsigned long *grow_bm;
+	atomic_t *grow_chunks;
 };
 
 /* What VAIO_REPL_CMD_GET reports of a disk. */
