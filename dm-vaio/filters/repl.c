@@ -398,7 +398,7 @@ static int send_kvec(struct repl_conn *c, void *buf, size_t len, bool more)
 {
 	struct kvec kv = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = {
-		.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0),
+		.msg_flags = MSG_NOSIGNAL | (more || c->tx_more ? MSG_MORE : 0),
 	};
 
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, len);
@@ -411,7 +411,7 @@ static int send_page(struct repl_conn *c, struct page *page,
 	struct bio_vec bv = { .bv_page = page, .bv_offset = offset,
 			      .bv_len = len };
 	struct msghdr msg = {
-		.msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0),
+		.msg_flags = MSG_NOSIGNAL | (more || c->tx_more ? MSG_MORE : 0),
 	};
 
 	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
@@ -455,7 +455,8 @@ static int send_frame(struct repl_conn *c, u16 type, const void *fixed,
 	return r;
 }
 
-static int send_barrier(struct repl_conn *c, u32 epoch, u32 count, bool flush)
+static int send_barrier(struct repl_conn *c, u32 epoch, u32 count, bool flush,
+			bool more)
 {
 	struct vaio_repl_barrier b = {
 		.epoch = cpu_to_be32(epoch), .count = cpu_to_be32(count),
@@ -463,13 +464,19 @@ static int send_barrier(struct repl_conn *c, u32 epoch, u32 count, bool flush)
 	int r;
 
 	mutex_lock(&c->send_mutex);
+	c->tx_more = more;
 	r = send_head(c, VAIO_REPL_F_BARRIER, flush ? VAIO_REPL_DF_PREFLUSH : 0,
 		      &b, sizeof(b), 0);
+	c->tx_more = false;
 	mutex_unlock(&c->send_mutex);
 	return r;
 }
 
-static int send_item(struct repl_conn *c, struct repl_item *it)
+/*
+ * @more: the sender has the next frame at hand: the socket may hold this
+ * one back to fill a segment (MSG_MORE), as DRBD corks its socket.
+ */
+static int send_item(struct repl_conn *c, struct repl_item *it, bool more)
 {
 	struct repl_disk *d = c->d;
 	struct vaio_repl_data dh;
@@ -487,6 +494,7 @@ static int send_item(struct repl_conn *c, struct repl_item *it)
 		data_len = it->size;
 
 	mutex_lock(&c->send_mutex);
+	c->tx_more = more;
 	switch (it->kind) {
 	case RI_DATA_SYNC: {
 		struct repl_bio *rb = container_of(it, struct repl_bio, it);
@@ -564,6 +572,7 @@ static int send_item(struct repl_conn *c, struct repl_item *it)
 			      sizeof(struct vaio_repl_mark), 0);
 		break;
 	}
+	c->tx_more = false;
 	mutex_unlock(&c->send_mutex);
 	return r;
 }
@@ -658,7 +667,7 @@ static int repl_sender(void *arg)
 
 	while (!r && !kthread_should_stop()) {
 		struct repl_item *it, *old;
-		bool idle, flush;
+		bool idle, flush, more;
 		u8 kind;
 		u32 e, n;
 
@@ -694,7 +703,8 @@ static int repl_sender(void *arg)
 			flush = d->flush_seen;
 			d->flush_seen = false;
 			spin_unlock_irq(&d->slock);
-			r = send_barrier(c, e, n, flush);
+			/* Not idle: the item that closed it goes next. */
+			r = send_barrier(c, e, n, flush, !idle);
 			continue;
 		}
 		if (idle) {
@@ -706,6 +716,7 @@ static int repl_sender(void *arg)
 			continue;
 		}
 		list_del_init(&it->list);
+		more = !list_empty(&c->send_q);
 		switch (it->kind) {
 		case RI_DATA_SYNC:
 		case RI_FLUSH:
@@ -733,7 +744,7 @@ static int repl_sender(void *arg)
 		 * a part. A staged item is freed only by the BARRIER_ACK of
 		 * its epoch, whose BARRIER we have not sent yet.
 		 */
-		r = send_item(c, it);
+		r = send_item(c, it, more);
 		if (kind == RI_ACK)
 			peer_req_free(container_of(it, struct repl_peer_req, it));
 		else if (kind == RI_SYNC_DONE)

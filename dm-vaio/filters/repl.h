@@ -106,6 +106,7 @@ struct repl_conn {
 	struct task_struct *sender, *receiver, *resyncer;
 	wait_queue_head_t send_wait;
 	struct mutex send_mutex;	/* one frame at a time */
+	bool tx_more;			/* under send_mutex: MSG_MORE */
 	/* Under d->slock: */
 	struct list_head send_q;
 	struct list_head inflight;	/* sent, awaiting an answer */
