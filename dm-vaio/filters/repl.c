@@ -1243,6 +1243,22 @@ submit:
 	return 0;
 }
 
+/* More of the stream is in the socket already. */
+static bool rx_pending(struct repl_conn *c)
+{
+	return !skb_queue_empty_lockless(&c->sock->sk->sk_receive_queue);
+}
+
+/* Secondary: the deferred BARRIER_ACK, if any. */
+static int flush_acks(struct repl_conn *c)
+{
+	if (!c->acks_pending)
+		return 0;
+	c->acks_pending = 0;
+	return send_frame(c, VAIO_REPL_F_BARRIER_ACK, &c->ack_barrier,
+			  sizeof(c->ack_barrier));
+}
+
 /* A barrier of the async stream: epoch e is complete (and durable). */
 static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
 {
@@ -1262,7 +1278,15 @@ static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
 		if (r)
 			return r;
 	}
-	return send_frame(c, VAIO_REPL_F_BARRIER_ACK, &b, sizeof(b));
+	/*
+	 * A BARRIER_ACK answers every epoch up to its own: while more of
+	 * the stream is already here, answer later, for all of them at once
+	 * (repl_receiver() does before it waits; at most 32 behind).
+	 */
+	c->ack_barrier = b;
+	if (++c->acks_pending < 32 && rx_pending(c))
+		return 0;
+	return flush_acks(c);
 }
 
 static u16 answer_type(struct repl_item *it)
@@ -1740,8 +1764,12 @@ static int repl_receiver(void *arg)
 	unsigned int noio = memalloc_noio_save();
 	int r = 0;
 
-	while (!r && !kthread_should_stop())
+	while (!r && !kthread_should_stop()) {
 		r = recv_one(c);
+		/* About to wait for the peer: answer what was deferred. */
+		if (!r && c->acks_pending && !rx_pending(c))
+			r = flush_acks(c);
+	}
 	if (r == -EPROTO)
 		conn_fail(c, "protocol error");
 	else if (r == -ETIMEDOUT)

@@ -123,6 +123,9 @@ struct repl_conn {
 	bool sync_done_sent;
 	bool ahead_queued;		/* ahead_item sent once */
 	bool peer_error;		/* secondary: a replica write failed */
+	/* Secondary, receiver: the BARRIER_ACK it defers, and how many. */
+	struct vaio_repl_barrier ack_barrier;
+	unsigned int acks_pending;
 	bool any_barrier;		/* barrier_sent is valid */
 	u32 barrier_sent;		/* the last epoch closed */
 	struct repl_item ahead_item;
