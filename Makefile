@@ -8,7 +8,8 @@
 #   make check    deps + build + the selftests in the QEMU guest (T=<pattern>)
 #   make check-debug  the same under a debug kernel (KASAN, lockdep,
 #                 kmemleak, KUnit, fault injection), built once and cached
-#   make bench    deps + build + benchmarks in the QEMU guest
+#   make bench    deps + build + benchmarks in the QEMU guest, then the
+#                 replication benchmark in two guests (bench-repl)
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
 #                 code, -Werror over the userspace code
 #   make install  modules, programs and man pages onto this host
@@ -48,12 +49,12 @@ export T
 
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
 	check-debug check-debug-run \
-	bench bench-run lint install clean help
+	bench bench-run bench-repl bench-repl-run lint install clean help
 
 all: modules userspace
 
 help:
-	@sed -n '3,17p' Makefile
+	@sed -n '3,15p' Makefile
 
 # kbuild over a symlink mirror of the sources, one per kernel release.
 define build_modules
@@ -100,6 +101,14 @@ bench: deps
 
 bench-run: guest-modules userspace
 	@tools/bench/bench --kver $(GUEST_KVER) $(BENCH_ARGS)
+	@tools/bench/bench-repl --kver $(GUEST_KVER) $(BENCH_REPL_ARGS)
+
+# The replication benchmark alone (vaio vs DRBD, two guests).
+bench-repl: deps
+	@$(MAKE) --no-print-directory bench-repl-run
+
+bench-repl-run: guest-modules userspace
+	@tools/bench/bench-repl --kver $(GUEST_KVER) $(BENCH_REPL_ARGS)
 
 lint: guest-modules
 	@tools/lint.sh --kdir $(GUEST_KDIR) --build $(BUILD)/$(GUEST_KVER)
