@@ -9,7 +9,8 @@
 #   make check-debug  the same under a debug kernel (KASAN, lockdep,
 #                 kmemleak, KUnit, fault injection), built once and cached
 #   make bench    deps + build + benchmarks in the QEMU guest, then the
-#                 replication benchmark in two guests (bench-repl)
+#                 replication benchmark in two guests (bench-repl) and
+#                 the cache anchors (bench-cache)
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
 #                 code, -Werror over the userspace code
 #   make install  modules, programs and man pages onto this host
@@ -49,12 +50,13 @@ export T
 
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
 	check-debug check-debug-run \
-	bench bench-run bench-repl bench-repl-run lint install clean help
+	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
+	lint install clean help
 
 all: modules userspace
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,16p' Makefile
 
 # kbuild over a symlink mirror of the sources, one per kernel release.
 define build_modules
@@ -102,6 +104,7 @@ bench: deps
 bench-run: guest-modules userspace
 	@tools/bench/bench --kver $(GUEST_KVER) $(BENCH_ARGS)
 	@tools/bench/bench-repl --kver $(GUEST_KVER) $(BENCH_REPL_ARGS)
+	@tools/bench/bench-cache --kver $(GUEST_KVER) $(BENCH_CACHE_ARGS)
 
 # The replication benchmark alone (vaio vs DRBD, two guests).
 bench-repl: deps
@@ -109,6 +112,13 @@ bench-repl: deps
 
 bench-repl-run: guest-modules userspace
 	@tools/bench/bench-repl --kver $(GUEST_KVER) $(BENCH_REPL_ARGS)
+
+# Caches in front of a slow disk: dm-cache and dm-writecache, one guest.
+bench-cache: deps
+	@$(MAKE) --no-print-directory bench-cache-run
+
+bench-cache-run: guest-modules userspace
+	@tools/bench/bench-cache --kver $(GUEST_KVER) $(BENCH_CACHE_ARGS)
 
 lint: guest-modules
 	@tools/lint.sh --kdir $(GUEST_KDIR) --build $(BUILD)/$(GUEST_KVER)

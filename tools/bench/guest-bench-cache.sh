@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The guest side of tools/bench/bench-cache (busybox sh): caches in front
+# of a slow disk. Origin: a 512 MiB RAM disk behind dm-delay (1 ms on
+# reads and writes); cache: 64 MiB of a second RAM disk (and 8 MiB of it
+# for dm-cache's metadata). Environment (vaio-vm --env): VAIO_REPEAT,
+# VAIO_RUNTIME (s), VAIO_WARMUP (s), VAIO_FILTER (a regex over "workload
+# config"; empty: all).
+#
+#   <rep>_<workload>_<config>.json     fio's JSON of the measured run
+#   <rep>_<workload>_<config>.status   the cache's dmsetup status before
+#                                      and after it (two lines)
+#
+# Each run gets a cold cache made afresh, warms it with WARMUP seconds of
+# the workload's first job, then measures RUNTIME seconds. In each repeat
+# the configs run back to back per workload, their order rotated.
+#
+# shellcheck shell=dash disable=SC2086 # the lists of names are split on purpose
+set -u
+# shellcheck source=../../selftests/lib/vaio.sh
+. /vaio/selftests/lib/vaio.sh
+
+REPEAT=${VAIO_REPEAT:-3}
+RUNTIME=${VAIO_RUNTIME:-8}
+WARMUP=${VAIO_WARMUP:-5}
+FILTER=${VAIO_FILTER:-}
+OUT=/outbox/raw
+ORIGIN_MIB=512
+CACHE_MIB=64
+META_MIB=8
+DM=bcache
+
+mkdir -p $OUT
+modprobe virtio_blk 2>/dev/null
+
+log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
+fail() { echo "bench-cache: FAIL: $*"; exit 1; }
+
+# The workloads, as fio arguments after the common ones. The first job is
+# the measured one; zipf(1.2) over 512 MiB puts nearly all of its reads
+# within 64 MiB, so its hot set fits in the cache.
+ZIPF="--bs=4k --iodepth=16 --random_distribution=zipf:1.2"
+WORKLOADS="zipf-read zipf-rw70 zipf-read+scan"
+job1() { # workload
+	case $1 in
+	zipf-read | zipf-read+scan) echo "--rw=randread $ZIPF" ;;
+	zipf-rw70) echo "--rw=randrw --rwmixread=70 $ZIPF" ;;
+	esac
+}
+# A second job: one sequential pass over the whole disk, a third of the
+# way into the measured run (the cache polluter).
+job2() { # workload
+	case $1 in
+	zipf-read+scan)
+		echo "--name=scan --rw=read --bs=1M --iodepth=4 --time_based=0 --runtime=0 --startdelay=$((RUNTIME / 3)) --size=${ORIGIN_MIB}m"
+		;;
+	esac
+}
+
+# The configs: NAME, and how to make /dev/mapper/$DM on /dev/mapper/origin
+# with a cold cache. Zeroed metadata makes dm-cache start empty; a zeroed
+# superblock makes dm-writecache format its device.
+CONFIGS="uncached dmcache-wt dmcache-wb writecache"
+cache_table() { # config
+	local n=$((ORIGIN_MIB * 2048))
+	case $1 in
+	uncached) echo "0 $n linear /dev/mapper/origin 0" ;;
+	dmcache-wt) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writethrough smq 0" ;;
+	dmcache-wb) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writeback smq 0" ;;
+	writecache) echo "0 $n writecache s /dev/mapper/origin /dev/mapper/cdata 4096 0" ;;
+	esac
+}
+
+wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
+
+rotate() { # N WORDS...: the words, rotated left N times
+	local n=$1
+	shift
+	n=$((n % $#))
+	while [ "$n" -gt 0 ]; do
+		set -- "$@" "$1"
+		shift
+		n=$((n - 1))
+	done
+	echo "$*"
+}
+
+dm_gone() {
+	local i
+	dmsetup info "$DM" >/dev/null 2>&1 || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ "$i" -gt 1 ] && sleep 0.5
+		dmsetup remove "$DM" 2>/dev/null && return 0
+	done
+	fail "cannot remove $DM"
+}
+trap dm_gone EXIT
+
+for m in dm-mod dm-delay dm-cache dm-cache-smq dm-writecache; do
+	modprobe "$m" || fail "no module $m"
+done
+brd_setup "$ORIGIN_MIB" 2 || fail "brd"
+# Data in every block of the origin, so that its reads copy real pages.
+fio --name=fill --filename=/dev/ram0 --rw=write --bs=1M --direct=1 --eta=never \
+	--output=/dev/null || fail "filling the origin"
+dm_create origin "0 $((ORIGIN_MIB * 2048)) delay /dev/ram0 0 1" || fail "dm-delay"
+dm_create cdata "0 $((CACHE_MIB * 2048)) linear /dev/ram1 0" || fail "cdata"
+dm_create cmeta "0 $((META_MIB * 2048)) linear /dev/ram1 $((CACHE_MIB * 2048))" || fail "cmeta"
+
+{
+	echo "kernel=$(uname -r)"
+	echo "fio=$(fio --version)"
+	echo "cpus=$(nproc)"
+	echo "repeat=$REPEAT"
+	echo "runtime=$RUNTIME"
+	echo "warmup=$WARMUP"
+	echo "origin_mib=$ORIGIN_MIB"
+	echo "cache_mib=$CACHE_MIB"
+} >$OUT/meta
+
+# run_one REP WORKLOAD CONFIG
+run_one() {
+	local tag="$1_$2_$3" rc
+	dd if=/dev/zero of=/dev/mapper/cmeta bs=1M count=$META_MIB oflag=direct 2>/dev/null
+	dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=1 oflag=direct 2>/dev/null
+	dm_create "$DM" "$(cache_table "$3")" || fail "$tag: the table did not load"
+	# shellcheck disable=SC2046 # fio's arguments
+	fio --name=warmup --filename=/dev/mapper/$DM --ioengine=libaio --direct=1 \
+		--time_based --runtime="$WARMUP" $(job1 "$2") --output=/dev/null ||
+		fail "$tag: fio (warm-up) failed"
+	dmsetup status "$DM" >$OUT/$tag.status
+	# shellcheck disable=SC2046 # fio's arguments
+	fio --filename=/dev/mapper/$DM --ioengine=libaio --direct=1 \
+		--name=measured --time_based --runtime="$RUNTIME" $(job1 "$2") \
+		$(job2 "$2") --output-format=json >/tmp/fio.out 2>/tmp/fio.err && rc=0 || rc=$?
+	dmsetup status "$DM" >>$OUT/$tag.status
+	dm_gone
+	if [ "$rc" != 0 ] || ! fio_json_ok </tmp/fio.out; then
+		sed 's/^/  | /' /tmp/fio.err | tail -n 20
+		fail "$tag: fio exit $rc"
+	fi
+	sed -n '/^{/,$p' /tmp/fio.out >$OUT/$tag.json
+	log "$tag: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS"' $OUT/$tag.json)"
+}
+
+for rep in $(seq 1 "$REPEAT"); do
+	for wl in $WORKLOADS; do
+		for cfg in $(rotate "$rep" $CONFIGS); do
+			wanted "$wl $cfg" || continue
+			run_one "$rep" "$wl" "$cfg"
+		done
+	done
+done
+log "done"
