@@ -1131,6 +1131,7 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 
 	if (len < sizeof(dh))
 		return -EPROTO;
+	c->unacked_bytes = min_t(u64, (u64)c->unacked_bytes + len, U32_MAX);
 	r = recv_buf(c, &dh, sizeof(dh));
 	if (r)
 		return r;
@@ -1255,6 +1256,7 @@ static int flush_acks(struct repl_conn *c)
 	if (!c->acks_pending)
 		return 0;
 	c->acks_pending = 0;
+	c->unacked_bytes = 0;
 	return send_frame(c, VAIO_REPL_F_BARRIER_ACK, &c->ack_barrier,
 			  sizeof(c->ack_barrier));
 }
@@ -1281,10 +1283,13 @@ static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
 	/*
 	 * A BARRIER_ACK answers every epoch up to its own: while more of
 	 * the stream is already here, answer later, for all of them at once
-	 * (repl_receiver() does before it waits; at most 32 behind).
+	 * (repl_receiver() does before it waits). At most 32 epochs and
+	 * REPL_ACK_BYTES of writes behind: the answer frees the primary's
+	 * copies, and a primary at its lag limit waits for it.
 	 */
 	c->ack_barrier = b;
-	if (++c->acks_pending < 32 && rx_pending(c))
+	if (++c->acks_pending < 32 && c->unacked_bytes < REPL_ACK_BYTES &&
+	    rx_pending(c))
 		return 0;
 	return flush_acks(c);
 }

@@ -24,6 +24,7 @@
 #define REPL_CHUNK_PAGES	((1U << (REPL_CHUNK_SHIFT + 9)) >> PAGE_SHIFT)
 #define REPL_VR_BLOCK		4096	/* verify: a checksum per 4 KiB */
 #define REPL_PEER_MAX_INFLIGHT	512	/* secondary: writes in flight */
+#define REPL_ACK_BYTES		(2U << 20) /* secondary: BARRIER_ACK at least per */
 #define REPL_REASON_MAX		96
 
 enum repl_item_kind {
@@ -123,9 +124,13 @@ struct repl_conn {
 	bool sync_done_sent;
 	bool ahead_queued;		/* ahead_item sent once */
 	bool peer_error;		/* secondary: a replica write failed */
-	/* Secondary, receiver: the BARRIER_ACK it defers, and how many. */
+	/*
+	 * Secondary, receiver: the BARRIER_ACK it defers, how many epochs
+	 * it answers, and the bytes of writes received since the last one.
+	 */
 	struct vaio_repl_barrier ack_barrier;
 	unsigned int acks_pending;
+	u32 unacked_bytes;
 	bool any_barrier;		/* barrier_sent is valid */
 	u32 barrier_sent;		/* the last epoch closed */
 	struct repl_item ahead_item;
