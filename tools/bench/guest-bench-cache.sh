@@ -20,6 +20,8 @@
 set -u
 # shellcheck source=../../selftests/lib/vaio.sh
 . /vaio/selftests/lib/vaio.sh
+# shellcheck source=lib.sh
+. /vaio/tools/bench/lib.sh
 
 REPEAT=${VAIO_REPEAT:-3}
 RUNTIME=${VAIO_RUNTIME:-8}
@@ -74,27 +76,6 @@ cache_table() { # config
 
 wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
-rotate() { # N WORDS...: the words, rotated left N times
-	local n=$1
-	shift
-	n=$((n % $#))
-	while [ "$n" -gt 0 ]; do
-		set -- "$@" "$1"
-		shift
-		n=$((n - 1))
-	done
-	echo "$*"
-}
-
-dm_gone() {
-	local i
-	dmsetup info "$DM" >/dev/null 2>&1 || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ "$i" -gt 1 ] && sleep 0.5
-		dmsetup remove "$DM" 2>/dev/null && return 0
-	done
-	fail "cannot remove $DM"
-}
 trap dm_gone EXIT
 
 for m in dm-mod dm-delay dm-cache dm-cache-smq dm-writecache; do

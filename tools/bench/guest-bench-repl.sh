@@ -18,6 +18,8 @@
 . /vaio/selftests/lib/vaio.sh
 REPL_MIB=512
 . /vaio/selftests/lib/repl.sh
+# shellcheck source=lib.sh
+. /vaio/tools/bench/lib.sh
 
 REPEAT=${VAIO_REPEAT:-3}
 RUNTIME=${VAIO_RUNTIME:-5}
@@ -127,18 +129,6 @@ netem() { # delay_ms
 
 wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
-# rotate N WORDS...: the words, rotated left N times.
-rotate() {
-	local n=$1
-	shift
-	n=$((n % $#))
-	while [ "$n" -gt 0 ]; do
-		set -- "$@" "$1"
-		shift
-		n=$((n - 1))
-	done
-	echo "$*"
-}
 
 modprobe sch_netem
 drbd_init || log "no DRBD: its rows are n/a"

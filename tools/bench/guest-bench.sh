@@ -17,6 +17,8 @@
 set -u
 # shellcheck source=../../selftests/lib/vaio.sh
 . /vaio/selftests/lib/vaio.sh
+# shellcheck source=lib.sh
+. /vaio/tools/bench/lib.sh
 
 MATRIX=/vaio/tools/bench/matrix
 OUT=/outbox
@@ -43,32 +45,9 @@ item() {
 	awk -v k="$1" -v n="$2" '$1 == k && $2 == n {
 		sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*/, ""); print; exit }' "$MATRIX"
 }
-# rotate N WORD...: the words, rotated left N times.
-rotate() {
-	local n=$1
-	shift
-	n=$((n % $#))
-	while [ "$n" -gt 0 ]; do
-		set -- "$@" "$1"
-		shift
-		n=$((n - 1))
-	done
-	echo "$*"
-}
 count() { echo $#; }
 now() { cut -d. -f1 /proc/uptime; }
 
-dm_gone() {
-	local i
-	dmsetup info "$DM" >/dev/null 2>&1 || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ "$i" -gt 1 ] && sleep 0.5
-		dmsetup remove "$DM" 2>/dev/null && return 0
-	done
-	echo "bench: FAIL: cannot remove $DM"
-	dmsetup info "$DM"
-	exit 1
-}
 trap dm_gone EXIT
 
 DEVICES=$(names device "${VAIO_DEVICES:-}")
