@@ -66,10 +66,16 @@ ktap_eq "stats --sort reads: vm1 first" \
 ktap_eq "stats: the filters' own counters" \
 	"$(vaioctl -j stats vm1 | jq '.[0].filters[] | select(.type == "test-qos") | .status.maps')" \
 	"$(vaio_filter_get vm1 test-qos maps)"
-# --watch: rates over an interval, while vm2 is written.
-(sleep 0.3; dd if=/dev/zero of=/dev/mapper/vm2 bs=4k count=400 oflag=direct 2>/dev/null) &
+# --watch: rates over an interval, while vm2 is written. The writer runs
+# for the whole of both samples: under the debug kernel starting vaioctl
+# can take longer than one short dd.
+rm -f /tmp/stop-writer
+(while [ ! -e /tmp/stop-writer ]; do
+	dd if=/dev/zero of=/dev/mapper/vm2 bs=4k count=50 oflag=direct 2>/dev/null
+done) &
 writer=$!
 w=$(vaioctl -j stats vm2 --watch 1 --count 2 | jq -s '[.[][0].writes_per_sec] | add')
+touch /tmp/stop-writer
 wait "$writer"
 ktap_match "stats --watch: vm2's write rate ($w/s over two samples)" "$w" '^[1-9]'
 
