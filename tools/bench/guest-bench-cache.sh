@@ -63,10 +63,15 @@ job2() { # workload
 # The configs: NAME, and how to make /dev/mapper/$DM on /dev/mapper/origin
 # with a cold cache. Zeroed metadata makes dm-cache start empty; a zeroed
 # superblock makes dm-writecache format its device.
-CONFIGS="uncached dmcache-wt dmcache-wb writecache"
+# vaio-wt and vaio-wa: the vaio cache filter, writethrough and writearound,
+# on a pool made afresh on the same 64 MiB (of which it uses 63: its first
+# MiB is reserved).
+CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa"
 cache_table() { # config
 	local n=$((ORIGIN_MIB * 2048))
 	case $1 in
+	vaio-wt) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writethrough" ;;
+	vaio-wa) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writearound" ;;
 	uncached) echo "0 $n linear /dev/mapper/origin 0" ;;
 	dmcache-wt) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writethrough smq 0" ;;
 	dmcache-wb) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writeback smq 0" ;;
@@ -76,9 +81,14 @@ cache_table() { # config
 
 wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
-trap dm_gone EXIT
+# The vaio configs' pool goes after the disk on it.
+pool_gone() {
+	dmsetup info bpool >/dev/null 2>&1 || return 0
+	dmsetup remove bpool || fail "cannot remove the pool"
+}
+trap 'dm_gone; pool_gone' EXIT
 
-for m in dm-mod dm-delay dm-cache dm-cache-smq dm-writecache; do
+for m in dm-mod dm-delay dm-cache dm-cache-smq dm-writecache dm-vaio dm-vaio-cache; do
 	modprobe "$m" || fail "no module $m"
 done
 brd_setup "$ORIGIN_MIB" 2 || fail "brd"
@@ -105,6 +115,9 @@ run_one() {
 	local tag="$1_$2_$3" rc
 	dd if=/dev/zero of=/dev/mapper/cmeta bs=1M count=$META_MIB oflag=direct 2>/dev/null
 	dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=1 oflag=direct 2>/dev/null
+	case $3 in
+	vaio-*) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata" || fail "$tag: the pool" ;;
+	esac
 	dm_create "$DM" "$(cache_table "$3")" || fail "$tag: the table did not load"
 	# shellcheck disable=SC2046 # fio's arguments
 	fio --name=warmup --filename=/dev/mapper/$DM --ioengine=libaio --direct=1 \
@@ -117,6 +130,7 @@ run_one() {
 		$(job2 "$2") --output-format=json >/tmp/fio.out 2>/tmp/fio.err && rc=0 || rc=$?
 	dmsetup status "$DM" >>$OUT/$tag.status
 	dm_gone
+	pool_gone
 	if [ "$rc" != 0 ] || ! fio_json_ok </tmp/fio.out; then
 		sed 's/^/  | /' /tmp/fio.err | tail -n 20
 		fail "$tag: fio exit $rc"
