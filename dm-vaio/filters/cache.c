@@ -318,23 +318,30 @@ static inline u32 region_of(struct cache_disk *d, u64 oblock)
  * The pool's worker: promotion writes and reads retried below.
  *--------------------------------------------------------------
  */
+static void ranges_work(struct cache_pool *p, struct cache_io *io);
+
 static void pool_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(work, struct cache_pool, work);
 	struct bio_list fills, retries;
+	struct cache_io *ranges;
 	struct bio *bio;
 
 	spin_lock_irq(&p->lock);
 	fills = p->fills;
 	retries = p->retries;
+	ranges = p->ranges;
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
+	p->ranges = NULL;
 	spin_unlock_irq(&p->lock);
 
 	while ((bio = bio_list_pop(&fills)))
 		submit_bio_noacct(bio);
 	while ((bio = bio_list_pop(&retries)))
 		submit_bio_noacct(bio);
+	if (ranges)
+		ranges_work(p, ranges);
 }
 
 static void fill_endio(struct bio *bio)
@@ -406,6 +413,7 @@ struct cache_io {
 	u8 nr;
 	u8 nr_regions;			/* 0..2; 3: a big write */
 	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
+	struct cache_io *next;		/* pool->ranges */
 	atomic_t pending;		/* IO_WRITE with a copy: 2 */
 	blk_status_t below_status;
 	blk_status_t cache_status;
@@ -546,6 +554,17 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 			p->region_writes[r1]++;
 	}
 
+	if (last - first >= CACHE_INLINE_BLOCKS) {
+		/* Too many to look up here: the worker drops them first. */
+		d->write_misses++;
+		io->slots[0] = CACHE_NONE;
+		io->bio = bio;
+		io->next = p->ranges;
+		p->ranges = io;
+		spin_unlock_irqrestore(&p->lock, flags);
+		queue_work(p->wq, &p->work);
+		return VAIO_DEFER;
+	}
 	for (b = first; b <= last; b++) {
 		i = hash_lookup(p, d->idx, b);
 		if (i == CACHE_NONE)
@@ -629,6 +648,7 @@ static enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio,
 	case REQ_OP_DISCARD:
 	case REQ_OP_SECURE_ERASE:
 	case REQ_OP_WRITE_ZEROES:
+		io->iter = bio->bi_iter;
 		return cache_map_write(cf, bio, io);
 	default:
 		return VAIO_PASS;
@@ -797,6 +817,63 @@ static enum vaio_end_verdict cache_end_io(struct vaio_filter *f,
 	}
 }
 
+/* Drop the blocks @first..@last of @d from the index, a batch at a time. */
+static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
+		       u64 last)
+{
+	u64 b = first, end;
+	u32 i;
+
+	if (last - first < p->nslots) {
+		while (b <= last) {
+			end = min(last, b + 1023);
+			spin_lock_irq(&p->lock);
+			for (; b <= end; b++) {
+				i = hash_lookup(p, d->idx, b);
+				if (i != CACHE_NONE) {
+					slot_doom(p, i);
+					d->invalidations++;
+				}
+			}
+			spin_unlock_irq(&p->lock);
+			cond_resched();
+		}
+		return;
+	}
+	for (i = 0; i < p->nslots; i = end) {
+		end = min_t(u32, p->nslots, i + 4096);
+		spin_lock_irq(&p->lock);
+		for (; i < end; i++) {
+			struct cache_slot *s = &p->slots[i];
+
+			if (s->disk == d->idx && s->oblock >= first &&
+			    s->oblock <= last && s->state != SLOT_FREE &&
+			    s->state != SLOT_DOOMED) {
+				slot_doom(p, i);
+				d->invalidations++;
+			}
+		}
+		spin_unlock_irq(&p->lock);
+		cond_resched();
+	}
+}
+
+static void ranges_work(struct cache_pool *p, struct cache_io *io)
+{
+	struct cache_io *next;
+
+	for (; io; io = next) {
+		struct bio *bio = io->bio;
+		sector_t start = io->iter.bi_sector;
+
+		next = io->next;
+		drop_range(p, io->d, start >> CACHE_BLOCK_SHIFT,
+			   (start + (io->iter.bi_size >> SECTOR_SHIFT) - 1) >>
+			   CACHE_BLOCK_SHIFT);
+		vaio_bio_continue(bio, VAIO_PASS);
+	}
+}
+
 /*
  *--------------------------------------------------------------
  * Disks in a pool
@@ -841,7 +918,6 @@ static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 	const char *id = vaio_disk_id(f);
 	struct cache_disk *d = NULL;
 	unsigned int i, free = CACHE_MAX_DISKS;
-	bool purge = false;
 
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
 		if (!p->disks[i]) {
@@ -871,15 +947,6 @@ static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 			goto nomem;
 		}
 		d->idx = free;
-		d->data_dev = f->data_dev->bdev->bd_dev;
-		d->len = f->ti->len;
-	} else if (d->data_dev != f->data_dev->bdev->bd_dev ||
-		   d->len != f->ti->len) {
-		/* Another disk below, or another size: nothing cached holds. */
-		purge = true;
-	}
-	if (purge) {
-		disk_purge(p, d);
 		d->data_dev = f->data_dev->bdev->bd_dev;
 		d->len = f->ti->len;
 	}
@@ -1036,6 +1103,30 @@ static void cache_dtr(struct vaio_filter *f)
 	kfree(cf);
 }
 
+/*
+ * Before an instance's first bio, with the disk's other table suspended: a
+ * table on another disk below, or a smaller one, keeps nothing of the
+ * cache (a block past the end could change unseen, and come back).
+ */
+static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
+{
+	struct cache_filter *cf = f->private;
+	struct cache_disk *d = cf->d;
+	dev_t below = f->data_dev->bdev->bd_dev;
+
+	if (ev->type != VAIO_EV_RESUME)
+		return;
+	mutex_lock(&cache_pools_lock);
+	if (d->data_dev != below || f->ti->len < d->len) {
+		DMINFO("disk %s: disk below changed or shrank, its cache emptied",
+		       d->id);
+		disk_purge(cf->pool, d);
+		d->data_dev = below;
+	}
+	d->len = f->ti->len;
+	mutex_unlock(&cache_pools_lock);
+}
+
 static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 			 char *result, unsigned int maxlen)
 {
@@ -1088,6 +1179,7 @@ static struct vaio_filter_type cache_type = {
 		.dtr = cache_dtr,
 		.map = cache_map,
 		.end_io = cache_end_io,
+		.event = cache_event,
 		.message = cache_message,
 		.status = cache_status,
 	},
@@ -1280,7 +1372,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 {
 	struct cache_pool *p = ti->private;
 	unsigned int sz = 0, disks = 0, i;
-	u32 used, filling;
+	u32 used, filling, reserved;
 	bool failed;
 	u64 errors;
 
@@ -1293,12 +1385,12 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		errors = p->errors;
 		for (i = 0; i < CACHE_MAX_DISKS; i++)
 			disks += !!p->disks[i];
+		reserved = reserved_pct(p, NULL);
 		spin_unlock_irq(&p->lock);
 		DMEMIT("block_size 4096 blocks %u used %u filling %u free %u ",
 		       p->nslots, used, filling, p->nslots - used - filling);
 		DMEMIT("disks %u reserved_pct %u state %s errors %llu",
-		       disks, reserved_pct(p, NULL), failed ? "failed" : "ok",
-		       errors);
+		       disks, reserved, failed ? "failed" : "ok", errors);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%pg", p->cdev);

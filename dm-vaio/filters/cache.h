@@ -32,6 +32,10 @@
 /* Entries a victim search looks at, per list, before giving up. */
 #define CACHE_VICTIM_SCAN	32
 #define CACHE_NONE		U32_MAX
+/* A write or discard over more blocks drops them in the pool's worker. */
+#define CACHE_INLINE_BLOCKS	1024
+
+struct cache_io;
 
 enum cache_slot_state {
 	SLOT_FREE,
@@ -107,6 +111,7 @@ struct cache_pool {
 	u64 errors;
 	struct bio_list fills;		/* promotion writes to submit */
 	struct bio_list retries;	/* reads to send to the disk below */
+	struct cache_io *ranges;	/* bios whose blocks to drop first */
 
 	struct bio_set bs;
 	struct workqueue_struct *wq;

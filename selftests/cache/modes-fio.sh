@@ -8,7 +8,8 @@ TIMEOUT=600
 # The disk below: memory-backed null_blk (blk-mq: completions advance the
 # bio). The cache: 8 MiB of brd, 1792 blocks of 4 KiB after the reserved
 # first MiB, against 64 MiB of disk, so eviction never rests.
-nullb_mem nb 64
+nullb_mem nb 64 discard=1
+nullb_mem nb2 64
 brd_setup 8 1
 size=$(dev_sectors /dev/nb)
 modprobe dm-vaio-cache
@@ -89,6 +90,26 @@ ktap_eq "writearound: no write hit" "$(($(get write_hits) - w))" 0
 ktap_match "writearound: writes invalidated ($(get invalidations))" \
 	"$(get invalidations)" '^[1-9]'
 ktap_check "writearound: equal to the disk below" same_as_below
+
+# Discards drop what they cover: a small one at once, one over the whole
+# disk in the pool's worker.
+ktap_check "warm again" zipf 6 --rw=randwrite
+b=$(get blocks)
+ktap_check "discard of 1 MiB" blkdiscard -o 1048576 -l 1048576 /dev/mapper/vm
+ktap_check "equal to the disk below" same_as_below
+ktap_check "discard of the whole disk" blkdiscard /dev/mapper/vm
+ktap_eq "nothing cached after it (was $b blocks)" "$(get blocks)" 0
+ktap_check "equal to the disk below (zeroes)" same_as_below
+
+# Another disk below under the same disk_id: nothing cached carries over.
+ktap_check "warm again" zipf 7 --rw=randwrite
+ktap_check "other data on the other disk" sh -c \
+	"dd if=/dev/urandom of=/dev/nb2 bs=1M count=64 oflag=direct 2>/dev/null"
+ktap_check "reload onto the other disk" vaio_reload vm \
+	"$(table writethrough | sed 's|/dev/nb |/dev/nb2 |')"
+ktap_eq "the cache of the old disk is gone" "$(get blocks)" 0
+ktap_check "reads equal the new disk below" sh -c \
+	'[ "$(dd if=/dev/mapper/vm bs=4k iflag=direct 2>/dev/null | md5sum)" = "$(md5sum </dev/nb2)" ]'
 
 ktap_fails "the pool cannot go while a disk uses it" dmsetup remove fast
 ktap_check "disk removed" dmsetup remove vm
