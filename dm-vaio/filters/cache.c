@@ -1226,7 +1226,7 @@ static void pool_put(struct cache_pool *p)
 	pool_free(p);
 }
 
-static struct cache_pool *pool_create(struct dm_target *ti, const char *path,
+static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 				      dev_t dev)
 {
 	struct cache_pool *p;
@@ -1248,8 +1248,8 @@ static struct cache_pool *pool_create(struct dm_target *ti, const char *path,
 	if (dm_copy_name_and_uuid(dm_table_get_md(ti->table), p->name, NULL))
 		strscpy(p->name, "?", sizeof(p->name));
 
-	p->cdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
-				     p);
+	p->cdev = blkdev_get_by_dev(cdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+				    p);
 	if (IS_ERR(p->cdev)) {
 		r = PTR_ERR(p->cdev);
 		p->cdev = NULL;
@@ -1311,16 +1311,16 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	dev_t dev = disk_devt(dm_disk(dm_table_get_md(ti->table)));
 	struct cache_pool *p;
 	dev_t cdev;
-	int r;
 
 	if (argc != 1) {
 		ti->error = "vaio-cache-pool needs exactly one argument: the cache device";
 		return -EINVAL;
 	}
-	r = lookup_bdev(argv[0], &cdev);
-	if (r) {
+	/* A path or major:minor, as dm tables name devices. */
+	cdev = dm_get_dev_t(argv[0]);
+	if (!cdev) {
 		ti->error = "cannot find cache device";
-		return r;
+		return -ENODEV;
 	}
 
 	mutex_lock(&cache_pools_lock);
@@ -1334,7 +1334,7 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		}
 		refcount_inc(&p->ref);
 	} else {
-		p = pool_create(ti, argv[0], dev);
+		p = pool_create(ti, cdev, dev);
 		if (IS_ERR(p)) {
 			mutex_unlock(&cache_pools_lock);
 			return PTR_ERR(p);
@@ -1393,7 +1393,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       disks, reserved, failed ? "failed" : "ok", errors);
 		break;
 	case STATUSTYPE_TABLE:
-		DMEMIT("%pg", p->cdev);
+		DMEMIT("%u:%u", MAJOR(p->cdev->bd_dev), MINOR(p->cdev->bd_dev));
 		break;
 	case STATUSTYPE_IMA:
 		*result = '\0';

@@ -6,6 +6,7 @@
  *   <confdir>/policies/<name>.json  {"policy": NAME, "components": [...]}
  *   <confdir>/disks/<name>.json     {"disk": NAME, "device": PATH,
  *                                    "policy": NAME or null}
+ *   <confdir>/pools/<name>.json     {"pool": NAME, "device": PATH}
  *
  * Files are replaced atomically (write, fsync, rename); changes are made
  * under an exclusive lock on <confdir>/.lock.
@@ -470,4 +471,70 @@ void vaio_names_free(char **names, int n)
 	while (n-- > 0)
 		free(names[n]);
 	free(names);
+}
+
+bool vaio_pool_conf_exists(const char *name)
+{
+	return exists("pools", name);
+}
+
+int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
+			struct vaio_err *err)
+{
+	static const char *const keys[] = { "pool", "device", NULL };
+	struct json_object *obj;
+	char path[4200];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (!vaio_valid_name(name))
+		return vaio_seterr(err, EINVAL, "pool '%s': invalid name", name);
+	obj_path(path, sizeof(path), "pools", name);
+	r = read_json(path, &obj, err);
+	if (r == -ENOENT)
+		return vaio_seterr(err, ENOENT,
+				   "pool %s is not managed by vaioctl (no %s)",
+				   name, path);
+	if (r)
+		return r;
+	r = check_keys(obj, path, keys, err);
+	if (!r)
+		r = get_name(obj, "pool", path, name, p->name, sizeof(p->name),
+			     err);
+	if (!r)
+		r = get_name(obj, "device", path, NULL, p->device,
+			     sizeof(p->device), err);
+	if (!r && p->device[0] != '/')
+		r = vaio_seterr(err, EINVAL,
+				"%s: \"device\" must be an absolute path", path);
+	json_object_put(obj);
+	return r;
+}
+
+int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err)
+{
+	struct json_object *obj = json_object_new_object();
+	char path[4200];
+	int r;
+
+	if (!obj)
+		return vaio_seterr(err, ENOMEM, "out of memory");
+	json_object_object_add(obj, "pool", json_object_new_string(p->name));
+	json_object_object_add(obj, "device", json_object_new_string(p->device));
+	obj_path(path, sizeof(path), "pools", p->name);
+	r = mkdirs("pools", err);
+	if (!r)
+		r = write_json(path, obj, 0644, err);
+	json_object_put(obj);
+	return r;
+}
+
+int vaio_pool_conf_delete(const char *name, struct vaio_err *err)
+{
+	return delete("pools", name, err);
+}
+
+int vaio_pool_names(char ***names, int *n, struct vaio_err *err)
+{
+	return list_names("pools", names, n, err);
 }

@@ -11,6 +11,7 @@
 #include "vaio.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -378,4 +379,132 @@ int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err)
 	if (dmt)
 		dm_task_destroy(dmt);
 	return r;
+}
+
+int vaio_pool_create(const char *name, const char *device,
+		     struct vaio_err *err)
+{
+	char devt[32], params[64];
+	struct dm_task *dmt;
+	uint64_t sectors;
+	int r;
+
+	dm_setup();
+	if (!vaio_valid_name(name))
+		return vaio_seterr(err, EINVAL,
+				   "pool name '%s': use up to 63 of A-Z a-z 0-9 . _ : -",
+				   name);
+	r = device_sectors(device, &sectors, devt, sizeof(devt), err);
+	if (r)
+		return r;
+	if (vaio_dm_exists(name))
+		return vaio_seterr(err, EEXIST,
+				   "pool %s: a device-mapper device of that name exists",
+				   name);
+	snprintf(params, sizeof(params), "%s", devt);
+	dmt = dm_task_create(DM_DEVICE_CREATE);
+	if (!dmt || !dm_task_set_name(dmt, name) ||
+	    !dm_task_add_target(dmt, 0, 8, "vaio-cache-pool", params)) {
+		r = vaio_seterr(err, ENOMEM, "pool %s: out of memory", name);
+	} else {
+		r = run_task(dmt, true);
+		if (r)
+			r = vaio_seterr(err, -r,
+					"pool %s: the kernel refused it (%s; see the kernel log)",
+					name, dm_last_error[0] ? dm_last_error :
+					strerror(-r));
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
+/* Fills @p from dm device @name, if its table is a vaio-cache-pool: 1. */
+static int pool_info(const char *name, struct vaio_pool_info *p)
+{
+	struct dm_task *dmt;
+	struct dm_info info = { 0 };
+	char *type = NULL, *params = NULL;
+	uint64_t s, l;
+	int r = 0;
+
+	memset(p, 0, sizeof(*p));
+	dmt = dm_task_create(DM_DEVICE_STATUS);
+	if (!dmt || !dm_task_set_name(dmt, name) || run_task(dmt, false))
+		goto out;
+	dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
+	if (!type || strcmp(type, "vaio-cache-pool") || !params ||
+	    !dm_task_get_info(dmt, &info))
+		goto out;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->open_count = info.open_count;
+	if (sscanf(params, "block_size 4096 blocks %" SCNu64 " used %" SCNu64
+		   " filling %" SCNu64 " free %" SCNu64 " disks %u reserved_pct %u"
+		   " state %15s errors %" SCNu64, &p->blocks, &p->used,
+		   &p->filling, &p->free, &p->disks, &p->reserved_pct, p->state,
+		   &p->errors) != 8)
+		snprintf(p->state, sizeof(p->state), "unknown");
+	dm_task_destroy(dmt);
+	/* The cache device, from the table. */
+	dmt = dm_task_create(DM_DEVICE_TABLE);
+	if (dmt && dm_task_set_name(dmt, name) && !run_task(dmt, false)) {
+		dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
+		if (params)
+			snprintf(p->device, sizeof(p->device), "%s", params);
+	}
+	r = 1;
+out:
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
+static int cmp_pools(const void *a, const void *b)
+{
+	const struct vaio_pool_info *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+int vaio_pool_list(struct vaio_pool_info **pools, int *n, struct vaio_err *err)
+{
+	struct vaio_pool_info *v = NULL, *nv;
+	struct dm_names *names;
+	struct dm_task *dmt;
+	unsigned int next = 0;
+	int r;
+
+	dm_setup();
+	*pools = NULL;
+	*n = 0;
+	dmt = dm_task_create(DM_DEVICE_LIST);
+	if (!dmt)
+		return vaio_seterr(err, ENOMEM, "out of memory");
+	r = run_task(dmt, false);
+	if (r) {
+		dm_task_destroy(dmt);
+		return vaio_seterr(err, -r, "listing device-mapper devices: %s",
+				   strerror(-r));
+	}
+	names = dm_task_get_names(dmt);
+	if (names && names->dev) {
+		do {
+			names = (struct dm_names *)((char *)names + next);
+			nv = realloc(v, (*n + 1) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				dm_task_destroy(dmt);
+				return vaio_seterr(err, ENOMEM, "out of memory");
+			}
+			v = nv;
+			if (pool_info(names->name, &v[*n]))
+				(*n)++;
+			next = names->next;
+		} while (next);
+	}
+	dm_task_destroy(dmt);
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_pools);
+	*pools = v;
+	return 0;
 }

@@ -244,6 +244,42 @@ void vaio_names_free(char **names, int n);
 
 /*
  *--------------------------------------------------------------
+ * Cache pools: dm devices with a vaio-cache-pool table, recorded in
+ * <confdir>/pools/<name>.json
+ *--------------------------------------------------------------
+ */
+
+struct vaio_pool_conf {
+	char name[VAIO_NAME_MAX];
+	char device[4096];
+};
+
+struct vaio_pool_info {
+	char name[VAIO_NAME_MAX];
+	char device[32];		/* major:minor of the cache device */
+	uint64_t blocks, used, filling, free;
+	unsigned int disks;		/* disks caching on it */
+	unsigned int open_count;
+	unsigned int reserved_pct;
+	char state[16];			/* "ok" or "failed" */
+	uint64_t errors;
+};
+
+bool vaio_pool_conf_exists(const char *name);
+int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
+			struct vaio_err *err);
+int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err);
+int vaio_pool_conf_delete(const char *name, struct vaio_err *err);
+int vaio_pool_names(char ***names, int *n, struct vaio_err *err);
+
+/* Creates dm device @name, a cache pool on block device @device. */
+int vaio_pool_create(const char *name, const char *device,
+		     struct vaio_err *err);
+/* The pools there are, sorted by name; free() *pools. */
+int vaio_pool_list(struct vaio_pool_info **pools, int *n, struct vaio_err *err);
+
+/*
+ *--------------------------------------------------------------
  * Replication: the "vaio_repl" family (include/uapi/linux/dm-vaio-repl.h)
  *--------------------------------------------------------------
  */

@@ -81,7 +81,7 @@ static void check_name(const char *what, const char *name)
 
 static const char usage_main[] =
 "Usage: vaioctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-"OBJECT := filter | policy | disk | stats | event | monitor | apply | repl\n"
+"OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl\n"
 "OPTIONS := -j|--json  -p|--pretty  -C|--confdir DIR  -h|--help  -V|--version\n"
 "\n"
 "  vaioctl filter list\n"
@@ -91,6 +91,7 @@ static const char usage_main[] =
 "  vaioctl policy assign POLICY DISK | unassign DISK\n"
 "  vaioctl disk create NAME DEVICE [--policy POLICY]\n"
 "  vaioctl disk remove NAME | list | show NAME\n"
+"  vaioctl cache pool create NAME DEVICE | remove NAME | list | show NAME\n"
 "  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N]\n"
 "  vaioctl event snapshot DISK TAG\n"
 "  vaioctl monitor [--count N]\n"
@@ -130,11 +131,21 @@ static const char usage_disk[] =
 "       vaioctl disk show NAME\n"
 "  create: a vaio device /dev/mapper/NAME over block device DEVICE.\n";
 
+static const char usage_cache[] =
+"Usage: vaioctl cache pool create NAME DEVICE\n"
+"       vaioctl cache pool remove NAME\n"
+"       vaioctl cache pool list\n"
+"       vaioctl cache pool show NAME\n"
+"  A cache pool is the host's cache tier on a fast DEVICE, /dev/mapper/NAME,\n"
+"  shared by the disks whose policy has a cache:pool=NAME component. remove\n"
+"  refuses a pool that a disk uses.\n";
+
 static const char usage_stats[] =
 "Usage: vaioctl stats [DISK...] [-t|--top N] [-s|--sort KEY]\n"
 "                     [-w|--watch [SECONDS]] [-c|--count N]\n"
 "KEY := iops | reads | writes | bytes | read_bytes | write_bytes | flushes |\n"
-"       discards | errors   (default iops)\n"
+"       discards | errors | cache_hits   (default iops)\n"
+"  cache_hits: read and write hits of the disk's cache filter.\n"
 "  Without --watch: totals since each disk's table was loaded. With --watch:\n"
 "  rates per second every SECONDS (default 1), --count times (default: until\n"
 "  interrupted).\n";
@@ -978,8 +989,28 @@ static int disk_show(int argc, char **argv)
 
 static const char *const sort_keys[] = {
 	"iops", "reads", "writes", "bytes", "read_bytes", "write_bytes",
-	"flushes", "discards", "errors", NULL,
+	"flushes", "discards", "errors", "cache_hits", NULL,
 };
+#define SORT_CACHE_HITS 9
+
+/* Read and write hits of @d's cache filter, from its status words. */
+static double cache_hits(const struct vaio_disk_info *d)
+{
+	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
+	double hits = 0;
+	int i, j, n;
+
+	for (i = 0; i < d->nfilters; i++) {
+		if (strcmp(d->filters[i].type, "cache"))
+			continue;
+		n = vaio_status_pairs(d->filters[i].status, keys, values, 64);
+		for (j = 0; j < n; j++)
+			if (!strcmp(keys[j], "read_hits") ||
+			    !strcmp(keys[j], "write_hits"))
+				hits += strtod(values[j], NULL);
+	}
+	return hits;
+}
 
 static double stat_value(const struct vaio_stats_info *s, int key)
 {
@@ -1157,7 +1188,7 @@ static int stats(int argc, char **argv)
 	struct vaio_disk_info *prev = NULL, *cur;
 	struct stat_row *rows;
 	struct vaio_err err;
-	double interval = 0, t0 = 0, t1;
+	double interval = 0, t0 = 0, t1, hits;
 	long top = -1, count = -1;
 	int c, key = 0, np = 0, nc, i, j, n;
 	char *end;
@@ -1178,7 +1209,7 @@ static int stats(int argc, char **argv)
 				if (!strcmp(sort_keys[key], optarg))
 					break;
 			if (!sort_keys[key])
-				die(EXIT_USAGE, "--sort: unknown key '%s' (iops, reads, writes, bytes, read_bytes, write_bytes, flushes, discards, errors)",
+				die(EXIT_USAGE, "--sort: unknown key '%s' (iops, reads, writes, bytes, read_bytes, write_bytes, flushes, discards, errors, cache_hits)",
 				    optarg);
 			break;
 		case 'w':
@@ -1230,14 +1261,18 @@ static int stats(int argc, char **argv)
 				continue;
 			rows[n].d = &cur[i];
 			rows[n].v = cur[i].st;
+			hits = cache_hits(&cur[i]);
 			for (j = 0; prev && j < np; j++) {
 				if (strcmp(prev[j].id, cur[i].id))
 					continue;
 				rows[n].secs = t1 - t0;
 				stats_delta(&rows[n].v, &prev[j].st);
+				if (hits >= cache_hits(&prev[j]))
+					hits -= cache_hits(&prev[j]);
 				break;
 			}
-			rows[n].key = stat_value(&rows[n].v, key) /
+			rows[n].key = (key == SORT_CACHE_HITS ? hits :
+				       stat_value(&rows[n].v, key)) /
 				      (rows[n].secs > 0 ? rows[n].secs : 1);
 			n++;
 		}
@@ -1453,6 +1488,210 @@ static int monitor(int argc, char **argv)
 
 /*
  *--------------------------------------------------------------
+ * cache pool
+ *--------------------------------------------------------------
+ */
+
+static struct json_object *json_pool(const struct vaio_pool_info *p,
+				     const struct vaio_pool_conf *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pool", json_object_new_string(p ? p->name : c->name));
+	json_object_object_add(o, "device", c ? json_object_new_string(c->device) : NULL);
+	json_object_object_add(o, "recorded", json_object_new_boolean(c != NULL));
+	if (!p) {
+		json_object_object_add(o, "state", json_object_new_string("absent"));
+		return o;
+	}
+	json_object_object_add(o, "devt", json_object_new_string(p->device));
+	json_object_object_add(o, "state", json_object_new_string(p->state));
+	json_object_object_add(o, "block_size", json_object_new_int(4096));
+	json_object_object_add(o, "blocks", json_object_new_int64(p->blocks));
+	json_object_object_add(o, "used", json_object_new_int64(p->used));
+	json_object_object_add(o, "filling", json_object_new_int64(p->filling));
+	json_object_object_add(o, "free", json_object_new_int64(p->free));
+	json_object_object_add(o, "disks", json_object_new_int(p->disks));
+	json_object_object_add(o, "reserved_pct", json_object_new_int(p->reserved_pct));
+	json_object_object_add(o, "errors", json_object_new_int64(p->errors));
+	return o;
+}
+
+/* The live pools and the recorded ones, by name, printed. @only: one. */
+static int pool_print(const char *only)
+{
+	struct json_object *arr = json_object_new_array();
+	struct vaio_pool_info *live;
+	struct vaio_pool_conf c;
+	struct vaio_err err;
+	char **names;
+	int nlive, nn, i, j, shown = 0;
+
+	if (vaio_pool_list(&live, &nlive, &err) || vaio_pool_names(&names, &nn, &err))
+		die_err(&err);
+	if (!json_out && !only)
+		printf("%-20s %-9s %10s %10s %10s %6s %9s %s\n", "POOL", "DEVICE",
+		       "BLOCKS", "USED", "FREE", "DISKS", "RESERVED", "STATE");
+	/* Live pools first, then the recorded ones that are not there. */
+	for (i = 0; i < nlive + nn; i++) {
+		const struct vaio_pool_info *p = i < nlive ? &live[i] : NULL;
+		const char *name = p ? p->name : names[i - nlive];
+		bool rec = vaio_pool_conf_exists(name);
+
+		if (!p) {
+			for (j = 0; j < nlive; j++)
+				if (!strcmp(live[j].name, name))
+					break;
+			if (j < nlive)
+				continue;
+		}
+		if (only && strcmp(only, name))
+			continue;
+		if (rec && vaio_pool_conf_load(name, &c, &err))
+			rec = false;
+		shown++;
+		if (json_out) {
+			json_object_array_add(arr, json_pool(p, rec ? &c : NULL));
+		} else if (only) {
+			printf("pool %s\n    device %s (%s)\n", name,
+			       rec ? c.device : "-", p ? p->device : "-");
+			if (!p) {
+				printf("    state absent (vaioctl apply creates it)\n");
+				continue;
+			}
+			printf("    state %s  errors %llu\n", p->state,
+			       (unsigned long long)p->errors);
+			printf("    blocks %llu of 4 KiB: used %llu filling %llu free %llu\n",
+			       (unsigned long long)p->blocks, (unsigned long long)p->used,
+			       (unsigned long long)p->filling, (unsigned long long)p->free);
+			printf("    disks %u  reserved %u%%%s\n", p->disks,
+			       p->reserved_pct, rec ? "" : "  (not recorded)");
+		} else {
+			printf("%-20s %-9s %10llu %10llu %10llu %6u %8u%% %s\n", name,
+			       p ? p->device : "-",
+			       (unsigned long long)(p ? p->blocks : 0),
+			       (unsigned long long)(p ? p->used : 0),
+			       (unsigned long long)(p ? p->free : 0),
+			       p ? p->disks : 0, p ? p->reserved_pct : 0,
+			       p ? p->state : "absent");
+		}
+	}
+	if (only && !shown)
+		die(EXIT_FAIL, "pool %s does not exist", only);
+	if (json_out && only) {
+		struct json_object *o = json_object_array_get_idx(arr, 0);
+
+		json_object_get(o);
+		json_object_put(arr);
+		print_json(o);
+	} else if (json_out) {
+		print_json(arr);
+	} else {
+		json_object_put(arr);
+	}
+	free(live);
+	vaio_names_free(names, nn);
+	return EXIT_OK;
+}
+
+static int cache_pool(int argc, char **argv)
+{
+	struct vaio_pool_conf c;
+	struct vaio_err err;
+	int lock, open;
+
+	if (argc && is_help(argv[0]))
+		usage(usage_cache, EXIT_OK);
+	if (!argc || !strcmp(argv[0], "list")) {
+		want_args(argc ? argc - 1 : 0, argv + 1, 0, usage_cache);
+		return pool_print(NULL);
+	}
+	if (!strcmp(argv[0], "show")) {
+		want_args(argc - 1, argv + 1, 1, usage_cache);
+		return pool_print(argv[1]);
+	}
+	if (!strcmp(argv[0], "create")) {
+		want_args(argc - 1, argv + 1, 2, usage_cache);
+		check_name("pool", argv[1]);
+		if (argv[2][0] != '/')
+			die(EXIT_FAIL, "pool device '%s': give an absolute path", argv[2]);
+		lock = vaio_conf_lock(&err);
+		if (lock < 0)
+			die_err(&err);
+		if (vaio_pool_conf_exists(argv[1]))
+			die(EXIT_FAIL, "pool %s exists", argv[1]);
+		memset(&c, 0, sizeof(c));
+		snprintf(c.name, sizeof(c.name), "%s", argv[1]);
+		if (snprintf(c.device, sizeof(c.device), "%s", argv[2]) >=
+		    (int)sizeof(c.device))
+			die(EXIT_FAIL, "pool device path too long");
+		if (vaio_pool_create(c.name, c.device, &err))
+			die_err(&err);
+		if (vaio_pool_conf_save(&c, &err)) {
+			struct vaio_err e2;
+
+			vaio_dm_remove(c.name, &e2);
+			die_err(&err);
+		}
+		vaio_conf_unlock(lock);
+		if (!json_out)
+			printf("pool %s created on %s\n", c.name, c.device);
+		return json_out ? pool_print(c.name) : EXIT_OK;
+	}
+	if (!strcmp(argv[0], "remove")) {
+		want_args(argc - 1, argv + 1, 1, usage_cache);
+		check_name("pool", argv[1]);
+		lock = vaio_conf_lock(&err);
+		if (lock < 0)
+			die_err(&err);
+		if (vaio_dm_exists(argv[1])) {
+			struct vaio_pool_info *live;
+			int n, i;
+
+			if (vaio_pool_list(&live, &n, &err))
+				die_err(&err);
+			for (i = 0; i < n; i++)
+				if (!strcmp(live[i].name, argv[1]))
+					break;
+			if (i == n)
+				die(EXIT_FAIL, "%s is not a cache pool", argv[1]);
+			free(live);
+			if (vaio_dm_open_count(argv[1], &open, &err))
+				die_err(&err);
+			if (open)
+				die(EXIT_FAIL, "pool %s: in use by %d disk%s; remove their cache components first",
+				    argv[1], open, open == 1 ? "" : "s");
+			if (vaio_dm_remove(argv[1], &err))
+				die_err(&err);
+		} else if (!vaio_pool_conf_exists(argv[1])) {
+			die(EXIT_FAIL, "pool %s does not exist", argv[1]);
+		}
+		if (vaio_pool_conf_exists(argv[1]) &&
+		    vaio_pool_conf_delete(argv[1], &err))
+			die_err(&err);
+		vaio_conf_unlock(lock);
+		if (!json_out)
+			printf("pool %s removed\n", argv[1]);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "vaioctl: unknown command 'cache pool %s'\n", argv[0]);
+	usage(usage_cache, EXIT_USAGE);
+}
+
+static int cache(int argc, char **argv)
+{
+	if (argc && is_help(argv[0]))
+		usage(usage_cache, EXIT_OK);
+	if (!argc || strcmp(argv[0], "pool")) {
+		if (argc)
+			fprintf(stderr, "vaioctl: unknown command 'cache %s'\n", argv[0]);
+		usage(usage_cache, EXIT_USAGE);
+	}
+	return cache_pool(argc - 1, argv + 1);
+}
+
+/*
+ *--------------------------------------------------------------
  * apply
  *--------------------------------------------------------------
  */
@@ -1507,7 +1746,39 @@ static int apply(int argc, char **argv)
 
 	want_args(argc, argv, 0, usage_apply);
 	lock = vaio_conf_lock(&err);
-	if (lock < 0 || vaio_disk_names(&names, &n, &err))
+	if (lock < 0 || vaio_pool_names(&names, &n, &err))
+		die_err(&err);
+	/* Cache pools first: the disks' cache filters name them. */
+	for (i = 0; i < n; i++) {
+		struct vaio_pool_conf c;
+		int r = vaio_pool_conf_load(names[i], &c, &err);
+
+		did = "unchanged";
+		if (!r && !vaio_dm_exists(names[i])) {
+			r = vaio_pool_create(c.name, c.device, &err);
+			did = "created";
+		}
+		if (r) {
+			did = "failed";
+			rc = EXIT_FAIL;
+		}
+		if (json_out) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "pool", json_object_new_string(names[i]));
+			json_object_object_add(o, "result", json_object_new_string(did));
+			if (r)
+				json_object_object_add(o, "error",
+						       json_object_new_string(err.msg));
+			json_object_array_add(arr, o);
+		} else if (r) {
+			fprintf(stderr, "vaioctl: pool %s: %s\n", names[i], err.msg);
+		} else {
+			printf("pool %s: %s\n", names[i], did);
+		}
+	}
+	vaio_names_free(names, n);
+	if (vaio_disk_names(&names, &n, &err))
 		die_err(&err);
 	for (i = 0; i < n; i++) {
 		int r = apply_disk(names[i], &did, &err);
@@ -2125,6 +2396,7 @@ static const struct cmd cmds[] = {
 	{ "disk", "remove", disk_remove, usage_disk },
 	{ "disk", "list", disk_list, usage_disk },
 	{ "disk", "show", disk_show, usage_disk },
+	{ "cache", NULL, cache, usage_cache },
 	{ "stats", NULL, stats, usage_stats },
 	{ "event", NULL, event, usage_event },
 	{ "monitor", NULL, monitor, usage_monitor },
