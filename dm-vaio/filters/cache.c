@@ -447,6 +447,99 @@ static bool seq_read(struct cache_filter *cf, struct bio *bio)
 	return false;
 }
 
+static void split_endio(struct bio *clone)
+{
+	struct cache_io *io = clone->bi_private;
+	struct cache_pool *p = io->pool;
+	struct bio *bio = io->bio;
+	unsigned long flags;
+	blk_status_t status;
+	unsigned int n;
+
+	if (clone->bi_status)
+		WRITE_ONCE(io->cache_status, clone->bi_status);
+	bio_put(clone);
+	if (!atomic_dec_and_test(&io->pending))
+		return;
+
+	status = READ_ONCE(io->cache_status);
+	spin_lock_irqsave(&p->lock, flags);
+	for (n = 0; n < io->nr; n++)
+		slot_put(p, io->slots[n]);
+	if (status) {
+		pool_error(p);
+		for (n = 0; n < io->nr; n++)
+			slot_doom(p, io->slots[n]);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	io->kind = IO_NONE;
+	io->nr = 0;
+	if (status) {
+		/* Read it from the disk below instead. */
+		vaio_bio_continue(bio, VAIO_PASS);
+		return;
+	}
+	bio->bi_status = BLK_STS_OK;
+	vaio_bio_continue(bio, VAIO_DONE);
+}
+
+/*
+ * A hit on blocks that are not consecutive in the cache: one clone of the
+ * bio per run of consecutive cache blocks. The slots are held (inflight).
+ */
+static enum vaio_verdict cache_split_read(struct cache_filter *cf,
+					  struct bio *bio, struct cache_io *io)
+{
+	struct cache_pool *p = cf->pool;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	sector_t base = round_down(start, CACHE_BLOCK_SECTORS), from, to;
+	struct bio_list clones;
+	struct bio *clone;
+	unsigned int n, run, nruns = 0;
+	unsigned long flags;
+
+	bio_list_init(&clones);
+	for (n = 0; n < io->nr; n = run) {
+		for (run = n + 1; run < io->nr &&
+		     io->slots[run] == io->slots[run - 1] + 1; run++)
+			;
+		from = max(start, base + ((sector_t)n << CACHE_BLOCK_SHIFT));
+		to = min(end, base + ((sector_t)run << CACHE_BLOCK_SHIFT));
+		clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
+		if (!clone)
+			goto undo;
+		bio_trim(clone, from - start, to - from);
+		clone->bi_iter.bi_sector = slot_sector(p, io->slots[n]) +
+					   (from & (CACHE_BLOCK_SECTORS - 1));
+		clone->bi_end_io = split_endio;
+		clone->bi_private = io;
+		bio_list_add(&clones, clone);
+		nruns++;
+	}
+	io->kind = IO_NONE;	/* split_endio() finishes it */
+	io->bio = bio;
+	io->pool = p;
+	io->cache_status = BLK_STS_OK;
+	atomic_set(&io->pending, nruns);
+	while ((clone = bio_list_pop(&clones)))
+		submit_bio_noacct(clone);
+	return VAIO_DEFER;
+
+undo:
+	while ((clone = bio_list_pop(&clones)))
+		bio_put(clone);
+	spin_lock_irqsave(&p->lock, flags);
+	for (n = 0; n < io->nr; n++)
+		slot_put(p, io->slots[n]);
+	cf->d->read_hits--;
+	cf->d->read_misses++;
+	cf->d->read_hit_sectors -= end - start;
+	cf->d->read_miss_sectors += end - start;
+	spin_unlock_irqrestore(&p->lock, flags);
+	io->nr = 0;
+	return VAIO_PASS;
+}
+
 static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 					struct bio *bio, struct cache_io *io)
 {
@@ -457,36 +550,39 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 	u64 last = (end - 1) >> CACHE_BLOCK_SHIFT;
 	u64 b, nblocks = last - first + 1;
 	unsigned long flags;
-	bool seq, hit = nblocks <= CACHE_MAX_BIO_BLOCKS;
-	u32 i, prev = CACHE_NONE;
-	unsigned int n;
+	bool seq, contig = true, hit = nblocks <= CACHE_MAX_BIO_BLOCKS;
+	unsigned int n = 0;
+	u32 i;
 
 	spin_lock_irqsave(&p->lock, flags);
 	seq = seq_read(cf, bio);
-	for (b = first; hit && b <= last; b++) {
+	for (b = first; hit && b <= last; b++, n++) {
 		i = hash_lookup(p, d->idx, b);
 		if (i == CACHE_NONE || (p->slots[i].state != SLOT_PROBATION &&
 					p->slots[i].state != SLOT_PROTECTED) ||
-		    (prev != CACHE_NONE && i != prev + 1) ||
-		    p->slots[i].inflight == U8_MAX)
+		    p->slots[i].inflight == U8_MAX) {
 			hit = false;
-		prev = i;
+			break;
+		}
+		if (n && i != io->slots[n - 1] + 1)
+			contig = false;
+		io->slots[n] = i;
 	}
 	if (hit) {
-		prev = hash_lookup(p, d->idx, first);
 		for (n = 0; n < nblocks; n++) {
-			slot_touch(p, prev + n);
-			p->slots[prev + n].inflight++;
-			io->slots[n] = prev + n;
+			slot_touch(p, io->slots[n]);
+			p->slots[io->slots[n]].inflight++;
 		}
 		io->nr = nblocks;
 		d->read_hits++;
 		d->read_hit_sectors += end - start;
 		spin_unlock_irqrestore(&p->lock, flags);
 
+		if (!contig)
+			return cache_split_read(cf, bio, io);
 		io->kind = IO_READ_HIT;
 		bio_set_dev(bio, p->cdev);
-		bio->bi_iter.bi_sector = slot_sector(p, prev) +
+		bio->bi_iter.bi_sector = slot_sector(p, io->slots[0]) +
 					 (start & (CACHE_BLOCK_SECTORS - 1));
 		return VAIO_REMAP;
 	}

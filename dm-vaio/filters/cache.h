@@ -22,7 +22,7 @@
 #define CACHE_MIN_BLOCKS	64
 #define CACHE_MAX_BLOCKS	BIT(30)
 /* Bios of at most this many blocks are served from, and promoted to, cache. */
-#define CACHE_MAX_BIO_BLOCKS	16
+#define CACHE_MAX_BIO_BLOCKS	32
 #define CACHE_MAX_DISKS		64
 /* In-flight writes are tracked per region of 2^8 blocks (1 MiB), hashed. */
 #define CACHE_REGION_SHIFT	8
