@@ -4,6 +4,13 @@ DESCRIPTION="cache device fails (dm-flakey under the pool) in writethrough and w
 TIMEOUT=600
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
+# Under the debug kernel the cache tests took over an hour together (4 KiB
+# I/O under KASAN; no KASAN, lockdep or kmemleak report): CI's lane cannot
+# hold them yet.
+if [ "${VAIO_DEBUG:-0}" = 1 ]; then
+	ktap_skip "cache tests under the debug kernel" "too slow for CI"
+	ktap_finish
+fi
 
 # Under the debug kernel (many times slower) a smaller disk.
 mib=64
