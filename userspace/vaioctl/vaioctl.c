@@ -1736,6 +1736,48 @@ out:
 	return r;
 }
 
+/* Creates recorded pool @name if it does not exist; says what it did. */
+static int apply_pool(const char *name, const char **did, struct vaio_err *err)
+{
+	struct vaio_pool_conf c;
+	int r = vaio_pool_conf_load(name, &c, err);
+
+	*did = "unchanged";
+	if (!r && !vaio_dm_exists(name)) {
+		r = vaio_pool_create(c.name, c.device, err);
+		*did = "created";
+	}
+	if (r)
+		*did = "failed";
+	return r;
+}
+
+/*
+ * One result of apply: an object in @arr with -j, else a line ("pool NAME:
+ * created", "NAME: unchanged"), errors on standard error.
+ */
+static void apply_report(struct json_object *arr, const char *what,
+			 const char *name, int r, const char *did,
+			 const struct vaio_err *err)
+{
+	const char *prefix = strcmp(what, "pool") ? "" : "pool ";
+
+	if (json_out) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, what, json_object_new_string(name));
+		json_object_object_add(o, "result", json_object_new_string(did));
+		if (r)
+			json_object_object_add(o, "error",
+					       json_object_new_string(err->msg));
+		json_object_array_add(arr, o);
+	} else if (r) {
+		fprintf(stderr, "vaioctl: %s%s: %s\n", prefix, name, err->msg);
+	} else {
+		printf("%s%s: %s\n", prefix, name, did);
+	}
+}
+
 static int apply(int argc, char **argv)
 {
 	struct json_object *arr = json_object_new_array();
@@ -1750,32 +1792,11 @@ static int apply(int argc, char **argv)
 		die_err(&err);
 	/* Cache pools first: the disks' cache filters name them. */
 	for (i = 0; i < n; i++) {
-		struct vaio_pool_conf c;
-		int r = vaio_pool_conf_load(names[i], &c, &err);
+		int r = apply_pool(names[i], &did, &err);
 
-		did = "unchanged";
-		if (!r && !vaio_dm_exists(names[i])) {
-			r = vaio_pool_create(c.name, c.device, &err);
-			did = "created";
-		}
-		if (r) {
-			did = "failed";
+		if (r)
 			rc = EXIT_FAIL;
-		}
-		if (json_out) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "pool", json_object_new_string(names[i]));
-			json_object_object_add(o, "result", json_object_new_string(did));
-			if (r)
-				json_object_object_add(o, "error",
-						       json_object_new_string(err.msg));
-			json_object_array_add(arr, o);
-		} else if (r) {
-			fprintf(stderr, "vaioctl: pool %s: %s\n", names[i], err.msg);
-		} else {
-			printf("pool %s: %s\n", names[i], did);
-		}
+		apply_report(arr, "pool", names[i], r, did, &err);
 	}
 	vaio_names_free(names, n);
 	if (vaio_disk_names(&names, &n, &err))
@@ -1785,20 +1806,7 @@ static int apply(int argc, char **argv)
 
 		if (r)
 			rc = EXIT_FAIL;
-		if (json_out) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "disk", json_object_new_string(names[i]));
-			json_object_object_add(o, "result", json_object_new_string(did));
-			if (r)
-				json_object_object_add(o, "error",
-						       json_object_new_string(err.msg));
-			json_object_array_add(arr, o);
-		} else if (r) {
-			fprintf(stderr, "vaioctl: %s: %s\n", names[i], err.msg);
-		} else {
-			printf("%s: %s\n", names[i], did);
-		}
+		apply_report(arr, "disk", names[i], r, did, &err);
 	}
 	if (json_out)
 		print_json(arr);
