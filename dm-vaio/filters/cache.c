@@ -46,7 +46,7 @@ static inline u32 slot_idx(struct cache_pool *p, struct cache_slot *s)
 
 static inline sector_t slot_sector(struct cache_pool *p, u32 idx)
 {
-	return CACHE_DATA_START + ((sector_t)idx << CACHE_BLOCK_SHIFT);
+	return p->data_start + ((sector_t)idx << CACHE_BLOCK_SHIFT);
 }
 
 static inline u32 key_hash(struct cache_pool *p, u8 disk, u64 oblock)
@@ -152,6 +152,12 @@ static void slot_doom(struct cache_pool *p, u32 i)
 		list_del_slot(p, l, i);
 	hash_remove(p, i);
 	p->disks[s->disk]->used--;
+	if (s->flags & SLOT_DIRTY) {
+		/* Only when the cache device failed: the data is lost. */
+		s->flags &= ~SLOT_DIRTY;
+		p->disks[s->disk]->dirty--;
+		p->nr_dirty--;
+	}
 	s->state = SLOT_DOOMED;
 	if (!s->inflight)
 		slot_free(p, i);
@@ -245,20 +251,22 @@ static u32 find_victim(struct cache_pool *p, struct cache_disk *d)
 /*
  * A slot for block @oblock of @d, hashed and FILLING, or CACHE_NONE. When
  * the pool is full, only a block missed recently (in the ghost filter)
- * displaces another.
+ * displaces another; a write-back write (@write) always does, if a clean
+ * block can go.
  */
-static u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock)
+static u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
+		      bool write)
 {
 	struct cache_slot *s;
 	u32 i;
 
-	if (p->nr_filling >= CACHE_MAX_FILLING)
+	if (!write && p->nr_filling >= CACHE_MAX_FILLING)
 		return CACHE_NONE;
 	if (p->free.count) {
 		i = p->free.head;
 		list_del_slot(p, &p->free, i);
 	} else {
-		if (!ghost_test_set(p, d->idx, oblock))
+		if (!write && !ghost_test_set(p, d->idx, oblock))
 			return CACHE_NONE;
 		i = find_victim(p, d);
 		if (i == CACHE_NONE)
@@ -277,7 +285,8 @@ static u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock)
 	s->inflight = 1;
 	hash_insert(p, i);
 	d->used++;
-	p->nr_filling++;
+	if (!write)
+		p->nr_filling++;
 	return i;
 }
 
@@ -313,6 +322,217 @@ static inline u32 region_of(struct cache_disk *d, u64 oblock)
 		       CACHE_REGION_BITS);
 }
 
+enum cache_io_kind {
+	IO_NONE,
+	IO_READ_HIT,		/* served from cache: slots[0..nr) */
+	IO_READ_MISS,		/* from below; promotes slots[0..nr) */
+	IO_WRITE,		/* to below; maybe a copy to slots[0] */
+};
+
+/* A write-back write's new slot: its first data is not there yet. */
+#define IO_NEW_SLOT(n)	BIT(n)
+
+/* Per bio. */
+struct cache_io {
+	struct bvec_iter iter;		/* the bio as mapped */
+	struct cache_pool *pool;
+	struct bio *bio;
+	struct block_device *below;
+	u32 slots[CACHE_MAX_BIO_BLOCKS];
+	u32 regions[2];
+	u8 kind;
+	u8 nr;
+	u8 nr_regions;			/* 0..2; 3: a big write */
+	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
+	struct cache_io *next;		/* pool->ranges, pool->commit_wait */
+	u32 gen;			/* write-back: the commit it waits for */
+	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
+	atomic_t pending;		/* IO_WRITE with a copy: 2 */
+	blk_status_t below_status;
+	blk_status_t cache_status;
+	struct cache_disk *d;
+};
+
+/*
+ *--------------------------------------------------------------
+ * Metadata: the entries of dirty blocks, on the cache device.
+ *
+ * p->meta is what the entries must say; a change marks its page and
+ * takes the open generation. A commit copies the marked pages, flushes
+ * the cache device (the data of every block whose entry changed is
+ * written before its entry changes, so it becomes durable first), then
+ * writes the copies with FUA: every change of the generation it closed
+ * is on the device. A write-back write completes only then.
+ *--------------------------------------------------------------
+ */
+#define CACHE_META_BYTES	4096
+#define CACHE_ENTRIES_PER_PAGE	(CACHE_META_BYTES / sizeof(struct cache_mentry))
+
+static inline bool gen_after(u32 a, u32 b)
+{
+	return (s32)(a - b) > 0;
+}
+
+/*
+ * Entry @i must say dirty (for the block its slot holds) or not. Returns
+ * the generation the device has it from. Under lock.
+ */
+static u32 meta_set(struct cache_pool *p, u32 i, bool dirty)
+{
+	struct cache_mentry *e = &p->meta[i];
+	struct cache_slot *s = &p->slots[i];
+	u32 pg = i / CACHE_ENTRIES_PER_PAGE;
+
+	if (dirty) {
+		if ((e->flags & ENTRY_DIRTY) && e->disk == s->disk &&
+		    le64_to_cpu(e->oblock) == s->oblock)
+			return p->page_gen[pg];
+		e->oblock = cpu_to_le64(s->oblock);
+		e->seq = cpu_to_le32(++p->entry_seq);
+		e->disk = s->disk;
+		e->flags = ENTRY_DIRTY;
+	} else {
+		if (!(e->flags & ENTRY_DIRTY))
+			return p->page_gen[pg];
+		memset(e, 0, sizeof(*e));
+	}
+	__set_bit(pg, p->meta_dirty);
+	p->page_gen[pg] = p->open_gen;
+	return p->open_gen;
+}
+
+struct cache_wait {
+	atomic_t pending;
+	blk_status_t status;
+	struct completion done;
+};
+
+static void cache_wait_init(struct cache_wait *w)
+{
+	atomic_set(&w->pending, 1);
+	w->status = BLK_STS_OK;
+	init_completion(&w->done);
+}
+
+static void cache_wait_endio(struct bio *bio)
+{
+	struct cache_wait *w = bio->bi_private;
+
+	if (bio->bi_status)
+		w->status = bio->bi_status;
+	bio_put(bio);
+	if (atomic_dec_and_test(&w->pending))
+		complete(&w->done);
+}
+
+/* Submit a one-page bio of @len bytes, counted in @w. */
+static void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
+			      struct block_device *bdev, blk_opf_t opf,
+			      sector_t sector, struct page *page,
+			      unsigned int len)
+{
+	struct bio *bio = bio_alloc_bioset(bdev, 1, opf, GFP_NOIO, &p->bs);
+
+	bio->bi_iter.bi_sector = sector;
+	__bio_add_page(bio, page, len, 0);
+	bio->bi_end_io = cache_wait_endio;
+	bio->bi_private = w;
+	atomic_inc(&w->pending);
+	submit_bio(bio);
+}
+
+static blk_status_t cache_wait_all(struct cache_wait *w)
+{
+	if (!atomic_dec_and_test(&w->pending))
+		wait_for_completion_io(&w->done);
+	return w->status;
+}
+
+static void pool_error(struct cache_pool *p);
+
+/*
+ * Write every changed page; then the device has every change made before
+ * the call. Process context. Completes the write-back writes waiting for
+ * it. Returns 0 or -EIO (the pool has failed).
+ */
+static int meta_commit(struct cache_pool *p)
+{
+	u32 pgs[CACHE_COMMIT_PAGES], gen, pg, start = 0;
+	struct cache_io *io, **pp, *done = NULL;
+	blk_status_t st = BLK_STS_OK;
+	struct cache_wait w;
+	bool flushed = false;
+	unsigned int n, k;
+
+	mutex_lock(&p->commit_lock);
+	spin_lock_irq(&p->lock);
+	gen = p->open_gen++;
+	spin_unlock_irq(&p->lock);
+	while (!st) {
+		n = 0;
+		spin_lock_irq(&p->lock);
+		while (n < CACHE_COMMIT_PAGES) {
+			pg = find_next_bit(p->meta_dirty, p->meta_pages, start);
+			if (pg >= p->meta_pages)
+				break;
+			__clear_bit(pg, p->meta_dirty);
+			memcpy(page_address(p->commit_pages[n]),
+			       (char *)p->meta + (size_t)pg * CACHE_META_BYTES,
+			       CACHE_META_BYTES);
+			pgs[n++] = pg;
+			start = pg + 1;
+		}
+		spin_unlock_irq(&p->lock);
+		if (!n)
+			break;
+		if (!flushed) {
+			/* The data before the entries that point at it. */
+			st = errno_to_blk_status(blkdev_issue_flush(p->cdev));
+			flushed = true;
+			if (st)
+				break;
+		}
+		cache_wait_init(&w);
+		for (k = 0; k < n; k++)
+			cache_wait_submit(p, &w, p->cdev,
+					  REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+					  CACHE_META_START + (sector_t)pgs[k] *
+					  (CACHE_META_BYTES >> SECTOR_SHIFT),
+					  p->commit_pages[k], CACHE_META_BYTES);
+		st = cache_wait_all(&w);
+	}
+
+	spin_lock_irq(&p->lock);
+	if (st)
+		pool_error(p);
+	else
+		p->durable_gen = gen;
+	pp = &p->commit_wait;
+	while ((io = *pp)) {
+		if (st || !gen_after(io->gen, p->durable_gen)) {
+			*pp = io->next;
+			io->next = done;
+			done = io;
+		} else {
+			pp = &io->next;
+		}
+	}
+	spin_unlock_irq(&p->lock);
+	mutex_unlock(&p->commit_lock);
+
+	while ((io = done)) {
+		done = io->next;
+		io->bio->bi_status = st ? BLK_STS_IOERR : BLK_STS_OK;
+		vaio_bio_continue(io->bio, st ? VAIO_FAIL : VAIO_DONE);
+	}
+	return st ? -EIO : 0;
+}
+
+static void commit_work(struct work_struct *work)
+{
+	meta_commit(container_of(work, struct cache_pool, commit_work));
+}
+
 /*
  *--------------------------------------------------------------
  * The pool's worker: promotion writes and reads retried below.
@@ -323,16 +543,19 @@ static void ranges_work(struct cache_pool *p, struct cache_io *io);
 static void pool_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(work, struct cache_pool, work);
-	struct bio_list fills, retries;
+	struct bio_list fills, retries, flushes;
 	struct cache_io *ranges;
 	struct bio *bio;
+	int r;
 
 	spin_lock_irq(&p->lock);
 	fills = p->fills;
 	retries = p->retries;
+	flushes = p->flushes;
 	ranges = p->ranges;
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
+	bio_list_init(&p->flushes);
 	p->ranges = NULL;
 	spin_unlock_irq(&p->lock);
 
@@ -340,6 +563,19 @@ static void pool_work(struct work_struct *work)
 		submit_bio_noacct(bio);
 	while ((bio = bio_list_pop(&retries)))
 		submit_bio_noacct(bio);
+	if (!bio_list_empty(&flushes)) {
+		/* Write-back data acknowledged before them is on the cache. */
+		r = blkdev_issue_flush(p->cdev);
+		if (r) {
+			spin_lock_irq(&p->lock);
+			pool_error(p);
+			spin_unlock_irq(&p->lock);
+		}
+		while ((bio = bio_list_pop(&flushes))) {
+			bio->bi_status = r ? BLK_STS_IOERR : BLK_STS_OK;
+			vaio_bio_continue(bio, r ? VAIO_FAIL : VAIO_PASS);
+		}
+	}
 	if (ranges)
 		ranges_work(p, ranges);
 }
@@ -369,11 +605,13 @@ static void fill_endio(struct bio *bio)
 enum cache_mode {
 	CACHE_WRITETHROUGH,
 	CACHE_WRITEAROUND,
+	CACHE_WRITEBACK,
 };
 
 static const char * const mode_names[] = {
 	[CACHE_WRITETHROUGH] = "writethrough",
 	[CACHE_WRITEAROUND] = "writearound",
+	[CACHE_WRITEBACK] = "writeback",
 };
 
 #define CACHE_STREAMS 4
@@ -389,35 +627,11 @@ struct cache_filter {
 	struct cache_disk *d;
 	struct dm_dev *pool_dd;
 	enum cache_mode mode;
+	u32 dirty_high, dirty_low;	/* percent of the pool */
+	u32 rate_kib;			/* write-back KiB/s, 0: no limit */
 	sector_t seq_sectors;		/* 0: no sequential bypass */
 	struct cache_stream streams[CACHE_STREAMS];	/* pool->lock */
 	u64 seq_clock;
-};
-
-enum cache_io_kind {
-	IO_NONE,
-	IO_READ_HIT,		/* served from cache: slots[0..nr) */
-	IO_READ_MISS,		/* from below; promotes slots[0..nr) */
-	IO_WRITE,		/* to below; maybe a copy to slots[0] */
-};
-
-/* Per bio. */
-struct cache_io {
-	struct bvec_iter iter;		/* the bio as mapped */
-	struct cache_pool *pool;
-	struct bio *bio;
-	struct block_device *below;
-	u32 slots[CACHE_MAX_BIO_BLOCKS];
-	u32 regions[2];
-	u8 kind;
-	u8 nr;
-	u8 nr_regions;			/* 0..2; 3: a big write */
-	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
-	struct cache_io *next;		/* pool->ranges */
-	atomic_t pending;		/* IO_WRITE with a copy: 2 */
-	blk_status_t below_status;
-	blk_status_t cache_status;
-	struct cache_disk *d;
 };
 
 /* Is this read part of a sequential stream past the threshold? */
@@ -445,6 +659,44 @@ static bool seq_read(struct cache_filter *cf, struct bio *bio)
 	old->run = n;
 	old->stamp = cf->seq_clock;
 	return false;
+}
+
+/* Does the cache hold a dirty block of @d in @first..@last? Under lock. */
+static bool range_dirty(struct cache_pool *p, struct cache_disk *d, u64 first,
+			u64 last)
+{
+	u64 b;
+	u32 i;
+
+	if (!d->dirty)
+		return false;
+	if (last - first >= CACHE_INLINE_BLOCKS)
+		return true;
+	for (b = first; b <= last; b++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i != CACHE_NONE && (p->slots[i].flags & SLOT_DIRTY))
+			return true;
+	}
+	return false;
+}
+
+/* The worker writes back (and for a write drops) the bio's blocks first. */
+static enum vaio_verdict defer_range(struct cache_pool *p, struct cache_io *io,
+				     struct bio *bio)
+{
+	lockdep_assert_held(&p->lock);
+	io->slots[0] = CACHE_NONE;
+	io->bio = bio;
+	io->next = p->ranges;
+	p->ranges = io;
+	queue_work(p->wq, &p->work);
+	return VAIO_DEFER;
+}
+
+static void wb_kick(struct cache_pool *p, struct cache_disk *d)
+{
+	if (d->dirty > d->dirty_high || !d->writeback || d->flush_all)
+		mod_delayed_work(p->wq, &p->wb_work, 0);
 }
 
 static void split_endio(struct bio *clone)
@@ -589,6 +841,13 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 
 	d->read_misses++;
 	d->read_miss_sectors += end - start;
+	if (range_dirty(p, d, first, last)) {
+		/* Newer in the cache than below: write back, then read. */
+		io->d = d;
+		defer_range(p, io, bio);
+		spin_unlock_irqrestore(&p->lock, flags);
+		return VAIO_DEFER;
+	}
 	if (seq) {
 		d->seq_bypass++;
 		goto out;
@@ -602,7 +861,7 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 	for (b = first; (b + 1) << CACHE_BLOCK_SHIFT <= end; b++) {
 		if (hash_lookup(p, d->idx, b) != CACHE_NONE)
 			continue;
-		i = slot_alloc(p, d, b);
+		i = slot_alloc(p, d, b, false);
 		if (i == CACHE_NONE)
 			break;
 		io->slots[io->nr++] = i;
@@ -610,6 +869,180 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 	if (io->nr)
 		io->kind = IO_READ_MISS;
 out:
+	spin_unlock_irqrestore(&p->lock, flags);
+	return VAIO_PASS;
+}
+
+/* All the data of a write-back write is in the cache. */
+static void wb_write_endio(struct bio *clone)
+{
+	struct cache_io *io = clone->bi_private;
+	struct cache_pool *p = io->pool;
+	struct cache_disk *d = io->d;
+	struct bio *bio = io->bio;
+	blk_status_t status;
+	unsigned long flags;
+	struct cache_slot *s;
+	bool wait = false;
+	unsigned int n;
+	u32 gen;
+
+	if (clone->bi_status)
+		WRITE_ONCE(io->cache_status, clone->bi_status);
+	bio_put(clone);
+	if (!atomic_dec_and_test(&io->pending))
+		return;
+
+	status = READ_ONCE(io->cache_status);
+	spin_lock_irqsave(&p->lock, flags);
+	if (status)
+		pool_error(p);
+	for (n = 0; n < io->nr; n++) {
+		u32 i = io->slots[n];
+
+		s = &p->slots[i];
+		if (io->new_slots & IO_NEW_SLOT(n) && s->state == SLOT_FILLING) {
+			if (status) {
+				slot_doom(p, i);
+			} else {
+				s->state = SLOT_PROBATION;
+				list_push_head(p, &p->probation, i);
+			}
+		}
+		slot_put(p, i);
+		if (status || s->state == SLOT_DOOMED || s->state == SLOT_FREE)
+			continue;
+		/* Written back meanwhile: dirty again (see wb_slots()). */
+		if (s->flags & SLOT_CLEANING)
+			s->flags |= SLOT_REDIRTY;
+		if (!(s->flags & SLOT_DIRTY)) {
+			s->flags |= SLOT_DIRTY;
+			d->dirty++;
+			p->nr_dirty++;
+		}
+		gen = meta_set(p, i, true);
+		if (gen_after(gen, p->durable_gen) &&
+		    (!wait || gen_after(gen, io->gen))) {
+			io->gen = gen;
+			wait = true;
+		}
+	}
+	if (wait) {
+		io->next = p->commit_wait;
+		p->commit_wait = io;
+		queue_work(p->wq, &p->commit_work);
+	}
+	wb_kick(p, d);
+	spin_unlock_irqrestore(&p->lock, flags);
+	if (wait)
+		return;
+	bio->bi_status = status;
+	vaio_bio_continue(bio, status ? VAIO_FAIL : VAIO_DONE);
+}
+
+/*
+ * A write of whole blocks in write-back mode: to cache blocks only, dirty.
+ * VAIO_PASS when the cache cannot take it all (busy or full of dirty
+ * blocks): the caller then treats it as a write below.
+ */
+static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
+					struct bio *bio, struct cache_io *io)
+{
+	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	u64 b, first = start >> CACHE_BLOCK_SHIFT;
+	unsigned int n, nr = (end - start) >> CACHE_BLOCK_SHIFT, run, nruns = 0;
+	struct bio_list clones;
+	struct cache_slot *s;
+	unsigned long flags;
+	struct bio *clone;
+	u32 i;
+
+	io->nr = 0;
+	io->new_slots = 0;
+	spin_lock_irqsave(&p->lock, flags);
+	for (n = 0, b = first; n < nr; n++, b++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i == CACHE_NONE) {
+			i = slot_alloc(p, d, b, true);
+			if (i == CACHE_NONE)
+				goto undo;
+			io->new_slots |= IO_NEW_SLOT(n);
+		} else {
+			s = &p->slots[i];
+			if ((s->state != SLOT_PROBATION &&
+			     s->state != SLOT_PROTECTED) ||
+			    (s->flags & SLOT_UPDATING) || s->inflight == U8_MAX)
+				goto undo;
+			slot_touch(p, i);
+			s->inflight++;
+		}
+		io->slots[io->nr++] = i;
+	}
+	for (n = 0; n < nr; n++) {
+		if (io->new_slots & IO_NEW_SLOT(n))
+			d->write_misses++;
+		else
+			d->write_hits++;
+		s = &p->slots[io->slots[n]];
+		if (s->flags & SLOT_CLEANING)
+			s->flags |= SLOT_REDIRTY;
+		if (!(s->flags & SLOT_DIRTY)) {
+			s->flags |= SLOT_DIRTY;
+			d->dirty++;
+			p->nr_dirty++;
+		}
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+
+	/* One clone per run of consecutive cache blocks. */
+	bio_list_init(&clones);
+	for (n = 0; n < nr; n = run) {
+		for (run = n + 1; run < nr &&
+		     io->slots[run] == io->slots[run - 1] + 1; run++)
+			;
+		clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
+		if (!clone)
+			goto undo_clones;
+		bio_trim(clone, (sector_t)n << CACHE_BLOCK_SHIFT,
+			 (sector_t)(run - n) << CACHE_BLOCK_SHIFT);
+		/* FUA stays: the entry of an in-place write is on disk already. */
+		clone->bi_opf &= ~REQ_PREFLUSH;
+		clone->bi_iter.bi_sector = slot_sector(p, io->slots[n]);
+		clone->bi_end_io = wb_write_endio;
+		clone->bi_private = io;
+		bio_list_add(&clones, clone);
+		nruns++;
+	}
+	io->kind = IO_NONE;	/* wb_write_endio() finishes it */
+	io->bio = bio;
+	io->pool = p;
+	io->d = d;
+	io->cache_status = BLK_STS_OK;
+	atomic_set(&io->pending, nruns);
+	while ((clone = bio_list_pop(&clones)))
+		submit_bio_noacct(clone);
+	return VAIO_DEFER;
+
+undo_clones:
+	while ((clone = bio_list_pop(&clones)))
+		bio_put(clone);
+	/*
+	 * The blocks stay marked dirty with nothing written: harmless, the
+	 * write goes below after write-back of the blocks (a new slot had
+	 * no data: it is dropped).
+	 */
+	spin_lock_irqsave(&p->lock, flags);
+undo:
+	for (n = 0; n < io->nr; n++) {
+		i = io->slots[n];
+		if (io->new_slots & IO_NEW_SLOT(n))
+			slot_doom(p, i);
+		slot_put(p, i);
+	}
+	io->nr = 0;
+	wb_kick(p, d);
 	spin_unlock_irqrestore(&p->lock, flags);
 	return VAIO_PASS;
 }
@@ -650,15 +1083,16 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 			p->region_writes[r1]++;
 	}
 
-	if (last - first >= CACHE_INLINE_BLOCKS) {
-		/* Too many to look up here: the worker drops them first. */
+	if (last - first >= CACHE_INLINE_BLOCKS ||
+	    range_dirty(p, d, first, last)) {
+		/*
+		 * Too many to look up here, or dirty blocks whose newer data
+		 * only the cache has: the worker writes back and drops them
+		 * first.
+		 */
 		d->write_misses++;
-		io->slots[0] = CACHE_NONE;
-		io->bio = bio;
-		io->next = p->ranges;
-		p->ranges = io;
+		defer_range(p, io, bio);
 		spin_unlock_irqrestore(&p->lock, flags);
-		queue_work(p->wq, &p->work);
 		return VAIO_DEFER;
 	}
 	for (b = first; b <= last; b++) {
@@ -682,7 +1116,7 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	} else {
 		d->write_misses++;
 		if (copy && first == last) {
-			slot = slot_alloc(p, d, first);
+			slot = slot_alloc(p, d, first, false);
 			if (slot != CACHE_NONE) {
 				p->slots[slot].flags |= SLOT_UPDATING;
 				io->fill = 1;
@@ -728,23 +1162,53 @@ static enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio,
 {
 	struct cache_filter *cf = f->private;
 	struct cache_io *io = data;
+	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	unsigned long flags;
+	enum vaio_verdict v;
 
 	io->kind = IO_NONE;
 	io->nr = 0;
-	if (READ_ONCE(cf->pool->failed) || !bio_sectors(bio))
-		return VAIO_PASS;
+	if (unlikely(READ_ONCE(p->failed))) {
+		if (!READ_ONCE(d->dirty))
+			return VAIO_PASS;
+		DMERR_LIMIT("disk %s: cache device failed, %u dirty blocks not written back",
+			    d->id, READ_ONCE(d->dirty));
+		vaio_filter_error(f, "cache device failed holding dirty blocks");
+		return VAIO_FAIL;
+	}
+	io->iter = bio->bi_iter;
+	io->below = f->data_dev->bdev;
+	io->pool = p;
+	io->d = d;
+	if (!bio_sectors(bio)) {
+		/* A flush: the cache may hold writes it must make durable. */
+		if (!(bio->bi_opf & REQ_PREFLUSH) ||
+		    (cf->mode != CACHE_WRITEBACK && !READ_ONCE(d->dirty)))
+			return VAIO_PASS;
+		spin_lock_irqsave(&p->lock, flags);
+		bio_list_add(&p->flushes, bio);
+		spin_unlock_irqrestore(&p->lock, flags);
+		queue_work(p->wq, &p->work);
+		return VAIO_DEFER;
+	}
 
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
-		io->iter = bio->bi_iter;
-		io->below = f->data_dev->bdev;
-		io->pool = cf->pool;
 		return cache_map_read(cf, bio, io);
 	case REQ_OP_WRITE:
+		if (cf->mode == CACHE_WRITEBACK &&
+		    !((start | end) & (CACHE_BLOCK_SECTORS - 1)) &&
+		    end - start <= CACHE_MAX_BIO_BLOCKS << CACHE_BLOCK_SHIFT) {
+			v = cache_wb_write(cf, bio, io);
+			if (v != VAIO_PASS)
+				return v;
+		}
+		fallthrough;
 	case REQ_OP_DISCARD:
 	case REQ_OP_SECURE_ERASE:
 	case REQ_OP_WRITE_ZEROES:
-		io->iter = bio->bi_iter;
 		return cache_map_write(cf, bio, io);
 	default:
 		return VAIO_PASS;
@@ -913,6 +1377,247 @@ static enum vaio_end_verdict cache_end_io(struct vaio_filter *f,
 	}
 }
 
+/*
+ *--------------------------------------------------------------
+ * Write-back: dirty blocks to the disk below, under p->wb_lock.
+ *--------------------------------------------------------------
+ */
+
+/* May slot @i of @d be written back now? It is taken if so. Under lock. */
+static bool wb_take(struct cache_pool *p, struct cache_disk *d, u32 i,
+		    bool *busy)
+{
+	struct cache_slot *s = &p->slots[i];
+
+	if (s->disk != d->idx || !(s->flags & SLOT_DIRTY) ||
+	    s->state == SLOT_FREE || s->state == SLOT_DOOMED)
+		return false;
+	/* A new block's first write has not landed yet. */
+	if (s->state == SLOT_FILLING || (s->flags & SLOT_CLEANING) ||
+	    s->inflight == U8_MAX) {
+		*busy = true;
+		return false;
+	}
+	s->flags |= SLOT_CLEANING;
+	s->inflight++;
+	return true;
+}
+
+/*
+ * Write back the @n taken slots of @d to @bdev: read them from the cache,
+ * write them below, flush below, then commit their entries as clean. A
+ * slot written meanwhile (REDIRTY) stays dirty: its new data may have
+ * missed the copy, and a write still in flight sets it dirty again when
+ * it lands (wb_write_endio()).
+ */
+static int wb_slots(struct cache_pool *p, struct cache_disk *d,
+		    struct block_device *bdev, u32 *slots, unsigned int n)
+{
+	struct cache_wait w;
+	struct cache_slot *s;
+	blk_status_t st;
+	unsigned int k;
+	int r = 0;
+
+	cache_wait_init(&w);
+	for (k = 0; k < n; k++)
+		cache_wait_submit(p, &w, p->cdev, REQ_OP_READ,
+				  slot_sector(p, slots[k]), p->wb_pages[k],
+				  CACHE_BLOCK_BYTES);
+	st = cache_wait_all(&w);
+	if (st) {
+		spin_lock_irq(&p->lock);
+		pool_error(p);
+		spin_unlock_irq(&p->lock);
+		r = -EIO;
+		goto out;
+	}
+	cache_wait_init(&w);
+	for (k = 0; k < n; k++)
+		cache_wait_submit(p, &w, bdev, REQ_OP_WRITE,
+				  p->slots[slots[k]].oblock << CACHE_BLOCK_SHIFT,
+				  p->wb_pages[k], CACHE_BLOCK_BYTES);
+	st = cache_wait_all(&w);
+	if (!st)
+		st = errno_to_blk_status(blkdev_issue_flush(bdev));
+	spin_lock_irq(&p->lock);
+	if (st) {
+		d->writeback_errors++;
+		spin_unlock_irq(&p->lock);
+		DMERR_LIMIT("disk %s: write-back failed (%d); its blocks stay dirty",
+			    d->id, blk_status_to_errno(st));
+		r = -EIO;
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		s = &p->slots[slots[k]];
+		if (s->flags & SLOT_REDIRTY) {
+			s->flags &= ~SLOT_REDIRTY;
+			continue;
+		}
+		s->flags &= ~SLOT_DIRTY;
+		d->dirty--;
+		p->nr_dirty--;
+		d->writeback_sectors += CACHE_BLOCK_SECTORS;
+		meta_set(p, slots[k], false);
+	}
+	spin_unlock_irq(&p->lock);
+	/* Not reused before its entry says clean on the device. */
+	r = meta_commit(p);
+out:
+	spin_lock_irq(&p->lock);
+	for (k = 0; k < n; k++) {
+		p->slots[slots[k]].flags &= ~(SLOT_CLEANING | SLOT_REDIRTY);
+		slot_put(p, slots[k]);
+	}
+	spin_unlock_irq(&p->lock);
+	return r;
+}
+
+/*
+ * Take up to a batch of dirty slots of @d: of blocks @first..@last when
+ * that range is short, else scanning the slots from *@pos (moved on).
+ */
+static unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d,
+			    u64 first, u64 last, u64 *pos, u32 *slots,
+			    bool *busy)
+{
+	unsigned int n = 0;
+	u64 end;
+	u32 i;
+
+	spin_lock_irq(&p->lock);
+	if (last - first < CACHE_INLINE_BLOCKS) {
+		for (; *pos <= last && n < CACHE_WB_BATCH; (*pos)++) {
+			i = hash_lookup(p, d->idx, *pos);
+			if (i != CACHE_NONE && wb_take(p, d, i, busy))
+				slots[n++] = i;
+		}
+	} else {
+		end = min_t(u64, p->nslots, *pos + 4096);
+		for (; *pos < end && n < CACHE_WB_BATCH; (*pos)++) {
+			struct cache_slot *s = &p->slots[*pos];
+
+			if (s->oblock >= first && s->oblock <= last &&
+			    wb_take(p, d, *pos, busy))
+				slots[n++] = *pos;
+		}
+	}
+	spin_unlock_irq(&p->lock);
+	return n;
+}
+
+/*
+ * Write back every block of @d in @first..@last that is dirty when the
+ * call begins. Process context.
+ */
+static int wb_range(struct cache_pool *p, struct cache_disk *d,
+		    struct block_device *bdev, u64 first, u64 last)
+{
+	bool small = last - first < CACHE_INLINE_BLOCKS, busy;
+	u64 pos, end = small ? last + 1 : p->nslots;
+	u32 slots[CACHE_WB_BATCH];
+	unsigned int n, tries;
+	int r = 0;
+
+	if (!bdev)
+		return -ENODEV;
+	mutex_lock(&p->wb_lock);
+	for (tries = 0; tries < 5000; tries++) {
+		busy = false;
+		pos = small ? first : 0;
+		while (pos < end && READ_ONCE(d->dirty)) {
+			n = wb_pick(p, d, first, last, &pos, slots, &busy);
+			if (n) {
+				r = wb_slots(p, d, bdev, slots, n);
+				if (r)
+					goto out;
+			}
+			cond_resched();
+		}
+		if (!busy)
+			goto out;
+		/* Wait for the first write of a new block to land. */
+		usleep_range(1000, 2000);
+	}
+	r = -EBUSY;
+out:
+	mutex_unlock(&p->wb_lock);
+	return r;
+}
+
+static int wb_all(struct cache_pool *p, struct cache_disk *d,
+		  struct block_device *bdev)
+{
+	int r = wb_range(p, d, bdev, 0, U64_MAX);
+
+	if (r)
+		DMERR("disk %s: cannot write back its %u dirty blocks: %d",
+		      d->id, READ_ONCE(d->dirty), r);
+	return r;
+}
+
+/*
+ * Background write-back, per disk: above dirty_high until down to
+ * dirty_low; everything when the disk is not in write-back mode (any
+ * more) or all was asked for. At most 16 batches a run, or one when the
+ * rate is limited; the work queues itself again while there is more.
+ */
+static void wb_work(struct work_struct *work)
+{
+	struct cache_pool *p = container_of(to_delayed_work(work),
+					    struct cache_pool, wb_work);
+	unsigned long delay = 0;
+	u32 slots[CACHE_WB_BATCH];
+	unsigned int i, n, batch;
+	struct cache_disk *d;
+	bool more = false, busy;
+	u32 target;
+	u64 pos;
+
+	mutex_lock(&cache_pools_lock);
+	mutex_lock(&p->wb_lock);
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		d = p->disks[i];
+		if (!d || !d->bdev || !READ_ONCE(d->dirty))
+			continue;
+		spin_lock_irq(&p->lock);
+		if (d->dirty > d->dirty_high)
+			d->wb_active = true;
+		target = !d->writeback || d->flush_all ? 0 : d->dirty_low;
+		spin_unlock_irq(&p->lock);
+		if (d->writeback && !d->flush_all && !d->wb_active)
+			continue;
+		for (batch = 0; batch < 16 && READ_ONCE(d->dirty) > target;
+		     batch++) {
+			busy = false;
+			pos = d->wb_pos;
+			n = wb_pick(p, d, 0, U64_MAX, &pos, slots, &busy);
+			d->wb_pos = pos >= p->nslots ? 0 : pos;
+			if (n && wb_slots(p, d, d->bdev, slots, n))
+				break;
+			if (n && d->rate_kib) {
+				delay = max(delay, msecs_to_jiffies(n * 4000 /
+							      d->rate_kib));
+				break;
+			}
+		}
+		spin_lock_irq(&p->lock);
+		if (d->dirty <= target) {
+			d->wb_active = false;
+			if (!d->dirty)
+				d->flush_all = false;
+		} else {
+			more = true;
+		}
+		spin_unlock_irq(&p->lock);
+	}
+	mutex_unlock(&p->wb_lock);
+	mutex_unlock(&cache_pools_lock);
+	if (more)
+		queue_delayed_work(p->wq, &p->wb_work, delay ? delay : 1);
+}
+
 /* Drop the blocks @first..@last of @d from the index, a batch at a time. */
 static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 		       u64 last)
@@ -926,7 +1631,8 @@ static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 			spin_lock_irq(&p->lock);
 			for (; b <= end; b++) {
 				i = hash_lookup(p, d->idx, b);
-				if (i != CACHE_NONE) {
+				if (i != CACHE_NONE &&
+				    !(p->slots[i].flags & SLOT_DIRTY)) {
 					slot_doom(p, i);
 					d->invalidations++;
 				}
@@ -944,7 +1650,8 @@ static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 
 			if (s->disk == d->idx && s->oblock >= first &&
 			    s->oblock <= last && s->state != SLOT_FREE &&
-			    s->state != SLOT_DOOMED) {
+			    s->state != SLOT_DOOMED &&
+			    !(s->flags & SLOT_DIRTY)) {
 				slot_doom(p, i);
 				d->invalidations++;
 			}
@@ -954,6 +1661,13 @@ static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 	}
 }
 
+/*
+ * Bios whose blocks the worker handles first: dirty ones are written back
+ * (the disk below must have them before a read of it, or a write of part
+ * of them); for a write, all are dropped from the cache. A dirty block
+ * written again meanwhile is not dropped: that write and this one were in
+ * flight together, and the cache's is then the later one.
+ */
 static void ranges_work(struct cache_pool *p, struct cache_io *io)
 {
 	struct cache_io *next;
@@ -961,11 +1675,21 @@ static void ranges_work(struct cache_pool *p, struct cache_io *io)
 	for (; io; io = next) {
 		struct bio *bio = io->bio;
 		sector_t start = io->iter.bi_sector;
+		u64 first = start >> CACHE_BLOCK_SHIFT;
+		u64 last = (start + (io->iter.bi_size >> SECTOR_SHIFT) - 1) >>
+			   CACHE_BLOCK_SHIFT;
 
 		next = io->next;
-		drop_range(p, io->d, start >> CACHE_BLOCK_SHIFT,
-			   (start + (io->iter.bi_size >> SECTOR_SHIFT) - 1) >>
-			   CACHE_BLOCK_SHIFT);
+		if (READ_ONCE(io->d->dirty) &&
+		    wb_range(p, io->d, io->below, first, last)) {
+			DMERR_LIMIT("disk %s: I/O on blocks that cannot be written back fails",
+				    io->d->id);
+			bio->bi_status = BLK_STS_IOERR;
+			vaio_bio_continue(bio, VAIO_FAIL);
+			continue;
+		}
+		if (bio_op(bio) != REQ_OP_READ)
+			drop_range(p, io->d, first, last);
 		vaio_bio_continue(bio, VAIO_PASS);
 	}
 }
@@ -976,11 +1700,47 @@ static void ranges_work(struct cache_pool *p, struct cache_io *io)
  *--------------------------------------------------------------
  */
 
-/* Drop every block of @d from the index, a batch at a time. */
-static void disk_purge(struct cache_pool *p, struct cache_disk *d)
+static struct cache_disk_entry *disktab_entry(struct cache_pool *p,
+					      unsigned int idx)
 {
+	unsigned int per_page = PAGE_SIZE / sizeof(struct cache_disk_entry);
+
+	return (struct cache_disk_entry *)page_address(p->disktab[idx / per_page]) +
+	       idx % per_page;
+}
+
+/* The disk table to the device, durably. cache_pools_lock held. */
+static int disktab_write(struct cache_pool *p)
+{
+	struct cache_wait w;
+	unsigned int k;
+
+	cache_wait_init(&w);
+	for (k = 0; k < ARRAY_SIZE(p->disktab); k++)
+		cache_wait_submit(p, &w, p->cdev,
+				  REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+				  CACHE_DISKTAB_SECTOR +
+				  k * (PAGE_SIZE >> SECTOR_SHIFT),
+				  p->disktab[k], PAGE_SIZE);
+	return blk_status_to_errno(cache_wait_all(&w));
+}
+
+/*
+ * Drop every block of @d from the index, a batch at a time; dirty ones are
+ * written back to @bdev first, and stay if that fails (unless the cache
+ * device failed: then they are lost, and said so).
+ */
+static void disk_purge(struct cache_pool *p, struct cache_disk *d,
+		       struct block_device *bdev)
+{
+	bool failed = READ_ONCE(p->failed);
 	u32 i, end;
 
+	if (READ_ONCE(d->dirty) && !failed)
+		wb_all(p, d, bdev);
+	if (failed && READ_ONCE(d->dirty))
+		DMERR("disk %s: %u dirty blocks lost with the failed cache device",
+		      d->id, READ_ONCE(d->dirty));
 	for (i = 0; i < p->nslots; i = end) {
 		end = min_t(u32, p->nslots, i + 4096);
 		spin_lock_irq(&p->lock);
@@ -988,7 +1748,8 @@ static void disk_purge(struct cache_pool *p, struct cache_disk *d)
 			struct cache_slot *s = &p->slots[i];
 
 			if (s->disk == d->idx && s->state != SLOT_FREE &&
-			    s->state != SLOT_DOOMED)
+			    s->state != SLOT_DOOMED &&
+			    (failed || !(s->flags & SLOT_DIRTY)))
 				slot_doom(p, i);
 		}
 		spin_unlock_irq(&p->lock);
@@ -1007,12 +1768,34 @@ static u32 reserved_pct(struct cache_pool *p, struct cache_disk *except)
 	return sum;
 }
 
+static struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
+				     const char *id, sector_t len)
+{
+	struct cache_disk *d = kzalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!d)
+		return NULL;
+	d->id = kstrdup(id, GFP_KERNEL);
+	if (!d->id) {
+		kfree(d);
+		return NULL;
+	}
+	d->idx = idx;
+	d->len = len;
+	/* Until a filter instance sets its own. */
+	d->dirty_high = p->nslots;
+	d->dirty_low = p->nslots;
+	d->writeback = true;
+	return d;
+}
+
 /* Find or make @f's disk in @p. cache_pools_lock held. */
 static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 				   u32 reserve, char **error)
 {
 	const char *id = vaio_disk_id(f);
 	struct cache_disk *d = NULL;
+	struct cache_disk_entry *e;
 	unsigned int i, free = CACHE_MAX_DISKS;
 
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
@@ -1034,17 +1817,24 @@ static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 			*error = "cache pool has no room for another disk";
 			return ERR_PTR(-ENOSPC);
 		}
-		d = kzalloc(sizeof(*d), GFP_KERNEL);
-		if (!d)
-			goto nomem;
-		d->id = kstrdup(id, GFP_KERNEL);
-		if (!d->id) {
-			kfree(d);
-			goto nomem;
+		d = disk_alloc(p, free, id, f->ti->len);
+		if (!d) {
+			*error = "cannot allocate cache disk";
+			return ERR_PTR(-ENOMEM);
 		}
-		d->idx = free;
 		d->data_dev = f->data_dev->bdev->bd_dev;
-		d->len = f->ti->len;
+		/* On the device before any entry can name it. */
+		e = disktab_entry(p, d->idx);
+		memset(e, 0, sizeof(*e));
+		strscpy(e->id, id, sizeof(e->id));
+		e->len = cpu_to_le64(d->len);
+		if (disktab_write(p)) {
+			memset(e, 0, sizeof(*e));
+			kfree(d->id);
+			kfree(d);
+			*error = "cannot write the cache pool's disk table";
+			return ERR_PTR(-EIO);
+		}
 	}
 
 	spin_lock_irq(&p->lock);
@@ -1054,21 +1844,33 @@ static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 	spin_unlock_irq(&p->lock);
 	d->ref++;
 	return d;
-
-nomem:
-	*error = "cannot allocate cache disk";
-	return ERR_PTR(-ENOMEM);
 }
 
-static void disk_put(struct cache_pool *p, struct cache_disk *d)
+/*
+ * An instance of @d goes; @bdev is its disk below. The last one writes
+ * back and empties the disk's part of the cache; a disk whose dirty
+ * blocks cannot be written back stays in the pool, on the device too.
+ */
+static void disk_put(struct cache_pool *p, struct cache_disk *d,
+		     struct block_device *bdev)
 {
 	lockdep_assert_held(&cache_pools_lock);
 	if (--d->ref)
 		return;
-	disk_purge(p, d);
+	d->reserve_pct = 0;
+	d->reserve_blocks = 0;
+	disk_purge(p, d, bdev);
+	if (READ_ONCE(d->dirty)) {
+		DMERR("disk %s: %u dirty blocks stay in pool %s until the disk comes back",
+		      d->id, READ_ONCE(d->dirty), p->name);
+		return;
+	}
 	spin_lock_irq(&p->lock);
 	p->disks[d->idx] = NULL;
 	spin_unlock_irq(&p->lock);
+	memset(disktab_entry(p, d->idx), 0, sizeof(struct cache_disk_entry));
+	if (!READ_ONCE(p->failed) && disktab_write(p))
+		DMWARN("pool %s: cannot write its disk table", p->name);
 	kfree(d->id);
 	kfree(d);
 }
@@ -1095,8 +1897,17 @@ static const struct vaio_param cache_params[] = {
 	{ .name = "pool", .kind = VAIO_PARAM_KIND_STRING,
 	  .help = "the cache pool: its dm name or device path (required)" },
 	{ .name = "mode", .kind = VAIO_PARAM_KIND_ENUM,
-	  .choices = "writethrough|writearound", .def = "writethrough",
-	  .help = "writethrough: writes update the cache; writearound: they bypass it" },
+	  .choices = "writethrough|writearound|writeback", .def = "writethrough",
+	  .help = "writethrough, writearound (writes bypass the cache) or writeback" },
+	{ .name = "dirty_high", .kind = VAIO_PARAM_KIND_UINT, .min = 1,
+	  .max = 100, .def = "40",
+	  .help = "writeback: write-back starts when dirty blocks pass this percent of the pool" },
+	{ .name = "dirty_low", .kind = VAIO_PARAM_KIND_UINT, .min = 0,
+	  .max = 99, .def = "20",
+	  .help = "writeback: and stops at this percent (below dirty_high)" },
+	{ .name = "writeback_rate", .kind = VAIO_PARAM_KIND_UINT, .min = 0,
+	  .max = 10485760, .def = "0",
+	  .help = "KiB/s written back in the background (0: no limit)" },
 	{ .name = "reserve", .kind = VAIO_PARAM_KIND_UINT, .min = 0, .max = 100,
 	  .def = "0", .help = "percent of the pool no other disk may evict" },
 	{ .name = "sequential_kib", .kind = VAIO_PARAM_KIND_UINT, .min = 0,
@@ -1115,7 +1926,7 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	struct cache_disk *d;
 	struct cache_pool *p;
 	char *path;
-	u32 reserve = 0, seq = 512;
+	u32 reserve = 0, seq = 512, high = 40, low = 20, rate = 0;
 	int r;
 
 	if (!pool) {
@@ -1128,14 +1939,33 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	v = vaio_param(argc, argv, "sequential_kib");
 	if (v && kstrtou32(v, 10, &seq))
 		return -EINVAL;
+	v = vaio_param(argc, argv, "dirty_high");
+	if (v && kstrtou32(v, 10, &high))
+		return -EINVAL;
+	v = vaio_param(argc, argv, "dirty_low");
+	if (v && kstrtou32(v, 10, &low))
+		return -EINVAL;
+	v = vaio_param(argc, argv, "writeback_rate");
+	if (v && kstrtou32(v, 10, &rate))
+		return -EINVAL;
+	if (low >= high) {
+		*error = "cache dirty_low must be below dirty_high";
+		return -EINVAL;
+	}
 
 	cf = kzalloc(sizeof(*cf), GFP_KERNEL);
 	if (!cf) {
 		*error = "cannot allocate cache filter";
 		return -ENOMEM;
 	}
-	cf->mode = mode && !strcmp(mode, "writearound") ? CACHE_WRITEAROUND :
-							  CACHE_WRITETHROUGH;
+	cf->mode = CACHE_WRITETHROUGH;
+	if (mode && !strcmp(mode, "writearound"))
+		cf->mode = CACHE_WRITEAROUND;
+	else if (mode && !strcmp(mode, "writeback"))
+		cf->mode = CACHE_WRITEBACK;
+	cf->dirty_high = high;
+	cf->dirty_low = low;
+	cf->rate_kib = rate;
 	cf->seq_sectors = (sector_t)seq << 1;
 
 	/* A name is a dm device; a path or major:minor is used as given. */
@@ -1190,36 +2020,85 @@ static void cache_dtr(struct vaio_filter *f)
 {
 	struct cache_filter *cf = f->private;
 	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
 
 	mutex_lock(&cache_pools_lock);
-	disk_put(p, cf->d);
+	if (d->bdev_owner == f) {
+		mutex_lock(&p->wb_lock);
+		d->bdev = NULL;
+		d->bdev_owner = NULL;
+		mutex_unlock(&p->wb_lock);
+	}
+	disk_put(p, d, f->data_dev->bdev);
 	mutex_unlock(&cache_pools_lock);
 	pool_put(p);
 	dm_put_device(f->ti, cf->pool_dd);
 	kfree(cf);
 }
 
+/* Dirty blocks cannot be written back from a failed cache device. */
+static int cache_event_check(struct vaio_filter *f, const struct vaio_event *ev,
+			     const char **reason)
+{
+	struct cache_filter *cf = f->private;
+
+	if ((ev->type == VAIO_EV_DETACH || ev->type == VAIO_EV_SNAPSHOT) &&
+	    READ_ONCE(cf->pool->failed) && READ_ONCE(cf->d->dirty)) {
+		*reason = "the cache device failed holding dirty blocks";
+		return -EIO;
+	}
+	return 0;
+}
+
 /*
- * Before an instance's first bio, with the disk's other table suspended: a
- * table on another disk below, or a smaller one, keeps nothing of the
- * cache (a block past the end could change unseen, and come back).
+ * RESUME, before an instance's first bio, with the disk's other table
+ * suspended: a table on another disk below, or a smaller one, keeps
+ * nothing of the cache (a block past the end could change unseen, and
+ * come back); the instance's mode and disk below become the disk's.
+ * DETACH and SNAPSHOT: the disk below gets every dirty block first.
  */
 static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 {
 	struct cache_filter *cf = f->private;
+	struct cache_pool *p = cf->pool;
 	struct cache_disk *d = cf->d;
-	dev_t below = f->data_dev->bdev->bd_dev;
+	struct block_device *below = f->data_dev->bdev;
+	u32 high, low;
 
-	if (ev->type != VAIO_EV_RESUME)
+	switch (ev->type) {
+	case VAIO_EV_RESUME:
+		break;
+	case VAIO_EV_DETACH:
+	case VAIO_EV_SNAPSHOT:
+		wb_all(p, d, below);
 		return;
+	default:
+		return;
+	}
+
 	mutex_lock(&cache_pools_lock);
-	if (d->data_dev != below || f->ti->len < d->len) {
+	/* Unknown (found on the device after a restart): taken as it is. */
+	if (d->data_dev && (d->data_dev != below->bd_dev || f->ti->len < d->len)) {
 		DMINFO("disk %s: disk below changed or shrank, its cache emptied",
 		       d->id);
-		disk_purge(cf->pool, d);
-		d->data_dev = below;
+		disk_purge(p, d, d->bdev);
 	}
+	d->data_dev = below->bd_dev;
 	d->len = f->ti->len;
+	high = div_u64((u64)p->nslots * cf->dirty_high, 100);
+	low = div_u64((u64)p->nslots * cf->dirty_low, 100);
+	mutex_lock(&p->wb_lock);
+	d->bdev = below;
+	d->bdev_owner = f;
+	spin_lock_irq(&p->lock);
+	d->writeback = cf->mode == CACHE_WRITEBACK;
+	d->dirty_high = high;
+	d->dirty_low = low;
+	d->rate_kib = cf->rate_kib;
+	if (d->dirty)
+		wb_kick(p, d);
+	spin_unlock_irq(&p->lock);
+	mutex_unlock(&p->wb_lock);
 	mutex_unlock(&cache_pools_lock);
 }
 
@@ -1229,9 +2108,11 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 	struct cache_filter *cf = f->private;
 
 	if (argc == 1 && !strcmp(argv[0], "invalidate")) {
-		disk_purge(cf->pool, cf->d);
-		return 0;
+		disk_purge(cf->pool, cf->d, f->data_dev->bdev);
+		return READ_ONCE(cf->d->dirty) ? -EIO : 0;
 	}
+	if (argc == 1 && !strcmp(argv[0], "writeback"))
+		return wb_all(cf->pool, cf->d, f->data_dev->bdev);
 	DMWARN("disk %s: unknown cache message '%s'", vaio_disk_id(f), argv[0]);
 	return -EINVAL;
 }
@@ -1260,7 +2141,8 @@ static void cache_status(struct vaio_filter *f, char *result,
 	       c.write_misses);
 	DMEMIT("promotions %llu demotions %llu invalidations %llu seq_bypass %llu ",
 	       c.promotions, c.demotions, c.invalidations, c.seq_bypass);
-	DMEMIT("dirty 0 writeback_kib 0");
+	DMEMIT("dirty %u writeback_kib %llu writeback_errors %llu", c.dirty,
+	       c.writeback_sectors >> 1, c.writeback_errors);
 }
 
 static struct vaio_filter_type cache_type = {
@@ -1275,6 +2157,7 @@ static struct vaio_filter_type cache_type = {
 		.dtr = cache_dtr,
 		.map = cache_map,
 		.end_io = cache_end_io,
+		.event_check = cache_event_check,
 		.event = cache_event,
 		.message = cache_message,
 		.status = cache_status,
@@ -1288,9 +2171,30 @@ static struct vaio_filter_type cache_type = {
  */
 static void pool_free(struct cache_pool *p)
 {
+	unsigned int i;
+
 	if (p->wq)
 		destroy_workqueue(p->wq);
 	bioset_exit(&p->bs);
+	/* Disks kept for their dirty blocks; these are on the device. */
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		if (p->disks[i]) {
+			kfree(p->disks[i]->id);
+			kfree(p->disks[i]);
+		}
+	}
+	for (i = 0; i < CACHE_COMMIT_PAGES; i++)
+		if (p->commit_pages[i])
+			__free_page(p->commit_pages[i]);
+	for (i = 0; i < CACHE_WB_BATCH; i++)
+		if (p->wb_pages[i])
+			__free_page(p->wb_pages[i]);
+	for (i = 0; i < ARRAY_SIZE(p->disktab); i++)
+		if (p->disktab[i])
+			__free_page(p->disktab[i]);
+	kvfree(p->page_gen);
+	kvfree(p->meta_dirty);
+	kvfree(p->meta);
 	kvfree(p->ghost[0]);
 	kvfree(p->ghost[1]);
 	kvfree(p->buckets);
@@ -1310,6 +2214,7 @@ static void pool_put(struct cache_pool *p)
 	list_del(&p->list);
 	mutex_unlock(&cache_pools_lock);
 	/* No disk is left: no bio is in flight but promotions. */
+	cancel_delayed_work_sync(&p->wb_work);
 	flush_workqueue(p->wq);
 	spin_lock_irq(&p->lock);
 	while (p->nr_filling) {
@@ -1322,11 +2227,201 @@ static void pool_put(struct cache_pool *p)
 	pool_free(p);
 }
 
+/* @n pages from @sector of the cache device, synchronously. */
+static int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
+		   struct page **pages, unsigned int n)
+{
+	struct cache_wait w;
+	unsigned int k;
+
+	cache_wait_init(&w);
+	for (k = 0; k < n; k++)
+		cache_wait_submit(p, &w, p->cdev, opf,
+				  sector + k * (PAGE_SIZE >> SECTOR_SHIFT),
+				  pages[k], PAGE_SIZE);
+	return blk_status_to_errno(cache_wait_all(&w));
+}
+
+/* Where things are on a cache device of @sectors; false: too small. */
+static bool pool_geometry(struct cache_pool *p, sector_t sectors)
+{
+	u64 blocks, meta;
+
+	if (sectors < CACHE_META_START + 2 * 2048)
+		return false;
+	/* 4096 bytes of data and 16 of entry per block. */
+	blocks = div_u64((u64)(sectors - CACHE_META_START) << SECTOR_SHIFT,
+			 CACHE_BLOCK_BYTES + sizeof(struct cache_mentry));
+	meta = round_up(DIV_ROUND_UP_ULL(blocks * sizeof(struct cache_mentry),
+					 SECTOR_SIZE), CACHE_BLOCK_SECTORS);
+	p->data_start = CACHE_META_START + meta;
+	if (sectors <= p->data_start)
+		return false;
+	blocks = (sectors - p->data_start) >> CACHE_BLOCK_SHIFT;
+	if (blocks < CACHE_MIN_BLOCKS || blocks > CACHE_MAX_BLOCKS)
+		return false;
+	p->nslots = blocks;
+	p->meta_pages = DIV_ROUND_UP(p->nslots, CACHE_ENTRIES_PER_PAGE);
+	return true;
+}
+
+static void sb_fill(struct cache_pool *p, struct cache_sb *sb)
+{
+	memset(sb, 0, PAGE_SIZE);
+	sb->magic = cpu_to_le64(CACHE_MAGIC);
+	sb->version = cpu_to_le32(CACHE_VERSION);
+	sb->block_size = cpu_to_le32(CACHE_BLOCK_BYTES);
+	sb->nslots = cpu_to_le64(p->nslots);
+	sb->meta_start = cpu_to_le64(CACHE_META_START);
+	sb->data_start = cpu_to_le64(p->data_start);
+	sb->activations = cpu_to_le64(p->activations);
+}
+
+/* A new pool: no disks, no dirty entries, then the superblock. */
+static int pool_format(struct cache_pool *p, struct page *sbp)
+{
+	unsigned int k;
+	int r;
+
+	for (k = 0; k < ARRAY_SIZE(p->disktab); k++)
+		clear_highpage(p->disktab[k]);
+	r = disktab_write(p);
+	if (!r)
+		r = blkdev_issue_zeroout(p->cdev, CACHE_META_START,
+					 p->data_start - CACHE_META_START,
+					 GFP_KERNEL, 0);
+	if (!r)
+		r = blkdev_issue_flush(p->cdev);
+	if (r)
+		return r;
+	p->activations = 1;
+	sb_fill(p, page_address(sbp));
+	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
+		       &sbp, 1);
+}
+
+/*
+ * A pool found on the device: its dirty blocks come back, with the disks
+ * they belong to (in no table yet: kept until their filter comes). Clean
+ * blocks are not trusted after a restart and start out free.
+ */
+static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
+{
+	struct cache_sb *sb = page_address(sbp);
+	u32 pg, n, k, i, found = 0, ignored = 0;
+	struct cache_disk_entry *e;
+	struct cache_mentry *m;
+	struct cache_disk *d;
+	struct cache_slot *s;
+	int r;
+
+	if (le32_to_cpu(sb->version) != CACHE_VERSION ||
+	    le32_to_cpu(sb->block_size) != CACHE_BLOCK_BYTES ||
+	    le64_to_cpu(sb->nslots) != p->nslots ||
+	    le64_to_cpu(sb->data_start) != p->data_start) {
+		*error = "cache device holds a vaio cache pool of another size or version";
+		return -EINVAL;
+	}
+	p->activations = le64_to_cpu(sb->activations) + 1;
+	*error = "cannot read the cache pool's metadata";
+	r = pool_rw(p, REQ_OP_READ, CACHE_DISKTAB_SECTOR, p->disktab,
+		    ARRAY_SIZE(p->disktab));
+	if (r)
+		return r;
+	for (pg = 0; pg < p->meta_pages; pg += n) {
+		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
+		r = pool_rw(p, REQ_OP_READ, CACHE_META_START +
+			    (sector_t)pg * (CACHE_META_BYTES >> SECTOR_SHIFT),
+			    p->commit_pages, n);
+		if (r)
+			return r;
+		for (k = 0; k < n; k++)
+			memcpy((char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
+			       page_address(p->commit_pages[k]), CACHE_META_BYTES);
+	}
+
+	*error = "cannot allocate cache disk";
+	for (i = 0; i < p->nslots; i++) {
+		m = &p->meta[i];
+		if (!(m->flags & ENTRY_DIRTY))
+			goto drop;
+		e = m->disk < CACHE_MAX_DISKS ? disktab_entry(p, m->disk) : NULL;
+		if (!e || !e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
+		    le64_to_cpu(m->oblock) >= le64_to_cpu(e->len) >> CACHE_BLOCK_SHIFT)
+			goto bad;
+		d = p->disks[m->disk];
+		if (!d) {
+			d = disk_alloc(p, m->disk, e->id, le64_to_cpu(e->len));
+			if (!d)
+				return -ENOMEM;
+			p->disks[m->disk] = d;
+		}
+		k = hash_lookup(p, m->disk, le64_to_cpu(m->oblock));
+		if (k != CACHE_NONE) {
+			/* Two entries of one block: the later one wins. */
+			if ((s32)(le32_to_cpu(p->meta[k].seq) - le32_to_cpu(m->seq)) > 0)
+				goto bad;
+			s = &p->slots[k];
+			list_del_slot(p, &p->probation, k);
+			hash_remove(p, k);
+			s->flags = 0;
+			s->state = SLOT_FREE;
+			list_push_head(p, &p->free, k);
+			memset(&p->meta[k], 0, sizeof(*m));
+			__set_bit(k / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
+			d->used--;
+			d->dirty--;
+			p->nr_dirty--;
+			ignored++;
+			found--;
+		}
+		p->entry_seq = max_t(u32, p->entry_seq, le32_to_cpu(m->seq));
+		s = &p->slots[i];
+		list_del_slot(p, &p->free, i);
+		s->oblock = le64_to_cpu(m->oblock);
+		s->disk = m->disk;
+		s->state = SLOT_PROBATION;
+		s->flags = SLOT_DIRTY;
+		hash_insert(p, i);
+		list_push_head(p, &p->probation, i);
+		d->used++;
+		d->dirty++;
+		p->nr_dirty++;
+		found++;
+		continue;
+bad:
+		ignored++;
+drop:
+		/* Not on the device like that any more after the next commit. */
+		if (m->flags || m->oblock)
+			__set_bit(i / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
+		memset(m, 0, sizeof(*m));
+	}
+	/* Disks no dirty block names are gone from the table. */
+	for (i = 0; i < CACHE_MAX_DISKS; i++)
+		if (!p->disks[i])
+			memset(disktab_entry(p, i), 0, sizeof(*e));
+	if (found || ignored)
+		DMINFO("pool %s: %u dirty blocks found on %pg%s", p->name, found,
+		       p->cdev, ignored ? ", some entries ignored" : "");
+
+	*error = "cannot write the cache pool's metadata";
+	r = disktab_write(p);
+	if (!r)
+		r = meta_commit(p);
+	if (r)
+		return r;
+	sb_fill(p, sb);
+	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
+		       &sbp, 1);
+}
+
 static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 				      dev_t dev)
 {
 	struct cache_pool *p;
-	u64 blocks;
+	struct cache_sb *sb;
+	struct page *sbp = NULL;
 	u32 i;
 	int r;
 
@@ -1338,9 +2433,15 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	refcount_set(&p->ref, 1);
 	p->dev = dev;
 	spin_lock_init(&p->lock);
+	mutex_init(&p->commit_lock);
+	mutex_init(&p->wb_lock);
 	INIT_WORK(&p->work, pool_work);
+	INIT_WORK(&p->commit_work, commit_work);
+	INIT_DELAYED_WORK(&p->wb_work, wb_work);
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
+	bio_list_init(&p->flushes);
+	p->open_gen = 1;
 	if (dm_copy_name_and_uuid(dm_table_get_md(ti->table), p->name, NULL))
 		strscpy(p->name, "?", sizeof(p->name));
 
@@ -1352,14 +2453,11 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		ti->error = "cannot open cache device exclusively";
 		goto bad;
 	}
-	blocks = (bdev_nr_sectors(p->cdev) - min_t(sector_t, CACHE_DATA_START,
-			bdev_nr_sectors(p->cdev))) >> CACHE_BLOCK_SHIFT;
-	if (blocks < CACHE_MIN_BLOCKS || blocks > CACHE_MAX_BLOCKS) {
+	if (!pool_geometry(p, bdev_nr_sectors(p->cdev))) {
 		ti->error = "cache device is too small or too large";
 		r = -EINVAL;
 		goto bad;
 	}
-	p->nslots = blocks;
 	p->protected_max = p->nslots - p->nslots / 5;
 
 	r = -ENOMEM;
@@ -1379,6 +2477,30 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 			       sizeof(long), GFP_KERNEL);
 	if (!p->ghost[0] || !p->ghost[1])
 		goto bad;
+	p->meta = kvcalloc(p->meta_pages, CACHE_META_BYTES, GFP_KERNEL);
+	p->meta_dirty = kvcalloc(BITS_TO_LONGS(p->meta_pages), sizeof(long),
+				 GFP_KERNEL);
+	p->page_gen = kvcalloc(p->meta_pages, sizeof(u32), GFP_KERNEL);
+	if (!p->meta || !p->meta_dirty || !p->page_gen)
+		goto bad;
+	for (i = 0; i < CACHE_COMMIT_PAGES; i++) {
+		p->commit_pages[i] = alloc_page(GFP_KERNEL);
+		if (!p->commit_pages[i])
+			goto bad;
+	}
+	for (i = 0; i < CACHE_WB_BATCH; i++) {
+		p->wb_pages[i] = alloc_page(GFP_KERNEL);
+		if (!p->wb_pages[i])
+			goto bad;
+	}
+	for (i = 0; i < ARRAY_SIZE(p->disktab); i++) {
+		p->disktab[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!p->disktab[i])
+			goto bad;
+	}
+	sbp = alloc_page(GFP_KERNEL);
+	if (!sbp)
+		goto bad;
 
 	p->free.head = CACHE_NONE;
 	p->free.tail = CACHE_NONE;
@@ -1395,9 +2517,26 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	p->wq = alloc_workqueue("vaio-cache", WQ_MEM_RECLAIM, 0);
 	if (!p->wq)
 		goto bad;
+
+	ti->error = "cannot read the cache device";
+	r = pool_rw(p, REQ_OP_READ, CACHE_SB_SECTOR, &sbp, 1);
+	if (r)
+		goto bad;
+	sb = page_address(sbp);
+	if (le64_to_cpu(sb->magic) == CACHE_MAGIC) {
+		r = pool_recover(p, sbp, &ti->error);
+	} else {
+		ti->error = "cannot format the cache device";
+		r = pool_format(p, sbp);
+	}
+	if (r)
+		goto bad;
+	__free_page(sbp);
 	return p;
 
 bad:
+	if (sbp)
+		__free_page(sbp);
 	pool_free(p);
 	return ERR_PTR(r);
 }
@@ -1468,7 +2607,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 {
 	struct cache_pool *p = ti->private;
 	unsigned int sz = 0, disks = 0, i;
-	u32 used, filling, reserved;
+	u32 used, filling, reserved, dirty;
 	bool failed;
 	u64 errors;
 
@@ -1477,6 +2616,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		spin_lock_irq(&p->lock);
 		used = p->probation.count + p->protected.count;
 		filling = p->nr_filling;
+		dirty = p->nr_dirty;
 		failed = p->failed;
 		errors = p->errors;
 		for (i = 0; i < CACHE_MAX_DISKS; i++)
@@ -1485,8 +2625,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		spin_unlock_irq(&p->lock);
 		DMEMIT("block_size 4096 blocks %u used %u filling %u free %u ",
 		       p->nslots, used, filling, p->nslots - used - filling);
-		DMEMIT("disks %u reserved_pct %u state %s errors %llu",
-		       disks, reserved, failed ? "failed" : "ok", errors);
+		DMEMIT("disks %u reserved_pct %u state %s errors %llu dirty %u",
+		       disks, reserved, failed ? "failed" : "ok", errors, dirty);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%u:%u", MAJOR(p->cdev->bd_dev), MINOR(p->cdev->bd_dev));

@@ -9,6 +9,7 @@
 
 #include <linux/bio.h>
 #include <linux/bits.h>
+#include <linux/mutex.h>
 #include <linux/blkdev.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -17,8 +18,18 @@
 #define CACHE_BLOCK_SHIFT	3	/* sectors: 4 KiB blocks */
 #define CACHE_BLOCK_SECTORS	BIT(CACHE_BLOCK_SHIFT)
 #define CACHE_BLOCK_BYTES	(CACHE_BLOCK_SECTORS << SECTOR_SHIFT)
-/* Start of the data area: the first MiB of the cache device is reserved. */
-#define CACHE_DATA_START	2048
+/*
+ * On the cache device: the superblock (sector 0), the disk table (sector
+ * 8, 64 entries of 128 bytes), the rest of the first MiB unused; from 1
+ * MiB the metadata entries, 16 bytes per cache block, rounded up to 4 KiB;
+ * then the data, p->data_start on.
+ */
+#define CACHE_SB_SECTOR		0
+#define CACHE_DISKTAB_SECTOR	8
+#define CACHE_DISKTAB_BYTES	8192
+#define CACHE_META_START	2048
+#define CACHE_MAGIC		0x4843414f49414156ULL	/* "VAIOCACH" */
+#define CACHE_VERSION		1
 #define CACHE_MIN_BLOCKS	64
 #define CACHE_MAX_BLOCKS	BIT(30)
 /* Bios of at most this many blocks are served from, and promoted to, cache. */
@@ -46,6 +57,46 @@ enum cache_slot_state {
 };
 
 #define SLOT_UPDATING	0x01	/* a write-through copy is in flight */
+#define SLOT_DIRTY	0x02	/* newer than the disk below (write-back) */
+#define SLOT_CLEANING	0x04	/* being written back */
+#define SLOT_REDIRTY	0x08	/* written again while being written back */
+
+/* Blocks written back at a time; metadata pages a commit copies at a time. */
+#define CACHE_WB_BATCH		64
+#define CACHE_COMMIT_PAGES	64
+
+/* The superblock, in sector 0 of the cache device. Little endian. */
+struct cache_sb {
+	__le64 magic;
+	__le32 version;
+	__le32 block_size;
+	__le64 nslots;
+	__le64 meta_start;	/* sectors */
+	__le64 data_start;	/* sectors */
+	__le64 activations;
+};
+
+/* A disk of the pool, in the disk table; id empty: unused. */
+struct cache_disk_entry {
+	char id[64];
+	__le64 len;		/* sectors */
+	u8 pad[56];
+};
+
+#define ENTRY_DIRTY	0x01
+
+/*
+ * The entry of one cache block. Only dirty entries count after a restart:
+ * the block then holds the newest data of block oblock of the disk with
+ * index disk in the disk table; seq orders two entries of one block.
+ */
+struct cache_mentry {
+	__le64 oblock;
+	__le32 seq;
+	u8 disk;
+	u8 flags;
+	__le16 pad;
+};
 
 /* One cache block; 24 bytes per 4 KiB of cache. */
 struct cache_slot {
@@ -72,13 +123,27 @@ struct cache_disk {
 	char *id;
 	unsigned int ref;	/* filter instances; cache_pools_lock */
 	u8 idx;
-	dev_t data_dev;
+	dev_t data_dev;		/* 0: not known yet (found on the device) */
 	sector_t len;
+	/*
+	 * The disk below, for write-back: the live instance's, set at its
+	 * resume, cleared by its dtr; under cache_pools_lock and wb_lock.
+	 */
+	struct block_device *bdev;
+	const void *bdev_owner;
 
 	/* Under pool->lock: */
 	u32 reserve_pct;
 	u32 reserve_blocks;
 	u32 used;		/* filling and valid blocks */
+	u32 dirty;		/* blocks newer in the cache than below */
+	bool writeback;		/* the live instance is in write-back mode */
+	bool flush_all;		/* write back every dirty block */
+	u32 dirty_high, dirty_low;	/* blocks */
+	u32 rate_kib;		/* write-back rate limit, 0: none */
+	bool wb_active;		/* above dirty_high, not yet down to dirty_low */
+	u32 wb_pos;		/* where background write-back scans on */
+	u64 writeback_sectors, writeback_errors;
 	u32 big_writes;		/* in-flight writes over more than 2 regions */
 	u64 read_hits, read_misses;
 	u64 read_hit_sectors, read_miss_sectors;
@@ -88,6 +153,8 @@ struct cache_disk {
 
 struct cache_pool {
 	struct list_head list;	/* cache_pools */
+	sector_t data_start;	/* sectors */
+	u32 meta_pages;		/* of entries, in memory and on the device */
 	refcount_t ref;		/* pool targets and filter instances */
 	unsigned int targets;	/* pool target instances; cache_pools_lock */
 	dev_t dev;		/* the pool's own dm device */
@@ -112,6 +179,28 @@ struct cache_pool {
 	struct bio_list fills;		/* promotion writes to submit */
 	struct bio_list retries;	/* reads to send to the disk below */
 	struct cache_io *ranges;	/* bios whose blocks to drop first */
+
+	struct bio_list flushes;	/* empty flushes: the cache first */
+
+	/* The entries as they must be on the device. Under lock. */
+	struct cache_mentry *meta;
+	unsigned long *meta_dirty;	/* pages changed since copied */
+	u32 *page_gen;			/* generation of a page's last change */
+	u32 open_gen;			/* changes now are in this one */
+	u32 durable_gen;		/* changes up to this one are on disk */
+	u32 entry_seq;
+	struct cache_io *commit_wait;	/* write-back writes waiting for it */
+	struct mutex commit_lock;	/* one commit at a time */
+	struct page *commit_pages[CACHE_COMMIT_PAGES];
+	struct work_struct commit_work;
+
+	/* Write-back: under wb_lock, nested in cache_pools_lock. */
+	struct mutex wb_lock;
+	struct page *wb_pages[CACHE_WB_BATCH];
+	struct delayed_work wb_work;
+	u32 nr_dirty;			/* under lock */
+	struct page *disktab[CACHE_DISKTAB_BYTES / PAGE_SIZE];	/* cache_pools_lock */
+	u64 activations;
 
 	struct bio_set bs;
 	struct workqueue_struct *wq;
