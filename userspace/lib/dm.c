@@ -440,9 +440,9 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	p->open_count = info.open_count;
 	if (sscanf(params, "block_size 4096 blocks %" SCNu64 " used %" SCNu64
 		   " filling %" SCNu64 " free %" SCNu64 " disks %u reserved_pct %u"
-		   " state %15s errors %" SCNu64, &p->blocks, &p->used,
-		   &p->filling, &p->free, &p->disks, &p->reserved_pct, p->state,
-		   &p->errors) != 8)
+		   " state %15s errors %" SCNu64 " dirty %" SCNu64, &p->blocks,
+		   &p->used, &p->filling, &p->free, &p->disks, &p->reserved_pct,
+		   p->state, &p->errors, &p->dirty) != 9)
 		snprintf(p->state, sizeof(p->state), "unknown");
 	dm_task_destroy(dmt);
 	/* The cache device, from the table. */

@@ -263,6 +263,7 @@ struct vaio_pool_info {
 	unsigned int reserved_pct;
 	char state[16];			/* "ok" or "failed" */
 	uint64_t errors;
+	uint64_t dirty;			/* blocks only the cache has */
 };
 
 bool vaio_pool_conf_exists(const char *name);

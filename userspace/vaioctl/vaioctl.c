@@ -1514,6 +1514,7 @@ static struct json_object *json_pool(const struct vaio_pool_info *p,
 	json_object_object_add(o, "disks", json_object_new_int(p->disks));
 	json_object_object_add(o, "reserved_pct", json_object_new_int(p->reserved_pct));
 	json_object_object_add(o, "errors", json_object_new_int64(p->errors));
+	json_object_object_add(o, "dirty", json_object_new_int64(p->dirty));
 	return o;
 }
 
@@ -1561,9 +1562,10 @@ static int pool_print(const char *only)
 			}
 			printf("    state %s  errors %llu\n", p->state,
 			       (unsigned long long)p->errors);
-			printf("    blocks %llu of 4 KiB: used %llu filling %llu free %llu\n",
+			printf("    blocks %llu of 4 KiB: used %llu filling %llu free %llu dirty %llu\n",
 			       (unsigned long long)p->blocks, (unsigned long long)p->used,
-			       (unsigned long long)p->filling, (unsigned long long)p->free);
+			       (unsigned long long)p->filling, (unsigned long long)p->free,
+			       (unsigned long long)p->dirty);
 			printf("    disks %u  reserved %u%%%s\n", p->disks,
 			       p->reserved_pct, rec ? "" : "  (not recorded)");
 		} else {
