@@ -59,6 +59,8 @@ struct vaio_event {
 	sector_t new_len;	/* GROW */
 	const char *tag;	/* SNAPSHOT */
 	unsigned int pos;	/* this filter's place in delivery order */
+	bool disk_new;		/* ATTACH: the disk's first table */
+	bool disk_gone;		/* DETACH: the disk itself goes away */
 };
 
 enum vaio_fail_mode {

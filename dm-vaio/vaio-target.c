@@ -655,6 +655,7 @@ static int check_transition(struct vaio_c *vc, struct vaio_c *live)
 	}
 
 	ev.type = VAIO_EV_ATTACH;
+	ev.disk_new = !live;
 	n = filters_not_in(vc, live, fs);
 	r = event_check(fs, n, &ev, &who, &reason);
 	if (r) {
@@ -692,6 +693,7 @@ static void deliver_transition(struct vaio_c *vc, struct vaio_c *live)
 	event_deliver(fs, n, &ev);
 
 	ev.type = VAIO_EV_ATTACH;
+	ev.disk_new = !live;
 	n = filters_not_in(vc, live, fs);
 	event_deliver(fs, n, &ev);
 
@@ -1105,8 +1107,10 @@ static void vaio_dtr(struct dm_target *ti)
 
 	mutex_lock(&disk->lock);
 	if (disk->live == vc) {
+		struct vaio_event ev = { .type = VAIO_EV_DETACH, .disk_gone = true };
+
 		/* The device goes away with this table. */
-		deliver_simple(vc, VAIO_EV_DETACH);
+		event_deliver(vc->filters, vc->nr_filters, &ev);
 		disk->live = NULL;
 		vaio_nl_disk_del(vc);
 	}
