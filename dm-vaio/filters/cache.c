@@ -131,10 +131,34 @@ static struct cache_list *slot_list(struct cache_pool *p, struct cache_slot *s)
 	}
 }
 
+/*
+ * The entry of a clean block, in memory only: it reaches the device with
+ * any commit of its page and with every page when the pool goes, and
+ * counts only after that clean shutdown. Dirty entries change only by
+ * meta_set(). Under lock.
+ */
+static void meta_clean(struct cache_pool *p, u32 i, bool valid)
+{
+	struct cache_mentry *e = &p->meta[i];
+	struct cache_slot *s = &p->slots[i];
+
+	if (e->flags & ENTRY_DIRTY)
+		return;
+	if (!valid) {
+		memset(e, 0, sizeof(*e));
+		return;
+	}
+	e->oblock = cpu_to_le64(s->oblock);
+	e->seq = cpu_to_le32(++p->entry_seq);
+	e->disk = s->disk;
+	e->flags = ENTRY_VALID;
+}
+
 static void slot_free(struct cache_pool *p, u32 i)
 {
 	struct cache_slot *s = &p->slots[i];
 
+	meta_clean(p, i, false);
 	s->state = SLOT_FREE;
 	s->flags = 0;
 	list_push_head(p, &p->free, i);
@@ -194,6 +218,7 @@ static void slot_valid(struct cache_pool *p, u32 i)
 	s->state = SLOT_PROBATION;
 	list_push_head(p, &p->probation, i);
 	p->disks[s->disk]->promotions++;
+	meta_clean(p, i, true);
 }
 
 /* One I/O on the slot ended: free it if it was doomed meanwhile. */
@@ -392,9 +417,11 @@ static u32 meta_set(struct cache_pool *p, u32 i, bool dirty)
 		e->disk = s->disk;
 		e->flags = ENTRY_DIRTY;
 	} else {
+		/* Written back: a clean block, still cached. */
 		if (!(e->flags & ENTRY_DIRTY))
 			return p->page_gen[pg];
-		memset(e, 0, sizeof(*e));
+		e->seq = cpu_to_le32(++p->entry_seq);
+		e->flags = ENTRY_VALID;
 	}
 	__set_bit(pg, p->meta_dirty);
 	p->page_gen[pg] = p->open_gen;
@@ -1789,6 +1816,20 @@ static struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
 	return d;
 }
 
+/* Free place @d, which no instance uses and no block names. */
+static void disk_free(struct cache_pool *p, struct cache_disk *d)
+{
+	lockdep_assert_held(&cache_pools_lock);
+	spin_lock_irq(&p->lock);
+	p->disks[d->idx] = NULL;
+	spin_unlock_irq(&p->lock);
+	memset(disktab_entry(p, d->idx), 0, sizeof(struct cache_disk_entry));
+	if (!READ_ONCE(p->failed) && disktab_write(p))
+		DMWARN("pool %s: cannot write its disk table", p->name);
+	kfree(d->id);
+	kfree(d);
+}
+
 /* Find or make @f's disk in @p. cache_pools_lock held. */
 static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 				   u32 reserve, char **error)
@@ -1811,6 +1852,19 @@ static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 	if (reserved_pct(p, d) + reserve > 100) {
 		*error = "cache reservations of the pool's disks exceed 100%";
 		return ERR_PTR(-ENOSPC);
+	}
+	if (!d && free == CACHE_MAX_DISKS) {
+		/* The place of a disk that went, with nothing dirty. */
+		for (i = 0; i < CACHE_MAX_DISKS; i++) {
+			struct cache_disk *idle = p->disks[i];
+
+			if (!idle->ref && !READ_ONCE(idle->dirty)) {
+				disk_purge(p, idle, NULL);
+				disk_free(p, idle);
+				free = i;
+				break;
+			}
+		}
 	}
 	if (!d) {
 		if (free == CACHE_MAX_DISKS) {
@@ -1847,32 +1901,25 @@ static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 }
 
 /*
- * An instance of @d goes; @bdev is its disk below. The last one writes
- * back and empties the disk's part of the cache; a disk whose dirty
- * blocks cannot be written back stays in the pool, on the device too.
+ * An instance of @d goes. After the last one the place stays, idle, with
+ * its blocks (evictable by anyone: no reservation), for the disk's next
+ * table or the next boot; unless nothing is cached. Dirty blocks are
+ * written back before (at DETACH): any left could not be.
  */
-static void disk_put(struct cache_pool *p, struct cache_disk *d,
-		     struct block_device *bdev)
+static void disk_put(struct cache_pool *p, struct cache_disk *d)
 {
 	lockdep_assert_held(&cache_pools_lock);
 	if (--d->ref)
 		return;
+	spin_lock_irq(&p->lock);
 	d->reserve_pct = 0;
 	d->reserve_blocks = 0;
-	disk_purge(p, d, bdev);
-	if (READ_ONCE(d->dirty)) {
+	spin_unlock_irq(&p->lock);
+	if (READ_ONCE(d->dirty))
 		DMERR("disk %s: %u dirty blocks stay in pool %s until the disk comes back",
 		      d->id, READ_ONCE(d->dirty), p->name);
-		return;
-	}
-	spin_lock_irq(&p->lock);
-	p->disks[d->idx] = NULL;
-	spin_unlock_irq(&p->lock);
-	memset(disktab_entry(p, d->idx), 0, sizeof(struct cache_disk_entry));
-	if (!READ_ONCE(p->failed) && disktab_write(p))
-		DMWARN("pool %s: cannot write its disk table", p->name);
-	kfree(d->id);
-	kfree(d);
+	if (!READ_ONCE(d->used))
+		disk_free(p, d);
 }
 
 static void pool_put(struct cache_pool *p);
@@ -2029,7 +2076,7 @@ static void cache_dtr(struct vaio_filter *f)
 		d->bdev_owner = NULL;
 		mutex_unlock(&p->wb_lock);
 	}
-	disk_put(p, d, f->data_dev->bdev);
+	disk_put(p, d);
 	mutex_unlock(&cache_pools_lock);
 	pool_put(p);
 	dm_put_device(f->ti, cf->pool_dd);
@@ -2068,7 +2115,22 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	switch (ev->type) {
 	case VAIO_EV_RESUME:
 		break;
+	case VAIO_EV_ATTACH:
+		/*
+		 * Joining a disk that ran without the cache: what the place
+		 * kept from before (the disk's last table, a boot before)
+		 * may have changed below since.
+		 */
+		if (!ev->disk_new && READ_ONCE(d->used))
+			disk_purge(p, d, below);
+		return;
 	case VAIO_EV_DETACH:
+		/* A disk that goes on without the cache keeps nothing in it. */
+		if (ev->disk_gone)
+			wb_all(p, d, below);
+		else
+			disk_purge(p, d, below);
+		return;
 	case VAIO_EV_SNAPSHOT:
 		wb_all(p, d, below);
 		return;
@@ -2204,6 +2266,8 @@ static void pool_free(struct cache_pool *p)
 	kfree(p);
 }
 
+static void pool_save(struct cache_pool *p);
+
 static void pool_put(struct cache_pool *p)
 {
 	mutex_lock(&cache_pools_lock);
@@ -2224,6 +2288,7 @@ static void pool_put(struct cache_pool *p)
 		spin_lock_irq(&p->lock);
 	}
 	spin_unlock_irq(&p->lock);
+	pool_save(p);
 	pool_free(p);
 }
 
@@ -2277,6 +2342,51 @@ static void sb_fill(struct cache_pool *p, struct cache_sb *sb)
 	sb->activations = cpu_to_le64(p->activations);
 }
 
+/*
+ * The pool goes, with no I/O left: every entry as it is in memory, the
+ * disk table, a flush, then the superblock saying clean, so that the
+ * next pool on the device takes the clean blocks back too.
+ */
+static void pool_save(struct cache_pool *p)
+{
+	struct page *sbp;
+	u32 pg, n, k;
+	int r = 0;
+
+	if (READ_ONCE(p->failed))
+		return;
+	sbp = alloc_page(GFP_KERNEL);
+	if (!sbp)
+		return;
+	for (pg = 0; !r && pg < p->meta_pages; pg += n) {
+		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
+		for (k = 0; k < n; k++)
+			memcpy(page_address(p->commit_pages[k]),
+			       (char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
+			       CACHE_META_BYTES);
+		r = pool_rw(p, REQ_OP_WRITE, CACHE_META_START +
+			    (sector_t)pg * (CACHE_META_BYTES >> SECTOR_SHIFT),
+			    p->commit_pages, n);
+	}
+	if (!r)
+		r = disktab_write(p);
+	if (!r)
+		r = blkdev_issue_flush(p->cdev);
+	if (!r) {
+		sb_fill(p, page_address(sbp));
+		((struct cache_sb *)page_address(sbp))->clean = cpu_to_le32(1);
+		r = pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+			    CACHE_SB_SECTOR, &sbp, 1);
+	}
+	__free_page(sbp);
+	if (r)
+		DMWARN("pool %s: cannot save its metadata (%d): the next pool on %pg starts cold",
+		       p->name, r, p->cdev);
+	else
+		DMINFO("pool %s: saved, %u blocks cached", p->name,
+		       p->probation.count + p->protected.count);
+}
+
 /* A new pool: no disks, no dirty entries, then the superblock. */
 static int pool_format(struct cache_pool *p, struct page *sbp)
 {
@@ -2302,13 +2412,16 @@ static int pool_format(struct cache_pool *p, struct page *sbp)
 
 /*
  * A pool found on the device: its dirty blocks come back, with the disks
- * they belong to (in no table yet: kept until their filter comes). Clean
- * blocks are not trusted after a restart and start out free.
+ * they belong to (in no table yet: kept until their filter comes); its
+ * clean blocks too if the last pool went cleanly (pool_save()), else
+ * they start out free. The superblock then says not clean until the
+ * pool goes again.
  */
 static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 {
 	struct cache_sb *sb = page_address(sbp);
-	u32 pg, n, k, i, found = 0, ignored = 0;
+	bool clean = le32_to_cpu(sb->clean) == 1;
+	u32 pg, n, k, i, found = 0, ignored = 0, warm = 0;
 	struct cache_disk_entry *e;
 	struct cache_mentry *m;
 	struct cache_disk *d;
@@ -2343,7 +2456,8 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 	*error = "cannot allocate cache disk";
 	for (i = 0; i < p->nslots; i++) {
 		m = &p->meta[i];
-		if (!(m->flags & ENTRY_DIRTY))
+		if (!(m->flags & ENTRY_DIRTY) &&
+		    !(clean && m->flags == ENTRY_VALID))
 			goto drop;
 		e = m->disk < CACHE_MAX_DISKS ? disktab_entry(p, m->disk) : NULL;
 		if (!e || !e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
@@ -2364,16 +2478,20 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 			s = &p->slots[k];
 			list_del_slot(p, &p->probation, k);
 			hash_remove(p, k);
+			d->used--;
+			if (s->flags & SLOT_DIRTY) {
+				d->dirty--;
+				p->nr_dirty--;
+				found--;
+			} else {
+				warm--;
+			}
 			s->flags = 0;
 			s->state = SLOT_FREE;
 			list_push_head(p, &p->free, k);
 			memset(&p->meta[k], 0, sizeof(*m));
 			__set_bit(k / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
-			d->used--;
-			d->dirty--;
-			p->nr_dirty--;
 			ignored++;
-			found--;
 		}
 		p->entry_seq = max_t(u32, p->entry_seq, le32_to_cpu(m->seq));
 		s = &p->slots[i];
@@ -2381,13 +2499,17 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		s->oblock = le64_to_cpu(m->oblock);
 		s->disk = m->disk;
 		s->state = SLOT_PROBATION;
-		s->flags = SLOT_DIRTY;
 		hash_insert(p, i);
 		list_push_head(p, &p->probation, i);
 		d->used++;
-		d->dirty++;
-		p->nr_dirty++;
-		found++;
+		if (m->flags & ENTRY_DIRTY) {
+			s->flags = SLOT_DIRTY;
+			d->dirty++;
+			p->nr_dirty++;
+			found++;
+		} else {
+			warm++;
+		}
 		continue;
 bad:
 		ignored++;
@@ -2397,13 +2519,14 @@ drop:
 			__set_bit(i / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
 		memset(m, 0, sizeof(*m));
 	}
-	/* Disks no dirty block names are gone from the table. */
+	/* Disks no block names are gone from the table. */
 	for (i = 0; i < CACHE_MAX_DISKS; i++)
 		if (!p->disks[i])
 			memset(disktab_entry(p, i), 0, sizeof(*e));
-	if (found || ignored)
-		DMINFO("pool %s: %u dirty blocks found on %pg%s", p->name, found,
-		       p->cdev, ignored ? ", some entries ignored" : "");
+	if (found || warm || ignored)
+		DMINFO("pool %s: %u dirty and %u clean blocks found on %pg%s",
+		       p->name, found, warm, p->cdev,
+		       ignored ? ", some entries ignored" : "");
 
 	*error = "cannot write the cache pool's metadata";
 	r = disktab_write(p);
@@ -2620,7 +2743,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		failed = p->failed;
 		errors = p->errors;
 		for (i = 0; i < CACHE_MAX_DISKS; i++)
-			disks += !!p->disks[i];
+			disks += p->disks[i] && READ_ONCE(p->disks[i]->ref);
 		reserved = reserved_pct(p, NULL);
 		spin_unlock_irq(&p->lock);
 		DMEMIT("block_size 4096 blocks %u used %u filling %u free %u ",

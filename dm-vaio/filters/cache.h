@@ -74,6 +74,7 @@ struct cache_sb {
 	__le64 meta_start;	/* sectors */
 	__le64 data_start;	/* sectors */
 	__le64 activations;
+	__le32 clean;		/* 1: written when the pool went; clean entries hold */
 };
 
 /* A disk of the pool, in the disk table; id empty: unused. */
@@ -84,11 +85,13 @@ struct cache_disk_entry {
 };
 
 #define ENTRY_DIRTY	0x01
+#define ENTRY_VALID	0x02	/* clean: holds only after a clean shutdown */
 
 /*
- * The entry of one cache block. Only dirty entries count after a restart:
- * the block then holds the newest data of block oblock of the disk with
- * index disk in the disk table; seq orders two entries of one block.
+ * The entry of one cache block: the block holds the newest data of block
+ * oblock of the disk with index disk in the disk table; seq orders two
+ * entries of one block. After a crash only dirty entries count; after a
+ * clean shutdown (sb->clean) valid ones too.
  */
 struct cache_mentry {
 	__le64 oblock;
