@@ -370,7 +370,7 @@ struct cache_io {
 	u8 nr_regions;			/* 0..2; 3: a big write */
 	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
 	struct cache_io *next;		/* pool->ranges, pool->commit_wait */
-	u32 gen;			/* write-back: the commit it waits for */
+	u64 gen;			/* write-back: the commit it waits for */
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
 	atomic_t pending;		/* IO_WRITE with a copy: 2 */
 	blk_status_t below_status;
@@ -393,16 +393,11 @@ struct cache_io {
 #define CACHE_META_BYTES	4096
 #define CACHE_ENTRIES_PER_PAGE	(CACHE_META_BYTES / sizeof(struct cache_mentry))
 
-static inline bool gen_after(u32 a, u32 b)
-{
-	return (s32)(a - b) > 0;
-}
-
 /*
  * Entry @i must say dirty (for the block its slot holds) or not. Returns
  * the generation the device has it from. Under lock.
  */
-static u32 meta_set(struct cache_pool *p, u32 i, bool dirty)
+static u64 meta_set(struct cache_pool *p, u32 i, bool dirty)
 {
 	struct cache_mentry *e = &p->meta[i];
 	struct cache_slot *s = &p->slots[i];
@@ -484,12 +479,12 @@ static void pool_error(struct cache_pool *p);
  */
 static int meta_commit(struct cache_pool *p)
 {
-	u32 pgs[CACHE_COMMIT_PAGES], gen, pg, start = 0;
+	u32 pgs[CACHE_COMMIT_PAGES], pg, start = 0;
 	struct cache_io *io, **pp, *done = NULL;
 	blk_status_t st = BLK_STS_OK;
 	struct cache_wait w;
-	bool flushed = false;
 	unsigned int n, k;
+	u64 gen;
 
 	mutex_lock(&p->commit_lock);
 	spin_lock_irq(&p->lock);
@@ -512,13 +507,14 @@ static int meta_commit(struct cache_pool *p)
 		spin_unlock_irq(&p->lock);
 		if (!n)
 			break;
-		if (!flushed) {
-			/* The data before the entries that point at it. */
-			st = errno_to_blk_status(blkdev_issue_flush(p->cdev));
-			flushed = true;
-			if (st)
-				break;
-		}
+		/*
+		 * The data before the entries that point at it: every
+		 * change copied was made after its data was written, so a
+		 * flush after the copy covers it.
+		 */
+		st = errno_to_blk_status(blkdev_issue_flush(p->cdev));
+		if (st)
+			break;
 		cache_wait_init(&w);
 		for (k = 0; k < n; k++)
 			cache_wait_submit(p, &w, p->cdev,
@@ -536,7 +532,7 @@ static int meta_commit(struct cache_pool *p)
 		p->durable_gen = gen;
 	pp = &p->commit_wait;
 	while ((io = *pp)) {
-		if (st || !gen_after(io->gen, p->durable_gen)) {
+		if (st || io->gen <= p->durable_gen) {
 			*pp = io->next;
 			io->next = done;
 			done = io;
@@ -565,13 +561,11 @@ static void commit_work(struct work_struct *work)
  * The pool's worker: promotion writes and reads retried below.
  *--------------------------------------------------------------
  */
-static void ranges_work(struct cache_pool *p, struct cache_io *io);
 
 static void pool_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(work, struct cache_pool, work);
 	struct bio_list fills, retries, flushes;
-	struct cache_io *ranges;
 	struct bio *bio;
 	int r;
 
@@ -579,11 +573,9 @@ static void pool_work(struct work_struct *work)
 	fills = p->fills;
 	retries = p->retries;
 	flushes = p->flushes;
-	ranges = p->ranges;
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
 	bio_list_init(&p->flushes);
-	p->ranges = NULL;
 	spin_unlock_irq(&p->lock);
 
 	while ((bio = bio_list_pop(&fills)))
@@ -603,8 +595,6 @@ static void pool_work(struct work_struct *work)
 			vaio_bio_continue(bio, r ? VAIO_FAIL : VAIO_PASS);
 		}
 	}
-	if (ranges)
-		ranges_work(p, ranges);
 }
 
 static void fill_endio(struct bio *bio)
@@ -716,14 +706,15 @@ static enum vaio_verdict defer_range(struct cache_pool *p, struct cache_io *io,
 	io->bio = bio;
 	io->next = p->ranges;
 	p->ranges = io;
-	queue_work(p->wq, &p->work);
+	queue_work(p->wq, &p->range_work);
 	return VAIO_DEFER;
 }
 
 static void wb_kick(struct cache_pool *p, struct cache_disk *d)
 {
-	if (d->dirty > d->dirty_high || !d->writeback || d->flush_all)
-		mod_delayed_work(p->wq, &p->wb_work, 0);
+	/* Not sooner than a rate limit's delay already set. */
+	if (d->dirty > d->dirty_high || !d->writeback)
+		queue_delayed_work(p->wq, &p->wb_work, 0);
 }
 
 static void split_endio(struct bio *clone)
@@ -910,9 +901,9 @@ static void wb_write_endio(struct bio *clone)
 	blk_status_t status;
 	unsigned long flags;
 	struct cache_slot *s;
-	bool wait = false;
+	bool wait = false, lost = false;
 	unsigned int n;
-	u32 gen;
+	u64 gen;
 
 	if (clone->bi_status)
 		WRITE_ONCE(io->cache_status, clone->bi_status);
@@ -926,8 +917,10 @@ static void wb_write_endio(struct bio *clone)
 		pool_error(p);
 	for (n = 0; n < io->nr; n++) {
 		u32 i = io->slots[n];
+		bool gone;
 
 		s = &p->slots[i];
+		gone = s->state == SLOT_DOOMED;
 		if (io->new_slots & IO_NEW_SLOT(n) && s->state == SLOT_FILLING) {
 			if (status) {
 				slot_doom(p, i);
@@ -937,8 +930,13 @@ static void wb_write_endio(struct bio *clone)
 			}
 		}
 		slot_put(p, i);
-		if (status || s->state == SLOT_DOOMED || s->state == SLOT_FREE)
+		if (status)
 			continue;
+		if (gone) {
+			/* Dropped while the write was in flight (see below). */
+			lost = true;
+			continue;
+		}
 		/* Written back meanwhile: dirty again (see wb_slots()). */
 		if (s->flags & SLOT_CLEANING)
 			s->flags |= SLOT_REDIRTY;
@@ -948,19 +946,29 @@ static void wb_write_endio(struct bio *clone)
 			p->nr_dirty++;
 		}
 		gen = meta_set(p, i, true);
-		if (gen_after(gen, p->durable_gen) &&
-		    (!wait || gen_after(gen, io->gen))) {
+		if (gen > p->durable_gen && (!wait || gen > io->gen)) {
 			io->gen = gen;
 			wait = true;
 		}
 	}
-	if (wait) {
+	if (wait && !lost) {
 		io->next = p->commit_wait;
 		p->commit_wait = io;
 		queue_work(p->wq, &p->commit_work);
 	}
 	wb_kick(p, d);
 	spin_unlock_irqrestore(&p->lock, flags);
+	if (lost) {
+		/*
+		 * A block of it was written back and dropped (a write below
+		 * over it, an invalidate) before this data landed: the data
+		 * would be nowhere. The whole bio goes below, as a write in
+		 * flight with the other may land after it; the cache's copy
+		 * of its other blocks is the same data.
+		 */
+		vaio_bio_continue(bio, VAIO_PASS);
+		return;
+	}
 	if (wait)
 		return;
 	bio->bi_status = status;
@@ -1482,6 +1490,9 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 			s->flags &= ~SLOT_REDIRTY;
 			continue;
 		}
+		/* Dropped meanwhile (a failed cache read): counted there. */
+		if (!(s->flags & SLOT_DIRTY))
+			continue;
 		s->flags &= ~SLOT_DIRTY;
 		d->dirty--;
 		p->nr_dirty--;
@@ -1536,21 +1547,23 @@ static unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d,
 
 /*
  * Write back every block of @d in @first..@last that is dirty when the
- * call begins. Process context.
+ * call begins. Process context. -EBUSY: a block was busy @tries times
+ * (its first write had not landed), about 1.5 ms apart.
  */
 static int wb_range(struct cache_pool *p, struct cache_disk *d,
-		    struct block_device *bdev, u64 first, u64 last)
+		    struct block_device *bdev, u64 first, u64 last,
+		    unsigned int tries)
 {
 	bool small = last - first < CACHE_INLINE_BLOCKS, busy;
 	u64 pos, end = small ? last + 1 : p->nslots;
 	u32 slots[CACHE_WB_BATCH];
-	unsigned int n, tries;
+	unsigned int n;
 	int r = 0;
 
 	if (!bdev)
 		return -ENODEV;
 	mutex_lock(&p->wb_lock);
-	for (tries = 0; tries < 5000; tries++) {
+	while (tries--) {
 		busy = false;
 		pos = small ? first : 0;
 		while (pos < end && READ_ONCE(d->dirty)) {
@@ -1576,7 +1589,7 @@ out:
 static int wb_all(struct cache_pool *p, struct cache_disk *d,
 		  struct block_device *bdev)
 {
-	int r = wb_range(p, d, bdev, 0, U64_MAX);
+	int r = wb_range(p, d, bdev, 0, U64_MAX, 5000);
 
 	if (r)
 		DMERR("disk %s: cannot write back its %u dirty blocks: %d",
@@ -1587,8 +1600,10 @@ static int wb_all(struct cache_pool *p, struct cache_disk *d,
 /*
  * Background write-back, per disk: above dirty_high until down to
  * dirty_low; everything when the disk is not in write-back mode (any
- * more) or all was asked for. At most 16 batches a run, or one when the
- * rate is limited; the work queues itself again while there is more.
+ * more). At most 16 batches a run, or one when the rate is limited; the
+ * work queues itself again while there is more, a second later after an
+ * error. Places are freed under wb_lock too (disk_free()), so holding it
+ * keeps them.
  */
 static void wb_work(struct work_struct *work)
 {
@@ -1602,18 +1617,17 @@ static void wb_work(struct work_struct *work)
 	u32 target;
 	u64 pos;
 
-	mutex_lock(&cache_pools_lock);
 	mutex_lock(&p->wb_lock);
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
-		d = p->disks[i];
+		d = READ_ONCE(p->disks[i]);
 		if (!d || !d->bdev || !READ_ONCE(d->dirty))
 			continue;
 		spin_lock_irq(&p->lock);
 		if (d->dirty > d->dirty_high)
 			d->wb_active = true;
-		target = !d->writeback || d->flush_all ? 0 : d->dirty_low;
+		target = d->writeback ? d->dirty_low : 0;
 		spin_unlock_irq(&p->lock);
-		if (d->writeback && !d->flush_all && !d->wb_active)
+		if (d->writeback && !d->wb_active)
 			continue;
 		for (batch = 0; batch < 16 && READ_ONCE(d->dirty) > target;
 		     batch++) {
@@ -1621,8 +1635,10 @@ static void wb_work(struct work_struct *work)
 			pos = d->wb_pos;
 			n = wb_pick(p, d, 0, U64_MAX, &pos, slots, &busy);
 			d->wb_pos = pos >= p->nslots ? 0 : pos;
-			if (n && wb_slots(p, d, d->bdev, slots, n))
+			if (n && wb_slots(p, d, d->bdev, slots, n)) {
+				delay = max_t(unsigned long, delay, HZ);
 				break;
+			}
 			if (n && d->rate_kib) {
 				delay = max(delay, msecs_to_jiffies(n * 4000 /
 							      d->rate_kib));
@@ -1630,17 +1646,13 @@ static void wb_work(struct work_struct *work)
 			}
 		}
 		spin_lock_irq(&p->lock);
-		if (d->dirty <= target) {
+		if (d->dirty <= target)
 			d->wb_active = false;
-			if (!d->dirty)
-				d->flush_all = false;
-		} else {
+		else
 			more = true;
-		}
 		spin_unlock_irq(&p->lock);
 	}
 	mutex_unlock(&p->wb_lock);
-	mutex_unlock(&cache_pools_lock);
 	if (more)
 		queue_delayed_work(p->wq, &p->wb_work, delay ? delay : 1);
 }
@@ -1695,9 +1707,16 @@ static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
  * written again meanwhile is not dropped: that write and this one were in
  * flight together, and the cache's is then the later one.
  */
-static void ranges_work(struct cache_pool *p, struct cache_io *io)
+static void range_work(struct work_struct *work)
 {
-	struct cache_io *next;
+	struct cache_pool *p = container_of(work, struct cache_pool, range_work);
+	struct cache_io *io, *next, *busy = NULL;
+	int r;
+
+	spin_lock_irq(&p->lock);
+	io = p->ranges;
+	p->ranges = NULL;
+	spin_unlock_irq(&p->lock);
 
 	for (; io; io = next) {
 		struct bio *bio = io->bio;
@@ -1707,8 +1726,15 @@ static void ranges_work(struct cache_pool *p, struct cache_io *io)
 			   CACHE_BLOCK_SHIFT;
 
 		next = io->next;
-		if (READ_ONCE(io->d->dirty) &&
-		    wb_range(p, io->d, io->below, first, last)) {
+		r = READ_ONCE(io->d->dirty) ?
+		    wb_range(p, io->d, io->below, first, last, 100) : 0;
+		if (r == -EBUSY) {
+			/* A block's first write has not landed: again later. */
+			io->next = busy;
+			busy = io;
+			continue;
+		}
+		if (r) {
 			DMERR_LIMIT("disk %s: I/O on blocks that cannot be written back fails",
 				    io->d->id);
 			bio->bi_status = BLK_STS_IOERR;
@@ -1719,6 +1745,17 @@ static void ranges_work(struct cache_pool *p, struct cache_io *io)
 			drop_range(p, io->d, first, last);
 		vaio_bio_continue(bio, VAIO_PASS);
 	}
+	if (!busy)
+		return;
+	spin_lock_irq(&p->lock);
+	for (; busy; busy = next) {
+		next = busy->next;
+		busy->next = p->ranges;
+		p->ranges = busy;
+	}
+	spin_unlock_irq(&p->lock);
+	msleep(20);
+	queue_work(p->wq, &p->range_work);
 }
 
 /*
@@ -1755,16 +1792,18 @@ static int disktab_write(struct cache_pool *p)
 /*
  * Drop every block of @d from the index, a batch at a time; dirty ones are
  * written back to @bdev first, and stay if that fails (unless the cache
- * device failed: then they are lost, and said so).
+ * device failed: then they are lost, and said so). Returns what the
+ * write-back returned. Blocks written meanwhile stay.
  */
-static void disk_purge(struct cache_pool *p, struct cache_disk *d,
-		       struct block_device *bdev)
+static int disk_purge(struct cache_pool *p, struct cache_disk *d,
+		      struct block_device *bdev)
 {
 	bool failed = READ_ONCE(p->failed);
 	u32 i, end;
+	int r = 0;
 
 	if (READ_ONCE(d->dirty) && !failed)
-		wb_all(p, d, bdev);
+		r = wb_all(p, d, bdev);
 	if (failed && READ_ONCE(d->dirty))
 		DMERR("disk %s: %u dirty blocks lost with the failed cache device",
 		      d->id, READ_ONCE(d->dirty));
@@ -1782,6 +1821,7 @@ static void disk_purge(struct cache_pool *p, struct cache_disk *d,
 		spin_unlock_irq(&p->lock);
 		cond_resched();
 	}
+	return r;
 }
 
 static u32 reserved_pct(struct cache_pool *p, struct cache_disk *except)
@@ -1820,9 +1860,11 @@ static struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
 static void disk_free(struct cache_pool *p, struct cache_disk *d)
 {
 	lockdep_assert_held(&cache_pools_lock);
+	mutex_lock(&p->wb_lock);
 	spin_lock_irq(&p->lock);
 	p->disks[d->idx] = NULL;
 	spin_unlock_irq(&p->lock);
+	mutex_unlock(&p->wb_lock);
 	memset(disktab_entry(p, d->idx), 0, sizeof(struct cache_disk_entry));
 	if (!READ_ONCE(p->failed) && disktab_write(p))
 		DMWARN("pool %s: cannot write its disk table", p->name);
@@ -1923,6 +1965,37 @@ static void disk_put(struct cache_pool *p, struct cache_disk *d)
 }
 
 static void pool_put(struct cache_pool *p);
+
+/*
+ * A disk caches on one pool. Its idle place in another (a table on that
+ * pool went) is emptied and goes: the disk may have changed since; one
+ * in use or with dirty blocks there refuses the table. cache_pools_lock.
+ */
+static int disk_elsewhere(struct cache_pool *p, const char *id, char **error)
+{
+	struct cache_pool *q;
+	struct cache_disk *od;
+	unsigned int i;
+
+	list_for_each_entry(q, &cache_pools, list) {
+		for (i = 0; q != p && i < CACHE_MAX_DISKS; i++) {
+			od = q->disks[i];
+			if (!od || strcmp(od->id, id))
+				continue;
+			if (od->ref) {
+				*error = "disk caches on another pool: remove that cache first";
+				return -EBUSY;
+			}
+			if (READ_ONCE(od->dirty)) {
+				*error = "disk has dirty blocks on another pool";
+				return -EBUSY;
+			}
+			disk_purge(q, od, NULL);
+			disk_free(q, od);
+		}
+	}
+	return 0;
+}
 
 static struct cache_pool *pool_find(dev_t dev)
 {
@@ -2042,6 +2115,11 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		r = -EINVAL;
 		goto bad_dev;
 	}
+	r = disk_elsewhere(p, vaio_disk_id(f), error);
+	if (r) {
+		mutex_unlock(&cache_pools_lock);
+		goto bad_dev;
+	}
 	d = disk_get(p, f, reserve, error);
 	if (IS_ERR(d)) {
 		mutex_unlock(&cache_pools_lock);
@@ -2083,15 +2161,24 @@ static void cache_dtr(struct vaio_filter *f)
 	kfree(cf);
 }
 
-/* Dirty blocks cannot be written back from a failed cache device. */
+/*
+ * Before a detach or a snapshot, while they can still be vetoed: write
+ * back what is dirty (event() writes back what was written since).
+ */
 static int cache_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 			     const char **reason)
 {
 	struct cache_filter *cf = f->private;
 
-	if ((ev->type == VAIO_EV_DETACH || ev->type == VAIO_EV_SNAPSHOT) &&
-	    READ_ONCE(cf->pool->failed) && READ_ONCE(cf->d->dirty)) {
+	if (ev->type != VAIO_EV_DETACH && ev->type != VAIO_EV_SNAPSHOT)
+		return 0;
+	if (READ_ONCE(cf->pool->failed) && READ_ONCE(cf->d->dirty)) {
 		*reason = "the cache device failed holding dirty blocks";
+		return -EIO;
+	}
+	if (READ_ONCE(cf->d->dirty) &&
+	    wb_all(cf->pool, cf->d, f->data_dev->bdev)) {
+		*reason = "cannot write back the cache's dirty blocks";
 		return -EIO;
 	}
 	return 0;
@@ -2140,10 +2227,29 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 
 	mutex_lock(&cache_pools_lock);
 	/* Unknown (found on the device after a restart): taken as it is. */
-	if (d->data_dev && (d->data_dev != below->bd_dev || f->ti->len < d->len)) {
+	if ((d->data_dev && d->data_dev != below->bd_dev) || f->ti->len < d->len) {
 		DMINFO("disk %s: disk below changed or shrank, its cache emptied",
 		       d->id);
 		disk_purge(p, d, d->bdev);
+		if (READ_ONCE(d->dirty)) {
+			/* They belong to the old disk below: not to this one. */
+			mutex_unlock(&cache_pools_lock);
+			DMERR("disk %s: %u dirty blocks of its old disk below not written back",
+			      d->id, READ_ONCE(d->dirty));
+			vaio_filter_error(f, "dirty blocks of another disk below");
+			return;
+		}
+	}
+	if (d->len != f->ti->len) {
+		/* Before a write past the old end can be in the cache. */
+		struct cache_disk_entry *e = disktab_entry(p, d->idx);
+
+		e->len = cpu_to_le64(f->ti->len);
+		if (disktab_write(p)) {
+			mutex_unlock(&cache_pools_lock);
+			vaio_filter_error(f, "cannot write the cache pool's disk table");
+			return;
+		}
 	}
 	d->data_dev = below->bd_dev;
 	d->len = f->ti->len;
@@ -2169,10 +2275,8 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 {
 	struct cache_filter *cf = f->private;
 
-	if (argc == 1 && !strcmp(argv[0], "invalidate")) {
-		disk_purge(cf->pool, cf->d, f->data_dev->bdev);
-		return READ_ONCE(cf->d->dirty) ? -EIO : 0;
-	}
+	if (argc == 1 && !strcmp(argv[0], "invalidate"))
+		return disk_purge(cf->pool, cf->d, f->data_dev->bdev);
 	if (argc == 1 && !strcmp(argv[0], "writeback"))
 		return wb_all(cf->pool, cf->d, f->data_dev->bdev);
 	DMWARN("disk %s: unknown cache message '%s'", vaio_disk_id(f), argv[0]);
@@ -2322,7 +2426,9 @@ static bool pool_geometry(struct cache_pool *p, sector_t sectors)
 	p->data_start = CACHE_META_START + meta;
 	if (sectors <= p->data_start)
 		return false;
-	blocks = (sectors - p->data_start) >> CACHE_BLOCK_SHIFT;
+	/* No more blocks than the entries have room for. */
+	blocks = min_t(u64, (sectors - p->data_start) >> CACHE_BLOCK_SHIFT,
+		       (meta << SECTOR_SHIFT) / sizeof(struct cache_mentry));
 	if (blocks < CACHE_MIN_BLOCKS || blocks > CACHE_MAX_BLOCKS)
 		return false;
 	p->nslots = blocks;
@@ -2560,6 +2666,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	mutex_init(&p->wb_lock);
 	INIT_WORK(&p->work, pool_work);
 	INIT_WORK(&p->commit_work, commit_work);
+	INIT_WORK(&p->range_work, range_work);
 	INIT_DELAYED_WORK(&p->wb_work, wb_work);
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
@@ -2603,7 +2710,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	p->meta = kvcalloc(p->meta_pages, CACHE_META_BYTES, GFP_KERNEL);
 	p->meta_dirty = kvcalloc(BITS_TO_LONGS(p->meta_pages), sizeof(long),
 				 GFP_KERNEL);
-	p->page_gen = kvcalloc(p->meta_pages, sizeof(u32), GFP_KERNEL);
+	p->page_gen = kvcalloc(p->meta_pages, sizeof(u64), GFP_KERNEL);
 	if (!p->meta || !p->meta_dirty || !p->page_gen)
 		goto bad;
 	for (i = 0; i < CACHE_COMMIT_PAGES; i++) {

@@ -141,7 +141,6 @@ struct cache_disk {
 	u32 used;		/* filling and valid blocks */
 	u32 dirty;		/* blocks newer in the cache than below */
 	bool writeback;		/* the live instance is in write-back mode */
-	bool flush_all;		/* write back every dirty block */
 	u32 dirty_high, dirty_low;	/* blocks */
 	u32 rate_kib;		/* write-back rate limit, 0: none */
 	bool wb_active;		/* above dirty_high, not yet down to dirty_low */
@@ -188,14 +187,15 @@ struct cache_pool {
 	/* The entries as they must be on the device. Under lock. */
 	struct cache_mentry *meta;
 	unsigned long *meta_dirty;	/* pages changed since copied */
-	u32 *page_gen;			/* generation of a page's last change */
-	u32 open_gen;			/* changes now are in this one */
-	u32 durable_gen;		/* changes up to this one are on disk */
+	u64 *page_gen;			/* generation of a page's last change */
+	u64 open_gen;			/* changes now are in this one */
+	u64 durable_gen;		/* changes up to this one are on disk */
 	u32 entry_seq;
 	struct cache_io *commit_wait;	/* write-back writes waiting for it */
 	struct mutex commit_lock;	/* one commit at a time */
 	struct page *commit_pages[CACHE_COMMIT_PAGES];
 	struct work_struct commit_work;
+	struct work_struct range_work;	/* p->ranges */
 
 	/* Write-back: under wb_lock, nested in cache_pools_lock. */
 	struct mutex wb_lock;

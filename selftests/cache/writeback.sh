@@ -12,7 +12,7 @@ fi
 # The disk below: memory-backed null_blk behind dm-linear ("below"), so
 # that it can be made to fail. The cache: 8 MiB of brd, 1785 blocks.
 nullb_mem nb 64
-brd_setup 8 1
+brd_setup 8 2
 size=$(dev_sectors /dev/nb)
 modprobe dm-vaio-cache
 
@@ -97,15 +97,37 @@ ktap_eq "the VM reads what it wrote before" "$(vm_sum)" "$ref"
 ktap_check "writeback message" dmsetup message vm 0 cache writeback
 ktap_eq "the disk below has it all" "$(below_sum)" "$ref"
 
-# 4. Mode switch and detach under fio: nothing is lost, all is written back.
+# 3b. A snapshot writes back first; a table on another pool is refused
+# while the disk caches on this one.
+ktap_check "dirty again" zipf 7 --rw=randwrite
+ktap_match "dirty ($(get dirty))" "$(get dirty)" '^[1-9]'
+ktap_check "snapshot event" dmsetup message vm 0 event snapshot s1
+ktap_eq "nothing dirty after it" "$(get dirty)" 0
+ktap_eq "the disk below has what the VM reads" "$(below_sum)" "$(vm_sum)"
+ktap_check "a second pool" dm_create fast2 "0 8 vaio-cache-pool /dev/ram1"
+dmesg -c >/dev/null
+ktap_fails "a reload onto the other pool is refused" \
+	vaio_reload vm "$(table writeback | sed 's/pool=fast /pool=fast2 /')"
+ktap_check "... saying why" sh -c "dmesg | grep -q 'disk caches on another pool'"
+dmsetup resume vm 2>/dev/null
+ktap_check "second pool removed" dmsetup remove fast2
+
+# 4. Invalidate, mode switch and detach under fio: nothing is lost, all is
+# written back.
 # One full pass first: the final verify_only expects every block written.
 ktap_check "dirty again (a full pass)" \
 	fio_verify /dev/mapper/vm --size=64m --bsrange=4k-16k --randseed=6
 ktap_match "dirty ($(get dirty))" "$(get dirty)" '^[1-9]'
 fio_verify /dev/mapper/vm --size=64m --bsrange=4k-16k --randseed=6 \
-	--time_based --runtime=12 --verify_backlog=256 >/tmp/fio.log 2>&1 &
+	--time_based --runtime=15 --verify_backlog=256 >/tmp/fio.log 2>&1 &
 pid=$!
-sleep 3
+sleep 1
+n=0
+while [ $n -lt 10 ] && dmsetup message vm 0 cache invalidate; do
+	n=$((n + 1))
+	sleep 0.2
+done
+ktap_eq "10 invalidates under fio" "$n" 10
 ktap_check "switch to writethrough under fio" vaio_reload vm "$(table writethrough)"
 ktap_check "write-back empties the cache of dirty blocks" wait_clean 30
 sleep 2
