@@ -71,9 +71,10 @@ ktap_check "a policy with dirty_low over dirty_high" vaioctl policy create wbbad
 	cache:pool=fast,mode=writeback,dirty_high=10,dirty_low=50
 vaioctl_bad "... is refused at assign" "dirty_low must be below dirty_high" \
 	vaioctl policy assign wbbad vm2
-ktap_check "vm1 back to writethrough" vaioctl policy assign fastwt vm1
-n=0
-while [ "$(wb_dirty)" != 0 ] && [ $n -lt 150 ]; do sleep 0.2; n=$((n + 1)); done
+ktap_check "vm1 back to writethrough" sh -c "vaioctl policy assign fastwt vm1 2>/tmp/assign.err"
+ktap_match "vaioctl wrote back first, saying so" "$(head -n1 /tmp/assign.err)" \
+	'^vm1: writing back the cache: [0-9]+ dirty blocks \([0-9]+ KiB\) left$'
+ktap_eq "... to the end" "$(tail -n1 /tmp/assign.err)" "vm1: the cache is written back"
 ktap_eq "its dirty blocks were written back" "$(wb_dirty)" 0
 ktap_check "vm1 reads what was written" \
 	fio_verify /dev/mapper/vm1 --size=16m --bs=4k --randseed=3 --verify_only

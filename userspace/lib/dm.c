@@ -354,6 +354,27 @@ int vaio_dm_remove(const char *name, struct vaio_err *err)
 	return r;
 }
 
+int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err)
+{
+	struct dm_task *dmt;
+	int r;
+
+	dm_setup();
+	dmt = dm_task_create(DM_DEVICE_TARGET_MSG);
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_set_sector(dmt, 0) ||
+	    !dm_task_set_message(dmt, msg)) {
+		r = vaio_seterr(err, ENOMEM, "out of memory");
+	} else {
+		r = run_task(dmt, false);
+		if (r)
+			r = vaio_seterr(err, -r, "disk %s: message '%s': %s", name, msg,
+					dm_last_error[0] ? dm_last_error : strerror(-r));
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
 int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err)
 {
 	struct dm_task *dmt;

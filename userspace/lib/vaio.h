@@ -198,6 +198,8 @@ int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 		  const struct vaio_chain *chain, struct vaio_err *err);
 int vaio_dm_remove(const char *name, struct vaio_err *err);
+/* dmsetup message @name 0 @msg: to the target (a filter: "<type> ..."). */
+int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err);
 /* How many openers dm device @name has (libdevmapper's open_count). */
 int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err);
 

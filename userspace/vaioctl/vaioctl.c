@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -523,6 +524,98 @@ static int policy_create(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The value of @key in the status of @d's filter of type @type, or -1. */
+static long long filter_word(const struct vaio_disk_info *d, const char *type,
+			     const char *key)
+{
+	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
+	int i, n;
+
+	for (i = 0; i < d->nfilters; i++) {
+		if (strcmp(d->filters[i].type, type))
+			continue;
+		n = vaio_status_pairs(d->filters[i].status, keys, values, 64);
+		while (n-- > 0)
+			if (!strcmp(keys[n], key))
+				return strtoll(values[n], NULL, 10);
+	}
+	return -1;
+}
+
+/* Does @chain cache in write-back mode? */
+static bool chain_writeback(const struct vaio_chain *chain)
+{
+	int i, j;
+
+	for (i = 0; i < chain->n; i++) {
+		if (strcmp(chain->c[i].type, "cache"))
+			continue;
+		for (j = 0; j < chain->c[i].argc; j++)
+			if (!strcmp(chain->c[i].argv[j], "mode=writeback"))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Before @chain goes on live disk @name: if it ends write-back there and
+ * the cache holds dirty blocks, write them back first ("cache writeback",
+ * in a child), saying how many are left every second unless -j. The
+ * kernel would write them back anyway (in the background after a mode
+ * switch, at the reload for a detach); this shows it and keeps the
+ * reload short.
+ */
+static int cache_drain(const char *name, const struct vaio_chain *chain,
+		       struct vaio_err *err)
+{
+	struct vaio_disk_info *d = malloc(sizeof(*d));
+	long long dirty, last = -1;
+	int status, r = 0;
+	pid_t pid;
+
+	if (!d)
+		return vaio_seterr(err, ENOMEM, "out of memory");
+	if (chain_writeback(chain) || find_disk(name, d, err) ||
+	    (dirty = filter_word(d, "cache", "dirty")) <= 0)
+		goto out;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = vaio_seterr(err, errno, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		struct vaio_err e;
+
+		if (vaio_dm_message(name, "cache writeback", &e)) {
+			fprintf(stderr, "vaioctl: %s\n", e.msg);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	for (;;) {
+		if (!json_out && dirty != last && dirty > 0)
+			fprintf(stderr, "%s: writing back the cache: %lld dirty blocks (%lld KiB) left\n",
+				name, dirty, dirty * 4);
+		last = dirty;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		sleep(1);
+		if (!find_disk(name, d, err))
+			dirty = filter_word(d, "cache", "dirty");
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		r = vaio_seterr(err, EIO, "disk %s: cannot write back its cache's dirty blocks",
+				name);
+	else if (!json_out)
+		fprintf(stderr, "%s: the cache is written back\n", name);
+out:
+	free(d);
+	if (r == -ENODEV)
+		r = 0;	/* not live: nothing to write back */
+	return r;
+}
+
 /*
  * Applies @chain to the live disks @names[0..n); on a failure puts @old
  * back on those done and fails.
@@ -536,7 +629,9 @@ static int apply_all(char **names, int n, const struct vaio_chain *chain,
 	for (i = 0; i < n; i++) {
 		if (!vaio_dm_exists(names[i]))
 			continue;	/* vaioctl apply does it when it is back */
-		r = vaio_dm_apply(nl(), names[i], chain, err);
+		r = cache_drain(names[i], chain, err);
+		if (!r)
+			r = vaio_dm_apply(nl(), names[i], chain, err);
 		if (r)
 			break;
 	}
@@ -689,7 +784,8 @@ static int assign(const char *policy, const char *name)
 	/* What to go back to: what is attached now. */
 	vaio_chain_from_disk(live, &old);
 
-	if (vaio_dm_apply(nl(), name, &p.chain, &err))
+	if (cache_drain(name, &p.chain, &err) ||
+	    vaio_dm_apply(nl(), name, &p.chain, &err))
 		die(EXIT_FAIL, "%s; policy not %s", err.msg,
 		    policy[0] ? "assigned" : "unassigned");
 	strcpy(d.policy, policy);
