@@ -63,15 +63,16 @@ job2() { # workload
 # The configs: NAME, and how to make /dev/mapper/$DM on /dev/mapper/origin
 # with a cold cache. Zeroed metadata makes dm-cache start empty; a zeroed
 # superblock makes dm-writecache format its device.
-# vaio-wt and vaio-wa: the vaio cache filter, writethrough and writearound,
-# on a pool made afresh on the same 64 MiB (of which it uses 63: its first
-# MiB is reserved).
-CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa"
+# vaio-wt, vaio-wa, vaio-wb: the vaio cache filter, writethrough,
+# writearound and writeback, on a pool made afresh on the same 64 MiB (of
+# which its first MiB and its entries, 16 bytes per block, are metadata).
+CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa vaio-wb"
 cache_table() { # config
 	local n=$((ORIGIN_MIB * 2048))
 	case $1 in
 	vaio-wt) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writethrough" ;;
 	vaio-wa) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writearound" ;;
+	vaio-wb) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writeback" ;;
 	uncached) echo "0 $n linear /dev/mapper/origin 0" ;;
 	dmcache-wt) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writethrough smq 0" ;;
 	dmcache-wb) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writeback smq 0" ;;
