@@ -717,6 +717,27 @@ static void wb_kick(struct cache_pool *p, struct cache_disk *d)
 		queue_delayed_work(p->wq, &p->wb_work, 0);
 }
 
+/*
+ * A read hit failed on the cache device: the pool fails; clean blocks are
+ * dropped (the disk below has them: the read is retried there). Returns
+ * true if a block was dirty: only the cache had it, the read fails, and
+ * the block stays counted as at risk. Under lock.
+ */
+static bool hit_failed(struct cache_pool *p, struct cache_io *io)
+{
+	bool dirty = false;
+	unsigned int n;
+
+	pool_error(p);
+	for (n = 0; n < io->nr; n++) {
+		if (p->slots[io->slots[n]].flags & SLOT_DIRTY)
+			dirty = true;
+		else
+			slot_doom(p, io->slots[n]);
+	}
+	return dirty;
+}
+
 static void split_endio(struct bio *clone)
 {
 	struct cache_io *io = clone->bi_private;
@@ -736,10 +757,13 @@ static void split_endio(struct bio *clone)
 	spin_lock_irqsave(&p->lock, flags);
 	for (n = 0; n < io->nr; n++)
 		slot_put(p, io->slots[n]);
-	if (status) {
-		pool_error(p);
-		for (n = 0; n < io->nr; n++)
-			slot_doom(p, io->slots[n]);
+	if (status && hit_failed(p, io)) {
+		spin_unlock_irqrestore(&p->lock, flags);
+		io->kind = IO_NONE;
+		io->nr = 0;
+		bio->bi_status = status;
+		vaio_bio_continue(bio, VAIO_FAIL);
+		return;
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
 	io->kind = IO_NONE;
@@ -754,19 +778,18 @@ static void split_endio(struct bio *clone)
 }
 
 /*
- * A hit on blocks that are not consecutive in the cache: one clone of the
- * bio per run of consecutive cache blocks. The slots are held (inflight).
+ * One clone of @bio per run of consecutive cache blocks in io->slots[],
+ * each for the part of the bio in its blocks, ending in @endio with @io;
+ * io->pending counts them. false: one could not be had, none went.
  */
-static enum vaio_verdict cache_split_read(struct cache_filter *cf,
-					  struct bio *bio, struct cache_io *io)
+static bool submit_runs(struct cache_pool *p, struct bio *bio,
+			struct cache_io *io, bio_end_io_t *endio)
 {
-	struct cache_pool *p = cf->pool;
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
 	sector_t base = round_down(start, CACHE_BLOCK_SECTORS), from, to;
+	unsigned int n, run, nruns = 0;
 	struct bio_list clones;
 	struct bio *clone;
-	unsigned int n, run, nruns = 0;
-	unsigned long flags;
 
 	bio_list_init(&clones);
 	for (n = 0; n < io->nr; n = run) {
@@ -776,28 +799,46 @@ static enum vaio_verdict cache_split_read(struct cache_filter *cf,
 		from = max(start, base + ((sector_t)n << CACHE_BLOCK_SHIFT));
 		to = min(end, base + ((sector_t)run << CACHE_BLOCK_SHIFT));
 		clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
-		if (!clone)
-			goto undo;
+		if (!clone) {
+			while ((clone = bio_list_pop(&clones)))
+				bio_put(clone);
+			return false;
+		}
 		bio_trim(clone, from - start, to - from);
+		/* FUA stays: an in-place write-back write's entry is durable. */
+		clone->bi_opf &= ~REQ_PREFLUSH;
 		clone->bi_iter.bi_sector = slot_sector(p, io->slots[n]) +
 					   (from & (CACHE_BLOCK_SECTORS - 1));
-		clone->bi_end_io = split_endio;
+		clone->bi_end_io = endio;
 		clone->bi_private = io;
 		bio_list_add(&clones, clone);
 		nruns++;
 	}
+	atomic_set(&io->pending, nruns);
+	while ((clone = bio_list_pop(&clones)))
+		submit_bio_noacct(clone);
+	return true;
+}
+
+/*
+ * A hit on blocks that are not consecutive in the cache: one clone of the
+ * bio per run of consecutive cache blocks. The slots are held (inflight).
+ */
+static enum vaio_verdict cache_split_read(struct cache_filter *cf,
+					  struct bio *bio, struct cache_io *io)
+{
+	struct cache_pool *p = cf->pool;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	unsigned long flags;
+	unsigned int n;
+
 	io->kind = IO_NONE;	/* split_endio() finishes it */
 	io->bio = bio;
 	io->pool = p;
 	io->cache_status = BLK_STS_OK;
-	atomic_set(&io->pending, nruns);
-	while ((clone = bio_list_pop(&clones)))
-		submit_bio_noacct(clone);
-	return VAIO_DEFER;
+	if (submit_runs(p, bio, io, split_endio))
+		return VAIO_DEFER;
 
-undo:
-	while ((clone = bio_list_pop(&clones)))
-		bio_put(clone);
 	spin_lock_irqsave(&p->lock, flags);
 	for (n = 0; n < io->nr; n++)
 		slot_put(p, io->slots[n]);
@@ -987,11 +1028,9 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	struct cache_disk *d = cf->d;
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
 	u64 b, first = start >> CACHE_BLOCK_SHIFT;
-	unsigned int n, nr = (end - start) >> CACHE_BLOCK_SHIFT, run, nruns = 0;
-	struct bio_list clones;
+	unsigned int n, nr = (end - start) >> CACHE_BLOCK_SHIFT;
 	struct cache_slot *s;
 	unsigned long flags;
-	struct bio *clone;
 	u32 i;
 
 	io->nr = 0;
@@ -1031,38 +1070,14 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
 
-	/* One clone per run of consecutive cache blocks. */
-	bio_list_init(&clones);
-	for (n = 0; n < nr; n = run) {
-		for (run = n + 1; run < nr &&
-		     io->slots[run] == io->slots[run - 1] + 1; run++)
-			;
-		clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
-		if (!clone)
-			goto undo_clones;
-		bio_trim(clone, (sector_t)n << CACHE_BLOCK_SHIFT,
-			 (sector_t)(run - n) << CACHE_BLOCK_SHIFT);
-		/* FUA stays: the entry of an in-place write is on disk already. */
-		clone->bi_opf &= ~REQ_PREFLUSH;
-		clone->bi_iter.bi_sector = slot_sector(p, io->slots[n]);
-		clone->bi_end_io = wb_write_endio;
-		clone->bi_private = io;
-		bio_list_add(&clones, clone);
-		nruns++;
-	}
 	io->kind = IO_NONE;	/* wb_write_endio() finishes it */
 	io->bio = bio;
 	io->pool = p;
 	io->d = d;
 	io->cache_status = BLK_STS_OK;
-	atomic_set(&io->pending, nruns);
-	while ((clone = bio_list_pop(&clones)))
-		submit_bio_noacct(clone);
-	return VAIO_DEFER;
+	if (submit_runs(p, bio, io, wb_write_endio))
+		return VAIO_DEFER;
 
-undo_clones:
-	while ((clone = bio_list_pop(&clones)))
-		bio_put(clone);
 	/*
 	 * The blocks stay marked dirty with nothing written: harmless, the
 	 * write goes below after write-back of the blocks (a new slot had
@@ -1344,20 +1359,16 @@ static enum vaio_end_verdict cache_end_io(struct vaio_filter *f,
 	struct bio *clone;
 	unsigned long flags;
 	unsigned int n;
-	bool queued = false;
+	bool queued = false, dirty;
 
 	switch (io->kind) {
 	case IO_READ_HIT:
 		spin_lock_irqsave(&p->lock, flags);
 		for (n = 0; n < io->nr; n++)
 			slot_put(p, io->slots[n]);
-		if (*error) {
-			pool_error(p);
-			for (n = 0; n < io->nr; n++)
-				slot_doom(p, io->slots[n]);
-		}
+		dirty = *error && hit_failed(p, io);
 		spin_unlock_irqrestore(&p->lock, flags);
-		if (!*error)
+		if (!*error || dirty)
 			return VAIO_END_DONE;
 		/* Read it again from the disk below. */
 		bio->bi_iter = io->iter;

@@ -4,13 +4,8 @@ DESCRIPTION="cache filter, writethrough and writearound on a small pool: fio ver
 TIMEOUT=600
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
-# Under the debug kernel the cache tests took over an hour together (4 KiB
-# I/O under KASAN; no KASAN, lockdep or kmemleak report): CI's lane cannot
-# hold them yet.
-if [ "${VAIO_DEBUG:-0}" = 1 ]; then
-	ktap_skip "cache tests under the debug kernel" "too slow for CI"
-	ktap_finish
-fi
+. "$(dirname "$0")/../lib/cache.sh"
+cache_skip_debug
 
 # The disk below: memory-backed null_blk (blk-mq: completions advance the
 # bio). The cache: 8 MiB of brd, 1785 blocks of 4 KiB after the first MiB
@@ -30,30 +25,11 @@ ktap_eq "pool: 1785 blocks, all free" \
 table() { echo "0 $size vaio /dev/nb 8 disk_id d0 filter cache fail_open 2 pool=fast mode=$1"; }
 ktap_check "disk with the cache filter" dm_create vm "$(table writethrough)"
 
-get() { vaio_filter_get vm cache "$1"; }
 # Reads through the cache (4k, direct: each can hit), and the disk below.
 same_as_below() {
 	a=$(dd if=/dev/mapper/vm bs=4k iflag=direct 2>/dev/null | md5sum) &&
 		b=$(dd if=/dev/nb bs=1M iflag=direct 2>/dev/null | md5sum) &&
 		[ "$a" = "$b" ]
-}
-# zipf: a hot set that the cache can hold, read often. (fio cannot verify
-# zipf with randrw: its overlapping writes fail verification on a plain
-# disk too. Mixed I/O is checked against the disk below instead.)
-zipf() {
-	seed=$1
-	shift
-	fio_verify /dev/mapper/vm --size=64m --bsrange=4k-16k \
-		--random_distribution=zipf:1.2 --randseed="$seed" "$@"
-}
-# Two jobs of zipf reads and writes on the same blocks at once, no verify:
-# whatever the last writes left, cache and disk below must agree on it.
-mixed() {
-	fio --name=mixed --filename=/dev/mapper/vm --ioengine=libaio --direct=1 \
-		--rw=randrw --rwmixread=70 --bsrange=512-64k --iodepth=8 \
-		--numjobs=2 --random_distribution=zipf:1.1 --time_based \
-		--runtime="$1" --randseed="$2" --output-format=json 2>/tmp/fio.err |
-		fio_json_ok
 }
 
 ktap_check "writethrough: fio verify (4k..16k, zipf)" zipf 1 --rw=randwrite
@@ -140,7 +116,6 @@ ktap_fails "the pool cannot go while a disk uses it" dmsetup remove fast
 # disk and of the pool (it saves its entries; the next pool on the device
 # takes the clean blocks back). A disk that ran without the cache joins
 # it cold.
-pool_word() { dmsetup status fast | awk -v k="$1" '{ for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 table2() { table "$1" | sed 's|/dev/nb |/dev/nb2 |'; }
 same_as_nb2() {
 	[ "$(dd if=/dev/mapper/vm bs=4k iflag=direct 2>/dev/null | md5sum)" = "$(md5sum </dev/nb2)" ]

@@ -4,13 +4,8 @@ DESCRIPTION="two disks share a pool: a reservation keeps one disk's hot set cach
 TIMEOUT=600
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
-# Under the debug kernel the cache tests took over an hour together (4 KiB
-# I/O under KASAN; no KASAN, lockdep or kmemleak report): CI's lane cannot
-# hold them yet.
-if [ "${VAIO_DEBUG:-0}" = 1 ]; then
-	ktap_skip "cache tests under the debug kernel" "too slow for CI"
-	ktap_finish
-fi
+. "$(dirname "$0")/../lib/cache.sh"
+cache_skip_debug
 
 # Pool: 1785 blocks. Disk a: a hot set of 2 MiB (512 blocks). Disk b: reads
 # 8 MiB (2048 blocks) at random, more than the whole pool.

@@ -4,13 +4,8 @@ DESCRIPTION="vaioctl cache pool create/list/show/remove, policies with a cache c
 TIMEOUT=400
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
-# Under the debug kernel the cache tests took over an hour together (4 KiB
-# I/O under KASAN; no KASAN, lockdep or kmemleak report): CI's lane cannot
-# hold them yet.
-if [ "${VAIO_DEBUG:-0}" = 1 ]; then
-	ktap_skip "cache tests under the debug kernel" "too slow for CI"
-	ktap_finish
-fi
+. "$(dirname "$0")/../lib/cache.sh"
+cache_skip_debug
 
 vaioctl_setup
 brd_setup 32 4

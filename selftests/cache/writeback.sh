@@ -4,10 +4,8 @@ DESCRIPTION="cache filter in writeback on a small pool: fio verify with write-ba
 TIMEOUT=600
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
-if [ "${VAIO_DEBUG:-0}" = 1 ]; then
-	ktap_skip "cache tests under the debug kernel" "too slow for CI"
-	ktap_finish
-fi
+. "$(dirname "$0")/../lib/cache.sh"
+cache_skip_debug
 
 # The disk below: memory-backed null_blk behind dm-linear ("below"), so
 # that it can be made to fail. The cache: 8 MiB of brd, 1785 blocks.
@@ -16,27 +14,12 @@ brd_setup 8 2
 size=$(dev_sectors /dev/nb)
 modprobe dm-vaio-cache
 
-get() { vaio_filter_get vm cache "$1"; }
-pool_word() { dmsetup status fast | awk -v k="$1" '{ for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 # What the VM reads, and what the disk below holds.
 vm_sum() { dd if=/dev/mapper/vm bs=4k iflag=direct 2>/dev/null | md5sum; }
 below_sum() { dd if=/dev/nb bs=1M iflag=direct 2>/dev/null | md5sum; }
 same_as_below() { [ "$(vm_sum)" = "$(below_sum)" ]; }
 table() {
 	echo "0 $size vaio /dev/mapper/below 10 disk_id d0 filter cache fail_open 4 pool=fast mode=$1 dirty_high=40 dirty_low=20"
-}
-zipf() {
-	seed=$1
-	shift
-	fio_verify /dev/mapper/vm --size=64m --bsrange=4k-16k \
-		--random_distribution=zipf:1.2 --randseed="$seed" "$@"
-}
-mixed() {
-	fio --name=mixed --filename=/dev/mapper/vm --ioengine=libaio --direct=1 \
-		--rw=randrw --rwmixread=70 --bsrange=512-64k --iodepth=8 \
-		--numjobs=2 --random_distribution=zipf:1.1 --time_based \
-		--runtime="$1" --randseed="$2" --output-format=json 2>/tmp/fio.err |
-		fio_json_ok
 }
 # wait_clean N: until the disk has no dirty block, N seconds at most.
 wait_clean() {

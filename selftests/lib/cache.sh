@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Helpers of the cache filter's selftests, sourced after vaio.sh. The pool
+# is the dm device "fast", the disk with the cache filter "vm".
+
+# Under the debug kernel the cache tests took over an hour together (4 KiB
+# I/O under KASAN; no KASAN, lockdep or kmemleak report): CI's lane cannot
+# hold them yet.
+cache_skip_debug() {
+	if [ "${VAIO_DEBUG:-0}" = 1 ]; then
+		ktap_skip "cache tests under the debug kernel" "too slow for CI"
+		ktap_finish
+	fi
+}
+
+# get KEY: a word of vm's cache filter status.
+get() { vaio_filter_get vm cache "$1"; }
+
+# pool_word KEY: a word of the pool's status.
+pool_word() {
+	dmsetup status fast | awk -v k="$1" '{ for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'
+}
+
+# zipf SEED [FIO ARGS...]: fio verify of 64 MiB of vm, 4 KiB to 16 KiB,
+# zipf(1.2): a hot set that the cache can hold, read often. (fio cannot
+# verify zipf with randrw: its overlapping writes fail verification on a
+# plain disk too. Mixed I/O is checked against the disk below instead.)
+zipf() {
+	local seed=$1
+	shift
+	fio_verify /dev/mapper/vm --size=64m --bsrange=4k-16k \
+		--random_distribution=zipf:1.2 --randseed="$seed" "$@"
+}
+
+# mixed RUNTIME SEED: two jobs of zipf reads and writes of 512 B to 64 KiB
+# on the same blocks at once, no verify: whatever the last writes left,
+# the caller compares with the disk below.
+mixed() {
+	fio --name=mixed --filename=/dev/mapper/vm --ioengine=libaio --direct=1 \
+		--rw=randrw --rwmixread=70 --bsrange=512-64k --iodepth=8 \
+		--numjobs=2 --random_distribution=zipf:1.1 --time_based \
+		--runtime="$1" --randseed="$2" --output-format=json 2>/tmp/fio.err |
+		fio_json_ok
+}
