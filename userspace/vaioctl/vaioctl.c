@@ -1826,7 +1826,9 @@ static int apply_disk(const char *name, const char **did, struct vaio_err *err)
 		*did = "unchanged";
 		goto out;
 	}
-	r = vaio_dm_apply(nl(), name, &p.chain, err);
+	r = cache_drain(name, &p.chain, err);
+	if (!r)
+		r = vaio_dm_apply(nl(), name, &p.chain, err);
 	if (!r)
 		*did = "updated";
 out:
