@@ -221,6 +221,21 @@ static void slot_valid(struct cache_pool *p, u32 i)
 	meta_clean(p, i, true);
 }
 
+/*
+ * Slot @s gets write-back data: dirty, and redirty if a write-back batch
+ * is copying it (see wb_slots()). Under lock.
+ */
+static void slot_mark_dirty(struct cache_pool *p, struct cache_slot *s)
+{
+	if (s->flags & SLOT_CLEANING)
+		s->flags |= SLOT_REDIRTY;
+	if (!(s->flags & SLOT_DIRTY)) {
+		s->flags |= SLOT_DIRTY;
+		p->disks[s->disk]->dirty++;
+		p->nr_dirty++;
+	}
+}
+
 /* One I/O on the slot ended: free it if it was doomed meanwhile. */
 static void slot_put(struct cache_pool *p, u32 i)
 {
@@ -779,8 +794,9 @@ static void split_endio(struct bio *clone)
 
 /*
  * One clone of @bio per run of consecutive cache blocks in io->slots[],
- * each for the part of the bio in its blocks, ending in @endio with @io;
- * io->pending counts them. false: one could not be had, none went.
+ * each for the part of the bio in its blocks, ending in @endio with @io,
+ * which then finishes the bio (io->kind IO_NONE: not end_io()); io->pending
+ * counts them. false: one could not be had, none went.
  */
 static bool submit_runs(struct cache_pool *p, struct bio *bio,
 			struct cache_io *io, bio_end_io_t *endio)
@@ -814,6 +830,10 @@ static bool submit_runs(struct cache_pool *p, struct bio *bio,
 		bio_list_add(&clones, clone);
 		nruns++;
 	}
+	io->kind = IO_NONE;	/* @endio finishes it */
+	io->bio = bio;
+	io->pool = p;
+	io->cache_status = BLK_STS_OK;
 	atomic_set(&io->pending, nruns);
 	while ((clone = bio_list_pop(&clones)))
 		submit_bio_noacct(clone);
@@ -832,10 +852,6 @@ static enum vaio_verdict cache_split_read(struct cache_filter *cf,
 	unsigned long flags;
 	unsigned int n;
 
-	io->kind = IO_NONE;	/* split_endio() finishes it */
-	io->bio = bio;
-	io->pool = p;
-	io->cache_status = BLK_STS_OK;
 	if (submit_runs(p, bio, io, split_endio))
 		return VAIO_DEFER;
 
@@ -979,13 +995,7 @@ static void wb_write_endio(struct bio *clone)
 			continue;
 		}
 		/* Written back meanwhile: dirty again (see wb_slots()). */
-		if (s->flags & SLOT_CLEANING)
-			s->flags |= SLOT_REDIRTY;
-		if (!(s->flags & SLOT_DIRTY)) {
-			s->flags |= SLOT_DIRTY;
-			d->dirty++;
-			p->nr_dirty++;
-		}
+		slot_mark_dirty(p, s);
 		gen = meta_set(p, i, true);
 		if (gen > p->durable_gen && (!wait || gen > io->gen)) {
 			io->gen = gen;
@@ -1060,21 +1070,11 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 		else
 			d->write_hits++;
 		s = &p->slots[io->slots[n]];
-		if (s->flags & SLOT_CLEANING)
-			s->flags |= SLOT_REDIRTY;
-		if (!(s->flags & SLOT_DIRTY)) {
-			s->flags |= SLOT_DIRTY;
-			d->dirty++;
-			p->nr_dirty++;
-		}
+		slot_mark_dirty(p, s);
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
 
-	io->kind = IO_NONE;	/* wb_write_endio() finishes it */
-	io->bio = bio;
-	io->pool = p;
 	io->d = d;
-	io->cache_status = BLK_STS_OK;
 	if (submit_runs(p, bio, io, wb_write_endio))
 		return VAIO_DEFER;
 
@@ -1785,19 +1785,25 @@ static struct cache_disk_entry *disktab_entry(struct cache_pool *p,
 }
 
 /* The disk table to the device, durably. cache_pools_lock held. */
-static int disktab_write(struct cache_pool *p)
+/* @n pages from @sector of the cache device, synchronously. */
+static int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
+		   struct page **pages, unsigned int n)
 {
 	struct cache_wait w;
 	unsigned int k;
 
 	cache_wait_init(&w);
-	for (k = 0; k < ARRAY_SIZE(p->disktab); k++)
-		cache_wait_submit(p, &w, p->cdev,
-				  REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
-				  CACHE_DISKTAB_SECTOR +
-				  k * (PAGE_SIZE >> SECTOR_SHIFT),
-				  p->disktab[k], PAGE_SIZE);
+	for (k = 0; k < n; k++)
+		cache_wait_submit(p, &w, p->cdev, opf,
+				  sector + k * (PAGE_SIZE >> SECTOR_SHIFT),
+				  pages[k], PAGE_SIZE);
 	return blk_status_to_errno(cache_wait_all(&w));
+}
+
+static int disktab_write(struct cache_pool *p)
+{
+	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+		       CACHE_DISKTAB_SECTOR, p->disktab, ARRAY_SIZE(p->disktab));
 }
 
 /*
@@ -2405,21 +2411,6 @@ static void pool_put(struct cache_pool *p)
 	spin_unlock_irq(&p->lock);
 	pool_save(p);
 	pool_free(p);
-}
-
-/* @n pages from @sector of the cache device, synchronously. */
-static int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
-		   struct page **pages, unsigned int n)
-{
-	struct cache_wait w;
-	unsigned int k;
-
-	cache_wait_init(&w);
-	for (k = 0; k < n; k++)
-		cache_wait_submit(p, &w, p->cdev, opf,
-				  sector + k * (PAGE_SIZE >> SECTOR_SHIFT),
-				  pages[k], PAGE_SIZE);
-	return blk_status_to_errno(cache_wait_all(&w));
 }
 
 /* Where things are on a cache device of @sectors; false: too small. */
