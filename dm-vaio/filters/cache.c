@@ -25,6 +25,7 @@
 #include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -132,6 +133,50 @@ static struct cache_list *slot_list(struct cache_pool *p, struct cache_slot *s)
 }
 
 /*
+ *--------------------------------------------------------------
+ * The memory tier (cache.h). Under pool->lock.
+ *--------------------------------------------------------------
+ */
+static void mem_free_entry(struct cache_pool *p, u32 m)
+{
+	struct cache_mem *e = &p->mem[m];
+
+	e->state = MEM_FREE;
+	e->slot = CACHE_NONE;
+	list_add(&e->lru, &p->mem_free);
+}
+
+/* Slot @i's copy in memory goes: the slot's data changes, or it goes. */
+static void mem_drop(struct cache_pool *p, u32 i)
+{
+	struct cache_mem *e;
+	u32 m;
+
+	if (!p->slot_mem)
+		return;
+	m = p->slot_mem[i];
+	if (m == CACHE_NONE)
+		return;
+	e = &p->mem[m];
+	switch (e->state) {
+	case MEM_FILLING:
+		/* Its filler finds it so, unlinks and frees it. */
+		e->state = MEM_DROPPED;
+		break;
+	case MEM_VALID:
+		list_del_init(&e->lru);
+		p->mem_used--;
+		p->disks[e->disk]->mem_used--;
+		p->slot_mem[i] = CACHE_NONE;
+		if (e->pins)
+			e->state = MEM_DROPPED;	/* freed by its last reader */
+		else
+			mem_free_entry(p, m);
+		break;
+	}
+}
+
+/*
  * The entry of a clean block, in memory only: it reaches the device with
  * any commit of its page and with every page when the pool goes, and
  * counts only after that clean shutdown. Dirty entries change only by
@@ -159,6 +204,7 @@ static void slot_free(struct cache_pool *p, u32 i)
 	struct cache_slot *s = &p->slots[i];
 
 	meta_clean(p, i, false);
+	WARN_ON_ONCE(p->slot_mem && p->slot_mem[i] != CACHE_NONE);
 	s->state = SLOT_FREE;
 	s->flags = 0;
 	list_push_head(p, &p->free, i);
@@ -172,6 +218,7 @@ static void slot_doom(struct cache_pool *p, u32 i)
 
 	if (s->state == SLOT_FREE || s->state == SLOT_DOOMED)
 		return;
+	mem_drop(p, i);
 	if (l)
 		list_del_slot(p, l, i);
 	hash_remove(p, i);
@@ -313,6 +360,7 @@ static u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 			return CACHE_NONE;
 		s = &p->slots[i];
 		p->disks[s->disk]->demotions++;
+		mem_drop(p, i);
 		list_del_slot(p, slot_list(p, s), i);
 		hash_remove(p, i);
 		p->disks[s->disk]->used--;
@@ -387,11 +435,184 @@ struct cache_io {
 	struct cache_io *next;		/* pool->ranges, pool->commit_wait */
 	u64 gen;			/* write-back: the commit it waits for */
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
+	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
 	atomic_t pending;		/* IO_WRITE with a copy: 2 */
 	blk_status_t below_status;
 	blk_status_t cache_status;
 	struct cache_disk *d;
 };
+
+/* May @d take memory entry @e? As victim_ok() for slots. Under lock. */
+static bool mem_victim_ok(struct cache_pool *p, struct cache_disk *d,
+			  struct cache_mem *e)
+{
+	struct cache_disk *owner = p->disks[e->disk];
+
+	if (e->pins)
+		return false;
+	return owner == d || owner->mem_used > owner->mem_reserve;
+}
+
+/*
+ * An entry for a copy of slot @i of @d, FILLING and linked to the slot, or
+ * CACHE_NONE. When the tier is full the least recently used copy that may
+ * go does. Under lock.
+ */
+static u32 mem_alloc(struct cache_pool *p, struct cache_disk *d, u32 i)
+{
+	struct cache_mem *e = NULL, *v;
+	unsigned int n;
+
+	if (!list_empty(&p->mem_free)) {
+		e = list_first_entry(&p->mem_free, struct cache_mem, lru);
+	} else {
+		for (n = 0; n < CACHE_VICTIM_SCAN &&
+		     !list_empty(&p->mem_lru); n++) {
+			v = list_last_entry(&p->mem_lru, struct cache_mem, lru);
+			if (mem_victim_ok(p, d, v)) {
+				mem_drop(p, v->slot);	/* to mem_free */
+				e = v;
+				break;
+			}
+			/*
+			 * Kept (read now, or within its disk's reservation):
+			 * to the head, so that the next search gets past it.
+			 */
+			list_move(&v->lru, &p->mem_lru);
+		}
+		if (!e)
+			return CACHE_NONE;
+	}
+	list_del_init(&e->lru);
+	e->state = MEM_FILLING;
+	e->slot = i;
+	e->disk = d->idx;
+	p->slot_mem[i] = e - p->mem;
+	return p->slot_mem[i];
+}
+
+/*
+ * Are all the blocks of a hit (io->slots[0..@nr)) in the memory tier? If
+ * so they are pinned, and io->slots[] names their copies. Under lock.
+ */
+static bool mem_hit(struct cache_pool *p, struct cache_io *io,
+		    unsigned int nr)
+{
+	unsigned int n;
+	u32 m;
+
+	if (!p->slot_mem)
+		return false;
+	for (n = 0; n < nr; n++) {
+		m = p->slot_mem[io->slots[n]];
+		if (m == CACHE_NONE || p->mem[m].state != MEM_VALID ||
+		    p->mem[m].pins == U16_MAX)
+			return false;
+	}
+	for (n = 0; n < nr; n++) {
+		m = p->slot_mem[io->slots[n]];
+		p->mem[m].pins++;
+		list_move(&p->mem[m].lru, &p->mem_lru);
+		io->slots[n] = m;
+	}
+	return true;
+}
+
+/*
+ * Serve @bio from the copies mem_hit() pinned. Writes only drop copies,
+ * never change one: a pinned copy stays as it was.
+ */
+static void mem_read(struct cache_pool *p, struct cache_io *io,
+		     struct bio *bio)
+{
+	size_t off = (bio->bi_iter.bi_sector & (CACHE_BLOCK_SECTORS - 1)) <<
+		     SECTOR_SHIFT;
+	struct cache_mem *e;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+	unsigned long flags;
+	unsigned int n, done, len;
+	char *src;
+
+	bio_for_each_segment(bv, bio, iter) {
+		for (done = 0; done < bv.bv_len; done += len) {
+			n = off / CACHE_BLOCK_BYTES;
+			len = min_t(unsigned int, bv.bv_len - done,
+				    CACHE_BLOCK_BYTES - off % CACHE_BLOCK_BYTES);
+			src = page_address(p->mem_pages[io->slots[n]]) +
+			      off % CACHE_BLOCK_BYTES;
+			memcpy_to_page(bv.bv_page, bv.bv_offset + done, src,
+				       len);
+			off += len;
+		}
+	}
+	spin_lock_irqsave(&p->lock, flags);
+	for (n = 0; n < io->nr; n++) {
+		e = &p->mem[io->slots[n]];
+		if (!--e->pins && e->state == MEM_DROPPED)
+			mem_free_entry(p, io->slots[n]);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	io->nr = 0;
+}
+
+/* Copy block @oblock out of @bio's data as of @iter into @dst. */
+static void bio_copy_block(struct bio *bio, struct bvec_iter iter, u64 oblock,
+			   char *dst)
+{
+	struct bvec_iter it;
+	struct bio_vec bv;
+
+	bio_advance_iter(bio, &iter, ((oblock << CACHE_BLOCK_SHIFT) -
+				      iter.bi_sector) << SECTOR_SHIFT);
+	iter.bi_size = CACHE_BLOCK_BYTES;
+	__bio_for_each_segment(bv, bio, it, iter) {
+		memcpy_from_bvec(dst, &bv);
+		dst += bv.bv_len;
+	}
+}
+
+/*
+ * A read hit on the cache device ended (@ok: with its data): the copies
+ * it fills (io->mem_fill) take the data, unless a write dropped them
+ * meanwhile. Before the slots are put: a filling copy stays linked to its
+ * slot until here, and the slot cannot go while the read holds it.
+ */
+static void mem_fill_end(struct cache_pool *p, struct cache_io *io,
+			 struct bio *bio, bool ok)
+{
+	u64 first = io->iter.bi_sector >> CACHE_BLOCK_SHIFT;
+	unsigned long mask = io->mem_fill, flags;
+	struct cache_mem *e;
+	unsigned int n;
+	u32 m;
+
+	if (!mask)
+		return;
+	io->mem_fill = 0;
+	/* The filling pages are the read's own: copied without the lock. */
+	for_each_set_bit(n, &mask, CACHE_MAX_BIO_BLOCKS) {
+		m = READ_ONCE(p->slot_mem[io->slots[n]]);
+		if (ok)
+			bio_copy_block(bio, io->iter, first + n,
+				       page_address(p->mem_pages[m]));
+	}
+	spin_lock_irqsave(&p->lock, flags);
+	for_each_set_bit(n, &mask, CACHE_MAX_BIO_BLOCKS) {
+		m = p->slot_mem[io->slots[n]];
+		e = &p->mem[m];
+		if (ok && e->state == MEM_FILLING) {
+			e->state = MEM_VALID;
+			list_add(&e->lru, &p->mem_lru);
+			p->mem_used++;
+			p->disks[e->disk]->mem_used++;
+		} else {
+			p->slot_mem[io->slots[n]] = CACHE_NONE;
+			mem_free_entry(p, m);
+		}
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+}
 
 /*
  *--------------------------------------------------------------
@@ -693,6 +914,34 @@ static bool seq_read(struct cache_filter *cf, struct bio *bio)
 	return false;
 }
 
+/*
+ * A hit on the cache device: the blocks hit before (@again), whole in the
+ * bio and with no copy or write in flight, get copies in the memory tier,
+ * filled as the read ends. Under lock.
+ */
+static void mem_promote(struct cache_pool *p, struct cache_disk *d,
+			struct cache_io *io, struct bio *bio,
+			unsigned long again)
+{
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	unsigned int n;
+	u32 i;
+
+	if (start & (CACHE_BLOCK_SECTORS - 1))
+		__clear_bit(0, &again);
+	if (end & (CACHE_BLOCK_SECTORS - 1))
+		__clear_bit(io->nr - 1, &again);
+	for_each_set_bit(n, &again, io->nr) {
+		i = io->slots[n];
+		if (p->slot_mem[i] != CACHE_NONE ||
+		    (p->slots[i].flags & SLOT_UPDATING))
+			continue;
+		if (mem_alloc(p, d, i) == CACHE_NONE)
+			break;
+		io->mem_fill |= BIT(n);
+	}
+}
+
 /* Does the cache hold a dirty block of @d in @first..@last? Under lock. */
 static bool range_dirty(struct cache_pool *p, struct cache_disk *d, u64 first,
 			u64 last)
@@ -769,6 +1018,7 @@ static void split_endio(struct bio *clone)
 		return;
 
 	status = READ_ONCE(io->cache_status);
+	mem_fill_end(p, io, bio, !status);
 	spin_lock_irqsave(&p->lock, flags);
 	for (n = 0; n < io->nr; n++)
 		slot_put(p, io->slots[n]);
@@ -855,6 +1105,7 @@ static enum vaio_verdict cache_split_read(struct cache_filter *cf,
 	if (submit_runs(p, bio, io, split_endio))
 		return VAIO_DEFER;
 
+	mem_fill_end(p, io, bio, false);
 	spin_lock_irqsave(&p->lock, flags);
 	for (n = 0; n < io->nr; n++)
 		slot_put(p, io->slots[n]);
@@ -876,7 +1127,7 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 	u64 first = start >> CACHE_BLOCK_SHIFT;
 	u64 last = (end - 1) >> CACHE_BLOCK_SHIFT;
 	u64 b, nblocks = last - first + 1;
-	unsigned long flags;
+	unsigned long flags, again = 0;
 	bool seq, contig = true, hit = nblocks <= CACHE_MAX_BIO_BLOCKS;
 	unsigned int n = 0;
 	u32 i;
@@ -891,18 +1142,29 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 			hit = false;
 			break;
 		}
+		if (p->slots[i].state == SLOT_PROTECTED)
+			__set_bit(n, &again);
 		if (n && i != io->slots[n - 1] + 1)
 			contig = false;
 		io->slots[n] = i;
 	}
 	if (hit) {
-		for (n = 0; n < nblocks; n++) {
+		for (n = 0; n < nblocks; n++)
 			slot_touch(p, io->slots[n]);
-			p->slots[io->slots[n]].inflight++;
-		}
-		io->nr = nblocks;
 		d->read_hits++;
 		d->read_hit_sectors += end - start;
+		io->nr = nblocks;
+		if (mem_hit(p, io, nblocks)) {
+			d->mem_hits++;
+			spin_unlock_irqrestore(&p->lock, flags);
+			mem_read(p, io, bio);
+			bio->bi_status = BLK_STS_OK;
+			return VAIO_DONE;
+		}
+		if (p->slot_mem && !seq)
+			mem_promote(p, d, io, bio, again);
+		for (n = 0; n < nblocks; n++)
+			p->slots[io->slots[n]].inflight++;
 		spin_unlock_irqrestore(&p->lock, flags);
 
 		if (!contig)
@@ -977,6 +1239,8 @@ static void wb_write_endio(struct bio *clone)
 		bool gone;
 
 		s = &p->slots[i];
+		/* A read may have copied the old data meanwhile. */
+		mem_drop(p, i);
 		gone = s->state == SLOT_DOOMED;
 		if (io->new_slots & IO_NEW_SLOT(n) && s->state == SLOT_FILLING) {
 			if (status) {
@@ -1071,6 +1335,7 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 			d->write_hits++;
 		s = &p->slots[io->slots[n]];
 		slot_mark_dirty(p, s);
+		mem_drop(p, io->slots[n]);
 	}
 	spin_unlock_irqrestore(&p->lock, flags);
 
@@ -1155,6 +1420,7 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 			slot_touch(p, i);
 			s->flags |= SLOT_UPDATING;
 			s->inflight++;
+			mem_drop(p, i);
 			slot = i;
 		} else {
 			slot_doom(p, i);
@@ -1220,6 +1486,7 @@ static enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio,
 
 	io->kind = IO_NONE;
 	io->nr = 0;
+	io->mem_fill = 0;
 	if (unlikely(READ_ONCE(p->failed))) {
 		if (!READ_ONCE(d->dirty))
 			return VAIO_PASS;
@@ -1278,6 +1545,8 @@ static void wt_finish(struct cache_io *io)
 	if (io->fill) {
 		fill_done(p, i, !io->below_status && !io->cache_status);
 	} else {
+		/* A read may have copied the old data meanwhile. */
+		mem_drop(p, i);
 		p->slots[i].flags &= ~SLOT_UPDATING;
 		if (io->below_status || io->cache_status)
 			slot_doom(p, i);
@@ -1312,15 +1581,9 @@ static void retry_endio(struct bio *clone)
 static bool fill_start(struct cache_pool *p, struct bio *bio,
 		       struct bvec_iter iter, u32 i)
 {
-	struct cache_slot *s = &p->slots[i];
-	unsigned int off = ((s->oblock << CACHE_BLOCK_SHIFT) - iter.bi_sector)
-			   << SECTOR_SHIFT;
-	struct bvec_iter it;
-	struct bio_vec bv;
 	struct page *page;
 	unsigned long flags;
 	struct bio *fill;
-	char *dst;
 
 	page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
 	if (!page)
@@ -1330,13 +1593,7 @@ static bool fill_start(struct cache_pool *p, struct bio *bio,
 		__free_page(page);
 		return false;
 	}
-	bio_advance_iter(bio, &iter, off);
-	iter.bi_size = CACHE_BLOCK_BYTES;
-	dst = page_address(page);
-	__bio_for_each_segment(bv, bio, it, iter) {
-		memcpy_from_bvec(dst, &bv);
-		dst += bv.bv_len;
-	}
+	bio_copy_block(bio, iter, p->slots[i].oblock, page_address(page));
 	fill->bi_iter.bi_sector = slot_sector(p, i);
 	__bio_add_page(fill, page, CACHE_BLOCK_BYTES, 0);
 	fill->bi_end_io = fill_endio;
@@ -1363,6 +1620,7 @@ static enum vaio_end_verdict cache_end_io(struct vaio_filter *f,
 
 	switch (io->kind) {
 	case IO_READ_HIT:
+		mem_fill_end(p, io, bio, !*error);
 		spin_lock_irqsave(&p->lock, flags);
 		for (n = 0; n < io->nr; n++)
 			slot_put(p, io->slots[n]);
@@ -1953,6 +2211,7 @@ static struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 	spin_lock_irq(&p->lock);
 	d->reserve_pct = reserve;
 	d->reserve_blocks = div_u64((u64)p->nslots * reserve, 100);
+	d->mem_reserve = div_u64((u64)p->mem_blocks * reserve, 100);
 	p->disks[d->idx] = d;
 	spin_unlock_irq(&p->lock);
 	d->ref++;
@@ -1973,6 +2232,7 @@ static void disk_put(struct cache_pool *p, struct cache_disk *d)
 	spin_lock_irq(&p->lock);
 	d->reserve_pct = 0;
 	d->reserve_blocks = 0;
+	d->mem_reserve = 0;
 	spin_unlock_irq(&p->lock);
 	if (READ_ONCE(d->dirty))
 		DMERR("disk %s: %u dirty blocks stay in pool %s until the disk comes back",
@@ -2324,8 +2584,9 @@ static void cache_status(struct vaio_filter *f, char *result,
 	       c.write_misses);
 	DMEMIT("promotions %llu demotions %llu invalidations %llu seq_bypass %llu ",
 	       c.promotions, c.demotions, c.invalidations, c.seq_bypass);
-	DMEMIT("dirty %u writeback_kib %llu writeback_errors %llu", c.dirty,
+	DMEMIT("dirty %u writeback_kib %llu writeback_errors %llu ", c.dirty,
 	       c.writeback_sectors >> 1, c.writeback_errors);
+	DMEMIT("memory_hits %llu memory_blocks %u", c.mem_hits, c.mem_used);
 }
 
 static struct vaio_filter_type cache_type = {
@@ -2375,6 +2636,13 @@ static void pool_free(struct cache_pool *p)
 	for (i = 0; i < ARRAY_SIZE(p->disktab); i++)
 		if (p->disktab[i])
 			__free_page(p->disktab[i]);
+	if (p->mem_pages)
+		for (i = 0; i < p->mem_blocks; i++)
+			if (p->mem_pages[i])
+				__free_page(p->mem_pages[i]);
+	kvfree(p->mem_pages);
+	kvfree(p->mem);
+	kvfree(p->slot_mem);
 	kvfree(p->page_gen);
 	kvfree(p->meta_dirty);
 	kvfree(p->meta);
@@ -2647,8 +2915,44 @@ drop:
 		       &sbp, 1);
 }
 
+/* The memory tier: @mib MiB of pages, taken now. */
+static int mem_create(struct cache_pool *p, u32 mib, char **error)
+{
+	u32 m, blocks = mib * (SZ_1M / CACHE_BLOCK_BYTES);
+
+	INIT_LIST_HEAD(&p->mem_lru);
+	INIT_LIST_HEAD(&p->mem_free);
+	if (!mib)
+		return 0;
+	if (blocks > p->nslots) {
+		*error = "memory tier larger than the cache device";
+		return -EINVAL;
+	}
+	if (blocks > totalram_pages() / 2) {
+		*error = "memory tier larger than half of the RAM";
+		return -EINVAL;
+	}
+	*error = "cannot allocate the memory tier";
+	p->mem = kvcalloc(blocks, sizeof(*p->mem), GFP_KERNEL);
+	p->mem_pages = kvcalloc(blocks, sizeof(*p->mem_pages), GFP_KERNEL);
+	p->slot_mem = kvmalloc_array(p->nslots, sizeof(u32), GFP_KERNEL);
+	if (!p->mem || !p->mem_pages || !p->slot_mem)
+		return -ENOMEM;
+	p->mem_mib = mib;
+	p->mem_blocks = blocks;
+	memset(p->slot_mem, 0xff, p->nslots * sizeof(u32));
+	for (m = 0; m < blocks; m++) {
+		p->mem_pages[m] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		if (!p->mem_pages[m])
+			return -ENOMEM;
+		mem_free_entry(p, m);
+		cond_resched();
+	}
+	return 0;
+}
+
 static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
-				      dev_t dev)
+				      dev_t dev, u32 mem_mib)
 {
 	struct cache_pool *p;
 	struct cache_sb *sb;
@@ -2733,7 +3037,12 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	sbp = alloc_page(GFP_KERNEL);
 	if (!sbp)
 		goto bad;
+	r = mem_create(p, mem_mib, &ti->error);
+	if (r)
+		goto bad;
 
+	r = -ENOMEM;
+	ti->error = "cannot allocate cache index";
 	p->free.head = CACHE_NONE;
 	p->free.tail = CACHE_NONE;
 	p->probation = p->free;
@@ -2777,10 +3086,18 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	dev_t dev = disk_devt(dm_disk(dm_table_get_md(ti->table)));
 	struct cache_pool *p;
+	u32 mem_mib = 0;
 	dev_t cdev;
 
-	if (argc != 1) {
-		ti->error = "vaio-cache-pool needs exactly one argument: the cache device";
+	if (argc < 1 || argc > 2) {
+		ti->error = "vaio-cache-pool needs the cache device and optionally memory_mib=<MiB>";
+		return -EINVAL;
+	}
+	if (argc == 2 &&
+	    (strncmp(argv[1], "memory_mib=", 11) ||
+	     kstrtou32(argv[1] + 11, 10, &mem_mib) || !mem_mib ||
+	     mem_mib > CACHE_MEM_MAX_MIB)) {
+		ti->error = "memory_mib must be a number of MiB from 1 to 65536";
 		return -EINVAL;
 	}
 	/* A path or major:minor, as dm tables name devices. */
@@ -2799,16 +3116,21 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "pool is in use with another cache device";
 			return -EBUSY;
 		}
+		if (p->mem_mib != mem_mib) {
+			mutex_unlock(&cache_pools_lock);
+			ti->error = "pool is in use with another memory tier size";
+			return -EBUSY;
+		}
 		refcount_inc(&p->ref);
 	} else {
-		p = pool_create(ti, cdev, dev);
+		p = pool_create(ti, cdev, dev, mem_mib);
 		if (IS_ERR(p)) {
 			mutex_unlock(&cache_pools_lock);
 			return PTR_ERR(p);
 		}
 		list_add(&p->list, &cache_pools);
-		DMINFO("pool %s: %u blocks of 4 KiB on %pg", p->name, p->nslots,
-		       p->cdev);
+		DMINFO("pool %s: %u blocks of 4 KiB on %pg, %u MiB of memory",
+		       p->name, p->nslots, p->cdev, p->mem_mib);
 	}
 	p->targets++;
 	mutex_unlock(&cache_pools_lock);
@@ -2839,7 +3161,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 {
 	struct cache_pool *p = ti->private;
 	unsigned int sz = 0, disks = 0, i;
-	u32 used, filling, reserved, dirty;
+	u32 used, filling, reserved, dirty, mem_used;
 	bool failed;
 	u64 errors;
 
@@ -2849,6 +3171,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		used = p->probation.count + p->protected.count;
 		filling = p->nr_filling;
 		dirty = p->nr_dirty;
+		mem_used = p->mem_used;
 		failed = p->failed;
 		errors = p->errors;
 		for (i = 0; i < CACHE_MAX_DISKS; i++)
@@ -2857,11 +3180,15 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		spin_unlock_irq(&p->lock);
 		DMEMIT("block_size 4096 blocks %u used %u filling %u free %u ",
 		       p->nslots, used, filling, p->nslots - used - filling);
-		DMEMIT("disks %u reserved_pct %u state %s errors %llu dirty %u",
+		DMEMIT("disks %u reserved_pct %u state %s errors %llu dirty %u ",
 		       disks, reserved, failed ? "failed" : "ok", errors, dirty);
+		DMEMIT("memory_blocks %u memory_used %u", p->mem_blocks,
+		       mem_used);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%u:%u", MAJOR(p->cdev->bd_dev), MINOR(p->cdev->bd_dev));
+		if (p->mem_mib)
+			DMEMIT(" memory_mib=%u", p->mem_mib);
 		break;
 	case STATUSTYPE_IMA:
 		*result = '\0';

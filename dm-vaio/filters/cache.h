@@ -118,6 +118,30 @@ struct cache_list {
 };
 
 /*
+ * The memory tier: RAM copies of hot blocks of the cache device, which
+ * keeps every block the memory tier holds (inclusive). Reads that hit it
+ * are served by a copy, with no I/O. Writes never go to it: a write over
+ * a block drops its copy, as it is mapped and as it ends.
+ */
+enum cache_mem_state {
+	MEM_FREE,
+	MEM_FILLING,	/* a read hit in flight copies its block in */
+	MEM_VALID,	/* the slot's data; on the LRU */
+	MEM_DROPPED,	/* no data; freed when its readers or filler end */
+};
+
+struct cache_mem {
+	struct list_head lru;	/* VALID: pool->mem_lru; FREE: mem_free */
+	u32 slot;
+	u16 pins;		/* reads copying out of it */
+	u8 state;
+	u8 disk;		/* index in pool->disks, for reservations */
+};
+
+/* Memory tier pages, at most: 64 GiB. */
+#define CACHE_MEM_MAX_MIB	65536
+
+/*
  * A disk's place in a pool: owns the disk's cached blocks and its
  * counters. Shared by the disk's filter instances (the live table and one
  * being loaded), so that a table reload keeps the cache warm.
@@ -139,6 +163,7 @@ struct cache_disk {
 	u32 reserve_pct;
 	u32 reserve_blocks;
 	u32 used;		/* filling and valid blocks */
+	u32 mem_used, mem_reserve;	/* in the memory tier */
 	u32 dirty;		/* blocks newer in the cache than below */
 	bool writeback;		/* the live instance is in write-back mode */
 	u32 dirty_high, dirty_low;	/* blocks */
@@ -148,6 +173,7 @@ struct cache_disk {
 	u64 writeback_sectors, writeback_errors;
 	u32 big_writes;		/* in-flight writes over more than 2 regions */
 	u64 read_hits, read_misses;
+	u64 mem_hits;		/* read hits served from the memory tier */
 	u64 read_hit_sectors, read_miss_sectors;
 	u64 write_hits, write_misses;
 	u64 promotions, demotions, invalidations, seq_bypass;
@@ -176,6 +202,17 @@ struct cache_pool {
 	u32 ghost_count;
 	u32 region_writes[1U << CACHE_REGION_BITS];
 	struct cache_disk *disks[CACHE_MAX_DISKS];
+
+	/* The memory tier; under lock but mem_pages (fixed). */
+	u32 mem_mib;			/* 0: none */
+	u32 mem_blocks;
+	u32 mem_used;			/* VALID */
+	struct cache_mem *mem;
+	struct page **mem_pages;
+	u32 *slot_mem;			/* a slot's copy, or CACHE_NONE */
+	struct list_head mem_lru;	/* head: most recently used */
+	struct list_head mem_free;
+
 	bool failed;
 	u64 errors;
 	struct bio_list fills;		/* promotion writes to submit */
