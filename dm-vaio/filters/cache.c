@@ -3090,7 +3090,7 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	dev_t cdev;
 
 	if (argc < 1 || argc > 2) {
-		ti->error = "vaio-cache-pool needs the cache device and optionally memory_mib=<MiB>";
+		ti->error = "vaio-cache-pool: a cache device, then optionally memory_mib=<MiB>";
 		return -EINVAL;
 	}
 	if (argc == 2 &&

@@ -27,7 +27,7 @@ table_refused "memory_mib=abc is refused" "$pool memory_mib=abc" \
 table_refused "an unknown pool argument is refused" "$pool mem=2" \
 	"memory_mib must be a number of MiB from 1 to 65536"
 table_refused "a third pool argument is refused" "$pool memory_mib=2 x" \
-	"needs the cache device and optionally memory_mib=<MiB>"
+	"a cache device, then optionally memory_mib=<MiB>"
 table_refused "a memory tier larger than the cache device is refused" \
 	"$pool memory_mib=16" "memory tier larger than the cache device"
 ktap_check "pool with 2 MiB of memory" dm_create fast "$pool memory_mib=2"
