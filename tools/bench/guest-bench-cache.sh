@@ -66,11 +66,12 @@ job2() { # workload
 # vaio-wt, vaio-wa, vaio-wb: the vaio cache filter, writethrough,
 # writearound and writeback, on a pool made afresh on the same 64 MiB (of
 # which its first MiB and its entries, 16 bytes per block, are metadata).
-CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa vaio-wb"
+# vaio-wt-mem: vaio-wt with a memory tier of 16 MiB in front of the pool.
+CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa vaio-wb vaio-wt-mem"
 cache_table() { # config
 	local n=$((ORIGIN_MIB * 2048))
 	case $1 in
-	vaio-wt) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writethrough" ;;
+	vaio-wt | vaio-wt-mem) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writethrough" ;;
 	vaio-wa) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writearound" ;;
 	vaio-wb) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writeback" ;;
 	uncached) echo "0 $n linear /dev/mapper/origin 0" ;;
@@ -117,6 +118,7 @@ run_one() {
 	dd if=/dev/zero of=/dev/mapper/cmeta bs=1M count=$META_MIB oflag=direct 2>/dev/null
 	dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=1 oflag=direct 2>/dev/null
 	case $3 in
+	vaio-*-mem) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata memory_mib=16" || fail "$tag: the pool" ;;
 	vaio-*) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata" || fail "$tag: the pool" ;;
 	esac
 	dm_create "$DM" "$(cache_table "$3")" || fail "$tag: the table did not load"
