@@ -435,6 +435,7 @@ struct cache_io {
 	struct cache_io *next;		/* pool->ranges, pool->commit_wait */
 	u64 gen;			/* write-back: the commit it waits for */
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
+	u32 old_dirty;			/* write-back: BIT(n): slots[n] was */
 	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
 	atomic_t pending;		/* IO_WRITE with a copy: 2 */
 	blk_status_t below_status;
@@ -1210,6 +1211,29 @@ out:
 	return VAIO_PASS;
 }
 
+/*
+ * A write-back write failed on the cache device. If each of its blocks
+ * was clean before it and no other I/O holds it, only this write's data
+ * was at stake: the blocks are dropped (no longer dirty) and the write
+ * goes below. Else they stay dirty, counted at risk, and the write fails.
+ * Under lock.
+ */
+static bool wb_write_failed(struct cache_pool *p, struct cache_io *io)
+{
+	struct cache_slot *s;
+	unsigned int n;
+
+	for (n = 0; n < io->nr; n++) {
+		s = &p->slots[io->slots[n]];
+		if ((io->old_dirty & BIT(n)) || s->inflight > 1 ||
+		    (s->flags & SLOT_CLEANING))
+			return false;
+	}
+	for (n = 0; n < io->nr; n++)
+		slot_doom(p, io->slots[n]);
+	return true;
+}
+
 /* All the data of a write-back write is in the cache. */
 static void wb_write_endio(struct bio *clone)
 {
@@ -1232,8 +1256,10 @@ static void wb_write_endio(struct bio *clone)
 
 	status = READ_ONCE(io->cache_status);
 	spin_lock_irqsave(&p->lock, flags);
-	if (status)
+	if (status) {
 		pool_error(p);
+		lost = wb_write_failed(p, io);
+	}
 	for (n = 0; n < io->nr; n++) {
 		u32 i = io->slots[n];
 		bool gone;
@@ -1279,7 +1305,8 @@ static void wb_write_endio(struct bio *clone)
 		 * over it, an invalidate) before this data landed: the data
 		 * would be nowhere. The whole bio goes below, as a write in
 		 * flight with the other may land after it; the cache's copy
-		 * of its other blocks is the same data.
+		 * of its other blocks is the same data. Or the cache device
+		 * failed it, and its blocks were dropped (wb_write_failed()).
 		 */
 		vaio_bio_continue(bio, VAIO_PASS);
 		return;
@@ -1309,6 +1336,7 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 
 	io->nr = 0;
 	io->new_slots = 0;
+	io->old_dirty = 0;
 	spin_lock_irqsave(&p->lock, flags);
 	for (n = 0, b = first; n < nr; n++, b++) {
 		i = hash_lookup(p, d->idx, b);
@@ -1334,6 +1362,8 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 		else
 			d->write_hits++;
 		s = &p->slots[io->slots[n]];
+		if (s->flags & SLOT_DIRTY)
+			io->old_dirty |= BIT(n);
 		slot_mark_dirty(p, s);
 		mem_drop(p, io->slots[n]);
 	}

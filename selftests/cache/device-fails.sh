@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="cache device fails (dm-flakey under the pool): writethrough and writearound carry on uncached, no error reaches the VM, no data is lost; writeback fails closed, counts what is at risk, and writes it back once the device returns"
+DESCRIPTION="cache device fails (dm-flakey under the pool): writethrough and writearound carry on uncached, no error reaches the VM, no data is lost; writeback fails closed, counts what is at risk, and writes it back once the device returns; a write-back write failed over clean blocks goes below, nothing at risk"
 TIMEOUT=600
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
@@ -97,6 +97,32 @@ ktap_check "$m: the cache device comes back" \
 ktap_check "$m: disk removed: its dirty blocks written back" dmsetup remove vm
 ktap_check "$m: the disk below has all 2 MiB" sh -c \
 	"dd if=/dev/nb bs=1M count=2 iflag=direct 2>/dev/null | cmp -s - /tmp/pat"
+dmsetup remove fast
+
+# A write-back write the cache device fails, over blocks that were clean:
+# only its own data was at stake. It goes below, nothing is at risk, and
+# the disk carries on uncached (fail_closed does not apply).
+ktap_check "$m: a new pool on the device" \
+	dm_create fast "0 8 vaio-cache-pool /dev/mapper/cflaky"
+ktap_check "$m: the disk again, fail_closed" dm_create vm \
+	"0 $size vaio /dev/nb 8 disk_id d0 filter cache fail_closed 2 pool=fast mode=$m"
+ktap_check "$m: 2 MiB written" dd if=/tmp/pat of=/dev/mapper/vm bs=4k oflag=direct
+ktap_check "$m: ... and written back" dmsetup message vm 0 cache writeback
+ktap_eq "$m: nothing dirty, 512 blocks cached" "$(get dirty) $(get blocks)" "0 512"
+ktap_check "$m: cache device goes down" \
+	vaio_reload cflaky "0 $csize flakey /dev/ram0 0 0 3600"
+dd if=/dev/urandom of=/tmp/pat2 bs=4k count=1 2>/dev/null
+ktap_check "$m: a 4 KiB write over a clean cached block succeeds" \
+	dd if=/tmp/pat2 of=/dev/mapper/vm bs=4k seek=5 oflag=direct conv=notrunc
+ktap_eq "$m: the pool failed" "$(pool_word state)" failed
+ktap_eq "$m: nothing is at risk" "$(get dirty)" 0
+ktap_eq "$m: the filter carries on" "$(vaio_filter_state vm cache)" active
+ktap_check "$m: the disk below has the write" sh -c \
+	"dd if=/dev/nb bs=4k skip=5 count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/pat2"
+ktap_check "$m: and reads through the disk return it" sh -c \
+	"dd if=/dev/mapper/vm bs=4k skip=5 count=1 iflag=direct 2>/dev/null | cmp -s - /tmp/pat2"
+ktap_check "$m: I/O goes on" dd if=/tmp/pat of=/dev/mapper/vm bs=4k seek=1024 oflag=direct
+dmsetup remove vm
 dmsetup remove fast
 dmsetup remove cflaky
 ktap_finish
