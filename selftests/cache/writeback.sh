@@ -1,11 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache filter in writeback on a small pool: fio verify with write-back running hot, the disk below lags then catches up, dirty blocks survive a disk below that fails and a restart of the pool, mode switch and detach under fio write back everything"
-TIMEOUT=600
+TIMEOUT=900
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
-cache_skip_debug
+# Runs in the debug-kernel lane too (about 4 minutes there).
 
 # The disk below: memory-backed null_blk behind dm-linear ("below"), so
 # that it can be made to fail. The cache: 8 MiB of brd, 1785 blocks.
