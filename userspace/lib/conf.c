@@ -7,6 +7,8 @@
  *   <confdir>/disks/<name>.json     {"disk": NAME, "device": PATH,
  *                                    "policy": NAME or null}
  *   <confdir>/pools/<name>.json     {"pool": NAME, "device": PATH}
+ *                                   or "devices": [PATH, PATH...] for a
+ *                                   pool on several devices
  *
  * Files are replaced atomically (write, fsync, rename); changes are made
  * under an exclusive lock on <confdir>/.lock.
@@ -478,10 +480,67 @@ bool vaio_pool_conf_exists(const char *name)
 	return exists("pools", name);
 }
 
+/* @p's devices: "device", a path, or "devices", an array of paths. */
+static int get_pool_devices(struct json_object *obj, const char *path,
+			    struct vaio_pool_conf *p, struct vaio_err *err)
+{
+	struct json_object *one, *arr, *v;
+	bool has_one, has_arr;
+	const char *s;
+	size_t i, n;
+	int r;
+
+	has_one = json_object_object_get_ex(obj, "device", &one);
+	has_arr = json_object_object_get_ex(obj, "devices", &arr);
+	if (has_one && has_arr)
+		return vaio_seterr(err, EINVAL,
+				   "%s: \"device\" and \"devices\": give one of them",
+				   path);
+	if (!has_arr) {
+		r = get_name(obj, "device", path, NULL, p->devices[0],
+			     sizeof(p->devices[0]), err);
+		if (r)
+			return r;
+		p->ndevices = 1;
+		goto check;
+	}
+	n = json_object_is_type(arr, json_type_array) ?
+		json_object_array_length(arr) : 0;
+	if (!n)
+		return vaio_seterr(err, EINVAL,
+				   "%s: \"devices\" must be an array of paths",
+				   path);
+	if (n > VAIO_POOL_MAX_DEVICES)
+		return vaio_seterr(err, EINVAL,
+				   "%s: \"devices\": more than %d devices",
+				   path, VAIO_POOL_MAX_DEVICES);
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(v, json_type_string))
+			return vaio_seterr(err, EINVAL,
+					   "%s: device %zu is not a string",
+					   path, i + 1);
+		s = json_object_get_string(v);
+		if (strlen(s) >= sizeof(p->devices[0]))
+			return vaio_seterr(err, EINVAL,
+					   "%s: device %zu is too long", path,
+					   i + 1);
+		strcpy(p->devices[i], s);
+	}
+	p->ndevices = n;
+check:
+	for (i = 0; i < (size_t)p->ndevices; i++)
+		if (p->devices[i][0] != '/')
+			return vaio_seterr(err, EINVAL,
+					   "%s: device \"%s\" must be an absolute path",
+					   path, p->devices[i]);
+	return 0;
+}
+
 int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 			struct vaio_err *err)
 {
-	static const char *const keys[] = { "pool", "device", NULL };
+	static const char *const keys[] = { "pool", "device", "devices", NULL };
 	struct json_object *obj;
 	char path[4200];
 	int r;
@@ -502,25 +561,39 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 		r = get_name(obj, "pool", path, name, p->name, sizeof(p->name),
 			     err);
 	if (!r)
-		r = get_name(obj, "device", path, NULL, p->device,
-			     sizeof(p->device), err);
-	if (!r && p->device[0] != '/')
-		r = vaio_seterr(err, EINVAL,
-				"%s: \"device\" must be an absolute path", path);
+		r = get_pool_devices(obj, path, p, err);
 	json_object_put(obj);
 	return r;
 }
 
+/*
+ * A pool on one device is written as before, {"pool", "device"}, which
+ * older versions read too.
+ */
 int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err)
 {
 	struct json_object *obj = json_object_new_object();
+	struct json_object *arr;
 	char path[4200];
-	int r;
+	int i, r;
 
 	if (!obj)
 		return vaio_seterr(err, ENOMEM, "out of memory");
 	json_object_object_add(obj, "pool", json_object_new_string(p->name));
-	json_object_object_add(obj, "device", json_object_new_string(p->device));
+	if (p->ndevices == 1) {
+		json_object_object_add(obj, "device",
+				       json_object_new_string(p->devices[0]));
+	} else {
+		arr = json_object_new_array();
+		if (!arr) {
+			json_object_put(obj);
+			return vaio_seterr(err, ENOMEM, "out of memory");
+		}
+		for (i = 0; i < p->ndevices; i++)
+			json_object_array_add(arr,
+					      json_object_new_string(p->devices[i]));
+		json_object_object_add(obj, "devices", arr);
+	}
 	obj_path(path, sizeof(path), "pools", p->name);
 	r = mkdirs("pools", err);
 	if (!r)

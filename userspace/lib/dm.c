@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <libdevmapper.h>
+#include <linux/dm-ioctl.h>
 #include <linux/fs.h>
 
 static char dm_last_error[512];
@@ -402,26 +403,138 @@ int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err)
 	return r;
 }
 
-int vaio_pool_create(const char *name, const char *device,
-		     struct vaio_err *err)
+/*
+ *--------------------------------------------------------------
+ * Cache pools
+ *--------------------------------------------------------------
+ */
+
+/* The uuid of a pool's linear device: what tells it is vaioctl's. */
+#define TIER_UUID_PREFIX "VAIO-TIER-"
+
+void vaio_pool_tier_name(const char *name, char *buf, size_t len)
 {
-	char devt[32], params[64];
-	struct dm_task *dmt;
-	uint64_t sectors;
+	snprintf(buf, len, "%s-tier", name);
+}
+
+/* dm device @name's info and uuid; info->exists is false if it is not. */
+static int dev_info(const char *name, struct dm_info *info, char *uuid,
+		    size_t ulen)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	const char *u;
+	int r = -ENOMEM;
+
+	memset(info, 0, sizeof(*info));
+	uuid[0] = '\0';
+	if (dmt && dm_task_set_name(dmt, name)) {
+		r = run_task(dmt, false);
+		if (!r && !dm_task_get_info(dmt, info))
+			r = -EIO;
+		u = r || !info->exists ? NULL : dm_task_get_uuid(dmt);
+		snprintf(uuid, ulen, "%s", u ? u : "");
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
+/*
+ * Removes dm device @name: pool @pool or its linear device; @retry: while
+ * it is open (udev may be probing a new device).
+ */
+static int remove_dev(const char *pool, const char *name, bool retry,
+		      struct vaio_err *err)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_REMOVE);
+	char who[256];
 	int r;
 
-	dm_setup();
-	if (!vaio_valid_name(name))
-		return vaio_seterr(err, EINVAL,
-				   "pool name '%s': use up to 63 of A-Z a-z 0-9 . _ : -",
-				   name);
-	r = device_sectors(device, &sectors, devt, sizeof(devt), err);
+	if (strcmp(pool, name))
+		snprintf(who, sizeof(who), "pool %s: %s", pool, name);
+	else
+		snprintf(who, sizeof(who), "pool %s", pool);
+	if (!dmt || !dm_task_set_name(dmt, name) ||
+	    (retry && !dm_task_retry_remove(dmt))) {
+		r = vaio_seterr(err, ENOMEM, "out of memory");
+	} else {
+		r = run_task(dmt, true);
+		if (r == -EBUSY)
+			r = vaio_seterr(err, EBUSY, "%s: in use (open)", who);
+		else if (r)
+			r = vaio_seterr(err, -r, "%s: %s", who,
+					dm_last_error[0] ? dm_last_error :
+					strerror(-r));
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
+}
+
+/* Is dm device @tier pool @pool's linear device, made by vaioctl? */
+static bool tier_is_ours(const char *pool, const char *tier,
+			 struct dm_info *info)
+{
+	char uuid[DM_UUID_LEN], want[DM_UUID_LEN];
+
+	snprintf(want, sizeof(want), TIER_UUID_PREFIX "%s", pool);
+	return !dev_info(tier, info, uuid, sizeof(uuid)) && info->exists &&
+		!strcmp(uuid, want);
+}
+
+/*
+ * Creates @tier, dm-linear over @n devices @devt of @len sectors each, in
+ * that order; its "major:minor" in @tdevt.
+ */
+static int tier_create(const char *pool, const char *tier, char devt[][32],
+		       const uint64_t *len, int n, char *tdevt, size_t tlen,
+		       struct vaio_err *err)
+{
+	char uuid[DM_UUID_LEN], params[64];
+	struct dm_task *dmt;
+	struct dm_info info;
+	uint64_t start = 0;
+	int i, r = 0;
+
+	snprintf(uuid, sizeof(uuid), TIER_UUID_PREFIX "%s", pool);
+	dmt = dm_task_create(DM_DEVICE_CREATE);
+	if (!dmt || !dm_task_set_name(dmt, tier) || !dm_task_set_uuid(dmt, uuid))
+		r = -ENOMEM;
+	for (i = 0; !r && i < n; i++) {
+		snprintf(params, sizeof(params), "%.31s 0", devt[i]);
+		if (!dm_task_add_target(dmt, start, len[i], "linear", params))
+			r = -ENOMEM;
+		start += len[i];
+	}
+	if (r) {
+		r = vaio_seterr(err, ENOMEM, "pool %s: out of memory", pool);
+	} else {
+		r = run_task(dmt, true);
+		if (r)
+			r = vaio_seterr(err, -r, "pool %s: creating %s: %s", pool,
+					tier, dm_last_error[0] ? dm_last_error :
+					strerror(-r));
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
 	if (r)
 		return r;
-	if (vaio_dm_exists(name))
-		return vaio_seterr(err, EEXIST,
-				   "pool %s: a device-mapper device of that name exists",
-				   name);
+	if (dev_info(tier, &info, uuid, sizeof(uuid)) || !info.exists) {
+		remove_dev(pool, tier, true, NULL);
+		return vaio_seterr(err, ENODEV, "pool %s: %s vanished as it was made",
+				   pool, tier);
+	}
+	snprintf(tdevt, tlen, "%u:%u", info.major, info.minor);
+	return 0;
+}
+
+/* Loads pool @name's table "<devt>" into a new device. */
+static int pool_load(const char *name, const char *devt, struct vaio_err *err)
+{
+	char params[64];
+	struct dm_task *dmt;
+	int r;
+
 	snprintf(params, sizeof(params), "%s", devt);
 	dmt = dm_task_create(DM_DEVICE_CREATE);
 	if (!dmt || !dm_task_set_name(dmt, name) ||
@@ -438,6 +551,99 @@ int vaio_pool_create(const char *name, const char *device,
 	if (dmt)
 		dm_task_destroy(dmt);
 	return r;
+}
+
+int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
+{
+	char devt[VAIO_POOL_MAX_DEVICES][32], tier[DM_NAME_LEN], tdevt[32];
+	uint64_t len[VAIO_POOL_MAX_DEVICES];
+	struct dm_info info;
+	struct vaio_err e2;
+	sigset_t block, old;
+	int i, j, r;
+
+	dm_setup();
+	if (!vaio_valid_name(c->name))
+		return vaio_seterr(err, EINVAL,
+				   "pool name '%s': use up to 63 of A-Z a-z 0-9 . _ : -",
+				   c->name);
+	if (c->ndevices < 1 || c->ndevices > VAIO_POOL_MAX_DEVICES)
+		return vaio_seterr(err, EINVAL, "pool %s: give 1 to %d devices",
+				   c->name, VAIO_POOL_MAX_DEVICES);
+	/* Every device first: there, a block device, unused, named once. */
+	for (i = 0; i < c->ndevices; i++) {
+		r = device_sectors(c->devices[i], &len[i], devt[i],
+				   sizeof(devt[i]), err);
+		if (r)
+			return r;
+		for (j = 0; j < i; j++)
+			if (!strcmp(devt[i], devt[j]))
+				return vaio_seterr(err, EINVAL,
+						   "device %s: named twice%s%s",
+						   c->devices[i],
+						   strcmp(c->devices[i], c->devices[j]) ?
+						   ", also as " : "",
+						   strcmp(c->devices[i], c->devices[j]) ?
+						   c->devices[j] : "");
+		/* Several: whole 4 KiB blocks, none across two devices. */
+		if (c->ndevices > 1)
+			len[i] &= ~7ULL;
+		if (!len[i])
+			return vaio_seterr(err, EINVAL,
+					   "device %s: smaller than 4 KiB",
+					   c->devices[i]);
+	}
+	if (vaio_dm_exists(c->name))
+		return vaio_seterr(err, EEXIST,
+				   "pool %s: a device-mapper device of that name exists",
+				   c->name);
+	if (c->ndevices == 1)
+		return pool_load(c->name, devt[0], err);
+
+	vaio_pool_tier_name(c->name, tier, sizeof(tier));
+	if (vaio_dm_exists(tier)) {
+		/* Left by a pool of this name that did not go whole. */
+		if (!tier_is_ours(c->name, tier, &info) || info.open_count)
+			return vaio_seterr(err, EEXIST,
+					   "pool %s: a device-mapper device %s exists",
+					   c->name, tier);
+		r = remove_dev(c->name, tier, true, err);
+		if (r)
+			return r;
+	}
+	/* An interruption between the two would leave the tier behind. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	r = tier_create(c->name, tier, devt, len, c->ndevices, tdevt,
+			sizeof(tdevt), err);
+	if (!r) {
+		r = pool_load(c->name, tdevt, err);
+		if (r)
+			remove_dev(c->name, tier, true, &e2);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+int vaio_pool_remove(const char *name, struct vaio_err *err)
+{
+	char tier[DM_NAME_LEN];
+	struct dm_info info;
+	int r;
+
+	dm_setup();
+	if (vaio_dm_exists(name)) {
+		r = remove_dev(name, name, false, err);
+		if (r)
+			return r;
+	}
+	vaio_pool_tier_name(name, tier, sizeof(tier));
+	if (tier_is_ours(name, tier, &info))
+		return remove_dev(name, tier, true, err);
+	return 0;
 }
 
 /* Fills @p from dm device @name, if its table is a vaio-cache-pool: 1. */

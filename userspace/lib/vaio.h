@@ -251,9 +251,16 @@ void vaio_names_free(char **names, int n);
  *--------------------------------------------------------------
  */
 
+#define VAIO_POOL_MAX_DEVICES	16
+
+/*
+ * A pool on one device sits on it; on several, on a dm-linear device
+ * "<name>-tier" that concatenates them in this order.
+ */
 struct vaio_pool_conf {
 	char name[VAIO_NAME_MAX];
-	char device[4096];
+	int ndevices;
+	char devices[VAIO_POOL_MAX_DEVICES][4096];
 };
 
 struct vaio_pool_info {
@@ -275,9 +282,18 @@ int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err);
 int vaio_pool_conf_delete(const char *name, struct vaio_err *err);
 int vaio_pool_names(char ***names, int *n, struct vaio_err *err);
 
-/* Creates dm device @name, a cache pool on block device @device. */
-int vaio_pool_create(const char *name, const char *device,
-		     struct vaio_err *err);
+/*
+ * Creates dm device @c->name, a cache pool on @c's device, or on several
+ * through "<name>-tier". Undoes what it did if it fails.
+ */
+int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err);
+/*
+ * Removes dm device @name, a cache pool (refused while open), then its
+ * "<name>-tier" if it has one; either may be absent already.
+ */
+int vaio_pool_remove(const char *name, struct vaio_err *err);
+/* "<name>-tier", the dm name of the linear device under pool @name. */
+void vaio_pool_tier_name(const char *name, char *buf, size_t len);
 /* The pools there are, sorted by name; free() *pools. */
 int vaio_pool_list(struct vaio_pool_info **pools, int *n, struct vaio_err *err);
 

@@ -92,7 +92,8 @@ static const char usage_main[] =
 "  vaioctl policy assign POLICY DISK | unassign DISK\n"
 "  vaioctl disk create NAME DEVICE [--policy POLICY]\n"
 "  vaioctl disk remove NAME | list | show NAME\n"
-"  vaioctl cache pool create NAME DEVICE | remove NAME | list | show NAME\n"
+"  vaioctl cache pool create NAME DEVICE...\n"
+"  vaioctl cache pool remove NAME | list | show NAME\n"
 "  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N]\n"
 "  vaioctl event snapshot DISK TAG\n"
 "  vaioctl monitor [--count N]\n"
@@ -133,12 +134,13 @@ static const char usage_disk[] =
 "  create: a vaio device /dev/mapper/NAME over block device DEVICE.\n";
 
 static const char usage_cache[] =
-"Usage: vaioctl cache pool create NAME DEVICE\n"
+"Usage: vaioctl cache pool create NAME DEVICE...\n"
 "       vaioctl cache pool remove NAME\n"
 "       vaioctl cache pool list\n"
 "       vaioctl cache pool show NAME\n"
-"  A cache pool is the host's cache tier on a fast DEVICE, /dev/mapper/NAME,\n"
-"  shared by the disks whose policy has a cache:pool=NAME component. remove\n"
+"  A cache pool is the host's cache tier on fast DEVICEs, /dev/mapper/NAME,\n"
+"  shared by the disks whose policy has a cache:pool=NAME component. Several\n"
+"  DEVICEs are joined in their order by a linear device, NAME-tier. remove\n"
 "  refuses a pool that a disk uses.\n";
 
 static const char usage_stats[] =
@@ -1588,13 +1590,36 @@ static int monitor(int argc, char **argv)
  *--------------------------------------------------------------
  */
 
+/* The device pool @c sits on: its one device, or its linear device. */
+static void pool_device(const struct vaio_pool_conf *c, char *buf, size_t len)
+{
+	char tier[128];
+
+	if (c->ndevices == 1) {
+		snprintf(buf, len, "%s", c->devices[0]);
+	} else {
+		vaio_pool_tier_name(c->name, tier, sizeof(tier));
+		snprintf(buf, len, "/dev/mapper/%s", tier);
+	}
+}
+
 static struct json_object *json_pool(const struct vaio_pool_info *p,
 				     const struct vaio_pool_conf *c)
 {
 	struct json_object *o = json_object_new_object();
+	struct json_object *devs = NULL;
+	char dev[4200];
+	int i;
 
 	json_object_object_add(o, "pool", json_object_new_string(p ? p->name : c->name));
-	json_object_object_add(o, "device", c ? json_object_new_string(c->device) : NULL);
+	if (c) {
+		pool_device(c, dev, sizeof(dev));
+		devs = json_object_new_array();
+		for (i = 0; i < c->ndevices; i++)
+			json_object_array_add(devs, json_object_new_string(c->devices[i]));
+	}
+	json_object_object_add(o, "device", c ? json_object_new_string(dev) : NULL);
+	json_object_object_add(o, "devices", devs);
 	json_object_object_add(o, "recorded", json_object_new_boolean(c != NULL));
 	if (!p) {
 		json_object_object_add(o, "state", json_object_new_string("absent"));
@@ -1614,21 +1639,66 @@ static struct json_object *json_pool(const struct vaio_pool_info *p,
 	return o;
 }
 
+/* @c's devices joined by @sep, or "-" without a record. */
+static void pool_members(const struct vaio_pool_conf *c, const char *sep,
+			 char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	snprintf(buf, len, "-");
+	for (i = 0; c && i < c->ndevices && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? sep : "",
+			      c->devices[i]);
+}
+
+static void print_pool(const char *name, const struct vaio_pool_info *p,
+		       const struct vaio_pool_conf *c)
+{
+	char dev[4200], members[VAIO_POOL_MAX_DEVICES * 4100];
+
+	if (c) {
+		pool_device(c, dev, sizeof(dev));
+		pool_members(c, " ", members, sizeof(members));
+	}
+	printf("pool %s\n    device %s (%s)", name, c ? dev : "-",
+	       p ? p->device : "-");
+	if (c && c->ndevices > 1)
+		printf(", linear over %s", members);
+	putchar('\n');
+	if (!p) {
+		printf("    state absent (vaioctl apply creates it)\n");
+		return;
+	}
+	printf("    state %s  errors %llu\n", p->state,
+	       (unsigned long long)p->errors);
+	printf("    blocks %llu of 4 KiB: used %llu filling %llu free %llu dirty %llu\n",
+	       (unsigned long long)p->blocks, (unsigned long long)p->used,
+	       (unsigned long long)p->filling, (unsigned long long)p->free,
+	       (unsigned long long)p->dirty);
+	printf("    disks %u  reserved %u%%%s\n", p->disks,
+	       p->reserved_pct, c ? "" : "  (not recorded)");
+}
+
 /* The live pools and the recorded ones, by name, printed. @only: one. */
 static int pool_print(const char *only)
 {
 	struct json_object *arr = json_object_new_array();
+	struct vaio_pool_conf *c = malloc(sizeof(*c));
+	char members[VAIO_POOL_MAX_DEVICES * 4100];
 	struct vaio_pool_info *live;
-	struct vaio_pool_conf c;
 	struct vaio_err err;
 	char **names;
 	int nlive, nn, i, j, shown = 0;
 
+	if (!c)
+		die(EXIT_FAIL, "out of memory");
 	if (vaio_pool_list(&live, &nlive, &err) || vaio_pool_names(&names, &nn, &err))
 		die_err(&err);
 	if (!json_out && !only)
-		printf("%-20s %-9s %10s %10s %10s %6s %9s %s\n", "POOL", "DEVICE",
-		       "BLOCKS", "USED", "FREE", "DISKS", "RESERVED", "STATE");
+		printf("%-20s %-9s %10s %10s %10s %6s %9s %-7s %s\n", "POOL",
+		       "DEVICE", "BLOCKS", "USED", "FREE", "DISKS", "RESERVED",
+		       "STATE", "DEVICES");
 	/* Live pools first, then the recorded ones that are not there. */
 	for (i = 0; i < nlive + nn; i++) {
 		const struct vaio_pool_info *p = i < nlive ? &live[i] : NULL;
@@ -1644,34 +1714,22 @@ static int pool_print(const char *only)
 		}
 		if (only && strcmp(only, name))
 			continue;
-		if (rec && vaio_pool_conf_load(name, &c, &err))
+		if (rec && vaio_pool_conf_load(name, c, &err))
 			rec = false;
 		shown++;
 		if (json_out) {
-			json_object_array_add(arr, json_pool(p, rec ? &c : NULL));
+			json_object_array_add(arr, json_pool(p, rec ? c : NULL));
 		} else if (only) {
-			printf("pool %s\n    device %s (%s)\n", name,
-			       rec ? c.device : "-", p ? p->device : "-");
-			if (!p) {
-				printf("    state absent (vaioctl apply creates it)\n");
-				continue;
-			}
-			printf("    state %s  errors %llu\n", p->state,
-			       (unsigned long long)p->errors);
-			printf("    blocks %llu of 4 KiB: used %llu filling %llu free %llu dirty %llu\n",
-			       (unsigned long long)p->blocks, (unsigned long long)p->used,
-			       (unsigned long long)p->filling, (unsigned long long)p->free,
-			       (unsigned long long)p->dirty);
-			printf("    disks %u  reserved %u%%%s\n", p->disks,
-			       p->reserved_pct, rec ? "" : "  (not recorded)");
+			print_pool(name, p, rec ? c : NULL);
 		} else {
-			printf("%-20s %-9s %10llu %10llu %10llu %6u %8u%% %s\n", name,
-			       p ? p->device : "-",
+			pool_members(rec ? c : NULL, ",", members, sizeof(members));
+			printf("%-20s %-9s %10llu %10llu %10llu %6u %8u%% %-7s %s\n",
+			       name, p ? p->device : "-",
 			       (unsigned long long)(p ? p->blocks : 0),
 			       (unsigned long long)(p ? p->used : 0),
 			       (unsigned long long)(p ? p->free : 0),
 			       p ? p->disks : 0, p ? p->reserved_pct : 0,
-			       p ? p->state : "absent");
+			       p ? p->state : "absent", members);
 		}
 	}
 	if (only && !shown)
@@ -1688,13 +1746,78 @@ static int pool_print(const char *only)
 		json_object_put(arr);
 	}
 	free(live);
+	free(c);
 	vaio_names_free(names, nn);
+	return EXIT_OK;
+}
+
+static int pool_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct vaio_pool_conf *c = calloc(1, sizeof(*c));
+	char members[VAIO_POOL_MAX_DEVICES * 4100];
+	struct vaio_err err;
+	int o, i, j, lock;
+
+	if (!c)
+		die(EXIT_FAIL, "out of memory");
+	optind = 0;
+	while ((o = getopt_long(argc + 1, argv - 1, "h", opts, NULL)) != -1) {
+		if (o == 'h')
+			usage(usage_cache, EXIT_OK);
+		else
+			usage(usage_cache, EXIT_USAGE);
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc < 2) {
+		fprintf(stderr, "vaioctl: missing argument\n");
+		usage(usage_cache, EXIT_USAGE);
+	}
+	check_name("pool", argv[0]);
+	if (argc - 1 > VAIO_POOL_MAX_DEVICES)
+		die(EXIT_FAIL, "pool %s: at most %d devices", argv[0],
+		    VAIO_POOL_MAX_DEVICES);
+	snprintf(c->name, sizeof(c->name), "%s", argv[0]);
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '/')
+			die(EXIT_FAIL, "pool device '%s': give an absolute path", argv[i]);
+		for (j = 1; j < i; j++)
+			if (!strcmp(argv[i], argv[j]))
+				die(EXIT_FAIL, "device %s: named twice", argv[i]);
+		if (snprintf(c->devices[i - 1], sizeof(c->devices[0]), "%s",
+			     argv[i]) >= (int)sizeof(c->devices[0]))
+			die(EXIT_FAIL, "pool device path too long");
+	}
+	c->ndevices = argc - 1;
+
+	lock = vaio_conf_lock(&err);
+	if (lock < 0)
+		die_err(&err);
+	if (vaio_pool_conf_exists(c->name))
+		die(EXIT_FAIL, "pool %s exists", c->name);
+	if (vaio_pool_create(c, &err))
+		die_err(&err);
+	if (vaio_pool_conf_save(c, &err)) {
+		vaio_pool_remove(c->name, NULL);
+		die_err(&err);
+	}
+	vaio_conf_unlock(lock);
+	if (json_out) {
+		free(c);
+		return pool_print(argv[0]);
+	}
+	pool_members(c, " ", members, sizeof(members));
+	printf("pool %s created on %s\n", c->name, members);
+	free(c);
 	return EXIT_OK;
 }
 
 static int cache_pool(int argc, char **argv)
 {
-	struct vaio_pool_conf c;
 	struct vaio_err err;
 	int lock, open;
 
@@ -1708,34 +1831,8 @@ static int cache_pool(int argc, char **argv)
 		want_args(argc - 1, argv + 1, 1, usage_cache);
 		return pool_print(argv[1]);
 	}
-	if (!strcmp(argv[0], "create")) {
-		want_args(argc - 1, argv + 1, 2, usage_cache);
-		check_name("pool", argv[1]);
-		if (argv[2][0] != '/')
-			die(EXIT_FAIL, "pool device '%s': give an absolute path", argv[2]);
-		lock = vaio_conf_lock(&err);
-		if (lock < 0)
-			die_err(&err);
-		if (vaio_pool_conf_exists(argv[1]))
-			die(EXIT_FAIL, "pool %s exists", argv[1]);
-		memset(&c, 0, sizeof(c));
-		snprintf(c.name, sizeof(c.name), "%s", argv[1]);
-		if (snprintf(c.device, sizeof(c.device), "%s", argv[2]) >=
-		    (int)sizeof(c.device))
-			die(EXIT_FAIL, "pool device path too long");
-		if (vaio_pool_create(c.name, c.device, &err))
-			die_err(&err);
-		if (vaio_pool_conf_save(&c, &err)) {
-			struct vaio_err e2;
-
-			vaio_dm_remove(c.name, &e2);
-			die_err(&err);
-		}
-		vaio_conf_unlock(lock);
-		if (!json_out)
-			printf("pool %s created on %s\n", c.name, c.device);
-		return json_out ? pool_print(c.name) : EXIT_OK;
-	}
+	if (!strcmp(argv[0], "create"))
+		return pool_create(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "remove")) {
 		want_args(argc - 1, argv + 1, 1, usage_cache);
 		check_name("pool", argv[1]);
@@ -1759,11 +1856,12 @@ static int cache_pool(int argc, char **argv)
 			if (open)
 				die(EXIT_FAIL, "pool %s: in use by %d disk%s; remove their cache components first",
 				    argv[1], open, open == 1 ? "" : "s");
-			if (vaio_dm_remove(argv[1], &err))
-				die_err(&err);
 		} else if (!vaio_pool_conf_exists(argv[1])) {
 			die(EXIT_FAIL, "pool %s does not exist", argv[1]);
 		}
+		/* The pool, then the linear device under it if it has one. */
+		if (vaio_pool_remove(argv[1], &err))
+			die_err(&err);
 		if (vaio_pool_conf_exists(argv[1]) &&
 		    vaio_pool_conf_delete(argv[1], &err))
 			die_err(&err);
@@ -1839,16 +1937,19 @@ out:
 /* Creates recorded pool @name if it does not exist; says what it did. */
 static int apply_pool(const char *name, const char **did, struct vaio_err *err)
 {
-	struct vaio_pool_conf c;
-	int r = vaio_pool_conf_load(name, &c, err);
+	struct vaio_pool_conf *c = malloc(sizeof(*c));
+	int r = c ? vaio_pool_conf_load(name, c, err) :
+		vaio_seterr(err, ENOMEM, "out of memory");
 
 	*did = "unchanged";
+	/* Its linear device too, in the recorded order: the same layout. */
 	if (!r && !vaio_dm_exists(name)) {
-		r = vaio_pool_create(c.name, c.device, err);
+		r = vaio_pool_create(c, err);
 		*did = "created";
 	}
 	if (r)
 		*did = "failed";
+	free(c);
 	return r;
 }
 
