@@ -6,9 +6,11 @@
  *   <confdir>/policies/<name>.json  {"policy": NAME, "components": [...]}
  *   <confdir>/disks/<name>.json     {"disk": NAME, "device": PATH,
  *                                    "policy": NAME or null}
- *   <confdir>/pools/<name>.json     {"pool": NAME, "device": PATH}
+ *   <confdir>/pools/<name>.json     {"pool": NAME, "device": PATH,
+ *                                    "memory_mib": N}
  *                                   or "devices": [PATH, PATH...] for a
- *                                   pool on several devices
+ *                                   pool on several devices; memory_mib
+ *                                   absent without a memory tier
  *
  * Files are replaced atomically (write, fsync, rename); changes are made
  * under an exclusive lock on <confdir>/.lock.
@@ -540,9 +542,12 @@ check:
 int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 			struct vaio_err *err)
 {
-	static const char *const keys[] = { "pool", "device", "devices", NULL };
-	struct json_object *obj;
+	static const char *const keys[] = {
+		"pool", "device", "devices", "memory_mib", NULL
+	};
+	struct json_object *obj, *v;
 	char path[4200];
+	int64_t mib;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -562,13 +567,23 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 			     err);
 	if (!r)
 		r = get_pool_devices(obj, path, p, err);
+	/* Files from before the memory tier have no "memory_mib". */
+	if (!r && json_object_object_get_ex(obj, "memory_mib", &v)) {
+		mib = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || mib < 0)
+			r = vaio_seterr(err, EINVAL,
+					"%s: \"memory_mib\" must be a number of MiB (0: none)",
+					path);
+		else
+			p->memory_mib = mib;
+	}
 	json_object_put(obj);
 	return r;
 }
 
 /*
- * A pool on one device is written as before, {"pool", "device"}, which
- * older versions read too.
+ * A pool on one device without a memory tier is written as before they
+ * came, {"pool", "device"}, which older versions read too.
  */
 int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err)
 {
@@ -594,6 +609,9 @@ int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err)
 					      json_object_new_string(p->devices[i]));
 		json_object_object_add(obj, "devices", arr);
 	}
+	if (p->memory_mib)
+		json_object_object_add(obj, "memory_mib",
+				       json_object_new_int64(p->memory_mib));
 	obj_path(path, sizeof(path), "pools", p->name);
 	r = mkdirs("pools", err);
 	if (!r)

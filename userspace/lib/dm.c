@@ -528,14 +528,19 @@ static int tier_create(const char *pool, const char *tier, char devt[][32],
 	return 0;
 }
 
-/* Loads pool @name's table "<devt>" into a new device. */
-static int pool_load(const char *name, const char *devt, struct vaio_err *err)
+/* Loads pool @name's table "<devt>[ memory_mib=<n>]" into a new device. */
+static int pool_load(const char *name, const char *devt, uint64_t memory_mib,
+		     struct vaio_err *err)
 {
 	char params[64];
 	struct dm_task *dmt;
 	int r;
 
-	snprintf(params, sizeof(params), "%s", devt);
+	if (memory_mib)
+		snprintf(params, sizeof(params), "%s memory_mib=%" PRIu64, devt,
+			 memory_mib);
+	else
+		snprintf(params, sizeof(params), "%s", devt);
 	dmt = dm_task_create(DM_DEVICE_CREATE);
 	if (!dmt || !dm_task_set_name(dmt, name) ||
 	    !dm_task_add_target(dmt, 0, 8, "vaio-cache-pool", params)) {
@@ -598,7 +603,7 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 				   "pool %s: a device-mapper device of that name exists",
 				   c->name);
 	if (c->ndevices == 1)
-		return pool_load(c->name, devt[0], err);
+		return pool_load(c->name, devt[0], c->memory_mib, err);
 
 	vaio_pool_tier_name(c->name, tier, sizeof(tier));
 	if (vaio_dm_exists(tier)) {
@@ -620,7 +625,7 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 	r = tier_create(c->name, tier, devt, len, c->ndevices, tdevt,
 			sizeof(tdevt), err);
 	if (!r) {
-		r = pool_load(c->name, tdevt, err);
+		r = pool_load(c->name, tdevt, c->memory_mib, err);
 		if (r)
 			remove_dev(c->name, tier, true, &e2);
 	}
@@ -653,7 +658,7 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	struct dm_info info = { 0 };
 	char *type = NULL, *params = NULL;
 	uint64_t s, l;
-	int r = 0;
+	int end = 0, r = 0;
 
 	memset(p, 0, sizeof(*p));
 	dmt = dm_task_create(DM_DEVICE_STATUS);
@@ -667,17 +672,22 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	p->open_count = info.open_count;
 	if (sscanf(params, "block_size 4096 blocks %" SCNu64 " used %" SCNu64
 		   " filling %" SCNu64 " free %" SCNu64 " disks %u reserved_pct %u"
-		   " state %15s errors %" SCNu64 " dirty %" SCNu64, &p->blocks,
+		   " state %15s errors %" SCNu64 " dirty %" SCNu64 "%n", &p->blocks,
 		   &p->used, &p->filling, &p->free, &p->disks, &p->reserved_pct,
-		   p->state, &p->errors, &p->dirty) != 9)
+		   p->state, &p->errors, &p->dirty, &end) != 9)
 		snprintf(p->state, sizeof(p->state), "unknown");
+	/* Kernels with the memory tier add it (0 blocks: none). */
+	else if (sscanf(params + end, " memory_blocks %" SCNu64 " memory_used %"
+			SCNu64, &p->memory_blocks, &p->memory_used) != 2)
+		p->memory_blocks = 0;
 	dm_task_destroy(dmt);
-	/* The cache device, from the table. */
+	/* The cache device and the memory tier's size, from the table. */
 	dmt = dm_task_create(DM_DEVICE_TABLE);
 	if (dmt && dm_task_set_name(dmt, name) && !run_task(dmt, false)) {
 		dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
-		if (params)
-			snprintf(p->device, sizeof(p->device), "%s", params);
+		if (params && sscanf(params, "%31s memory_mib=%" SCNu64,
+				     p->device, &p->memory_mib) != 2)
+			p->memory_mib = 0;
 	}
 	r = 1;
 out:

@@ -261,11 +261,15 @@ struct vaio_pool_conf {
 	char name[VAIO_NAME_MAX];
 	int ndevices;
 	char devices[VAIO_POOL_MAX_DEVICES][4096];
+	uint64_t memory_mib;		/* the memory tier; 0 for none */
 };
 
 struct vaio_pool_info {
 	char name[VAIO_NAME_MAX];
 	char device[32];		/* major:minor of the cache device */
+	uint64_t memory_mib;		/* from the table; 0 for none */
+	uint64_t memory_blocks;		/* 4 KiB pages of the memory tier */
+	uint64_t memory_used;
 	uint64_t blocks, used, filling, free;
 	unsigned int disks;		/* disks caching on it */
 	unsigned int open_count;
@@ -284,7 +288,8 @@ int vaio_pool_names(char ***names, int *n, struct vaio_err *err);
 
 /*
  * Creates dm device @c->name, a cache pool on @c's device, or on several
- * through "<name>-tier". Undoes what it did if it fails.
+ * through "<name>-tier", with @c's memory tier. Undoes what it did if it
+ * fails.
  */
 int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err);
 /*

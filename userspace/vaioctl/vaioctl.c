@@ -8,10 +8,12 @@
  */
 #include "../lib/vaio.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +94,7 @@ static const char usage_main[] =
 "  vaioctl policy assign POLICY DISK | unassign DISK\n"
 "  vaioctl disk create NAME DEVICE [--policy POLICY]\n"
 "  vaioctl disk remove NAME | list | show NAME\n"
-"  vaioctl cache pool create NAME DEVICE...\n"
+"  vaioctl cache pool create NAME DEVICE... [--memory SIZE]\n"
 "  vaioctl cache pool remove NAME | list | show NAME\n"
 "  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N]\n"
 "  vaioctl event snapshot DISK TAG\n"
@@ -134,14 +136,16 @@ static const char usage_disk[] =
 "  create: a vaio device /dev/mapper/NAME over block device DEVICE.\n";
 
 static const char usage_cache[] =
-"Usage: vaioctl cache pool create NAME DEVICE...\n"
+"Usage: vaioctl cache pool create NAME DEVICE... [-m|--memory SIZE]\n"
 "       vaioctl cache pool remove NAME\n"
 "       vaioctl cache pool list\n"
 "       vaioctl cache pool show NAME\n"
 "  A cache pool is the host's cache tier on fast DEVICEs, /dev/mapper/NAME,\n"
 "  shared by the disks whose policy has a cache:pool=NAME component. Several\n"
-"  DEVICEs are joined in their order by a linear device, NAME-tier. remove\n"
-"  refuses a pool that a disk uses.\n";
+"  DEVICEs are joined in their order by a linear device, NAME-tier.\n"
+"  --memory: a memory tier in front of them, SIZE MiB or with a suffix K, M,\n"
+"  G or T (1024-based): a whole number of MiB. remove refuses a pool that a\n"
+"  disk uses.\n";
 
 static const char usage_stats[] =
 "Usage: vaioctl stats [DISK...] [-t|--top N] [-s|--sort KEY]\n"
@@ -1621,6 +1625,8 @@ static struct json_object *json_pool(const struct vaio_pool_info *p,
 	json_object_object_add(o, "device", c ? json_object_new_string(dev) : NULL);
 	json_object_object_add(o, "devices", devs);
 	json_object_object_add(o, "recorded", json_object_new_boolean(c != NULL));
+	json_object_object_add(o, "memory_mib",
+			       json_object_new_int64(p ? p->memory_mib : c->memory_mib));
 	if (!p) {
 		json_object_object_add(o, "state", json_object_new_string("absent"));
 		return o;
@@ -1636,6 +1642,8 @@ static struct json_object *json_pool(const struct vaio_pool_info *p,
 	json_object_object_add(o, "reserved_pct", json_object_new_int(p->reserved_pct));
 	json_object_object_add(o, "errors", json_object_new_int64(p->errors));
 	json_object_object_add(o, "dirty", json_object_new_int64(p->dirty));
+	json_object_object_add(o, "memory_blocks", json_object_new_int64(p->memory_blocks));
+	json_object_object_add(o, "memory_used", json_object_new_int64(p->memory_used));
 	return o;
 }
 
@@ -1668,6 +1676,9 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	putchar('\n');
 	if (!p) {
 		printf("    state absent (vaioctl apply creates it)\n");
+		if (c && c->memory_mib)
+			printf("    memory %llu MiB\n",
+			       (unsigned long long)c->memory_mib);
 		return;
 	}
 	printf("    state %s  errors %llu\n", p->state,
@@ -1676,6 +1687,13 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	       (unsigned long long)p->blocks, (unsigned long long)p->used,
 	       (unsigned long long)p->filling, (unsigned long long)p->free,
 	       (unsigned long long)p->dirty);
+	if (p->memory_mib || p->memory_blocks)
+		printf("    memory %llu MiB: blocks %llu of 4 KiB, used %llu\n",
+		       (unsigned long long)p->memory_mib,
+		       (unsigned long long)p->memory_blocks,
+		       (unsigned long long)p->memory_used);
+	else
+		printf("    memory none\n");
 	printf("    disks %u  reserved %u%%%s\n", p->disks,
 	       p->reserved_pct, c ? "" : "  (not recorded)");
 }
@@ -1685,7 +1703,7 @@ static int pool_print(const char *only)
 {
 	struct json_object *arr = json_object_new_array();
 	struct vaio_pool_conf *c = malloc(sizeof(*c));
-	char members[VAIO_POOL_MAX_DEVICES * 4100];
+	char members[VAIO_POOL_MAX_DEVICES * 4100], mem[48];
 	struct vaio_pool_info *live;
 	struct vaio_err err;
 	char **names;
@@ -1696,9 +1714,9 @@ static int pool_print(const char *only)
 	if (vaio_pool_list(&live, &nlive, &err) || vaio_pool_names(&names, &nn, &err))
 		die_err(&err);
 	if (!json_out && !only)
-		printf("%-20s %-9s %10s %10s %10s %6s %9s %-7s %s\n", "POOL",
-		       "DEVICE", "BLOCKS", "USED", "FREE", "DISKS", "RESERVED",
-		       "STATE", "DEVICES");
+		printf("%-20s %-9s %10s %10s %10s %-13s %6s %9s %-7s %s\n", "POOL",
+		       "DEVICE", "BLOCKS", "USED", "FREE", "MEMORY", "DISKS",
+		       "RESERVED", "STATE", "DEVICES");
 	/* Live pools first, then the recorded ones that are not there. */
 	for (i = 0; i < nlive + nn; i++) {
 		const struct vaio_pool_info *p = i < nlive ? &live[i] : NULL;
@@ -1722,12 +1740,18 @@ static int pool_print(const char *only)
 		} else if (only) {
 			print_pool(name, p, rec ? c : NULL);
 		} else {
+			if (p && p->memory_blocks)
+				snprintf(mem, sizeof(mem), "%llu/%llu",
+					 (unsigned long long)p->memory_used,
+					 (unsigned long long)p->memory_blocks);
+			else
+				snprintf(mem, sizeof(mem), "-");
 			pool_members(rec ? c : NULL, ",", members, sizeof(members));
-			printf("%-20s %-9s %10llu %10llu %10llu %6u %8u%% %-7s %s\n",
+			printf("%-20s %-9s %10llu %10llu %10llu %-13s %6u %8u%% %-7s %s\n",
 			       name, p ? p->device : "-",
 			       (unsigned long long)(p ? p->blocks : 0),
 			       (unsigned long long)(p ? p->used : 0),
-			       (unsigned long long)(p ? p->free : 0),
+			       (unsigned long long)(p ? p->free : 0), mem,
 			       p ? p->disks : 0, p ? p->reserved_pct : 0,
 			       p ? p->state : "absent", members);
 		}
@@ -1751,22 +1775,58 @@ static int pool_print(const char *only)
 	return EXIT_OK;
 }
 
+/*
+ * --memory SIZE: MiB, or with a suffix K, M, G or T (powers of 1024); a
+ * whole number of MiB, at least 1.
+ */
+static uint64_t parse_memory(const char *s)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *u = NULL;
+	int shift = 20;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (*end && !end[1])
+		u = strchr(units, toupper((unsigned char)*end));
+	/* No sign, no blanks, no fraction. */
+	if (!isdigit((unsigned char)*s) || (*end && !u))
+		die(EXIT_USAGE, "--memory '%s': give a whole number of MiB, or a number with a K, M, G or T suffix",
+		    s);
+	if (u)
+		shift = 10 * (u - units + 1);
+	if (errno || n > UINT64_MAX >> shift)
+		die(EXIT_USAGE, "--memory '%s': too large", s);
+	n <<= shift;
+	if (!n)
+		die(EXIT_USAGE, "--memory '%s': the memory tier needs at least 1 MiB", s);
+	if (n & ((1 << 20) - 1))
+		die(EXIT_USAGE, "--memory '%s': not a whole number of MiB", s);
+	return n >> 20;
+}
+
 static int pool_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "memory", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	struct vaio_pool_conf *c = calloc(1, sizeof(*c));
 	char members[VAIO_POOL_MAX_DEVICES * 4100];
+	uint64_t memory_mib = 0;
 	struct vaio_err err;
 	int o, i, j, lock;
 
 	if (!c)
 		die(EXIT_FAIL, "out of memory");
 	optind = 0;
-	while ((o = getopt_long(argc + 1, argv - 1, "h", opts, NULL)) != -1) {
-		if (o == 'h')
+	while ((o = getopt_long(argc + 1, argv - 1, "m:h", opts, NULL)) != -1) {
+		if (o == 'm')
+			memory_mib = parse_memory(optarg);
+		else if (o == 'h')
 			usage(usage_cache, EXIT_OK);
 		else
 			usage(usage_cache, EXIT_USAGE);
@@ -1782,6 +1842,7 @@ static int pool_create(int argc, char **argv)
 		die(EXIT_FAIL, "pool %s: at most %d devices", argv[0],
 		    VAIO_POOL_MAX_DEVICES);
 	snprintf(c->name, sizeof(c->name), "%s", argv[0]);
+	c->memory_mib = memory_mib;
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] != '/')
 			die(EXIT_FAIL, "pool device '%s': give an absolute path", argv[i]);
@@ -1811,7 +1872,10 @@ static int pool_create(int argc, char **argv)
 		return pool_print(argv[0]);
 	}
 	pool_members(c, " ", members, sizeof(members));
-	printf("pool %s created on %s\n", c->name, members);
+	printf("pool %s created on %s", c->name, members);
+	if (c->memory_mib)
+		printf(" with %llu MiB of memory", (unsigned long long)c->memory_mib);
+	putchar('\n');
 	free(c);
 	return EXIT_OK;
 }
