@@ -1,29 +1,62 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="vaioctl cache pool create/list/show/remove, policies with a cache component, stats --sort cache_hits, apply after a reboot brings the pool back first, bad input refused"
-TIMEOUT=400
+DESCRIPTION="vaioctl cache pool create/list/show/remove, policies with a cache component, stats --sort cache_hits, apply after a reboot brings the pool back first, a pool on two devices, a memory tier, bad input refused"
+TIMEOUT=500
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
 cache_skip_debug
 
 vaioctl_setup
-brd_setup 32 4
+# ram0 and ram3: pools; ram1, ram2: disks; ram4: small devices; ram5:
+# the memory tier's pool.
+brd_setup 32 6
 modprobe dm-vaio-cache
 
 ktap_check "pool create" vaioctl cache pool create fast /dev/ram0
-ktap_eq "pool list" "$(vaioctl cache pool list | awk 'NR > 1 { print $1, $3, $4, $6, $8 }')" \
-	"fast 7905 0 0 ok"
+ktap_eq "pool list" "$(vaioctl cache pool list | awk 'NR > 1 { print $1, $3, $4, $6, $7, $9, $10 }')" \
+	"fast 7905 0 - 0 ok /dev/ram0"
 ktap_eq "pool list -j" "$(vaioctl -j cache pool list | jq -r '.[] | "\(.pool) \(.device) \(.blocks) \(.recorded)"')" \
 	"fast /dev/ram0 7905 true"
 ktap_eq "pool show -j" "$(vaioctl -j cache pool show fast | jq -r '"\(.state) \(.free) \(.devt) \(.dirty)"')" "ok 7905 1:0 0"
+ktap_eq "pool show -j: one device, no memory tier" \
+	"$(vaioctl -j cache pool show fast | jq -c '[.devices, .memory_mib, .memory_blocks, .memory_used]')" \
+	'[["/dev/ram0"],0,0,0]'
 ktap_check "pool show" sh -c "vaioctl cache pool show fast | grep -q 'blocks 7905 of 4 KiB'"
+ktap_eq "one device: no linear device" "$(dmsetup ls | grep -c -- -tier)" 0
+ktap_eq "... and the record as before" "$(jq -c . "$VAIO_CONFDIR/pools/fast.json")" \
+	'{"pool":"fast","device":"/dev/ram0"}'
 
 vaioctl_bad "a pool twice" "pool fast exists" vaioctl cache pool create fast /dev/ram0
 vaioctl_bad "a bad pool name" "pool name 'a b' is invalid" vaioctl cache pool create "a b" /dev/ram1
 vaioctl_bad "a relative device" "give an absolute path" vaioctl cache pool create p2 ram1
 vaioctl_bad "a missing device" "/dev/nosuch: No such file" vaioctl cache pool create p2 /dev/nosuch
 vaioctl_bad "a device in use (the first pool's)" "in use" vaioctl cache pool create p2 /dev/ram0
+vaioctl_bad "a device named twice" "device /dev/ram3: named twice" \
+	vaioctl cache pool create p2 /dev/ram3 /dev/ram3
+vaioctl_bad "a missing second device" "device /dev/nosuch: No such file" \
+	vaioctl cache pool create p2 /dev/ram3 /dev/nosuch
+vaioctl_bad "a second device in use" "device /dev/ram0: in use" \
+	vaioctl cache pool create p2 /dev/ram3 /dev/ram0
+# Two devices of 512 KiB: the linear device is made, the kernel refuses
+# a pool of 1 MiB, the linear device goes again.
+dm_create tiny1 "0 1024 linear /dev/ram4 0"
+dm_create tiny2 "0 1024 linear /dev/ram4 1024"
+vaioctl_bad "two devices too small for a pool" "pool p2: the kernel refused it" \
+	vaioctl cache pool create p2 /dev/mapper/tiny1 /dev/mapper/tiny2
+ktap_eq "... leave no linear device" "$(dmsetup ls | grep -c -- -tier)" 0
+dm_remove tiny1 tiny2
+vaioctl_bad "--memory 0" "'0': the memory tier needs at least 1 MiB" \
+	vaioctl cache pool create p2 /dev/ram3 --memory 0
+vaioctl_bad "--memory 1.5M" "'1.5M': give a whole number of MiB" \
+	vaioctl cache pool create p2 /dev/ram3 --memory 1.5M
+vaioctl_bad "--memory 3K" "'3K': not a whole number of MiB" \
+	vaioctl cache pool create p2 /dev/ram3 --memory 3K
+vaioctl_bad "--memory abc" "'abc': give a whole number of MiB" \
+	vaioctl cache pool create p2 /dev/ram3 --memory abc
+ktap_eq "... a usage error (exit 2)" \
+	"$(vaioctl cache pool create p2 /dev/ram3 --memory abc >/dev/null 2>&1; echo $?)" 2
+ktap_eq "nothing left of p2" "$(dmsetup ls | grep -c p2)" 0
 vaioctl_bad "remove a pool that is not there" "pool nosuch does not exist" \
 	vaioctl cache pool remove nosuch
 ktap_eq "an unknown command says so" \
@@ -93,4 +126,101 @@ ktap_eq "apply again: nothing to do" "$(vaioctl -j apply | jq -r '[.[].result] |
 ktap_check "unassign the cache" vaioctl policy unassign vm1
 ktap_check "pool remove" vaioctl cache pool remove fast
 ktap_eq "no pool left" "$(vaioctl -j cache pool list | jq length)" 0
+
+# A pool on two devices: a linear device fast-tier joins them in the order
+# given, the pool sits on it.
+# ram0 holds the first pool's superblock, for 32 MiB: start afresh.
+dd if=/dev/zero of=/dev/ram0 bs=1M count=1 2>/dev/null
+ktap_check "pool create on two devices" vaioctl cache pool create fast /dev/ram0 /dev/ram3
+ktap_eq "fast-tier: ram0, then ram3" "$(dmsetup table fast-tier)" \
+	"0 65536 linear 1:0 0
+65536 65536 linear 1:3 0"
+ktap_eq "fast-tier is both devices" "$(dev_sectors /dev/mapper/fast-tier)" \
+	$(($(dev_sectors /dev/ram0) + $(dev_sectors /dev/ram3)))
+tier=$(dmsetup info -c --noheadings -o major,minor --separator : fast-tier | tr -d ' ')
+ktap_eq "the pool sits on fast-tier ($tier)" "$(dmsetup table fast | awk '{ print $4 }')" "$tier"
+ktap_eq "pool show -j: device, devices, devt" \
+	"$(vaioctl -j cache pool show fast | jq -c '[.device, .devices, .devt]')" \
+	"[\"/dev/mapper/fast-tier\",[\"/dev/ram0\",\"/dev/ram3\"],\"$tier\"]"
+ktap_eq "pool list: DEVICES" "$(vaioctl cache pool list | awk '$1 == "fast" { print $NF }')" \
+	/dev/ram0,/dev/ram3
+ktap_check "pool show: linear over both" \
+	sh -c "vaioctl cache pool show fast | grep -q 'fast-tier ($tier), linear over /dev/ram0 /dev/ram3'"
+ktap_eq "the record: both, in order" "$(jq -c . "$VAIO_CONFDIR/pools/fast.json")" \
+	'{"pool":"fast","devices":["/dev/ram0","/dev/ram3"]}'
+# What the kernel makes of one device of the summed size, 64 MiB.
+nullb_mem nb64 64
+dm_create ref "0 8 vaio-cache-pool /dev/nb64"
+ref=$(dmsetup status ref | awk '{ for (i = 4; i < NF; i++) if ($i == "blocks") print $(i + 1) }')
+dm_remove ref
+ktap_eq "as many blocks as one 64 MiB device ($ref)" \
+	"$(vaioctl -j cache pool show fast | jq .blocks)" "$ref"
+ktap_check "vm2 caches on it" vaioctl policy assign fastwt vm2
+ktap_check "fio verify through vm2" fio_verify /dev/mapper/vm2 --size=32m --bs=4k --randseed=4
+ktap_check "... again, from the cache" \
+	fio_verify /dev/mapper/vm2 --size=32m --bs=4k --randseed=4 --verify_only
+# ram3 had nothing written on it before: the pool's metadata is on ram0.
+ktap_match "cache blocks on ram3 ($(vaioctl -j cache pool show fast | jq .used) used)" \
+	"$(tr -d '\000' </dev/ram3 | wc -c)" '^[1-9]'
+vaioctl_bad "remove while vm2 uses it" "in use by 1 disk" vaioctl cache pool remove fast
+
+# A reboot: apply makes fast-tier again, in the same order, then the pool,
+# which finds its blocks.
+sum=$(md5sum </dev/mapper/vm2)
+dmsetup remove vm1
+dmsetup remove vm2
+dmsetup remove fast
+dmsetup remove fast-tier
+rmmod dm-vaio-cache
+ktap_eq "apply: the pool on two devices first" "$(vaioctl apply)" \
+	"pool fast: created
+vm1: created
+vm2: created"
+ktap_eq "fast-tier is back, in order" "$(dmsetup table fast-tier | awk '{ print $4 }' | tr '\n' ' ')" \
+	"1:0 1:3 "
+ktap_eq "vm2's data" "$(md5sum </dev/mapper/vm2)" "$sum"
+ktap_match "the pool found its blocks" "$(vaioctl -j cache pool show fast | jq .used)" '^[1-9]'
+ktap_eq "vm2 caches on it" "$(vaioctl -j cache pool show fast | jq .disks)" 1
+ktap_check "unassign the cache" vaioctl policy unassign vm2
+ktap_check "pool remove" vaioctl cache pool remove fast
+ktap_eq "the pool and fast-tier are gone" "$(dmsetup ls | grep -c fast)" 0
+ktap_eq "... and the record" "$(vaioctl -j cache pool list | jq length)" 0
+
+# A member missing at apply: the pool fails naming it, nothing is made.
+dd if=/dev/zero of=/dev/ram4 bs=1M count=1 2>/dev/null
+dm_create m1 "0 32768 linear /dev/ram4 0"
+dm_create m2 "0 32768 linear /dev/ram4 32768"
+ktap_check "pool on two dm devices" vaioctl cache pool create gone /dev/mapper/m1 /dev/mapper/m2
+dmsetup remove gone
+dmsetup remove gone-tier
+dm_remove m2
+ktap_match "apply without m2 names it" "$(vaioctl apply 2>&1 >/dev/null)" \
+	'^vaioctl: pool gone: device /dev/mapper/m2: No such '
+ktap_eq "... leaves no gone-tier" "$(dmsetup ls | grep -c gone)" 0
+ktap_check "remove its record" vaioctl cache pool remove gone
+dm_remove m1
+
+# The memory tier, 4 MiB: 1024 blocks. (Needs the kernel's memory_mib=.)
+ktap_check "pool create --memory 4M" vaioctl cache pool create mem /dev/ram5 --memory 4M
+ktap_eq "its table" "$(dmsetup table mem | cut -d' ' -f5-)" "memory_mib=4"
+ktap_eq "show -j: memory_mib memory_blocks memory_used" \
+	"$(vaioctl -j cache pool show mem | jq -r '"\(.memory_mib) \(.memory_blocks) \(.memory_used)"')" \
+	"4 1024 0"
+ktap_eq "list: MEMORY" "$(vaioctl cache pool list | awk '$1 == "mem" { print $6 }')" 0/1024
+ktap_check "show: memory" sh -c "vaioctl cache pool show mem | grep -q 'memory 4 MiB: blocks 1024 of 4 KiB'"
+ktap_eq "the record" "$(jq -c . "$VAIO_CONFDIR/pools/mem.json")" \
+	'{"pool":"mem","device":"/dev/ram5","memory_mib":4}'
+ktap_check "policy on it" vaioctl policy create memwt cache:pool=mem,mode=writethrough
+ktap_check "vm1 caches on it" vaioctl policy assign memwt vm1
+ktap_check "fio verify through vm1" fio_verify /dev/mapper/vm1 --size=16m --bs=4k \
+	--random_distribution=zipf:1.2 --randseed=5
+ktap_eq "stats: memory_hits and memory_blocks" \
+	"$(vaioctl -j stats vm1 | jq -c '.[0].filters[] | select(.type == "cache") | .status | [(.memory_hits | type), (.memory_blocks | type)]')" \
+	'["number","number"]'
+ktap_check "unassign" vaioctl policy unassign vm1
+dmsetup remove mem
+ktap_eq "apply makes it again" "$(vaioctl -j apply | jq -r '.[] | select(.pool == "mem") | .result')" created
+ktap_eq "... with its memory tier" "$(dmsetup table mem | cut -d' ' -f5-)" "memory_mib=4"
+ktap_check "pool remove" vaioctl cache pool remove mem
+ktap_eq "no pool left" "$(dmsetup ls | grep -c -e mem -e fast)" 0
 ktap_finish
