@@ -331,28 +331,41 @@ out:
 	return r;
 }
 
-int vaio_dm_remove(const char *name, struct vaio_err *err)
+/*
+ * Removes dm device @name, called @who in errors; @retry: while it is
+ * open (udev may be probing a new device).
+ */
+static int remove_named(const char *name, const char *who, bool retry,
+			struct vaio_err *err)
 {
 	struct dm_task *dmt;
 	int r;
 
 	dm_setup();
 	dmt = dm_task_create(DM_DEVICE_REMOVE);
-	if (!dmt || !dm_task_set_name(dmt, name)) {
+	if (!dmt || !dm_task_set_name(dmt, name) ||
+	    (retry && !dm_task_retry_remove(dmt))) {
 		r = vaio_seterr(err, ENOMEM, "out of memory");
 	} else {
 		r = run_task(dmt, true);
 		if (r == -EBUSY)
-			r = vaio_seterr(err, EBUSY, "disk %s: in use (open)",
-					name);
+			r = vaio_seterr(err, EBUSY, "%s: in use (open)", who);
 		else if (r)
-			r = vaio_seterr(err, -r, "disk %s: %s", name,
+			r = vaio_seterr(err, -r, "%s: %s", who,
 					dm_last_error[0] ? dm_last_error :
 					strerror(-r));
 	}
 	if (dmt)
 		dm_task_destroy(dmt);
 	return r;
+}
+
+int vaio_dm_remove(const char *name, struct vaio_err *err)
+{
+	char who[256];
+
+	snprintf(who, sizeof(who), "disk %s", name);
+	return remove_named(name, who, false, err);
 }
 
 int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err)
@@ -439,36 +452,17 @@ static int dev_info(const char *name, struct dm_info *info, char *uuid,
 	return r;
 }
 
-/*
- * Removes dm device @name: pool @pool or its linear device; @retry: while
- * it is open (udev may be probing a new device).
- */
+/* Removes dm device @name: pool @pool or its linear device. */
 static int remove_dev(const char *pool, const char *name, bool retry,
 		      struct vaio_err *err)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_REMOVE);
 	char who[256];
-	int r;
 
 	if (strcmp(pool, name))
 		snprintf(who, sizeof(who), "pool %s: %s", pool, name);
 	else
 		snprintf(who, sizeof(who), "pool %s", pool);
-	if (!dmt || !dm_task_set_name(dmt, name) ||
-	    (retry && !dm_task_retry_remove(dmt))) {
-		r = vaio_seterr(err, ENOMEM, "out of memory");
-	} else {
-		r = run_task(dmt, true);
-		if (r == -EBUSY)
-			r = vaio_seterr(err, EBUSY, "%s: in use (open)", who);
-		else if (r)
-			r = vaio_seterr(err, -r, "%s: %s", who,
-					dm_last_error[0] ? dm_last_error :
-					strerror(-r));
-	}
-	if (dmt)
-		dm_task_destroy(dmt);
-	return r;
+	return remove_named(name, who, retry, err);
 }
 
 /* Is dm device @tier pool @pool's linear device, made by vaioctl? */
