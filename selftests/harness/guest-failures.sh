@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning"
+DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a boot hang is retried once"
 HOST=1
 TIMEOUT=240
 # Runs on the host: it boots guests whose tests go wrong on purpose.
@@ -10,11 +10,13 @@ vm=$top/tools/vm/vaio-vm
 
 # expect DESC SCRIPT TIMEOUT WANT_RC MAX_SECS REGEX...: running SCRIPT exits
 # with WANT_RC within MAX_SECS and prints lines matching every REGEX.
+# VM_EXTRA: more vaio-vm options.
+VM_EXTRA=()
 expect() {
 	local desc=$1 script=$2 timeout=$3 want=$4 max=$5 out rc start secs re bad=
 	shift 5
 	start=$(date +%s)
-	out=$("$vm" --run "tools/vm/testdata/$script" --timeout "$timeout" --smp 1 2>&1) && rc=0 || rc=$?
+	out=$("$vm" --run "tools/vm/testdata/$script" --timeout "$timeout" --smp 1 "${VM_EXTRA[@]}" 2>&1) && rc=0 || rc=$?
 	secs=$(($(date +%s) - start))
 	[ "$rc" = "$want" ] && [ "$secs" -le "$max" ] || bad="exit $rc after ${secs}s, want $want within $max s"
 	for re in "$@"; do
@@ -34,4 +36,13 @@ expect "hang: a timeout that names the blocked task" hang.sh 10 143 60 \
 	'TIMEOUT: .*hang.sh still running after 10s' 'task:dd .*state:D'
 expect "kernel warning fails a passing script" warn.sh 30 1 40 \
 	'KERNEL PROBLEM' 'planted_by_harness_test'
+# A boot that hangs before /init costs the boot timeout, not the test's:
+# booted again once, and reported; twice is a failure.
+VM_EXTRA=(--boot-timeout 15 --env BOOT_HANG=1)
+expect "boot hang: killed after the boot timeout, booted again, test runs" \
+	warn.sh 30 1 70 'BOOT HANG: guest a did not reach /init within 15s \(attempt 1 of 2\)' \
+	'planted_by_harness_test'
+VM_EXTRA=(--boot-timeout 15 --env BOOT_HANG=2)
+expect "boot hang twice: the guest is given up" warn.sh 30 125 60 \
+	'attempt 2 of 2' 'hung in boot twice'
 ktap_finish
