@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache device fails (dm-flakey under the pool): writethrough and writearound carry on uncached, no error reaches the VM, no data is lost; writeback fails closed, counts what is at risk, and writes it back once the device returns; a write-back write failed over clean blocks goes below, nothing at risk"
 TIMEOUT=600
+# Not under the debug kernel yet (4 KiB I/O under KASAN took over an hour
+# for the cache tests together): decided before a guest boots.
+DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
-cache_skip_debug
 
 # Under the debug kernel (many times slower) a smaller disk.
 mib=64

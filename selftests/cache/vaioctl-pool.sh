@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="vaioctl cache pool create/list/show/remove, policies with a cache component, stats --sort cache_hits, apply after a reboot brings the pool back first, a pool on two devices, a memory tier, bad input refused"
 TIMEOUT=500
+# Not under the debug kernel yet (4 KiB I/O under KASAN took over an hour
+# for the cache tests together): decided before a guest boots.
+DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
-cache_skip_debug
 
 vaioctl_setup
 # ram0 and ram3: pools; ram1, ram2: disks; ram4: small devices; ram5:

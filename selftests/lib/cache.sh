@@ -3,16 +3,6 @@
 # Helpers of the cache filter's selftests, sourced after vaio.sh. The pool
 # is the dm device "fast", the disk with the cache filter "vm".
 
-# Under the debug kernel the cache tests took over an hour together (4 KiB
-# I/O under KASAN; no KASAN, lockdep or kmemleak report): CI's lane cannot
-# hold them yet.
-cache_skip_debug() {
-	if [ "${VAIO_DEBUG:-0}" = 1 ]; then
-		ktap_skip "cache tests under the debug kernel" "too slow for CI"
-		ktap_finish
-	fi
-}
-
 # get KEY: a word of vm's cache filter status.
 get() { vaio_filter_get vm cache "$1"; }
 
