@@ -6,8 +6,9 @@
 #   make          kernel modules (against KDIR) and userspace programs
 #   make demo     deps + build + a demo in the QEMU guest
 #   make check    deps + build + the selftests in the QEMU guest (T=<pattern>)
-#   make check-debug  the same under a debug kernel (KASAN, lockdep,
-#                 kmemleak, KUnit, fault injection), built once and cached
+#   make check-debug  CI's subset of the tests under a debug kernel (KASAN,
+#                 lockdep, kmemleak, KUnit, fault injection), built once
+#                 and cached; make check-debug-full: all of them
 #   make bench    deps + build + benchmarks in the QEMU guest, then the
 #                 replication benchmark in two guests (bench-repl) and
 #                 the cache anchors (bench-cache)
@@ -49,14 +50,14 @@ T ?=
 export T
 
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
-	check-debug check-debug-run \
+	check-debug check-debug-run check-debug-full check-debug-full-run \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
 	lint install clean help
 
 all: modules userspace
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,17p' Makefile
 
 # kbuild over a symlink mirror of the sources, one per kernel release.
 define build_modules
@@ -90,7 +91,14 @@ check-debug: deps
 	@$(MAKE) --no-print-directory check-debug-run
 
 check-debug-run: userspace
-	@tools/debug-kernel/check.sh $(if $(T),'$(T)')
+	@tools/debug-kernel/check.sh --lane ci $(if $(T),'$(T)')
+
+# The whole debug lane (CI runs the subset above).
+check-debug-full: deps
+	@$(MAKE) --no-print-directory check-debug-full-run
+
+check-debug-full-run: userspace
+	@tools/debug-kernel/check.sh --lane full $(if $(T),'$(T)')
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
