@@ -6,7 +6,7 @@
  * test-replication, test-cache (and test-qos-b, a second type of class qos,
  * to test that two of one class are refused). Each instance does what it is told, by
  * table arguments (key=value: mode=<mode> ms=<ms> ops=<ops> veto=<event>
- * refuse_reactivate=<0|1>) or by message, with these words:
+ * refuse_reactivate=<0|1> dtr_error=<0|1>) or by message, with these words:
  *
  *   pass                      pass every bio on (the default)
  *   delay <ms> [<ops>]        defer bios, continue them <ms> later
@@ -22,6 +22,9 @@
  *   error                     report a filter failure (fail_open/closed)
  *   refuse_reactivate <0|1>   whether "reactivate" is refused
  *   reset                     zero the counters
+ *
+ * dtr_error=1 (table only) makes ->dtr() report a failure, as a filter
+ * whose teardown fails does (replication's, when its connection drops).
  *
  * <ops> is reads, writes or all (default all). Status words: maps, end_ios,
  * deferred, completed, failed, corrupted, the map and end_io positions seen
@@ -67,6 +70,7 @@ struct vt_filter {
 	unsigned int delay_ms;
 	unsigned long veto;		/* bit per event type */
 	bool refuse_reactivate;
+	bool dtr_error;			/* report a failure from ->dtr() */
 
 	spinlock_t lock;		/* held, ended, may_defer */
 	bool may_defer;			/* not between suspend and resume */
@@ -441,7 +445,10 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 	return -EINVAL;
 }
 
-/* mode=<mode> [ms=<ms>] [ops=<ops>] veto=<event> refuse_reactivate=<0|1> */
+/*
+ * mode=<mode> [ms=<ms>] [ops=<ops>] veto=<event> refuse_reactivate=<0|1>
+ * dtr_error=<0|1>
+ */
 static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 		     char **error)
 {
@@ -450,6 +457,7 @@ static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 	const char *ops = vaio_param(argc, argv, "ops") ?: "all";
 	const char *veto = vaio_param(argc, argv, "veto");
 	const char *refuse = vaio_param(argc, argv, "refuse_reactivate");
+	const char *dtr_error = vaio_param(argc, argv, "dtr_error");
 	char *cmd[3] = { (char *)mode };
 	unsigned int n = 1;
 	int r;
@@ -476,6 +484,8 @@ static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 		cmd[1] = (char *)refuse;
 		r = vt_command(vt, 2, cmd, error);
 	}
+	if (!r && dtr_error)
+		r = kstrtobool(dtr_error, &vt->dtr_error);	/* checked: 0 or 1 */
 	return r;
 }
 
@@ -522,6 +532,8 @@ static void vt_dtr(struct vaio_filter *f)
 	/* dm has drained every bio: nothing is held. */
 	cancel_delayed_work_sync(&vt->work);
 	WARN_ON(!list_empty(&vt->held) || !list_empty(&vt->ended));
+	if (vt->dtr_error)
+		vaio_filter_error(f, "failure injected at teardown");
 	free_percpu(vt->stats);
 	kfree(vt);
 }
@@ -644,6 +656,8 @@ static const struct vaio_param vt_params_decl[] = {
 	  .help = "control event to veto" },
 	{ .name = "refuse_reactivate", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "refuse to be reactivated after a failure" },
+	{ .name = "dtr_error", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "report a failure from the destructor" },
 	{ }
 };
 
