@@ -71,10 +71,11 @@ struct vaio_c {
 
 	struct vaio_stats __percpu *stats;
 
-	spinlock_t lock;		/* deferred; filter state changes */
+	spinlock_t lock;		/* deferred; filter state changes; dying */
 	struct bio_list deferred;	/* continued by vaio_work() */
 	struct work_struct work;
 	struct work_struct event_work;	/* dm_table_event() */
+	bool dying;			/* vaio_free() began: no event_work */
 };
 
 void vaio_sum_stats(struct vaio_c *vc, struct vaio_stats *sum);

@@ -495,13 +495,15 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 	WRITE_ONCE(f->state, to);
 	if (to == VAIO_FILTER_FAILED)
 		WRITE_ONCE(vc->failed_closed, true);
+	/* Under the lock: vaio_free() stops this before @vc goes away. */
+	if (!vc->dying)
+		queue_work(vaio_wq, &vc->event_work);
 	spin_unlock_irqrestore(&vc->lock, flags);
 
 	DMERR_LIMIT("%s: filter %s failed: %s; %s", vc->id, f->type->name,
 		    reason,
 		    to == VAIO_FILTER_FAILED ? "failing the disk's I/O (fail_closed)" :
 					       "bypassing it (fail_open)");
-	queue_work(vaio_wq, &vc->event_work);
 }
 EXPORT_SYMBOL_GPL(vaio_filter_error);
 
@@ -995,6 +997,17 @@ static void vaio_free(struct vaio_c *vc)
 {
 	unsigned int i;
 
+	/*
+	 * A filter may report a failure until its dtr returns, from the dtr
+	 * itself or from a teardown it waits for (replication's). From here
+	 * on such a report changes the filter's state and is logged, but
+	 * queues no event work: that would run on @vc once it is freed. The
+	 * table is going away; nobody waits for its events, and a state
+	 * notification about it would be about a disk it no longer serves.
+	 */
+	spin_lock_irq(&vc->lock);
+	vc->dying = true;
+	spin_unlock_irq(&vc->lock);
 	cancel_work_sync(&vc->event_work);
 
 	for (i = vc->nr_filters; i-- > 0;) {
