@@ -71,6 +71,8 @@ struct vaio_c {
 
 	struct vaio_stats __percpu *stats;
 
+	/* kvaiod/<major:minor>: ctr to vaio_free(), runs work and event_work */
+	struct workqueue_struct *wq;
 	spinlock_t lock;		/* deferred; filter state changes; dying */
 	struct bio_list deferred;	/* continued by vaio_work() */
 	struct work_struct work;

@@ -148,7 +148,6 @@ static void vaio_disk_put(struct vaio_c *vc)
 	kfree(d);
 }
 
-static struct workqueue_struct *vaio_wq;
 static struct bio_set vaio_bioset;
 
 static inline struct vaio_io *vaio_io(struct bio *bio)
@@ -370,7 +369,7 @@ void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
 		spin_lock_irqsave(&vc->lock, flags);
 		bio_list_add(&vc->deferred, bio);
 		spin_unlock_irqrestore(&vc->lock, flags);
-		queue_work(vaio_wq, &vc->work);
+		queue_work(vc->wq, &vc->work);
 		return;
 	default:
 		end_bio_now(bio);
@@ -497,7 +496,7 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 		WRITE_ONCE(vc->failed_closed, true);
 	/* Under the lock: vaio_free() stops this before @vc goes away. */
 	if (!vc->dying)
-		queue_work(vaio_wq, &vc->event_work);
+		queue_work(vc->wq, &vc->event_work);
 	spin_unlock_irqrestore(&vc->lock, flags);
 
 	DMERR_LIMIT("%s: filter %s failed: %s; %s", vc->id, f->type->name,
@@ -1021,6 +1020,9 @@ static void vaio_free(struct vaio_c *vc)
 		vaio_disk_put(vc);
 	if (vc->data_dev)
 		dm_put_device(vc->ti, vc->data_dev);
+	/* Its work is done: vaio_work() flushed (no bio left), no event work. */
+	if (vc->wq)
+		destroy_workqueue(vc->wq);
 	free_percpu(vc->stats);
 	kfree(vc);
 }
@@ -1061,6 +1063,19 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	bio_list_init(&vc->deferred);
 	INIT_WORK(&vc->work, vaio_work);
 	INIT_WORK(&vc->event_work, vaio_event_work);
+
+	/*
+	 * The table's own worker, with its own rescuer: a vaio device stacked
+	 * on another must not wait for work queued behind its own. Before the
+	 * filters: their ctr may report a failure.
+	 */
+	vc->wq = alloc_workqueue("kvaiod/%s", WQ_MEM_RECLAIM, 0,
+				 dm_device_name(md));
+	if (!vc->wq) {
+		ti->error = "Cannot allocate workqueue";
+		r = -ENOMEM;
+		goto bad;
+	}
 
 	vc->stats = alloc_percpu(struct vaio_stats);
 	if (!vc->stats) {
@@ -1427,13 +1442,9 @@ static int __init dm_vaio_init(void)
 {
 	int r;
 
-	vaio_wq = alloc_workqueue("kvaiod", WQ_MEM_RECLAIM, 0);
-	if (!vaio_wq)
-		return -ENOMEM;
-
 	r = bioset_init(&vaio_bioset, BIO_POOL_SIZE, 0, 0);
 	if (r)
-		goto bad_bioset;
+		return r;
 
 	r = vaio_netlink_init();
 	if (r)
@@ -1448,8 +1459,6 @@ bad_target:
 	vaio_netlink_exit();
 bad_netlink:
 	bioset_exit(&vaio_bioset);
-bad_bioset:
-	destroy_workqueue(vaio_wq);
 	return r;
 }
 
@@ -1458,7 +1467,6 @@ static void __exit dm_vaio_exit(void)
 	dm_unregister_target(&vaio_target);
 	vaio_netlink_exit();
 	bioset_exit(&vaio_bioset);
-	destroy_workqueue(vaio_wq);
 }
 
 module_init(dm_vaio_init);
