@@ -157,6 +157,19 @@ struct nlmsghdr *vaio_nl_request(struct vaio_nl *nl, char *buf, int cmd,
 	return nlh;
 }
 
+/*
+ * The vaio family's commands that change state or load modules need
+ * CAP_SYS_ADMIN (and CAP_NET_ADMIN, which generic netlink checks first).
+ */
+static int admin_error(struct vaio_err *err, int ret, const struct nl_reply *r,
+		       const char *what)
+{
+	if (ret == -EPERM)
+		return vaio_seterr(err, EPERM, "%s: permission denied (needs CAP_SYS_ADMIN)",
+				   what);
+	return vaio_nl_error(err, ret, r, what);
+}
+
 int vaio_nl_error(struct vaio_err *err, int ret, const struct nl_reply *r,
 		  const char *what)
 {
@@ -757,7 +770,7 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 	free(buf);
 	if (!ret || ret == -EPERM || !r.offset) {
 		free(o);
-		return ret ? vaio_nl_error(err, ret, &r, "checking the chain") : 0;
+		return ret ? admin_error(err, ret, &r, "checking the chain") : 0;
 	}
 	/* Name the component, and the argument, at fault. */
 	for (i = 0; i < chain->n; i++) {
@@ -778,7 +791,7 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 		}
 	}
 	free(o);
-	return vaio_nl_error(err, ret, &r, "checking the chain");
+	return admin_error(err, ret, &r, "checking the chain");
 }
 
 static int ntf_cb(const struct nlmsghdr *nlh, void *data)
@@ -813,7 +826,7 @@ int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
 	snprintf(what, sizeof(what), "disk %s: snapshot %s", id, tag);
 	if (ret == -ENODEV)
 		return vaio_seterr(err, ENODEV, "disk %s: no such disk", id);
-	return ret ? vaio_nl_error(err, ret, &r, what) : 0;
+	return ret ? admin_error(err, ret, &r, what) : 0;
 }
 
 int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
@@ -834,7 +847,7 @@ int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
 	snprintf(what, sizeof(what), "disk %s: filter %s", id, filter);
 	if (ret == -ENODEV)
 		return vaio_seterr(err, ENODEV, "disk %s: no such disk", id);
-	return ret ? vaio_nl_error(err, ret, &r, what) : 0;
+	return ret ? admin_error(err, ret, &r, what) : 0;
 }
 
 int vaio_nl_recv_ntf(struct vaio_nl *nl, int timeout_ms, const char *what,
