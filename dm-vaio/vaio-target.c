@@ -494,8 +494,15 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 	WRITE_ONCE(f->state, to);
 	if (to == VAIO_FILTER_FAILED)
 		WRITE_ONCE(vc->failed_closed, true);
-	/* Under the lock: vaio_free() stops this before @vc goes away. */
-	if (!vc->dying)
+	/*
+	 * Under the lock: vaio_free() stops this before @vc goes away. A
+	 * failure reported while the ctr still builds the chain waits for the
+	 * first resume: the work would walk a half-built chain, and the event
+	 * would go to a table no one waits on yet.
+	 */
+	if (!vc->built)
+		vc->event_held = true;
+	else if (!vc->dying)
 		queue_work(vc->wq, &vc->event_work);
 	spin_unlock_irqrestore(&vc->lock, flags);
 
@@ -1008,6 +1015,8 @@ static void vaio_free(struct vaio_c *vc)
 	vc->dying = true;
 	spin_unlock_irq(&vc->lock);
 	cancel_work_sync(&vc->event_work);
+	/* dm drained the table's bios before its dtr: none may be left. */
+	WARN_ON_ONCE(!bio_list_empty(&vc->deferred));
 
 	for (i = vc->nr_filters; i-- > 0;) {
 		struct vaio_filter *f = vc->filters[i];
@@ -1120,6 +1129,9 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_write_zeroes_bios = 1;
 	ti->accounts_remapped_io = true;
 	ti->private = vc;
+	spin_lock_irq(&vc->lock);
+	vc->built = true;
+	spin_unlock_irq(&vc->lock);
 	return 0;
 
 bad:
@@ -1195,6 +1207,13 @@ static void vaio_resume(struct dm_target *ti)
 		disk->live = vc;
 	}
 	deliver_simple(vc, VAIO_EV_RESUME);
+	/* A failure a filter reported from its ctr is told now. */
+	spin_lock_irq(&vc->lock);
+	if (vc->event_held) {
+		vc->event_held = false;
+		queue_work(vc->wq, &vc->event_work);
+	}
+	spin_unlock_irq(&vc->lock);
 	/* For the notification when the device is gone (and its name). */
 	vaio_dm_name(dm_table_get_md(ti->table), disk->dm_name);
 	if (ntf) {

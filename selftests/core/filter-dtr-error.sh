@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="a filter that reports a failure from its dtr leaves no work on the freed target (KASAN in the debug lane)"
+DESCRIPTION="a filter that reports a failure from its dtr leaves no work on the freed target (KASAN in the debug lane); one reported from its ctr raises the disk's event once the table is live"
 TIMEOUT=300
 # Without KASAN a use after free may pass unseen: the debug lane is the oracle.
 DEBUG_LANE=ci
@@ -53,6 +53,24 @@ ktap_fails "a load failing after a dtr_error filter" sh -c \
 ktap_eq "the failed load's test-qos reported once" "$(teardown_reports)" 1
 ktap_check "no device left behind" sh -c '! dmsetup info bad >/dev/null 2>&1'
 dmsetup remove bad 2>/dev/null
+
+# ctr_error=1: a failure reported while the table is being built. Its event
+# waits for the resume: raised on the unbound table it was lost (dm's event
+# number stayed 0), and the work could walk a half-built chain.
+evnr() { dmsetup info "$1" | sed -n 's/^Event number: *//p'; }
+ktap_check "a table whose test-qos fails in its ctr" dm_create ce \
+	"0 $size vaio /dev/ram0 5 filter test-qos fail_open 1 ctr_error=1"
+ktap_eq "the filter is bypassed" "$(vaio_filter_state ce test-qos)" bypassed
+n=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	n=$(evnr ce)
+	[ "$n" -ge 1 ] && break
+	sleep 0.2
+done
+ktap_match "the failure raised the disk's dm event ($n)" "$n" '^[1-9]'
+ktap_check "fio verify through the bypassed filter" fio_verify /dev/mapper/ce --size=8m
+ktap_check "the disk is removed" dm_remove ce
+dmesg -c >/dev/null
 
 # Work queued on a freed target would run about now, or at module unload.
 sleep 2

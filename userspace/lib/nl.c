@@ -164,7 +164,8 @@ struct nlmsghdr *vaio_nl_request(struct vaio_nl *nl, char *buf, int cmd,
 static int admin_error(struct vaio_err *err, int ret, const struct nl_reply *r,
 		       const char *what)
 {
-	if (ret == -EPERM)
+	/* Not a filter's own refusal (->event_check may say EPERM too). */
+	if (ret == -EPERM && (!r->msg[0] || !strcmp(r->msg, "needs CAP_SYS_ADMIN")))
 		return vaio_seterr(err, EPERM, "%s: permission denied (needs CAP_SYS_ADMIN)",
 				   what);
 	return vaio_nl_error(err, ret, r, what);
@@ -175,11 +176,11 @@ int vaio_nl_error(struct vaio_err *err, int ret, const struct nl_reply *r,
 {
 	int e = -ret;
 
+	if (r->msg[0])
+		return vaio_seterr(err, e, "%s: %s", what, r->msg);
 	if (e == EPERM)
 		return vaio_seterr(err, e, "%s: permission denied (needs CAP_NET_ADMIN)",
 				   what);
-	if (r->msg[0])
-		return vaio_seterr(err, e, "%s: %s", what, r->msg);
 	return vaio_seterr(err, e, "%s: %s", what, strerror(e));
 }
 
