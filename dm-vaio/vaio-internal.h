@@ -71,10 +71,15 @@ struct vaio_c {
 
 	struct vaio_stats __percpu *stats;
 
-	spinlock_t lock;		/* deferred; filter state changes */
+	/* kvaiod/<major:minor>: ctr to vaio_free(), runs work and event_work */
+	struct workqueue_struct *wq;
+	spinlock_t lock;		/* deferred; filter state changes; the flags */
 	struct bio_list deferred;	/* continued by vaio_work() */
 	struct work_struct work;
 	struct work_struct event_work;	/* dm_table_event() */
+	bool built;			/* vaio_ctr() done: event_work may run */
+	bool event_held;		/* a failure reported before: at resume */
+	bool dying;			/* vaio_free() began: no event_work */
 };
 
 void vaio_sum_stats(struct vaio_c *vc, struct vaio_stats *sum);

@@ -6,8 +6,11 @@
  * and reactivates filters; multicasts what happens to disks and filters on
  * the "events" group. Requests are validated by the policies below (strict:
  * unknown attributes are refused) and errors come back with an extack
- * message naming the attribute at fault. Modifying commands need
- * CAP_NET_ADMIN. The protocol is in include/uapi/linux/dm-vaio.h.
+ * message naming the attribute at fault. Commands that change state or
+ * load modules need CAP_SYS_ADMIN, as the dm ioctls do, and filters'
+ * arguments are shown only to CAP_SYS_ADMIN callers. The family's module
+ * loads on its first lookup (MODULE_ALIAS_GENL_FAMILY). The protocol is in
+ * include/uapi/linux/dm-vaio.h.
  * Modelled on the families of drivers/block/nbd.c and
  * drivers/target/target_core_user.c.
  */
@@ -59,6 +62,19 @@ static const struct nla_policy vaio_policy[VAIO_ATTR_MAX + 1] = {
 };
 
 static struct genl_family vaio_genl_family;
+
+/* genl_small_ops.internal_flags: checked by vaio_nl_pre_doit() */
+#define VAIO_NL_SYS_ADMIN	BIT(0)	/* the caller needs CAP_SYS_ADMIN */
+
+/*
+ * May this caller see filters' table arguments? They will hold key
+ * references and peers' addresses; dmsetup table shows them only to
+ * CAP_SYS_ADMIN.
+ */
+static bool may_see_args(struct sk_buff *skb)
+{
+	return netlink_capable(skb, CAP_SYS_ADMIN);
+}
 
 /* NL_SET_ERR_MSG_ATTR() for a static message that is not a literal. */
 static void set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
@@ -143,7 +159,7 @@ cancel:
 /*
  * A filter of a disk: type, class, state; with @buf its status too, and
  * with @args its table arguments, which may hold secrets: only for
- * CAP_NET_ADMIN, like the table itself only for those who may read it.
+ * may_see_args() callers, like the table itself.
  */
 static int put_filter(struct sk_buff *skb, struct vaio_filter *f, int state,
 		      char *buf, bool args)
@@ -318,7 +334,7 @@ static struct vaio_disk *lock_disk(const char *id)
 static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
-	bool args = netlink_capable(skb, CAP_NET_ADMIN);
+	bool args = may_see_args(skb);
 	struct sk_buff *msg = NULL;
 	struct vaio_disk *d;
 	char *buf;
@@ -374,7 +390,7 @@ static int dump_disk(struct sk_buff *skb, struct netlink_callback *cb,
 /* Disks in order of creation; a dump resumes after the last one it sent. */
 static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	bool args = netlink_capable(cb->skb, CAP_NET_ADMIN);
+	bool args = may_see_args(cb->skb);
 	struct vaio_disk *d;
 	char *buf;
 	int r = 0;
@@ -581,6 +597,23 @@ static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
 	return r;
 }
 
+/*
+ * GENL_ADMIN_PERM makes generic netlink refuse callers without
+ * CAP_NET_ADMIN before parsing, and shows the command as privileged in
+ * the family's description; CAP_SYS_ADMIN is ours to check.
+ */
+static int vaio_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			    struct genl_info *info)
+{
+	if ((ops->internal_flags & VAIO_NL_SYS_ADMIN) &&
+	    !netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Changing state or loading modules (CHAIN_CHECK may) needs both. */
 static const struct genl_small_ops vaio_ops[] = {
 	{
 		.cmd = VAIO_CMD_FILTER_GET,
@@ -595,16 +628,19 @@ static const struct genl_small_ops vaio_ops[] = {
 		.cmd = VAIO_CMD_CHAIN_CHECK,
 		.doit = vaio_nl_chain_check,
 		.flags = GENL_ADMIN_PERM,
+		.internal_flags = VAIO_NL_SYS_ADMIN,
 	},
 	{
 		.cmd = VAIO_CMD_DISK_EVENT,
 		.doit = vaio_nl_disk_event,
 		.flags = GENL_ADMIN_PERM,
+		.internal_flags = VAIO_NL_SYS_ADMIN,
 	},
 	{
 		.cmd = VAIO_CMD_FILTER_REACTIVATE,
 		.doit = vaio_nl_reactivate,
 		.flags = GENL_ADMIN_PERM,
+		.internal_flags = VAIO_NL_SYS_ADMIN,
 	},
 };
 
@@ -616,6 +652,7 @@ static struct genl_family vaio_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	/* The handlers lock what they touch: no need for genl_mutex. */
 	.parallel_ops = true,
+	.pre_doit = vaio_nl_pre_doit,
 	.small_ops = vaio_ops,
 	.n_small_ops = ARRAY_SIZE(vaio_ops),
 	.mcgrps = vaio_mcgrps,
@@ -766,3 +803,6 @@ void vaio_netlink_exit(void)
 {
 	genl_unregister_family(&vaio_genl_family);
 }
+
+/* vaioctl (and any genl family lookup) loads dm-vaio. */
+MODULE_ALIAS_GENL_FAMILY(VAIO_GENL_NAME);

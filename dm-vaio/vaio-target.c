@@ -148,7 +148,6 @@ static void vaio_disk_put(struct vaio_c *vc)
 	kfree(d);
 }
 
-static struct workqueue_struct *vaio_wq;
 static struct bio_set vaio_bioset;
 
 static inline struct vaio_io *vaio_io(struct bio *bio)
@@ -370,7 +369,7 @@ void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
 		spin_lock_irqsave(&vc->lock, flags);
 		bio_list_add(&vc->deferred, bio);
 		spin_unlock_irqrestore(&vc->lock, flags);
-		queue_work(vaio_wq, &vc->work);
+		queue_work(vc->wq, &vc->work);
 		return;
 	default:
 		end_bio_now(bio);
@@ -495,13 +494,22 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 	WRITE_ONCE(f->state, to);
 	if (to == VAIO_FILTER_FAILED)
 		WRITE_ONCE(vc->failed_closed, true);
+	/*
+	 * Under the lock: vaio_free() stops this before @vc goes away. A
+	 * failure reported while the ctr still builds the chain waits for the
+	 * first resume: the work would walk a half-built chain, and the event
+	 * would go to a table no one waits on yet.
+	 */
+	if (!vc->built)
+		vc->event_held = true;
+	else if (!vc->dying)
+		queue_work(vc->wq, &vc->event_work);
 	spin_unlock_irqrestore(&vc->lock, flags);
 
 	DMERR_LIMIT("%s: filter %s failed: %s; %s", vc->id, f->type->name,
 		    reason,
 		    to == VAIO_FILTER_FAILED ? "failing the disk's I/O (fail_closed)" :
 					       "bypassing it (fail_open)");
-	queue_work(vaio_wq, &vc->event_work);
 }
 EXPORT_SYMBOL_GPL(vaio_filter_error);
 
@@ -995,7 +1003,20 @@ static void vaio_free(struct vaio_c *vc)
 {
 	unsigned int i;
 
+	/*
+	 * A filter may report a failure until its dtr returns, from the dtr
+	 * itself or from a teardown it waits for (replication's). From here
+	 * on such a report changes the filter's state and is logged, but
+	 * queues no event work: that would run on @vc once it is freed. The
+	 * table is going away; nobody waits for its events, and a state
+	 * notification about it would be about a disk it no longer serves.
+	 */
+	spin_lock_irq(&vc->lock);
+	vc->dying = true;
+	spin_unlock_irq(&vc->lock);
 	cancel_work_sync(&vc->event_work);
+	/* dm drained the table's bios before its dtr: none may be left. */
+	WARN_ON_ONCE(!bio_list_empty(&vc->deferred));
 
 	for (i = vc->nr_filters; i-- > 0;) {
 		struct vaio_filter *f = vc->filters[i];
@@ -1008,6 +1029,9 @@ static void vaio_free(struct vaio_c *vc)
 		vaio_disk_put(vc);
 	if (vc->data_dev)
 		dm_put_device(vc->ti, vc->data_dev);
+	/* Its work is done: vaio_work() flushed (no bio left), no event work. */
+	if (vc->wq)
+		destroy_workqueue(vc->wq);
 	free_percpu(vc->stats);
 	kfree(vc);
 }
@@ -1048,6 +1072,19 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	bio_list_init(&vc->deferred);
 	INIT_WORK(&vc->work, vaio_work);
 	INIT_WORK(&vc->event_work, vaio_event_work);
+
+	/*
+	 * The table's own worker, with its own rescuer: a vaio device stacked
+	 * on another must not wait for work queued behind its own. Before the
+	 * filters: their ctr may report a failure.
+	 */
+	vc->wq = alloc_workqueue("kvaiod/%s", WQ_MEM_RECLAIM, 0,
+				 dm_device_name(md));
+	if (!vc->wq) {
+		ti->error = "Cannot allocate workqueue";
+		r = -ENOMEM;
+		goto bad;
+	}
 
 	vc->stats = alloc_percpu(struct vaio_stats);
 	if (!vc->stats) {
@@ -1092,6 +1129,9 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_write_zeroes_bios = 1;
 	ti->accounts_remapped_io = true;
 	ti->private = vc;
+	spin_lock_irq(&vc->lock);
+	vc->built = true;
+	spin_unlock_irq(&vc->lock);
 	return 0;
 
 bad:
@@ -1167,6 +1207,13 @@ static void vaio_resume(struct dm_target *ti)
 		disk->live = vc;
 	}
 	deliver_simple(vc, VAIO_EV_RESUME);
+	/* A failure a filter reported from its ctr is told now. */
+	spin_lock_irq(&vc->lock);
+	if (vc->event_held) {
+		vc->event_held = false;
+		queue_work(vc->wq, &vc->event_work);
+	}
+	spin_unlock_irq(&vc->lock);
 	/* For the notification when the device is gone (and its name). */
 	vaio_dm_name(dm_table_get_md(ti->table), disk->dm_name);
 	if (ntf) {
@@ -1414,13 +1461,9 @@ static int __init dm_vaio_init(void)
 {
 	int r;
 
-	vaio_wq = alloc_workqueue("kvaiod", WQ_MEM_RECLAIM, 0);
-	if (!vaio_wq)
-		return -ENOMEM;
-
 	r = bioset_init(&vaio_bioset, BIO_POOL_SIZE, 0, 0);
 	if (r)
-		goto bad_bioset;
+		return r;
 
 	r = vaio_netlink_init();
 	if (r)
@@ -1435,8 +1478,6 @@ bad_target:
 	vaio_netlink_exit();
 bad_netlink:
 	bioset_exit(&vaio_bioset);
-bad_bioset:
-	destroy_workqueue(vaio_wq);
 	return r;
 }
 
@@ -1445,7 +1486,6 @@ static void __exit dm_vaio_exit(void)
 	dm_unregister_target(&vaio_target);
 	vaio_netlink_exit();
 	bioset_exit(&vaio_bioset);
-	destroy_workqueue(vaio_wq);
 }
 
 module_init(dm_vaio_init);

@@ -6,7 +6,8 @@
  * test-replication, test-cache (and test-qos-b, a second type of class qos,
  * to test that two of one class are refused). Each instance does what it is told, by
  * table arguments (key=value: mode=<mode> ms=<ms> ops=<ops> veto=<event>
- * refuse_reactivate=<0|1>) or by message, with these words:
+ * refuse_reactivate=<0|1> dtr_error=<0|1> ctr_error=<0|1>) or by message,
+ * with these words:
  *
  *   pass                      pass every bio on (the default)
  *   delay <ms> [<ops>]        defer bios, continue them <ms> later
@@ -22,6 +23,11 @@
  *   error                     report a filter failure (fail_open/closed)
  *   refuse_reactivate <0|1>   whether "reactivate" is refused
  *   reset                     zero the counters
+ *
+ * dtr_error=1 (table only) makes ->dtr() report a failure, as a filter
+ * whose teardown fails does (replication's, when its connection drops);
+ * ctr_error=1 makes ->ctr() report one before it returns success, as a
+ * filter does that finds its device failed while it is being built.
  *
  * <ops> is reads, writes or all (default all). Status words: maps, end_ios,
  * deferred, completed, failed, corrupted, the map and end_io positions seen
@@ -67,6 +73,8 @@ struct vt_filter {
 	unsigned int delay_ms;
 	unsigned long veto;		/* bit per event type */
 	bool refuse_reactivate;
+	bool dtr_error;			/* report a failure from ->dtr() */
+	bool ctr_error;			/* report a failure from ->ctr() */
 
 	spinlock_t lock;		/* held, ended, may_defer */
 	bool may_defer;			/* not between suspend and resume */
@@ -441,7 +449,10 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 	return -EINVAL;
 }
 
-/* mode=<mode> [ms=<ms>] [ops=<ops>] veto=<event> refuse_reactivate=<0|1> */
+/*
+ * mode=<mode> [ms=<ms>] [ops=<ops>] veto=<event> refuse_reactivate=<0|1>
+ * dtr_error=<0|1> ctr_error=<0|1>
+ */
 static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 		     char **error)
 {
@@ -450,6 +461,8 @@ static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 	const char *ops = vaio_param(argc, argv, "ops") ?: "all";
 	const char *veto = vaio_param(argc, argv, "veto");
 	const char *refuse = vaio_param(argc, argv, "refuse_reactivate");
+	const char *dtr_error = vaio_param(argc, argv, "dtr_error");
+	const char *ctr_error = vaio_param(argc, argv, "ctr_error");
 	char *cmd[3] = { (char *)mode };
 	unsigned int n = 1;
 	int r;
@@ -476,6 +489,10 @@ static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 		cmd[1] = (char *)refuse;
 		r = vt_command(vt, 2, cmd, error);
 	}
+	if (!r && dtr_error)
+		r = kstrtobool(dtr_error, &vt->dtr_error);	/* checked: 0 or 1 */
+	if (!r && ctr_error)
+		r = kstrtobool(ctr_error, &vt->ctr_error);
 	return r;
 }
 
@@ -512,6 +529,8 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		kfree(vt);
 		return r;
 	}
+	if (vt->ctr_error)
+		vaio_filter_error(f, "failure injected at construction");
 	return 0;
 }
 
@@ -522,6 +541,8 @@ static void vt_dtr(struct vaio_filter *f)
 	/* dm has drained every bio: nothing is held. */
 	cancel_delayed_work_sync(&vt->work);
 	WARN_ON(!list_empty(&vt->held) || !list_empty(&vt->ended));
+	if (vt->dtr_error)
+		vaio_filter_error(f, "failure injected at teardown");
 	free_percpu(vt->stats);
 	kfree(vt);
 }
@@ -644,6 +665,10 @@ static const struct vaio_param vt_params_decl[] = {
 	  .help = "control event to veto" },
 	{ .name = "refuse_reactivate", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "refuse to be reactivated after a failure" },
+	{ .name = "dtr_error", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "report a failure from the destructor" },
+	{ .name = "ctr_error", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "report a failure from the constructor" },
 	{ }
 };
 

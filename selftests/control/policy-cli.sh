@@ -123,9 +123,9 @@ vaioctl_bad "non-root policy create" "Permission denied \(changing the configura
 	nobody vaioctl policy create p2 test-qos
 vaioctl_bad "non-root assign" "Permission denied \(changing the configuration needs root\)" \
 	nobody vaioctl policy unassign vm1
-vaioctl_bad "non-root snapshot" "permission denied \(needs CAP_NET_ADMIN\)" \
+vaioctl_bad "non-root snapshot" "permission denied \(needs CAP_SYS_ADMIN\)" \
 	nobody vaioctl event snapshot vm1 t1
-vaioctl_bad "non-root reactivate" "permission denied \(needs CAP_NET_ADMIN\)" \
+vaioctl_bad "non-root reactivate" "permission denied \(needs CAP_SYS_ADMIN\)" \
 	nobody vaioctl filter reactivate vm1 test-qos
 ktap_check "non-root may look" nobody vaioctl disk show vm1
 

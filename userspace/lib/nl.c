@@ -157,16 +157,30 @@ struct nlmsghdr *vaio_nl_request(struct vaio_nl *nl, char *buf, int cmd,
 	return nlh;
 }
 
+/*
+ * The vaio family's commands that change state or load modules need
+ * CAP_SYS_ADMIN (and CAP_NET_ADMIN, which generic netlink checks first).
+ */
+static int admin_error(struct vaio_err *err, int ret, const struct nl_reply *r,
+		       const char *what)
+{
+	/* Not a filter's own refusal (->event_check may say EPERM too). */
+	if (ret == -EPERM && (!r->msg[0] || !strcmp(r->msg, "needs CAP_SYS_ADMIN")))
+		return vaio_seterr(err, EPERM, "%s: permission denied (needs CAP_SYS_ADMIN)",
+				   what);
+	return vaio_nl_error(err, ret, r, what);
+}
+
 int vaio_nl_error(struct vaio_err *err, int ret, const struct nl_reply *r,
 		  const char *what)
 {
 	int e = -ret;
 
+	if (r->msg[0])
+		return vaio_seterr(err, e, "%s: %s", what, r->msg);
 	if (e == EPERM)
 		return vaio_seterr(err, e, "%s: permission denied (needs CAP_NET_ADMIN)",
 				   what);
-	if (r->msg[0])
-		return vaio_seterr(err, e, "%s: %s", what, r->msg);
 	return vaio_seterr(err, e, "%s: %s", what, strerror(e));
 }
 
@@ -757,7 +771,7 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 	free(buf);
 	if (!ret || ret == -EPERM || !r.offset) {
 		free(o);
-		return ret ? vaio_nl_error(err, ret, &r, "checking the chain") : 0;
+		return ret ? admin_error(err, ret, &r, "checking the chain") : 0;
 	}
 	/* Name the component, and the argument, at fault. */
 	for (i = 0; i < chain->n; i++) {
@@ -778,7 +792,7 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 		}
 	}
 	free(o);
-	return vaio_nl_error(err, ret, &r, "checking the chain");
+	return admin_error(err, ret, &r, "checking the chain");
 }
 
 static int ntf_cb(const struct nlmsghdr *nlh, void *data)
@@ -813,7 +827,7 @@ int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
 	snprintf(what, sizeof(what), "disk %s: snapshot %s", id, tag);
 	if (ret == -ENODEV)
 		return vaio_seterr(err, ENODEV, "disk %s: no such disk", id);
-	return ret ? vaio_nl_error(err, ret, &r, what) : 0;
+	return ret ? admin_error(err, ret, &r, what) : 0;
 }
 
 int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
@@ -834,7 +848,7 @@ int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
 	snprintf(what, sizeof(what), "disk %s: filter %s", id, filter);
 	if (ret == -ENODEV)
 		return vaio_seterr(err, ENODEV, "disk %s: no such disk", id);
-	return ret ? vaio_nl_error(err, ret, &r, what) : 0;
+	return ret ? admin_error(err, ret, &r, what) : 0;
 }
 
 int vaio_nl_recv_ntf(struct vaio_nl *nl, int timeout_ms, const char *what,

@@ -11,20 +11,20 @@
  *   VAIO_CMD_DISK_GET       DISK_ID: that disk; dump: every disk with a live
  *                           vaio table (DISK_ID, DM_NAME, DM_DEV, DATA_DEV,
  *                           SECTORS, STATS, FILTERS). A filter's ARGS (which
- *                           may hold secrets) only for CAP_NET_ADMIN.
+ *                           may hold secrets) only for CAP_SYS_ADMIN.
  *   VAIO_CMD_CHAIN_CHECK    CHAIN: is this chain valid (types registered,
  *                           one per class, parameters declared and well
  *                           typed; what only a filter's constructor can
  *                           check is left to the table load)? Error with
  *                           extack otherwise; the bad
  *                           attribute is the FILTER_ATTR_TYPE or the ARG
- *                           at fault. CAP_NET_ADMIN.
+ *                           at fault. CAP_SYS_ADMIN.
  *   VAIO_CMD_DISK_EVENT     DISK_ID, EVENT (VAIO_EVENT_SNAPSHOT), TAG: a
  *                           control event; answered with DELIVERED, or an
  *                           error whose extack is the vetoing filter's
- *                           reason. CAP_NET_ADMIN.
+ *                           reason. CAP_SYS_ADMIN.
  *   VAIO_CMD_FILTER_REACTIVATE  DISK_ID, FILTER_NAME (type or class).
- *                           CAP_NET_ADMIN.
+ *                           CAP_SYS_ADMIN.
  *
  * A chain is applied to a disk by a device-mapper table reload (libvaio
  * does it through libdevmapper): the table is the one truth of what is
