@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="chains of 0, 1 and 4 test filters keep data intact (random sizes, flushes, discards) and run in class order"
 TIMEOUT=400
+DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="KUnit suites of dm-vaio's pure logic pass (kernels with KUnit: make check-debug)"
 TIMEOUT=120
+DEBUG_LANE=ci
 KCONFIG="CONFIG_KUNIT CONFIG_KUNIT_DEBUGFS"
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"

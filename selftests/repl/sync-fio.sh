@@ -3,6 +3,7 @@
 DESCRIPTION="sync replication: fio verify on the primary; both disks byte-identical, every write acknowledged, also across a table reload; a corrupting filter below is caught"
 TOPOLOGY=2host
 TIMEOUT=400
+DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"
