@@ -45,4 +45,11 @@ expect "boot hang: killed after the boot timeout, booted again, test runs" \
 VM_EXTRA=(--boot-timeout 15 --env BOOT_HANG=2)
 expect "boot hang twice: the guest is given up" warn.sh 30 125 60 \
 	'attempt 2 of 2' 'hung in boot twice'
+# Two guests, b hangs in its first boot while a already ran its test and
+# planted a warning: that boot's console is scanned too, the retry's pass
+# does not hide it.
+VM_EXTRA=(--hosts 2 --boot-timeout 40 --env BOOT_HANG=1 --env BOOT_HANG_ROLE=b)
+expect "a problem in a boot given up still fails the test" warn-first-boot.sh 30 1 150 \
+	'BOOT HANG: guest b did not reach /init' \
+	'KERNEL PROBLEM on guest a.boot1' 'planted_in_first_boot'
 ktap_finish

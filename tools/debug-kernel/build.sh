@@ -48,7 +48,7 @@ missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$HERE/debug.config" "$HERE/trim.config"
 		echo "$l"
 	done)
 # ...and what trim.config leaves out must stay out.
-missing+=$(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$HERE/trim.config" |
+missing+=${missing:+$'\n'}$(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$HERE/trim.config" |
 	while IFS= read -r c; do
 		if grep -q "^$c=" .config; then echo "$c (still set)"; fi
 	done)
