@@ -36,7 +36,7 @@ struct vaio_disk {
 	char id[VAIO_NAME_MAX];
 	struct mapped_device *md;
 	struct list_head targets;	/* vaio_c.disk_node, under vaio_disks_lock */
-	struct mutex lock;		/* events, live */
+	struct mutex lock;		/* events, live: vaio_disk_lock() */
 	struct vaio_c *live;		/* the resumed table's target */
 	char dm_name[DM_NAME_LEN];	/* the device's, when last resumed */
 	u64 serial;			/* order of creation: where dumps resume */
@@ -82,6 +82,8 @@ struct vaio_c {
 	bool dying;			/* vaio_free() began: no event_work */
 };
 
+unsigned int vaio_disk_lock(struct vaio_disk *d);
+void vaio_disk_unlock(struct vaio_disk *d, unsigned int noio);
 void vaio_sum_stats(struct vaio_c *vc, struct vaio_stats *sum);
 const char *vaio_state_name(int state);
 const char *vaio_fail_mode_name(struct vaio_filter *f);

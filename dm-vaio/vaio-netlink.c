@@ -308,11 +308,12 @@ static int vaio_nl_filter_dump(struct sk_buff *skb, struct netlink_callback *cb)
 }
 
 /*
- * The disk called @id, with a live table and its lock held, or NULL. The
- * disk cannot go away while its lock is held: its live target's dtr takes
- * the lock before it lets go of the disk.
+ * The disk called @id, with a live table and its lock held (vaio_disk_lock():
+ * in a noio scope, whose flags go to *@noio), or NULL. The disk cannot go
+ * away while its lock is held: its live target's dtr takes the lock before
+ * it lets go of the disk.
  */
-static struct vaio_disk *lock_disk(const char *id)
+static struct vaio_disk *lock_disk(const char *id, unsigned int *noio)
 {
 	struct vaio_disk *d, *found = NULL;
 
@@ -320,12 +321,12 @@ static struct vaio_disk *lock_disk(const char *id)
 	list_for_each_entry(d, &vaio_disks, list) {
 		if (strcmp(d->id, id))
 			continue;
-		mutex_lock(&d->lock);
+		*noio = vaio_disk_lock(d);
 		if (d->live) {
 			found = d;
 			break;
 		}
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, *noio);
 	}
 	mutex_unlock(&vaio_disks_lock);
 	return found;
@@ -337,6 +338,7 @@ static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 	bool args = may_see_args(skb);
 	struct sk_buff *msg = NULL;
 	struct vaio_disk *d;
+	unsigned int noio;
 	char *buf;
 	int r = 0;
 
@@ -347,13 +349,18 @@ static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 	if (!buf)
 		return -ENOMEM;
 
-	d = lock_disk(nla_data(id_attr));
+	/*
+	 * The message's size depends on the live chain: allocated under the
+	 * disk's lock, so in its noio scope (the device may be suspended,
+	 * its resume waiting for the lock), as are the filters' ->status().
+	 */
+	d = lock_disk(nla_data(id_attr), &noio);
 	if (d) {
 		msg = genlmsg_new(disk_msg_size(d->live, args), GFP_KERNEL);
 		r = msg ? fill_disk(msg, d->live, buf, args, info->snd_portid,
 				    info->snd_seq, 0, VAIO_CMD_DISK_GET) :
 			  -ENOMEM;
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 	}
 
 	if (!d) {
@@ -392,9 +399,11 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	bool args = may_see_args(cb->skb);
 	struct vaio_disk *d;
+	unsigned int noio;
 	char *buf;
 	int r = 0;
 
+	/* Before any lock: netlink allocated @skb before calling us. */
 	buf = kmalloc(VAIO_STATUS_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -403,10 +412,11 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	list_for_each_entry(d, &vaio_disks, list) {
 		if (d->serial <= cb->args[0])
 			continue;
-		mutex_lock(&d->lock);
+		/* The filters' ->status() in the lock's noio scope. */
+		noio = vaio_disk_lock(d);
 		if (d->live)
 			r = dump_disk(skb, cb, d->live, buf, args);
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 		if (r)
 			break;
 		cb->args[0] = d->serial;
@@ -511,7 +521,7 @@ static int vaio_nl_disk_event(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	struct vaio_disk *d;
 	const char *reason = NULL;
-	unsigned int n = 0;
+	unsigned int n = 0, noio;
 	void *hdr;
 	int r = 0;
 
@@ -535,11 +545,11 @@ static int vaio_nl_disk_event(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 
-	d = lock_disk(nla_data(id_attr));
+	d = lock_disk(nla_data(id_attr), &noio);
 	if (d) {
 		r = vaio_snapshot(d->live, nla_data(info->attrs[VAIO_ATTR_TAG]),
 				  &n, &who, &reason);
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 	}
 
 	if (!d) {
@@ -571,17 +581,18 @@ static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
 	struct vaio_disk *d;
+	unsigned int noio;
 	int r = 0;
 
 	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_DISK_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_FILTER_NAME))
 		return -EINVAL;
 
-	d = lock_disk(nla_data(id_attr));
+	d = lock_disk(nla_data(id_attr), &noio);
 	if (d) {
 		r = vaio_reactivate(d->live,
 				    nla_data(info->attrs[VAIO_ATTR_FILTER_NAME]));
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 	}
 
 	if (!d) {
@@ -664,7 +675,8 @@ static struct genl_family vaio_genl_family __ro_after_init = {
  * Notifications
  *
  * Sent from the target's resume, dtr and ctr, where reclaim must not
- * issue I/O to a device that may be suspended: GFP_NOIO.
+ * issue I/O to a device that may be suspended: GFP_NOIO (under a disk's
+ * lock the noio scope of vaio_disk_lock() says so too).
  *--------------------------------------------------------------
  */
 

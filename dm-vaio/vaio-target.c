@@ -132,6 +132,29 @@ out:
 	return d;
 }
 
+/*
+ * A disk's lock. The resume of a suspended device takes it, and until then
+ * the device's I/O waits; memory reclaim may wait for that I/O (writeback
+ * of a file system above). Whoever holds the lock must therefore never
+ * enter reclaim that issues I/O, or it waits for the resume that waits for
+ * it. Every section under the lock runs in a memalloc_noio scope: our own
+ * allocations there and the filters' calls made there (->event_check(),
+ * ->event(), ->status(), ->reactivate()) alike, as dm-ioctl allocates what
+ * a resume needs (copy_params()). Returns the scope's flags for
+ * vaio_disk_unlock().
+ */
+unsigned int vaio_disk_lock(struct vaio_disk *d)
+{
+	mutex_lock(&d->lock);
+	return memalloc_noio_save();
+}
+
+void vaio_disk_unlock(struct vaio_disk *d, unsigned int noio)
+{
+	memalloc_noio_restore(noio);
+	mutex_unlock(&d->lock);
+}
+
 static void vaio_disk_put(struct vaio_c *vc)
 {
 	struct vaio_disk *d = vc->disk;
@@ -724,7 +747,7 @@ static void deliver_simple(struct vaio_c *vc, enum vaio_event_type type)
  * Control event snapshot @tag, to every active filter in class order once
  * all accepted it. Returns 0 with *delivered, or the veto's error with the
  * filter in *who and its reason in *reason (*who NULL: the tag is bad).
- * Called with the disk's lock held.
+ * Called with the disk's lock held (vaio_disk_lock()).
  */
 int vaio_snapshot(struct vaio_c *vc, const char *tag, unsigned int *delivered,
 		  struct vaio_filter **who, const char **reason)
@@ -758,12 +781,12 @@ static int snapshot_message(struct vaio_c *vc, const char *tag, char *result,
 {
 	struct vaio_filter *who;
 	const char *reason;
-	unsigned int sz = 0, n;
+	unsigned int sz = 0, n, noio;
 	int r;
 
-	mutex_lock(&vc->disk->lock);
+	noio = vaio_disk_lock(vc->disk);
 	r = vaio_snapshot(vc, tag, &n, &who, &reason);
-	mutex_unlock(&vc->disk->lock);
+	vaio_disk_unlock(vc->disk, noio);
 	if (r) {
 		if (!who)
 			DMERR("%s: %s", vc->id, reason);
@@ -1055,6 +1078,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	struct vaio_disk *disk;
 	struct vaio_c *vc;
+	unsigned int noio;
 	int r;
 
 	if (argc < 1) {
@@ -1117,9 +1141,9 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	disk = vc->disk;
 
-	mutex_lock(&disk->lock);
+	noio = vaio_disk_lock(disk);
 	r = check_transition(vc, disk->live);
-	mutex_unlock(&disk->lock);
+	vaio_disk_unlock(disk, noio);
 	if (r)
 		goto bad;
 
@@ -1144,8 +1168,10 @@ static void vaio_dtr(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
 	struct vaio_disk *disk = vc->disk;
+	unsigned int noio;
 
-	mutex_lock(&disk->lock);
+	/* Removal suspended the device: the filters' detach runs noio. */
+	noio = vaio_disk_lock(disk);
 	if (disk->live == vc) {
 		struct vaio_event ev = { .type = VAIO_EV_DETACH, .disk_gone = true };
 
@@ -1154,7 +1180,7 @@ static void vaio_dtr(struct dm_target *ti)
 		disk->live = NULL;
 		vaio_nl_disk_del(vc);
 	}
-	mutex_unlock(&disk->lock);
+	vaio_disk_unlock(disk, noio);
 
 	flush_work(&vc->work);
 	vaio_free(vc);
@@ -1166,24 +1192,31 @@ static void vaio_dtr(struct dm_target *ti)
  *--------------------------------------------------------------
  */
 
+/*
+ * The events of suspend and resume run under the disk's lock, in its noio
+ * scope (vaio_disk_lock()): from here until the resume, reclaim that
+ * issues I/O could wait for this very device.
+ */
 static void vaio_presuspend(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
+	unsigned int noio;
 
 	/* Filters release what they hold: dm waits for every bio. */
-	mutex_lock(&vc->disk->lock);
+	noio = vaio_disk_lock(vc->disk);
 	deliver_simple(vc, VAIO_EV_SUSPEND);
-	mutex_unlock(&vc->disk->lock);
+	vaio_disk_unlock(vc->disk, noio);
 }
 
 /* A suspend that failed after presuspend: the filters may hold bios again. */
 static void vaio_presuspend_undo(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
+	unsigned int noio;
 
-	mutex_lock(&vc->disk->lock);
+	noio = vaio_disk_lock(vc->disk);
 	deliver_simple(vc, VAIO_EV_RESUME);
-	mutex_unlock(&vc->disk->lock);
+	vaio_disk_unlock(vc->disk, noio);
 }
 
 static void vaio_postsuspend(struct dm_target *ti)
@@ -1197,10 +1230,10 @@ static void vaio_resume(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
 	struct vaio_disk *disk = vc->disk;
-
+	unsigned int noio;
 	u8 ntf = 0;
 
-	mutex_lock(&disk->lock);
+	noio = vaio_disk_lock(disk);
 	if (disk->live != vc) {
 		ntf = disk->live ? VAIO_CMD_NTF_DISK_CHANGE : VAIO_CMD_NTF_DISK_NEW;
 		deliver_transition(vc, disk->live);
@@ -1216,14 +1249,10 @@ static void vaio_resume(struct dm_target *ti)
 	spin_unlock_irq(&vc->lock);
 	/* For the notification when the device is gone (and its name). */
 	vaio_dm_name(dm_table_get_md(ti->table), disk->dm_name);
-	if (ntf) {
-		/* Filters' ->status() may allocate; the device is not resumed yet. */
-		unsigned int noio = memalloc_noio_save();
-
+	/* Filters' ->status() may allocate: noio, as all under the lock. */
+	if (ntf)
 		vaio_nl_disk(vc, ntf);
-		memalloc_noio_restore(noio);
-	}
-	mutex_unlock(&disk->lock);
+	vaio_disk_unlock(disk, noio);
 }
 
 /*
