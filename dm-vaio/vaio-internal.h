@@ -19,6 +19,8 @@ void vaio_filter_type_put(const struct vaio_filter_type *type);
 const struct vaio_filter_type *vaio_filter_type_next(unsigned int *pos);
 int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		      char **argv, const char **error, unsigned int *bad);
+/* A clause or CHAIN_CHECK filter with more than VAIO_MAX_ARGS arguments. */
+#define VAIO_TOO_MANY_ARGS "too many filter arguments"
 
 /*
  *--------------------------------------------------------------

@@ -245,6 +245,33 @@ static void vaio_test_params(struct kunit *test)
 	}
 }
 
+/* At most VAIO_MAX_ARGS arguments, for types without declarations too. */
+static void vaio_test_max_args(struct kunit *test)
+{
+	static const struct vaio_filter_type free_form = { .name = "kunit-free" };
+	static const struct vaio_filter_type declared = {
+		.name = "kunit-params", .params = kunit_params };
+	static char word[] = "ms=1";
+	char *argv[VAIO_MAX_ARGS + 1];
+	const char *error;
+	unsigned int i, bad;
+
+	for (i = 0; i < ARRAY_SIZE(argv); i++)
+		argv[i] = word;
+	KUNIT_EXPECT_EQ(test, vaio_params_check(&free_form, VAIO_MAX_ARGS, argv,
+						&error, &bad), 0);
+	KUNIT_EXPECT_EQ(test, vaio_params_check(&free_form, VAIO_MAX_ARGS + 1,
+						argv, &error, &bad), -E2BIG);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, error);
+	KUNIT_EXPECT_STREQ(test, error, VAIO_TOO_MANY_ARGS);
+	KUNIT_EXPECT_EQ(test, bad, (unsigned int)VAIO_MAX_ARGS);
+	/* Checked before the words: not "given twice". */
+	KUNIT_EXPECT_EQ(test, vaio_params_check(&declared, VAIO_MAX_ARGS + 1,
+						argv, &error, &bad), -E2BIG);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, error);
+	KUNIT_EXPECT_STREQ(test, error, VAIO_TOO_MANY_ARGS);
+}
+
 static void vaio_test_param_value(struct kunit *test)
 {
 	char a[] = "mode=sync", b[] = "ms=10", c[] = "modes=x";
@@ -270,6 +297,7 @@ static struct kunit_case vaio_core_cases[] = {
 	KUNIT_CASE(vaio_test_names),
 	KUNIT_CASE(vaio_test_register),
 	KUNIT_CASE(vaio_test_params),
+	KUNIT_CASE(vaio_test_max_args),
 	KUNIT_CASE(vaio_test_param_value),
 	{}
 };

@@ -470,9 +470,10 @@ static int check_filter(struct nlattr *entry,
 
 	if (tb[VAIO_FILTER_ATTR_ARGS]) {
 		nla_for_each_nested(arg, tb[VAIO_FILTER_ATTR_ARGS], rem) {
+			/* As vaio_params_check() would, for our arrays. */
 			if (argc == VAIO_MAX_ARGS) {
 				NL_SET_ERR_MSG_ATTR(extack, arg,
-						    "too many filter arguments");
+						    VAIO_TOO_MANY_ARGS);
 				return -E2BIG;
 			}
 			args[argc] = arg;
