@@ -251,7 +251,7 @@ static void vaio_test_max_args(struct kunit *test)
 	static const struct vaio_filter_type free_form = { .name = "kunit-free" };
 	static const struct vaio_filter_type declared = {
 		.name = "kunit-params", .params = kunit_params };
-	static char word[] = "ms=1";
+	char word[] = "ms=1";
 	char *argv[VAIO_MAX_ARGS + 1];
 	const char *error;
 	unsigned int i, bad;
