@@ -138,32 +138,41 @@ static void vaio_test_names(struct kunit *test)
  * --------------------------------------------------------------
  */
 
+/*
+ * Static, as a filter module's types are: once registered, a type is on the
+ * registry's list, where a FILTER_GET dump of any user may hold it after
+ * this test case returned (the registry pins only the owning module).
+ */
+#define KUNIT_TYPE(n, c, o) { .name = n, .class = c, .owner = o }
+static struct vaio_filter_type reg_ok =
+	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, THIS_MODULE);
+static struct vaio_filter_type reg_dup =
+	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, THIS_MODULE);
+static struct vaio_filter_type reg_bad_name =
+	KUNIT_TYPE("kunit bad", VAIO_CLASS_CACHE, THIS_MODULE);
+static struct vaio_filter_type reg_bad_class =
+	KUNIT_TYPE("kunit-ok", VAIO_NR_CLASSES, THIS_MODULE);
+static struct vaio_filter_type reg_no_owner =
+	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, NULL);
+
 static void vaio_test_register(struct kunit *test)
 {
-	struct vaio_filter_type ok = {
-		.name = "kunit-ok", .class = VAIO_CLASS_CACHE, .owner = THIS_MODULE };
-	struct vaio_filter_type dup = ok;
-	struct vaio_filter_type bad_name = ok, bad_class = ok, no_owner = ok;
 	const struct vaio_filter_type *got;
 
-	bad_name.name = "kunit bad";
-	bad_class.class = VAIO_NR_CLASSES;
-	no_owner.owner = NULL;
-
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&bad_name), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&bad_class), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&no_owner), -EINVAL);
-	KUNIT_ASSERT_EQ(test, vaio_register_filter(&ok), 0);
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&dup), -EEXIST);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_name), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_class), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_no_owner), -EINVAL);
+	KUNIT_ASSERT_EQ(test, vaio_register_filter(&reg_ok), 0);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_dup), -EEXIST);
 
 	got = vaio_filter_type_get("kunit-ok");
-	KUNIT_EXPECT_PTR_EQ(test, got, (const struct vaio_filter_type *)&ok);
+	KUNIT_EXPECT_PTR_EQ(test, got, (const struct vaio_filter_type *)&reg_ok);
 	if (got)
 		vaio_filter_type_put(got);
-	vaio_unregister_filter(&ok);
+	vaio_unregister_filter(&reg_ok);
 	/* Gone: the name is free again. */
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&dup), 0);
-	vaio_unregister_filter(&dup);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_dup), 0);
+	vaio_unregister_filter(&reg_dup);
 }
 
 /*
