@@ -9,6 +9,7 @@
 
 #include <linux/dm-ioctl.h>
 #include <linux/dm-vaio.h>
+#include <linux/stringify.h>
 
 #define DM_MSG_PREFIX "vaio"
 
@@ -19,6 +20,15 @@ void vaio_filter_type_put(const struct vaio_filter_type *type);
 const struct vaio_filter_type *vaio_filter_type_next(unsigned int *pos);
 int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		      char **argv, const char **error, unsigned int *bad);
+/* Bytes of a bio's per-bio data that a filter of type @t takes. */
+static inline unsigned int vaio_per_bio_size(const struct vaio_filter_type *t)
+{
+	return ALIGN(t->per_bio_data_size, sizeof(u64));
+}
+
+#define VAIO_PER_BIO_TOO_LARGE \
+	"filters' per-bio data too large together (over " \
+	__stringify(VAIO_PER_BIO_DATA_MAX) " bytes)"
 /* A clause or CHAIN_CHECK filter with more than VAIO_MAX_ARGS arguments. */
 #define VAIO_TOO_MANY_ARGS "too many filter arguments"
 

@@ -154,6 +154,9 @@ static struct vaio_filter_type reg_bad_class =
 	KUNIT_TYPE("kunit-ok", VAIO_NR_CLASSES, THIS_MODULE);
 static struct vaio_filter_type reg_no_owner =
 	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, NULL);
+static struct vaio_filter_type reg_big = {
+	.name = "kunit-ok", .class = VAIO_CLASS_CACHE, .owner = THIS_MODULE,
+	.per_bio_data_size = VAIO_PER_BIO_DATA_MAX + 1 };
 
 static void vaio_test_register(struct kunit *test)
 {
@@ -162,6 +165,7 @@ static void vaio_test_register(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_name), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_class), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_no_owner), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_big), -EINVAL);
 	KUNIT_ASSERT_EQ(test, vaio_register_filter(&reg_ok), 0);
 	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_dup), -EEXIST);
 

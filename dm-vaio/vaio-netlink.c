@@ -489,8 +489,8 @@ static int check_filter(struct nlattr *entry,
 static int vaio_nl_chain_check(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct vaio_filter_type *types[VAIO_NR_CLASSES];
+	unsigned int n = 0, per_bio = 0;
 	struct nlattr *entry;
-	unsigned int n = 0;
 	int r = 0, rem;
 
 	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_CHAIN))
@@ -506,9 +506,16 @@ static int vaio_nl_chain_check(struct sk_buff *skb, struct genl_info *info)
 		types[n] = NULL;
 		r = check_filter(entry, types, n, info->extack);
 		if (types[n])
-			n++;
+			per_bio += vaio_per_bio_size(types[n++]);
 		if (r)
 			break;
+		/* As the table's ctr would refuse it. */
+		if (per_bio > VAIO_PER_BIO_DATA_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, entry,
+					    VAIO_PER_BIO_TOO_LARGE);
+			r = -EINVAL;
+			break;
+		}
 	}
 	while (n--)
 		vaio_filter_type_put(types[n]);

@@ -231,6 +231,12 @@ int vaio_register_filter(struct vaio_filter_type *type)
 		       type->name ? type->name : "(null)");
 		return -EINVAL;
 	}
+	if (type->per_bio_data_size > VAIO_PER_BIO_DATA_MAX) {
+		DMWARN("refusing filter type %s: per-bio data of %zu bytes, over %u",
+		       type->name, type->per_bio_data_size,
+		       VAIO_PER_BIO_DATA_MAX);
+		return -EINVAL;
+	}
 	for (p = type->params; p && p->name; p++) {
 		if (!vaio_valid_name(p->name) || strchr(p->name, '=') ||
 		    p->kind > VAIO_PARAM_KIND_STRING ||

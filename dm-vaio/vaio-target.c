@@ -1003,7 +1003,9 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 
 /*
  * Puts @fs[0..@n) in class order, numbers them and lays out their per-bio
- * areas; returns the size of those areas.
+ * areas; returns the size of those areas (at most VAIO_NR_CLASSES times
+ * VAIO_PER_BIO_DATA_MAX: registration bounds each type; the ctr bounds
+ * the sum).
  */
 unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n)
 {
@@ -1017,7 +1019,7 @@ unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n)
 	for (i = 0; i < n; i++) {
 		fs[i]->index = i;
 		fs[i]->data_offset = off;
-		off += ALIGN(fs[i]->type->per_bio_data_size, sizeof(u64));
+		off += vaio_per_bio_size(fs[i]->type);
 	}
 	return off;
 }
@@ -1134,6 +1136,13 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	vc->filter_data_size = vaio_chain_layout(vc->filters, vc->nr_filters);
+	if (vc->filter_data_size > VAIO_PER_BIO_DATA_MAX) {
+		DMERR("%s: the filters' per-bio data takes %u bytes, over %u",
+		      vc->id, vc->filter_data_size, VAIO_PER_BIO_DATA_MAX);
+		ti->error = VAIO_PER_BIO_TOO_LARGE;
+		r = -EINVAL;
+		goto bad;
+	}
 	ti->per_io_data_size = vc->filter_data_size + sizeof(struct vaio_io);
 
 	r = resolve_disk(vc);

@@ -28,6 +28,8 @@
  * whose teardown fails does (replication's, when its connection drops);
  * ctr_error=1 makes ->ctr() report one before it returns success, as a
  * filter does that finds its device failed while it is being built.
+ * Module parameter per_bio_pad=<bytes> makes every type's per-bio area
+ * that much larger (unused), to test the core's bound on them.
  *
  * <ops> is reads, writes or all (default all). Status words: maps, end_ios,
  * deferred, completed, failed, corrupted, the map and end_io positions seen
@@ -723,11 +725,17 @@ static struct vaio_filter_type vt_types[] = {
 	VT_TYPE("test-qos-b", VAIO_CLASS_QOS),
 };
 
+/* For the core's bound on the filters' per-bio data together. */
+static unsigned int per_bio_pad;
+module_param(per_bio_pad, uint, 0444);
+MODULE_PARM_DESC(per_bio_pad, "bytes added to each type's per-bio area, unused (default 0)");
+
 static int __init vt_init(void)
 {
 	int i, r;
 
 	for (i = 0; i < ARRAY_SIZE(vt_types); i++) {
+		vt_types[i].per_bio_data_size = sizeof(struct vt_bio) + per_bio_pad;
 		r = vaio_register_filter(&vt_types[i]);
 		if (r)
 			goto bad;
