@@ -23,6 +23,8 @@
 
 /* Longest status of one filter we report; longer ones are cut. */
 #define VAIO_STATUS_MAX 1024
+/* Longest failure reason we report, with its NUL (libvaio keeps as much). */
+#define VAIO_REASON_MAX VAIO_ARG_MAX
 
 static_assert((int)VAIO_CLASS_CACHE == (int)VAIO_FILTER_CLASS_CACHE);
 static_assert((int)VAIO_FAIL_CLOSED == (int)VAIO_FAIL_MODE_CLOSED);
@@ -156,6 +158,20 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* @reason cut to VAIO_REASON_MAX - 1 characters: what the sizes allow for. */
+static int put_reason(struct sk_buff *skb, const char *reason)
+{
+	size_t len = strnlen(reason, VAIO_REASON_MAX - 1);
+	struct nlattr *attr;
+
+	attr = nla_reserve(skb, VAIO_FILTER_ATTR_FAIL_REASON, len + 1);
+	if (!attr)
+		return -EMSGSIZE;
+	memcpy(nla_data(attr), reason, len);
+	((char *)nla_data(attr))[len] = '\0';
+	return 0;
+}
+
 /*
  * A filter of a disk: type, class, state; with @buf its status too, and
  * with @args its table arguments, which may hold secrets: only for
@@ -175,8 +191,7 @@ static int put_filter(struct sk_buff *skb, struct vaio_filter *f, int state,
 	if (put_type(skb, f->type) ||
 	    nla_put_u8(skb, VAIO_FILTER_ATTR_FAIL_MODE, f->fail_mode) ||
 	    nla_put_u8(skb, VAIO_FILTER_ATTR_STATE, state) ||
-	    (state != VAIO_FILTER_ACTIVE && reason &&
-	     nla_put_string(skb, VAIO_FILTER_ATTR_FAIL_REASON, reason)))
+	    (state != VAIO_FILTER_ACTIVE && reason && put_reason(skb, reason)))
 		return -EMSGSIZE;
 	if (args) {
 		nest_args = nla_nest_start(skb, VAIO_FILTER_ATTR_ARGS);
@@ -233,7 +248,9 @@ static size_t disk_msg_size(struct vaio_c *vc, bool args)
 	for (i = 0; i < vc->nr_filters; i++) {
 		struct vaio_filter *f = vc->filters[i];
 
+		/* A failure reason may come at any time: room for one. */
 		size += nla_total_size(0) * 8 + VAIO_NAME_MAX * 3 + 64 +
+			nla_total_size(VAIO_REASON_MAX) +
 			nla_total_size(VAIO_STATUS_MAX);
 		for (j = 0; args && j < f->argc; j++)
 			size += nla_total_size(strlen(f->argv[j]) + 1);
