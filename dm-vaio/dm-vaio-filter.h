@@ -136,12 +136,20 @@ struct vaio_param {
 	const char *help;	/* one line */
 };
 
+/*
+ * The per-bio areas of one disk's filters, each rounded up to 8 bytes, take
+ * at most this many bytes together: they sit in front of every bio of the
+ * device. A type asking for more alone is refused by vaio_register_filter(),
+ * a chain asking for more together by the table load (and CHAIN_CHECK).
+ */
+#define VAIO_PER_BIO_DATA_MAX	2048
+
 struct vaio_filter_type {
 	const char *name;		/* table name; module dm-vaio-<name> */
 	enum vaio_class class;
 	unsigned int version[3];
 	struct module *owner;
-	size_t per_bio_data_size;
+	size_t per_bio_data_size;	/* at most VAIO_PER_BIO_DATA_MAX */
 	struct vaio_filter_ops ops;
 	/* Declared parameters, ending with { }; NULL: free-form arguments. */
 	const struct vaio_param *params;

@@ -9,6 +9,7 @@
 
 #include <linux/dm-ioctl.h>
 #include <linux/dm-vaio.h>
+#include <linux/stringify.h>
 
 #define DM_MSG_PREFIX "vaio"
 
@@ -19,6 +20,17 @@ void vaio_filter_type_put(const struct vaio_filter_type *type);
 const struct vaio_filter_type *vaio_filter_type_next(unsigned int *pos);
 int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		      char **argv, const char **error, unsigned int *bad);
+/* Bytes of a bio's per-bio data that a filter of type @t takes. */
+static inline unsigned int vaio_per_bio_size(const struct vaio_filter_type *t)
+{
+	return ALIGN(t->per_bio_data_size, sizeof(u64));
+}
+
+#define VAIO_PER_BIO_TOO_LARGE \
+	"filters' per-bio data too large together (over " \
+	__stringify(VAIO_PER_BIO_DATA_MAX) " bytes)"
+/* A clause or CHAIN_CHECK filter with more than VAIO_MAX_ARGS arguments. */
+#define VAIO_TOO_MANY_ARGS "too many filter arguments"
 
 /*
  *--------------------------------------------------------------
@@ -36,7 +48,7 @@ struct vaio_disk {
 	char id[VAIO_NAME_MAX];
 	struct mapped_device *md;
 	struct list_head targets;	/* vaio_c.disk_node, under vaio_disks_lock */
-	struct mutex lock;		/* events, live */
+	struct mutex lock;		/* events, live: vaio_disk_lock() */
 	struct vaio_c *live;		/* the resumed table's target */
 	char dm_name[DM_NAME_LEN];	/* the device's, when last resumed */
 	u64 serial;			/* order of creation: where dumps resume */
@@ -82,6 +94,8 @@ struct vaio_c {
 	bool dying;			/* vaio_free() began: no event_work */
 };
 
+unsigned int vaio_disk_lock(struct vaio_disk *d);
+void vaio_disk_unlock(struct vaio_disk *d, unsigned int noio);
 void vaio_sum_stats(struct vaio_c *vc, struct vaio_stats *sum);
 const char *vaio_state_name(int state);
 const char *vaio_fail_mode_name(struct vaio_filter *f);

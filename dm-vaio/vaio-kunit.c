@@ -138,32 +138,45 @@ static void vaio_test_names(struct kunit *test)
  * --------------------------------------------------------------
  */
 
+/*
+ * Static, as a filter module's types are: once registered, a type is on the
+ * registry's list, where a FILTER_GET dump of any user may hold it after
+ * this test case returned (the registry pins only the owning module).
+ */
+#define KUNIT_TYPE(n, c, o) { .name = n, .class = c, .owner = o }
+static struct vaio_filter_type reg_ok =
+	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, THIS_MODULE);
+static struct vaio_filter_type reg_dup =
+	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, THIS_MODULE);
+static struct vaio_filter_type reg_bad_name =
+	KUNIT_TYPE("kunit bad", VAIO_CLASS_CACHE, THIS_MODULE);
+static struct vaio_filter_type reg_bad_class =
+	KUNIT_TYPE("kunit-ok", VAIO_NR_CLASSES, THIS_MODULE);
+static struct vaio_filter_type reg_no_owner =
+	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, NULL);
+static struct vaio_filter_type reg_big = {
+	.name = "kunit-ok", .class = VAIO_CLASS_CACHE, .owner = THIS_MODULE,
+	.per_bio_data_size = VAIO_PER_BIO_DATA_MAX + 1 };
+
 static void vaio_test_register(struct kunit *test)
 {
-	struct vaio_filter_type ok = {
-		.name = "kunit-ok", .class = VAIO_CLASS_CACHE, .owner = THIS_MODULE };
-	struct vaio_filter_type dup = ok;
-	struct vaio_filter_type bad_name = ok, bad_class = ok, no_owner = ok;
 	const struct vaio_filter_type *got;
 
-	bad_name.name = "kunit bad";
-	bad_class.class = VAIO_NR_CLASSES;
-	no_owner.owner = NULL;
-
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&bad_name), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&bad_class), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&no_owner), -EINVAL);
-	KUNIT_ASSERT_EQ(test, vaio_register_filter(&ok), 0);
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&dup), -EEXIST);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_name), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_class), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_no_owner), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_big), -EINVAL);
+	KUNIT_ASSERT_EQ(test, vaio_register_filter(&reg_ok), 0);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_dup), -EEXIST);
 
 	got = vaio_filter_type_get("kunit-ok");
-	KUNIT_EXPECT_PTR_EQ(test, got, (const struct vaio_filter_type *)&ok);
+	KUNIT_EXPECT_PTR_EQ(test, got, (const struct vaio_filter_type *)&reg_ok);
 	if (got)
 		vaio_filter_type_put(got);
-	vaio_unregister_filter(&ok);
+	vaio_unregister_filter(&reg_ok);
 	/* Gone: the name is free again. */
-	KUNIT_EXPECT_EQ(test, vaio_register_filter(&dup), 0);
-	vaio_unregister_filter(&dup);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_dup), 0);
+	vaio_unregister_filter(&reg_dup);
 }
 
 /*
@@ -245,6 +258,33 @@ static void vaio_test_params(struct kunit *test)
 	}
 }
 
+/* At most VAIO_MAX_ARGS arguments, for types without declarations too. */
+static void vaio_test_max_args(struct kunit *test)
+{
+	static const struct vaio_filter_type free_form = { .name = "kunit-free" };
+	static const struct vaio_filter_type declared = {
+		.name = "kunit-params", .params = kunit_params };
+	char word[] = "ms=1";
+	char *argv[VAIO_MAX_ARGS + 1];
+	const char *error;
+	unsigned int i, bad;
+
+	for (i = 0; i < ARRAY_SIZE(argv); i++)
+		argv[i] = word;
+	KUNIT_EXPECT_EQ(test, vaio_params_check(&free_form, VAIO_MAX_ARGS, argv,
+						&error, &bad), 0);
+	KUNIT_EXPECT_EQ(test, vaio_params_check(&free_form, VAIO_MAX_ARGS + 1,
+						argv, &error, &bad), -E2BIG);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, error);
+	KUNIT_EXPECT_STREQ(test, error, VAIO_TOO_MANY_ARGS);
+	KUNIT_EXPECT_EQ(test, bad, (unsigned int)VAIO_MAX_ARGS);
+	/* Checked before the words: not "given twice". */
+	KUNIT_EXPECT_EQ(test, vaio_params_check(&declared, VAIO_MAX_ARGS + 1,
+						argv, &error, &bad), -E2BIG);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, error);
+	KUNIT_EXPECT_STREQ(test, error, VAIO_TOO_MANY_ARGS);
+}
+
 static void vaio_test_param_value(struct kunit *test)
 {
 	char a[] = "mode=sync", b[] = "ms=10", c[] = "modes=x";
@@ -270,6 +310,7 @@ static struct kunit_case vaio_core_cases[] = {
 	KUNIT_CASE(vaio_test_names),
 	KUNIT_CASE(vaio_test_register),
 	KUNIT_CASE(vaio_test_params),
+	KUNIT_CASE(vaio_test_max_args),
 	KUNIT_CASE(vaio_test_param_value),
 	{}
 };

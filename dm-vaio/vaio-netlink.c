@@ -23,6 +23,8 @@
 
 /* Longest status of one filter we report; longer ones are cut. */
 #define VAIO_STATUS_MAX 1024
+/* Longest failure reason we report, with its NUL (libvaio keeps as much). */
+#define VAIO_REASON_MAX VAIO_ARG_MAX
 
 static_assert((int)VAIO_CLASS_CACHE == (int)VAIO_FILTER_CLASS_CACHE);
 static_assert((int)VAIO_FAIL_CLOSED == (int)VAIO_FAIL_MODE_CLOSED);
@@ -156,6 +158,20 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* @reason cut to VAIO_REASON_MAX - 1 characters: what the sizes allow for. */
+static int put_reason(struct sk_buff *skb, const char *reason)
+{
+	size_t len = strnlen(reason, VAIO_REASON_MAX - 1);
+	struct nlattr *attr;
+
+	attr = nla_reserve(skb, VAIO_FILTER_ATTR_FAIL_REASON, len + 1);
+	if (!attr)
+		return -EMSGSIZE;
+	memcpy(nla_data(attr), reason, len);
+	((char *)nla_data(attr))[len] = '\0';
+	return 0;
+}
+
 /*
  * A filter of a disk: type, class, state; with @buf its status too, and
  * with @args its table arguments, which may hold secrets: only for
@@ -175,8 +191,7 @@ static int put_filter(struct sk_buff *skb, struct vaio_filter *f, int state,
 	if (put_type(skb, f->type) ||
 	    nla_put_u8(skb, VAIO_FILTER_ATTR_FAIL_MODE, f->fail_mode) ||
 	    nla_put_u8(skb, VAIO_FILTER_ATTR_STATE, state) ||
-	    (state != VAIO_FILTER_ACTIVE && reason &&
-	     nla_put_string(skb, VAIO_FILTER_ATTR_FAIL_REASON, reason)))
+	    (state != VAIO_FILTER_ACTIVE && reason && put_reason(skb, reason)))
 		return -EMSGSIZE;
 	if (args) {
 		nest_args = nla_nest_start(skb, VAIO_FILTER_ATTR_ARGS);
@@ -233,7 +248,9 @@ static size_t disk_msg_size(struct vaio_c *vc, bool args)
 	for (i = 0; i < vc->nr_filters; i++) {
 		struct vaio_filter *f = vc->filters[i];
 
+		/* A failure reason may come at any time: room for one. */
 		size += nla_total_size(0) * 8 + VAIO_NAME_MAX * 3 + 64 +
+			nla_total_size(VAIO_REASON_MAX) +
 			nla_total_size(VAIO_STATUS_MAX);
 		for (j = 0; args && j < f->argc; j++)
 			size += nla_total_size(strlen(f->argv[j]) + 1);
@@ -308,11 +325,12 @@ static int vaio_nl_filter_dump(struct sk_buff *skb, struct netlink_callback *cb)
 }
 
 /*
- * The disk called @id, with a live table and its lock held, or NULL. The
- * disk cannot go away while its lock is held: its live target's dtr takes
- * the lock before it lets go of the disk.
+ * The disk called @id, with a live table and its lock held (vaio_disk_lock():
+ * in a noio scope, whose flags go to *@noio), or NULL. The disk cannot go
+ * away while its lock is held: its live target's dtr takes the lock before
+ * it lets go of the disk.
  */
-static struct vaio_disk *lock_disk(const char *id)
+static struct vaio_disk *lock_disk(const char *id, unsigned int *noio)
 {
 	struct vaio_disk *d, *found = NULL;
 
@@ -320,12 +338,12 @@ static struct vaio_disk *lock_disk(const char *id)
 	list_for_each_entry(d, &vaio_disks, list) {
 		if (strcmp(d->id, id))
 			continue;
-		mutex_lock(&d->lock);
+		*noio = vaio_disk_lock(d);
 		if (d->live) {
 			found = d;
 			break;
 		}
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, *noio);
 	}
 	mutex_unlock(&vaio_disks_lock);
 	return found;
@@ -337,6 +355,7 @@ static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 	bool args = may_see_args(skb);
 	struct sk_buff *msg = NULL;
 	struct vaio_disk *d;
+	unsigned int noio;
 	char *buf;
 	int r = 0;
 
@@ -347,13 +366,18 @@ static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 	if (!buf)
 		return -ENOMEM;
 
-	d = lock_disk(nla_data(id_attr));
+	/*
+	 * The message's size depends on the live chain: allocated under the
+	 * disk's lock, so in its noio scope (the device may be suspended,
+	 * its resume waiting for the lock), as are the filters' ->status().
+	 */
+	d = lock_disk(nla_data(id_attr), &noio);
 	if (d) {
 		msg = genlmsg_new(disk_msg_size(d->live, args), GFP_KERNEL);
 		r = msg ? fill_disk(msg, d->live, buf, args, info->snd_portid,
 				    info->snd_seq, 0, VAIO_CMD_DISK_GET) :
 			  -ENOMEM;
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 	}
 
 	if (!d) {
@@ -392,9 +416,11 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	bool args = may_see_args(cb->skb);
 	struct vaio_disk *d;
+	unsigned int noio;
 	char *buf;
 	int r = 0;
 
+	/* Before any lock: netlink allocated @skb before calling us. */
 	buf = kmalloc(VAIO_STATUS_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -403,10 +429,11 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	list_for_each_entry(d, &vaio_disks, list) {
 		if (d->serial <= cb->args[0])
 			continue;
-		mutex_lock(&d->lock);
+		/* The filters' ->status() in the lock's noio scope. */
+		noio = vaio_disk_lock(d);
 		if (d->live)
 			r = dump_disk(skb, cb, d->live, buf, args);
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 		if (r)
 			break;
 		cb->args[0] = d->serial;
@@ -460,9 +487,10 @@ static int check_filter(struct nlattr *entry,
 
 	if (tb[VAIO_FILTER_ATTR_ARGS]) {
 		nla_for_each_nested(arg, tb[VAIO_FILTER_ATTR_ARGS], rem) {
+			/* As vaio_params_check() would, for our arrays. */
 			if (argc == VAIO_MAX_ARGS) {
 				NL_SET_ERR_MSG_ATTR(extack, arg,
-						    "too many filter arguments");
+						    VAIO_TOO_MANY_ARGS);
 				return -E2BIG;
 			}
 			args[argc] = arg;
@@ -478,8 +506,8 @@ static int check_filter(struct nlattr *entry,
 static int vaio_nl_chain_check(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct vaio_filter_type *types[VAIO_NR_CLASSES];
+	unsigned int n = 0, per_bio = 0;
 	struct nlattr *entry;
-	unsigned int n = 0;
 	int r = 0, rem;
 
 	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_CHAIN))
@@ -495,9 +523,16 @@ static int vaio_nl_chain_check(struct sk_buff *skb, struct genl_info *info)
 		types[n] = NULL;
 		r = check_filter(entry, types, n, info->extack);
 		if (types[n])
-			n++;
+			per_bio += vaio_per_bio_size(types[n++]);
 		if (r)
 			break;
+		/* As the table's ctr would refuse it. */
+		if (per_bio > VAIO_PER_BIO_DATA_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, entry,
+					    VAIO_PER_BIO_TOO_LARGE);
+			r = -EINVAL;
+			break;
+		}
 	}
 	while (n--)
 		vaio_filter_type_put(types[n]);
@@ -511,7 +546,7 @@ static int vaio_nl_disk_event(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	struct vaio_disk *d;
 	const char *reason = NULL;
-	unsigned int n = 0;
+	unsigned int n = 0, noio;
 	void *hdr;
 	int r = 0;
 
@@ -535,11 +570,11 @@ static int vaio_nl_disk_event(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 
-	d = lock_disk(nla_data(id_attr));
+	d = lock_disk(nla_data(id_attr), &noio);
 	if (d) {
 		r = vaio_snapshot(d->live, nla_data(info->attrs[VAIO_ATTR_TAG]),
 				  &n, &who, &reason);
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 	}
 
 	if (!d) {
@@ -571,17 +606,18 @@ static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
 	struct vaio_disk *d;
+	unsigned int noio;
 	int r = 0;
 
 	if (GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_DISK_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, VAIO_ATTR_FILTER_NAME))
 		return -EINVAL;
 
-	d = lock_disk(nla_data(id_attr));
+	d = lock_disk(nla_data(id_attr), &noio);
 	if (d) {
 		r = vaio_reactivate(d->live,
 				    nla_data(info->attrs[VAIO_ATTR_FILTER_NAME]));
-		mutex_unlock(&d->lock);
+		vaio_disk_unlock(d, noio);
 	}
 
 	if (!d) {
@@ -664,7 +700,8 @@ static struct genl_family vaio_genl_family __ro_after_init = {
  * Notifications
  *
  * Sent from the target's resume, dtr and ctr, where reclaim must not
- * issue I/O to a device that may be suspended: GFP_NOIO.
+ * issue I/O to a device that may be suspended: GFP_NOIO (under a disk's
+ * lock the noio scope of vaio_disk_lock() says so too).
  *--------------------------------------------------------------
  */
 

@@ -166,8 +166,10 @@ static const char *check_value(const struct vaio_param *p, const char *value)
 /*
  * Checks the table arguments @argv of @type against its declared
  * parameters: each "key=value" with a declared key, given once, its value
- * of the declared kind. Types without declarations take any words.
- * Returns 0, or -EINVAL with *error (static) and *bad, the word at fault.
+ * of the declared kind. Types without declarations take any words, up to
+ * VAIO_MAX_ARGS of them (as every type), each shorter than VAIO_ARG_MAX.
+ * Returns 0, or -EINVAL (-E2BIG: too many) with *error (static) and *bad,
+ * the word at fault.
  */
 int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		      char **argv, const char **error, unsigned int *bad)
@@ -177,6 +179,12 @@ int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 	const char *eq;
 
 	*error = NULL;
+	/* The one limit of tables and VAIO_CMD_CHAIN_CHECK alike. */
+	if (argc > VAIO_MAX_ARGS) {
+		*error = VAIO_TOO_MANY_ARGS;
+		*bad = VAIO_MAX_ARGS;
+		return -E2BIG;
+	}
 	for (i = 0; i < argc; i++) {
 		*bad = i;
 		if (strlen(argv[i]) >= VAIO_ARG_MAX) {
@@ -221,6 +229,12 @@ int vaio_register_filter(struct vaio_filter_type *type)
 	    type->class >= VAIO_NR_CLASSES || !type->owner) {
 		DMWARN("refusing malformed filter type %s",
 		       type->name ? type->name : "(null)");
+		return -EINVAL;
+	}
+	if (type->per_bio_data_size > VAIO_PER_BIO_DATA_MAX) {
+		DMWARN("refusing filter type %s: per-bio data of %zu bytes, over %u",
+		       type->name, type->per_bio_data_size,
+		       VAIO_PER_BIO_DATA_MAX);
 		return -EINVAL;
 	}
 	for (p = type->params; p && p->name; p++) {

@@ -132,6 +132,29 @@ out:
 	return d;
 }
 
+/*
+ * A disk's lock. The resume of a suspended device takes it, and until then
+ * the device's I/O waits; memory reclaim may wait for that I/O (writeback
+ * of a file system above). Whoever holds the lock must therefore never
+ * enter reclaim that issues I/O, or it waits for the resume that waits for
+ * it. Every section under the lock runs in a memalloc_noio scope: our own
+ * allocations there and the filters' calls made there (->event_check(),
+ * ->event(), ->status(), ->reactivate()) alike, as dm-ioctl allocates what
+ * a resume needs (copy_params()). Returns the scope's flags for
+ * vaio_disk_unlock().
+ */
+unsigned int vaio_disk_lock(struct vaio_disk *d)
+{
+	mutex_lock(&d->lock);
+	return memalloc_noio_save();
+}
+
+void vaio_disk_unlock(struct vaio_disk *d, unsigned int noio)
+{
+	memalloc_noio_restore(noio);
+	mutex_unlock(&d->lock);
+}
+
 static void vaio_disk_put(struct vaio_c *vc)
 {
 	struct vaio_disk *d = vc->disk;
@@ -724,7 +747,7 @@ static void deliver_simple(struct vaio_c *vc, enum vaio_event_type type)
  * Control event snapshot @tag, to every active filter in class order once
  * all accepted it. Returns 0 with *delivered, or the veto's error with the
  * filter in *who and its reason in *reason (*who NULL: the tag is bad).
- * Called with the disk's lock held.
+ * Called with the disk's lock held (vaio_disk_lock()).
  */
 int vaio_snapshot(struct vaio_c *vc, const char *tag, unsigned int *delivered,
 		  struct vaio_filter **who, const char **reason)
@@ -758,12 +781,12 @@ static int snapshot_message(struct vaio_c *vc, const char *tag, char *result,
 {
 	struct vaio_filter *who;
 	const char *reason;
-	unsigned int sz = 0, n;
+	unsigned int sz = 0, n, noio;
 	int r;
 
-	mutex_lock(&vc->disk->lock);
+	noio = vaio_disk_lock(vc->disk);
 	r = vaio_snapshot(vc, tag, &n, &who, &reason);
-	mutex_unlock(&vc->disk->lock);
+	vaio_disk_unlock(vc->disk, noio);
 	if (r) {
 		if (!who)
 			DMERR("%s: %s", vc->id, reason);
@@ -980,7 +1003,9 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 
 /*
  * Puts @fs[0..@n) in class order, numbers them and lays out their per-bio
- * areas; returns the size of those areas.
+ * areas; returns the size of those areas (at most VAIO_NR_CLASSES times
+ * VAIO_PER_BIO_DATA_MAX: registration bounds each type; the ctr bounds
+ * the sum).
  */
 unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n)
 {
@@ -994,7 +1019,7 @@ unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n)
 	for (i = 0; i < n; i++) {
 		fs[i]->index = i;
 		fs[i]->data_offset = off;
-		off += ALIGN(fs[i]->type->per_bio_data_size, sizeof(u64));
+		off += vaio_per_bio_size(fs[i]->type);
 	}
 	return off;
 }
@@ -1055,6 +1080,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	struct vaio_disk *disk;
 	struct vaio_c *vc;
+	unsigned int noio;
 	int r;
 
 	if (argc < 1) {
@@ -1110,6 +1136,13 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	vc->filter_data_size = vaio_chain_layout(vc->filters, vc->nr_filters);
+	if (vc->filter_data_size > VAIO_PER_BIO_DATA_MAX) {
+		DMERR("%s: the filters' per-bio data takes %u bytes, over %u",
+		      vc->id, vc->filter_data_size, VAIO_PER_BIO_DATA_MAX);
+		ti->error = VAIO_PER_BIO_TOO_LARGE;
+		r = -EINVAL;
+		goto bad;
+	}
 	ti->per_io_data_size = vc->filter_data_size + sizeof(struct vaio_io);
 
 	r = resolve_disk(vc);
@@ -1117,9 +1150,9 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	disk = vc->disk;
 
-	mutex_lock(&disk->lock);
+	noio = vaio_disk_lock(disk);
 	r = check_transition(vc, disk->live);
-	mutex_unlock(&disk->lock);
+	vaio_disk_unlock(disk, noio);
 	if (r)
 		goto bad;
 
@@ -1144,8 +1177,10 @@ static void vaio_dtr(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
 	struct vaio_disk *disk = vc->disk;
+	unsigned int noio;
 
-	mutex_lock(&disk->lock);
+	/* Removal suspended the device: the filters' detach runs noio. */
+	noio = vaio_disk_lock(disk);
 	if (disk->live == vc) {
 		struct vaio_event ev = { .type = VAIO_EV_DETACH, .disk_gone = true };
 
@@ -1154,7 +1189,7 @@ static void vaio_dtr(struct dm_target *ti)
 		disk->live = NULL;
 		vaio_nl_disk_del(vc);
 	}
-	mutex_unlock(&disk->lock);
+	vaio_disk_unlock(disk, noio);
 
 	flush_work(&vc->work);
 	vaio_free(vc);
@@ -1166,24 +1201,31 @@ static void vaio_dtr(struct dm_target *ti)
  *--------------------------------------------------------------
  */
 
+/*
+ * The events of suspend and resume run under the disk's lock, in its noio
+ * scope (vaio_disk_lock()): from here until the resume, reclaim that
+ * issues I/O could wait for this very device.
+ */
 static void vaio_presuspend(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
+	unsigned int noio;
 
 	/* Filters release what they hold: dm waits for every bio. */
-	mutex_lock(&vc->disk->lock);
+	noio = vaio_disk_lock(vc->disk);
 	deliver_simple(vc, VAIO_EV_SUSPEND);
-	mutex_unlock(&vc->disk->lock);
+	vaio_disk_unlock(vc->disk, noio);
 }
 
 /* A suspend that failed after presuspend: the filters may hold bios again. */
 static void vaio_presuspend_undo(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
+	unsigned int noio;
 
-	mutex_lock(&vc->disk->lock);
+	noio = vaio_disk_lock(vc->disk);
 	deliver_simple(vc, VAIO_EV_RESUME);
-	mutex_unlock(&vc->disk->lock);
+	vaio_disk_unlock(vc->disk, noio);
 }
 
 static void vaio_postsuspend(struct dm_target *ti)
@@ -1197,10 +1239,10 @@ static void vaio_resume(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
 	struct vaio_disk *disk = vc->disk;
-
+	unsigned int noio;
 	u8 ntf = 0;
 
-	mutex_lock(&disk->lock);
+	noio = vaio_disk_lock(disk);
 	if (disk->live != vc) {
 		ntf = disk->live ? VAIO_CMD_NTF_DISK_CHANGE : VAIO_CMD_NTF_DISK_NEW;
 		deliver_transition(vc, disk->live);
@@ -1216,14 +1258,10 @@ static void vaio_resume(struct dm_target *ti)
 	spin_unlock_irq(&vc->lock);
 	/* For the notification when the device is gone (and its name). */
 	vaio_dm_name(dm_table_get_md(ti->table), disk->dm_name);
-	if (ntf) {
-		/* Filters' ->status() may allocate; the device is not resumed yet. */
-		unsigned int noio = memalloc_noio_save();
-
+	/* Filters' ->status() may allocate: noio, as all under the lock. */
+	if (ntf)
 		vaio_nl_disk(vc, ntf);
-		memalloc_noio_restore(noio);
-	}
-	mutex_unlock(&disk->lock);
+	vaio_disk_unlock(disk, noio);
 }
 
 /*

@@ -28,11 +28,15 @@
  * whose teardown fails does (replication's, when its connection drops);
  * ctr_error=1 makes ->ctr() report one before it returns success, as a
  * filter does that finds its device failed while it is being built.
+ * Module parameter per_bio_pad=<bytes> makes every type's per-bio area
+ * that much larger (unused), to test the core's bound on them.
  *
  * <ops> is reads, writes or all (default all). Status words: maps, end_ios,
  * deferred, completed, failed, corrupted, the map and end_io positions seen
- * ("map_pos P:N,..." means N bios saw this filter at place P), and per
- * event the count and the place it was delivered at.
+ * ("map_pos P:N,..." means N bios saw this filter at place P), per
+ * event the count and the place it was delivered at, and how many
+ * ->event() and ->status() calls came in a noio scope (ev_noio,
+ * status_noio).
  */
 
 #include "../dm-vaio-filter.h"
@@ -41,6 +45,7 @@
 #include <linux/highmem.h>
 #include <linux/jiffies.h>
 #include <linux/percpu.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -85,7 +90,16 @@ struct vt_filter {
 	struct vt_stats __percpu *stats;
 	atomic_t events[VAIO_NR_EVENTS];
 	atomic_t event_pos[VAIO_NR_EVENTS];
+	/* Calls made in a noio scope: the core's, under the disk's lock. */
+	atomic_t ev_noio;		/* ->event() */
+	atomic_t status_noio;		/* ->status() */
 };
+
+/* Would an allocation here skip I/O (memalloc_noio_save() scope)? */
+static bool vt_in_noio(void)
+{
+	return !(current_gfp_context(GFP_KERNEL) & __GFP_IO);
+}
 
 /* Per-bio area. */
 struct vt_bio {
@@ -442,6 +456,8 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 			atomic_set(&vt->events[i], 0);
 			atomic_set(&vt->event_pos[i], 0);
 		}
+		atomic_set(&vt->ev_noio, 0);
+		atomic_set(&vt->status_noio, 0);
 		return 0;
 	}
 
@@ -565,6 +581,8 @@ static void vt_event(struct vaio_filter *f, const struct vaio_event *ev)
 
 	atomic_inc(&vt->events[ev->type]);
 	atomic_set(&vt->event_pos[ev->type], ev->pos);
+	if (vt_in_noio())
+		atomic_inc(&vt->ev_noio);
 
 	switch (ev->type) {
 	case VAIO_EV_SUSPEND:
@@ -642,6 +660,11 @@ static void vt_status(struct vaio_filter *f, char *result, unsigned int maxlen)
 		DMEMIT(" ev_%s %d:%d", vaio_event_name(i),
 		       atomic_read(&vt->events[i]),
 		       atomic_read(&vt->event_pos[i]));
+	/* This call counts itself. */
+	if (vt_in_noio())
+		atomic_inc(&vt->status_noio);
+	DMEMIT(" ev_noio %d status_noio %d", atomic_read(&vt->ev_noio),
+	       atomic_read(&vt->status_noio));
 }
 
 static int vt_reactivate(struct vaio_filter *f)
@@ -702,11 +725,17 @@ static struct vaio_filter_type vt_types[] = {
 	VT_TYPE("test-qos-b", VAIO_CLASS_QOS),
 };
 
+/* For the core's bound on the filters' per-bio data together. */
+static unsigned int per_bio_pad;
+module_param(per_bio_pad, uint, 0444);
+MODULE_PARM_DESC(per_bio_pad, "bytes added to each type's per-bio area, unused (default 0)");
+
 static int __init vt_init(void)
 {
 	int i, r;
 
 	for (i = 0; i < ARRAY_SIZE(vt_types); i++) {
+		vt_types[i].per_bio_data_size = sizeof(struct vt_bio) + per_bio_pad;
 		r = vaio_register_filter(&vt_types[i]);
 		if (r)
 			goto bad;

@@ -32,6 +32,10 @@ table_refused "a parameter value not among the choices" "$t 5 filter test-qos fa
 	"vaio: parameter value is not one of the choices"
 table_refused "a parameter given twice" "$t 6 filter test-qos fail_open 2 mode=pass mode=fail" \
 	"vaio: filter parameter given twice"
+# One limit for tables and CHAIN_CHECK: 32 arguments (VAIO_MAX_ARGS).
+args33=$(for i in $(seq 1 33); do printf ' mode=pass'; done)
+table_refused "more than 32 filter arguments" "$t 37 filter test-qos fail_open 33$args33" \
+	"vaio: too many filter arguments"
 table_refused "the filter's own argument error" "$t 5 filter test-qos fail_open 1 mode=delay" \
 	"vaio: mode=delay and mode=hold_end need ms="
 table_refused "the filter's own argument error, in context" "$t 5 filter test-qos fail_open 1 mode=delay" \
@@ -70,4 +74,28 @@ ktap_check "filter module unloads once the disk is gone" rmmod dm-vaio-test
 ktap_check "core module unloads" rmmod dm-vaio
 ktap_check "a filter type loads on demand again" dm_create again "$t 4 filter test-cache fail_open 0"
 dm_remove again
+
+# The filters' per-bio areas together take at most 2048 bytes; a type alone
+# more is refused at registration. dm-vaio-test's per_bio_pad= makes each
+# of its types' areas larger: 104 + 800 bytes, 904 aligned.
+rmmod dm-vaio-test
+ktap_check "test types with 800 more bytes per bio" modprobe dm-vaio-test per_bio_pad=800
+ktap_check "two of them fit (1808 bytes)" \
+	dm_create pad2 "$t 8 filter test-qos fail_open 0 filter test-cache fail_open 0"
+dm_remove pad2
+table_refused "three do not (2712 bytes)" \
+	"$t 12 filter test-qos fail_open 0 filter test-inspection fail_open 0 filter test-cache fail_open 0" \
+	"vaio: filters' per-bio data too large together (over 2048 bytes)"
+vaioctl_setup
+vaioctl_bad "CHAIN_CHECK refuses the same chain (vaioctl policy create)" \
+	"per-bio data too large together \\(over 2048 bytes\\)" \
+	vaioctl policy create big test-qos test-inspection test-cache
+ktap_check "... and accepts two" vaioctl policy create fits test-qos test-cache
+rmmod dm-vaio-test
+dmesg -c >/dev/null
+ktap_fails "a type over 2048 bytes alone is refused at registration" \
+	modprobe dm-vaio-test per_bio_pad=2048
+ktap_match "... and the log says so" "$(dmesg -c)" \
+	'refusing filter type test-qos: per-bio data of 2152 bytes, over 2048'
+ktap_check "loads again without the pad" modprobe dm-vaio-test
 ktap_finish

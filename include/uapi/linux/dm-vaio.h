@@ -13,12 +13,14 @@
  *                           SECTORS, STATS, FILTERS). A filter's ARGS (which
  *                           may hold secrets) only for CAP_SYS_ADMIN.
  *   VAIO_CMD_CHAIN_CHECK    CHAIN: is this chain valid (types registered,
- *                           one per class, parameters declared and well
+ *                           one per class, their per-bio data 2048 bytes
+ *                           at most together, VAIO_MAX_ARGS arguments at
+ *                           most each, parameters declared and well
  *                           typed; what only a filter's constructor can
  *                           check is left to the table load)? Error with
- *                           extack otherwise; the bad
- *                           attribute is the FILTER_ATTR_TYPE or the ARG
- *                           at fault. CAP_SYS_ADMIN.
+ *                           extack otherwise; the bad attribute is the
+ *                           FILTER_ATTR_TYPE, the ARG or (per-bio data)
+ *                           the FILTER at fault. CAP_SYS_ADMIN.
  *   VAIO_CMD_DISK_EVENT     DISK_ID, EVENT (VAIO_EVENT_SNAPSHOT), TAG: a
  *                           control event; answered with DELIVERED, or an
  *                           error whose extack is the vetoing filter's
