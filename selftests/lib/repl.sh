@@ -197,16 +197,27 @@ repl_json() {
 	repl_on "$1" "vaioctl -j repl status d0" | jq -r ".[0].$2"
 }
 
-# repl_wait_consistent HOST [SECONDS]: until HOST's d0 is connected (not
-# resyncing) and consistent: a secondary's disk is a prefix again.
+# repl_wait_consistent HOST [SECONDS]: until the resync to HOST's d0 is
+# done: the other host (its primary) connected with no block out of sync,
+# and HOST connected and consistent, its disk a prefix again. The
+# primary's word comes first: between connect and the first resync data
+# the secondary still says consistent (issue 18, item 1).
 repl_wait_consistent() {
-	local i st
+	local i st other=a
+	[ "$1" = a ] && other=b
 	for i in $(seq 1 $((${2:-60} * 2))); do
-		st=$(repl_on "$1" "vaioctl -j repl status d0" |
-			jq -r '.[0] | "\(.conn) \(.consistent)"')
-		[ "$st" = "connected true" ] && return 0
+		st=$(repl_on $other "vaioctl -j repl status d0" |
+			jq -r '.[0] | "\(.conn) \(.oos_bytes)"')
+		if [ "$st" = "connected 0" ]; then
+			st=$(repl_on "$1" "vaioctl -j repl status d0" |
+				jq -r '.[0] | "\(.conn) \(.consistent)"')
+			[ "$st" = "connected true" ] && return 0
+			st="vaio-$1: $st"
+		else
+			st="its primary vaio-$other: $st"
+		fi
 		sleep 0.5
 	done
-	echo "d0 on vaio-$1: $st" >&2
+	echo "d0 on $st" >&2
 	return 1
 }
