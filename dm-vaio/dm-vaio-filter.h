@@ -50,6 +50,7 @@ enum vaio_event_type {
 	VAIO_EV_RESUME,		/* disk resumes */
 	VAIO_EV_GROW,		/* disk grows from old_len to new_len (vetoable) */
 	VAIO_EV_SNAPSHOT,	/* consistent point named tag (vetoable) */
+	VAIO_EV_QUIESCE,	/* disk suspended, no I/O in flight */
 	VAIO_NR_EVENTS
 };
 
@@ -59,8 +60,9 @@ struct vaio_event {
 	sector_t new_len;	/* GROW */
 	const char *tag;	/* SNAPSHOT */
 	unsigned int pos;	/* this filter's place in delivery order */
-	bool disk_new;		/* ATTACH: the disk's first table */
-	bool disk_gone;		/* DETACH: the disk itself goes away */
+	bool disk_new;		/* ATTACH: the device's first table */
+	bool disk_gone;		/* DETACH: the device is removed */
+	bool flush;		/* QUIESCE: not a noflush suspend */
 };
 
 enum vaio_fail_mode {

@@ -76,6 +76,8 @@ struct vaio_c {
 	char id[VAIO_NAME_MAX];		/* the disk_id, from before any filter */
 	bool explicit_id;		/* disk_id given in the table */
 	bool failed_closed;		/* a fail_closed filter failed */
+	bool first_table;		/* at ctr no table had been live */
+	bool noflush;			/* this suspend's, from presuspend */
 
 	unsigned int nr_filters;
 	struct vaio_filter *filters[VAIO_NR_CLASSES];	/* class order */

@@ -30,6 +30,7 @@ static_assert((int)VAIO_CLASS_CACHE == (int)VAIO_FILTER_CLASS_CACHE);
 static_assert((int)VAIO_FAIL_CLOSED == (int)VAIO_FAIL_MODE_CLOSED);
 static_assert((int)VAIO_FILTER_FAILED == (int)VAIO_STATE_FAILED);
 static_assert((int)VAIO_EV_SNAPSHOT == (int)VAIO_EVENT_SNAPSHOT);
+static_assert((int)VAIO_EV_QUIESCE == (int)VAIO_EVENT_QUIESCE);
 static_assert((int)VAIO_PARAM_KIND_STRING == (int)VAIO_PARAM_STRING);
 
 enum vaio_mcgrp {

@@ -140,8 +140,10 @@ out:
  * it. Every section under the lock runs in a memalloc_noio scope: our own
  * allocations there and the filters' calls made there (->event_check(),
  * ->event(), ->status(), ->reactivate()) alike, as dm-ioctl allocates what
- * a resume needs (copy_params()). Returns the scope's flags for
- * vaio_disk_unlock().
+ * a resume needs (copy_params()). The scope covers only this task: a lock
+ * of its own that a filter takes in those calls must not be held elsewhere
+ * across an allocation that may issue I/O (Documentation/filter-api.rst).
+ * Returns the scope's flags for vaio_disk_unlock().
  */
 unsigned int vaio_disk_lock(struct vaio_disk *d)
 {
@@ -204,6 +206,7 @@ static const char * const event_names[VAIO_NR_EVENTS] = {
 	[VAIO_EV_RESUME]   = "resume",
 	[VAIO_EV_GROW]	   = "grow",
 	[VAIO_EV_SNAPSHOT] = "snapshot",
+	[VAIO_EV_QUIESCE]  = "quiesce",
 };
 
 const char *vaio_event_name(enum vaio_event_type type)
@@ -686,7 +689,7 @@ static int check_transition(struct vaio_c *vc, struct vaio_c *live)
 	}
 
 	ev.type = VAIO_EV_ATTACH;
-	ev.disk_new = !live;
+	ev.disk_new = !live && vc->first_table;
 	n = filters_not_in(vc, live, fs);
 	r = event_check(fs, n, &ev, &who, &reason);
 	if (r) {
@@ -724,7 +727,7 @@ static void deliver_transition(struct vaio_c *vc, struct vaio_c *live)
 	event_deliver(fs, n, &ev);
 
 	ev.type = VAIO_EV_ATTACH;
-	ev.disk_new = !live;
+	ev.disk_new = !live && vc->first_table;
 	n = filters_not_in(vc, live, fs);
 	event_deliver(fs, n, &ev);
 
@@ -1126,6 +1129,12 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 
+	/*
+	 * No table has been live on a device of capacity 0 (dm sets it when it
+	 * binds one). Any other table's resume would replace or destroy this
+	 * one first, so it still holds when this one resumes.
+	 */
+	vc->first_table = !get_capacity(dm_disk(md));
 	default_disk_id(md, vc->id);
 	r = parse_features(&as, vc);
 	if (r)
@@ -1182,9 +1191,20 @@ static void vaio_dtr(struct dm_target *ti)
 	/* Removal suspended the device: the filters' detach runs noio. */
 	noio = vaio_disk_lock(disk);
 	if (disk->live == vc) {
-		struct vaio_event ev = { .type = VAIO_EV_DETACH, .disk_gone = true };
+		struct gendisk *gd = dm_disk(dm_table_get_md(ti->table));
+		struct vaio_event ev = { .type = VAIO_EV_DETACH };
 
-		/* The device goes away with this table. */
+		/*
+		 * The live table goes: either the device is removed (dm marks
+		 * its disk dead before it destroys the table), or another
+		 * target's table took this one's place and already runs, or a
+		 * resume after the swap failed. Only the first is the disk's
+		 * end; otherwise the disk goes on without these filters.
+		 */
+		ev.disk_gone = test_bit(GD_DEAD, &gd->state);
+		if (!ev.disk_gone)
+			DMWARN("%s: replaced by a table of another target: its %u filters detached",
+			       vc->id, vc->nr_filters);
 		event_deliver(vc->filters, vc->nr_filters, &ev);
 		disk->live = NULL;
 		vaio_nl_disk_del(vc);
@@ -1211,6 +1231,8 @@ static void vaio_presuspend(struct dm_target *ti)
 	struct vaio_c *vc = ti->private;
 	unsigned int noio;
 
+	/* dm clears the flag before postsuspend: QUIESCE needs it. */
+	vc->noflush = dm_noflush_suspending(ti);
 	/* Filters release what they hold: dm waits for every bio. */
 	noio = vaio_disk_lock(vc->disk);
 	deliver_simple(vc, VAIO_EV_SUSPEND);
@@ -1228,11 +1250,22 @@ static void vaio_presuspend_undo(struct dm_target *ti)
 	vaio_disk_unlock(vc->disk, noio);
 }
 
+/*
+ * No bio in flight and none to come until the resume: the filters may
+ * persist their state, and unless the suspend is a noflush one make the
+ * disk below whole (a write-back cache writes back): the next table may
+ * be another target's, which reads the disk below as it is.
+ */
 static void vaio_postsuspend(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
+	struct vaio_event ev = { .type = VAIO_EV_QUIESCE, .flush = !vc->noflush };
+	unsigned int noio;
 
 	flush_work(&vc->work);
+	noio = vaio_disk_lock(vc->disk);
+	event_deliver(vc->filters, vc->nr_filters, &ev);
+	vaio_disk_unlock(vc->disk, noio);
 }
 
 static void vaio_resume(struct dm_target *ti)

@@ -190,6 +190,7 @@ enum vaio_event_uapi {
 	VAIO_EVENT_RESUME,
 	VAIO_EVENT_GROW,
 	VAIO_EVENT_SNAPSHOT,
+	VAIO_EVENT_QUIESCE,
 };
 
 #endif /* _UAPI_LINUX_DM_VAIO_H */
