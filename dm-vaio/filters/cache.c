@@ -2497,6 +2497,8 @@ static int cache_event_check(struct vaio_filter *f, const struct vaio_event *ev,
  * nothing of the cache (a block past the end could change unseen, and
  * come back); the instance's mode and disk below become the disk's.
  * DETACH and SNAPSHOT: the disk below gets every dirty block first.
+ * QUIESCE of a suspend that flushes: so does it, for the next table may be
+ * another target's, which reads the disk below as it is.
  */
 static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 {
@@ -2520,10 +2522,24 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 		return;
 	case VAIO_EV_DETACH:
 		/* A disk that goes on without the cache keeps nothing in it. */
-		if (ev->disk_gone)
+		if (ev->disk_gone) {
 			wb_all(p, d, below);
-		else
-			disk_purge(p, d, below);
+			return;
+		}
+		/*
+		 * Dirty blocks left now came after a noflush suspend: the
+		 * table that replaced this one may already have written the
+		 * same blocks. Written back still (dropping them loses
+		 * acknowledged writes), but said.
+		 */
+		if (READ_ONCE(d->dirty))
+			DMERR("disk %s: %u dirty blocks written back after the disk ran without the cache (noflush suspend)",
+			      d->id, READ_ONCE(d->dirty));
+		disk_purge(p, d, below);
+		return;
+	case VAIO_EV_QUIESCE:
+		if (ev->flush && READ_ONCE(d->dirty) && !READ_ONCE(p->failed))
+			wb_all(p, d, below);
 		return;
 	case VAIO_EV_SNAPSHOT:
 		wb_all(p, d, below);
