@@ -583,6 +583,14 @@ static void vt_event(struct vaio_filter *f, const struct vaio_event *ev)
 	atomic_set(&vt->event_pos[ev->type], ev->pos);
 	if (vt_in_noio())
 		atomic_inc(&vt->ev_noio);
+	/* The flags, for the tests (the instance may be gone next). */
+	if (ev->type == VAIO_EV_ATTACH || ev->type == VAIO_EV_DETACH ||
+	    ev->type == VAIO_EV_QUIESCE)
+		DMINFO("%s: %s: %s%s%s%s", vaio_disk_id(f),
+		       f->type->name, vaio_event_name(ev->type),
+		       ev->disk_new ? " disk_new" : "",
+		       ev->disk_gone ? " disk_gone" : "",
+		       ev->flush ? " flush" : "");
 
 	switch (ev->type) {
 	case VAIO_EV_SUSPEND:

@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="a vaio table swapped for dm-linear and back: detach and attach tell the truth, no cache serves old data"
+TIMEOUT=300
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+
+# Issue 17, defect 1. Replacing a vaio table by another target's is not
+# the device's removal, and a vaio table loaded after it joins a disk that
+# ran without its filters. Told wrong, a cache kept what it had read
+# before, the disk below changed under dm-linear, and the cache served the
+# old data once it was back.
+
+brd_setup 64 2
+size=$(dev_sectors /dev/ram0)
+linear="0 $size linear /dev/ram0 0"
+modprobe dm-vaio-test
+modprobe dm-vaio-cache
+
+# The test filter logs attach, detach and quiesce with their flags.
+ev_log() { dmesg | grep "vaio-test: sw: test-qos: $1" | tail -n 1 | sed 's/.*test-qos: //'; }
+# blk N: 4 KiB block N of DEV, read around any page cache.
+blk() { dd if="$1" bs=4k skip="$2" count=1 iflag=direct 2>/dev/null | md5sum; }
+put() { dd if="$1" of="$2" bs=4k seek="$3" count=1 oflag=direct conv=notrunc 2>/dev/null; }
+for p in A B C D E; do
+	head -c 4096 /dev/urandom >/tmp/pat.$p
+done
+sum() { md5sum </tmp/pat."$1"; }
+
+# 1. The events, from the test filter.
+dmesg -c >/dev/null
+ktap_check "created with test-qos" dm_create sw "0 $size vaio /dev/ram0 4 filter test-qos fail_open 0"
+ktap_eq "the first table's attach: disk_new" "$(ev_log attach)" "attach disk_new"
+ktap_check "suspend" dmsetup suspend sw
+ktap_eq "quiesce after suspend: flush" "$(ev_log quiesce)" "quiesce flush"
+ktap_check "resume" dmsetup resume sw
+ktap_check "suspend --noflush" dmsetup suspend --noflush sw
+ktap_eq "quiesce after a noflush suspend: no flush" "$(ev_log quiesce)" "quiesce"
+ktap_check "resume" dmsetup resume sw
+ktap_check "swapped for dm-linear" vaio_reload sw "$linear"
+ktap_eq "detach: not disk_gone (the device goes on)" "$(ev_log detach)" "detach"
+ktap_match "the core says so" "$(dmesg | tail -n 20)" 'replaced by a table of another target'
+ktap_check "vaio again" vaio_reload sw "0 $size vaio /dev/ram0 4 filter test-qos fail_open 0"
+ktap_eq "attach after dm-linear: not disk_new" "$(ev_log attach)" "attach"
+ktap_check "removed" dm_remove sw
+ktap_eq "removal's detach: disk_gone" "$(ev_log detach)" "detach disk_gone"
+
+# 2. A write-through cache: what it read before the swap is not served
+# after it.
+ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
+wt="0 $size vaio /dev/ram0 8 disk_id d0 filter cache fail_open 2 pool=fast mode=writethrough"
+wb="0 $size vaio /dev/ram0 8 disk_id d0 filter cache fail_open 2 pool=fast mode=writeback"
+get() { vaio_filter_get vm cache "$1"; }
+ktap_check "vm: write-through cache" dm_create vm "$wt"
+put /tmp/pat.A /dev/mapper/vm 0
+blk /dev/mapper/vm 0 >/dev/null
+ktap_eq "write-through: block 0 reads back" "$(blk /dev/mapper/vm 0)" "$(sum A)"
+ktap_match "... from the cache ($(get read_hits) hits)" "$(get read_hits)" '^[1-9]'
+ktap_check "vm swapped for dm-linear" vaio_reload vm "$linear"
+put /tmp/pat.B /dev/mapper/vm 0
+ktap_eq "dm-linear wrote block 0" "$(blk /dev/ram0 0)" "$(sum B)"
+ktap_check "vm: the same cache again" vaio_reload vm "$wt"
+ktap_eq "write-through: block 0 is what dm-linear wrote" "$(blk /dev/mapper/vm 0)" "$(sum B)"
+
+# 3. A write-back cache: a flushing suspend writes back, so dm-linear
+# finds the disk whole; what it writes then is not overwritten or hidden.
+ktap_check "vm: write-back cache" vaio_reload vm "$wb"
+put /tmp/pat.C /dev/mapper/vm 0
+put /tmp/pat.C /dev/mapper/vm 1
+ktap_match "write-back: blocks dirty ($(get dirty))" "$(get dirty)" '^[1-9]'
+ktap_check "vm swapped for dm-linear" vaio_reload vm "$linear"
+ktap_eq "dm-linear reads what the cache held dirty" "$(blk /dev/mapper/vm 0)" "$(sum C)"
+put /tmp/pat.D /dev/mapper/vm 0
+ktap_check "vm: write-back cache again" vaio_reload vm "$wb"
+ktap_eq "write-back: block 0 is what dm-linear wrote" "$(blk /dev/mapper/vm 0)" "$(sum D)"
+ktap_eq "write-back: block 1 is what the cache wrote back" "$(blk /dev/mapper/vm 1)" "$(sum C)"
+
+# 4. A noflush suspend, then dm-linear: the dirty blocks are written back
+# at the swap still (not dropped), and that is logged as the risk it is.
+put /tmp/pat.E /dev/mapper/vm 2
+ktap_match "write-back: block 2 dirty ($(get dirty))" "$(get dirty)" '^[1-9]'
+ktap_check "load dm-linear" sh -c "echo '$linear' | dmsetup load vm"
+ktap_check "suspend --noflush" dmsetup suspend --noflush vm
+ktap_check "resume dm-linear" dmsetup resume vm
+ktap_match "the late write-back is logged" "$(dmesg | tail -n 20)" \
+	'disk d0: [0-9]+ dirty blocks written back after the disk ran without the cache'
+ktap_eq "block 2 reached the disk below" "$(blk /dev/ram0 2)" "$(sum E)"
+ktap_check "removed" dm_remove vm
+ktap_check "pool removed" dm_remove fast
+ktap_finish
