@@ -2096,9 +2096,9 @@ static int disktab_write(struct cache_pool *p)
 
 /*
  * Drop every block of @d from the index, a batch at a time; dirty ones are
- * written back to @bdev first, and stay if that fails (unless the cache
- * device failed: then they are lost, and said so). Returns what the
- * write-back returned. Blocks written meanwhile stay.
+ * written back to @bdev first, and stay if that fails or @bdev is NULL
+ * (unless the cache device failed: then they are lost, and said so).
+ * Returns what the write-back returned. Blocks written meanwhile stay.
  */
 static int disk_purge(struct cache_pool *p, struct cache_disk *d,
 		      struct block_device *bdev)
@@ -2107,7 +2107,7 @@ static int disk_purge(struct cache_pool *p, struct cache_disk *d,
 	u32 i, end;
 	int r = 0;
 
-	if (READ_ONCE(d->dirty) && !failed)
+	if (READ_ONCE(d->dirty) && !failed && bdev)
 		r = wb_all(p, d, bdev);
 	if (failed && READ_ONCE(d->dirty))
 		DMERR("disk %s: %u dirty blocks lost with the failed cache device",
@@ -2469,6 +2469,27 @@ static void cache_dtr(struct vaio_filter *f)
 }
 
 /*
+ * May @f write the disk's dirty blocks to @below at an event? Only the
+ * active instance that took the disk at its resume, over the disk below it
+ * took: a failed or bypassed one may hold the blocks of another disk below
+ * (cache_event()'s resume), or blocks older than writes that skipped it.
+ */
+static bool may_write_back(struct vaio_filter *f, struct cache_disk *d,
+			   struct block_device *below)
+{
+	if (!READ_ONCE(d->dirty))
+		return false;
+	if (READ_ONCE(f->state) == VAIO_FILTER_ACTIVE && d->bdev_owner == f &&
+	    d->data_dev == below->bd_dev)
+		return true;
+	DMERR("disk %s: %u dirty blocks not written back: the cache filter is %s",
+	      d->id, READ_ONCE(d->dirty),
+	      READ_ONCE(f->state) == VAIO_FILTER_ACTIVE ? "not the disk's" :
+	      "not active");
+	return false;
+}
+
+/*
  * Before a detach or a snapshot, while they can still be vetoed: write
  * back what is dirty (event() writes back what was written since).
  */
@@ -2483,7 +2504,7 @@ static int cache_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 		*reason = "the cache device failed holding dirty blocks";
 		return -EIO;
 	}
-	if (READ_ONCE(cf->d->dirty) &&
+	if (may_write_back(f, cf->d, f->data_dev->bdev) &&
 	    wb_all(cf->pool, cf->d, f->data_dev->bdev)) {
 		*reason = "cannot write back the cache's dirty blocks";
 		return -EIO;
@@ -2523,22 +2544,28 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	case VAIO_EV_DETACH:
 		/* A disk that goes on without the cache keeps nothing in it. */
 		if (ev->disk_gone) {
-			wb_all(p, d, below);
+			if (may_write_back(f, d, below))
+				wb_all(p, d, below);
 			return;
 		}
 		/*
-		 * Dirty blocks left now came after a noflush suspend: the
-		 * table that replaced this one may already have written the
-		 * same blocks. Written back still (dropping them loses
-		 * acknowledged writes), but said.
+		 * Dirty blocks left now came after a noflush suspend (or a
+		 * write-back that failed at it): the table that replaced
+		 * this one may already have written the same blocks. Written
+		 * back still (dropping them loses acknowledged writes), but
+		 * said. Clean blocks go in any case.
 		 */
-		if (READ_ONCE(d->dirty))
-			DMERR("disk %s: %u dirty blocks written back after the disk ran without the cache (noflush suspend)",
+		if (may_write_back(f, d, below)) {
+			DMERR("disk %s: %u dirty blocks written back late, after a swap",
 			      d->id, READ_ONCE(d->dirty));
-		disk_purge(p, d, below);
+			disk_purge(p, d, below);
+		} else {
+			disk_purge(p, d, NULL);
+		}
 		return;
 	case VAIO_EV_QUIESCE:
-		if (ev->flush && READ_ONCE(d->dirty) && !READ_ONCE(p->failed))
+		if (ev->flush && !READ_ONCE(p->failed) &&
+		    may_write_back(f, d, below))
 			wb_all(p, d, below);
 		return;
 	case VAIO_EV_SNAPSHOT:
