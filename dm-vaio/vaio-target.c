@@ -1132,7 +1132,9 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	/*
 	 * No table has been live on a device of capacity 0 (dm sets it when it
 	 * binds one). Any other table's resume would replace or destroy this
-	 * one first, so it still holds when this one resumes.
+	 * one first, so it still holds when this one resumes; unless a table
+	 * loaded before this one is resumed while this ctr runs (two dmsetup
+	 * commands on one device at once), which dm does not order.
 	 */
 	vc->first_table = !get_capacity(dm_disk(md));
 	default_disk_id(md, vc->id);
@@ -1203,7 +1205,7 @@ static void vaio_dtr(struct dm_target *ti)
 		 */
 		ev.disk_gone = test_bit(GD_DEAD, &gd->state);
 		if (!ev.disk_gone)
-			DMWARN("%s: replaced by a table of another target: its %u filters detached",
+			DMWARN("%s: live table replaced, the device stays: %u filters detached",
 			       vc->id, vc->nr_filters);
 		event_deliver(vc->filters, vc->nr_filters, &ev);
 		disk->live = NULL;
