@@ -2974,6 +2974,37 @@ static void repl_grow(struct repl_filter *rf)
 	repl_nl_notify(d, READ_ONCE(d->conn));
 }
 
+/*
+ * The disk runs, or ran, under a table without replication (another
+ * target's, or a vaio table without the filter): writes that no bitmap
+ * holds may be anywhere on it. A primary resyncs all of it. A secondary's
+ * disk is no replica any more: inconsistent, and without a generation, so
+ * that the primary sends all of it when they connect (vaio_repl_decide())
+ * and a promote needs --force until then. Saved at once.
+ */
+static void repl_ran_without(struct repl_disk *d, const char *what)
+{
+	bool primary;
+
+	mutex_lock(&d->lock);
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
+	if (primary) {
+		bitmap_set(d->bm, 0, d->bm_bits);
+	} else {
+		d->consistent = false;
+		d->gen = 0;
+	}
+	spin_unlock_irq(&d->slock);
+	if (meta_write_sb(d, true) || meta_write_bm(d))
+		DMERR("%s: %s, but the metadata could not be written", d->id, what);
+	mutex_unlock(&d->meta_lock);
+	mutex_unlock(&d->lock);
+	DMWARN("%s: %s: %s", d->id, what, primary ? "full resync" :
+	       "a full sync from the primary when it connects");
+}
+
 static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 {
 	struct repl_filter *rf = f->private;
@@ -2986,6 +3017,13 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	}
 	if (ev->type == VAIO_EV_DETACH) {
 		repl_detach(rf);
+		if (!ev->disk_gone)
+			repl_ran_without(d, "detached, the disk runs on");
+		return;
+	}
+	if (ev->type == VAIO_EV_ATTACH) {
+		if (!ev->disk_new)
+			repl_ran_without(d, "joined a disk that ran without replication");
 		return;
 	}
 	if (ev->type == VAIO_EV_GROW) {
