@@ -12,6 +12,6 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 KD=$("$TOP/tools/debug-kernel/build.sh")
 KVER=$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' "$KD/src/include/generated/utsrelease.h")
-make -s -C "$TOP" KDIR="$KD/src" modules
+make -s -C "$TOP" KDIR="$KD/src" KBUILD_ARGS="VAIO_KUNIT=1" modules
 exec "$TOP/tools/vm/vaio-test" --debug --kernel "$KD/bzImage" --modroot "$KD/modroot" \
 	--kver "$KVER" --config "$KD/src/.config" "$@"
