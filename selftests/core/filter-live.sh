@@ -30,11 +30,18 @@ fio_verify /dev/mapper/live --size=128m --time_based --runtime=$runtime --verify
 pid=$!
 sleep 1
 
-ok=0 overlap=0 n=0
+# Each table counts its own I/O errors: read the outgoing table's once it
+# is suspended (no more I/O), before the new one takes over.
+reload_counting() {
+	echo "$1" | dmsetup load live && dmsetup suspend live || return 1
+	errs=$((errs + $(vaio_stat live errors)))
+	dmsetup resume live
+}
+ok=0 overlap=0 n=0 errs=0
 for t in "$t1" "$t2" "$t3" "$t1" "$t0" "$t3" "$t2" "$t0" "$t3"; do
 	n=$((n + 1))
 	kill -0 "$pid" 2>/dev/null && overlap=$((overlap + 1))
-	if vaio_reload live "$t"; then
+	if reload_counting "$t"; then
 		ok=$((ok + 1))
 	else
 		ktap_diag "reload $n failed: $t"
@@ -51,7 +58,8 @@ wait "$pid"
 rc=$?
 [ "$rc" = 0 ] || cat /tmp/fio.log | tail -n 20 | sed 's/^/# /'
 ktap_eq "fio verify across the reloads: no error, no mismatch" "$rc" 0
-ktap_eq "no I/O errors counted" "$(vaio_stat live errors)" 0
+ktap_eq "no I/O errors counted, by any of the 10 tables" \
+	"$((errs + $(vaio_stat live errors)))" 0
 ktap_eq "status shows the last chain in class order" "$(vaio_filters live)" \
 	"test-qos test-inspection test-replication test-cache"
 ktap_check "everything reads back after the last reload" \
