@@ -9,6 +9,8 @@
 #   make check-debug  CI's subset of the tests under a debug kernel (KASAN,
 #                 lockdep, kmemleak, KUnit, fault injection), built once
 #                 and cached; make check-debug-full: all of them
+#   make torture  the reconfiguration torture test, SCHEDULES (500) in each
+#                 of two guests from SEED (random); replays a failure
 #   make bench    deps + build + benchmarks in the QEMU guest, then the
 #                 replication benchmark in two guests (bench-repl) and
 #                 the cache anchors (bench-cache)
@@ -52,12 +54,12 @@ export T
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
 	check-debug check-debug-run check-debug-full check-debug-full-run \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
-	lint install clean help
+	lint install clean help torture torture-run
 
 all: modules userspace
 
 help:
-	@sed -n '3,17p' Makefile
+	@sed -n '3,19p' Makefile
 
 # kbuild over a symlink mirror of the sources, one per kernel release.
 define build_modules
@@ -92,6 +94,23 @@ check-debug: deps
 
 check-debug-run: userspace
 	@tools/debug-kernel/check.sh --lane ci $(if $(T),'$(T)')
+
+# The reconfiguration torture test at length (make check runs 8 schedules):
+# SCHEDULES per guest, two guests with seeds SEED and SEED+1000000.
+SCHEDULES ?= 500
+SEED ?= $(shell od -An -tu4 -N4 /dev/urandom | tr -d ' ')
+torture: deps
+	@$(MAKE) --no-print-directory torture-run
+
+torture-run: guest-modules userspace
+	@echo "torture: $(SCHEDULES) schedules in each of two guests, seeds $(SEED) and $$(($(SEED) + 1000000))"
+	@VAIO_RESULTS=$(BUILD)/torture-1 tools/vm/vaio-test --kver $(GUEST_KVER) --pattern core/torture \
+		--env TORTURE_SCHEDULES=$(SCHEDULES) --env TORTURE_SEED=$(SEED) \
+		--timeout $$(($(SCHEDULES) * 12 + 120)) & p1=$$!; \
+	VAIO_RESULTS=$(BUILD)/torture-2 tools/vm/vaio-test --kver $(GUEST_KVER) --pattern core/torture \
+		--env TORTURE_SCHEDULES=$(SCHEDULES) --env TORTURE_SEED=$$(($(SEED) + 1000000)) \
+		--timeout $$(($(SCHEDULES) * 12 + 120)); r2=$$?; wait $$p1; r1=$$?; \
+	test $$r1 = 0 && test $$r2 = 0
 
 # The whole debug lane (CI runs the subset above).
 check-debug-full: deps

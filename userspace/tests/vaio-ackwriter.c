@@ -5,7 +5,7 @@
  *
  *   vaio-ackwriter write --dev DEV --log LOG --seed N [--threads Q]
  *                        [--count C | --seconds S] [--blocks NB] [--fua]
- *                        [--start-seq K]
+ *                        [--start-seq K] [--keep-going]
  *   vaio-ackwriter scan --dev DEV [--blocks NB]
  *   vaio-ackwriter check --log LOG (--dev DEV | --scan FILE)
  *                        [--prefix] [--complete] [-v]
@@ -23,6 +23,10 @@
  * one per acknowledged write, appended after the write completed; each
  * record is on the log before the writer goes on. A power cut loses at most
  * the records of the writes in flight. Zeroes end the log.
+ *
+ * A write that fails ends the run, or with --keep-going is counted and not
+ * logged (its block holds its data or what it held before), and the run
+ * goes on: for a disk below that fails for a while.
  *
  * check --complete: every logged seq is on the disk (its block holds it or
  * a later write). check --prefix: let L be the largest wm of the logged
@@ -177,7 +181,8 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int dev, log;
-	uint64_t seed, nb, next, count, acked, failed;
+	uint64_t seed, nb, next, count, acked, failed, errors;
+	bool keep_going;
 	uint64_t inflight_block[MAX_THREADS];
 	uint64_t inflight_seq[MAX_THREADS];	/* 0: slot free */
 	uint64_t done_floor;		/* every seq <= it completed */
@@ -257,7 +262,18 @@ static void *writer(void *arg)
 
 		pthread_mutex_lock(&w.lock);
 		w.inflight_seq[self] = 0;
-		if (n != BS) {
+		if (n != BS && w.keep_going) {
+			/* Done, not acknowledged: not logged. */
+			w.errors++;
+			w.done[seq % w.ring] = 1;
+			while (w.done[(w.done_floor + 1) % w.ring]) {
+				w.done[(w.done_floor + 1) % w.ring] = 0;
+				w.done_floor++;
+			}
+			pthread_mutex_unlock(&w.lock);
+			usleep(1000);	/* a disk that fails fails fast */
+			pthread_mutex_lock(&w.lock);
+		} else if (n != BS) {
 			fprintf(stderr, "vaio-ackwriter: write %" PRIu64 " (block %" PRIu64 "): %s\n",
 				seq, block, n < 0 ? strerror(errno) : "short write");
 			w.failed = 1;
@@ -321,7 +337,8 @@ static int cmd_write(const char *dev, const char *log, uint64_t seed,
 			die(2, "cannot start a thread");
 	for (i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
-	printf("acked %" PRIu64 " last_seq %" PRIu64 "\n", w.acked, w.next - 1);
+	printf("acked %" PRIu64 " last_seq %" PRIu64 " failed %" PRIu64 "\n",
+	       w.acked, w.next - 1, w.errors);
 	return w.failed ? 1 : 0;
 }
 
@@ -554,7 +571,7 @@ static void __attribute__((noreturn)) usage(int code)
 {
 	fputs("Usage: vaio-ackwriter write --dev DEV --log LOG --seed N [--threads Q]\n"
 	      "                            [--count C | --seconds S] [--blocks NB] [--fua]\n"
-	      "                            [--start-seq K]\n"
+	      "                            [--start-seq K] [--keep-going]\n"
 	      "       vaio-ackwriter scan --dev DEV [--blocks NB]\n"
 	      "       vaio-ackwriter check --log LOG (--dev DEV | --scan FILE)\n"
 	      "                            [--prefix] [--complete] [-v]\n"
@@ -588,6 +605,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "blocks", required_argument, NULL, 'b' },
 		{ "fua", no_argument, NULL, 'F' },
+		{ "keep-going", no_argument, NULL, 'K' },
 		{ "scan", required_argument, NULL, 'f' },
 		{ "prefix", no_argument, NULL, 'p' },
 		{ "complete", no_argument, NULL, 'C' },
@@ -619,6 +637,7 @@ int main(int argc, char **argv)
 		case 'S': seconds = num("--seconds", optarg); break;
 		case 'b': nb = num("--blocks", optarg); break;
 		case 'F': fua = true; break;
+		case 'K': w.keep_going = true; break;
 		case 'p': prefix = true; break;
 		case 'C': complete = true; break;
 		case 'v': verbose = true; break;
