@@ -70,6 +70,10 @@ enum vaio_fail_mode {
 	VAIO_FAIL_CLOSED,	/* on failure: the disk's I/O errors */
 };
 
+/* The fail modes a type allows (vaio_filter_type.fail_modes). */
+#define VAIO_ALLOW_FAIL_OPEN	BIT(VAIO_FAIL_OPEN)
+#define VAIO_ALLOW_FAIL_CLOSED	BIT(VAIO_FAIL_CLOSED)
+
 enum vaio_filter_state {
 	VAIO_FILTER_ACTIVE,
 	VAIO_FILTER_BYPASSED,	/* failed, fail_open: bios skip it */
@@ -112,8 +116,21 @@ struct vaio_filter_ops {
 	void (*status)(struct vaio_filter *f, char *result, unsigned int maxlen);
 	/* Tighten the disk's queue limits, if the filter needs to. */
 	void (*io_hints)(struct vaio_filter *f, struct queue_limits *limits);
-	/* May a failed filter be made active again? 0: yes. */
+	/*
+	 * Make a failed or bypassed filter correct again (a cache drops what
+	 * went stale while bypassed) and say yes with 0. Without it a filter
+	 * cannot be reactivated; a table reload gives it a new instance,
+	 * attached as to a disk that ran without it.
+	 */
 	int (*reactivate)(struct vaio_filter *f);
+	/*
+	 * Of a type, not an instance: may a filter with these table
+	 * arguments be given fail @mode? 0: yes; otherwise set *reason (a
+	 * static string). Runs at table load and for CHAIN_CHECK, after the
+	 * type's fail_modes allowed @mode and its parameters were checked.
+	 */
+	int (*fail_mode_check)(enum vaio_fail_mode mode, unsigned int argc,
+			       char **argv, const char **reason);
 };
 
 /*
@@ -155,6 +172,13 @@ struct vaio_filter_type {
 	struct vaio_filter_ops ops;
 	/* Declared parameters, ending with { }; NULL: free-form arguments. */
 	const struct vaio_param *params;
+	/*
+	 * VAIO_ALLOW_FAIL_OPEN and/or VAIO_ALLOW_FAIL_CLOSED; at least one.
+	 * Allow fail_open only if bypassing the filter loses no data and
+	 * serves no stale data once ->reactivate() has run; never for the
+	 * encryption class (a bypassed one writes plaintext).
+	 */
+	unsigned int fail_modes;
 
 	struct list_head list;		/* core: the registry */
 };
@@ -172,7 +196,8 @@ struct vaio_filter {
 	unsigned int data_offset;	/* per-bio area offset */
 	enum vaio_fail_mode fail_mode;
 	int state;			/* enum vaio_filter_state */
-	const char *fail_reason;
+	const char *fail_reason;	/* the latest vaio_filter_error() */
+	unsigned int failures;		/* vaio_filter_error() calls */
 	int notified_state;		/* last state sent to netlink */
 	unsigned int argc;		/* table arguments, for TABLE status */
 	char **argv;

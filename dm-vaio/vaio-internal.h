@@ -20,6 +20,9 @@ void vaio_filter_type_put(const struct vaio_filter_type *type);
 const struct vaio_filter_type *vaio_filter_type_next(unsigned int *pos);
 int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		      char **argv, const char **error, unsigned int *bad);
+int vaio_fail_mode_check(const struct vaio_filter_type *type,
+			 enum vaio_fail_mode mode, unsigned int argc,
+			 char **argv, const char **error);
 /* Bytes of a bio's per-bio data that a filter of type @t takes. */
 static inline unsigned int vaio_per_bio_size(const struct vaio_filter_type *t)
 {

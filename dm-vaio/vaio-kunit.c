@@ -143,7 +143,9 @@ static void vaio_test_names(struct kunit *test)
  * registry's list, where a FILTER_GET dump of any user may hold it after
  * this test case returned (the registry pins only the owning module).
  */
-#define KUNIT_TYPE(n, c, o) { .name = n, .class = c, .owner = o }
+#define KUNIT_BOTH (VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED)
+#define KUNIT_TYPE(n, c, o) \
+	{ .name = n, .class = c, .owner = o, .fail_modes = KUNIT_BOTH }
 static struct vaio_filter_type reg_ok =
 	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, THIS_MODULE);
 static struct vaio_filter_type reg_dup =
@@ -156,7 +158,7 @@ static struct vaio_filter_type reg_no_owner =
 	KUNIT_TYPE("kunit-ok", VAIO_CLASS_CACHE, NULL);
 static struct vaio_filter_type reg_big = {
 	.name = "kunit-ok", .class = VAIO_CLASS_CACHE, .owner = THIS_MODULE,
-	.per_bio_data_size = VAIO_PER_BIO_DATA_MAX + 1 };
+	.fail_modes = KUNIT_BOTH, .per_bio_data_size = VAIO_PER_BIO_DATA_MAX + 1 };
 
 static void vaio_test_register(struct kunit *test)
 {
@@ -177,6 +179,70 @@ static void vaio_test_register(struct kunit *test)
 	/* Gone: the name is free again. */
 	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_dup), 0);
 	vaio_unregister_filter(&reg_dup);
+}
+
+/*
+ * --------------------------------------------------------------
+ * Fail modes
+ * --------------------------------------------------------------
+ */
+
+static struct vaio_filter_type reg_no_modes = {
+	.name = "kunit-ok", .class = VAIO_CLASS_QOS, .owner = THIS_MODULE };
+static struct vaio_filter_type reg_bad_modes = {
+	.name = "kunit-ok", .class = VAIO_CLASS_QOS, .owner = THIS_MODULE,
+	.fail_modes = 4 };
+static struct vaio_filter_type reg_enc_open =
+	KUNIT_TYPE("kunit-ok", VAIO_CLASS_ENCRYPTION, THIS_MODULE);
+static struct vaio_filter_type reg_enc_closed = {
+	.name = "kunit-ok", .class = VAIO_CLASS_ENCRYPTION, .owner = THIS_MODULE,
+	.fail_modes = VAIO_ALLOW_FAIL_CLOSED };
+
+/* Refuses fail_open when "wb=1" is among the arguments. */
+static int kunit_fail_mode_check(enum vaio_fail_mode mode, unsigned int argc,
+				 char **argv, const char **reason)
+{
+	const char *wb = vaio_param(argc, argv, "wb");
+
+	if (mode == VAIO_FAIL_OPEN && wb && !strcmp(wb, "1")) {
+		*reason = "kunit: wb=1 needs fail_closed";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void vaio_test_fail_modes(struct kunit *test)
+{
+	static const struct vaio_filter_type t_rule = {
+		.name = "kunit-rule", .fail_modes = KUNIT_BOTH,
+		.ops = { .fail_mode_check = kunit_fail_mode_check } };
+	char wb1[] = "wb=1", wb0[] = "wb=0";
+	char *argv1[] = { wb1 }, *argv0[] = { wb0 };
+	const char *error;
+
+	/* Declared, known bits only, and no fail_open for encryption. */
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_no_modes), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_modes), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_enc_open), -EINVAL);
+	KUNIT_ASSERT_EQ(test, vaio_register_filter(&reg_enc_closed), 0);
+	vaio_unregister_filter(&reg_enc_closed);
+
+	/* The type's modes. */
+	KUNIT_EXPECT_EQ(test, vaio_fail_mode_check(&reg_enc_closed, VAIO_FAIL_OPEN,
+						   0, NULL, &error), -EINVAL);
+	KUNIT_EXPECT_STREQ(test, error, "filter type does not allow fail_open");
+	KUNIT_EXPECT_EQ(test, vaio_fail_mode_check(&reg_enc_closed, VAIO_FAIL_CLOSED,
+						   0, NULL, &error), 0);
+	KUNIT_EXPECT_PTR_EQ(test, error, (const char *)NULL);
+
+	/* Then its rule for the arguments, with its reason. */
+	KUNIT_EXPECT_EQ(test, vaio_fail_mode_check(&t_rule, VAIO_FAIL_OPEN,
+						   1, argv1, &error), -EINVAL);
+	KUNIT_EXPECT_STREQ(test, error, "kunit: wb=1 needs fail_closed");
+	KUNIT_EXPECT_EQ(test, vaio_fail_mode_check(&t_rule, VAIO_FAIL_CLOSED,
+						   1, argv1, &error), 0);
+	KUNIT_EXPECT_EQ(test, vaio_fail_mode_check(&t_rule, VAIO_FAIL_OPEN,
+						   1, argv0, &error), 0);
 }
 
 /*
@@ -309,6 +375,7 @@ static struct kunit_case vaio_core_cases[] = {
 	KUNIT_CASE(vaio_test_count_words),
 	KUNIT_CASE(vaio_test_names),
 	KUNIT_CASE(vaio_test_register),
+	KUNIT_CASE(vaio_test_fail_modes),
 	KUNIT_CASE(vaio_test_params),
 	KUNIT_CASE(vaio_test_max_args),
 	KUNIT_CASE(vaio_test_param_value),

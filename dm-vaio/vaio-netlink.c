@@ -455,6 +455,7 @@ static int check_filter(struct nlattr *entry,
 	char *argv[VAIO_MAX_ARGS];
 	const struct vaio_filter_type *t;
 	unsigned int argc = 0, i, bad;
+	enum vaio_fail_mode mode;
 	const char *error;
 	int r, rem;
 
@@ -499,8 +500,17 @@ static int check_filter(struct nlattr *entry,
 		}
 	}
 	r = vaio_params_check(t, argc, argv, &error, &bad);
-	if (r)
+	if (r) {
 		set_err(extack, args[bad], error);
+		return r;
+	}
+	/* The fail mode the table will have: fail_open if not given. */
+	mode = tb[VAIO_FILTER_ATTR_FAIL_MODE] ?
+	       nla_get_u8(tb[VAIO_FILTER_ATTR_FAIL_MODE]) : VAIO_FAIL_OPEN;
+	/* At the type: libvaio names the component from it. */
+	r = vaio_fail_mode_check(t, mode, argc, argv, &error);
+	if (r)
+		set_err(extack, tb[VAIO_FILTER_ATTR_TYPE], error);
 	return r;
 }
 
@@ -629,6 +639,15 @@ static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    info->attrs[VAIO_ATTR_FILTER_NAME],
 				    "no such filter on this disk");
+	else if (r == -EOPNOTSUPP)
+		NL_SET_ERR_MSG(info->extack,
+			       "the filter type cannot be reactivated: reload the table");
+	else if (r == -EAGAIN)
+		NL_SET_ERR_MSG(info->extack,
+			       "the filter was bypassed: suspend the device to reactivate it");
+	else if (r == -EIO)
+		NL_SET_ERR_MSG(info->extack,
+			       "the filter failed again while it was reactivated");
 	else if (r)
 		NL_SET_ERR_MSG(info->extack, "the filter refused to reactivate");
 	return r;

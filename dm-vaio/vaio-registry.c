@@ -219,6 +219,45 @@ int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 	return 0;
 }
 
+/*
+ * May a filter of @type with table arguments @argv (checked already) have
+ * fail mode @mode? The type's fail_modes first, then its own rule for
+ * these arguments. Returns 0, or -EINVAL with *error (static).
+ */
+int vaio_fail_mode_check(const struct vaio_filter_type *type,
+			 enum vaio_fail_mode mode, unsigned int argc,
+			 char **argv, const char **error)
+{
+	*error = NULL;
+	if (!(type->fail_modes & BIT(mode))) {
+		*error = mode == VAIO_FAIL_OPEN ?
+			 "filter type does not allow fail_open" :
+			 "filter type does not allow fail_closed";
+		return -EINVAL;
+	}
+	if (type->ops.fail_mode_check &&
+	    type->ops.fail_mode_check(mode, argc, argv, error)) {
+		if (!*error)
+			*error = "filter refused the fail mode";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The fail modes of a type: declared, and fail_open never for encryption
+ * (bypassed, it would write plaintext).
+ */
+static bool fail_modes_valid(const struct vaio_filter_type *type)
+{
+	unsigned int all = VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED;
+
+	if (!type->fail_modes || (type->fail_modes & ~all))
+		return false;
+	return !(type->class == VAIO_CLASS_ENCRYPTION &&
+		 (type->fail_modes & VAIO_ALLOW_FAIL_OPEN));
+}
+
 int vaio_register_filter(struct vaio_filter_type *type)
 {
 	int r = 0;
@@ -229,6 +268,11 @@ int vaio_register_filter(struct vaio_filter_type *type)
 	    type->class >= VAIO_NR_CLASSES || !type->owner) {
 		DMWARN("refusing malformed filter type %s",
 		       type->name ? type->name : "(null)");
+		return -EINVAL;
+	}
+	if (!fail_modes_valid(type)) {
+		DMWARN("refusing filter type %s: fail modes not declared, or fail_open for encryption",
+		       type->name);
 		return -EINVAL;
 	}
 	if (type->per_bio_data_size > VAIO_PER_BIO_DATA_MAX) {

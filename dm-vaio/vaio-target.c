@@ -512,7 +512,10 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 	unsigned long flags;
 
 	spin_lock_irqsave(&vc->lock, flags);
+	/* Counted in any state: a reactivation running now must see it. */
+	f->failures++;
 	if (f->state != VAIO_FILTER_ACTIVE) {
+		WRITE_ONCE(f->fail_reason, reason);
 		spin_unlock_irqrestore(&vc->lock, flags);
 		return;
 	}
@@ -541,23 +544,54 @@ EXPORT_SYMBOL_GPL(vaio_filter_error);
 
 static struct vaio_filter *lookup_filter(struct vaio_c *vc, const char *name);
 
+/*
+ * Makes a failed or bypassed filter active again, if its type has
+ * ->reactivate() and that makes it correct again (a bypassed filter
+ * missed I/O). A failure the filter reports meanwhile wins: the filter
+ * stays as it is. Called with the disk's lock held (vaio_disk_lock()).
+ */
 static int reactivate_filter(struct vaio_c *vc, struct vaio_filter *f)
 {
-	unsigned int i;
+	unsigned int i, failures;
 	bool closed = false;
 	int r;
 
+	lockdep_assert_held(&vc->disk->lock);
 	if (READ_ONCE(f->state) == VAIO_FILTER_ACTIVE)
 		return 0;
-	if (f->type->ops.reactivate) {
-		r = f->type->ops.reactivate(f);
-		if (r) {
-			DMERR("%s: filter %s cannot be reactivated (%d)",
-			      vc->id, f->type->name, r);
-			return r;
-		}
+	if (!f->type->ops.reactivate) {
+		DMERR("%s: filter %s cannot be reactivated: reload the table",
+		      vc->id, f->type->name);
+		return -EOPNOTSUPP;
+	}
+	/*
+	 * Bios that skipped a bypassed filter may still be in flight: one
+	 * landing after ->reactivate() could leave it stale (a cache that
+	 * read the old data meanwhile). A suspended device has none, and
+	 * its resume waits for the disk's lock.
+	 */
+	if (READ_ONCE(f->state) == VAIO_FILTER_BYPASSED &&
+	    (f->type->ops.map || f->type->ops.end_io) && !dm_suspended(vc->ti)) {
+		DMERR("%s: filter %s was bypassed: reactivate it with the device suspended",
+		      vc->id, f->type->name);
+		return -EAGAIN;
 	}
 	spin_lock_irq(&vc->lock);
+	failures = f->failures;
+	spin_unlock_irq(&vc->lock);
+	r = f->type->ops.reactivate(f);
+	if (r) {
+		DMERR("%s: filter %s cannot be reactivated (%d)",
+		      vc->id, f->type->name, r);
+		return r;
+	}
+	spin_lock_irq(&vc->lock);
+	if (f->failures != failures) {
+		spin_unlock_irq(&vc->lock);
+		DMERR("%s: filter %s failed again while it was reactivated: %s",
+		      vc->id, f->type->name, READ_ONCE(f->fail_reason));
+		return -EIO;
+	}
 	WRITE_ONCE(f->fail_reason, NULL);
 	WRITE_ONCE(f->state, VAIO_FILTER_ACTIVE);
 	for (i = 0; i < vc->nr_filters; i++)
@@ -649,14 +683,31 @@ static struct vaio_filter *find_type(struct vaio_c *vc,
 	return NULL;
 }
 
-/* Filters of @a whose type @b does not have, in class order. */
-static unsigned int filters_not_in(struct vaio_c *a, struct vaio_c *b,
-				   struct vaio_filter **out)
+/*
+ * Does a filter of type @t carry over from the live table @live to the new
+ * one @vc, neither detached nor attached? Only if both have the type and
+ * the live instance was not bypassed: one that was missed I/O, so it
+ * leaves, and the new instance joins a disk that ran without it. (One that
+ * failed closed let nothing past it.) Asked at load and again at resume:
+ * a filter bypassed in between is detached and attached unchecked.
+ */
+static bool carried_over(const struct vaio_filter_type *t, struct vaio_c *live,
+			 struct vaio_c *vc)
+{
+	struct vaio_filter *lf = find_type(live, t);
+
+	return lf && find_type(vc, t) &&
+	       READ_ONCE(lf->state) != VAIO_FILTER_BYPASSED;
+}
+
+/* Filters of @a (@live or @vc) that do not carry over, in class order. */
+static unsigned int filters_not_in(struct vaio_c *a, struct vaio_c *live,
+				   struct vaio_c *vc, struct vaio_filter **out)
 {
 	unsigned int i, n = 0;
 
 	for (i = 0; a && i < a->nr_filters; i++)
-		if (!find_type(b, a->filters[i]->type))
+		if (!carried_over(a->filters[i]->type, live, vc))
 			out[n++] = a->filters[i];
 	return n;
 }
@@ -681,7 +732,7 @@ static int check_transition(struct vaio_c *vc, struct vaio_c *live)
 	}
 
 	ev.type = VAIO_EV_DETACH;
-	n = filters_not_in(live, vc, fs);
+	n = filters_not_in(live, live, vc, fs);
 	r = event_check(fs, n, &ev, &who, &reason);
 	if (r) {
 		ti->error = "A filter vetoed its detach";
@@ -690,7 +741,7 @@ static int check_transition(struct vaio_c *vc, struct vaio_c *live)
 
 	ev.type = VAIO_EV_ATTACH;
 	ev.disk_new = !live && vc->first_table;
-	n = filters_not_in(vc, live, fs);
+	n = filters_not_in(vc, live, vc, fs);
 	r = event_check(fs, n, &ev, &who, &reason);
 	if (r) {
 		ti->error = "A filter vetoed its attach";
@@ -723,12 +774,12 @@ static void deliver_transition(struct vaio_c *vc, struct vaio_c *live)
 	unsigned int n;
 
 	ev.type = VAIO_EV_DETACH;
-	n = filters_not_in(live, vc, fs);
+	n = filters_not_in(live, live, vc, fs);
 	event_deliver(fs, n, &ev);
 
 	ev.type = VAIO_EV_ATTACH;
 	ev.disk_new = !live && vc->first_table;
-	n = filters_not_in(vc, live, fs);
+	n = filters_not_in(vc, live, vc, fs);
 	event_deliver(fs, n, &ev);
 
 	if (live && vc->ti->len > live->ti->len) {
@@ -878,6 +929,15 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 	r = vaio_params_check(type, argc, argv, &perr, &bad);
 	if (r) {
 		DMERR("filter %s: '%s': %s", name, argv[bad], perr);
+		vaio_filter_type_put(type);
+		ti->error = (char *)perr;	/* a static string */
+		return r;
+	}
+	r = vaio_fail_mode_check(type, strcmp(mode, "fail_open") ?
+				 VAIO_FAIL_CLOSED : VAIO_FAIL_OPEN,
+				 argc, argv, &perr);
+	if (r) {
+		DMERR("filter %s %s: %s", name, mode, perr);
 		vaio_filter_type_put(type);
 		ti->error = (char *)perr;	/* a static string */
 		return r;
@@ -1460,6 +1520,8 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct vaio_c *vc = ti->private;
 	struct vaio_filter *f;
+	unsigned int noio;
+	int r;
 
 	if (!argc)
 		return -EINVAL;
@@ -1478,7 +1540,22 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 			      vc->id);
 			return -EINVAL;
 		}
-		return reactivate_filter(vc, f);
+		/* As the netlink command: under the disk's lock. */
+		noio = vaio_disk_lock(vc->disk);
+		r = reactivate_filter(vc, f);
+		vaio_disk_unlock(vc->disk, noio);
+		return r;
+	}
+
+	/* Take a filter out of service, as its own failure would. */
+	if (!strcmp(argv[0], "fail")) {
+		f = argc == 2 ? lookup_filter(vc, argv[1]) : NULL;
+		if (!f) {
+			DMERR("%s: usage: fail <filter on this disk>", vc->id);
+			return -EINVAL;
+		}
+		vaio_filter_error(f, "failed by the admin");
+		return 0;
 	}
 
 	f = lookup_filter(vc, argv[0]);

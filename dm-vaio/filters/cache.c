@@ -2096,9 +2096,10 @@ static int disktab_write(struct cache_pool *p)
 
 /*
  * Drop every block of @d from the index, a batch at a time; dirty ones are
- * written back to @bdev first, and stay if that fails or @bdev is NULL
- * (unless the cache device failed: then they are lost, and said so).
- * Returns what the write-back returned. Blocks written meanwhile stay.
+ * written back to @bdev first, and stay if that fails, if @bdev is NULL or
+ * if the cache device failed (it may come back: they are written back
+ * then, or at the removal). Returns what the write-back returned. Blocks
+ * written meanwhile stay.
  */
 static int disk_purge(struct cache_pool *p, struct cache_disk *d,
 		      struct block_device *bdev)
@@ -2110,7 +2111,7 @@ static int disk_purge(struct cache_pool *p, struct cache_disk *d,
 	if (READ_ONCE(d->dirty) && !failed && bdev)
 		r = wb_all(p, d, bdev);
 	if (failed && READ_ONCE(d->dirty))
-		DMERR("disk %s: %u dirty blocks lost with the failed cache device",
+		DMERR("disk %s: %u dirty blocks kept on the failed cache device",
 		      d->id, READ_ONCE(d->dirty));
 	for (i = 0; i < p->nslots; i = end) {
 		end = min_t(u32, p->nslots, i + 4096);
@@ -2120,7 +2121,7 @@ static int disk_purge(struct cache_pool *p, struct cache_disk *d,
 
 			if (s->disk == d->idx && s->state != SLOT_FREE &&
 			    s->state != SLOT_DOOMED &&
-			    (failed || !(s->flags & SLOT_DIRTY)))
+			    !(s->flags & SLOT_DIRTY))
 				slot_doom(p, i);
 		}
 		spin_unlock_irq(&p->lock);
@@ -2470,22 +2471,24 @@ static void cache_dtr(struct vaio_filter *f)
 
 /*
  * May @f write the disk's dirty blocks to @below at an event? Only the
- * active instance that took the disk at its resume, over the disk below it
- * took: a failed or bypassed one may hold the blocks of another disk below
- * (cache_event()'s resume), or blocks older than writes that skipped it.
+ * instance that took the disk at its resume, over the disk below it took,
+ * and not bypassed: one that never took the disk may hold the blocks of
+ * another disk below (cache_event()'s resume), a bypassed one blocks older
+ * than writes that skipped it. One that failed closed let nothing past:
+ * its blocks are the newest (the cache device may have come back).
  */
 static bool may_write_back(struct vaio_filter *f, struct cache_disk *d,
 			   struct block_device *below)
 {
+	bool bypassed = READ_ONCE(f->state) == VAIO_FILTER_BYPASSED;
+
 	if (!READ_ONCE(d->dirty))
 		return false;
-	if (READ_ONCE(f->state) == VAIO_FILTER_ACTIVE && d->bdev_owner == f &&
-	    d->data_dev == below->bd_dev)
+	if (!bypassed && d->bdev_owner == f && d->data_dev == below->bd_dev)
 		return true;
 	DMERR("disk %s: %u dirty blocks not written back: the cache filter is %s",
 	      d->id, READ_ONCE(d->dirty),
-	      READ_ONCE(f->state) == VAIO_FILTER_ACTIVE ? "not the disk's" :
-	      "not active");
+	      bypassed ? "bypassed" : "not the disk's");
 	return false;
 }
 
@@ -2539,7 +2542,8 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 		 * may have changed below since.
 		 */
 		if (!ev->disk_new && READ_ONCE(d->used))
-			disk_purge(p, d, below);
+			disk_purge(p, d, d->data_dev == below->bd_dev ?
+				   below : NULL);
 		return;
 	case VAIO_EV_DETACH:
 		/* A disk that goes on without the cache keeps nothing in it. */
@@ -2603,6 +2607,16 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	}
 	d->data_dev = below->bd_dev;
 	d->len = f->ti->len;
+	/*
+	 * Dirty blocks from write-back mode (a noflush suspend, or write-back
+	 * errors) under an instance that is not in write-back mode: written
+	 * back before its first bio, so that they are not left to a cache
+	 * that may be bypassed. The background write-back takes what fails.
+	 */
+	if (cf->mode != CACHE_WRITEBACK && READ_ONCE(d->dirty) &&
+	    !READ_ONCE(p->failed) && wb_all(p, d, below))
+		DMERR("disk %s: %u dirty blocks in %s mode: bypassing this cache would serve old data",
+		      d->id, READ_ONCE(d->dirty), mode_names[cf->mode]);
 	high = div_u64((u64)p->nslots * cf->dirty_high, 100);
 	low = div_u64((u64)p->nslots * cf->dirty_low, 100);
 	mutex_lock(&p->wb_lock);
@@ -2662,6 +2676,60 @@ static void cache_status(struct vaio_filter *f, char *result,
 	DMEMIT("memory_hits %llu memory_blocks %u", c.mem_hits, c.mem_used);
 }
 
+/*
+ * Bypassed, a write-through or write-around cache only misses writes: it is
+ * emptied when reactivated. A write-back one would serve stale data and
+ * hide its dirty blocks from the disk below: it is fail_closed or nothing.
+ */
+static int cache_fail_mode_check(enum vaio_fail_mode mode, unsigned int argc,
+				 char **argv, const char **reason)
+{
+	const char *m = vaio_param(argc, argv, "mode");
+
+	if (mode == VAIO_FAIL_OPEN && m && !strcmp(m, "writeback")) {
+		*reason = "cache: mode=writeback needs fail_closed";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Bypassed, the cache missed writes: what it holds of the disk may be
+ * stale, so it starts empty again (it holds nothing dirty: write-back is
+ * never bypassed). Failed closed, nothing went past it: it goes on with
+ * what it holds. Either way only over a working cache device.
+ */
+static int cache_reactivate(struct vaio_filter *f)
+{
+	struct cache_filter *cf = f->private;
+	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
+
+	if (READ_ONCE(p->failed)) {
+		DMERR("disk %s: the cache device of pool %s failed", d->id,
+		      p->name);
+		return -EIO;
+	}
+	/* Failed at its resume: it never took the disk below. Reload. */
+	mutex_lock(&cache_pools_lock);
+	if (d->bdev_owner != f || d->data_dev != f->data_dev->bdev->bd_dev) {
+		mutex_unlock(&cache_pools_lock);
+		DMERR("disk %s: the cache never took this disk below: reload the table",
+		      d->id);
+		return -EBUSY;
+	}
+	mutex_unlock(&cache_pools_lock);
+	if (READ_ONCE(f->state) == VAIO_FILTER_BYPASSED) {
+		disk_purge(p, d, NULL);
+		if (READ_ONCE(d->dirty)) {
+			DMERR("disk %s: %u dirty blocks in a bypassed cache",
+			      d->id, READ_ONCE(d->dirty));
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
 static struct vaio_filter_type cache_type = {
 	.name = "cache",
 	.class = VAIO_CLASS_CACHE,
@@ -2669,6 +2737,7 @@ static struct vaio_filter_type cache_type = {
 	.owner = THIS_MODULE,
 	.per_bio_data_size = sizeof(struct cache_io),
 	.params = cache_params,
+	.fail_modes = VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED,
 	.ops = {
 		.ctr = cache_ctr,
 		.dtr = cache_dtr,
@@ -2678,6 +2747,8 @@ static struct vaio_filter_type cache_type = {
 		.event = cache_event,
 		.message = cache_message,
 		.status = cache_status,
+		.reactivate = cache_reactivate,
+		.fail_mode_check = cache_fail_mode_check,
 	},
 };
 

@@ -3087,16 +3087,20 @@ static int repl_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 	return 0;
 }
 
-/* Bypassed, the filter tracked nothing: everything may differ now. */
+/*
+ * Bypassed, the filter tracked nothing: the disk ran without it (a primary
+ * resyncs all, a secondary is replaced; saved at once). Failed closed,
+ * nothing got past it, but what made it fail may have cost tracking: a
+ * primary resyncs all the same.
+ */
 static int repl_reactivate(struct vaio_filter *f)
 {
 	struct repl_filter *rf = f->private;
 	struct repl_disk *d = rf->d;
 
-	spin_lock_irq(&d->slock);
-	bitmap_set(d->bm, 0, d->bm_bits);
-	spin_unlock_irq(&d->slock);
-	DMWARN("%s: replication reactivated: full resync", d->id);
+	if (READ_ONCE(f->state) == VAIO_FILTER_BYPASSED ||
+	    READ_ONCE(d->role) == VAIO_REPL_ROLE_PRIMARY)
+		repl_ran_without(d, "reactivated");
 	return 0;
 }
 
@@ -3148,6 +3152,8 @@ static struct vaio_filter_type repl_type = {
 	.owner = THIS_MODULE,
 	.per_bio_data_size = sizeof(struct repl_bio),
 	.params = repl_params,
+	/* Bypassed, it tracks nothing: reactivated, it resyncs all. */
+	.fail_modes = VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED,
 	.ops = {
 		.ctr = repl_ctr,
 		.dtr = repl_dtr,

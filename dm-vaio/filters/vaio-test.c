@@ -4,7 +4,9 @@
  *
  * Registers one type per class: test-qos, test-inspection, test-encryption,
  * test-replication, test-cache (and test-qos-b, a second type of class qos,
- * to test that two of one class are refused). Each instance does what it is told, by
+ * to test that two of one class are refused; it cannot be reactivated).
+ * test-encryption is fail_closed only; no_fail_open=1 makes any instance
+ * so. Each instance does what it is told, by
  * table arguments (key=value: mode=<mode> ms=<ms> ops=<ops> veto=<event>
  * refuse_reactivate=<0|1> dtr_error=<0|1> ctr_error=<0|1>) or by message,
  * with these words:
@@ -22,6 +24,7 @@
  *   veto <event>|none         veto an event (attach, detach, grow, snapshot)
  *   error                     report a filter failure (fail_open/closed)
  *   refuse_reactivate <0|1>   whether "reactivate" is refused
+ *   error_on_reactivate <0|1> report a failure from ->reactivate()
  *   reset                     zero the counters
  *
  * dtr_error=1 (table only) makes ->dtr() report a failure, as a filter
@@ -78,6 +81,7 @@ struct vt_filter {
 	unsigned int delay_ms;
 	unsigned long veto;		/* bit per event type */
 	bool refuse_reactivate;
+	bool error_on_reactivate;	/* fails again while reactivated */
 	bool dtr_error;			/* report a failure from ->dtr() */
 	bool ctr_error;			/* report a failure from ->ctr() */
 
@@ -443,6 +447,12 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 			*error = "refuse_reactivate takes 0 or 1";
 		return r;
 	}
+	if (!strcmp(argv[0], "error_on_reactivate") && argc == 2) {
+		r = kstrtobool(argv[1], &vt->error_on_reactivate);
+		if (r)
+			*error = "error_on_reactivate takes 0 or 1";
+		return r;
+	}
 	if (!strcmp(argv[0], "error") && argc == 1) {
 		vaio_filter_error(vt->f, "failure injected by message");
 		return 0;
@@ -679,6 +689,9 @@ static int vt_reactivate(struct vaio_filter *f)
 {
 	struct vt_filter *vt = f->private;
 
+	/* A failure while reactivated, though ->reactivate() says yes. */
+	if (READ_ONCE(vt->error_on_reactivate))
+		vaio_filter_error(f, "failure injected during reactivate");
 	return READ_ONCE(vt->refuse_reactivate) ? -EBUSY : 0;
 }
 
@@ -700,13 +713,29 @@ static const struct vaio_param vt_params_decl[] = {
 	  .def = "0", .help = "report a failure from the destructor" },
 	{ .name = "ctr_error", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "report a failure from the constructor" },
+	{ .name = "no_fail_open", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "refuse fail_open (as a write-back cache does)" },
 	{ }
 };
 
-#define VT_TYPE(_name, _class) {					\
+/* no_fail_open=1: bypassing this instance would lose data. */
+static int vt_fail_mode_check(enum vaio_fail_mode mode, unsigned int argc,
+			      char **argv, const char **reason)
+{
+	const char *v = vaio_param(argc, argv, "no_fail_open");
+
+	if (mode == VAIO_FAIL_OPEN && v && !strcmp(v, "1")) {
+		*reason = "test filter: no_fail_open=1 needs fail_closed";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define VT_TYPE(_name, _class, _fail_modes, _reactivate) {		\
 	.name = _name,							\
 	.params = vt_params_decl,					\
 	.class = _class,						\
+	.fail_modes = _fail_modes,					\
 	.version = {1, 0, 0},						\
 	.owner = THIS_MODULE,						\
 	.per_bio_data_size = sizeof(struct vt_bio),			\
@@ -719,18 +748,27 @@ static const struct vaio_param vt_params_decl[] = {
 		.event = vt_event,					\
 		.message = vt_message,					\
 		.status = vt_status,					\
-		.reactivate = vt_reactivate,				\
+		.reactivate = _reactivate,				\
+		.fail_mode_check = vt_fail_mode_check,			\
 	},								\
 }
 
+#define VT_BOTH (VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED)
+
 static struct vaio_filter_type vt_types[] = {
-	VT_TYPE("test-qos", VAIO_CLASS_QOS),
-	VT_TYPE("test-inspection", VAIO_CLASS_INSPECTION),
-	VT_TYPE("test-encryption", VAIO_CLASS_ENCRYPTION),
-	VT_TYPE("test-replication", VAIO_CLASS_REPLICATION),
-	VT_TYPE("test-cache", VAIO_CLASS_CACHE),
-	/* A second QoS type: two filters of one class must be refused. */
-	VT_TYPE("test-qos-b", VAIO_CLASS_QOS),
+	VT_TYPE("test-qos", VAIO_CLASS_QOS, VT_BOTH, vt_reactivate),
+	VT_TYPE("test-inspection", VAIO_CLASS_INSPECTION, VT_BOTH, vt_reactivate),
+	/* Encryption is never fail_open. */
+	VT_TYPE("test-encryption", VAIO_CLASS_ENCRYPTION,
+		VAIO_ALLOW_FAIL_CLOSED, vt_reactivate),
+	VT_TYPE("test-replication", VAIO_CLASS_REPLICATION, VT_BOTH,
+		vt_reactivate),
+	VT_TYPE("test-cache", VAIO_CLASS_CACHE, VT_BOTH, vt_reactivate),
+	/*
+	 * A second QoS type: two filters of one class must be refused. It
+	 * has no ->reactivate: a reload is its only way back.
+	 */
+	VT_TYPE("test-qos-b", VAIO_CLASS_QOS, VT_BOTH, NULL),
 };
 
 /* For the core's bound on the filters' per-bio data together. */

@@ -46,7 +46,9 @@ ktap_check "... saying why" \
 dmsetup clear fast
 
 table() {
-	echo "0 $size vaio /dev/$1 8 disk_id $1 filter cache fail_open 2 pool=fast mode=$2"
+	fm=fail_open
+	[ "$2" = writeback ] && fm=fail_closed	# never bypassed
+	echo "0 $size vaio /dev/$1 8 disk_id $1 filter cache $fm 2 pool=fast mode=$2"
 }
 ktap_check "disk with the cache filter" dm_create vm "$(table nb writethrough)"
 get() { vaio_filter_get vm cache "$1"; }

@@ -16,7 +16,7 @@ LOG=/dev/vdisk2
 
 SEED=$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')
 CUT=$(awk -v s="$SEED" 'BEGIN { srand(s); print 4 + int(rand() * 5) }')
-TABLE="0 $((64 * 2048)) vaio $DATA 10 disk_id d0 filter cache fail_open 4 pool=fast mode=writeback dirty_high=60 dirty_low=50"
+TABLE="0 $((64 * 2048)) vaio $DATA 10 disk_id d0 filter cache fail_closed 4 pool=fast mode=writeback dirty_high=60 dirty_low=50"
 
 # b_up: the pool on the cache device (found again after a reboot) and d0.
 b_up() {

@@ -92,13 +92,13 @@ ktap_match "vm1's cache counters in stats" \
 # switched back to writethrough, vm1 writes them all back.
 wb_dirty() { vaioctl -j stats vm1 | jq '.[0].filters[] | select(.type == "cache") | .status.dirty'; }
 ktap_check "policy in writeback mode" vaioctl policy create fastwb \
-	cache:pool=fast,mode=writeback,dirty_high=90,dirty_low=80
+	cache:pool=fast,mode=writeback,fail=closed,dirty_high=90,dirty_low=80
 ktap_check "vm1 switched to it, live" vaioctl policy assign fastwb vm1
 ktap_check "writes on vm1" fio_verify /dev/mapper/vm1 --size=16m --bs=4k --randseed=3
 ktap_match "stats show dirty blocks ($(wb_dirty))" "$(wb_dirty)" '^[1-9]'
 ktap_eq "the pool shows them" "$(vaioctl -j cache pool show fast | jq .dirty)" "$(wb_dirty)"
 ktap_check "a policy with dirty_low over dirty_high" vaioctl policy create wbbad \
-	cache:pool=fast,mode=writeback,dirty_high=10,dirty_low=50
+	cache:pool=fast,mode=writeback,fail=closed,dirty_high=10,dirty_low=50
 vaioctl_bad "... is refused at assign" "dirty_low must be below dirty_high" \
 	vaioctl policy assign wbbad vm2
 ktap_check "vm1 back to writethrough" sh -c "vaioctl policy assign fastwt vm1 2>/tmp/assign.err"

@@ -19,7 +19,10 @@ vm_sum() { dd if=/dev/mapper/vm bs=4k iflag=direct 2>/dev/null | md5sum; }
 below_sum() { dd if=/dev/nb bs=1M iflag=direct 2>/dev/null | md5sum; }
 same_as_below() { [ "$(vm_sum)" = "$(below_sum)" ]; }
 table() {
-	echo "0 $size vaio /dev/mapper/below 10 disk_id d0 filter cache fail_open 4 pool=fast mode=$1 dirty_high=40 dirty_low=20"
+	# Write-back is fail_closed or nothing: bypassed, it would serve stale data.
+	fm=fail_open
+	[ "$1" = writeback ] && fm=fail_closed
+	echo "0 $size vaio /dev/mapper/below 10 disk_id d0 filter cache $fm 4 pool=fast mode=$1 dirty_high=40 dirty_low=20"
 }
 # wait_clean N: until the disk has no dirty block, N seconds at most.
 wait_clean() {

@@ -23,7 +23,11 @@ maps=$(vaio_filter_get d1 test-qos maps)
 ktap_check "fail_open: the disk keeps running, data intact" \
 	fio_verify /dev/mapper/d1 --offset=16m --size=16m --randseed=2
 ktap_eq "fail_open: the bypassed filter sees no bios" "$(vaio_filter_get d1 test-qos maps)" "$maps"
-ktap_check "reactivate the bypassed filter" dmsetup message d1 0 reactivate test-qos
+ktap_fails "a bypassed filter is not reactivated while I/O runs" \
+	dmsetup message d1 0 reactivate test-qos
+ktap_match "... the device must be suspended" "$(dmesg | tail -n 3)" \
+	'filter test-qos was bypassed: reactivate it with the device suspended'
+ktap_check "reactivate the bypassed filter (suspended)" vaio_reactivate d1 test-qos
 ktap_eq "active again" "$(vaio_filter_state d1 test-qos)" active
 ktap_check "a reactivated filter sees bios again" sh -c \
 	"dd if=/dev/mapper/d1 of=/dev/null bs=4k count=8 iflag=direct 2>/dev/null &&

@@ -57,7 +57,7 @@ ktap_eq "removal's detach: disk_gone" "$(ev_log detach)" "detach disk_gone"
 # after it.
 ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
 wt="0 $size vaio /dev/ram0 8 disk_id d0 filter cache fail_open 2 pool=fast mode=writethrough"
-wb="0 $size vaio /dev/ram0 8 disk_id d0 filter cache fail_open 2 pool=fast mode=writeback"
+wb="0 $size vaio /dev/ram0 8 disk_id d0 filter cache fail_closed 2 pool=fast mode=writeback"
 get() { vaio_filter_get vm cache "$1"; }
 ktap_check "vm: write-through cache" dm_create vm "$wt"
 put /tmp/pat.A /dev/mapper/vm 0

@@ -54,7 +54,7 @@ ktap_eq "every device that was made passed fio verify and went away" "$bad" 0
 
 # The map path: the test filter's invert mode allocates without sleeping and
 # fails the bio when it cannot.
-dm_create fs "0 $size vaio /dev/ram0 5 filter test-encryption fail_open 1 mode=invert"
+dm_create fs "0 $size vaio /dev/ram0 5 filter test-encryption fail_closed 1 mode=invert"
 # The writer's own start (exec) allocates too: let it have a budget, then
 # fail everything, at budgets that end at different points of its writes.
 echo 100 >$F/probability

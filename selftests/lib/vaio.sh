@@ -179,6 +179,17 @@ vaio_filters() {
 }
 
 # vaio_reload DEV TABLE: replace DEV's table live (load, suspend, resume).
+# vaio_reactivate DEV FILTER: reactivates FILTER with DEV suspended, as a
+# bypassed filter must be (vaioctl filter reactivate does the same); the
+# message's exit status.
+vaio_reactivate() {
+	local rc
+	dmsetup suspend "$1" || return 1
+	dmsetup message "$1" 0 reactivate "$2" && rc=0 || rc=$?
+	dmsetup resume "$1" || return 1
+	return $rc
+}
+
 vaio_reload() {
 	echo "$2" | dmsetup load "$1" && dmsetup suspend "$1" && dmsetup resume "$1"
 }

@@ -73,7 +73,7 @@ cache_table() { # config
 	case $1 in
 	vaio-wt | vaio-wt-mem) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writethrough" ;;
 	vaio-wa) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writearound" ;;
-	vaio-wb) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writeback" ;;
+	vaio-wb) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_closed 2 pool=bpool mode=writeback" ;;
 	uncached) echo "0 $n linear /dev/mapper/origin 0" ;;
 	dmcache-wt) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writethrough smq 0" ;;
 	dmcache-wb) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writeback smq 0" ;;

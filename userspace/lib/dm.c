@@ -252,7 +252,7 @@ out:
 	return r;
 }
 
-/* Runs @type (RESUME, CLEAR) on @name; 0 or a negative errno. */
+/* Runs @type (SUSPEND, RESUME, CLEAR) on @name; 0 or a negative errno. */
 static int simple_task(int type, const char *name)
 {
 	struct dm_task *dmt = dm_task_create(type);
@@ -366,6 +366,19 @@ int vaio_dm_remove(const char *name, struct vaio_err *err)
 
 	snprintf(who, sizeof(who), "disk %s", name);
 	return remove_named(name, who, false, err);
+}
+
+int vaio_dm_suspend(const char *name, bool suspend, struct vaio_err *err)
+{
+	int r;
+
+	dm_setup();
+	r = simple_task(suspend ? DM_DEVICE_SUSPEND : DM_DEVICE_RESUME, name);
+	if (r)
+		r = vaio_seterr(err, -r, "disk %s: %s: %s", name,
+				suspend ? "suspend" : "resume",
+				dm_last_error[0] ? dm_last_error : strerror(-r));
+	return r;
 }
 
 int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err)

@@ -434,13 +434,32 @@ static int filter_reactivate(int argc, char **argv)
 {
 	struct vaio_disk_info *d = malloc(sizeof(*d));
 	struct vaio_err err;
+	int r;
 
 	want_args(argc, argv, 2, usage_filter);
 	check_name("filter", argv[1]);
 	if (!d)
 		die(EXIT_FAIL, "out of memory");
-	if (find_disk(argv[0], d, &err) ||
-	    vaio_reactivate(nl(), d->id, argv[1], &err))
+	if (find_disk(argv[0], d, &err))
+		die_err(&err);
+	r = vaio_reactivate(nl(), d->id, argv[1], &err);
+	if (r == -EAGAIN) {
+		/*
+		 * A bypassed filter: with the device suspended, so that no
+		 * bio that skipped it is still in flight. Resumed whatever
+		 * the answer.
+		 */
+		if (vaio_dm_suspend(d->dm_name, true, &err))
+			die_err(&err);
+		r = vaio_reactivate(nl(), d->id, argv[1], &err);
+		if (vaio_dm_suspend(d->dm_name, false, r ? NULL : &err)) {
+			if (!r)
+				die_err(&err);
+			fprintf(stderr, "vaioctl: disk %s: resume failed: dmsetup resume %s\n",
+				d->dm_name, d->dm_name);
+		}
+	}
+	if (r)
 		die_err(&err);
 	free(d);
 	return EXIT_OK;
