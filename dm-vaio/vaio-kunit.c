@@ -217,9 +217,11 @@ static void vaio_test_fail_modes(struct kunit *test)
 		.name = "kunit-rule", .fail_modes = KUNIT_BOTH,
 		.ops = { .fail_mode_check = kunit_fail_mode_check } };
 	char wb1[] = "wb=1", wb0[] = "wb=0";
-	char *argv1[] = { wb1 }, *argv0[] = { wb0 };
+	char *argv1[1], *argv0[1];
 	const char *error;
 
+	argv1[0] = wb1;
+	argv0[0] = wb0;
 	/* Declared, known bits only, and no fail_open for encryption. */
 	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_no_modes), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vaio_register_filter(&reg_bad_modes), -EINVAL);

@@ -271,7 +271,7 @@ int vaio_register_filter(struct vaio_filter_type *type)
 		return -EINVAL;
 	}
 	if (!fail_modes_valid(type)) {
-		DMWARN("refusing filter type %s: fail modes not declared, or fail_open for encryption",
+		DMWARN("refusing filter type %s: no fail modes, or fail_open encryption",
 		       type->name);
 		return -EINVAL;
 	}

@@ -2615,7 +2615,7 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	 */
 	if (cf->mode != CACHE_WRITEBACK && READ_ONCE(d->dirty) &&
 	    !READ_ONCE(p->failed) && wb_all(p, d, below))
-		DMERR("disk %s: %u dirty blocks in %s mode: bypassing this cache would serve old data",
+		DMERR("disk %s: %u dirty blocks left in %s mode: do not bypass the cache",
 		      d->id, READ_ONCE(d->dirty), mode_names[cf->mode]);
 	high = div_u64((u64)p->nslots * cf->dirty_high, 100);
 	low = div_u64((u64)p->nslots * cf->dirty_low, 100);
