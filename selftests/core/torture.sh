@@ -6,7 +6,8 @@ TIMEOUT=600
 . "$(dirname "$0")/../lib/vaio.sh"
 
 # Issue 17's proof. A writer (vaio-ackwriter, 4 threads, 4 KiB blocks over
-# 16 MiB, so blocks are written again and again) runs while a schedule of
+# 32 MiB, so blocks are written again and again) and a reader of the same
+# blocks (caches hold what is read) run while a schedule of
 # OPS random operations changes the stack under it:
 #
 #   reload     a vaio table of random test filters (modes pass, delay,
@@ -20,8 +21,9 @@ TIMEOUT=600
 #   snapshot   a snapshot event
 #
 # Then the writer stops, every filter is reactivated, and every write it
-# was told is done must read back, through the live table and again once
-# the disk runs without filters (the disk below alone). A failure prints
+# was told is done must read back: through the live table, through the
+# real cache attached then (if the table had none), and once the disk
+# runs without filters (the disk below alone). A failure prints
 # the schedule's seed: VAIO_TORTURE_SEED=<seed> VAIO_TORTURE_SCHEDULES=1
 # replays it (make torture passes them, see Documentation/testing.rst).
 #
@@ -30,7 +32,7 @@ TIMEOUT=600
 SCHEDULES=${VAIO_TORTURE_SCHEDULES:-8}
 OPS=${VAIO_TORTURE_OPS:-8}
 SEED=${VAIO_TORTURE_SEED:-$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')}
-BLOCKS=4096
+BLOCKS=8192
 
 brd_setup 64 2
 size=$(dev_sectors /dev/ram0)
@@ -40,6 +42,7 @@ linear_below="0 $size linear /dev/ram0 0"
 dm_create below "$linear_below" || exit 1
 dm_create fast "0 8 vaio-cache-pool /dev/ram1" || exit 1
 base="0 $size vaio /dev/mapper/below 2 disk_id t"
+base_cache="0 $size vaio /dev/mapper/below 8 disk_id t filter cache fail_open 2 pool=fast mode=writethrough"
 dm_create t "$base" || exit 1
 
 cleanup() {
@@ -138,6 +141,12 @@ schedule() {
 		--threads 4 --blocks $BLOCKS --seconds 600 --keep-going \
 		>/tmp/writer.out 2>&1 &
 	wp=$!
+	# A reader of the writer's blocks, so that caches hold them.
+	(while [ ! -e /tmp/reader.stop ]; do
+		dd if=/dev/mapper/t of=/dev/null bs=64k count=$((BLOCKS / 16)) \
+			iflag=direct 2>/dev/null
+	done) &
+	rp=$!
 	sleep 0.3
 	awk -v s="$s" -v n="$OPS" 'BEGIN { srand(s); for (i = 0; i < n; i++)
 		print int(rand() * 8), int(rand() * 1024), int(rand() * 1024) }' |
@@ -148,6 +157,9 @@ schedule() {
 	kill -TERM $wp
 	wait $wp
 	wp=
+	touch /tmp/reader.stop
+	wait $rp
+	rm -f /tmp/reader.stop
 	cat /tmp/writer.out >>$log
 	echo "-- end: reactivate, below working" >>$log
 	dmsetup table below | grep -q linear || reload_below
@@ -155,6 +167,18 @@ schedule() {
 	if ! vaio-ackwriter check --log /tmp/ack.log --dev /dev/mapper/t --complete >>$log 2>&1; then
 		echo "!! through the live table: $(dmsetup table t)" >>$log
 		rc=1
+	fi
+	# Through the real cache, attached now (it may have held these
+	# blocks before, and the disk ran without it since).
+	if ! filters | grep -qx cache; then
+		echo "-- the cache attached" >>$log
+		if ! reload "$base_cache" >>$log 2>&1; then
+			echo "!! the table with the cache did not load" >>$log
+			rc=1
+		elif ! vaio-ackwriter check --log /tmp/ack.log --dev /dev/mapper/t --complete >>$log 2>&1; then
+			echo "!! through the cache attached at the end" >>$log
+			rc=1
+		fi
 	fi
 	# Without filters: the disk below alone (a write-back cache writes
 	# back at the suspend of this reload).
