@@ -164,32 +164,32 @@ schedule() {
 	echo "-- end: reactivate, below working" >>$log
 	dmsetup table below | grep -q linear || reload_below
 	reactivate_all >>$log 2>&1
-	if ! vaio-ackwriter check --log /tmp/ack.log --dev /dev/mapper/t --complete >>$log 2>&1; then
-		echo "!! through the live table: $(dmsetup table t)" >>$log
-		rc=1
-	fi
+	check_now "through the live table: $(dmsetup table t)" || rc=1
 	# Through the real cache, attached now (it may have held these
 	# blocks before, and the disk ran without it since).
 	if ! filters | grep -qx cache; then
-		echo "-- the cache attached" >>$log
-		if ! reload "$base_cache" >>$log 2>&1; then
-			echo "!! the table with the cache did not load" >>$log
-			rc=1
-		elif ! vaio-ackwriter check --log /tmp/ack.log --dev /dev/mapper/t --complete >>$log 2>&1; then
-			echo "!! through the cache attached at the end" >>$log
-			rc=1
-		fi
+		reload_check "$base_cache" "through the cache attached at the end" || rc=1
 	fi
 	# Without filters: the disk below alone (a write-back cache writes
 	# back at the suspend of this reload).
-	if ! reload "$base" >>$log 2>&1; then
-		echo "!! the plain table did not load" >>$log
-		rc=1
-	elif ! vaio-ackwriter check --log /tmp/ack.log --dev /dev/mapper/t --complete >>$log 2>&1; then
-		echo "!! on the disk below alone" >>$log
-		rc=1
-	fi
+	reload_check "$base" "on the disk below alone" || rc=1
 	return $rc
+}
+# check_now WHAT: every acknowledged write reads back through the live
+# table; a violation is logged as WHAT.
+check_now() {
+	vaio-ackwriter check --log /tmp/ack.log --dev /dev/mapper/t --complete \
+		>>/tmp/sched.log 2>&1 && return 0
+	echo "!! $1" >>/tmp/sched.log
+	return 1
+}
+# reload_check TABLE WHAT: TABLE made live, then check_now WHAT.
+reload_check() {
+	if ! reload "$1" >>/tmp/sched.log 2>&1; then
+		echo "!! $2: the table did not load" >>/tmp/sched.log
+		return 1
+	fi
+	check_now "$2"
 }
 reload_below() {
 	echo "$linear_below" | dmsetup load below && dmsetup suspend below && dmsetup resume below
