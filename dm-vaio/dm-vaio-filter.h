@@ -190,6 +190,19 @@ struct vaio_filter {
 	struct dm_target *ti;		/* the disk's target */
 	struct dm_dev *data_dev;	/* the disk below */
 
+	/*
+	 * Set by ->ctr(), read once it returns: the disk then offers no
+	 * discard, write-zeroes or secure erase (a filter that cannot pass
+	 * them on correctly, as encryption that must not leak which blocks
+	 * are zero), or offers flush and FUA even over a disk below without a
+	 * volatile cache (a filter that keeps written data in one of its
+	 * own, as a write-back cache on another device).
+	 */
+	bool no_discard;
+	bool no_write_zeroes;
+	bool no_secure_erase;
+	bool needs_flush;
+
 	/* Core fields: read-only for filters. */
 	struct vaio_c *vc;
 	unsigned int index;		/* place in the chain */

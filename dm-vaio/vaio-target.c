@@ -1143,7 +1143,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	struct vaio_disk *disk;
 	struct vaio_c *vc;
-	unsigned int noio;
+	unsigned int noio, i;
 	int r;
 
 	if (argc < 1) {
@@ -1231,6 +1231,19 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_discard_bios = 1;
 	ti->num_secure_erase_bios = 1;
 	ti->num_write_zeroes_bios = 1;
+	/* What the filters withdrew or need (dm-vaio-filter.h). */
+	for (i = 0; i < vc->nr_filters; i++) {
+		struct vaio_filter *f = vc->filters[i];
+
+		if (f->no_discard)
+			ti->num_discard_bios = 0;
+		if (f->no_write_zeroes)
+			ti->num_write_zeroes_bios = 0;
+		if (f->no_secure_erase)
+			ti->num_secure_erase_bios = 0;
+		if (f->needs_flush)
+			ti->flush_supported = true;
+	}
 	ti->accounts_remapped_io = true;
 	ti->private = vc;
 	spin_lock_irq(&vc->lock);

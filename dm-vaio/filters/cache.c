@@ -2391,6 +2391,11 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		cf->mode = CACHE_WRITEAROUND;
 	else if (mode && !strcmp(mode, "writeback"))
 		cf->mode = CACHE_WRITEBACK;
+	/*
+	 * Write-back keeps written data on the cache device: the VM's flushes
+	 * must reach it even over a disk below without a volatile cache.
+	 */
+	f->needs_flush = cf->mode == CACHE_WRITEBACK;
 	cf->dirty_high = high;
 	cf->dirty_low = low;
 	cf->rate_kib = rate;

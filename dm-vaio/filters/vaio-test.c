@@ -522,6 +522,14 @@ static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 	return r;
 }
 
+/* A boolean parameter given as 1. */
+static bool vt_flag(unsigned int argc, char **argv, const char *key)
+{
+	const char *v = vaio_param(argc, argv, key);
+
+	return v && !strcmp(v, "1");
+}
+
 static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		  char **error)
 {
@@ -555,6 +563,9 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		kfree(vt);
 		return r;
 	}
+	f->no_discard = vt_flag(argc, argv, "no_discard");
+	f->no_write_zeroes = vt_flag(argc, argv, "no_write_zeroes");
+	f->needs_flush = vt_flag(argc, argv, "needs_flush");
 	if (vt->ctr_error)
 		vaio_filter_error(f, "failure injected at construction");
 	return 0;
@@ -715,6 +726,12 @@ static const struct vaio_param vt_params_decl[] = {
 	  .def = "0", .help = "report a failure from the constructor" },
 	{ .name = "no_fail_open", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "refuse fail_open (as a write-back cache does)" },
+	{ .name = "no_discard", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "the disk offers no discard" },
+	{ .name = "no_write_zeroes", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "the disk offers no write-zeroes" },
+	{ .name = "needs_flush", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "the disk offers flush and FUA whatever is below" },
 	{ }
 };
 
@@ -722,9 +739,7 @@ static const struct vaio_param vt_params_decl[] = {
 static int vt_fail_mode_check(enum vaio_fail_mode mode, unsigned int argc,
 			      char **argv, const char **reason)
 {
-	const char *v = vaio_param(argc, argv, "no_fail_open");
-
-	if (mode == VAIO_FAIL_OPEN && v && !strcmp(v, "1")) {
+	if (mode == VAIO_FAIL_OPEN && vt_flag(argc, argv, "no_fail_open")) {
 		*reason = "test filter: no_fail_open=1 needs fail_closed";
 		return -EINVAL;
 	}

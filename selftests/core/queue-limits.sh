@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="filters withdraw discard and write-zeroes, and ask for flush and FUA; a write-back cache gets the VM's flushes over a disk below without a volatile cache"
+TIMEOUT=120
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+
+# Issue 17, defect 7 (in part). The core offered discard, secure erase and
+# write-zeroes whatever the filters could pass on, and the device's flush
+# and FUA came from the disk below alone: over brd (no volatile cache) a
+# write-back cache on another device never got the VM's flushes.
+
+# The disk below: null_blk with discard (brd has none in 6.1) and no
+# volatile cache. The cache pool: brd. No in-tree test device here offers
+# write-zeroes, so no_write_zeroes=1 is given but not checked (it takes
+# the path of no_discard=1).
+nullb_mem nb 64 discard=1 || exit 1
+brd_setup 16
+size=$(dev_sectors /dev/nb)
+ktap_diag "below: discard $(cat /sys/block/nb/queue/discard_max_bytes), write-zeroes $(cat /sys/block/nb/queue/write_zeroes_max_bytes), $(cat /sys/block/nb/queue/write_cache)"
+modprobe dm-vaio-test
+modprobe dm-vaio-cache
+q() { cat "/sys/block/dm-$(dmsetup info -c --noheadings -o minor "$1")/queue/$2"; }
+cleanup() { for d in ql vm fast; do dmsetup remove $d 2>/dev/null; done; }
+trap cleanup EXIT
+
+ktap_check "a filter that withdraws nothing" \
+	dm_create ql "0 $size vaio /dev/nb 4 filter test-qos fail_open 0"
+ktap_match "discard offered (the disk below has it)" "$(q ql discard_max_bytes)" '^[1-9]'
+ktap_eq "no volatile cache (none below)" "$(q ql write_cache)" "write through"
+ktap_check "discard works" blkdiscard -o 0 -l 1048576 /dev/mapper/ql
+ktap_check "no_discard=1 no_write_zeroes=1 needs_flush=1" vaio_reload ql \
+	"0 $size vaio /dev/nb 7 filter test-qos fail_open 3 no_discard=1 no_write_zeroes=1 needs_flush=1"
+ktap_eq "no discard" "$(q ql discard_max_bytes)" 0
+ktap_eq "flush and FUA offered" "$(q ql write_cache)" "write back"
+ktap_fails "a discard is refused" blkdiscard -o 0 -l 1048576 /dev/mapper/ql
+ktap_check "back to a filter that withdraws nothing" vaio_reload ql \
+	"0 $size vaio /dev/nb 4 filter test-qos fail_open 0"
+ktap_match "discard offered again" "$(q ql discard_max_bytes)" '^[1-9]'
+dm_remove ql
+
+ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "write-through cache" dm_create vm \
+	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
+ktap_eq "write-through: no flush needed" "$(q vm write_cache)" "write through"
+ktap_check "write-back cache" vaio_reload vm \
+	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_closed 2 pool=fast mode=writeback"
+ktap_eq "write-back: flush and FUA offered" "$(q vm write_cache)" "write back"
+dm_remove vm fast
+ktap_finish
