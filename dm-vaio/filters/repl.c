@@ -2378,7 +2378,8 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 			r = -EBUSY;
 			goto out;
 		}
-		if (!d->consistent && d->gen && !force) {
+		/* A resync target, or a disk that ran without the filter. */
+		if (!d->consistent && !force) {
 			*err = "the disk is inconsistent (resync target): force to promote";
 			r = -EBUSY;
 			goto out;
@@ -2987,9 +2988,12 @@ static void repl_ran_without(struct repl_disk *d, const char *what)
 	bool primary;
 
 	mutex_lock(&d->lock);
+	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
+	/* A resync under way would end in SYNC_DONE: consistent again. */
+	if (!primary && d->c)
+		repl_teardown(d, what);
 	mutex_lock(&d->meta_lock);
 	spin_lock_irq(&d->slock);
-	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
 	if (primary) {
 		bitmap_set(d->bm, 0, d->bm_bits);
 	} else {
@@ -3019,6 +3023,8 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 		repl_detach(rf);
 		if (!ev->disk_gone)
 			repl_ran_without(d, "detached, the disk runs on");
+		else if (READ_ONCE(f->state) == VAIO_FILTER_BYPASSED)
+			repl_ran_without(d, "removed while bypassed");
 		return;
 	}
 	if (ev->type == VAIO_EV_ATTACH) {
