@@ -2555,17 +2555,21 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 		if (ev->disk_gone) {
 			if (may_write_back(f, d, below))
 				wb_all(p, d, below);
+			/* Bypassed, it missed writes: nothing of it is kept. */
+			else if (READ_ONCE(f->state) == VAIO_FILTER_BYPASSED)
+				disk_purge(p, d, NULL);
 			return;
 		}
 		/*
-		 * Dirty blocks left now came after a noflush suspend (or a
-		 * write-back that failed at it): the table that replaced
-		 * this one may already have written the same blocks. Written
-		 * back still (dropping them loses acknowledged writes), but
-		 * said. Clean blocks go in any case.
+		 * Dirty blocks left now: a write-back at QUIESCE failed (a
+		 * table of another target that replaced this one may already
+		 * have written the same blocks), or a noflush suspend before
+		 * a reload without the cache. Written back still (dropping
+		 * them loses acknowledged writes), but said. Clean blocks go
+		 * in any case.
 		 */
 		if (may_write_back(f, d, below)) {
-			DMERR("disk %s: %u dirty blocks written back late, after a swap",
+			DMERR("disk %s: %u dirty blocks written back at the detach",
 			      d->id, READ_ONCE(d->dirty));
 			disk_purge(p, d, below);
 		} else {
