@@ -80,8 +80,13 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 {
 	struct mapped_device *md = dm_table_get_md(vc->ti->table);
 	struct vaio_disk *d, *mine = NULL, *named = NULL;
+	struct vaio_disk *new = kzalloc(sizeof(*new), GFP_KERNEL);
 	struct vaio_c *other;
 
+	/*
+	 * Allocated before the lock: a suspend's postsuspend takes it, and
+	 * reclaim under it could wait for that suspended device.
+	 */
 	mutex_lock(&vaio_disks_lock);
 	list_for_each_entry(d, &vaio_disks, list) {
 		if (d->md == md)
@@ -108,7 +113,8 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 			goto out;
 		}
 	} else {
-		d = kzalloc(sizeof(*d), GFP_KERNEL);
+		d = new;
+		new = NULL;
 		if (!d) {
 			vc->ti->error = "Cannot allocate disk";
 			d = ERR_PTR(-ENOMEM);
@@ -129,6 +135,7 @@ busy:
 	d = ERR_PTR(-EBUSY);
 out:
 	mutex_unlock(&vaio_disks_lock);
+	kfree(new);
 	return d;
 }
 
@@ -686,9 +693,10 @@ static struct vaio_filter *find_type(struct vaio_c *vc,
 /*
  * Does a filter of type @t carry over from the live table @live to the new
  * one @vc, neither detached nor attached? Only if both have the type and
- * the live instance was not bypassed: one that was missed I/O, so it
- * leaves, and the new instance joins a disk that ran without it. (One that
- * failed closed let nothing past it.) Asked at load and again at resume:
+ * the live instance was not bypassed, over the same disk below: one that
+ * was bypassed missed I/O, so it leaves, and the new instance joins a disk
+ * that ran without it. (One that failed closed let nothing past it.)
+ * Asked at load and again at resume:
  * a filter bypassed in between is detached and attached unchecked.
  */
 static bool carried_over(const struct vaio_filter_type *t, struct vaio_c *live,
@@ -696,7 +704,9 @@ static bool carried_over(const struct vaio_filter_type *t, struct vaio_c *live,
 {
 	struct vaio_filter *lf = find_type(live, t);
 
+	/* On another disk below, what it keeps is another disk's. */
 	return lf && find_type(vc, t) &&
+	       live->data_dev->bdev->bd_dev == vc->data_dev->bdev->bd_dev &&
 	       READ_ONCE(lf->state) != VAIO_FILTER_BYPASSED;
 }
 
@@ -1334,10 +1344,21 @@ static void vaio_presuspend_undo(struct dm_target *ti)
 static void vaio_postsuspend(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
-	struct vaio_event ev = { .type = VAIO_EV_QUIESCE, .flush = !vc->noflush };
+	struct vaio_event ev = { .type = VAIO_EV_QUIESCE, .flush = true };
 	unsigned int noio;
 
 	flush_work(&vc->work);
+	/*
+	 * A noflush suspend leaves the filters' state for the next table
+	 * only if that is a vaio table of this disk (loaded: on the disk's
+	 * list). Otherwise it may be another target's, which must find the
+	 * disk below whole.
+	 */
+	if (vc->noflush) {
+		mutex_lock(&vaio_disks_lock);
+		ev.flush = list_is_singular(&vc->disk->targets);
+		mutex_unlock(&vaio_disks_lock);
+	}
 	noio = vaio_disk_lock(vc->disk);
 	event_deliver(vc->filters, vc->nr_filters, &ev);
 	vaio_disk_unlock(vc->disk, noio);
