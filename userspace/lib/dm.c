@@ -404,6 +404,15 @@ int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err)
 
 int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err)
 {
+	struct dm_info info;
+	int r = vaio_dm_info(name, &info, err);
+
+	*count = r ? 0 : info.open_count;
+	return r;
+}
+
+int vaio_dm_info(const char *name, struct dm_info *out, struct vaio_err *err)
+{
 	struct dm_task *dmt;
 	struct dm_info info = { 0 };
 	int r;
@@ -422,7 +431,7 @@ int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err)
 			r = vaio_seterr(err, -r, "disk %s: %s", name,
 					dm_last_error[0] ? dm_last_error :
 					strerror(-r));
-		*count = info.open_count;
+		*out = info;
 	}
 	if (dmt)
 		dm_task_destroy(dmt);

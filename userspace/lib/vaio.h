@@ -200,6 +200,9 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 int vaio_dm_remove(const char *name, struct vaio_err *err);
 /* dmsetup message @name 0 @msg: to the target (a filter: "<type> ..."). */
 int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err);
+/* The state of dm device @name (libdevmapper's dm_info). */
+struct dm_info;
+int vaio_dm_info(const char *name, struct dm_info *info, struct vaio_err *err);
 /* Suspends (@suspend) or resumes dm device @name. */
 int vaio_dm_suspend(const char *name, bool suspend, struct vaio_err *err);
 /* How many openers dm device @name has (libdevmapper's open_count). */

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <libdevmapper.h>
 
 #define VAIOCTL_VERSION "0.3.0"
 
@@ -444,11 +445,19 @@ static int filter_reactivate(int argc, char **argv)
 		die_err(&err);
 	r = vaio_reactivate(nl(), d->id, argv[1], &err);
 	if (r == -EAGAIN) {
+		struct dm_info info;
+
 		/*
 		 * A bypassed filter: with the device suspended, so that no
 		 * bio that skipped it is still in flight. Resumed whatever
-		 * the answer.
+		 * the answer. Not over a loaded table, which the resume
+		 * would make live.
 		 */
+		if (vaio_dm_info(d->dm_name, &info, &err))
+			die_err(&err);
+		if (info.inactive_table)
+			die(EXIT_FAIL, "disk %s: a table is loaded and not resumed: resume or clear it, then reactivate",
+			    d->dm_name);
 		if (vaio_dm_suspend(d->dm_name, true, &err))
 			die_err(&err);
 		r = vaio_reactivate(nl(), d->id, argv[1], &err);
