@@ -95,5 +95,16 @@ ktap_fails "not while the disk runs" dmsetup message vm 0 reactivate cache
 ktap_check "reactivated, suspended" vaio_reactivate vm cache
 ktap_eq "active" "$(vaio_filter_state vm cache)" active
 ktap_eq "block 0 is what was written while bypassed" "$(blk /dev/mapper/vm 0)" "$(md5sum </tmp/pat.B)"
+
+# 5. Removed while bypassed: the cache keeps nothing for the next device.
+wt="0 $size vaio /dev/ram0 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
+put /tmp/pat.A /dev/mapper/vm 0
+blk /dev/mapper/vm 0 >/dev/null
+ktap_eq "block 0 cached again" "$(blk /dev/mapper/vm 0)" "$(md5sum </tmp/pat.A)"
+ktap_check "the admin takes the cache out" dmsetup message vm 0 fail cache
+put /tmp/pat.B /dev/mapper/vm 0
+ktap_check "removed while bypassed" dm_remove vm
+ktap_check "created again" dm_create vm "$wt"
+ktap_eq "block 0 is what was written while bypassed" "$(blk /dev/mapper/vm 0)" "$(md5sum </tmp/pat.B)"
 dm_remove vm fast
 ktap_finish

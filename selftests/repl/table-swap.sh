@@ -42,12 +42,29 @@ ktap_check "both disks byte-identical (the write under dm-linear too)" repl_chec
 # 2. The secondary runs under dm-linear and is written there.
 ktap_check "b: swapped for dm-linear" swap b "$linear"
 ktap_check "b: 1 MiB written under dm-linear" put b 9
+# Back, but not connected yet (the port cut): not promotable as it is.
+ktap_check "the replication port cut" repl_cut
 ktap_check "b: replication back" swap b "$(repl_table b sync $REPL_MIB timeout_ms=2000)"
 ktap_match "b: its data is to be replaced" "$(vaio_peer 'dmesg | tail -n 30')" \
 	'd0: detached, the disk runs on: a full sync from the primary'
+ktap_eq "b: inconsistent" "$(repl_json b consistent)" false
+ktap_fails "b: promote without --force refused" vaio_peer 'vaioctl repl promote d0'
+ktap_eq "b: still the secondary" "$(repl_json b role)" secondary
+ktap_check "the port open again" repl_uncut
 ktap_check "a: in sync with b again" vaioctl repl wait d0 --synced --timeout 120
 ktap_check "b: consistent" repl_wait_consistent b 60
 ktap_check "both disks byte-identical (b's own write replaced)" repl_checksum_both
+
+# 3. The primary's filter bypassed (fail_open), written, and the device
+# removed: nothing tracked those writes; created again, it resyncs all.
+ktap_check "a: the admin takes replication out" dmsetup message d0 0 fail replication
+ktap_check "a: 1 MiB written while bypassed" put a 17
+ktap_check "a: removed while bypassed" dmsetup remove d0
+ktap_match "a: the filter says so" "$(dmesg | tail -n 20)" \
+	'd0: removed while bypassed: full resync'
+ktap_check "a: created again" repl_up a sync $REPL_MIB timeout_ms=2000
+ktap_check "a: connected and in sync again" vaioctl repl wait d0 --synced --timeout 120
+ktap_check "both disks byte-identical (the write while bypassed too)" repl_checksum_both
 ktap_check "a: 1 MiB written after it all" put a 13
 ktap_check "both disks byte-identical at the end" repl_checksum_both
 repl_teardown
