@@ -99,7 +99,9 @@ check-debug-run: userspace
 # SCHEDULES per guest (up to 40 s each), two guests with seeds SEED and
 # SEED+1000000.
 SCHEDULES ?= 500
-SEED ?= $(shell od -An -tu4 -N4 /dev/urandom | tr -d ' ')
+ifeq ($(origin SEED),undefined)
+SEED := $(shell od -An -tu4 -N4 /dev/urandom | tr -d ' ')
+endif
 torture: deps
 	@$(MAKE) --no-print-directory torture-run
 
