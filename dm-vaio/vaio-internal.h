@@ -55,6 +55,7 @@ struct vaio_disk {
 	struct vaio_c *live;		/* the resumed table's target */
 	char dm_name[DM_NAME_LEN];	/* the device's, when last resumed */
 	u64 serial;			/* order of creation: where dumps resume */
+	atomic_t nr_tables;		/* targets: loaded tables, live one too */
 };
 
 /* All disks; vaio_disks_lock nests outside each disk's lock. */
@@ -81,6 +82,7 @@ struct vaio_c {
 	bool failed_closed;		/* a fail_closed filter failed */
 	bool first_table;		/* at ctr no table had been live */
 	bool noflush;			/* this suspend's, from presuspend */
+	bool unflushed;			/* QUIESCE without flush: disk lock */
 
 	unsigned int nr_filters;
 	struct vaio_filter *filters[VAIO_NR_CLASSES];	/* class order */

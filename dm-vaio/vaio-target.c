@@ -128,6 +128,7 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 		list_add_tail(&d->list, &vaio_disks);
 	}
 	list_add_tail(&vc->disk_node, &d->targets);
+	atomic_inc(&d->nr_tables);
 	goto out;
 
 busy:
@@ -164,9 +165,31 @@ void vaio_disk_unlock(struct vaio_disk *d, unsigned int noio)
 	mutex_unlock(&d->lock);
 }
 
+static void event_deliver(struct vaio_filter **fs, unsigned int n,
+			  struct vaio_event *ev);
+
 static void vaio_disk_put(struct vaio_c *vc)
 {
 	struct vaio_disk *d = vc->disk;
+	struct vaio_c *live;
+	unsigned int noio;
+
+	/*
+	 * The last loaded vaio table that could follow the live one goes,
+	 * while the live one sits in a noflush suspend that left the disk
+	 * below to it (vaio_postsuspend()): the next table may be another
+	 * target's now, so the live filters make the disk below whole.
+	 */
+	noio = vaio_disk_lock(d);
+	live = d->live;
+	if (atomic_dec_return(&d->nr_tables) == 1 && live && live != vc &&
+	    live->unflushed) {
+		struct vaio_event ev = { .type = VAIO_EV_QUIESCE, .flush = true };
+
+		live->unflushed = false;
+		event_deliver(live->filters, live->nr_filters, &ev);
+	}
+	vaio_disk_unlock(d, noio);
 
 	mutex_lock(&vaio_disks_lock);
 	list_del(&vc->disk_node);
@@ -1348,18 +1371,17 @@ static void vaio_postsuspend(struct dm_target *ti)
 	unsigned int noio;
 
 	flush_work(&vc->work);
+	noio = vaio_disk_lock(vc->disk);
 	/*
 	 * A noflush suspend leaves the filters' state for the next table
-	 * only if that is a vaio table of this disk (loaded: on the disk's
-	 * list). Otherwise it may be another target's, which must find the
-	 * disk below whole.
+	 * only if that is a vaio table of this disk (one is loaded besides
+	 * this one). Otherwise it may be another target's, which must find
+	 * the disk below whole; and if the loaded one goes before the
+	 * resume, vaio_disk_put() asks for the flush then.
 	 */
-	if (vc->noflush) {
-		mutex_lock(&vaio_disks_lock);
-		ev.flush = list_is_singular(&vc->disk->targets);
-		mutex_unlock(&vaio_disks_lock);
-	}
-	noio = vaio_disk_lock(vc->disk);
+	if (vc->noflush)
+		ev.flush = atomic_read(&vc->disk->nr_tables) == 1;
+	vc->unflushed = !ev.flush;
 	event_deliver(vc->filters, vc->nr_filters, &ev);
 	vaio_disk_unlock(vc->disk, noio);
 }
@@ -1372,6 +1394,7 @@ static void vaio_resume(struct dm_target *ti)
 	u8 ntf = 0;
 
 	noio = vaio_disk_lock(disk);
+	vc->unflushed = false;
 	if (disk->live != vc) {
 		ntf = disk->live ? VAIO_CMD_NTF_DISK_CHANGE : VAIO_CMD_NTF_DISK_NEW;
 		deliver_transition(vc, disk->live);
