@@ -2380,7 +2380,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		}
 		/* A resync target, or a disk that ran without the filter. */
 		if (!d->consistent && !force) {
-			*err = "the disk is inconsistent (resync target): force to promote";
+			*err = "the disk is inconsistent: promote --force";
 			r = -EBUSY;
 			goto out;
 		}

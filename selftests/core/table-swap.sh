@@ -51,6 +51,13 @@ ktap_check "a vaio table of the disk loaded" \
 ktap_check "suspend --noflush" dmsetup suspend --noflush sw
 ktap_eq "quiesce of a noflush suspend before a vaio table: no flush" \
 	"$(ev_log quiesce)" "quiesce"
+ktap_check "the loaded table cleared" dmsetup clear sw
+ktap_eq "then the flush comes (the next table may be another target's)" \
+	"$(ev_log quiesce)" "quiesce flush"
+ktap_check "resume" dmsetup resume sw
+ktap_check "a vaio table of the disk loaded" \
+	sh -c "echo '0 $size vaio /dev/ram0 4 filter test-qos fail_open 0' | dmsetup load sw"
+ktap_check "suspend --noflush" dmsetup suspend --noflush sw
 ktap_check "resume" dmsetup resume sw
 ktap_check "swapped for dm-linear" vaio_reload sw "$linear"
 ktap_eq "detach: not disk_gone (the device goes on)" "$(ev_log detach)" "detach"

@@ -460,7 +460,12 @@ static int filter_reactivate(int argc, char **argv)
 			    d->dm_name);
 		if (vaio_dm_suspend(d->dm_name, true, &err))
 			die_err(&err);
-		r = vaio_reactivate(nl(), d->id, argv[1], &err);
+		/* Loaded meanwhile: left as it is, and the device resumed. */
+		if (!vaio_dm_info(d->dm_name, &info, &err) && info.inactive_table)
+			r = vaio_seterr(&err, EBUSY, "disk %s: a table was loaded meanwhile: resume or clear it, then reactivate",
+					d->dm_name);
+		else
+			r = vaio_reactivate(nl(), d->id, argv[1], &err);
 		if (vaio_dm_suspend(d->dm_name, false, r ? NULL : &err)) {
 			if (!r)
 				die_err(&err);
