@@ -368,13 +368,15 @@ static void str(struct nlmsghdr *nlh, uint16_t type, const char *s)
 	mnl_attr_put_strz(nlh, type, s);
 }
 
-static void filter(struct nlmsghdr *nlh, const char *type,
-		   const char *const *args)
+static void filter_mode(struct nlmsghdr *nlh, const char *type,
+			const char *const *args, int fail_mode)
 {
 	struct nlattr *f = mnl_attr_nest_start(nlh, VAIO_ATTR_FILTER), *n;
 
 	if (type)
 		str(nlh, VAIO_FILTER_ATTR_TYPE, type);
+	if (fail_mode >= 0)
+		mnl_attr_put_u8(nlh, VAIO_FILTER_ATTR_FAIL_MODE, (uint8_t)fail_mode);
 	if (args) {
 		n = mnl_attr_nest_start(nlh, VAIO_FILTER_ATTR_ARGS);
 		for (; *args; args++)
@@ -382,6 +384,20 @@ static void filter(struct nlmsghdr *nlh, const char *type,
 		mnl_attr_nest_end(nlh, n);
 	}
 	mnl_attr_nest_end(nlh, f);
+}
+
+/* A filter entry without FAIL_MODE (fail_open, as a table's default). */
+static void filter(struct nlmsghdr *nlh, const char *type,
+		   const char *const *args)
+{
+	filter_mode(nlh, type, args, -1);
+}
+
+/* Encryption is fail_closed or nothing. */
+static void filter_closed(struct nlmsghdr *nlh, const char *type,
+			  const char *const *args)
+{
+	filter_mode(nlh, type, args, VAIO_FAIL_MODE_CLOSED);
 }
 
 /* A chain of one filter. */
@@ -513,9 +529,13 @@ B(b_c_dup, chain1(nlh, "test-qos", ARGS("mode=pass", "mode=pass")))
 B(b_c_bool, chain1(nlh, "test-qos", ARGS("refuse_reactivate=2")))
 B(b_c_six, struct nlattr *c = mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN);
   filter(nlh, "test-qos", NULL); filter(nlh, "test-inspection", NULL);
-  filter(nlh, "test-encryption", NULL);
+  filter_closed(nlh, "test-encryption", NULL);
   filter(nlh, "test-replication", NULL); filter(nlh, "test-cache", NULL);
   filter(nlh, "test-qos", NULL); mnl_attr_nest_end(nlh, c))
+B(b_c_enc_open, chain1(nlh, "test-encryption", NULL))
+B(b_c_enc_open2, struct nlattr *c = mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN);
+  filter_mode(nlh, "test-encryption", NULL, VAIO_FAIL_MODE_OPEN);
+  mnl_attr_nest_end(nlh, c))
 B(b_c_notype, chain1(nlh, NULL, ARGS("mode=pass")))
 B(b_c_emptyentry, struct nlattr *c = mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN);
   mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, VAIO_ATTR_FILTER));
@@ -533,7 +553,8 @@ B(b_ok_qos_cache, struct nlattr *c = mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN);
 B(b_ok_five, struct nlattr *c = mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN);
   filter(nlh, "test-qos", ARGS("mode=pass", "ops=reads", "veto=none",
 			       "refuse_reactivate=1"));
-  filter(nlh, "test-inspection", NULL); filter(nlh, "test-encryption", NULL);
+  filter(nlh, "test-inspection", NULL);
+  filter_closed(nlh, "test-encryption", NULL);
   filter(nlh, "test-replication", NULL); filter(nlh, "test-cache", NULL);
   mnl_attr_nest_end(nlh, c))
 B(b_ok_empty, mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN)))
@@ -635,6 +656,10 @@ static const struct tcase cases[] = {
 	T("chain check: bool that is not 0 or 1", CHECK, 0, b_c_bool, -EINVAL, .msg = "not 0 or 1"),
 	T("chain check: more than 5 filters",
 	  CHECK, 0, b_c_six, -E2BIG, .msg = "more filters than classes"),
+	T("chain check: encryption without FAIL_MODE (fail_open)",
+	  CHECK, 0, b_c_enc_open, -EINVAL, .msg = "filter type does not allow fail_open"),
+	T("chain check: encryption fail_open",
+	  CHECK, 0, b_c_enc_open2, -EINVAL, .msg = "filter type does not allow fail_open"),
 	T("chain check: a filter without TYPE",
 	  CHECK, 0, b_c_notype, -EINVAL, .msg = "filter without a type"),
 	T("chain check: an empty filter entry",
