@@ -1360,9 +1360,9 @@ static void vaio_presuspend_undo(struct dm_target *ti)
 
 /*
  * No bio in flight and none to come until the resume: the filters may
- * persist their state, and unless the suspend is a noflush one make the
- * disk below whole (a write-back cache writes back): the next table may
- * be another target's, which reads the disk below as it is.
+ * persist their state, and with ev.flush make the disk below whole (a
+ * write-back cache writes back): the next table may be another target's,
+ * which reads the disk below as it is.
  */
 static void vaio_postsuspend(struct dm_target *ti)
 {

@@ -2482,6 +2482,13 @@ static void cache_dtr(struct vaio_filter *f)
  * than writes that skipped it. One that failed closed let nothing past:
  * its blocks are the newest (the cache device may have come back).
  */
+/* Did @f take the disk at its resume, over the disk below @below? */
+static bool took_disk(struct vaio_filter *f, struct cache_disk *d,
+		      struct block_device *below)
+{
+	return d->bdev_owner == f && d->data_dev == below->bd_dev;
+}
+
 static bool may_write_back(struct vaio_filter *f, struct cache_disk *d,
 			   struct block_device *below)
 {
@@ -2489,7 +2496,7 @@ static bool may_write_back(struct vaio_filter *f, struct cache_disk *d,
 
 	if (!READ_ONCE(d->dirty))
 		return false;
-	if (!bypassed && d->bdev_owner == f && d->data_dev == below->bd_dev)
+	if (!bypassed && took_disk(f, d, below))
 		return true;
 	DMERR("disk %s: %u dirty blocks not written back: the cache filter is %s",
 	      d->id, READ_ONCE(d->dirty),
@@ -2721,7 +2728,7 @@ static int cache_reactivate(struct vaio_filter *f)
 	}
 	/* Failed at its resume: it never took the disk below. Reload. */
 	mutex_lock(&cache_pools_lock);
-	if (d->bdev_owner != f || d->data_dev != f->data_dev->bdev->bd_dev) {
+	if (!took_disk(f, d, f->data_dev->bdev)) {
 		mutex_unlock(&cache_pools_lock);
 		DMERR("disk %s: the cache never took this disk below: reload the table",
 		      d->id);

@@ -230,6 +230,16 @@ static int log_append(uint64_t seq, uint64_t wm)
 	return 0;
 }
 
+/* w.lock held: write @seq completed (or failed); raise the floor. */
+static void mark_done(uint64_t seq)
+{
+	w.done[seq % w.ring] = 1;
+	while (w.done[(w.done_floor + 1) % w.ring]) {
+		w.done[(w.done_floor + 1) % w.ring] = 0;
+		w.done_floor++;
+	}
+}
+
 static void *writer(void *arg)
 {
 	int self = (int)(intptr_t)arg;
@@ -265,11 +275,7 @@ static void *writer(void *arg)
 		if (n != BS && w.keep_going) {
 			/* Done, not acknowledged: not logged. */
 			w.errors++;
-			w.done[seq % w.ring] = 1;
-			while (w.done[(w.done_floor + 1) % w.ring]) {
-				w.done[(w.done_floor + 1) % w.ring] = 0;
-				w.done_floor++;
-			}
+			mark_done(seq);
 			pthread_mutex_unlock(&w.lock);
 			usleep(1000);	/* a disk that fails fails fast */
 			pthread_mutex_lock(&w.lock);
@@ -282,11 +288,7 @@ static void *writer(void *arg)
 			w.failed = 1;
 		} else {
 			w.acked++;
-			w.done[seq % w.ring] = 1;
-			while (w.done[(w.done_floor + 1) % w.ring]) {
-				w.done[(w.done_floor + 1) % w.ring] = 0;
-				w.done_floor++;
-			}
+			mark_done(seq);
 		}
 		pthread_cond_broadcast(&w.cond);
 	}
