@@ -76,35 +76,33 @@ dm_remove fm
 
 # 4. A write-through cache bypassed and reactivated does not serve what it
 # held from before.
-blk() { dd if="$1" bs=4k skip="$2" count=1 iflag=direct 2>/dev/null | md5sum; }
-put() { dd if="$1" of="$2" bs=4k seek="$3" count=1 oflag=direct conv=notrunc 2>/dev/null; }
 head -c 4096 /dev/urandom >/tmp/pat.A
 head -c 4096 /dev/urandom >/tmp/pat.B
 ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
 ktap_check "write-through cache, fail_open" dm_create vm \
 	"0 $size vaio /dev/ram0 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
-put /tmp/pat.A /dev/mapper/vm 0
-blk /dev/mapper/vm 0 >/dev/null
+put4k /tmp/pat.A /dev/mapper/vm 0
+blk4k /dev/mapper/vm 0 >/dev/null
 hits=$(vaio_filter_get vm cache read_hits)
-ktap_eq "block 0 reads back" "$(blk /dev/mapper/vm 0)" "$(md5sum </tmp/pat.A)"
+ktap_eq "block 0 reads back" "$(blk4k /dev/mapper/vm 0)" "$(md5sum </tmp/pat.A)"
 ktap_check "... from the cache" test "$(vaio_filter_get vm cache read_hits)" -gt "$hits"
 ktap_check "the admin takes the cache out" dmsetup message vm 0 fail cache
 ktap_eq "bypassed" "$(vaio_filter_state vm cache)" bypassed
-put /tmp/pat.B /dev/mapper/vm 0
+put4k /tmp/pat.B /dev/mapper/vm 0
 ktap_fails "not while the disk runs" dmsetup message vm 0 reactivate cache
 ktap_check "reactivated, suspended" vaio_reactivate vm cache
 ktap_eq "active" "$(vaio_filter_state vm cache)" active
-ktap_eq "block 0 is what was written while bypassed" "$(blk /dev/mapper/vm 0)" "$(md5sum </tmp/pat.B)"
+ktap_eq "block 0 is what was written while bypassed" "$(blk4k /dev/mapper/vm 0)" "$(md5sum </tmp/pat.B)"
 
 # 5. Removed while bypassed: the cache keeps nothing for the next device.
 wt="0 $size vaio /dev/ram0 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
-put /tmp/pat.A /dev/mapper/vm 0
-blk /dev/mapper/vm 0 >/dev/null
-ktap_eq "block 0 cached again" "$(blk /dev/mapper/vm 0)" "$(md5sum </tmp/pat.A)"
+put4k /tmp/pat.A /dev/mapper/vm 0
+blk4k /dev/mapper/vm 0 >/dev/null
+ktap_eq "block 0 cached again" "$(blk4k /dev/mapper/vm 0)" "$(md5sum </tmp/pat.A)"
 ktap_check "the admin takes the cache out" dmsetup message vm 0 fail cache
-put /tmp/pat.B /dev/mapper/vm 0
+put4k /tmp/pat.B /dev/mapper/vm 0
 ktap_check "removed while bypassed" dm_remove vm
 ktap_check "created again" dm_create vm "$wt"
-ktap_eq "block 0 is what was written while bypassed" "$(blk /dev/mapper/vm 0)" "$(md5sum </tmp/pat.B)"
+ktap_eq "block 0 is what was written while bypassed" "$(blk4k /dev/mapper/vm 0)" "$(md5sum </tmp/pat.B)"
 dm_remove vm fast
 ktap_finish

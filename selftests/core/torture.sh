@@ -78,9 +78,6 @@ table_of() {
 	m=$(echo "disk_id t$c" | wc -w)
 	echo "0 $size vaio /dev/mapper/below $m disk_id t$c"
 }
-reload() { # TABLE
-	echo "$1" | dmsetup load t && dmsetup suspend t && dmsetup resume t
-}
 # The live table's filter types, and those not active.
 filters() { dmsetup table t | awk '{ for (i = 1; i < NF; i++) if ($i == "filter") print $(i + 1) }'; }
 reactivate_all() {
@@ -95,8 +92,8 @@ reactivate_all() {
 op() {
 	local f n
 	case $1 in
-	0 | 1) echo "reload"; reload "$(table_of "$2" "$3")" ;;
-	2) echo "linear"; reload "0 $size linear /dev/mapper/below 0" ;;
+	0 | 1) echo "reload"; vaio_reload t "$(table_of "$2" "$3")" ;;
+	2) echo "linear"; vaio_reload t "0 $size linear /dev/mapper/below 0" ;;
 	3)
 		n=$(filters | wc -l)
 		[ "$n" = 0 ] && { echo "fail: no filter"; return 0; }
@@ -116,11 +113,9 @@ op() {
 		;;
 	6)
 		echo "below fails"
-		echo "0 $size error" | dmsetup load below && dmsetup suspend below &&
-			dmsetup resume below
+		vaio_reload below "0 $size error"
 		sleep 0.3
-		echo "$linear_below" | dmsetup load below && dmsetup suspend below &&
-			dmsetup resume below
+		vaio_reload below "$linear_below"
 		;;
 	7)
 		echo "snapshot"
@@ -162,7 +157,7 @@ schedule() {
 	rm -f /tmp/reader.stop
 	cat /tmp/writer.out >>$log
 	echo "-- end: reactivate, below working" >>$log
-	dmsetup table below | grep -q linear || reload_below
+	dmsetup table below | grep -q linear || vaio_reload below "$linear_below"
 	reactivate_all >>$log 2>&1
 	check_now "through the live table: $(dmsetup table t)" || rc=1
 	# Through the real cache, attached now (it may have held these
@@ -185,14 +180,11 @@ check_now() {
 }
 # reload_check TABLE WHAT: TABLE made live, then check_now WHAT.
 reload_check() {
-	if ! reload "$1" >>/tmp/sched.log 2>&1; then
+	if ! vaio_reload t "$1" >>/tmp/sched.log 2>&1; then
 		echo "!! $2: the table did not load" >>/tmp/sched.log
 		return 1
 	fi
 	check_now "$2"
-}
-reload_below() {
-	echo "$linear_below" | dmsetup load below && dmsetup suspend below && dmsetup resume below
 }
 
 ktap_diag "seed $SEED: $SCHEDULES schedules of $OPS operations"

@@ -56,6 +56,11 @@ repl_table() {
 	echo "0 $((mib * 2048)) vaio $REPL_DATA $((n + 6)) disk_id d0 filter replication fail_open $n $args"
 }
 
+# repl_reload HOST TABLE: d0 on HOST gets TABLE, live.
+repl_reload() {
+	repl_on "$1" "echo '$2' | dmsetup load d0 && dmsetup suspend d0 && dmsetup resume d0"
+}
+
 # repl_disks MIB_A MIB_B: fresh RAM disks on both guests (data zeroed);
 # with virtio disks, their first MIB and the metadata zeroed.
 repl_disks() {

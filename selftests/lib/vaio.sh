@@ -179,6 +179,11 @@ vaio_filters() {
 }
 
 # vaio_reload DEV TABLE: replace DEV's table live (load, suspend, resume).
+# blk4k DEV N: the md5sum of 4 KiB block N of DEV, read around any page
+# cache. put4k FILE DEV N: 4 KiB of FILE written to block N of DEV, direct.
+blk4k() { dd if="$1" bs=4k skip="$2" count=1 iflag=direct 2>/dev/null | md5sum; }
+put4k() { dd if="$1" of="$2" bs=4k seek="$3" count=1 oflag=direct conv=notrunc 2>/dev/null; }
+
 # vaio_reactivate DEV FILTER: reactivates FILTER with DEV suspended, as a
 # bypassed filter must be (vaioctl filter reactivate does the same); the
 # message's exit status.

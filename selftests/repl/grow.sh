@@ -13,7 +13,7 @@ REPL_MIB=128
 OLD=64
 reload() { # HOST MIB: d0's table on HOST at that length, live
 	t=$(repl_table "$1" sync "$2")
-	repl_on "$1" "echo '$t' | dmsetup load d0 && dmsetup suspend d0 && dmsetup resume d0"
+	repl_reload "$1" "$t"
 }
 
 ktap_check "peer agent on vaio-b answers" vaio_wait_peer
