@@ -5,7 +5,7 @@
  *
  *   vaio-ackwriter write --dev DEV --log LOG --seed N [--threads Q]
  *                        [--count C | --seconds S] [--blocks NB] [--fua]
- *                        [--start-seq K] [--keep-going]
+ *                        [--start-seq K] [--keep-going] [--readers R]
  *   vaio-ackwriter scan --dev DEV [--blocks NB]
  *   vaio-ackwriter check --log LOG (--dev DEV | --scan FILE)
  *                        [--prefix] [--complete] [-v]
@@ -27,6 +27,14 @@
  * A write that fails ends the run, or with --keep-going is counted and not
  * logged (its block holds its data or what it held before), and the run
  * goes on: for a disk below that fails for a while.
+ *
+ * --readers R: R threads read random blocks while the writers write, and
+ * count a stale read: a block read back older than the last write to it
+ * acknowledged before the read was issued (or holding no write of this
+ * run). No write to a block is in flight while it is read, and none is
+ * issued until the read completes, so a read sees one whole write. A
+ * failed read is counted, not a violation. Stale reads make the exit
+ * status 1; the first ones are printed.
  *
  * check --complete: every logged seq is on the disk (its block holds it or
  * a later write). check --prefix: let L be the largest wm of the logged
@@ -57,6 +65,7 @@
 #define HDR_MAGIC	"VAIOACKW"
 #define LOG_MAGIC	"VAIOACKL"
 #define MAX_THREADS	64
+#define BAD		UINT64_MAX	/* classify(): not a write of a run */
 
 struct blk_hdr {
 	char magic[8];
@@ -185,6 +194,10 @@ static struct {
 	bool keep_going;
 	uint64_t inflight_block[MAX_THREADS];
 	uint64_t inflight_seq[MAX_THREADS];	/* 0: slot free */
+	uint64_t reading_block[MAX_THREADS];
+	bool reading[MAX_THREADS];
+	uint64_t *last_acked;		/* per block, readers only */
+	uint64_t reads, read_errors, stale;
 	uint64_t done_floor;		/* every seq <= it completed */
 	unsigned char *done;		/* completed, above the floor (ring) */
 	uint64_t ring;
@@ -209,7 +222,8 @@ static bool block_busy(uint64_t block, int self)
 	int i;
 
 	for (i = 0; i < MAX_THREADS; i++)
-		if (i != self && w.inflight_seq[i] && w.inflight_block[i] == block)
+		if ((i != self && w.inflight_seq[i] && w.inflight_block[i] == block) ||
+		    (w.reading[i] && w.reading_block[i] == block))
 			return true;
 	return false;
 }
@@ -288,6 +302,8 @@ static void *writer(void *arg)
 			w.failed = 1;
 		} else {
 			w.acked++;
+			if (w.last_acked)
+				w.last_acked[block] = seq;
 			mark_done(seq);
 		}
 		pthread_cond_broadcast(&w.cond);
@@ -298,11 +314,75 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+static bool writing(void)
+{
+	return !stop && !w.failed && !(w.count && w.next > w.count) &&
+	       !(w.end && time(NULL) >= w.end);
+}
+
+static uint64_t classify(const unsigned char *buf, uint64_t block,
+			 uint64_t *seed, unsigned char *ref);
+
+/* A reader: random blocks, each read while no write of it is in flight. */
+static void *reader(void *arg)
+{
+	int self = (int)(intptr_t)arg;
+	unsigned char *buf = xalign(), *ref = xalign();
+	uint64_t x = mix64(w.seed ^ (uint64_t)self) | 1;
+
+	pthread_mutex_lock(&w.lock);
+	while (writing()) {
+		uint64_t block, acked, issued, seq, seed = 0;
+		ssize_t n;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		block = x % w.nb;
+		if (block_busy(block, -1)) {
+			pthread_cond_wait(&w.cond, &w.lock);
+			continue;
+		}
+		w.reading[self] = true;
+		w.reading_block[self] = block;
+		acked = w.last_acked[block];
+		issued = w.next - 1;
+		pthread_mutex_unlock(&w.lock);
+
+		n = pread(w.dev, buf, BS, (off_t)(block * BS));
+		seq = n == BS ? classify(buf, block, &seed, ref) : 0;
+
+		pthread_mutex_lock(&w.lock);
+		w.reading[self] = false;
+		w.reads++;
+		if (n != BS) {
+			w.read_errors++;
+		} else if (seq == BAD || seq < acked || seq > issued ||
+			   (seq && seed != w.seed)) {
+			if (w.stale++ < 10)
+				fprintf(stderr, "vaio-ackwriter: stale read: block %" PRIu64 " holds %s%" PRIu64 ", write %" PRIu64 " to it was acknowledged before the read\n",
+					block, seq == BAD ? "no write of this run, " : "write ",
+					seq == BAD ? 0 : seq, acked);
+		}
+		pthread_cond_broadcast(&w.cond);
+		if (n != BS) {
+			pthread_mutex_unlock(&w.lock);
+			usleep(1000);
+			pthread_mutex_lock(&w.lock);
+		}
+	}
+	pthread_cond_broadcast(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+	free(buf);
+	free(ref);
+	return NULL;
+}
+
 static int cmd_write(const char *dev, const char *log, uint64_t seed,
 		     uint64_t nb, int threads, uint64_t start, uint64_t count,
-		     int seconds, bool fua)
+		     int seconds, bool fua, int readers)
 {
-	pthread_t tid[MAX_THREADS];
+	pthread_t tid[MAX_THREADS], rid[MAX_THREADS];
 	struct log_hdr *lh;
 	int i;
 
@@ -317,7 +397,9 @@ static int cmd_write(const char *dev, const char *log, uint64_t seed,
 	w.ring = 4 * MAX_THREADS;
 	w.done = calloc(w.ring, 1);
 	w.logbuf = xalign();
-	if (!w.done)
+	if (readers)
+		w.last_acked = calloc(w.nb, sizeof(*w.last_acked));
+	if (!w.done || (readers && !w.last_acked))
 		die(2, "out of memory");
 	memset(w.logbuf, 0, BS);
 	lh = (struct log_hdr *)w.logbuf;
@@ -337,11 +419,24 @@ static int cmd_write(const char *dev, const char *log, uint64_t seed,
 	for (i = 0; i < threads; i++)
 		if (pthread_create(&tid[i], NULL, writer, (void *)(intptr_t)i))
 			die(2, "cannot start a thread");
+	for (i = 0; i < readers; i++)
+		if (pthread_create(&rid[i], NULL, reader, (void *)(intptr_t)i))
+			die(2, "cannot start a thread");
 	for (i = 0; i < threads; i++)
 		pthread_join(tid[i], NULL);
-	printf("acked %" PRIu64 " last_seq %" PRIu64 " failed %" PRIu64 "\n",
+	pthread_mutex_lock(&w.lock);
+	stop = 1;	/* the readers stop with the writers */
+	pthread_cond_broadcast(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+	for (i = 0; i < readers; i++)
+		pthread_join(rid[i], NULL);
+	printf("acked %" PRIu64 " last_seq %" PRIu64 " failed %" PRIu64,
 	       w.acked, w.next - 1, w.errors);
-	return w.failed ? 1 : 0;
+	if (readers)
+		printf(" reads %" PRIu64 " read_errors %" PRIu64 " stale %" PRIu64,
+		       w.reads, w.read_errors, w.stale);
+	printf("\n");
+	return w.failed || w.stale ? 1 : 0;
 }
 
 /*
@@ -349,8 +444,6 @@ static int cmd_write(const char *dev, const char *log, uint64_t seed,
  * scan and check
  *--------------------------------------------------------------
  */
-
-#define BAD	UINT64_MAX
 
 /* What a block holds: its seq, 0 for zeroes, BAD for anything else. */
 static uint64_t classify(const unsigned char *buf, uint64_t block,
@@ -573,7 +666,7 @@ static void __attribute__((noreturn)) usage(int code)
 {
 	fputs("Usage: vaio-ackwriter write --dev DEV --log LOG --seed N [--threads Q]\n"
 	      "                            [--count C | --seconds S] [--blocks NB] [--fua]\n"
-	      "                            [--start-seq K] [--keep-going]\n"
+	      "                            [--start-seq K] [--keep-going] [--readers R]\n"
 	      "       vaio-ackwriter scan --dev DEV [--blocks NB]\n"
 	      "       vaio-ackwriter check --log LOG (--dev DEV | --scan FILE)\n"
 	      "                            [--prefix] [--complete] [-v]\n"
@@ -608,6 +701,7 @@ int main(int argc, char **argv)
 		{ "blocks", required_argument, NULL, 'b' },
 		{ "fua", no_argument, NULL, 'F' },
 		{ "keep-going", no_argument, NULL, 'K' },
+		{ "readers", required_argument, NULL, 'r' },
 		{ "scan", required_argument, NULL, 'f' },
 		{ "prefix", no_argument, NULL, 'p' },
 		{ "complete", no_argument, NULL, 'C' },
@@ -617,6 +711,7 @@ int main(int argc, char **argv)
 	};
 	const char *cmd, *dev = NULL, *log = NULL, *scan = NULL;
 	uint64_t seed = 0, count = 0, nb = 0, seconds = 0, threads = 1, start = 1;
+	uint64_t readers = 0;
 	bool have_seed = false, fua = false, prefix = false, complete = false;
 	bool verbose = false;
 	int c;
@@ -640,6 +735,7 @@ int main(int argc, char **argv)
 		case 'b': nb = num("--blocks", optarg); break;
 		case 'F': fua = true; break;
 		case 'K': w.keep_going = true; break;
+		case 'r': readers = num("--readers", optarg); break;
 		case 'p': prefix = true; break;
 		case 'C': complete = true; break;
 		case 'v': verbose = true; break;
@@ -654,12 +750,14 @@ int main(int argc, char **argv)
 			die(2, "write needs --dev, --log and --seed");
 		if (!threads || threads > MAX_THREADS)
 			die(2, "--threads: 1 to %d", MAX_THREADS);
+		if (readers > MAX_THREADS)
+			die(2, "--readers: 0 to %d", MAX_THREADS);
 		if (seconds > 86400)
 			die(2, "--seconds: at most 86400");
 		if (!start)
 			die(2, "--start-seq: from 1");
 		return cmd_write(dev, log, seed, nb, (int)threads, start, count,
-				 (int)seconds, fua);
+				 (int)seconds, fua, (int)readers);
 	}
 	if (!strcmp(cmd, "scan")) {
 		if (!dev)
