@@ -17,6 +17,8 @@
 #include <linux/device-mapper.h>
 #include <linux/module.h>
 #include <linux/list.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
 
 /* In the order a write meets them, from the VM down to the disk. */
 enum vaio_class {
@@ -35,12 +37,14 @@ enum vaio_verdict {
 	VAIO_DONE,	/* the filter completed it; bio->bi_status is the result */
 	VAIO_DEFER,	/* the filter holds it: vaio_bio_continue() later */
 	VAIO_FAIL,	/* complete with bio->bi_status, BLK_STS_IOERR if unset */
+	VAIO_PROCESS,	/* go on in process context: ->map_process() */
 };
 
 /* What ->end_io() decides for a completing bio. */
 enum vaio_end_verdict {
 	VAIO_END_DONE,	/* on up to the filter above */
 	VAIO_END_DEFER,	/* the filter holds it: vaio_bio_end_continue() later */
+	VAIO_END_PROCESS, /* go on in process context: ->end_io_process() */
 };
 
 enum vaio_event_type {
@@ -98,6 +102,21 @@ struct vaio_filter_ops {
 	/* Per completing bio whose ->map() this filter saw. Must not sleep. */
 	enum vaio_end_verdict (*end_io)(struct vaio_filter *f, struct bio *bio,
 					void *data, blk_status_t *error);
+	/*
+	 * The second half of a ->map() that returned VAIO_PROCESS, or of an
+	 * ->end_io() that returned VAIO_END_PROCESS, run from the disk's
+	 * workqueue (kvaiod/<dev>, WQ_MEM_RECLAIM): it may sleep and allocate
+	 * with GFP_NOIO (never GFP_KERNEL: the disk's writeback may wait on
+	 * it). ->map_process() returns any verdict but VAIO_PROCESS;
+	 * ->end_io_process() VAIO_END_DONE or VAIO_END_DEFER. Bios sent
+	 * there run one after another: a filter with a lot of work per bio
+	 * (a cipher) brings its own workqueue.
+	 */
+	enum vaio_verdict (*map_process)(struct vaio_filter *f, struct bio *bio,
+					 void *data);
+	enum vaio_end_verdict (*end_io_process)(struct vaio_filter *f,
+						struct bio *bio, void *data,
+						blk_status_t *error);
 
 	/*
 	 * Events, in class order, in process context. ->event_check() may
@@ -202,6 +221,11 @@ struct vaio_filter {
 	bool no_write_zeroes;
 	bool no_secure_erase;
 	bool needs_flush;
+	/*
+	 * Set by ->ctr() (vaio_bounce_pool_init() sets it): bios reach the
+	 * filters no larger than this many sectors; 0: no limit.
+	 */
+	unsigned int max_io_sectors;
 
 	/* Core fields: read-only for filters. */
 	struct vaio_c *vc;
@@ -258,6 +282,77 @@ void vaio_bio_restore_data(struct bio *bio, struct vaio_data_save *save);
  */
 struct bio *vaio_bio_clone(struct bio *bio, struct block_device *bdev,
 			   gfp_t gfp);
+
+/*
+ * Bounce pages: a filter that writes other data than the VM gave it (an
+ * encrypted copy) keeps a pool of pages from which every write in flight
+ * borrows its copy; a reserve of @max_pages pages lets one write of up to
+ * @max_pages pages be made even when the page allocator has nothing,
+ * which vaio_bounce_pool_init() guarantees by limiting the disk's bios to
+ * that size (f->max_io_sectors). From ->ctr(); the pool costs its reserve
+ * in RAM (at most BIO_MAX_VECS pages, 1 MiB with 4 KiB pages).
+ *
+ * vaio_bounce_write() fills the pages by calling @fn for each piece of the
+ * bio's data (split at the pages of both sides: whole logical blocks of
+ * the disk), then points the bio at them (vaio_bio_replace_data()): the
+ * filters below and the disk get the copy. In ->map() with GFP_NOWAIT,
+ * where it may return -ENOMEM: return VAIO_PROCESS and call it again from
+ * ->map_process() with GFP_NOIO, where it cannot fail for memory (one
+ * sleeping caller at a time takes from the reserve). An error of @fn is
+ * returned, with the bio unchanged. vaio_bounce_end(), from ->end_io(),
+ * gives the bio its data back and the pages to the pool.
+ *
+ * vaio_transform_data() calls @fn with dst == src over the data of a
+ * bio in place (a read, at completion: from ->end_io_process() if @fn may
+ * sleep or is slow). @iter: the bio's bi_iter as ->map() found it (lower
+ * layers may have used the bio's own up).
+ */
+struct vaio_bounce_pool {
+	mempool_t pages;
+	mempool_t vecs;			/* bio_vec arrays of max_pages */
+	unsigned int max_pages;
+	struct mutex lock;		/* one sleeping allocation at a time */
+};
+
+struct vaio_bounce {			/* in the filter's per-bio area */
+	struct vaio_data_save save;
+	struct bio_vec *bvec;
+	unsigned short nr_pages;
+};
+
+/* @off: the piece's byte offset in the bio's data. 0, or an error. */
+typedef int (*vaio_transform_fn)(void *ctx, void *dst, const void *src,
+				 unsigned int len, unsigned int off);
+
+int vaio_bounce_pool_init(struct vaio_filter *f, struct vaio_bounce_pool *bp,
+			  unsigned int max_pages);
+void vaio_bounce_pool_exit(struct vaio_bounce_pool *bp);
+int vaio_bounce_write(struct vaio_bounce_pool *bp, struct bio *bio,
+		      struct vaio_bounce *b, gfp_t gfp, vaio_transform_fn fn,
+		      void *ctx);
+void vaio_bounce_end(struct vaio_bounce_pool *bp, struct bio *bio,
+		     struct vaio_bounce *b);
+int vaio_transform_data(struct bio *bio, struct bvec_iter iter,
+			vaio_transform_fn fn, void *ctx);
+
+/*
+ * I/O of the filter's own (a copy, a resync read, a write-back) through
+ * the filters below it and then the disk below, as if it came from above
+ * this filter: lower filters map it, see its completion, and a lower
+ * cache or encryption is not bypassed. vaio_bio_alloc_below() gives a bio
+ * for the disk below (GFP_NOIO or GFP_NOWAIT, NULL possible only for the
+ * latter); the filter sets its sector (of the disk, within its length),
+ * data, bi_end_io and bi_private, then vaio_submit_below(). The filter's
+ * bi_end_io gets it back with bi_status. Any context that may submit I/O.
+ *
+ * Lifetime: once the table's destruction begins, vaio_submit_below()
+ * completes the bio with BLK_STS_IOERR; the core then waits for the
+ * filters' I/O in flight before any filter's ->dtr(). A filter stops its
+ * background I/O at VAIO_EV_SUSPEND (or waits for it at QUIESCE).
+ */
+struct bio *vaio_bio_alloc_below(struct vaio_filter *f, unsigned short nr_vecs,
+				 blk_opf_t opf, gfp_t gfp);
+void vaio_submit_below(struct vaio_filter *f, struct bio *bio);
 
 /*
  * The filter's place in this bio's walk: in ->map() the number of filters

@@ -99,6 +99,8 @@ struct vaio_c {
 	bool built;			/* vaio_ctr() done: event_work may run */
 	bool event_held;		/* a failure reported before: at resume */
 	bool dying;			/* vaio_free() began: no event_work */
+	atomic_t below_inflight;	/* vaio_submit_below(), not completed */
+	wait_queue_head_t below_wait;	/* vaio_free() waits for them */
 };
 
 unsigned int vaio_disk_lock(struct vaio_disk *d);

@@ -67,7 +67,24 @@ struct vaio_io {
 	u8 hops;		/* ->map() calls so far */
 	u8 end_hops;		/* ->end_io() calls so far */
 	u8 in_end;		/* completing */
-	u8 cont;		/* verdict for vaio_work() */
+	u8 cont;		/* verdict for vaio_work(), or VAIO_CONT_END */
+	u8 proc;		/* the filter whose *_process() vaio_work() runs */
+	u8 below;		/* a filter's own bio: vaio_submit_below() */
+};
+
+/* vaio_io.cont: a completion for ->end_io_process(). */
+#define VAIO_CONT_END	0xff
+
+/*
+ * A bio of vaio_below_bioset (vaio_bio_alloc_below()): room for the filters'
+ * per-bio areas and the per-bio state right before the bio, as dm lays
+ * them out for its clones, and the filter's own completion.
+ */
+struct vaio_below {
+	bio_end_io_t *end_io;
+	void *private;
+	char data[VAIO_PER_BIO_DATA_MAX];
+	struct vaio_io io;
 };
 
 /*
@@ -204,9 +221,17 @@ static void vaio_disk_put(struct vaio_c *vc)
 }
 
 static struct bio_set vaio_bioset;
+static struct bio_set vaio_below_bioset;
+
+static inline struct vaio_below *vaio_below(struct bio *bio)
+{
+	return (struct vaio_below *)((char *)bio - sizeof(struct vaio_below));
+}
 
 static inline struct vaio_io *vaio_io(struct bio *bio)
 {
+	if (unlikely(bio->bi_pool == &vaio_below_bioset))
+		return &vaio_below(bio)->io;
 	return dm_per_bio_data(bio, sizeof(struct vaio_io));
 }
 
@@ -315,6 +340,47 @@ static void end_bio_now(struct bio *bio)
  * fails I/O. Touches neither io nor bio once a filter deferred it: the
  * filter may already be continuing it elsewhere.
  */
+static void defer_bio(struct vaio_c *vc, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vc->lock, flags);
+	bio_list_add(&vc->deferred, bio);
+	spin_unlock_irqrestore(&vc->lock, flags);
+	queue_work(vc->wq, &vc->work);
+}
+
+/* What filter @f's verdict @v (not VAIO_PASS) makes of @bio; as run_chain(). */
+static int settle(struct vaio_c *vc, struct vaio_filter *f,
+		  struct vaio_io *io, struct bio *bio, enum vaio_verdict v)
+{
+	switch (v) {
+	case VAIO_REMAP:
+		return DM_MAPIO_REMAPPED;
+	case VAIO_DONE:
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	case VAIO_DEFER:
+		return DM_MAPIO_SUBMITTED;
+	case VAIO_FAIL:
+		end_bio_now(bio);
+		return DM_MAPIO_SUBMITTED;
+	case VAIO_PROCESS:
+		if (f->type->ops.map_process && io->cont != VAIO_PROCESS) {
+			io->cont = VAIO_PROCESS;
+			io->proc = f->index;
+			defer_bio(vc, bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		fallthrough;
+	default:
+		vaio_filter_error(f, "invalid map verdict");
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+}
+
 static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
 {
 	struct vaio_filter *f;
@@ -333,25 +399,8 @@ static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
 			continue;
 
 		v = f->type->ops.map(f, bio, filter_data(io, f));
-		switch (v) {
-		case VAIO_PASS:
-			continue;
-		case VAIO_REMAP:
-			return DM_MAPIO_REMAPPED;
-		case VAIO_DONE:
-			bio_endio(bio);
-			return DM_MAPIO_SUBMITTED;
-		case VAIO_DEFER:
-			return DM_MAPIO_SUBMITTED;
-		case VAIO_FAIL:
-			end_bio_now(bio);
-			return DM_MAPIO_SUBMITTED;
-		default:
-			vaio_filter_error(f, "invalid map verdict");
-			bio->bi_status = BLK_STS_IOERR;
-			bio_endio(bio);
-			return DM_MAPIO_SUBMITTED;
-		}
+		if (v != VAIO_PASS)
+			return settle(vc, f, io, bio, v);
 	}
 
 	return DM_MAPIO_REMAPPED;
@@ -378,11 +427,16 @@ static int vaio_map(struct dm_target *ti, struct bio *bio)
 	io->hops = 0;
 	io->end_hops = 0;
 	io->in_end = 0;
+	io->cont = VAIO_PASS;
+	io->below = 0;
 	r = run_chain(vc, io, bio);
 	if (unlikely(r == DM_MAPIO_KILL))
 		this_cpu_inc(vc->stats->errors);
 	return r;
 }
+
+static void end_process(struct vaio_c *vc, struct vaio_io *io,
+			struct vaio_filter *f, struct bio *bio);
 
 /* Continues deferred bios in process context. */
 static void vaio_work(struct work_struct *work)
@@ -398,11 +452,27 @@ static void vaio_work(struct work_struct *work)
 
 	while ((bio = bio_list_pop(&bios))) {
 		struct vaio_io *io = vaio_io(bio);
+		struct vaio_filter *f;
+		enum vaio_verdict v;
 		int r = DM_MAPIO_REMAPPED;
 
-		if (io->cont == VAIO_PASS)
+		switch (io->cont) {
+		case VAIO_CONT_END:
+			end_process(vc, io, vc->filters[io->proc], bio);
+			continue;
+		case VAIO_PROCESS:
+			f = vc->filters[io->proc];
+			v = f->type->ops.map_process(f, bio, filter_data(io, f));
+			r = v == VAIO_PASS ? run_chain(vc, io, bio) :
+					     settle(vc, f, io, bio, v);
+			break;
+		case VAIO_PASS:
 			r = run_chain(vc, io, bio);
-		if (r == DM_MAPIO_REMAPPED)
+			break;
+		}
+		if (r == DM_MAPIO_REMAPPED && io->below)
+			submit_bio_noacct(bio);
+		else if (r == DM_MAPIO_REMAPPED)
 			dm_submit_bio_remap(bio, NULL);
 		else if (r == DM_MAPIO_KILL)
 			bio_io_error(bio);	/* counted by vaio_end_io() */
@@ -413,7 +483,6 @@ void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
 {
 	struct vaio_io *io = vaio_io(bio);
 	struct vaio_c *vc = io->vc;
-	unsigned long flags;
 
 	switch (v) {
 	case VAIO_DONE:
@@ -422,10 +491,7 @@ void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
 	case VAIO_PASS:
 	case VAIO_REMAP:
 		io->cont = v;
-		spin_lock_irqsave(&vc->lock, flags);
-		bio_list_add(&vc->deferred, bio);
-		spin_unlock_irqrestore(&vc->lock, flags);
-		queue_work(vc->wq, &vc->work);
+		defer_bio(vc, bio);
 		return;
 	default:
 		end_bio_now(bio);
@@ -434,18 +500,18 @@ void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
 }
 EXPORT_SYMBOL_GPL(vaio_bio_continue);
 
-static int vaio_end_io(struct dm_target *ti, struct bio *bio,
-		       blk_status_t *error)
+/*
+ * Runs ->end_io() of the filters that saw the bio, from the lowest up, as far
+ * as they let it: DM_ENDIO_INCOMPLETE when one holds it (it comes back here
+ * through vaio_bio_end_continue(), with bi_status its error), DM_ENDIO_DONE
+ * when all are through.
+ */
+static int end_walk(struct vaio_c *vc, struct vaio_io *io, struct bio *bio,
+		    blk_status_t *error)
 {
-	struct vaio_c *vc = ti->private;
-	struct vaio_io *io;
 	struct vaio_filter *f;
 	unsigned int i;
 
-	if (likely(!vc->nr_filters))
-		goto done;
-
-	io = vaio_io(bio);
 	io->in_end = 1;
 	while (io->seen) {
 		i = fls(io->seen) - 1;
@@ -455,12 +521,36 @@ static int vaio_end_io(struct dm_target *ti, struct bio *bio,
 		if (!f->type->ops.end_io)
 			continue;
 		bio->bi_status = *error;
-		if (f->type->ops.end_io(f, bio, filter_data(io, f), error) ==
-		    VAIO_END_DEFER)
+		switch (f->type->ops.end_io(f, bio, filter_data(io, f), error)) {
+		case VAIO_END_DONE:
+			break;
+		case VAIO_END_PROCESS:
+			if (f->type->ops.end_io_process) {
+				bio->bi_status = *error;
+				io->cont = VAIO_CONT_END;
+				io->proc = i;
+				defer_bio(vc, bio);
+				return DM_ENDIO_INCOMPLETE;
+			}
+			vaio_filter_error(f, "invalid end_io verdict");
+			*error = BLK_STS_IOERR;
+			break;
+		default:
 			return DM_ENDIO_INCOMPLETE;
+		}
 	}
+	return DM_ENDIO_DONE;
+}
 
-done:
+static int vaio_end_io(struct dm_target *ti, struct bio *bio,
+		       blk_status_t *error)
+{
+	struct vaio_c *vc = ti->private;
+
+	if (unlikely(vc->nr_filters) &&
+	    end_walk(vc, vaio_io(bio), bio, error) == DM_ENDIO_INCOMPLETE)
+		return DM_ENDIO_INCOMPLETE;
+
 	if (unlikely(*error))
 		this_cpu_inc(vc->stats->errors);
 	return DM_ENDIO_DONE;
@@ -474,6 +564,104 @@ void vaio_bio_end_continue(struct bio *bio)
 	bio_endio(bio);
 }
 EXPORT_SYMBOL_GPL(vaio_bio_end_continue);
+
+/* vaio_work(): a completion's ->end_io_process(), then on up. */
+static void end_process(struct vaio_c *vc, struct vaio_io *io,
+			struct vaio_filter *f, struct bio *bio)
+{
+	blk_status_t error = bio->bi_status;
+
+	if (f->type->ops.end_io_process(f, bio, filter_data(io, f), &error) ==
+	    VAIO_END_DEFER)
+		return;
+	bio->bi_status = error;
+	vaio_bio_end_continue(bio);
+}
+
+/*
+ *--------------------------------------------------------------
+ * A filter's own I/O, through the filters below it
+ *--------------------------------------------------------------
+ */
+
+struct bio *vaio_bio_alloc_below(struct vaio_filter *f, unsigned short nr_vecs,
+				 blk_opf_t opf, gfp_t gfp)
+{
+	return bio_alloc_bioset(f->data_dev->bdev, nr_vecs, opf, gfp,
+				&vaio_below_bioset);
+}
+EXPORT_SYMBOL_GPL(vaio_bio_alloc_below);
+
+static void below_put(struct vaio_c *vc)
+{
+	if (atomic_dec_and_test(&vc->below_inflight))
+		wake_up(&vc->below_wait);
+}
+
+/* The completion of a bio of vaio_submit_below(), and its own again. */
+static void vaio_below_endio(struct bio *bio)
+{
+	struct vaio_below *b = vaio_below(bio);
+	struct vaio_c *vc = b->io.vc;
+	blk_status_t error = bio->bi_status;
+
+	if (end_walk(vc, &b->io, bio, &error) == DM_ENDIO_INCOMPLETE)
+		return;
+	bio->bi_status = error;
+	bio->bi_end_io = b->end_io;
+	bio->bi_private = b->private;
+	bio->bi_end_io(bio);
+	/* After the filter's completion ran: vaio_free() waits for this. */
+	below_put(vc);
+}
+
+void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
+{
+	struct vaio_c *vc = f->vc;
+	struct vaio_below *b = vaio_below(bio);
+	struct vaio_io *io = &b->io;
+	unsigned long flags;
+	bool dying;
+	int r;
+
+	if (WARN_ON_ONCE(bio->bi_pool != &vaio_below_bioset))
+		return;
+	spin_lock_irqsave(&vc->lock, flags);
+	dying = vc->dying;
+	if (!dying)
+		atomic_inc(&vc->below_inflight);
+	spin_unlock_irqrestore(&vc->lock, flags);
+	/* Past the end of the disk: never sent to the device below. */
+	if (dying || bio_end_sector(bio) > vc->ti->len) {
+		bio->bi_status = BLK_STS_IOERR;
+		bio->bi_end_io(bio);
+		if (!dying)
+			below_put(vc);
+		return;
+	}
+
+	b->end_io = bio->bi_end_io;
+	b->private = bio->bi_private;
+	bio->bi_end_io = vaio_below_endio;
+	bio->bi_private = NULL;
+	bio_set_dev(bio, vc->data_dev->bdev);
+	io->vc = vc;
+	io->next = f->index + 1;
+	io->seen = 0;
+	io->hops = 0;
+	io->end_hops = 0;
+	io->in_end = 0;
+	io->cont = VAIO_PASS;
+	io->below = 1;
+	r = run_chain(vc, io, bio);
+	if (r == DM_MAPIO_REMAPPED) {
+		submit_bio_noacct(bio);
+	} else if (r == DM_MAPIO_KILL) {
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+	}
+}
+EXPORT_SYMBOL_GPL(vaio_submit_below);
 
 /* For filters that trace their place in the chain (dm-vaio-test). */
 unsigned int vaio_bio_position(struct bio *bio)
@@ -1135,6 +1323,10 @@ static void vaio_free(struct vaio_c *vc)
 	spin_lock_irq(&vc->lock);
 	vc->dying = true;
 	spin_unlock_irq(&vc->lock);
+	/* The filters' own I/O (vaio_submit_below()) passes lower filters. */
+	wait_event(vc->below_wait, !atomic_read(&vc->below_inflight));
+	if (vc->wq)
+		flush_work(&vc->work);
 	cancel_work_sync(&vc->event_work);
 	/* dm drained the table's bios before its dtr: none may be left. */
 	WARN_ON_ONCE(!bio_list_empty(&vc->deferred));
@@ -1192,6 +1384,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	vc->ti = ti;
 	spin_lock_init(&vc->lock);
 	bio_list_init(&vc->deferred);
+	init_waitqueue_head(&vc->below_wait);
 	INIT_WORK(&vc->work, vaio_work);
 	INIT_WORK(&vc->event_work, vaio_event_work);
 
@@ -1276,6 +1469,12 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->num_secure_erase_bios = 0;
 		if (f->needs_flush)
 			ti->flush_supported = true;
+		if (f->max_io_sectors &&
+		    (!ti->max_io_len || f->max_io_sectors < ti->max_io_len)) {
+			r = dm_set_target_max_io_len(ti, f->max_io_sectors);
+			if (r)
+				goto bad;
+		}
 	}
 	ti->accounts_remapped_io = true;
 	ti->private = vc;
@@ -1668,9 +1867,15 @@ static int __init dm_vaio_init(void)
 {
 	int r;
 
+	BUILD_BUG_ON(offsetofend(struct vaio_below, io) !=
+		     sizeof(struct vaio_below));
 	r = bioset_init(&vaio_bioset, BIO_POOL_SIZE, 0, 0);
 	if (r)
 		return r;
+	r = bioset_init(&vaio_below_bioset, BIO_POOL_SIZE,
+			sizeof(struct vaio_below), BIOSET_NEED_BVECS);
+	if (r)
+		goto bad_below;
 
 	r = vaio_netlink_init();
 	if (r)
@@ -1684,6 +1889,8 @@ static int __init dm_vaio_init(void)
 bad_target:
 	vaio_netlink_exit();
 bad_netlink:
+	bioset_exit(&vaio_below_bioset);
+bad_below:
 	bioset_exit(&vaio_bioset);
 	return r;
 }
@@ -1692,6 +1899,7 @@ static void __exit dm_vaio_exit(void)
 {
 	dm_unregister_target(&vaio_target);
 	vaio_netlink_exit();
+	bioset_exit(&vaio_below_bioset);
 	bioset_exit(&vaio_bioset);
 }
 

@@ -18,14 +18,21 @@
  *   fail [<ops>]              fail bios with an I/O error
  *   corrupt [<ops>]           flip the first byte of data read
  *   invert [<ops>]            store writes inverted (a stand-in for
- *                             encryption: replaces the bio's data) and
- *                             invert reads back
+ *                             encryption: writes get a copy from the
+ *                             core's bounce pages) and invert reads back;
+ *                             needs the pool: mode=invert or bounce=1 in
+ *                             the table. ctx=process (table) does both
+ *                             in process context (->map_process(),
+ *                             ->end_io_process())
  *   hold_end <ms> [<ops>]     hold completions <ms> before passing them up
  *   veto <event>|none         veto an event (attach, detach, grow, snapshot)
  *   error                     report a filter failure (fail_open/closed)
  *   refuse_reactivate <0|1>   whether "reactivate" is refused
  *   error_on_reactivate <0|1> report a failure from ->reactivate()
  *   reset                     zero the counters
+ *   copy <src> <dst> <n>      copy n sectors (at most 256) from sector src
+ *                             to dst of the disk with its own I/O through
+ *                             the filters below it (vaio_submit_below())
  *
  * dtr_error=1 (table only) makes ->dtr() report a failure, as a filter
  * whose teardown fails does (replication's, when its connection drops);
@@ -39,7 +46,10 @@
  * ("map_pos P:N,..." means N bios saw this filter at place P), per
  * event the count and the place it was delivered at, and how many
  * ->event() and ->status() calls came in a noio scope (ev_noio,
- * status_noio).
+ * status_noio); proc_maps and proc_ends count ->map_process() and
+ * ->end_io_process() calls, bad_ctx those of them not in process context,
+ * nomem_waits the writes whose bounce pages came only from process
+ * context.
  */
 
 #include "../dm-vaio-filter.h"
@@ -70,6 +80,10 @@ struct vt_stats {
 	u64 completed;
 	u64 failed;
 	u64 corrupted;
+	u64 proc_maps;
+	u64 proc_ends;
+	u64 bad_ctx;
+	u64 nomem_waits;
 	u64 map_pos[VAIO_NR_CLASSES];
 	u64 end_pos[VAIO_NR_CLASSES];
 };
@@ -84,6 +98,9 @@ struct vt_filter {
 	bool error_on_reactivate;	/* fails again while reactivated */
 	bool dtr_error;			/* report a failure from ->dtr() */
 	bool ctr_error;			/* report a failure from ->ctr() */
+	bool in_process;		/* ctx=process */
+	bool has_pool;			/* bounce: mode=invert or bounce=1 */
+	struct vaio_bounce_pool bounce;
 
 	spinlock_t lock;		/* held, ended, may_defer */
 	bool may_defer;			/* not between suspend and resume */
@@ -111,10 +128,7 @@ struct vt_bio {
 	struct bvec_iter read_iter;	/* the data of a read, as mapped */
 	unsigned long expires;
 	struct bio *bio;
-	struct vaio_data_save save;
-	struct bio_vec *bvec;		/* invert: our copy */
-	unsigned short nr_vecs;
-	bool inverted;
+	struct vaio_bounce bounce;	/* invert: a write's copy */
 };
 
 static const char * const mode_names[] = {
@@ -209,60 +223,24 @@ static void vt_release_all(struct vt_filter *vt)
  *--------------------------------------------------------------
  */
 
-static void invert_bvec(struct bio_vec *to, struct bio_vec *from)
+/* A vaio_transform_fn: the bytes inverted. */
+static int vt_invert(void *ctx, void *dst, const void *src, unsigned int len,
+		     unsigned int off)
 {
-	u8 *d = bvec_kmap_local(to), *s = bvec_kmap_local(from);
+	const u8 *from = src;
+	u8 *to = dst;
 	unsigned int i;
 
-	for (i = 0; i < from->bv_len; i++)
-		d[i] = ~s[i];
-	kunmap_local(s);
-	kunmap_local(d);
+	for (i = 0; i < len; i++)
+		to[i] = ~from[i];
+	return 0;
 }
 
-/* Writes: point the bio at an inverted copy of its data. */
-static bool vt_invert_write(struct bio *bio, struct vt_bio *b)
+/* In process context? Counted against the filter if not. */
+static void vt_check_ctx(struct vt_filter *vt)
 {
-	struct bvec_iter iter;
-	struct bio_vec bv;
-	unsigned short n = 0;
-
-	b->nr_vecs = bio_segments(bio);
-	b->bvec = kcalloc(b->nr_vecs, sizeof(*b->bvec), GFP_NOWAIT | __GFP_NOWARN);
-	if (!b->bvec)
-		return false;
-	bio_for_each_segment(bv, bio, iter) {
-		struct page *p = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
-
-		if (!p)
-			goto nomem;
-		b->bvec[n].bv_page = p;
-		b->bvec[n].bv_offset = 0;
-		b->bvec[n].bv_len = bv.bv_len;
-		invert_bvec(&b->bvec[n], &bv);
-		n++;
-	}
-	vaio_bio_replace_data(bio, &b->save, b->bvec, n);
-	b->inverted = true;
-	return true;
-
-nomem:
-	while (n--)
-		__free_page(b->bvec[n].bv_page);
-	kfree(b->bvec);
-	return false;
-}
-
-static void vt_invert_write_done(struct bio *bio, struct vt_bio *b)
-{
-	unsigned short i;
-
-	vaio_bio_restore_data(bio, &b->save);
-	for (i = 0; i < b->nr_vecs; i++)
-		if (b->bvec[i].bv_page)
-			__free_page(b->bvec[i].bv_page);
-	kfree(b->bvec);
-	b->inverted = false;
+	if (!in_task() || irqs_disabled())
+		this_cpu_inc(vt->stats->bad_ctx);
 }
 
 /*
@@ -271,11 +249,7 @@ static void vt_invert_write_done(struct bio *bio, struct vt_bio *b)
  */
 static void vt_invert_read(struct bio *bio, struct vt_bio *b)
 {
-	struct bvec_iter iter;
-	struct bio_vec bv;
-
-	__bio_for_each_segment(bv, bio, iter, b->read_iter)
-		invert_bvec(&bv, &bv);
+	vaio_transform_data(bio, b->read_iter, vt_invert, NULL);
 }
 
 static void vt_corrupt_read(struct bio *bio, struct vt_bio *b)
@@ -303,7 +277,7 @@ static enum vaio_verdict vt_map(struct vaio_filter *f, struct bio *bio,
 	this_cpu_inc(vt->stats->maps);
 	if (pos < VAIO_NR_CLASSES)
 		this_cpu_inc(vt->stats->map_pos[pos]);
-	b->inverted = false;
+	b->bounce.bvec = NULL;
 	b->read_iter = bio->bi_iter;
 
 	if (!vt_applies(vt, bio))
@@ -326,16 +300,52 @@ static enum vaio_verdict vt_map(struct vaio_filter *f, struct bio *bio,
 		bio->bi_status = BLK_STS_IOERR;
 		return VAIO_FAIL;
 	case VT_INVERT:
-		if (bio_op(bio) == REQ_OP_WRITE && !vt_invert_write(bio, b)) {
-			/* No memory without sleeping: an error, not a bug. */
-			this_cpu_inc(vt->stats->failed);
-			bio->bi_status = BLK_STS_RESOURCE;
-			return VAIO_FAIL;
+		if (bio_op(bio) != REQ_OP_WRITE)
+			return VAIO_PASS;
+		if (vt->in_process)
+			return VAIO_PROCESS;
+		/* No page without sleeping: the rest in process context. */
+		if (vaio_bounce_write(&vt->bounce, bio, &b->bounce,
+				      GFP_NOWAIT, vt_invert, NULL)) {
+			this_cpu_inc(vt->stats->nomem_waits);
+			return VAIO_PROCESS;
 		}
 		return VAIO_PASS;
 	default:
 		return VAIO_PASS;
 	}
+}
+
+/* A write's copy, when ->map() could not (or ctx=process): cannot fail. */
+static enum vaio_verdict vt_map_process(struct vaio_filter *f, struct bio *bio,
+					void *data)
+{
+	struct vt_filter *vt = f->private;
+	struct vt_bio *b = data;
+
+	this_cpu_inc(vt->stats->proc_maps);
+	vt_check_ctx(vt);
+	might_sleep();
+	if (vaio_bounce_write(&vt->bounce, bio, &b->bounce, GFP_NOIO,
+			      vt_invert, NULL)) {
+		this_cpu_inc(vt->stats->failed);
+		bio->bi_status = BLK_STS_RESOURCE;
+		return VAIO_FAIL;
+	}
+	return VAIO_PASS;
+}
+
+static enum vaio_end_verdict vt_end_io_process(struct vaio_filter *f,
+					       struct bio *bio, void *data,
+					       blk_status_t *error)
+{
+	struct vt_filter *vt = f->private;
+
+	this_cpu_inc(vt->stats->proc_ends);
+	vt_check_ctx(vt);
+	might_sleep();
+	vt_invert_read(bio, data);
+	return VAIO_END_DONE;
 }
 
 static enum vaio_end_verdict vt_end_io(struct vaio_filter *f, struct bio *bio,
@@ -350,8 +360,7 @@ static enum vaio_end_verdict vt_end_io(struct vaio_filter *f, struct bio *bio,
 	if (pos < VAIO_NR_CLASSES)
 		this_cpu_inc(vt->stats->end_pos[pos]);
 
-	if (b->inverted)
-		vt_invert_write_done(bio, b);
+	vaio_bounce_end(&vt->bounce, bio, &b->bounce);
 
 	if (*error || !vt_applies(vt, bio))
 		return VAIO_END_DONE;
@@ -360,6 +369,8 @@ static enum vaio_end_verdict vt_end_io(struct vaio_filter *f, struct bio *bio,
 		if (mode == VT_CORRUPT) {
 			this_cpu_inc(vt->stats->corrupted);
 			vt_corrupt_read(bio, b);
+		} else if (mode == VT_INVERT && vt->in_process) {
+			return VAIO_END_PROCESS;
 		} else if (mode == VT_INVERT) {
 			vt_invert_read(bio, b);
 		}
@@ -395,6 +406,79 @@ static int parse_event(const char *s)
 	return -EINVAL;
 }
 
+/*
+ *--------------------------------------------------------------
+ * Own I/O through the filters below
+ *--------------------------------------------------------------
+ */
+
+struct vt_wait {
+	struct completion done;
+	blk_status_t status;
+};
+
+static void vt_below_endio(struct bio *bio)
+{
+	struct vt_wait *w = bio->bi_private;
+
+	w->status = bio->bi_status;
+	complete(&w->done);
+}
+
+/* @bytes at @sector, to or from @pages, through the filters below; waits. */
+static int vt_below_io(struct vaio_filter *f, blk_opf_t opf, sector_t sector,
+		       struct page **pages, unsigned int bytes)
+{
+	unsigned int n = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
+	struct vt_wait w;
+	struct bio *bio;
+
+	bio = vaio_bio_alloc_below(f, n, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < n; i++)
+		__bio_add_page(bio, pages[i],
+			       min_t(unsigned int, bytes - i * PAGE_SIZE, PAGE_SIZE), 0);
+	init_completion(&w.done);
+	bio->bi_end_io = vt_below_endio;
+	bio->bi_private = &w;
+	vaio_submit_below(f, bio);
+	wait_for_completion_io(&w.done);
+	bio_put(bio);
+	return blk_status_to_errno(w.status);
+}
+
+#define VT_COPY_MAX	256	/* sectors */
+
+/* copy <src> <dst> <sectors>: read, then write, both below this filter. */
+static int vt_copy(struct vt_filter *vt, char **argv, char **error)
+{
+	struct page *pages[VT_COPY_MAX >> (PAGE_SHIFT - SECTOR_SHIFT)] = { };
+	unsigned long long src, dst;
+	unsigned int n, i, bytes;
+	int r = -ENOMEM;
+
+	if (kstrtoull(argv[0], 10, &src) || kstrtoull(argv[1], 10, &dst) ||
+	    kstrtouint(argv[2], 10, &n) || !n || n > VT_COPY_MAX) {
+		*error = "copy <src> <dst> <sectors>: sectors 1-256";
+		return -EINVAL;
+	}
+	bytes = n << SECTOR_SHIFT;
+	for (i = 0; i < DIV_ROUND_UP(bytes, PAGE_SIZE); i++) {
+		pages[i] = alloc_page(GFP_NOIO);
+		if (!pages[i])
+			goto out;
+	}
+	r = vt_below_io(vt->f, REQ_OP_READ, src, pages, bytes);
+	if (!r)
+		r = vt_below_io(vt->f, REQ_OP_WRITE, dst, pages, bytes);
+out:
+	for (i = 0; i < ARRAY_SIZE(pages) && pages[i]; i++)
+		__free_page(pages[i]);
+	if (r)
+		*error = "copy failed";
+	return r;
+}
+
 /* One command (table argument words or a message); *error says why not. */
 static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 		      char **error)
@@ -416,6 +500,10 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 		}
 		argc--;
 		argv++;
+	}
+	if (mode == VT_INVERT && !vt->has_pool) {
+		*error = "invert needs bounce pages: mode=invert or bounce=1 in the table";
+		return -EINVAL;
 	}
 	if (mode >= 0) {
 		if (parse_ops(argc - 1, argv + 1, &ops)) {
@@ -453,6 +541,8 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 			*error = "error_on_reactivate takes 0 or 1";
 		return r;
 	}
+	if (!strcmp(argv[0], "copy") && argc == 4)
+		return vt_copy(vt, argv + 1, error);
 	if (!strcmp(argv[0], "error") && argc == 1) {
 		vaio_filter_error(vt->f, "failure injected by message");
 		return 0;
@@ -548,6 +638,20 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		return -ENOMEM;
 	}
 	vt->f = f;
+	vt->in_process = !strcmp(vaio_param(argc, argv, "ctx") ?: "map",
+				 "process");
+	if (vt_flag(argc, argv, "bounce") ||
+	    !strcmp(vaio_param(argc, argv, "mode") ?: "", "invert")) {
+		/* 64 pages: bios of up to 256 KiB reach this disk's filters. */
+		r = vaio_bounce_pool_init(f, &vt->bounce, 64);
+		if (r) {
+			free_percpu(vt->stats);
+			kfree(vt);
+			*error = "cannot allocate bounce pages";
+			return r;
+		}
+		vt->has_pool = true;
+	}
 	vt->ops = VT_OPS_READ | VT_OPS_WRITE;
 	vt->may_defer = true;
 	spin_lock_init(&vt->lock);
@@ -559,6 +663,8 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	/* The parameters, checked by the core, as commands. */
 	r = vt_params(vt, argc, argv, error);
 	if (r) {
+		if (vt->has_pool)
+			vaio_bounce_pool_exit(&vt->bounce);
 		free_percpu(vt->stats);
 		kfree(vt);
 		return r;
@@ -580,6 +686,8 @@ static void vt_dtr(struct vaio_filter *f)
 	WARN_ON(!list_empty(&vt->held) || !list_empty(&vt->ended));
 	if (vt->dtr_error)
 		vaio_filter_error(f, "failure injected at teardown");
+	if (vt->has_pool)
+		vaio_bounce_pool_exit(&vt->bounce);
 	free_percpu(vt->stats);
 	kfree(vt);
 }
@@ -673,6 +781,10 @@ static void vt_status(struct vaio_filter *f, char *result, unsigned int maxlen)
 		sum.completed += s->completed;
 		sum.failed += s->failed;
 		sum.corrupted += s->corrupted;
+		sum.proc_maps += s->proc_maps;
+		sum.proc_ends += s->proc_ends;
+		sum.bad_ctx += s->bad_ctx;
+		sum.nomem_waits += s->nomem_waits;
 		for (i = 0; i < VAIO_NR_CLASSES; i++) {
 			sum.map_pos[i] += s->map_pos[i];
 			sum.end_pos[i] += s->end_pos[i];
@@ -683,6 +795,8 @@ static void vt_status(struct vaio_filter *f, char *result, unsigned int maxlen)
 	       sum.maps, sum.end_ios);
 	DMEMIT(" deferred %llu completed %llu failed %llu corrupted %llu",
 	       sum.deferred, sum.completed, sum.failed, sum.corrupted);
+	DMEMIT(" proc_maps %llu proc_ends %llu bad_ctx %llu nomem_waits %llu",
+	       sum.proc_maps, sum.proc_ends, sum.bad_ctx, sum.nomem_waits);
 	emit_pos("map_pos", sum.map_pos, result, maxlen, &sz);
 	emit_pos("end_pos", sum.end_pos, result, maxlen, &sz);
 	for (i = 0; i < VAIO_NR_EVENTS; i++)
@@ -732,6 +846,10 @@ static const struct vaio_param vt_params_decl[] = {
 	  .def = "0", .help = "the disk offers no write-zeroes" },
 	{ .name = "needs_flush", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "the disk offers flush and FUA whatever is below" },
+	{ .name = "bounce", .kind = VAIO_PARAM_KIND_BOOL, .def = "0",
+	  .help = "keep bounce pages (for invert by message); bios split at 256 KiB" },
+	{ .name = "ctx", .kind = VAIO_PARAM_KIND_ENUM, .choices = "map|process",
+	  .def = "map", .help = "invert: transform in ->map()/->end_io() or in process context" },
 	{ }
 };
 
@@ -758,6 +876,8 @@ static int vt_fail_mode_check(enum vaio_fail_mode mode, unsigned int argc,
 		.ctr = vt_ctr,						\
 		.dtr = vt_dtr,						\
 		.map = vt_map,						\
+		.map_process = vt_map_process,				\
+		.end_io_process = vt_end_io_process,			\
 		.end_io = vt_end_io,					\
 		.event_check = vt_event_check,				\
 		.event = vt_event,					\

@@ -9,7 +9,7 @@ TIMEOUT=300
 # bio's iterator, which a filter touching read data must not rely on.
 nullb_mem raw0 64
 size=$(dev_sectors /dev/raw0)
-dm_create vt "0 $size vaio /dev/raw0 4 filter test-encryption fail_closed 0"
+dm_create vt "0 $size vaio /dev/raw0 5 filter test-encryption fail_closed 1 bounce=1"
 f=test-encryption
 msg() { dmsetup message vt 0 "$f" "$@"; }
 get() { vaio_filter_get vt "$f" "$1"; }
