@@ -361,6 +361,18 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio);
 unsigned int vaio_bio_position(struct bio *bio);
 
 /*
+ * From ->io_hints(): the disk's block sizes and alignment made fit for a
+ * device the filter sends the VM's data to besides the disk below (a
+ * cache device): logical and physical block size, minimum I/O size and
+ * DMA alignment of @bdev, where larger. Not discard, write-zeroes, flush
+ * or the sizes of single bios: those are the disk below's, and the filter
+ * splits its own I/O (submit_bio_noacct() does). The core stacks the disk
+ * below's limits itself; the devices a filter opens with dm_get_device()
+ * show in dmsetup deps and lsblk as the disk below does.
+ */
+void vaio_stack_limits(struct queue_limits *limits, struct block_device *bdev);
+
+/*
  * The value of parameter @key among key=value arguments, or NULL. For
  * filter types with declared parameters, whose arguments the core checked.
  */

@@ -1835,6 +1835,19 @@ static int vaio_iterate_devices(struct dm_target *ti,
 	return fn(ti, vc->data_dev, 0, ti->len, data);
 }
 
+void vaio_stack_limits(struct queue_limits *limits, struct block_device *bdev)
+{
+	struct queue_limits *b = &bdev_get_queue(bdev)->limits;
+
+	limits->logical_block_size = max(limits->logical_block_size,
+					 b->logical_block_size);
+	limits->physical_block_size = max(limits->physical_block_size,
+					  b->physical_block_size);
+	limits->io_min = max(limits->io_min, b->io_min);
+	limits->dma_alignment = max(limits->dma_alignment, b->dma_alignment);
+}
+EXPORT_SYMBOL_GPL(vaio_stack_limits);
+
 static void vaio_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	struct vaio_c *vc = ti->private;

@@ -2746,6 +2746,14 @@ static int cache_reactivate(struct vaio_filter *f)
 	return 0;
 }
 
+/* The VM's data goes to the cache device too: its block sizes hold. */
+static void cache_io_hints(struct vaio_filter *f, struct queue_limits *limits)
+{
+	struct cache_filter *cf = f->private;
+
+	vaio_stack_limits(limits, cf->pool->cdev);
+}
+
 static struct vaio_filter_type cache_type = {
 	.name = "cache",
 	.class = VAIO_CLASS_CACHE,
@@ -2763,6 +2771,7 @@ static struct vaio_filter_type cache_type = {
 		.event = cache_event,
 		.message = cache_message,
 		.status = cache_status,
+		.io_hints = cache_io_hints,
 		.reactivate = cache_reactivate,
 		.fail_mode_check = cache_fail_mode_check,
 	},

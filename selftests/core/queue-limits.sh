@@ -47,4 +47,18 @@ ktap_check "write-back cache" vaio_reload vm \
 	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_closed 2 pool=fast mode=writeback"
 ktap_eq "write-back: flush and FUA offered" "$(q vm write_cache)" "write back"
 dm_remove vm fast
+
+# A cache device of 4 KiB blocks over a disk of 512-byte ones: the VM's data
+# goes to both, so the disk takes the larger block size; a 512-byte write
+# would have failed on the cache device and failed the cache.
+nullb_mem c4k 16 blocksize=4096 || exit 1
+ktap_check "cache pool on a 4 KiB-block device" dm_create fast "0 8 vaio-cache-pool /dev/c4k"
+ktap_check "write-through cache over 512-byte blocks" dm_create vm \
+	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
+ktap_eq "the disk has the cache device's block size" "$(q vm logical_block_size)" 4096
+ktap_check "fio verify through the cache" fio_verify /dev/mapper/vm --size=8m
+ktap_eq "the cache is still active" "$(vaio_filter_state vm cache)" active
+ktap_check "without the cache, 512-byte blocks again" vaio_reload vm "0 $size vaio /dev/nb 2 disk_id vm"
+ktap_eq "512" "$(q vm logical_block_size)" 512
+dm_remove vm fast
 ktap_finish
