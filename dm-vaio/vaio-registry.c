@@ -283,7 +283,7 @@ int vaio_register_filter(struct vaio_filter_type *type)
 	}
 	if (!type->nl_policy != !type->nl_maxattr ||
 	    type->nl_maxattr > VAIO_NL_MAXATTR) {
-		DMWARN("refusing filter type %s: nl_policy without nl_maxattr (1 to %u), or the reverse",
+		DMWARN("refusing filter type %s: nl_policy needs nl_maxattr 1 to %u",
 		       type->name, VAIO_NL_MAXATTR);
 		return -EINVAL;
 	}

@@ -85,7 +85,7 @@ struct vt_rec {
 	u64 seq;			/* bios mapped before it */
 	u64 sector;
 	u32 sectors;
-	u32 op;				/* REQ_OP_* */
+	enum req_op op;
 };
 
 struct vt_filter {
@@ -383,7 +383,7 @@ static int vt_put_rec(struct sk_buff *skb, const struct vt_rec *r)
 	    nla_put_u64_64bit(skb, VAIO_TEST_BIO_SECTOR, r->sector,
 			      VAIO_TEST_BIO_PAD) ||
 	    nla_put_u32(skb, VAIO_TEST_BIO_SECTORS, r->sectors) ||
-	    nla_put_u32(skb, VAIO_TEST_BIO_OP, r->op)) {
+	    nla_put_u32(skb, VAIO_TEST_BIO_OP, (__force u32)r->op)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
