@@ -86,6 +86,10 @@ enum vaio_filter_state {
 
 struct vaio_filter;
 struct vaio_c;
+struct nla_policy;
+struct nlattr;
+struct sk_buff;
+struct netlink_ext_ack;
 
 struct vaio_filter_ops {
 	/* Parse args, allocate. Sleeping allowed. Set *error on failure. */
@@ -150,6 +154,34 @@ struct vaio_filter_ops {
 	 */
 	int (*fail_mode_check)(enum vaio_fail_mode mode, unsigned int argc,
 			       char **argv, const char **reason);
+
+	/*
+	 * Netlink command VAIO_CMD_FILTER_CALL to the instance of the disk's
+	 * live table (Documentation/filter-api.rst, "Netlink commands of a
+	 * filter"). @cmd is the filter's own command number, @tb the
+	 * attributes of the request's FILTER_DATA, parsed by the core with
+	 * the type's nl_policy (NULL without one). Process context, under
+	 * the disk's lock in its noio scope: may sleep, allocates GFP_NOIO
+	 * (or GFP_KERNEL, which the scope makes noio) and handles failure.
+	 *
+	 * ->nl_call() puts its answer's attributes into @reply, inside the
+	 * FILTER_DATA nest the core opened; returns 0 or a negative errno,
+	 * with a message in @extack if it likes (NL_SET_ERR_MSG()).
+	 *
+	 * ->nl_dump() puts whole entries (one nest each, say) into @skb,
+	 * inside the FILTER_DATA nest of one dump message; *@cursor is 0 at
+	 * the first call and the filter's between calls. Returns 1 when
+	 * there is more (*@cursor says where to go on), 0 when the dump is
+	 * complete, or a negative errno (with a message in @extack if it
+	 * likes). An entry that does not fit (nla_nest_start() or nla_put()
+	 * fails) goes into the next message: cancel it (nla_nest_cancel())
+	 * and return 1; a message must hold at least one entry.
+	 */
+	int (*nl_call)(struct vaio_filter *f, u32 cmd, struct nlattr **tb,
+		       struct sk_buff *reply, struct netlink_ext_ack *extack);
+	int (*nl_dump)(struct vaio_filter *f, u32 cmd, struct nlattr **tb,
+		       struct sk_buff *skb, unsigned long *cursor,
+		       struct netlink_ext_ack *extack);
 };
 
 /*
@@ -182,6 +214,9 @@ struct vaio_param {
  */
 #define VAIO_PER_BIO_DATA_MAX	2048
 
+/* The highest attribute number a type's nl_policy may have. */
+#define VAIO_NL_MAXATTR		255
+
 struct vaio_filter_type {
 	const char *name;		/* table name; module dm-vaio-<name> */
 	enum vaio_class class;
@@ -198,6 +233,14 @@ struct vaio_filter_type {
 	 * encryption class (a bypassed one writes plaintext).
 	 */
 	unsigned int fail_modes;
+	/*
+	 * The attributes of FILTER_DATA in VAIO_CMD_FILTER_CALL requests,
+	 * 1 to nl_maxattr, validated strictly before ->nl_call() and
+	 * ->nl_dump(). NULL: the type's commands take no data. nl_maxattr
+	 * is at most VAIO_NL_MAXATTR.
+	 */
+	const struct nla_policy *nl_policy;
+	unsigned int nl_maxattr;
 
 	struct list_head list;		/* core: the registry */
 };

@@ -56,6 +56,7 @@ struct vaio_disk {
 	char dm_name[DM_NAME_LEN];	/* the device's, when last resumed */
 	u64 serial;			/* order of creation: where dumps resume */
 	atomic_t nr_tables;		/* targets: loaded tables, live one too */
+	u64 live_gen;			/* tables made live: a dump sees a swap */
 };
 
 /* All disks; vaio_disks_lock nests outside each disk's lock. */
@@ -112,6 +113,7 @@ void vaio_dm_name(struct mapped_device *md, char *name);
 int vaio_snapshot(struct vaio_c *vc, const char *tag, unsigned int *delivered,
 		  struct vaio_filter **who, const char **reason);
 int vaio_reactivate(struct vaio_c *vc, const char *name);
+struct vaio_filter *vaio_filter_lookup(struct vaio_c *vc, const char *name);
 
 /* pure helpers (KUnit tests them, vaio-kunit.c) */
 unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n);

@@ -62,6 +62,9 @@ static const struct nla_policy vaio_policy[VAIO_ATTR_MAX + 1] = {
 	[VAIO_ATTR_TAG] = { .type = NLA_NUL_STRING, .len = VAIO_NAME_MAX - 1 },
 	[VAIO_ATTR_FILTER_NAME] = { .type = NLA_NUL_STRING,
 				    .len = VAIO_NAME_MAX - 1 },
+	[VAIO_ATTR_FILTER_CMD] = { .type = NLA_U32 },
+	/* The filter type's nl_policy checks what is inside. */
+	[VAIO_ATTR_FILTER_DATA] = { .type = NLA_NESTED },
 };
 
 static struct genl_family vaio_genl_family;
@@ -654,6 +657,296 @@ static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
+ *--------------------------------------------------------------
+ * Filter calls: commands a filter defines (VAIO_CMD_FILTER_CALL)
+ *
+ * The core finds the disk and the filter of its live table, checks
+ * FILTER_DATA against the filter type's nl_policy, and calls its
+ * ->nl_call() or ->nl_dump() under the disk's lock, in its noio scope.
+ * A dump looks the disk and the filter up again for each message, and
+ * ends with EAGAIN if another table became live meanwhile: its cursor
+ * belongs to the filter instance it started with.
+ *--------------------------------------------------------------
+ */
+
+/* What a FILTER_CALL dump keeps between messages, in cb->args. */
+enum {
+	FC_DISK,	/* the disk's serial */
+	FC_GEN,		/* the generation of its live table, + 1 */
+	FC_CURSOR,	/* the filter's */
+	FC_DONE,	/* the filter said it was complete */
+};
+
+/* Is a disk called @id there, with a live table or not? For a message. */
+static bool disk_exists(const char *id)
+{
+	struct vaio_disk *d;
+	bool found = false;
+
+	mutex_lock(&vaio_disks_lock);
+	list_for_each_entry(d, &vaio_disks, list)
+		found |= !strcmp(d->id, id);
+	mutex_unlock(&vaio_disks_lock);
+	return found;
+}
+
+/*
+ * A request attribute FILTER_CALL needs. Named in the message too: the end
+ * of a dump carries a message but no NLMSGERR_ATTR_MISS_TYPE.
+ */
+static int fc_need(struct nlattr **attrs, int type, const char *msg,
+		   struct netlink_ext_ack *extack)
+{
+	if (attrs[type])
+		return 0;
+	NL_SET_ERR_ATTR_MISS(extack, NULL, type);
+	set_err(extack, NULL, msg);
+	return -EINVAL;
+}
+
+static int fc_check_request(struct nlattr **attrs,
+			    struct netlink_ext_ack *extack)
+{
+	return fc_need(attrs, VAIO_ATTR_DISK_ID, "missing DISK_ID", extack) ?:
+	       fc_need(attrs, VAIO_ATTR_FILTER_NAME, "missing FILTER_NAME",
+		       extack) ?:
+	       fc_need(attrs, VAIO_ATTR_FILTER_CMD, "missing FILTER_CMD",
+		       extack);
+}
+
+/*
+ * The filter @attrs name, of the live table of a disk whose lock is held,
+ * with FILTER_DATA parsed into *@tbp (kfree() it) by the type's policy.
+ * @dump: for ->nl_dump(), else for ->nl_call().
+ */
+static struct vaio_filter *fc_filter(struct vaio_c *vc, struct nlattr **attrs,
+				     bool dump, struct nlattr ***tbp,
+				     struct netlink_ext_ack *extack)
+{
+	struct nlattr *name = attrs[VAIO_ATTR_FILTER_NAME];
+	struct nlattr *data = attrs[VAIO_ATTR_FILTER_DATA];
+	const struct vaio_filter_type *t;
+	struct vaio_filter *f;
+	struct nlattr **tb;
+	int r;
+
+	f = vaio_filter_lookup(vc, nla_data(name));
+	if (!f) {
+		NL_SET_ERR_MSG_ATTR(extack, name, "no such filter on this disk");
+		return ERR_PTR(-ENOENT);
+	}
+	t = f->type;
+	if (!t->ops.nl_call && !t->ops.nl_dump) {
+		NL_SET_ERR_MSG_ATTR(extack, name,
+				    "the filter has no netlink commands");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	if (dump && !t->ops.nl_dump) {
+		NL_SET_ERR_MSG_ATTR(extack, name,
+				    "the filter has no netlink dumps");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	if (!dump && !t->ops.nl_call) {
+		NL_SET_ERR_MSG_ATTR(extack, name,
+				    "the filter's netlink commands are dumps only");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	if (data && !t->nl_policy) {
+		NL_SET_ERR_MSG_ATTR(extack, data,
+				    "the filter's commands take no data");
+		return ERR_PTR(-EINVAL);
+	}
+
+	/* In the lock's noio scope. */
+	tb = kcalloc(t->nl_maxattr + 1, sizeof(*tb), GFP_KERNEL);
+	if (!tb)
+		return ERR_PTR(-ENOMEM);
+	if (data) {
+		r = nla_parse_nested(tb, t->nl_maxattr, data, t->nl_policy,
+				     extack);
+		if (r) {
+			kfree(tb);
+			return ERR_PTR(r);
+		}
+	}
+	*tbp = tb;
+	return f;
+}
+
+/* The reply's or dump message's attributes before the filter's own. */
+static int fc_put_head(struct sk_buff *skb, struct vaio_c *vc,
+		       struct vaio_filter *f, u32 cmd)
+{
+	if (nla_put_string(skb, VAIO_ATTR_DISK_ID, vc->id) ||
+	    nla_put_string(skb, VAIO_ATTR_FILTER_NAME, f->type->name) ||
+	    nla_put_u32(skb, VAIO_ATTR_FILTER_CMD, cmd))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vaio_nl_filter_call(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *id_attr = info->attrs[VAIO_ATTR_DISK_ID];
+	struct nlattr **tb = NULL;
+	struct vaio_filter *f;
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	struct vaio_disk *d;
+	unsigned int noio;
+	void *hdr;
+	u32 cmd;
+	int r;
+
+	r = fc_check_request(info->attrs, info->extack);
+	if (r)
+		return r;
+	cmd = nla_get_u32(info->attrs[VAIO_ATTR_FILTER_CMD]);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vaio_genl_family, 0,
+				VAIO_CMD_FILTER_CALL);
+	if (!hdr) {
+		r = -EMSGSIZE;
+		goto out;
+	}
+
+	d = lock_disk(nla_data(id_attr), &noio);
+	if (!d) {
+		set_err(info->extack, id_attr, disk_exists(nla_data(id_attr)) ?
+			"the disk has no live vaio table" : "no such disk");
+		r = -ENODEV;
+		goto out;
+	}
+	f = fc_filter(d->live, info->attrs, false, &tb, info->extack);
+	if (IS_ERR(f)) {
+		r = PTR_ERR(f);
+		goto unlock;
+	}
+	r = fc_put_head(msg, d->live, f, cmd);
+	nest = r ? NULL : nla_nest_start(msg, VAIO_ATTR_FILTER_DATA);
+	if (!nest) {
+		r = -EMSGSIZE;
+		goto unlock;
+	}
+	r = f->type->ops.nl_call(f, cmd, tb, msg, info->extack);
+	if (!r)
+		nla_nest_end(msg, nest);
+unlock:
+	vaio_disk_unlock(d, noio);
+	kfree(tb);
+	if (r)
+		goto out;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out:
+	nlmsg_free(msg);
+	return r;
+}
+
+/*
+ * No pre_doit for dumps: the capability is checked here, before any
+ * message. (In 6.1 .start has no extack: the refusal is a bare EPERM.)
+ */
+static int vaio_nl_filter_call_start(struct netlink_callback *cb)
+{
+	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
+/* One message of a FILTER_CALL dump: its head and the filter's entries. */
+static int fc_dump_one(struct sk_buff *skb, struct netlink_callback *cb,
+		       struct vaio_c *vc, struct vaio_filter *f,
+		       struct nlattr **attrs, struct nlattr **tb)
+{
+	u32 cmd = nla_get_u32(attrs[VAIO_ATTR_FILTER_CMD]);
+	unsigned long cursor = cb->args[FC_CURSOR];
+	struct nlattr *nest;
+	void *hdr;
+	int r;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &vaio_genl_family, NLM_F_MULTI, VAIO_CMD_FILTER_CALL);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (fc_put_head(skb, vc, f, cmd))
+		goto too_small;
+	nest = nla_nest_start(skb, VAIO_ATTR_FILTER_DATA);
+	if (!nest)
+		goto too_small;
+	r = f->type->ops.nl_dump(f, cmd, tb, skb, &cursor, cb->extack);
+	if (r < 0) {
+		genlmsg_cancel(skb, hdr);
+		return r;
+	}
+	if (nla_data(nest) != skb_tail_pointer(skb)) {
+		nla_nest_end(skb, nest);
+		genlmsg_end(skb, hdr);
+	} else if (r) {
+		/* More, but not one entry fits an empty message. */
+		goto too_small;
+	} else {
+		/* Nothing more: no message. */
+		genlmsg_cancel(skb, hdr);
+	}
+	cb->args[FC_CURSOR] = cursor;
+	cb->args[FC_DONE] = !r;
+	return 0;
+
+too_small:
+	genlmsg_cancel(skb, hdr);
+	NL_SET_ERR_MSG(cb->extack, "a dump entry does not fit in a message");
+	return -EMSGSIZE;
+}
+
+static int vaio_nl_filter_call_dump(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr *id_attr = attrs[VAIO_ATTR_DISK_ID];
+	struct nlattr **tb = NULL;
+	struct vaio_filter *f;
+	struct vaio_disk *d;
+	unsigned int noio;
+	int r;
+
+	r = fc_check_request(attrs, cb->extack);
+	if (r)
+		return r;
+
+	d = lock_disk(nla_data(id_attr), &noio);
+	if (!d) {
+		set_err(cb->extack, id_attr, disk_exists(nla_data(id_attr)) ?
+			"the disk has no live vaio table" : "no such disk");
+		return -ENODEV;
+	}
+	if (!cb->args[FC_GEN]) {
+		cb->args[FC_DISK] = d->serial;
+		cb->args[FC_GEN] = d->live_gen + 1;
+	} else if (cb->args[FC_DISK] != d->serial ||
+		   cb->args[FC_GEN] != d->live_gen + 1) {
+		NL_SET_ERR_MSG(cb->extack,
+			       "the disk's live table changed during the dump");
+		r = -EAGAIN;
+		goto unlock;
+	}
+	f = fc_filter(d->live, attrs, true, &tb, cb->extack);
+	if (IS_ERR(f)) {
+		r = PTR_ERR(f);
+		goto unlock;
+	}
+	r = fc_dump_one(skb, cb, d->live, f, attrs, tb);
+unlock:
+	vaio_disk_unlock(d, noio);
+	kfree(tb);
+	/* The last message and the end of the dump may share a buffer. */
+	return r ?: cb->args[FC_DONE] ? 0 : skb->len;
+}
+
+/*
  * GENL_ADMIN_PERM makes generic netlink refuse callers without
  * CAP_NET_ADMIN before parsing, and shows the command as privileged in
  * the family's description; CAP_SYS_ADMIN is ours to check.
@@ -700,6 +993,18 @@ static const struct genl_small_ops vaio_ops[] = {
 	},
 };
 
+/* With a dump's .start: a genl_ops, not a genl_small_ops. */
+static const struct genl_ops vaio_full_ops[] = {
+	{
+		.cmd = VAIO_CMD_FILTER_CALL,
+		.doit = vaio_nl_filter_call,
+		.start = vaio_nl_filter_call_start,
+		.dumpit = vaio_nl_filter_call_dump,
+		.flags = GENL_ADMIN_PERM,
+		.internal_flags = VAIO_NL_SYS_ADMIN,
+	},
+};
+
 static struct genl_family vaio_genl_family __ro_after_init = {
 	.name = VAIO_GENL_NAME,
 	.version = VAIO_GENL_VERSION,
@@ -711,6 +1016,8 @@ static struct genl_family vaio_genl_family __ro_after_init = {
 	.pre_doit = vaio_nl_pre_doit,
 	.small_ops = vaio_ops,
 	.n_small_ops = ARRAY_SIZE(vaio_ops),
+	.ops = vaio_full_ops,
+	.n_ops = ARRAY_SIZE(vaio_full_ops),
 	.mcgrps = vaio_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(vaio_mcgrps),
 };

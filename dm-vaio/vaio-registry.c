@@ -281,6 +281,12 @@ int vaio_register_filter(struct vaio_filter_type *type)
 		       VAIO_PER_BIO_DATA_MAX);
 		return -EINVAL;
 	}
+	if (!type->nl_policy != !type->nl_maxattr ||
+	    type->nl_maxattr > VAIO_NL_MAXATTR) {
+		DMWARN("refusing filter type %s: nl_policy needs nl_maxattr 1 to %u",
+		       type->name, VAIO_NL_MAXATTR);
+		return -EINVAL;
+	}
 	for (p = type->params; p && p->name; p++) {
 		if (!vaio_valid_name(p->name) || strchr(p->name, '=') ||
 		    p->kind > VAIO_PARAM_KIND_STRING ||

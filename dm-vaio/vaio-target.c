@@ -830,6 +830,12 @@ int vaio_reactivate(struct vaio_c *vc, const char *name)
 	return f ? reactivate_filter(vc, f) : -ENOENT;
 }
 
+/* The filter of this disk called @name (type or class), or NULL. */
+struct vaio_filter *vaio_filter_lookup(struct vaio_c *vc, const char *name)
+{
+	return lookup_filter(vc, name);
+}
+
 /*
  *--------------------------------------------------------------
  * Control events
@@ -1598,6 +1604,7 @@ static void vaio_resume(struct dm_target *ti)
 		ntf = disk->live ? VAIO_CMD_NTF_DISK_CHANGE : VAIO_CMD_NTF_DISK_NEW;
 		deliver_transition(vc, disk->live);
 		disk->live = vc;
+		disk->live_gen++;
 	}
 	deliver_simple(vc, VAIO_EV_RESUME);
 	/* A failure a filter reported from its ctr is told now. */

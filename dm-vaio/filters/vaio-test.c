@@ -49,7 +49,11 @@
  * status_noio); proc_maps and proc_ends count ->map_process() and
  * ->end_io_process() calls, bad_ctx those of them not in process context,
  * nomem_waits the writes whose bounce pages came only from process
- * context.
+ * context; and the tag netlink's VAIO_TEST_CMD_SET gave it.
+ *
+ * Netlink (VAIO_CMD_FILTER_CALL, <linux/dm-vaio-test.h>): GET answers the
+ * maps and end_ios counters and the tag, SET sets the tag, the BIOS dump
+ * lists the last bios mapped. test-qos-b has no netlink commands.
  */
 
 #include "../dm-vaio-filter.h"
@@ -62,6 +66,8 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/dm-vaio-test.h>
+#include <net/netlink.h>
 
 #define DM_MSG_PREFIX "vaio-test"
 
@@ -86,6 +92,14 @@ struct vt_stats {
 	u64 nomem_waits;
 	u64 map_pos[VAIO_NR_CLASSES];
 	u64 end_pos[VAIO_NR_CLASSES];
+};
+
+/* A bio mapped, for the netlink dump VAIO_TEST_CMD_BIOS. */
+struct vt_rec {
+	u64 seq;			/* bios mapped before it */
+	u64 sector;
+	u32 sectors;
+	enum req_op op;
 };
 
 struct vt_filter {
@@ -114,6 +128,12 @@ struct vt_filter {
 	/* Calls made in a noio scope: the core's, under the disk's lock. */
 	atomic_t ev_noio;		/* ->event() */
 	atomic_t status_noio;		/* ->status() */
+
+	/* Netlink: the tag of VAIO_TEST_CMD_SET; the last bios mapped. */
+	u32 tag;			/* READ_ONCE */
+	spinlock_t ring_lock;		/* ring, ring_count */
+	u64 ring_count;			/* bios recorded: the next one's seq */
+	struct vt_rec ring[VAIO_TEST_RING];
 };
 
 /* Would an allocation here skip I/O (memalloc_noio_save() scope)? */
@@ -263,6 +283,131 @@ static void vt_corrupt_read(struct bio *bio, struct vt_bio *b)
 
 /*
  *--------------------------------------------------------------
+ * Netlink commands (VAIO_CMD_FILTER_CALL)
+ *--------------------------------------------------------------
+ */
+
+/* From ->map(): no allocation, and any context (vaio_bio_continue()). */
+static void vt_record(struct vt_filter *vt, struct bio *bio)
+{
+	struct vt_rec *r;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vt->ring_lock, flags);
+	r = &vt->ring[vt->ring_count % VAIO_TEST_RING];
+	r->seq = vt->ring_count++;
+	r->sector = bio->bi_iter.bi_sector;
+	r->sectors = bio_sectors(bio);
+	r->op = bio_op(bio);
+	spin_unlock_irqrestore(&vt->ring_lock, flags);
+}
+
+/* Not const: 6.1's nla_policy points to it without. */
+static struct netlink_range_validation vt_tag_range = {
+	.max = VAIO_TEST_TAG_MAX,
+};
+
+static const struct nla_policy vt_nl_policy[VAIO_TEST_ATTR_MAX + 1] = {
+	[VAIO_TEST_ATTR_TAG] = NLA_POLICY_FULL_RANGE(NLA_U32, &vt_tag_range),
+};
+
+static int vt_nl_call(struct vaio_filter *f, u32 cmd, struct nlattr **tb,
+		      struct sk_buff *reply, struct netlink_ext_ack *extack)
+{
+	struct vt_filter *vt = f->private;
+	u64 maps = 0, end_ios = 0;
+	int cpu;
+
+	switch (cmd) {
+	case VAIO_TEST_CMD_GET:
+		for_each_possible_cpu(cpu) {
+			maps += per_cpu_ptr(vt->stats, cpu)->maps;
+			end_ios += per_cpu_ptr(vt->stats, cpu)->end_ios;
+		}
+		if (nla_put_u64_64bit(reply, VAIO_TEST_ATTR_MAPS, maps,
+				      VAIO_TEST_ATTR_PAD) ||
+		    nla_put_u64_64bit(reply, VAIO_TEST_ATTR_END_IOS, end_ios,
+				      VAIO_TEST_ATTR_PAD) ||
+		    nla_put_u32(reply, VAIO_TEST_ATTR_TAG, READ_ONCE(vt->tag)))
+			return -EMSGSIZE;
+		return 0;
+	case VAIO_TEST_CMD_SET:
+		if (!tb[VAIO_TEST_ATTR_TAG]) {
+			NL_SET_ERR_MSG(extack, "test filter: SET needs TAG");
+			return -EINVAL;
+		}
+		WRITE_ONCE(vt->tag, nla_get_u32(tb[VAIO_TEST_ATTR_TAG]));
+		return 0;
+	case VAIO_TEST_CMD_BIOS:
+		NL_SET_ERR_MSG(extack, "test filter: BIOS is a dump");
+		return -EOPNOTSUPP;
+	}
+	NL_SET_ERR_MSG(extack, "test filter: unknown command");
+	return -EOPNOTSUPP;
+}
+
+static int vt_put_rec(struct sk_buff *skb, const struct vt_rec *r)
+{
+	struct nlattr *nest = nla_nest_start(skb, VAIO_TEST_ATTR_ENTRY);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, VAIO_TEST_BIO_SEQ, r->seq,
+			      VAIO_TEST_BIO_PAD) ||
+	    nla_put_u64_64bit(skb, VAIO_TEST_BIO_SECTOR, r->sector,
+			      VAIO_TEST_BIO_PAD) ||
+	    nla_put_u32(skb, VAIO_TEST_BIO_SECTORS, r->sectors) ||
+	    nla_put_u32(skb, VAIO_TEST_BIO_OP, (__force u32)r->op)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * The ring, newest first, VAIO_TEST_PER_MSG bios per message: *@cursor is
+ * the seq of the next bio to put, plus one (0: start at the newest). Bios
+ * mapped during the dump push the oldest out of the ring; the dump ends
+ * where it finds one gone.
+ */
+static int vt_nl_dump(struct vaio_filter *f, u32 cmd, struct nlattr **tb,
+		      struct sk_buff *skb, unsigned long *cursor,
+		      struct netlink_ext_ack *extack)
+{
+	struct vt_filter *vt = f->private;
+	struct vt_rec recs[VAIO_TEST_PER_MSG];
+	unsigned int n = 0, i;
+	unsigned long next;
+
+	if (cmd != VAIO_TEST_CMD_BIOS) {
+		NL_SET_ERR_MSG(extack, "test filter: only BIOS is a dump");
+		return -EOPNOTSUPP;
+	}
+	spin_lock_irq(&vt->ring_lock);
+	next = *cursor ?: vt->ring_count;
+	for (; n < VAIO_TEST_PER_MSG && next; n++, next--) {
+		if (vt->ring_count - (next - 1) > VAIO_TEST_RING) {
+			next = 0;	/* pushed out */
+			break;
+		}
+		recs[n] = vt->ring[(next - 1) % VAIO_TEST_RING];
+	}
+	spin_unlock_irq(&vt->ring_lock);
+
+	for (i = 0; i < n; i++) {
+		if (vt_put_rec(skb, &recs[i])) {
+			/* The rest in the next message. */
+			*cursor = recs[i].seq + 1;
+			return 1;
+		}
+	}
+	*cursor = next;
+	return next ? 1 : 0;
+}
+
+/*
+ *--------------------------------------------------------------
  * Filter ops
  *--------------------------------------------------------------
  */
@@ -277,6 +422,7 @@ static enum vaio_verdict vt_map(struct vaio_filter *f, struct bio *bio,
 	this_cpu_inc(vt->stats->maps);
 	if (pos < VAIO_NR_CLASSES)
 		this_cpu_inc(vt->stats->map_pos[pos]);
+	vt_record(vt, bio);
 	b->bounce.bvec = NULL;
 	b->read_iter = bio->bi_iter;
 
@@ -655,6 +801,7 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	vt->ops = VT_OPS_READ | VT_OPS_WRITE;
 	vt->may_defer = true;
 	spin_lock_init(&vt->lock);
+	spin_lock_init(&vt->ring_lock);
 	INIT_LIST_HEAD(&vt->held);
 	INIT_LIST_HEAD(&vt->ended);
 	INIT_DELAYED_WORK(&vt->work, vt_work);
@@ -808,6 +955,7 @@ static void vt_status(struct vaio_filter *f, char *result, unsigned int maxlen)
 		atomic_inc(&vt->status_noio);
 	DMEMIT(" ev_noio %d status_noio %d", atomic_read(&vt->ev_noio),
 	       atomic_read(&vt->status_noio));
+	DMEMIT(" tag %u", READ_ONCE(vt->tag));
 }
 
 static int vt_reactivate(struct vaio_filter *f)
@@ -872,6 +1020,8 @@ static int vt_fail_mode_check(enum vaio_fail_mode mode, unsigned int argc,
 	.version = {1, 0, 0},						\
 	.owner = THIS_MODULE,						\
 	.per_bio_data_size = sizeof(struct vt_bio),			\
+	.nl_policy = vt_nl_policy,					\
+	.nl_maxattr = VAIO_TEST_ATTR_MAX,				\
 	.ops = {							\
 		.ctr = vt_ctr,						\
 		.dtr = vt_dtr,						\
@@ -885,6 +1035,8 @@ static int vt_fail_mode_check(enum vaio_fail_mode mode, unsigned int argc,
 		.status = vt_status,					\
 		.reactivate = _reactivate,				\
 		.fail_mode_check = vt_fail_mode_check,			\
+		.nl_call = vt_nl_call,					\
+		.nl_dump = vt_nl_dump,					\
 	},								\
 }
 
@@ -917,6 +1069,13 @@ static int __init vt_init(void)
 
 	for (i = 0; i < ARRAY_SIZE(vt_types); i++) {
 		vt_types[i].per_bio_data_size = sizeof(struct vt_bio) + per_bio_pad;
+		/* For the core's refusal of a type without them. */
+		if (!strcmp(vt_types[i].name, "test-qos-b")) {
+			vt_types[i].ops.nl_call = NULL;
+			vt_types[i].ops.nl_dump = NULL;
+			vt_types[i].nl_policy = NULL;
+			vt_types[i].nl_maxattr = 0;
+		}
 		r = vaio_register_filter(&vt_types[i]);
 		if (r)
 			goto bad;

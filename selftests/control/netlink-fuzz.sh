@@ -42,7 +42,7 @@ while IFS= read -r g; do
 		ktap_ok "$g ($(printf '%s\n' "$out" | grep -c "^ok [0-9]* - $g:") cases)"
 	fi
 done </tmp/groups
-for g in command "chain check" "chain ok" disk fuzz privilege health; do
+for g in command "chain check" "chain ok" "filter call" disk fuzz privilege health; do
 	grep -qx "$g" /tmp/groups || ktap_fail "group '$g' ran"
 done
 ktap_eq "vaio-nlfuzz exit status" "$rc" 0

@@ -70,13 +70,13 @@ vaioctl_bad "netadmin: chain check refused" \
 ktap_check "root creates the policy" vaioctl policy create p1 test-qos:ops=reads
 
 # Every privileged request, raw (vaio-nlfuzz -p: its privilege cases as
-# the caller): CHAIN_CHECK, DISK_EVENT, FILTER_REACTIVATE refused with
-# EPERM, FILTER_GET and DISK_GET answered.
+# the caller): CHAIN_CHECK, DISK_EVENT, FILTER_REACTIVATE, FILTER_CALL and
+# its dump refused with EPERM, FILTER_GET and DISK_GET answered.
 for who in nobody netadmin; do
 	out=$($who vaio-nlfuzz -p 2>&1) && rc=0 || rc=$?
 	[ "$rc" = 0 ] || ktap_diag "$out"
 	ktap_eq "$who: vaio-nlfuzz privilege cases" "$rc" 0
-	ktap_eq "$who: ... all five ran" "$(printf '%s\n' "$out" | grep -c '^ok [0-9]* - privilege:')" 5
+	ktap_eq "$who: ... all seven ran" "$(printf '%s\n' "$out" | grep -c '^ok [0-9]* - privilege:')" 7
 done
 
 ktap_check "the disk is removed" dm_remove pv

@@ -851,6 +851,74 @@ int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
 	return ret ? admin_error(err, ret, &r, what) : 0;
 }
 
+/* What a filter call's answers go to. */
+struct call_ctx {
+	int (*cb)(const struct nlattr *data, void *arg);
+	void *arg;
+	int error;			/* the callback's */
+};
+
+static int call_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct call_ctx *c = data;
+	const struct nlattr *a, *found = NULL;
+	int r;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == VAIO_ATTR_FILTER_DATA)
+			found = a;
+	r = c->cb(found, c->arg);
+	if (r) {
+		c->error = -r;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int vaio_filter_call(struct vaio_nl *nl, const char *id, const char *filter,
+		     uint32_t cmd, const struct vaio_call_attr *attrs, int n,
+		     bool dump, int (*cb)(const struct nlattr *data, void *arg),
+		     void *arg, struct vaio_err *err)
+{
+	struct call_ctx c = { .cb = cb, .arg = arg };
+	struct nl_reply r = { .cb = call_cb, .data = &c };
+	size_t size = MNL_SOCKET_BUFFER_SIZE;
+	struct nlattr *nest;
+	struct nlmsghdr *nlh;
+	char what[256];
+	char *buf;
+	int i, ret;
+
+	for (i = 0; i < n; i++)
+		size += MNL_ALIGN(attrs[i].len) + MNL_ATTR_HDRLEN;
+	buf = malloc(size);
+	if (!buf)
+		return vaio_seterr(err, ENOMEM, "out of memory");
+	snprintf(what, sizeof(what), "disk %s: filter %s: command %u", id,
+		 filter, cmd);
+	nlh = vaio_nl_request(nl, buf, VAIO_CMD_FILTER_CALL,
+			      dump ? NLM_F_DUMP : 0);
+	if (!mnl_attr_put_strz_check(nlh, size, VAIO_ATTR_DISK_ID, id) ||
+	    !mnl_attr_put_strz_check(nlh, size, VAIO_ATTR_FILTER_NAME, filter) ||
+	    !mnl_attr_put_u32_check(nlh, size, VAIO_ATTR_FILTER_CMD, cmd)) {
+		free(buf);
+		return vaio_seterr(err, ENAMETOOLONG, "disk or filter name too long");
+	}
+	if (n) {
+		nest = mnl_attr_nest_start(nlh, VAIO_ATTR_FILTER_DATA);
+		for (i = 0; i < n; i++)
+			mnl_attr_put(nlh, attrs[i].type, attrs[i].len,
+				     attrs[i].data);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	ret = vaio_nl_transact(nl, nlh, &r);
+	free(buf);
+	if (ret && c.error)
+		return vaio_seterr(err, c.error, "%s: %s", what,
+				   strerror(c.error));
+	return ret ? admin_error(err, ret, &r, what) : 0;
+}
+
 int vaio_nl_recv_ntf(struct vaio_nl *nl, int timeout_ms, const char *what,
 		     struct nlmsghdr **mp, struct vaio_err *err)
 {

@@ -21,6 +21,7 @@
 
 #include <linux/dm-vaio.h>
 #include <linux/dm-vaio-repl.h>
+#include <linux/netlink.h>
 
 #define VAIO_NR_CLASSES		5
 #define VAIO_MAX_PARAMS		32
@@ -135,6 +136,26 @@ int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
 		  unsigned int *delivered, struct vaio_err *err);
 int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
 		    struct vaio_err *err);
+
+/* An attribute of a filter command's FILTER_DATA: @len bytes at @data. */
+struct vaio_call_attr {
+	uint16_t type;
+	uint16_t len;
+	const void *data;
+};
+
+/*
+ * A filter's own netlink command (VAIO_CMD_FILTER_CALL): command @cmd of
+ * filter @filter (type or class) of disk @id, with @n attributes in
+ * FILTER_DATA (none: no FILTER_DATA). @cb gets each answer's FILTER_DATA
+ * (NULL if it had none): the one reply, or every message of a @dump; it
+ * returns 0 or a negative errno, which stops. Returns 0, or a negative
+ * errno with the kernel's (or the filter's) message in @err.
+ */
+int vaio_filter_call(struct vaio_nl *nl, const char *id, const char *filter,
+		     uint32_t cmd, const struct vaio_call_attr *attrs, int n,
+		     bool dump, int (*cb)(const struct nlattr *data, void *arg),
+		     void *arg, struct vaio_err *err);
 /*
  * The next notification; @timeout_ms < 0 waits for ever. Returns 1 with
  * @ntf, 0 on timeout, or a negative errno.

@@ -10,6 +10,7 @@
  *
  *   vaio-nlfuzz [-r] [-s SEED] [-n ITERATIONS] [-d DISK_ID [-e DELIVERED]] [-u]
  *   vaio-nlfuzz [-r] -p
+ *   vaio-nlfuzz -d DISK_ID -R CMD
  *
  * -d: also exercise a live disk (snapshot events, reactivate, DISK_GET);
  *     -e: the number of filters a snapshot must be delivered to.
@@ -20,6 +21,9 @@
  *     they run in a child that drops to uid/gid 65534 without capabilities.
  * -p: run only the privilege cases, as the current user and with its
  *     capabilities, whoever that is (a test drops some with setpriv).
+ * -R: run only this case: a FILTER_CALL dump of test-qos's bios on disk
+ *     -d, with the shell command CMD (a table reload) run after its first
+ *     message; the dump must end with EAGAIN (the table changed).
  * Needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) for everything else.
  */
 #include <errno.h>
@@ -27,6 +31,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/dm-vaio.h>
 #include <linux/dm-vaio-repl.h>
+#include <linux/dm-vaio-test.h>
 #include <linux/genetlink.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -210,6 +215,9 @@ static void receive(struct nl *nl, unsigned int seq, struct answer *a,
 			if (h->nlmsg_type == NLMSG_DONE) {
 				if (mnl_nlmsg_get_payload_len(h) >= sizeof(int))
 					a->err = *(int *)mnl_nlmsg_get_payload(h);
+				/* A dump's error: its message after the errno. */
+				if (a->err && (h->nlmsg_flags & NLM_F_ACK_TLVS))
+					mnl_attr_parse(h, sizeof(int), ext_attr, a);
 				return;
 			}
 			if (h->nlmsg_type < NLMSG_MIN_TYPE)
@@ -345,6 +353,7 @@ static void run_cases(struct nl *nl, const struct tcase *c, size_t n)
 #define CHECK	VAIO_CMD_CHAIN_CHECK
 #define EVENT	VAIO_CMD_DISK_EVENT
 #define REACT	VAIO_CMD_FILTER_REACTIVATE
+#define FCALL	VAIO_CMD_FILTER_CALL
 #define DUMP	NLM_F_DUMP
 #define T(n, c, f, b, e, ...) { .name = n, .cmd = c, .flags = f, .build = b, \
 				 .expect = e, __VA_ARGS__ }
@@ -561,6 +570,11 @@ B(b_ok_empty, mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, VAIO_ATTR_CHAIN)))
 B(b_ev_nodisk, event(nlh, "nlfuzz-no-such-disk", VAIO_EVENT_SNAPSHOT, "t1"))
 B(b_react_nodisk, str(nlh, VAIO_ATTR_DISK_ID, "nlfuzz-no-such-disk");
   str(nlh, VAIO_ATTR_FILTER_NAME, "test-qos"))
+B(b_fc_nocmd, b_react_nodisk(nlh))
+B(b_fc_nodisk, b_react_nodisk(nlh);
+  mnl_attr_put_u32(nlh, VAIO_ATTR_FILTER_CMD, VAIO_TEST_CMD_GET))
+B(b_fc_cmd_u8, b_react_nodisk(nlh); mnl_attr_put_u8(nlh, VAIO_ATTR_FILTER_CMD, 1))
+B(b_fc_data_flat, b_fc_nodisk(nlh); str(nlh, VAIO_ATTR_FILTER_DATA, "x"))
 
 static const struct tcase cases[] = {
 	T("command: 0 (UNSPEC)", 0, 0, NULL, -EOPNOTSUPP),
@@ -672,6 +686,16 @@ static const struct tcase cases[] = {
 	T("chain ok: an ARG of 255 chars (ms=000...5)", CHECK, 0, b_arg_255, 0),
 	T("no disk: DISK_EVENT", EVENT, 0, b_ev_nodisk, -ENODEV, .msg = "no such disk"),
 	T("no disk: FILTER_REACTIVATE", REACT, 0, b_react_nodisk, -ENODEV, .msg = "no such disk"),
+	T("filter call: without FILTER_CMD", FCALL, 0, b_fc_nocmd, -EINVAL,
+	  .msg = "missing FILTER_CMD", .miss = VAIO_ATTR_FILTER_CMD),
+	T("filter call: a dump without FILTER_CMD", FCALL, DUMP, b_fc_nocmd, -EINVAL,
+	  .msg = "missing FILTER_CMD"),
+	T("filter call: without DISK_ID", FCALL, 0, NULL, -EINVAL, .miss = VAIO_ATTR_DISK_ID),
+	T("filter call: no such disk", FCALL, 0, b_fc_nodisk, -ENODEV, .msg = "no such disk"),
+	T("filter call: a dump of no such disk", FCALL, DUMP, b_fc_nodisk, -ENODEV,
+	  .msg = "no such disk"),
+	T("filter call: FILTER_CMD as a u8", FCALL, 0, b_fc_cmd_u8, -EINVAL),
+	T("filter call: FILTER_DATA as a string", FCALL, 0, b_fc_data_flat, -EINVAL),
 };
 
 /* ------------------------------------------------------------ a live disk */
@@ -702,6 +726,34 @@ B(b_d_react_qos, str(nlh, VAIO_ATTR_DISK_ID, disk);
 B(b_d_react_class, str(nlh, VAIO_ATTR_DISK_ID, disk);
   str(nlh, VAIO_ATTR_FILTER_NAME, "qos"))
 
+/* A test filter command to test-qos of the disk, with one TAG-ish datum. */
+static void fcall(struct nlmsghdr *nlh, const char *filter, uint32_t cmd,
+		  uint16_t type, int len, uint64_t v)
+{
+	struct nlattr *d;
+
+	str(nlh, VAIO_ATTR_DISK_ID, disk);
+	str(nlh, VAIO_ATTR_FILTER_NAME, filter);
+	mnl_attr_put_u32(nlh, VAIO_ATTR_FILTER_CMD, cmd);
+	if (!len)
+		return;
+	d = mnl_attr_nest_start(nlh, VAIO_ATTR_FILTER_DATA);
+	if (len == 4)
+		mnl_attr_put_u32(nlh, type, v);
+	else
+		mnl_attr_put_u64(nlh, type, v);
+	mnl_attr_nest_end(nlh, d);
+}
+
+B(b_d_fc_get, fcall(nlh, "test-qos", VAIO_TEST_CMD_GET, 0, 0, 0))
+B(b_d_fc_nosuch, fcall(nlh, "test-encryption", VAIO_TEST_CMD_GET, 0, 0, 0))
+B(b_d_fc_set, fcall(nlh, "qos", VAIO_TEST_CMD_SET, VAIO_TEST_ATTR_TAG, 4, 7))
+B(b_d_fc_tag64, fcall(nlh, "qos", VAIO_TEST_CMD_SET, VAIO_TEST_ATTR_TAG, 8, 7))
+B(b_d_fc_range, fcall(nlh, "qos", VAIO_TEST_CMD_SET, VAIO_TEST_ATTR_TAG, 4,
+		      VAIO_TEST_TAG_MAX + 1))
+B(b_d_fc_maps, fcall(nlh, "qos", VAIO_TEST_CMD_SET, VAIO_TEST_ATTR_MAPS, 8, 1))
+B(b_d_fc_bios, fcall(nlh, "test-qos", VAIO_TEST_CMD_BIOS, 0, 0, 0))
+
 static const struct tcase disk_cases[] = {
 	T("disk: DISK_GET answers with the disk", DGET, 0, b_d_get, 0, .check = lists_disk),
 	T("disk: the DISK_GET dump lists it", DGET, DUMP, NULL, 0, .check = lists_disk),
@@ -718,7 +770,45 @@ static const struct tcase disk_cases[] = {
 	  REACT, 0, b_d_react_nosuch, -ENOENT, .msg = "no such filter"),
 	T("disk: reactivate an active filter (no-op)", REACT, 0, b_d_react_qos, 0),
 	T("disk: reactivate by class name", REACT, 0, b_d_react_class, 0),
+	T("disk: filter call GET", FCALL, 0, b_d_fc_get, 0),
+	T("disk: filter call SET by class name", FCALL, 0, b_d_fc_set, 0),
+	T("disk: filter call to a filter the disk lacks",
+	  FCALL, 0, b_d_fc_nosuch, -ENOENT, .msg = "no such filter"),
+	T("disk: filter call, TAG as a u64", FCALL, 0, b_d_fc_tag64, -EINVAL),
+	T("disk: filter call, TAG out of range", FCALL, 0, b_d_fc_range, -ERANGE),
+	T("disk: filter call, an answer attribute in FILTER_DATA",
+	  FCALL, 0, b_d_fc_maps, -EINVAL),
+	T("disk: filter call, BIOS is a dump", FCALL, 0, b_d_fc_bios, -EOPNOTSUPP,
+	  .msg = "BIOS is a dump"),
+	T("disk: filter call, the BIOS dump answers", FCALL, DUMP, b_d_fc_bios, 0),
 };
+
+/* -R: the disk's table changes in the middle of a FILTER_CALL dump. */
+static void reload_case(struct nl *nl, const char *cmd)
+{
+	struct nlmsghdr *nlh = msg_start(family, FCALL, NLM_F_DUMP);
+	struct answer a;
+	int n;
+
+	b_d_fc_bios(nlh);
+	memset(&a, 0, sizeof(a));
+	a.miss = a.offs = -1;
+	nlh->nlmsg_seq = ++nl->seq;
+	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0) {
+		a.err = -errno;
+	} else {
+		/* The first message (the kernel makes the next one now). */
+		n = mnl_socket_recvfrom(nl->sk, rbuf, sizeof(rbuf));
+		if (n <= 0 || ((struct nlmsghdr *)rbuf)->nlmsg_type < NLMSG_MIN_TYPE)
+			printf("#   the first answer is no dump message\n");
+		else if (system(cmd))
+			printf("#   '%s' failed\n", cmd);
+		else
+			receive(nl, nlh->nlmsg_seq, &a, NULL, NULL);
+	}
+	report(a.err == -EAGAIN && strstr(a.ext, "changed during the dump"),
+	       "filter call: a reload during a dump ends it with EAGAIN", &a);
+}
 
 static int ntf_attr(const struct nlattr *at, void *data)
 {
@@ -930,6 +1020,9 @@ static const struct tcase priv_cases[] = {
 	T("privilege: CHAIN_CHECK needs CAP_SYS_ADMIN", CHECK, 0, b_ok_qos_cache, -EPERM),
 	T("privilege: DISK_EVENT needs CAP_SYS_ADMIN", EVENT, 0, b_ev_nodisk, -EPERM),
 	T("privilege: FILTER_REACTIVATE needs CAP_SYS_ADMIN", REACT, 0, b_react_nodisk, -EPERM),
+	T("privilege: FILTER_CALL needs CAP_SYS_ADMIN", FCALL, 0, b_fc_nodisk, -EPERM),
+	T("privilege: the FILTER_CALL dump needs CAP_SYS_ADMIN",
+	  FCALL, DUMP, b_fc_nodisk, -EPERM),
 	T("privilege: FILTER_GET dump works unprivileged", FGET, DUMP, NULL, 0, .check = lists_qos),
 	T("privilege: DISK_GET dump works unprivileged", DGET, DUMP, NULL, 0),
 };
@@ -1303,7 +1396,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: vaio-nlfuzz [-r] [-s SEED] [-n ITERATIONS] "
 		"[-d DISK_ID [-e DELIVERED]] [-u]\n"
-		"       vaio-nlfuzz [-r] -p\n");
+		"       vaio-nlfuzz [-r] -p\n"
+		"       vaio-nlfuzz -d DISK_ID -R CMD\n");
 	exit(2);
 }
 
@@ -1336,10 +1430,11 @@ int main(int argc, char **argv)
 	unsigned long long seed = 1;
 	unsigned long iters = 2000;
 	bool unpriv = false, priv_only = false;
+	const char *reload = NULL;
 	struct nl nl;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "rs:n:d:e:uph")) != -1) {
+	while ((opt = getopt(argc, argv, "rs:n:d:e:upR:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			repl = true;
@@ -1351,10 +1446,12 @@ int main(int argc, char **argv)
 		case 'e': expect_delivered = strtol(optarg, NULL, 0); break;
 		case 'u': unpriv = true; break;
 		case 'p': priv_only = true; break;
+		case 'R': reload = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc || (disk && strlen(disk) >= VAIO_NAME_MAX))
+	if (optind != argc || (disk && strlen(disk) >= VAIO_NAME_MAX) ||
+	    (reload && (!disk || repl)))
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (nl_open(&nl) || resolve(&nl))
@@ -1368,6 +1465,11 @@ int main(int argc, char **argv)
 		return n_fail ? 1 : 0;
 	}
 
+	if (reload) {
+		reload_case(&nl, reload);
+		mnl_socket_close(nl.sk);
+		return n_fail ? 1 : 0;
+	}
 	if (repl)
 		return repl_main(&nl, seed, iters, unpriv);
 	run_cases(&nl, cases, ARRAY_SIZE(cases));

@@ -27,6 +27,19 @@
  *                           reason. CAP_SYS_ADMIN.
  *   VAIO_CMD_FILTER_REACTIVATE  DISK_ID, FILTER_NAME (type or class).
  *                           CAP_SYS_ADMIN.
+ *   VAIO_CMD_FILTER_CALL    DISK_ID, FILTER_NAME (type or class), FILTER_CMD
+ *                           and optional FILTER_DATA: a command the filter
+ *                           of the disk's live table defines, with its own
+ *                           attributes nested in FILTER_DATA (checked
+ *                           against the filter type's policy). Answers
+ *                           DISK_ID, FILTER_NAME (the type), FILTER_CMD and
+ *                           FILTER_DATA, filled by the filter. As a dump:
+ *                           the same request, and messages each with a
+ *                           FILTER_DATA of whole entries; a dump ends with
+ *                           EAGAIN if the disk's live table changed meanwhile.
+ *                           CAP_SYS_ADMIN. The commands and attributes of a
+ *                           filter are its own (dm-vaio-test's are in
+ *                           <linux/dm-vaio-test.h>).
  *
  * A chain is applied to a disk by a device-mapper table reload (libvaio
  * does it through libdevmapper): the table is the one truth of what is
@@ -71,6 +84,7 @@ enum vaio_cmd {
 	VAIO_CMD_NTF_FILTER_STATE,
 	VAIO_CMD_NTF_EVENT,
 	VAIO_CMD_NTF_TABLE_ERROR,
+	VAIO_CMD_FILTER_CALL,
 
 	__VAIO_CMD_MAX
 };
@@ -96,6 +110,8 @@ enum vaio_attr {
 	VAIO_ATTR_ERROR,	/* string: what went wrong */
 	/* flag: a dump's disk without ARGS and STATUS (too large): DISK_GET it */
 	VAIO_ATTR_TRUNCATED,
+	VAIO_ATTR_FILTER_CMD,	/* u32: a command the filter defines */
+	VAIO_ATTR_FILTER_DATA,	/* nest: attributes the filter defines */
 
 	__VAIO_ATTR_MAX
 };
