@@ -10,7 +10,8 @@
 #                 lockdep, kmemleak, KUnit, fault injection), built once
 #                 and cached; make check-debug-full: all of them
 #   make torture  the reconfiguration torture test, SCHEDULES (500) in each
-#                 of two guests from SEED (random); replays a failure
+#                 of two guests from SEED (random); replays a failure;
+#                 make torture-power: its power-cut rounds (ROUNDS, 20)
 #   make bench    deps + build + benchmarks in the QEMU guest, then the
 #                 replication benchmark in two guests (bench-repl) and
 #                 the cache anchors (bench-cache)
@@ -54,12 +55,13 @@ export T
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
 	check-debug check-debug-run check-debug-full check-debug-full-run \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
-	lint install clean help torture torture-run
+	lint install clean help torture torture-run torture-power \
+	torture-power-run
 
 all: modules userspace
 
 help:
-	@sed -n '3,19p' Makefile
+	@sed -n '3,20p' Makefile
 
 # kbuild over a symlink mirror of the sources, one per kernel release.
 define build_modules
@@ -97,23 +99,34 @@ check-debug-run: userspace
 
 # The reconfiguration torture test at length (make check runs 8 schedules):
 # SCHEDULES per guest (up to 40 s each), two guests with seeds SEED and
-# SEED+1000000.
+# SEED+1000000. make torture-power: its power-cut half, ROUNDS rounds (up
+# to 90 s each) in one pair of guests from SEED.
 SCHEDULES ?= 500
+ROUNDS ?= 20
 ifeq ($(origin SEED),undefined)
 SEED := $(shell od -An -tu4 -N4 /dev/urandom | tr -d ' ')
 endif
+# torture_guest N SEED: core/torture in guest N, results in build/torture-N.
+torture_guest = VAIO_RESULTS=$(BUILD)/torture-$(1) tools/vm/vaio-test --kver $(GUEST_KVER) \
+		--pattern core/torture.sh --env TORTURE_SCHEDULES=$(SCHEDULES) \
+		--env TORTURE_SEED=$(2) --timeout $$(($(SCHEDULES) * 40 + 120))
 torture: deps
 	@$(MAKE) --no-print-directory torture-run
 
 torture-run: guest-modules userspace
 	@echo "torture: $(SCHEDULES) schedules in each of two guests, seeds $(SEED) and $$(($(SEED) + 1000000))"
-	@VAIO_RESULTS=$(BUILD)/torture-1 tools/vm/vaio-test --kver $(GUEST_KVER) --pattern core/torture \
-		--env TORTURE_SCHEDULES=$(SCHEDULES) --env TORTURE_SEED=$(SEED) \
-		--timeout $$(($(SCHEDULES) * 40 + 120)) & p1=$$!; \
-	VAIO_RESULTS=$(BUILD)/torture-2 tools/vm/vaio-test --kver $(GUEST_KVER) --pattern core/torture \
-		--env TORTURE_SCHEDULES=$(SCHEDULES) --env TORTURE_SEED=$$(($(SEED) + 1000000)) \
-		--timeout $$(($(SCHEDULES) * 40 + 120)); r2=$$?; wait $$p1; r1=$$?; \
+	@$(call torture_guest,1,$(SEED)) & p1=$$!; \
+	$(call torture_guest,2,$$(($(SEED) + 1000000))); r2=$$?; wait $$p1; r1=$$?; \
 	test $$r1 = 0 && test $$r2 = 0
+
+torture-power: deps
+	@$(MAKE) --no-print-directory torture-power-run
+
+torture-power-run: guest-modules userspace
+	@echo "torture-power: $(ROUNDS) rounds, seed $(SEED)"
+	@VAIO_RESULTS=$(BUILD)/torture-power tools/vm/vaio-test --kver $(GUEST_KVER) \
+		--pattern core/torture-power.sh --env TORTURE_POWER_ROUNDS=$(ROUNDS) \
+		--env TORTURE_SEED=$(SEED) --timeout $$(($(ROUNDS) * 90 + 120))
 
 # The whole debug lane (CI runs the subset above).
 check-debug-full: deps

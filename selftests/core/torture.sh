@@ -30,7 +30,8 @@ TIMEOUT=600
 # the schedule's seed: VAIO_TORTURE_SEED=<seed> VAIO_TORTURE_SCHEDULES=1
 # replays it (make torture passes them, see Documentation/testing.rst).
 #
-# Not (yet) in a schedule: power cuts, replication (it needs two guests).
+# Not in a schedule: power cuts (core/torture-power.sh has them),
+# replication (it needs two guests).
 
 SCHEDULES=${VAIO_TORTURE_SCHEDULES:-8}
 OPS=${VAIO_TORTURE_OPS:-8}
