@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="filter hooks for data: bounce pages and process context for a filter that transforms data, and a filter's own I/O through the filters below it"
 TIMEOUT=400
+DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 
