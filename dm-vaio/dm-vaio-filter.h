@@ -16,6 +16,7 @@
 
 #include <linux/device-mapper.h>
 #include <linux/module.h>
+#include <linux/bio.h>
 #include <linux/list.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
@@ -86,6 +87,10 @@ enum vaio_filter_state {
 
 struct vaio_filter;
 struct vaio_c;
+
+/* vaio_filter.proc_*[]: the queues of ->map_process(), ->end_io_process() */
+#define VAIO_PROC_MAP	0
+#define VAIO_PROC_END	1
 struct nla_policy;
 struct nlattr;
 struct sk_buff;
@@ -270,6 +275,9 @@ struct vaio_filter {
 	 */
 	unsigned int max_io_sectors;
 
+	/* Set by vaio_bounce_pool_init(): segments hold whole blocks. */
+	bool transforms_data;
+
 	/* Core fields: read-only for filters. */
 	struct vaio_c *vc;
 	unsigned int index;		/* place in the chain */
@@ -279,6 +287,12 @@ struct vaio_filter {
 	const char *fail_reason;	/* the latest vaio_filter_error() */
 	unsigned int failures;		/* vaio_filter_error() calls */
 	int notified_state;		/* last state sent to netlink */
+	/* the largest bio vaio_submit_below() takes from it; 0: any */
+	unsigned int below_max_sectors;
+	/* ->map_process(), ->end_io_process(): vc->lock for the lists */
+	struct workqueue_struct *proc_wq[2];
+	struct work_struct proc_work[2];
+	struct bio_list proc_bios[2];
 	unsigned int argc;		/* table arguments, for TABLE status */
 	char **argv;
 };

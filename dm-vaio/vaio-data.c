@@ -30,6 +30,7 @@ int vaio_bounce_pool_init(struct vaio_filter *f, struct vaio_bounce_pool *bp,
 	mutex_init(&bp->lock);
 	bp->max_pages = max_pages;
 	f->max_io_sectors = max_pages << (PAGE_SHIFT - SECTOR_SHIFT);
+	f->transforms_data = true;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vaio_bounce_pool_init);
@@ -61,12 +62,14 @@ static void bounce_free(struct vaio_bounce_pool *bp, struct vaio_bounce *b)
 static int bounce_alloc(struct vaio_bounce_pool *bp, struct vaio_bounce *b,
 			unsigned int bytes, gfp_t gfp)
 {
-	unsigned short i, n = DIV_ROUND_UP(bytes, PAGE_SIZE);
 	bool sleeping = gfpflags_allow_blocking(gfp);
+	unsigned int i, n;
 	int r = 0;
 
-	if (WARN_ON_ONCE(!n || n > bp->max_pages))
-		return -EIO;	/* the core splits bios to max_io_sectors */
+	/* The core splits the VM's bios to max_io_sectors. */
+	if (WARN_ON_ONCE(bytes > bp->max_pages * PAGE_SIZE))
+		return -EIO;
+	n = DIV_ROUND_UP(bytes, PAGE_SIZE);
 	if (!sleeping)
 		gfp |= __GFP_NOWARN;
 	else
@@ -105,6 +108,9 @@ int vaio_bounce_write(struct vaio_bounce_pool *bp, struct bio *bio,
 	unsigned int off = 0;
 	int r;
 
+	b->bvec = NULL;
+	if (!bio->bi_iter.bi_size)	/* an empty flush: nothing to copy */
+		return 0;
 	r = bounce_alloc(bp, b, bio->bi_iter.bi_size, gfp);
 	if (r)
 		return r;

@@ -100,8 +100,10 @@ struct vaio_c {
 	bool built;			/* vaio_ctr() done: event_work may run */
 	bool event_held;		/* a failure reported before: at resume */
 	bool dying;			/* vaio_free() began: no event_work */
-	atomic_t below_inflight;	/* vaio_submit_below(), not completed */
-	wait_queue_head_t below_wait;	/* vaio_free() waits for them */
+	/* vaio_submit_below(): under lock; refused while closed */
+	unsigned int below_inflight;	/* submitted, not completed */
+	bool below_closed;		/* from ctr, and postsuspend, to resume */
+	wait_queue_head_t below_wait;	/* below_close() waits for them */
 };
 
 unsigned int vaio_disk_lock(struct vaio_disk *d);

@@ -67,13 +67,9 @@ struct vaio_io {
 	u8 hops;		/* ->map() calls so far */
 	u8 end_hops;		/* ->end_io() calls so far */
 	u8 in_end;		/* completing */
-	u8 cont;		/* verdict for vaio_work(), or VAIO_CONT_END */
-	u8 proc;		/* the filter whose *_process() vaio_work() runs */
+	u8 cont;		/* verdict for vaio_work() */
 	u8 below;		/* a filter's own bio: vaio_submit_below() */
 };
-
-/* vaio_io.cont: a completion for ->end_io_process(). */
-#define VAIO_CONT_END	0xff
 
 /*
  * A bio of vaio_below_bioset (vaio_bio_alloc_below()): room for the filters'
@@ -333,13 +329,6 @@ static void end_bio_now(struct bio *bio)
 	bio_endio(bio);
 }
 
-/*
- * Runs ->map() of the filters from io->next on. Returns DM_MAPIO_REMAPPED
- * when the bio is to be submitted as it stands, DM_MAPIO_SUBMITTED when a
- * filter took it (deferred or completed), DM_MAPIO_KILL when the disk
- * fails I/O. Touches neither io nor bio once a filter deferred it: the
- * filter may already be continuing it elsewhere.
- */
 static void defer_bio(struct vaio_c *vc, struct bio *bio)
 {
 	unsigned long flags;
@@ -349,6 +338,8 @@ static void defer_bio(struct vaio_c *vc, struct bio *bio)
 	spin_unlock_irqrestore(&vc->lock, flags);
 	queue_work(vc->wq, &vc->work);
 }
+
+static void proc_queue(struct vaio_filter *f, int which, struct bio *bio);
 
 /* What filter @f's verdict @v (not VAIO_PASS) makes of @bio; as run_chain(). */
 static int settle(struct vaio_c *vc, struct vaio_filter *f,
@@ -366,10 +357,8 @@ static int settle(struct vaio_c *vc, struct vaio_filter *f,
 		end_bio_now(bio);
 		return DM_MAPIO_SUBMITTED;
 	case VAIO_PROCESS:
-		if (f->type->ops.map_process && io->cont != VAIO_PROCESS) {
-			io->cont = VAIO_PROCESS;
-			io->proc = f->index;
-			defer_bio(vc, bio);
+		if (f->proc_wq[VAIO_PROC_MAP]) {
+			proc_queue(f, VAIO_PROC_MAP, bio);
 			return DM_MAPIO_SUBMITTED;
 		}
 		fallthrough;
@@ -381,6 +370,13 @@ static int settle(struct vaio_c *vc, struct vaio_filter *f,
 	}
 }
 
+/*
+ * Runs ->map() of the filters from io->next on. Returns DM_MAPIO_REMAPPED
+ * when the bio is to be submitted as it stands, DM_MAPIO_SUBMITTED when a
+ * filter took it (deferred or completed), DM_MAPIO_KILL when the disk
+ * fails I/O. Touches neither io nor bio once a filter deferred it: the
+ * filter may already be continuing it elsewhere.
+ */
 static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
 {
 	struct vaio_filter *f;
@@ -409,7 +405,7 @@ static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
 static int vaio_map(struct dm_target *ti, struct bio *bio)
 {
 	struct vaio_c *vc = ti->private;
-	struct vaio_io *io = vaio_io(bio);
+	struct vaio_io *io;
 	int r;
 
 	bio_set_dev(bio, vc->data_dev->bdev);
@@ -421,6 +417,7 @@ static int vaio_map(struct dm_target *ti, struct bio *bio)
 	if (likely(!vc->nr_filters))
 		return DM_MAPIO_REMAPPED;
 
+	io = vaio_io(bio);
 	io->vc = vc;
 	io->next = 0;
 	io->seen = 0;
@@ -435,8 +432,16 @@ static int vaio_map(struct dm_target *ti, struct bio *bio)
 	return r;
 }
 
-static void end_process(struct vaio_c *vc, struct vaio_io *io,
-			struct vaio_filter *f, struct bio *bio);
+/* A bio run_chain() or settle() decided on, from process context. */
+static void dispatch(struct vaio_io *io, struct bio *bio, int r)
+{
+	if (r == DM_MAPIO_REMAPPED && io->below)
+		submit_bio_noacct(bio);
+	else if (r == DM_MAPIO_REMAPPED)
+		dm_submit_bio_remap(bio, NULL);
+	else if (r == DM_MAPIO_KILL)
+		bio_io_error(bio);	/* counted by vaio_end_io() */
+}
 
 /* Continues deferred bios in process context. */
 static void vaio_work(struct work_struct *work)
@@ -452,31 +457,108 @@ static void vaio_work(struct work_struct *work)
 
 	while ((bio = bio_list_pop(&bios))) {
 		struct vaio_io *io = vaio_io(bio);
-		struct vaio_filter *f;
-		enum vaio_verdict v;
-		int r = DM_MAPIO_REMAPPED;
 
-		switch (io->cont) {
-		case VAIO_CONT_END:
-			end_process(vc, io, vc->filters[io->proc], bio);
+		dispatch(io, bio, io->cont == VAIO_PASS ?
+				  run_chain(vc, io, bio) : DM_MAPIO_REMAPPED);
+	}
+}
+
+/*
+ * The process-context halves of a filter's bios (VAIO_PROCESS,
+ * VAIO_END_PROCESS): each filter that has them has a workqueue for each,
+ * with its own rescuer, so that a ->map_process() waiting for memory never
+ * holds up another filter's work, nor its own completions, which may be
+ * what frees that memory.
+ */
+static void proc_queue(struct vaio_filter *f, int which, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&f->vc->lock, flags);
+	bio_list_add(&f->proc_bios[which], bio);
+	spin_unlock_irqrestore(&f->vc->lock, flags);
+	queue_work(f->proc_wq[which], &f->proc_work[which]);
+}
+
+static struct bio_list proc_take(struct vaio_filter *f, int which)
+{
+	struct bio_list bios;
+
+	spin_lock_irq(&f->vc->lock);
+	bios = f->proc_bios[which];
+	bio_list_init(&f->proc_bios[which]);
+	spin_unlock_irq(&f->vc->lock);
+	return bios;
+}
+
+static void proc_map_work(struct work_struct *work)
+{
+	struct vaio_filter *f = container_of(work, struct vaio_filter,
+					     proc_work[VAIO_PROC_MAP]);
+	struct bio_list bios = proc_take(f, VAIO_PROC_MAP);
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(&bios))) {
+		struct vaio_io *io = vaio_io(bio);
+		enum vaio_verdict v;
+
+		v = f->type->ops.map_process(f, bio, filter_data(io, f));
+		if (v == VAIO_PASS)
+			dispatch(io, bio, run_chain(f->vc, io, bio));
+		else if (v == VAIO_PROCESS)	/* not twice from one filter */
+			dispatch(io, bio, settle(f->vc, f, io, bio, -1));
+		else
+			dispatch(io, bio, settle(f->vc, f, io, bio, v));
+	}
+}
+
+static void proc_end_work(struct work_struct *work)
+{
+	struct vaio_filter *f = container_of(work, struct vaio_filter,
+					     proc_work[VAIO_PROC_END]);
+	struct bio_list bios = proc_take(f, VAIO_PROC_END);
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(&bios))) {
+		struct vaio_io *io = vaio_io(bio);
+		blk_status_t error = bio->bi_status;
+
+		switch (f->type->ops.end_io_process(f, bio, filter_data(io, f),
+						    &error)) {
+		case VAIO_END_DEFER:
 			continue;
-		case VAIO_PROCESS:
-			f = vc->filters[io->proc];
-			v = f->type->ops.map_process(f, bio, filter_data(io, f));
-			r = v == VAIO_PASS ? run_chain(vc, io, bio) :
-					     settle(vc, f, io, bio, v);
+		case VAIO_END_DONE:
 			break;
-		case VAIO_PASS:
-			r = run_chain(vc, io, bio);
+		default:
+			vaio_filter_error(f, "invalid end_io verdict");
+			error = BLK_STS_IOERR;
 			break;
 		}
-		if (r == DM_MAPIO_REMAPPED && io->below)
-			submit_bio_noacct(bio);
-		else if (r == DM_MAPIO_REMAPPED)
-			dm_submit_bio_remap(bio, NULL);
-		else if (r == DM_MAPIO_KILL)
-			bio_io_error(bio);	/* counted by vaio_end_io() */
+		bio->bi_status = error;
+		vaio_bio_end_continue(bio);
 	}
+}
+
+/* At the filter's construction: its process-context workqueues. */
+static int proc_init(struct vaio_filter *f, const char *dev)
+{
+	static const char which_name[] = { 'm', 'e' };
+	int i;
+
+	INIT_WORK(&f->proc_work[VAIO_PROC_MAP], proc_map_work);
+	INIT_WORK(&f->proc_work[VAIO_PROC_END], proc_end_work);
+	for (i = 0; i < 2; i++) {
+		bio_list_init(&f->proc_bios[i]);
+		if (i == VAIO_PROC_MAP ? !f->type->ops.map_process :
+					 !f->type->ops.end_io_process)
+			continue;
+		f->proc_wq[i] = alloc_workqueue("kvaio%c%d/%s", WQ_MEM_RECLAIM,
+						0, which_name[i],
+						f->type->class, dev);
+		if (!f->proc_wq[i])
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
@@ -524,19 +606,19 @@ static int end_walk(struct vaio_c *vc, struct vaio_io *io, struct bio *bio,
 		switch (f->type->ops.end_io(f, bio, filter_data(io, f), error)) {
 		case VAIO_END_DONE:
 			break;
+		case VAIO_END_DEFER:
+			return DM_ENDIO_INCOMPLETE;
 		case VAIO_END_PROCESS:
-			if (f->type->ops.end_io_process) {
+			if (f->proc_wq[VAIO_PROC_END]) {
 				bio->bi_status = *error;
-				io->cont = VAIO_CONT_END;
-				io->proc = i;
-				defer_bio(vc, bio);
+				proc_queue(f, VAIO_PROC_END, bio);
 				return DM_ENDIO_INCOMPLETE;
 			}
+			fallthrough;
+		default:
 			vaio_filter_error(f, "invalid end_io verdict");
 			*error = BLK_STS_IOERR;
 			break;
-		default:
-			return DM_ENDIO_INCOMPLETE;
 		}
 	}
 	return DM_ENDIO_DONE;
@@ -565,19 +647,6 @@ void vaio_bio_end_continue(struct bio *bio)
 }
 EXPORT_SYMBOL_GPL(vaio_bio_end_continue);
 
-/* vaio_work(): a completion's ->end_io_process(), then on up. */
-static void end_process(struct vaio_c *vc, struct vaio_io *io,
-			struct vaio_filter *f, struct bio *bio)
-{
-	blk_status_t error = bio->bi_status;
-
-	if (f->type->ops.end_io_process(f, bio, filter_data(io, f), &error) ==
-	    VAIO_END_DEFER)
-		return;
-	bio->bi_status = error;
-	vaio_bio_end_continue(bio);
-}
-
 /*
  *--------------------------------------------------------------
  * A filter's own I/O, through the filters below it
@@ -592,10 +661,31 @@ struct bio *vaio_bio_alloc_below(struct vaio_filter *f, unsigned short nr_vecs,
 }
 EXPORT_SYMBOL_GPL(vaio_bio_alloc_below);
 
+/* Under the lock: vaio_free() may free @vc once it sees the count 0. */
 static void below_put(struct vaio_c *vc)
 {
-	if (atomic_dec_and_test(&vc->below_inflight))
+	unsigned long flags;
+
+	spin_lock_irqsave(&vc->lock, flags);
+	if (!--vc->below_inflight)
 		wake_up(&vc->below_wait);
+	spin_unlock_irqrestore(&vc->lock, flags);
+}
+
+/* Until none of the filters' own bios is in flight; new ones are refused. */
+static void below_close(struct vaio_c *vc)
+{
+	spin_lock_irq(&vc->lock);
+	vc->below_closed = true;
+	wait_event_lock_irq(vc->below_wait, !vc->below_inflight, vc->lock);
+	spin_unlock_irq(&vc->lock);
+}
+
+static void below_open(struct vaio_c *vc)
+{
+	spin_lock_irq(&vc->lock);
+	vc->below_closed = false;
+	spin_unlock_irq(&vc->lock);
 }
 
 /* The completion of a bio of vaio_submit_below(), and its own again. */
@@ -620,22 +710,29 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 	struct vaio_c *vc = f->vc;
 	struct vaio_below *b = vaio_below(bio);
 	struct vaio_io *io = &b->io;
+	sector_t sector = bio->bi_iter.bi_sector, len = vc->ti->len;
 	unsigned long flags;
-	bool dying;
+	bool closed;
 	int r;
 
-	if (WARN_ON_ONCE(bio->bi_pool != &vaio_below_bioset))
-		return;
 	spin_lock_irqsave(&vc->lock, flags);
-	dying = vc->dying;
-	if (!dying)
-		atomic_inc(&vc->below_inflight);
+	closed = vc->below_closed;
+	if (!closed)
+		vc->below_inflight++;
 	spin_unlock_irqrestore(&vc->lock, flags);
-	/* Past the end of the disk: never sent to the device below. */
-	if (dying || bio_end_sector(bio) > vc->ti->len) {
+	/*
+	 * Refused, never sent below: while the disk is suspended or going; a
+	 * bio not of vaio_bio_alloc_below(); one past the end of the disk;
+	 * one larger than a filter below takes (f->below_max_sectors); data
+	 * with a preflush, which dm never sends (an empty flush comes first).
+	 */
+	if (closed || WARN_ON_ONCE(bio->bi_pool != &vaio_below_bioset) ||
+	    sector >= len || bio_sectors(bio) > len - sector ||
+	    (f->below_max_sectors && bio_sectors(bio) > f->below_max_sectors) ||
+	    ((bio->bi_opf & REQ_PREFLUSH) && bio_sectors(bio))) {
 		bio->bi_status = BLK_STS_IOERR;
 		bio->bi_end_io(bio);
-		if (!dying)
+		if (!closed)
 			below_put(vc);
 		return;
 	}
@@ -1087,6 +1184,14 @@ static void free_filter(struct vaio_filter *f)
 {
 	unsigned int i;
 
+	/* dm drained the table's bios: none waits for process context. */
+	for (i = 0; i < 2; i++) {
+		if (!f->proc_wq[i])
+			continue;
+		WARN_ON_ONCE(!bio_list_empty(&f->proc_bios[i]));
+		destroy_workqueue(f->proc_wq[i]);
+	}
+
 	if (f->argv) {
 		for (i = 0; i < f->argc; i++)
 			kfree(f->argv[i]);
@@ -1192,6 +1297,12 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 		if (!f->argv[i])
 			goto nomem;
 		f->argc++;
+	}
+
+	if (proc_init(f, dm_device_name(dm_table_get_md(ti->table)))) {
+		free_filter(f);
+		ti->error = "Cannot allocate filter workqueues";
+		return -ENOMEM;
 	}
 
 	if (type->ops.ctr) {
@@ -1330,7 +1441,7 @@ static void vaio_free(struct vaio_c *vc)
 	vc->dying = true;
 	spin_unlock_irq(&vc->lock);
 	/* The filters' own I/O (vaio_submit_below()) passes lower filters. */
-	wait_event(vc->below_wait, !atomic_read(&vc->below_inflight));
+	below_close(vc);
 	if (vc->wq)
 		flush_work(&vc->work);
 	cancel_work_sync(&vc->event_work);
@@ -1368,6 +1479,32 @@ static void default_disk_id(struct mapped_device *md, char *id)
 	kfree(name);
 }
 
+/*
+ * A running disk keeps its logical block size: the VM sized its I/O by it.
+ * A table whose filters would make it larger (a cache device of larger
+ * blocks) may only be the device's first.
+ */
+static int check_block_size(struct vaio_c *vc, struct mapped_device *md)
+{
+	struct gendisk *gd = dm_disk(md);
+	struct queue_limits lim;
+	unsigned int i;
+
+	if (vc->first_table)
+		return 0;
+	lim = gd->queue->limits;
+	for (i = 0; i < vc->nr_filters; i++)
+		if (vc->filters[i]->type->ops.io_hints)
+			vc->filters[i]->type->ops.io_hints(vc->filters[i], &lim);
+	if (lim.logical_block_size <= queue_logical_block_size(gd->queue))
+		return 0;
+	DMERR("%s: the filters need blocks of %u bytes, the running disk has %u",
+	      vc->id, lim.logical_block_size,
+	      queue_logical_block_size(gd->queue));
+	vc->ti->error = "a filter's device has larger blocks than the running disk";
+	return -EINVAL;
+}
+
 static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
@@ -1391,6 +1528,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	spin_lock_init(&vc->lock);
 	bio_list_init(&vc->deferred);
 	init_waitqueue_head(&vc->below_wait);
+	vc->below_closed = true;	/* until the resume */
 	INIT_WORK(&vc->work, vaio_work);
 	INIT_WORK(&vc->event_work, vaio_event_work);
 
@@ -1482,6 +1620,18 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 				goto bad;
 		}
 	}
+	/* The largest own bio each filter may send below (vaio_submit_below). */
+	for (i = vc->nr_filters; i-- > 1;) {
+		struct vaio_filter *lower = vc->filters[i];
+		unsigned int m = lower->below_max_sectors;
+
+		if (lower->max_io_sectors && (!m || lower->max_io_sectors < m))
+			m = lower->max_io_sectors;
+		vc->filters[i - 1]->below_max_sectors = m;
+	}
+	r = check_block_size(vc, md);
+	if (r)
+		goto bad;
 	ti->accounts_remapped_io = true;
 	ti->private = vc;
 	spin_lock_irq(&vc->lock);
@@ -1559,6 +1709,7 @@ static void vaio_presuspend_undo(struct dm_target *ti)
 	unsigned int noio;
 
 	noio = vaio_disk_lock(vc->disk);
+	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
 	vaio_disk_unlock(vc->disk, noio);
 }
@@ -1575,6 +1726,8 @@ static void vaio_postsuspend(struct dm_target *ti)
 	struct vaio_event ev = { .type = VAIO_EV_QUIESCE, .flush = true };
 	unsigned int noio;
 
+	/* The filters' own bios too: then none is in flight. */
+	below_close(vc);
 	flush_work(&vc->work);
 	noio = vaio_disk_lock(vc->disk);
 	/*
@@ -1606,6 +1759,7 @@ static void vaio_resume(struct dm_target *ti)
 		disk->live = vc;
 		disk->live_gen++;
 	}
+	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
 	/* A failure a filter reported from its ctr is told now. */
 	spin_lock_irq(&vc->lock);
@@ -1860,9 +2014,18 @@ static void vaio_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	struct vaio_c *vc = ti->private;
 	unsigned int i;
 
-	for (i = 0; i < vc->nr_filters; i++)
+	for (i = 0; i < vc->nr_filters; i++) {
 		if (vc->filters[i]->type->ops.io_hints)
 			vc->filters[i]->type->ops.io_hints(vc->filters[i], limits);
+		/*
+		 * Whole logical blocks in every segment (direct I/O may bring
+		 * buffers aligned to 512 bytes only), so that a transform of
+		 * blocks never sees half of one; as dm-crypt.
+		 */
+		if (vc->filters[i]->transforms_data)
+			limits->dma_alignment = max(limits->dma_alignment,
+						    limits->logical_block_size - 1);
+	}
 }
 
 static struct target_type vaio_target = {

@@ -797,6 +797,13 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 			return r;
 		}
 		vt->has_pool = true;
+		/*
+		 * A discard or write-zeroes would leave blocks that read back
+		 * inverted (not zeroes): as encryption, offer none.
+		 */
+		f->no_discard = true;
+		f->no_write_zeroes = true;
+		f->no_secure_erase = true;
 	}
 	vt->ops = VT_OPS_READ | VT_OPS_WRITE;
 	vt->may_defer = true;
@@ -816,8 +823,8 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		kfree(vt);
 		return r;
 	}
-	f->no_discard = vt_flag(argc, argv, "no_discard");
-	f->no_write_zeroes = vt_flag(argc, argv, "no_write_zeroes");
+	f->no_discard |= vt_flag(argc, argv, "no_discard");
+	f->no_write_zeroes |= vt_flag(argc, argv, "no_write_zeroes");
 	f->needs_flush = vt_flag(argc, argv, "needs_flush");
 	if (vt->ctr_error)
 		vaio_filter_error(f, "failure injected at construction");

@@ -60,5 +60,11 @@ ktap_check "fio verify through the cache" fio_verify /dev/mapper/vm --size=8m
 ktap_eq "the cache is still active" "$(vaio_filter_state vm cache)" active
 ktap_check "without the cache, 512-byte blocks again" vaio_reload vm "0 $size vaio /dev/nb 2 disk_id vm"
 ktap_eq "512" "$(q vm logical_block_size)" 512
+# The VM sized its I/O by the running disk's blocks: no table may grow them.
+dmesg -c >/dev/null
+ktap_fails "the cache on 4 KiB blocks refused on the running disk" sh -c \
+	"echo '0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough' | dmsetup load vm"
+ktap_match "with its reason" "$(dmesg -c | grep -o 'larger blocks than the running disk' | head -n1)" larger
+ktap_eq "still 512" "$(q vm logical_block_size)" 512
 dm_remove vm fast
 ktap_finish
