@@ -93,6 +93,10 @@ ktap_fails "a copy past the end of the disk is refused" \
 	dmsetup message hk 0 test-inspection copy 0 $((size - 8)) 128
 dd if=/dev/raw0 of=/tmp/after bs=64k count=1 skip=$last iflag=direct 2>/dev/null
 ktap_check "and wrote nothing" cmp /tmp/before /tmp/after
+c1=$(get test-cache maps)
+ktap_fails "a copy to a sector that wraps past 2^64 is refused" \
+	dmsetup message hk 0 test-inspection copy 2048 18446744073709551608 128
+ktap_eq "and reached no filter below" "$(get test-cache maps)" $((c1 + 1))
 dmsetup message hk 0 test-cache fail writes
 ktap_fails "a copy whose write fails below reports it" \
 	dmsetup message hk 0 test-inspection copy 2048 8192 8
