@@ -287,8 +287,9 @@ struct vaio_filter {
 	const char *fail_reason;	/* the latest vaio_filter_error() */
 	unsigned int failures;		/* vaio_filter_error() calls */
 	int notified_state;		/* last state sent to netlink */
-	/* the largest bio vaio_submit_below() takes from it; 0: any */
+	/* what vaio_submit_below() takes from it: bio size (0: any), ops */
 	unsigned int below_max_sectors;
+	unsigned long below_no_ops;	/* BIT(REQ_OP_*) withdrawn below */
 	/* ->map_process(), ->end_io_process(): vc->lock for the lists */
 	struct workqueue_struct *proc_wq[2];
 	struct work_struct proc_work[2];
@@ -402,10 +403,14 @@ int vaio_transform_data(struct bio *bio, struct bvec_iter iter,
  * data, bi_end_io and bi_private, then vaio_submit_below(). The filter's
  * bi_end_io gets it back with bi_status. Any context that may submit I/O.
  *
- * Lifetime: once the table's destruction begins, vaio_submit_below()
- * completes the bio with BLK_STS_IOERR; the core then waits for the
- * filters' I/O in flight before any filter's ->dtr(). A filter stops its
- * background I/O at VAIO_EV_SUSPEND (or waits for it at QUIESCE).
+ * Lifetime: only while the disk runs, from its resume to its suspend:
+ * from postsuspend on, and once the table's destruction begins,
+ * vaio_submit_below() completes the bio with BLK_STS_OFFLINE, and the core
+ * waits for the filters' I/O in flight before it delivers VAIO_EV_QUIESCE
+ * or calls any ->dtr(). A filter stops its background I/O at
+ * VAIO_EV_SUSPEND. Refused with BLK_STS_IOERR: a bio past the end of the
+ * disk, larger than below_max_sectors, data with REQ_PREFLUSH, or an
+ * operation a filter below withdrew (below_no_ops).
  */
 struct bio *vaio_bio_alloc_below(struct vaio_filter *f, unsigned short nr_vecs,
 				 blk_opf_t opf, gfp_t gfp);

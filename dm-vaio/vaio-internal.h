@@ -57,9 +57,10 @@ struct vaio_disk {
 	u64 serial;			/* order of creation: where dumps resume */
 	atomic_t nr_tables;		/* targets: loaded tables, live one too */
 	u64 live_gen;			/* tables made live: a dump sees a swap */
+	unsigned int holders;		/* vaio_disk_hold(): vaio_disks_lock */
 };
 
-/* All disks; vaio_disks_lock nests outside each disk's lock. */
+/* All disks. vaio_disks_lock is never held while waiting for a disk's lock. */
 extern struct list_head vaio_disks;
 extern struct mutex vaio_disks_lock;
 
@@ -106,6 +107,8 @@ struct vaio_c {
 	wait_queue_head_t below_wait;	/* below_close() waits for them */
 };
 
+void vaio_disk_hold(struct vaio_disk *d);
+void vaio_disk_release(struct vaio_disk *d);
 unsigned int vaio_disk_lock(struct vaio_disk *d);
 void vaio_disk_unlock(struct vaio_disk *d, unsigned int noio);
 void vaio_sum_stats(struct vaio_c *vc, struct vaio_stats *sum);

@@ -338,19 +338,31 @@ static struct vaio_disk *lock_disk(const char *id, unsigned int *noio)
 {
 	struct vaio_disk *d, *found = NULL;
 
+	/* Not waiting for the disk's lock under vaio_disks_lock: held. */
 	mutex_lock(&vaio_disks_lock);
 	list_for_each_entry(d, &vaio_disks, list) {
-		if (strcmp(d->id, id))
-			continue;
-		*noio = vaio_disk_lock(d);
-		if (d->live) {
+		if (!list_empty(&d->targets) && !strcmp(d->id, id)) {
 			found = d;
+			vaio_disk_hold(d);
 			break;
 		}
-		vaio_disk_unlock(d, *noio);
 	}
 	mutex_unlock(&vaio_disks_lock);
+	if (!found)
+		return NULL;
+	*noio = vaio_disk_lock(found);
+	if (!found->live) {
+		vaio_disk_unlock(found, *noio);
+		vaio_disk_release(found);
+		return NULL;
+	}
 	return found;
+}
+
+static void unlock_disk(struct vaio_disk *d, unsigned int noio)
+{
+	vaio_disk_unlock(d, noio);
+	vaio_disk_release(d);
 }
 
 static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
@@ -381,7 +393,7 @@ static int vaio_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 		r = msg ? fill_disk(msg, d->live, buf, args, info->snd_portid,
 				    info->snd_seq, 0, VAIO_CMD_DISK_GET) :
 			  -ENOMEM;
-		vaio_disk_unlock(d, noio);
+		unlock_disk(d, noio);
 	}
 
 	if (!d) {
@@ -429,20 +441,30 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!buf)
 		return -ENOMEM;
 
-	mutex_lock(&vaio_disks_lock);
-	list_for_each_entry(d, &vaio_disks, list) {
-		if (d->serial <= cb->args[0])
-			continue;
+	for (;;) {
+		struct vaio_disk *next = NULL;
+
+		/* The next disk, held: its lock is not waited for under ours. */
+		mutex_lock(&vaio_disks_lock);
+		list_for_each_entry(d, &vaio_disks, list) {
+			if (d->serial > cb->args[0] && !list_empty(&d->targets)) {
+				next = d;
+				vaio_disk_hold(d);
+				break;
+			}
+		}
+		mutex_unlock(&vaio_disks_lock);
+		if (!next)
+			break;
 		/* The filters' ->status() in the lock's noio scope. */
-		noio = vaio_disk_lock(d);
-		if (d->live)
-			r = dump_disk(skb, cb, d->live, buf, args);
-		vaio_disk_unlock(d, noio);
+		noio = vaio_disk_lock(next);
+		if (next->live)
+			r = dump_disk(skb, cb, next->live, buf, args);
+		unlock_disk(next, noio);
 		if (r)
 			break;
-		cb->args[0] = d->serial;
+		cb->args[0] = next->serial;
 	}
-	mutex_unlock(&vaio_disks_lock);
 	kfree(buf);
 
 	return r && !skb->len ? r : skb->len;
@@ -588,7 +610,7 @@ static int vaio_nl_disk_event(struct sk_buff *skb, struct genl_info *info)
 	if (d) {
 		r = vaio_snapshot(d->live, nla_data(info->attrs[VAIO_ATTR_TAG]),
 				  &n, &who, &reason);
-		vaio_disk_unlock(d, noio);
+		unlock_disk(d, noio);
 	}
 
 	if (!d) {
@@ -631,7 +653,7 @@ static int vaio_nl_reactivate(struct sk_buff *skb, struct genl_info *info)
 	if (d) {
 		r = vaio_reactivate(d->live,
 				    nla_data(info->attrs[VAIO_ATTR_FILTER_NAME]));
-		vaio_disk_unlock(d, noio);
+		unlock_disk(d, noio);
 	}
 
 	if (!d) {
@@ -685,7 +707,7 @@ static bool disk_exists(const char *id)
 
 	mutex_lock(&vaio_disks_lock);
 	list_for_each_entry(d, &vaio_disks, list)
-		found |= !strcmp(d->id, id);
+		found |= !list_empty(&d->targets) && !strcmp(d->id, id);
 	mutex_unlock(&vaio_disks_lock);
 	return found;
 }
@@ -834,7 +856,7 @@ static int vaio_nl_filter_call(struct sk_buff *skb, struct genl_info *info)
 	if (!r)
 		nla_nest_end(msg, nest);
 unlock:
-	vaio_disk_unlock(d, noio);
+	unlock_disk(d, noio);
 	kfree(tb);
 	if (r)
 		goto out;
@@ -940,7 +962,7 @@ static int vaio_nl_filter_call_dump(struct sk_buff *skb,
 	}
 	r = fc_dump_one(skb, cb, d->live, f, attrs, tb);
 unlock:
-	vaio_disk_unlock(d, noio);
+	unlock_disk(d, noio);
 	kfree(tb);
 	/* The last message and the end of the dump may share a buffer. */
 	return r ?: cb->args[FC_DONE] ? 0 : skb->len;

@@ -102,6 +102,8 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 	 */
 	mutex_lock(&vaio_disks_lock);
 	list_for_each_entry(d, &vaio_disks, list) {
+		if (list_empty(&d->targets))
+			continue;	/* gone, held by the control plane */
 		if (d->md == md)
 			mine = d;
 		else if (!strcmp(d->id, id))
@@ -208,12 +210,42 @@ static void vaio_disk_put(struct vaio_c *vc)
 	list_del(&vc->disk_node);
 	if (!list_empty(&d->targets)) {
 		d = NULL;
+	} else if (d->holders) {
+		d->md = NULL;	/* gone: vaio_disk_release() frees it */
+		d = NULL;
 	} else {
 		list_del(&d->list);
 		mutex_destroy(&d->lock);
 	}
 	mutex_unlock(&vaio_disks_lock);
 	kfree(d);
+}
+
+/*
+ * The control plane's hold on a disk it found under vaio_disks_lock, so
+ * that it may wait for the disk's lock without holding vaio_disks_lock
+ * (a suspend holds the disk's lock through its write-back, and table
+ * loads of every disk need vaio_disks_lock).
+ */
+void vaio_disk_hold(struct vaio_disk *d)
+{
+	lockdep_assert_held(&vaio_disks_lock);
+	d->holders++;
+}
+
+void vaio_disk_release(struct vaio_disk *d)
+{
+	bool gone;
+
+	mutex_lock(&vaio_disks_lock);
+	gone = !--d->holders && list_empty(&d->targets);
+	if (gone) {
+		list_del(&d->list);
+		mutex_destroy(&d->lock);
+	}
+	mutex_unlock(&vaio_disks_lock);
+	if (gone)
+		kfree(d);
 }
 
 static struct bio_set vaio_bioset;
@@ -729,8 +761,10 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 	if (closed || WARN_ON_ONCE(bio->bi_pool != &vaio_below_bioset) ||
 	    sector >= len || bio_sectors(bio) > len - sector ||
 	    (f->below_max_sectors && bio_sectors(bio) > f->below_max_sectors) ||
-	    ((bio->bi_opf & REQ_PREFLUSH) && bio_sectors(bio))) {
-		bio->bi_status = BLK_STS_IOERR;
+	    ((bio->bi_opf & REQ_PREFLUSH) && bio_sectors(bio)) ||
+	    (f->below_no_ops & BIT(bio_op(bio)))) {
+		/* Closed: not a failure of the disk (OFFLINE, not IOERR). */
+		bio->bi_status = closed ? BLK_STS_OFFLINE : BLK_STS_IOERR;
 		bio->bi_end_io(bio);
 		if (!closed)
 			below_put(vc);
@@ -1481,8 +1515,8 @@ static void default_disk_id(struct mapped_device *md, char *id)
 
 /*
  * A running disk keeps its logical block size: the VM sized its I/O by it.
- * A table whose filters would make it larger (a cache device of larger
- * blocks) may only be the device's first.
+ * A table whose disk below or filters would make it larger (a cache device
+ * of larger blocks) may only be the device's first.
  */
 static int check_block_size(struct vaio_c *vc, struct mapped_device *md)
 {
@@ -1493,15 +1527,16 @@ static int check_block_size(struct vaio_c *vc, struct mapped_device *md)
 	if (vc->first_table)
 		return 0;
 	lim = gd->queue->limits;
+	vaio_stack_limits(&lim, vc->data_dev->bdev);
 	for (i = 0; i < vc->nr_filters; i++)
 		if (vc->filters[i]->type->ops.io_hints)
 			vc->filters[i]->type->ops.io_hints(vc->filters[i], &lim);
 	if (lim.logical_block_size <= queue_logical_block_size(gd->queue))
 		return 0;
-	DMERR("%s: the filters need blocks of %u bytes, the running disk has %u",
+	DMERR("%s: the new table needs blocks of %u bytes, the running disk has %u",
 	      vc->id, lim.logical_block_size,
 	      queue_logical_block_size(gd->queue));
-	vc->ti->error = "a filter's device has larger blocks than the running disk";
+	vc->ti->error = "the new table has larger blocks than the running disk";
 	return -EINVAL;
 }
 
@@ -1620,14 +1655,25 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 				goto bad;
 		}
 	}
-	/* The largest own bio each filter may send below (vaio_submit_below). */
+	/*
+	 * What each filter may send below (vaio_submit_below()): no bio larger
+	 * than a filter below takes, none of the operations one withdrew.
+	 */
 	for (i = vc->nr_filters; i-- > 1;) {
 		struct vaio_filter *lower = vc->filters[i];
 		unsigned int m = lower->below_max_sectors;
+		unsigned long ops = lower->below_no_ops;
 
 		if (lower->max_io_sectors && (!m || lower->max_io_sectors < m))
 			m = lower->max_io_sectors;
+		if (lower->no_discard)
+			ops |= BIT(REQ_OP_DISCARD);
+		if (lower->no_write_zeroes)
+			ops |= BIT(REQ_OP_WRITE_ZEROES);
+		if (lower->no_secure_erase)
+			ops |= BIT(REQ_OP_SECURE_ERASE);
 		vc->filters[i - 1]->below_max_sectors = m;
+		vc->filters[i - 1]->below_no_ops = ops;
 	}
 	r = check_block_size(vc, md);
 	if (r)
@@ -2014,18 +2060,22 @@ static void vaio_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	struct vaio_c *vc = ti->private;
 	unsigned int i;
 
+	bool transforms = false;
+
 	for (i = 0; i < vc->nr_filters; i++) {
 		if (vc->filters[i]->type->ops.io_hints)
 			vc->filters[i]->type->ops.io_hints(vc->filters[i], limits);
-		/*
-		 * Whole logical blocks in every segment (direct I/O may bring
-		 * buffers aligned to 512 bytes only), so that a transform of
-		 * blocks never sees half of one; as dm-crypt.
-		 */
-		if (vc->filters[i]->transforms_data)
-			limits->dma_alignment = max(limits->dma_alignment,
-						    limits->logical_block_size - 1);
+		transforms |= vc->filters[i]->transforms_data;
 	}
+	/*
+	 * Whole logical blocks in every segment (direct I/O may bring buffers
+	 * aligned to 512 bytes only), so that a transform of blocks never sees
+	 * half of one; as dm-crypt. After every filter: one may have made the
+	 * blocks larger.
+	 */
+	if (transforms)
+		limits->dma_alignment = max(limits->dma_alignment,
+					    limits->logical_block_size - 1);
 }
 
 static struct target_type vaio_target = {

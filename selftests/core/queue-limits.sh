@@ -66,5 +66,11 @@ ktap_fails "the cache on 4 KiB blocks refused on the running disk" sh -c \
 	"echo '0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough' | dmsetup load vm"
 ktap_match "with its reason" "$(dmesg -c | grep -o 'larger blocks than the running disk' | head -n1)" larger
 ktap_eq "still 512" "$(q vm logical_block_size)" 512
+nullb_mem d4k 16 blocksize=4096 || exit 1
+dmesg -c >/dev/null
+ktap_fails "nor a move to a disk below of 4 KiB blocks" sh -c \
+	"echo '0 $(dev_sectors /dev/d4k) vaio /dev/d4k 2 disk_id vm' | dmsetup load vm"
+ktap_match "with its reason" "$(dmesg -c | grep -o 'larger blocks than the running disk' | head -n1)" larger
+ktap_eq "still 512" "$(q vm logical_block_size)" 512
 dm_remove vm fast
 ktap_finish
