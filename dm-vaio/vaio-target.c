@@ -693,6 +693,12 @@ struct bio *vaio_bio_alloc_below(struct vaio_filter *f, unsigned short nr_vecs,
 }
 EXPORT_SYMBOL_GPL(vaio_bio_alloc_below);
 
+/* below_no_ops: a bit per operation (enum req_op is a restricted type). */
+static inline unsigned long op_bit(enum req_op op)
+{
+	return BIT((__force unsigned int)op);
+}
+
 /* Under the lock: vaio_free() may free @vc once it sees the count 0. */
 static void below_put(struct vaio_c *vc)
 {
@@ -762,7 +768,7 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 	    sector >= len || bio_sectors(bio) > len - sector ||
 	    (f->below_max_sectors && bio_sectors(bio) > f->below_max_sectors) ||
 	    ((bio->bi_opf & REQ_PREFLUSH) && bio_sectors(bio)) ||
-	    (f->below_no_ops & BIT(bio_op(bio)))) {
+	    (f->below_no_ops & op_bit(bio_op(bio)))) {
 		/* Closed: not a failure of the disk (OFFLINE, not IOERR). */
 		bio->bi_status = closed ? BLK_STS_OFFLINE : BLK_STS_IOERR;
 		bio->bi_end_io(bio);
@@ -1667,11 +1673,11 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		if (lower->max_io_sectors && (!m || lower->max_io_sectors < m))
 			m = lower->max_io_sectors;
 		if (lower->no_discard)
-			ops |= BIT(REQ_OP_DISCARD);
+			ops |= op_bit(REQ_OP_DISCARD);
 		if (lower->no_write_zeroes)
-			ops |= BIT(REQ_OP_WRITE_ZEROES);
+			ops |= op_bit(REQ_OP_WRITE_ZEROES);
 		if (lower->no_secure_erase)
-			ops |= BIT(REQ_OP_SECURE_ERASE);
+			ops |= op_bit(REQ_OP_SECURE_ERASE);
 		vc->filters[i - 1]->below_max_sectors = m;
 		vc->filters[i - 1]->below_no_ops = ops;
 	}
