@@ -65,72 +65,6 @@ static const char * const conn_names[] = {
 
 /*
  *--------------------------------------------------------------
- * Bitmap and chunks (d->slock held)
- *--------------------------------------------------------------
- */
-
-static void bm_range(struct repl_disk *d, sector_t sector, u64 bytes,
-		     unsigned long *first, unsigned long *nr)
-{
-	unsigned long last;
-
-	*nr = 0;
-	if (!bytes || sector >= d->sectors)
-		return;
-	*first = sector >> REPL_BM_SHIFT;
-	last = (sector + (bytes >> 9) - 1) >> REPL_BM_SHIFT;
-	if (last >= d->bm_bits)
-		last = d->bm_bits - 1;
-	*nr = last - *first + 1;
-}
-
-static void bm_set(struct repl_disk *d, sector_t sector, u64 bytes)
-{
-	unsigned long first, nr;
-
-	bm_range(d, sector, bytes, &first, &nr);
-	if (nr)
-		bitmap_set(d->bm, first, nr);
-}
-
-static void bm_clear(struct repl_disk *d, sector_t sector, u64 bytes)
-{
-	unsigned long first, nr;
-
-	bm_range(d, sector, bytes, &first, &nr);
-	if (nr)
-		bitmap_clear(d->bm, first, nr);
-}
-
-static u64 bm_bytes(struct repl_disk *d)
-{
-	return (u64)bitmap_weight(d->bm, d->bm_bits) << (REPL_BM_SHIFT + 9);
-}
-
-static bool in_chunk(sector_t sector, u32 bytes, long chunk)
-{
-	sector_t cs = (sector_t)chunk << REPL_CHUNK_SHIFT;
-
-	return bytes && sector < cs + (1U << REPL_CHUNK_SHIFT) &&
-	       sector + (bytes >> 9) > cs;
-}
-
-/* Counts a local write in flight in each chunk it touches. */
-static void chunks_add(struct repl_disk *d, sector_t sector, u32 bytes, int v)
-{
-	unsigned long c, last;
-
-	if (!bytes || sector >= d->sectors)
-		return;
-	last = min_t(unsigned long, (sector + (bytes >> 9) - 1) >> REPL_CHUNK_SHIFT,
-		     d->nr_chunks - 1);
-	for (c = sector >> REPL_CHUNK_SHIFT; c <= last; c++)
-		if (!atomic_add_return(v, &d->chunk_writes[c]) && c == d->rs_chunk)
-			wake_up(&d->rs_wait);
-}
-
-/*
- *--------------------------------------------------------------
  * Metadata: a superblock in 4 KiB block 0, the bitmap from block 1
  *--------------------------------------------------------------
  */
@@ -156,11 +90,6 @@ struct repl_sb {
 };
 
 static_assert(sizeof(struct repl_sb) <= 4096);
-
-static size_t bm_alloc_bytes(unsigned long bits)
-{
-	return round_up(BITS_TO_LONGS(bits) * sizeof(long), 4096);
-}
 
 static int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
 		   void *buf, size_t bytes, bool vmem)

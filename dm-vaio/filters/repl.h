@@ -281,6 +281,14 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		  const char **err);
 int repl_verify(struct repl_disk *d, bool stop, const char **err);
 
+/* repl-bitmap.c */
+void bm_set(struct repl_disk *d, sector_t sector, u64 bytes);
+void bm_clear(struct repl_disk *d, sector_t sector, u64 bytes);
+u64 bm_bytes(struct repl_disk *d);
+bool in_chunk(sector_t sector, u32 bytes, long chunk);
+void chunks_add(struct repl_disk *d, sector_t sector, u32 bytes, int v);
+size_t bm_alloc_bytes(unsigned long bits);
+
 /* repl-nl.c */
 int repl_nl_init(void);
 void repl_nl_exit(void);
