@@ -42,227 +42,18 @@
 #include <linux/tcp.h>
 #include <net/tcp.h>
 
-#define DM_MSG_PREFIX "vaio-repl"
-
 #define REPL_IF_EPOCH	0x8000	/* item flag, not on the wire: async order */
-#define REPL_SB_MAGIC	0x5652504d	/* "VRPM" */
-#define REPL_SB_VERSION	1
-#define REPL_SBF_PRIMARY	0x1
-#define REPL_SBF_CONSISTENT	0x2
-#define REPL_SBF_DIRTY		0x4
-#define REPL_SBF_NEW_PAIR	0x8
 
 static LIST_HEAD(repl_disks);
 static DEFINE_MUTEX(repl_disks_lock);
 static u64 repl_serial;		/* under repl_disks_lock */
-static struct dm_io_client *repl_io_client;
+struct dm_io_client *repl_io_client;
 
 static const char * const role_names[] = { "secondary", "primary" };
 static const char * const conn_names[] = {
 	"standalone", "waiting", "connected", "sync-source", "sync-target",
 	"gone",
 };
-
-/*
- *--------------------------------------------------------------
- * Metadata: a superblock in 4 KiB block 0, the bitmap from block 1
- *--------------------------------------------------------------
- */
-
-struct repl_sb {
-	__le32 magic;
-	__le32 version;
-	__le32 flags;
-	__le32 csum;		/* crc32 of the block with csum 0 */
-	__le64 sectors;
-	__le64 bm_bits;
-	__le64 gen;
-	__le64 history[VAIO_REPL_GEN_HISTORY];
-	/* Added after version 1 shipped: zeroes in older superblocks. */
-	__le32 nr_marks;
-	__le32 pad;
-	struct {
-		char tag[VAIO_REPL_TAG_LEN];
-		__le64 time, gen, count;
-		__u8 on_replica;
-		__u8 pad[7];
-	} marks[VAIO_REPL_MARKS];
-};
-
-static_assert(sizeof(struct repl_sb) <= 4096);
-
-static int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
-		   void *buf, size_t bytes, bool vmem)
-{
-	struct dm_io_region where = {
-		.bdev = d->meta, .sector = sector, .count = bytes >> 9,
-	};
-	struct dm_io_request req = {
-		.bi_opf = opf,
-		.mem.type = vmem ? DM_IO_VMA : DM_IO_KMEM,
-		.client = repl_io_client,
-	};
-	unsigned long bits;
-
-	if (vmem)
-		req.mem.ptr.vma = buf;
-	else
-		req.mem.ptr.addr = buf;
-	return dm_io(&req, 1, &where, &bits, IOPRIO_DEFAULT);
-}
-
-/* Writes the superblock; d->lock held (or the disk not shared yet). */
-static int meta_write_sb(struct repl_disk *d, bool dirty)
-{
-	struct repl_sb *sb = d->sb_buf;
-	u32 flags = 0;
-	int i, r;
-
-	if (!d->meta)
-		return 0;
-	memset(d->sb_buf, 0, 4096);
-	if (d->role == VAIO_REPL_ROLE_PRIMARY)
-		flags |= REPL_SBF_PRIMARY;
-	if (d->consistent)
-		flags |= REPL_SBF_CONSISTENT;
-	if (dirty)
-		flags |= REPL_SBF_DIRTY;
-	if (d->new_pair)
-		flags |= REPL_SBF_NEW_PAIR;
-	sb->magic = cpu_to_le32(REPL_SB_MAGIC);
-	sb->version = cpu_to_le32(REPL_SB_VERSION);
-	sb->flags = cpu_to_le32(flags);
-	sb->sectors = cpu_to_le64(d->sectors);
-	sb->bm_bits = cpu_to_le64(d->bm_bits);
-	sb->gen = cpu_to_le64(d->gen);
-	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
-		sb->history[i] = cpu_to_le64(d->history[i]);
-	spin_lock_irq(&d->slock);
-	sb->nr_marks = cpu_to_le32(d->nr_marks);
-	for (i = 0; i < d->nr_marks; i++) {
-		memcpy(sb->marks[i].tag, d->marks[i].tag, VAIO_REPL_TAG_LEN);
-		sb->marks[i].time = cpu_to_le64(d->marks[i].time);
-		sb->marks[i].gen = cpu_to_le64(d->marks[i].gen);
-		sb->marks[i].count = cpu_to_le64(d->marks[i].count);
-		sb->marks[i].on_replica = d->marks[i].on_replica;
-	}
-	spin_unlock_irq(&d->slock);
-	sb->csum = cpu_to_le32(crc32_le(0, d->sb_buf, 4096));
-	r = meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 0, d->sb_buf, 4096,
-		    false);
-	if (r)
-		DMERR_LIMIT("%s: cannot write the metadata superblock: %d",
-			    d->id, r);
-	return r;
-}
-
-static int meta_write_bm(struct repl_disk *d)
-{
-	if (!d->meta)
-		return 0;
-	return meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 8, d->bm,
-		       bm_alloc_bytes(d->bm_bits), true);
-}
-
-/* Reads or formats the metadata of a new repl_disk. */
-static int meta_open(struct repl_disk *d, const char *path, char **error)
-{
-	size_t need = 4096 + bm_alloc_bytes(d->bm_bits);
-	struct repl_sb *sb;
-	u32 flags, csum;
-	int i, r;
-
-	d->meta = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
-				     d);
-	if (IS_ERR(d->meta)) {
-		r = PTR_ERR(d->meta);
-		d->meta = NULL;
-		*error = "cannot open the metadata device (meta=)";
-		return r;
-	}
-	strscpy(d->meta_path, path, sizeof(d->meta_path));
-	if (bdev_nr_bytes(d->meta) < need) {
-		*error = "metadata device too small: it needs 4 KiB + 1 bit per 4 KiB of disk";
-		return -ENOSPC;
-	}
-	r = meta_io(d, REQ_OP_READ, 0, d->sb_buf, 4096, false);
-	if (r) {
-		*error = "cannot read the metadata device";
-		return r;
-	}
-	sb = d->sb_buf;
-	if (!memchr_inv(d->sb_buf, 0, 4096)) {
-		/* A new device: a fresh secondary, nothing to resync. */
-		d->consistent = true;
-		return meta_write_sb(d, true) ?: meta_write_bm(d);
-	}
-	csum = le32_to_cpu(sb->csum);
-	sb->csum = 0;
-	if (le32_to_cpu(sb->magic) != REPL_SB_MAGIC ||
-	    crc32_le(0, d->sb_buf, 4096) != csum) {
-		*error = "metadata device holds something else (or a damaged superblock)";
-		return -EINVAL;
-	}
-	if (le32_to_cpu(sb->version) != REPL_SB_VERSION) {
-		*error = "metadata version not supported";
-		return -EINVAL;
-	}
-	if (le64_to_cpu(sb->sectors) != d->sectors) {
-		*error = "metadata was made for a disk of another size";
-		return -EINVAL;
-	}
-	flags = le32_to_cpu(sb->flags);
-	d->role = flags & REPL_SBF_PRIMARY ? VAIO_REPL_ROLE_PRIMARY :
-					     VAIO_REPL_ROLE_SECONDARY;
-	d->consistent = flags & REPL_SBF_CONSISTENT;
-	d->new_pair = flags & REPL_SBF_NEW_PAIR;
-	d->gen = le64_to_cpu(sb->gen);
-	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
-		d->history[i] = le64_to_cpu(sb->history[i]);
-	d->nr_marks = min_t(u32, le32_to_cpu(sb->nr_marks), VAIO_REPL_MARKS);
-	for (i = 0; i < d->nr_marks; i++) {
-		struct repl_mark *m = &d->marks[i];
-
-		memcpy(m->tag, sb->marks[i].tag, VAIO_REPL_TAG_LEN);
-		m->tag[VAIO_REPL_TAG_LEN - 1] = 0;
-		m->time = le64_to_cpu(sb->marks[i].time);
-		m->gen = le64_to_cpu(sb->marks[i].gen);
-		/* The counters start at 0 again: "since" is lost. */
-		m->count = 0;
-		m->on_replica = sb->marks[i].on_replica;
-	}
-	r = meta_io(d, REQ_OP_READ, 8, d->bm, bm_alloc_bytes(d->bm_bits), true);
-	if (r) {
-		*error = "cannot read the metadata bitmap";
-		return r;
-	}
-	if ((flags & REPL_SBF_DIRTY) && d->role == VAIO_REPL_ROLE_PRIMARY) {
-		/* The bitmap on disk is older than the crash: resync all. */
-		DMWARN("%s: the primary was not shut down cleanly: full resync",
-		       d->id);
-		bitmap_set(d->bm, 0, d->bm_bits);
-	}
-	return meta_write_sb(d, true);
-}
-
-static void meta_close(struct repl_disk *d)
-{
-	if (!d->meta)
-		return;
-	if (!meta_write_bm(d))
-		meta_write_sb(d, false);
-	blkdev_put(d->meta, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
-	d->meta = NULL;
-}
-
-/* A new data generation: the primary's data go their own way from here. */
-static void new_gen(struct repl_disk *d)
-{
-	memmove(&d->history[1], &d->history[0],
-		sizeof(d->history[0]) * (VAIO_REPL_GEN_HISTORY - 1));
-	d->history[0] = d->gen;
-	d->gen = get_random_u64() | 1;
-}
 
 /*
  *--------------------------------------------------------------
@@ -1520,24 +1311,6 @@ static int recv_verify_reply(struct repl_conn *c, u32 len)
 	return 0;
 }
 
-/* Adds a mark, newest first (the oldest falls off). d->slock held. */
-static void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
-		     u64 count, bool on_replica)
-{
-	struct repl_mark *m = &d->marks[0];
-
-	memmove(&d->marks[1], &d->marks[0],
-		sizeof(d->marks[0]) * (VAIO_REPL_MARKS - 1));
-	if (d->nr_marks < VAIO_REPL_MARKS)
-		d->nr_marks++;
-	memset(m, 0, sizeof(*m));
-	strscpy(m->tag, wm->tag, sizeof(m->tag));
-	m->time = be64_to_cpu(wm->time);
-	m->gen = d->gen;
-	m->count = count;
-	m->on_replica = on_replica;
-}
-
 static int recv_mark_frame(struct repl_conn *c, struct vaio_repl_mark *m,
 			   u32 len)
 {
@@ -2122,15 +1895,6 @@ static void repl_teardown(struct repl_disk *d, const char *reason)
 	if (rf && primary && rf->on_disconnect_fail)
 		vaio_filter_error(rf->f,
 				  "replication: peer disconnected (on_disconnect=fail)");
-}
-
-static void meta_work_fn(struct work_struct *work)
-{
-	struct repl_disk *d = container_of(work, struct repl_disk, meta_work);
-
-	mutex_lock(&d->meta_lock);
-	meta_write_sb(d, true);
-	mutex_unlock(&d->meta_lock);
 }
 
 static void fail_work_fn(struct work_struct *work)

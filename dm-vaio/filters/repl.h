@@ -27,6 +27,8 @@
 #define REPL_ACK_BYTES		(2U << 20) /* secondary: BARRIER_ACK at least per */
 #define REPL_REASON_MAX		96
 
+#define DM_MSG_PREFIX "vaio-repl"
+
 enum repl_item_kind {
 	RI_DATA_SYNC,	/* a VM write; its data are the bio's pages */
 	RI_FLUSH,	/* a VM flush (sync) */
@@ -269,6 +271,7 @@ struct repl_info {
 };
 
 /* repl.c */
+extern struct dm_io_client *repl_io_client;
 void repl_snapshot(struct repl_disk *d, struct repl_info *info);
 struct repl_disk *repl_disk_get_by_id(const char *id);	/* +users */
 void repl_disk_put(struct repl_disk *d);
@@ -288,6 +291,16 @@ u64 bm_bytes(struct repl_disk *d);
 bool in_chunk(sector_t sector, u32 bytes, long chunk);
 void chunks_add(struct repl_disk *d, sector_t sector, u32 bytes, int v);
 size_t bm_alloc_bytes(unsigned long bits);
+
+/* repl-meta.c */
+int meta_write_sb(struct repl_disk *d, bool dirty);
+int meta_write_bm(struct repl_disk *d);
+int meta_open(struct repl_disk *d, const char *path, char **error);
+void meta_close(struct repl_disk *d);
+void new_gen(struct repl_disk *d);
+void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
+	      u64 count, bool on_replica);
+void meta_work_fn(struct work_struct *work);
 
 /* repl-nl.c */
 int repl_nl_init(void);
