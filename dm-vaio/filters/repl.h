@@ -26,6 +26,7 @@
 #define REPL_PEER_MAX_INFLIGHT	512	/* secondary: writes in flight */
 #define REPL_ACK_BYTES		(2U << 20) /* secondary: BARRIER_ACK at least per */
 #define REPL_REASON_MAX		96
+#define REPL_IF_EPOCH	0x8000	/* item flag, not on the wire: async order */
 
 #define DM_MSG_PREFIX "vaio-repl"
 
@@ -270,6 +271,11 @@ struct repl_info {
 	char secret[VAIO_ARG_MAX];
 };
 
+static inline void kick_sender(struct repl_conn *c)
+{
+	wake_up(&c->send_wait);
+}
+
 /* repl.c */
 extern struct dm_io_client *repl_io_client;
 void repl_snapshot(struct repl_disk *d, struct repl_info *info);
@@ -282,7 +288,10 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 int repl_disconnect(struct repl_disk *d, const char **err);
 int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		  const char **err);
-int repl_verify(struct repl_disk *d, bool stop, const char **err);
+void set_conn(struct repl_disk *d, u8 conn);
+__printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...);
+void park_thread(void);
+void release_list(struct repl_filter *rf, struct list_head *list);
 
 /* repl-bitmap.c */
 void bm_set(struct repl_disk *d, sector_t sector, u64 bytes);
@@ -301,6 +310,14 @@ void new_gen(struct repl_disk *d);
 void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
 	      u64 count, bool on_replica);
 void meta_work_fn(struct work_struct *work);
+
+/* repl-sync.c */
+int repl_verify(struct repl_disk *d, bool stop, const char **err);
+int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes);
+unsigned int vr_csums(struct page **pages, unsigned int bytes,
+		      u32 *out, bool be);
+void rs_unlock(struct repl_disk *d);
+int repl_resyncer(void *arg);
 
 /* repl-nl.c */
 int repl_nl_init(void);
