@@ -271,6 +271,11 @@ struct repl_info {
 	char secret[VAIO_ARG_MAX];
 };
 
+static inline bool is_secondary_conn(struct repl_conn *c)
+{
+	return c->peer_role == VAIO_REPL_ROLE_PRIMARY;
+}
+
 static inline void kick_sender(struct repl_conn *c)
 {
 	wake_up(&c->send_wait);
@@ -290,8 +295,13 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		  const char **err);
 void set_conn(struct repl_disk *d, u8 conn);
 __printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...);
+int send_frame(struct repl_conn *c, u16 type, const void *fixed,
+	       u32 fixed_len);
+void stage_free(struct repl_stage *st);
 void park_thread(void);
+void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
 void release_list(struct repl_filter *rf, struct list_head *list);
+int mark_inconsistent(struct repl_disk *d);
 
 /* repl-bitmap.c */
 void bm_set(struct repl_disk *d, sector_t sector, u64 bytes);
@@ -310,6 +320,10 @@ void new_gen(struct repl_disk *d);
 void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
 	      u64 count, bool on_replica);
 void meta_work_fn(struct work_struct *work);
+
+/* repl-recv.c */
+void peer_req_free(struct repl_peer_req *req);
+int repl_receiver(void *arg);
 
 /* repl-sync.c */
 int repl_verify(struct repl_disk *d, bool stop, const char **err);
