@@ -295,8 +295,6 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		  const char **err);
 void set_conn(struct repl_disk *d, u8 conn);
 __printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...);
-int send_frame(struct repl_conn *c, u16 type, const void *fixed,
-	       u32 fixed_len);
 void stage_free(struct repl_stage *st);
 void park_thread(void);
 void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
@@ -320,6 +318,11 @@ void new_gen(struct repl_disk *d);
 void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
 	      u64 count, bool on_replica);
 void meta_work_fn(struct work_struct *work);
+
+/* repl-send.c */
+int send_frame(struct repl_conn *c, u16 type, const void *fixed,
+	       u32 fixed_len);
+int repl_sender(void *arg);
 
 /* repl-recv.c */
 void peer_req_free(struct repl_peer_req *req);
