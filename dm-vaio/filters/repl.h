@@ -295,10 +295,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		  const char **err);
 void set_conn(struct repl_disk *d, u8 conn);
 __printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...);
-void stage_free(struct repl_stage *st);
 void park_thread(void);
-void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
-void release_list(struct repl_filter *rf, struct list_head *list);
 int mark_inconsistent(struct repl_disk *d);
 
 /* repl-bitmap.c */
@@ -318,6 +315,17 @@ void new_gen(struct repl_disk *d);
 void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
 	      u64 count, bool on_replica);
 void meta_work_fn(struct work_struct *work);
+
+/* repl-req.c */
+void stage_free(struct repl_stage *st);
+void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
+void release_list(struct repl_filter *rf, struct list_head *list);
+void release_work_fn(struct work_struct *work);
+enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
+			   void *data);
+enum vaio_end_verdict repl_end_io(struct vaio_filter *f,
+				  struct bio *bio, void *data,
+				  blk_status_t *error);
 
 /* repl-send.c */
 int send_frame(struct repl_conn *c, u16 type, const void *fixed,

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio replication: the VM's writes on a primary (the request path).
+ *
+ * repl_map() and repl_end_io() are the filter's map and end_io. A write
+ * goes to the peer (sync: it completes once the peer answered too; async:
+ * copied, in the current epoch), or into the bitmap (no connection,
+ * pulled ahead, failed), or waits: for the chunk being resynced
+ * (d->rs_waiters) or for the async lag to drain (d->throttled), released
+ * in process context by release_list(). The connection is touched only
+ * under d->slock, through its send queue.
+ */
+
+#include "repl.h"
+
+#include <linux/highmem.h>
+#include <linux/slab.h>
+
+static u8 write_type(struct bio *bio)
+{
+	switch (bio_op(bio)) {
+	case REQ_OP_DISCARD:
+	case REQ_OP_SECURE_ERASE:
+		return VAIO_REPL_F_DISCARD;
+	case REQ_OP_WRITE_ZEROES:
+		return VAIO_REPL_F_ZEROES;
+	default:
+		return VAIO_REPL_F_DATA;
+	}
+}
+
+static u16 write_flags(struct bio *bio)
+{
+	u16 fl = 0;
+
+	if (bio->bi_opf & REQ_FUA)
+		fl |= VAIO_REPL_DF_FUA;
+	if (bio->bi_opf & REQ_PREFLUSH)
+		fl |= VAIO_REPL_DF_PREFLUSH;
+	return fl;
+}
+
+void stage_free(struct repl_stage *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nr_pages; i++)
+		__free_page(st->pages[i]);
+	kfree(st);
+}
+
+/* An async write's copy; NULL if it cannot be had without waiting. */
+static struct repl_stage *stage_alloc(struct repl_bio *rb, gfp_t gfp)
+{
+	unsigned int nr = 0, i, off = 0;
+	struct repl_stage *st;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	if (write_type(rb->bio) == VAIO_REPL_F_DATA)
+		nr = DIV_ROUND_UP(rb->it.size, PAGE_SIZE);
+	st = kmalloc(struct_size(st, pages, nr), gfp | __GFP_NOWARN);
+	if (!st)
+		return NULL;
+	st->nr_pages = 0;
+	for (i = 0; i < nr; i++) {
+		st->pages[i] = alloc_page(gfp | __GFP_NOWARN);
+		if (!st->pages[i]) {
+			stage_free(st);
+			return NULL;
+		}
+		st->nr_pages++;
+	}
+	if (nr) {
+		__bio_for_each_segment(bv, rb->bio, iter, rb->iter) {
+			u8 *src = bvec_kmap_local(&bv);
+			unsigned int done = 0;
+
+			while (done < bv.bv_len) {
+				unsigned int po = off & ~PAGE_MASK;
+				unsigned int len = min(bv.bv_len - done,
+						       (unsigned int)PAGE_SIZE - po);
+
+				memcpy_to_page(st->pages[off >> PAGE_SHIFT], po,
+					       src + done, len);
+				done += len;
+				off += len;
+			}
+			kunmap_local(src);
+		}
+	}
+	st->it = rb->it;
+	st->it.kind = RI_STAGE;
+	INIT_LIST_HEAD(&st->it.list);
+	return st;
+}
+
+/*
+ * A write the connected peer will not get in the stream (pulled ahead):
+ * tell it, in stream order, that it is no prefix any more. d->slock held.
+ */
+static void track_ahead(struct repl_disk *d, struct repl_conn *c,
+			sector_t sector, u32 bytes)
+{
+	bm_set(d, sector, bytes);
+	if (c->ahead_queued || !list_empty(&c->ahead_item.list))
+		return;
+	c->ahead_queued = true;
+	c->ahead_item.kind = RI_AHEAD;
+	list_add_tail(&c->ahead_item.list, &c->send_q);
+}
+
+/*
+ * A write (or flush) of a primary, from ->map() (gfp GFP_NOWAIT) or from
+ * process context (a held write released). VAIO_DEFER: held on a list.
+ */
+static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
+				    gfp_t gfp)
+{
+	struct repl_disk *d = rf->d;
+	struct bio *bio = rb->bio;
+	struct repl_stage *st = NULL;
+	u32 bytes = rb->it.size;
+	struct repl_conn *c;
+	unsigned long flags;
+	bool wake = false;
+
+	rb->it.type = write_type(bio);
+	rb->it.flags = write_flags(bio);
+	if (rf->mode == VAIO_REPL_MODE_ASYNC && bytes && READ_ONCE(d->c) &&
+	    list_empty_careful(&d->throttled))
+		st = stage_alloc(rb, gfp);
+
+	spin_lock_irqsave(&d->slock, flags);
+	c = d->c;
+	if (bytes && d->rs_chunk >= 0 &&
+	    in_chunk(rb->it.sector, bytes, d->rs_chunk)) {
+		/* Being resynced: wait for it. */
+		list_add_tail(&rb->it.list, &d->rs_waiters);
+		spin_unlock_irqrestore(&d->slock, flags);
+		if (st)
+			stage_free(st);
+		return VAIO_DEFER;
+	}
+	if (!c || c->failing) {
+		bm_set(d, rb->it.sector, bytes);
+		if (bytes && d->need_new_gen) {
+			/* The peer's data and ours part here. */
+			d->need_new_gen = false;
+			new_gen(d);
+			schedule_work(&d->meta_work);
+		}
+	} else if (rf->mode == VAIO_REPL_MODE_SYNC) {
+		rb->it.kind = bytes || rb->it.type != VAIO_REPL_F_DATA ?
+			      RI_DATA_SYNC : RI_FLUSH;
+		rb->it.flags |= VAIO_REPL_DF_ACK;
+		rb->it.id = c->next_id++;
+		rb->it.epoch = 0;
+		/* Local completion, the peer's answer, the sender. */
+		atomic_set(&rb->parts, 3);
+		rb->replicating = 1;
+		list_add_tail(&rb->it.list, &c->send_q);
+		wake = true;
+	} else if (!bytes) {
+		/* An async flush closes the epoch; the peer flushes at it. */
+		d->flush_seen = true;
+		d->cur_epoch++;
+	} else if (st) {
+		u64 cost = (u64)st->nr_pages << PAGE_SHIFT;
+		bool over = d->lag_bytes && !d->no_throttle &&
+			    d->lag_bytes + cost > rf->max_lag_bytes;
+
+		if (over && !rf->on_lag_track) {
+			list_add_tail(&rb->it.list, &d->throttled);
+			spin_unlock_irqrestore(&d->slock, flags);
+			stage_free(st);
+			return VAIO_DEFER;
+		}
+		if (over) {
+			/* Pull ahead: tracked, resynced once the lag drains. */
+			track_ahead(d, c, rb->it.sector, bytes);
+			wake = true;
+			goto counted;
+		}
+		st->it.flags |= REPL_IF_EPOCH;
+		st->it.epoch = d->cur_epoch;
+		st->it.id = c->next_id++;
+		rb->it.epoch = d->cur_epoch;
+		rb->async = 1;
+		d->lag_writes++;
+		d->lag_bytes += cost;
+		list_add_tail(&st->it.list, &c->send_q);
+		st = NULL;
+		wake = true;
+	} else if (rf->on_lag_track) {
+		track_ahead(d, c, rb->it.sector, bytes);
+		wake = true;
+	} else {
+		/* Others wait already, or no memory for the copy now. */
+		list_add_tail(&rb->it.list, &d->throttled);
+		spin_unlock_irqrestore(&d->slock, flags);
+		schedule_work(&d->release_work);
+		return VAIO_DEFER;
+	}
+counted:
+	if (bytes) {
+		chunks_add(d, rb->it.sector, bytes, 1);
+		rb->counted = 1;
+	}
+	/* Under the lock: the connection cannot be freed meanwhile. */
+	if (wake)
+		kick_sender(c);
+	spin_unlock_irqrestore(&d->slock, flags);
+	if (st)
+		stage_free(st);
+	return VAIO_PASS;
+}
+
+/* The peer's part of a sync write is over; @ok: the peer has it. */
+void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok)
+{
+	unsigned long flags;
+
+	if (!ok) {
+		spin_lock_irqsave(&d->slock, flags);
+		bm_set(d, rb->it.sector, rb->it.size);
+		spin_unlock_irqrestore(&d->slock, flags);
+	}
+	if (atomic_dec_and_test(&rb->parts))
+		vaio_bio_end_continue(rb->bio);
+}
+
+/* Releases held writes (process context). */
+void release_list(struct repl_filter *rf, struct list_head *list)
+{
+	struct repl_bio *rb, *tmp;
+
+	list_for_each_entry_safe(rb, tmp, list, it.list) {
+		list_del_init(&rb->it.list);
+		if (repl_write(rf, rb, GFP_NOIO) == VAIO_PASS)
+			vaio_bio_continue(rb->bio, VAIO_PASS);
+	}
+}
+
+void release_work_fn(struct work_struct *work)
+{
+	struct repl_disk *d = container_of(work, struct repl_disk, release_work);
+	struct repl_filter *rf;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&d->slock);
+	rf = d->live;
+	if (rf && (!d->c || d->no_throttle || d->lag_bytes < rf->max_lag_bytes))
+		list_splice_init(&d->throttled, &list);
+	spin_unlock_irq(&d->slock);
+	if (rf)
+		release_list(rf, &list);
+}
+
+enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
+			   void *data)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+	struct repl_bio *rb = data;
+
+	rb->counted = 0;
+	rb->replicating = 0;
+	rb->async = 0;
+	if (bio_op(bio) == REQ_OP_READ)
+		return VAIO_PASS;
+	if (READ_ONCE(d->role) != VAIO_REPL_ROLE_PRIMARY) {
+		if (!bio_sectors(bio) && bio_op(bio) == REQ_OP_WRITE)
+			return VAIO_PASS;	/* a flush */
+		DMWARN_LIMIT("%s: refusing a write to a secondary (promote it first)",
+			     d->id);
+		bio->bi_status = BLK_STS_IOERR;
+		return VAIO_FAIL;
+	}
+	switch (bio_op(bio)) {
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_SECURE_ERASE:
+	case REQ_OP_WRITE_ZEROES:
+		break;
+	default:
+		return VAIO_PASS;
+	}
+	rb->bio = bio;
+	rb->bvec = bio->bi_io_vec;
+	rb->iter = bio->bi_iter;
+	INIT_LIST_HEAD(&rb->it.list);
+	rb->it.sector = bio->bi_iter.bi_sector;
+	rb->it.size = bio->bi_iter.bi_size;
+	rb->it.start = jiffies;
+	return repl_write(rf, rb, GFP_NOWAIT);
+}
+
+enum vaio_end_verdict repl_end_io(struct vaio_filter *f,
+				  struct bio *bio, void *data,
+				  blk_status_t *error)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+	struct repl_bio *rb = data;
+	unsigned long flags;
+
+	if (!rb->counted && !rb->async && !rb->replicating)
+		return VAIO_END_DONE;
+	spin_lock_irqsave(&d->slock, flags);
+	if (rb->counted)
+		chunks_add(d, rb->it.sector, rb->it.size, -1);
+	if (*error)
+		bm_set(d, rb->it.sector, rb->it.size);
+	/* The VM may now depend on this write: the epoch is closed. */
+	if (rb->async && rb->it.epoch == d->cur_epoch)
+		d->cur_epoch++;
+	spin_unlock_irqrestore(&d->slock, flags);
+	if (rb->replicating && !atomic_dec_and_test(&rb->parts))
+		return VAIO_END_DEFER;
+	return VAIO_END_DONE;
+}
