@@ -283,20 +283,12 @@ static inline void kick_sender(struct repl_conn *c)
 
 /* repl.c */
 extern struct dm_io_client *repl_io_client;
+extern const char * const role_names[];
 void repl_snapshot(struct repl_disk *d, struct repl_info *info);
 struct repl_disk *repl_disk_get_by_id(const char *id);	/* +users */
 void repl_disk_put(struct repl_disk *d);
 int repl_disk_for_each(int (*fn)(struct repl_disk *d, void *arg), void *arg,
 		       u64 after);
-int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
-		 bool full_sync, const char **err);
-int repl_disconnect(struct repl_disk *d, const char **err);
-int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
-		  const char **err);
-void set_conn(struct repl_disk *d, u8 conn);
-__printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...);
-void park_thread(void);
-int mark_inconsistent(struct repl_disk *d);
 
 /* repl-bitmap.c */
 void bm_set(struct repl_disk *d, sector_t sector, u64 bytes);
@@ -315,6 +307,19 @@ void new_gen(struct repl_disk *d);
 void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
 	      u64 count, bool on_replica);
 void meta_work_fn(struct work_struct *work);
+
+/* repl-state.c */
+int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
+		 bool full_sync, const char **err);
+int repl_disconnect(struct repl_disk *d, const char **err);
+int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
+		  const char **err);
+void set_conn(struct repl_disk *d, u8 conn);
+__printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...);
+int mark_inconsistent(struct repl_disk *d);
+void park_thread(void);
+void repl_teardown(struct repl_disk *d, const char *reason);
+void fail_work_fn(struct work_struct *work);
 
 /* repl-req.c */
 void stage_free(struct repl_stage *st);
