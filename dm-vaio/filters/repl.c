@@ -23,24 +23,29 @@
  * is torn down by repl_teardown() (with the disk's mutex held): the
  * socket is shut down, the threads stopped, then everything unanswered is
  * set in the bitmap and completed.
+ *
+ * This file holds the filter type (its table arguments, events and
+ * status), the repl_disks that a device's successive tables share, and
+ * the module. The rest, one concern a file, as in DRBD:
+ *
+ *   repl-req.c     the VM's writes on a primary (map, end_io)
+ *   repl-send.c    the sender thread
+ *   repl-recv.c    the receiver thread, a handler per frame type
+ *   repl-sync.c    the resyncer thread: resync and online verify
+ *   repl-state.c   roles, connection setup and teardown, state changes
+ *   repl-bitmap.c  the out-of-sync bitmap and per-chunk write counters
+ *   repl-meta.c    the metadata device: superblock, generations, marks
+ *   repl-nl.c      the netlink family vaio_repl
+ *   repl.h         what they share
  */
 
 #include "repl.h"
 
 #include <linux/blkdev.h>
-#include <linux/crc32.h>
 #include <linux/delay.h>
 #include <linux/dm-io.h>
-#include <linux/file.h>
-#include <linux/highmem.h>
-#include <linux/random.h>
-#include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/uio.h>
 #include <linux/vmalloc.h>
-#include <net/sock.h>
-#include <linux/tcp.h>
-#include <net/tcp.h>
 
 static LIST_HEAD(repl_disks);
 static DEFINE_MUTEX(repl_disks_lock);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * dm-vaio replication filter: shared definitions of repl.c (the filter,
- * the connection, resync, metadata) and repl-nl.c (the netlink family).
+ * dm-vaio replication filter: what its files share (repl.c lists them):
+ * the structures of a disk, a connection and the items they queue, and
+ * the functions each file offers the others.
  */
 #ifndef DM_VAIO_REPL_H
 #define DM_VAIO_REPL_H
