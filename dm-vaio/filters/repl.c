@@ -136,7 +136,6 @@ int repl_disk_for_each(int (*fn)(struct repl_disk *d, void *arg), void *arg,
 	return r;
 }
 
-/* Finds or makes the disk of a new table; +users. */
 /*
  * A table of a disk that exists, longer than it: the bitmap and the
  * per-chunk counters it will need, allocated now (its GROW event may not
@@ -166,6 +165,7 @@ static int grow_prepare(struct repl_disk *d, struct repl_filter *rf,
 	return 0;
 }
 
+/* Finds or makes the disk of a new table; +users. */
 static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 				  char **error, int *err)
 {

@@ -173,7 +173,7 @@ enum vaio_repl_frame {
 	VAIO_REPL_F_DATA = 16,	/* vaio_repl_data + data */
 	VAIO_REPL_F_WRITE_ACK,	/* vaio_repl_ack */
 	VAIO_REPL_F_NEG_ACK,	/* vaio_repl_ack */
-	VAIO_REPL_F_FLUSH,	/* vaio_repl_ack (id) */
+	VAIO_REPL_F_FLUSH,	/* vaio_repl_data (id; no payload) */
 	VAIO_REPL_F_FLUSH_ACK,	/* vaio_repl_ack */
 	VAIO_REPL_F_BARRIER,	/* vaio_repl_barrier */
 	VAIO_REPL_F_BARRIER_ACK,/* vaio_repl_barrier */
