@@ -239,8 +239,15 @@ static int log_append(uint64_t seq, uint64_t wm)
 	if (pwrite(w.log, w.logbuf, BS, base) != BS)
 		return -1;
 	w.lognext += sizeof(r);
-	if (w.lognext % BS == 0)
+	if (w.lognext % BS == 0) {
+		/*
+		 * A full block: the next one ends the log until a record is
+		 * in it, or an older, longer run's records would read on.
+		 */
 		memset(w.logbuf, 0, BS);
+		if (pwrite(w.log, w.logbuf, BS, w.lognext) != BS)
+			return -1;
+	}
 	return 0;
 }
 
