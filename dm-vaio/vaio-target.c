@@ -361,14 +361,37 @@ static void end_bio_now(struct bio *bio)
 	bio_endio(bio);
 }
 
-static void defer_bio(struct vaio_c *vc, struct bio *bio)
+/*
+ * The bio lists handed to process context (the target's deferred list and
+ * each filter's process lists) are all under vc->lock: queue_bio() adds a
+ * bio and queues the work that takes it, take_bios() takes the whole list.
+ */
+static void queue_bio(struct vaio_c *vc, struct bio_list *list,
+		      struct workqueue_struct *wq, struct work_struct *work,
+		      struct bio *bio)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&vc->lock, flags);
-	bio_list_add(&vc->deferred, bio);
+	bio_list_add(list, bio);
 	spin_unlock_irqrestore(&vc->lock, flags);
-	queue_work(vc->wq, &vc->work);
+	queue_work(wq, work);
+}
+
+static struct bio_list take_bios(struct vaio_c *vc, struct bio_list *list)
+{
+	struct bio_list bios;
+
+	spin_lock_irq(&vc->lock);
+	bios = *list;
+	bio_list_init(list);
+	spin_unlock_irq(&vc->lock);
+	return bios;
+}
+
+static void defer_bio(struct vaio_c *vc, struct bio *bio)
+{
+	queue_bio(vc, &vc->deferred, vc->wq, &vc->work, bio);
 }
 
 static void proc_queue(struct vaio_filter *f, int which, struct bio *bio);
@@ -479,13 +502,8 @@ static void dispatch(struct vaio_io *io, struct bio *bio, int r)
 static void vaio_work(struct work_struct *work)
 {
 	struct vaio_c *vc = container_of(work, struct vaio_c, work);
-	struct bio_list bios;
+	struct bio_list bios = take_bios(vc, &vc->deferred);
 	struct bio *bio;
-
-	spin_lock_irq(&vc->lock);
-	bios = vc->deferred;
-	bio_list_init(&vc->deferred);
-	spin_unlock_irq(&vc->lock);
 
 	while ((bio = bio_list_pop(&bios))) {
 		struct vaio_io *io = vaio_io(bio);
@@ -504,23 +522,13 @@ static void vaio_work(struct work_struct *work)
  */
 static void proc_queue(struct vaio_filter *f, int which, struct bio *bio)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&f->vc->lock, flags);
-	bio_list_add(&f->proc_bios[which], bio);
-	spin_unlock_irqrestore(&f->vc->lock, flags);
-	queue_work(f->proc_wq[which], &f->proc_work[which]);
+	queue_bio(f->vc, &f->proc_bios[which], f->proc_wq[which],
+		  &f->proc_work[which], bio);
 }
 
 static struct bio_list proc_take(struct vaio_filter *f, int which)
 {
-	struct bio_list bios;
-
-	spin_lock_irq(&f->vc->lock);
-	bios = f->proc_bios[which];
-	bio_list_init(&f->proc_bios[which]);
-	spin_unlock_irq(&f->vc->lock);
-	return bios;
+	return take_bios(f->vc, &f->proc_bios[which]);
 }
 
 static void proc_map_work(struct work_struct *work)
