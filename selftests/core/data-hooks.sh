@@ -116,7 +116,7 @@ ktap_fails "no copy while the disk is suspended" \
 dmsetup resume hk
 ktap_check "a copy once resumed" dmsetup message hk 0 test-inspection copy 2048 16384 8
 ktap_eq "the bounce filter offers no discard (it would read back inverted)" \
-	"$(cat /sys/block/dm-$(dmsetup info -c --noheadings -o minor hk)/queue/discard_max_bytes)" 0
+	"$(dm_queue hk discard_max_bytes)" 0
 # A removal while a copy waits below (the filter below holds it 2 s).
 dmsetup message hk 0 test-cache delay 2000
 dmsetup message hk 0 test-inspection copy 2048 16384 8 &

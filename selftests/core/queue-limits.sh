@@ -20,32 +20,31 @@ size=$(dev_sectors /dev/nb)
 ktap_diag "below: discard $(cat /sys/block/nb/queue/discard_max_bytes), write-zeroes $(cat /sys/block/nb/queue/write_zeroes_max_bytes), $(cat /sys/block/nb/queue/write_cache)"
 modprobe dm-vaio-test
 modprobe dm-vaio-cache
-q() { cat "/sys/block/dm-$(dmsetup info -c --noheadings -o minor "$1")/queue/$2"; }
 cleanup() { for d in ql vm fast; do dmsetup remove $d 2>/dev/null; done; }
 trap cleanup EXIT
 
 ktap_check "a filter that withdraws nothing" \
 	dm_create ql "0 $size vaio /dev/nb 4 filter test-qos fail_open 0"
-ktap_match "discard offered (the disk below has it)" "$(q ql discard_max_bytes)" '^[1-9]'
-ktap_eq "no volatile cache (none below)" "$(q ql write_cache)" "write through"
+ktap_match "discard offered (the disk below has it)" "$(dm_queue ql discard_max_bytes)" '^[1-9]'
+ktap_eq "no volatile cache (none below)" "$(dm_queue ql write_cache)" "write through"
 ktap_check "discard works" blkdiscard -o 0 -l 1048576 /dev/mapper/ql
 ktap_check "no_discard=1 no_write_zeroes=1 needs_flush=1" vaio_reload ql \
 	"0 $size vaio /dev/nb 7 filter test-qos fail_open 3 no_discard=1 no_write_zeroes=1 needs_flush=1"
-ktap_eq "no discard" "$(q ql discard_max_bytes)" 0
-ktap_eq "flush and FUA offered" "$(q ql write_cache)" "write back"
+ktap_eq "no discard" "$(dm_queue ql discard_max_bytes)" 0
+ktap_eq "flush and FUA offered" "$(dm_queue ql write_cache)" "write back"
 ktap_fails "a discard is refused" blkdiscard -o 0 -l 1048576 /dev/mapper/ql
 ktap_check "back to a filter that withdraws nothing" vaio_reload ql \
 	"0 $size vaio /dev/nb 4 filter test-qos fail_open 0"
-ktap_match "discard offered again" "$(q ql discard_max_bytes)" '^[1-9]'
+ktap_match "discard offered again" "$(dm_queue ql discard_max_bytes)" '^[1-9]'
 dm_remove ql
 
 ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
 ktap_check "write-through cache" dm_create vm \
 	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
-ktap_eq "write-through: no flush needed" "$(q vm write_cache)" "write through"
+ktap_eq "write-through: no flush needed" "$(dm_queue vm write_cache)" "write through"
 ktap_check "write-back cache" vaio_reload vm \
 	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_closed 2 pool=fast mode=writeback"
-ktap_eq "write-back: flush and FUA offered" "$(q vm write_cache)" "write back"
+ktap_eq "write-back: flush and FUA offered" "$(dm_queue vm write_cache)" "write back"
 dm_remove vm fast
 
 # A cache device of 4 KiB blocks over a disk of 512-byte ones: the VM's data
@@ -55,22 +54,22 @@ nullb_mem c4k 16 blocksize=4096 || exit 1
 ktap_check "cache pool on a 4 KiB-block device" dm_create fast "0 8 vaio-cache-pool /dev/c4k"
 ktap_check "write-through cache over 512-byte blocks" dm_create vm \
 	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
-ktap_eq "the disk has the cache device's block size" "$(q vm logical_block_size)" 4096
+ktap_eq "the disk has the cache device's block size" "$(dm_queue vm logical_block_size)" 4096
 ktap_check "fio verify through the cache" fio_verify /dev/mapper/vm --size=8m
 ktap_eq "the cache is still active" "$(vaio_filter_state vm cache)" active
 ktap_check "without the cache, 512-byte blocks again" vaio_reload vm "0 $size vaio /dev/nb 2 disk_id vm"
-ktap_eq "512" "$(q vm logical_block_size)" 512
+ktap_eq "512" "$(dm_queue vm logical_block_size)" 512
 # The VM sized its I/O by the running disk's blocks: no table may grow them.
 dmesg -c >/dev/null
 ktap_fails "the cache on 4 KiB blocks refused on the running disk" sh -c \
 	"echo '0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough' | dmsetup load vm"
 ktap_match "with its reason" "$(dmesg -c | grep -o 'larger blocks than the running disk' | head -n1)" larger
-ktap_eq "still 512" "$(q vm logical_block_size)" 512
+ktap_eq "still 512" "$(dm_queue vm logical_block_size)" 512
 nullb_mem d4k 16 blocksize=4096 || exit 1
 dmesg -c >/dev/null
 ktap_fails "nor a move to a disk below of 4 KiB blocks" sh -c \
 	"echo '0 $(dev_sectors /dev/d4k) vaio /dev/d4k 2 disk_id vm' | dmsetup load vm"
 ktap_match "with its reason" "$(dmesg -c | grep -o 'larger blocks than the running disk' | head -n1)" larger
-ktap_eq "still 512" "$(q vm logical_block_size)" 512
+ktap_eq "still 512" "$(dm_queue vm logical_block_size)" 512
 dm_remove vm fast
 ktap_finish

@@ -62,6 +62,12 @@ table_refused() {
 # dev_sectors DEV
 dev_sectors() { blockdev --getsz "$1"; }
 
+# dm_queue NAME ATTR: the queue limit ATTR (discard_max_bytes, ...) of the
+# dm device NAME, as sysfs shows it.
+dm_queue() {
+	cat "/sys/block/dm-$(dmsetup info -c --noheadings -o minor "$1")/queue/$2"
+}
+
 # fio_verify DEV [FIO OPTIONS...]: writes, then reads back and checks every
 # block (crc32c and its header: offset, length, sequence). Fails on any I/O
 # error or mismatch. Default: 4k..64k random writes over the whole device.
