@@ -13,6 +13,7 @@
 
 #include "repl.h"
 
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -115,7 +116,7 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	struct repl_filter *rf;
 	LIST_HEAD(unsent);
 	LIST_HEAD(items);
-	bool primary;
+	bool primary, lost = false;
 
 	if (!c)
 		return;
@@ -161,10 +162,12 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 		switch (it->kind) {
 		case RI_DATA_SYNC:
 		case RI_FLUSH:
+			lost |= it->kind == RI_DATA_SYNC && it->size;
 			remote_done(d, container_of(it, struct repl_bio, it),
 				    false);
 			break;
 		case RI_STAGE:
+			lost = true;
 			spin_lock_irq(&d->slock);
 			bm_set(d, it->sector, it->size);
 			d->lag_writes--;
@@ -192,7 +195,24 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	sockfd_put(c->sock);
 	conn_free(c);
 
-	if (primary) {
+	if (primary && lost) {
+		/*
+		 * Writes the VM was told are done and the peer never
+		 * confirmed: the peer holds a prefix of this generation, we
+		 * hold more. Part now, on disk, as DRBD makes a new current
+		 * UUID when a primary loses its peer: if the peer is
+		 * promoted meanwhile, the next connect reports a split brain
+		 * instead of resyncing these writes away.
+		 */
+		mutex_lock(&d->meta_lock);
+		spin_lock_irq(&d->slock);
+		d->need_new_gen = false;
+		new_gen(d);
+		spin_unlock_irq(&d->slock);
+		if (meta_write_sb(d, true))
+			DMWARN("%s: cannot save the new generation", d->id);
+		mutex_unlock(&d->meta_lock);
+	} else if (primary) {
 		/* Its first write from now on starts a new generation. */
 		spin_lock_irq(&d->slock);
 		d->need_new_gen = true;
@@ -365,6 +385,64 @@ int repl_disconnect(struct repl_disk *d, const char **err)
 	return 0;
 }
 
+/*
+ * Writes the VM was told are done (or will be at teardown) that the peer
+ * has not confirmed: staged async writes, writes held by the lag limit,
+ * and sync writes not yet answered. d->slock held.
+ */
+static bool all_confirmed(struct repl_disk *d)
+{
+	struct repl_conn *c = d->c;
+	struct repl_item *it;
+
+	if (d->lag_writes || !list_empty(&d->throttled))
+		return false;
+	if (!c)
+		return true;
+	list_for_each_entry(it, &c->inflight, list)
+		if (it->kind == RI_DATA_SYNC || it->kind == RI_FLUSH)
+			return false;
+	list_for_each_entry(it, &c->send_q, list)
+		if (it->kind == RI_DATA_SYNC || it->kind == RI_FLUSH)
+			return false;
+	return true;
+}
+
+/*
+ * A connected primary about to be demoted: waits up to
+ * REPL_DEMOTE_WAIT_MS for the peer to confirm every write, as DRBD's
+ * demote waits for its epochs. -EAGAIN, the connection kept, if it has
+ * not by then; the caller (vaioctl) asks again. d->lock held: the
+ * connection cannot be torn down under us, a failure only marked.
+ */
+static int demote_drain(struct repl_disk *d, const char **err)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(REPL_DEMOTE_WAIT_MS);
+	bool done, failing;
+
+	for (;;) {
+		spin_lock_irq(&d->slock);
+		done = all_confirmed(d);
+		failing = d->c && d->c->failing;
+		spin_unlock_irq(&d->slock);
+		if (done)
+			return 0;
+		if (failing) {
+			*err = "the connection failed before the peer confirmed every write: demote again to go on without them on the peer";
+			return -ECONNRESET;
+		}
+		if (!d->c) {
+			*err = "writes held by the lag limit are being released: ask again";
+			return -EAGAIN;
+		}
+		if (time_after(jiffies, end) || signal_pending(current)) {
+			*err = "the peer has not yet confirmed every write: the connection stays; ask again";
+			return -EAGAIN;
+		}
+		msleep_interruptible(20);
+	}
+}
+
 int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		  const char **err)
 {
@@ -407,14 +485,14 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 	} else {
 		if (d->role == VAIO_REPL_ROLE_SECONDARY && !force)
 			goto write;
+		/* Before the teardown, which turns the lag into bits. */
+		if (d->role == VAIO_REPL_ROLE_PRIMARY && !force) {
+			r = demote_drain(d, err);
+			if (r)
+				goto out;
+		}
 		repl_teardown(d, "demoted");
 		spin_lock_irq(&d->slock);
-		if (d->lag_writes || !list_empty(&d->throttled)) {
-			spin_unlock_irq(&d->slock);
-			*err = "writes are still in flight";
-			r = -EBUSY;
-			goto out;
-		}
 		d->role = VAIO_REPL_ROLE_SECONDARY;
 		d->new_pair = false;
 		d->need_new_gen = false;

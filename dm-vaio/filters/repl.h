@@ -27,6 +27,7 @@
 #define REPL_PEER_MAX_INFLIGHT	512	/* secondary: writes in flight */
 #define REPL_ACK_BYTES		(2U << 20) /* secondary: BARRIER_ACK at least per */
 #define REPL_REASON_MAX		96
+#define REPL_DEMOTE_WAIT_MS	5000	/* demote: for the peer, per call */
 #define REPL_IF_EPOCH	0x8000	/* item flag, not on the wire: async order */
 
 #define DM_MSG_PREFIX "vaio-repl"

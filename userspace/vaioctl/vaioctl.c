@@ -186,7 +186,7 @@ static const char usage_repl[] =
 "       vaioctl repl init DISK --primary [--skip-initial-sync]\n"
 "       vaioctl repl init DISK --secondary\n"
 "       vaioctl repl promote DISK [-f|--force] [--mark TAG]\n"
-"       vaioctl repl demote DISK [-f|--force]\n"
+"       vaioctl repl demote DISK [-f|--force] [-t|--timeout SECONDS]\n"
 "       vaioctl repl disconnect DISK\n"
 "       vaioctl repl wait DISK [--conn STATE] [--synced] [-t|--timeout SECONDS]\n"
 "       vaioctl repl verify DISK [--stop] [--no-wait] [-t|--timeout SECONDS]\n"
@@ -199,8 +199,10 @@ static const char usage_repl[] =
 "  --mark TAG: only if this replica is exactly at snapshot mark TAG.\n"
 "  marks: the snapshot marks (vaioctl event snapshot on the primary) this\n"
 "  side keeps, newest first: held on the replica, writes since.\n"
-"  demote refuses while the device is open; --force: also discard this\n"
-"  disk's data (a full resync from the primary follows).\n"
+"  demote refuses while the device is open, and waits (at most SECONDS,\n"
+"  default 60) until the peer has confirmed every write, connected;\n"
+"  --force: also discard this disk's data (a full resync from the primary\n"
+"  follows).\n"
 "  wait: until conn is STATE, or with --synced until connected with\n"
 "  nothing out of sync and no lag; at most SECONDS (default 60).\n"
 "  verify (on a connected primary): compares both disks by checksums of\n"
@@ -2546,8 +2548,9 @@ static struct json_object *json_repl_marks(const struct vaio_repl_info *r)
 
 static struct json_object *json_repl(const struct vaio_repl_info *r)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *hist;
 	char gen[24];
+	int i;
 
 	snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)r->gen);
 	json_object_object_add(o, "disk", json_object_new_string(r->id));
@@ -2564,6 +2567,13 @@ static struct json_object *json_repl(const struct vaio_repl_info *r)
 	json_object_object_add(o, "consistent", json_object_new_boolean(r->consistent));
 	json_object_object_add(o, "new_pair", json_object_new_boolean(r->new_pair));
 	json_object_object_add(o, "gen", json_object_new_string(gen));
+	hist = json_object_new_array();
+	for (i = 0; i < VAIO_REPL_GEN_HISTORY && r->history[i]; i++) {
+		snprintf(gen, sizeof(gen), "%016llx",
+			 (unsigned long long)r->history[i]);
+		json_object_array_add(hist, json_object_new_string(gen));
+	}
+	json_object_object_add(o, "history", hist);
 	json_object_object_add(o, "sectors", json_object_new_uint64(r->sectors));
 	json_object_object_add(o, "lag_writes", json_object_new_uint64(r->lag_writes));
 	json_object_object_add(o, "lag_bytes", json_object_new_uint64(r->lag_bytes));
@@ -2810,11 +2820,12 @@ static int repl_demote(int argc, char **argv)
 	struct repl_opts o;
 	struct vaio_repl_info info;
 	struct vaio_err err;
-	int opens = 0;
+	int opens = 0, ret;
+	double t0;
 
 	if (!d)
 		die(EXIT_FAIL, "out of memory");
-	repl_parse(&argc, &argv, "f", &o);
+	repl_parse(&argc, &argv, "ft", &o);
 	want_args(argc, argv, 1, usage_repl);
 	repl_find(argv[0], &info);
 	if (!o.force) {
@@ -2829,8 +2840,23 @@ static int repl_demote(int argc, char **argv)
 		fprintf(stderr, "vaioctl: warning: %s: --force discards this disk's data: a full resync from the primary follows at the next connection\n",
 			info.id);
 	}
-	if (vaio_repl_set_role(repl_nl(), info.id, VAIO_REPL_ROLE_SECONDARY,
-			       o.force, false, &err))
+	/*
+	 * The kernel waits a few seconds a call for the peer to confirm
+	 * every write (-EAGAIN, still connected, when it has not): ask
+	 * again until --timeout.
+	 */
+	t0 = now();
+	while ((ret = vaio_repl_set_role(repl_nl(), info.id,
+					 VAIO_REPL_ROLE_SECONDARY, o.force,
+					 false, &err)) == -EAGAIN &&
+	       now() - t0 < o.timeout) {
+		if (!vaio_repl_get(repl_nl(), info.id, &info, &err))
+			fprintf(stderr, "vaioctl: %s: waiting for the peer to confirm %llu write%s (%llu KiB)\n",
+				info.id, (unsigned long long)info.lag_writes,
+				info.lag_writes == 1 ? "" : "s",
+				(unsigned long long)info.lag_bytes >> 10);
+	}
+	if (ret)
 		die_err(&err);
 	free(d);
 	return EXIT_OK;
