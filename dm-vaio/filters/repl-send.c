@@ -246,6 +246,29 @@ static int send_bitmap(struct repl_conn *c)
 	return send_frame(c, VAIO_REPL_F_BITMAP_END, NULL, 0);
 }
 
+/*
+ * Primary: holds the stream (the VM's writes queue meanwhile) until the
+ * peer's bitmap is in. If either side has anything out of sync, the peer
+ * is no prefix of this disk from its first write on: AHEAD goes first, and
+ * the peer marks itself inconsistent, on disk, before any write (DRBD
+ * makes the sync target inconsistent before the resync, too).
+ */
+static void hold_for_bitmap(struct repl_conn *c)
+{
+	struct repl_disk *d = c->d;
+
+	wait_event_interruptible(c->rs_wait, READ_ONCE(c->bitmap_done) ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
+	spin_lock_irq(&d->slock);
+	if (find_first_bit(d->bm, d->bm_bits) < d->bm_bits &&
+	    !c->ahead_queued && list_empty(&c->ahead_item.list)) {
+		c->ahead_queued = true;
+		c->ahead_item.kind = RI_AHEAD;
+		list_add(&c->ahead_item.list, &c->send_q);
+	}
+	spin_unlock_irq(&d->slock);
+}
+
 static bool sender_woken(struct repl_conn *c)
 {
 	return kthread_should_stop() || READ_ONCE(c->dead) ||
@@ -263,6 +286,8 @@ int repl_sender(void *arg)
 
 	if (is_secondary_conn(c))
 		r = send_bitmap(c);
+	else
+		hold_for_bitmap(c);
 
 	while (!r && !kthread_should_stop()) {
 		struct repl_item *it, *old;
