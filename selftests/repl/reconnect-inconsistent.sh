@@ -26,8 +26,8 @@ wr() {
 setup() {
 	local t
 	repl_disks "$REPL_MIB" "$REPL_MIB" && repl_secret || return 1
-	echo "0 $sectors delay $REPL_DATA 0 0 $REPL_DATA 0 0" | dmsetup create slow ||
-		return 1
+	echo "0 $sectors delay $REPL_DATA 0 0 $REPL_DATA 0 0" | dmsetup create slow &&
+		dmsetup mknodes slow || return 1
 	t=$(repl_table a sync "$REPL_MIB" | sed "s#vaio $REPL_DATA #vaio /dev/mapper/slow #")
 	echo "$t" | dmsetup create d0 && dmsetup mknodes d0 &&
 		repl_up b sync "$REPL_MIB" && repl_vaiod_start || return 1
