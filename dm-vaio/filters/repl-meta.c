@@ -147,8 +147,8 @@ int meta_open(struct repl_disk *d, const char *path, char **error)
 	}
 	sb = d->sb_buf;
 	if (!memchr_inv(d->sb_buf, 0, 4096)) {
-		/* A new device: a fresh secondary, nothing to resync. */
-		d->consistent = true;
+		/* A new device: a fresh secondary, a replica of nothing yet. */
+		d->consistent = false;
 		return meta_write_sb(d, true) ?: meta_write_bm(d);
 	}
 	csum = le32_to_cpu(sb->csum);

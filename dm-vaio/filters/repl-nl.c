@@ -31,6 +31,7 @@ static const struct nla_policy repl_policy[VAIO_REPL_ATTR_MAX + 1] = {
 						    VAIO_REPL_ROLE_PRIMARY),
 	[VAIO_REPL_ATTR_FORCE] = { .type = NLA_FLAG },
 	[VAIO_REPL_ATTR_SKIP_SYNC] = { .type = NLA_FLAG },
+	[VAIO_REPL_ATTR_INIT] = { .type = NLA_FLAG },
 	[VAIO_REPL_ATTR_FULL_SYNC] = { .type = NLA_FLAG },
 	[VAIO_REPL_ATTR_PEER_SECTORS] = { .type = NLA_U64 },
 	[VAIO_REPL_ATTR_STOP] = { .type = NLA_FLAG },
@@ -267,6 +268,7 @@ static int repl_nl_set_role(struct sk_buff *skb, struct genl_info *info)
 	r = repl_set_role(d, nla_get_u8(info->attrs[VAIO_REPL_ATTR_ROLE]),
 			  nla_get_flag(info->attrs[VAIO_REPL_ATTR_FORCE]),
 			  nla_get_flag(info->attrs[VAIO_REPL_ATTR_SKIP_SYNC]),
+			  nla_get_flag(info->attrs[VAIO_REPL_ATTR_INIT]),
 			  &err);
 	if (r)
 		set_err(info->extack, err);

@@ -443,8 +443,14 @@ static int demote_drain(struct repl_disk *d, const char **err)
 	}
 }
 
+/*
+ * The role of a disk. @init (vaioctl repl init): a disk without a
+ * generation joins a new pair, whatever its data. Otherwise promote and
+ * demote of a pair's disk: a promote needs data that is up to date (a
+ * generation, consistent) unless @force.
+ */
 int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
-		  const char **err)
+		  bool init, const char **err)
 {
 	int r = 0;
 
@@ -453,14 +459,31 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		return -EINVAL;
 	}
 	mutex_lock(&d->lock);
+	if (init && d->gen && d->role != role) {
+		*err = role == VAIO_REPL_ROLE_PRIMARY ?
+		       "the disk holds a pair's data: promote it, not init" :
+		       "the disk holds a pair's data: demote it, not init";
+		r = -EEXIST;
+		goto out;
+	}
 	if (role == VAIO_REPL_ROLE_PRIMARY) {
 		if (d->c && d->c->peer_role == VAIO_REPL_ROLE_PRIMARY && !force) {
 			*err = "connected to a primary peer: demote it first (or force)";
 			r = -EBUSY;
 			goto out;
 		}
+		/*
+		 * Never synced: a new secondary, a target of its first full
+		 * resync, a disk that discarded its data, or one whose state
+		 * was in memory only (no meta=) before a reboot.
+		 */
+		if (!d->gen && !init && !force) {
+			*err = "the disk never held a pair's data: repl init --primary makes a new pair (promote --force takes it as it is)";
+			r = -EBUSY;
+			goto out;
+		}
 		/* A resync target, or a disk that ran without the filter. */
-		if (!d->consistent && !force) {
+		if (!d->consistent && !init && !force) {
 			*err = "the disk is inconsistent: promote --force";
 			r = -EBUSY;
 			goto out;

@@ -215,7 +215,8 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 	d->sectors = f->ti->len;
 	d->bm_bits = DIV_ROUND_UP(d->sectors, 1U << REPL_BM_SHIFT);
 	d->nr_chunks = DIV_ROUND_UP(d->sectors, 1U << REPL_CHUNK_SHIFT);
-	d->consistent = true;
+	/* Without a generation: no replica of anything yet. */
+	d->consistent = false;
 	d->conn = VAIO_REPL_CONN_WAITING;
 	d->bm = vzalloc(bm_alloc_bytes(d->bm_bits));
 	d->chunk_writes = kvcalloc(d->nr_chunks, sizeof(atomic_t), GFP_KERNEL);

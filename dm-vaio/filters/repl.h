@@ -315,7 +315,7 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 		 bool full_sync, const char **err);
 int repl_disconnect(struct repl_disk *d, const char **err);
 int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
-		  const char **err);
+		  bool init, const char **err);
 void set_conn(struct repl_disk *d, u8 conn);
 __printf(2, 3) void conn_fail(struct repl_conn *c, const char *fmt, ...);
 int mark_inconsistent(struct repl_disk *d);

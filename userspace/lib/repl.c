@@ -408,7 +408,7 @@ int vaio_repl_disconnect(struct vaio_nl *nl, const char *id,
 }
 
 int vaio_repl_set_role(struct vaio_nl *nl, const char *id, int role,
-		       bool force, bool skip_sync, struct vaio_err *err)
+		       bool force, bool skip_sync, bool init, struct vaio_err *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nl_reply r = { 0 };
@@ -423,6 +423,8 @@ int vaio_repl_set_role(struct vaio_nl *nl, const char *id, int role,
 		mnl_attr_put(nlh, VAIO_REPL_ATTR_FORCE, 0, NULL);
 	if (skip_sync)
 		mnl_attr_put(nlh, VAIO_REPL_ATTR_SKIP_SYNC, 0, NULL);
+	if (init)
+		mnl_attr_put(nlh, VAIO_REPL_ATTR_INIT, 0, NULL);
 	ret = vaio_nl_transact(nl, nlh, &r);
 	return ret ? disk_error(err, ret, &r, id, role == VAIO_REPL_ROLE_PRIMARY ?
 				"cannot make it primary" :

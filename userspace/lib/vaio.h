@@ -386,8 +386,10 @@ int vaio_repl_connect(struct vaio_nl *nl, const char *id, int fd,
 		      struct vaio_err *err);
 int vaio_repl_disconnect(struct vaio_nl *nl, const char *id,
 			 struct vaio_err *err);
+/* @init: repl init, a disk without a generation joins a new pair. */
 int vaio_repl_set_role(struct vaio_nl *nl, const char *id, int role,
-		       bool force, bool skip_sync, struct vaio_err *err);
+		       bool force, bool skip_sync, bool init,
+		       struct vaio_err *err);
 /* Starts an online verify on a connected primary, or @stop's it. */
 int vaio_repl_verify(struct vaio_nl *nl, const char *id, bool stop,
 		     struct vaio_err *err);

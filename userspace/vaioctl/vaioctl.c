@@ -2775,7 +2775,7 @@ static int repl_init(int argc, char **argv)
 	repl_find(argv[0], &info);
 	if (vaio_repl_set_role(repl_nl(), info.id, o.primary ?
 			       VAIO_REPL_ROLE_PRIMARY : VAIO_REPL_ROLE_SECONDARY,
-			       false, o.skip_sync, &err))
+			       false, o.skip_sync, true, &err))
 		die_err(&err);
 	return EXIT_OK;
 }
@@ -2809,7 +2809,7 @@ static int repl_promote(int argc, char **argv)
 			    m != &info.marks[0] ? " (and newer marks)" : "");
 	}
 	if (vaio_repl_set_role(repl_nl(), info.id, VAIO_REPL_ROLE_PRIMARY,
-			       o.force, false, &err))
+			       o.force, false, false, &err))
 		die_err(&err);
 	return EXIT_OK;
 }
@@ -2848,7 +2848,7 @@ static int repl_demote(int argc, char **argv)
 	t0 = now();
 	while ((ret = vaio_repl_set_role(repl_nl(), info.id,
 					 VAIO_REPL_ROLE_SECONDARY, o.force,
-					 false, &err)) == -EAGAIN &&
+					 false, false, &err)) == -EAGAIN &&
 	       now() - t0 < o.timeout) {
 		if (!vaio_repl_get(repl_nl(), info.id, &info, &err))
 			fprintf(stderr, "vaioctl: %s: waiting for the peer to confirm %llu write%s (%llu KiB)\n",

@@ -92,6 +92,7 @@ enum vaio_repl_attr {
 	/* nested: VAIO_REPL_ATTR_MARK nests of enum vaio_repl_mark_attr */
 	VAIO_REPL_ATTR_MARKS,
 	VAIO_REPL_ATTR_MARK,
+	VAIO_REPL_ATTR_INIT,		/* flag: SET_ROLE of a new pair (repl init) */
 
 	__VAIO_REPL_ATTR_MAX
 };
