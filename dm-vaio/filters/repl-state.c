@@ -529,8 +529,13 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		spin_unlock_irq(&d->slock);
 	}
 write:
+	/*
+	 * The bitmap too: a secondary's bits (what it wrote as a primary)
+	 * are set no more, and a crash must not lose them. A primary found
+	 * DIRTY sets every bit anyway.
+	 */
 	mutex_lock(&d->meta_lock);
-	r = meta_write_sb(d, true);
+	r = meta_write_bm(d) ?: meta_write_sb(d, true);
 	mutex_unlock(&d->meta_lock);
 	if (r)
 		*err = "cannot write the metadata";
