@@ -85,30 +85,33 @@ static void queue_answer(struct repl_conn *c, struct repl_item *it)
 
 void peer_req_free(struct repl_peer_req *req)
 {
+	struct repl_conn *c = req->c;
 	unsigned int i;
 
 	for (i = 0; i < req->nr_pages; i++)
 		__free_page(req->pages[i]);
+	if (req->nr_pages) {
+		atomic_sub(req->nr_pages, &c->peer_pages);
+		wake_up(&c->peer_wait);
+	}
 	kfree(req);
 }
 
-static void peer_endio(struct bio *bio)
+/* A replica write is done (@err a blk_status_t or -errno): answer it. */
+static void peer_done(struct repl_peer_req *req, int err)
 {
-	struct repl_peer_req *req = bio->bi_private;
 	struct repl_conn *c = req->c;
-
 	struct repl_disk *d = c->d;
 	unsigned long flags;
 
-	req->it.status = bio->bi_status ? EIO : 0;
-	if (bio->bi_status) {
+	req->it.status = err ? EIO : 0;
+	if (err) {
 		DMERR_LIMIT("%s: replica write at %llu failed: %d", d->id,
-			    (unsigned long long)req->it.sector, bio->bi_status);
+			    (unsigned long long)req->it.sector, err);
 		/* The replica has a hole: resync it, inconsistent until then. */
 		WRITE_ONCE(c->peer_error, true);
 		conn_fail(c, "a replica write failed");
 	}
-	bio_put(bio);
 	if (req->answer)
 		queue_answer(c, &req->it);
 	else
@@ -118,6 +121,43 @@ static void peer_endio(struct bio *bio)
 	atomic_dec(&c->peer_inflight);
 	wake_up(&c->peer_wait);
 	spin_unlock_irqrestore(&d->slock, flags);
+}
+
+static void peer_endio(struct bio *bio)
+{
+	struct repl_peer_req *req = bio->bi_private;
+	int err = bio->bi_status;
+
+	bio_put(bio);
+	peer_done(req, err);
+}
+
+/*
+ * ZEROES, in the receiver as DRBD zeroes out: after every write before
+ * it, with blkdev_issue_zeroout(), which writes zero pages on a disk
+ * without write-zeroes (a failing REQ_OP_WRITE_ZEROES broke the
+ * connection again at each one), then flushed when answered, as a data
+ * write gets FUA.
+ */
+static int peer_zeroout(struct repl_conn *c, struct repl_peer_req *req)
+{
+	struct repl_disk *d = c->d;
+	int r;
+
+	if (peer_drain(c)) {
+		peer_req_free(req);
+		return -EIO;
+	}
+	atomic_inc(&c->peer_inflight);
+	spin_lock_irq(&d->slock);
+	d->recv++;
+	spin_unlock_irq(&d->slock);
+	r = blkdev_issue_zeroout(d->bdev, req->it.sector, req->it.size >> 9,
+				 GFP_NOIO, BLKDEV_ZERO_NOUNMAP);
+	if (!r && req->answer && bdev_write_cache(d->bdev))
+		r = blkdev_issue_flush(d->bdev);
+	peer_done(req, r);
+	return 0;
 }
 
 /* A write from the primary: DATA, RS_DATA, DISCARD, ZEROES or FLUSH. */
@@ -149,7 +189,8 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 	}
 	if (len != sizeof(dh) + data_len || size & 511 ||
 	    sector > d->sectors || (size >> 9) > d->sectors - sector ||
-	    (type == VAIO_REPL_F_FLUSH && size))
+	    (type == VAIO_REPL_F_FLUSH && size) ||
+	    (type != VAIO_REPL_F_FLUSH && !size))
 		return -EPROTO;
 
 	if (type == VAIO_REPL_F_RS_DATA) {
@@ -160,10 +201,16 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 			set_conn(d, VAIO_REPL_CONN_SYNC_TARGET);
 	}
 
+	/* Bounded: writes in flight, and the pages they hold (one at least). */
 	wait_event_interruptible(c->peer_wait,
-				 atomic_read(&c->peer_inflight) <
-				 REPL_PEER_MAX_INFLIGHT ||
+				 (atomic_read(&c->peer_inflight) <
+				  REPL_PEER_MAX_INFLIGHT &&
+				  (!atomic_read(&c->peer_pages) ||
+				   atomic_read(&c->peer_pages) + nr <=
+				   READ_ONCE(c->max_peer_pages))) ||
 				 kthread_should_stop() || READ_ONCE(c->dead));
+	if (kthread_should_stop() || READ_ONCE(c->dead))
+		return -EINTR;
 
 	req = kmalloc(struct_size(req, pages, nr), GFP_NOIO);
 	if (!req)
@@ -197,6 +244,13 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 			return -ENOMEM;
 		}
 		req->nr_pages++;
+		atomic_inc(&c->peer_pages);	/* peer_req_free() gives back */
+	}
+	if (nr) {
+		spin_lock_irq(&d->slock);
+		d->peer_pages_max = max_t(unsigned int, d->peer_pages_max,
+					  atomic_read(&c->peer_pages));
+		spin_unlock_irq(&d->slock);
 	}
 	for (i = 0; i < nr; i++) {
 		unsigned int l = min_t(u32, data_len - i * PAGE_SIZE, PAGE_SIZE);
@@ -211,10 +265,10 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 		}
 	}
 
+	if (type == VAIO_REPL_F_ZEROES)
+		return peer_zeroout(c, req);
 	if (type == VAIO_REPL_F_DISCARD)
 		opf = REQ_OP_DISCARD;
-	else if (type == VAIO_REPL_F_ZEROES)
-		opf = REQ_OP_WRITE_ZEROES;
 	/* An answer promises the data are durable, as in the VM's disk. */
 	if ((flags & VAIO_REPL_DF_FUA) ||
 	    (req->answer && nr && bdev_write_cache(d->bdev)))

@@ -20,8 +20,9 @@ static u8 write_type(struct bio *bio)
 {
 	switch (bio_op(bio)) {
 	case REQ_OP_DISCARD:
-	case REQ_OP_SECURE_ERASE:
 		return VAIO_REPL_F_DISCARD;
+	/* A secure erase must not leave the data on the replica. */
+	case REQ_OP_SECURE_ERASE:
 	case REQ_OP_WRITE_ZEROES:
 		return VAIO_REPL_F_ZEROES;
 	default:

@@ -297,6 +297,8 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	init_waitqueue_head(&c->rs_wait);
 	mutex_init(&c->send_mutex);
 	atomic_set(&c->peer_inflight, 0);
+	atomic_set(&c->peer_pages, 0);
+	c->max_peer_pages = rf->max_buffers_kib >> (PAGE_SHIFT - 10);
 	atomic_set(&c->rs_pending, 0);
 	c->rs_scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	c->rx_scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);

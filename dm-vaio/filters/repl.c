@@ -281,6 +281,9 @@ static const struct vaio_param repl_params[] = {
 	{ .name = "resync_kibps", .kind = VAIO_PARAM_KIND_UINT, .min = 0,
 	  .max = 4194304, .def = "102400",
 	  .help = "resync rate limit in KiB/s (0: unlimited)" },
+	{ .name = "max_buffers_kib", .kind = VAIO_PARAM_KIND_UINT, .min = 1024,
+	  .max = 1048576, .def = "8192",
+	  .help = "secondary: most received write data held in memory (DRBD's max-buffers)" },
 	{ }
 };
 
@@ -325,6 +328,10 @@ static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		goto bad;
 	if (v)
 		rf->max_lag_bytes <<= 10;
+	rf->max_buffers_kib = 8192;
+	v = vaio_param(argc, argv, "max_buffers_kib");
+	if (v && kstrtou32(v, 10, &rf->max_buffers_kib))
+		goto bad;
 	rf->resync_bps = 102400ULL << 10;
 	v = vaio_param(argc, argv, "resync_kibps");
 	if (v && kstrtou64(v, 10, &rf->resync_bps))
@@ -570,7 +577,14 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	d->no_throttle = false;
 	d->live = rf;
 	d->bdev = f->data_dev->bdev;
+	d->peer_pages_max = 0;		/* the high water of this table */
 	spin_unlock_irq(&d->slock);
+	if (d->c) {
+		/* The new table's bound, for the connection it keeps. */
+		WRITE_ONCE(d->c->max_peer_pages,
+			   rf->max_buffers_kib >> (PAGE_SHIFT - 10));
+		wake_up(&d->c->peer_wait);
+	}
 	mutex_unlock(&d->lock);
 	repl_nl_notify(d, READ_ONCE(d->conn));
 	schedule_work(&d->release_work);
@@ -664,6 +678,7 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	DMEMIT("lag_writes %llu lag_kib %llu oos_kib %llu sync_pct %u ",
 	       lag_w, lag_b >> 10, oos >> 10, pct);
 	DMEMIT("sent %llu acked %llu recv %llu ", d->sent, d->acked, d->recv);
+	DMEMIT("buffers_max_kib %u ", d->peer_pages_max << (PAGE_SHIFT - 10));
 	DMEMIT("verify %s verify_diff_kib %llu", verify_names[vstate],
 	       vdiff >> 10);
 }

@@ -143,6 +143,13 @@ struct repl_conn {
 	/* Secondary: writes submitted, not completed. */
 	atomic_t peer_inflight;
 	wait_queue_head_t peer_wait;
+	/*
+	 * Secondary: pages of received writes held (until their answer is
+	 * sent), at most max_peer_pages but for one write (DRBD's
+	 * max-buffers). Waited for on peer_wait.
+	 */
+	atomic_t peer_pages;
+	unsigned int max_peer_pages;
 	/* Primary: resync runs sent, not answered. */
 	atomic_t rs_pending;
 	wait_queue_head_t rs_wait;
@@ -235,6 +242,7 @@ struct repl_disk {
 
 	/* Counters. */
 	u64 sent, acked, recv, resynced, connects;
+	unsigned int peer_pages_max;	/* secondary: buffers' high water */
 };
 
 struct repl_filter {
@@ -246,6 +254,7 @@ struct repl_filter {
 	u32 timeout_ms;
 	u64 max_lag_bytes;
 	u64 resync_bps;
+	u32 max_buffers_kib;		/* secondary: received data held */
 	char peer[VAIO_ARG_MAX];
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
