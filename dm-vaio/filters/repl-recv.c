@@ -97,7 +97,7 @@ void peer_req_free(struct repl_peer_req *req)
 	kfree(req);
 }
 
-/* A replica write is done (@err a blk_status_t or -errno): answer it. */
+/* A replica write is done (@err 0 or -errno): answer it. */
 static void peer_done(struct repl_peer_req *req, int err)
 {
 	struct repl_conn *c = req->c;
@@ -126,7 +126,7 @@ static void peer_done(struct repl_peer_req *req, int err)
 static void peer_endio(struct bio *bio)
 {
 	struct repl_peer_req *req = bio->bi_private;
-	int err = bio->bi_status;
+	int err = blk_status_to_errno(bio->bi_status);
 
 	bio_put(bio);
 	peer_done(req, err);

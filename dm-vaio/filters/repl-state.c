@@ -430,7 +430,7 @@ static int demote_drain(struct repl_disk *d, const char **err)
 		if (done)
 			return 0;
 		if (failing) {
-			*err = "the connection failed before the peer confirmed every write: demote again to go on without them on the peer";
+			*err = "connection failed before the peer had every write: demote again";
 			return -ECONNRESET;
 		}
 		if (!d->c) {
@@ -438,7 +438,7 @@ static int demote_drain(struct repl_disk *d, const char **err)
 			return -EAGAIN;
 		}
 		if (time_after(jiffies, end) || signal_pending(current)) {
-			*err = "the peer has not yet confirmed every write: the connection stays; ask again";
+			*err = "the peer lacks writes yet: ask again (still connected)";
 			return -EAGAIN;
 		}
 		msleep_interruptible(20);
@@ -480,7 +480,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		 * was in memory only (no meta=) before a reboot.
 		 */
 		if (!d->gen && !init && !force) {
-			*err = "the disk never held a pair's data: repl init --primary makes a new pair (promote --force takes it as it is)";
+			*err = "never synced: repl init --primary for a new pair, or --force";
 			r = -EBUSY;
 			goto out;
 		}

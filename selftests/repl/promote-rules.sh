@@ -35,7 +35,7 @@ ktap_check "disks" sh -c "modprobe brd rd_nr=2 rd_size=$((REPL_MIB * 1024)) && m
 ktap_check "d0 on a new disk and new metadata" up
 ktap_eq "a new disk has no generation" "$(st .gen)" 0000000000000000
 ktap_eq "a new disk is not consistent" "$(st .consistent)" false
-REFUSED="never held a pair's data"
+REFUSED="never synced"
 refused "promote of a new disk refused" vaioctl repl promote d0
 ktap_eq "still secondary" "$(st .role)" secondary
 ktap_check "init --primary makes a new pair" vaioctl repl init d0 --primary
@@ -57,7 +57,7 @@ ktap_eq "a new generation" "$(st '.history[0]')" "$g"
 # Data discarded (demote --force): promote refused, init accepted.
 ktap_check "demote --force (discard the data)" vaioctl repl demote d0 --force
 ktap_eq "no generation" "$(st .gen)" 0000000000000000
-REFUSED="never held a pair's data"
+REFUSED="never synced"
 refused "promote after the discard refused" vaioctl repl promote d0
 ktap_check "promote --force takes the data as it is" vaioctl repl promote d0 --force
 ktap_eq "primary" "$(st .role)" primary
@@ -74,7 +74,7 @@ ktap_check "d0 without meta=" up none
 ktap_check "init --secondary" vaioctl repl init d0 --secondary
 ktap_check "removed and made again (a reboot)" sh -c 'dmsetup remove d0'
 ktap_check "d0 without meta= again" up none
-REFUSED="never held a pair's data"
+REFUSED="never synced"
 refused "promote of a disk that forgot its state refused" vaioctl repl promote d0
 dmsetup remove d0
 ktap_finish
