@@ -241,7 +241,19 @@ void meta_work_fn(struct work_struct *work)
 {
 	struct repl_disk *d = container_of(work, struct repl_disk, meta_work);
 
+	struct repl_filter *rf;
+	LIST_HEAD(list);
+
 	mutex_lock(&d->meta_lock);
 	meta_write_sb(d, true);
 	mutex_unlock(&d->meta_lock);
+
+	/* The new generation is on disk: its first writes go on. */
+	spin_lock_irq(&d->slock);
+	d->gen_saving = false;
+	list_splice_init(&d->gen_waiters, &list);
+	rf = d->live;
+	spin_unlock_irq(&d->slock);
+	if (!list_empty(&list) && !WARN_ON_ONCE(!rf))
+		release_list(rf, &list);
 }

@@ -448,7 +448,7 @@ static int recv_barrier_ack(struct repl_conn *c, u32 len)
 	list_for_each_entry_safe(st, tmp, &done, it.list)
 		stage_free(st);
 	if (release)
-		schedule_work(&d->release_work);
+		queue_work(repl_wq, &d->release_work);
 	return 0;
 }
 

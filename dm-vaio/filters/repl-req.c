@@ -144,13 +144,26 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		return VAIO_DEFER;
 	}
 	if (!c || c->failing) {
-		bm_set(d, rb->it.sector, bytes);
-		if (bytes && d->need_new_gen) {
-			/* The peer's data and ours part here. */
-			d->need_new_gen = false;
-			new_gen(d);
-			schedule_work(&d->meta_work);
+		if (bytes && (d->need_new_gen || d->gen_saving)) {
+			/*
+			 * The peer's data and ours part here: no such write
+			 * completes before the new generation is on disk
+			 * (meta_work_fn() releases them), or a crash would
+			 * forget that they were made apart from the peer.
+			 */
+			if (d->need_new_gen) {
+				d->need_new_gen = false;
+				d->gen_saving = true;
+				new_gen(d);
+				queue_work(repl_wq, &d->meta_work);
+			}
+			list_add_tail(&rb->it.list, &d->gen_waiters);
+			spin_unlock_irqrestore(&d->slock, flags);
+			if (st)
+				stage_free(st);
+			return VAIO_DEFER;
 		}
+		bm_set(d, rb->it.sector, bytes);
 	} else if (rf->mode == VAIO_REPL_MODE_SYNC) {
 		rb->it.kind = bytes || rb->it.type != VAIO_REPL_F_DATA ?
 			      RI_DATA_SYNC : RI_FLUSH;
@@ -200,7 +213,7 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		/* Others wait already, or no memory for the copy now. */
 		list_add_tail(&rb->it.list, &d->throttled);
 		spin_unlock_irqrestore(&d->slock, flags);
-		schedule_work(&d->release_work);
+		queue_work(repl_wq, &d->release_work);
 		return VAIO_DEFER;
 	}
 counted:
@@ -268,8 +281,21 @@ enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 	rb->counted = 0;
 	rb->replicating = 0;
 	rb->async = 0;
-	if (bio_op(bio) == REQ_OP_READ)
+	if (bio_op(bio) == REQ_OP_READ) {
+		/*
+		 * An inconsistent secondary's disk mixes old and new data (a
+		 * resync target, a replica of nothing): no reader may take it
+		 * for a disk, as DRBD refuses to open a secondary.
+		 */
+		if (READ_ONCE(d->role) != VAIO_REPL_ROLE_PRIMARY &&
+		    !READ_ONCE(d->consistent)) {
+			DMWARN_LIMIT("%s: refusing a read of an inconsistent secondary",
+				     d->id);
+			bio->bi_status = BLK_STS_IOERR;
+			return VAIO_FAIL;
+		}
 		return VAIO_PASS;
+	}
 	if (READ_ONCE(d->role) != VAIO_REPL_ROLE_PRIMARY) {
 		if (!bio_sectors(bio) && bio_op(bio) == REQ_OP_WRITE)
 			return VAIO_PASS;	/* a flush */

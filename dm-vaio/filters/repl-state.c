@@ -219,7 +219,7 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 		spin_unlock_irq(&d->slock);
 	}
 	set_conn(d, VAIO_REPL_CONN_WAITING);
-	schedule_work(&d->release_work);
+	queue_work(repl_wq, &d->release_work);
 
 	rf = d->live;
 	if (rf && primary && rf->on_disconnect_fail)

@@ -51,6 +51,7 @@ static LIST_HEAD(repl_disks);
 static DEFINE_MUTEX(repl_disks_lock);
 static u64 repl_serial;		/* under repl_disks_lock */
 struct dm_io_client *repl_io_client;
+struct workqueue_struct *repl_wq;
 
 const char * const role_names[] = { "secondary", "primary" };
 static const char * const conn_names[] = {
@@ -209,6 +210,7 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 	INIT_WORK(&d->meta_work, meta_work_fn);
 	INIT_LIST_HEAD(&d->throttled);
 	INIT_LIST_HEAD(&d->rs_waiters);
+	INIT_LIST_HEAD(&d->gen_waiters);
 	init_waitqueue_head(&d->rs_wait);
 	d->rs_chunk = -1;
 	d->bdev = f->data_dev->bdev;
@@ -566,8 +568,10 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 		spin_lock_irq(&d->slock);
 		d->no_throttle = true;
 		spin_unlock_irq(&d->slock);
-		schedule_work(&d->release_work);
+		queue_work(repl_wq, &d->release_work);
 		flush_work(&d->release_work);
+		/* Writes held for a new generation's save: it ends now. */
+		flush_work(&d->meta_work);
 		return;
 	}
 	if (ev->type != VAIO_EV_RESUME)
@@ -587,7 +591,7 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	}
 	mutex_unlock(&d->lock);
 	repl_nl_notify(d, READ_ONCE(d->conn));
-	schedule_work(&d->release_work);
+	queue_work(repl_wq, &d->release_work);
 }
 
 static int repl_event_check(struct vaio_filter *f, const struct vaio_event *ev,
@@ -771,9 +775,14 @@ static int __init repl_init(void)
 {
 	int r;
 
+	repl_wq = alloc_workqueue("vaio-repl", WQ_MEM_RECLAIM, 0);
+	if (!repl_wq)
+		return -ENOMEM;
 	repl_io_client = dm_io_client_create();
-	if (IS_ERR(repl_io_client))
-		return PTR_ERR(repl_io_client);
+	if (IS_ERR(repl_io_client)) {
+		r = PTR_ERR(repl_io_client);
+		goto wq;
+	}
 	r = vaio_register_filter(&repl_type);
 	if (r)
 		goto destroy;
@@ -786,6 +795,8 @@ unregister:
 	vaio_unregister_filter(&repl_type);
 destroy:
 	dm_io_client_destroy(repl_io_client);
+wq:
+	destroy_workqueue(repl_wq);
 	return r;
 }
 
@@ -795,6 +806,7 @@ static void __exit repl_exit(void)
 	repl_nl_exit();
 	vaio_unregister_filter(&repl_type);
 	dm_io_client_destroy(repl_io_client);
+	destroy_workqueue(repl_wq);
 }
 
 module_init(repl_init);

@@ -193,6 +193,8 @@ struct repl_disk {
 	bool consistent;
 	bool new_pair;
 	bool need_new_gen;		/* a primary's next tracked write */
+	bool gen_saving;		/* the new one not on disk yet */
+	struct list_head gen_waiters;	/* writes held until it is */
 	u64 gen;
 	u64 history[VAIO_REPL_GEN_HISTORY];
 	char reason[REPL_REASON_MAX];
@@ -294,6 +296,8 @@ static inline void kick_sender(struct repl_conn *c)
 
 /* repl.c */
 extern struct dm_io_client *repl_io_client;
+/* release_work, meta_work: the VM's writes wait for them (a rescuer). */
+extern struct workqueue_struct *repl_wq;
 extern const char * const role_names[];
 void repl_snapshot(struct repl_disk *d, struct repl_info *info);
 struct repl_disk *repl_disk_get_by_id(const char *id);	/* +users */

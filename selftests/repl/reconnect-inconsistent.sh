@@ -65,6 +65,8 @@ ktap_check "b received the new writes" test "$recv1" -ge $((recv0 + 64))
 ktap_eq "b says inconsistent" "$(repl_json b consistent)" false
 ktap_check "b notices the cut" vaio_peer 'vaioctl repl wait d0 --conn waiting --timeout 30'
 ktap_fails "promote on b refused (it lacks the 4 MiB)" vaio_peer 'vaioctl repl promote d0'
+ktap_fails "a read of b's d0 refused (issue 18, item 8)" \
+	vaio_peer 'dd if=/dev/mapper/d0 of=/dev/null bs=4k count=1 iflag=direct'
 ktap_eq "b is still secondary" "$(repl_json b role)" secondary
 
 # The flag is on disk: b's table reloaded from its metadata says the same.
@@ -76,6 +78,8 @@ ktap_check "a's reads fast again" slow 0
 ktap_check "port open again" repl_uncut
 ktap_check "resynced" vaioctl repl wait d0 --synced --timeout 120
 ktap_check "b consistent again" repl_wait_consistent b 60
+ktap_check "b's d0 reads again" \
+	vaio_peer 'dd if=/dev/mapper/d0 of=/dev/null bs=4k count=1 iflag=direct'
 a=$(dd if=/dev/mapper/slow bs=1M count="$REPL_MIB" iflag=direct 2>/dev/null | sha256sum)
 b=$(vaio_peer "$REPL_SUM_CMD")
 ktap_eq "both disks byte-identical" "${a%% *}" "$b"
