@@ -267,6 +267,7 @@ int repl_resyncer(void *arg)
 	struct repl_disk *d = c->d;
 	unsigned long cursor = 0, bit;
 	unsigned int noio = memalloc_noio_save();
+	unsigned int read_errors = 0;
 	bool wrapped = false;
 
 	wait_event_interruptible(c->rs_wait, READ_ONCE(c->bitmap_done) ||
@@ -336,8 +337,21 @@ int repl_resyncer(void *arg)
 		rs_unlock(d);
 		if (r == -EINTR)
 			break;
-		if (r)	/* a local read error: not in a tight loop */
-			schedule_timeout_interruptible(HZ);
+		if (r) {
+			/*
+			 * A local read error: the bits stay, the peer stays
+			 * inconsistent. Retried (the disk may recover) after
+			 * 1, 2, 4 ... 64 s, not every second forever.
+			 */
+			unsigned long wait = HZ << min(read_errors, 6U);
+
+			if (read_errors++ == 3)
+				DMWARN("%s: resync: local reads keep failing; retrying every 64 s at most",
+				       d->id);
+			schedule_timeout_interruptible(wait);
+		} else {
+			read_errors = 0;
+		}
 		cursor = (bit / REPL_CHUNK_BITS + 1) * REPL_CHUNK_BITS;
 		rs_rate(d, READ_ONCE(d->sync_done_bytes) - before, t0);
 	}
