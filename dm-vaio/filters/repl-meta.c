@@ -217,6 +217,7 @@ void new_gen(struct repl_disk *d)
 		sizeof(d->history[0]) * (VAIO_REPL_GEN_HISTORY - 1));
 	d->history[0] = d->gen;
 	d->gen = get_random_u64() | 1;
+	d->gen_unsynced = true;
 }
 
 /* Adds a mark, newest first (the oldest falls off). d->slock held. */

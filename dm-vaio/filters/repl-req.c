@@ -144,6 +144,9 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		return VAIO_DEFER;
 	}
 	if (!c || c->failing) {
+		/* The peer's generation is older already: none needed. */
+		if (d->need_new_gen && d->gen_unsynced)
+			d->need_new_gen = false;
 		if (bytes && (d->need_new_gen || d->gen_saving)) {
 			/*
 			 * The peer's data and ours part here: no such write

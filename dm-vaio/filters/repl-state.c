@@ -195,7 +195,7 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	sockfd_put(c->sock);
 	conn_free(c);
 
-	if (primary && lost) {
+	if (primary && lost && !READ_ONCE(d->gen_unsynced)) {
 		/*
 		 * Writes the VM was told are done and the peer never
 		 * confirmed: the peer holds a prefix of this generation, we

@@ -299,6 +299,8 @@ int repl_resyncer(void *arg)
 				if (clean) {
 					list_add_tail(&it->list, &c->send_q);
 					c->ahead_queued = false;
+					/* The peer may hold this generation now. */
+					d->gen_unsynced = false;
 				}
 				spin_unlock_irq(&d->slock);
 				if (!clean) {

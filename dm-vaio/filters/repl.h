@@ -194,6 +194,13 @@ struct repl_disk {
 	bool new_pair;
 	bool need_new_gen;		/* a primary's next tracked write */
 	bool gen_saving;		/* the new one not on disk yet */
+	/*
+	 * No peer can hold this generation yet (made since the last
+	 * SYNC_DONE sent): a disconnect needs no newer one, the peer's is
+	 * older already. False (a new one then) when not known, as after a
+	 * reboot. Under slock.
+	 */
+	bool gen_unsynced;
 	struct list_head gen_waiters;	/* writes held until it is */
 	u64 gen;
 	u64 history[VAIO_REPL_GEN_HISTORY];
