@@ -97,10 +97,7 @@ static void queue_answer(struct repl_conn *c, struct repl_item *it)
 
 void peer_req_free(struct repl_peer_req *req)
 {
-	unsigned int i;
-
-	for (i = 0; i < req->nr_pages; i++)
-		__free_page(req->pages[i]);
+	repl_free_pages(req->pages, req->nr_pages);
 	kfree(req);
 }
 
@@ -199,14 +196,11 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 		req->answer = flags & VAIO_REPL_DF_ACK;
 		break;
 	}
-	for (i = 0; i < nr; i++) {
-		req->pages[i] = alloc_page(GFP_NOIO);
-		if (!req->pages[i]) {
-			peer_req_free(req);
-			return -ENOMEM;
-		}
-		req->nr_pages++;
+	if (repl_alloc_pages(req->pages, nr, GFP_NOIO)) {
+		kfree(req);
+		return -ENOMEM;
 	}
+	req->nr_pages = nr;
 	for (i = 0; i < nr; i++) {
 		unsigned int l = min_t(u32, data_len - i * PAGE_SIZE, PAGE_SIZE);
 		struct bio_vec bv = { .bv_page = req->pages[i], .bv_len = l };
@@ -469,7 +463,7 @@ static int recv_verify_req(struct repl_conn *c, struct repl_rx *rx)
 	struct vaio_repl_data *dh = &rx->p.data;
 	struct repl_disk *d = c->d;
 	struct vaio_repl_ack *a = c->rx_scratch;
-	unsigned int i, n = 0;
+	unsigned int n = 0;
 	sector_t sector;
 	u32 size;
 	int r;
@@ -482,13 +476,10 @@ static int recv_verify_req(struct repl_conn *c, struct repl_rx *rx)
 	r = peer_drain(c);
 	if (r)
 		return r;
-	for (i = 0; i < REPL_CHUNK_PAGES; i++) {
-		if (c->rs_pages[i])
-			continue;
-		c->rs_pages[i] = alloc_page(GFP_NOIO);
-		if (!c->rs_pages[i])
-			return -ENOMEM;
-	}
+	/* A secondary's chunk buffer, at its first verify request. */
+	if (!c->rs_pages[0] &&
+	    repl_alloc_pages(c->rs_pages, REPL_CHUNK_PAGES, GFP_NOIO))
+		return -ENOMEM;
 	a->id = dh->id;
 	a->sector = dh->sector;
 	a->size = dh->size;
