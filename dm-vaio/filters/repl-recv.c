@@ -2,15 +2,17 @@
 /*
  * dm-vaio replication: the receiver thread (vaio-repl-rx/<disk>).
  *
- * recv_one() reads a frame and handles it by type and by role. A
- * secondary applies the primary's writes to its disk (peer_endio() queues
- * the answer to the sender), flushes at barriers and defers their
- * BARRIER_ACK while more of the stream is queued, records marks, answers
- * verify requests with checksums, and takes the primary's generation at
- * SYNC_DONE. A primary matches the answers with c->inflight (completing
- * writes and resync runs) and c->staged (BARRIER_ACK), and takes the
- * peer's bitmap, verify replies and mark acknowledgements. Any other
- * frame breaks the connection.
+ * recv_one() reads a frame's header and its fixed part and hands it to
+ * the handler rx_cmds[] names for its type, if the receiver's role takes
+ * that type and the length fits the type's. A secondary applies the
+ * primary's writes to its disk (peer_endio() queues the answer to the
+ * sender), flushes at barriers and defers their BARRIER_ACK while more of
+ * the stream is queued, records marks, answers verify requests with
+ * checksums, and takes the primary's generation at SYNC_DONE. A primary
+ * matches the answers with c->inflight (completing writes and resync
+ * runs) and c->staged (BARRIER_ACK), and takes the peer's bitmap, verify
+ * replies and mark acknowledgements. Any other frame breaks the
+ * connection.
  */
 
 #include "repl.h"
@@ -20,6 +22,24 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
+
+/*
+ * A frame as recv_one() hands it to its handler: the header's type and
+ * flags, the fixed part (read already, as rx_cmds[] says) and the length
+ * of what follows it, for the handler to read.
+ */
+struct repl_rx {
+	u16 type;
+	u16 flags;
+	u32 len;		/* payload bytes after the fixed part */
+	union {
+		struct vaio_repl_data data;
+		struct vaio_repl_ack ack;
+		struct vaio_repl_barrier barrier;
+		struct vaio_repl_gen gen;
+		struct vaio_repl_mark mark;
+	} p;			/* the fixed part */
+};
 
 static int recv_iter(struct repl_conn *c, struct msghdr *msg)
 {
@@ -57,14 +77,6 @@ static int recv_buf(struct repl_conn *c, void *buf, size_t len)
 	return recv_iter(c, &msg);
 }
 
-/* A payload of exactly @size bytes, as the header said (@len). */
-static int recv_fixed(struct repl_conn *c, void *buf, size_t size, u32 len)
-{
-	if (len != size)
-		return -EPROTO;
-	return recv_buf(c, buf, size);
-}
-
 /* Waits until the replica's writes so far are done; -EIO if one failed. */
 static int peer_drain(struct repl_conn *c)
 {
@@ -86,10 +98,8 @@ static void queue_answer(struct repl_conn *c, struct repl_item *it)
 void peer_req_free(struct repl_peer_req *req)
 {
 	struct repl_conn *c = req->c;
-	unsigned int i;
 
-	for (i = 0; i < req->nr_pages; i++)
-		__free_page(req->pages[i]);
+	repl_free_pages(req->pages, req->nr_pages);
 	if (req->nr_pages) {
 		atomic_sub(req->nr_pages, &c->peer_pages);
 		wake_up(&c->peer_wait);
@@ -161,10 +171,11 @@ static int peer_zeroout(struct repl_conn *c, struct repl_peer_req *req)
 }
 
 /* A write from the primary: DATA, RS_DATA, DISCARD, ZEROES or FLUSH. */
-static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
+static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 {
+	struct vaio_repl_data *dh = &rx->p.data;
+	u16 type = rx->type, flags = rx->flags;
 	struct repl_disk *d = c->d;
-	struct vaio_repl_data dh;
 	struct repl_peer_req *req;
 	unsigned int nr = 0, i;
 	blk_opf_t opf = REQ_OP_WRITE;
@@ -173,21 +184,17 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 	sector_t sector;
 	int r;
 
-	if (len < sizeof(dh))
-		return -EPROTO;
-	c->unacked_bytes = min_t(u64, (u64)c->unacked_bytes + len, U32_MAX);
-	r = recv_buf(c, &dh, sizeof(dh));
-	if (r)
-		return r;
-	sector = be64_to_cpu(dh.sector);
-	size = be32_to_cpu(dh.size);
+	c->unacked_bytes = min_t(u64, (u64)c->unacked_bytes + sizeof(*dh) + rx->len,
+				 U32_MAX);
+	sector = be64_to_cpu(dh->sector);
+	size = be32_to_cpu(dh->size);
 	if (type == VAIO_REPL_F_DATA || type == VAIO_REPL_F_RS_DATA) {
 		data_len = size;
 		nr = DIV_ROUND_UP(size, PAGE_SIZE);
 		if (!size || size > VAIO_REPL_MAX_PAYLOAD)
 			return -EPROTO;
 	}
-	if (len != sizeof(dh) + data_len || size & 511 ||
+	if (rx->len != data_len || size & 511 ||
 	    sector > d->sectors || (size >> 9) > d->sectors - sector ||
 	    (type == VAIO_REPL_F_FLUSH && size) ||
 	    (type != VAIO_REPL_F_FLUSH && !size))
@@ -220,7 +227,7 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 	memset(&req->it, 0, sizeof(req->it));
 	INIT_LIST_HEAD(&req->it.list);
 	req->it.kind = RI_ACK;
-	req->it.id = be64_to_cpu(dh.id);
+	req->it.id = be64_to_cpu(dh->id);
 	req->it.sector = sector;
 	req->it.size = size;
 	req->it.status = 0;
@@ -237,16 +244,14 @@ static int recv_write(struct repl_conn *c, u16 type, u16 flags, u32 len)
 		req->answer = flags & VAIO_REPL_DF_ACK;
 		break;
 	}
-	for (i = 0; i < nr; i++) {
-		req->pages[i] = alloc_page(GFP_NOIO);
-		if (!req->pages[i]) {
-			peer_req_free(req);
-			return -ENOMEM;
-		}
-		req->nr_pages++;
-		atomic_inc(&c->peer_pages);	/* peer_req_free() gives back */
+	if (repl_alloc_pages(req->pages, nr, GFP_NOIO)) {
+		kfree(req);
+		return -ENOMEM;
 	}
+	req->nr_pages = nr;
 	if (nr) {
+		/* peer_req_free() gives them back. */
+		atomic_add(nr, &c->peer_pages);
 		spin_lock_irq(&d->slock);
 		d->peer_pages_max = max_t(unsigned int, d->peer_pages_max,
 					  atomic_read(&c->peer_pages));
@@ -320,20 +325,16 @@ static int flush_acks(struct repl_conn *c)
 }
 
 /* A barrier of the async stream: epoch e is complete (and durable). */
-static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
+static int recv_barrier(struct repl_conn *c, struct repl_rx *rx)
 {
 	struct repl_disk *d = c->d;
-	struct vaio_repl_barrier b;
 	int r;
 
-	r = recv_fixed(c, &b, sizeof(b), len);
-	if (r)
-		return r;
 	/* No BARRIER_ACK for an epoch with a hole. */
 	r = peer_drain(c);
 	if (r)
 		return r;
-	if ((flags & VAIO_REPL_DF_PREFLUSH) || bdev_write_cache(d->bdev)) {
+	if ((rx->flags & VAIO_REPL_DF_PREFLUSH) || bdev_write_cache(d->bdev)) {
 		r = blkdev_issue_flush(d->bdev);
 		if (r)
 			return r;
@@ -345,7 +346,7 @@ static int recv_barrier(struct repl_conn *c, u16 flags, u32 len)
 	 * REPL_ACK_BYTES of writes behind: the answer frees the primary's
 	 * copies, and a primary at its lag limit waits for it.
 	 */
-	c->ack_barrier = b;
+	c->ack_barrier = rx->p.barrier;
 	if (++c->acks_pending < 32 && c->unacked_bytes < REPL_ACK_BYTES &&
 	    rx_pending(c))
 		return 0;
@@ -365,18 +366,15 @@ static u16 answer_type(struct repl_item *it)
 }
 
 /* An answer of the peer to an item in flight (primary). */
-static int recv_answer(struct repl_conn *c, u16 type, u32 len)
+static int recv_answer(struct repl_conn *c, struct repl_rx *rx)
 {
+	struct vaio_repl_ack *a = &rx->p.ack;
 	struct repl_disk *d = c->d;
 	struct repl_item *it, *found = NULL;
-	struct vaio_repl_ack a;
+	u16 type = rx->type;
 	u64 id;
-	int r;
 
-	r = recv_fixed(c, &a, sizeof(a), len);
-	if (r)
-		return r;
-	id = be64_to_cpu(a.id);
+	id = be64_to_cpu(a->id);
 	spin_lock_irq(&d->slock);
 	list_for_each_entry(it, &c->inflight, list) {
 		if (it->id == id) {
@@ -384,22 +382,22 @@ static int recv_answer(struct repl_conn *c, u16 type, u32 len)
 			break;
 		}
 	}
-	if (!found || found->sector != be64_to_cpu(a.sector) ||
-	    found->size != be32_to_cpu(a.size) ||
+	if (!found || found->sector != be64_to_cpu(a->sector) ||
+	    found->size != be32_to_cpu(a->size) ||
 	    answer_type(found) != (type == VAIO_REPL_F_NEG_ACK ?
 				   VAIO_REPL_F_WRITE_ACK : type)) {
 		spin_unlock_irq(&d->slock);
 		return -EPROTO;	/* stale, forged or mismatched */
 	}
 	list_del_init(&found->list);
-	if (!a.status && found->kind != RI_RS)
+	if (!a->status && found->kind != RI_RS)
 		d->acked++;
 	spin_unlock_irq(&d->slock);
 
 	switch (found->kind) {
 	case RI_RS:
 		spin_lock_irq(&d->slock);
-		if (!a.status) {
+		if (!a->status) {
 			bm_clear(d, found->sector, found->size);
 			d->resynced += found->size;
 			d->sync_done_bytes += found->size;
@@ -412,24 +410,18 @@ static int recv_answer(struct repl_conn *c, u16 type, u32 len)
 		break;
 	}
 	remote_done(d, container_of(found, struct repl_bio, it),
-		    !a.status && type != VAIO_REPL_F_NEG_ACK);
+		    !a->status && type != VAIO_REPL_F_NEG_ACK);
 	return 0;
 }
 
-static int recv_barrier_ack(struct repl_conn *c, u32 len)
+static int recv_barrier_ack(struct repl_conn *c, struct repl_rx *rx)
 {
+	u32 e = be32_to_cpu(rx->p.barrier.epoch);
 	struct repl_disk *d = c->d;
 	struct repl_stage *st, *tmp;
-	struct vaio_repl_barrier b;
 	bool release;
 	LIST_HEAD(done);
-	u32 e;
-	int r;
 
-	r = recv_fixed(c, &b, sizeof(b), len);
-	if (r)
-		return r;
-	e = be32_to_cpu(b.epoch);
 	spin_lock_irq(&d->slock);
 	if (!c->any_barrier || (s32)(e - c->barrier_sent) > 0) {
 		spin_unlock_irq(&d->slock);
@@ -452,16 +444,16 @@ static int recv_barrier_ack(struct repl_conn *c, u32 len)
 	return 0;
 }
 
-static int recv_bitmap(struct repl_conn *c, u32 len)
+static int recv_bitmap(struct repl_conn *c, struct repl_rx *rx)
 {
 	struct repl_disk *d = c->d;
 	struct vaio_repl_range *rg = (void *)c->rx_scratch;
-	unsigned int i, n = len / sizeof(*rg);
+	unsigned int i, n = rx->len / sizeof(*rg);
 	int r;
 
-	if (len % sizeof(*rg) || len > PAGE_SIZE)
+	if (rx->len % sizeof(*rg))
 		return -EPROTO;
-	r = recv_buf(c, rg, len);
+	r = recv_buf(c, rg, rx->len);
 	if (r)
 		return r;
 	spin_lock_irq(&d->slock);
@@ -477,25 +469,30 @@ static int recv_bitmap(struct repl_conn *c, u32 len)
 	return 0;
 }
 
-/* Secondary: the resync is over; take the primary's generation. */
-static int recv_sync_done(struct repl_conn *c, u32 len)
+/* Primary: the peer's bitmap is all here: the resync may start. */
+static int recv_bitmap_end(struct repl_conn *c, struct repl_rx *rx)
 {
+	WRITE_ONCE(c->bitmap_done, true);
+	wake_up(&c->rs_wait);
+	return 0;
+}
+
+/* Secondary: the resync is over; take the primary's generation. */
+static int recv_sync_done(struct repl_conn *c, struct repl_rx *rx)
+{
+	u64 gen = be64_to_cpu(rx->p.gen.gen);
 	struct repl_disk *d = c->d;
-	struct vaio_repl_gen g;
 	int r;
 
-	r = recv_fixed(c, &g, sizeof(g), len);
-	if (r)
-		return r;
 	/* Everything before it is written: the stream is in order. */
 	r = peer_drain(c) ?: blkdev_issue_flush(d->bdev);
 	if (r)
 		return r;
 	mutex_lock(&d->meta_lock);
 	spin_lock_irq(&d->slock);
-	if (d->gen != be64_to_cpu(g.gen)) {
+	if (d->gen != gen) {
 		new_gen(d);
-		d->gen = be64_to_cpu(g.gen);
+		d->gen = gen;
 	}
 	d->consistent = true;
 	bitmap_zero(d->bm, d->bm_bits);
@@ -506,38 +503,42 @@ static int recv_sync_done(struct repl_conn *c, u32 len)
 	return r;
 }
 
-/* Secondary: checksums of a range, read after every earlier write. */
-static int recv_verify_req(struct repl_conn *c, u32 len)
+/* Secondary: the primary tracks writes it does not send from now on. */
+static int recv_ahead(struct repl_conn *c, struct repl_rx *rx)
 {
+	/* Writes before it are in, later ones not: wait. */
+	if (peer_drain(c))
+		return -EIO;
+	set_conn(c->d, VAIO_REPL_CONN_SYNC_TARGET);
+	return mark_inconsistent(c->d);
+}
+
+/* Secondary: checksums of a range, read after every earlier write. */
+static int recv_verify_req(struct repl_conn *c, struct repl_rx *rx)
+{
+	struct vaio_repl_data *dh = &rx->p.data;
 	struct repl_disk *d = c->d;
 	struct vaio_repl_ack *a = c->rx_scratch;
-	struct vaio_repl_data dh;
-	unsigned int i, n = 0;
+	unsigned int n = 0;
 	sector_t sector;
 	u32 size;
 	int r;
 
-	r = recv_fixed(c, &dh, sizeof(dh), len);
-	if (r)
-		return r;
-	sector = be64_to_cpu(dh.sector);
-	size = be32_to_cpu(dh.size);
+	sector = be64_to_cpu(dh->sector);
+	size = be32_to_cpu(dh->size);
 	if (!size || size > (1U << (REPL_CHUNK_SHIFT + 9)) || size & 511 ||
 	    sector > d->sectors || (size >> 9) > d->sectors - sector)
 		return -EPROTO;
 	r = peer_drain(c);
 	if (r)
 		return r;
-	for (i = 0; i < REPL_CHUNK_PAGES; i++) {
-		if (c->rs_pages[i])
-			continue;
-		c->rs_pages[i] = alloc_page(GFP_NOIO);
-		if (!c->rs_pages[i])
-			return -ENOMEM;
-	}
-	a->id = dh.id;
-	a->sector = dh.sector;
-	a->size = dh.size;
+	/* A secondary's chunk buffer, at its first verify request. */
+	if (!c->rs_pages[0] &&
+	    repl_alloc_pages(c->rs_pages, REPL_CHUNK_PAGES, GFP_NOIO))
+		return -ENOMEM;
+	a->id = dh->id;
+	a->sector = dh->sector;
+	a->size = dh->size;
 	a->status = 0;
 	if (rs_read(c, sector, size))
 		a->status = cpu_to_be32(EIO);
@@ -552,27 +553,22 @@ static int recv_verify_req(struct repl_conn *c, u32 len)
 }
 
 /* Primary: the peer's checksums of the chunk in flight. */
-static int recv_verify_reply(struct repl_conn *c, u32 len)
+static int recv_verify_reply(struct repl_conn *c, struct repl_rx *rx)
 {
+	struct vaio_repl_ack *a = &rx->p.ack;
 	struct repl_disk *d = c->d;
 	struct repl_item *it = &c->vr_item;
 	__be32 *remote = c->rx_scratch;
-	struct vaio_repl_ack a;
 	unsigned int i, n;
 	bool in_run = false;
 	int r;
 
-	if (len < sizeof(a))
-		return -EPROTO;
-	r = recv_buf(c, &a, sizeof(a));
-	if (r)
-		return r;
 	spin_lock_irq(&d->slock);
 	n = DIV_ROUND_UP(it->size, REPL_VR_BLOCK);
-	if (list_empty(&it->list) || it->id != be64_to_cpu(a.id) ||
-	    it->sector != be64_to_cpu(a.sector) ||
-	    it->size != be32_to_cpu(a.size) ||
-	    len != sizeof(a) + n * sizeof(u32)) {
+	if (list_empty(&it->list) || it->id != be64_to_cpu(a->id) ||
+	    it->sector != be64_to_cpu(a->sector) ||
+	    it->size != be32_to_cpu(a->size) ||
+	    rx->len != n * sizeof(u32)) {
 		spin_unlock_irq(&d->slock);
 		return -EPROTO;
 	}
@@ -587,7 +583,7 @@ static int recv_verify_reply(struct repl_conn *c, u32 len)
 		sector_t s = it->sector + i * (REPL_VR_BLOCK >> 9);
 		u32 bytes = min_t(u32, REPL_VR_BLOCK, it->size - i * REPL_VR_BLOCK);
 
-		if (!a.status && be32_to_cpu(remote[i]) == c->vr_local[i]) {
+		if (!a->status && be32_to_cpu(remote[i]) == c->vr_local[i]) {
 			in_run = false;
 			continue;
 		}
@@ -605,60 +601,55 @@ static int recv_verify_reply(struct repl_conn *c, u32 len)
 	return 0;
 }
 
-static int recv_mark_frame(struct repl_conn *c, struct vaio_repl_mark *m,
-			   u32 len)
+/* A mark's tag: not empty, NUL-terminated. */
+static int mark_check(const struct vaio_repl_mark *m)
 {
-	int r = recv_fixed(c, m, sizeof(*m), len);
-
-	if (r)
-		return r;
 	if (!m->tag[0] || !memchr(m->tag, 0, sizeof(m->tag)))
 		return -EPROTO;
 	return 0;
 }
 
 /* Secondary: every write before the mark is on the disk: record it. */
-static int recv_mark(struct repl_conn *c, u32 len)
+static int recv_mark(struct repl_conn *c, struct repl_rx *rx)
 {
+	struct vaio_repl_mark *m = &rx->p.mark;
 	struct repl_disk *d = c->d;
-	struct vaio_repl_mark m;
 	int r;
 
-	r = recv_mark_frame(c, &m, len) ?: peer_drain(c) ?:
-	    blkdev_issue_flush(d->bdev);
+	r = mark_check(m) ?: peer_drain(c) ?: blkdev_issue_flush(d->bdev);
 	if (r)
 		return r;
 	mutex_lock(&d->meta_lock);
 	spin_lock_irq(&d->slock);
 	/* An inconsistent replica is not at the point: no mark. */
 	if (d->consistent)
-		mark_add(d, &m, d->recv, true);
+		mark_add(d, m, d->recv, true);
 	spin_unlock_irq(&d->slock);
 	r = d->consistent ? meta_write_sb(d, true) : 0;
 	mutex_unlock(&d->meta_lock);
 	if (r)
 		return r;
 	repl_nl_notify(d, READ_ONCE(d->conn));
-	return d->consistent ? send_frame(c, VAIO_REPL_F_MARK_ACK, &m, sizeof(m)) : 0;
+	return d->consistent ? send_frame(c, VAIO_REPL_F_MARK_ACK, m, sizeof(*m)) : 0;
 }
 
 /* Primary: the replica holds a mark. */
-static int recv_mark_ack(struct repl_conn *c, u32 len)
+static int recv_mark_ack(struct repl_conn *c, struct repl_rx *rx)
 {
+	struct vaio_repl_mark *m = &rx->p.mark;
 	struct repl_disk *d = c->d;
-	struct vaio_repl_mark m;
 	bool found = false;
 	unsigned int i;
 	int r;
 
-	r = recv_mark_frame(c, &m, len);
+	r = mark_check(m);
 	if (r)
 		return r;
 	mutex_lock(&d->meta_lock);
 	spin_lock_irq(&d->slock);
 	for (i = 0; i < d->nr_marks; i++) {
-		if (d->marks[i].time == be64_to_cpu(m.time) &&
-		    !strcmp(d->marks[i].tag, m.tag)) {
+		if (d->marks[i].time == be64_to_cpu(m->time) &&
+		    !strcmp(d->marks[i].tag, m->tag)) {
 			d->marks[i].on_replica = true;
 			found = true;
 		}
@@ -671,11 +662,84 @@ static int recv_mark_ack(struct repl_conn *c, u32 len)
 	return r;
 }
 
+static int recv_ping(struct repl_conn *c, struct repl_rx *rx)
+{
+	return send_frame(c, VAIO_REPL_F_PING_ACK, NULL, 0);
+}
+
+static int recv_ping_ack(struct repl_conn *c, struct repl_rx *rx)
+{
+	return 0;	/* recv_iter() took its time */
+}
+
+static int recv_bye(struct repl_conn *c, struct repl_rx *rx)
+{
+	conn_fail(c, "the peer closed the connection");
+	return -ECONNRESET;
+}
+
+/* The roles that take a frame type: the receiver's own. */
+#define RX_SECONDARY	BIT(VAIO_REPL_ROLE_SECONDARY)
+#define RX_PRIMARY	BIT(VAIO_REPL_ROLE_PRIMARY)
+#define RX_ANY		(RX_SECONDARY | RX_PRIMARY)
+
+/* Payload sizes: a fixed part, and what may follow it. */
+#define RX_FIXED(m)	sizeof_field(struct repl_rx, p.m)
+#define RX_LEN_MAX	(VAIO_REPL_MAX_PAYLOAD + sizeof(struct vaio_repl_data))
+#define RX_CSUMS_MAX	((1U << (REPL_CHUNK_SHIFT + 9)) / REPL_VR_BLOCK * sizeof(__be32))
+
+/*
+ * A frame type: its handler, the roles that take it, and its payload: a
+ * fixed part of exactly @fixed bytes, which recv_one() reads into
+ * struct repl_rx, then at most @data_max bytes, which the handler reads.
+ * As DRBD's drbd_cmd_handler[]; a type without a handler is refused.
+ */
+struct rx_cmd {
+	int (*fn)(struct repl_conn *c, struct repl_rx *rx);
+	u8 roles;
+	u8 fixed;
+	u32 data_max;
+};
+
+static const struct rx_cmd rx_cmds[] = {
+	/* Either side. */
+	[VAIO_REPL_F_PING]	   = { recv_ping,	  RX_ANY,	0, 0 },
+	[VAIO_REPL_F_PING_ACK]	   = { recv_ping_ack,	  RX_ANY,	0, 0 },
+	[VAIO_REPL_F_BYE]	   = { recv_bye,	  RX_ANY,	0, RX_LEN_MAX },
+	/* A secondary: the primary's stream. */
+	[VAIO_REPL_F_DATA]	   = { recv_write,	  RX_SECONDARY, RX_FIXED(data),
+				       VAIO_REPL_MAX_PAYLOAD },
+	[VAIO_REPL_F_RS_DATA]	   = { recv_write,	  RX_SECONDARY, RX_FIXED(data),
+				       VAIO_REPL_MAX_PAYLOAD },
+	[VAIO_REPL_F_DISCARD]	   = { recv_write,	  RX_SECONDARY, RX_FIXED(data), 0 },
+	[VAIO_REPL_F_ZEROES]	   = { recv_write,	  RX_SECONDARY, RX_FIXED(data), 0 },
+	[VAIO_REPL_F_FLUSH]	   = { recv_write,	  RX_SECONDARY, RX_FIXED(data), 0 },
+	[VAIO_REPL_F_BARRIER]	   = { recv_barrier,	  RX_SECONDARY, RX_FIXED(barrier), 0 },
+	[VAIO_REPL_F_SYNC_DONE]	   = { recv_sync_done,	  RX_SECONDARY, RX_FIXED(gen), 0 },
+	[VAIO_REPL_F_AHEAD]	   = { recv_ahead,	  RX_SECONDARY, 0, 0 },
+	[VAIO_REPL_F_VERIFY_REQ]   = { recv_verify_req,	  RX_SECONDARY, RX_FIXED(data), 0 },
+	[VAIO_REPL_F_MARK]	   = { recv_mark,	  RX_SECONDARY, RX_FIXED(mark), 0 },
+	/* A primary: the secondary's answers and its bitmap. */
+	[VAIO_REPL_F_WRITE_ACK]	   = { recv_answer,	  RX_PRIMARY,	RX_FIXED(ack), 0 },
+	[VAIO_REPL_F_NEG_ACK]	   = { recv_answer,	  RX_PRIMARY,	RX_FIXED(ack), 0 },
+	[VAIO_REPL_F_FLUSH_ACK]	   = { recv_answer,	  RX_PRIMARY,	RX_FIXED(ack), 0 },
+	[VAIO_REPL_F_RS_ACK]	   = { recv_answer,	  RX_PRIMARY,	RX_FIXED(ack), 0 },
+	[VAIO_REPL_F_BARRIER_ACK]  = { recv_barrier_ack,  RX_PRIMARY,	RX_FIXED(barrier), 0 },
+	[VAIO_REPL_F_VERIFY_REPLY] = { recv_verify_reply, RX_PRIMARY,	RX_FIXED(ack),
+				       RX_CSUMS_MAX },
+	[VAIO_REPL_F_MARK_ACK]	   = { recv_mark_ack,	  RX_PRIMARY,	RX_FIXED(mark), 0 },
+	[VAIO_REPL_F_BITMAP]	   = { recv_bitmap,	  RX_PRIMARY,	0, PAGE_SIZE },
+	[VAIO_REPL_F_BITMAP_END]   = { recv_bitmap_end,	  RX_PRIMARY,	0, 0 },
+};
+
 static int recv_one(struct repl_conn *c)
 {
-	bool secondary = is_secondary_conn(c);
+	u8 role = is_secondary_conn(c) ? VAIO_REPL_ROLE_SECONDARY :
+					 VAIO_REPL_ROLE_PRIMARY;
+	const struct rx_cmd *cmd = NULL;
 	struct vaio_repl_hdr h;
-	u16 type, flags;
+	struct repl_rx rx;
+	u16 type;
 	u32 len;
 	int r;
 
@@ -683,7 +747,6 @@ static int recv_one(struct repl_conn *c)
 	if (r)
 		return r;
 	type = be16_to_cpu(h.type);
-	flags = be16_to_cpu(h.flags);
 	len = be32_to_cpu(h.len);
 	if (be32_to_cpu(h.magic) != VAIO_REPL_MAGIC) {
 		conn_fail(c, "protocol error: bad magic");
@@ -693,70 +756,26 @@ static int recv_one(struct repl_conn *c)
 		conn_fail(c, "protocol error: frame out of sequence");
 		return -EPROTO;
 	}
-	if (len > VAIO_REPL_MAX_PAYLOAD + sizeof(struct vaio_repl_data)) {
+	if (len > RX_LEN_MAX) {
 		conn_fail(c, "protocol error: frame of %u bytes", len);
 		return -EPROTO;
 	}
 
-	switch (type) {
-	case VAIO_REPL_F_PING:
-		return len ? -EPROTO : send_frame(c, VAIO_REPL_F_PING_ACK, NULL, 0);
-	case VAIO_REPL_F_PING_ACK:
-		return len ? -EPROTO : 0;
-	case VAIO_REPL_F_BYE:
-		conn_fail(c, "the peer closed the connection");
-		return -ECONNRESET;
+	if (type < ARRAY_SIZE(rx_cmds))
+		cmd = &rx_cmds[type];
+	if (!cmd || !cmd->fn || !(cmd->roles & BIT(role))) {
+		conn_fail(c, "protocol error: unexpected frame type %u", type);
+		return -EPROTO;
 	}
-	if (secondary) {
-		switch (type) {
-		case VAIO_REPL_F_DATA:
-		case VAIO_REPL_F_RS_DATA:
-		case VAIO_REPL_F_DISCARD:
-		case VAIO_REPL_F_ZEROES:
-		case VAIO_REPL_F_FLUSH:
-			return recv_write(c, type, flags, len);
-		case VAIO_REPL_F_BARRIER:
-			return recv_barrier(c, flags, len);
-		case VAIO_REPL_F_SYNC_DONE:
-			return recv_sync_done(c, len);
-		case VAIO_REPL_F_VERIFY_REQ:
-			return recv_verify_req(c, len);
-		case VAIO_REPL_F_MARK:
-			return recv_mark(c, len);
-		case VAIO_REPL_F_AHEAD:
-			if (len)
-				return -EPROTO;
-			/* Writes before it are in, later ones not: wait. */
-			if (peer_drain(c))
-				return -EIO;
-			set_conn(c->d, VAIO_REPL_CONN_SYNC_TARGET);
-			return mark_inconsistent(c->d);
-		}
-	} else {
-		switch (type) {
-		case VAIO_REPL_F_WRITE_ACK:
-		case VAIO_REPL_F_NEG_ACK:
-		case VAIO_REPL_F_FLUSH_ACK:
-		case VAIO_REPL_F_RS_ACK:
-			return recv_answer(c, type, len);
-		case VAIO_REPL_F_BARRIER_ACK:
-			return recv_barrier_ack(c, len);
-		case VAIO_REPL_F_VERIFY_REPLY:
-			return recv_verify_reply(c, len);
-		case VAIO_REPL_F_MARK_ACK:
-			return recv_mark_ack(c, len);
-		case VAIO_REPL_F_BITMAP:
-			return recv_bitmap(c, len);
-		case VAIO_REPL_F_BITMAP_END:
-			if (len)
-				return -EPROTO;
-			WRITE_ONCE(c->bitmap_done, true);
-			wake_up(&c->rs_wait);
-			return 0;
-		}
-	}
-	conn_fail(c, "protocol error: unexpected frame type %u", type);
-	return -EPROTO;
+	if (len < cmd->fixed || len - cmd->fixed > cmd->data_max)
+		return -EPROTO;
+	rx.type = type;
+	rx.flags = be16_to_cpu(h.flags);
+	rx.len = len - cmd->fixed;
+	r = recv_buf(c, &rx.p, cmd->fixed);
+	if (r)
+		return r;
+	return cmd->fn(c, &rx);
 }
 
 int repl_receiver(void *arg)

@@ -43,17 +43,14 @@ static u16 write_flags(struct bio *bio)
 
 void stage_free(struct repl_stage *st)
 {
-	unsigned int i;
-
-	for (i = 0; i < st->nr_pages; i++)
-		__free_page(st->pages[i]);
+	repl_free_pages(st->pages, st->nr_pages);
 	kfree(st);
 }
 
 /* An async write's copy; NULL if it cannot be had without waiting. */
 static struct repl_stage *stage_alloc(struct repl_bio *rb, gfp_t gfp)
 {
-	unsigned int nr = 0, i, off = 0;
+	unsigned int nr = 0, off = 0;
 	struct repl_stage *st;
 	struct bvec_iter iter;
 	struct bio_vec bv;
@@ -63,15 +60,11 @@ static struct repl_stage *stage_alloc(struct repl_bio *rb, gfp_t gfp)
 	st = kmalloc(struct_size(st, pages, nr), gfp | __GFP_NOWARN);
 	if (!st)
 		return NULL;
-	st->nr_pages = 0;
-	for (i = 0; i < nr; i++) {
-		st->pages[i] = alloc_page(gfp | __GFP_NOWARN);
-		if (!st->pages[i]) {
-			stage_free(st);
-			return NULL;
-		}
-		st->nr_pages++;
+	if (repl_alloc_pages(st->pages, nr, gfp | __GFP_NOWARN)) {
+		kfree(st);
+		return NULL;
 	}
+	st->nr_pages = nr;
 	if (nr) {
 		__bio_for_each_segment(bv, rb->bio, iter, rb->iter) {
 			u8 *src = bvec_kmap_local(&bv);

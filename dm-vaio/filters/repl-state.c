@@ -97,11 +97,7 @@ void park_thread(void)
 
 static void conn_free(struct repl_conn *c)
 {
-	unsigned int i;
-
-	for (i = 0; i < REPL_CHUNK_PAGES; i++)
-		if (c->rs_pages[i])
-			__free_page(c->rs_pages[i]);
+	repl_free_pages(c->rs_pages, REPL_CHUNK_PAGES);
 	kfree(c->rs_items);
 	kfree(c->vr_local);
 	kfree(c->rs_scratch);
@@ -243,7 +239,6 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	struct repl_filter *rf;
 	struct repl_conn *c;
 	struct socket *sock;
-	unsigned int i;
 	int r;
 
 	mutex_lock(&d->lock);
@@ -308,13 +303,9 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 		c->rs_items = kcalloc(REPL_CHUNK_BITS, sizeof(*c->rs_items),
 				      GFP_KERNEL);
 		c->vr_local = kcalloc(REPL_CHUNK_BITS, sizeof(u32), GFP_KERNEL);
-		if (!c->rs_items || !c->vr_local)
+		if (!c->rs_items || !c->vr_local ||
+		    repl_alloc_pages(c->rs_pages, REPL_CHUNK_PAGES, GFP_KERNEL))
 			goto free;
-		for (i = 0; i < REPL_CHUNK_PAGES; i++) {
-			c->rs_pages[i] = alloc_page(GFP_KERNEL);
-			if (!c->rs_pages[i])
-				goto free;
-		}
 	}
 
 	/* As nbd: the socket's allocations must not recurse into I/O. */

@@ -81,18 +81,24 @@ void rs_unlock(struct repl_disk *d)
 	}
 }
 
-/* Resyncs the dirty blocks of one chunk. */
-static int rs_chunk(struct repl_conn *c, long chunk)
+/* A chunk's length in bytes: 1 MiB, the disk's last one maybe less. */
+static unsigned int chunk_bytes(struct repl_disk *d, unsigned long chunk)
+{
+	return min_t(sector_t, 1U << REPL_CHUNK_SHIFT,
+		     d->sectors - ((sector_t)chunk << REPL_CHUNK_SHIFT)) << 9;
+}
+
+/*
+ * Locks a chunk for the resync or the verify (@what, for the message of a
+ * read error): the VM's writes to it wait on d->rs_waiters until
+ * rs_unlock(); waits for the local writes in flight in it, then reads it
+ * into the chunk buffer. -EINTR: the thread or the connection ends.
+ */
+static int chunk_lock_read(struct repl_conn *c, unsigned long chunk,
+			   const char *what)
 {
 	struct repl_disk *d = c->d;
 	sector_t start = (sector_t)chunk << REPL_CHUNK_SHIFT;
-	unsigned int bytes = min_t(sector_t, 1U << REPL_CHUNK_SHIFT,
-				   d->sectors - start) << 9;
-	unsigned long first = chunk * REPL_CHUNK_BITS;
-	unsigned long end = min(first + REPL_CHUNK_BITS, d->bm_bits);
-	unsigned long bit, stop;
-	unsigned int n = 0, i;
-	bool async;
 	int r;
 
 	spin_lock_irq(&d->slock);
@@ -103,12 +109,37 @@ static int rs_chunk(struct repl_conn *c, long chunk)
 				 kthread_should_stop() || READ_ONCE(c->dead));
 	if (kthread_should_stop() || READ_ONCE(c->dead))
 		return -EINTR;
-	r = rs_read(c, start, bytes);
-	if (r) {
-		DMERR_LIMIT("%s: resync: cannot read sector %llu: %d", d->id,
+	r = rs_read(c, start, chunk_bytes(d, chunk));
+	if (r)
+		DMERR_LIMIT("%s: %s: cannot read sector %llu: %d", d->id, what,
 			    (unsigned long long)start, r);
+	return r;
+}
+
+/* Sends what was queued for a chunk; waits until the peer answered it all. */
+static int chunk_wait_answers(struct repl_conn *c)
+{
+	kick_sender(c);
+	wait_event_interruptible(c->rs_wait, !atomic_read(&c->rs_pending) ||
+				 kthread_should_stop() || READ_ONCE(c->dead));
+	return atomic_read(&c->rs_pending) ? -EINTR : 0;
+}
+
+/* Resyncs the dirty blocks of one chunk. */
+static int rs_chunk(struct repl_conn *c, long chunk)
+{
+	struct repl_disk *d = c->d;
+	sector_t start = (sector_t)chunk << REPL_CHUNK_SHIFT;
+	unsigned long first = chunk * REPL_CHUNK_BITS;
+	unsigned long end = min(first + REPL_CHUNK_BITS, d->bm_bits);
+	unsigned long bit, stop;
+	unsigned int n = 0, i;
+	bool async;
+	int r;
+
+	r = chunk_lock_read(c, chunk, "resync");
+	if (r)
 		return r;
-	}
 
 	for (bit = first; bit < end; bit = stop) {
 		struct repl_rs *rs = &c->rs_items[n];
@@ -138,12 +169,7 @@ static int rs_chunk(struct repl_conn *c, long chunk)
 	}
 	atomic_add(n, &c->rs_pending);
 	spin_unlock_irq(&d->slock);
-	kick_sender(c);
-	wait_event_interruptible(c->rs_wait, !atomic_read(&c->rs_pending) ||
-				 kthread_should_stop() || READ_ONCE(c->dead));
-	if (atomic_read(&c->rs_pending))
-		return -EINTR;
-	return 0;
+	return chunk_wait_answers(c);
 }
 
 static void rs_rate(struct repl_disk *d, u64 bytes, unsigned long t0)
@@ -173,24 +199,12 @@ static int vr_chunk(struct repl_conn *c, unsigned long chunk)
 	struct repl_disk *d = c->d;
 	struct repl_item *it = &c->vr_item;
 	sector_t start = (sector_t)chunk << REPL_CHUNK_SHIFT;
-	unsigned int bytes = min_t(sector_t, 1U << REPL_CHUNK_SHIFT,
-				   d->sectors - start) << 9;
+	unsigned int bytes = chunk_bytes(d, chunk);
 	int r;
 
-	spin_lock_irq(&d->slock);
-	d->rs_chunk = chunk;
-	spin_unlock_irq(&d->slock);
-	wait_event_interruptible(d->rs_wait,
-				 !atomic_read(&d->chunk_writes[chunk]) ||
-				 kthread_should_stop() || READ_ONCE(c->dead));
-	if (kthread_should_stop() || READ_ONCE(c->dead))
-		return -EINTR;
-	r = rs_read(c, start, bytes);
-	if (r) {
-		DMERR_LIMIT("%s: verify: cannot read sector %llu: %d", d->id,
-			    (unsigned long long)start, r);
+	r = chunk_lock_read(c, chunk, "verify");
+	if (r)
 		return r;
-	}
 	vr_csums(c->rs_pages, bytes, c->vr_local, false);
 
 	/*
@@ -208,10 +222,7 @@ static int vr_chunk(struct repl_conn *c, unsigned long chunk)
 	list_add_tail(&it->list, &c->send_q);
 	atomic_inc(&c->rs_pending);
 	spin_unlock_irq(&d->slock);
-	kick_sender(c);
-	wait_event_interruptible(c->rs_wait, !atomic_read(&c->rs_pending) ||
-				 kthread_should_stop() || READ_ONCE(c->dead));
-	return atomic_read(&c->rs_pending) ? -EINTR : 0;
+	return chunk_wait_answers(c);
 }
 
 /* The next step of a running verify; false when none runs. */
@@ -248,8 +259,7 @@ static bool vr_step(struct repl_conn *c)
 		/* Unreadable here: counted as different, resynced. */
 		spin_lock_irq(&d->slock);
 		bm_set(d, (sector_t)chunk << REPL_CHUNK_SHIFT,
-		       (u64)min_t(sector_t, 1U << REPL_CHUNK_SHIFT,
-				  d->sectors - ((sector_t)chunk << REPL_CHUNK_SHIFT)) << 9);
+		       chunk_bytes(d, chunk));
 		spin_unlock_irq(&d->slock);
 	}
 	if (bps) {
@@ -348,7 +358,7 @@ int repl_resyncer(void *arg)
 			unsigned long wait = HZ << min(read_errors, 6U);
 
 			if (read_errors++ == 3)
-				DMWARN("%s: resync: local reads keep failing; retrying every 64 s at most",
+				DMWARN("%s: resync: local reads keep failing; backing off to 64 s",
 				       d->id);
 			schedule_timeout_interruptible(wait);
 		} else {

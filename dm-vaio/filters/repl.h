@@ -12,6 +12,7 @@
 #include <linux/dm-vaio.h>
 #include <linux/dm-vaio-repl.h>
 #include <linux/bio.h>
+#include <linux/gfp.h>
 #include <linux/kthread.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
@@ -299,6 +300,37 @@ static inline bool is_secondary_conn(struct repl_conn *c)
 static inline void kick_sender(struct repl_conn *c)
 {
 	wake_up(&c->send_wait);
+}
+
+/* Frees the pages of pages[0..nr), NULL ones skipped, and sets them NULL. */
+static inline void repl_free_pages(struct page **pages, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		if (pages[i])
+			__free_page(pages[i]);
+		pages[i] = NULL;
+	}
+}
+
+/*
+ * Allocates pages[0..nr) with @gfp, all or none: on a failure it frees
+ * the ones it had (and sets them NULL again) and returns -ENOMEM.
+ */
+static inline int repl_alloc_pages(struct page **pages, unsigned int nr,
+				   gfp_t gfp)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_page(gfp);
+		if (!pages[i]) {
+			repl_free_pages(pages, i);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /* repl.c */
