@@ -353,6 +353,7 @@ static int recv_barrier(struct repl_conn *c, struct repl_rx *rx)
 	return flush_acks(c);
 }
 
+/* The answer an item in flight takes; 0: none (a verify's is its reply). */
 static u16 answer_type(struct repl_item *it)
 {
 	switch (it->kind) {
@@ -360,8 +361,10 @@ static u16 answer_type(struct repl_item *it)
 		return VAIO_REPL_F_RS_ACK;
 	case RI_FLUSH:
 		return VAIO_REPL_F_FLUSH_ACK;
-	default:
+	case RI_DATA_SYNC:
 		return VAIO_REPL_F_WRITE_ACK;
+	default:
+		return 0;
 	}
 }
 
