@@ -23,6 +23,7 @@
 #define REPL_SBF_CONSISTENT	0x2
 #define REPL_SBF_DIRTY		0x4
 #define REPL_SBF_NEW_PAIR	0x8
+#define REPL_SBF_PAIRED		0x10	/* had a generation, maybe discarded */
 
 struct repl_sb {
 	__le32 magic;
@@ -84,6 +85,8 @@ int meta_write_sb(struct repl_disk *d, bool dirty)
 		flags |= REPL_SBF_DIRTY;
 	if (d->new_pair)
 		flags |= REPL_SBF_NEW_PAIR;
+	if (d->paired || d->gen)
+		flags |= REPL_SBF_PAIRED;
 	sb->magic = cpu_to_le32(REPL_SB_MAGIC);
 	sb->version = cpu_to_le32(REPL_SB_VERSION);
 	sb->flags = cpu_to_le32(flags);
@@ -171,6 +174,7 @@ int meta_open(struct repl_disk *d, const char *path, char **error)
 					     VAIO_REPL_ROLE_SECONDARY;
 	d->consistent = flags & REPL_SBF_CONSISTENT;
 	d->new_pair = flags & REPL_SBF_NEW_PAIR;
+	d->paired = flags & REPL_SBF_PAIRED;
 	d->gen = le64_to_cpu(sb->gen);
 	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
 		d->history[i] = le64_to_cpu(sb->history[i]);
@@ -242,14 +246,18 @@ void meta_work_fn(struct work_struct *work)
 {
 	struct repl_disk *d = container_of(work, struct repl_disk, meta_work);
 
-	struct repl_filter *rf;
-	LIST_HEAD(list);
-
 	mutex_lock(&d->meta_lock);
 	meta_write_sb(d, true);
 	mutex_unlock(&d->meta_lock);
+	gen_saved(d);
+}
 
-	/* The new generation is on disk: its first writes go on. */
+/* The new generation is on disk: the writes held for it go on. */
+void gen_saved(struct repl_disk *d)
+{
+	struct repl_filter *rf;
+	LIST_HEAD(list);
+
 	spin_lock_irq(&d->slock);
 	d->gen_saving = false;
 	list_splice_init(&d->gen_waiters, &list);

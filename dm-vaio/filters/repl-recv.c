@@ -149,7 +149,8 @@ static void peer_endio(struct bio *bio)
  * connection again at each one), then flushed when answered, as a data
  * write gets FUA.
  */
-static int peer_zeroout(struct repl_conn *c, struct repl_peer_req *req)
+static int peer_zeroout(struct repl_conn *c, struct repl_peer_req *req,
+			u16 rx_flags)
 {
 	struct repl_disk *d = c->d;
 	int r;
@@ -164,10 +165,12 @@ static int peer_zeroout(struct repl_conn *c, struct repl_peer_req *req)
 	spin_unlock_irq(&d->slock);
 	r = blkdev_issue_zeroout(d->bdev, req->it.sector, req->it.size >> 9,
 				 GFP_NOIO, BLKDEV_ZERO_NOUNMAP);
-	if (!r && req->answer && bdev_write_cache(d->bdev))
+	if (!r && (req->answer || (rx_flags & VAIO_REPL_DF_FUA)) &&
+	    bdev_write_cache(d->bdev))
 		r = blkdev_issue_flush(d->bdev);
 	peer_done(req, r);
-	return 0;
+	/* A hole: no later write goes over it before the teardown. */
+	return r ? -EIO : 0;
 }
 
 /* A write from the primary: DATA, RS_DATA, DISCARD, ZEROES or FLUSH. */
@@ -194,6 +197,9 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 		if (!size || size > VAIO_REPL_MAX_PAYLOAD)
 			return -EPROTO;
 	}
+	if ((type == VAIO_REPL_F_ZEROES || type == VAIO_REPL_F_DISCARD) &&
+	    size > VAIO_REPL_MAX_EXTENT)
+		return -EPROTO;
 	if (rx->len != data_len || size & 511 ||
 	    sector > d->sectors || (size >> 9) > d->sectors - sector ||
 	    (type == VAIO_REPL_F_FLUSH && size) ||
@@ -271,7 +277,7 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 	}
 
 	if (type == VAIO_REPL_F_ZEROES)
-		return peer_zeroout(c, req);
+		return peer_zeroout(c, req, flags);
 	if (type == VAIO_REPL_F_DISCARD)
 		opf = REQ_OP_DISCARD;
 	/* An answer promises the data are durable, as in the VM's disk. */
@@ -497,6 +503,7 @@ static int recv_sync_done(struct repl_conn *c, struct repl_rx *rx)
 		new_gen(d);
 		d->gen = gen;
 	}
+	d->paired = true;
 	d->consistent = true;
 	bitmap_zero(d->bm, d->bm_bits);
 	spin_unlock_irq(&d->slock);

@@ -137,22 +137,20 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		return VAIO_DEFER;
 	}
 	if (!c || c->failing) {
-		/* The peer's generation is older already: none needed. */
-		if (d->need_new_gen && d->gen_unsynced)
-			d->need_new_gen = false;
-		if (bytes && (d->need_new_gen || d->gen_saving)) {
-			/*
-			 * The peer's data and ours part here: no such write
-			 * completes before the new generation is on disk
-			 * (meta_work_fn() releases them), or a crash would
-			 * forget that they were made apart from the peer.
-			 */
-			if (d->need_new_gen) {
-				d->need_new_gen = false;
-				d->gen_saving = true;
-				new_gen(d);
-				queue_work(repl_wq, &d->meta_work);
-			}
+		/*
+		 * The peer's data and ours part here, unless its generation
+		 * is older already (gen_unsynced). No such write completes
+		 * before the new generation is on disk (gen_saved() releases
+		 * them), or a crash would forget that they were made apart
+		 * from the peer. Also while the connection fails (the peer
+		 * stopped taking writes) and after a reboot.
+		 */
+		if (bytes && !d->gen_unsynced && !d->gen_saving) {
+			new_gen(d);
+			d->gen_saving = true;
+			queue_work(repl_wq, &d->meta_work);
+		}
+		if (bytes && d->gen_saving) {
 			list_add_tail(&rb->it.list, &d->gen_waiters);
 			spin_unlock_irqrestore(&d->slock, flags);
 			if (st)

@@ -253,20 +253,30 @@ static int send_bitmap(struct repl_conn *c)
  * the peer marks itself inconsistent, on disk, before any write (DRBD
  * makes the sync target inconsistent before the resync, too).
  */
-static void hold_for_bitmap(struct repl_conn *c)
+static int hold_for_bitmap(struct repl_conn *c, unsigned long ping_every)
 {
 	struct repl_disk *d = c->d;
+	int r;
 
-	wait_event_interruptible(c->rs_wait, READ_ONCE(c->bitmap_done) ||
-				 kthread_should_stop() || READ_ONCE(c->dead));
+	/* A long bitmap on a slow link: the peer hears pings meanwhile. */
+	while (!wait_event_interruptible_timeout(c->rs_wait,
+						 READ_ONCE(c->bitmap_done) ||
+						 kthread_should_stop() ||
+						 READ_ONCE(c->dead),
+						 ping_every)) {
+		r = send_frame(c, VAIO_REPL_F_PING, NULL, 0);
+		if (r)
+			return r;
+	}
 	spin_lock_irq(&d->slock);
-	if (find_first_bit(d->bm, d->bm_bits) < d->bm_bits &&
-	    !c->ahead_queued && list_empty(&c->ahead_item.list)) {
+	if (find_first_bit(d->bm, d->bm_bits) < d->bm_bits) {
+		/* First, also if pulled ahead meanwhile (queued at the tail). */
 		c->ahead_queued = true;
 		c->ahead_item.kind = RI_AHEAD;
-		list_add(&c->ahead_item.list, &c->send_q);
+		list_move(&c->ahead_item.list, &c->send_q);
 	}
 	spin_unlock_irq(&d->slock);
+	return 0;
 }
 
 static bool sender_woken(struct repl_conn *c)
@@ -287,7 +297,7 @@ int repl_sender(void *arg)
 	if (is_secondary_conn(c))
 		r = send_bitmap(c);
 	else
-		hold_for_bitmap(c);
+		r = hold_for_bitmap(c, ping_every);
 
 	while (!r && !kthread_should_stop()) {
 		struct repl_item *it, *old;
@@ -346,6 +356,8 @@ int repl_sender(void *arg)
 		case RI_FLUSH:
 		case RI_RS:
 		case RI_VERIFY:
+			/* Unanswered for timeout_ms from now (not the hold's). */
+			it->start = jiffies;
 			list_add_tail(&it->list, &c->inflight);
 			break;
 		case RI_STAGE:

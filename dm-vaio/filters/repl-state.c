@@ -66,10 +66,12 @@ int mark_inconsistent(struct repl_disk *d)
 {
 	int r = 0;
 
-	if (!READ_ONCE(d->consistent))
+	if (!READ_ONCE(d->consistent) && READ_ONCE(d->paired))
 		return 0;
 	mutex_lock(&d->meta_lock);
-	if (d->consistent) {
+	if (d->consistent || !d->paired) {
+		/* It takes a pair's data from now on (an init's first sync). */
+		d->paired = true;
 		d->consistent = false;
 		r = meta_write_sb(d, true);
 	}
@@ -103,6 +105,32 @@ static void conn_free(struct repl_conn *c)
 	kfree(c->rs_scratch);
 	kfree(c->rx_scratch);
 	kfree(c);
+}
+
+/*
+ * A primary's writes went where the peer cannot follow: a new generation,
+ * saved before the caller completes them, unless the peer's generation is
+ * older already. Writes arriving meanwhile wait for it (gen_saving).
+ */
+static void part_from_peer(struct repl_disk *d)
+{
+	bool need;
+
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	need = !d->gen_unsynced && !d->gen_saving;
+	if (need) {
+		new_gen(d);
+		d->gen_saving = true;
+	}
+	spin_unlock_irq(&d->slock);
+	if (need && meta_write_sb(d, true))
+		DMWARN("%s: cannot save the new generation", d->id);
+	mutex_unlock(&d->meta_lock);
+	if (need)
+		gen_saved(d);
+	else
+		flush_work(&d->meta_work);	/* one being saved already */
 }
 
 void repl_teardown(struct repl_disk *d, const char *reason)
@@ -144,7 +172,27 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	list_splice_init(&c->inflight, &items);
 	list_splice_tail_init(&c->staged, &items);
 	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
+	/* Tracked ahead: the peer may not have marked itself inconsistent. */
+	lost = c->ahead_queued;
 	spin_unlock_irq(&d->slock);
+
+	/*
+	 * Writes the VM was told are done (staged) or is about to be told
+	 * (sync writes completed below without the peer) that the peer never
+	 * confirmed: the peer holds a prefix of this generation, we hold
+	 * more. Part now, on disk, before any of them completes or a held
+	 * write is released, as DRBD makes a new current UUID when a primary
+	 * loses its peer: if the peer is promoted meanwhile, the next connect
+	 * reports a split brain instead of resyncing these writes away.
+	 */
+	list_for_each_entry(it, &unsent, list)
+		lost |= (it->kind == RI_DATA_SYNC && it->size) ||
+			it->kind == RI_STAGE;
+	list_for_each_entry(it, &items, list)
+		lost |= (it->kind == RI_DATA_SYNC && it->size) ||
+			it->kind == RI_STAGE;
+	if (primary && lost)
+		part_from_peer(d);
 	rs_unlock(d);
 
 	/* Never sent: the sender's part is ours to drop too. */
@@ -158,12 +206,10 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 		switch (it->kind) {
 		case RI_DATA_SYNC:
 		case RI_FLUSH:
-			lost |= it->kind == RI_DATA_SYNC && it->size;
 			remote_done(d, container_of(it, struct repl_bio, it),
 				    false);
 			break;
 		case RI_STAGE:
-			lost = true;
 			spin_lock_irq(&d->slock);
 			bm_set(d, it->sector, it->size);
 			d->lag_writes--;
@@ -191,29 +237,6 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	sockfd_put(c->sock);
 	conn_free(c);
 
-	if (primary && lost && !READ_ONCE(d->gen_unsynced)) {
-		/*
-		 * Writes the VM was told are done and the peer never
-		 * confirmed: the peer holds a prefix of this generation, we
-		 * hold more. Part now, on disk, as DRBD makes a new current
-		 * UUID when a primary loses its peer: if the peer is
-		 * promoted meanwhile, the next connect reports a split brain
-		 * instead of resyncing these writes away.
-		 */
-		mutex_lock(&d->meta_lock);
-		spin_lock_irq(&d->slock);
-		d->need_new_gen = false;
-		new_gen(d);
-		spin_unlock_irq(&d->slock);
-		if (meta_write_sb(d, true))
-			DMWARN("%s: cannot save the new generation", d->id);
-		mutex_unlock(&d->meta_lock);
-	} else if (primary) {
-		/* Its first write from now on starts a new generation. */
-		spin_lock_irq(&d->slock);
-		d->need_new_gen = true;
-		spin_unlock_irq(&d->slock);
-	}
 	set_conn(d, VAIO_REPL_CONN_WAITING);
 	queue_work(repl_wq, &d->release_work);
 
@@ -337,7 +360,6 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	if (full_sync && d->role == VAIO_REPL_ROLE_PRIMARY)
 		bitmap_set(d->bm, 0, d->bm_bits);
 	d->c = c;
-	d->need_new_gen = false;
 	d->connects++;
 	d->reason[0] = 0;
 	d->conn = VAIO_REPL_CONN_CONNECTED;
@@ -392,11 +414,19 @@ static bool all_confirmed(struct repl_disk *d)
 		return false;
 	if (!c)
 		return true;
+	/*
+	 * Connected: also no resync under way, and its SYNC_DONE sent, so
+	 * that the peer is consistent and can be promoted.
+	 */
+	if (find_first_bit(d->bm, d->bm_bits) < d->bm_bits ||
+	    !READ_ONCE(c->sync_done_sent))
+		return false;
 	list_for_each_entry(it, &c->inflight, list)
 		if (it->kind == RI_DATA_SYNC || it->kind == RI_FLUSH)
 			return false;
 	list_for_each_entry(it, &c->send_q, list)
-		if (it->kind == RI_DATA_SYNC || it->kind == RI_FLUSH)
+		if (it->kind == RI_DATA_SYNC || it->kind == RI_FLUSH ||
+		    it->kind == RI_SYNC_DONE || it->kind == RI_AHEAD)
 			return false;
 	return true;
 }
@@ -452,6 +482,17 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		return -EINVAL;
 	}
 	mutex_lock(&d->lock);
+	/*
+	 * A disk without a generation that was in a pair (its data discarded
+	 * by demote --force, or a target of an unfinished first sync) is no
+	 * new disk: taking it as a new pair's primary is a forced promote.
+	 */
+	if (init && !d->gen && d->paired && role == VAIO_REPL_ROLE_PRIMARY &&
+	    !force) {
+		*err = "the disk was in a pair: promote --force takes its data";
+		r = -EEXIST;
+		goto out;
+	}
 	if (init && d->gen && d->role != role) {
 		*err = role == VAIO_REPL_ROLE_PRIMARY ?
 		       "the disk holds a pair's data: promote it, not init" :
@@ -489,7 +530,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		repl_teardown(d, "promoted");
 		spin_lock_irq(&d->slock);
 		d->role = VAIO_REPL_ROLE_PRIMARY;
-		d->need_new_gen = false;
+		d->paired = true;
 		if (!d->gen) {
 			d->gen = get_random_u64() | 1;
 			d->new_pair = skip_sync;
@@ -511,7 +552,6 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		spin_lock_irq(&d->slock);
 		d->role = VAIO_REPL_ROLE_SECONDARY;
 		d->new_pair = false;
-		d->need_new_gen = false;
 		if (force) {
 			/* Discard my data: the peer's replace them whole. */
 			d->gen = 0;

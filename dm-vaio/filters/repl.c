@@ -652,6 +652,23 @@ static void repl_io_hints(struct vaio_filter *f, struct queue_limits *limits)
 					   VAIO_REPL_MAX_PAYLOAD >> 9);
 	limits->max_hw_sectors = min_not_zero(limits->max_hw_sectors,
 					      VAIO_REPL_MAX_PAYLOAD >> 9);
+	/*
+	 * A discard or zeroes at most VAIO_REPL_MAX_EXTENT (the block layer
+	 * splits them to these limits): the secondary zeroes one in its
+	 * receiver, which must answer within timeout_ms. 0 stays 0.
+	 */
+	limits->max_discard_sectors = min_t(unsigned int,
+					    limits->max_discard_sectors,
+					    VAIO_REPL_MAX_EXTENT >> 9);
+	limits->max_hw_discard_sectors = min_t(unsigned int,
+					       limits->max_hw_discard_sectors,
+					       VAIO_REPL_MAX_EXTENT >> 9);
+	limits->max_secure_erase_sectors = min_t(unsigned int,
+						 limits->max_secure_erase_sectors,
+						 VAIO_REPL_MAX_EXTENT >> 9);
+	limits->max_write_zeroes_sectors = min_t(unsigned int,
+						 limits->max_write_zeroes_sectors,
+						 VAIO_REPL_MAX_EXTENT >> 9);
 }
 
 static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen)

@@ -193,8 +193,8 @@ struct repl_disk {
 	u8 conn;
 	bool consistent;
 	bool new_pair;
-	bool need_new_gen;		/* a primary's next tracked write */
 	bool gen_saving;		/* the new one not on disk yet */
+	bool paired;			/* ever had a generation (persisted) */
 	/*
 	 * No peer can hold this generation yet (made since the last
 	 * SYNC_DONE sent): a disconnect needs no newer one, the peer's is
@@ -358,6 +358,7 @@ int meta_write_bm(struct repl_disk *d);
 int meta_open(struct repl_disk *d, const char *path, char **error);
 void meta_close(struct repl_disk *d);
 void new_gen(struct repl_disk *d);
+void gen_saved(struct repl_disk *d);
 void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
 	      u64 count, bool on_replica);
 void meta_work_fn(struct work_struct *work);

@@ -59,6 +59,9 @@ ktap_check "demote --force (discard the data)" vaioctl repl demote d0 --force
 ktap_eq "no generation" "$(st .gen)" 0000000000000000
 REFUSED="never synced"
 refused "promote after the discard refused" vaioctl repl promote d0
+REFUSED="was in a pair"
+refused "init --primary after the discard refused (a forced promote)" \
+	vaioctl repl init d0 --primary
 ktap_check "promote --force takes the data as it is" vaioctl repl promote d0 --force
 ktap_eq "primary" "$(st .role)" primary
 ktap_check "d0 removed" dmsetup remove d0

@@ -2850,6 +2850,8 @@ static int repl_demote(int argc, char **argv)
 					 VAIO_REPL_ROLE_SECONDARY, o.force,
 					 false, false, &err)) == -EAGAIN &&
 	       now() - t0 < o.timeout) {
+		/* Not a busy loop when the kernel answers at once. */
+		nanosleep(&(struct timespec){ .tv_nsec = 200000000 }, NULL);
 		if (!vaio_repl_get(repl_nl(), info.id, &info, &err))
 			fprintf(stderr, "vaioctl: %s: waiting for the peer to confirm %llu write%s (%llu KiB)\n",
 				info.id, (unsigned long long)info.lag_writes,

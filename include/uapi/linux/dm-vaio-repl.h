@@ -162,6 +162,8 @@ enum vaio_repl_verify {
 #define VAIO_REPL_MAGIC		0x56525031	/* "VRP1" */
 #define VAIO_REPL_PORT		7790
 #define VAIO_REPL_MAX_PAYLOAD	(1U << 20)	/* data, plus the fixed part */
+/* Most bytes one DISCARD or ZEROES covers (the primary's limits split them). */
+#define VAIO_REPL_MAX_EXTENT	(8U << 20)
 
 enum vaio_repl_frame {
 	/* handshake, vaiod */
