@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="promote needs data that is up to date: refused without --force on a new disk, a disk that discarded its data and one whose state was in memory only; repl init makes a new pair and is refused on a pair's disk"
 TIMEOUT=300
-DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"
