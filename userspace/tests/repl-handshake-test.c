@@ -522,6 +522,45 @@ static int secret_file(const char *dir, const char *name, size_t len,
 	return 0;
 }
 
+/* A file of another user: refused; one of vaiod's own (non-root) uid: read. */
+static void test_secret_owner(const char *dir)
+{
+	char path[256], msg[512] = "";
+	unsigned char buf[HS_SECRET_MAX];
+	size_t len = 0;
+	pid_t pid;
+	int r, st;
+
+	if (geteuid()) {
+		result(true, "a file of another user # SKIP needs root to make one");
+		result(true, "a file of vaiod's own uid # SKIP needs root");
+		return;
+	}
+	secret_file(dir, "other", 32, 0600, path, sizeof(path));
+	if (chown(path, 12345, 12345)) {
+		result(false, "chown: %s", strerror(errno));
+		return;
+	}
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r == -EPERM && strstr(msg, "owned by uid 12345, not by root or vaiod's uid 0"),
+	       "owned by uid 12345, read by root: refused (%s)", msg);
+
+	/* vaiod running as uid 12345 (with CAP_NET_ADMIN) owns it: read. */
+	chmod(dir, 0711);
+	pid = fork();
+	if (!pid) {
+		if (setresuid(12345, 12345, 12345))
+			_exit(2);
+		_exit(hs_read_secret(path, buf, &len, msg, sizeof(msg)) || len != 32);
+	}
+	st = -1;
+	waitpid(pid, &st, 0);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "owned by uid 12345, read as uid 12345: read");
+	chmod(dir, 0700);
+	unlink(path);
+}
+
 static void test_secrets(void)
 {
 	char dir[] = "/tmp/repl-hs-test.XXXXXX", path[256], msg[512];
@@ -548,6 +587,20 @@ static void test_secrets(void)
 	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
 	result(r && strstr(msg, "readable by group or others"), "mode 640: refused");
 	unlink(path);
+
+	secret_file(dir, "gw", 32, 0620, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r == -EPERM && strstr(msg, "writable by group or others (chmod 600 it)"),
+	       "mode 620: refused (%s)", msg);
+	unlink(path);
+
+	secret_file(dir, "ow", 32, 0602, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r == -EPERM && strstr(msg, "writable by group or others"),
+	       "mode 602: refused");
+	unlink(path);
+
+	test_secret_owner(dir);
 
 	secret_file(dir, "short", 15, 0600, path, sizeof(path));
 	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));

@@ -256,6 +256,21 @@ int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
 		close(fd);
 		return -EPERM;
 	}
+	/* Whoever may write it may choose the key. */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(msg, msglen,
+			 "secret file %s is writable by group or others (chmod 600 it)",
+			 path);
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(msg, msglen,
+			 "secret file %s is owned by uid %u, not by root or vaiod's uid %u (chown root it)",
+			 path, (unsigned int)st.st_uid, (unsigned int)geteuid());
+		close(fd);
+		return -EPERM;
+	}
 	/* One byte more than allowed: too long is then seen. */
 	while (got < sizeof(tmp)) {
 		n = read(fd, tmp + got, sizeof(tmp) - got);

@@ -95,7 +95,8 @@ short hs_events(const struct hs *hs);
 void hs_run(struct hs *hs, short revents, uint64_t now);
 
 /*
- * Reads a secret file: a regular file, neither group- nor world-readable,
+ * Reads a secret file: a regular file, neither readable nor writable by
+ * group or others, owned by root or by our effective uid,
  * HS_SECRET_MIN..HS_SECRET_MAX bytes. 0, or -errno with @msg.
  */
 int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
