@@ -280,9 +280,11 @@ static void test_no_disk(void)
 	pair(&d, "nope", &a, &od, &oa);
 	show("dialer", &od);
 	show("acceptor", &oa);
-	result(od.result == HS_FAILED && strstr(od.msg, "refused: no such disk: nope") &&
-	       oa.result == HS_FAILED && strstr(oa.msg, "no such disk: nope"),
-	       "unknown disk: ERROR 'no such disk: NAME', logged on both sides");
+	result(od.result == HS_FAILED && od.prio == 3 &&
+	       !strcmp(od.msg, "acceptor refused: authentication failed") &&
+	       oa.result == HS_FAILED && oa.prio == 4 &&
+	       !strcmp(oa.msg, "no such disk: nope (from dialer)"),
+	       "unknown disk: the dialer hears 'authentication failed', the acceptor logs 'no such disk: NAME (from ADDR)'");
 	pair(&d, "d0", &bad, &od, &oa);
 	show("dialer", &od);
 	show("acceptor", &oa);
@@ -322,6 +324,123 @@ static void test_refusals(void)
 	       strstr(od.msg, "split brain: generations 000000000000002a and 000000000000004d diverged") &&
 	       strstr(oa.msg, "split brain: generations"),
 	       "diverged generations: split brain on both sides");
+}
+
+/* A frame as it goes on the wire. */
+static size_t put_raw(uint8_t *buf, int type, uint32_t seq, const void *p,
+		      size_t len)
+{
+	struct vaio_repl_hdr h = {
+		.magic = htobe32(VAIO_REPL_MAGIC),
+		.type = htobe16(type),
+		.len = htobe32(len),
+		.seq = htobe32(seq),
+	};
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), p, len);
+	return sizeof(h) + len;
+}
+
+/*
+ * A stranger's HELLO for @disk and an AUTH with a made-up MAC, to acceptor
+ * @a; @resp gets every byte it answers. The acceptor's outcome and how long
+ * it took.
+ */
+static struct outcome stranger(struct host *a, const char *disk, uint8_t *resp,
+			       size_t *resp_len, uint64_t *ms)
+{
+	struct vaio_repl_hello hello;
+	struct vaio_repl_auth auth;
+	uint8_t buf[512];
+	struct outcome o;
+	struct hs hs;
+	size_t len;
+	ssize_t r;
+	int sv[2];
+
+	memset(&hello, 0, sizeof(hello));
+	hello.version = htobe32(1);
+	snprintf(hello.disk, sizeof(hello.disk), "%s", disk);
+	memset(hello.nonce, 0x5a, sizeof(hello.nonce));
+	memset(auth.mac, 0xa5, sizeof(auth.mac));
+	len = put_raw(buf, VAIO_REPL_F_HELLO, 0, &hello, sizeof(hello));
+	len += put_raw(buf + len, VAIO_REPL_F_AUTH, 1, &auth, sizeof(auth));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+	    write(sv[0], buf, len) != (ssize_t)len)
+		exit(1);
+	shutdown(sv[0], SHUT_WR);
+	*ms = hs_now();
+	hs_start(&hs, HS_ACCEPTOR, sv[1], "stranger", &t_ops, a, NULL, NULL,
+		 NULL, 0, hs_now());
+	drive(&hs, 0);
+	*ms = hs_now() - *ms;
+	fill_outcome(&o, &hs);
+	close(sv[1]);
+	*resp_len = 0;
+	while ((r = read(sv[0], resp + *resp_len, 512 - *resp_len)) > 0)
+		*resp_len += r;
+	close(sv[0]);
+	return o;
+}
+
+/* The frame at @off of a response: its type, and an ERROR's text. */
+static int frame_at(const uint8_t *resp, size_t len, size_t *off, char *text,
+		    size_t tlen)
+{
+	struct vaio_repl_hdr h;
+	size_t plen;
+
+	if (*off + sizeof(h) > len)
+		return -1;
+	memcpy(&h, resp + *off, sizeof(h));
+	plen = be32toh(h.len);
+	if (*off + sizeof(h) + plen > len)
+		return -1;
+	if (be16toh(h.type) == VAIO_REPL_F_ERROR)
+		snprintf(text, tlen, "%.*s", (int)plen, resp + *off + sizeof(h));
+	*off += sizeof(h) + plen;
+	return be16toh(h.type);
+}
+
+/*
+ * Before authentication a stranger learns nothing about which disks exist:
+ * the same frames and the same ERROR for an unknown disk (and a malformed
+ * name) as for a real one with a wrong MAC, both after the same linger.
+ */
+static void test_no_oracle(void)
+{
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
+	static const char *const names[] = { "d0", "nope", "bad name!" };
+	uint8_t resp[3][512];
+	size_t len[3], off;
+	uint64_t ms[3];
+	char text[3][HS_ERROR_MAX + 1];
+	int type[3][2], i;
+	struct outcome o[3];
+
+	for (i = 0; i < 3; i++) {
+		o[i] = stranger(&a, names[i], resp[i], &len[i], &ms[i]);
+		show("acceptor", &o[i]);
+		text[i][0] = '\0';
+		off = 0;
+		type[i][0] = frame_at(resp[i], len[i], &off, text[i], sizeof(text[i]));
+		type[i][1] = frame_at(resp[i], len[i], &off, text[i], sizeof(text[i]));
+		printf("# %s: %zu bytes, frames %d %d, ERROR '%s', %llu ms\n",
+		       names[i], len[i], type[i][0], type[i][1], text[i],
+		       (unsigned long long)ms[i]);
+	}
+	result(type[0][0] == VAIO_REPL_F_HELLO && type[0][1] == VAIO_REPL_F_ERROR &&
+	       !strcmp(text[0], "authentication failed"),
+	       "a real disk, a wrong MAC: HELLO, then ERROR 'authentication failed'");
+	for (i = 1; i < 3; i++)
+		result(len[i] == len[0] && type[i][0] == type[0][0] &&
+		       type[i][1] == type[0][1] && !strcmp(text[i], text[0]),
+		       "disk '%s': the same answer, frame by frame", names[i]);
+	result(o[1].result == HS_FAILED && o[1].prio == 4 &&
+	       !strcmp(o[1].msg, "no such disk: nope (from stranger)") &&
+	       o[0].prio == 3 && !strcmp(o[0].msg, "authentication failed from stranger"),
+	       "the acceptor's log says which it was");
 }
 
 /* The acceptor, with @bytes from a raw peer that then stays silent. */
@@ -635,6 +754,7 @@ int main(void)
 	test_no_disk();
 	test_refusals();
 	test_hostile();
+	test_no_oracle();
 	test_error_text();
 	test_bad_seq();
 	test_secrets();

@@ -101,6 +101,26 @@ static void sanitize(char *dst, size_t len, const uint8_t *src, size_t n)
 	dst[j] = '\0';
 }
 
+/*
+ * What the log says: @fmt, after a decoy's real reason (an unknown disk)
+ * if the handshake is one: that reason matters more than how it ended.
+ */
+static void set_msg(struct hs *hs, int prio, const char *fmt, va_list ap)
+{
+	char what[sizeof(hs->msg)];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	hs->prio = prio;
+	if (!hs->decoy) {
+		snprintf(hs->msg, sizeof(hs->msg), "%s", what);
+		return;
+	}
+	snprintf(hs->msg, sizeof(hs->msg), "%s (then: %.200s)", hs->decoy_msg,
+		 what);
+	if (hs->decoy_prio < prio)
+		hs->prio = hs->decoy_prio;
+}
+
 /* Fails at once: the caller closes the socket. */
 static void fail(struct hs *hs, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -112,9 +132,8 @@ static void fail(struct hs *hs, int prio, const char *fmt, ...)
 	if (hs->result != HS_RUNNING)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(hs->msg, sizeof(hs->msg), fmt, ap);
+	set_msg(hs, prio, fmt, ap);
 	va_end(ap);
-	hs->prio = prio;
 	hs->result = HS_FAILED;
 }
 
@@ -159,9 +178,8 @@ static void refuse(struct hs *hs, int prio, const char *text, uint64_t now,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(hs->msg, sizeof(hs->msg), fmt, ap);
+	set_msg(hs, prio, fmt, ap);
 	va_end(ap);
-	hs->prio = prio;
 	put_frame(hs, VAIO_REPL_F_ERROR, text, n);
 	hs->step = S_LINGER;
 	hs->deadline = now + HS_LINGER_MS;
@@ -481,6 +499,24 @@ static void got_error(struct hs *hs, const uint8_t *p, size_t len)
 		fail(hs, 3, "%s refused: %s", hs->addr, text[0] ? text : "(no reason)");
 }
 
+/*
+ * No disk for this stranger (decoy_msg says why): go on as if there were,
+ * with a random secret, so that the answer is the one a wrong secret gets,
+ * "authentication failed" after AUTH, by the same path. false if even that
+ * cannot be.
+ */
+static bool decoy(struct hs *hs, int prio)
+{
+	hs->decoy = true;
+	hs->decoy_prio = prio;
+	hs->secret_len = 32;
+	if (RAND_bytes(hs->secret, hs->secret_len) != 1) {
+		fail(hs, 3, "no random bytes for a secret (libcrypto)");
+		return false;
+	}
+	return true;
+}
+
 static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 			   uint64_t now)
 {
@@ -498,20 +534,18 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 		return;
 	}
 	if (!memchr(h->disk, '\0', VAIO_REPL_NAME_LEN) ||
-	    !vaio_valid_name(h->disk)) {
-		snprintf(text, sizeof(text), "no such disk: %s", name);
-		refuse(hs, 4, text, now, "%s (from %s)", text, hs->addr);
-		return;
-	}
-	r = hs->ops->lookup(hs->ctx, h->disk, hs->disk, hs->secret,
-			    &hs->secret_len, msg, sizeof(msg));
+	    !vaio_valid_name(h->disk))
+		r = -ENODEV;
+	else
+		r = hs->ops->lookup(hs->ctx, h->disk, hs->disk, hs->secret,
+				    &hs->secret_len, msg, sizeof(msg));
 	if (r == -ENODEV) {
 		hs->disk[0] = '\0';
-		snprintf(text, sizeof(text), "no such disk: %s", name);
-		refuse(hs, 4, text, now, "%s (from %s)", text, hs->addr);
-		return;
-	}
-	if (r) {
+		snprintf(hs->decoy_msg, sizeof(hs->decoy_msg),
+			 "no such disk: %s (from %s)", name, hs->addr);
+		if (!decoy(hs, 4))
+			return;
+	} else if (r) {
 		refuse(hs, 3, "the peer cannot authenticate: see its log", now,
 		       "%s; refusing %s", msg[0] ? msg : strerror(-r), hs->addr);
 		return;
@@ -525,7 +559,8 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 	memcpy(out.disk, hs->name, VAIO_REPL_NAME_LEN);
 	memcpy(out.nonce, hs->nonce, VAIO_REPL_NONCE_LEN);
 	put_frame(hs, VAIO_REPL_F_HELLO, &out, sizeof(out));
-	debug(hs, "HELLO from %s for %s", hs->addr, hs->disk);
+	debug(hs, "HELLO from %s for %s%s", hs->addr, name,
+	      hs->decoy ? ": to be refused at AUTH" : "");
 	wait_for(hs, S_A_AUTH, now);
 }
 
@@ -567,9 +602,17 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 		wait_for(hs, S_D_AUTH, now);
 		return;
 	case S_A_AUTH:
-		if (!check_auth(hs, &u.auth)) {
-			refuse(hs, 3, "authentication failed", now,
-			       "authentication failed from %s", hs->addr);
+		/* A decoy's random secret never matches: checked all the same. */
+		if (!check_auth(hs, &u.auth) || hs->decoy) {
+			if (hs->decoy) {
+				/* The peer gets a wrong secret's answer, our log the truth. */
+				hs->decoy = false;
+				refuse(hs, hs->decoy_prio, "authentication failed",
+				       now, "%s", hs->decoy_msg);
+			} else {
+				refuse(hs, 3, "authentication failed", now,
+				       "authentication failed from %s", hs->addr);
+			}
 			return;
 		}
 		if (send_auth(hs)) {

@@ -33,9 +33,11 @@ enum hs_result {
 struct hs_ops {
 	/*
 	 * Acceptor: the local disk named @name in the dialer's HELLO. Fills
-	 * @disk (its disk_id) and @secret/@secret_len. Returns 0, -ENODEV
-	 * (no such disk: the peer is told so), or another negative errno with
-	 * @msg (the secret is unusable: logged here, the peer is refused).
+	 * @disk (its disk_id) and @secret/@secret_len. Returns 0; -ENODEV
+	 * (no such disk: logged here, while the handshake goes on with a
+	 * random secret and fails at AUTH exactly as a wrong secret does, so
+	 * that a stranger cannot tell); or another negative errno with @msg
+	 * (the secret is unusable: logged here, the peer is refused).
 	 */
 	int (*lookup)(void *ctx, const char *name, char *disk,
 		      unsigned char *secret, size_t *secret_len, char *msg,
@@ -61,6 +63,9 @@ struct hs {
 	int prio;			/* syslog priority of msg */
 	char msg[512];			/* why it failed */
 	bool garbage;			/* closed at the first header */
+	bool decoy;			/* acceptor: refuse at AUTH, whatever comes */
+	int decoy_prio;
+	char decoy_msg[300];		/* the real reason, for our log only */
 
 	char disk[VAIO_NAME_MAX];	/* local disk_id ("" until known) */
 	char name[VAIO_REPL_NAME_LEN];	/* the HELLO's disk field */
