@@ -10,6 +10,7 @@
  */
 #include "../vaiod/handshake.h"
 
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,21 +52,41 @@ struct host {
 	const char *secret;
 	struct repl_side side;
 	int lookup_error;		/* lookup fails with this (-EPERM, ...) */
+	const char *peer;		/* peer=, NULL: anyone (a socketpair) */
 };
 
-static int t_lookup(void *ctx, const char *name, char *disk,
-		    unsigned char *secret, size_t *secret_len, char *msg,
-		    size_t len)
+/* As vaiod's: the disk, then the peer's address, then the secret. */
+static int t_lookup(void *ctx, const char *name, const struct sockaddr *from,
+		    socklen_t from_len, char *disk, unsigned char *secret,
+		    size_t *secret_len, char *msg, size_t len)
 {
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char host[64], *colon;
 	struct host *h = ctx;
+	int r, e;
 
 	if (!h->disk || strcmp(name, h->disk))
 		return -ENODEV;
+	snprintf(disk, VAIO_NAME_MAX, "%s", h->disk);
+	if (h->peer) {
+		snprintf(host, sizeof(host), "%s", h->peer);
+		colon = strrchr(host, ':');
+		if (colon)
+			*colon = '\0';
+		/* (No DNS for a name that never resolves: vaiod's would time out.) */
+		e = strstr(host, ".invalid") ? EAI_AGAIN :
+			getaddrinfo(host, colon ? colon + 1 : NULL, &hints, &ai);
+		r = hs_check_peer(from, from_len, h->peer, e ? NULL : ai,
+				  e ? gai_strerror(e) : NULL, msg, len);
+		if (ai)
+			freeaddrinfo(ai);
+		if (r)
+			return r;
+	}
 	if (h->lookup_error) {
 		snprintf(msg, len, "secret file /x is readable by group or others");
 		return h->lookup_error;
 	}
-	snprintf(disk, VAIO_NAME_MAX, "%s", h->disk);
 	*secret_len = strlen(h->secret);
 	memcpy(secret, h->secret, *secret_len);
 	return 0;
@@ -146,17 +168,48 @@ static void after(struct outcome *o, int fd, const char *mark)
 }
 
 /*
- * Runs a dialer for @dh in a child and an acceptor for @ah here, over a
- * socketpair; fills both outcomes.
+ * A TCP connection over the loopback from address @src to 127.0.0.1 (the
+ * whole of 127/8 is local): sv[0] the dialer's end, sv[1] the acceptor's.
  */
-static void pair(struct host *dh, const char *remote, struct host *ah,
-		 struct outcome *d, struct outcome *a)
+static int tcp_pair(const char *src, int sv[2])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int l;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sa, &len))
+		return -1;
+	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+	{
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, src, &me.sin_addr);
+		if (sv[0] < 0 || bind(sv[0], (struct sockaddr *)&me, sizeof(me)) ||
+		    connect(sv[0], (struct sockaddr *)&sa, sizeof(sa)))
+			return -1;
+	}
+	sv[1] = accept(l, NULL, NULL);
+	close(l);
+	return sv[1] < 0 ? -1 : 0;
+}
+
+/*
+ * Runs a dialer for @dh in a child and an acceptor for @ah here, over a
+ * socketpair, or over TCP from address @src if not NULL; fills both
+ * outcomes.
+ */
+static void pair_from(struct host *dh, const char *remote, struct host *ah,
+		      const char *src, struct outcome *d, struct outcome *a)
 {
 	int sv[2], pp[2];
 	struct hs hs;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(pp)) {
+	if ((src ? tcp_pair(src, sv) : socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) ||
+	    pipe(pp)) {
 		perror("socketpair");
 		exit(1);
 	}
@@ -193,6 +246,12 @@ static void pair(struct host *dh, const char *remote, struct host *ah,
 	waitpid(pid, NULL, 0);
 }
 
+static void pair(struct host *dh, const char *remote, struct host *ah,
+		 struct outcome *d, struct outcome *a)
+{
+	pair_from(dh, remote, ah, NULL, d, a);
+}
+
 static struct repl_side side(int role, uint64_t sectors, uint64_t gen)
 {
 	struct repl_side s;
@@ -218,8 +277,8 @@ static void show(const char *who, const struct outcome *o)
 
 static void test_good(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "r0", SECRET, side(S, 2000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "r0", SECRET, side(S, 2000, 42), 0, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "r0", &a, &od, &oa);
@@ -238,8 +297,8 @@ static void test_good(void)
 
 static void test_new_secondary(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", SECRET, side(S, 1000, 0), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(S, 1000, 0), 0, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "d0", &a, &od, &oa);
@@ -253,8 +312,8 @@ static void test_new_secondary(void)
 
 static void test_wrong_secret(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", OTHER, side(S, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", OTHER, side(S, 1000, 42), 0, NULL };
 	struct outcome od, oa;
 	uint64_t t0 = hs_now();
 
@@ -272,9 +331,9 @@ static void test_wrong_secret(void)
 
 static void test_no_disk(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
-	struct host bad = { "d0", SECRET, side(S, 1000, 42), -EPERM };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
+	struct host bad = { "d0", SECRET, side(S, 1000, 42), -EPERM, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "nope", &a, &od, &oa);
@@ -295,8 +354,8 @@ static void test_no_disk(void)
 
 static void test_refusals(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "d0", &a, &od, &oa);
@@ -324,6 +383,82 @@ static void test_refusals(void)
 	       strstr(od.msg, "split brain: generations 000000000000002a and 000000000000004d diverged") &&
 	       strstr(oa.msg, "split brain: generations"),
 	       "diverged generations: split brain on both sides");
+}
+
+/*
+ * Each disk is bound to its peer= address: a connection from elsewhere
+ * is answered as a wrong secret is, and the acceptor logs the address.
+ */
+static void test_peer_address(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, "127.0.0.1:7790" };
+	struct outcome od, oa;
+
+	pair_from(&d, "d0", &a, "127.0.0.1", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_OK && oa.result == HS_OK,
+	       "peer=127.0.0.1:7790, from 127.0.0.1: both sides go");
+
+	pair_from(&d, "d0", &a, "127.0.0.2", &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       !strcmp(od.msg, "acceptor refused: authentication failed") &&
+	       oa.prio == 4 &&
+	       !strcmp(oa.msg, "refusing 127.0.0.2: not the disk's peer 127.0.0.1:7790"),
+	       "peer=127.0.0.1:7790, from 127.0.0.2 with the right secret: refused as a wrong secret, the address logged");
+
+	a.peer = "localhost:7790";
+	pair_from(&d, "d0", &a, "127.0.0.1", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_OK && oa.result == HS_OK,
+	       "peer=localhost:7790 (a name), from 127.0.0.1: both sides go");
+	pair_from(&d, "d0", &a, "127.0.0.3", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(oa.msg, "refusing 127.0.0.3: not the disk's peer localhost:7790"),
+	       "peer=localhost:7790, from 127.0.0.3: refused");
+
+	a.peer = "no-such-host.invalid:7790";
+	pair_from(&d, "d0", &a, "127.0.0.1", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(oa.msg, "refusing 127.0.0.1: the address of peer no-such-host.invalid:7790 is not known"),
+	       "a peer whose name does not resolve: refused, and said why");
+}
+
+/* hs_addr_in(): the address alone; IPv4 also as IPv4-mapped IPv6. */
+static void test_addr_in(void)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *v4 = NULL, *v6 = NULL;
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(40000) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(40000) };
+	bool good;
+
+	if (getaddrinfo("192.0.2.1", "7790", &hints, &v4) ||
+	    getaddrinfo("2001:db8::1", "7790", &hints, &v6)) {
+		result(false, "getaddrinfo of addresses failed");
+		return;
+	}
+	inet_pton(AF_INET, "192.0.2.1", &s4.sin_addr);
+	good = hs_addr_in((struct sockaddr *)&s4, v4);
+	inet_pton(AF_INET, "192.0.2.2", &s4.sin_addr);
+	good = good && !hs_addr_in((struct sockaddr *)&s4, v4);
+	result(good, "IPv4: the same address from another port matches, another address does not");
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &s6.sin6_addr);
+	good = hs_addr_in((struct sockaddr *)&s6, v4);
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &s6.sin6_addr);
+	good = good && !hs_addr_in((struct sockaddr *)&s6, v4);
+	result(good, "an IPv4 peer on a dual-stack socket (::ffff:192.0.2.1) matches");
+	inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr);
+	good = hs_addr_in((struct sockaddr *)&s6, v6) &&
+	       !hs_addr_in((struct sockaddr *)&s6, v4);
+	inet_pton(AF_INET6, "2001:db8::2", &s6.sin6_addr);
+	good = good && !hs_addr_in((struct sockaddr *)&s6, v6);
+	result(good, "IPv6: the address matches, its neighbour does not");
+	freeaddrinfo(v4);
+	freeaddrinfo(v6);
 }
 
 /* A frame as it goes on the wire. */
@@ -410,7 +545,7 @@ static int frame_at(const uint8_t *resp, size_t len, size_t *off, char *text,
  */
 static void test_no_oracle(void)
 {
-	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
 	static const char *const names[] = { "d0", "nope", "bad name!" };
 	uint8_t resp[3][512];
 	size_t len[3], off;
@@ -447,7 +582,7 @@ static void test_no_oracle(void)
 static struct outcome raw_peer(const void *bytes, size_t len, int64_t skew,
 			       bool close_after)
 {
-	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
 	struct outcome o;
 	struct hs hs;
 	int sv[2];
@@ -543,7 +678,7 @@ static void test_hostile(void)
 /* An acceptor that answers a wrong MAC, with control characters in ERROR. */
 static void test_error_text(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
 	struct {
 		struct vaio_repl_hdr h;
 		char text[16];
@@ -581,7 +716,7 @@ static void test_error_text(void)
 /* A wrong sequence number after the HELLO. */
 static void test_bad_seq(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
 	struct {
 		struct vaio_repl_hdr h;
 		struct vaio_repl_hello hello;
@@ -755,6 +890,8 @@ int main(void)
 	test_refusals();
 	test_hostile();
 	test_no_oracle();
+	test_peer_address();
+	test_addr_in();
 	test_error_text();
 	test_bad_seq();
 	test_secrets();

@@ -26,6 +26,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -239,6 +240,65 @@ static bool check_auth(struct hs *hs, const struct vaio_repl_auth *a)
 	if (compute_mac(hs, dir, hs->peer_nonce, hs->nonce, mac))
 		return false;
 	return !CRYPTO_memcmp(mac, a->mac, sizeof(mac));
+}
+
+/*
+ *--------------------------------------------------------------
+ * Who may connect
+ *--------------------------------------------------------------
+ */
+
+/* @sa's address as bytes: 4 for IPv4 (also mapped in IPv6), 16 for IPv6. */
+static size_t addr_bytes(const struct sockaddr *sa, const uint8_t **p)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET) {
+		*p = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		return 4;
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		*p = s6->sin6_addr.s6_addr + 12;
+		return 4;
+	}
+	*p = s6->sin6_addr.s6_addr;
+	return 16;
+}
+
+bool hs_addr_in(const struct sockaddr *sa, const struct addrinfo *list)
+{
+	const uint8_t *a, *b;
+	size_t n = addr_bytes(sa, &a);
+
+	for (; n && list; list = list->ai_next)
+		if (list->ai_addr && addr_bytes(list->ai_addr, &b) == n &&
+		    !memcmp(a, b, n))
+			return true;
+	return false;
+}
+
+int hs_check_peer(const struct sockaddr *from, socklen_t from_len,
+		  const char *peer, const struct addrinfo *addrs,
+		  const char *why, char *msg, size_t len)
+{
+	char host[NI_MAXHOST];
+
+	if (!from_len || getnameinfo(from, from_len, host, sizeof(host), NULL,
+				     0, NI_NUMERICHOST))
+		snprintf(host, sizeof(host), "?");
+	if (!addrs) {
+		snprintf(msg, len, "refusing %s: the address of peer %s is not known (%s)",
+			 host, peer, why && why[0] ? why : "not looked up yet");
+		return -EACCES;
+	}
+	if (!from_len || !hs_addr_in(from, addrs)) {
+		snprintf(msg, len, "refusing %s: not the disk's peer %s", host,
+			 peer);
+		return -EACCES;
+	}
+	return 0;
 }
 
 int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
@@ -537,12 +597,19 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 	    !vaio_valid_name(h->disk))
 		r = -ENODEV;
 	else
-		r = hs->ops->lookup(hs->ctx, h->disk, hs->disk, hs->secret,
+		r = hs->ops->lookup(hs->ctx, h->disk,
+				    (const struct sockaddr *)&hs->from,
+				    hs->from_len, hs->disk, hs->secret,
 				    &hs->secret_len, msg, sizeof(msg));
 	if (r == -ENODEV) {
 		hs->disk[0] = '\0';
 		snprintf(hs->decoy_msg, sizeof(hs->decoy_msg),
 			 "no such disk: %s (from %s)", name, hs->addr);
+		if (!decoy(hs, 4))
+			return;
+	} else if (r == -EACCES) {
+		snprintf(hs->decoy_msg, sizeof(hs->decoy_msg), "%s",
+			 msg[0] ? msg : "refusing the peer's address");
 		if (!decoy(hs, 4))
 			return;
 	} else if (r) {
@@ -806,6 +873,9 @@ void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
 		return;
 	}
 	if (role == HS_ACCEPTOR) {
+		hs->from_len = sizeof(hs->from);
+		if (getpeername(fd, (struct sockaddr *)&hs->from, &hs->from_len))
+			hs->from_len = 0;
 		wait_for(hs, S_A_HELLO, now);
 		return;
 	}

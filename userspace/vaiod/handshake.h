@@ -9,9 +9,11 @@
 #ifndef VAIOD_HANDSHAKE_H
 #define VAIOD_HANDSHAKE_H
 
+#include <netdb.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../lib/vaio.h"
 
@@ -32,16 +34,18 @@ enum hs_result {
 /* The host's side of the handshake, supplied by the caller. */
 struct hs_ops {
 	/*
-	 * Acceptor: the local disk named @name in the dialer's HELLO. Fills
-	 * @disk (its disk_id) and @secret/@secret_len. Returns 0; -ENODEV
-	 * (no such disk: logged here, while the handshake goes on with a
-	 * random secret and fails at AUTH exactly as a wrong secret does, so
-	 * that a stranger cannot tell); or another negative errno with @msg
-	 * (the secret is unusable: logged here, the peer is refused).
+	 * Acceptor: the local disk named @name in the dialer's HELLO, on a
+	 * connection from @from. Fills @disk (its disk_id) and
+	 * @secret/@secret_len. Returns 0; -ENODEV (no such disk) or -EACCES
+	 * (@from is not the disk's peer, @msg says so, @disk is filled): logged
+	 * here, while the handshake goes on with a random secret and fails at
+	 * AUTH exactly as a wrong secret does, so that a stranger cannot tell;
+	 * or, checked after @from, another negative errno with @msg (the
+	 * secret is unusable: logged here, the peer is refused, told why).
 	 */
-	int (*lookup)(void *ctx, const char *name, char *disk,
-		      unsigned char *secret, size_t *secret_len, char *msg,
-		      size_t len);
+	int (*lookup)(void *ctx, const char *name, const struct sockaddr *from,
+		      socklen_t from_len, char *disk, unsigned char *secret,
+		      size_t *secret_len, char *msg, size_t len);
 	/* Both: disk @disk's current state for the STATE frame. 0 or -errno. */
 	int (*state)(void *ctx, const char *disk, struct repl_side *side,
 		     char *msg, size_t len);
@@ -54,6 +58,8 @@ struct hs {
 	enum hs_role role;
 	int fd;
 	char addr[96];			/* the peer, for messages */
+	struct sockaddr_storage from;	/* acceptor: the peer's address */
+	socklen_t from_len;		/* 0 if unknown */
 	const struct hs_ops *ops;
 	void *ctx;
 
@@ -98,6 +104,17 @@ void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
 short hs_events(const struct hs *hs);
 /* Runs after poll(): @revents for its fd (0 if none), the time. */
 void hs_run(struct hs *hs, short revents, uint64_t now);
+
+/*
+ * Whether the peer may connect from @from for a disk whose peer= is @peer,
+ * its HOST looked up as @addrs (NULL if not known: @why says why). Only
+ * the address counts, not the port. 0, or -EACCES with @msg for the log.
+ */
+int hs_check_peer(const struct sockaddr *from, socklen_t from_len,
+		  const char *peer, const struct addrinfo *addrs,
+		  const char *why, char *msg, size_t len);
+/* Whether @sa's address (an IPv4-mapped IPv6 one as IPv4) is one of @list's. */
+bool hs_addr_in(const struct sockaddr *sa, const struct addrinfo *list);
 
 /*
  * Reads a secret file: a regular file, neither readable nor writable by

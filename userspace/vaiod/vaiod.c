@@ -42,6 +42,8 @@
 #define CONNECT_MS		HS_STEP_MS
 #define MAX_ACCEPTED		64	/* handshakes at once, accepted */
 #define RESOLVE_POLL_MS		50
+#define RESOLVE_MS		10000	/* a name lookup for the acceptor */
+#define PEER_REFRESH_MS		60000	/* peer='s HOST looked up again */
 #define GARBAGE_BURST		5	/* garbage lines per window */
 #define GARBAGE_WINDOW_MS	10000
 #define DEDUP_MS		60000	/* a repeated message: debug level */
@@ -252,6 +254,14 @@ struct disk {
 	unsigned char secret[HS_SECRET_MAX];
 	size_t secret_len;
 	struct hs hs;
+
+	/* peer='s addresses: whom the acceptor takes for this disk. */
+	struct resolve *pa_res;		/* being looked up */
+	uint64_t pa_deadline;		/* of that lookup */
+	struct addrinfo *pa;		/* NULL: not known, pa_err says why */
+	char pa_of[VAIO_REPL_PEER_MAX];	/* the peer= they are of */
+	char pa_err[300];
+	uint64_t pa_next;		/* look it up again then */
 };
 
 struct accepted {
@@ -337,6 +347,39 @@ static void orphans_reap(void)
 	}
 }
 
+/*
+ * Starts looking up @host:@port in the background (getaddrinfo_a()), with
+ * @flags: NULL with @msg if it cannot.
+ */
+static struct resolve *resolve_start(const char *host, const char *port,
+				     int flags, char *msg, size_t len)
+{
+	struct resolve *r = calloc(1, sizeof(*r));
+	struct gaicb *list[1];
+	int e;
+
+	if (!r) {
+		snprintf(msg, len, "out of memory");
+		return NULL;
+	}
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	snprintf(r->port, sizeof(r->port), "%s", port);
+	r->hints.ai_family = AF_UNSPEC;
+	r->hints.ai_socktype = SOCK_STREAM;
+	r->hints.ai_flags = flags;
+	r->cb.ar_name = r->host;
+	r->cb.ar_service = r->port;
+	r->cb.ar_request = &r->hints;
+	list[0] = &r->cb;
+	e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (e) {
+		free(r);
+		snprintf(msg, len, "looking up %s: %s", host, gai_strerror(e));
+		return NULL;
+	}
+	return r;
+}
+
 /* Ends a dial attempt, whatever its stage. */
 static void dial_abort(struct disk *d)
 {
@@ -368,11 +411,129 @@ static void dial_failed(struct disk *d, int prio, const char *msg, uint64_t now)
 						      d->backoff * 2;
 }
 
+/*
+ *--------------------------------------------------------------
+ * The peer's addresses, for accepting
+ *--------------------------------------------------------------
+ */
+
+static void peer_forget(struct disk *d)
+{
+	resolve_drop(d->pa_res);
+	d->pa_res = NULL;
+	if (d->pa)
+		freeaddrinfo(d->pa);
+	d->pa = NULL;
+}
+
+/* A lookup of peer='s HOST failed: keep the addresses it had, if any. */
+static void peer_failed(struct disk *d, const char *msg, uint64_t now)
+{
+	char line[400], key[VAIO_NAME_MAX + 8];
+
+	snprintf(d->pa_err, sizeof(d->pa_err), "%s", msg);
+	snprintf(line, sizeof(line), "%s: peer %s: %s%s", d->id, d->pa_of, msg,
+		 d->pa ? " (its addresses stay those looked up before)" :
+			 " (its connections are refused meanwhile)");
+	snprintf(key, sizeof(key), "pa:%s", d->id);
+	log_dedup(key, 4, line, now);
+}
+
+/*
+ * Looks up peer='s HOST (the disk's @peer now) again if it changed or is
+ * old: an address at once, a name in the background, without blocking.
+ */
+static void peer_refresh(struct disk *d, const char *peer, uint64_t now)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	char host[VAIO_REPL_PEER_MAX], port[16], msg[300];
+	struct addrinfo *ai = NULL;
+	int e;
+
+	if (strcmp(d->pa_of, peer)) {
+		peer_forget(d);
+		snprintf(d->pa_of, sizeof(d->pa_of), "%s", peer);
+		snprintf(d->pa_err, sizeof(d->pa_err), "not looked up yet");
+		d->pa_next = now;
+	}
+	if (d->pa_res || now < d->pa_next || !peer[0])
+		return;
+	d->pa_next = now + PEER_REFRESH_MS;
+	if (split_hostport(peer, host, sizeof(host), port, sizeof(port), NULL,
+			   msg, sizeof(msg))) {
+		peer_failed(d, msg, now);
+		return;
+	}
+	e = getaddrinfo(host, port, &hints, &ai);
+	if (!e) {
+		if (d->pa)
+			freeaddrinfo(d->pa);
+		d->pa = ai;
+		return;
+	}
+	if (e != EAI_NONAME) {
+		snprintf(msg, sizeof(msg), "%s: %s", host, gai_strerror(e));
+		peer_failed(d, msg, now);
+		return;
+	}
+	/* A name. */
+	d->pa_res = resolve_start(host, port, AI_NUMERICSERV, msg, sizeof(msg));
+	if (!d->pa_res) {
+		peer_failed(d, msg, now);
+		return;
+	}
+	d->pa_deadline = now + RESOLVE_MS;
+	logmsg(7, "%s: looking up peer %s", d->id, host);
+}
+
+/* A lookup of peer='s HOST in the background: done yet? */
+static void peer_resolving(struct disk *d, uint64_t now)
+{
+	struct resolve *r = d->pa_res;
+	char msg[400], key[VAIO_NAME_MAX + 8];
+	int e = gai_error(&r->cb);
+
+	if (e == EAI_INPROGRESS) {
+		if (now < d->pa_deadline)
+			return;
+		snprintf(msg, sizeof(msg), "looking up %s: timed out", r->host);
+		resolve_drop(r);
+		d->pa_res = NULL;
+		peer_failed(d, msg, now);
+		return;
+	}
+	d->pa_res = NULL;
+	if (e) {
+		snprintf(msg, sizeof(msg), "looking up %s: %s", r->host,
+			 gai_strerror(e));
+		if (r->cb.ar_result)
+			freeaddrinfo(r->cb.ar_result);
+		free(r);
+		peer_failed(d, msg, now);
+		return;
+	}
+	if (d->pa)
+		freeaddrinfo(d->pa);
+	d->pa = r->cb.ar_result;
+	free(r);
+	snprintf(key, sizeof(key), "pa:%s", d->id);
+	dedup_forget(key);
+	logmsg(7, "%s: peer %s looked up", d->id, d->pa_of);
+}
+
 static void disk_remove(int i, bool gone)
 {
 	struct disk *d = disks[i];
+	char key[VAIO_NAME_MAX + 8];
 
 	dial_abort(d);
+	peer_forget(d);
+	snprintf(key, sizeof(key), "pa:%s", d->id);
+	dedup_forget(key);
 	if (gone)
 		logmsg(6, "%s: replication filter gone", d->id);
 	dedup_forget(d->id);
@@ -552,11 +713,12 @@ static void events(uint64_t now)
  *--------------------------------------------------------------
  */
 
-static int hs_lookup(void *ctx, const char *name, char *disk,
-		     unsigned char *secret, size_t *secret_len, char *msg,
-		     size_t len)
+static int hs_lookup(void *ctx, const char *name, const struct sockaddr *from,
+		     socklen_t from_len, char *disk, unsigned char *secret,
+		     size_t *secret_len, char *msg, size_t len)
 {
 	struct vaio_repl_info *in;
+	struct disk *d;
 	int r;
 
 	(void)ctx;
@@ -573,6 +735,21 @@ static int hs_lookup(void *ctx, const char *name, char *disk,
 		return -ENODEV;
 	}
 	snprintf(disk, VAIO_NAME_MAX, "%s", in->id);
+	/* The peer's address first: only the peer may learn more. */
+	d = disk_find(in->id);
+	if (d) {
+		peer_refresh(d, in->peer, hs_now());
+		r = hs_check_peer(from, from_len, in->peer, d->pa, d->pa_err,
+				  msg, len);
+	} else {
+		next_dump = hs_now();
+		r = hs_check_peer(from, from_len, in->peer, NULL,
+				  "the disk is new to vaiod", msg, len);
+	}
+	if (r) {
+		free(in);
+		return r;
+	}
 	if (!in->secret[0]) {
 		snprintf(msg, len, "%s: the kernel gave no secret path (vaiod needs CAP_NET_ADMIN)",
 			 in->id);
@@ -726,8 +903,6 @@ static void dial_start(struct disk *d, uint64_t now)
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_ADDRCONFIG,
 	};
 	struct addrinfo *ai = NULL;
-	struct gaicb *list[1];
-	struct resolve *r;
 	int e;
 
 	if (!d->info.secret[0]) {
@@ -752,28 +927,12 @@ static void dial_start(struct disk *d, uint64_t now)
 		dial_addresses(d, ai, now);
 		return;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		dial_failed(d, 3, "out of memory", now);
-		return;
-	}
-	snprintf(r->host, sizeof(r->host), "%s", host);
-	snprintf(r->port, sizeof(r->port), "%s", port);
-	r->hints.ai_family = AF_UNSPEC;
-	r->hints.ai_socktype = SOCK_STREAM;
-	r->hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	r->cb.ar_name = r->host;
-	r->cb.ar_service = r->port;
-	r->cb.ar_request = &r->hints;
-	list[0] = &r->cb;
-	e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-	if (e) {
-		free(r);
-		snprintf(msg, sizeof(msg), "looking up %s: %s", host, gai_strerror(e));
+	d->res = resolve_start(host, port, AI_NUMERICSERV | AI_ADDRCONFIG, msg,
+			       sizeof(msg));
+	if (!d->res) {
 		dial_failed(d, 4, msg, now);
 		return;
 	}
-	d->res = r;
 	d->dial = D_RESOLVING;
 	d->deadline = now + CONNECT_MS;
 }
@@ -1015,6 +1174,8 @@ static void loop_once(void)
 	for (i = 0; i < ndisks && nd < 1024; i++) {
 		struct disk *d = disks[i];
 
+		if (d->pa_res)
+			resolving = true;
 		switch (d->dial) {
 		case D_IDLE:
 			if (wants_dial(d) && req_nl)
@@ -1086,6 +1247,10 @@ static void loop_once(void)
 	for (i = 0; i < ndisks; i++) {
 		struct disk *d = disks[i];
 
+		if (d->pa_res)
+			peer_resolving(d, now);
+		if (d->info.has_live)
+			peer_refresh(d, d->info.peer, now);
 		if (d->dial == D_RESOLVING)
 			dial_resolving(d, now);
 		else if (d->dial == D_IDLE && wants_dial(d) && now >= d->next_try &&
@@ -1155,6 +1320,7 @@ int main(int argc, char **argv)
 	logmsg(6, "exiting");
 	for (i = ndisks - 1; i >= 0; i--) {
 		dial_abort(disks[i]);
+		peer_forget(disks[i]);
 		free(disks[i]);
 	}
 	free(disks);
