@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -461,6 +462,113 @@ static void test_addr_in(void)
 	freeaddrinfo(v6);
 }
 
+/*
+ * The acceptor's first two steps share a short deadline from the start:
+ * an idle stranger frees its slot soon. Once the peer has authenticated,
+ * each later step has its 5 s again. The clock is given by hand.
+ */
+static void test_preauth_deadline(void)
+{
+	struct host h = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
+	struct host dh = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct {
+		struct vaio_repl_hdr h;
+		struct vaio_repl_hello hello;
+	} f;
+	struct hs a, d;
+	uint64_t t0 = hs_now();
+	bool good;
+	int sv[2];
+
+	/* Silent. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	hs_start(&a, HS_ACCEPTOR, sv[1], "stranger", &t_ops, &h, NULL, NULL,
+		 NULL, 0, t0);
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS - 1);
+	good = a.result == HS_RUNNING;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS);
+	printf("# acceptor: %s\n", a.msg);
+	result(good && a.result == HS_FAILED &&
+	       strstr(a.msg, "timed out waiting for HELLO"),
+	       "a silent stranger is dropped after %d ms, not %d", HS_PREAUTH_MS,
+	       HS_STEP_MS);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A HELLO late in the window, then silence: no new 5 s for AUTH. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	memset(&f, 0, sizeof(f));
+	f.h.magic = htobe32(VAIO_REPL_MAGIC);
+	f.h.type = htobe16(VAIO_REPL_F_HELLO);
+	f.h.len = htobe32(sizeof(f.hello));
+	f.hello.version = htobe32(1);
+	strcpy(f.hello.disk, "d0");
+	memset(f.hello.nonce, 7, sizeof(f.hello.nonce));
+	hs_start(&a, HS_ACCEPTOR, sv[1], "stranger", &t_ops, &h, NULL, NULL,
+		 NULL, 0, t0);
+	if (write(sv[0], &f, sizeof(f)) != sizeof(f))
+		exit(1);
+	hs_run(&a, POLLIN, t0 + HS_PREAUTH_MS - 100);
+	good = a.result == HS_RUNNING;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS);
+	printf("# acceptor: %s\n", a.msg);
+	result(good && a.result == HS_FAILED &&
+	       strstr(a.msg, "timed out waiting for AUTH"),
+	       "HELLO and AUTH within %d ms of the connect, together", HS_PREAUTH_MS);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A real dialer that authenticates late in the window, then stalls. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	hs_start(&d, HS_DIALER, sv[0], "acceptor", &t_ops, &dh, "d0", "d0",
+		 (const unsigned char *)SECRET, strlen(SECRET), t0);
+	hs_start(&a, HS_ACCEPTOR, sv[1], "dialer", &t_ops, &h, NULL, NULL,
+		 NULL, 0, t0);
+	hs_run(&a, POLLIN, t0 + 10);		/* HELLO in, HELLO out */
+	hs_run(&d, POLLIN, t0 + 20);		/* AUTH out */
+	hs_run(&a, POLLIN, t0 + HS_PREAUTH_MS - 1);	/* AUTH in: authenticated */
+	good = a.result == HS_RUNNING && a.authed;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS + 1000);
+	good = good && a.result == HS_RUNNING;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS - 1 + HS_STEP_MS);
+	printf("# acceptor: %s\n", a.msg);
+	result(good && a.result == HS_FAILED &&
+	       strstr(a.msg, "timed out waiting for STATE"),
+	       "once authenticated, the next step has %d ms again", HS_STEP_MS);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* hs_same_source(): an IPv4 address, or an IPv6 /64. */
+static void test_same_source(void)
+{
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(1) };
+	struct sockaddr_in b4 = { .sin_family = AF_INET, .sin_port = htons(2) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 b6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_un u = { .sun_family = AF_UNIX };
+	bool good;
+
+	inet_pton(AF_INET, "192.0.2.9", &a4.sin_addr);
+	inet_pton(AF_INET, "192.0.2.9", &b4.sin_addr);
+	good = hs_same_source((struct sockaddr *)&a4, (struct sockaddr *)&b4);
+	inet_pton(AF_INET, "192.0.2.10", &b4.sin_addr);
+	good = good && !hs_same_source((struct sockaddr *)&a4, (struct sockaddr *)&b4);
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &a6.sin6_addr);
+	good = good && hs_same_source((struct sockaddr *)&a6, (struct sockaddr *)&a4);
+	result(good, "IPv4: one address is one source, also IPv4-mapped");
+	inet_pton(AF_INET6, "2001:db8:1:2::1", &a6.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8:1:2:ffff::7", &b6.sin6_addr);
+	good = hs_same_source((struct sockaddr *)&a6, (struct sockaddr *)&b6);
+	inet_pton(AF_INET6, "2001:db8:1:3::1", &b6.sin6_addr);
+	good = good && !hs_same_source((struct sockaddr *)&a6, (struct sockaddr *)&b6);
+	good = good && !hs_same_source((struct sockaddr *)&u, (struct sockaddr *)&u);
+	result(good, "IPv6: one /64 is one source; no address, no source");
+}
+
 /* A frame as it goes on the wire. */
 static size_t put_raw(uint8_t *buf, int type, uint32_t seq, const void *p,
 		      size_t len)
@@ -639,7 +747,7 @@ static void test_hostile(void)
 	o = raw_peer(NULL, 0, HS_STEP_MS + 1, false);
 	show("acceptor", &o);
 	result(o.result == HS_FAILED && strstr(o.msg, "timed out waiting for HELLO"),
-	       "a silent client times out after 5 s");
+	       "a silent client times out");
 
 	/* Half a HELLO, then silence. */
 	memset(&f, 0, sizeof(f));
@@ -892,6 +1000,8 @@ int main(void)
 	test_no_oracle();
 	test_peer_address();
 	test_addr_in();
+	test_preauth_deadline();
+	test_same_source();
 	test_error_text();
 	test_bad_seq();
 	test_secrets();

@@ -190,6 +190,13 @@ static void wait_for(struct hs *hs, enum step step, uint64_t now)
 {
 	hs->step = step;
 	hs->deadline = now + HS_STEP_MS;
+	/*
+	 * Until it has proved that it knows the secret, a peer holds one of
+	 * vaiod's few handshake slots for a short while only, from the start.
+	 */
+	if ((step == S_A_HELLO || step == S_A_AUTH) &&
+	    hs->preauth_deadline < hs->deadline)
+		hs->deadline = hs->preauth_deadline;
 }
 
 /*
@@ -277,6 +284,16 @@ bool hs_addr_in(const struct sockaddr *sa, const struct addrinfo *list)
 		    !memcmp(a, b, n))
 			return true;
 	return false;
+}
+
+bool hs_same_source(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const uint8_t *pa, *pb;
+	size_t n = addr_bytes(a, &pa);
+
+	if (!n || addr_bytes(b, &pb) != n)
+		return false;
+	return !memcmp(pa, pb, n == 4 ? 4 : 8);
 }
 
 int hs_check_peer(const struct sockaddr *from, socklen_t from_len,
@@ -687,6 +704,7 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 			return;
 		}
 		debug(hs, "%s authenticated", hs->addr);
+		hs->authed = true;
 		wait_for(hs, S_A_STATE, now);
 		return;
 	case S_D_AUTH:
@@ -696,6 +714,7 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 			return;
 		}
 		debug(hs, "%s authenticated", hs->addr);
+		hs->authed = true;
 		if (!local_state(hs, now))
 			return;
 		put_state(hs);
@@ -876,6 +895,7 @@ void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
 		hs->from_len = sizeof(hs->from);
 		if (getpeername(fd, (struct sockaddr *)&hs->from, &hs->from_len))
 			hs->from_len = 0;
+		hs->preauth_deadline = now + HS_PREAUTH_MS;
 		wait_for(hs, S_A_HELLO, now);
 		return;
 	}

@@ -17,7 +17,8 @@
 
 #include "../lib/vaio.h"
 
-#define HS_STEP_MS		5000	/* every step of the handshake */
+#define HS_STEP_MS		5000	/* every step, but the acceptor's first two */
+#define HS_PREAUTH_MS		2000	/* acceptor: HELLO and AUTH, from the start */
 #define HS_LINGER_MS		1000	/* after sending ERROR */
 #define HS_SECRET_MIN		16
 #define HS_SECRET_MAX		4096
@@ -65,6 +66,8 @@ struct hs {
 
 	int step;			/* internal: what is awaited */
 	uint64_t deadline;		/* ms, CLOCK_MONOTONIC */
+	uint64_t preauth_deadline;	/* acceptor: for HELLO and AUTH */
+	bool authed;			/* the peer proved it has the secret */
 	enum hs_result result;
 	int prio;			/* syslog priority of msg */
 	char msg[512];			/* why it failed */
@@ -115,6 +118,12 @@ int hs_check_peer(const struct sockaddr *from, socklen_t from_len,
 		  const char *why, char *msg, size_t len);
 /* Whether @sa's address (an IPv4-mapped IPv6 one as IPv4) is one of @list's. */
 bool hs_addr_in(const struct sockaddr *sa, const struct addrinfo *list);
+/*
+ * Whether @a and @b are one source, for the limit of handshakes at once
+ * per source: the same IPv4 address, or the same IPv6 /64 (a host may
+ * have all of one).
+ */
+bool hs_same_source(const struct sockaddr *a, const struct sockaddr *b);
 
 /*
  * Reads a secret file: a regular file, neither readable nor writable by

@@ -41,6 +41,7 @@
 #define BACKOFF_MAX_MS		10000
 #define CONNECT_MS		HS_STEP_MS
 #define MAX_ACCEPTED		64	/* handshakes at once, accepted */
+#define MAX_PER_SOURCE		4	/* of them from one source, a stranger */
 #define RESOLVE_POLL_MS		50
 #define RESOLVE_MS		10000	/* a name lookup for the acceptor */
 #define PEER_REFRESH_MS		60000	/* peer='s HOST looked up again */
@@ -126,7 +127,10 @@ static void dedup_forget(const char *key)
 			dedups[i].msg[0] = '\0';
 }
 
-/* Strangers' garbage: a few lines per window, then a count. */
+/*
+ * Strangers (garbage, too many connections at once): a few lines per
+ * window, then a count.
+ */
 static struct {
 	uint64_t start;
 	int lines, dropped;
@@ -267,6 +271,7 @@ struct disk {
 struct accepted {
 	struct hs hs;
 	char host[96];			/* for messages, no port */
+	uint64_t start;
 };
 
 static struct vaio_nl *req_nl, *ev_nl;
@@ -1075,12 +1080,52 @@ static int listen_on(const char *spec)
 	return fd;
 }
 
+/* How many disks have @sa as their peer's address. */
+static int peer_of(const struct sockaddr *sa)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ndisks; i++)
+		if (disks[i]->pa && hs_addr_in(sa, disks[i]->pa))
+			n++;
+	return n;
+}
+
+/*
+ * The table is full and a peer connects: it takes the slot of the oldest
+ * handshake from a stranger (not a disk's peer) that has not authenticated.
+ * The slot, or MAX_ACCEPTED if there is none such.
+ */
+static int evict_stranger(const char *host, uint64_t now)
+{
+	char line[300];
+	int i, old = MAX_ACCEPTED;
+
+	for (i = 0; i < MAX_ACCEPTED; i++) {
+		if (!acc[i] || acc[i]->hs.authed ||
+		    peer_of((struct sockaddr *)&acc[i]->hs.from))
+			continue;
+		if (old == MAX_ACCEPTED || acc[i]->start < acc[old]->start)
+			old = i;
+	}
+	if (old == MAX_ACCEPTED)
+		return old;
+	snprintf(line, sizeof(line),
+		 "too many handshakes at once: dropping %s's for the peer %s",
+		 acc[old]->host, host);
+	log_garbage(4, line, now);
+	close(acc[old]->hs.fd);
+	free(acc[old]);
+	acc[old] = NULL;
+	return old;
+}
+
 static void accept_all(uint64_t now)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char host[96], addr[128], line[300];
-	int fd, i;
+	int fd, i, n, peer;
 
 	for (;;) {
 		len = sizeof(ss);
@@ -1095,8 +1140,25 @@ static void accept_all(uint64_t now)
 		}
 		format_addr((struct sockaddr *)&ss, len, false, host, sizeof(host));
 		format_addr((struct sockaddr *)&ss, len, true, addr, sizeof(addr));
+		/* One source may not take the table: the peer would wait. */
+		peer = peer_of((struct sockaddr *)&ss);
+		for (i = n = 0; i < MAX_ACCEPTED; i++)
+			if (acc[i] && hs_same_source((struct sockaddr *)&acc[i]->hs.from,
+						     (struct sockaddr *)&ss))
+				n++;
+		/* A peer dials once per disk: one more each. */
+		if (n >= MAX_PER_SOURCE + peer) {
+			snprintf(line, sizeof(line),
+				 "too many handshakes from %s at once (%d): dropping a connection",
+				 host, n);
+			log_garbage(4, line, now);
+			close(fd);
+			continue;
+		}
 		for (i = 0; i < MAX_ACCEPTED && acc[i]; i++)
 			;
+		if (i == MAX_ACCEPTED && peer)
+			i = evict_stranger(host, now);
 		if (i == MAX_ACCEPTED || !(acc[i] = calloc(1, sizeof(*acc[i])))) {
 			snprintf(line, sizeof(line),
 				 "too many handshakes at once: dropping %s", host);
@@ -1107,6 +1169,7 @@ static void accept_all(uint64_t now)
 		logmsg(7, "connection from %s", addr);
 		tcp_options(fd);
 		snprintf(acc[i]->host, sizeof(acc[i]->host), "%s", host);
+		acc[i]->start = now;
 		hs_start(&acc[i]->hs, HS_ACCEPTOR, fd, host, &ops, NULL, NULL,
 			 NULL, NULL, 0, now);
 	}
@@ -1220,8 +1283,6 @@ static void loop_once(void)
 		return;
 	now = hs_now();
 
-	if (pfd[0].revents & POLLIN)
-		accept_all(now);
 	if (ev_idx >= 0 && pfd[ev_idx].revents)
 		events(now);
 	/* The disks polled: by pointer, a dump below may reorder the array. */
@@ -1240,6 +1301,9 @@ static void loop_once(void)
 	for (i = 0; i < na; i++)
 		accepted_run(amap[i], pfd[(ev_idx >= 0 ? 2 : 1) + nd + i].revents,
 			     now);
+	/* After them: amap[] must not see a slot that accept_all() reused. */
+	if (pfd[0].revents & POLLIN)
+		accept_all(now);
 
 	orphans_reap();
 	if (req_nl && now >= next_dump)
