@@ -5,8 +5,11 @@
  * the parent, each with its own idea of its disk and secret: a good pair,
  * a wrong secret, an unknown disk, split brain, a smaller disk, a new
  * secondary, hostile and silent peers, and that neither side reads a byte
- * past the handshake. Then the secret file checks. TAP output; exit 1 if
- * a case fails. No kernel needed.
+ * past the handshake. A stranger's HELLO gets the same answer for any
+ * disk name; over TCP on the loopback, only the disk's peer= address is
+ * accepted; the pre-authentication deadline, with the clock given by
+ * hand. Then the secret file checks. TAP output; exit 1 if a case fails.
+ * No kernel needed.
  */
 #include "../vaiod/handshake.h"
 

@@ -20,6 +20,11 @@
  * mac d = HMAC-SHA256(secret, "vaio-repl-v1" || d || sender's nonce ||
  * receiver's nonce || the 64-byte disk field), d 0 for the dialer's and 1
  * for the acceptor's, compared in constant time.
+ *
+ * Before AUTH the acceptor tells a stranger nothing: an unknown disk, or a
+ * connection from an address that is not the disk's peer, gets a HELLO as
+ * well, then at AUTH the ERROR a wrong secret gets (a decoy, below). A
+ * connection has HS_PREAUTH_MS from its start for HELLO and AUTH.
  */
 #include "handshake.h"
 
@@ -103,8 +108,9 @@ static void sanitize(char *dst, size_t len, const uint8_t *src, size_t n)
 }
 
 /*
- * What the log says: @fmt, after a decoy's real reason (an unknown disk)
- * if the handshake is one: that reason matters more than how it ended.
+ * What the log says: @fmt, after a decoy's real reason (an unknown disk,
+ * an address that is not the disk's peer) if the handshake is one: that
+ * reason matters more than how it ended.
  */
 static void set_msg(struct hs *hs, int prio, const char *fmt, va_list ap)
 {

@@ -445,18 +445,38 @@ static void peer_failed(struct disk *d, const char *msg, uint64_t now)
 }
 
 /*
- * Looks up peer='s HOST (the disk's @peer now) again if it changed or is
- * old: an address at once, a name in the background, without blocking.
+ * peer= "HOST:PORT" whose HOST is an address: 0 with its *@ai. EAI_NONAME
+ * if HOST is a name (@host and @port say which), another EAI_* with @msg.
  */
-static void peer_refresh(struct disk *d, const char *peer, uint64_t now)
+static int peer_numeric(const char *peer, char *host, size_t hlen, char *port,
+			size_t plen, struct addrinfo **ai, char *msg, size_t len)
 {
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
 		.ai_socktype = SOCK_STREAM,
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 	};
+	int e;
+
+	*ai = NULL;
+	if (split_hostport(peer, host, hlen, port, plen, NULL, msg, len))
+		return EAI_FAIL;
+	e = getaddrinfo(host, port, &hints, ai);
+	if (e && e != EAI_NONAME)
+		snprintf(msg, len, "%s: %s", host, gai_strerror(e));
+	if (e)
+		*ai = NULL;
+	return e;
+}
+
+/*
+ * Looks up peer='s HOST (the disk's @peer now) again if it changed or is
+ * old: an address at once, a name in the background, without blocking.
+ */
+static void peer_refresh(struct disk *d, const char *peer, uint64_t now)
+{
 	char host[VAIO_REPL_PEER_MAX], port[16], msg[300];
-	struct addrinfo *ai = NULL;
+	struct addrinfo *ai;
 	int e;
 
 	if (strcmp(d->pa_of, peer)) {
@@ -468,12 +488,8 @@ static void peer_refresh(struct disk *d, const char *peer, uint64_t now)
 	if (d->pa_res || now < d->pa_next || !peer[0])
 		return;
 	d->pa_next = now + PEER_REFRESH_MS;
-	if (split_hostport(peer, host, sizeof(host), port, sizeof(port), NULL,
-			   msg, sizeof(msg))) {
-		peer_failed(d, msg, now);
-		return;
-	}
-	e = getaddrinfo(host, port, &hints, &ai);
+	e = peer_numeric(peer, host, sizeof(host), port, sizeof(port), &ai,
+			 msg, sizeof(msg));
 	if (!e) {
 		if (d->pa)
 			freeaddrinfo(d->pa);
@@ -481,7 +497,6 @@ static void peer_refresh(struct disk *d, const char *peer, uint64_t now)
 		return;
 	}
 	if (e != EAI_NONAME) {
-		snprintf(msg, sizeof(msg), "%s: %s", host, gai_strerror(e));
 		peer_failed(d, msg, now);
 		return;
 	}
@@ -528,6 +543,26 @@ static void peer_resolving(struct disk *d, uint64_t now)
 	snprintf(key, sizeof(key), "pa:%s", d->id);
 	dedup_forget(key);
 	logmsg(7, "%s: peer %s looked up", d->id, d->pa_of);
+}
+
+/*
+ * The check for a disk vaiod has not listed yet: an address is parsed at
+ * once, a name has not been looked up.
+ */
+static int peer_check_now(const char *peer, const struct sockaddr *from,
+			  socklen_t from_len, char *msg, size_t len)
+{
+	char host[VAIO_REPL_PEER_MAX], port[16], why[300];
+	struct addrinfo *ai;
+	int r;
+
+	if (peer_numeric(peer, host, sizeof(host), port, sizeof(port), &ai, why,
+			 sizeof(why)) == EAI_NONAME)
+		snprintf(why, sizeof(why), "not looked up yet");
+	r = hs_check_peer(from, from_len, peer, ai, why, msg, len);
+	if (ai)
+		freeaddrinfo(ai);
+	return r;
 }
 
 static void disk_remove(int i, bool gone)
@@ -747,9 +782,8 @@ static int hs_lookup(void *ctx, const char *name, const struct sockaddr *from,
 		r = hs_check_peer(from, from_len, in->peer, d->pa, d->pa_err,
 				  msg, len);
 	} else {
-		next_dump = hs_now();
-		r = hs_check_peer(from, from_len, in->peer, NULL,
-				  "the disk is new to vaiod", msg, len);
+		next_dump = hs_now();	/* not dumped yet: now */
+		r = peer_check_now(in->peer, from, from_len, msg, len);
 	}
 	if (r) {
 		free(in);
