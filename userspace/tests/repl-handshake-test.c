@@ -5,11 +5,15 @@
  * the parent, each with its own idea of its disk and secret: a good pair,
  * a wrong secret, an unknown disk, split brain, a smaller disk, a new
  * secondary, hostile and silent peers, and that neither side reads a byte
- * past the handshake. Then the secret file checks. TAP output; exit 1 if
- * a case fails. No kernel needed.
+ * past the handshake. A stranger's HELLO gets the same answer for any
+ * disk name; over TCP on the loopback, only the disk's peer= address is
+ * accepted; the pre-authentication deadline, with the clock given by
+ * hand. Then the secret file checks. TAP output; exit 1 if a case fails.
+ * No kernel needed.
  */
 #include "../vaiod/handshake.h"
 
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +25,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,21 +56,41 @@ struct host {
 	const char *secret;
 	struct repl_side side;
 	int lookup_error;		/* lookup fails with this (-EPERM, ...) */
+	const char *peer;		/* peer=, NULL: anyone (a socketpair) */
 };
 
-static int t_lookup(void *ctx, const char *name, char *disk,
-		    unsigned char *secret, size_t *secret_len, char *msg,
-		    size_t len)
+/* As vaiod's: the disk, then the peer's address, then the secret. */
+static int t_lookup(void *ctx, const char *name, const struct sockaddr *from,
+		    socklen_t from_len, char *disk, unsigned char *secret,
+		    size_t *secret_len, char *msg, size_t len)
 {
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char host[64], *colon;
 	struct host *h = ctx;
+	int r, e;
 
 	if (!h->disk || strcmp(name, h->disk))
 		return -ENODEV;
+	snprintf(disk, VAIO_NAME_MAX, "%s", h->disk);
+	if (h->peer) {
+		snprintf(host, sizeof(host), "%s", h->peer);
+		colon = strrchr(host, ':');
+		if (colon)
+			*colon = '\0';
+		/* (No DNS for a name that never resolves: vaiod's would time out.) */
+		e = strstr(host, ".invalid") ? EAI_AGAIN :
+			getaddrinfo(host, colon ? colon + 1 : NULL, &hints, &ai);
+		r = hs_check_peer(from, from_len, h->peer, e ? NULL : ai,
+				  e ? gai_strerror(e) : NULL, msg, len);
+		if (ai)
+			freeaddrinfo(ai);
+		if (r)
+			return r;
+	}
 	if (h->lookup_error) {
 		snprintf(msg, len, "secret file /x is readable by group or others");
 		return h->lookup_error;
 	}
-	snprintf(disk, VAIO_NAME_MAX, "%s", h->disk);
 	*secret_len = strlen(h->secret);
 	memcpy(secret, h->secret, *secret_len);
 	return 0;
@@ -146,17 +172,48 @@ static void after(struct outcome *o, int fd, const char *mark)
 }
 
 /*
- * Runs a dialer for @dh in a child and an acceptor for @ah here, over a
- * socketpair; fills both outcomes.
+ * A TCP connection over the loopback from address @src to 127.0.0.1 (the
+ * whole of 127/8 is local): sv[0] the dialer's end, sv[1] the acceptor's.
  */
-static void pair(struct host *dh, const char *remote, struct host *ah,
-		 struct outcome *d, struct outcome *a)
+static int tcp_pair(const char *src, int sv[2])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int l;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sa, &len))
+		return -1;
+	sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+	{
+		struct sockaddr_in me = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, src, &me.sin_addr);
+		if (sv[0] < 0 || bind(sv[0], (struct sockaddr *)&me, sizeof(me)) ||
+		    connect(sv[0], (struct sockaddr *)&sa, sizeof(sa)))
+			return -1;
+	}
+	sv[1] = accept(l, NULL, NULL);
+	close(l);
+	return sv[1] < 0 ? -1 : 0;
+}
+
+/*
+ * Runs a dialer for @dh in a child and an acceptor for @ah here, over a
+ * socketpair, or over TCP from address @src if not NULL; fills both
+ * outcomes.
+ */
+static void pair_from(struct host *dh, const char *remote, struct host *ah,
+		      const char *src, struct outcome *d, struct outcome *a)
 {
 	int sv[2], pp[2];
 	struct hs hs;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(pp)) {
+	if ((src ? tcp_pair(src, sv) : socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) ||
+	    pipe(pp)) {
 		perror("socketpair");
 		exit(1);
 	}
@@ -193,6 +250,12 @@ static void pair(struct host *dh, const char *remote, struct host *ah,
 	waitpid(pid, NULL, 0);
 }
 
+static void pair(struct host *dh, const char *remote, struct host *ah,
+		 struct outcome *d, struct outcome *a)
+{
+	pair_from(dh, remote, ah, NULL, d, a);
+}
+
 static struct repl_side side(int role, uint64_t sectors, uint64_t gen)
 {
 	struct repl_side s;
@@ -218,8 +281,8 @@ static void show(const char *who, const struct outcome *o)
 
 static void test_good(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "r0", SECRET, side(S, 2000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "r0", SECRET, side(S, 2000, 42), 0, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "r0", &a, &od, &oa);
@@ -238,8 +301,8 @@ static void test_good(void)
 
 static void test_new_secondary(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", SECRET, side(S, 1000, 0), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(S, 1000, 0), 0, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "d0", &a, &od, &oa);
@@ -253,8 +316,8 @@ static void test_new_secondary(void)
 
 static void test_wrong_secret(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", OTHER, side(S, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", OTHER, side(S, 1000, 42), 0, NULL };
 	struct outcome od, oa;
 	uint64_t t0 = hs_now();
 
@@ -272,17 +335,19 @@ static void test_wrong_secret(void)
 
 static void test_no_disk(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
-	struct host bad = { "d0", SECRET, side(S, 1000, 42), -EPERM };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
+	struct host bad = { "d0", SECRET, side(S, 1000, 42), -EPERM, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "nope", &a, &od, &oa);
 	show("dialer", &od);
 	show("acceptor", &oa);
-	result(od.result == HS_FAILED && strstr(od.msg, "refused: no such disk: nope") &&
-	       oa.result == HS_FAILED && strstr(oa.msg, "no such disk: nope"),
-	       "unknown disk: ERROR 'no such disk: NAME', logged on both sides");
+	result(od.result == HS_FAILED && od.prio == 3 &&
+	       !strcmp(od.msg, "acceptor refused: authentication failed") &&
+	       oa.result == HS_FAILED && oa.prio == 4 &&
+	       !strcmp(oa.msg, "no such disk: nope (from dialer)"),
+	       "unknown disk: the dialer hears 'authentication failed', the acceptor logs 'no such disk: NAME (from ADDR)'");
 	pair(&d, "d0", &bad, &od, &oa);
 	show("dialer", &od);
 	show("acceptor", &oa);
@@ -293,8 +358,8 @@ static void test_no_disk(void)
 
 static void test_refusals(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
-	struct host a = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
 	struct outcome od, oa;
 
 	pair(&d, "d0", &a, &od, &oa);
@@ -324,11 +389,311 @@ static void test_refusals(void)
 	       "diverged generations: split brain on both sides");
 }
 
+/*
+ * Each disk is bound to its peer= address: a connection from elsewhere
+ * is answered as a wrong secret is, and the acceptor logs the address.
+ */
+static void test_peer_address(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, "127.0.0.1:7790" };
+	struct outcome od, oa;
+
+	pair_from(&d, "d0", &a, "127.0.0.1", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_OK && oa.result == HS_OK,
+	       "peer=127.0.0.1:7790, from 127.0.0.1: both sides go");
+
+	pair_from(&d, "d0", &a, "127.0.0.2", &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       !strcmp(od.msg, "acceptor refused: authentication failed") &&
+	       oa.prio == 4 &&
+	       !strcmp(oa.msg, "refusing 127.0.0.2: not the disk's peer 127.0.0.1:7790"),
+	       "peer=127.0.0.1:7790, from 127.0.0.2 with the right secret: refused as a wrong secret, the address logged");
+
+	a.peer = "localhost:7790";
+	pair_from(&d, "d0", &a, "127.0.0.1", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_OK && oa.result == HS_OK,
+	       "peer=localhost:7790 (a name), from 127.0.0.1: both sides go");
+	pair_from(&d, "d0", &a, "127.0.0.3", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(oa.msg, "refusing 127.0.0.3: not the disk's peer localhost:7790"),
+	       "peer=localhost:7790, from 127.0.0.3: refused");
+
+	a.peer = "no-such-host.invalid:7790";
+	pair_from(&d, "d0", &a, "127.0.0.1", &od, &oa);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(oa.msg, "refusing 127.0.0.1: the address of peer no-such-host.invalid:7790 is not known"),
+	       "a peer whose name does not resolve: refused, and said why");
+}
+
+/* hs_addr_in(): the address alone; IPv4 also as IPv4-mapped IPv6. */
+static void test_addr_in(void)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *v4 = NULL, *v6 = NULL;
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(40000) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(40000) };
+	bool good;
+
+	if (getaddrinfo("192.0.2.1", "7790", &hints, &v4) ||
+	    getaddrinfo("2001:db8::1", "7790", &hints, &v6)) {
+		result(false, "getaddrinfo of addresses failed");
+		return;
+	}
+	inet_pton(AF_INET, "192.0.2.1", &s4.sin_addr);
+	good = hs_addr_in((struct sockaddr *)&s4, v4);
+	inet_pton(AF_INET, "192.0.2.2", &s4.sin_addr);
+	good = good && !hs_addr_in((struct sockaddr *)&s4, v4);
+	result(good, "IPv4: the same address from another port matches, another address does not");
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &s6.sin6_addr);
+	good = hs_addr_in((struct sockaddr *)&s6, v4);
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &s6.sin6_addr);
+	good = good && !hs_addr_in((struct sockaddr *)&s6, v4);
+	result(good, "an IPv4 peer on a dual-stack socket (::ffff:192.0.2.1) matches");
+	inet_pton(AF_INET6, "2001:db8::1", &s6.sin6_addr);
+	good = hs_addr_in((struct sockaddr *)&s6, v6) &&
+	       !hs_addr_in((struct sockaddr *)&s6, v4);
+	inet_pton(AF_INET6, "2001:db8::2", &s6.sin6_addr);
+	good = good && !hs_addr_in((struct sockaddr *)&s6, v6);
+	result(good, "IPv6: the address matches, its neighbour does not");
+	freeaddrinfo(v4);
+	freeaddrinfo(v6);
+}
+
+/*
+ * The acceptor's first two steps share a short deadline from the start:
+ * an idle stranger frees its slot soon. Once the peer has authenticated,
+ * each later step has its 5 s again. The clock is given by hand.
+ */
+static void test_preauth_deadline(void)
+{
+	struct host h = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
+	struct host dh = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct {
+		struct vaio_repl_hdr h;
+		struct vaio_repl_hello hello;
+	} f;
+	struct hs a, d;
+	uint64_t t0 = hs_now();
+	bool good;
+	int sv[2];
+
+	/* Silent. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	hs_start(&a, HS_ACCEPTOR, sv[1], "stranger", &t_ops, &h, NULL, NULL,
+		 NULL, 0, t0);
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS - 1);
+	good = a.result == HS_RUNNING;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS);
+	printf("# acceptor: %s\n", a.msg);
+	result(good && a.result == HS_FAILED &&
+	       strstr(a.msg, "timed out waiting for HELLO"),
+	       "a silent stranger is dropped after %d ms, not %d", HS_PREAUTH_MS,
+	       HS_STEP_MS);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A HELLO late in the window, then silence: no new 5 s for AUTH. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	memset(&f, 0, sizeof(f));
+	f.h.magic = htobe32(VAIO_REPL_MAGIC);
+	f.h.type = htobe16(VAIO_REPL_F_HELLO);
+	f.h.len = htobe32(sizeof(f.hello));
+	f.hello.version = htobe32(1);
+	strcpy(f.hello.disk, "d0");
+	memset(f.hello.nonce, 7, sizeof(f.hello.nonce));
+	hs_start(&a, HS_ACCEPTOR, sv[1], "stranger", &t_ops, &h, NULL, NULL,
+		 NULL, 0, t0);
+	if (write(sv[0], &f, sizeof(f)) != sizeof(f))
+		exit(1);
+	hs_run(&a, POLLIN, t0 + HS_PREAUTH_MS - 100);
+	good = a.result == HS_RUNNING;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS);
+	printf("# acceptor: %s\n", a.msg);
+	result(good && a.result == HS_FAILED &&
+	       strstr(a.msg, "timed out waiting for AUTH"),
+	       "HELLO and AUTH within %d ms of the connect, together", HS_PREAUTH_MS);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A real dialer that authenticates late in the window, then stalls. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		exit(1);
+	hs_start(&d, HS_DIALER, sv[0], "acceptor", &t_ops, &dh, "d0", "d0",
+		 (const unsigned char *)SECRET, strlen(SECRET), t0);
+	hs_start(&a, HS_ACCEPTOR, sv[1], "dialer", &t_ops, &h, NULL, NULL,
+		 NULL, 0, t0);
+	hs_run(&a, POLLIN, t0 + 10);		/* HELLO in, HELLO out */
+	hs_run(&d, POLLIN, t0 + 20);		/* AUTH out */
+	hs_run(&a, POLLIN, t0 + HS_PREAUTH_MS - 1);	/* AUTH in: authenticated */
+	good = a.result == HS_RUNNING && a.authed;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS + 1000);
+	good = good && a.result == HS_RUNNING;
+	hs_run(&a, 0, t0 + HS_PREAUTH_MS - 1 + HS_STEP_MS);
+	printf("# acceptor: %s\n", a.msg);
+	result(good && a.result == HS_FAILED &&
+	       strstr(a.msg, "timed out waiting for STATE"),
+	       "once authenticated, the next step has %d ms again", HS_STEP_MS);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* hs_same_source(): an IPv4 address, or an IPv6 /64. */
+static void test_same_source(void)
+{
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(1) };
+	struct sockaddr_in b4 = { .sin_family = AF_INET, .sin_port = htons(2) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in6 b6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_un u = { .sun_family = AF_UNIX };
+	bool good;
+
+	inet_pton(AF_INET, "192.0.2.9", &a4.sin_addr);
+	inet_pton(AF_INET, "192.0.2.9", &b4.sin_addr);
+	good = hs_same_source((struct sockaddr *)&a4, (struct sockaddr *)&b4);
+	inet_pton(AF_INET, "192.0.2.10", &b4.sin_addr);
+	good = good && !hs_same_source((struct sockaddr *)&a4, (struct sockaddr *)&b4);
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &a6.sin6_addr);
+	good = good && hs_same_source((struct sockaddr *)&a6, (struct sockaddr *)&a4);
+	result(good, "IPv4: one address is one source, also IPv4-mapped");
+	inet_pton(AF_INET6, "2001:db8:1:2::1", &a6.sin6_addr);
+	inet_pton(AF_INET6, "2001:db8:1:2:ffff::7", &b6.sin6_addr);
+	good = hs_same_source((struct sockaddr *)&a6, (struct sockaddr *)&b6);
+	inet_pton(AF_INET6, "2001:db8:1:3::1", &b6.sin6_addr);
+	good = good && !hs_same_source((struct sockaddr *)&a6, (struct sockaddr *)&b6);
+	good = good && !hs_same_source((struct sockaddr *)&u, (struct sockaddr *)&u);
+	result(good, "IPv6: one /64 is one source; no address, no source");
+}
+
+/* A frame as it goes on the wire. */
+static size_t put_raw(uint8_t *buf, int type, uint32_t seq, const void *p,
+		      size_t len)
+{
+	struct vaio_repl_hdr h = {
+		.magic = htobe32(VAIO_REPL_MAGIC),
+		.type = htobe16(type),
+		.len = htobe32(len),
+		.seq = htobe32(seq),
+	};
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), p, len);
+	return sizeof(h) + len;
+}
+
+/*
+ * A stranger's HELLO for @disk and an AUTH with a made-up MAC, to acceptor
+ * @a; @resp gets every byte it answers. The acceptor's outcome and how long
+ * it took.
+ */
+static struct outcome stranger(struct host *a, const char *disk, uint8_t *resp,
+			       size_t *resp_len, uint64_t *ms)
+{
+	struct vaio_repl_hello hello;
+	struct vaio_repl_auth auth;
+	uint8_t buf[512];
+	struct outcome o;
+	struct hs hs;
+	size_t len;
+	ssize_t r;
+	int sv[2];
+
+	memset(&hello, 0, sizeof(hello));
+	hello.version = htobe32(1);
+	snprintf(hello.disk, sizeof(hello.disk), "%s", disk);
+	memset(hello.nonce, 0x5a, sizeof(hello.nonce));
+	memset(auth.mac, 0xa5, sizeof(auth.mac));
+	len = put_raw(buf, VAIO_REPL_F_HELLO, 0, &hello, sizeof(hello));
+	len += put_raw(buf + len, VAIO_REPL_F_AUTH, 1, &auth, sizeof(auth));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+	    write(sv[0], buf, len) != (ssize_t)len)
+		exit(1);
+	shutdown(sv[0], SHUT_WR);
+	*ms = hs_now();
+	hs_start(&hs, HS_ACCEPTOR, sv[1], "stranger", &t_ops, a, NULL, NULL,
+		 NULL, 0, hs_now());
+	drive(&hs, 0);
+	*ms = hs_now() - *ms;
+	fill_outcome(&o, &hs);
+	close(sv[1]);
+	*resp_len = 0;
+	while ((r = read(sv[0], resp + *resp_len, 512 - *resp_len)) > 0)
+		*resp_len += r;
+	close(sv[0]);
+	return o;
+}
+
+/* The frame at @off of a response: its type, and an ERROR's text. */
+static int frame_at(const uint8_t *resp, size_t len, size_t *off, char *text,
+		    size_t tlen)
+{
+	struct vaio_repl_hdr h;
+	size_t plen;
+
+	if (*off + sizeof(h) > len)
+		return -1;
+	memcpy(&h, resp + *off, sizeof(h));
+	plen = be32toh(h.len);
+	if (*off + sizeof(h) + plen > len)
+		return -1;
+	if (be16toh(h.type) == VAIO_REPL_F_ERROR)
+		snprintf(text, tlen, "%.*s", (int)plen, resp + *off + sizeof(h));
+	*off += sizeof(h) + plen;
+	return be16toh(h.type);
+}
+
+/*
+ * Before authentication a stranger learns nothing about which disks exist:
+ * the same frames and the same ERROR for an unknown disk (and a malformed
+ * name) as for a real one with a wrong MAC, both after the same linger.
+ */
+static void test_no_oracle(void)
+{
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
+	static const char *const names[] = { "d0", "nope", "bad name!" };
+	uint8_t resp[3][512];
+	size_t len[3], off;
+	uint64_t ms[3];
+	char text[3][HS_ERROR_MAX + 1];
+	int type[3][2], i;
+	struct outcome o[3];
+
+	for (i = 0; i < 3; i++) {
+		o[i] = stranger(&a, names[i], resp[i], &len[i], &ms[i]);
+		show("acceptor", &o[i]);
+		text[i][0] = '\0';
+		off = 0;
+		type[i][0] = frame_at(resp[i], len[i], &off, text[i], sizeof(text[i]));
+		type[i][1] = frame_at(resp[i], len[i], &off, text[i], sizeof(text[i]));
+		printf("# %s: %zu bytes, frames %d %d, ERROR '%s', %llu ms\n",
+		       names[i], len[i], type[i][0], type[i][1], text[i],
+		       (unsigned long long)ms[i]);
+	}
+	result(type[0][0] == VAIO_REPL_F_HELLO && type[0][1] == VAIO_REPL_F_ERROR &&
+	       !strcmp(text[0], "authentication failed"),
+	       "a real disk, a wrong MAC: HELLO, then ERROR 'authentication failed'");
+	for (i = 1; i < 3; i++)
+		result(len[i] == len[0] && type[i][0] == type[0][0] &&
+		       type[i][1] == type[0][1] && !strcmp(text[i], text[0]),
+		       "disk '%s': the same answer, frame by frame", names[i]);
+	result(o[1].result == HS_FAILED && o[1].prio == 4 &&
+	       !strcmp(o[1].msg, "no such disk: nope (from stranger)") &&
+	       o[0].prio == 3 && !strcmp(o[0].msg, "authentication failed from stranger"),
+	       "the acceptor's log says which it was");
+}
+
 /* The acceptor, with @bytes from a raw peer that then stays silent. */
 static struct outcome raw_peer(const void *bytes, size_t len, int64_t skew,
 			       bool close_after)
 {
-	struct host a = { "d0", SECRET, side(S, 1000, 42), 0 };
+	struct host a = { "d0", SECRET, side(S, 1000, 42), 0, NULL };
 	struct outcome o;
 	struct hs hs;
 	int sv[2];
@@ -385,7 +750,7 @@ static void test_hostile(void)
 	o = raw_peer(NULL, 0, HS_STEP_MS + 1, false);
 	show("acceptor", &o);
 	result(o.result == HS_FAILED && strstr(o.msg, "timed out waiting for HELLO"),
-	       "a silent client times out after 5 s");
+	       "a silent client times out");
 
 	/* Half a HELLO, then silence. */
 	memset(&f, 0, sizeof(f));
@@ -424,7 +789,7 @@ static void test_hostile(void)
 /* An acceptor that answers a wrong MAC, with control characters in ERROR. */
 static void test_error_text(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
 	struct {
 		struct vaio_repl_hdr h;
 		char text[16];
@@ -462,7 +827,7 @@ static void test_error_text(void)
 /* A wrong sequence number after the HELLO. */
 static void test_bad_seq(void)
 {
-	struct host d = { "d0", SECRET, side(P, 1000, 42), 0 };
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
 	struct {
 		struct vaio_repl_hdr h;
 		struct vaio_repl_hello hello;
@@ -522,6 +887,45 @@ static int secret_file(const char *dir, const char *name, size_t len,
 	return 0;
 }
 
+/* A file of another user: refused; one of vaiod's own (non-root) uid: read. */
+static void test_secret_owner(const char *dir)
+{
+	char path[256], msg[512] = "";
+	unsigned char buf[HS_SECRET_MAX];
+	size_t len = 0;
+	pid_t pid;
+	int r, st;
+
+	if (geteuid()) {
+		result(true, "a file of another user # SKIP needs root to make one");
+		result(true, "a file of vaiod's own uid # SKIP needs root");
+		return;
+	}
+	secret_file(dir, "other", 32, 0600, path, sizeof(path));
+	if (chown(path, 12345, 12345)) {
+		result(false, "chown: %s", strerror(errno));
+		return;
+	}
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r == -EPERM && strstr(msg, "owned by uid 12345, not by root or vaiod's uid 0"),
+	       "owned by uid 12345, read by root: refused (%s)", msg);
+
+	/* vaiod running as uid 12345 (with CAP_NET_ADMIN) owns it: read. */
+	chmod(dir, 0711);
+	pid = fork();
+	if (!pid) {
+		if (setresuid(12345, 12345, 12345))
+			_exit(2);
+		_exit(hs_read_secret(path, buf, &len, msg, sizeof(msg)) || len != 32);
+	}
+	st = -1;
+	waitpid(pid, &st, 0);
+	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	       "owned by uid 12345, read as uid 12345: read");
+	chmod(dir, 0700);
+	unlink(path);
+}
+
 static void test_secrets(void)
 {
 	char dir[] = "/tmp/repl-hs-test.XXXXXX", path[256], msg[512];
@@ -548,6 +952,20 @@ static void test_secrets(void)
 	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
 	result(r && strstr(msg, "readable by group or others"), "mode 640: refused");
 	unlink(path);
+
+	secret_file(dir, "gw", 32, 0620, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r == -EPERM && strstr(msg, "writable by group or others (chmod 600 it)"),
+	       "mode 620: refused (%s)", msg);
+	unlink(path);
+
+	secret_file(dir, "ow", 32, 0602, path, sizeof(path));
+	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+	result(r == -EPERM && strstr(msg, "writable by group or others"),
+	       "mode 602: refused");
+	unlink(path);
+
+	test_secret_owner(dir);
 
 	secret_file(dir, "short", 15, 0600, path, sizeof(path));
 	r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
@@ -582,6 +1000,11 @@ int main(void)
 	test_no_disk();
 	test_refusals();
 	test_hostile();
+	test_no_oracle();
+	test_peer_address();
+	test_addr_in();
+	test_preauth_deadline();
+	test_same_source();
 	test_error_text();
 	test_bad_seq();
 	test_secrets();

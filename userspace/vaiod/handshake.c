@@ -20,12 +20,18 @@
  * mac d = HMAC-SHA256(secret, "vaio-repl-v1" || d || sender's nonce ||
  * receiver's nonce || the 64-byte disk field), d 0 for the dialer's and 1
  * for the acceptor's, compared in constant time.
+ *
+ * Before AUTH the acceptor tells a stranger nothing: an unknown disk, or a
+ * connection from an address that is not the disk's peer, gets a HELLO as
+ * well, then at AUTH the ERROR a wrong secret gets (a decoy, below). A
+ * connection has HS_PREAUTH_MS from its start for HELLO and AUTH.
  */
 #include "handshake.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,6 +107,27 @@ static void sanitize(char *dst, size_t len, const uint8_t *src, size_t n)
 	dst[j] = '\0';
 }
 
+/*
+ * What the log says: @fmt, after a decoy's real reason (an unknown disk,
+ * an address that is not the disk's peer) if the handshake is one: that
+ * reason matters more than how it ended.
+ */
+static void set_msg(struct hs *hs, int prio, const char *fmt, va_list ap)
+{
+	char what[sizeof(hs->msg)];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	hs->prio = prio;
+	if (!hs->decoy) {
+		snprintf(hs->msg, sizeof(hs->msg), "%s", what);
+		return;
+	}
+	snprintf(hs->msg, sizeof(hs->msg), "%s (then: %.200s)", hs->decoy_msg,
+		 what);
+	if (hs->decoy_prio < prio)
+		hs->prio = hs->decoy_prio;
+}
+
 /* Fails at once: the caller closes the socket. */
 static void fail(struct hs *hs, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -112,9 +139,8 @@ static void fail(struct hs *hs, int prio, const char *fmt, ...)
 	if (hs->result != HS_RUNNING)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(hs->msg, sizeof(hs->msg), fmt, ap);
+	set_msg(hs, prio, fmt, ap);
 	va_end(ap);
-	hs->prio = prio;
 	hs->result = HS_FAILED;
 }
 
@@ -159,9 +185,8 @@ static void refuse(struct hs *hs, int prio, const char *text, uint64_t now,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(hs->msg, sizeof(hs->msg), fmt, ap);
+	set_msg(hs, prio, fmt, ap);
 	va_end(ap);
-	hs->prio = prio;
 	put_frame(hs, VAIO_REPL_F_ERROR, text, n);
 	hs->step = S_LINGER;
 	hs->deadline = now + HS_LINGER_MS;
@@ -171,6 +196,13 @@ static void wait_for(struct hs *hs, enum step step, uint64_t now)
 {
 	hs->step = step;
 	hs->deadline = now + HS_STEP_MS;
+	/*
+	 * Until it has proved that it knows the secret, a peer holds one of
+	 * vaiod's few handshake slots for a short while only, from the start.
+	 */
+	if ((step == S_A_HELLO || step == S_A_AUTH) &&
+	    hs->preauth_deadline < hs->deadline)
+		hs->deadline = hs->preauth_deadline;
 }
 
 /*
@@ -223,6 +255,75 @@ static bool check_auth(struct hs *hs, const struct vaio_repl_auth *a)
 	return !CRYPTO_memcmp(mac, a->mac, sizeof(mac));
 }
 
+/*
+ *--------------------------------------------------------------
+ * Who may connect
+ *--------------------------------------------------------------
+ */
+
+/* @sa's address as bytes: 4 for IPv4 (also mapped in IPv6), 16 for IPv6. */
+static size_t addr_bytes(const struct sockaddr *sa, const uint8_t **p)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET) {
+		*p = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		return 4;
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		*p = s6->sin6_addr.s6_addr + 12;
+		return 4;
+	}
+	*p = s6->sin6_addr.s6_addr;
+	return 16;
+}
+
+bool hs_addr_in(const struct sockaddr *sa, const struct addrinfo *list)
+{
+	const uint8_t *a, *b;
+	size_t n = addr_bytes(sa, &a);
+
+	for (; n && list; list = list->ai_next)
+		if (list->ai_addr && addr_bytes(list->ai_addr, &b) == n &&
+		    !memcmp(a, b, n))
+			return true;
+	return false;
+}
+
+bool hs_same_source(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const uint8_t *pa, *pb;
+	size_t n = addr_bytes(a, &pa);
+
+	if (!n || addr_bytes(b, &pb) != n)
+		return false;
+	return !memcmp(pa, pb, n == 4 ? 4 : 8);
+}
+
+int hs_check_peer(const struct sockaddr *from, socklen_t from_len,
+		  const char *peer, const struct addrinfo *addrs,
+		  const char *why, char *msg, size_t len)
+{
+	char host[NI_MAXHOST];
+
+	if (!from_len || getnameinfo(from, from_len, host, sizeof(host), NULL,
+				     0, NI_NUMERICHOST))
+		snprintf(host, sizeof(host), "?");
+	if (!addrs) {
+		snprintf(msg, len, "refusing %s: the address of peer %s is not known (%s)",
+			 host, peer, why && why[0] ? why : "not looked up yet");
+		return -EACCES;
+	}
+	if (!from_len || !hs_addr_in(from, addrs)) {
+		snprintf(msg, len, "refusing %s: not the disk's peer %s", host,
+			 peer);
+		return -EACCES;
+	}
+	return 0;
+}
+
 int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
 		   char *msg, size_t msglen)
 {
@@ -253,6 +354,21 @@ int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
 		snprintf(msg, msglen,
 			 "secret file %s is readable by group or others (chmod 600 it)",
 			 path);
+		close(fd);
+		return -EPERM;
+	}
+	/* Whoever may write it may choose the key. */
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(msg, msglen,
+			 "secret file %s is writable by group or others (chmod 600 it)",
+			 path);
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(msg, msglen,
+			 "secret file %s is owned by uid %u, not by root or vaiod's uid %u (chown root it)",
+			 path, (unsigned int)st.st_uid, (unsigned int)geteuid());
 		close(fd);
 		return -EPERM;
 	}
@@ -466,6 +582,24 @@ static void got_error(struct hs *hs, const uint8_t *p, size_t len)
 		fail(hs, 3, "%s refused: %s", hs->addr, text[0] ? text : "(no reason)");
 }
 
+/*
+ * No disk for this stranger (decoy_msg says why): go on as if there were,
+ * with a random secret, so that the answer is the one a wrong secret gets,
+ * "authentication failed" after AUTH, by the same path. false if even that
+ * cannot be.
+ */
+static bool decoy(struct hs *hs, int prio)
+{
+	hs->decoy = true;
+	hs->decoy_prio = prio;
+	hs->secret_len = 32;
+	if (RAND_bytes(hs->secret, hs->secret_len) != 1) {
+		fail(hs, 3, "no random bytes for a secret (libcrypto)");
+		return false;
+	}
+	return true;
+}
+
 static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 			   uint64_t now)
 {
@@ -483,20 +617,25 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 		return;
 	}
 	if (!memchr(h->disk, '\0', VAIO_REPL_NAME_LEN) ||
-	    !vaio_valid_name(h->disk)) {
-		snprintf(text, sizeof(text), "no such disk: %s", name);
-		refuse(hs, 4, text, now, "%s (from %s)", text, hs->addr);
-		return;
-	}
-	r = hs->ops->lookup(hs->ctx, h->disk, hs->disk, hs->secret,
-			    &hs->secret_len, msg, sizeof(msg));
+	    !vaio_valid_name(h->disk))
+		r = -ENODEV;
+	else
+		r = hs->ops->lookup(hs->ctx, h->disk,
+				    (const struct sockaddr *)&hs->from,
+				    hs->from_len, hs->disk, hs->secret,
+				    &hs->secret_len, msg, sizeof(msg));
 	if (r == -ENODEV) {
 		hs->disk[0] = '\0';
-		snprintf(text, sizeof(text), "no such disk: %s", name);
-		refuse(hs, 4, text, now, "%s (from %s)", text, hs->addr);
-		return;
-	}
-	if (r) {
+		snprintf(hs->decoy_msg, sizeof(hs->decoy_msg),
+			 "no such disk: %s (from %s)", name, hs->addr);
+		if (!decoy(hs, 4))
+			return;
+	} else if (r == -EACCES) {
+		snprintf(hs->decoy_msg, sizeof(hs->decoy_msg), "%s",
+			 msg[0] ? msg : "refusing the peer's address");
+		if (!decoy(hs, 4))
+			return;
+	} else if (r) {
 		refuse(hs, 3, "the peer cannot authenticate: see its log", now,
 		       "%s; refusing %s", msg[0] ? msg : strerror(-r), hs->addr);
 		return;
@@ -510,7 +649,8 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 	memcpy(out.disk, hs->name, VAIO_REPL_NAME_LEN);
 	memcpy(out.nonce, hs->nonce, VAIO_REPL_NONCE_LEN);
 	put_frame(hs, VAIO_REPL_F_HELLO, &out, sizeof(out));
-	debug(hs, "HELLO from %s for %s", hs->addr, hs->disk);
+	debug(hs, "HELLO from %s for %s%s", hs->addr, name,
+	      hs->decoy ? ": to be refused at AUTH" : "");
 	wait_for(hs, S_A_AUTH, now);
 }
 
@@ -552,9 +692,17 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 		wait_for(hs, S_D_AUTH, now);
 		return;
 	case S_A_AUTH:
-		if (!check_auth(hs, &u.auth)) {
-			refuse(hs, 3, "authentication failed", now,
-			       "authentication failed from %s", hs->addr);
+		/* A decoy's random secret never matches: checked all the same. */
+		if (!check_auth(hs, &u.auth) || hs->decoy) {
+			if (hs->decoy) {
+				/* The peer gets a wrong secret's answer, our log the truth. */
+				hs->decoy = false;
+				refuse(hs, hs->decoy_prio, "authentication failed",
+				       now, "%s", hs->decoy_msg);
+			} else {
+				refuse(hs, 3, "authentication failed", now,
+				       "authentication failed from %s", hs->addr);
+			}
 			return;
 		}
 		if (send_auth(hs)) {
@@ -562,6 +710,7 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 			return;
 		}
 		debug(hs, "%s authenticated", hs->addr);
+		hs->authed = true;
 		wait_for(hs, S_A_STATE, now);
 		return;
 	case S_D_AUTH:
@@ -571,6 +720,7 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 			return;
 		}
 		debug(hs, "%s authenticated", hs->addr);
+		hs->authed = true;
 		if (!local_state(hs, now))
 			return;
 		put_state(hs);
@@ -748,6 +898,10 @@ void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
 		return;
 	}
 	if (role == HS_ACCEPTOR) {
+		hs->from_len = sizeof(hs->from);
+		if (getpeername(fd, (struct sockaddr *)&hs->from, &hs->from_len))
+			hs->from_len = 0;
+		hs->preauth_deadline = now + HS_PREAUTH_MS;
 		wait_for(hs, S_A_HELLO, now);
 		return;
 	}

@@ -9,13 +9,16 @@
 #ifndef VAIOD_HANDSHAKE_H
 #define VAIOD_HANDSHAKE_H
 
+#include <netdb.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../lib/vaio.h"
 
-#define HS_STEP_MS		5000	/* every step of the handshake */
+#define HS_STEP_MS		5000	/* every step, but the acceptor's first two */
+#define HS_PREAUTH_MS		2000	/* acceptor: HELLO and AUTH, from the start */
 #define HS_LINGER_MS		1000	/* after sending ERROR */
 #define HS_SECRET_MIN		16
 #define HS_SECRET_MAX		4096
@@ -32,14 +35,18 @@ enum hs_result {
 /* The host's side of the handshake, supplied by the caller. */
 struct hs_ops {
 	/*
-	 * Acceptor: the local disk named @name in the dialer's HELLO. Fills
-	 * @disk (its disk_id) and @secret/@secret_len. Returns 0, -ENODEV
-	 * (no such disk: the peer is told so), or another negative errno with
-	 * @msg (the secret is unusable: logged here, the peer is refused).
+	 * Acceptor: the local disk named @name in the dialer's HELLO, on a
+	 * connection from @from. Fills @disk (its disk_id) and
+	 * @secret/@secret_len. Returns 0; -ENODEV (no such disk) or -EACCES
+	 * (@from is not the disk's peer, @msg says so, @disk is filled): logged
+	 * here, while the handshake goes on with a random secret and fails at
+	 * AUTH exactly as a wrong secret does, so that a stranger cannot tell;
+	 * or, checked after @from, another negative errno with @msg (the
+	 * secret is unusable: logged here, the peer is refused, told why).
 	 */
-	int (*lookup)(void *ctx, const char *name, char *disk,
-		      unsigned char *secret, size_t *secret_len, char *msg,
-		      size_t len);
+	int (*lookup)(void *ctx, const char *name, const struct sockaddr *from,
+		      socklen_t from_len, char *disk, unsigned char *secret,
+		      size_t *secret_len, char *msg, size_t len);
 	/* Both: disk @disk's current state for the STATE frame. 0 or -errno. */
 	int (*state)(void *ctx, const char *disk, struct repl_side *side,
 		     char *msg, size_t len);
@@ -52,15 +59,22 @@ struct hs {
 	enum hs_role role;
 	int fd;
 	char addr[96];			/* the peer, for messages */
+	struct sockaddr_storage from;	/* acceptor: the peer's address */
+	socklen_t from_len;		/* 0 if unknown */
 	const struct hs_ops *ops;
 	void *ctx;
 
 	int step;			/* internal: what is awaited */
 	uint64_t deadline;		/* ms, CLOCK_MONOTONIC */
+	uint64_t preauth_deadline;	/* acceptor: for HELLO and AUTH */
+	bool authed;			/* the peer proved it has the secret */
 	enum hs_result result;
 	int prio;			/* syslog priority of msg */
 	char msg[512];			/* why it failed */
 	bool garbage;			/* closed at the first header */
+	bool decoy;			/* acceptor: refuse at AUTH, whatever comes */
+	int decoy_prio;
+	char decoy_msg[300];		/* the real reason, for our log only */
 
 	char disk[VAIO_NAME_MAX];	/* local disk_id ("" until known) */
 	char name[VAIO_REPL_NAME_LEN];	/* the HELLO's disk field */
@@ -95,7 +109,25 @@ short hs_events(const struct hs *hs);
 void hs_run(struct hs *hs, short revents, uint64_t now);
 
 /*
- * Reads a secret file: a regular file, neither group- nor world-readable,
+ * Whether the peer may connect from @from for a disk whose peer= is @peer,
+ * its HOST looked up as @addrs (NULL if not known: @why says why). Only
+ * the address counts, not the port. 0, or -EACCES with @msg for the log.
+ */
+int hs_check_peer(const struct sockaddr *from, socklen_t from_len,
+		  const char *peer, const struct addrinfo *addrs,
+		  const char *why, char *msg, size_t len);
+/* Whether @sa's address (an IPv4-mapped IPv6 one as IPv4) is one of @list's. */
+bool hs_addr_in(const struct sockaddr *sa, const struct addrinfo *list);
+/*
+ * Whether @a and @b are one source, for the limit of handshakes at once
+ * per source: the same IPv4 address, or the same IPv6 /64 (a host may
+ * have all of one).
+ */
+bool hs_same_source(const struct sockaddr *a, const struct sockaddr *b);
+
+/*
+ * Reads a secret file: a regular file, neither readable nor writable by
+ * group or others, owned by root or by our effective uid,
  * HS_SECRET_MIN..HS_SECRET_MAX bytes. 0, or -errno with @msg.
  */
 int hs_read_secret(const char *path, unsigned char *buf, size_t *len,

@@ -41,7 +41,10 @@
 #define BACKOFF_MAX_MS		10000
 #define CONNECT_MS		HS_STEP_MS
 #define MAX_ACCEPTED		64	/* handshakes at once, accepted */
+#define MAX_PER_SOURCE		4	/* of them from one source, a stranger */
 #define RESOLVE_POLL_MS		50
+#define RESOLVE_MS		10000	/* a name lookup for the acceptor */
+#define PEER_REFRESH_MS		60000	/* peer='s HOST looked up again */
 #define GARBAGE_BURST		5	/* garbage lines per window */
 #define GARBAGE_WINDOW_MS	10000
 #define DEDUP_MS		60000	/* a repeated message: debug level */
@@ -124,7 +127,10 @@ static void dedup_forget(const char *key)
 			dedups[i].msg[0] = '\0';
 }
 
-/* Strangers' garbage: a few lines per window, then a count. */
+/*
+ * Strangers (garbage, too many connections at once): a few lines per
+ * window, then a count.
+ */
 static struct {
 	uint64_t start;
 	int lines, dropped;
@@ -252,11 +258,20 @@ struct disk {
 	unsigned char secret[HS_SECRET_MAX];
 	size_t secret_len;
 	struct hs hs;
+
+	/* peer='s addresses: whom the acceptor takes for this disk. */
+	struct resolve *pa_res;		/* being looked up */
+	uint64_t pa_deadline;		/* of that lookup */
+	struct addrinfo *pa;		/* NULL: not known, pa_err says why */
+	char pa_of[VAIO_REPL_PEER_MAX];	/* the peer= they are of */
+	char pa_err[300];
+	uint64_t pa_next;		/* look it up again then */
 };
 
 struct accepted {
 	struct hs hs;
 	char host[96];			/* for messages, no port */
+	uint64_t start;
 };
 
 static struct vaio_nl *req_nl, *ev_nl;
@@ -337,6 +352,39 @@ static void orphans_reap(void)
 	}
 }
 
+/*
+ * Starts looking up @host:@port in the background (getaddrinfo_a()), with
+ * @flags: NULL with @msg if it cannot.
+ */
+static struct resolve *resolve_start(const char *host, const char *port,
+				     int flags, char *msg, size_t len)
+{
+	struct resolve *r = calloc(1, sizeof(*r));
+	struct gaicb *list[1];
+	int e;
+
+	if (!r) {
+		snprintf(msg, len, "out of memory");
+		return NULL;
+	}
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	snprintf(r->port, sizeof(r->port), "%s", port);
+	r->hints.ai_family = AF_UNSPEC;
+	r->hints.ai_socktype = SOCK_STREAM;
+	r->hints.ai_flags = flags;
+	r->cb.ar_name = r->host;
+	r->cb.ar_service = r->port;
+	r->cb.ar_request = &r->hints;
+	list[0] = &r->cb;
+	e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (e) {
+		free(r);
+		snprintf(msg, len, "looking up %s: %s", host, gai_strerror(e));
+		return NULL;
+	}
+	return r;
+}
+
 /* Ends a dial attempt, whatever its stage. */
 static void dial_abort(struct disk *d)
 {
@@ -368,11 +416,164 @@ static void dial_failed(struct disk *d, int prio, const char *msg, uint64_t now)
 						      d->backoff * 2;
 }
 
+/*
+ *--------------------------------------------------------------
+ * The peer's addresses, for accepting
+ *--------------------------------------------------------------
+ */
+
+static void peer_forget(struct disk *d)
+{
+	resolve_drop(d->pa_res);
+	d->pa_res = NULL;
+	if (d->pa)
+		freeaddrinfo(d->pa);
+	d->pa = NULL;
+}
+
+/* A lookup of peer='s HOST failed: keep the addresses it had, if any. */
+static void peer_failed(struct disk *d, const char *msg, uint64_t now)
+{
+	char line[400], key[VAIO_NAME_MAX + 8];
+
+	snprintf(d->pa_err, sizeof(d->pa_err), "%s", msg);
+	snprintf(line, sizeof(line), "%s: peer %s: %s%s", d->id, d->pa_of, msg,
+		 d->pa ? " (its addresses stay those looked up before)" :
+			 " (its connections are refused meanwhile)");
+	snprintf(key, sizeof(key), "pa:%s", d->id);
+	log_dedup(key, 4, line, now);
+}
+
+/*
+ * peer= "HOST:PORT" whose HOST is an address: 0 with its *@ai. EAI_NONAME
+ * if HOST is a name (@host and @port say which), another EAI_* with @msg.
+ */
+static int peer_numeric(const char *peer, char *host, size_t hlen, char *port,
+			size_t plen, struct addrinfo **ai, char *msg, size_t len)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	};
+	int e;
+
+	*ai = NULL;
+	if (split_hostport(peer, host, hlen, port, plen, NULL, msg, len))
+		return EAI_FAIL;
+	e = getaddrinfo(host, port, &hints, ai);
+	if (e && e != EAI_NONAME)
+		snprintf(msg, len, "%s: %s", host, gai_strerror(e));
+	if (e)
+		*ai = NULL;
+	return e;
+}
+
+/*
+ * Looks up peer='s HOST (the disk's @peer now) again if it changed or is
+ * old: an address at once, a name in the background, without blocking.
+ */
+static void peer_refresh(struct disk *d, const char *peer, uint64_t now)
+{
+	char host[VAIO_REPL_PEER_MAX], port[16], msg[300];
+	struct addrinfo *ai;
+	int e;
+
+	if (strcmp(d->pa_of, peer)) {
+		peer_forget(d);
+		snprintf(d->pa_of, sizeof(d->pa_of), "%s", peer);
+		snprintf(d->pa_err, sizeof(d->pa_err), "not looked up yet");
+		d->pa_next = now;
+	}
+	if (d->pa_res || now < d->pa_next || !peer[0])
+		return;
+	d->pa_next = now + PEER_REFRESH_MS;
+	e = peer_numeric(peer, host, sizeof(host), port, sizeof(port), &ai,
+			 msg, sizeof(msg));
+	if (!e) {
+		if (d->pa)
+			freeaddrinfo(d->pa);
+		d->pa = ai;
+		return;
+	}
+	if (e != EAI_NONAME) {
+		peer_failed(d, msg, now);
+		return;
+	}
+	/* A name. */
+	d->pa_res = resolve_start(host, port, AI_NUMERICSERV, msg, sizeof(msg));
+	if (!d->pa_res) {
+		peer_failed(d, msg, now);
+		return;
+	}
+	d->pa_deadline = now + RESOLVE_MS;
+	logmsg(7, "%s: looking up peer %s", d->id, host);
+}
+
+/* A lookup of peer='s HOST in the background: done yet? */
+static void peer_resolving(struct disk *d, uint64_t now)
+{
+	struct resolve *r = d->pa_res;
+	char msg[400], key[VAIO_NAME_MAX + 8];
+	int e = gai_error(&r->cb);
+
+	if (e == EAI_INPROGRESS) {
+		if (now < d->pa_deadline)
+			return;
+		snprintf(msg, sizeof(msg), "looking up %s: timed out", r->host);
+		resolve_drop(r);
+		d->pa_res = NULL;
+		peer_failed(d, msg, now);
+		return;
+	}
+	d->pa_res = NULL;
+	if (e) {
+		snprintf(msg, sizeof(msg), "looking up %s: %s", r->host,
+			 gai_strerror(e));
+		if (r->cb.ar_result)
+			freeaddrinfo(r->cb.ar_result);
+		free(r);
+		peer_failed(d, msg, now);
+		return;
+	}
+	if (d->pa)
+		freeaddrinfo(d->pa);
+	d->pa = r->cb.ar_result;
+	free(r);
+	snprintf(key, sizeof(key), "pa:%s", d->id);
+	dedup_forget(key);
+	logmsg(7, "%s: peer %s looked up", d->id, d->pa_of);
+}
+
+/*
+ * The check for a disk vaiod has not listed yet: an address is parsed at
+ * once, a name has not been looked up.
+ */
+static int peer_check_now(const char *peer, const struct sockaddr *from,
+			  socklen_t from_len, char *msg, size_t len)
+{
+	char host[VAIO_REPL_PEER_MAX], port[16], why[300];
+	struct addrinfo *ai;
+	int r;
+
+	if (peer_numeric(peer, host, sizeof(host), port, sizeof(port), &ai, why,
+			 sizeof(why)) == EAI_NONAME)
+		snprintf(why, sizeof(why), "not looked up yet");
+	r = hs_check_peer(from, from_len, peer, ai, why, msg, len);
+	if (ai)
+		freeaddrinfo(ai);
+	return r;
+}
+
 static void disk_remove(int i, bool gone)
 {
 	struct disk *d = disks[i];
+	char key[VAIO_NAME_MAX + 8];
 
 	dial_abort(d);
+	peer_forget(d);
+	snprintf(key, sizeof(key), "pa:%s", d->id);
+	dedup_forget(key);
 	if (gone)
 		logmsg(6, "%s: replication filter gone", d->id);
 	dedup_forget(d->id);
@@ -552,11 +753,12 @@ static void events(uint64_t now)
  *--------------------------------------------------------------
  */
 
-static int hs_lookup(void *ctx, const char *name, char *disk,
-		     unsigned char *secret, size_t *secret_len, char *msg,
-		     size_t len)
+static int hs_lookup(void *ctx, const char *name, const struct sockaddr *from,
+		     socklen_t from_len, char *disk, unsigned char *secret,
+		     size_t *secret_len, char *msg, size_t len)
 {
 	struct vaio_repl_info *in;
+	struct disk *d;
 	int r;
 
 	(void)ctx;
@@ -573,6 +775,20 @@ static int hs_lookup(void *ctx, const char *name, char *disk,
 		return -ENODEV;
 	}
 	snprintf(disk, VAIO_NAME_MAX, "%s", in->id);
+	/* The peer's address first: only the peer may learn more. */
+	d = disk_find(in->id);
+	if (d) {
+		peer_refresh(d, in->peer, hs_now());
+		r = hs_check_peer(from, from_len, in->peer, d->pa, d->pa_err,
+				  msg, len);
+	} else {
+		next_dump = hs_now();	/* not dumped yet: now */
+		r = peer_check_now(in->peer, from, from_len, msg, len);
+	}
+	if (r) {
+		free(in);
+		return r;
+	}
 	if (!in->secret[0]) {
 		snprintf(msg, len, "%s: the kernel gave no secret path (vaiod needs CAP_NET_ADMIN)",
 			 in->id);
@@ -726,8 +942,6 @@ static void dial_start(struct disk *d, uint64_t now)
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_ADDRCONFIG,
 	};
 	struct addrinfo *ai = NULL;
-	struct gaicb *list[1];
-	struct resolve *r;
 	int e;
 
 	if (!d->info.secret[0]) {
@@ -752,28 +966,12 @@ static void dial_start(struct disk *d, uint64_t now)
 		dial_addresses(d, ai, now);
 		return;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		dial_failed(d, 3, "out of memory", now);
-		return;
-	}
-	snprintf(r->host, sizeof(r->host), "%s", host);
-	snprintf(r->port, sizeof(r->port), "%s", port);
-	r->hints.ai_family = AF_UNSPEC;
-	r->hints.ai_socktype = SOCK_STREAM;
-	r->hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	r->cb.ar_name = r->host;
-	r->cb.ar_service = r->port;
-	r->cb.ar_request = &r->hints;
-	list[0] = &r->cb;
-	e = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-	if (e) {
-		free(r);
-		snprintf(msg, sizeof(msg), "looking up %s: %s", host, gai_strerror(e));
+	d->res = resolve_start(host, port, AI_NUMERICSERV | AI_ADDRCONFIG, msg,
+			       sizeof(msg));
+	if (!d->res) {
 		dial_failed(d, 4, msg, now);
 		return;
 	}
-	d->res = r;
 	d->dial = D_RESOLVING;
 	d->deadline = now + CONNECT_MS;
 }
@@ -916,12 +1114,52 @@ static int listen_on(const char *spec)
 	return fd;
 }
 
+/* How many disks have @sa as their peer's address. */
+static int peer_of(const struct sockaddr *sa)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ndisks; i++)
+		if (disks[i]->pa && hs_addr_in(sa, disks[i]->pa))
+			n++;
+	return n;
+}
+
+/*
+ * The table is full and a peer connects: it takes the slot of the oldest
+ * handshake from a stranger (not a disk's peer) that has not authenticated.
+ * The slot, or MAX_ACCEPTED if there is none such.
+ */
+static int evict_stranger(const char *host, uint64_t now)
+{
+	char line[300];
+	int i, old = MAX_ACCEPTED;
+
+	for (i = 0; i < MAX_ACCEPTED; i++) {
+		if (!acc[i] || acc[i]->hs.authed ||
+		    peer_of((struct sockaddr *)&acc[i]->hs.from))
+			continue;
+		if (old == MAX_ACCEPTED || acc[i]->start < acc[old]->start)
+			old = i;
+	}
+	if (old == MAX_ACCEPTED)
+		return old;
+	snprintf(line, sizeof(line),
+		 "too many handshakes at once: dropping %s's for the peer %s",
+		 acc[old]->host, host);
+	log_garbage(4, line, now);
+	close(acc[old]->hs.fd);
+	free(acc[old]);
+	acc[old] = NULL;
+	return old;
+}
+
 static void accept_all(uint64_t now)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char host[96], addr[128], line[300];
-	int fd, i;
+	int fd, i, n, peer;
 
 	for (;;) {
 		len = sizeof(ss);
@@ -936,8 +1174,25 @@ static void accept_all(uint64_t now)
 		}
 		format_addr((struct sockaddr *)&ss, len, false, host, sizeof(host));
 		format_addr((struct sockaddr *)&ss, len, true, addr, sizeof(addr));
+		/* One source may not take the table: the peer would wait. */
+		peer = peer_of((struct sockaddr *)&ss);
+		for (i = n = 0; i < MAX_ACCEPTED; i++)
+			if (acc[i] && hs_same_source((struct sockaddr *)&acc[i]->hs.from,
+						     (struct sockaddr *)&ss))
+				n++;
+		/* A peer dials once per disk: one more each. */
+		if (n >= MAX_PER_SOURCE + peer) {
+			snprintf(line, sizeof(line),
+				 "too many handshakes from %s at once (%d): dropping a connection",
+				 host, n);
+			log_garbage(4, line, now);
+			close(fd);
+			continue;
+		}
 		for (i = 0; i < MAX_ACCEPTED && acc[i]; i++)
 			;
+		if (i == MAX_ACCEPTED && peer)
+			i = evict_stranger(host, now);
 		if (i == MAX_ACCEPTED || !(acc[i] = calloc(1, sizeof(*acc[i])))) {
 			snprintf(line, sizeof(line),
 				 "too many handshakes at once: dropping %s", host);
@@ -948,6 +1203,7 @@ static void accept_all(uint64_t now)
 		logmsg(7, "connection from %s", addr);
 		tcp_options(fd);
 		snprintf(acc[i]->host, sizeof(acc[i]->host), "%s", host);
+		acc[i]->start = now;
 		hs_start(&acc[i]->hs, HS_ACCEPTOR, fd, host, &ops, NULL, NULL,
 			 NULL, NULL, 0, now);
 	}
@@ -1015,6 +1271,8 @@ static void loop_once(void)
 	for (i = 0; i < ndisks && nd < 1024; i++) {
 		struct disk *d = disks[i];
 
+		if (d->pa_res)
+			resolving = true;
 		switch (d->dial) {
 		case D_IDLE:
 			if (wants_dial(d) && req_nl)
@@ -1059,8 +1317,6 @@ static void loop_once(void)
 		return;
 	now = hs_now();
 
-	if (pfd[0].revents & POLLIN)
-		accept_all(now);
 	if (ev_idx >= 0 && pfd[ev_idx].revents)
 		events(now);
 	/* The disks polled: by pointer, a dump below may reorder the array. */
@@ -1079,6 +1335,9 @@ static void loop_once(void)
 	for (i = 0; i < na; i++)
 		accepted_run(amap[i], pfd[(ev_idx >= 0 ? 2 : 1) + nd + i].revents,
 			     now);
+	/* After them: amap[] must not see a slot that accept_all() reused. */
+	if (pfd[0].revents & POLLIN)
+		accept_all(now);
 
 	orphans_reap();
 	if (req_nl && now >= next_dump)
@@ -1086,6 +1345,10 @@ static void loop_once(void)
 	for (i = 0; i < ndisks; i++) {
 		struct disk *d = disks[i];
 
+		if (d->pa_res)
+			peer_resolving(d, now);
+		if (d->info.has_live)
+			peer_refresh(d, d->info.peer, now);
 		if (d->dial == D_RESOLVING)
 			dial_resolving(d, now);
 		else if (d->dial == D_IDLE && wants_dial(d) && now >= d->next_try &&
@@ -1155,6 +1418,7 @@ int main(int argc, char **argv)
 	logmsg(6, "exiting");
 	for (i = ndisks - 1; i >= 0; i--) {
 		dial_abort(disks[i]);
+		peer_forget(disks[i]);
 		free(disks[i]);
 	}
 	free(disks);
