@@ -385,6 +385,38 @@ static struct resolve *resolve_start(const char *host, const char *port,
 	return r;
 }
 
+/*
+ * Polls the background lookup *@rp against @deadline: 1 while it runs;
+ * else *@rp is freed (or dropped) and NULL, and 0 comes with the
+ * addresses in *@ai, -1 with why in @msg.
+ */
+static int resolve_poll(struct resolve **rp, uint64_t now, uint64_t deadline,
+			struct addrinfo **ai, char *msg, size_t len)
+{
+	struct resolve *r = *rp;
+	int e = gai_error(&r->cb);
+
+	if (e == EAI_INPROGRESS) {
+		if (now < deadline)
+			return 1;
+		snprintf(msg, len, "looking up %s: timed out", r->host);
+		resolve_drop(r);
+		*rp = NULL;
+		return -1;
+	}
+	*rp = NULL;
+	if (e) {
+		snprintf(msg, len, "looking up %s: %s", r->host, gai_strerror(e));
+		if (r->cb.ar_result)
+			freeaddrinfo(r->cb.ar_result);
+		free(r);
+		return -1;
+	}
+	*ai = r->cb.ar_result;
+	free(r);
+	return 0;
+}
+
 /* Ends a dial attempt, whatever its stage. */
 static void dial_abort(struct disk *d)
 {
@@ -513,33 +545,20 @@ static void peer_refresh(struct disk *d, const char *peer, uint64_t now)
 /* A lookup of peer='s HOST in the background: done yet? */
 static void peer_resolving(struct disk *d, uint64_t now)
 {
-	struct resolve *r = d->pa_res;
 	char msg[400], key[VAIO_NAME_MAX + 8];
-	int e = gai_error(&r->cb);
+	struct addrinfo *ai;
+	int e = resolve_poll(&d->pa_res, now, d->pa_deadline, &ai, msg,
+			     sizeof(msg));
 
-	if (e == EAI_INPROGRESS) {
-		if (now < d->pa_deadline)
-			return;
-		snprintf(msg, sizeof(msg), "looking up %s: timed out", r->host);
-		resolve_drop(r);
-		d->pa_res = NULL;
-		peer_failed(d, msg, now);
+	if (e > 0)
 		return;
-	}
-	d->pa_res = NULL;
-	if (e) {
-		snprintf(msg, sizeof(msg), "looking up %s: %s", r->host,
-			 gai_strerror(e));
-		if (r->cb.ar_result)
-			freeaddrinfo(r->cb.ar_result);
-		free(r);
+	if (e < 0) {
 		peer_failed(d, msg, now);
 		return;
 	}
 	if (d->pa)
 		freeaddrinfo(d->pa);
-	d->pa = r->cb.ar_result;
-	free(r);
+	d->pa = ai;
 	snprintf(key, sizeof(key), "pa:%s", d->id);
 	dedup_forget(key);
 	logmsg(7, "%s: peer %s looked up", d->id, d->pa_of);
@@ -978,30 +997,18 @@ static void dial_start(struct disk *d, uint64_t now)
 
 static void dial_resolving(struct disk *d, uint64_t now)
 {
-	struct resolve *r = d->res;
 	char msg[512];
-	int e = gai_error(&r->cb);
+	struct addrinfo *ai;
+	int e = resolve_poll(&d->res, now, d->deadline, &ai, msg, sizeof(msg));
 
-	if (e == EAI_INPROGRESS) {
-		if (now >= d->deadline) {
-			snprintf(msg, sizeof(msg), "looking up %s: timed out", r->host);
-			dial_failed(d, 4, msg, now);
-		}
+	if (e > 0)
 		return;
-	}
-	d->res = NULL;
-	if (e) {
-		snprintf(msg, sizeof(msg), "looking up %s: %s", r->host,
-			 gai_strerror(e));
-		if (r->cb.ar_result)
-			freeaddrinfo(r->cb.ar_result);
-		free(r);
+	if (e < 0) {
 		dial_failed(d, 4, msg, now);
 		return;
 	}
 	d->dial = D_IDLE;
-	dial_addresses(d, r->cb.ar_result, now);
-	free(r);
+	dial_addresses(d, ai, now);
 }
 
 static void dial_connecting(struct disk *d, short revents, uint64_t now)
