@@ -85,7 +85,7 @@ int meta_write_sb(struct repl_disk *d, bool dirty)
 		flags |= REPL_SBF_DIRTY;
 	if (d->new_pair)
 		flags |= REPL_SBF_NEW_PAIR;
-	if (d->paired || d->gen)
+	if (d->paired)
 		flags |= REPL_SBF_PAIRED;
 	sb->magic = cpu_to_le32(REPL_SB_MAGIC);
 	sb->version = cpu_to_le32(REPL_SB_VERSION);
@@ -176,6 +176,8 @@ int meta_open(struct repl_disk *d, const char *path, char **error)
 	d->new_pair = flags & REPL_SBF_NEW_PAIR;
 	d->paired = flags & REPL_SBF_PAIRED;
 	d->gen = le64_to_cpu(sb->gen);
+	/* A generation is a pair's (the flag came after version 1). */
+	d->paired |= !!d->gen;
 	for (i = 0; i < VAIO_REPL_GEN_HISTORY; i++)
 		d->history[i] = le64_to_cpu(sb->history[i]);
 	d->nr_marks = min_t(u32, le32_to_cpu(sb->nr_marks), VAIO_REPL_MARKS);
@@ -250,6 +252,22 @@ void meta_work_fn(struct work_struct *work)
 	meta_write_sb(d, true);
 	mutex_unlock(&d->meta_lock);
 	gen_saved(d);
+}
+
+/*
+ * A primary's data part from the peer's here: a new generation, and its
+ * save queued (meta_work), unless the peer's generation is older already
+ * (gen_unsynced) or one is being saved. True while one is being saved:
+ * a write made apart from the peer waits for it. d->slock held.
+ */
+bool gen_part(struct repl_disk *d)
+{
+	if (!d->gen_unsynced && !d->gen_saving) {
+		new_gen(d);
+		d->gen_saving = true;
+		queue_work(repl_wq, &d->meta_work);
+	}
+	return d->gen_saving;
 }
 
 /* The new generation is on disk: the writes held for it go on. */

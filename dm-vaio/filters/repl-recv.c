@@ -173,6 +173,18 @@ static int peer_zeroout(struct repl_conn *c, struct repl_peer_req *req,
 	return r ? -EIO : 0;
 }
 
+/*
+ * Room for a received write of @nr pages: the writes in flight, and the
+ * pages held, are bounded (the pages but for one write, however large).
+ */
+static bool peer_room(struct repl_conn *c, unsigned int nr)
+{
+	unsigned int held = atomic_read(&c->peer_pages);
+
+	return atomic_read(&c->peer_inflight) < REPL_PEER_MAX_INFLIGHT &&
+	       (!held || held + nr <= READ_ONCE(c->max_peer_pages));
+}
+
 /* A write from the primary: DATA, RS_DATA, DISCARD, ZEROES or FLUSH. */
 static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 {
@@ -214,13 +226,7 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 			set_conn(d, VAIO_REPL_CONN_SYNC_TARGET);
 	}
 
-	/* Bounded: writes in flight, and the pages they hold (one at least). */
-	wait_event_interruptible(c->peer_wait,
-				 (atomic_read(&c->peer_inflight) <
-				  REPL_PEER_MAX_INFLIGHT &&
-				  (!atomic_read(&c->peer_pages) ||
-				   atomic_read(&c->peer_pages) + nr <=
-				   READ_ONCE(c->max_peer_pages))) ||
+	wait_event_interruptible(c->peer_wait, peer_room(c, nr) ||
 				 kthread_should_stop() || READ_ONCE(c->dead));
 	if (kthread_should_stop() || READ_ONCE(c->dead))
 		return -EINTR;

@@ -138,19 +138,13 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 	}
 	if (!c || c->failing) {
 		/*
-		 * The peer's data and ours part here, unless its generation
-		 * is older already (gen_unsynced). No such write completes
-		 * before the new generation is on disk (gen_saved() releases
-		 * them), or a crash would forget that they were made apart
-		 * from the peer. Also while the connection fails (the peer
-		 * stopped taking writes) and after a reboot.
+		 * No write made apart from the peer completes before the new
+		 * generation is on disk (gen_saved() releases them), or a
+		 * crash would forget that it was made apart. Also while the
+		 * connection fails (the peer stopped taking writes) and after
+		 * a reboot.
 		 */
-		if (bytes && !d->gen_unsynced && !d->gen_saving) {
-			new_gen(d);
-			d->gen_saving = true;
-			queue_work(repl_wq, &d->meta_work);
-		}
-		if (bytes && d->gen_saving) {
+		if (bytes && gen_part(d)) {
 			list_add_tail(&rb->it.list, &d->gen_waiters);
 			spin_unlock_irqrestore(&d->slock, flags);
 			if (st)

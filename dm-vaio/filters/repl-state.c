@@ -107,30 +107,16 @@ static void conn_free(struct repl_conn *c)
 	kfree(c);
 }
 
-/*
- * A primary's writes went where the peer cannot follow: a new generation,
- * saved before the caller completes them, unless the peer's generation is
- * older already. Writes arriving meanwhile wait for it (gen_saving).
- */
-static void part_from_peer(struct repl_disk *d)
+/* Writes the VM was told are done, or is about to be, not on the peer. */
+static bool unconfirmed(struct list_head *items)
 {
-	bool need;
+	struct repl_item *it;
 
-	mutex_lock(&d->meta_lock);
-	spin_lock_irq(&d->slock);
-	need = !d->gen_unsynced && !d->gen_saving;
-	if (need) {
-		new_gen(d);
-		d->gen_saving = true;
-	}
-	spin_unlock_irq(&d->slock);
-	if (need && meta_write_sb(d, true))
-		DMWARN("%s: cannot save the new generation", d->id);
-	mutex_unlock(&d->meta_lock);
-	if (need)
-		gen_saved(d);
-	else
-		flush_work(&d->meta_work);	/* one being saved already */
+	list_for_each_entry(it, items, list)
+		if ((it->kind == RI_DATA_SYNC && it->size) ||
+		    it->kind == RI_STAGE)
+			return true;
+	return false;
 }
 
 void repl_teardown(struct repl_disk *d, const char *reason)
@@ -140,7 +126,7 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	struct repl_filter *rf;
 	LIST_HEAD(unsent);
 	LIST_HEAD(items);
-	bool primary, lost = false;
+	bool primary, ahead;
 
 	if (!c)
 		return;
@@ -173,7 +159,7 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	list_splice_tail_init(&c->staged, &items);
 	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
 	/* Tracked ahead: the peer may not have marked itself inconsistent. */
-	lost = c->ahead_queued;
+	ahead = c->ahead_queued;
 	spin_unlock_irq(&d->slock);
 
 	/*
@@ -185,14 +171,12 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	 * loses its peer: if the peer is promoted meanwhile, the next connect
 	 * reports a split brain instead of resyncing these writes away.
 	 */
-	list_for_each_entry(it, &unsent, list)
-		lost |= (it->kind == RI_DATA_SYNC && it->size) ||
-			it->kind == RI_STAGE;
-	list_for_each_entry(it, &items, list)
-		lost |= (it->kind == RI_DATA_SYNC && it->size) ||
-			it->kind == RI_STAGE;
-	if (primary && lost)
-		part_from_peer(d);
+	if (primary && (ahead || unconfirmed(&unsent) || unconfirmed(&items))) {
+		spin_lock_irq(&d->slock);
+		gen_part(d);
+		spin_unlock_irq(&d->slock);
+		flush_work(&d->meta_work);	/* saved (gen_saved()) */
+	}
 	rs_unlock(d);
 
 	/* Never sent: the sender's part is ours to drop too. */
@@ -316,7 +300,7 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	mutex_init(&c->send_mutex);
 	atomic_set(&c->peer_inflight, 0);
 	atomic_set(&c->peer_pages, 0);
-	c->max_peer_pages = rf->max_buffers_kib >> (PAGE_SHIFT - 10);
+	c->max_peer_pages = rf->max_peer_pages;
 	atomic_set(&c->rs_pending, 0);
 	c->rs_scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	c->rx_scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);

@@ -296,6 +296,7 @@ static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	const char *peer = vaio_param(argc, argv, "peer");
 	const char *remote = vaio_param(argc, argv, "remote_disk");
 	const char *secret = vaio_param(argc, argv, "secret");
+	unsigned int kib;
 	const char *v;
 	struct repl_filter *rf;
 	int r;
@@ -330,10 +331,11 @@ static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		goto bad;
 	if (v)
 		rf->max_lag_bytes <<= 10;
-	rf->max_buffers_kib = 8192;
+	kib = 8192;
 	v = vaio_param(argc, argv, "max_buffers_kib");
-	if (v && kstrtou32(v, 10, &rf->max_buffers_kib))
+	if (v && kstrtouint(v, 10, &kib))
 		goto bad;
+	rf->max_peer_pages = kib >> (PAGE_SHIFT - 10);
 	rf->resync_bps = 102400ULL << 10;
 	v = vaio_param(argc, argv, "resync_kibps");
 	if (v && kstrtou64(v, 10, &rf->resync_bps))
@@ -585,8 +587,7 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	spin_unlock_irq(&d->slock);
 	if (d->c) {
 		/* The new table's bound, for the connection it keeps. */
-		WRITE_ONCE(d->c->max_peer_pages,
-			   rf->max_buffers_kib >> (PAGE_SHIFT - 10));
+		WRITE_ONCE(d->c->max_peer_pages, rf->max_peer_pages);
 		wake_up(&d->c->peer_wait);
 	}
 	mutex_unlock(&d->lock);

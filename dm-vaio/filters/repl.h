@@ -194,7 +194,8 @@ struct repl_disk {
 	bool consistent;
 	bool new_pair;
 	bool gen_saving;		/* the new one not on disk yet */
-	bool paired;			/* ever had a generation (persisted) */
+	bool paired;			/* ever had a generation (persisted): */
+					/* true whenever gen is not 0 */
 	/*
 	 * No peer can hold this generation yet (made since the last
 	 * SYNC_DONE sent): a disconnect needs no newer one, the peer's is
@@ -264,7 +265,7 @@ struct repl_filter {
 	u32 timeout_ms;
 	u64 max_lag_bytes;
 	u64 resync_bps;
-	u32 max_buffers_kib;		/* secondary: received data held */
+	unsigned int max_peer_pages;	/* secondary: max_buffers_kib */
 	char peer[VAIO_ARG_MAX];
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
@@ -358,6 +359,7 @@ int meta_write_bm(struct repl_disk *d);
 int meta_open(struct repl_disk *d, const char *path, char **error);
 void meta_close(struct repl_disk *d);
 void new_gen(struct repl_disk *d);
+bool gen_part(struct repl_disk *d);
 void gen_saved(struct repl_disk *d);
 void mark_add(struct repl_disk *d, const struct vaio_repl_mark *wm,
 	      u64 count, bool on_replica);
