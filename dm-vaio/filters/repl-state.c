@@ -451,6 +451,23 @@ static int demote_drain(struct repl_disk *d, const char **err)
 }
 
 /*
+ * Is the dm device of the disk's live table open (a VM using it)? A
+ * secondary refuses the VM's writes: demote waits until nothing uses it
+ * (DRBD: "Device is held open by someone"). Under d->lock, which keeps
+ * d->live (its dtr takes the lock).
+ */
+static bool repl_dev_open(struct repl_disk *d)
+{
+	struct repl_filter *rf = d->live;
+	struct mapped_device *md;
+
+	if (!rf)
+		return false;
+	md = dm_table_get_md(rf->f->ti->table);
+	return atomic_read(&dm_disk(md)->part0->bd_openers) > 0;
+}
+
+/*
  * The role of a disk. @init (vaioctl repl init): a disk without a
  * generation joins a new pair, whatever its data. Otherwise promote and
  * demote of a pair's disk: a promote needs data that is up to date (a
@@ -526,6 +543,11 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 	} else {
 		if (d->role == VAIO_REPL_ROLE_SECONDARY && !force)
 			goto write;
+		if (!force && repl_dev_open(d)) {
+			*err = "the device is open: stop what uses it first (--force also discards this disk's data)";
+			r = -EBUSY;
+			goto out;
+		}
 		/* Before the teardown, which turns the lag into bits. */
 		if (d->role == VAIO_REPL_ROLE_PRIMARY && !force) {
 			r = demote_drain(d, err);

@@ -46,6 +46,16 @@ refused "init --secondary of a pair's primary refused" vaioctl repl init d0 --se
 ktap_check "init --primary again is no change" vaioctl repl init d0 --primary
 ktap_eq "the same generation" "$(st .gen)" "$g"
 
+# A VM (here a reader) still has the device open: the kernel refuses the
+# demote (a secondary fails the VM's writes), whatever client asks.
+sleep 300 </dev/mapper/d0 &
+holder=$!
+REFUSED="the device is open: stop what uses it first"
+refused "demote while the device is open refused" vaioctl repl demote d0
+ktap_eq "still primary" "$(st .role)" primary
+kill $holder
+wait $holder 2>/dev/null
+
 # A planned demote and promote of a pair's disk (no peer, nothing to wait for).
 ktap_check "demote" vaioctl repl demote d0
 REFUSED="holds a pair's data: promote it, not init"

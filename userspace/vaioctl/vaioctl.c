@@ -2816,27 +2816,20 @@ static int repl_promote(int argc, char **argv)
 
 static int repl_demote(int argc, char **argv)
 {
-	struct vaio_disk_info *d = malloc(sizeof(*d));
 	struct repl_opts o;
 	struct vaio_repl_info info;
 	struct vaio_err err;
-	int opens = 0, ret;
 	double t0;
+	int ret;
 
-	if (!d)
-		die(EXIT_FAIL, "out of memory");
 	repl_parse(&argc, &argv, "ft", &o);
 	want_args(argc, argv, 1, usage_repl);
 	repl_find(argv[0], &info);
-	if (!o.force) {
-		/* A VM still using the disk would see its writes fail. */
-		if (vaio_disk_get(nl(), info.id, d, &err) ||
-		    vaio_dm_open_count(d->dm_name, &opens, &err))
-			die_err(&err);
-		if (opens)
-			die(EXIT_FAIL, "disk %s is open (%d opener%s): stop what uses /dev/mapper/%s first (--force also discards its data)",
-			    info.id, opens, opens == 1 ? "" : "s", d->dm_name);
-	} else {
+	/*
+	 * A VM still using the disk would see its writes fail: the kernel
+	 * refuses while the device is open (for any netlink client).
+	 */
+	if (o.force) {
 		fprintf(stderr, "vaioctl: warning: %s: --force discards this disk's data: a full resync from the primary follows at the next connection\n",
 			info.id);
 	}
@@ -2860,7 +2853,6 @@ static int repl_demote(int argc, char **argv)
 	}
 	if (ret)
 		die_err(&err);
-	free(d);
 	return EXIT_OK;
 }
 
