@@ -14,7 +14,13 @@
 #include "repl.h"
 
 #include <linux/highmem.h>
+#include <linux/interval_tree_generic.h>
 #include <linux/slab.h>
+
+#define WSTART(rb) ((rb)->it.sector)
+#define WLAST(rb) ((rb)->wlast)
+INTERVAL_TREE_DEFINE(struct repl_bio, wnode, sector_t, wsub, WSTART, WLAST,
+		     static, wtree)
 
 static u8 write_type(struct bio *bio)
 {
@@ -218,17 +224,49 @@ counted:
 	return VAIO_PASS;
 }
 
+/*
+ * Does a write that came before @rb and overlaps it still run or wait?
+ * Under slock.
+ */
+static bool write_overlapped(struct repl_disk *d, struct repl_bio *rb)
+{
+	struct repl_bio *o;
+
+	for (o = wtree_iter_first(&d->writes, rb->it.sector, rb->wlast); o;
+	     o = wtree_iter_next(o, rb->it.sector, rb->wlast))
+		if (o != rb && o->wseq < rb->wseq)
+			return true;
+	return false;
+}
+
+/*
+ * A write's last part (local or peer) ended: the writes that overlap it
+ * may go, in the order they came. Under slock.
+ */
+static void write_ended(struct repl_disk *d, struct repl_bio *rb)
+{
+	if (!rb->in_tree)
+		return;
+	wtree_remove(rb, &d->writes);
+	rb->in_tree = 0;
+	if (!list_empty(&d->overlapped))
+		queue_work(repl_wq, &d->overlap_work);
+}
+
 /* The peer's part of a sync write is over; @ok: the peer has it. */
 void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok)
 {
 	unsigned long flags;
+	bool last;
 
-	if (!ok) {
-		spin_lock_irqsave(&d->slock, flags);
+	spin_lock_irqsave(&d->slock, flags);
+	if (!ok)
 		bm_set(d, rb->it.sector, rb->it.size);
-		spin_unlock_irqrestore(&d->slock, flags);
-	}
-	if (atomic_dec_and_test(&rb->parts))
+	last = atomic_dec_and_test(&rb->parts);
+	if (last)
+		write_ended(d, rb);
+	spin_unlock_irqrestore(&d->slock, flags);
+	if (last)
 		vaio_bio_end_continue(rb->bio);
 }
 
@@ -259,6 +297,56 @@ void release_work_fn(struct work_struct *work)
 		release_list(rf, &list);
 }
 
+/* Writes whose overlapping predecessors ended go on (process context). */
+void overlap_work_fn(struct work_struct *work)
+{
+	struct repl_disk *d = container_of(work, struct repl_disk,
+					   overlap_work);
+	struct repl_bio *rb, *tmp;
+	struct repl_filter *rf;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&d->slock);
+	/* The table that mapped them: it cannot go while they wait. */
+	rf = d->live;
+	if (!WARN_ON_ONCE(!rf))
+		list_for_each_entry_safe(rb, tmp, &d->overlapped, it.list)
+			if (!write_overlapped(d, rb))
+				list_move_tail(&rb->it.list, &list);
+	spin_unlock_irq(&d->slock);
+	list_for_each_entry_safe(rb, tmp, &list, it.list) {
+		list_del_init(&rb->it.list);
+		if (repl_write(rf, rb, GFP_NOIO) == VAIO_PASS)
+			vaio_bio_continue(rb->bio, VAIO_PASS);
+	}
+}
+
+/*
+ * Every write of a primary is in d->writes until its last part ends; one
+ * that overlaps an earlier one waits for it (VAIO_DEFER), so that the
+ * local disk and the peer apply overlapping writes in the same order: the
+ * peer gets the later one only after the earlier one is on both (sync:
+ * answered; async: in an earlier epoch, which the peer completes first).
+ */
+static bool write_enter(struct repl_disk *d, struct repl_bio *rb)
+{
+	unsigned long flags;
+	bool wait;
+
+	rb->wlast = rb->it.sector + (rb->it.size >> SECTOR_SHIFT) - 1;
+	spin_lock_irqsave(&d->slock, flags);
+	wait = wtree_iter_first(&d->writes, rb->it.sector, rb->wlast);
+	rb->wseq = ++d->wseq;
+	wtree_insert(rb, &d->writes);
+	rb->in_tree = 1;
+	if (wait) {
+		list_add_tail(&rb->it.list, &d->overlapped);
+		d->overlaps++;
+	}
+	spin_unlock_irqrestore(&d->slock, flags);
+	return wait;
+}
+
 enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 			   void *data)
 {
@@ -269,6 +357,7 @@ enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 	rb->counted = 0;
 	rb->replicating = 0;
 	rb->async = 0;
+	rb->in_tree = 0;
 	if (bio_op(bio) == REQ_OP_READ) {
 		/*
 		 * An inconsistent secondary's disk mixes old and new data (a
@@ -308,6 +397,8 @@ enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 	rb->it.sector = bio->bi_iter.bi_sector;
 	rb->it.size = bio->bi_iter.bi_size;
 	rb->it.start = jiffies;
+	if (rb->it.size && write_enter(d, rb))
+		return VAIO_DEFER;
 	return repl_write(rf, rb, GFP_NOWAIT);
 }
 
@@ -319,8 +410,9 @@ enum vaio_end_verdict repl_end_io(struct vaio_filter *f,
 	struct repl_disk *d = rf->d;
 	struct repl_bio *rb = data;
 	unsigned long flags;
+	bool last;
 
-	if (!rb->counted && !rb->async && !rb->replicating)
+	if (!rb->counted && !rb->async && !rb->replicating && !rb->in_tree)
 		return VAIO_END_DONE;
 	spin_lock_irqsave(&d->slock, flags);
 	if (rb->counted)
@@ -330,8 +422,9 @@ enum vaio_end_verdict repl_end_io(struct vaio_filter *f,
 	/* The VM may now depend on this write: the epoch is closed. */
 	if (rb->async && rb->it.epoch == d->cur_epoch)
 		d->cur_epoch++;
+	last = !rb->replicating || atomic_dec_and_test(&rb->parts);
+	if (last)
+		write_ended(d, rb);
 	spin_unlock_irqrestore(&d->slock, flags);
-	if (rb->replicating && !atomic_dec_and_test(&rb->parts))
-		return VAIO_END_DEFER;
-	return VAIO_END_DONE;
+	return last ? VAIO_END_DONE : VAIO_END_DEFER;
 }

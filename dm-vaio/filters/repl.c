@@ -111,6 +111,9 @@ void repl_disk_put(struct repl_disk *d)
 	cancel_work_sync(&d->fail_work);
 	cancel_work_sync(&d->release_work);
 	cancel_work_sync(&d->meta_work);
+	/* No write is in flight: the last table is gone. */
+	WARN_ON_ONCE(!RB_EMPTY_ROOT(&d->writes.rb_root));
+	cancel_work_sync(&d->overlap_work);
 	repl_nl_notify(d, VAIO_REPL_CONN_GONE);
 	mutex_lock(&d->meta_lock);
 	meta_close(d);
@@ -208,6 +211,9 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 	INIT_WORK(&d->fail_work, fail_work_fn);
 	INIT_WORK(&d->release_work, release_work_fn);
 	INIT_WORK(&d->meta_work, meta_work_fn);
+	INIT_WORK(&d->overlap_work, overlap_work_fn);
+	d->writes = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&d->overlapped);
 	INIT_LIST_HEAD(&d->throttled);
 	INIT_LIST_HEAD(&d->rs_waiters);
 	INIT_LIST_HEAD(&d->gen_waiters);
@@ -700,7 +706,8 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	DMEMIT("lag_writes %llu lag_kib %llu oos_kib %llu sync_pct %u ",
 	       lag_w, lag_b >> 10, oos >> 10, pct);
 	DMEMIT("sent %llu acked %llu recv %llu ", d->sent, d->acked, d->recv);
-	DMEMIT("buffers_max_kib %u ", d->peer_pages_max << (PAGE_SHIFT - 10));
+	DMEMIT("buffers_max_kib %u overlaps %llu ",
+	       d->peer_pages_max << (PAGE_SHIFT - 10), READ_ONCE(d->overlaps));
 	DMEMIT("verify %s verify_diff_kib %llu", verify_names[vstate],
 	       vdiff >> 10);
 }

@@ -16,6 +16,7 @@
 #include <linux/kthread.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -69,6 +70,12 @@ struct repl_bio {
 	unsigned int counted:1;		/* in chunk_writes */
 	unsigned int replicating:1;	/* parts is used */
 	unsigned int async:1;
+	unsigned int in_tree:1;		/* in d->writes */
+	/* In d->writes, from map to its last part's end (under slock). */
+	struct rb_node wnode;
+	sector_t wlast;			/* its last sector */
+	sector_t wsub;			/* the highest wlast below wnode */
+	u64 wseq;			/* arrival order */
 };
 
 /* An async write, copied. */
@@ -223,6 +230,18 @@ struct repl_disk {
 	struct repl_conn *c;		/* under slock; set under lock */
 	struct work_struct fail_work;	/* tears a failed connection down */
 	struct work_struct release_work;	/* throttled writes */
+	/*
+	 * A primary's writes from map to the end of their last part (local
+	 * and peer), by sector range: a write that overlaps an earlier one
+	 * waits on @overlapped until it ended, so that both disks apply
+	 * overlapping writes in the same order (DRBD's
+	 * complete_conflicting_writes). Under slock.
+	 */
+	struct rb_root_cached writes;
+	u64 wseq;
+	struct list_head overlapped;	/* struct repl_bio, FIFO */
+	struct work_struct overlap_work;	/* releases them */
+	u64 overlaps;			/* writes that waited so */
 	struct work_struct meta_work;	/* writes the superblock */
 
 	/* Async ordering. */
@@ -336,7 +355,10 @@ static inline int repl_alloc_pages(struct page **pages, unsigned int nr,
 
 /* repl.c */
 extern struct dm_io_client *repl_io_client;
-/* release_work, meta_work: the VM's writes wait for them (a rescuer). */
+/*
+ * release_work, meta_work, overlap_work: the VM's writes wait for them (a
+ * rescuer).
+ */
 extern struct workqueue_struct *repl_wq;
 extern const char * const role_names[];
 void repl_snapshot(struct repl_disk *d, struct repl_info *info);
@@ -383,6 +405,7 @@ void stage_free(struct repl_stage *st);
 void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
 void release_list(struct repl_filter *rf, struct list_head *list);
 void release_work_fn(struct work_struct *work);
+void overlap_work_fn(struct work_struct *work);
 enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 			   void *data);
 enum vaio_end_verdict repl_end_io(struct vaio_filter *f,
