@@ -544,7 +544,7 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		if (d->role == VAIO_REPL_ROLE_SECONDARY && !force)
 			goto write;
 		if (!force && repl_dev_open(d)) {
-			*err = "the device is open: stop what uses it first (--force also discards this disk's data)";
+			*err = "the device is open: stop its users (--force: discard the data)";
 			r = -EBUSY;
 			goto out;
 		}

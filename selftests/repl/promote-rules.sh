@@ -50,7 +50,7 @@ ktap_eq "the same generation" "$(st .gen)" "$g"
 # demote (a secondary fails the VM's writes), whatever client asks.
 sleep 300 </dev/mapper/d0 &
 holder=$!
-REFUSED="the device is open: stop what uses it first"
+REFUSED="the device is open: stop its users"
 refused "demote while the device is open refused" vaioctl repl demote d0
 ktap_eq "still primary" "$(st .role)" primary
 kill $holder
