@@ -79,6 +79,24 @@ repl_disks() {
 		modprobe dm-vaio-replication" || return 1
 }
 
+# repl_slowb WRITE_MS [create]: vaio-b's "slowb", a dm-delay over its data
+# disk with writes delayed WRITE_MS, made or changed live.
+repl_slowb() {
+	local t="0 $((REPL_MIB * 2048)) delay $REPL_DATA 0 0 $REPL_DATA 0 $1"
+	if [ "$2" = create ]; then
+		vaio_peer "echo '$t' | dmsetup create slowb && dmsetup mknodes slowb"
+	else
+		vaio_peer "echo '$t' | dmsetup load slowb && dmsetup suspend slowb && dmsetup resume slowb"
+	fi
+}
+
+# repl_table_slowb MODE [key=value...]: vaio-b's d0 table on slowb.
+repl_table_slowb() {
+	local mode=$1
+	shift
+	repl_table b "$mode" "$REPL_MIB" "$@" | sed "s#vaio $REPL_DATA #vaio /dev/mapper/slowb #"
+}
+
 # repl_up HOST MODE MIB [key=value...]: creates d0 on HOST.
 repl_up() {
 	local h=$1 t

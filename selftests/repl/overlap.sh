@@ -17,21 +17,11 @@ DEBUG_LANE=no
 # complete_conflicting_writes). vaio-b's d0 is on "slowb", a dm-delay over
 # its disk: the peer's answers come late, and the order shows in time.
 
-# slowb WRITE_MS [create]: vaio-b's slowb, writes delayed WRITE_MS.
-slowb() {
-	local t="0 $((REPL_MIB * 2048)) delay $REPL_DATA 0 0 $REPL_DATA 0 $1"
-	if [ "$2" = create ]; then
-		vaio_peer "echo '$t' | dmsetup create slowb && dmsetup mknodes slowb"
-	else
-		vaio_peer "echo '$t' | dmsetup load slowb && dmsetup suspend slowb && dmsetup resume slowb"
-	fi
-}
-tableb() { repl_table b "$1" "$REPL_MIB" | sed "s#vaio $REPL_DATA #vaio /dev/mapper/slowb #"; }
 setup() {
 	repl_disks "$REPL_MIB" "$REPL_MIB" && repl_secret || return 1
 	repl_up a sync "$REPL_MIB" || return 1
-	slowb 0 create || return 1
-	vaio_peer "echo '$(tableb sync)' | dmsetup create d0 && dmsetup mknodes d0" &&
+	repl_slowb 0 create || return 1
+	vaio_peer "echo '$(repl_table_slowb sync)' | dmsetup create d0 && dmsetup mknodes d0" &&
 		repl_vaiod_start || return 1
 	vaio_peer 'vaioctl repl init d0 --secondary' &&
 		vaioctl repl init d0 --primary --skip-initial-sync &&
@@ -55,7 +45,7 @@ ktap_check "sync pair set up, b's disk behind a dm-delay" setup
 # 1. The peer's writes take 1.5 s. A at block 0; 0.3 s later B over A and
 # C elsewhere. C ends about 1.5 s after it started; B waits for A's
 # answer, then takes its own 1.5 s. Before, B ended with C.
-ktap_check "b's writes delayed 1.5 s" slowb 1500
+ktap_check "b's writes delayed 1.5 s" repl_slowb 1500
 o=$(overlaps)
 t0=$(now)
 put 0 A a &
@@ -72,7 +62,7 @@ ktap_check "B, over A, ended a delay after A (B waited for A)" \
 	test "$b" -ge $((a + 130))
 ktap_check "C, elsewhere, did not wait for A" test "$c" -lt $((a + 100))
 ktap_eq "one write waited for an overlapping one" "$(($(overlaps) - o))" 1
-ktap_check "b's writes at full speed again" slowb 0
+ktap_check "b's writes at full speed again" repl_slowb 0
 ktap_check "both disks equal, block 0 is B's" repl_checksum_both
 ktap_eq "... on a" "$(dd if=$REPL_DATA bs=4k count=1 iflag=direct 2>/dev/null | tr -d B | wc -c)" 0
 
@@ -86,7 +76,7 @@ storm() {
 }
 to_async() {
 	repl_reload a "$(repl_table a async "$REPL_MIB")" &&
-		repl_reload b "$(tableb async)" &&
+		repl_reload b "$(repl_table_slowb async)" &&
 		vaioctl repl wait d0 --synced --timeout 30
 }
 for mode in sync async; do

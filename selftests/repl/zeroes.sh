@@ -14,15 +14,6 @@ DEBUG_LANE=no
 # "slowb", a dm-delay over its disk, made slow for defect 7.
 A_DATA=/dev/sda
 sum_a() { dd if=$A_DATA bs=1M count="$REPL_MIB" iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1; }
-# slowb WRITE_MS [create]: vaio-b's slowb, writes delayed WRITE_MS.
-slowb() {
-	local t="0 $((REPL_MIB * 2048)) delay $REPL_DATA 0 0 $REPL_DATA 0 $1"
-	if [ "$2" = create ]; then
-		vaio_peer "echo '$t' | dmsetup create slowb && dmsetup mknodes slowb"
-	else
-		vaio_peer "echo '$t' | dmsetup load slowb && dmsetup suspend slowb && dmsetup resume slowb"
-	fi
-}
 setup() {
 	local t
 	repl_disks "$REPL_MIB" "$REPL_MIB" && repl_secret || return 1
@@ -30,8 +21,8 @@ setup() {
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -b $A_DATA ] && break; sleep 0.3; done
 	t=$(repl_table a sync "$REPL_MIB" | sed "s#vaio $REPL_DATA #vaio $A_DATA #")
 	echo "$t" | dmsetup create d0 && dmsetup mknodes d0 || return 1
-	slowb 0 create || return 1
-	t=$(repl_table b sync "$REPL_MIB" | sed "s#vaio $REPL_DATA #vaio /dev/mapper/slowb #")
+	repl_slowb 0 create || return 1
+	t=$(repl_table_slowb sync)
 	vaio_peer "echo '$t' | dmsetup create d0 && dmsetup mknodes d0" &&
 		repl_vaiod_start
 	vaio_peer 'vaioctl repl init d0 --secondary' &&
@@ -74,16 +65,16 @@ ktap_check "both disks byte-identical" both_equal
 # now max_buffers_kib (DRBD's max-buffers). b's writes made slow so that
 # received writes pile up; the same disk device, no resync.
 ktap_check "b's table reloaded with max_buffers_kib=1024" vaio_peer \
-	"echo '$(repl_table b sync "$REPL_MIB" max_buffers_kib=1024 | sed "s#vaio $REPL_DATA #vaio /dev/mapper/slowb #")' |
+	"echo '$(repl_table_slowb sync max_buffers_kib=1024)' |
 		dmsetup load d0 && dmsetup suspend d0 && dmsetup resume d0"
-ktap_check "b's disk writes in 20 ms" slowb 20
+ktap_check "b's disk writes in 20 ms" repl_slowb 20
 ktap_check "fio verify, 1 MiB writes 16 deep" \
 	fio_verify /dev/mapper/d0 --size=32m --bs=1m --iodepth=16 --randseed=64
 bufmax=$(vaio_peer 'dmsetup status d0' | sed -n 's/.*buffers_max_kib \([0-9]*\).*/\1/p')
 ktap_diag "b held at most ${bufmax:-?} KiB of received writes"
 ktap_check "b's buffers filled (over half the bound)" test "${bufmax:-0}" -gt 512
 ktap_check "never past max_buffers_kib" test "${bufmax:-9999999}" -le 1024
-ktap_check "b's disk fast again" slowb 0
+ktap_check "b's disk fast again" repl_slowb 0
 ktap_eq "still one connect" "$(repl_json a connects)" 1
 ktap_check "both disks byte-identical after" both_equal
 repl_teardown
