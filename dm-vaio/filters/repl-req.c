@@ -132,6 +132,18 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		st = stage_alloc(rb, gfp);
 
 	spin_lock_irqsave(&d->slock, flags);
+	if (d->role != VAIO_REPL_ROLE_PRIMARY || d->demoting) {
+		/*
+		 * Held (behind an overlapping write, a resync, a new
+		 * generation) while the disk was demoted, or mapped while it
+		 * is: a secondary takes no write of its own.
+		 */
+		spin_unlock_irqrestore(&d->slock, flags);
+		if (st)
+			stage_free(st);
+		bio->bi_status = BLK_STS_IOERR;
+		return VAIO_FAIL;
+	}
 	c = d->c;
 	if (bytes && d->rs_chunk >= 0 &&
 	    in_chunk(rb->it.sector, bytes, d->rs_chunk)) {
@@ -270,16 +282,24 @@ void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok)
 		vaio_bio_end_continue(rb->bio);
 }
 
+/* A held write goes on (process context): passed, failed or held again. */
+static void release_one(struct repl_filter *rf, struct repl_bio *rb)
+{
+	enum vaio_verdict v;
+
+	list_del_init(&rb->it.list);
+	v = repl_write(rf, rb, GFP_NOIO);
+	if (v != VAIO_DEFER)
+		vaio_bio_continue(rb->bio, v);
+}
+
 /* Releases held writes (process context). */
 void release_list(struct repl_filter *rf, struct list_head *list)
 {
 	struct repl_bio *rb, *tmp;
 
-	list_for_each_entry_safe(rb, tmp, list, it.list) {
-		list_del_init(&rb->it.list);
-		if (repl_write(rf, rb, GFP_NOIO) == VAIO_PASS)
-			vaio_bio_continue(rb->bio, VAIO_PASS);
-	}
+	list_for_each_entry_safe(rb, tmp, list, it.list)
+		release_one(rf, rb);
 }
 
 void release_work_fn(struct work_struct *work)
@@ -315,9 +335,9 @@ void overlap_work_fn(struct work_struct *work)
 				list_move_tail(&rb->it.list, &list);
 	spin_unlock_irq(&d->slock);
 	list_for_each_entry_safe(rb, tmp, &list, it.list) {
-		list_del_init(&rb->it.list);
-		if (repl_write(rf, rb, GFP_NOIO) == VAIO_PASS)
-			vaio_bio_continue(rb->bio, VAIO_PASS);
+		/* Its lag (lag_ms) counts from now, not from the wait. */
+		rb->it.start = jiffies;
+		release_one(rf, rb);
 	}
 }
 

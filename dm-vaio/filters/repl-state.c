@@ -464,7 +464,15 @@ static bool repl_dev_open(struct repl_disk *d)
 	if (!rf)
 		return false;
 	md = dm_table_get_md(rf->f->ti->table);
-	return atomic_read(&dm_disk(md)->part0->bd_openers) > 0;
+	return disk_openers(dm_disk(md)) > 0;
+}
+
+static int demote_open_check(struct repl_disk *d, const char **err)
+{
+	if (!repl_dev_open(d))
+		return 0;
+	*err = "the device is open: stop its users (--force: discard the data)";
+	return -EBUSY;
 }
 
 /*
@@ -543,19 +551,38 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 	} else {
 		if (d->role == VAIO_REPL_ROLE_SECONDARY && !force)
 			goto write;
-		if (!force && repl_dev_open(d)) {
-			*err = "the device is open: stop its users (--force: discard the data)";
-			r = -EBUSY;
-			goto out;
+		if (!force) {
+			r = demote_open_check(d, err);
+			if (r)
+				goto out;
 		}
 		/* Before the teardown, which turns the lag into bits. */
 		if (d->role == VAIO_REPL_ROLE_PRIMARY && !force) {
 			r = demote_drain(d, err);
 			if (r)
 				goto out;
+			/* Opened while it waited? */
+			r = demote_open_check(d, err);
+			if (r)
+				goto out;
 		}
+		/*
+		 * From here no write is admitted (repl_write() fails it): a
+		 * write in flight now (one that entered d->writes before) was
+		 * not confirmed by the peer, unless forced.
+		 */
+		spin_lock_irq(&d->slock);
+		if (!force && !RB_EMPTY_ROOT(&d->writes.rb_root)) {
+			spin_unlock_irq(&d->slock);
+			*err = "writes in flight: ask again (still connected)";
+			r = -EAGAIN;
+			goto out;
+		}
+		d->demoting = true;
+		spin_unlock_irq(&d->slock);
 		repl_teardown(d, "demoted");
 		spin_lock_irq(&d->slock);
+		d->demoting = false;
 		d->role = VAIO_REPL_ROLE_SECONDARY;
 		d->new_pair = false;
 		if (force) {

@@ -248,6 +248,7 @@ struct repl_disk {
 	u32 cur_epoch;
 	bool flush_seen;
 	bool no_throttle;		/* suspending: admit every write */
+	bool demoting;			/* no write admitted: the role goes */
 	struct list_head throttled;	/* struct repl_bio, FIFO */
 	u64 lag_writes, lag_bytes;
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="overlapping writes in flight: a later write over an earlier one waits until the earlier one is on both disks, a write elsewhere does not; many overlapping writes in both modes leave both disks equal"
+DESCRIPTION="overlapping writes in flight: a later write over an earlier one waits until the earlier one is on both disks, a write elsewhere does not; many overlapping writes in both modes leave both disks equal; a held write fails once the disk is demoted"
 TOPOLOGY=2host
 TIMEOUT=400
 DEBUG_LANE=no
@@ -34,6 +34,7 @@ now() { cut -d' ' -f1 /proc/uptime; }
 put() {
 	head -c 4096 /dev/zero | tr '\0' "$2" |
 		dd of=/dev/mapper/d0 bs=4k seek="$1" count=1 oflag=direct 2>/dev/null
+	echo $? >"/tmp/$3.rc"
 	now >"/tmp/$3.end"
 }
 # secs FROM TO: TO minus FROM, in hundredths of a second.
@@ -74,18 +75,39 @@ storm() {
 		--size=256k --time_based --runtime=8 --randrepeat=0 \
 		--output-format=json 2>/tmp/fio.err | fio_json_ok
 }
-to_async() {
-	repl_reload a "$(repl_table a async "$REPL_MIB")" &&
-		repl_reload b "$(repl_table_slowb async)" &&
+to_mode() {
+	repl_reload a "$(repl_table a "$1" "$REPL_MIB")" &&
+		repl_reload b "$(repl_table_slowb "$1")" &&
 		vaioctl repl wait d0 --synced --timeout 30
 }
 for mode in sync async; do
-	[ $mode = async ] && ktap_check "async: both sides reloaded" to_async
+	[ $mode = async ] && ktap_check "async: both sides reloaded" to_mode async
 	o=$(overlaps)
 	ktap_check "$mode: 8 s of overlapping writes from 4 jobs" storm
 	ktap_diag "$mode: $(($(overlaps) - o)) writes waited for an overlapping one"
 	ktap_match "$mode: writes waited" "$(($(overlaps) - o))" '^[1-9]'
 	ktap_check "$mode: both disks equal" repl_checksum_both
 done
+# 3. demote --force while a write waits behind an overlapping one. D is
+# in flight (the peer slow), E over it held: the forced demote completes D
+# (written here, tracked) and fails E, which the disk, a secondary now
+# whose data were discarded, must not write. Before, E went on as if the
+# disk were still primary: written, and a new generation made on the
+# discarded disk (split brain at the next connection instead of the full
+# resync that --force promises).
+ktap_check "sync again" to_mode sync
+ktap_check "b's writes delayed 1.5 s again" repl_slowb 1500
+put 0 D d &
+sleep 0.3
+put 0 E e &
+sleep 0.3
+ktap_check "demote --force while E waits behind D" vaioctl repl demote d0 --force
+wait
+ktap_eq "D was acknowledged" "$(cat /tmp/d.rc)" 0
+ktap_check "E failed" test "$(cat /tmp/e.rc)" != 0
+ktap_eq "a's block 0 holds D" "$(dd if=$REPL_DATA bs=4k count=1 iflag=direct 2>/dev/null | tr -d D | wc -c)" 0
+ktap_eq "the discarded disk has no generation" \
+	"$(vaioctl -j repl status d0 | jq -r '.[0].gen')" 0000000000000000
+repl_slowb 0 >/dev/null
 ktap_check "d0 goes on both" repl_teardown
 ktap_finish
