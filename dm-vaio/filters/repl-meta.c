@@ -43,12 +43,15 @@ struct repl_sb {
 		__u8 on_replica;
 		__u8 pad[7];
 	} marks[VAIO_REPL_MARKS];
+	/* Added later still: 0 in older superblocks (no activity log). */
+	__le64 al_sector;
+	__le64 al_id;
 };
 
 static_assert(sizeof(struct repl_sb) <= 4096);
 
-static int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
-		   void *buf, size_t bytes, bool vmem)
+int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
+	    void *buf, size_t bytes, bool vmem)
 {
 	struct dm_io_region where = {
 		.bdev = d->meta, .sector = sector, .count = bytes >> 9,
@@ -104,7 +107,9 @@ int meta_write_sb(struct repl_disk *d, bool dirty)
 		sb->marks[i].count = cpu_to_le64(d->marks[i].count);
 		sb->marks[i].on_replica = d->marks[i].on_replica;
 	}
+	sb->al_sector = cpu_to_le64(d->al_sector);
 	spin_unlock_irq(&d->slock);
+	sb->al_id = cpu_to_le64(d->al_id);
 	sb->csum = cpu_to_le32(crc32_le(0, d->sb_buf, 4096));
 	r = meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 0, d->sb_buf, 4096,
 		    false);
@@ -152,7 +157,7 @@ int meta_open(struct repl_disk *d, const char *path, char **error)
 	if (!memchr_inv(d->sb_buf, 0, 4096)) {
 		/* A new device: a fresh secondary, a replica of nothing yet. */
 		d->consistent = false;
-		return meta_write_sb(d, true) ?: meta_write_bm(d);
+		return al_place(d) ?: meta_write_sb(d, true) ?: meta_write_bm(d);
 	}
 	csum = le32_to_cpu(sb->csum);
 	sb->csum = 0;
@@ -198,10 +203,28 @@ int meta_open(struct repl_disk *d, const char *path, char **error)
 		return r;
 	}
 	if ((flags & REPL_SBF_DIRTY) && d->role == VAIO_REPL_ROLE_PRIMARY) {
-		/* The bitmap on disk is older than the crash: resync all. */
-		DMWARN("%s: the primary was not shut down cleanly: full resync",
-		       d->id);
-		bitmap_set(d->bm, 0, d->bm_bits);
+		/*
+		 * The bitmap on disk is older than the crash: the extents the
+		 * activity log lists may differ (or all of the disk, without
+		 * a log). Saved before a new log forgets them.
+		 */
+		if (al_recover(d, le64_to_cpu(sb->al_sector),
+			       le64_to_cpu(sb->al_id))) {
+			DMWARN("%s: not shut down cleanly, no activity log: full resync",
+			       d->id);
+			bitmap_set(d->bm, 0, d->bm_bits);
+		}
+		r = meta_write_bm(d);
+		if (r) {
+			*error = "cannot write the metadata bitmap";
+			return r;
+		}
+	}
+	/* A new log each time (its blocks overwritten: the old one is gone). */
+	r = al_place(d);
+	if (r) {
+		*error = "cannot write the activity log";
+		return r;
 	}
 	return meta_write_sb(d, true);
 }

@@ -453,7 +453,7 @@ static int recv_barrier_ack(struct repl_conn *c, struct repl_rx *rx)
 	release = !list_empty(&d->throttled);
 	spin_unlock_irq(&d->slock);
 	list_for_each_entry_safe(st, tmp, &done, it.list)
-		stage_free(st);
+		stage_done(d, st);
 	if (release)
 		queue_work(repl_wq, &d->release_work);
 	return 0;

@@ -53,6 +53,19 @@ void stage_free(struct repl_stage *st)
 	kfree(st);
 }
 
+/* A copy sent is over: the peer confirmed it, or its bits are set. */
+void stage_done(struct repl_disk *d, struct repl_stage *st)
+{
+	unsigned long flags;
+
+	if (st->al) {
+		spin_lock_irqsave(&d->slock, flags);
+		al_put(d, st->it.sector, st->it.size);
+		spin_unlock_irqrestore(&d->slock, flags);
+	}
+	stage_free(st);
+}
+
 /* An async write's copy; NULL if it cannot be had without waiting. */
 static struct repl_stage *stage_alloc(struct repl_bio *rb, gfp_t gfp)
 {
@@ -91,6 +104,7 @@ static struct repl_stage *stage_alloc(struct repl_bio *rb, gfp_t gfp)
 	}
 	st->it = rb->it;
 	st->it.kind = RI_STAGE;
+	st->al = false;
 	INIT_LIST_HEAD(&st->it.list);
 	return st;
 }
@@ -143,6 +157,13 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 			stage_free(st);
 		bio->bi_status = BLK_STS_IOERR;
 		return VAIO_FAIL;
+	}
+	if (!al_admit(d, rb)) {
+		/* Its extents are being listed in the activity log. */
+		spin_unlock_irqrestore(&d->slock, flags);
+		if (st)
+			stage_free(st);
+		return VAIO_DEFER;
 	}
 	c = d->c;
 	if (bytes && d->rs_chunk >= 0 &&
@@ -209,6 +230,11 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		rb->async = 1;
 		d->lag_writes++;
 		d->lag_bytes += cost;
+		/* The copy keeps the extents listed until the peer has it. */
+		if (rb->al) {
+			al_hold(d, rb->it.sector, bytes);
+			st->al = true;
+		}
 		list_add_tail(&st->it.list, &c->send_q);
 		st = NULL;
 		wake = true;
@@ -261,6 +287,10 @@ static void write_ended(struct repl_disk *d, struct repl_bio *rb)
 		return;
 	wtree_remove(rb, &d->writes);
 	rb->in_tree = 0;
+	if (rb->al) {
+		al_put(d, rb->it.sector, rb->it.size);
+		rb->al = 0;
+	}
 	if (!list_empty(&d->overlapped))
 		queue_work(repl_wq, &d->overlap_work);
 }
@@ -378,6 +408,7 @@ enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 	rb->replicating = 0;
 	rb->async = 0;
 	rb->in_tree = 0;
+	rb->al = 0;
 	if (bio_op(bio) == REQ_OP_READ) {
 		/*
 		 * An inconsistent secondary's disk mixes old and new data (a

@@ -200,7 +200,7 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 			d->lag_bytes -= (u64)container_of(it, struct repl_stage,
 							  it)->nr_pages << PAGE_SHIFT;
 			spin_unlock_irq(&d->slock);
-			stage_free(container_of(it, struct repl_stage, it));
+			stage_done(d, container_of(it, struct repl_stage, it));
 			break;
 		case RI_ACK:
 			peer_req_free(container_of(it, struct repl_peer_req, it));

@@ -35,6 +35,7 @@
  *   repl-state.c   roles, connection setup and teardown, state changes
  *   repl-bitmap.c  the out-of-sync bitmap and per-chunk write counters
  *   repl-meta.c    the metadata device: superblock, generations, marks
+ *   repl-al.c      the activity log: the extents a primary writes to
  *   repl-nl.c      the netlink family vaio_repl
  *   repl.h         what they share
  */
@@ -92,6 +93,7 @@ static void disk_free(struct repl_disk *d)
 	vfree(d->bm);
 	kvfree(d->chunk_writes);
 	kfree(d->sb_buf);
+	al_free_all(d);
 	kfree(d);
 }
 
@@ -114,6 +116,8 @@ void repl_disk_put(struct repl_disk *d)
 	/* No write is in flight: the last table is gone. */
 	WARN_ON_ONCE(!RB_EMPTY_ROOT(&d->writes.rb_root));
 	cancel_work_sync(&d->overlap_work);
+	WARN_ON_ONCE(!list_empty(&d->al_waiters));
+	cancel_work_sync(&d->al_work);
 	repl_nl_notify(d, VAIO_REPL_CONN_GONE);
 	mutex_lock(&d->meta_lock);
 	meta_close(d);
@@ -153,6 +157,12 @@ static int grow_prepare(struct repl_disk *d, struct repl_filter *rf,
 
 	if (d->meta && bdev_nr_bytes(d->meta) < 4096 + bm_alloc_bytes(bits)) {
 		*error = "replication: metadata device too small for the grown disk";
+		return -ENOSPC;
+	}
+	/* The activity log is at the end: the bitmap may not reach it. */
+	if (d->al_sector &&
+	    ((u64)d->al_sector << 9) < 4096 + bm_alloc_bytes(bits)) {
+		*error = "replication: metadata too small for the grown disk and its log";
 		return -ENOSPC;
 	}
 	rf->grow_bm = vzalloc(bm_alloc_bytes(bits));
@@ -229,8 +239,9 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 	d->bm = vzalloc(bm_alloc_bytes(d->bm_bits));
 	d->chunk_writes = kvcalloc(d->nr_chunks, sizeof(atomic_t), GFP_KERNEL);
 	d->sb_buf = kzalloc(4096, GFP_KERNEL);
-	if (!d->bm || !d->chunk_writes || !d->sb_buf)
+	if (!d->bm || !d->chunk_writes || !d->sb_buf || al_init(d))
 		goto free;
+	d->al_limit = rf->al_limit;
 	if (meta) {
 		r = meta_open(d, meta, error);
 		if (r) {
@@ -292,6 +303,9 @@ static const struct vaio_param repl_params[] = {
 	{ .name = "max_buffers_kib", .kind = VAIO_PARAM_KIND_UINT, .min = 1024,
 	  .max = 1048576, .def = "8192",
 	  .help = "secondary: most received write data held in memory (DRBD's max-buffers)" },
+	{ .name = "al_extents", .kind = VAIO_PARAM_KIND_UINT, .min = REPL_AL_MIN,
+	  .max = REPL_AL_MAX, .def = __stringify(REPL_AL_DEFAULT),
+	  .help = "activity log (meta=): 4 MiB extents written at once; resynced after a crash" },
 	{ }
 };
 
@@ -342,6 +356,10 @@ static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	if (v && kstrtouint(v, 10, &kib))
 		goto bad;
 	rf->max_peer_pages = kib >> (PAGE_SHIFT - 10);
+	rf->al_limit = REPL_AL_DEFAULT;
+	v = vaio_param(argc, argv, "al_extents");
+	if (v && kstrtouint(v, 10, &rf->al_limit))
+		goto bad;
 	rf->resync_bps = 102400ULL << 10;
 	v = vaio_param(argc, argv, "resync_kibps");
 	if (v && kstrtou64(v, 10, &rf->resync_bps))
@@ -590,6 +608,7 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	d->live = rf;
 	d->bdev = f->data_dev->bdev;
 	d->peer_pages_max = 0;		/* the high water of this table */
+	d->al_limit = rf->al_limit;
 	spin_unlock_irq(&d->slock);
 	if (d->c) {
 		/* The new table's bound, for the connection it keeps. */
@@ -685,8 +704,8 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	static const char * const verify_names[] = {
 		"none", "running", "done", "stopped",
 	};
-	u64 oos, total, done, lag_w, lag_b, vdiff;
-	unsigned int sz = 0, pct;
+	u64 oos, total, done, lag_w, lag_b, vdiff, al_writes;
+	unsigned int sz = 0, pct, al_listed;
 	u8 role, conn, vstate;
 
 	spin_lock_irq(&d->slock);
@@ -699,6 +718,8 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	done = d->sync_done_bytes;
 	vstate = d->verify_state;
 	vdiff = d->verify_diff;
+	al_listed = d->al_listed;
+	al_writes = d->al_writes;
 	spin_unlock_irq(&d->slock);
 	pct = total ? div64_u64(min(done, total) * 100, total) : 100;
 	DMEMIT("role %s conn %s mode %s ", role_names[role], conn_names[conn],
@@ -708,8 +729,9 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	DMEMIT("sent %llu acked %llu recv %llu ", d->sent, d->acked, d->recv);
 	DMEMIT("buffers_max_kib %u overlaps %llu ",
 	       d->peer_pages_max << (PAGE_SHIFT - 10), READ_ONCE(d->overlaps));
-	DMEMIT("verify %s verify_diff_kib %llu", verify_names[vstate],
+	DMEMIT("verify %s verify_diff_kib %llu ", verify_names[vstate],
 	       vdiff >> 10);
+	DMEMIT("al_extents %u al_writes %llu", al_listed, al_writes);
 }
 
 static struct vaio_filter_type repl_type = {

@@ -31,6 +31,11 @@
 #define REPL_REASON_MAX		96
 #define REPL_DEMOTE_WAIT_MS	5000	/* demote: for the peer, per call */
 #define REPL_IF_EPOCH	0x8000	/* item flag, not on the wire: async order */
+#define REPL_AL_SHIFT		13	/* activity log extent: 8192 sectors, 4 MiB */
+#define REPL_AL_MAX		1000	/* extents the log lists, at most */
+#define REPL_AL_MIN		8	/* a write spans at most 3 (8 MiB) */
+#define REPL_AL_DEFAULT		256	/* 1 GiB resynced after a crash, at most */
+#define REPL_AL_HASH_BITS	8
 
 #define DM_MSG_PREFIX "vaio-repl"
 
@@ -71,6 +76,7 @@ struct repl_bio {
 	unsigned int replicating:1;	/* parts is used */
 	unsigned int async:1;
 	unsigned int in_tree:1;		/* in d->writes */
+	unsigned int al:1;		/* holds its extents in the log */
 	/* In d->writes, from map to its last part's end (under slock). */
 	struct rb_node wnode;
 	sector_t wlast;			/* its last sector */
@@ -81,6 +87,7 @@ struct repl_bio {
 /* An async write, copied. */
 struct repl_stage {
 	struct repl_item it;
+	bool al;			/* holds its extents in the log */
 	unsigned int nr_pages;
 	struct page *pages[];
 };
@@ -112,6 +119,15 @@ struct repl_peer_req {
 	bool answer;
 	unsigned int nr_pages;
 	struct page *pages[];
+};
+
+/* An extent of the activity log (repl-al.c), under d->slock. */
+struct repl_al_ext {
+	struct hlist_node hash;		/* d->al_hash, but when free */
+	struct list_head lru;		/* d->al_lru, al_want or al_free */
+	u32 ext;			/* sector >> REPL_AL_SHIFT */
+	u32 refs;			/* writes (and copies) in it */
+	u8 state;			/* enum repl_al_state */
 };
 
 struct repl_conn {
@@ -227,6 +243,25 @@ struct repl_disk {
 	char meta_path[VAIO_ARG_MAX];
 	void *sb_buf;
 
+	/*
+	 * Activity log (repl-al.c): the extents a primary's writes may go
+	 * to, listed in the metadata before they do. Under slock, but the
+	 * block (al_buf), written by al_work only.
+	 */
+	sector_t al_sector;		/* its two blocks; 0: none */
+	u64 al_id;			/* this log's, in its blocks */
+	u64 al_seq;			/* the last block written */
+	struct repl_al_ext *al;		/* REPL_AL_MAX of them */
+	struct hlist_head al_hash[1 << REPL_AL_HASH_BITS];
+	struct list_head al_lru;	/* listed, most recently used first */
+	struct list_head al_want;	/* wanted by a held write */
+	struct list_head al_free;
+	struct list_head al_waiters;	/* struct repl_bio, FIFO */
+	unsigned int al_listed, al_limit;
+	struct work_struct al_work;
+	void *al_buf;
+	u64 al_writes;			/* blocks written */
+
 	struct repl_conn *c;		/* under slock; set under lock */
 	struct work_struct fail_work;	/* tears a failed connection down */
 	struct work_struct release_work;	/* throttled writes */
@@ -286,6 +321,7 @@ struct repl_filter {
 	u64 max_lag_bytes;
 	u64 resync_bps;
 	unsigned int max_peer_pages;	/* secondary: max_buffers_kib */
+	unsigned int al_limit;		/* al_extents */
 	char peer[VAIO_ARG_MAX];
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
@@ -357,8 +393,8 @@ static inline int repl_alloc_pages(struct page **pages, unsigned int nr,
 /* repl.c */
 extern struct dm_io_client *repl_io_client;
 /*
- * release_work, meta_work, overlap_work: the VM's writes wait for them (a
- * rescuer).
+ * release_work, meta_work, overlap_work, al_work: the VM's writes wait for
+ * them (a rescuer).
  */
 extern struct workqueue_struct *repl_wq;
 extern const char * const role_names[];
@@ -376,7 +412,19 @@ bool in_chunk(sector_t sector, u32 bytes, long chunk);
 void chunks_add(struct repl_disk *d, sector_t sector, u32 bytes, int v);
 size_t bm_alloc_bytes(unsigned long bits);
 
+/* repl-al.c */
+int al_init(struct repl_disk *d);
+void al_free_all(struct repl_disk *d);
+int al_place(struct repl_disk *d);
+int al_recover(struct repl_disk *d, sector_t al_sector, u64 al_id);
+bool al_admit(struct repl_disk *d, struct repl_bio *rb);
+void al_hold(struct repl_disk *d, sector_t sector, u32 bytes);
+void al_put(struct repl_disk *d, sector_t sector, u32 bytes);
+void al_work_fn(struct work_struct *work);
+
 /* repl-meta.c */
+int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
+	    void *buf, size_t bytes, bool vmem);
 int meta_write_sb(struct repl_disk *d, bool dirty);
 int meta_write_bm(struct repl_disk *d);
 int meta_open(struct repl_disk *d, const char *path, char **error);
@@ -403,6 +451,7 @@ void fail_work_fn(struct work_struct *work);
 
 /* repl-req.c */
 void stage_free(struct repl_stage *st);
+void stage_done(struct repl_disk *d, struct repl_stage *st);
 void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
 void release_list(struct repl_filter *rf, struct list_head *list);
 void release_work_fn(struct work_struct *work);

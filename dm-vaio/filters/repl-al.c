@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio replication: the activity log (DRBD's al).
+ *
+ * A primary's write goes on only into extents of 4 MiB (REPL_AL_SHIFT)
+ * that the metadata lists: after a crash of the primary only the listed
+ * extents resync, not the whole disk. An extent stays listed while a write
+ * into it may be on one disk and not known to be on the other, nor in the
+ * bitmap on disk:
+ *  - a write holds a reference on its extents from its admission to the
+ *    end of its last part (sync: the peer answered, or its bits are set),
+ *  - an async write's copy holds one until the peer confirmed its epoch,
+ *    or its bits are set (stage_done()),
+ *  - when an extent without references leaves the list (least recently
+ *    used first, for an extent a held write wants), the bitmap's block
+ *    that covers it is written first.
+ * Bits that came from elsewhere (the peer's bitmap, a verify) are not in
+ * the log: the peer keeps its own until the resync is over, and a verify
+ * finds a difference again.
+ *
+ * On disk: two 4 KiB blocks at al_sector (the end of the metadata device,
+ * recorded in the superblock), written in turn with FUA, each the whole
+ * list with a sequence number, the log's id and a crc32; the valid one
+ * with the higher number is the log. al_work writes them, one at a time;
+ * writes that wait for it are on d->al_waiters, and go on through
+ * release_list().
+ */
+
+#include "repl.h"
+
+#include <linux/crc32.h>
+#include <linux/hash.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#define REPL_AL_MAGIC	0x5652414c	/* "VRAL" */
+
+enum repl_al_state {
+	AL_FREE,
+	AL_WANT,	/* a held write needs it: al_work lists it */
+	AL_ADDING,	/* in the block al_work writes */
+	AL_LISTED,	/* on disk */
+};
+
+struct repl_al_block {
+	__le32 magic;
+	__le32 csum;		/* crc32 of the block with csum 0 */
+	__le64 id;		/* the log's: a block of an older one is not */
+	__le64 seq;
+	__le32 nr;
+	__le32 pad;
+	__le32 ext[REPL_AL_MAX];
+};
+
+static_assert(sizeof(struct repl_al_block) <= 4096);
+
+static struct hlist_head *al_bucket(struct repl_disk *d, u32 ext)
+{
+	return &d->al_hash[hash_32(ext, REPL_AL_HASH_BITS)];
+}
+
+static struct repl_al_ext *al_find(struct repl_disk *d, u32 ext)
+{
+	struct repl_al_ext *e;
+
+	hlist_for_each_entry(e, al_bucket(d, ext), hash)
+		if (e->ext == ext)
+			return e;
+	return NULL;
+}
+
+/* The log's memory, empty (a disk with meta=). */
+int al_init(struct repl_disk *d)
+{
+	unsigned int i;
+
+	INIT_LIST_HEAD(&d->al_lru);
+	INIT_LIST_HEAD(&d->al_want);
+	INIT_LIST_HEAD(&d->al_free);
+	INIT_LIST_HEAD(&d->al_waiters);
+	INIT_WORK(&d->al_work, al_work_fn);
+	d->al_limit = REPL_AL_DEFAULT;
+	d->al = kvcalloc(REPL_AL_MAX, sizeof(*d->al), GFP_KERNEL);
+	d->al_buf = kzalloc(4096, GFP_KERNEL);
+	if (!d->al || !d->al_buf)
+		return -ENOMEM;
+	for (i = 0; i < REPL_AL_MAX; i++)
+		list_add_tail(&d->al[i].lru, &d->al_free);
+	return 0;
+}
+
+void al_free_all(struct repl_disk *d)
+{
+	kvfree(d->al);
+	kfree(d->al_buf);
+}
+
+/* Fills al_buf with the listed and the @adding extents. d->slock held. */
+static void al_fill(struct repl_disk *d, struct list_head *adding, u64 seq)
+{
+	struct repl_al_block *b = d->al_buf;
+	struct repl_al_ext *e;
+	u32 n = 0;
+
+	memset(b, 0, 4096);
+	list_for_each_entry(e, &d->al_lru, lru)
+		b->ext[n++] = cpu_to_le32(e->ext);
+	list_for_each_entry(e, adding, lru)
+		b->ext[n++] = cpu_to_le32(e->ext);
+	b->magic = cpu_to_le32(REPL_AL_MAGIC);
+	b->id = cpu_to_le64(d->al_id);
+	b->seq = cpu_to_le64(seq);
+	b->nr = cpu_to_le32(n);
+	b->csum = cpu_to_le32(crc32_le(0, d->al_buf, 4096));
+}
+
+static int al_write(struct repl_disk *d, u64 seq)
+{
+	return meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+		       d->al_sector + (seq & 1) * 8, d->al_buf, 4096, false);
+}
+
+/*
+ * A new log at the end of the metadata device, if there is room after the
+ * bitmap; else none (a crash of the primary resyncs all of the disk). Its
+ * blocks are written empty: an older log's blocks there are not taken for
+ * it (another id, too). Before the superblock that records it.
+ */
+int al_place(struct repl_disk *d)
+{
+	sector_t end = (bdev_nr_bytes(d->meta) >> 12) << 3;
+	LIST_HEAD(none);
+	int r;
+
+	d->al_sector = 0;
+	if (end < 16 || ((u64)(end - 16) << 9) < 4096 + bm_alloc_bytes(d->bm_bits)) {
+		DMWARN("%s: no room for an activity log: a crash resyncs all",
+		       d->id);
+		return 0;
+	}
+	d->al_id = get_random_u64();
+	d->al_sector = end - 16;
+	al_fill(d, &none, 0);
+	r = al_write(d, 0);
+	if (!r) {
+		al_fill(d, &none, 1);
+		r = al_write(d, 1);
+	}
+	d->al_seq = 1;
+	if (r)
+		d->al_sector = 0;
+	return r;
+}
+
+/* The valid block at @slot of log @id, or -EINVAL. */
+static int al_read(struct repl_disk *d, sector_t al_sector, u64 id,
+		   unsigned int slot, u64 *seq)
+{
+	struct repl_al_block *b = d->al_buf;
+	u32 csum;
+	int r;
+
+	r = meta_io(d, REQ_OP_READ, al_sector + slot * 8, d->al_buf, 4096,
+		    false);
+	if (r)
+		return r;
+	csum = le32_to_cpu(b->csum);
+	b->csum = 0;
+	if (le32_to_cpu(b->magic) != REPL_AL_MAGIC ||
+	    crc32_le(0, d->al_buf, 4096) != csum ||
+	    le64_to_cpu(b->id) != id || le32_to_cpu(b->nr) > REPL_AL_MAX)
+		return -EINVAL;
+	*seq = le64_to_cpu(b->seq);
+	return 0;
+}
+
+/*
+ * A primary that was not shut down cleanly: the extents its log lists are
+ * out of sync. -EINVAL when there is no valid log (the caller resyncs
+ * all). The log goes on from its sequence number.
+ */
+int al_recover(struct repl_disk *d, sector_t al_sector, u64 al_id)
+{
+	struct repl_al_block *b = d->al_buf;
+	u64 seq[2] = { 0, 0 };
+	int ok[2], slot;
+	u32 i, n;
+
+	if (!al_sector)
+		return -EINVAL;
+	ok[0] = !al_read(d, al_sector, al_id, 0, &seq[0]);
+	ok[1] = !al_read(d, al_sector, al_id, 1, &seq[1]);
+	if (!ok[0] && !ok[1])
+		return -EINVAL;
+	slot = ok[1] && (!ok[0] || seq[1] > seq[0]);
+	if (al_read(d, al_sector, al_id, slot, &seq[slot]))
+		return -EIO;
+	n = le32_to_cpu(b->nr);
+	for (i = 0; i < n; i++) {
+		sector_t s = (sector_t)le32_to_cpu(b->ext[i]) << REPL_AL_SHIFT;
+
+		if (s < d->sectors)
+			bm_set(d, s, min_t(u64, 1ULL << (REPL_AL_SHIFT + 9),
+					   (u64)(d->sectors - s) << 9));
+	}
+	d->al_sector = al_sector;
+	d->al_id = al_id;
+	d->al_seq = seq[slot];
+	DMWARN("%s: not shut down cleanly: the %u extents of the activity log resync",
+	       d->id, n);
+	return 0;
+}
+
+/*
+ * May @rb go on? True once every extent it touches is listed on disk: it
+ * then holds a reference on each (rb->al). Else it is held on
+ * d->al_waiters and al_work lists what it lacks. d->slock held.
+ */
+bool al_admit(struct repl_disk *d, struct repl_bio *rb)
+{
+	struct repl_al_ext *e;
+	u32 x, first, last;
+	bool all = true;
+
+	if (rb->al || !d->al_sector || !rb->it.size)
+		return true;
+	first = rb->it.sector >> REPL_AL_SHIFT;
+	last = (rb->it.sector + (rb->it.size >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
+	for (x = first; x <= last; x++) {
+		e = al_find(d, x);
+		if (e && e->state == AL_LISTED)
+			continue;
+		all = false;
+		/* With no free one, al_work makes room first. */
+		if (!e && !list_empty(&d->al_free)) {
+			e = list_first_entry(&d->al_free, struct repl_al_ext, lru);
+			e->ext = x;
+			e->state = AL_WANT;
+			e->refs = 0;
+			hlist_add_head(&e->hash, al_bucket(d, x));
+			list_move_tail(&e->lru, &d->al_want);
+		}
+	}
+	if (!all) {
+		list_add_tail(&rb->it.list, &d->al_waiters);
+		queue_work(repl_wq, &d->al_work);
+		return false;
+	}
+	al_hold(d, rb->it.sector, rb->it.size);
+	rb->al = 1;
+	return true;
+}
+
+/* One more reference on listed extents (most recently used). slock held. */
+void al_hold(struct repl_disk *d, sector_t sector, u32 bytes)
+{
+	struct repl_al_ext *e;
+	u32 x, last;
+
+	last = (sector + (bytes >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
+	for (x = sector >> REPL_AL_SHIFT; x <= last; x++) {
+		e = al_find(d, x);
+		if (WARN_ON_ONCE(!e || e->state != AL_LISTED))
+			continue;
+		e->refs++;
+		list_move(&e->lru, &d->al_lru);
+	}
+}
+
+/* Drops the references of a write (or a copy) on its extents. slock held. */
+void al_put(struct repl_disk *d, sector_t sector, u32 bytes)
+{
+	struct repl_al_ext *e;
+	u32 x, last;
+	bool wake = false;
+
+	last = (sector + (bytes >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
+	for (x = sector >> REPL_AL_SHIFT; x <= last; x++) {
+		e = al_find(d, x);
+		if (WARN_ON_ONCE(!e || !e->refs))
+			continue;
+		if (!--e->refs)
+			wake = true;
+	}
+	/* Held writes may now have room. */
+	if (wake && !list_empty(&d->al_waiters))
+		queue_work(repl_wq, &d->al_work);
+}
+
+/* The least recently used listed extent without references, or NULL. */
+static struct repl_al_ext *al_victim(struct repl_disk *d)
+{
+	struct repl_al_ext *e;
+
+	list_for_each_entry_reverse(e, &d->al_lru, lru)
+		if (!e->refs)
+			return e;
+	return NULL;
+}
+
+/* The bitmap's block that covers extent @x, if a bit of it is set. */
+static int al_save_bits(struct repl_disk *d, u32 x)
+{
+	unsigned long first = (unsigned long)x << (REPL_AL_SHIFT - REPL_BM_SHIFT);
+	unsigned long end = first + (1UL << (REPL_AL_SHIFT - REPL_BM_SHIFT));
+	unsigned long blk;
+
+	if (first >= d->bm_bits)
+		return 0;
+	end = min(end, d->bm_bits);
+	if (find_next_bit(d->bm, end, first) >= end)
+		return 0;
+	blk = first / (4096 * BITS_PER_BYTE);
+	return meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 8 + blk * 8,
+		       (u8 *)d->bm + blk * 4096, 4096, true);
+}
+
+/* The log cannot be written: none from here, and the superblock says so. */
+static void al_broken(struct repl_disk *d, int r)
+{
+	DMERR("%s: cannot write the activity log (%d): a crash of the primary resyncs all",
+	      d->id, r);
+	spin_lock_irq(&d->slock);
+	d->al_sector = 0;
+	spin_unlock_irq(&d->slock);
+	meta_write_sb(d, true);
+}
+
+/*
+ * One block of the log: the wanted extents added, as many listed ones
+ * without references taken off as the limit asks (their bits saved
+ * first), then the held writes go on (held again if they still lack one).
+ */
+void al_work_fn(struct work_struct *work)
+{
+	struct repl_disk *d = container_of(work, struct repl_disk, al_work);
+	struct repl_al_ext *e, *tmp, *v;
+	struct repl_filter *rf;
+	LIST_HEAD(adding);
+	LIST_HEAD(evict);
+	LIST_HEAD(held);
+	unsigned int n = 0, out = 0;
+	u64 seq;
+	int r = 0;
+
+	/* d->bm stays (a grow swaps it under meta_lock). */
+	mutex_lock(&d->meta_lock);
+	spin_lock_irq(&d->slock);
+	if (!d->al_sector)
+		goto release;
+	list_for_each_entry_safe(e, tmp, &d->al_want, lru) {
+		if (d->al_listed - out + n >= d->al_limit) {
+			v = al_victim(d);
+			if (!v)
+				break;
+			hlist_del_init(&v->hash);
+			list_move_tail(&v->lru, &evict);
+			out++;
+		}
+		e->state = AL_ADDING;
+		list_move_tail(&e->lru, &adding);
+		n++;
+	}
+	/* Writes wait that found no free slot to ask with: make one. */
+	if (!n && list_empty(&d->al_want) && list_empty(&d->al_free) &&
+	    !list_empty(&d->al_waiters)) {
+		v = al_victim(d);
+		if (v) {
+			hlist_del_init(&v->hash);
+			list_move_tail(&v->lru, &evict);
+			out++;
+		}
+	}
+	if (!n && !out) {
+		/* Nothing to do until a reference goes (al_put()). */
+		spin_unlock_irq(&d->slock);
+		mutex_unlock(&d->meta_lock);
+		return;
+	}
+	seq = d->al_seq + 1;
+	al_fill(d, &adding, seq);
+	spin_unlock_irq(&d->slock);
+
+	list_for_each_entry(e, &evict, lru) {
+		r = al_save_bits(d, e->ext);
+		if (r)
+			break;
+	}
+	if (!r)
+		r = al_write(d, seq);
+
+	spin_lock_irq(&d->slock);
+	if (!r) {
+		d->al_seq = seq;
+		d->al_writes++;
+	}
+	list_for_each_entry_safe(e, tmp, &adding, lru) {
+		e->state = AL_LISTED;
+		list_move(&e->lru, &d->al_lru);
+	}
+	d->al_listed += n;
+	d->al_listed -= out;
+	list_for_each_entry_safe(e, tmp, &evict, lru) {
+		e->state = AL_FREE;
+		list_move_tail(&e->lru, &d->al_free);
+	}
+	spin_unlock_irq(&d->slock);
+	if (r)
+		al_broken(d, r);
+	spin_lock_irq(&d->slock);
+	if (!list_empty(&d->al_want))
+		queue_work(repl_wq, &d->al_work);
+release:
+	list_splice_init(&d->al_waiters, &held);
+	/* The table that mapped them: it cannot go while they wait. */
+	rf = d->live;
+	spin_unlock_irq(&d->slock);
+	mutex_unlock(&d->meta_lock);
+	if (!list_empty(&held) && !WARN_ON_ONCE(!rf))
+		release_list(rf, &held);
+}
