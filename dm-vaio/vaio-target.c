@@ -2031,6 +2031,8 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 			DMERR("%s: usage: fail <filter on this disk>", vc->id);
 			return -EINVAL;
 		}
+		if (f->fail_mode == VAIO_FAIL_OPEN && f->type->ops.prepare_bypass)
+			f->type->ops.prepare_bypass(f);
 		vaio_filter_error(f, "failed by the admin");
 		return 0;
 	}

@@ -28,6 +28,7 @@
 
 #include "repl.h"
 
+#include <linux/blkdev.h>
 #include <linux/crc32.h>
 #include <linux/hash.h>
 #include <linux/random.h>
@@ -37,7 +38,6 @@
 
 enum repl_al_state {
 	AL_FREE,
-	AL_WANT,	/* a held write needs it: al_work lists it */
 	AL_ADDING,	/* in the block al_work writes */
 	AL_LISTED,	/* on disk */
 };
@@ -53,6 +53,15 @@ struct repl_al_block {
 };
 
 static_assert(sizeof(struct repl_al_block) <= 4096);
+
+/* One block of the log being made: what it adds and what it drops. */
+#define AL_TX_MAX	64
+struct al_tx {
+	struct list_head adding;
+	unsigned int n, out, nprot;
+	u32 old[AL_TX_MAX];		/* the extents dropped */
+	u32 prot[AL_TX_MAX][2];		/* ranges of the writes it serves */
+};
 
 static struct hlist_head *al_bucket(struct repl_disk *d, u32 ext)
 {
@@ -75,14 +84,14 @@ int al_init(struct repl_disk *d)
 	unsigned int i;
 
 	INIT_LIST_HEAD(&d->al_lru);
-	INIT_LIST_HEAD(&d->al_want);
 	INIT_LIST_HEAD(&d->al_free);
 	INIT_LIST_HEAD(&d->al_waiters);
 	INIT_WORK(&d->al_work, al_work_fn);
 	d->al_limit = REPL_AL_DEFAULT;
 	d->al = kvcalloc(REPL_AL_MAX, sizeof(*d->al), GFP_KERNEL);
 	d->al_buf = kzalloc(4096, GFP_KERNEL);
-	if (!d->al || !d->al_buf)
+	d->al_tx = kzalloc(sizeof(*d->al_tx), GFP_KERNEL);
+	if (!d->al || !d->al_buf || !d->al_tx)
 		return -ENOMEM;
 	for (i = 0; i < REPL_AL_MAX; i++)
 		list_add_tail(&d->al[i].lru, &d->al_free);
@@ -93,6 +102,7 @@ void al_free_all(struct repl_disk *d)
 {
 	kvfree(d->al);
 	kfree(d->al_buf);
+	kfree(d->al_tx);
 }
 
 /* Fills al_buf with the listed and the @adding extents. d->slock held. */
@@ -211,44 +221,48 @@ int al_recover(struct repl_disk *d, sector_t al_sector, u64 al_id)
 	return 0;
 }
 
+/* The extents [*first, *last] that @sector and @bytes touch. */
+static void al_range(sector_t sector, u32 bytes, u32 *first, u32 *last)
+{
+	*first = sector >> REPL_AL_SHIFT;
+	*last = (sector + (bytes >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
+}
+
 /*
- * May @rb go on? True once every extent it touches is listed on disk: it
- * then holds a reference on each (rb->al). Else it is held on
- * d->al_waiters and al_work lists what it lacks. d->slock held.
+ * May @rb go on? 1 once every extent it touches is listed on disk: it
+ * then holds a reference on each (rb->al). 0: it is held on d->al_waiters
+ * and al_work lists what it lacks. -EIO: the log failed and its end could
+ * not be recorded. d->slock held.
  */
-bool al_admit(struct repl_disk *d, struct repl_bio *rb)
+int al_admit(struct repl_disk *d, struct repl_bio *rb)
 {
 	struct repl_al_ext *e;
 	u32 x, first, last;
-	bool all = true;
 
-	if (rb->al || !d->al_sector || !rb->it.size)
-		return true;
-	first = rb->it.sector >> REPL_AL_SHIFT;
-	last = (rb->it.sector + (rb->it.size >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
-	for (x = first; x <= last; x++) {
+	if (rb->al || !rb->it.size)
+		return 1;
+	if (d->al_failed)
+		return -EIO;
+	if (!d->al_sector)
+		return 1;
+	al_range(rb->it.sector, rb->it.size, &first, &last);
+	/* The block layer splits bigger ones (repl_io_hints()). */
+	if (WARN_ON_ONCE(last - first >= REPL_AL_SPAN))
+		return -EIO;
+	for (x = first; x <= last && !d->al_stop; x++) {
 		e = al_find(d, x);
-		if (e && e->state == AL_LISTED)
-			continue;
-		all = false;
-		/* With no free one, al_work makes room first. */
-		if (!e && !list_empty(&d->al_free)) {
-			e = list_first_entry(&d->al_free, struct repl_al_ext, lru);
-			e->ext = x;
-			e->state = AL_WANT;
-			e->refs = 0;
-			hlist_add_head(&e->hash, al_bucket(d, x));
-			list_move_tail(&e->lru, &d->al_want);
-		}
+		if (!e || e->state != AL_LISTED)
+			break;
 	}
-	if (!all) {
+	if (x <= last) {
+		/* al_work lists them (or, after a failed write, ends the log). */
 		list_add_tail(&rb->it.list, &d->al_waiters);
 		queue_work(repl_wq, &d->al_work);
-		return false;
+		return 0;
 	}
 	al_hold(d, rb->it.sector, rb->it.size);
 	rb->al = 1;
-	return true;
+	return 1;
 }
 
 /* One more reference on listed extents (most recently used). slock held. */
@@ -287,15 +301,69 @@ void al_put(struct repl_disk *d, sector_t sector, u32 bytes)
 		queue_work(repl_wq, &d->al_work);
 }
 
-/* The least recently used listed extent without references, or NULL. */
-static struct repl_al_ext *al_victim(struct repl_disk *d)
+static bool al_protected(struct al_tx *tx, u32 x)
 {
-	struct repl_al_ext *e;
+	unsigned int i;
 
-	list_for_each_entry_reverse(e, &d->al_lru, lru)
-		if (!e->refs)
-			return e;
-	return NULL;
+	for (i = 0; i < tx->nprot; i++)
+		if (x >= tx->prot[i][0] && x <= tx->prot[i][1])
+			return true;
+	return false;
+}
+
+/*
+ * Adds to @tx what the held write over extents [first, last] lacks, all
+ * or nothing (as DRBD's al_begin_io_nonblock()): within al_limit, or in
+ * place of listed extents without references, least recently used first,
+ * that no write this block serves needs. False if it cannot. slock held.
+ */
+static bool al_take(struct repl_disk *d, struct al_tx *tx, u32 first,
+		    u32 last)
+{
+	struct repl_al_ext *e, *v[REPL_AL_SPAN];
+	unsigned int need = 0, room, cur, nv = 0, i;
+	u32 x;
+
+	if (tx->nprot == AL_TX_MAX)
+		return false;
+	for (x = first; x <= last; x++)
+		need += !al_find(d, x);
+	if (tx->n + need > AL_TX_MAX)
+		return false;
+	cur = d->al_listed - tx->out + tx->n;
+	room = cur < d->al_limit ? d->al_limit - cur : 0;
+	if (need > room) {
+		list_for_each_entry_reverse(e, &d->al_lru, lru) {
+			if (nv == need - room)
+				break;
+			if (!e->refs && (e->ext < first || e->ext > last) &&
+			    !al_protected(tx, e->ext))
+				v[nv++] = e;
+		}
+		if (nv < need - room)
+			return false;
+	}
+	for (i = 0; i < nv; i++) {
+		/* Its place is taken at once; the block drops it. */
+		tx->old[tx->out++] = v[i]->ext;
+		hlist_del_init(&v[i]->hash);
+		list_move_tail(&v[i]->lru, &d->al_free);
+	}
+	for (x = first; x <= last; x++) {
+		if (al_find(d, x))
+			continue;
+		e = list_first_entry(&d->al_free, struct repl_al_ext, lru);
+		e->ext = x;
+		e->refs = 0;
+		e->state = AL_ADDING;
+		hlist_add_head(&e->hash, al_bucket(d, x));
+		list_move_tail(&e->lru, &tx->adding);
+		tx->n++;
+	}
+	tx->prot[tx->nprot][0] = first;
+	tx->prot[tx->nprot][1] = last;
+	tx->nprot++;
+	return true;
 }
 
 /* The bitmap's block that covers extent @x, if a bit of it is set. */
@@ -315,31 +383,65 @@ static int al_save_bits(struct repl_disk *d, u32 x)
 		       (u8 *)d->bm + blk * 4096, 4096, true);
 }
 
-/* The log cannot be written: none from here, and the superblock says so. */
+/*
+ * The log cannot be written (d->al_stop holds the writes): none from here
+ * once the superblock says so (a crash resyncs all); if it cannot, the
+ * writes fail, for a crash would trust the old log. d->meta_lock held.
+ */
 static void al_broken(struct repl_disk *d, int r)
 {
+	int w;
+
 	DMERR("%s: cannot write the activity log (%d): a crash of the primary resyncs all",
 	      d->id, r);
 	spin_lock_irq(&d->slock);
-	d->al_sector = 0;
+	d->al_bypassed = true;		/* the superblock: no log */
 	spin_unlock_irq(&d->slock);
-	meta_write_sb(d, true);
+	w = meta_write_sb(d, true);
+	spin_lock_irq(&d->slock);
+	d->al_sector = 0;
+	d->al_bypassed = false;
+	d->al_stop = false;
+	if (w)
+		d->al_failed = true;
+	spin_unlock_irq(&d->slock);
+	if (w)
+		DMERR("%s: nor the superblock: the primary's writes fail", d->id);
 }
 
 /*
- * One block of the log: the wanted extents added, as many listed ones
- * without references taken off as the limit asks (their bits saved
- * first), then the held writes go on (held again if they still lack one).
+ * The superblock says "no log" (@off) or the log again, as *@flag (one of
+ * d->al_quiesced, d->al_bypassed) changes. Process context.
+ */
+void al_sb_off(struct repl_disk *d, bool *flag, bool off)
+{
+	mutex_lock(&d->meta_lock);
+	if (d->al_sector && *flag != off) {
+		spin_lock_irq(&d->slock);
+		*flag = off;
+		spin_unlock_irq(&d->slock);
+		meta_write_sb(d, true);
+	}
+	mutex_unlock(&d->meta_lock);
+}
+
+/*
+ * One block of the log: what the held writes lack added, in their order,
+ * as many listed extents without references dropped as al_limit asks
+ * (their writes flushed, their bits saved first); then the held writes go
+ * on (held again if they still lack one).
  */
 void al_work_fn(struct work_struct *work)
 {
 	struct repl_disk *d = container_of(work, struct repl_disk, al_work);
-	struct repl_al_ext *e, *tmp, *v;
+	struct repl_al_ext *e, *tmp;
+	struct block_device *bdev;
 	struct repl_filter *rf;
-	LIST_HEAD(adding);
-	LIST_HEAD(evict);
+	struct al_tx *tx = d->al_tx;
+	struct repl_bio *rb;
 	LIST_HEAD(held);
-	unsigned int n = 0, out = 0;
+	u32 first, last;
+	unsigned int i;
 	u64 seq;
 	int r = 0;
 
@@ -348,44 +450,39 @@ void al_work_fn(struct work_struct *work)
 	spin_lock_irq(&d->slock);
 	if (!d->al_sector)
 		goto release;
-	list_for_each_entry_safe(e, tmp, &d->al_want, lru) {
-		if (d->al_listed - out + n >= d->al_limit) {
-			v = al_victim(d);
-			if (!v)
-				break;
-			hlist_del_init(&v->hash);
-			list_move_tail(&v->lru, &evict);
-			out++;
-		}
-		e->state = AL_ADDING;
-		list_move_tail(&e->lru, &adding);
-		n++;
+	memset(tx, 0, sizeof(*tx));
+	INIT_LIST_HEAD(&tx->adding);
+	list_for_each_entry(rb, &d->al_waiters, it.list) {
+		al_range(rb->it.sector, rb->it.size, &first, &last);
+		if (!al_take(d, tx, first, last))
+			break;
 	}
-	/* Writes wait that found no free slot to ask with: make one. */
-	if (!n && list_empty(&d->al_want) && list_empty(&d->al_free) &&
-	    !list_empty(&d->al_waiters)) {
-		v = al_victim(d);
-		if (v) {
-			hlist_del_init(&v->hash);
-			list_move_tail(&v->lru, &evict);
-			out++;
-		}
-	}
-	if (!n && !out) {
-		/* Nothing to do until a reference goes (al_put()). */
+	if (!tx->n) {
+		/*
+		 * Nothing to add: the first held write waits for a reference
+		 * to go (al_put() queues this again), unless all it needs is
+		 * listed or being added.
+		 */
+		if (tx->nprot)
+			goto release;
 		spin_unlock_irq(&d->slock);
 		mutex_unlock(&d->meta_lock);
 		return;
 	}
 	seq = d->al_seq + 1;
-	al_fill(d, &adding, seq);
+	al_fill(d, &tx->adding, seq);
+	bdev = d->bdev;
 	spin_unlock_irq(&d->slock);
 
-	list_for_each_entry(e, &evict, lru) {
-		r = al_save_bits(d, e->ext);
-		if (r)
-			break;
-	}
+	/*
+	 * The writes to the extents that leave were completed by the disk,
+	 * maybe into its volatile cache: on the platter before the log
+	 * forgets them (DRBD's log write is a PREFLUSH of its own disk).
+	 */
+	if (tx->out)
+		r = blkdev_issue_flush(bdev);
+	for (i = 0; i < tx->out && !r; i++)
+		r = al_save_bits(d, tx->old[i]);
 	if (!r)
 		r = al_write(d, seq);
 
@@ -393,23 +490,19 @@ void al_work_fn(struct work_struct *work)
 	if (!r) {
 		d->al_seq = seq;
 		d->al_writes++;
+	} else {
+		/* Nothing admitted into extents the log may not list. */
+		d->al_stop = true;
 	}
-	list_for_each_entry_safe(e, tmp, &adding, lru) {
+	list_for_each_entry_safe(e, tmp, &tx->adding, lru) {
 		e->state = AL_LISTED;
 		list_move(&e->lru, &d->al_lru);
 	}
-	d->al_listed += n;
-	d->al_listed -= out;
-	list_for_each_entry_safe(e, tmp, &evict, lru) {
-		e->state = AL_FREE;
-		list_move_tail(&e->lru, &d->al_free);
-	}
+	d->al_listed = d->al_listed - tx->out + tx->n;
 	spin_unlock_irq(&d->slock);
 	if (r)
 		al_broken(d, r);
 	spin_lock_irq(&d->slock);
-	if (!list_empty(&d->al_want))
-		queue_work(repl_wq, &d->al_work);
 release:
 	list_splice_init(&d->al_waiters, &held);
 	/* The table that mapped them: it cannot go while they wait. */

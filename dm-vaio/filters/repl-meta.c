@@ -107,7 +107,8 @@ int meta_write_sb(struct repl_disk *d, bool dirty)
 		sb->marks[i].count = cpu_to_le64(d->marks[i].count);
 		sb->marks[i].on_replica = d->marks[i].on_replica;
 	}
-	sb->al_sector = cpu_to_le64(d->al_sector);
+	if (!d->al_quiesced && !d->al_bypassed)
+		sb->al_sector = cpu_to_le64(d->al_sector);
 	spin_unlock_irq(&d->slock);
 	sb->al_id = cpu_to_le64(d->al_id);
 	sb->csum = cpu_to_le32(crc32_le(0, d->sb_buf, 4096));

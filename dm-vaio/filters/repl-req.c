@@ -138,6 +138,7 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 	struct repl_conn *c;
 	unsigned long flags;
 	bool wake = false;
+	int r;
 
 	rb->it.type = write_type(bio);
 	rb->it.flags = write_flags(bio);
@@ -158,12 +159,16 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		bio->bi_status = BLK_STS_IOERR;
 		return VAIO_FAIL;
 	}
-	if (!al_admit(d, rb)) {
+	r = al_admit(d, rb);
+	if (r <= 0) {
 		/* Its extents are being listed in the activity log. */
 		spin_unlock_irqrestore(&d->slock, flags);
 		if (st)
 			stage_free(st);
-		return VAIO_DEFER;
+		if (!r)
+			return VAIO_DEFER;
+		bio->bi_status = BLK_STS_IOERR;
+		return VAIO_FAIL;
 	}
 	c = d->c;
 	if (bytes && d->rs_chunk >= 0 &&

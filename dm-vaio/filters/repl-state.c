@@ -225,9 +225,13 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	queue_work(repl_wq, &d->release_work);
 
 	rf = d->live;
-	if (rf && primary && rf->on_disconnect_fail)
+	if (rf && primary && rf->on_disconnect_fail) {
+		/* As the admin's bypass: the log off first. */
+		if (rf->f->fail_mode == VAIO_FAIL_OPEN)
+			al_sb_off(d, &d->al_bypassed, true);
 		vaio_filter_error(rf->f,
 				  "replication: peer disconnected (on_disconnect=fail)");
+	}
 }
 
 void fail_work_fn(struct work_struct *work)

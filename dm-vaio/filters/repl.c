@@ -516,7 +516,8 @@ static void repl_grow(struct repl_filter *rf)
 	rf->grow_bm = NULL;
 	rf->grow_chunks = NULL;
 	rf->grow_sectors = 0;
-	if (meta_write_sb(d, true) || meta_write_bm(d))
+	/* The new area's bits before the superblock that says it is ours. */
+	if (meta_write_bm(d) || meta_write_sb(d, true))
 		DMERR("%s: grown, but the metadata could not be written", d->id);
 	mutex_unlock(&d->meta_lock);
 	mutex_unlock(&d->lock);
@@ -553,8 +554,21 @@ static void repl_ran_without(struct repl_disk *d, const char *what)
 		d->gen = 0;
 	}
 	spin_unlock_irq(&d->slock);
-	if (meta_write_sb(d, true) || meta_write_bm(d))
+	/*
+	 * The bits first: then the activity log again (a bypass turned it
+	 * off in the superblock, repl_teardown()), which no longer needs to
+	 * cover what ran without the filter.
+	 */
+	if (meta_write_bm(d)) {
 		DMERR("%s: %s, but the metadata could not be written", d->id, what);
+	} else {
+		spin_lock_irq(&d->slock);
+		d->al_bypassed = false;
+		spin_unlock_irq(&d->slock);
+		if (meta_write_sb(d, true))
+			DMERR("%s: %s, but the superblock could not be written",
+			      d->id, what);
+	}
 	mutex_unlock(&d->meta_lock);
 	mutex_unlock(&d->lock);
 	DMWARN("%s: %s: %s", d->id, what, primary ? "full resync" :
@@ -588,6 +602,17 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 		repl_grow(rf);
 		return;
 	}
+	/*
+	 * The next table may be another target's, whose writes no log
+	 * lists: the superblock says "no log" (a crash resyncs all) until
+	 * this disk's filter resumes (or, with another target between,
+	 * ATTACH has set and saved every bit).
+	 */
+	if (ev->type == VAIO_EV_QUIESCE) {
+		if (ev->flush)
+			al_sb_off(d, &d->al_quiesced, true);
+		return;
+	}
 
 	if (ev->type == VAIO_EV_SUSPEND) {
 		/* dm waits for every bio: none may wait for the lag now. */
@@ -602,6 +627,8 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	}
 	if (ev->type != VAIO_EV_RESUME)
 		return;
+	/* Before any write: the log covers them again. */
+	al_sb_off(d, &d->al_quiesced, false);
 	mutex_lock(&d->lock);
 	spin_lock_irq(&d->slock);
 	d->no_throttle = false;
@@ -669,6 +696,18 @@ static int repl_reactivate(struct vaio_filter *f)
 	    READ_ONCE(d->role) == VAIO_REPL_ROLE_PRIMARY)
 		repl_ran_without(d, "reactivated");
 	return 0;
+}
+
+/*
+ * Bypassed, the filter tracks nothing and no activity log lists the
+ * writes: the superblock says "no log" first, so that a crash resyncs all
+ * (reactivated, the filter does anyway: repl_ran_without()).
+ */
+static void repl_prepare_bypass(struct vaio_filter *f)
+{
+	struct repl_filter *rf = f->private;
+
+	al_sb_off(rf->d, &rf->d->al_bypassed, true);
 }
 
 static void repl_io_hints(struct vaio_filter *f, struct queue_limits *limits)
@@ -753,6 +792,7 @@ static struct vaio_filter_type repl_type = {
 		.status = repl_status,
 		.io_hints = repl_io_hints,
 		.reactivate = repl_reactivate,
+		.prepare_bypass = repl_prepare_bypass,
 	},
 };
 

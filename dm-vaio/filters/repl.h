@@ -34,6 +34,7 @@
 #define REPL_AL_SHIFT		13	/* activity log extent: 8192 sectors, 4 MiB */
 #define REPL_AL_MAX		1000	/* extents the log lists, at most */
 #define REPL_AL_MIN		8	/* a write spans at most 3 (8 MiB) */
+#define REPL_AL_SPAN		4	/* extents a write may span */
 #define REPL_AL_DEFAULT		256	/* 1 GiB resynced after a crash, at most */
 #define REPL_AL_HASH_BITS	8
 
@@ -124,7 +125,7 @@ struct repl_peer_req {
 /* An extent of the activity log (repl-al.c), under d->slock. */
 struct repl_al_ext {
 	struct hlist_node hash;		/* d->al_hash, but when free */
-	struct list_head lru;		/* d->al_lru, al_want or al_free */
+	struct list_head lru;		/* d->al_lru or al_free, or adding */
 	u32 ext;			/* sector >> REPL_AL_SHIFT */
 	u32 refs;			/* writes (and copies) in it */
 	u8 state;			/* enum repl_al_state */
@@ -191,6 +192,7 @@ struct repl_conn {
 };
 
 struct repl_filter;
+struct al_tx;
 
 /*
  * One replicated disk, found by disk_id and shared by the successive
@@ -254,11 +256,20 @@ struct repl_disk {
 	struct repl_al_ext *al;		/* REPL_AL_MAX of them */
 	struct hlist_head al_hash[1 << REPL_AL_HASH_BITS];
 	struct list_head al_lru;	/* listed, most recently used first */
-	struct list_head al_want;	/* wanted by a held write */
 	struct list_head al_free;
 	struct list_head al_waiters;	/* struct repl_bio, FIFO */
 	unsigned int al_listed, al_limit;
+	bool al_stop;			/* a log write failed: writes wait */
+	bool al_failed;			/* and the superblock's: they fail */
+	/*
+	 * The superblock says "no log" (a crash resyncs all) while the disk
+	 * may run without the filter: suspended for what may be another
+	 * target's table (until RESUME), or bypassed (until the resync of
+	 * all is saved, repl_ran_without()).
+	 */
+	bool al_quiesced, al_bypassed;
 	struct work_struct al_work;
+	struct al_tx *al_tx;		/* al_work's */
 	void *al_buf;
 	u64 al_writes;			/* blocks written */
 
@@ -417,7 +428,8 @@ int al_init(struct repl_disk *d);
 void al_free_all(struct repl_disk *d);
 int al_place(struct repl_disk *d);
 int al_recover(struct repl_disk *d, sector_t al_sector, u64 al_id);
-bool al_admit(struct repl_disk *d, struct repl_bio *rb);
+void al_sb_off(struct repl_disk *d, bool *flag, bool off);
+int al_admit(struct repl_disk *d, struct repl_bio *rb);
 void al_hold(struct repl_disk *d, sector_t sector, u32 bytes);
 void al_put(struct repl_disk *d, sector_t sector, u32 bytes);
 void al_work_fn(struct work_struct *work);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="power cut mid-write: of the replica guest (sync), of the primary guest (sync: the replica has every acknowledged write; async: a prefix); after reboot and resync the disks match"
+DESCRIPTION="power cut mid-write: of the replica guest (sync), of the primary guest (sync: the replica has every acknowledged write; async: a prefix; only what the activity log lists resyncs), of the primary swapped to dm-linear or bypassed (all resyncs); after reboot and resync the disks match"
 TOPOLOGY=2host
 TIMEOUT=900
 DEBUG_LANE=no
@@ -109,4 +109,55 @@ for mode in sync async; do
 	ktap_check "$mode primary cut: both disks byte-identical" repl_checksum_both
 	repl_teardown
 done
+
+# 3. The primary's table swapped for dm-linear while its async lag drains
+# (the old table's DETACH waits for it, up to 4 timeouts, before it marks
+# the whole disk out of sync): writes through dm-linear meanwhile are in no
+# log, and the power is cut before the DETACH is done. The superblock said
+# "no log" from the suspend on, so the whole disk resyncs.
+# (timeout_ms=20000: pings wait behind the lag on the slow link.)
+ktap_check "swap cut: pair set up (b primary, async)" \
+	repl_pair_on b async timeout_ms=20000 al_extents=$AL
+ktap_check "swap cut: vaio-b's link slow (netem 8 mbit)" \
+	vaio_peer "modprobe sch_netem && $TC qdisc replace dev eth0 root netem delay 5ms rate 8mbit"
+ktap_check "swap cut: 8 MiB through vaio (async: most of it lag)" \
+	vaio_peer "dd if=/dev/urandom of=/dev/mapper/d0 bs=64k count=128 oflag=direct 2>/dev/null"
+ktap_diag "swap cut: lag $(repl_json b lag_bytes) bytes"
+vaio_peer "echo '0 $((REPL_MIB * 2048)) linear $REPL_DATA 0' | dmsetup load d0 &&
+	dmsetup suspend d0 && { setsid dmsetup resume d0 >/dev/null 2>&1 </dev/null & }; sleep 1;
+	dmsetup table d0" >/tmp/swap.table
+ktap_check "swap cut: d0 is dm-linear" grep -q linear /tmp/swap.table
+ktap_check "swap cut: 32 MiB written through dm-linear" \
+	vaio_peer "dd if=/dev/urandom of=/dev/mapper/d0 bs=1M seek=64 count=32 oflag=direct 2>/dev/null"
+ktap_check "swap cut: power cut of vaio-b" repl_reset_b
+ktap_check "swap cut: the replica loses its peer" \
+	vaioctl repl wait d0 --conn waiting --timeout 30
+ktap_check "swap cut: vaio-b back" b_back async timeout_ms=20000 al_extents=$AL
+ktap_check "swap cut: resynced" repl_wait_consistent a 180
+ktap_check "swap cut: the whole disk (it ran without the filter)" \
+	test "$(repl_json b resynced_bytes)" -ge $((REPL_MIB << 20))
+ktap_check "swap cut: both disks byte-identical" repl_checksum_both
+repl_teardown
+
+# 4. The primary's filter taken out by the admin (fail_open: bypassed):
+# its writes are tracked nowhere until a reactivation resyncs all, and its
+# power is cut before that. The superblock said "no log" before the
+# bypass, so the whole disk resyncs.
+ktap_check "bypass cut: pair set up (b primary)" \
+	repl_pair_on b sync timeout_ms=2000 al_extents=$AL
+ktap_check "bypass cut: 4 MiB through vaio" \
+	vaio_peer "dd if=/dev/urandom of=/dev/mapper/d0 bs=64k count=64 oflag=direct 2>/dev/null"
+ktap_check "bypass cut: the admin takes replication out" \
+	vaio_peer "dmsetup message d0 0 fail replication"
+ktap_check "bypass cut: 32 MiB written while bypassed" \
+	vaio_peer "dd if=/dev/urandom of=/dev/mapper/d0 bs=1M seek=64 count=32 oflag=direct 2>/dev/null"
+ktap_check "bypass cut: power cut of vaio-b" repl_reset_b
+ktap_check "bypass cut: the replica loses its peer" \
+	vaioctl repl wait d0 --conn waiting --timeout 30
+ktap_check "bypass cut: vaio-b back" b_back sync timeout_ms=2000 al_extents=$AL
+ktap_check "bypass cut: resynced" repl_wait_consistent a 180
+ktap_check "bypass cut: the whole disk (it ran without the filter)" \
+	test "$(repl_json b resynced_bytes)" -ge $((REPL_MIB << 20))
+ktap_check "bypass cut: both disks byte-identical" repl_checksum_both
+repl_teardown
 ktap_finish
