@@ -153,11 +153,12 @@ struct vaio_filter_ops {
 	int (*reactivate)(struct vaio_filter *f);
 	/*
 	 * The admin is about to take a fail_open filter out of service
-	 * (process context, the disk's I/O still passing through it): what
-	 * it must persist first so that a crash while it is bypassed loses
-	 * nothing (replication: its activity log stops covering the writes).
+	 * (process context, the disk's lock held, its I/O still passing
+	 * through the filter): what it must persist first so that a crash
+	 * while it is bypassed loses nothing (replication: its activity log
+	 * stops covering the writes). Non-zero: the bypass is refused.
 	 */
-	void (*prepare_bypass)(struct vaio_filter *f);
+	int (*prepare_bypass)(struct vaio_filter *f);
 	/*
 	 * Of a type, not an instance: may a filter with these table
 	 * arguments be given fail @mode? 0: yes; otherwise set *reason (a

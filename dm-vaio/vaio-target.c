@@ -2031,10 +2031,18 @@ static int vaio_message(struct dm_target *ti, unsigned int argc, char **argv,
 			DMERR("%s: usage: fail <filter on this disk>", vc->id);
 			return -EINVAL;
 		}
+		/* As reactivation: under the disk's lock. */
+		noio = vaio_disk_lock(vc->disk);
+		r = 0;
 		if (f->fail_mode == VAIO_FAIL_OPEN && f->type->ops.prepare_bypass)
-			f->type->ops.prepare_bypass(f);
-		vaio_filter_error(f, "failed by the admin");
-		return 0;
+			r = f->type->ops.prepare_bypass(f);
+		if (r)
+			DMERR("%s: filter %s cannot be bypassed now: %d", vc->id,
+			      f->type->name, r);
+		else
+			vaio_filter_error(f, "failed by the admin");
+		vaio_disk_unlock(vc->disk, noio);
+		return r;
 	}
 
 	f = lookup_filter(vc, argv[0]);

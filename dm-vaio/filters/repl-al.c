@@ -390,17 +390,19 @@ static int al_save_bits(struct repl_disk *d, u32 x)
  */
 static void al_broken(struct repl_disk *d, int r)
 {
+	bool was;
 	int w;
 
 	DMERR("%s: cannot write the activity log (%d): a crash of the primary resyncs all",
 	      d->id, r);
 	spin_lock_irq(&d->slock);
+	was = d->al_bypassed;
 	d->al_bypassed = true;		/* the superblock: no log */
 	spin_unlock_irq(&d->slock);
 	w = meta_write_sb(d, true);
 	spin_lock_irq(&d->slock);
 	d->al_sector = 0;
-	d->al_bypassed = false;
+	d->al_bypassed = was;
 	d->al_stop = false;
 	if (w)
 		d->al_failed = true;
@@ -411,18 +413,26 @@ static void al_broken(struct repl_disk *d, int r)
 
 /*
  * The superblock says "no log" (@off) or the log again, as *@flag (one of
- * d->al_quiesced, d->al_bypassed) changes. Process context.
+ * d->al_quiesced, d->al_bypassed) changes. d->lock held (the superblock's
+ * other fields stay).
  */
-void al_sb_off(struct repl_disk *d, bool *flag, bool off)
+int al_sb_off(struct repl_disk *d, bool *flag, bool off)
 {
+	int r = 0;
+
 	mutex_lock(&d->meta_lock);
-	if (d->al_sector && *flag != off) {
+	if (*flag != off) {
 		spin_lock_irq(&d->slock);
 		*flag = off;
 		spin_unlock_irq(&d->slock);
-		meta_write_sb(d, true);
+		if (d->al_sector)
+			r = meta_write_sb(d, true);
 	}
 	mutex_unlock(&d->meta_lock);
+	if (r && off)
+		DMERR("%s: cannot record the activity log's end: a crash may resync too little",
+		      d->id);
+	return r;
 }
 
 /*

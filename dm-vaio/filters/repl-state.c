@@ -226,7 +226,7 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 
 	rf = d->live;
 	if (rf && primary && rf->on_disconnect_fail) {
-		/* As the admin's bypass: the log off first. */
+		/* As the admin's bypass: the log off first (d->lock held). */
 		if (rf->f->fail_mode == VAIO_FAIL_OPEN)
 			al_sb_off(d, &d->al_bypassed, true);
 		vaio_filter_error(rf->f,

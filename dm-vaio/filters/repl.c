@@ -242,6 +242,11 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 	if (!d->bm || !d->chunk_writes || !d->sb_buf || al_init(d))
 		goto free;
 	d->al_limit = rf->al_limit;
+	/*
+	 * Until its first resume the device may run another table, whose
+	 * writes no log lists (and no ATTACH will tell: the disk is new).
+	 */
+	d->al_quiesced = true;
 	if (meta) {
 		r = meta_open(d, meta, error);
 		if (r) {
@@ -555,20 +560,12 @@ static void repl_ran_without(struct repl_disk *d, const char *what)
 	}
 	spin_unlock_irq(&d->slock);
 	/*
-	 * The bits first: then the activity log again (a bypass turned it
-	 * off in the superblock, repl_teardown()), which no longer needs to
-	 * cover what ran without the filter.
+	 * The bits first: the superblock may name the activity log again
+	 * (RESUME of an active filter), which then no longer needs to cover
+	 * what ran without the filter.
 	 */
-	if (meta_write_bm(d)) {
+	if (meta_write_bm(d) || meta_write_sb(d, true))
 		DMERR("%s: %s, but the metadata could not be written", d->id, what);
-	} else {
-		spin_lock_irq(&d->slock);
-		d->al_bypassed = false;
-		spin_unlock_irq(&d->slock);
-		if (meta_write_sb(d, true))
-			DMERR("%s: %s, but the superblock could not be written",
-			      d->id, what);
-	}
 	mutex_unlock(&d->meta_lock);
 	mutex_unlock(&d->lock);
 	DMWARN("%s: %s: %s", d->id, what, primary ? "full resync" :
@@ -609,8 +606,11 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	 * ATTACH has set and saved every bit).
 	 */
 	if (ev->type == VAIO_EV_QUIESCE) {
-		if (ev->flush)
+		if (ev->flush) {
+			mutex_lock(&d->lock);
 			al_sb_off(d, &d->al_quiesced, true);
+			mutex_unlock(&d->lock);
+		}
 		return;
 	}
 
@@ -627,9 +627,15 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	}
 	if (ev->type != VAIO_EV_RESUME)
 		return;
-	/* Before any write: the log covers them again. */
-	al_sb_off(d, &d->al_quiesced, false);
 	mutex_lock(&d->lock);
+	/*
+	 * Before any write: the log covers them again. Not while bypassed:
+	 * an active filter was reactivated or joined anew, and either way
+	 * saved every bit first (repl_ran_without()).
+	 */
+	al_sb_off(d, &d->al_quiesced, false);
+	if (READ_ONCE(f->state) == VAIO_FILTER_ACTIVE)
+		al_sb_off(d, &d->al_bypassed, false);
 	spin_lock_irq(&d->slock);
 	d->no_throttle = false;
 	d->live = rf;
@@ -703,11 +709,15 @@ static int repl_reactivate(struct vaio_filter *f)
  * writes: the superblock says "no log" first, so that a crash resyncs all
  * (reactivated, the filter does anyway: repl_ran_without()).
  */
-static void repl_prepare_bypass(struct vaio_filter *f)
+static int repl_prepare_bypass(struct vaio_filter *f)
 {
 	struct repl_filter *rf = f->private;
+	int r;
 
-	al_sb_off(rf->d, &rf->d->al_bypassed, true);
+	mutex_lock(&rf->d->lock);
+	r = al_sb_off(rf->d, &rf->d->al_bypassed, true);
+	mutex_unlock(&rf->d->lock);
+	return r;
 }
 
 static void repl_io_hints(struct vaio_filter *f, struct queue_limits *limits)

@@ -428,7 +428,7 @@ int al_init(struct repl_disk *d);
 void al_free_all(struct repl_disk *d);
 int al_place(struct repl_disk *d);
 int al_recover(struct repl_disk *d, sector_t al_sector, u64 al_id);
-void al_sb_off(struct repl_disk *d, bool *flag, bool off);
+int al_sb_off(struct repl_disk *d, bool *flag, bool off);
 int al_admit(struct repl_disk *d, struct repl_bio *rb);
 void al_hold(struct repl_disk *d, sector_t sector, u32 bytes);
 void al_put(struct repl_disk *d, sector_t sector, u32 bytes);

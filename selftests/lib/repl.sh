@@ -191,7 +191,8 @@ repl_reset_b() {
 	vaio_peer '(sleep 0.3; echo b >/proc/sysrq-trigger) >/dev/null 2>&1 </dev/null &' >/dev/null
 	sleep 2
 	for i in $(seq 1 120); do
-		after=$(vaio_peer 'cat /proc/sys/kernel/random/boot_id' 2>/dev/null) &&
+		# A call that vaio-b's reset cuts would wait for ever.
+		after=$(VAIO_PEER_TIMEOUT=5 vaio_peer 'cat /proc/sys/kernel/random/boot_id' 2>/dev/null) &&
 			[ -n "$after" ] && [ "$after" != "$before" ] && return 0
 		sleep 0.5
 	done

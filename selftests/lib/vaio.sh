@@ -116,7 +116,10 @@ vaio_peer() {
 	local out rc req
 	req=$(mktemp)
 	printf '%s\n' "$*" >"$req"
-	out=$(wget -q -O - --post-file="$req" http://vaio-b:7777/cgi-bin/run)
+	# VAIO_PEER_TIMEOUT=S: give up after S seconds (busybox's wget has no
+	# timeout of its own: a call cut by vaio-b's reset waits for ever).
+	out=$(${VAIO_PEER_TIMEOUT:+timeout -s KILL "$VAIO_PEER_TIMEOUT"} \
+		wget -q -O - --post-file="$req" http://vaio-b:7777/cgi-bin/run)
 	rc=$?
 	rm -f "$req"
 	[ "$rc" = 0 ] || return 125
