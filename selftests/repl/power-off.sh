@@ -29,6 +29,23 @@ b_back() {
 	repl_vaiod_start
 }
 
+# cut_resync_all WHAT MODE [key=value...]: vaio-b's power cut while its
+# disk ran without the filter's log; back with its d0 in MODE, the whole
+# disk resyncs and the disks match.
+cut_resync_all() {
+	local what=$1 mode=$2
+	shift 2
+	ktap_check "$what: power cut of vaio-b" repl_reset_b
+	ktap_check "$what: the replica loses its peer" \
+		vaioctl repl wait d0 --conn waiting --timeout 30
+	ktap_check "$what: vaio-b back" b_back "$mode" "$@"
+	ktap_check "$what: resynced" repl_wait_consistent a 180
+	ktap_check "$what: the whole disk (it ran without the filter)" \
+		test "$(repl_json b resynced_bytes)" -ge $((REPL_MIB << 20))
+	ktap_check "$what: both disks byte-identical" repl_checksum_both
+	repl_teardown
+}
+
 ktap_check "peer agent on vaio-b answers" vaio_wait_peer
 ktap_diag "seed $SEED"
 
@@ -129,15 +146,7 @@ vaio_peer "echo '0 $((REPL_MIB * 2048)) linear $REPL_DATA 0' | dmsetup load d0 &
 ktap_check "swap cut: d0 is dm-linear" grep -q linear /tmp/swap.table
 ktap_check "swap cut: 32 MiB written through dm-linear" \
 	vaio_peer "dd if=/dev/urandom of=/dev/mapper/d0 bs=1M seek=64 count=32 oflag=direct 2>/dev/null"
-ktap_check "swap cut: power cut of vaio-b" repl_reset_b
-ktap_check "swap cut: the replica loses its peer" \
-	vaioctl repl wait d0 --conn waiting --timeout 30
-ktap_check "swap cut: vaio-b back" b_back async timeout_ms=20000 al_extents=$AL
-ktap_check "swap cut: resynced" repl_wait_consistent a 180
-ktap_check "swap cut: the whole disk (it ran without the filter)" \
-	test "$(repl_json b resynced_bytes)" -ge $((REPL_MIB << 20))
-ktap_check "swap cut: both disks byte-identical" repl_checksum_both
-repl_teardown
+cut_resync_all "swap cut" async timeout_ms=20000 al_extents=$AL
 
 # 4. The primary's filter taken out by the admin (fail_open: bypassed):
 # its writes are tracked nowhere until a reactivation resyncs all, and its
@@ -151,13 +160,5 @@ ktap_check "bypass cut: the admin takes replication out" \
 	vaio_peer "dmsetup message d0 0 fail replication"
 ktap_check "bypass cut: 32 MiB written while bypassed" \
 	vaio_peer "dd if=/dev/urandom of=/dev/mapper/d0 bs=1M seek=64 count=32 oflag=direct 2>/dev/null"
-ktap_check "bypass cut: power cut of vaio-b" repl_reset_b
-ktap_check "bypass cut: the replica loses its peer" \
-	vaioctl repl wait d0 --conn waiting --timeout 30
-ktap_check "bypass cut: vaio-b back" b_back sync timeout_ms=2000 al_extents=$AL
-ktap_check "bypass cut: resynced" repl_wait_consistent a 180
-ktap_check "bypass cut: the whole disk (it ran without the filter)" \
-	test "$(repl_json b resynced_bytes)" -ge $((REPL_MIB << 20))
-ktap_check "bypass cut: both disks byte-identical" repl_checksum_both
-repl_teardown
+cut_resync_all "bypass cut" sync timeout_ms=2000 al_extents=$AL
 ktap_finish
