@@ -78,6 +78,13 @@ static struct repl_al_ext *al_find(struct repl_disk *d, u32 ext)
 	return NULL;
 }
 
+/* The extents [*first, *last] that @sector and @bytes touch. */
+static void al_range(sector_t sector, u32 bytes, u32 *first, u32 *last)
+{
+	*first = sector >> REPL_AL_SHIFT;
+	*last = (sector + (bytes >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
+}
+
 /* The log's memory, empty (a disk with meta=). */
 int al_init(struct repl_disk *d)
 {
@@ -87,7 +94,6 @@ int al_init(struct repl_disk *d)
 	INIT_LIST_HEAD(&d->al_free);
 	INIT_LIST_HEAD(&d->al_waiters);
 	INIT_WORK(&d->al_work, al_work_fn);
-	d->al_limit = REPL_AL_DEFAULT;
 	d->al = kvcalloc(REPL_AL_MAX, sizeof(*d->al), GFP_KERNEL);
 	d->al_buf = kzalloc(4096, GFP_KERNEL);
 	d->al_tx = kzalloc(sizeof(*d->al_tx), GFP_KERNEL);
@@ -187,7 +193,7 @@ static int al_read(struct repl_disk *d, sector_t al_sector, u64 id,
 /*
  * A primary that was not shut down cleanly: the extents its log lists are
  * out of sync. -EINVAL when there is no valid log (the caller resyncs
- * all). The log goes on from its sequence number.
+ * all). The caller then starts a new log (al_place()).
  */
 int al_recover(struct repl_disk *d, sector_t al_sector, u64 al_id)
 {
@@ -213,19 +219,9 @@ int al_recover(struct repl_disk *d, sector_t al_sector, u64 al_id)
 			bm_set(d, s, min_t(u64, 1ULL << (REPL_AL_SHIFT + 9),
 					   (u64)(d->sectors - s) << 9));
 	}
-	d->al_sector = al_sector;
-	d->al_id = al_id;
-	d->al_seq = seq[slot];
 	DMWARN("%s: not shut down cleanly: the %u extents of the activity log resync",
 	       d->id, n);
 	return 0;
-}
-
-/* The extents [*first, *last] that @sector and @bytes touch. */
-static void al_range(sector_t sector, u32 bytes, u32 *first, u32 *last)
-{
-	*first = sector >> REPL_AL_SHIFT;
-	*last = (sector + (bytes >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
 }
 
 /*
@@ -269,10 +265,10 @@ int al_admit(struct repl_disk *d, struct repl_bio *rb)
 void al_hold(struct repl_disk *d, sector_t sector, u32 bytes)
 {
 	struct repl_al_ext *e;
-	u32 x, last;
+	u32 x, first, last;
 
-	last = (sector + (bytes >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
-	for (x = sector >> REPL_AL_SHIFT; x <= last; x++) {
+	al_range(sector, bytes, &first, &last);
+	for (x = first; x <= last; x++) {
 		e = al_find(d, x);
 		if (WARN_ON_ONCE(!e || e->state != AL_LISTED))
 			continue;
@@ -285,11 +281,11 @@ void al_hold(struct repl_disk *d, sector_t sector, u32 bytes)
 void al_put(struct repl_disk *d, sector_t sector, u32 bytes)
 {
 	struct repl_al_ext *e;
-	u32 x, last;
+	u32 x, first, last;
 	bool wake = false;
 
-	last = (sector + (bytes >> SECTOR_SHIFT) - 1) >> REPL_AL_SHIFT;
-	for (x = sector >> REPL_AL_SHIFT; x <= last; x++) {
+	al_range(sector, bytes, &first, &last);
+	for (x = first; x <= last; x++) {
 		e = al_find(d, x);
 		if (WARN_ON_ONCE(!e || !e->refs))
 			continue;
@@ -390,19 +386,14 @@ static int al_save_bits(struct repl_disk *d, u32 x)
  */
 static void al_broken(struct repl_disk *d, int r)
 {
-	bool was;
 	int w;
 
 	DMERR("%s: cannot write the activity log (%d): a crash of the primary resyncs all",
 	      d->id, r);
-	spin_lock_irq(&d->slock);
-	was = d->al_bypassed;
-	d->al_bypassed = true;		/* the superblock: no log */
-	spin_unlock_irq(&d->slock);
+	/* al_stop: the superblock says "no log". */
 	w = meta_write_sb(d, true);
 	spin_lock_irq(&d->slock);
 	d->al_sector = 0;
-	d->al_bypassed = was;
 	d->al_stop = false;
 	if (w)
 		d->al_failed = true;

@@ -107,7 +107,7 @@ int meta_write_sb(struct repl_disk *d, bool dirty)
 		sb->marks[i].count = cpu_to_le64(d->marks[i].count);
 		sb->marks[i].on_replica = d->marks[i].on_replica;
 	}
-	if (!d->al_quiesced && !d->al_bypassed)
+	if (!d->al_quiesced && !d->al_bypassed && !d->al_stop)
 		sb->al_sector = cpu_to_le64(d->al_sector);
 	spin_unlock_irq(&d->slock);
 	sb->al_id = cpu_to_le64(d->al_id);

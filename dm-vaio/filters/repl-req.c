@@ -147,21 +147,17 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		st = stage_alloc(rb, gfp);
 
 	spin_lock_irqsave(&d->slock, flags);
-	if (d->role != VAIO_REPL_ROLE_PRIMARY || d->demoting) {
-		/*
-		 * Held (behind an overlapping write, a resync, a new
-		 * generation) while the disk was demoted, or mapped while it
-		 * is: a secondary takes no write of its own.
-		 */
-		spin_unlock_irqrestore(&d->slock, flags);
-		if (st)
-			stage_free(st);
-		bio->bi_status = BLK_STS_IOERR;
-		return VAIO_FAIL;
-	}
-	r = al_admit(d, rb);
+	/*
+	 * Held (behind an overlapping write, a resync, a new generation)
+	 * while the disk was demoted, or mapped while it is: a secondary
+	 * takes no write of its own. Else it waits (0) while its extents
+	 * are listed in the activity log.
+	 */
+	if (d->role != VAIO_REPL_ROLE_PRIMARY || d->demoting)
+		r = -EIO;
+	else
+		r = al_admit(d, rb);
 	if (r <= 0) {
-		/* Its extents are being listed in the activity log. */
 		spin_unlock_irqrestore(&d->slock, flags);
 		if (st)
 			stage_free(st);

@@ -259,7 +259,8 @@ struct repl_disk {
 	struct list_head al_free;
 	struct list_head al_waiters;	/* struct repl_bio, FIFO */
 	unsigned int al_listed, al_limit;
-	bool al_stop;			/* a log write failed: writes wait */
+	bool al_stop;			/* a log write failed: writes wait, */
+					/* the superblock says "no log" */
 	bool al_failed;			/* and the superblock's: they fail */
 	/*
 	 * The superblock says "no log" (a crash resyncs all) while the disk

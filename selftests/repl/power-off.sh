@@ -29,6 +29,11 @@ b_back() {
 	repl_vaiod_start
 }
 
+# b_slow_link: vaio-b's way out at 8 mbit (its reboot ends it).
+b_slow_link() {
+	vaio_peer "modprobe sch_netem && $TC qdisc replace dev eth0 root netem delay 5ms rate 8mbit"
+}
+
 # cut_resync_all WHAT MODE [key=value...]: vaio-b's power cut while its
 # disk ran without the filter's log; back with its d0 in MODE, the whole
 # disk resyncs and the disks match.
@@ -87,7 +92,7 @@ for mode in sync async; do
 	# confirmed) spans extents the log would drop without their copies'
 	# hold. The reboot ends it.
 	[ $mode = async ] && ktap_check "async primary cut: vaio-b's link slow (netem 8 mbit)" \
-		vaio_peer "modprobe sch_netem && $TC qdisc replace dev eth0 root netem delay 5ms rate 8mbit"
+		b_slow_link
 	vaio_peer "dd if=/dev/zero of=$LOG_B bs=1M count=8 oflag=direct 2>/dev/null;
 		setsid vaio-ackwriter write --dev /dev/mapper/d0 --log $LOG_B \
 		--seed $((SEED + n)) --threads 4 --seconds 300 >/tmp/writer.out 2>&1 </dev/null &" \
@@ -136,7 +141,7 @@ done
 ktap_check "swap cut: pair set up (b primary, async)" \
 	repl_pair_on b async timeout_ms=20000 al_extents=$AL
 ktap_check "swap cut: vaio-b's link slow (netem 8 mbit)" \
-	vaio_peer "modprobe sch_netem && $TC qdisc replace dev eth0 root netem delay 5ms rate 8mbit"
+	b_slow_link
 ktap_check "swap cut: 8 MiB through vaio (async: most of it lag)" \
 	vaio_peer "dd if=/dev/urandom of=/dev/mapper/d0 bs=64k count=128 oflag=direct 2>/dev/null"
 ktap_diag "swap cut: lag $(repl_json b lag_bytes) bytes"
