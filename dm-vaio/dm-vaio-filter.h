@@ -278,6 +278,12 @@ struct vaio_filter {
 	bool no_secure_erase;
 	bool needs_flush;
 	/*
+	 * Set by ->ctr(): the VM must not change a page while its write is
+	 * in flight (a filter that checksums or sends the pages it is given,
+	 * not a copy): the disk asks for stable writes.
+	 */
+	bool needs_stable_pages;
+	/*
 	 * Set by ->ctr() (vaio_bounce_pool_init() sets it): bios reach the
 	 * filters no larger than this many sectors; 0: no limit.
 	 */
@@ -437,10 +443,35 @@ unsigned int vaio_bio_position(struct bio *bio);
  * DMA alignment of @bdev, where larger. Not discard, write-zeroes, flush
  * or the sizes of single bios: those are the disk below's, and the filter
  * splits its own I/O (submit_bio_noacct() does). The core stacks the disk
- * below's limits itself; the devices a filter opens with dm_get_device()
+ * below's limits itself; the devices a filter opens with vaio_get_device()
  * show in dmsetup deps and lsblk as the disk below does.
  */
 void vaio_stack_limits(struct queue_limits *limits, struct block_device *bdev);
+
+/*
+ * A device of the filter's own (a cache pool, replication metadata), for
+ * as long as the table: dm_get_device(), so that it shows in dmsetup deps
+ * and lsblk and nothing but dm opens it exclusively, and a claim for the
+ * filter's disk as its @what ("replication metadata"). The core refuses a
+ * device that another vaio disk uses, or that this disk uses for another
+ * purpose (its disk below); @shared: other disks may use it for the same
+ * purpose (a cache pool shared by the disks of a host). Tables of one disk
+ * may claim the same device for the same purpose (a reload). A device in
+ * use fails with -EBUSY and *@error set; a device that cannot be opened
+ * fails with dm_get_device()'s error, *@error untouched (the caller names
+ * the device). vaio_put_device() in ->dtr().
+ */
+int vaio_get_device(struct vaio_filter *f, const char *path, const char *what,
+		    bool shared, struct dm_dev **result, char **error);
+void vaio_put_device(struct vaio_filter *f, struct dm_dev *dd);
+/*
+ * The claim alone, for a device the filter holds longer than a table (in
+ * state kept per disk across tables): made while a table of the disk holds
+ * the device through vaio_get_device(), released with the device.
+ */
+int vaio_claim_device(const char *disk_id, const char *what, dev_t dev,
+		      bool shared, char **error);
+void vaio_release_device(const char *disk_id, dev_t dev);
 
 /*
  * The value of parameter @key among key=value arguments, or NULL. For

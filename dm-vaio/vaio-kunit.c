@@ -369,6 +369,44 @@ static void vaio_test_param_value(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vaio_param(0, argv, "mode"), NULL);
 }
 
+/* Device claims (vaio-claim.c), on numbers no device has. */
+static void vaio_test_claims(struct kunit *test)
+{
+	dev_t a = MKDEV(4095, 1048570), b = MKDEV(4095, 1048571);
+	char *error = NULL;
+
+	/* One disk's tables nest; another disk may not have it. */
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d1", "disk below", a, false,
+						&error), 0);
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d1", "disk below", a, false,
+						&error), 0);
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d2", "disk below", a, false,
+						&error), -EBUSY);
+	KUNIT_EXPECT_NOT_NULL(test, error);
+	/* Nor the same disk for another purpose. */
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d1", "replication metadata",
+						a, false, &error), -EBUSY);
+	/* Shared only by the same shared purpose. */
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d1", "cache pool", b, true,
+						&error), 0);
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d2", "cache pool", b, true,
+						&error), 0);
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d3", "replication metadata",
+						b, false, &error), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d3", "disk below", b, false,
+						&error), -EBUSY);
+	vaio_release_device("d1", b);
+	vaio_release_device("d2", b);
+	/* Released as often as claimed: then free for anyone. */
+	vaio_release_device("d1", a);
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d2", "disk below", a, false,
+						&error), -EBUSY);
+	vaio_release_device("d1", a);
+	KUNIT_EXPECT_EQ(test, vaio_claim_device("d2", "replication metadata",
+						a, false, &error), 0);
+	vaio_release_device("d2", a);
+}
+
 static struct kunit_case vaio_core_cases[] = {
 	KUNIT_CASE(vaio_test_valid_names),
 	KUNIT_CASE(vaio_test_invalid_names),
@@ -381,6 +419,7 @@ static struct kunit_case vaio_core_cases[] = {
 	KUNIT_CASE(vaio_test_params),
 	KUNIT_CASE(vaio_test_max_args),
 	KUNIT_CASE(vaio_test_param_value),
+	KUNIT_CASE(vaio_test_claims),
 	{}
 };
 

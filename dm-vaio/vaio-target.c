@@ -1503,6 +1503,8 @@ static void vaio_free(struct vaio_c *vc)
 			f->type->ops.dtr(f);
 		free_filter(f);
 	}
+	if (vc->data_claimed)
+		vaio_release_device(vc->id, vc->data_dev->bdev->bd_dev);
 	if (vc->disk)
 		vaio_disk_put(vc);
 	if (vc->data_dev)
@@ -1639,6 +1641,12 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 	disk = vc->disk;
+	/* Not another disk's below, nor a device of a filter's (vaio-claim.c). */
+	r = vaio_claim_device(vc->id, "disk below", vc->data_dev->bdev->bd_dev,
+			      false, &ti->error);
+	if (r)
+		goto bad;
+	vc->data_claimed = true;
 
 	noio = vaio_disk_lock(disk);
 	r = check_transition(vc, disk->live);
@@ -1662,6 +1670,8 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->num_secure_erase_bios = 0;
 		if (f->needs_flush)
 			ti->flush_supported = true;
+		if (f->needs_stable_pages)
+			vc->stable_pages = true;
 		if (f->max_io_sectors &&
 		    (!ti->max_io_len || f->max_io_sectors < ti->max_io_len)) {
 			r = dm_set_target_max_io_len(ti, f->max_io_sectors);
@@ -1769,6 +1779,14 @@ static void vaio_presuspend_undo(struct dm_target *ti)
 	unsigned int noio;
 
 	noio = vaio_disk_lock(vc->disk);
+	/*
+	 * dm set the flag from the devices below as it bound the table; a
+	 * filter's need adds to theirs (file systems mounted from now on wait
+	 * for a page's write before they change it).
+	 */
+	if (vc->stable_pages)
+		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES,
+				   dm_disk(dm_table_get_md(ti->table))->queue);
 	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
 	vaio_disk_unlock(vc->disk, noio);
@@ -1819,6 +1837,14 @@ static void vaio_resume(struct dm_target *ti)
 		disk->live = vc;
 		disk->live_gen++;
 	}
+	/*
+	 * dm set the flag from the devices below as it bound the table; a
+	 * filter's need adds to theirs (file systems mounted from now on wait
+	 * for a page's write before they change it).
+	 */
+	if (vc->stable_pages)
+		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES,
+				   dm_disk(dm_table_get_md(ti->table))->queue);
 	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
 	/* A failure a filter reported from its ctr is told now. */

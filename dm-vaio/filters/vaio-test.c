@@ -826,6 +826,7 @@ static int vt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	f->no_discard |= vt_flag(argc, argv, "no_discard");
 	f->no_write_zeroes |= vt_flag(argc, argv, "no_write_zeroes");
 	f->needs_flush = vt_flag(argc, argv, "needs_flush");
+	f->needs_stable_pages = vt_flag(argc, argv, "stable_pages");
 	if (vt->ctr_error)
 		vaio_filter_error(f, "failure injected at construction");
 	return 0;
@@ -1001,6 +1002,8 @@ static const struct vaio_param vt_params_decl[] = {
 	  .def = "0", .help = "the disk offers no write-zeroes" },
 	{ .name = "needs_flush", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "the disk offers flush and FUA whatever is below" },
+	{ .name = "stable_pages", .kind = VAIO_PARAM_KIND_BOOL,
+	  .def = "0", .help = "the disk asks for stable writes" },
 	{ .name = "bounce", .kind = VAIO_PARAM_KIND_BOOL, .def = "0",
 	  .help = "keep bounce pages (for invert by message); bios split at 256 KiB" },
 	{ .name = "ctx", .kind = VAIO_PARAM_KIND_ENUM, .choices = "map|process",
