@@ -2412,11 +2412,12 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		goto bad;
 	}
 	/* Holding the pool device open keeps it from being removed. */
-	r = dm_get_device(f->ti, path, dm_table_get_mode(f->ti->table),
-			  &cf->pool_dd);
+	*error = NULL;
+	r = vaio_get_device(f, path, "cache pool", true, &cf->pool_dd, error);
 	kfree(path);
 	if (r) {
-		*error = "cannot open cache pool device";
+		if (!*error)
+			*error = "cannot open cache pool device";
 		goto bad;
 	}
 
@@ -2448,7 +2449,7 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	return 0;
 
 bad_dev:
-	dm_put_device(f->ti, cf->pool_dd);
+	vaio_put_device(f, cf->pool_dd);
 bad:
 	kfree(cf);
 	return r;
@@ -2470,7 +2471,7 @@ static void cache_dtr(struct vaio_filter *f)
 	disk_put(p, d);
 	mutex_unlock(&cache_pools_lock);
 	pool_put(p);
-	dm_put_device(f->ti, cf->pool_dd);
+	vaio_put_device(f, cf->pool_dd);
 	kfree(cf);
 }
 

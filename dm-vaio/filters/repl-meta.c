@@ -128,23 +128,36 @@ int meta_write_bm(struct repl_disk *d)
 		       bm_alloc_bytes(d->bm_bits), true);
 }
 
-/* Reads or formats the metadata of a new repl_disk. */
-int meta_open(struct repl_disk *d, const char *path, char **error)
+/*
+ * Reads or formats the metadata of a new repl_disk, on the device a table
+ * of the disk opened (@dd). The disk claims and opens the device itself:
+ * it may outlive its last table (a netlink command holds it) and writes
+ * the metadata as it goes. Its open is exclusive with the holder dm
+ * claimed @dd with, so that it shares dm's claim: from here until
+ * meta_drop() nothing but dm opens the device exclusively, and no other
+ * vaio disk or purpose claims it (vaio_claim_device()).
+ */
+int meta_open(struct repl_disk *d, struct dm_dev *dd, char **error)
 {
 	size_t need = 4096 + bm_alloc_bytes(d->bm_bits);
+	dev_t dev = dd->bdev->bd_dev;
 	struct repl_sb *sb;
 	u32 flags, csum;
 	int i, r;
 
-	d->meta = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
-				     d);
+	r = vaio_claim_device(d->id, REPL_META_USE, dev, false, error);
+	if (r)
+		return r;
+	d->meta = blkdev_get_by_dev(dev, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+				    dd->bdev->bd_holder);
 	if (IS_ERR(d->meta)) {
 		r = PTR_ERR(d->meta);
 		d->meta = NULL;
+		vaio_release_device(d->id, dev);
 		*error = "cannot open the metadata device (meta=)";
 		return r;
 	}
-	strscpy(d->meta_path, path, sizeof(d->meta_path));
+	d->meta_dev = dev;
 	if (bdev_nr_bytes(d->meta) < need) {
 		*error = "metadata device too small: it needs 4 KiB + 1 bit per 4 KiB of disk";
 		return -ENOSPC;
@@ -236,8 +249,16 @@ void meta_close(struct repl_disk *d)
 		return;
 	if (!meta_write_bm(d))
 		meta_write_sb(d, false);
+	meta_drop(d);
+}
+
+/* Closes the metadata device (meta_open()'s), writing nothing. */
+void meta_drop(struct repl_disk *d)
+{
 	blkdev_put(d->meta, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	vaio_release_device(d->id, d->meta_dev);
 	d->meta = NULL;
+	d->meta_dev = 0;
 }
 
 /* A new data generation: the primary's data go their own way from here. */

@@ -180,7 +180,7 @@ static int grow_prepare(struct repl_disk *d, struct repl_filter *rf,
 }
 
 /* Finds or makes the disk of a new table; +users. */
-static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
+static struct repl_disk *disk_get(struct vaio_filter *f, struct dm_dev *meta,
 				  char **error, int *err)
 {
 	struct repl_filter *rf = f->private;
@@ -195,7 +195,7 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 		if (d->sectors > f->ti->len) {
 			*error = "replication: shrinking a replicated disk is not supported";
 			*err = -EINVAL;
-		} else if (strcmp(d->meta_path, meta ?: "")) {
+		} else if (d->meta_dev != (meta ? meta->bdev->bd_dev : 0)) {
 			*error = "replication: meta= cannot change while the disk exists";
 			*err = -EINVAL;
 		} else if (d->sectors < f->ti->len) {
@@ -252,8 +252,7 @@ static struct repl_disk *disk_get(struct vaio_filter *f, const char *meta,
 		if (r) {
 			*err = r;
 			if (d->meta)
-				blkdev_put(d->meta, FMODE_READ | FMODE_WRITE |
-						    FMODE_EXCL);
+				meta_drop(d);
 			goto free;
 		}
 	}
@@ -383,10 +382,24 @@ static int repl_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		*error = "replication: cannot limit the I/O size";
 		return r;
 	}
+	v = vaio_param(argc, argv, "meta");
+	if (v) {
+		*error = NULL;
+		r = vaio_get_device(f, v, REPL_META_USE, false, &rf->meta_dd,
+				    error);
+		if (r) {
+			if (!*error)
+				*error = "cannot open the metadata device (meta=)";
+			kfree(rf);
+			return r;
+		}
+	}
 	f->private = rf;	/* disk_get() reads it */
-	rf->d = disk_get(f, vaio_param(argc, argv, "meta"), error, &r);
+	rf->d = disk_get(f, rf->meta_dd, error, &r);
 	if (!rf->d) {
 		f->private = NULL;
+		if (rf->meta_dd)
+			vaio_put_device(f, rf->meta_dd);
 		kfree(rf);
 		return r;
 	}
@@ -409,6 +422,9 @@ static void repl_dtr(struct vaio_filter *f)
 	spin_unlock_irq(&d->slock);
 	mutex_unlock(&d->lock);
 	repl_disk_put(d);
+	/* After the disk's last metadata write (meta_close()), if it was. */
+	if (rf->meta_dd)
+		vaio_put_device(f, rf->meta_dd);
 	vfree(rf->grow_bm);
 	kvfree(rf->grow_chunks);
 	kfree(rf);

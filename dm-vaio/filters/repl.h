@@ -36,6 +36,8 @@
 #define REPL_AL_MIN		8	/* a write spans at most 3 (8 MiB) */
 #define REPL_AL_SPAN		4	/* extents a write may span */
 #define REPL_AL_DEFAULT		256	/* 1 GiB resynced after a crash, at most */
+/* What the metadata device is to its disk (vaio_claim_device()). */
+#define REPL_META_USE		"replication metadata"
 #define REPL_AL_HASH_BITS	8
 
 #define DM_MSG_PREFIX "vaio-repl"
@@ -242,7 +244,7 @@ struct repl_disk {
 
 	/* Metadata device (meta=), or NULL: state lives in memory only. */
 	struct block_device *meta;
-	char meta_path[VAIO_ARG_MAX];
+	dev_t meta_dev;			/* its number, 0 without */
 	void *sb_buf;
 
 	/*
@@ -337,6 +339,7 @@ struct repl_filter {
 	char peer[VAIO_ARG_MAX];
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
+	struct dm_dev *meta_dd;		/* the table's hold on meta=, or NULL */
 	/* A table that grows the disk: what it takes at its GROW event. */
 	sector_t grow_sectors;		/* 0: none */
 	unsigned long *grow_bm;
@@ -440,8 +443,9 @@ int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
 	    void *buf, size_t bytes, bool vmem);
 int meta_write_sb(struct repl_disk *d, bool dirty);
 int meta_write_bm(struct repl_disk *d);
-int meta_open(struct repl_disk *d, const char *path, char **error);
+int meta_open(struct repl_disk *d, struct dm_dev *dd, char **error);
 void meta_close(struct repl_disk *d);
+void meta_drop(struct repl_disk *d);
 void new_gen(struct repl_disk *d);
 bool gen_part(struct repl_disk *d);
 void gen_saved(struct repl_disk *d);
