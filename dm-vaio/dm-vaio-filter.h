@@ -284,6 +284,14 @@ struct vaio_filter {
 	 */
 	bool needs_stable_pages;
 	/*
+	 * Set and cleared by the filter at any time (WRITE_ONCE()): a
+	 * fail_open filter holds data the disk below lacks (a cache with
+	 * dirty blocks it could not write back). While set, a failure, its
+	 * own or the admin's "fail", fails it closed: bypassing it would
+	 * serve old data and lose the newer.
+	 */
+	bool no_bypass;
+	/*
 	 * Set by ->ctr() (vaio_bounce_pool_init() sets it): bios reach the
 	 * filters no larger than this many sectors; 0: no limit.
 	 */

@@ -869,8 +869,8 @@ static void vaio_event_work(struct work_struct *work)
 
 void vaio_filter_error(struct vaio_filter *f, const char *reason)
 {
-	int to = f->fail_mode == VAIO_FAIL_CLOSED ? VAIO_FILTER_FAILED :
-						    VAIO_FILTER_BYPASSED;
+	int to = f->fail_mode == VAIO_FAIL_CLOSED || READ_ONCE(f->no_bypass) ?
+		 VAIO_FILTER_FAILED : VAIO_FILTER_BYPASSED;
 	struct vaio_c *vc = f->vc;
 	unsigned long flags;
 
@@ -900,8 +900,10 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 
 	DMERR_LIMIT("%s: filter %s failed: %s; %s", vc->id, f->type->name,
 		    reason,
-		    to == VAIO_FILTER_FAILED ? "failing the disk's I/O (fail_closed)" :
-					       "bypassing it (fail_open)");
+		    to == VAIO_FILTER_BYPASSED ? "bypassing it (fail_open)" :
+		    f->fail_mode == VAIO_FAIL_CLOSED ?
+		    "failing the disk's I/O (fail_closed)" :
+		    "failing the disk's I/O (it holds data the disk below lacks)");
 }
 EXPORT_SYMBOL_GPL(vaio_filter_error);
 

@@ -1919,7 +1919,15 @@ static void wb_work(struct work_struct *work)
 	mutex_lock(&p->wb_lock);
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
 		d = READ_ONCE(p->disks[i]);
-		if (!d || !d->bdev || !READ_ONCE(d->dirty))
+		if (!d || !d->bdev)
+			continue;
+		if (!READ_ONCE(d->dirty)) {
+			/* Nothing the disk below lacks: it may be bypassed. */
+			WRITE_ONCE(d->bdev_owner->no_bypass, false);
+			continue;
+		}
+		/* Its blocks may be older than writes that skipped it. */
+		if (READ_ONCE(d->bdev_owner->state) == VAIO_FILTER_BYPASSED)
 			continue;
 		spin_lock_irq(&p->lock);
 		if (d->dirty > d->dirty_high)
@@ -2632,8 +2640,14 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	 */
 	if (cf->mode != CACHE_WRITEBACK && READ_ONCE(d->dirty) &&
 	    !READ_ONCE(p->failed) && wb_all(p, d, below))
-		DMERR("disk %s: %u dirty blocks left in %s mode: do not bypass the cache",
+		DMERR("disk %s: %u dirty blocks left in %s mode: a failure fails the disk's I/O until they are written back",
 		      d->id, READ_ONCE(d->dirty), mode_names[cf->mode]);
+	/*
+	 * Bypassed, it would serve the old data below for them, and the
+	 * write-back would later put them over newer writes: it fails closed
+	 * until they are written back (wb_work() clears it).
+	 */
+	WRITE_ONCE(f->no_bypass, !!READ_ONCE(d->dirty));
 	high = div_u64((u64)p->nslots * cf->dirty_high, 100);
 	low = div_u64((u64)p->nslots * cf->dirty_low, 100);
 	mutex_lock(&p->wb_lock);
@@ -2656,10 +2670,30 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 {
 	struct cache_filter *cf = f->private;
 
-	if (argc == 1 && !strcmp(argv[0], "invalidate"))
-		return disk_purge(cf->pool, cf->d, f->data_dev->bdev);
-	if (argc == 1 && !strcmp(argv[0], "writeback"))
-		return wb_all(cf->pool, cf->d, f->data_dev->bdev);
+	struct block_device *below = f->data_dev->bdev;
+	struct cache_disk *d = cf->d;
+	bool may;
+
+	/*
+	 * Dirty blocks go below only from the instance that took the disk,
+	 * over the disk below it took, not bypassed (may_write_back()): they
+	 * may be another disk's. Without that, kept: -EBUSY.
+	 */
+	if (argc == 1 && !strcmp(argv[0], "invalidate")) {
+		may = may_write_back(f, d, below);
+		disk_purge(cf->pool, d, may ? below : NULL);
+		return READ_ONCE(d->dirty) ? -EBUSY : 0;
+	}
+	if (argc == 1 && !strcmp(argv[0], "writeback")) {
+		if (!READ_ONCE(d->dirty))
+			return 0;
+		if (!may_write_back(f, d, below))
+			return -EBUSY;
+		if (wb_all(cf->pool, d, below))
+			return -EIO;
+		WRITE_ONCE(f->no_bypass, false);	/* the owner: all below */
+		return 0;
+	}
 	DMWARN("disk %s: unknown cache message '%s'", vaio_disk_id(f), argv[0]);
 	return -EINVAL;
 }

@@ -157,7 +157,7 @@ struct cache_disk {
 	 * resume, cleared by its dtr; under cache_pools_lock and wb_lock.
 	 */
 	struct block_device *bdev;
-	const void *bdev_owner;
+	struct vaio_filter *bdev_owner;	/* the instance that set bdev */
 
 	/* Under pool->lock: */
 	u32 reserve_pct;
