@@ -278,9 +278,12 @@ struct vaio_filter {
 	bool no_secure_erase;
 	bool needs_flush;
 	/*
-	 * Set by ->ctr(): the VM must not change a page while its write is
-	 * in flight (a filter that checksums or sends the pages it is given,
-	 * not a copy): the disk asks for stable writes.
+	 * Set by ->ctr(): the disk asks for stable writes, as dm does for a
+	 * device below that needs them (queue/stable_writes). A file system
+	 * mounted on it then does not change a page while its write is in
+	 * flight; O_DIRECT writers and the raw device's page cache may, so
+	 * a filter that checksums or sends the pages it is given must still
+	 * copy what it needs unchanged.
 	 */
 	bool needs_stable_pages;
 	/*
@@ -458,16 +461,18 @@ void vaio_stack_limits(struct queue_limits *limits, struct block_device *bdev);
 
 /*
  * A device of the filter's own (a cache pool, replication metadata), for
- * as long as the table: dm_get_device(), so that it shows in dmsetup deps
- * and lsblk and nothing but dm opens it exclusively, and a claim for the
- * filter's disk as its @what ("replication metadata"). The core refuses a
- * device that another vaio disk uses, or that this disk uses for another
- * purpose (its disk below); @shared: other disks may use it for the same
- * purpose (a cache pool shared by the disks of a host). Tables of one disk
- * may claim the same device for the same purpose (a reload). A device in
- * use fails with -EBUSY and *@error set; a device that cannot be opened
- * fails with dm_get_device()'s error, *@error untouched (the caller names
- * the device). vaio_put_device() in ->dtr().
+ * as long as the table: @path is a device path or major:minor. Opened with
+ * dm_get_device(), so that it shows in dmsetup deps and lsblk and nothing
+ * but dm opens it exclusively, and claimed for the filter's disk as its
+ * @what ("replication metadata"). The core refuses a device that another
+ * vaio disk uses, or that this disk uses for another purpose (its disk
+ * below); @shared: other disks may use it for the same purpose (a cache
+ * pool shared by the disks of a host). A device no vaio disk uses must be
+ * open exclusively by nothing (a file system, another dm device). Tables
+ * of one disk may claim the same device for the same purpose (a reload).
+ * A device in use fails with -EBUSY and *@error set; one that cannot be
+ * found or opened fails with *@error untouched (the caller names the
+ * device). vaio_put_device() in ->dtr().
  */
 int vaio_get_device(struct vaio_filter *f, const char *path, const char *what,
 		    bool shared, struct dm_dev **result, char **error);

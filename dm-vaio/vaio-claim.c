@@ -14,6 +14,7 @@
 
 #include "vaio-internal.h"
 
+#include <linux/blkdev.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
@@ -30,6 +31,49 @@ static DEFINE_MUTEX(vaio_claims_lock);
 static LIST_HEAD(vaio_claims);
 
 /*
+ * May @disk_id use @dev as its @what? 1: it does already (the claim is
+ * taken again); 0: no vaio disk uses @dev; -EBUSY: another use has it.
+ * Under vaio_claims_lock.
+ */
+static int claim_check(const char *disk_id, const char *what, dev_t dev,
+		       bool shared, struct vaio_claim **mine, char **error)
+{
+	struct vaio_claim *c;
+	int r = 0;
+
+	list_for_each_entry(c, &vaio_claims, list) {
+		if (c->dev != dev)
+			continue;
+		if (!strcmp(c->owner, disk_id) && !strcmp(c->what, what)) {
+			*mine = c;
+			return 1;
+		}
+		if (c->shared && shared && !strcmp(c->what, what)) {
+			r = 1;		/* a new claim, on a device in use */
+			continue;
+		}
+		DMERR("%s: device %u:%u cannot be its %s: it is the %s of disk %s",
+		      disk_id, MAJOR(dev), MINOR(dev), what, c->what, c->owner);
+		*error = "the device is in use by another vaio disk or filter";
+		return -EBUSY;
+	}
+	*mine = NULL;
+	return r;
+}
+
+/* Adds a claim; under vaio_claims_lock. */
+static void claim_add(struct vaio_claim *new, const char *disk_id,
+		      const char *what, dev_t dev, bool shared)
+{
+	new->dev = dev;
+	strscpy(new->owner, disk_id, sizeof(new->owner));
+	strscpy(new->what, what, sizeof(new->what));
+	new->shared = shared;
+	new->refs = 1;
+	list_add_tail(&new->list, &vaio_claims);
+}
+
+/*
  * Claims @dev for disk @disk_id, as its @what (a short purpose: "disk
  * below", "replication metadata"). @shared: other disks may use the device
  * for the same purpose. Fails with -EBUSY (and a kernel log line naming
@@ -41,36 +85,23 @@ int vaio_claim_device(const char *disk_id, const char *what, dev_t dev,
 		      bool shared, char **error)
 {
 	struct vaio_claim *c, *new = kzalloc(sizeof(*new), GFP_KERNEL);
-	int r = 0;
+	int r;
 
 	if (!new) {
 		*error = "cannot allocate a device claim";
 		return -ENOMEM;
 	}
 	mutex_lock(&vaio_claims_lock);
-	list_for_each_entry(c, &vaio_claims, list) {
-		if (c->dev != dev)
-			continue;
-		if (!strcmp(c->owner, disk_id) && !strcmp(c->what, what)) {
+	r = claim_check(disk_id, what, dev, shared, &c, error);
+	if (r >= 0) {
+		if (c) {
 			c->refs++;	/* another table of the disk */
-			goto out;
+		} else {
+			claim_add(new, disk_id, what, dev, shared);
+			new = NULL;
 		}
-		if (c->shared && shared && !strcmp(c->what, what))
-			continue;
-		DMERR("%s: device %u:%u cannot be its %s: it is the %s of disk %s",
-		      disk_id, MAJOR(dev), MINOR(dev), what, c->what, c->owner);
-		*error = "the device is in use by another vaio disk or filter";
-		r = -EBUSY;
-		goto out;
+		r = 0;
 	}
-	new->dev = dev;
-	strscpy(new->owner, disk_id, sizeof(new->owner));
-	strscpy(new->what, what, sizeof(new->what));
-	new->shared = shared;
-	new->refs = 1;
-	list_add_tail(&new->list, &vaio_claims);
-	new = NULL;
-out:
 	mutex_unlock(&vaio_claims_lock);
 	kfree(new);
 	return r;
@@ -99,25 +130,72 @@ void vaio_release_device(const char *disk_id, dev_t dev)
 EXPORT_SYMBOL_GPL(vaio_release_device);
 
 /*
- * Opens @path for the filter's table with dm_get_device() (it then shows in
- * dmsetup deps and lsblk, and dm holds it exclusively against everything
- * but dm) and claims it for the filter's disk as its @what.
+ * Opens @path (a device path, or major:minor) for the filter's table with
+ * dm_get_device(), so that it shows in dmsetup deps and lsblk and nothing
+ * but dm opens it exclusively, and claims it for the filter's disk as its
+ * @what. A device no vaio disk uses yet must be free: open exclusively by
+ * nothing (no file system, no other dm device, no other table of this
+ * device), as a private exclusive open proves; dm's claim then keeps
+ * everything but dm off it, and the vaio claim every vaio disk.
  */
 int vaio_get_device(struct vaio_filter *f, const char *path, const char *what,
 		    bool shared, struct dm_dev **result, char **error)
 {
+	const char *disk_id = vaio_disk_id(f);
+	struct vaio_claim *c, *new;
+	struct block_device *probe;
+	unsigned int major, minor;
+	char num[24], dummy;
+	dev_t dev;
 	int r;
 
-	r = dm_get_device(f->ti, path, dm_table_get_mode(f->ti->table),
-			  result);
-	if (r)
-		return r;	/* the caller's message: it knows the device */
-	r = vaio_claim_device(vaio_disk_id(f), what, (*result)->bdev->bd_dev,
-			      shared, error);
-	if (r) {
-		dm_put_device(f->ti, *result);
-		*result = NULL;
+	/* As dm_get_device(), but no bare names (numbers in hex). */
+	if (sscanf(path, "%u:%u%c", &major, &minor, &dummy) == 2) {
+		dev = MKDEV(major, minor);
+		if (MAJOR(dev) != major || MINOR(dev) != minor)
+			return -EOVERFLOW;
+	} else if (path[0] != '/' || lookup_bdev(path, &dev)) {
+		return -ENODEV;
 	}
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new) {
+		*error = "cannot allocate a device claim";
+		return -ENOMEM;
+	}
+	mutex_lock(&vaio_claims_lock);
+	r = claim_check(disk_id, what, dev, shared, &c, error);
+	if (r < 0)
+		goto out;
+	if (c) {
+		c->refs++;
+	} else {
+		if (!r) {
+			probe = blkdev_get_by_dev(dev, FMODE_READ | FMODE_EXCL,
+						  &vaio_claims);
+			if (IS_ERR(probe)) {
+				r = PTR_ERR(probe);
+				DMERR("%s: device %u:%u cannot be its %s: it is in use (%d)",
+				      disk_id, MAJOR(dev), MINOR(dev), what, r);
+				if (r == -EBUSY)
+					*error = "the device is in use";
+				goto out;
+			}
+			blkdev_put(probe, FMODE_READ | FMODE_EXCL);
+		}
+		claim_add(new, disk_id, what, dev, shared);
+		new = NULL;
+	}
+	r = 0;
+out:
+	mutex_unlock(&vaio_claims_lock);
+	kfree(new);
+	if (r)
+		return r;
+
+	snprintf(num, sizeof(num), "%u:%u", MAJOR(dev), MINOR(dev));
+	r = dm_get_device(f->ti, num, dm_table_get_mode(f->ti->table), result);
+	if (r)
+		vaio_release_device(disk_id, dev);
 	return r;
 }
 EXPORT_SYMBOL_GPL(vaio_get_device);

@@ -83,7 +83,6 @@ struct vaio_c {
 	bool explicit_id;		/* disk_id given in the table */
 	bool failed_closed;		/* a fail_closed filter failed */
 	bool data_claimed;		/* vaio_claim_device() of data_dev */
-	bool stable_pages;		/* a filter needs stable pages */
 	bool first_table;		/* at ctr no table had been live */
 	bool noflush;			/* this suspend's, from presuspend */
 	bool unflushed;			/* QUIESCE without flush: disk lock */

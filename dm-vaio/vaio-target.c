@@ -1378,6 +1378,7 @@ nomem:
 static int resolve_disk(struct vaio_c *vc)
 {
 	struct vaio_disk *disk;
+	int r;
 
 	if (vc->disk)
 		return 0;
@@ -1386,6 +1387,15 @@ static int resolve_disk(struct vaio_c *vc)
 		return PTR_ERR(disk);
 	vc->disk = disk;
 	strscpy(vc->id, disk->id, sizeof(vc->id));
+	/*
+	 * Not another disk's below, nor a filter's device (vaio-claim.c);
+	 * before any filter's ctr, which may write its own devices.
+	 */
+	r = vaio_claim_device(vc->id, "disk below", vc->data_dev->bdev->bd_dev,
+			      false, &vc->ti->error);
+	if (r)
+		return r;
+	vc->data_claimed = true;
 	return 0;
 }
 
@@ -1643,12 +1653,6 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 	disk = vc->disk;
-	/* Not another disk's below, nor a device of a filter's (vaio-claim.c). */
-	r = vaio_claim_device(vc->id, "disk below", vc->data_dev->bdev->bd_dev,
-			      false, &ti->error);
-	if (r)
-		goto bad;
-	vc->data_claimed = true;
 
 	noio = vaio_disk_lock(disk);
 	r = check_transition(vc, disk->live);
@@ -1673,7 +1677,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		if (f->needs_flush)
 			ti->flush_supported = true;
 		if (f->needs_stable_pages)
-			vc->stable_pages = true;
+			ti->needs_stable_writes = true;
 		if (f->max_io_sectors &&
 		    (!ti->max_io_len || f->max_io_sectors < ti->max_io_len)) {
 			r = dm_set_target_max_io_len(ti, f->max_io_sectors);
@@ -1781,14 +1785,6 @@ static void vaio_presuspend_undo(struct dm_target *ti)
 	unsigned int noio;
 
 	noio = vaio_disk_lock(vc->disk);
-	/*
-	 * dm set the flag from the devices below as it bound the table; a
-	 * filter's need adds to theirs (file systems mounted from now on wait
-	 * for a page's write before they change it).
-	 */
-	if (vc->stable_pages)
-		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES,
-				   dm_disk(dm_table_get_md(ti->table))->queue);
 	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
 	vaio_disk_unlock(vc->disk, noio);
@@ -1839,14 +1835,6 @@ static void vaio_resume(struct dm_target *ti)
 		disk->live = vc;
 		disk->live_gen++;
 	}
-	/*
-	 * dm set the flag from the devices below as it bound the table; a
-	 * filter's need adds to theirs (file systems mounted from now on wait
-	 * for a page's write before they change it).
-	 */
-	if (vc->stable_pages)
-		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES,
-				   dm_disk(dm_table_get_md(ti->table))->queue);
 	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
 	/* A failure a filter reported from its ctr is told now. */

@@ -29,7 +29,7 @@ bios() {
 
 vaioctl_setup
 modprobe dm-vaio-test
-brd_setup 64 2
+brd_setup 64 3
 size=$(dev_sectors /dev/ram0)
 table="0 $size vaio /dev/ram0 10 disk_id fc filter test-qos fail_open 0 filter test-cache fail_open 0"
 dm_create fc "$table"
@@ -105,7 +105,7 @@ ktap_eq "the tag is still 4242" "$(vaio_filter_get fc test-qos tag)" 4242
 
 # A disk with a table loaded and never resumed: no live table.
 dmsetup create nolive --notable
-echo "0 $size vaio /dev/ram1 6 disk_id nolive filter test-qos fail_open 0" | dmsetup load nolive
+echo "0 $size vaio /dev/ram2 6 disk_id nolive filter test-qos fail_open 0" | dmsetup load nolive
 vaioctl_bad "a disk without a live table" "command 1: the disk has no live vaio table\$" \
 	vaioctl filter call nolive test-qos $GET
 dmsetup remove nolive

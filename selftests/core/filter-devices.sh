@@ -17,7 +17,7 @@ modprobe dm-vaio-cache
 modprobe dm-vaio-test
 size=$(dev_sectors /dev/ram0)
 peer=127.0.0.1:7790
-cleanup() { for d in a b c fast; do dmsetup remove $d 2>/dev/null; done; }
+cleanup() { for d in a b c fast lin; do dmsetup remove $d 2>/dev/null; done; }
 trap cleanup EXIT
 
 # deps NAME: the devices dmsetup deps lists, as major:minor
@@ -46,8 +46,17 @@ table_refused "another disk's disk below as metadata" "$(repl /dev/ram2 /dev/ram
 	"in use by another vaio disk or filter"
 table_refused "another disk's disk below as a disk below" \
 	"0 $size vaio /dev/ram0 2 disk_id b" "in use by another vaio disk or filter"
+sum2=$(md5sum </dev/ram2)
 table_refused "a disk's own disk below as its metadata" "$(repl /dev/ram2 /dev/ram2 b)" \
 	"in use by another vaio disk or filter"
+table_refused "the same, named by major:minor" "$(repl /dev/ram2 "$(num ram2)" b)" \
+	"in use by another vaio disk or filter"
+ktap_eq "nothing written to it (a zeroed device would be formatted)" "$(md5sum </dev/ram2)" "$sum2"
+ktap_check "a dm-linear over ram4" dm_create lin "0 $size linear /dev/ram4 0"
+table_refused "a device another dm device holds as metadata" "$(repl /dev/ram2 /dev/ram4 b)" \
+	"the device is in use"
+ktap_eq "nothing written to it" "$(md5sum </dev/ram4)" "$(md5sum </dev/ram3)"
+dm_remove lin
 ktap_check "cache pool on ram3" dm_create fast "0 8 vaio-cache-pool /dev/ram3"
 ktap_check "disk c: a cache in the pool" dm_create c \
 	"0 $size vaio /dev/ram2 8 disk_id c filter cache fail_open 2 pool=fast mode=writethrough"
