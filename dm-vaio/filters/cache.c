@@ -2640,7 +2640,7 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	 */
 	if (cf->mode != CACHE_WRITEBACK && READ_ONCE(d->dirty) &&
 	    !READ_ONCE(p->failed) && wb_all(p, d, below))
-		DMERR("disk %s: %u dirty blocks left in %s mode: a failure fails the disk's I/O until they are written back",
+		DMERR("disk %s: %u dirty blocks left in %s mode: no bypass until written back",
 		      d->id, READ_ONCE(d->dirty), mode_names[cf->mode]);
 	/*
 	 * Bypassed, it would serve the old data below for them, and the
