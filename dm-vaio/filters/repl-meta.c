@@ -46,6 +46,8 @@ struct repl_sb {
 	/* Added later still: 0 in older superblocks (no activity log). */
 	__le64 al_sector;
 	__le64 al_id;
+	/* And the disk's disk_id: empty in older superblocks. */
+	char disk_id[VAIO_NAME_MAX];
 };
 
 static_assert(sizeof(struct repl_sb) <= 4096);
@@ -111,6 +113,7 @@ int meta_write_sb(struct repl_disk *d, bool dirty)
 		sb->al_sector = cpu_to_le64(d->al_sector);
 	spin_unlock_irq(&d->slock);
 	sb->al_id = cpu_to_le64(d->al_id);
+	strscpy(sb->disk_id, d->id, sizeof(sb->disk_id));
 	sb->csum = cpu_to_le32(crc32_le(0, d->sb_buf, 4096));
 	r = meta_io(d, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, 0, d->sb_buf, 4096,
 		    false);
@@ -182,6 +185,18 @@ int meta_open(struct repl_disk *d, struct dm_dev *dd, char **error)
 	}
 	if (le32_to_cpu(sb->version) != REPL_SB_VERSION) {
 		*error = "metadata version not supported";
+		return -EINVAL;
+	}
+	/*
+	 * Another disk's (a device renumbered at a reboot, a typo): taking
+	 * its generations and bitmap for this disk's would pair the wrong
+	 * data. Older superblocks name no disk: taken, and named from now.
+	 */
+	sb->disk_id[sizeof(sb->disk_id) - 1] = '\0';
+	if (sb->disk_id[0] && strcmp(sb->disk_id, d->id)) {
+		DMERR("%s: meta= holds the metadata of disk %s", d->id,
+		      sb->disk_id);
+		*error = "metadata device holds another disk's metadata";
 		return -EINVAL;
 	}
 	if (le64_to_cpu(sb->sectors) != d->sectors) {

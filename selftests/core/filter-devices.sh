@@ -73,7 +73,13 @@ dm_remove b c fast
 ktap_check "a becomes dm-linear" vaio_reload a "0 $size linear /dev/ram0 0"
 ktap_eq "ram1 has no holder" "$(ls /sys/block/ram1/holders | wc -l)" 0
 ktap_eq "dmsetup deps: ram0 alone" "$(deps a)" "$(num ram0)"
-ktap_check "then b may use ram1 as its metadata" dm_create b "$(repl /dev/ram2 /dev/ram1 b)"
+# It holds a's metadata, which names a: no other disk takes it for its own.
+table_refused "b refuses a's metadata on ram1" "$(repl /dev/ram2 /dev/ram1 b)" \
+	"metadata device holds another disk's metadata"
+ktap_check "a again takes it" vaio_reload a "$(repl /dev/ram0 /dev/ram1)"
+ktap_check "a becomes dm-linear again" vaio_reload a "0 $size linear /dev/ram0 0"
+dd if=/dev/zero of=/dev/ram1 bs=4k count=1 oflag=direct 2>/dev/null
+ktap_check "zeroed, b may make it its own" dm_create b "$(repl /dev/ram2 /dev/ram1 b)"
 dm_remove a b
 
 # A filter that needs stable pages (it checksums or sends the VM's pages).
