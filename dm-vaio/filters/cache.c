@@ -2672,7 +2672,6 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 
 	struct block_device *below = f->data_dev->bdev;
 	struct cache_disk *d = cf->d;
-	bool may;
 
 	/*
 	 * Dirty blocks go below only from the instance that took the disk,
@@ -2680,9 +2679,12 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 	 * may be another disk's. Without that, kept: -EBUSY.
 	 */
 	if (argc == 1 && !strcmp(argv[0], "invalidate")) {
-		may = may_write_back(f, d, below);
-		disk_purge(cf->pool, d, may ? below : NULL);
-		return READ_ONCE(d->dirty) ? -EBUSY : 0;
+		/* Only the owner makes dirty blocks: none come meanwhile. */
+		if (READ_ONCE(d->dirty) && !may_write_back(f, d, below)) {
+			disk_purge(cf->pool, d, NULL);
+			return -EBUSY;
+		}
+		return disk_purge(cf->pool, d, below);
 	}
 	if (argc == 1 && !strcmp(argv[0], "writeback")) {
 		if (!READ_ONCE(d->dirty))

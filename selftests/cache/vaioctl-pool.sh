@@ -219,7 +219,17 @@ ktap_check "fio verify through vm1" fio_verify /dev/mapper/vm1 --size=16m --bs=4
 ktap_eq "stats: memory_hits and memory_blocks" \
 	"$(vaioctl -j stats vm1 | jq -c '.[0].filters[] | select(.type == "cache") | .status | [(.memory_hits | type), (.memory_blocks | type)]')" \
 	'["number","number"]'
-ktap_check "unassign" vaioctl policy unassign vm1
+# disk remove writes a write-back cache back first, saying so.
+ktap_check "policy: write-back on it" vaioctl policy create memwb \
+	cache:pool=mem,mode=writeback,fail=closed,dirty_high=90,dirty_low=80
+ktap_check "vm1 in write-back" vaioctl policy assign memwb vm1
+ktap_check "writes on vm1" fio_verify /dev/mapper/vm1 --size=8m --bs=4k --randseed=6
+ktap_match "dirty blocks ($(wb_dirty))" "$(wb_dirty)" '^[1-9]'
+sum=$(md5sum </dev/mapper/vm1)
+ktap_check "disk remove vm1" sh -c "vaioctl disk remove vm1 2>/tmp/remove.err"
+ktap_match "it wrote back first, saying so" "$(head -n1 /tmp/remove.err)" \
+	'^vm1: writing back the cache: [0-9]+ dirty blocks'
+ktap_eq "the disk below has vm1's data" "$(md5sum </dev/ram1)" "$sum"
 dmsetup remove mem
 ktap_eq "apply makes it again" "$(vaioctl -j apply | jq -r '.[] | select(.pool == "mem") | .result')" created
 ktap_eq "... with its memory tier" "$(dmsetup table mem | cut -d' ' -f5-)" "memory_mib=4"

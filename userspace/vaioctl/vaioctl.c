@@ -1232,6 +1232,7 @@ static int disk_create(int argc, char **argv)
 
 static int disk_remove(int argc, char **argv)
 {
+	static const struct vaio_chain none;
 	struct vaio_disk_conf d;
 	struct vaio_err err;
 	int lock;
@@ -1241,7 +1242,13 @@ static int disk_remove(int argc, char **argv)
 	lock = vaio_conf_lock(&err);
 	if (lock < 0 || vaio_disk_conf_load(argv[0], &d, &err))
 		die_err(&err);
-	if (vaio_dm_exists(argv[0]) && vaio_dm_remove(argv[0], &err))
+	/*
+	 * A write-back cache's dirty blocks go below first, as before a
+	 * policy change: a disk below that cannot take them keeps the disk.
+	 */
+	if (vaio_dm_exists(argv[0]) &&
+	    (cache_drain(argv[0], &none, &err) ||
+	     vaio_dm_remove(argv[0], &err)))
 		die_err(&err);
 	if (vaio_disk_conf_delete(argv[0], &err))
 		die_err(&err);
