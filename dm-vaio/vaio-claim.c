@@ -202,7 +202,10 @@ EXPORT_SYMBOL_GPL(vaio_get_device);
 
 void vaio_put_device(struct vaio_filter *f, struct dm_dev *dd)
 {
-	vaio_release_device(vaio_disk_id(f), dd->bdev->bd_dev);
+	dev_t dev = dd->bdev->bd_dev;
+
+	/* dm's open first: a first claim after ours probes a free device. */
 	dm_put_device(f->ti, dd);
+	vaio_release_device(vaio_disk_id(f), dev);
 }
 EXPORT_SYMBOL_GPL(vaio_put_device);

@@ -1957,6 +1957,8 @@ static void wb_work(struct work_struct *work)
 			d->wb_active = false;
 		else
 			more = true;
+		if (!d->dirty)
+			WRITE_ONCE(d->bdev_owner->no_bypass, false);
 		spin_unlock_irq(&p->lock);
 	}
 	mutex_unlock(&p->wb_lock);
@@ -2522,6 +2524,19 @@ static int cache_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 {
 	struct cache_filter *cf = f->private;
 
+	/*
+	 * The disk ran without the cache, which holds dirty blocks from
+	 * before: the disk below may have newer writes of the same blocks,
+	 * which writing them back would undo. The admin says: the pool's
+	 * forget message drops them, adopt keeps them for this attach.
+	 */
+	if (ev->type == VAIO_EV_ATTACH && !ev->disk_new &&
+	    READ_ONCE(cf->d->dirty) && !READ_ONCE(cf->d->adopted)) {
+		DMERR("disk %s: %u dirty blocks in pool %s from before it ran without the cache",
+		      cf->d->id, READ_ONCE(cf->d->dirty), cf->pool->name);
+		*reason = "the cache holds dirty blocks from before the disk ran without it";
+		return -EBUSY;
+	}
 	if (ev->type != VAIO_EV_DETACH && ev->type != VAIO_EV_SNAPSHOT)
 		return 0;
 	if (READ_ONCE(cf->pool->failed) && READ_ONCE(cf->d->dirty)) {
@@ -2560,11 +2575,13 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 		/*
 		 * Joining a disk that ran without the cache: what the place
 		 * kept from before (the disk's last table, a boot before)
-		 * may have changed below since.
+		 * may have changed below since. Never written back: writes
+		 * made without the cache may be newer (the load was refused
+		 * if there were dirty blocks, cache_event_check()).
 		 */
 		if (!ev->disk_new && READ_ONCE(d->used))
-			disk_purge(p, d, d->data_dev == below->bd_dev ?
-				   below : NULL);
+			disk_purge(p, d, NULL);
+		WRITE_ONCE(d->adopted, false);
 		return;
 	case VAIO_EV_DETACH:
 		/* A disk that goes on without the cache keeps nothing in it. */
@@ -2605,16 +2622,26 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	}
 
 	mutex_lock(&cache_pools_lock);
+	/*
+	 * Dirty blocks of this disk below, found now: a failure before they
+	 * are written back must not bypass the cache (see the end).
+	 */
+	WRITE_ONCE(f->no_bypass, !!READ_ONCE(d->dirty));
 	/* Unknown (found on the device after a restart): taken as it is. */
 	if ((d->data_dev && d->data_dev != below->bd_dev) || f->ti->len < d->len) {
 		DMINFO("disk %s: disk below changed or shrank, its cache emptied",
 		       d->id);
 		disk_purge(p, d, d->bdev);
 		if (READ_ONCE(d->dirty)) {
-			/* They belong to the old disk below: not to this one. */
 			mutex_unlock(&cache_pools_lock);
 			DMERR("disk %s: %u dirty blocks of its old disk below not written back",
 			      d->id, READ_ONCE(d->dirty));
+			/*
+			 * Another disk's: bypassed, this disk below serves
+			 * its own data. The same disk below, shrunk: failed.
+			 */
+			if (d->data_dev && d->data_dev != below->bd_dev)
+				WRITE_ONCE(f->no_bypass, false);
 			vaio_filter_error(f, "dirty blocks of another disk below");
 			return;
 		}
@@ -2639,7 +2666,8 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	 * that may be bypassed. The background write-back takes what fails.
 	 */
 	if (cf->mode != CACHE_WRITEBACK && READ_ONCE(d->dirty) &&
-	    !READ_ONCE(p->failed) && wb_all(p, d, below))
+	    !READ_ONCE(p->failed) &&
+	    READ_ONCE(f->state) != VAIO_FILTER_BYPASSED && wb_all(p, d, below))
 		DMERR("disk %s: %u dirty blocks left in %s mode: no bypass until written back",
 		      d->id, READ_ONCE(d->dirty), mode_names[cf->mode]);
 	/*
@@ -2693,7 +2721,9 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 			return -EBUSY;
 		if (wb_all(cf->pool, d, below))
 			return -EIO;
-		WRITE_ONCE(f->no_bypass, false);	/* the owner: all below */
+		/* The owner: below has all but what was written since. */
+		if (!READ_ONCE(d->dirty))
+			WRITE_ONCE(f->no_bypass, false);
 		return 0;
 	}
 	DMWARN("disk %s: unknown cache message '%s'", vaio_disk_id(f), argv[0]);
@@ -3402,6 +3432,70 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+/*
+ * After a disk ran without the cache holding dirty blocks, the admin says
+ * whose data is current. forget <disk_id>: the disk below's; the pool
+ * drops everything it holds of a disk that no table uses, dirty blocks
+ * too, and its place. adopt <disk_id>: the dirty blocks' (the disk below
+ * was not written meanwhile); the next attach keeps them.
+ */
+static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen)
+{
+	struct cache_pool *p = ti->private;
+	struct cache_disk *d = NULL;
+	unsigned int i, dirty;
+	u32 k, end;
+	int r = 0;
+
+	if (argc != 2 || (strcmp(argv[0], "forget") && strcmp(argv[0], "adopt"))) {
+		DMWARN("pool %s: usage: forget|adopt <disk_id>", p->name);
+		return -EINVAL;
+	}
+	mutex_lock(&cache_pools_lock);
+	for (i = 0; i < CACHE_MAX_DISKS; i++)
+		if (p->disks[i] && !strcmp(p->disks[i]->id, argv[1]))
+			d = p->disks[i];
+	if (!d) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (!strcmp(argv[0], "adopt")) {
+		DMWARN("pool %s: disk %s: its %u dirty blocks adopted for its next attach",
+		       p->name, d->id, READ_ONCE(d->dirty));
+		WRITE_ONCE(d->adopted, true);
+		goto out;
+	}
+	if (d->ref) {
+		DMERR("pool %s: disk %s uses it: remove its cache first",
+		      p->name, d->id);
+		r = -EBUSY;
+		goto out;
+	}
+	dirty = READ_ONCE(d->dirty);
+	for (k = 0; k < p->nslots; k = end) {
+		end = min_t(u32, p->nslots, k + 4096);
+		spin_lock_irq(&p->lock);
+		for (; k < end; k++)
+			if (p->slots[k].disk == d->idx)
+				slot_doom(p, k);
+		spin_unlock_irq(&p->lock);
+		cond_resched();
+	}
+	/* Their entries say free on the device before the place goes. */
+	if (!READ_ONCE(p->failed) && meta_commit(p)) {
+		r = -EIO;
+		goto out;
+	}
+	DMWARN("pool %s: disk %s forgotten, %u dirty blocks dropped", p->name,
+	       d->id, dirty);
+	if (!READ_ONCE(d->used))
+		disk_free(p, d);
+out:
+	mutex_unlock(&cache_pools_lock);
+	return r;
+}
+
 static struct target_type pool_target = {
 	.name = "vaio-cache-pool",
 	.version = { 0, 1, 0 },
@@ -3410,6 +3504,7 @@ static struct target_type pool_target = {
 	.dtr = pool_dtr,
 	.map = pool_map,
 	.status = pool_status,
+	.message = pool_message,
 };
 
 static int __init cache_init(void)

@@ -158,6 +158,8 @@ struct cache_disk {
 	 */
 	struct block_device *bdev;
 	struct vaio_filter *bdev_owner;	/* the instance that set bdev */
+	/* The admin's "adopt": its dirty blocks are current (an attach). */
+	bool adopted;
 
 	/* Under pool->lock: */
 	u32 reserve_pct;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="dirty blocks a write-back cache leaves behind: a fail_open cache that inherits them fails closed, not open, and the writeback message never puts them on another disk below"
+DESCRIPTION="dirty blocks a write-back cache leaves behind: a fail_open cache that inherits them fails closed, not open; the writeback message never puts them on another disk below; a cache does not join a disk that ran without it holding them, until the admin forgets them"
 TIMEOUT=180
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
@@ -83,10 +83,39 @@ ktap_fails "so is invalidate (it would write back)" dmsetup message vm 0 cache i
 ktap_eq "nb2 did not get them" "$(dev_mib /dev/nb2)" "$zeros"
 ktap_eq "the VM reads nb2's data" "$(vm_mib)" "$zeros"
 ktap_check "the old disk below back" vaio_reload below "0 $size linear /dev/nb1 0"
+# The disk ran without the cache (bypassed, on nb2): the cache cannot
+# know that nothing wrote nb1 meanwhile. The admin does.
+ktap_fails "back onto it: refused with the dirty blocks" sh -c \
+	"echo '$(wb /dev/mapper/below)' | dmsetup load vm"
+ktap_check "the admin adopts them" dmsetup message fast 0 adopt vm
 ktap_check "back onto it: write-back" vaio_reload vm "$(wb /dev/mapper/below)"
 ktap_eq "the cache is active" "$(vaio_filter_state vm cache)" active
 ktap_check "the writeback message" dmsetup message vm 0 cache writeback
 ktap_eq "the dirty blocks went to it" "$(dev_mib /dev/nb1)" "$a"
 ktap_eq "and nb2 still has none of them" "$(dev_mib /dev/nb2)" "$zeros"
+dm_remove vm below
+
+# 3. The disk runs without the cache (dm-linear) while it holds dirty
+# blocks, and takes newer writes of the same blocks: the cache may not
+# join it again with them, which would write the old blocks over the new.
+dd if=/dev/zero of=/dev/nb1 bs=1M count=1 oflag=direct 2>/dev/null
+head -c $MiB /dev/urandom >/tmp/b
+b=$(md5sum </tmp/b)
+ktap_check "write-back cache again" wb_vm
+ktap_check "1 MiB dirty; the disk below fails writes" dirty
+ktap_check "the disk becomes dm-linear" vaio_reload vm "0 $size linear /dev/mapper/below 0"
+ktap_check "the disk below takes writes again" vaio_reload below "0 $size linear /dev/nb1 0"
+ktap_check "newer writes through dm-linear" dd if=/tmp/b of=/dev/mapper/vm bs=64k oflag=direct
+dmesg -c >/dev/null
+ktap_fails "the cache may not join with the old dirty blocks" sh -c "echo '$(wt /dev/mapper/below)' | dmsetup load vm"
+ktap_match "saying why" "$(dmesg -c | grep -o 'dirty blocks from before the disk ran without it' | head -n1)" ran
+ktap_eq "the disk below keeps the newer data" "$(dev_mib /dev/nb1)" "$b"
+ktap_eq "the pool keeps the dirty blocks" "$(pool_word dirty)" 256
+ktap_fails "forget needs a disk the pool holds" dmsetup message fast 0 forget nosuch
+ktap_check "the admin drops them: forget" dmsetup message fast 0 forget vm
+ktap_eq "none left" "$(pool_word dirty)" 0
+ktap_check "then the cache joins" vaio_reload vm "$(wt /dev/mapper/below)"
+ktap_eq "the VM reads the newer data" "$(vm_mib)" "$b"
+ktap_eq "so does the disk below" "$(dev_mib /dev/nb1)" "$b"
 dm_remove vm below fast
 ktap_finish

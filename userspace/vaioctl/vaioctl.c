@@ -944,8 +944,19 @@ static int cache_drain(const char *name, const struct vaio_chain *chain,
 	}
 	if (pid == 0) {
 		struct vaio_err e;
+		int m = vaio_dm_message(name, "cache writeback", &e);
 
-		if (vaio_dm_message(name, "cache writeback", &e)) {
+		/*
+		 * EBUSY: the cache may not write them to this disk below (it
+		 * is bypassed, or they are another disk below's): the kernel
+		 * keeps them in the pool and says why in its log.
+		 */
+		if (m == -EBUSY) {
+			fprintf(stderr, "vaioctl: %s: the cache's dirty blocks cannot go to this disk below now (see the kernel log); they stay in the pool\n",
+				name);
+			_exit(2);
+		}
+		if (m) {
 			fprintf(stderr, "vaioctl: %s\n", e.msg);
 			_exit(1);
 		}
@@ -962,7 +973,9 @@ static int cache_drain(const char *name, const struct vaio_chain *chain,
 		if (!find_disk(name, d, err))
 			dirty = filter_word(d, "cache", "dirty");
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+		r = 0;	/* said why: the reload goes on, the blocks stay */
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
 		r = vaio_seterr(err, EIO, "disk %s: cannot write back its cache's dirty blocks",
 				name);
 	else if (!json_out)
