@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a boot hang is retried once"
+DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a boot hang is retried once; a test that checks nothing fails"
 HOST=1
 TIMEOUT=240
 # Runs on the host: it boots guests whose tests go wrong on purpose.
@@ -29,6 +29,14 @@ expect() {
 		ktap_ok "$desc (${secs}s)"
 	fi
 }
+
+# ktap_finish itself: a test that checks nothing, or not what it planned,
+# cannot pass.
+ktap_rc() { bash -c ". '$top/selftests/lib/ktap.sh'; $1" >/dev/null 2>&1; echo $?; }
+ktap_eq "ktap: no test point fails" "$(ktap_rc 'ktap_finish')" 1
+ktap_eq "ktap: fewer than planned fails" "$(ktap_rc 'ktap_plan 2; ktap_ok a; ktap_finish')" 1
+ktap_eq "ktap: as planned passes" "$(ktap_rc 'ktap_plan 1; ktap_ok a; ktap_finish')" 0
+ktap_eq "ktap: all skipped is a skip" "$(ktap_rc 'ktap_skip a; ktap_finish')" 4
 
 expect "kernel panic: reported with the console tail" panic.sh 60 125 40 \
 	'guest a died' 'Kernel panic - not syncing: sysrq triggered crash'

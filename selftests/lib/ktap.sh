@@ -18,9 +18,10 @@ KTAP_N=0
 echo "KTAP version 1"
 
 KTAP_PLANNED=0
+KTAP_PLAN=0
 
 # The plan may come first (ktap_plan N) or is printed by ktap_finish.
-ktap_plan() { echo "1..$1"; KTAP_PLANNED=1; }
+ktap_plan() { echo "1..$1"; KTAP_PLANNED=1; KTAP_PLAN=$1; }
 ktap_diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 
 ktap_ok() {
@@ -85,9 +86,19 @@ ktap_match() {
 	fi
 }
 
+# A test that checked nothing, or not what it planned, fails: it cannot
+# pass by accident (a loop that ran no time, an early exit 0 before).
 ktap_finish() {
 	[ "$KTAP_PLANNED" = 1 ] || echo "1..$KTAP_N"
 	echo "# totals: pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP"
+	if [ "$KTAP_N" = 0 ]; then
+		echo "# no test point: a test that checks nothing fails"
+		exit 1
+	fi
+	if [ "$KTAP_PLANNED" = 1 ] && [ "$KTAP_PLAN" != "$KTAP_N" ]; then
+		echo "# planned $KTAP_PLAN test points, ran $KTAP_N"
+		exit 1
+	fi
 	[ "$KTAP_FAIL" = 0 ] || exit 1
 	[ "$KTAP_PASS" = 0 ] && [ "$KTAP_SKIP" != 0 ] && exit 4
 	exit 0
