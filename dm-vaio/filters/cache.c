@@ -2952,6 +2952,7 @@ static void sb_fill(struct cache_pool *p, struct cache_sb *sb)
 	sb->meta_start = cpu_to_le64(CACHE_META_START);
 	sb->data_start = cpu_to_le64(p->data_start);
 	sb->activations = cpu_to_le64(p->activations);
+	memcpy(sb->uuid, &p->uuid, sizeof(sb->uuid));
 }
 
 /*
@@ -3187,9 +3188,18 @@ static int mem_create(struct cache_pool *p, u32 mib, char **error)
 	return 0;
 }
 
+/* What a pool's table says besides its cache device. */
+struct pool_args {
+	u32 mem_mib;		/* memory_mib=; 0: none */
+	bool has_uuid;		/* uuid=: the pool must be this one */
+	uuid_t uuid;
+	bool format;		/* format: a device without a pool may be made one */
+};
+
 static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
-				      dev_t dev, u32 mem_mib)
+				      dev_t dev, const struct pool_args *a)
 {
+	u32 mem_mib = a->mem_mib;
 	struct cache_pool *p;
 	struct cache_sb *sb;
 	struct page *sbp = NULL;
@@ -3301,8 +3311,34 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		goto bad;
 	sb = page_address(sbp);
 	if (le64_to_cpu(sb->magic) == CACHE_MAGIC) {
+		/*
+		 * The pool named, or another one (a device renumbered at a
+		 * reboot)? Without a uuid (made before they were): it gets
+		 * the one named, or a new one, from now on.
+		 */
+		import_uuid(&p->uuid, sb->uuid);
+		if (uuid_is_null(&p->uuid)) {
+			if (a->has_uuid)
+				uuid_copy(&p->uuid, &a->uuid);
+			else
+				uuid_gen(&p->uuid);
+		} else if (a->has_uuid && !uuid_equal(&p->uuid, &a->uuid)) {
+			DMERR("%pg holds cache pool %pUb, not %pUb", p->cdev,
+			      &p->uuid, &a->uuid);
+			ti->error = "cache device holds another cache pool (uuid)";
+			r = -EINVAL;
+			goto bad;
+		}
 		r = pool_recover(p, sbp, &ti->error);
+	} else if (!a->format) {
+		/* Never made a pool of a device that was not said to be one. */
+		ti->error = "cache device holds no cache pool (give format to make one)";
+		r = -EINVAL;
 	} else {
+		if (a->has_uuid)
+			uuid_copy(&p->uuid, &a->uuid);
+		else
+			uuid_gen(&p->uuid);
 		ti->error = "cannot format the cache device";
 		r = pool_format(p, sbp);
 	}
@@ -3321,20 +3357,35 @@ bad:
 static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	dev_t dev = disk_devt(dm_disk(dm_table_get_md(ti->table)));
+	struct pool_args a = { };
 	struct cache_pool *p;
-	u32 mem_mib = 0;
+	unsigned int i;
 	dev_t cdev;
 
-	if (argc < 1 || argc > 2) {
-		ti->error = "vaio-cache-pool: a cache device, then optionally memory_mib=<MiB>";
+	if (argc < 1 || argc > 4) {
+		ti->error = "vaio-cache-pool: a cache device, memory_mib=, uuid=, format";
 		return -EINVAL;
 	}
-	if (argc == 2 &&
-	    (strncmp(argv[1], "memory_mib=", 11) ||
-	     kstrtou32(argv[1] + 11, 10, &mem_mib) || !mem_mib ||
-	     mem_mib > CACHE_MEM_MAX_MIB)) {
-		ti->error = "memory_mib must be a number of MiB from 1 to 65536";
-		return -EINVAL;
+	for (i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "memory_mib=", 11)) {
+			if (kstrtou32(argv[i] + 11, 10, &a.mem_mib) ||
+			    !a.mem_mib || a.mem_mib > CACHE_MEM_MAX_MIB) {
+				ti->error = "memory_mib must be a number of MiB from 1 to 65536";
+				return -EINVAL;
+			}
+		} else if (!strncmp(argv[i], "uuid=", 5)) {
+			if (uuid_parse(argv[i] + 5, &a.uuid) ||
+			    uuid_is_null(&a.uuid)) {
+				ti->error = "uuid= must be a UUID (not all zeros)";
+				return -EINVAL;
+			}
+			a.has_uuid = true;
+		} else if (!strcmp(argv[i], "format")) {
+			a.format = true;
+		} else {
+			ti->error = "vaio-cache-pool: arguments are memory_mib=, uuid=, format";
+			return -EINVAL;
+		}
 	}
 	/* A path or major:minor, as dm tables name devices. */
 	cdev = dm_get_dev_t(argv[0]);
@@ -3352,14 +3403,19 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "pool is in use with another cache device";
 			return -EBUSY;
 		}
-		if (p->mem_mib != mem_mib) {
+		if (p->mem_mib != a.mem_mib) {
 			mutex_unlock(&cache_pools_lock);
 			ti->error = "pool is in use with another memory tier size";
 			return -EBUSY;
 		}
+		if (a.has_uuid && !uuid_equal(&p->uuid, &a.uuid)) {
+			mutex_unlock(&cache_pools_lock);
+			ti->error = "pool is in use with another uuid";
+			return -EBUSY;
+		}
 		refcount_inc(&p->ref);
 	} else {
-		p = pool_create(ti, cdev, dev, mem_mib);
+		p = pool_create(ti, cdev, dev, &a);
 		if (IS_ERR(p)) {
 			mutex_unlock(&cache_pools_lock);
 			return PTR_ERR(p);
@@ -3418,8 +3474,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       p->nslots, used, filling, p->nslots - used - filling);
 		DMEMIT("disks %u reserved_pct %u state %s errors %llu dirty %u ",
 		       disks, reserved, failed ? "failed" : "ok", errors, dirty);
-		DMEMIT("memory_blocks %u memory_used %u", p->mem_blocks,
-		       mem_used);
+		DMEMIT("memory_blocks %u memory_used %u uuid %pUb", p->mem_blocks,
+		       mem_used, &p->uuid);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%u:%u", MAJOR(p->cdev->bd_dev), MINOR(p->cdev->bd_dev));

@@ -13,6 +13,7 @@
 #include <linux/blkdev.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/uuid.h>
 #include <linux/workqueue.h>
 
 #define CACHE_BLOCK_SHIFT	3	/* sectors: 4 KiB blocks */
@@ -75,6 +76,7 @@ struct cache_sb {
 	__le64 data_start;	/* sectors */
 	__le64 activations;
 	__le32 clean;		/* 1: written when the pool went; clean entries hold */
+	__u8 uuid[16];		/* the pool's; zero in older superblocks */
 };
 
 /* A disk of the pool, in the disk table; id empty: unused. */
@@ -206,6 +208,7 @@ struct cache_pool {
 	struct cache_disk *disks[CACHE_MAX_DISKS];
 
 	/* The memory tier; under lock but mem_pages (fixed). */
+	uuid_t uuid;			/* in the superblock: the pool's identity */
 	u32 mem_mib;			/* 0: none */
 	u32 mem_blocks;
 	u32 mem_used;			/* VALID */

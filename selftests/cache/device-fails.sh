@@ -34,7 +34,7 @@ zipf() {
 for mode in writethrough writearound; do
 	ktap_check "$mode: flakey cache device, up" \
 		dm_create cflaky "0 $csize flakey /dev/ram0 0 3600 0"
-	ktap_check "$mode: pool on it" dm_create fast "0 8 vaio-cache-pool /dev/mapper/cflaky"
+	ktap_check "$mode: pool on it" dm_create fast "0 8 vaio-cache-pool /dev/mapper/cflaky format"
 	ktap_check "$mode: disk" dm_create vm \
 		"0 $size vaio /dev/nb 8 disk_id d0 filter cache fail_open 2 pool=fast mode=$mode"
 	ktap_check "$mode: fio verify, cache warm" zipf 1 --rw=randwrite
@@ -74,7 +74,7 @@ ktap_match "the kernel log names the failed pool" \
 m=writeback
 ktap_check "$m: flakey cache device, up" \
 	dm_create cflaky "0 $csize flakey /dev/ram0 0 3600 0"
-ktap_check "$m: pool on it" dm_create fast "0 8 vaio-cache-pool /dev/mapper/cflaky"
+ktap_check "$m: pool on it" dm_create fast "0 8 vaio-cache-pool /dev/mapper/cflaky format"
 ktap_check "$m: disk, fail_closed" dm_create vm \
 	"0 $size vaio /dev/nb 8 disk_id d0 filter cache fail_closed 2 pool=fast mode=$m"
 dd if=/dev/urandom of=/tmp/pat bs=1M count=2 2>/dev/null
@@ -105,7 +105,7 @@ dmsetup remove fast
 # only its own data was at stake. It goes below, nothing is at risk, and
 # the disk carries on uncached (fail_closed does not apply).
 ktap_check "$m: a new pool on the device" \
-	dm_create fast "0 8 vaio-cache-pool /dev/mapper/cflaky"
+	dm_create fast "0 8 vaio-cache-pool /dev/mapper/cflaky format"
 ktap_check "$m: the disk again, fail_closed" dm_create vm \
 	"0 $size vaio /dev/nb 8 disk_id d0 filter cache fail_closed 2 pool=fast mode=$m"
 ktap_check "$m: 2 MiB written" dd if=/tmp/pat of=/dev/mapper/vm bs=4k oflag=direct

@@ -48,7 +48,7 @@ dirty() {
 	vaio_reload below "0 $size flakey /dev/nb1 0 0 3600 1 error_writes"
 }
 
-ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 
 # 1. Inherited by a fail_open write-through cache on the same disk below.
 ktap_check "write-back cache" wb_vm

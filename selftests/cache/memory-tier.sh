@@ -20,7 +20,7 @@ brd_setup 8 1
 size=$(dev_sectors /dev/nb)
 modprobe dm-vaio-cache
 
-pool="0 8 vaio-cache-pool /dev/ram0"
+pool="0 8 vaio-cache-pool /dev/ram0 format"
 table_refused "memory_mib=0 is refused" "$pool memory_mib=0" \
 	"memory_mib must be a number of MiB from 1 to 65536"
 table_refused "memory_mib=abc is refused" "$pool memory_mib=abc" \

@@ -21,7 +21,7 @@ brd_setup 8 1
 size=$(dev_sectors /dev/nb)
 modprobe dm-vaio-cache
 
-ktap_check "pool created" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "pool created" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_eq "pool: 1785 blocks, all free" \
 	"$(dmsetup status fast | awk '{ print $7, $13 }')" "1785 1785"
 table() { echo "0 $size vaio /dev/nb 8 disk_id d0 filter cache fail_open 2 pool=fast mode=$1"; }
@@ -127,7 +127,7 @@ ktap_eq "no disk on the pool" "$(pool_word disks)" 0
 b=$(pool_word used)
 ktap_match "its blocks stay ($b)" "$b" '^[1-9]'
 ktap_check "pool removed" dmsetup remove fast
-ktap_check "a pool again on the same device" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "a pool again on the same device" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_eq "it has the blocks back" "$(pool_word used)" "$b"
 ktap_check "the disk again" dm_create vm "$(table2 writethrough)"
 ktap_eq "they are its blocks" "$(get blocks)" "$b"

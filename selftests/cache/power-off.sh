@@ -21,7 +21,7 @@ TABLE="0 $((64 * 2048)) vaio $DATA 10 disk_id d0 filter cache fail_closed 4 pool
 # b_up: the pool on the cache device (found again after a reboot) and d0.
 b_up() {
 	vaio_peer "modprobe dm-vaio-cache &&
-		echo '0 8 vaio-cache-pool $CACHE' | dmsetup create fast &&
+		echo '0 8 vaio-cache-pool $CACHE format' | dmsetup create fast &&
 		dmsetup mknodes fast &&
 		echo '$TABLE' | dmsetup create d0 && dmsetup mknodes d0"
 }

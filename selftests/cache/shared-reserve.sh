@@ -17,7 +17,7 @@ brd_setup 8 1
 size=$(dev_sectors /dev/nba)
 modprobe dm-vaio-cache
 
-ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 table() { # disk reserve
 	echo "0 $size vaio /dev/nb$1 9 disk_id $1 filter cache fail_open 3 pool=fast reserve=$2 sequential_kib=0"
 }

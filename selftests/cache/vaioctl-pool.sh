@@ -26,8 +26,10 @@ ktap_eq "pool show -j: one device, no memory tier" \
 	'[["/dev/ram0"],0,0,0]'
 ktap_check "pool show" sh -c "vaioctl cache pool show fast | grep -q 'blocks 7905 of 4 KiB'"
 ktap_eq "one device: no linear device" "$(dmsetup ls | grep -c -- -tier)" 0
-ktap_eq "... and the record as before" "$(jq -c . "$VAIO_CONFDIR/pools/fast.json")" \
-	'{"pool":"fast","device":"/dev/ram0"}'
+ktap_eq "... and the record as before, with the pool's uuid" \
+	"$(jq -c 'del(.uuid)' "$VAIO_CONFDIR/pools/fast.json")" '{"pool":"fast","device":"/dev/ram0"}'
+ktap_eq "the record's uuid is the pool's" "$(jq -r .uuid "$VAIO_CONFDIR/pools/fast.json")" \
+	"$(vaioctl -j cache pool show fast | jq -r .uuid)"
 
 vaioctl_bad "a pool twice" "pool fast exists" vaioctl cache pool create fast /dev/ram0
 vaioctl_bad "a bad pool name" "pool name 'a b' is invalid" vaioctl cache pool create "a b" /dev/ram1
@@ -148,11 +150,11 @@ ktap_eq "pool list: DEVICES" "$(vaioctl cache pool list | awk '$1 == "fast" { pr
 	/dev/ram0,/dev/ram3
 ktap_check "pool show: linear over both" \
 	sh -c "vaioctl cache pool show fast | grep -q 'fast-tier ($tier), linear over /dev/ram0 /dev/ram3'"
-ktap_eq "the record: both, in order" "$(jq -c . "$VAIO_CONFDIR/pools/fast.json")" \
+ktap_eq "the record: both, in order" "$(jq -c 'del(.uuid)' "$VAIO_CONFDIR/pools/fast.json")" \
 	'{"pool":"fast","devices":["/dev/ram0","/dev/ram3"]}'
 # What the kernel makes of one device of the summed size, 64 MiB.
 nullb_mem nb64 64
-dm_create ref "0 8 vaio-cache-pool /dev/nb64"
+dm_create ref "0 8 vaio-cache-pool /dev/nb64 format"
 ref=$(dmsetup status ref | awk '{ for (i = 4; i < NF; i++) if ($i == "blocks") print $(i + 1) }')
 dm_remove ref
 ktap_eq "as many blocks as one 64 MiB device ($ref)" \
@@ -202,6 +204,73 @@ ktap_eq "... leaves no gone-tier" "$(dmsetup ls | grep -c gone)" 0
 ktap_check "remove its record" vaioctl cache pool remove gone
 dm_remove m1
 
+# Identity (issue 19 item 2): a pool's uuid is in its superblock and its
+# record. apply makes the pool recorded or none, and formats nothing; a
+# device holding something else is not made a pool without --force.
+dd if=/dev/zero of=/dev/ram4 bs=1M count=32 2>/dev/null
+dm_create h1 "0 20480 linear /dev/ram4 0"
+dm_create h2 "0 20480 linear /dev/ram4 20480"
+dm_create h3 "0 20480 linear /dev/ram4 40960"
+ktap_check "pool p1 on h1" vaioctl cache pool create p1 /dev/mapper/h1
+ktap_check "pool p2 on h2" vaioctl cache pool create p2 /dev/mapper/h2
+u1=$(jq -r .uuid "$VAIO_CONFDIR/pools/p1.json")
+ktap_match "p1's record has a uuid ($u1)" "$u1" '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+ktap_eq "p1 says the same" "$(vaioctl -j cache pool show p1 | jq -r .uuid)" "$u1"
+ktap_check "p2's is another" test "$(jq -r .uuid "$VAIO_CONFDIR/pools/p2.json")" != "$u1"
+dmsetup remove p1
+dmsetup remove p2
+# A reboot that renumbered the devices: each record names the other's.
+for p in p1 p2; do cp "$VAIO_CONFDIR/pools/$p.json" /tmp/$p.json; done
+jq '.device = "/dev/mapper/h2"' /tmp/p1.json >"$VAIO_CONFDIR/pools/p1.json"
+jq '.device = "/dev/mapper/h1"' /tmp/p2.json >"$VAIO_CONFDIR/pools/p2.json"
+sum=$(md5sum </dev/ram4)
+dmesg -c >/dev/null
+vaioctl apply >/tmp/apply.out 2>&1
+ktap_match "apply refuses p1 on p2's device" "$(cat /tmp/apply.out)" 'pool p1: the kernel refused it'
+ktap_match "... and p2 on p1's" "$(cat /tmp/apply.out)" 'pool p2: the kernel refused it'
+ktap_eq "the kernel says why" "$(dmesg -c | grep -c 'holds another cache pool')" 2
+ktap_eq "... making neither" "$(dmsetup ls | grep -c -e '^p1' -e '^p2')" 0
+ktap_eq "... writing nothing" "$(md5sum </dev/ram4)" "$sum"
+# A device without a pool (zeros) is not formatted by apply.
+jq '.device = "/dev/mapper/h3"' /tmp/p1.json >"$VAIO_CONFDIR/pools/p1.json"
+sum=$(md5sum </dev/ram4)
+vaioctl apply >/tmp/apply.out 2>&1
+ktap_match "apply refuses p1 on a device without a pool" "$(cat /tmp/apply.out)" \
+	'pool p1: the kernel refused it'
+ktap_match "the kernel says why" "$(dmesg -c | grep -o 'holds no cache pool' | head -n1)" 'no cache pool'
+ktap_eq "... writing nothing" "$(md5sum </dev/ram4)" "$sum"
+cp /tmp/p1.json /tmp/p2.json "$VAIO_CONFDIR/pools/"
+ktap_eq "with their own records both come back" \
+	"$(vaioctl -j apply | jq -r '[.[] | select(.pool == "p1" or .pool == "p2") | .result] | join(" ")')" \
+	"created created"
+ktap_eq "the same pools" "$(vaioctl -j cache pool show p1 | jq -r .uuid) $(vaioctl -j cache pool show p2 | jq -r .uuid)" \
+	"$u1 $(jq -r .uuid /tmp/p2.json)"
+ktap_check "pool remove p1" vaioctl cache pool remove p1
+ktap_check "pool remove p2" vaioctl cache pool remove p2
+# create on a device that holds a pool: the kernel refuses a new pool
+# there; --uuid takes the one there, --force makes a new one.
+vaioctl_bad "create over p1's pool" "the kernel refused it" vaioctl cache pool create p3 /dev/mapper/h1
+ktap_check "create --uuid: p1's pool, as p3" vaioctl cache pool create p3 /dev/mapper/h1 --uuid "$u1"
+ktap_eq "p3 is p1's pool" "$(vaioctl -j cache pool show p3 | jq -r .uuid)" "$u1"
+ktap_check "pool remove p3" vaioctl cache pool remove p3
+ktap_check "create --force: a new pool" vaioctl cache pool create p3 /dev/mapper/h1 --force
+u3=$(jq -r .uuid "$VAIO_CONFDIR/pools/p3.json")
+ktap_check "its uuid is new" test "$u3" != "$u1"
+# A record from before uuids gets the pool's at apply.
+dmsetup remove p3
+jq -c 'del(.uuid)' "$VAIO_CONFDIR/pools/p3.json" >/tmp/p3.json
+cp /tmp/p3.json "$VAIO_CONFDIR/pools/p3.json"
+ktap_eq "an old record: apply makes the pool" "$(vaioctl -j apply | jq -r '.[] | select(.pool == "p3") | .result')" created
+ktap_eq "... and records its uuid" "$(jq -r .uuid "$VAIO_CONFDIR/pools/p3.json")" "$u3"
+ktap_check "pool remove p3" vaioctl cache pool remove p3
+# Something else on the device: refused, unless --force.
+mkswap /dev/mapper/h2 >/dev/null 2>&1
+vaioctl_bad "a device holding swap" "holds swap" vaioctl cache pool create sw /dev/mapper/h2
+ktap_eq "... and no record" "$(vaioctl -j cache pool list | jq '[.[] | select(.pool == "sw")] | length')" 0
+ktap_check "--force makes it one" vaioctl cache pool create sw /dev/mapper/h2 --force
+ktap_check "pool remove sw" vaioctl cache pool remove sw
+dm_remove h1 h2 h3
+
 # The memory tier, 4 MiB: 1024 blocks. (Needs the kernel's memory_mib=.)
 ktap_check "pool create --memory 4M" vaioctl cache pool create mem /dev/ram5 --memory 4M
 ktap_eq "its table" "$(dmsetup table mem | cut -d' ' -f5-)" "memory_mib=4"
@@ -210,7 +279,7 @@ ktap_eq "show -j: memory_mib memory_blocks memory_used" \
 	"4 1024 0"
 ktap_eq "list: MEMORY" "$(vaioctl cache pool list | awk '$1 == "mem" { print $6 }')" 0/1024
 ktap_check "show: memory" sh -c "vaioctl cache pool show mem | grep -q 'memory 4 MiB: blocks 1024 of 4 KiB'"
-ktap_eq "the record" "$(jq -c . "$VAIO_CONFDIR/pools/mem.json")" \
+ktap_eq "the record" "$(jq -c 'del(.uuid)' "$VAIO_CONFDIR/pools/mem.json")" \
 	'{"pool":"mem","device":"/dev/ram5","memory_mib":4}'
 ktap_check "policy on it" vaioctl policy create memwt cache:pool=mem,mode=writethrough
 ktap_check "vm1 caches on it" vaioctl policy assign memwt vm1

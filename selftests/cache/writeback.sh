@@ -35,7 +35,7 @@ wait_clean() {
 }
 
 ktap_check "disk below" dm_create below "0 $size linear /dev/nb 0"
-ktap_check "pool created" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "pool created" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_eq "pool: 1785 blocks, none dirty" "$(pool_word blocks) $(pool_word dirty)" "1785 0"
 ktap_check "disk in writeback mode" dm_create vm "$(table writeback)"
 ktap_eq "status says writeback" "$(get mode)" writeback
@@ -76,7 +76,7 @@ ktap_check "disk removed (its write-back fails)" dmsetup remove vm
 ktap_eq "the pool keeps the dirty blocks" "$(pool_word dirty)" "$d"
 ktap_check "pool removed" dmsetup remove fast
 ktap_check "the disk below is back" vaio_reload below "0 $size linear /dev/nb 0"
-ktap_check "pool created again on the same device" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "pool created again on the same device" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_eq "it found the dirty blocks" "$(pool_word dirty)" "$d"
 ktap_check "disk created again" dm_create vm "$(table writeback)"
 ktap_eq "the VM reads what it wrote before" "$(vm_sum)" "$ref"
@@ -90,7 +90,7 @@ ktap_match "dirty ($(get dirty))" "$(get dirty)" '^[1-9]'
 ktap_check "snapshot event" dmsetup message vm 0 event snapshot s1
 ktap_eq "nothing dirty after it" "$(get dirty)" 0
 ktap_eq "the disk below has what the VM reads" "$(below_sum)" "$(vm_sum)"
-ktap_check "a second pool" dm_create fast2 "0 8 vaio-cache-pool /dev/ram1"
+ktap_check "a second pool" dm_create fast2 "0 8 vaio-cache-pool /dev/ram1 format"
 dmesg -c >/dev/null
 ktap_fails "a reload onto the other pool is refused" \
 	vaio_reload vm "$(table writeback | sed 's/pool=fast /pool=fast2 /')"

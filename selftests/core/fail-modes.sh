@@ -78,7 +78,7 @@ dm_remove fm
 # held from before.
 head -c 4096 /dev/urandom >/tmp/pat.A
 head -c 4096 /dev/urandom >/tmp/pat.B
-ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
+ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram1 format"
 ktap_check "write-through cache, fail_open" dm_create vm \
 	"0 $size vaio /dev/ram0 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
 put4k /tmp/pat.A /dev/mapper/vm 0

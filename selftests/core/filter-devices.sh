@@ -58,7 +58,7 @@ table_refused "a device another dm device holds as metadata" "$(repl /dev/ram2 /
 	"the device is in use"
 ktap_eq "nothing written to it" "$(md5sum </dev/ram4)" "$(md5sum </dev/ram3)"
 dm_remove lin
-ktap_check "cache pool on ram3" dm_create fast "0 8 vaio-cache-pool /dev/ram3"
+ktap_check "cache pool on ram3" dm_create fast "0 8 vaio-cache-pool /dev/ram3 format"
 ktap_check "disk c: a cache in the pool" dm_create c \
 	"0 $size vaio /dev/ram2 8 disk_id c filter cache fail_open 2 pool=fast mode=writethrough"
 ktap_match "dmsetup deps lists the pool" " $(deps c) " " $(num "dm-$(minor fast)") "

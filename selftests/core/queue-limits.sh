@@ -38,7 +38,7 @@ ktap_check "back to a filter that withdraws nothing" vaio_reload ql \
 ktap_match "discard offered again" "$(dm_queue ql discard_max_bytes)" '^[1-9]'
 dm_remove ql
 
-ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_check "write-through cache" dm_create vm \
 	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
 ktap_eq "write-through: no flush needed" "$(dm_queue vm write_cache)" "write through"
@@ -51,7 +51,7 @@ dm_remove vm fast
 # goes to both, so the disk takes the larger block size; a 512-byte write
 # would have failed on the cache device and failed the cache.
 nullb_mem c4k 16 blocksize=4096 || exit 1
-ktap_check "cache pool on a 4 KiB-block device" dm_create fast "0 8 vaio-cache-pool /dev/c4k"
+ktap_check "cache pool on a 4 KiB-block device" dm_create fast "0 8 vaio-cache-pool /dev/c4k format"
 ktap_check "write-through cache over 512-byte blocks" dm_create vm \
 	"0 $size vaio /dev/nb 8 disk_id vm filter cache fail_open 2 pool=fast mode=writethrough"
 ktap_eq "the disk has the cache device's block size" "$(dm_queue vm logical_block_size)" 4096

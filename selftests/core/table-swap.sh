@@ -67,7 +67,7 @@ ktap_eq "removal's detach: disk_gone" "$(ev_log detach)" "detach disk_gone"
 
 # 2. A write-through cache: what it read before the swap is not served
 # after it.
-ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
+ktap_check "cache pool" dm_create fast "0 8 vaio-cache-pool /dev/ram1 format"
 wt="0 $size vaio /dev/ram0 8 disk_id d0 filter cache fail_open 2 pool=fast mode=writethrough"
 wb="0 $size vaio /dev/ram0 8 disk_id d0 filter cache fail_closed 2 pool=fast mode=writeback"
 ktap_check "vm: write-through cache" dm_create vm "$wt"

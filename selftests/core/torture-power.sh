@@ -48,7 +48,7 @@ table_of() {
 b_up() {
 	vaio_peer "modprobe dm-vaio-cache && modprobe dm-vaio-test &&
 		{ dmsetup info fast >/dev/null 2>&1 ||
-		  { echo '0 8 vaio-cache-pool $CACHE' | dmsetup create fast && dmsetup mknodes fast; }; } &&
+		  { echo '0 8 vaio-cache-pool $CACHE format' | dmsetup create fast && dmsetup mknodes fast; }; } &&
 		{ dmsetup info d0 >/dev/null 2>&1 && dmsetup remove d0; true; } &&
 		echo '$1' | dmsetup create d0 && dmsetup mknodes d0"
 }

@@ -45,7 +45,7 @@ modprobe dm-vaio-cache
 modprobe dm-flakey
 linear_below="0 $size linear /dev/ram0 0"
 dm_create below "$linear_below" || exit 1
-dm_create fast "0 8 vaio-cache-pool /dev/ram1" || exit 1
+dm_create fast "0 8 vaio-cache-pool /dev/ram1 format" || exit 1
 base="0 $size vaio /dev/mapper/below 2 disk_id t"
 base_cache="0 $size vaio /dev/mapper/below 8 disk_id t filter cache fail_open 2 pool=fast mode=writethrough"
 dm_create t "$base" || exit 1

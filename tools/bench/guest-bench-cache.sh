@@ -118,8 +118,8 @@ run_one() {
 	dd if=/dev/zero of=/dev/mapper/cmeta bs=1M count=$META_MIB oflag=direct 2>/dev/null
 	dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=1 oflag=direct 2>/dev/null
 	case $3 in
-	vaio-*-mem) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata memory_mib=16" || fail "$tag: the pool" ;;
-	vaio-*) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata" || fail "$tag: the pool" ;;
+	vaio-*-mem) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata memory_mib=16 format" || fail "$tag: the pool" ;;
+	vaio-*) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata format" || fail "$tag: the pool" ;;
 	esac
 	dm_create "$DM" "$(cache_table "$3")" || fail "$tag: the table did not load"
 	# shellcheck disable=SC2046 # fio's arguments

@@ -17,6 +17,7 @@
  */
 #include "vaio.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -477,6 +478,24 @@ void vaio_names_free(char **names, int n)
 	free(names);
 }
 
+/* 36 characters: 8-4-4-4-12 hex digits. */
+static bool valid_uuid(const char *u)
+{
+	int i;
+
+	if (strlen(u) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (u[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)u[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool vaio_pool_conf_exists(const char *name)
 {
 	return exists("pools", name);
@@ -543,7 +562,7 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 			struct vaio_err *err)
 {
 	static const char *const keys[] = {
-		"pool", "device", "devices", "memory_mib", NULL
+		"pool", "device", "devices", "memory_mib", "uuid", NULL
 	};
 	struct json_object *obj, *v;
 	char path[4200];
@@ -576,6 +595,17 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 					path);
 		else
 			p->memory_mib = mib;
+	}
+	/* Files from before pool uuids have none: apply records one. */
+	if (!r && json_object_object_get_ex(obj, "uuid", &v)) {
+		const char *u = json_object_get_string(v);
+
+		if (!json_object_is_type(v, json_type_string) || !valid_uuid(u))
+			r = vaio_seterr(err, EINVAL,
+					"%s: \"uuid\" must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+					path);
+		else
+			strcpy(p->uuid, u);
 	}
 	json_object_put(obj);
 	return r;
@@ -612,6 +642,8 @@ int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err)
 	if (p->memory_mib)
 		json_object_object_add(obj, "memory_mib",
 				       json_object_new_int64(p->memory_mib));
+	if (p->uuid[0])
+		json_object_object_add(obj, "uuid", json_object_new_string(p->uuid));
 	obj_path(path, sizeof(path), "pools", p->name);
 	r = mkdirs("pools", err);
 	if (!r)

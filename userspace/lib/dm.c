@@ -544,19 +544,26 @@ static int tier_create(const char *pool, const char *tier, char devt[][32],
 	return 0;
 }
 
-/* Loads pool @name's table "<devt>[ memory_mib=<n>]" into a new device. */
-static int pool_load(const char *name, const char *devt, uint64_t memory_mib,
-		     struct vaio_err *err)
+/*
+ * Loads pool @c's table "<devt>[ memory_mib=<n>][ uuid=<uuid>][ format]"
+ * into a new device.
+ */
+static int pool_load(const char *name, const char *devt,
+		     const struct vaio_pool_conf *c, struct vaio_err *err)
 {
-	char params[64];
+	char params[160];
 	struct dm_task *dmt;
-	int r;
+	int n, r;
 
-	if (memory_mib)
-		snprintf(params, sizeof(params), "%s memory_mib=%" PRIu64, devt,
-			 memory_mib);
-	else
-		snprintf(params, sizeof(params), "%s", devt);
+	n = snprintf(params, sizeof(params), "%s", devt);
+	if (c->memory_mib)
+		n += snprintf(params + n, sizeof(params) - n,
+			      " memory_mib=%" PRIu64, c->memory_mib);
+	if (c->uuid[0])
+		n += snprintf(params + n, sizeof(params) - n, " uuid=%s",
+			      c->uuid);
+	if (c->format)
+		snprintf(params + n, sizeof(params) - n, " format");
 	dmt = dm_task_create(DM_DEVICE_CREATE);
 	if (!dmt || !dm_task_set_name(dmt, name) ||
 	    !dm_task_add_target(dmt, 0, 8, "vaio-cache-pool", params)) {
@@ -619,7 +626,7 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 				   "pool %s: a device-mapper device of that name exists",
 				   c->name);
 	if (c->ndevices == 1)
-		return pool_load(c->name, devt[0], c->memory_mib, err);
+		return pool_load(c->name, devt[0], c, err);
 
 	vaio_pool_tier_name(c->name, tier, sizeof(tier));
 	if (vaio_dm_exists(tier)) {
@@ -641,7 +648,7 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 	r = tier_create(c->name, tier, devt, len, c->ndevices, tdevt,
 			sizeof(tdevt), err);
 	if (!r) {
-		r = pool_load(c->name, tdevt, c->memory_mib, err);
+		r = pool_load(c->name, tdevt, c, err);
 		if (r)
 			remove_dev(c->name, tier, true, &e2);
 	}
@@ -674,7 +681,7 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	struct dm_info info = { 0 };
 	char *type = NULL, *params = NULL;
 	uint64_t s, l;
-	int end = 0, r = 0;
+	int end = 0, end2 = 0, r = 0;
 
 	memset(p, 0, sizeof(*p));
 	dmt = dm_task_create(DM_DEVICE_STATUS);
@@ -694,8 +701,12 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 		snprintf(p->state, sizeof(p->state), "unknown");
 	/* Kernels with the memory tier add it (0 blocks: none). */
 	else if (sscanf(params + end, " memory_blocks %" SCNu64 " memory_used %"
-			SCNu64, &p->memory_blocks, &p->memory_used) != 2)
+			SCNu64 "%n", &p->memory_blocks, &p->memory_used,
+			&end2) != 2)
 		p->memory_blocks = 0;
+	/* And kernels with pool identities, its uuid. */
+	else if (sscanf(params + end + end2, " uuid %36s", p->uuid) != 1)
+		p->uuid[0] = '\0';
 	dm_task_destroy(dmt);
 	/* The cache device and the memory tier's size, from the table. */
 	dmt = dm_task_create(DM_DEVICE_TABLE);

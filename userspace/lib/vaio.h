@@ -288,6 +288,13 @@ struct vaio_pool_conf {
 	int ndevices;
 	char devices[VAIO_POOL_MAX_DEVICES][4096];
 	uint64_t memory_mib;		/* the memory tier; 0 for none */
+	/*
+	 * The pool's identity, in its superblock: the table names it, and a
+	 * device that holds another pool is refused ("": not recorded, from
+	 * before uuids; apply records the one it finds).
+	 */
+	char uuid[37];
+	bool format;			/* not recorded: create may format */
 };
 
 struct vaio_pool_info {
@@ -303,6 +310,7 @@ struct vaio_pool_info {
 	char state[16];			/* "ok" or "failed" */
 	uint64_t errors;
 	uint64_t dirty;			/* blocks only the cache has */
+	char uuid[37];			/* from the status; "" if not shown */
 };
 
 bool vaio_pool_conf_exists(const char *name);

@@ -8,8 +8,10 @@
  */
 #include "../lib/vaio.h"
 
+#include <blkid.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -146,7 +148,7 @@ static const char usage_disk[] =
 "  create: a vaio device /dev/mapper/NAME over block device DEVICE.\n";
 
 static const char usage_cache[] =
-"Usage: vaioctl cache pool create NAME DEVICE... [-m|--memory SIZE]\n"
+"Usage: vaioctl cache pool create NAME DEVICE... [-m|--memory SIZE] [-u|--uuid UUID] [-f|--force]\n"
 "       vaioctl cache pool remove NAME\n"
 "       vaioctl cache pool list\n"
 "       vaioctl cache pool show NAME\n"
@@ -1997,6 +1999,8 @@ static struct json_object *json_pool(const struct vaio_pool_info *p,
 	json_object_object_add(o, "device", c ? json_object_new_string(dev) : NULL);
 	json_object_object_add(o, "devices", devs);
 	json_object_object_add(o, "recorded", json_object_new_boolean(c != NULL));
+	json_object_object_add(o, "uuid", p && p->uuid[0] ? json_object_new_string(p->uuid) :
+			       c && c->uuid[0] ? json_object_new_string(c->uuid) : NULL);
 	json_object_object_add(o, "memory_mib",
 			       json_object_new_int64(p ? p->memory_mib : c->memory_mib));
 	if (!p) {
@@ -2179,25 +2183,95 @@ static uint64_t parse_memory(const char *s)
 	return n >> 20;
 }
 
+/*
+ * What libblkid finds on @dev (a file system, a RAID member, a partition
+ * table, LVM, another signature): "" for nothing. A pool is made only of
+ * a device that holds nothing of the kind, or with --force.
+ */
+static void device_signature(const char *dev, char *what, size_t len)
+{
+	const char *type = NULL, *usage = NULL;
+	blkid_probe pr = blkid_new_probe_from_filename(dev);
+	int r;
+
+	what[0] = '\0';
+	if (!pr)
+		return;	/* missing or not readable: said by the checks after */
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
+					  BLKID_SUBLKS_USAGE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	r = blkid_do_safeprobe(pr);
+	if (r == -2) {
+		snprintf(what, len, "several signatures");
+	} else if (r == 0) {
+		blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
+		blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
+		if (!type)
+			blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL);
+		snprintf(what, len, "%s%s%s%s", type ? type : "a signature",
+			 usage ? " (" : "", usage ? usage : "", usage ? ")" : "");
+	}
+	blkid_free_probe(pr);
+}
+
+/*
+ * --force: whatever pool the device held goes (its superblock is the
+ * first 4 KiB of the first device), so that the kernel makes a new one.
+ * Exclusive: not a device in use.
+ */
+static void wipe_pool_sb(const char *dev)
+{
+	static const char zeros[4096];
+	int fd = open(dev, O_WRONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd < 0)
+		die(EXIT_FAIL, "device %s: %s", dev, errno == EBUSY ?
+		    "in use (mounted, or held by another device)" : strerror(errno));
+	if (pwrite(fd, zeros, sizeof(zeros), 0) != sizeof(zeros) || fsync(fd))
+		die(EXIT_FAIL, "device %s: cannot clear it: %s", dev, strerror(errno));
+	close(fd);
+}
+
+/* A new pool's identity, from the kernel's generator. */
+static void new_uuid(char *uuid, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
+
+	if (!f || !fgets(uuid, len, f))
+		die(EXIT_FAIL, "cannot make a uuid: %s", strerror(errno));
+	fclose(f);
+	uuid[strcspn(uuid, "\n")] = '\0';
+}
+
 static int pool_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "memory", required_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "uuid", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
+	const char *uuid = NULL;
 	struct vaio_pool_conf *c = calloc(1, sizeof(*c));
-	char members[VAIO_POOL_MAX_DEVICES * 4100];
+	char members[VAIO_POOL_MAX_DEVICES * 4100], sig[128];
 	uint64_t memory_mib = 0;
 	struct vaio_err err;
+	bool force = false;
 	int o, i, j, lock;
 
 	if (!c)
 		die(EXIT_FAIL, "out of memory");
 	optind = 0;
-	while ((o = getopt_long(argc + 1, argv - 1, "m:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc + 1, argv - 1, "m:fu:h", opts, NULL)) != -1) {
 		if (o == 'm')
 			memory_mib = parse_memory(optarg);
+		else if (o == 'f')
+			force = true;
+		else if (o == 'u')
+			uuid = optarg;
 		else if (o == 'h')
 			usage(usage_cache, EXIT_OK);
 		else
@@ -2226,12 +2300,36 @@ static int pool_create(int argc, char **argv)
 			die(EXIT_FAIL, "pool device path too long");
 	}
 	c->ndevices = argc - 1;
+	/* Made here: a device holding something else is not overwritten. */
+	for (i = 0; i < c->ndevices && !force; i++) {
+		device_signature(c->devices[i], sig, sizeof(sig));
+		if (sig[0])
+			die(EXIT_FAIL, "device %s holds %s: not made a cache pool (--force to overwrite it)",
+			    c->devices[i], sig);
+	}
+	/*
+	 * A new pool, or with --uuid the pool on the device (its blocks, dirty
+	 * ones too, come back); a device holding another pool is refused by
+	 * the kernel. --force: a new pool whatever the device holds.
+	 */
+	if (uuid && force)
+		die(EXIT_USAGE, "--uuid takes the pool on the device, --force makes a new one: give one");
+	if (uuid) {
+		if (strlen(uuid) != 36 || strspn(uuid, "0123456789abcdefABCDEF-") != 36)
+			die(EXIT_USAGE, "--uuid '%s': not a UUID", uuid);
+		snprintf(c->uuid, sizeof(c->uuid), "%s", uuid);
+	} else {
+		new_uuid(c->uuid, sizeof(c->uuid));
+	}
+	c->format = true;
 
 	lock = vaio_conf_lock(&err);
 	if (lock < 0)
 		die_err(&err);
 	if (vaio_pool_conf_exists(c->name))
 		die(EXIT_FAIL, "pool %s exists", c->name);
+	if (force)
+		wipe_pool_sb(c->devices[0]);
 	if (vaio_pool_create(c, &err))
 		die_err(&err);
 	if (vaio_pool_conf_save(c, &err)) {
@@ -2370,6 +2468,22 @@ out:
 	return r;
 }
 
+/* A record from before pool uuids gets the uuid of the pool it made. */
+static int pool_record_uuid(struct vaio_pool_conf *c, struct vaio_err *err)
+{
+	struct vaio_pool_info *pools;
+	int n, i, r;
+
+	r = vaio_pool_list(&pools, &n, err);
+	if (r)
+		return r;
+	for (i = 0; i < n; i++)
+		if (!strcmp(pools[i].name, c->name) && pools[i].uuid[0])
+			snprintf(c->uuid, sizeof(c->uuid), "%s", pools[i].uuid);
+	free(pools);
+	return c->uuid[0] ? vaio_pool_conf_save(c, err) : 0;
+}
+
 /* Creates recorded pool @name if it does not exist; says what it did. */
 static int apply_pool(const char *name, const char **did, struct vaio_err *err)
 {
@@ -2378,10 +2492,16 @@ static int apply_pool(const char *name, const char **did, struct vaio_err *err)
 		vaio_seterr(err, ENOMEM, "out of memory");
 
 	*did = "unchanged";
-	/* Its linear device too, in the recorded order: the same layout. */
+	/*
+	 * Its linear device too, in the recorded order: the same layout. The
+	 * pool recorded, no other (its uuid), and nothing formatted: a device
+	 * without the pool is refused.
+	 */
 	if (!r && !vaio_dm_exists(name)) {
 		r = vaio_pool_create(c, err);
 		*did = "created";
+		if (!r && !c->uuid[0])
+			r = pool_record_uuid(c, err);
 	}
 	if (r)
 		*did = "failed";
