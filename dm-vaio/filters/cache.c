@@ -2140,6 +2140,29 @@ static int disk_purge(struct cache_pool *p, struct cache_disk *d,
 	return r;
 }
 
+/*
+ * Says in the disk table that @d ran without the cache while it held
+ * dirty blocks (@on), or no more. cache_pools_lock held.
+ */
+static int disk_ran_without(struct cache_pool *p, struct cache_disk *d, bool on)
+{
+	struct cache_disk_entry *e = disktab_entry(p, d->idx);
+
+	if (d->ran_without == on)
+		return 0;
+	d->ran_without = on;
+	if (on)
+		e->flags |= DISK_RAN_WITHOUT;
+	else
+		e->flags &= ~DISK_RAN_WITHOUT;
+	if (READ_ONCE(p->failed) || disktab_write(p)) {
+		DMERR("pool %s: disk %s: cannot write its disk table", p->name,
+		      d->id);
+		return -EIO;
+	}
+	return 0;
+}
+
 static u32 reserved_pct(struct cache_pool *p, struct cache_disk *except)
 {
 	u32 sum = 0;
@@ -2530,7 +2553,8 @@ static int cache_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 	 * which writing them back would undo. The admin says: the pool's
 	 * forget message drops them, adopt keeps them for this attach.
 	 */
-	if (ev->type == VAIO_EV_ATTACH && !ev->disk_new &&
+	if (ev->type == VAIO_EV_ATTACH &&
+	    (!ev->disk_new || READ_ONCE(cf->d->ran_without)) &&
 	    READ_ONCE(cf->d->dirty) && !READ_ONCE(cf->d->adopted)) {
 		DMERR("disk %s: %u dirty blocks in pool %s from before it ran without the cache",
 		      cf->d->id, READ_ONCE(cf->d->dirty), cf->pool->name);
@@ -2581,7 +2605,12 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 		 */
 		if (!ev->disk_new && READ_ONCE(d->used))
 			disk_purge(p, d, NULL);
-		WRITE_ONCE(d->adopted, false);
+		if (READ_ONCE(d->adopted)) {
+			mutex_lock(&cache_pools_lock);
+			disk_ran_without(p, d, false);
+			mutex_unlock(&cache_pools_lock);
+			WRITE_ONCE(d->adopted, false);
+		}
 		return;
 	case VAIO_EV_DETACH:
 		/* A disk that goes on without the cache keeps nothing in it. */
@@ -2607,6 +2636,12 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 			disk_purge(p, d, below);
 		} else {
 			disk_purge(p, d, NULL);
+		}
+		/* Left: the disk goes on without them (see cache_event_check()). */
+		if (READ_ONCE(d->dirty)) {
+			mutex_lock(&cache_pools_lock);
+			disk_ran_without(p, d, true);
+			mutex_unlock(&cache_pools_lock);
 		}
 		return;
 	case VAIO_EV_QUIESCE:
@@ -2640,8 +2675,13 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 			 * Another disk's: bypassed, this disk below serves
 			 * its own data. The same disk below, shrunk: failed.
 			 */
-			if (d->data_dev && d->data_dev != below->bd_dev)
+			if (d->data_dev && d->data_dev != below->bd_dev) {
 				WRITE_ONCE(f->no_bypass, false);
+				/* Their disk below may change meanwhile. */
+				mutex_lock(&cache_pools_lock);
+				disk_ran_without(p, d, true);
+				mutex_unlock(&cache_pools_lock);
+			}
 			vaio_filter_error(f, "dirty blocks of another disk below");
 			return;
 		}
@@ -3081,6 +3121,7 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 			d = disk_alloc(p, m->disk, e->id, le64_to_cpu(e->len));
 			if (!d)
 				return -ENOMEM;
+			d->ran_without = e->flags & DISK_RAN_WITHOUT;
 			p->disks[m->disk] = d;
 		}
 		k = hash_lookup(p, m->disk, le64_to_cpu(m->oblock));
@@ -3317,7 +3358,12 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		 * the one named, or a new one, from now on.
 		 */
 		import_uuid(&p->uuid, sb->uuid);
-		if (uuid_is_null(&p->uuid)) {
+		if (uuid_is_null(&p->uuid) && a->format) {
+			/* A new pool was asked for: not this old one. */
+			ti->error = "cache device holds a pool without uuid (uuid= takes it)";
+			r = -EEXIST;
+			goto bad;
+		} else if (uuid_is_null(&p->uuid)) {
 			if (a->has_uuid)
 				uuid_copy(&p->uuid, &a->uuid);
 			else
@@ -3528,21 +3574,50 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 		r = -EBUSY;
 		goto out;
 	}
+	if (READ_ONCE(p->failed)) {
+		DMERR("pool %s: failed: it cannot forget disk %s durably",
+		      p->name, d->id);
+		r = -EIO;
+		goto out;
+	}
 	dirty = READ_ONCE(d->dirty);
+	/*
+	 * Their entries say clean on the device (meta_set()) before the
+	 * slots are reused: held (inflight) until the commit, so that no
+	 * other disk's data lands in a slot whose entry still names this
+	 * disk's block as dirty.
+	 */
+	for (k = 0; k < p->nslots; k = end) {
+		end = min_t(u32, p->nslots, k + 4096);
+		spin_lock_irq(&p->lock);
+		for (; k < end; k++) {
+			struct cache_slot *s = &p->slots[k];
+
+			if (s->disk != d->idx || s->state == SLOT_FREE ||
+			    s->state == SLOT_DOOMED)
+				continue;
+			if (s->flags & SLOT_DIRTY)
+				meta_set(p, k, false);
+			s->inflight++;
+			slot_doom(p, k);
+		}
+		spin_unlock_irq(&p->lock);
+		cond_resched();
+	}
+	if (meta_commit(p))
+		r = -EIO;
 	for (k = 0; k < p->nslots; k = end) {
 		end = min_t(u32, p->nslots, k + 4096);
 		spin_lock_irq(&p->lock);
 		for (; k < end; k++)
-			if (p->slots[k].disk == d->idx)
-				slot_doom(p, k);
+			if (p->slots[k].disk == d->idx &&
+			    p->slots[k].state == SLOT_DOOMED)
+				slot_put(p, k);
 		spin_unlock_irq(&p->lock);
 		cond_resched();
 	}
-	/* Their entries say free on the device before the place goes. */
-	if (!READ_ONCE(p->failed) && meta_commit(p)) {
-		r = -EIO;
+	if (r)
 		goto out;
-	}
 	DMWARN("pool %s: disk %s forgotten, %u dirty blocks dropped", p->name,
 	       d->id, dirty);
 	if (!READ_ONCE(d->used))

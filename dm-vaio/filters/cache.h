@@ -29,7 +29,7 @@
 #define CACHE_DISKTAB_SECTOR	8
 #define CACHE_DISKTAB_BYTES	8192
 #define CACHE_META_START	2048
-#define CACHE_MAGIC		0x4843414f49414156ULL	/* "VAIOCACH" */
+#define CACHE_MAGIC		0x4843414f49414156ULL	/* bytes "VAAIOACH" */
 #define CACHE_VERSION		1
 #define CACHE_MIN_BLOCKS	64
 #define CACHE_MAX_BLOCKS	BIT(30)
@@ -83,8 +83,16 @@ struct cache_sb {
 struct cache_disk_entry {
 	char id[64];
 	__le64 len;		/* sectors */
-	u8 pad[56];
+	u8 flags;		/* DISK_RAN_WITHOUT; 0 in older pools */
+	u8 pad[55];
 };
+
+/*
+ * The disk went on without the cache while it held dirty blocks of it: no
+ * attach (a first table after a reboot too) writes them back until the
+ * admin says whose data is current (the pool's forget or adopt).
+ */
+#define DISK_RAN_WITHOUT	0x01
 
 #define ENTRY_DIRTY	0x01
 #define ENTRY_VALID	0x02	/* clean: holds only after a clean shutdown */
@@ -162,6 +170,7 @@ struct cache_disk {
 	struct vaio_filter *bdev_owner;	/* the instance that set bdev */
 	/* The admin's "adopt": its dirty blocks are current (an attach). */
 	bool adopted;
+	bool ran_without;	/* DISK_RAN_WITHOUT; cache_pools_lock */
 
 	/* Under pool->lock: */
 	u32 reserve_pct;

@@ -112,11 +112,28 @@ ktap_fails "the cache may not join with the old dirty blocks" sh -c "echo '$(wt 
 ktap_match "saying why" "$(dmesg -c | grep -o 'dirty blocks from before the disk ran without it' | head -n1)" ran
 ktap_eq "the disk below keeps the newer data" "$(dev_mib /dev/nb1)" "$b"
 ktap_eq "the pool keeps the dirty blocks" "$(pool_word dirty)" 256
+# A reboot: the devices go, the pool comes back from its device with the
+# dirty blocks, and the disk's first table is a new device's.
+dm_remove vm fast
+ktap_check "the pool again, found on its device" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_eq "with the dirty blocks" "$(pool_word dirty)" 256
+ktap_fails "a new device with the cache may not take them either" sh -c \
+	"echo '$(wt /dev/mapper/below)' | dmsetup create vm"
+dmsetup remove vm 2>/dev/null
+ktap_eq "the disk below keeps the newer data" "$(dev_mib /dev/nb1)" "$b"
+ktap_check "the VM on dm-linear again" dm_create vm "0 $size linear /dev/mapper/below 0"
 ktap_fails "forget needs a disk the pool holds" dmsetup message fast 0 forget nosuch
 ktap_check "the admin drops them: forget" dmsetup message fast 0 forget vm
 ktap_eq "none left" "$(pool_word dirty)" 0
 ktap_check "then the cache joins" vaio_reload vm "$(wt /dev/mapper/below)"
 ktap_eq "the VM reads the newer data" "$(vm_mib)" "$b"
 ktap_eq "so does the disk below" "$(dev_mib /dev/nb1)" "$b"
+# The disk has a place in the pool again (the same index): on the device,
+# no entry may still name the forgotten blocks dirty.
+dm_remove vm fast
+ktap_check "the pool again" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_eq "forgotten on its device too: none come back" "$(pool_word dirty)" 0
+ktap_check "the cache joins the disk" dm_create vm "$(wt /dev/mapper/below)"
+ktap_eq "the VM reads the newer data" "$(vm_mib)" "$b"
 dm_remove vm below fast
 ktap_finish

@@ -26,9 +26,11 @@ table_refused "memory_mib=0 is refused" "$pool memory_mib=0" \
 table_refused "memory_mib=abc is refused" "$pool memory_mib=abc" \
 	"memory_mib must be a number of MiB from 1 to 65536"
 table_refused "an unknown pool argument is refused" "$pool mem=2" \
-	"memory_mib must be a number of MiB from 1 to 65536"
-table_refused "a third pool argument is refused" "$pool memory_mib=2 x" \
-	"a cache device, then optionally memory_mib=<MiB>"
+	"arguments are memory_mib=, uuid=, format"
+table_refused "a bad uuid is refused" "$pool uuid=x" \
+	"uuid= must be a UUID"
+table_refused "a fifth pool argument is refused" "$pool memory_mib=2 uuid=$(cat /proc/sys/kernel/random/uuid) x" \
+	"a cache device, memory_mib=, uuid=, format"
 table_refused "a memory tier larger than the cache device is refused" \
 	"$pool memory_mib=16" "memory tier larger than the cache device"
 ktap_check "pool with 2 MiB of memory" dm_create fast "$pool memory_mib=2"

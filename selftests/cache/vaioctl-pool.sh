@@ -249,7 +249,7 @@ ktap_check "pool remove p1" vaioctl cache pool remove p1
 ktap_check "pool remove p2" vaioctl cache pool remove p2
 # create on a device that holds a pool: the kernel refuses a new pool
 # there; --uuid takes the one there, --force makes a new one.
-vaioctl_bad "create over p1's pool" "the kernel refused it" vaioctl cache pool create p3 /dev/mapper/h1
+vaioctl_bad "create over p1's pool" "holds a vaio cache pool" vaioctl cache pool create p3 /dev/mapper/h1
 ktap_check "create --uuid: p1's pool, as p3" vaioctl cache pool create p3 /dev/mapper/h1 --uuid "$u1"
 ktap_eq "p3 is p1's pool" "$(vaioctl -j cache pool show p3 | jq -r .uuid)" "$u1"
 ktap_check "pool remove p3" vaioctl cache pool remove p3

@@ -625,6 +625,26 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 		return vaio_seterr(err, EEXIST,
 				   "pool %s: a device-mapper device of that name exists",
 				   c->name);
+	/*
+	 * create --force, every device checked: whatever pool the device held
+	 * goes (its superblock, the first 4 KiB of the first device), so that
+	 * the kernel makes a new one. Exclusive: not a device in use.
+	 */
+	if (c->wipe) {
+		static const char zeros[4096];
+		int fd = open(c->devices[0], O_WRONLY | O_EXCL | O_CLOEXEC);
+
+		if (fd < 0)
+			return vaio_seterr(err, errno, "device %s: %s", c->devices[0],
+					   strerror(errno));
+		if (pwrite(fd, zeros, sizeof(zeros), 0) != sizeof(zeros) || fsync(fd)) {
+			r = vaio_seterr(err, errno, "device %s: cannot clear it: %s",
+					c->devices[0], strerror(errno));
+			close(fd);
+			return r;
+		}
+		close(fd);
+	}
 	if (c->ndevices == 1)
 		return pool_load(c->name, devt[0], c, err);
 

@@ -295,6 +295,7 @@ struct vaio_pool_conf {
 	 */
 	char uuid[37];
 	bool format;			/* not recorded: create may format */
+	bool wipe;			/* not recorded: create --force */
 };
 
 struct vaio_pool_info {

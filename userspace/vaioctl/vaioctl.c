@@ -10,6 +10,7 @@
 
 #include <blkid.h>
 #include <ctype.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -2183,6 +2184,9 @@ static uint64_t parse_memory(const char *s)
 	return n >> 20;
 }
 
+/* The pool superblock's first 8 bytes (dm-vaio/filters/cache.h). */
+#define VAIO_CACHE_MAGIC	0x4843414f49414156ULL
+
 /*
  * What libblkid finds on @dev (a file system, a RAID member, a partition
  * table, LVM, another signature): "" for nothing. A pool is made only of
@@ -2191,12 +2195,28 @@ static uint64_t parse_memory(const char *s)
 static void device_signature(const char *dev, char *what, size_t len)
 {
 	const char *type = NULL, *usage = NULL;
-	blkid_probe pr = blkid_new_probe_from_filename(dev);
+	/* Missing, in use or not readable: said by the checks after. */
+	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	blkid_probe pr = fd < 0 ? NULL : blkid_new_probe();
+	uint64_t magic;
 	int r;
 
 	what[0] = '\0';
-	if (!pr)
-		return;	/* missing or not readable: said by the checks after */
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0)) {
+		if (pr)
+			blkid_free_probe(pr);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	/* A vaio cache pool, which libblkid does not know. */
+	if (pread(fd, &magic, sizeof(magic), 0) == sizeof(magic) &&
+	    le64toh(magic) == VAIO_CACHE_MAGIC) {
+		snprintf(what, len, "a vaio cache pool (--uuid takes it)");
+		blkid_free_probe(pr);
+		close(fd);
+		return;
+	}
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
 					  BLKID_SUBLKS_USAGE);
@@ -2205,6 +2225,8 @@ static void device_signature(const char *dev, char *what, size_t len)
 	r = blkid_do_safeprobe(pr);
 	if (r == -2) {
 		snprintf(what, len, "several signatures");
+	} else if (r < 0) {
+		snprintf(what, len, "something it cannot probe");
 	} else if (r == 0) {
 		blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
 		blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
@@ -2214,23 +2236,6 @@ static void device_signature(const char *dev, char *what, size_t len)
 			 usage ? " (" : "", usage ? usage : "", usage ? ")" : "");
 	}
 	blkid_free_probe(pr);
-}
-
-/*
- * --force: whatever pool the device held goes (its superblock is the
- * first 4 KiB of the first device), so that the kernel makes a new one.
- * Exclusive: not a device in use.
- */
-static void wipe_pool_sb(const char *dev)
-{
-	static const char zeros[4096];
-	int fd = open(dev, O_WRONLY | O_EXCL | O_CLOEXEC);
-
-	if (fd < 0)
-		die(EXIT_FAIL, "device %s: %s", dev, errno == EBUSY ?
-		    "in use (mounted, or held by another device)" : strerror(errno));
-	if (pwrite(fd, zeros, sizeof(zeros), 0) != sizeof(zeros) || fsync(fd))
-		die(EXIT_FAIL, "device %s: cannot clear it: %s", dev, strerror(errno));
 	close(fd);
 }
 
@@ -2300,8 +2305,11 @@ static int pool_create(int argc, char **argv)
 			die(EXIT_FAIL, "pool device path too long");
 	}
 	c->ndevices = argc - 1;
-	/* Made here: a device holding something else is not overwritten. */
-	for (i = 0; i < c->ndevices && !force; i++) {
+	/*
+	 * Made here: a device holding something else is not overwritten. With
+	 * --uuid the device holds the pool (the kernel checks it is that one).
+	 */
+	for (i = 0; i < c->ndevices && !force && !uuid; i++) {
 		device_signature(c->devices[i], sig, sizeof(sig));
 		if (sig[0])
 			die(EXIT_FAIL, "device %s holds %s: not made a cache pool (--force to overwrite it)",
@@ -2318,18 +2326,18 @@ static int pool_create(int argc, char **argv)
 		if (strlen(uuid) != 36 || strspn(uuid, "0123456789abcdefABCDEF-") != 36)
 			die(EXIT_USAGE, "--uuid '%s': not a UUID", uuid);
 		snprintf(c->uuid, sizeof(c->uuid), "%s", uuid);
+		c->format = false;	/* that pool, or none: never a new one */
 	} else {
 		new_uuid(c->uuid, sizeof(c->uuid));
+		c->format = true;
 	}
-	c->format = true;
 
 	lock = vaio_conf_lock(&err);
 	if (lock < 0)
 		die_err(&err);
 	if (vaio_pool_conf_exists(c->name))
 		die(EXIT_FAIL, "pool %s exists", c->name);
-	if (force)
-		wipe_pool_sb(c->devices[0]);
+	c->wipe = force;
 	if (vaio_pool_create(c, &err))
 		die_err(&err);
 	if (vaio_pool_conf_save(c, &err)) {
@@ -2472,6 +2480,7 @@ out:
 static int pool_record_uuid(struct vaio_pool_conf *c, struct vaio_err *err)
 {
 	struct vaio_pool_info *pools;
+	char **names;
 	int n, i, r;
 
 	r = vaio_pool_list(&pools, &n, err);
@@ -2481,7 +2490,21 @@ static int pool_record_uuid(struct vaio_pool_conf *c, struct vaio_err *err)
 		if (!strcmp(pools[i].name, c->name) && pools[i].uuid[0])
 			snprintf(c->uuid, sizeof(c->uuid), "%s", pools[i].uuid);
 	free(pools);
-	return c->uuid[0] ? vaio_pool_conf_save(c, err) : 0;
+	if (!c->uuid[0])
+		return 0;
+	if (vaio_pool_names(&names, &n, err))
+		return -1;
+	for (i = 0; i < n && !r; i++) {
+		struct vaio_pool_conf o;
+
+		if (strcmp(names[i], c->name) && !vaio_pool_conf_load(names[i], &o, err) &&
+		    !strcmp(o.uuid, c->uuid))
+			r = vaio_seterr(err, EEXIST,
+					"pool %s: the pool made is pool %s's (uuid %s): a device renumbered?",
+					c->name, names[i], c->uuid);
+	}
+	vaio_names_free(names, n);
+	return r ? r : vaio_pool_conf_save(c, err);
 }
 
 /* Creates recorded pool @name if it does not exist; says what it did. */
