@@ -6,7 +6,7 @@ TIMEOUT=300
 . "$(dirname "$0")/../lib/vaio.sh"
 
 vaioctl_setup
-brd_setup 32 3
+brd_setup 32 4
 modprobe dm-vaio-test
 
 vaioctl monitor >/tmp/mon.txt 2>&1 &
@@ -41,7 +41,7 @@ ktap_eq "filter list: class order" \
 	"$(vaioctl -j filter list | jq -r '[.[].class_order] | . == sort')" true
 ktap_eq "filter list: declared parameters" \
 	"$(vaioctl -j filter list | jq -r '.[] | select(.type == "test-qos") | [.params[].name] | join(" ")')" \
-	"mode ms ops veto refuse_reactivate dtr_error ctr_error no_fail_open no_discard no_write_zeroes needs_flush bounce ctx"
+	"mode ms ops veto refuse_reactivate dtr_error ctr_error no_fail_open no_discard no_write_zeroes needs_flush stable_pages bounce ctx"
 ktap_eq "policy list: same policies and components" \
 	"$(vaioctl -j policy list | jq -r '.[] | "policy \(.policy)", (.components[] | "    \(.)")')" \
 	"$(vaioctl policy list | grep -v disks:)"
@@ -90,7 +90,7 @@ ktap_eq "the failed filter shows as bypassed" \
 	"bypassed failure injected by message"
 ktap_check "filter reactivate" vaioctl filter reactivate vm1 test-qos
 ktap_eq "active again" "$(vaio_filter_state vm1 test-qos)" active
-echo "0 8 vaio /dev/ram0 4 filter nosuch fail_open 0" | dmsetup create bad 2>/dev/null
+echo "0 8 vaio /dev/ram3 4 filter nosuch fail_open 0" | dmsetup create bad 2>/dev/null
 dmdev() { dmsetup info -c --noheadings --separator : -o major,minor "$1"; }
 dev1=$(dmdev vm1) dev2=$(dmdev vm2) dev3=$(dmdev vm3)
 vaioctl disk remove vm2
