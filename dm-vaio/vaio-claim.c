@@ -61,16 +61,56 @@ static int claim_check(const char *disk_id, const char *what, dev_t dev,
 	return r;
 }
 
-/* Adds a claim; under vaio_claims_lock. */
-static void claim_add(struct vaio_claim *new, const char *disk_id,
-		      const char *what, dev_t dev, bool shared)
+/*
+ * Claims @dev for @disk_id as its @what, as vaio_claim_device() says. With
+ * @probe, a device no vaio disk uses yet must be free: a private exclusive
+ * open proves that nothing (a file system, another dm device) holds it.
+ */
+static int claim_take(const char *disk_id, const char *what, dev_t dev,
+		      bool shared, bool probe, char **error)
 {
+	struct vaio_claim *c, *new = kzalloc(sizeof(*new), GFP_KERNEL);
+	struct block_device *bdev;
+	int r;
+
+	if (!new) {
+		*error = "cannot allocate a device claim";
+		return -ENOMEM;
+	}
+	mutex_lock(&vaio_claims_lock);
+	r = claim_check(disk_id, what, dev, shared, &c, error);
+	if (r < 0)
+		goto out;
+	if (c) {
+		c->refs++;	/* another table of the disk */
+		r = 0;
+		goto out;
+	}
+	if (!r && probe) {
+		bdev = blkdev_get_by_dev(dev, FMODE_READ | FMODE_EXCL,
+					 &vaio_claims);
+		if (IS_ERR(bdev)) {
+			r = PTR_ERR(bdev);
+			DMERR("%s: device %u:%u cannot be its %s: it is in use (%d)",
+			      disk_id, MAJOR(dev), MINOR(dev), what, r);
+			if (r == -EBUSY)
+				*error = "the device is in use";
+			goto out;
+		}
+		blkdev_put(bdev, FMODE_READ | FMODE_EXCL);
+	}
 	new->dev = dev;
 	strscpy(new->owner, disk_id, sizeof(new->owner));
 	strscpy(new->what, what, sizeof(new->what));
 	new->shared = shared;
 	new->refs = 1;
 	list_add_tail(&new->list, &vaio_claims);
+	new = NULL;
+	r = 0;
+out:
+	mutex_unlock(&vaio_claims_lock);
+	kfree(new);
+	return r;
 }
 
 /*
@@ -84,27 +124,7 @@ static void claim_add(struct vaio_claim *new, const char *disk_id,
 int vaio_claim_device(const char *disk_id, const char *what, dev_t dev,
 		      bool shared, char **error)
 {
-	struct vaio_claim *c, *new = kzalloc(sizeof(*new), GFP_KERNEL);
-	int r;
-
-	if (!new) {
-		*error = "cannot allocate a device claim";
-		return -ENOMEM;
-	}
-	mutex_lock(&vaio_claims_lock);
-	r = claim_check(disk_id, what, dev, shared, &c, error);
-	if (r >= 0) {
-		if (c) {
-			c->refs++;	/* another table of the disk */
-		} else {
-			claim_add(new, disk_id, what, dev, shared);
-			new = NULL;
-		}
-		r = 0;
-	}
-	mutex_unlock(&vaio_claims_lock);
-	kfree(new);
-	return r;
+	return claim_take(disk_id, what, dev, shared, false, error);
 }
 EXPORT_SYMBOL_GPL(vaio_claim_device);
 
@@ -142,8 +162,6 @@ int vaio_get_device(struct vaio_filter *f, const char *path, const char *what,
 		    bool shared, struct dm_dev **result, char **error)
 {
 	const char *disk_id = vaio_disk_id(f);
-	struct vaio_claim *c, *new;
-	struct block_device *probe;
 	unsigned int major, minor;
 	char num[24], dummy;
 	dev_t dev;
@@ -157,38 +175,7 @@ int vaio_get_device(struct vaio_filter *f, const char *path, const char *what,
 	} else if (path[0] != '/' || lookup_bdev(path, &dev)) {
 		return -ENODEV;
 	}
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
-	if (!new) {
-		*error = "cannot allocate a device claim";
-		return -ENOMEM;
-	}
-	mutex_lock(&vaio_claims_lock);
-	r = claim_check(disk_id, what, dev, shared, &c, error);
-	if (r < 0)
-		goto out;
-	if (c) {
-		c->refs++;
-	} else {
-		if (!r) {
-			probe = blkdev_get_by_dev(dev, FMODE_READ | FMODE_EXCL,
-						  &vaio_claims);
-			if (IS_ERR(probe)) {
-				r = PTR_ERR(probe);
-				DMERR("%s: device %u:%u cannot be its %s: it is in use (%d)",
-				      disk_id, MAJOR(dev), MINOR(dev), what, r);
-				if (r == -EBUSY)
-					*error = "the device is in use";
-				goto out;
-			}
-			blkdev_put(probe, FMODE_READ | FMODE_EXCL);
-		}
-		claim_add(new, disk_id, what, dev, shared);
-		new = NULL;
-	}
-	r = 0;
-out:
-	mutex_unlock(&vaio_claims_lock);
-	kfree(new);
+	r = claim_take(disk_id, what, dev, shared, true, error);
 	if (r)
 		return r;
 
