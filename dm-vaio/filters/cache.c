@@ -1798,6 +1798,12 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		d->writeback_sectors += CACHE_BLOCK_SECTORS;
 		meta_set(p, slots[k], false);
 	}
+	/*
+	 * Nothing the disk below lacks: its owner may be bypassed again
+	 * (cache_event()'s resume sets no_bypass). wb_lock keeps the owner.
+	 */
+	if (!d->dirty && d->bdev_owner)
+		WRITE_ONCE(d->bdev_owner->no_bypass, false);
 	spin_unlock_irq(&p->lock);
 	/* Not reused before its entry says clean on the device. */
 	r = meta_commit(p);
@@ -1919,13 +1925,8 @@ static void wb_work(struct work_struct *work)
 	mutex_lock(&p->wb_lock);
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
 		d = READ_ONCE(p->disks[i]);
-		if (!d || !d->bdev)
+		if (!d || !d->bdev || !READ_ONCE(d->dirty))
 			continue;
-		if (!READ_ONCE(d->dirty)) {
-			/* Nothing the disk below lacks: it may be bypassed. */
-			WRITE_ONCE(d->bdev_owner->no_bypass, false);
-			continue;
-		}
 		/* Its blocks may be older than writes that skipped it. */
 		if (READ_ONCE(d->bdev_owner->state) == VAIO_FILTER_BYPASSED)
 			continue;
@@ -1957,8 +1958,6 @@ static void wb_work(struct work_struct *work)
 			d->wb_active = false;
 		else
 			more = true;
-		if (!d->dirty)
-			WRITE_ONCE(d->bdev_owner->no_bypass, false);
 		spin_unlock_irq(&p->lock);
 	}
 	mutex_unlock(&p->wb_lock);
@@ -2713,7 +2712,7 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	/*
 	 * Bypassed, it would serve the old data below for them, and the
 	 * write-back would later put them over newer writes: it fails closed
-	 * until they are written back (wb_work() clears it).
+	 * until they are written back (wb_slots() clears it).
 	 */
 	WRITE_ONCE(f->no_bypass, !!READ_ONCE(d->dirty));
 	high = div_u64((u64)p->nslots * cf->dirty_high, 100);
@@ -2737,7 +2736,6 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 			 char *result, unsigned int maxlen)
 {
 	struct cache_filter *cf = f->private;
-
 	struct block_device *below = f->data_dev->bdev;
 	struct cache_disk *d = cf->d;
 
@@ -2759,12 +2757,7 @@ static int cache_message(struct vaio_filter *f, unsigned int argc, char **argv,
 			return 0;
 		if (!may_write_back(f, d, below))
 			return -EBUSY;
-		if (wb_all(cf->pool, d, below))
-			return -EIO;
-		/* The owner: below has all but what was written since. */
-		if (!READ_ONCE(d->dirty))
-			WRITE_ONCE(f->no_bypass, false);
-		return 0;
+		return wb_all(cf->pool, d, below) ? -EIO : 0;
 	}
 	DMWARN("disk %s: unknown cache message '%s'", vaio_disk_id(f), argv[0]);
 	return -EINVAL;
@@ -3237,6 +3230,15 @@ struct pool_args {
 	bool format;		/* format: a device without a pool may be made one */
 };
 
+/* A pool without a uuid gets the one the table names, or a new one. */
+static void pool_uuid_set(struct cache_pool *p, const struct pool_args *a)
+{
+	if (a->has_uuid)
+		uuid_copy(&p->uuid, &a->uuid);
+	else
+		uuid_gen(&p->uuid);
+}
+
 static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 				      dev_t dev, const struct pool_args *a)
 {
@@ -3364,10 +3366,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 			r = -EEXIST;
 			goto bad;
 		} else if (uuid_is_null(&p->uuid)) {
-			if (a->has_uuid)
-				uuid_copy(&p->uuid, &a->uuid);
-			else
-				uuid_gen(&p->uuid);
+			pool_uuid_set(p, a);
 		} else if (a->has_uuid && !uuid_equal(&p->uuid, &a->uuid)) {
 			DMERR("%pg holds cache pool %pUb, not %pUb", p->cdev,
 			      &p->uuid, &a->uuid);
@@ -3381,10 +3380,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		ti->error = "cache device holds no cache pool (give format to make one)";
 		r = -EINVAL;
 	} else {
-		if (a->has_uuid)
-			uuid_copy(&p->uuid, &a->uuid);
-		else
-			uuid_gen(&p->uuid);
+		pool_uuid_set(p, a);
 		ti->error = "cannot format the cache device";
 		r = pool_format(p, sbp);
 	}
