@@ -478,8 +478,7 @@ void vaio_names_free(char **names, int n)
 	free(names);
 }
 
-/* 36 characters: 8-4-4-4-12 hex digits. */
-static bool valid_uuid(const char *u)
+bool vaio_valid_uuid(const char *u)
 {
 	int i;
 
@@ -600,7 +599,7 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 	if (!r && json_object_object_get_ex(obj, "uuid", &v)) {
 		const char *u = json_object_get_string(v);
 
-		if (!json_object_is_type(v, json_type_string) || !valid_uuid(u))
+		if (!json_object_is_type(v, json_type_string) || !vaio_valid_uuid(u))
 			r = vaio_seterr(err, EINVAL,
 					"%s: \"uuid\" must be a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 					path);

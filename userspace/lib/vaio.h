@@ -37,6 +37,8 @@ int vaio_seterr(struct vaio_err *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 bool vaio_valid_name(const char *s);
+/* A UUID as text: 36 characters, 8-4-4-4-12 hex digits. */
+bool vaio_valid_uuid(const char *u);
 const char *vaio_class_name(int class);
 int vaio_class_by_name(const char *name);
 const char *vaio_state_name(int state);

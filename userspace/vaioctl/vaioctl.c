@@ -2323,7 +2323,7 @@ static int pool_create(int argc, char **argv)
 	if (uuid && force)
 		die(EXIT_USAGE, "--uuid takes the pool on the device, --force makes a new one: give one");
 	if (uuid) {
-		if (strlen(uuid) != 36 || strspn(uuid, "0123456789abcdefABCDEF-") != 36)
+		if (!vaio_valid_uuid(uuid))
 			die(EXIT_USAGE, "--uuid '%s': not a UUID", uuid);
 		snprintf(c->uuid, sizeof(c->uuid), "%s", uuid);
 		c->format = false;	/* that pool, or none: never a new one */
@@ -2492,8 +2492,9 @@ static int pool_record_uuid(struct vaio_pool_conf *c, struct vaio_err *err)
 	free(pools);
 	if (!c->uuid[0])
 		return 0;
-	if (vaio_pool_names(&names, &n, err))
-		return -1;
+	r = vaio_pool_names(&names, &n, err);
+	if (r)
+		return r;
 	for (i = 0; i < n && !r; i++) {
 		struct vaio_pool_conf o;
 
