@@ -16,7 +16,8 @@
 #                 replication benchmark in two guests (bench-repl) and
 #                 the cache anchors (bench-cache)
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
-#                 code, -Werror over the userspace code
+#                 code, -Werror over the userspace code, shellcheck over
+#                 the scripts
 #   make install  modules, programs and man pages onto this host
 #
 # The kernel modules are built out of tree in build/<kernelrelease>/, a

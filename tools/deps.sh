@@ -12,8 +12,8 @@ PKGS=(
 	linux-headers-cloud-amd64
 	libmnl-dev libdevmapper-dev libjson-c-dev libblkid-dev bash-completion
 	# lint: checkpatch.pl comes from the matching kernel source, which also
-	# builds the debug kernel of make check-debug
-	linux-source-6.1 sparse bc bison flex libelf-dev libssl-dev
+	# builds the debug kernel of make check-debug; shellcheck for the scripts
+	linux-source-6.1 sparse bc bison flex libelf-dev libssl-dev shellcheck
 	# the QEMU guest: kernel, emulator, initramfs contents
 	linux-image-cloud-amd64 qemu-system-x86 busybox-static cpio kmod
 	fio dmsetup drbd-utils iproute2 jq util-linux

@@ -64,8 +64,7 @@ blk() { dd if=/dev/mapper/vm bs=4k skip="$1" count=1 iflag=direct 2>/dev/null | 
 want() { head -c 4096 /dev/zero | tr '\0' "$1" | md5sum; }
 # heat BLK N: read it N times; the last read's sum.
 heat() {
-	local n
-	for n in $(seq "$2"); do
+	for _ in $(seq "$2"); do
 		blk "$1" >/tmp/blk.sum
 	done
 	cat /tmp/blk.sum

@@ -109,6 +109,7 @@ ktap_check "other data on the other disk" sh -c \
 ktap_check "reload onto the other disk" vaio_reload vm \
 	"$(table writethrough | sed 's|/dev/nb |/dev/nb2 |')"
 ktap_eq "the cache of the old disk is gone" "$(get blocks)" 0
+# shellcheck disable=SC2016 # run by sh -c, expanded there
 ktap_check "reads equal the new disk below" sh -c \
 	'[ "$(dd if=/dev/mapper/vm bs=4k iflag=direct 2>/dev/null | md5sum)" = "$(md5sum </dev/nb2)" ]'
 

@@ -30,7 +30,7 @@ rm -f /tmp/nl.*
 nobody() { /usr/bin/setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all "$@"; }
 # KEY of test-qos's status words, as DISK_GET answers them to "$@".
 nl_word() {
-	local key=$1
+	local key="$1"
 	shift
 	"$@" vaioctl -j disk show sd |
 		jq -r ".filters[] | select(.type == \"test-qos\") | .status.$key"

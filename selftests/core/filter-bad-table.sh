@@ -33,7 +33,7 @@ table_refused "a parameter value not among the choices" "$t 5 filter test-qos fa
 table_refused "a parameter given twice" "$t 6 filter test-qos fail_open 2 mode=pass mode=fail" \
 	"vaio: filter parameter given twice"
 # One limit for tables and CHAIN_CHECK: 32 arguments (VAIO_MAX_ARGS).
-args33=$(for i in $(seq 1 33); do printf ' mode=pass'; done)
+args33=$(for _ in $(seq 1 33); do printf ' mode=pass'; done)
 table_refused "more than 32 filter arguments" "$t 37 filter test-qos fail_open 33$args33" \
 	"vaio: too many filter arguments"
 table_refused "the filter's own argument error" "$t 5 filter test-qos fail_open 1 mode=delay" \

@@ -45,7 +45,7 @@ for chain in 0 1 4; do
 	dm=$(dmsetup info -c --noheadings -o blkdevname v$chain)
 	for q in discard_max_bytes write_cache logical_block_size max_sectors_kb; do
 		ktap_eq "chain of $chain: queue/$q as the device below" \
-			"$(cat /sys/block/$dm/queue/$q)" "$(cat /sys/block/nb/queue/$q)"
+			"$(cat "/sys/block/$dm/queue/$q")" "$(cat "/sys/block/nb/queue/$q")"
 	done
 	[ $chain = 4 ] || dm_remove v$chain
 done

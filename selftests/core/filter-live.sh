@@ -56,7 +56,7 @@ ktap_eq "9 live reloads succeeded" "$ok" 9
 ktap_match "reloads overlapped the running fio ($overlap)" "$overlap" '^[5-9]$'
 wait "$pid"
 rc=$?
-[ "$rc" = 0 ] || cat /tmp/fio.log | tail -n 20 | sed 's/^/# /'
+[ "$rc" = 0 ] || tail -n 20 /tmp/fio.log | sed 's/^/# /'
 ktap_eq "fio verify across the reloads: no error, no mismatch" "$rc" 0
 ktap_eq "no I/O errors counted, by any of the 10 tables" \
 	"$((errs + $(vaio_stat live errors)))" 0

@@ -58,6 +58,7 @@ errs=$(vaio_stat vt errors)
 ktap_fails "fail: the write gets an I/O error" \
 	dd if=/dev/zero of=/dev/mapper/vt bs=4k count=1 oflag=direct
 ktap_match "fail: counted" "$(get failed)" '^[1-9]'
+ktap_check "fail: the disk counts the error too" test "$(vaio_stat vt errors)" -gt "$errs"
 ktap_check "fail writes: reads still work" region_check 0
 
 # The oracle can fail: corrupted reads are caught by fio's verify.

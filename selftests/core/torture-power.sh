@@ -33,7 +33,7 @@ plain="0 $size vaio $DATA 2 disk_id d0"
 rnd() { awk -v s="$1" -v n="$2" 'BEGIN { srand(s); print int(rand() * n) }'; }
 # A random table from R: test filters and maybe the cache (each mode).
 table_of() {
-	local r=$1 c=""
+	local r="$1" c=""
 	[ $((r & 1)) = 1 ] && c="$c filter test-qos fail_open 2 mode=delay ms=1"
 	[ $((r & 2)) = 2 ] && c="$c filter test-replication fail_closed 1 mode=defer"
 	case $(((r / 4) % 4)) in

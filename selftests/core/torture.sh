@@ -69,8 +69,8 @@ tclause() {
 }
 # A random vaio table from R1 (which filters) and R2 (their modes).
 table_of() {
-	local r1=$1 r2=$2 c="" m
-	[ $((r1 & 1)) = 1 ] && c="$c $(tclause test-qos $r2)"
+	local r1="$1" r2="$2" c="" m
+	[ $((r1 & 1)) = 1 ] && c="$c $(tclause test-qos "$r2")"
 	[ $((r1 & 2)) = 2 ] && c="$c $(tclause test-inspection $((r2 / 4)))"
 	[ $((r1 & 4)) = 4 ] && c="$c $(tclause test-replication $((r2 / 16)))"
 	case $(((r1 / 8) % 5)) in
@@ -138,7 +138,7 @@ op() {
 
 # schedule I SEED: the writer, OPS operations, the checks. 0: held.
 schedule() {
-	local i=$1 s=$2 rc=0 log=/tmp/sched.log
+	local i="$1" s="$2" rc=0 log=/tmp/sched.log
 	: >$log
 	# The writer's blocks zeroed (the plain table is live): the check
 	# takes a block of another seed for one this writer never wrote.

@@ -13,7 +13,7 @@ vm=$top/tools/vm/vaio-vm
 # VM_EXTRA: more vaio-vm options.
 VM_EXTRA=()
 expect() {
-	local desc=$1 script=$2 timeout=$3 want=$4 max=$5 out rc start secs re bad=
+	local desc="$1" script="$2" timeout="$3" want="$4" max="$5" out rc start secs re bad=
 	shift 5
 	start=$(date +%s)
 	out=$("$vm" --run "tools/vm/testdata/$script" --timeout "$timeout" --smp 1 "${VM_EXTRA[@]}" 2>&1) && rc=0 || rc=$?

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
 #
 # Helpers of the cache filter's selftests, sourced after vaio.sh. The pool
 # is the dm device "fast", the disk with the cache filter "vm".
@@ -16,7 +17,7 @@ pool_word() {
 # verify zipf with randrw: its overlapping writes fail verification on a
 # plain disk too. Mixed I/O is checked against the disk below instead.)
 zipf() {
-	local seed=$1
+	local seed="$1"
 	shift
 	fio_verify /dev/mapper/vm --size=64m --bsrange=4k-16k \
 		--random_distribution=zipf:1.2 --randseed="$seed" "$@"

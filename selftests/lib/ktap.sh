@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
 #
 # KTAP output for shell selftests (Documentation/dev-tools/ktap.rst).
 #
@@ -42,7 +43,7 @@ ktap_skip() {
 
 # ktap_check DESC CMD...: ok when CMD exits 0; its output is shown otherwise.
 ktap_check() {
-	local desc=$1 out rc
+	local desc="$1" out rc
 	shift
 	out=$("$@" 2>&1) && rc=0 || rc=$?
 	if [ "$rc" = 0 ]; then
@@ -55,7 +56,7 @@ ktap_check() {
 
 # ktap_fails DESC CMD...: ok when CMD exits non-zero (bad input is refused).
 ktap_fails() {
-	local desc=$1 out rc
+	local desc="$1" out rc
 	shift
 	out=$("$@" 2>&1) && rc=0 || rc=$?
 	if [ "$rc" != 0 ]; then

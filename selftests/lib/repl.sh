@@ -22,7 +22,7 @@ TC=/usr/sbin/tc	# iproute2 (busybox has a tc without filters)
 
 # repl_on a|b CMD: runs a shell command on that guest.
 repl_on() {
-	local h=$1
+	local h="$1"
 	shift
 	if [ "$h" = a ]; then sh -c "$*"; else vaio_peer "$*"; fi
 }
@@ -47,7 +47,7 @@ repl_vaiod_start() {
 
 # repl_table HOST MODE MIB [key=value...]: the d0 table on HOST (a or b).
 repl_table() {
-	local h=$1 mode=$2 mib=$3 peer args n
+	local h="$1" mode="$2" mib="$3" peer args n
 	shift 3
 	peer=$REPL_PEER_B
 	[ "$h" = b ] && peer=$REPL_PEER_A
@@ -92,14 +92,14 @@ repl_slowb() {
 
 # repl_table_slowb MODE [key=value...]: vaio-b's d0 table on slowb.
 repl_table_slowb() {
-	local mode=$1
+	local mode="$1"
 	shift
 	repl_table b "$mode" "$REPL_MIB" "$@" | sed "s#vaio $REPL_DATA #vaio /dev/mapper/slowb #"
 }
 
 # repl_up HOST MODE MIB [key=value...]: creates d0 on HOST.
 repl_up() {
-	local h=$1 t
+	local h="$1" t
 	t=$(repl_table "$@")
 	repl_on "$h" "echo '$t' | dmsetup create d0 && dmsetup mknodes d0"
 }
@@ -107,7 +107,7 @@ repl_up() {
 # repl_pair MODE [key=value...]: a new pair on zeroed disks, vaio-a
 # primary (initial sync skipped: both disks are zeros), connected, in sync.
 repl_pair() {
-	local mode=$1
+	local mode="$1"
 	shift
 	repl_disks "$REPL_MIB" "$REPL_MIB" || return 1
 	repl_secret || return 1
@@ -186,11 +186,11 @@ repl_teardown() {
 # disks and the guest boots again); waits until its agent answers from the
 # new boot. Its tables, vaiod and secret are gone with it.
 repl_reset_b() {
-	local before after i
+	local before after
 	before=$(vaio_peer 'cat /proc/sys/kernel/random/boot_id') || return 1
 	vaio_peer '(sleep 0.3; echo b >/proc/sysrq-trigger) >/dev/null 2>&1 </dev/null &' >/dev/null
 	sleep 2
-	for i in $(seq 1 120); do
+	for _ in $(seq 1 120); do
 		# A call that vaio-b's reset cuts would wait for ever.
 		after=$(VAIO_PEER_TIMEOUT=5 vaio_peer 'cat /proc/sys/kernel/random/boot_id' 2>/dev/null) &&
 			[ -n "$after" ] && [ "$after" != "$before" ] && return 0
@@ -203,7 +203,7 @@ repl_reset_b() {
 # repl_pair_on PRIMARY MODE [key=value...]: as repl_pair, with PRIMARY (a
 # or b) the primary.
 repl_pair_on() {
-	local p=$1 s=b mode=$2
+	local p="$1" s=b mode="$2"
 	shift 2
 	[ "$p" = b ] && s=a
 	repl_disks "$REPL_MIB" "$REPL_MIB" || return 1
@@ -212,8 +212,8 @@ repl_pair_on() {
 	repl_up b "$mode" "$REPL_MIB" "$@" || return 1
 	repl_vaiod_start || return 1
 	repl_on $s 'vaioctl repl init d0 --secondary' || return 1
-	repl_on $p 'vaioctl repl init d0 --primary --skip-initial-sync' || return 1
-	repl_on $p 'vaioctl repl wait d0 --synced --timeout 30'
+	repl_on "$p" 'vaioctl repl init d0 --primary --skip-initial-sync' || return 1
+	repl_on "$p" 'vaioctl repl wait d0 --synced --timeout 30'
 }
 
 # repl_json HOST FILTER: a field of HOST's "vaioctl -j repl status d0".
@@ -227,9 +227,9 @@ repl_json() {
 # primary's word comes first: between connect and the first resync data
 # the secondary still says consistent (issue 18, item 1).
 repl_wait_consistent() {
-	local i st other=a
+	local st other=a
 	[ "$1" = a ] && other=b
-	for i in $(seq 1 $((${2:-60} * 2))); do
+	for _ in $(seq 1 $((${2:-60} * 2))); do
 		st=$(repl_on $other "vaioctl -j repl status d0" |
 			jq -r '.[0] | "\(.conn) \(.oos_bytes)"')
 		if [ "$st" = "connected 0" ]; then

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
 #
 # Helpers for dm-vaio selftests, sourced after ktap.sh. They run inside the
 # test guest (tools/vm/vaio-vm), as root, with no udev.
@@ -13,7 +14,7 @@ brd_setup() {
 # e.g. discard=1, cache_size=16 (MiB of volatile cache: flushes matter),
 # blocksize=4096.
 nullb_mem() {
-	local name=$1 size=$2 d a
+	local name="$1" size="$2" d a
 	shift 2
 	modprobe null_blk nr_devices=0 || return 1
 	d=/sys/kernel/config/nullb/$name
@@ -72,7 +73,7 @@ dm_queue() {
 # block (crc32c and its header: offset, length, sequence). Fails on any I/O
 # error or mismatch. Default: 4k..64k random writes over the whole device.
 fio_verify() {
-	local dev=$1 out rc a n args=
+	local dev="$1" out rc a n args=
 	shift
 	# The debug kernel is many times slower: same tests, less data.
 	if [ "${VAIO_DEBUG:-0}" = 1 ]; then
@@ -131,8 +132,7 @@ vaio_peer() {
 
 # vaio_wait_peer: waits up to 30 s for the second guest's agent.
 vaio_wait_peer() {
-	local i
-	for i in $(seq 1 60); do
+	for _ in $(seq 1 60); do
 		vaio_peer true >/dev/null 2>&1 && return 0
 		sleep 0.5
 	done
@@ -226,7 +226,7 @@ vaio_conf_state() {
 # vaioctl_bad DESC REGEX CMD...: CMD is refused with a one-line error
 # matching REGEX, a non-zero exit status, and nothing changed.
 vaioctl_bad() {
-	local desc=$1 re=$2 before err rc
+	local desc="$1" re="$2" before err rc
 	shift 2
 	before=$(vaio_conf_state)
 	err=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?

@@ -56,12 +56,14 @@ for proto in C A; do
 	seed=$((seed + 1))
 	ktap_check "protocol $proto: resource up on both" up $proto
 	# A new pair: skip the initial sync, both sides are the same zeroes.
+	# shellcheck disable=SC2016 # run by sh -c, expanded there
 	ktap_check "protocol $proto: connected" sh -c \
 		'for i in $(seq 1 50); do drbdadm cstate r0 | grep -q Connected && exit 0; sleep 0.2; done; drbdadm cstate r0; exit 1'
 	drbdadm new-current-uuid --clear-bitmap r0 >/dev/null 2>&1
 	ktap_check "protocol $proto: primary on vaio-a" drbdadm primary --force r0
 	ktap_check "protocol $proto: fio verify through /dev/drbd0" \
 		fio_verify /dev/drbd0 --size=48m --randseed=$seed
+	# shellcheck disable=SC2016 # run by sh -c, expanded there
 	ktap_check "protocol $proto: the peer is in sync" sh -c \
 		'for i in $(seq 1 100); do drbdadm dstate r0 | grep -q "UpToDate/UpToDate" && exit 0; sleep 0.2; done; drbdadm dstate r0; exit 1'
 	# Down on both; the data area (metadata is at the end) compared whole.

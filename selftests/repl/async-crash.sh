@@ -31,13 +31,13 @@ for r in $(seq 1 $ROUNDS); do
 	ktap_check "round $r: the replica lost its connection" \
 		vaio_peer 'vaioctl repl wait d0 --conn waiting --timeout 20'
 	ktap_eq "round $r: the replica says it is consistent" "$(repl_json b consistent)" true
-	vaio_peer "vaio-ackwriter scan --dev $REPL_DATA" >/tmp/scan.$r
-	out=$(vaio-ackwriter check --log /tmp/ack.log --scan /tmp/scan.$r --prefix 2>&1)
+	vaio_peer "vaio-ackwriter scan --dev $REPL_DATA" >"/tmp/scan.$r"
+	out=$(vaio-ackwriter check --log /tmp/ack.log --scan "/tmp/scan.$r" --prefix 2>&1)
 	rc=$?
 	ktap_diag "$out"
 	ktap_eq "round $r: the replica holds a prefix of the acknowledged history" "$rc" 0
 	# Behind: some acknowledged write is not there (the check still holds).
-	vaio-ackwriter check --log /tmp/ack.log --scan /tmp/scan.$r --complete \
+	vaio-ackwriter check --log /tmp/ack.log --scan "/tmp/scan.$r" --complete \
 		>/dev/null 2>&1 || behind=$((behind + 1))
 	ktap_check "round $r: link back" repl_uncut
 	ktap_check "round $r: resynced, the replica consistent again" repl_wait_consistent b 120

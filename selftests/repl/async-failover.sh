@@ -10,7 +10,7 @@ DEBUG_LANE=no
 
 # netem HOST ARGS...: netem on HOST's way out; netem_off HOST.
 netem() {
-	local h=$1
+	local h="$1"
 	shift
 	repl_on "$h" "$TC qdisc replace dev eth0 root netem $*"
 }

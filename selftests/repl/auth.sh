@@ -43,7 +43,7 @@ hello_auth() {
 # 192.0.2.1. as_stranger CMD...: runs CMD as that uid.
 stranger_on() {
 	$IP addr add $STRANGER/24 dev eth0 &&
-	$IP route add $REPL_PEER_B/32 dev eth0 src $STRANGER table 100 &&
+	"$IP" route add "$REPL_PEER_B/32" dev eth0 src "$STRANGER" table 100 &&
 	$IP rule add uidrange $STRANGER_UID-$STRANGER_UID table 100 priority 100
 }
 stranger_off() {
@@ -63,7 +63,7 @@ exec 3<>/tmp/auth-idle
 idle_conn_cs() {
 	local t0
 	t0=$(now_cs)
-	nc $REPL_PEER_B 7790 <&3 >/dev/null 2>&1
+	nc "$REPL_PEER_B" 7790 <&3 >/dev/null 2>&1
 	echo $(($(now_cs) - t0))
 }
 
@@ -141,8 +141,8 @@ ktap_check "both disks byte-identical" repl_checksum_both
 # No oracle: a stranger's HELLO and AUTH for a disk b has and for one it
 # has not get the same answer, byte for byte but the nonce.
 log_mark
-hello_auth d0 | nc -w 5 $REPL_PEER_B 7790 >/tmp/auth-d0 2>/dev/null
-hello_auth nope | nc -w 5 $REPL_PEER_B 7790 >/tmp/auth-nope 2>/dev/null
+hello_auth d0 | nc -w 5 "$REPL_PEER_B" 7790 >/tmp/auth-d0 2>/dev/null
+hello_auth nope | nc -w 5 "$REPL_PEER_B" 7790 >/tmp/auth-nope 2>/dev/null
 ktap_eq "a real disk, a wrong MAC: b's HELLO and ERROR (157 bytes)" \
 	"$(wc -c </tmp/auth-d0)" 157
 ktap_eq "... ending 'authentication failed'" "$(tail -c 21 /tmp/auth-d0)" \
@@ -228,9 +228,9 @@ ktap_match "a hears 'authentication failed'" "$(new_a)" \
 ktap_match "b logs the address it refused" "$(new_b)" \
 	"d0: refusing 192\.0\.2\.1: not the disk's peer $STRANGER:7790"
 ktap_check "a now reaches b from $STRANGER" \
-	$IP route add $REPL_PEER_B/32 dev eth0 src $STRANGER
+	"$IP" route add "$REPL_PEER_B/32" dev eth0 src "$STRANGER"
 ktap_check "connected from its peer address" vaioctl repl wait d0 --synced --timeout 40
-$IP route del $REPL_PEER_B/32 dev eth0 src $STRANGER
+"$IP" route del "$REPL_PEER_B/32" dev eth0 src "$STRANGER"
 repl_teardown
 # A name as peer=: looked up by b's vaiod.
 ktap_check "pair set up with b's peer=vaio-a:7790" pair_b_peer vaio-a:7790

@@ -11,7 +11,7 @@ DEBUG_LANE=no
 ktap_check "peer agent on vaio-b answers" vaio_wait_peer
 ktap_check "pair set up: async" repl_pair async
 # A slow link (~1 MB/s): 4 MiB of writes make a lag of seconds.
-ktap_check "netem: 8 mbit" $TC qdisc replace dev eth0 root netem delay 5ms rate 8mbit
+ktap_check "netem: 8 mbit" "$TC" qdisc replace dev eth0 root netem delay 5ms rate 8mbit
 ktap_check "4 MiB written (O_DIRECT)" \
 	dd if=/dev/urandom of=/dev/mapper/d0 bs=64k count=64 seek=100 oflag=direct
 lag=$(vaioctl -j repl status d0 | jq '.[0].lag_bytes')
@@ -23,7 +23,7 @@ ktap_eq "no filter left" "$(vaio_filters d0)" ""
 $TC qdisc del dev eth0 root
 ktap_check "the disk runs on" dd if=/dev/zero of=/dev/mapper/d0 bs=4k count=1 seek=1 oflag=direct
 # Zeroes over zeroes: the primary is still what it was at the detach.
-a=$(dd if=$REPL_DATA bs=1M count=$REPL_MIB iflag=direct 2>/dev/null | sha256sum)
+a=$(dd if="$REPL_DATA" bs=1M count="$REPL_MIB" iflag=direct 2>/dev/null | sha256sum)
 b=$(vaio_peer "$REPL_SUM_CMD")
 ktap_eq "the replica has every write made before the detach" "${a%% *}" "$b"
 ktap_match "the replica saw the primary leave" "$(repl_json b reason)" "closed"

@@ -59,7 +59,7 @@ out=$(vaio_peer 'vaioctl repl promote d0 --mark failover-1' 2>&1)
 ktap_eq "promote --mark refused past the mark (exit)" "$?" 1
 ktap_match "promote --mark refused past the mark (message)" "$out" "1 writes arrived after mark 'failover-1'"
 ktap_check "mark again, no write after it" vaioctl event snapshot d0 failover-2
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
 	[ "$(mark b failover-2 on_replica)" = true ] && break
 	sleep 0.2
 done

@@ -65,7 +65,7 @@ ktap_check "C, elsewhere, did not wait for A" test "$c" -lt $((a + 100))
 ktap_eq "one write waited for an overlapping one" "$(($(overlaps) - o))" 1
 ktap_check "b's writes at full speed again" repl_slowb 0
 ktap_check "both disks equal, block 0 is B's" repl_checksum_both
-ktap_eq "... on a" "$(dd if=$REPL_DATA bs=4k count=1 iflag=direct 2>/dev/null | tr -d B | wc -c)" 0
+ktap_eq "... on a" "$(dd if="$REPL_DATA" bs=4k count=1 iflag=direct 2>/dev/null | tr -d B | wc -c)" 0
 
 # 2. Many writes over the same 256 KiB at once, from 4 jobs, each 4 KiB
 # to 64 KiB of random data, in each mode: both disks equal at the end.
@@ -105,7 +105,7 @@ ktap_check "demote --force while E waits behind D" vaioctl repl demote d0 --forc
 wait
 ktap_eq "D was acknowledged" "$(cat /tmp/d.rc)" 0
 ktap_check "E failed" test "$(cat /tmp/e.rc)" != 0
-ktap_eq "a's block 0 holds D" "$(dd if=$REPL_DATA bs=4k count=1 iflag=direct 2>/dev/null | tr -d D | wc -c)" 0
+ktap_eq "a's block 0 holds D" "$(dd if="$REPL_DATA" bs=4k count=1 iflag=direct 2>/dev/null | tr -d D | wc -c)" 0
 ktap_eq "the discarded disk has no generation" \
 	"$(vaioctl -j repl status d0 | jq -r '.[0].gen')" 0000000000000000
 repl_slowb 0 >/dev/null

@@ -21,7 +21,7 @@ cut_after() { awk -v s="$SEED" -v r="$1" 'BEGIN { srand(s + r); print 3 + int(ra
 # kept disks (the role and generations come from the metadata), the
 # secret, vaiod.
 b_back() {
-	local mode=$1
+	local mode="$1"
 	shift
 	vaio_peer 'modprobe dm-vaio-replication' || return 1
 	repl_up b "$mode" "$REPL_MIB" "$@" || return 1
@@ -38,7 +38,7 @@ b_slow_link() {
 # disk ran without the filter's log; back with its d0 in MODE, the whole
 # disk resyncs and the disks match.
 cut_resync_all() {
-	local what=$1 mode=$2
+	local what="$1" mode="$2"
 	shift 2
 	ktap_check "$what: power cut of vaio-b" repl_reset_b
 	ktap_check "$what: the replica loses its peer" \

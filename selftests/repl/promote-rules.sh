@@ -17,7 +17,7 @@ up() {
 }
 # refused DESC CMD...: CMD fails and says why (the kernel's message).
 refused() {
-	local d=$1 out
+	local d="$1" out
 	shift
 	if out=$("$@" 2>&1); then
 		ktap_diag "$* succeeded: $out"
@@ -48,6 +48,7 @@ ktap_eq "the same generation" "$(st .gen)" "$g"
 
 # A VM (here a reader) still has the device open: the kernel refuses the
 # demote (a secondary fails the VM's writes), whatever client asks.
+# shellcheck disable=SC2217 # it reads nothing: the redirection holds the device open
 sleep 300 </dev/mapper/d0 &
 holder=$!
 REFUSED="the device is open: stop its users"

@@ -52,6 +52,7 @@ log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
 
 # use_disk ram|virtio: the disks the pairs are made on.
 use_disk() {
+	# shellcheck disable=SC2034 # REPL_META: read by repl.sh
 	case $1 in
 	ram) REPL_DATA=/dev/ram0 REPL_META=/dev/ram1 ;;
 	virtio) REPL_DATA=/dev/vdisk0 REPL_META=/dev/vdisk1 ;;
@@ -99,7 +100,7 @@ fresh_disks() {
 # drbd_up PROTOCOL [PRIMARY [AL]]: a new pair on zeroed disks, PRIMARY
 # (a or b, default a) the primary, in sync.
 drbd_up() {
-	local cmd h p=${2:-a}
+	local cmd h p="${2:-a}"
 	fresh_disks || return 1
 	for h in a b; do
 		drbd_conf $h "$1" "${3:-$AL}" || return 1
@@ -109,17 +110,17 @@ drbd_up() {
 			repl_on $h "$cmd" >/tmp/drbd.log 2>&1 || { cat /tmp/drbd.log; return 1; }
 		done
 	done
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		drbdadm cstate r0 | grep -q Connected && break
 		sleep 0.1
 	done
-	repl_on $p 'drbdadm new-current-uuid --clear-bitmap r0' >/dev/null 2>&1
-	repl_on $p 'drbdadm primary --force r0' || return 1
+	repl_on "$p" 'drbdadm new-current-uuid --clear-bitmap r0' >/dev/null 2>&1
+	repl_on "$p" 'drbdadm primary --force r0' || return 1
 	drbd_wait_synced
 }
 
 drbd_wait_synced() {
-	for i in $(seq 1 6000); do
+	for _ in $(seq 1 6000); do
 		drbdadm dstate r0 | grep -q "UpToDate/UpToDate" && return 0
 		sleep 0.1
 	done
@@ -134,7 +135,7 @@ drbd_down() {
 # setup CONFIG: prints the device to write to.
 setup() {
 	case $1 in
-	local) fresh_disks >/dev/null && echo $REPL_DATA ;;
+	local) fresh_disks >/dev/null && echo "$REPL_DATA" ;;
 	vaio-sync) repl_pair sync resync_kibps=0 al_extents=$AL >/dev/null &&
 		echo /dev/mapper/d0 ;;
 	vaio-async) repl_pair async resync_kibps=0 al_extents=$AL \
@@ -167,6 +168,7 @@ lag_kib() {
 	case $1 in
 	vaio-*) dmsetup status d0 | sed -n 's/.* lag_kib \([0-9]*\).*/\1/p' ;;
 	drbd-*)
+		# shellcheck disable=SC2013 # one hex number a line
 		for q in $(awk 'NR > 1 && ($2 ~ /:1E6D$/ || $3 ~ /:1E6D$/) {
 				split($5, q, ":"); print q[1] }' /proc/net/tcp); do
 			s=$((s + 0x$q))
@@ -179,7 +181,7 @@ lag_kib() {
 # run_fio DEV WORKLOAD FILE [CONFIG]: one fio run; with CONFIG (async),
 # its lag sampled meanwhile and the time it takes to drain, to lag_*.txt.
 run_fio() {
-	local sampler t0 t1 i lag
+	local sampler t0 t1 lag
 	rm -f /tmp/lag.samples
 	if [ -n "$4" ]; then
 		(while :; do lag_kib "$4" >>/tmp/lag.samples; sleep 0.5; done) &
@@ -195,7 +197,7 @@ run_fio() {
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	kill "$sampler"
 	wait "$sampler" 2>/dev/null
-	for i in $(seq 1 3000); do
+	for _ in $(seq 1 3000); do
 		lag=$(lag_kib "$4")
 		[ "${lag:-1}" = 0 ] && break
 		sleep 0.01
@@ -286,9 +288,11 @@ for h in a b; do
 	repl_on $h 'modprobe drbd' >/dev/null || log "no DRBD on vaio-$h: its rows are n/a"
 done
 for rep in $(seq 1 "$REPEAT"); do
+	# shellcheck disable=SC2086 # lists of words
 	for disk in $(rotate "$rep" $DISKS); do
 		use_disk "$disk"
 		for delay in $DELAYS; do
+			# shellcheck disable=SC2086 # a list of words
 			for cfg in $(rotate "$rep" $CONFIGS); do
 				ran=0
 				for wl in $WORKLOADS; do

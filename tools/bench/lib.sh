@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
 #
 # Helpers of the guest sides of tools/bench (busybox sh), sourced after
 # selftests/lib/vaio.sh.
@@ -6,7 +7,7 @@
 # rotate N WORD...: the words, rotated left N times (the order of the
 # configurations in repeat N).
 rotate() {
-	local n=$1
+	local n="$1"
 	shift
 	n=$((n % $#))
 	while [ "$n" -gt 0 ]; do
