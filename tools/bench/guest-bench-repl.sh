@@ -253,7 +253,7 @@ crash() {
 		--ioengine=libaio --direct=1 --rw=randwrite --bs=4k --iodepth=16 \
 		--time_based --runtime=600 >/dev/null 2>&1 </dev/null &" >/dev/null
 	sleep 8
-	repl_reset_b || { log "crash $2: vaio-b did not come back"; exit 1; }
+	repl_reset_b || { log "crash $2: vaio-b did not come back"; return 0; }
 	case $2 in
 	vaio-sync)
 		vaio_peer 'modprobe dm-vaio-replication' &&
@@ -329,12 +329,19 @@ for rep in $(seq 1 "$REPEAT"); do
 				resync "$rep" "$disk" "$delay" "$cfg"
 			done
 		done
-		[ "$disk" = virtio ] || continue
+	done
+done
+# The power cuts last: after a reset, vaio-b's virtio-net has been seen to
+# stop sending for good minutes later (QEMU's UDP socket network, "NETDEV
+# WATCHDOG: transmit queue 0 timed out"), which would cost the other rows.
+if [ "${VAIO_RESYNC:-1}" = 1 ] && echo "$DISKS" | grep -qw virtio; then
+	use_disk virtio
+	for rep in $(seq 1 "$REPEAT"); do
 		for cfg in $(rotate "$rep" vaio-sync drbd-C); do
 			wanted "crash $cfg" || continue
 			log "repeat $rep crash $cfg"
 			crash "$rep" "$cfg"
 		done
 	done
-done
+fi
 log "done"
