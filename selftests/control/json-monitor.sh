@@ -114,4 +114,36 @@ ktap_check "monitor -j: every line parses" sh -c 'jq -e . /tmp/mon.json >/dev/nu
 ktap_eq "monitor -j: the same events" \
 	"$(jq -r .what /tmp/mon.json | tr '\n' ' ')" \
 	"$(awk '{ print $1 }' /tmp/mon.txt | tr '\n' ' ')"
+
+# Timestamps; and an overrun: monitors with a small socket buffer, stopped
+# while 40 events come. They say so, print every disk as it is now, and
+# go on.
+rmem=$(cat /proc/sys/net/core/rmem_default)
+echo 8192 >/proc/sys/net/core/rmem_default
+vaioctl monitor -t >/tmp/mon.txt 2>&1 &
+mon=$!
+vaioctl -j monitor --timestamp >/tmp/mon.json 2>&1 &
+monj=$!
+sleep 0.5
+echo "$rmem" >/proc/sys/net/core/rmem_default
+kill -STOP "$mon" "$monj"
+for i in $(seq 1 40); do
+	vaioctl event snapshot vm1 "s$i" >/dev/null
+done
+kill -CONT "$mon" "$monj"
+sleep 1
+vaioctl event snapshot vm1 last >/dev/null
+sleep 1
+kill "$mon" "$monj"
+wait
+ktap_diag "monitor -t:" "$(cat /tmp/mon.txt)"
+ktap_match "monitor -t: a time before each line" "$(head -n 1 /tmp/mon.txt)" \
+	'^\[[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}\] '
+ktap_match "overrun: said" "$(cat /tmp/mon.txt)" "overrun: notifications lost; the disks now:"
+ktap_match "overrun: then every disk as it is" "$(grep -A3 overrun /tmp/mon.txt)" \
+	"disk-change vm3 dm vm3 \\($dev3\\) data 1:2 filters test-replication\\(active\\)"
+ktap_match "overrun: the monitor went on" "$(tail -n 1 /tmp/mon.txt)" "event vm1 snapshot last delivered to 2"
+ktap_eq "overrun -j: said" "$(jq -r 'select(.what == "overrun") | .what' /tmp/mon.json | head -n 1)" overrun
+ktap_eq "overrun -j: went on" "$(tail -n 1 /tmp/mon.json | jq -r .tag)" last
+ktap_check "-j --timestamp: a time in every object" jq -s -e 'all(has("time"))' /tmp/mon.json
 ktap_finish

@@ -71,10 +71,25 @@ static int mkdirs(const char *sub, struct vaio_err *err)
 	return 0;
 }
 
+/* The pid the lock file names (its holder's, or a past one's): 0 if none. */
+static long lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
 int vaio_conf_lock(struct vaio_err *err)
 {
-	char path[4200];
-	int fd;
+	const char *env = getenv("VAIO_CONF_LOCK_TIMEOUT");
+	int timeout_s = env && atoi(env) > 0 ? atoi(env) : VAIO_CONF_LOCK_TIMEOUT_S;
+	char path[4200], pid[32];
+	bool said = false;
+	int fd, waited;
 
 	if (mkdirs("policies", err) || mkdirs("disks", err))
 		return -1;
@@ -84,11 +99,31 @@ int vaio_conf_lock(struct vaio_err *err)
 		errno_err(err, path, errno);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX)) {
-		errno_err(err, path, errno);
-		close(fd);
-		return -1;
+	/* Held: said once, with its holder, and given up after a while. */
+	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += 100) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			errno_err(err, path, errno);
+			close(fd);
+			return -1;
+		}
+		if (waited >= timeout_s * 1000) {
+			vaio_seterr(err, EBUSY,
+				    "%s: held by process %ld for %d s: another vaioctl still at work?",
+				    path, lock_holder(fd), timeout_s);
+			close(fd);
+			return -1;
+		}
+		if (!said && waited >= 1000) {
+			fprintf(stderr, "vaioctl: waiting for %s, held by process %ld (up to %d s)\n",
+				path, lock_holder(fd), timeout_s);
+			said = true;
+		}
+		usleep(100 * 1000);
 	}
+	/* Ours: our pid in it, for the next one to name. */
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, strlen(pid), 0) < 0)
+		(void)0;	/* only a name for messages: the lock counts */
 	return fd;
 }
 
@@ -183,6 +218,21 @@ static int read_json(const char *path, struct json_object **out,
 	return 0;
 }
 
+/* The directory of @path on disk: a rename or unlink in it made durable. */
+static void sync_dir(const char *path)
+{
+	char dir[4300];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 /* Replaces @path by @obj: whole or not at all, also across a crash. */
 static int write_json(const char *path, struct json_object *obj, mode_t mode,
 		      struct vaio_err *err)
@@ -209,14 +259,7 @@ static int write_json(const char *path, struct json_object *obj, mode_t mode,
 		unlink(tmp);
 		return r;
 	}
-	/* The rename itself, on disk. */
-	strcpy(tmp, path);
-	*strrchr(tmp, '/') = '\0';
-	fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	sync_dir(path);
 	return 0;
 }
 
@@ -345,6 +388,8 @@ static int delete(const char *dir, const char *name, struct vaio_err *err)
 	obj_path(path, sizeof(path), dir, name);
 	if (unlink(path))
 		return errno_err(err, path, errno);
+	/* Gone across a crash too, or apply makes it again at boot. */
+	sync_dir(path);
 	return 0;
 }
 

@@ -58,6 +58,26 @@ static void dm_setup(void)
 		dm_udev_set_sync_support(0);
 }
 
+/*
+ * A new task of @type, libdevmapper's last message cleared: if making or
+ * filling it fails, task_failed() says why.
+ */
+static struct dm_task *task_new(int type)
+{
+	dm_setup();
+	dm_last_error[0] = '\0';
+	return dm_task_create(type);
+}
+
+/* A task that could not be made or filled in, about @what (a name). */
+static int task_failed(struct vaio_err *err, const char *what)
+{
+	if (dm_last_error[0])
+		return vaio_seterr(err, EINVAL, "%s: device-mapper request refused: %s",
+				   what, dm_last_error);
+	return vaio_seterr(err, ENOMEM, "%s: out of memory", what);
+}
+
 /* Runs @dmt; with @cookie it waits for udev (or makes the nodes itself). */
 static int run_task(struct dm_task *dmt, bool cookie)
 {
@@ -73,19 +93,29 @@ static int run_task(struct dm_task *dmt, bool cookie)
 	return ok ? 0 : -(dm_task_get_errno(dmt) ?: EIO);
 }
 
-bool vaio_dm_exists(const char *name)
+int vaio_dm_state(const char *name, struct vaio_err *err)
 {
 	struct dm_task *dmt;
 	struct dm_info info = { 0 };
+	int r;
 
-	dm_setup();
-	dmt = dm_task_create(DM_DEVICE_INFO);
-	if (!dmt)
-		return false;
-	if (dm_task_set_name(dmt, name) && !run_task(dmt, false))
-		dm_task_get_info(dmt, &info);
-	dm_task_destroy(dmt);
-	return info.exists;
+	dmt = task_new(DM_DEVICE_INFO);
+	if (!dmt || !dm_task_set_name(dmt, name)) {
+		r = task_failed(err, name);
+	} else {
+		/* Not "absent" when device-mapper cannot say. */
+		r = run_task(dmt, false);
+		if (!r && !dm_task_get_info(dmt, &info))
+			r = -EIO;
+		if (r)
+			r = vaio_seterr(err, -r, "%s: cannot ask device-mapper whether it exists: %s",
+					name, dm_last_error[0] ? dm_last_error : strerror(-r));
+		else
+			r = info.exists ? 1 : 0;
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	return r;
 }
 
 /* Why the kernel refused @name's table, from the events socket. */
@@ -166,11 +196,11 @@ static int load_table(struct vaio_nl *nl, int type, const char *name,
 				   name);
 
 	ev = vaio_nl_open(true, NULL);
-	dmt = dm_task_create(type);
+	dmt = task_new(type);
 	/* Filter arguments may be secrets: wipe the ioctl buffers. */
 	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
 	    !dm_task_add_target(dmt, start, len, "vaio", params)) {
-		r = vaio_seterr(err, ENOMEM, "disk %s: out of memory", name);
+		r = task_failed(err, name);
 	} else {
 		r = run_task(dmt, type == DM_DEVICE_CREATE);
 		if (r) {
@@ -200,7 +230,10 @@ int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 	r = device_sectors(device, &sectors, devt, sizeof(devt), err);
 	if (r)
 		return r;
-	if (vaio_dm_exists(name))
+	r = vaio_dm_state(name, err);
+	if (r < 0)
+		return r;
+	if (r)
 		return vaio_seterr(err, EEXIST,
 				   "disk %s: a device-mapper device of that name exists",
 				   name);
@@ -218,9 +251,9 @@ static int live_table(const char *name, uint64_t *start, uint64_t *len,
 	void *next = NULL;
 	int n = 0, r = 0;
 
-	dmt = dm_task_create(DM_DEVICE_TABLE);
+	dmt = task_new(DM_DEVICE_TABLE);
 	if (!dmt || !dm_task_set_name(dmt, name)) {
-		r = vaio_seterr(err, ENOMEM, "out of memory");
+		r = task_failed(err, name);
 		goto out;
 	}
 	r = run_task(dmt, false);
@@ -342,10 +375,10 @@ static int remove_named(const char *name, const char *who, bool retry,
 	int r;
 
 	dm_setup();
-	dmt = dm_task_create(DM_DEVICE_REMOVE);
+	dmt = task_new(DM_DEVICE_REMOVE);
 	if (!dmt || !dm_task_set_name(dmt, name) ||
 	    (retry && !dm_task_retry_remove(dmt))) {
-		r = vaio_seterr(err, ENOMEM, "out of memory");
+		r = task_failed(err, name);
 	} else {
 		r = run_task(dmt, true);
 		if (r == -EBUSY)
@@ -387,10 +420,10 @@ int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err)
 	int r;
 
 	dm_setup();
-	dmt = dm_task_create(DM_DEVICE_TARGET_MSG);
+	dmt = task_new(DM_DEVICE_TARGET_MSG);
 	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_set_sector(dmt, 0) ||
 	    !dm_task_set_message(dmt, msg)) {
-		r = vaio_seterr(err, ENOMEM, "out of memory");
+		r = task_failed(err, name);
 	} else {
 		r = run_task(dmt, false);
 		if (r)
@@ -418,9 +451,9 @@ int vaio_dm_info(const char *name, struct dm_info *out, struct vaio_err *err)
 	int r;
 
 	dm_setup();
-	dmt = dm_task_create(DM_DEVICE_INFO);
+	dmt = task_new(DM_DEVICE_INFO);
 	if (!dmt || !dm_task_set_name(dmt, name)) {
-		r = vaio_seterr(err, ENOMEM, "out of memory");
+		r = task_failed(err, name);
 	} else {
 		r = run_task(dmt, false);
 		if (!r && !dm_task_get_info(dmt, &info))
@@ -513,7 +546,7 @@ static int tier_create(const char *pool, const char *tier, char devt[][32],
 	int i, r = 0;
 
 	snprintf(uuid, sizeof(uuid), TIER_UUID_PREFIX "%s", pool);
-	dmt = dm_task_create(DM_DEVICE_CREATE);
+	dmt = task_new(DM_DEVICE_CREATE);
 	if (!dmt || !dm_task_set_name(dmt, tier) || !dm_task_set_uuid(dmt, uuid))
 		r = -ENOMEM;
 	for (i = 0; !r && i < n; i++) {
@@ -523,7 +556,7 @@ static int tier_create(const char *pool, const char *tier, char devt[][32],
 		start += len[i];
 	}
 	if (r) {
-		r = vaio_seterr(err, ENOMEM, "pool %s: out of memory", pool);
+		r = task_failed(err, tier);
 	} else {
 		r = run_task(dmt, true);
 		if (r)
@@ -564,10 +597,10 @@ static int pool_load(const char *name, const char *devt,
 			      c->uuid);
 	if (c->format)
 		snprintf(params + n, sizeof(params) - n, " format");
-	dmt = dm_task_create(DM_DEVICE_CREATE);
+	dmt = task_new(DM_DEVICE_CREATE);
 	if (!dmt || !dm_task_set_name(dmt, name) ||
 	    !dm_task_add_target(dmt, 0, 8, "vaio-cache-pool", params)) {
-		r = vaio_seterr(err, ENOMEM, "pool %s: out of memory", name);
+		r = task_failed(err, name);
 	} else {
 		r = run_task(dmt, true);
 		if (r)
@@ -621,7 +654,10 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 					   "device %s: smaller than 4 KiB",
 					   c->devices[i]);
 	}
-	if (vaio_dm_exists(c->name))
+	r = vaio_dm_state(c->name, err);
+	if (r < 0)
+		return r;
+	if (r)
 		return vaio_seterr(err, EEXIST,
 				   "pool %s: a device-mapper device of that name exists",
 				   c->name);
@@ -649,7 +685,10 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 		return pool_load(c->name, devt[0], c, err);
 
 	vaio_pool_tier_name(c->name, tier, sizeof(tier));
-	if (vaio_dm_exists(tier)) {
+	r = vaio_dm_state(tier, err);
+	if (r < 0)
+		return r;
+	if (r) {
 		/* Left by a pool of this name that did not go whole. */
 		if (!tier_is_ours(c->name, tier, &info) || info.open_count)
 			return vaio_seterr(err, EEXIST,
@@ -682,8 +721,10 @@ int vaio_pool_remove(const char *name, struct vaio_err *err)
 	struct dm_info info;
 	int r;
 
-	dm_setup();
-	if (vaio_dm_exists(name)) {
+	r = vaio_dm_state(name, err);
+	if (r < 0)
+		return r;
+	if (r) {
 		r = remove_dev(name, name, false, err);
 		if (r)
 			return r;
@@ -694,7 +735,11 @@ int vaio_pool_remove(const char *name, struct vaio_err *err)
 	return 0;
 }
 
-/* Fills @p from dm device @name, if its table is a vaio-cache-pool: 1. */
+/*
+ * Fills @p from dm device @name, if its table is a vaio-cache-pool: 1.
+ * The table first, which has no side effect; the status of a pool only,
+ * and without a flush (a thin or cache pool's status commits otherwise).
+ */
 static int pool_info(const char *name, struct vaio_pool_info *p)
 {
 	struct dm_task *dmt;
@@ -704,10 +749,26 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	int end = 0, end2 = 0, r = 0;
 
 	memset(p, 0, sizeof(*p));
-	dmt = dm_task_create(DM_DEVICE_STATUS);
+	/* The cache device and the memory tier's size, from the table. */
+	dmt = task_new(DM_DEVICE_TABLE);
 	if (!dmt || !dm_task_set_name(dmt, name) || run_task(dmt, false))
 		goto out;
 	dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
+	if (!type || strcmp(type, "vaio-cache-pool") || !params)
+		goto out;
+	if (sscanf(params, "%31s memory_mib=%" SCNu64, p->device,
+		   &p->memory_mib) != 2)
+		p->memory_mib = 0;
+	dm_task_destroy(dmt);
+
+	type = NULL;
+	params = NULL;
+	dmt = task_new(DM_DEVICE_STATUS);
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_no_flush(dmt) ||
+	    run_task(dmt, false))
+		goto out;
+	dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
+	/* A reload of another table since: not a pool any more. */
 	if (!type || strcmp(type, "vaio-cache-pool") || !params ||
 	    !dm_task_get_info(dmt, &info))
 		goto out;
@@ -727,15 +788,6 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	/* And kernels with pool identities, its uuid. */
 	else if (sscanf(params + end + end2, " uuid %36s", p->uuid) != 1)
 		p->uuid[0] = '\0';
-	dm_task_destroy(dmt);
-	/* The cache device and the memory tier's size, from the table. */
-	dmt = dm_task_create(DM_DEVICE_TABLE);
-	if (dmt && dm_task_set_name(dmt, name) && !run_task(dmt, false)) {
-		dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
-		if (params && sscanf(params, "%31s memory_mib=%" SCNu64,
-				     p->device, &p->memory_mib) != 2)
-			p->memory_mib = 0;
-	}
 	r = 1;
 out:
 	if (dmt)
@@ -761,9 +813,9 @@ int vaio_pool_list(struct vaio_pool_info **pools, int *n, struct vaio_err *err)
 	dm_setup();
 	*pools = NULL;
 	*n = 0;
-	dmt = dm_task_create(DM_DEVICE_LIST);
+	dmt = task_new(DM_DEVICE_LIST);
 	if (!dmt)
-		return vaio_seterr(err, ENOMEM, "out of memory");
+		return task_failed(err, "listing device-mapper devices");
 	r = run_task(dmt, false);
 	if (r) {
 		dm_task_destroy(dmt);

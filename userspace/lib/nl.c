@@ -667,12 +667,22 @@ int vaio_disk_list(struct vaio_nl *nl, struct vaio_disk_info **disks, int *n,
 		free(l.items);
 		return vaio_nl_error(err, ret, &r, "listing disks");
 	}
-	/* Too large for the dump: ask for each such disk on its own. */
+	/*
+	 * Too large for the dump: ask for each such disk on its own. One
+	 * removed since the dump is left out: the list is of a moment.
+	 */
 	for (i = 0; i < l.n; i++) {
 		d = (struct vaio_disk_info *)l.items + i;
-		if (d->truncated && vaio_disk_get(nl, d->id, d, err)) {
+		if (!d->truncated)
+			continue;
+		ret = vaio_disk_get(nl, d->id, d, err);
+		if (ret == -ENODEV) {
+			memmove(d, d + 1, (l.n - i - 1) * sizeof(*d));
+			l.n--;
+			i--;
+		} else if (ret) {
 			free(l.items);
-			return -ENODEV;
+			return ret;
 		}
 	}
 	*disks = l.items;
@@ -686,6 +696,13 @@ int vaio_disk_find(struct vaio_nl *nl, const char *name, bool or_id,
 	struct vaio_disk_info *disks;
 	int n, i, r;
 
+	/*
+	 * The usual case, a disk whose disk_id is its dm name (vaioctl makes
+	 * them so): one request, not a dump of every disk (apply at boot
+	 * asks for each).
+	 */
+	if (!vaio_disk_get(nl, name, disk, NULL) && !strcmp(disk->dm_name, name))
+		return 0;
 	r = vaio_disk_list(nl, &disks, &n, err);
 	if (r)
 		return r;

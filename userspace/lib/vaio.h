@@ -209,8 +209,11 @@ int vaio_table_params(const char *data_dev, const char *disk_id,
  *--------------------------------------------------------------
  */
 
-/* Does dm device @name exist? */
-bool vaio_dm_exists(const char *name);
+/*
+ * Does dm device @name exist? 1 or 0; a negative errno, @err set, when
+ * device-mapper cannot say (never taken for "absent").
+ */
+int vaio_dm_state(const char *name, struct vaio_err *err);
 /* Creates dm device @name on block device @device with @chain. */
 int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 		   const struct vaio_chain *chain, struct vaio_err *err);
@@ -251,7 +254,13 @@ struct vaio_disk_conf {
 /* VAIO_CONFDIR from the environment, or /etc/vaio. */
 void vaio_conf_set_dir(const char *dir);
 const char *vaio_conf_dir(void);
-/* An exclusive lock on the configuration, for changes; -1 on error. */
+/*
+ * An exclusive lock on the configuration, for changes; -1 on error. A
+ * lock held elsewhere is waited for (said on stderr after 1 s, with the
+ * holder's pid) up to VAIO_CONF_LOCK_TIMEOUT_S (or the environment's
+ * VAIO_CONF_LOCK_TIMEOUT, seconds), then -1 (EBUSY).
+ */
+#define VAIO_CONF_LOCK_TIMEOUT_S	60
 int vaio_conf_lock(struct vaio_err *err);
 void vaio_conf_unlock(int fd);
 

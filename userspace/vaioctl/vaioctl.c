@@ -55,6 +55,111 @@ static void __attribute__((noreturn)) die_err(const struct vaio_err *err)
 	die(EXIT_FAIL, "%s", err->msg);
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static sigset_t held_mask, old_mask;
+
+/*
+ * The configuration's lock. From it until unlock_conf(), a change is made
+ * in the kernel and recorded, or neither: SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT are blocked, so that no step of it fails for them either (a dm
+ * suspend waits interruptibly), and wait for the end; a write-back
+ * cache's drain, the one long step, looks for them (held_signal()) and
+ * ends before its disk is changed. A Ctrl-C between the kernel change and
+ * the record used to leave a record that the next apply turned back, or a
+ * disk suspended with a table loaded.
+ */
+static int lock_conf(struct vaio_err *err)
+{
+	int fd;
+
+	sigemptyset(&held_mask);
+	sigaddset(&held_mask, SIGINT);
+	sigaddset(&held_mask, SIGTERM);
+	sigaddset(&held_mask, SIGHUP);
+	sigaddset(&held_mask, SIGQUIT);
+	/* Waiting for it, a Ctrl-C ends the command: nothing changed yet. */
+	fd = vaio_conf_lock(err);
+	if (fd >= 0)
+		sigprocmask(SIG_BLOCK, &held_mask, &old_mask);
+	return fd;
+}
+
+/* Is one of the signals lock_conf() blocks waiting? */
+static bool held_signal(void)
+{
+	sigset_t set;
+
+	if (sigpending(&set))
+		return false;
+	return sigismember(&set, SIGINT) || sigismember(&set, SIGTERM) ||
+	       sigismember(&set, SIGHUP) || sigismember(&set, SIGQUIT);
+}
+
+static void unlock_conf(int fd)
+{
+	vaio_conf_unlock(fd);
+	if (held_signal()) {
+		fprintf(stderr, "vaioctl: interrupted, after the change was made and recorded\n");
+		exit(128 + SIGINT);
+	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+}
+
+/*
+ * Which of @names (NULL-ended) @word is, as ip reads "ip l" as "ip link":
+ * the same, an alias (ls list, rm remove, del delete or remove), or the
+ * beginning of one name only. Returns that name, or @word itself if none
+ * (the caller says it is unknown); a beginning of several is a usage
+ * error, with the candidates.
+ */
+static const char *expand(const char *word, const char *const *names)
+{
+	static const char *const aliases[][2] = {
+		{ "ls", "list" }, { "rm", "remove" }, { "del", "delete" },
+		{ "del", "remove" },
+	};
+	const char *found = NULL;
+	size_t len = strlen(word), i;
+	int n = 0;
+
+	for (i = 0; names[i]; i++)
+		if (!strcmp(word, names[i]))
+			return names[i];
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		const char *const *x;
+
+		if (strcmp(word, aliases[i][0]))
+			continue;
+		for (x = names; *x; x++)
+			if (!strcmp(*x, aliases[i][1]))
+				return *x;
+	}
+	for (i = 0; len && names[i]; i++) {
+		if (strncmp(word, names[i], len))
+			continue;
+		found = names[i];
+		n++;
+	}
+	if (n == 1)
+		return found;
+	if (n > 1) {
+		fprintf(stderr, "vaioctl: '%s' is ambiguous:", word);
+		for (i = 0; names[i]; i++)
+			if (!strncmp(word, names[i], len))
+				fprintf(stderr, " %s", names[i]);
+		fprintf(stderr, "\n");
+		exit(EXIT_USAGE);
+	}
+	return word;
+}
+
 static struct vaio_nl *nl(void)
 {
 	struct vaio_err err;
@@ -176,7 +281,7 @@ static const char usage_event[] =
 "  a filter may veto it.\n";
 
 static const char usage_monitor[] =
-"Usage: vaioctl monitor [-c|--count N]\n"
+"Usage: vaioctl monitor [-c|--count N] [-t|--timestamp]\n"
 "  Print disk, filter and control-event notifications as they happen.\n";
 
 static const char usage_apply[] =
@@ -340,8 +445,19 @@ static int disks_using(const char *policy, char ***names, int *n,
 		return r;
 	*names = calloc(na + 1, sizeof(char *));
 	for (i = 0; i < na && *names; i++) {
-		if (vaio_disk_conf_load(all[i], &d, NULL))
-			continue;
+		/* A record that does not read may use it: say so, change nothing. */
+		r = vaio_disk_conf_load(all[i], &d, err);
+		if (r) {
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			vaio_names_free(*names, *n);
+			*names = NULL;
+			*n = 0;
+			vaio_names_free(all, na);
+			return vaio_seterr(err, -r, "%.200s (the disk's record must read before its policy changes)",
+					   why);
+		}
 		if (!strcmp(d.policy, policy))
 			(*names)[(*n)++] = strdup(all[i]);
 	}
@@ -871,7 +987,7 @@ static int policy_create(int argc, char **argv)
 	int lock;
 
 	policy_args("create", argc, argv, &p);
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0)
 		die_err(&err);
 	if (vaio_policy_exists(p.name))
@@ -881,7 +997,7 @@ static int policy_create(int argc, char **argv)
 		die(EXIT_FAIL, "policy %s: %s", p.name, err.msg);
 	if (vaio_policy_save(&p, &err))
 		die_err(&err);
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	return EXIT_OK;
 }
 
@@ -972,6 +1088,12 @@ static int cache_drain(const char *name, const struct vaio_chain *chain,
 		last = dirty;
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
+		/* Interrupted: the disk not changed (the kernel writes on). */
+		if (held_signal()) {
+			r = vaio_seterr(err, EINTR, "disk %s: interrupted while its cache was written back",
+					name);
+			goto out;
+		}
 		sleep(1);
 		if (!find_disk(name, d, err))
 			dirty = filter_word(d, "cache", "dirty");
@@ -1001,7 +1123,10 @@ static int apply_all(char **names, int n, const struct vaio_chain *chain,
 	int i, r = 0;
 
 	for (i = 0; i < n; i++) {
-		if (!vaio_dm_exists(names[i]))
+		r = vaio_dm_state(names[i], err);
+		if (r < 0)
+			break;
+		if (!r)
 			continue;	/* vaioctl apply does it when it is back */
 		r = cache_drain(names[i], chain, err);
 		if (!r)
@@ -1012,7 +1137,8 @@ static int apply_all(char **names, int n, const struct vaio_chain *chain,
 	if (!r)
 		return 0;
 	while (i-- > 0) {
-		if (vaio_dm_exists(names[i]) &&
+		/* Cannot say: tried anyway, its failure said. */
+		if (vaio_dm_state(names[i], &rerr) &&
 		    vaio_dm_apply(nl(), names[i], old, &rerr))
 			fprintf(stderr, "vaioctl: rolling back %s failed: %s\n",
 				names[i], rerr.msg);
@@ -1028,7 +1154,7 @@ static int policy_edit(int argc, char **argv)
 	int lock, nd;
 
 	policy_args("edit", argc, argv, &p);
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0 || vaio_policy_load(p.name, &old, &err))
 		die_err(&err);
 	if (vaio_chain_check(nl(), &p.chain, &err))
@@ -1042,7 +1168,7 @@ static int policy_edit(int argc, char **argv)
 		die_err(&err);
 	}
 	vaio_names_free(disks, nd);
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	return EXIT_OK;
 }
 
@@ -1107,7 +1233,7 @@ static int policy_delete(int argc, char **argv)
 
 	want_args(argc, argv, 1, usage_policy);
 	check_name("policy", argv[0]);
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0)
 		die_err(&err);
 	/* A broken file may be deleted: only its existence matters. */
@@ -1124,7 +1250,7 @@ static int policy_delete(int argc, char **argv)
 	}
 	if (vaio_policy_delete(argv[0], &err))
 		die_err(&err);
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	return EXIT_OK;
 }
 
@@ -1136,14 +1262,14 @@ static int assign(const char *policy, const char *name)
 	struct vaio_policy p;
 	struct vaio_chain old;
 	struct vaio_err err, rerr;
-	int lock;
+	int lock, r;
 
 	if (!live)
 		die(EXIT_FAIL, "out of memory");
 	check_name("disk", name);
 	if (policy[0])
 		check_name("policy", policy);
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0)
 		die_err(&err);
 	memset(&p, 0, sizeof(p));
@@ -1151,7 +1277,10 @@ static int assign(const char *policy, const char *name)
 		die_err(&err);
 	if (vaio_disk_conf_load(name, &d, &err))
 		die_err(&err);
-	if (!vaio_dm_exists(name))
+	r = vaio_dm_state(name, &err);
+	if (r < 0)
+		die_err(&err);
+	if (!r)
 		die(EXIT_FAIL, "disk %s is not active (vaioctl apply creates it)", name);
 	if (find_disk(name, live, &err))
 		die_err(&err);
@@ -1169,7 +1298,7 @@ static int assign(const char *policy, const char *name)
 				name, rerr.msg);
 		die_err(&err);
 	}
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	free(live);
 	return EXIT_OK;
 }
@@ -1221,7 +1350,7 @@ static int disk_create(int argc, char **argv)
 	if (argv[1][0] != '/')
 		die(EXIT_FAIL, "device '%s': give the device's path, /dev/...", argv[1]);
 
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0)
 		die_err(&err);
 	if (vaio_disk_conf_exists(argv[0]))
@@ -1242,7 +1371,7 @@ static int disk_create(int argc, char **argv)
 		vaio_dm_remove(argv[0], NULL);
 		die_err(&err);
 	}
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	return EXIT_OK;
 }
 
@@ -1251,24 +1380,25 @@ static int disk_remove(int argc, char **argv)
 	static const struct vaio_chain none;
 	struct vaio_disk_conf d;
 	struct vaio_err err;
-	int lock;
+	int lock, r;
 
 	want_args(argc, argv, 1, usage_disk);
 	check_name("disk", argv[0]);
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0 || vaio_disk_conf_load(argv[0], &d, &err))
 		die_err(&err);
 	/*
 	 * A write-back cache's dirty blocks go below first, as before a
 	 * policy change: a disk below that cannot take them keeps the disk.
 	 */
-	if (vaio_dm_exists(argv[0]) &&
-	    (cache_drain(argv[0], &none, &err) ||
-	     vaio_dm_remove(argv[0], &err)))
+	/* A device-mapper that cannot say whether it is there: kept. */
+	r = vaio_dm_state(argv[0], &err);
+	if (r < 0 || (r && (cache_drain(argv[0], &none, &err) ||
+			    vaio_dm_remove(argv[0], &err))))
 		die_err(&err);
 	if (vaio_disk_conf_delete(argv[0], &err))
 		die_err(&err);
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	return EXIT_OK;
 }
 
@@ -1310,12 +1440,17 @@ struct disk_row {
 	struct vaio_disk_conf *c;
 };
 
+/*
+ * The disks, live and recorded; @only: that disk's record alone. Returns
+ * how many records did not read (each said on stderr).
+ */
 static int collect_disks(struct disk_row **rows, int *nrows,
-			 struct vaio_disk_info **kd, struct vaio_disk_conf **cd)
+			 struct vaio_disk_info **kd, struct vaio_disk_conf **cd,
+			 const char *only)
 {
 	struct vaio_err err;
 	char **names;
-	int nk, nc, i, j, n = 0;
+	int nk, nc, i, j, n = 0, bad = 0;
 
 	if (vaio_disk_list(nl(), kd, &nk, &err) ||
 	    vaio_disk_names(&names, &nc, &err))
@@ -1325,8 +1460,11 @@ static int collect_disks(struct disk_row **rows, int *nrows,
 	if (!*cd || !*rows)
 		die(EXIT_FAIL, "out of memory");
 	for (i = 0; i < nc; i++) {
+		if (only && strcmp(names[i], only))
+			continue;
 		if (vaio_disk_conf_load(names[i], &(*cd)[i], &err)) {
 			fprintf(stderr, "vaioctl: %s\n", err.msg);
+			bad++;
 			continue;
 		}
 		snprintf((*rows)[n].name, sizeof((*rows)[n].name), "%s", names[i]);
@@ -1343,7 +1481,7 @@ static int collect_disks(struct disk_row **rows, int *nrows,
 	}
 	vaio_names_free(names, nc);
 	*nrows = n;
-	return 0;
+	return bad;
 }
 
 static void filters_line(const struct vaio_disk_info *k, char *buf, size_t len)
@@ -1366,10 +1504,11 @@ static int disk_list(int argc, char **argv)
 	struct vaio_disk_conf *cd;
 	struct disk_row *rows;
 	char fl[1024];
-	int n, i;
+	int n, i, bad;
 
 	want_args(argc, argv, 0, usage_disk);
-	collect_disks(&rows, &n, &kd, &cd);
+	/* A record that does not read: the rest listed, the exit status 1. */
+	bad = collect_disks(&rows, &n, &kd, &cd, NULL);
 	if (!json_out)
 		printf("%-20s %-8s %-16s %-20s %s\n", "NAME", "STATE", "POLICY",
 		       "DEVICE", "FILTERS");
@@ -1392,7 +1531,7 @@ static int disk_list(int argc, char **argv)
 	free(rows);
 	free(kd);
 	free(cd);
-	return EXIT_OK;
+	return bad ? EXIT_FAIL : EXIT_OK;
 }
 
 static void print_disk(const struct vaio_disk_info *k,
@@ -1442,7 +1581,9 @@ static int disk_show(int argc, char **argv)
 	int n, i;
 
 	want_args(argc, argv, 1, usage_disk);
-	collect_disks(&rows, &n, &kd, &cd);
+	/* Its record does not read (said): not shown as unmanaged. */
+	if (collect_disks(&rows, &n, &kd, &cd, argv[0]))
+		exit(EXIT_FAIL);
 	for (i = 0; i < n; i++)
 		if (!strcmp(rows[i].name, argv[0]))
 			break;
@@ -1636,14 +1777,6 @@ static void stats_delta(struct vaio_stats_info *v,
 	v->errors -= p->errors;
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -1792,6 +1925,8 @@ static int event(int argc, char **argv)
 
 	if (argc && is_help(argv[0]))
 		usage(usage_event, EXIT_OK);
+	if (argc)
+		argv[0] = (char *)expand(argv[0], (const char *const[]){ "snapshot", NULL });
 	if (!argc || strcmp(argv[0], "snapshot")) {
 		if (argc)
 			fprintf(stderr, "vaioctl: unknown event '%s'\n", argv[0]);
@@ -1825,6 +1960,35 @@ static int event(int argc, char **argv)
 static const char *const event_names[] = {
 	"attach", "detach", "suspend", "resume", "grow", "snapshot",
 };
+
+/* monitor --timestamp: the time a notification was read, local, ms. */
+static bool monitor_ts;
+
+static void timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03ld", ts.tv_nsec / 1000000);
+}
+
+/* With --timestamp: "[TIME] " before a line, "time" in an object. */
+static void print_ts(struct json_object *o)
+{
+	char t[64];
+
+	if (!monitor_ts)
+		return;
+	timestamp(t, sizeof(t));
+	if (o)
+		json_object_object_add(o, "time", json_object_new_string(t));
+	else
+		printf("[%s] ", t);
+}
 
 static void print_notification(const struct vaio_notification *n)
 {
@@ -1877,10 +2041,12 @@ static void print_notification(const struct vaio_notification *n)
 			json_object_object_add(o, "what", json_object_new_string("unknown"));
 			json_object_object_add(o, "cmd", json_object_new_int(n->cmd));
 		}
+		print_ts(o);
 		print_json(o);
 		return;
 	}
 
+	print_ts(NULL);
 	switch (n->cmd) {
 	case VAIO_CMD_NTF_DISK_NEW:
 	case VAIO_CMD_NTF_DISK_CHANGE:
@@ -1914,10 +2080,47 @@ static void print_notification(const struct vaio_notification *n)
 	fflush(stdout);
 }
 
+/*
+ * Notifications were lost (the socket overran): "overrun" and then each
+ * live disk as a disk-change, so that a reader is up to date again.
+ */
+static void monitor_resync(void)
+{
+	struct vaio_notification *n = calloc(1, sizeof(*n));
+	struct vaio_disk_info *disks;
+	struct json_object *o;
+	struct vaio_err err;
+	int nd, i;
+
+	if (json_out) {
+		o = json_object_new_object();
+		json_object_object_add(o, "what", json_object_new_string("overrun"));
+		print_ts(o);
+		print_json(o);
+	} else {
+		print_ts(NULL);
+		printf("overrun: notifications lost; the disks now:\n");
+	}
+	if (!n || vaio_disk_list(nl(), &disks, &nd, &err)) {
+		fprintf(stderr, "vaioctl: after an overrun: %s\n", n ? err.msg : "out of memory");
+		free(n);
+		return;
+	}
+	n->cmd = VAIO_CMD_NTF_DISK_CHANGE;
+	for (i = 0; i < nd; i++) {
+		n->disk = disks[i];
+		print_notification(n);
+	}
+	fflush(stdout);
+	free(disks);
+	free(n);
+}
+
 static int monitor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'c' },
+		{ "timestamp", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1929,8 +2132,10 @@ static int monitor(int argc, char **argv)
 	char *end;
 
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "c:h", opts, NULL)) != -1) {
-		if (c == 'c') {
+	while ((c = getopt_long(argc + 1, argv - 1, "c:th", opts, NULL)) != -1) {
+		if (c == 't') {
+			monitor_ts = true;
+		} else if (c == 'c') {
 			count = strtol(optarg, &end, 10);
 			if (*end || count < 1)
 				die(EXIT_USAGE, "--count needs a positive number, not '%s'", optarg);
@@ -1950,6 +2155,11 @@ static int monitor(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	while (count && !stop) {
 		r = vaio_nl_next(ev, 500, n, &err);
+		if (r == -ENOBUFS) {
+			/* Some lost: said, then where every disk is now. */
+			monitor_resync();
+			continue;
+		}
 		if (r < 0)
 			die_err(&err);
 		if (!r)
@@ -2084,7 +2294,7 @@ static int pool_print(const char *only)
 	struct vaio_pool_info *live;
 	struct vaio_err err;
 	char **names;
-	int nlive, nn, i, j, shown = 0;
+	int nlive, nn, i, j, shown = 0, bad = 0;
 
 	if (!c)
 		die(EXIT_FAIL, "out of memory");
@@ -2109,8 +2319,14 @@ static int pool_print(const char *only)
 		}
 		if (only && strcmp(only, name))
 			continue;
-		if (rec && vaio_pool_conf_load(name, c, &err))
+		if (rec && vaio_pool_conf_load(name, c, &err)) {
+			/* Said, and the exit status 1; a live pool still shown. */
+			fprintf(stderr, "vaioctl: %s\n", err.msg);
+			bad++;
 			rec = false;
+			if (!p)
+				continue;
+		}
 		shown++;
 		if (json_out) {
 			json_object_array_add(arr, json_pool(p, rec ? c : NULL));
@@ -2133,6 +2349,8 @@ static int pool_print(const char *only)
 			       p ? p->state : "absent", members);
 		}
 	}
+	if (only && !shown && bad)
+		exit(EXIT_FAIL);
 	if (only && !shown)
 		die(EXIT_FAIL, "pool %s does not exist", only);
 	if (json_out && only) {
@@ -2149,7 +2367,7 @@ static int pool_print(const char *only)
 	free(live);
 	free(c);
 	vaio_names_free(names, nn);
-	return EXIT_OK;
+	return bad ? EXIT_FAIL : EXIT_OK;
 }
 
 /*
@@ -2332,7 +2550,7 @@ static int pool_create(int argc, char **argv)
 		c->format = true;
 	}
 
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0)
 		die_err(&err);
 	if (vaio_pool_conf_exists(c->name))
@@ -2344,7 +2562,7 @@ static int pool_create(int argc, char **argv)
 		vaio_pool_remove(c->name, NULL);
 		die_err(&err);
 	}
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	if (json_out) {
 		free(c);
 		return pool_print(argv[0]);
@@ -2361,10 +2579,13 @@ static int pool_create(int argc, char **argv)
 static int cache_pool(int argc, char **argv)
 {
 	struct vaio_err err;
-	int lock, open;
+	int lock, open, r;
 
 	if (argc && is_help(argv[0]))
 		usage(usage_cache, EXIT_OK);
+	if (argc)
+		argv[0] = (char *)expand(argv[0], (const char *const[]){
+			"list", "show", "create", "remove", NULL });
 	if (!argc || !strcmp(argv[0], "list")) {
 		want_args(argc ? argc - 1 : 0, argv + 1, 0, usage_cache);
 		return pool_print(NULL);
@@ -2378,10 +2599,13 @@ static int cache_pool(int argc, char **argv)
 	if (!strcmp(argv[0], "remove")) {
 		want_args(argc - 1, argv + 1, 1, usage_cache);
 		check_name("pool", argv[1]);
-		lock = vaio_conf_lock(&err);
+		lock = lock_conf(&err);
 		if (lock < 0)
 			die_err(&err);
-		if (vaio_dm_exists(argv[1])) {
+		r = vaio_dm_state(argv[1], &err);
+		if (r < 0)
+			die_err(&err);
+		if (r) {
 			struct vaio_pool_info *live;
 			int n, i;
 
@@ -2407,7 +2631,7 @@ static int cache_pool(int argc, char **argv)
 		if (vaio_pool_conf_exists(argv[1]) &&
 		    vaio_pool_conf_delete(argv[1], &err))
 			die_err(&err);
-		vaio_conf_unlock(lock);
+		unlock_conf(lock);
 		if (!json_out)
 			printf("pool %s removed\n", argv[1]);
 		return EXIT_OK;
@@ -2420,6 +2644,8 @@ static int cache(int argc, char **argv)
 {
 	if (argc && is_help(argv[0]))
 		usage(usage_cache, EXIT_OK);
+	if (argc)
+		argv[0] = (char *)expand(argv[0], (const char *const[]){ "pool", NULL });
 	if (!argc || strcmp(argv[0], "pool")) {
 		if (argc)
 			fprintf(stderr, "vaioctl: unknown command 'cache %s'\n", argv[0]);
@@ -2452,7 +2678,10 @@ static int apply_disk(const char *name, const char **did, struct vaio_err *err)
 		r = vaio_policy_load(d.policy, &p, err);
 	if (r)
 		goto out;
-	if (!vaio_dm_exists(name)) {
+	r = vaio_dm_state(name, err);
+	if (r < 0)
+		goto out;
+	if (!r) {
 		r = vaio_dm_create(nl(), name, d.device, &p.chain, err);
 		if (!r)
 			*did = "created";
@@ -2521,7 +2750,11 @@ static int apply_pool(const char *name, const char **did, struct vaio_err *err)
 	 * pool recorded, no other (its uuid), and nothing formatted: a device
 	 * without the pool is refused.
 	 */
-	if (!r && !vaio_dm_exists(name)) {
+	if (!r)
+		r = vaio_dm_state(name, err);
+	if (r > 0) {
+		r = 0;		/* there */
+	} else if (!r) {
 		r = vaio_pool_create(c, err);
 		*did = "created";
 		if (!r && !c->uuid[0])
@@ -2568,7 +2801,7 @@ static int apply(int argc, char **argv)
 	int n, i, lock, rc = EXIT_OK;
 
 	want_args(argc, argv, 0, usage_apply);
-	lock = vaio_conf_lock(&err);
+	lock = lock_conf(&err);
 	if (lock < 0 || vaio_pool_names(&names, &n, &err))
 		die_err(&err);
 	/* Cache pools first: the disks' cache filters name them. */
@@ -2594,7 +2827,7 @@ static int apply(int argc, char **argv)
 	else
 		json_object_put(arr);
 	vaio_names_free(names, n);
-	vaio_conf_unlock(lock);
+	unlock_conf(lock);
 	return rc;
 }
 
@@ -3176,6 +3409,9 @@ static int repl(int argc, char **argv)
 		return repl_status(0, argv);
 	if (is_help(argv[0]))
 		usage(usage_repl, EXIT_OK);
+	argv[0] = (char *)expand(argv[0], (const char *const[]){
+		"status", "init", "promote", "demote", "disconnect", "wait",
+		"verify", "marks", NULL });
 	for (c = repl_cmds; c->object; c++)
 		if (!strcmp(c->command, argv[0]))
 			return c->fn(argc - 1, argv + 1);
@@ -3223,8 +3459,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ }
 	};
+	const char *objects[16], *commands[16];
 	const struct cmd *c, *obj = NULL;
-	int opt;
+	int opt, n;
 
 	while ((opt = getopt_long(argc, argv, "+jpC:hV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -3254,6 +3491,19 @@ int main(int argc, char **argv)
 	if (is_help(argv[0]))
 		usage(usage_main, EXIT_OK);
 
+	/* Objects and their commands may be shortened (expand()). */
+	for (c = cmds, n = 0; c->object; c++)
+		if (!n || strcmp(objects[n - 1], c->object))
+			objects[n++] = c->object;
+	objects[n] = NULL;
+	argv[0] = (char *)expand(argv[0], objects);
+	if (argc > 1 && !is_help(argv[1])) {
+		for (c = cmds, n = 0; c->object; c++)
+			if (!strcmp(c->object, argv[0]) && c->command)
+				commands[n++] = c->command;
+		commands[n] = NULL;
+		argv[1] = (char *)expand(argv[1], commands);
+	}
 	for (c = cmds; c->object; c++) {
 		if (strcmp(c->object, argv[0]))
 			continue;
