@@ -10,7 +10,8 @@ PKGS=(
 	# build: kernel modules against the guest's kernel, userspace
 	build-essential pkg-config
 	linux-headers-cloud-amd64
-	libmnl-dev libdevmapper-dev libjson-c-dev libblkid-dev bash-completion
+	libmnl-dev libdevmapper-dev libjson-c-dev libblkid-dev libgnutls28-dev
+	bash-completion
 	# lint: checkpatch.pl comes from the matching kernel source, which also
 	# builds the debug kernel of make check-debug; shellcheck for the scripts
 	linux-source-6.1 sparse bc bison flex libelf-dev libssl-dev shellcheck

@@ -37,11 +37,12 @@ repl_secret() {
 	done
 }
 
-# repl_vaiod_start: vaiod on both guests (again), in the background.
+# repl_vaiod_start: vaiod on both guests (again), in the background, with
+# REPL_VAIOD_ARGS (e.g. --tls).
 repl_vaiod_start() {
 	for h in a b; do
 		repl_on $h "pidof vaiod >/dev/null ||
-			{ vaiod -v >>/tmp/vaiod.log 2>&1 </dev/null & }" || return 1
+			{ vaiod -v ${REPL_VAIOD_ARGS:-} >>/tmp/vaiod.log 2>&1 </dev/null & }" || return 1
 	done
 }
 

@@ -109,6 +109,8 @@ static int t_state(void *ctx, const char *disk, struct repl_side *side,
 }
 
 static const struct hs_ops t_ops = { .lookup = t_lookup, .state = t_state };
+/* vaiod --tls on the dialer's side, the acceptor's (pair_from()). */
+static bool d_tls, a_tls;
 
 /* What a side ended with, as the child reports it. */
 struct outcome {
@@ -208,10 +210,13 @@ static int tcp_pair(const char *src, int sv[2])
 static void pair_from(struct host *dh, const char *remote, struct host *ah,
 		      const char *src, struct outcome *d, struct outcome *a)
 {
+	struct hs_ops dops = t_ops, aops = t_ops;
 	int sv[2], pp[2];
 	struct hs hs;
 	pid_t pid;
 
+	dops.tls = d_tls;
+	aops.tls = a_tls;
 	if ((src ? tcp_pair(src, sv) : socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) ||
 	    pipe(pp)) {
 		perror("socketpair");
@@ -225,7 +230,7 @@ static void pair_from(struct host *dh, const char *remote, struct host *ah,
 	if (!pid) {
 		close(sv[1]);
 		close(pp[0]);
-		hs_start(&hs, HS_DIALER, sv[0], "acceptor", &t_ops, dh,
+		hs_start(&hs, HS_DIALER, sv[0], "acceptor", &dops, dh,
 			 dh->disk, remote, (const unsigned char *)dh->secret,
 			 strlen(dh->secret), hs_now());
 		drive(&hs, 0);
@@ -237,7 +242,7 @@ static void pair_from(struct host *dh, const char *remote, struct host *ah,
 	}
 	close(sv[0]);
 	close(pp[1]);
-	hs_start(&hs, HS_ACCEPTOR, sv[1], "dialer", &t_ops, ah, NULL, NULL,
+	hs_start(&hs, HS_ACCEPTOR, sv[1], "dialer", &aops, ah, NULL, NULL,
 		 NULL, 0, hs_now());
 	drive(&hs, 0);
 	fill_outcome(a, &hs);
@@ -387,6 +392,38 @@ static void test_refusals(void)
 	       strstr(od.msg, "split brain: generations 000000000000002a and 000000000000004d diverged") &&
 	       strstr(oa.msg, "split brain: generations"),
 	       "diverged generations: split brain on both sides");
+}
+
+/* vaiod --tls on one side only: both refuse, after authentication. */
+static void test_tls(void)
+{
+	struct host d = { "d0", SECRET, side(P, 1000, 42), 0, NULL };
+	struct host a = { "r0", SECRET, side(S, 1000, 42), 0, NULL };
+	struct outcome od, oa;
+
+	d_tls = true;
+	a_tls = false;
+	pair(&d, "r0", &a, &od, &oa);
+	show("dialer", &od);
+	show("acceptor", &oa);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(od.msg, "TLS: this side runs vaiod --tls, the peer without it") &&
+	       strstr(oa.msg, "TLS: the peer runs vaiod --tls, this side without it"),
+	       "--tls on the dialer only: refused on both sides, each says which");
+	d_tls = false;
+	a_tls = true;
+	pair(&d, "r0", &a, &od, &oa);
+	show("dialer", &od);
+	result(od.result == HS_FAILED && oa.result == HS_FAILED &&
+	       strstr(od.msg, "TLS: the peer runs vaiod --tls") &&
+	       strstr(oa.msg, "TLS: this side runs vaiod --tls"),
+	       "--tls on the acceptor only: refused on both sides");
+	d_tls = true;
+	pair(&d, "r0", &a, &od, &oa);
+	result(od.result == HS_OK && oa.result == HS_OK &&
+	       !strcmp(oa.extra, "from-dialer-kernel"),
+	       "--tls on both: both go (the TLS step follows in vaiod)");
+	d_tls = a_tls = false;
 }
 
 /*
@@ -999,6 +1036,7 @@ int main(void)
 	test_wrong_secret();
 	test_no_disk();
 	test_refusals();
+	test_tls();
 	test_hostile();
 	test_no_oracle();
 	test_peer_address();

@@ -466,6 +466,13 @@ static void decide(struct hs *hs)
 	hs->go = vaio_repl_decide(mine_primary ? &hs->me : &hs->peer,
 				  mine_primary ? &hs->peer : &hs->me,
 				  &hs->full_sync, &why);
+	/* Checked now, authenticated: neither side runs the other's way. */
+	if (hs->go && hs->peer_tls != hs->ops->tls) {
+		hs->go = false;
+		why = hs->ops->tls ?
+			"TLS: this side runs vaiod --tls, the peer without it (both sides must)" :
+			"TLS: the peer runs vaiod --tls, this side without it (both sides must)";
+	}
 	hs->decided = true;
 	snprintf(hs->why, sizeof(hs->why), "%s", hs->go ? "" : why);
 	debug(hs, "state: mine role %s gen %016llx sectors %llu, peer role %s gen %016llx sectors %llu: %s%s",
@@ -609,6 +616,7 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 
 	memcpy(hs->name, h->disk, VAIO_REPL_NAME_LEN);
 	memcpy(hs->peer_nonce, h->nonce, VAIO_REPL_NONCE_LEN);
+	hs->peer_tls = be32toh(h->features) & VAIO_REPL_HELLO_F_TLS;
 	sanitize(name, sizeof(name), (const uint8_t *)h->disk, VAIO_REPL_NAME_LEN);
 	if (be32toh(h->version) != 1) {
 		snprintf(text, sizeof(text), "unsupported protocol version %u",
@@ -646,6 +654,8 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 	}
 	memset(&out, 0, sizeof(out));
 	out.version = htobe32(1);
+	/* The daemon's, the same for every disk name: nothing to learn. */
+	out.features = htobe32(hs->ops->tls ? VAIO_REPL_HELLO_F_TLS : 0);
 	memcpy(out.disk, hs->name, VAIO_REPL_NAME_LEN);
 	memcpy(out.nonce, hs->nonce, VAIO_REPL_NONCE_LEN);
 	put_frame(hs, VAIO_REPL_F_HELLO, &out, sizeof(out));
@@ -685,6 +695,7 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 			return;
 		}
 		memcpy(hs->peer_nonce, hello->nonce, VAIO_REPL_NONCE_LEN);
+		hs->peer_tls = be32toh(hello->features) & VAIO_REPL_HELLO_F_TLS;
 		if (send_auth(hs)) {
 			fail(hs, 3, "HMAC-SHA256 failed (libcrypto)");
 			return;
@@ -916,7 +927,7 @@ void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
 	hs->secret_len = secret_len;
 	memset(&h, 0, sizeof(h));
 	h.version = htobe32(1);
-	h.features = 0;
+	h.features = htobe32(ops->tls ? VAIO_REPL_HELLO_F_TLS : 0);
 	memcpy(h.disk, hs->name, VAIO_REPL_NAME_LEN);
 	memcpy(h.nonce, hs->nonce, VAIO_REPL_NONCE_LEN);
 	put_frame(hs, VAIO_REPL_F_HELLO, &h, sizeof(h));

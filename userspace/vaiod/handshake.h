@@ -53,6 +53,11 @@ struct hs_ops {
 	/* Optional: debug messages. */
 	void (*debug)(void *ctx, const char *disk, const char *addr,
 		      const char *msg);
+	/*
+	 * This side runs with TLS (vaiod --tls): said in the HELLO; after
+	 * authentication a peer that says otherwise is refused, both ways.
+	 */
+	bool tls;
 };
 
 struct hs {
@@ -83,6 +88,7 @@ struct hs {
 	uint8_t nonce[VAIO_REPL_NONCE_LEN], peer_nonce[VAIO_REPL_NONCE_LEN];
 	struct repl_side me, peer;
 	bool decided, go, full_sync;
+	bool peer_tls;			/* the peer's HELLO said TLS */
 	char why[HS_ERROR_MAX + 1];	/* our refusal */
 
 	uint32_t tx_seq, rx_seq;

@@ -14,6 +14,7 @@
  * (journald's). See vaiod(8).
  */
 #include "handshake.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -853,21 +854,52 @@ static void hs_debug(void *ctx, const char *disk, const char *addr,
 	logmsg(7, "%s%s%s", disk[0] ? disk : "", disk[0] ? ": " : "", msg);
 }
 
-static const struct hs_ops ops = {
+static struct hs_ops ops = {	/* .tls: --tls */
 	.lookup = hs_lookup,
 	.state = hs_state,
 	.debug = hs_debug,
 };
 
+/*
+ * --tls: TLS 1.3 on the authenticated socket, its keys given to the
+ * kernel's TLS, before the kernel has it. Blocks vaiod for at most
+ * TLS_STEP_MS: only an authenticated peer gets this far. 0 or -1 (@msg).
+ */
+static int tls_step(struct hs *hs, char *msg, size_t len)
+{
+	bool dialer = hs->role == HS_DIALER;
+	uint8_t psk[TLS_PSK_LEN];
+	struct tls_keys keys;
+	int r;
+
+	if (tls_psk(hs->secret, hs->secret_len,
+		    dialer ? hs->nonce : hs->peer_nonce,
+		    dialer ? hs->peer_nonce : hs->nonce, VAIO_REPL_NONCE_LEN, psk)) {
+		snprintf(msg, len, "TLS: HMAC-SHA256 failed (libcrypto)");
+		return -1;
+	}
+	r = tls_handshake(hs->fd, dialer, psk, TLS_STEP_MS, &keys, msg, len);
+	if (!r)
+		r = tls_install(hs->fd, &keys, msg, len);
+	OPENSSL_cleanse(psk, sizeof(psk));
+	OPENSSL_cleanse(&keys, sizeof(keys));
+	return r;
+}
+
 /* A finished handshake: hand the socket over, or log why not. */
 static bool handover(struct hs *hs, const char *addr, uint64_t now)
 {
 	struct vaio_err err;
-	char line[1400];
+	char line[1400], msg[512];
 
 	if (!req_nl) {
 		snprintf(line, sizeof(line), "%s: the replication module is gone",
 			 hs->disk);
+		log_dedup(hs->disk, 3, line, now);
+		return false;
+	}
+	if (ops.tls && tls_step(hs, msg, sizeof(msg))) {
+		snprintf(line, sizeof(line), "%s: with %s: %s", hs->disk, addr, msg);
 		log_dedup(hs->disk, 3, line, now);
 		return false;
 	}
@@ -879,9 +911,10 @@ static bool handover(struct hs *hs, const char *addr, uint64_t now)
 		return false;
 	}
 	dedup_forget(hs->disk);
-	logmsg(6, "%s: connected to %s (role %s, full sync: %s)", hs->disk,
+	logmsg(6, "%s: connected to %s (role %s, full sync: %s%s)", hs->disk,
 	       addr, vaio_repl_role_name(hs->me.role),
-	       hs->full_sync ? "yes" : "no");
+	       hs->full_sync ? "yes" : "no",
+	       ops.tls ? ", TLS 1.3 AES-128-GCM in the kernel" : "");
 	next_dump = now;
 	return true;
 }
@@ -1365,17 +1398,21 @@ static void loop_once(void)
 }
 
 static const char usage_text[] =
-"Usage: vaiod [-l|--listen ADDR[:PORT]] [-v|--verbose] [-h|--help] [-V|--version]\n"
+"Usage: vaiod [-l|--listen ADDR[:PORT]] [--tls] [-v|--verbose] [-h|--help]\n"
+"             [-V|--version]\n"
 "  Connects this host's replicated dm-vaio disks to their peers: dials the\n"
 "  peer of every primary disk that waits for a connection, accepts the\n"
 "  peers' connections, authenticates them and hands them to the kernel.\n"
 "  -l, --listen ADDR[:PORT]  where to accept peers (default 0.0.0.0:7790)\n"
+"      --tls                 encrypt and authenticate the replication stream\n"
+"                            (TLS 1.3 in the kernel); the peers' vaiod too\n"
 "  -v, --verbose             debug messages too\n";
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "tls", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1392,6 +1429,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'T':
+			ops.tls = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -253,9 +253,12 @@ struct vaio_repl_gen {
 #define VAIO_REPL_MAC_LEN	32
 #define VAIO_REPL_NAME_LEN	64
 
+/* HELLO features: the sender runs vaiod --tls (both sides must). */
+#define VAIO_REPL_HELLO_F_TLS	0x1
+
 struct vaio_repl_hello {
 	__be32 version;		/* 1 */
-	__be32 features;	/* 0 */
+	__be32 features;	/* VAIO_REPL_HELLO_F_* */
 	char disk[VAIO_REPL_NAME_LEN];	/* the acceptor's disk, NUL-padded */
 	__u8 nonce[VAIO_REPL_NONCE_LEN];
 };
