@@ -142,9 +142,9 @@ ktap_eq "command -h: exit 0" "$(usage_rc vaioctl disk create -h)" 0
 ktap_eq "vaioctl d l is disk list" "$(vaioctl d l)" "$(vaioctl disk list)"
 ktap_eq "vaioctl po ls is policy list" "$(vaioctl po ls)" "$(vaioctl policy list)"
 ktap_eq "vaioctl -j c p ls is cache pool list" "$(vaioctl -j c p ls)" "$(vaioctl -j cache pool list)"
-ktap_eq "a shared beginning: exit 2" "$(usage_rc vaioctl repl d vm1)" 2
-ktap_eq "... naming the candidates" "$(vaioctl repl d vm1 2>&1)" \
-	"vaioctl: 'd' is ambiguous: demote disconnect"
+ktap_eq "remove is never shortened: exit 2" "$(usage_rc vaioctl disk rem vm2)" 2
+ktap_check "... and vm2 is still there" dmsetup info vm2
+ktap_eq "nor apply" "$(usage_rc vaioctl ap)" 2
 
 ktap_check "unassign vm1" vaioctl policy unassign vm1
 ktap_eq "vm1 has no filters" "$(vaio_filters vm1)" ""

@@ -749,9 +749,13 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	int end = 0, end2 = 0, r = 0;
 
 	memset(p, 0, sizeof(*p));
-	/* The cache device and the memory tier's size, from the table. */
+	/*
+	 * The cache device and the memory tier's size, from the table; any
+	 * table, so its buffers wiped (dm-crypt keys, vaio's arguments).
+	 */
 	dmt = task_new(DM_DEVICE_TABLE);
-	if (!dmt || !dm_task_set_name(dmt, name) || run_task(dmt, false))
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
+	    run_task(dmt, false))
 		goto out;
 	dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
 	if (!type || strcmp(type, "vaio-cache-pool") || !params)

@@ -111,6 +111,8 @@ static int t_state(void *ctx, const char *disk, struct repl_side *side,
 static const struct hs_ops t_ops = { .lookup = t_lookup, .state = t_state };
 /* vaiod --tls on the dialer's side, the acceptor's (pair_from()). */
 static bool d_tls, a_tls;
+/* pair_from(): a relay that flips a bit of the acceptor's STATE. */
+static bool tamper;
 
 /* What a side ended with, as the child reports it. */
 struct outcome {
@@ -119,6 +121,9 @@ struct outcome {
 	struct repl_side peer;
 	char msg[512];
 	char extra[32];			/* bytes read after the handshake */
+	uint8_t psk[HS_TLS_PSK_LEN];	/* with --tls */
+	uint8_t log_d[HS_LOG_MAX], log_a[HS_LOG_MAX];
+	size_t log_d_len, log_a_len;
 };
 
 /* Drives @hs until it ends; @skew_ms moves its clock (timeouts). */
@@ -154,6 +159,11 @@ static void fill_outcome(struct outcome *o, const struct hs *hs)
 	o->full_sync = hs->full_sync;
 	o->peer = hs->peer;
 	snprintf(o->msg, sizeof(o->msg), "%s", hs->msg);
+	memcpy(o->psk, hs->tls_psk, sizeof(o->psk));
+	memcpy(o->log_d, hs->log_d, sizeof(o->log_d));
+	memcpy(o->log_a, hs->log_a, sizeof(o->log_a));
+	o->log_d_len = hs->log_d_len;
+	o->log_a_len = hs->log_a_len;
 }
 
 /* After a good handshake: send a marker as the kernel would, read one. */
@@ -202,6 +212,79 @@ static int tcp_pair(const char *src, int sv[2])
 	return sv[1] < 0 ? -1 : 0;
 }
 
+/* Reads exactly @len bytes; false at the end or on an error. */
+static bool read_full(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, buf, len);
+		if (n <= 0)
+			return false;
+		buf = (char *)buf + n;
+		len -= n;
+	}
+	return true;
+}
+
+/*
+ * A man in the middle between the two ends of @sv: a child passes the
+ * dialer's bytes on and the acceptor's frame by frame, with the lowest
+ * bit of its STATE's sectors flipped (a larger disk: still GO). @sv[1]
+ * then leads to the relay.
+ */
+static void tamper_relay(int sv[2])
+{
+	int rv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, rv)) {
+		perror("socketpair");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (!pid) {
+		/* sv[0]: the dialer's end; rv[0]: to the acceptor (rv[1]). */
+		struct pollfd pfd[2] = { { .fd = sv[1], .events = POLLIN },
+					 { .fd = rv[0], .events = POLLIN } };
+		uint8_t buf[4096];
+		struct vaio_repl_hdr h;
+		ssize_t n;
+		size_t len;
+
+		close(sv[0]);
+		close(rv[1]);
+		for (;;) {
+			if (poll(pfd, 2, 10000) <= 0)
+				_exit(0);
+			if (pfd[0].revents) {	/* dialer -> acceptor */
+				n = read(sv[1], buf, sizeof(buf));
+				if (n <= 0 || write(rv[0], buf, n) != n)
+					_exit(0);
+			}
+			if (pfd[1].revents) {	/* acceptor -> dialer, a frame */
+				if (!read_full(rv[0], &h, sizeof(h)))
+					_exit(0);
+				len = be32toh(h.len);
+				if (len > sizeof(buf) || !read_full(rv[0], buf, len))
+					_exit(0);
+				if (be16toh(h.type) == VAIO_REPL_F_STATE && len >= 8)
+					buf[7] ^= 1;
+				if (write(sv[1], &h, sizeof(h)) != sizeof(h) ||
+				    write(sv[1], buf, len) != (ssize_t)len)
+					_exit(0);
+			}
+		}
+	}
+	close(sv[1]);
+	close(rv[0]);
+	sv[1] = rv[1];
+}
+
 /*
  * Runs a dialer for @dh in a child and an acceptor for @ah here, over a
  * socketpair, or over TCP from address @src if not NULL; fills both
@@ -222,6 +305,8 @@ static void pair_from(struct host *dh, const char *remote, struct host *ah,
 		perror("socketpair");
 		exit(1);
 	}
+	if (tamper)
+		tamper_relay(sv);
 	pid = fork();
 	if (pid < 0) {
 		perror("fork");
@@ -423,6 +508,29 @@ static void test_tls(void)
 	result(od.result == HS_OK && oa.result == HS_OK &&
 	       !strcmp(oa.extra, "from-dialer-kernel"),
 	       "--tls on both: both go (the TLS step follows in vaiod)");
+	{
+		uint8_t want[HS_TLS_PSK_LEN], none[HS_TLS_PSK_LEN];
+
+		hs_tls_psk((const unsigned char *)SECRET, strlen(SECRET), od.log_d,
+			   od.log_d_len, od.log_a, od.log_a_len, want);
+		hs_tls_psk((const unsigned char *)"", 0, od.log_d, od.log_d_len,
+			   od.log_a, od.log_a_len, none);
+		result(!memcmp(od.psk, oa.psk, sizeof(od.psk)) &&
+		       !memcmp(od.psk, want, sizeof(want)) &&
+		       memcmp(od.psk, none, sizeof(none)),
+		       "--tls: both sides have the TLS key of the secret and the whole handshake");
+		result(od.log_d_len == oa.log_d_len && od.log_a_len == oa.log_a_len &&
+		       od.log_d_len >= 4 * 16 && od.log_a_len >= 4 * 16,
+		       "--tls: both sides logged the same frames (HELLO, AUTH, STATE, GO each)");
+	}
+	/* STATE changed on the way: both go, with keys that differ. */
+	tamper = true;
+	pair(&d, "r0", &a, &od, &oa);
+	tamper = false;
+	show("dialer", &od);
+	result(od.result == HS_OK && oa.result == HS_OK && od.peer.sectors == 1001 &&
+	       memcmp(od.psk, oa.psk, sizeof(od.psk)),
+	       "--tls: a STATE changed on the way makes the keys differ (TLS then fails)");
 	d_tls = a_tls = false;
 }
 

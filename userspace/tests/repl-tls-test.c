@@ -5,7 +5,10 @@
  * direction's keys (what one sends with, the other receives with), the
  * server reads no byte past the handshake though the client sends right
  * after it (those bytes are the kernel's), and PSKs that differ fail on
- * both sides. The keys' use by kTLS is tested in the guest (repl/tls).
+ * both sides; tls_record_recv(), through which GnuTLS reads, never reads
+ * past a record's end (GnuTLS 3.7 reads a record at a time by itself, so
+ * the handshake case alone could not show it). The keys' use by kTLS is
+ * tested in the guest (repl/tls).
  * TAP output; exit 1 if a case fails. No kernel needed.
  */
 #include "../vaiod/tls.h"
@@ -138,23 +141,54 @@ static int pair(const uint8_t *cpsk, const uint8_t *spsk, struct tls_keys *ck,
 	return r;
 }
 
+/* Two records back to back, read with room for all: one at a time. */
+static void test_record_recv(void)
+{
+	static const uint8_t two[] = {
+		0x17, 0x03, 0x03, 0x00, 0x03, 'a', 'b', 'c',
+		0x17, 0x03, 0x03, 0x00, 0x02, 'd', 'e',
+	};
+	struct tls_rec rec = { 0 };
+	uint8_t buf[64];
+	size_t got = 0, reads = 0;
+	bool crossed = false;
+	int sv[2];
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+	    write(sv[1], two, sizeof(two)) != sizeof(two)) {
+		result(false, "socketpair");
+		return;
+	}
+	while (got < sizeof(two)) {
+		n = tls_record_recv(&rec, sv[0], buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		/* The first record ends at byte 8: no read may span it. */
+		if (got < 8 && got + n > 8)
+			crossed = true;
+		got += n;
+		reads++;
+	}
+	result(got == sizeof(two) && !crossed && !rec.hdr_have && !rec.body_left,
+	       "records read one at a time, none past a record's end");
+	printf("# %zu reads\n", reads);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
-	uint8_t secret[32], na[16], nb[16], psk[TLS_PSK_LEN], psk2[TLS_PSK_LEN];
+	uint8_t psk[TLS_PSK_LEN], psk2[TLS_PSK_LEN];
 	struct tls_keys ck, sk, zero;
 	char after[64], msg[256];
 	int r;
 
-	memset(secret, 0x5a, sizeof(secret));
-	memset(na, 1, sizeof(na));
-	memset(nb, 2, sizeof(nb));
+	memset(psk, 0x5a, sizeof(psk));
 	memset(&zero, 0, sizeof(zero));
-	printf("TAP version 13\n1..8\n");
+	printf("TAP version 13\n1..7\n");
 
-	result(!tls_psk(secret, sizeof(secret), na, nb, sizeof(na), psk),
-	       "a PSK from the secret and the nonces");
-	tls_psk(secret, sizeof(secret), nb, na, sizeof(na), psk2);
-	result(memcmp(psk, psk2, sizeof(psk)), "the nonces' order counts");
+	test_record_recv();
 
 	r = pair(psk, psk, &ck, &sk, after, sizeof(after), msg, sizeof(msg));
 	if (r)

@@ -64,6 +64,8 @@ static void on_signal(int sig)
 }
 
 static sigset_t held_mask, old_mask;
+static int conf_lock_fd = -1;
+static const int held_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 /*
  * The configuration's lock. From it until unlock_conf(), a change is made
@@ -77,37 +79,51 @@ static sigset_t held_mask, old_mask;
  */
 static int lock_conf(struct vaio_err *err)
 {
+	struct sigaction sa;
+	size_t i;
 	int fd;
 
+	/* Those we were started to ignore (nohup, a background job) stay so. */
 	sigemptyset(&held_mask);
-	sigaddset(&held_mask, SIGINT);
-	sigaddset(&held_mask, SIGTERM);
-	sigaddset(&held_mask, SIGHUP);
-	sigaddset(&held_mask, SIGQUIT);
+	for (i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++)
+		if (!sigaction(held_signals[i], NULL, &sa) && sa.sa_handler != SIG_IGN)
+			sigaddset(&held_mask, held_signals[i]);
 	/* Waiting for it, a Ctrl-C ends the command: nothing changed yet. */
 	fd = vaio_conf_lock(err);
 	if (fd >= 0)
 		sigprocmask(SIG_BLOCK, &held_mask, &old_mask);
+	conf_lock_fd = fd;
 	return fd;
 }
 
-/* Is one of the signals lock_conf() blocks waiting? */
-static bool held_signal(void)
+/* Which of the signals lock_conf() blocks waits, or 0. */
+static int held_signal(void)
 {
 	sigset_t set;
+	size_t i;
 
 	if (sigpending(&set))
-		return false;
-	return sigismember(&set, SIGINT) || sigismember(&set, SIGTERM) ||
-	       sigismember(&set, SIGHUP) || sigismember(&set, SIGQUIT);
+		return 0;
+	for (i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++)
+		if (sigismember(&held_mask, held_signals[i]) &&
+		    sigismember(&set, held_signals[i]))
+			return held_signals[i];
+	return 0;
 }
 
+/*
+ * The lock given back; a signal that waited now ends vaioctl as it would
+ * have (a shell running a loop of vaioctl commands then stops too).
+ */
 static void unlock_conf(int fd)
 {
+	int sig = held_signal();
+
 	vaio_conf_unlock(fd);
-	if (held_signal()) {
+	conf_lock_fd = -1;
+	if (sig) {
 		fprintf(stderr, "vaioctl: interrupted, after the change was made and recorded\n");
-		exit(128 + SIGINT);
+		signal(sig, SIG_DFL);
 	}
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 }
@@ -117,7 +133,8 @@ static void unlock_conf(int fd)
  * the same, an alias (ls list, rm remove, del delete or remove), or the
  * beginning of one name only. Returns that name, or @word itself if none
  * (the caller says it is unknown); a beginning of several is a usage
- * error, with the candidates.
+ * error, with the candidates. Commands that remove or change roles or
+ * every disk are never shortened: a typo must not run one.
  */
 static const char *expand(const char *word, const char *const *names)
 {
@@ -125,8 +142,12 @@ static const char *expand(const char *word, const char *const *names)
 		{ "ls", "list" }, { "rm", "remove" }, { "del", "delete" },
 		{ "del", "remove" },
 	};
+	static const char *const whole[] = {
+		"remove", "delete", "unassign", "promote", "demote", "disconnect",
+		"apply", NULL,
+	};
 	const char *found = NULL;
-	size_t len = strlen(word), i;
+	size_t len = strlen(word), i, k;
 	int n = 0;
 
 	for (i = 0; names[i]; i++)
@@ -144,6 +165,10 @@ static const char *expand(const char *word, const char *const *names)
 	for (i = 0; len && names[i]; i++) {
 		if (strncmp(word, names[i], len))
 			continue;
+		for (k = 0; whole[k] && strcmp(whole[k], names[i]); k++)
+			;
+		if (whole[k])
+			continue;
 		found = names[i];
 		n++;
 	}
@@ -151,9 +176,14 @@ static const char *expand(const char *word, const char *const *names)
 		return found;
 	if (n > 1) {
 		fprintf(stderr, "vaioctl: '%s' is ambiguous:", word);
-		for (i = 0; names[i]; i++)
-			if (!strncmp(word, names[i], len))
+		for (i = 0; names[i]; i++) {
+			if (strncmp(word, names[i], len))
+				continue;
+			for (k = 0; whole[k] && strcmp(whole[k], names[i]); k++)
+				;
+			if (!whole[k])
 				fprintf(stderr, " %s", names[i]);
+		}
 		fprintf(stderr, "\n");
 		exit(EXIT_USAGE);
 	}
@@ -1063,7 +1093,13 @@ static int cache_drain(const char *name, const struct vaio_chain *chain,
 	}
 	if (pid == 0) {
 		struct vaio_err e;
-		int m = vaio_dm_message(name, "cache writeback", &e);
+		int m;
+
+		/* Not the lock (the parent may end first), the signals as before. */
+		if (conf_lock_fd >= 0)
+			close(conf_lock_fd);
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		m = vaio_dm_message(name, "cache writeback", &e);
 
 		/*
 		 * EBUSY: the cache may not write them to this disk below (it
@@ -1375,11 +1411,25 @@ static int disk_create(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Dirty blocks of live disk @name's cache: 0 without a cache, -1 unknown. */
+static long long disk_dirty(const char *name)
+{
+	struct vaio_disk_info *d = malloc(sizeof(*d));
+	struct vaio_err err;
+	long long dirty = -1;
+
+	if (d && !find_disk(name, d, &err))
+		dirty = filter_word(d, "cache", "dirty");
+	free(d);
+	return dirty < 0 ? 0 : dirty;
+}
+
 static int disk_remove(int argc, char **argv)
 {
 	static const struct vaio_chain none;
 	struct vaio_disk_conf d;
 	struct vaio_err err;
+	long long dirty;
 	int lock, r;
 
 	want_args(argc, argv, 1, usage_disk);
@@ -1393,8 +1443,13 @@ static int disk_remove(int argc, char **argv)
 	 */
 	/* A device-mapper that cannot say whether it is there: kept. */
 	r = vaio_dm_state(argv[0], &err);
-	if (r < 0 || (r && (cache_drain(argv[0], &none, &err) ||
-			    vaio_dm_remove(argv[0], &err))))
+	if (r < 0 || (r && cache_drain(argv[0], &none, &err)))
+		die_err(&err);
+	/* Blocks the cache may not write below (said why): they are the newest. */
+	if (r && (dirty = disk_dirty(argv[0])) > 0)
+		die(EXIT_FAIL, "disk %s: its cache still holds %lld dirty blocks, newer than the disk below; not removed",
+		    argv[0], dirty);
+	if (r && vaio_dm_remove(argv[0], &err))
 		die_err(&err);
 	if (vaio_disk_conf_delete(argv[0], &err))
 		die_err(&err);
@@ -2082,15 +2137,19 @@ static void print_notification(const struct vaio_notification *n)
 
 /*
  * Notifications were lost (the socket overran): "overrun" and then each
- * live disk as a disk-change, so that a reader is up to date again.
+ * live disk as a disk-change, so that a reader is up to date again. What
+ * was queued before is older than that: dropped unread.
  */
-static void monitor_resync(void)
+static void monitor_resync(struct vaio_nl *ev)
 {
 	struct vaio_notification *n = calloc(1, sizeof(*n));
 	struct vaio_disk_info *disks;
 	struct json_object *o;
 	struct vaio_err err;
 	int nd, i;
+
+	while (n && vaio_nl_next(ev, 0, n, &err) > 0)
+		;
 
 	if (json_out) {
 		o = json_object_new_object();
@@ -2157,7 +2216,7 @@ static int monitor(int argc, char **argv)
 		r = vaio_nl_next(ev, 500, n, &err);
 		if (r == -ENOBUFS) {
 			/* Some lost: said, then where every disk is now. */
-			monitor_resync();
+			monitor_resync(ev);
 			continue;
 		}
 		if (r < 0)
@@ -2805,7 +2864,7 @@ static int apply(int argc, char **argv)
 	if (lock < 0 || vaio_pool_names(&names, &n, &err))
 		die_err(&err);
 	/* Cache pools first: the disks' cache filters name them. */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !held_signal(); i++) {
 		int r = apply_pool(names[i], &did, &err);
 
 		if (r)
@@ -2815,7 +2874,8 @@ static int apply(int argc, char **argv)
 	vaio_names_free(names, n);
 	if (vaio_disk_names(&names, &n, &err))
 		die_err(&err);
-	for (i = 0; i < n; i++) {
+	/* Interrupted: the one under way finished, no other begun. */
+	for (i = 0; i < n && !held_signal(); i++) {
 		int r = apply_disk(names[i], &did, &err);
 
 		if (r)

@@ -150,6 +150,42 @@ static void fail(struct hs *hs, int prio, const char *fmt, ...)
  *--------------------------------------------------------------
  */
 
+/* The transcript: frame @p of @len bytes, sent by the dialer or not. */
+static void log_frame(struct hs *hs, bool by_dialer, const void *p, size_t len)
+{
+	uint8_t *log = by_dialer ? hs->log_d : hs->log_a;
+	size_t *have = by_dialer ? &hs->log_d_len : &hs->log_a_len;
+
+	if (*have + len > HS_LOG_MAX) {
+		hs->log_full = true;
+		return;
+	}
+	memcpy(log + *have, p, len);
+	*have += len;
+}
+
+int hs_tls_psk(const unsigned char *secret, size_t secret_len,
+	       const uint8_t *log_d, size_t log_d_len, const uint8_t *log_a,
+	       size_t log_a_len, uint8_t psk[HS_TLS_PSK_LEN])
+{
+	static const char label[] = "vaio-repl tls psk v1";
+	uint8_t data[sizeof(label) - 1 + 2 * HS_LOG_MAX];
+	size_t off = sizeof(label) - 1, outlen = 0;
+
+	if (log_d_len > HS_LOG_MAX || log_a_len > HS_LOG_MAX)
+		return -1;
+	memcpy(data, label, off);
+	memcpy(data + off, log_d, log_d_len);
+	off += log_d_len;
+	memcpy(data + off, log_a, log_a_len);
+	off += log_a_len;
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_len,
+		       data, off, psk, HS_TLS_PSK_LEN, &outlen) ||
+	    outlen != HS_TLS_PSK_LEN)
+		return -1;
+	return 0;
+}
+
 static void put_frame(struct hs *hs, int type, const void *payload,
 		      size_t len)
 {
@@ -167,6 +203,7 @@ static void put_frame(struct hs *hs, int type, const void *payload,
 	memcpy(hs->out + hs->out_len, &h, HDR_LEN);
 	if (len)
 		memcpy(hs->out + hs->out_len + HDR_LEN, payload, len);
+	log_frame(hs, hs->role == HS_DIALER, hs->out + hs->out_len, HDR_LEN + len);
 	hs->out_len += HDR_LEN + len;
 }
 
@@ -874,6 +911,7 @@ static void receive(struct hs *hs, uint64_t now)
 		}
 		memcpy(&h, hs->in, HDR_LEN);
 		hs->in_have = 0;
+		log_frame(hs, hs->role != HS_DIALER, hs->in, want);
 		frame(hs, be16toh(h.type), hs->in + HDR_LEN, be32toh(h.len), now);
 	}
 }
@@ -978,6 +1016,15 @@ void hs_run(struct hs *hs, short revents, uint64_t now)
 			     step_frames[hs->step]);
 	}
 out:
+	/* The TLS key, while there is a secret to make it with. */
+	if (hs->result == HS_OK && hs->ops->tls &&
+	    (hs->log_full ||
+	     hs_tls_psk(hs->secret, hs->secret_len, hs->log_d, hs->log_d_len,
+			hs->log_a, hs->log_a_len, hs->tls_psk))) {
+		hs->result = HS_RUNNING;
+		fail(hs, 3, "%s: no TLS key (the handshake too long, or HMAC-SHA256 failed)",
+		     hs->addr);
+	}
 	/* The secret is not needed any more. */
 	if (hs->result != HS_RUNNING)
 		OPENSSL_cleanse(hs->secret, sizeof(hs->secret));

@@ -23,6 +23,8 @@
 #define HS_SECRET_MIN		16
 #define HS_SECRET_MAX		4096
 #define HS_ERROR_MAX		256	/* ERROR payload, bytes */
+#define HS_LOG_MAX		1024	/* a side's frames, bytes */
+#define HS_TLS_PSK_LEN		32
 
 enum hs_role { HS_DIALER, HS_ACCEPTOR };
 
@@ -89,6 +91,15 @@ struct hs {
 	struct repl_side me, peer;
 	bool decided, go, full_sync;
 	bool peer_tls;			/* the peer's HELLO said TLS */
+	/*
+	 * Every frame each side sent, in order (the transcript), and, at
+	 * HS_OK with ops->tls, the TLS key made of them and the secret
+	 * (hs_tls_psk()); the caller wipes it once used.
+	 */
+	uint8_t log_d[HS_LOG_MAX], log_a[HS_LOG_MAX];
+	size_t log_d_len, log_a_len;
+	bool log_full;
+	uint8_t tls_psk[HS_TLS_PSK_LEN];
 	char why[HS_ERROR_MAX + 1];	/* our refusal */
 
 	uint32_t tx_seq, rx_seq;
@@ -111,6 +122,17 @@ void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
 	      size_t secret_len, uint64_t now);
 /* poll() events it waits for. */
 short hs_events(const struct hs *hs);
+/*
+ * vaiod --tls: the TLS pre-shared key of a connection, HMAC-SHA256 keyed
+ * with the secret over a label and every handshake frame of both sides
+ * (the dialer's, then the acceptor's): new for each connection, and
+ * different on both sides if anything of the handshake (HELLO, STATE,
+ * GO) was changed on the way, which the TLS handshake then refuses. 0 or
+ * -1.
+ */
+int hs_tls_psk(const unsigned char *secret, size_t secret_len,
+	       const uint8_t *log_d, size_t log_d_len, const uint8_t *log_a,
+	       size_t log_a_len, uint8_t psk[HS_TLS_PSK_LEN]);
 /* Runs after poll(): @revents for its fd (0 if none), the time. */
 void hs_run(struct hs *hs, short revents, uint64_t now);
 

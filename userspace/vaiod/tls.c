@@ -23,7 +23,6 @@
 #include <gnutls/gnutls.h>
 #include <linux/tls.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -32,67 +31,49 @@
 #define TCP_ULP 31
 #endif
 
-#define PSK_LABEL	"vaio-repl tls psk v1"
 #define PSK_IDENTITY	"vaio"
 /* TLS 1.3 only, AES-128-GCM only, PSK with (EC)DHE only. */
 #define PRIORITY	"NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+ECDHE-PSK:" \
 			"+GROUP-X25519:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL"
 
-int tls_psk(const unsigned char *secret, size_t secret_len,
-	    const uint8_t *dialer_nonce, const uint8_t *acceptor_nonce,
-	    size_t nonce_len, uint8_t psk[TLS_PSK_LEN])
-{
-	uint8_t data[sizeof(PSK_LABEL) - 1 + 2 * 64];
-	size_t off = 0, outlen = 0;
-
-	if (nonce_len > 64)
-		return -1;
-	memcpy(data, PSK_LABEL, sizeof(PSK_LABEL) - 1);
-	off += sizeof(PSK_LABEL) - 1;
-	memcpy(data + off, dialer_nonce, nonce_len);
-	off += nonce_len;
-	memcpy(data + off, acceptor_nonce, nonce_len);
-	off += nonce_len;
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, secret, secret_len,
-		       data, off, psk, TLS_PSK_LEN, &outlen) ||
-	    outlen != TLS_PSK_LEN)
-		return -1;
-	return 0;
-}
-
 struct tls_io {
 	int fd;
 	gnutls_session_t s;
-	uint8_t hdr[5];		/* the record header being read */
-	size_t hdr_have;
-	size_t body_left;	/* of the record being read */
+	struct tls_rec rec;
 	const uint8_t *psk;
 };
 
-/* Reads at most up to the end of the current record (see above). */
-static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+ssize_t tls_record_recv(struct tls_rec *r, int fd, void *buf, size_t len)
 {
-	struct tls_io *io = p;
-	size_t want = io->body_left ? io->body_left : 5 - io->hdr_have;
+	size_t want = r->body_left ? r->body_left : 5 - r->hdr_have;
 	ssize_t n;
 
 	if (want > len)
 		want = len;
-	n = recv(io->fd, buf, want, 0);
-	if (n < 0) {
-		gnutls_transport_set_errno(io->s, errno);
-		return -1;
-	}
-	if (!io->body_left) {
-		memcpy(io->hdr + io->hdr_have, buf, n);
-		io->hdr_have += n;
-		if (io->hdr_have == 5) {
-			io->body_left = (size_t)io->hdr[3] << 8 | io->hdr[4];
-			io->hdr_have = 0;
+	n = recv(fd, buf, want, 0);
+	if (n <= 0)
+		return n;
+	if (!r->body_left) {
+		memcpy(r->hdr + r->hdr_have, buf, n);
+		r->hdr_have += n;
+		if (r->hdr_have == 5) {
+			r->body_left = (size_t)r->hdr[3] << 8 | r->hdr[4];
+			r->hdr_have = 0;
 		}
 	} else {
-		io->body_left -= n;
+		r->body_left -= n;
 	}
+	return n;
+}
+
+/* GnuTLS reads a record at a time itself; this makes sure of it. */
+static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct tls_io *io = p;
+	ssize_t n = tls_record_recv(&io->rec, io->fd, buf, len);
+
+	if (n < 0)
+		gnutls_transport_set_errno(io->s, errno);
 	return n;
 }
 
@@ -219,7 +200,7 @@ int tls_handshake(int fd, bool client, const uint8_t psk[TLS_PSK_LEN],
 		goto out;
 	}
 	/* Nothing read that is not GnuTLS's (pull() sees to it). */
-	if (gnutls_record_check_pending(io.s) || io.hdr_have || io.body_left) {
+	if (gnutls_record_check_pending(io.s) || io.rec.hdr_have || io.rec.body_left) {
 		snprintf(msg, msglen, "TLS: data after the handshake");
 		goto out;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vaiod --tls: after the handshake, a TLS 1.3 handshake (GnuTLS, a
- * pre-shared key made from the disk's secret and both handshake nonces,
- * with ECDHE for forward secrecy, AES-128-GCM), whose keys then go to the
+ * pre-shared key made from the disk's secret and the whole handshake,
+ * hs_tls_psk(), with ECDHE for forward secrecy, AES-128-GCM), whose keys
+ * then go to the
  * kernel's TLS (kTLS) on the same socket: the replication stream the
  * kernel sends and receives is encrypted and authenticated, and vaiod
  * stays out of its path. See Documentation/replication.rst.
@@ -13,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TLS_PSK_LEN	32
 #define TLS_STEP_MS	5000	/* the whole TLS handshake */
@@ -30,14 +32,6 @@ struct tls_keys {
 };
 
 /*
- * The PSK of one connection: HMAC-SHA256(secret, label, the dialer's
- * nonce, the acceptor's). 0 or -1.
- */
-int tls_psk(const unsigned char *secret, size_t secret_len,
-	    const uint8_t *dialer_nonce, const uint8_t *acceptor_nonce,
-	    size_t nonce_len, uint8_t psk[TLS_PSK_LEN]);
-
-/*
  * The TLS handshake on socket @fd (blocking for at most @timeout_ms; the
  * dialer is the client), reading no byte past its last record: what
  * follows is the kernel's. Fills @keys. 0, or -1 with @msg.
@@ -45,6 +39,19 @@ int tls_psk(const unsigned char *secret, size_t secret_len,
 int tls_handshake(int fd, bool client, const uint8_t psk[TLS_PSK_LEN],
 		  int timeout_ms, struct tls_keys *keys, char *msg,
 		  size_t msglen);
+
+/* Where a reader is in the TLS records of a stream. */
+struct tls_rec {
+	uint8_t hdr[5];		/* the header being read */
+	size_t hdr_have;
+	size_t body_left;	/* of the record being read */
+};
+
+/*
+ * recv() of at most @len bytes that never reads past the end of the
+ * current record (GnuTLS's reads go through it). As recv(): -1 and errno.
+ */
+ssize_t tls_record_recv(struct tls_rec *r, int fd, void *buf, size_t len);
 
 /* Gives @keys to the kernel's TLS on TCP socket @fd. 0, or -1 with @msg. */
 int tls_install(int fd, const struct tls_keys *keys, char *msg,

@@ -867,21 +867,15 @@ static struct hs_ops ops = {	/* .tls: --tls */
  */
 static int tls_step(struct hs *hs, char *msg, size_t len)
 {
-	bool dialer = hs->role == HS_DIALER;
-	uint8_t psk[TLS_PSK_LEN];
 	struct tls_keys keys;
 	int r;
 
-	if (tls_psk(hs->secret, hs->secret_len,
-		    dialer ? hs->nonce : hs->peer_nonce,
-		    dialer ? hs->peer_nonce : hs->nonce, VAIO_REPL_NONCE_LEN, psk)) {
-		snprintf(msg, len, "TLS: HMAC-SHA256 failed (libcrypto)");
-		return -1;
-	}
-	r = tls_handshake(hs->fd, dialer, psk, TLS_STEP_MS, &keys, msg, len);
+	/* hs_run() made the key of the whole handshake, before the secret went. */
+	r = tls_handshake(hs->fd, hs->role == HS_DIALER, hs->tls_psk, TLS_STEP_MS,
+			  &keys, msg, len);
 	if (!r)
 		r = tls_install(hs->fd, &keys, msg, len);
-	OPENSSL_cleanse(psk, sizeof(psk));
+	OPENSSL_cleanse(hs->tls_psk, sizeof(hs->tls_psk));
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	return r;
 }
@@ -893,6 +887,7 @@ static bool handover(struct hs *hs, const char *addr, uint64_t now)
 	char line[1400], msg[512];
 
 	if (!req_nl) {
+		OPENSSL_cleanse(hs->tls_psk, sizeof(hs->tls_psk));
 		snprintf(line, sizeof(line), "%s: the replication module is gone",
 			 hs->disk);
 		log_dedup(hs->disk, 3, line, now);
