@@ -20,8 +20,9 @@
 # flushes and FUA) and virtio (/dev/vdisk0, a host file with QEMU's
 # cache=writeback: a flush costs an fdatasync on the host). vaio's
 # metadata is on /dev/ram1 or /dev/vdisk1, DRBD's internal.
-# Configs: local (the bare disk), vaio-sync, drbd-C, vaio-async, drbd-A;
-# each run on a pair made afresh on zeroed disks. The delay is netem on
+# Configs: local (the bare disk), vaio-sync, drbd-C, vaio-async, drbd-A,
+# vaio-sync-tls (vaiod --tls: the stream in kernel TLS); each run on a
+# pair made afresh on zeroed disks. The delay is netem on
 # vaio-a's way out (the data; the answers come back without it): the
 # round trip grows by that much.
 . /vaio/selftests/lib/ktap.sh
@@ -37,7 +38,7 @@ FILTER=${VAIO_FILTER:-}
 DISKS=$(echo "${VAIO_DISKS:-ram,virtio}" | tr , ' ')
 OUT=/outbox/raw
 mkdir -p $OUT
-CONFIGS="local vaio-sync drbd-C vaio-async drbd-A"
+CONFIGS="local vaio-sync drbd-C vaio-async drbd-A vaio-sync-tls"
 DELAYS="0 1"
 # Equal buffering in async mode: what vaio may copy and not have confirmed
 # (max_lag_kib) = DRBD's socket send buffer (sndbuf-size).
@@ -142,6 +143,14 @@ setup() {
 		max_lag_kib=$BUF_KIB >/dev/null && echo /dev/mapper/d0 ;;
 	drbd-C) drbd_up C >/dev/null && echo /dev/drbd0 ;;
 	drbd-A) drbd_up A >/dev/null && echo /dev/drbd0 ;;
+	vaio-sync-tls)
+		# shellcheck disable=SC2034 # read by repl.sh
+		REPL_VAIOD_ARGS=--tls
+		repl_pair sync resync_kibps=0 al_extents=$AL >/dev/null &&
+			echo /dev/mapper/d0
+		# shellcheck disable=SC2034 # read by repl.sh
+		REPL_VAIOD_ARGS=
+		;;
 	esac
 }
 
@@ -254,6 +263,15 @@ crash() {
 		--time_based --runtime=600 >/dev/null 2>&1 </dev/null &" >/dev/null
 	sleep 8
 	repl_reset_b || { log "crash $2: vaio-b did not come back"; return 0; }
+	# vaio-a must have seen its peer go (else DRBD's "UpToDate/UpToDate"
+	# of the old connection ends the wait below at once).
+	for _ in $(seq 1 300); do
+		case $2 in
+		vaio-*) [ "$(repl_json a conn)" != connected ] && break ;;
+		drbd-*) drbdadm cstate r0 | grep -q '^Connected' || break ;;
+		esac
+		sleep 0.1
+	done
 	case $2 in
 	vaio-sync)
 		vaio_peer 'modprobe dm-vaio-replication' &&
@@ -286,6 +304,7 @@ crash() {
 modprobe sch_netem
 for h in a b; do
 	repl_on $h 'modprobe drbd' >/dev/null || log "no DRBD on vaio-$h: its rows are n/a"
+	repl_on $h 'modprobe tls' >/dev/null || log "no kernel TLS on vaio-$h: vaio-sync-tls is n/a"
 done
 for rep in $(seq 1 "$REPEAT"); do
 	# shellcheck disable=SC2086 # lists of words
