@@ -6,7 +6,7 @@ TIMEOUT=300
 . "$(dirname "$0")/../lib/vaio.sh"
 
 vaioctl_setup
-brd_setup 64 2
+brd_setup 64 3
 mkdir -p "$VAIO_CONFDIR/pools"
 
 ktap_check "policy create gold" vaioctl policy create gold test-qos:mode=pass
@@ -20,11 +20,13 @@ printf '{"disk": "vm2", "device": ' >"$VAIO_CONFDIR/disks/vm2.json"
 out=$(vaioctl disk list 2>/tmp/err) && rc=0 || rc=$?
 ktap_eq "disk list: exit 1 with a record that does not read" "$rc" 1
 ktap_match "disk list: the others still listed" "$out" "vm1 +active +gold"
+ktap_match "disk list: vm2's record unreadable" "$out" "vm2 +active +\(unreadable\)"
 ktap_match "disk list: the record named" "$(cat /tmp/err)" "vm2"
 vaioctl -j disk list >/tmp/out 2>/dev/null && rc=0 || rc=$?
 ktap_eq "-j disk list: exit 1" "$rc" 1
-ktap_eq "-j disk list: JSON of the others, vm2 as the kernel has it" \
-	"$(jq -r '.[] | "\(.disk) \(.managed)"' /tmp/out | sort | tr '\n' ' ')" "vm1 true vm2 false "
+ktap_eq "-j disk list: JSON of the others, vm2's record unreadable, not unmanaged" \
+	"$(jq -r '.[] | "\(.disk) \(.managed) \(.error)"' /tmp/out | sort | tr '\n' ' ')" \
+	"vm1 true null vm2 null record unreadable "
 vaioctl disk show vm2 >/dev/null 2>&1 && rc=0 || rc=$?
 ktap_eq "disk show of it: exit 1, not shown as unmanaged" "$rc" 1
 ktap_check "disk show of another: works" vaioctl disk show vm1

@@ -233,6 +233,8 @@ static bool read_full(int fd, void *buf, size_t len)
  * bit of its STATE's sectors flipped (a larger disk: still GO). @sv[1]
  * then leads to the relay.
  */
+static pid_t relay_pid;
+
 static void tamper_relay(int sv[2])
 {
 	int rv[2];
@@ -283,6 +285,7 @@ static void tamper_relay(int sv[2])
 	close(sv[1]);
 	close(rv[0]);
 	sv[1] = rv[1];
+	relay_pid = pid;
 }
 
 /*
@@ -300,13 +303,16 @@ static void pair_from(struct host *dh, const char *remote, struct host *ah,
 
 	dops.tls = d_tls;
 	aops.tls = a_tls;
-	if ((src ? tcp_pair(src, sv) : socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) ||
-	    pipe(pp)) {
+	if (src ? tcp_pair(src, sv) : socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
 		perror("socketpair");
 		exit(1);
 	}
 	if (tamper)
-		tamper_relay(sv);
+		tamper_relay(sv);	/* before the pipe: not the relay's */
+	if (pipe(pp)) {
+		perror("pipe");
+		exit(1);
+	}
 	pid = fork();
 	if (pid < 0) {
 		perror("fork");
@@ -338,6 +344,9 @@ static void pair_from(struct host *dh, const char *remote, struct host *ah,
 		snprintf(d->msg, sizeof(d->msg), "the dialer reported nothing");
 	close(pp[0]);
 	waitpid(pid, NULL, 0);
+	if (relay_pid > 0)
+		waitpid(relay_pid, NULL, 0);
+	relay_pid = 0;
 }
 
 static void pair(struct host *dh, const char *remote, struct host *ah,

@@ -36,6 +36,8 @@ static bool json_out;
 static int json_flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
 static struct vaio_nl *nl_sock;
 
+static void release_held(void);
+
 static void __attribute__((format(printf, 2, 3), noreturn))
 die(int code, const char *fmt, ...)
 {
@@ -47,6 +49,7 @@ die(int code, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	release_held();		/* a signal that waited ends us as it would have */
 	exit(code);
 }
 
@@ -65,6 +68,7 @@ static void on_signal(int sig)
 
 static sigset_t held_mask, old_mask;
 static int conf_lock_fd = -1;
+static bool held;		/* the signals of held_mask are blocked */
 static const int held_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 /*
@@ -83,15 +87,24 @@ static int lock_conf(struct vaio_err *err)
 	size_t i;
 	int fd;
 
-	/* Those we were started to ignore (nohup, a background job) stay so. */
+	sigset_t start;
+
+	/*
+	 * Those we were started to ignore (nohup, a background job) or to
+	 * block stay as they were.
+	 */
+	sigprocmask(SIG_BLOCK, NULL, &start);
 	sigemptyset(&held_mask);
 	for (i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++)
-		if (!sigaction(held_signals[i], NULL, &sa) && sa.sa_handler != SIG_IGN)
+		if (!sigaction(held_signals[i], NULL, &sa) && sa.sa_handler != SIG_IGN &&
+		    !sigismember(&start, held_signals[i]))
 			sigaddset(&held_mask, held_signals[i]);
 	/* Waiting for it, a Ctrl-C ends the command: nothing changed yet. */
 	fd = vaio_conf_lock(err);
-	if (fd >= 0)
+	if (fd >= 0) {
 		sigprocmask(SIG_BLOCK, &held_mask, &old_mask);
+		held = true;
+	}
 	conf_lock_fd = fd;
 	return fd;
 }
@@ -115,17 +128,23 @@ static int held_signal(void)
  * The lock given back; a signal that waited now ends vaioctl as it would
  * have (a shell running a loop of vaioctl commands then stops too).
  */
+/* The held signals let through: one that waited ends vaioctl now. */
+static void release_held(void)
+{
+	if (!held)
+		return;
+	held = false;
+	fflush(NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+}
+
 static void unlock_conf(int fd)
 {
-	int sig = held_signal();
-
 	vaio_conf_unlock(fd);
 	conf_lock_fd = -1;
-	if (sig) {
+	if (held_signal())
 		fprintf(stderr, "vaioctl: interrupted, after the change was made and recorded\n");
-		signal(sig, SIG_DFL);
-	}
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	release_held();
 }
 
 /*
@@ -1134,7 +1153,10 @@ static int cache_drain(const char *name, const struct vaio_chain *chain,
 		if (!find_disk(name, d, err))
 			dirty = filter_word(d, "cache", "dirty");
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+	if (held_signal())
+		r = vaio_seterr(err, EINTR, "disk %s: interrupted while its cache was written back",
+				name);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
 		r = 0;	/* said why: the reload goes on, the blocks stay */
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
 		r = vaio_seterr(err, EIO, "disk %s: cannot write back its cache's dirty blocks",
@@ -1417,11 +1439,18 @@ static long long disk_dirty(const char *name)
 	struct vaio_disk_info *d = malloc(sizeof(*d));
 	struct vaio_err err;
 	long long dirty = -1;
+	int i, r;
 
-	if (d && !find_disk(name, d, &err))
-		dirty = filter_word(d, "cache", "dirty");
+	r = d ? find_disk(name, d, &err) : -ENOMEM;
+	if (r == -ENODEV) {
+		dirty = 0;	/* gone: nothing of it to keep */
+	} else if (!r) {
+		for (i = 0; i < d->nfilters && strcmp(d->filters[i].type, "cache"); i++)
+			;
+		dirty = i == d->nfilters ? 0 : filter_word(d, "cache", "dirty");
+	}
 	free(d);
-	return dirty < 0 ? 0 : dirty;
+	return dirty;
 }
 
 static int disk_remove(int argc, char **argv)
@@ -1446,8 +1475,11 @@ static int disk_remove(int argc, char **argv)
 	if (r < 0 || (r && cache_drain(argv[0], &none, &err)))
 		die_err(&err);
 	/* Blocks the cache may not write below (said why): they are the newest. */
-	if (r && (dirty = disk_dirty(argv[0])) > 0)
-		die(EXIT_FAIL, "disk %s: its cache still holds %lld dirty blocks, newer than the disk below; not removed",
+	if (r && (dirty = disk_dirty(argv[0])) < 0)
+		die(EXIT_FAIL, "disk %s: cannot read its cache's dirty blocks; not removed",
+		    argv[0]);
+	if (r && dirty > 0)
+		die(EXIT_FAIL, "disk %s: its cache still holds %lld dirty blocks, newer than the disk below; not removed (see the kernel log)",
 		    argv[0], dirty);
 	if (r && vaio_dm_remove(argv[0], &err))
 		die_err(&err);
@@ -1493,6 +1525,7 @@ struct disk_row {
 	char name[128];
 	struct vaio_disk_info *k;
 	struct vaio_disk_conf *c;
+	bool unreadable;	/* a record that does not read */
 };
 
 /*
@@ -1517,12 +1550,14 @@ static int collect_disks(struct disk_row **rows, int *nrows,
 	for (i = 0; i < nc; i++) {
 		if (only && strcmp(names[i], only))
 			continue;
+		snprintf((*rows)[n].name, sizeof((*rows)[n].name), "%s", names[i]);
 		if (vaio_disk_conf_load(names[i], &(*cd)[i], &err)) {
+			/* Listed as such, never as unmanaged. */
 			fprintf(stderr, "vaioctl: %s\n", err.msg);
 			bad++;
+			(*rows)[n++].unreadable = true;
 			continue;
 		}
-		snprintf((*rows)[n].name, sizeof((*rows)[n].name), "%s", names[i]);
 		(*rows)[n++].c = &(*cd)[i];
 	}
 	for (i = 0; i < nk; i++) {
@@ -1568,6 +1603,16 @@ static int disk_list(int argc, char **argv)
 		printf("%-20s %-8s %-16s %-20s %s\n", "NAME", "STATE", "POLICY",
 		       "DEVICE", "FILTERS");
 	for (i = 0; i < n; i++) {
+		if (json_out && rows[i].unreadable) {
+			struct json_object *o = rows[i].k ?
+				json_disk(rows[i].k, NULL, true) : json_object_new_object();
+
+			json_object_object_add(o, "disk", json_object_new_string(rows[i].name));
+			json_object_object_add(o, "managed", NULL);
+			json_object_object_add(o, "error", json_object_new_string("record unreadable"));
+			json_object_array_add(arr, o);
+			continue;
+		}
 		if (json_out) {
 			json_object_array_add(arr, json_disk(rows[i].k, rows[i].c, true));
 			continue;
@@ -1575,9 +1620,11 @@ static int disk_list(int argc, char **argv)
 		filters_line(rows[i].k, fl, sizeof(fl));
 		printf("%-20s %-8s %-16s %-20s %s\n", rows[i].name,
 		       rows[i].k ? "active" : "absent",
+		       rows[i].unreadable ? "(unreadable)" :
 		       rows[i].c ? (rows[i].c->policy[0] ? rows[i].c->policy : "-") :
 				   "(unmanaged)",
-		       rows[i].c ? rows[i].c->device : rows[i].k->data_dev, fl);
+		       rows[i].c ? rows[i].c->device : rows[i].k ? rows[i].k->data_dev : "-",
+		       fl);
 	}
 	if (json_out)
 		print_json(arr);

@@ -431,6 +431,9 @@ static void dial_abort(struct disk *d)
 	d->fd = -1;
 	OPENSSL_cleanse(d->secret, sizeof(d->secret));
 	d->secret_len = 0;
+	/* A handshake cut off mid-way still holds its copy. */
+	OPENSSL_cleanse(d->hs.secret, sizeof(d->hs.secret));
+	OPENSSL_cleanse(d->hs.tls_psk, sizeof(d->hs.tls_psk));
 	d->dial = D_IDLE;
 }
 
@@ -1160,6 +1163,14 @@ static int peer_of(const struct sockaddr *sa)
 	return n;
 }
 
+/* An accepted connection's memory, its secret and key wiped first. */
+static void accepted_free(struct accepted *a)
+{
+	OPENSSL_cleanse(&a->hs.secret, sizeof(a->hs.secret));
+	OPENSSL_cleanse(&a->hs.tls_psk, sizeof(a->hs.tls_psk));
+	free(a);
+}
+
 /*
  * The table is full and a peer connects: it takes the slot of the oldest
  * handshake from a stranger (not a disk's peer) that has not authenticated.
@@ -1184,7 +1195,7 @@ static int evict_stranger(const char *host, uint64_t now)
 		 acc[old]->host, host);
 	log_garbage(4, line, now);
 	close(acc[old]->hs.fd);
-	free(acc[old]);
+	accepted_free(acc[old]);
 	acc[old] = NULL;
 	return old;
 }
@@ -1260,7 +1271,7 @@ static void accepted_run(int i, short revents, uint64_t now)
 		log_failure(&a->hs, key, now);
 	}
 	close(a->hs.fd);
-	free(a);
+	accepted_free(a);
 	acc[i] = NULL;
 }
 
@@ -1467,7 +1478,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < MAX_ACCEPTED; i++) {
 		if (acc[i]) {
 			close(acc[i]->hs.fd);
-			free(acc[i]);
+			accepted_free(acc[i]);
 		}
 	}
 	close(listen_fd);
