@@ -93,29 +93,21 @@ static int run_task(struct dm_task *dmt, bool cookie)
 	return ok ? 0 : -(dm_task_get_errno(dmt) ?: EIO);
 }
 
+static int dev_info(const char *name, struct dm_info *info, char *uuid,
+		    size_t ulen);
+
 int vaio_dm_state(const char *name, struct vaio_err *err)
 {
-	struct dm_task *dmt;
-	struct dm_info info = { 0 };
+	char uuid[DM_UUID_LEN];
+	struct dm_info info;
 	int r;
 
-	dmt = task_new(DM_DEVICE_INFO);
-	if (!dmt || !dm_task_set_name(dmt, name)) {
-		r = task_failed(err, name);
-	} else {
-		/* Not "absent" when device-mapper cannot say. */
-		r = run_task(dmt, false);
-		if (!r && !dm_task_get_info(dmt, &info))
-			r = -EIO;
-		if (r)
-			r = vaio_seterr(err, -r, "%s: cannot ask device-mapper whether it exists: %s",
-					name, dm_last_error[0] ? dm_last_error : strerror(-r));
-		else
-			r = info.exists ? 1 : 0;
-	}
-	if (dmt)
-		dm_task_destroy(dmt);
-	return r;
+	/* Not "absent" when device-mapper cannot say. */
+	r = dev_info(name, &info, uuid, sizeof(uuid));
+	if (r)
+		return vaio_seterr(err, -r, "%s: cannot ask device-mapper whether it exists: %s",
+				   name, dm_last_error[0] ? dm_last_error : strerror(-r));
+	return info.exists ? 1 : 0;
 }
 
 /* Why the kernel refused @name's table, from the events socket. */
@@ -489,7 +481,7 @@ void vaio_pool_tier_name(const char *name, char *buf, size_t len)
 static int dev_info(const char *name, struct dm_info *info, char *uuid,
 		    size_t ulen)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	struct dm_task *dmt = task_new(DM_DEVICE_INFO);
 	const char *u;
 	int r = -ENOMEM;
 
