@@ -84,10 +84,9 @@ static const int held_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static int lock_conf(struct vaio_err *err)
 {
 	struct sigaction sa;
+	sigset_t start;
 	size_t i;
 	int fd;
-
-	sigset_t start;
 
 	/*
 	 * Those we were started to ignore (nohup, a background job) or to
@@ -124,10 +123,6 @@ static int held_signal(void)
 	return 0;
 }
 
-/*
- * The lock given back; a signal that waited now ends vaioctl as it would
- * have (a shell running a loop of vaioctl commands then stops too).
- */
 /* The held signals let through: one that waited ends vaioctl now. */
 static void release_held(void)
 {
@@ -138,6 +133,10 @@ static void release_held(void)
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 }
 
+/*
+ * The lock given back; a signal that waited now ends vaioctl as it would
+ * have (a shell running a loop of vaioctl commands then stops too).
+ */
 static void unlock_conf(int fd)
 {
 	vaio_conf_unlock(fd);
@@ -155,18 +154,31 @@ static void unlock_conf(int fd)
  * error, with the candidates. Commands that remove or change roles or
  * every disk are never shortened: a typo must not run one.
  */
+/* @word begins @name, and @name may be shortened (see expand()). */
+static bool shortens(const char *word, const char *name)
+{
+	static const char *const whole[] = {
+		"remove", "delete", "unassign", "promote", "demote", "disconnect",
+		"apply", NULL,
+	};
+	size_t k;
+
+	if (!word[0] || strncmp(word, name, strlen(word)))
+		return false;
+	for (k = 0; whole[k]; k++)
+		if (!strcmp(whole[k], name))
+			return false;
+	return true;
+}
+
 static const char *expand(const char *word, const char *const *names)
 {
 	static const char *const aliases[][2] = {
 		{ "ls", "list" }, { "rm", "remove" }, { "del", "delete" },
 		{ "del", "remove" },
 	};
-	static const char *const whole[] = {
-		"remove", "delete", "unassign", "promote", "demote", "disconnect",
-		"apply", NULL,
-	};
 	const char *found = NULL;
-	size_t len = strlen(word), i, k;
+	size_t i;
 	int n = 0;
 
 	for (i = 0; names[i]; i++)
@@ -181,28 +193,19 @@ static const char *expand(const char *word, const char *const *names)
 			if (!strcmp(*x, aliases[i][1]))
 				return *x;
 	}
-	for (i = 0; len && names[i]; i++) {
-		if (strncmp(word, names[i], len))
-			continue;
-		for (k = 0; whole[k] && strcmp(whole[k], names[i]); k++)
-			;
-		if (whole[k])
-			continue;
-		found = names[i];
-		n++;
+	for (i = 0; names[i]; i++) {
+		if (shortens(word, names[i])) {
+			found = names[i];
+			n++;
+		}
 	}
 	if (n == 1)
 		return found;
 	if (n > 1) {
 		fprintf(stderr, "vaioctl: '%s' is ambiguous:", word);
-		for (i = 0; names[i]; i++) {
-			if (strncmp(word, names[i], len))
-				continue;
-			for (k = 0; whole[k] && strcmp(whole[k], names[i]); k++)
-				;
-			if (!whole[k])
+		for (i = 0; names[i]; i++)
+			if (shortens(word, names[i]))
 				fprintf(stderr, " %s", names[i]);
-		}
 		fprintf(stderr, "\n");
 		exit(EXIT_USAGE);
 	}
@@ -1141,19 +1144,14 @@ static int cache_drain(const char *name, const struct vaio_chain *chain,
 			fprintf(stderr, "%s: writing back the cache: %lld dirty blocks (%lld KiB) left\n",
 				name, dirty, dirty * 4);
 		last = dirty;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			break;
 		/* Interrupted: the disk not changed (the kernel writes on). */
-		if (held_signal()) {
-			r = vaio_seterr(err, EINTR, "disk %s: interrupted while its cache was written back",
-					name);
-			goto out;
-		}
+		if (waitpid(pid, &status, WNOHANG) == pid || held_signal())
+			break;
 		sleep(1);
 		if (!find_disk(name, d, err))
 			dirty = filter_word(d, "cache", "dirty");
 	}
-	if (held_signal())
+	if (held_signal())	/* before the child's status: maybe not reaped */
 		r = vaio_seterr(err, EINTR, "disk %s: interrupted while its cache was written back",
 				name);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
