@@ -214,7 +214,6 @@ int vaio_dm_create(struct vaio_nl *nl, const char *name, const char *device,
 	uint64_t sectors;
 	int r;
 
-	dm_setup();
 	if (!vaio_valid_name(name))
 		return vaio_seterr(err, EINVAL,
 				   "disk name '%s': use up to 63 of A-Z a-z 0-9 . _ : -",
@@ -280,7 +279,7 @@ out:
 /* Runs @type (SUSPEND, RESUME, CLEAR) on @name; 0 or a negative errno. */
 static int simple_task(int type, const char *name)
 {
-	struct dm_task *dmt = dm_task_create(type);
+	struct dm_task *dmt = task_new(type);
 	int r = -ENOMEM;
 
 	if (dmt && dm_task_set_name(dmt, name))
@@ -300,7 +299,6 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 	sigset_t block, old;
 	int r;
 
-	dm_setup();
 	if (!live)
 		return vaio_seterr(err, ENOMEM, "out of memory");
 	r = live_table(name, &start, &len, data_dev, sizeof(data_dev), err);
@@ -366,7 +364,6 @@ static int remove_named(const char *name, const char *who, bool retry,
 	struct dm_task *dmt;
 	int r;
 
-	dm_setup();
 	dmt = task_new(DM_DEVICE_REMOVE);
 	if (!dmt || !dm_task_set_name(dmt, name) ||
 	    (retry && !dm_task_retry_remove(dmt))) {
@@ -397,7 +394,6 @@ int vaio_dm_suspend(const char *name, bool suspend, struct vaio_err *err)
 {
 	int r;
 
-	dm_setup();
 	r = simple_task(suspend ? DM_DEVICE_SUSPEND : DM_DEVICE_RESUME, name);
 	if (r)
 		r = vaio_seterr(err, -r, "disk %s: %s: %s", name,
@@ -411,7 +407,6 @@ int vaio_dm_message(const char *name, const char *msg, struct vaio_err *err)
 	struct dm_task *dmt;
 	int r;
 
-	dm_setup();
 	dmt = task_new(DM_DEVICE_TARGET_MSG);
 	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_set_sector(dmt, 0) ||
 	    !dm_task_set_message(dmt, msg)) {
@@ -442,7 +437,6 @@ int vaio_dm_info(const char *name, struct dm_info *out, struct vaio_err *err)
 	struct dm_info info = { 0 };
 	int r;
 
-	dm_setup();
 	dmt = task_new(DM_DEVICE_INFO);
 	if (!dmt || !dm_task_set_name(dmt, name)) {
 		r = task_failed(err, name);
@@ -615,7 +609,6 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 	sigset_t block, old;
 	int i, j, r;
 
-	dm_setup();
 	if (!vaio_valid_name(c->name))
 		return vaio_seterr(err, EINVAL,
 				   "pool name '%s': use up to 63 of A-Z a-z 0-9 . _ : -",
@@ -806,7 +799,6 @@ int vaio_pool_list(struct vaio_pool_info **pools, int *n, struct vaio_err *err)
 	unsigned int next = 0;
 	int r;
 
-	dm_setup();
 	*pools = NULL;
 	*n = 0;
 	dmt = task_new(DM_DEVICE_LIST);
