@@ -86,7 +86,7 @@ static long lock_holder(int fd)
 int vaio_conf_lock(struct vaio_err *err)
 {
 	const char *env = getenv("VAIO_CONF_LOCK_TIMEOUT");
-	int timeout_s = env && atoi(env) > 0 ? atoi(env) : VAIO_CONF_LOCK_TIMEOUT_S;
+	int timeout_s = env ? atoi(env) : 0;
 	char path[4200], pid[32];
 	bool said = false;
 	int fd, waited;
@@ -99,6 +99,8 @@ int vaio_conf_lock(struct vaio_err *err)
 		errno_err(err, path, errno);
 		return -1;
 	}
+	if (timeout_s <= 0)
+		timeout_s = VAIO_CONF_LOCK_TIMEOUT_S;
 	/* Held: said once, with its holder, and given up after a while. */
 	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB); waited += 100) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {

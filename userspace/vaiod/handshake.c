@@ -150,6 +150,18 @@ static void fail(struct hs *hs, int prio, const char *fmt, ...)
  *--------------------------------------------------------------
  */
 
+/* Our HELLO's features: the daemon's, the same for every disk name. */
+static __be32 hello_features(const struct hs *hs)
+{
+	return htobe32(hs->ops->tls ? VAIO_REPL_HELLO_F_TLS : 0);
+}
+
+/* The peer's HELLO said TLS. */
+static bool hello_tls(const struct vaio_repl_hello *h)
+{
+	return be32toh(h->features) & VAIO_REPL_HELLO_F_TLS;
+}
+
 /* The transcript: frame @p of @len bytes, sent by the dialer or not. */
 static void log_frame(struct hs *hs, bool by_dialer, const void *p, size_t len)
 {
@@ -653,7 +665,7 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 
 	memcpy(hs->name, h->disk, VAIO_REPL_NAME_LEN);
 	memcpy(hs->peer_nonce, h->nonce, VAIO_REPL_NONCE_LEN);
-	hs->peer_tls = be32toh(h->features) & VAIO_REPL_HELLO_F_TLS;
+	hs->peer_tls = hello_tls(h);
 	sanitize(name, sizeof(name), (const uint8_t *)h->disk, VAIO_REPL_NAME_LEN);
 	if (be32toh(h->version) != 1) {
 		snprintf(text, sizeof(text), "unsupported protocol version %u",
@@ -691,8 +703,7 @@ static void acceptor_hello(struct hs *hs, const struct vaio_repl_hello *h,
 	}
 	memset(&out, 0, sizeof(out));
 	out.version = htobe32(1);
-	/* The daemon's, the same for every disk name: nothing to learn. */
-	out.features = htobe32(hs->ops->tls ? VAIO_REPL_HELLO_F_TLS : 0);
+	out.features = hello_features(hs);	/* nothing to learn of a disk */
 	memcpy(out.disk, hs->name, VAIO_REPL_NAME_LEN);
 	memcpy(out.nonce, hs->nonce, VAIO_REPL_NONCE_LEN);
 	put_frame(hs, VAIO_REPL_F_HELLO, &out, sizeof(out));
@@ -732,7 +743,7 @@ static void frame(struct hs *hs, int type, const uint8_t *p, size_t len,
 			return;
 		}
 		memcpy(hs->peer_nonce, hello->nonce, VAIO_REPL_NONCE_LEN);
-		hs->peer_tls = be32toh(hello->features) & VAIO_REPL_HELLO_F_TLS;
+		hs->peer_tls = hello_tls(hello);
 		if (send_auth(hs)) {
 			fail(hs, 3, "HMAC-SHA256 failed (libcrypto)");
 			return;
@@ -965,7 +976,7 @@ void hs_start(struct hs *hs, enum hs_role role, int fd, const char *addr,
 	hs->secret_len = secret_len;
 	memset(&h, 0, sizeof(h));
 	h.version = htobe32(1);
-	h.features = htobe32(ops->tls ? VAIO_REPL_HELLO_F_TLS : 0);
+	h.features = hello_features(hs);
 	memcpy(h.disk, hs->name, VAIO_REPL_NAME_LEN);
 	memcpy(h.nonce, hs->nonce, VAIO_REPL_NONCE_LEN);
 	put_frame(hs, VAIO_REPL_F_HELLO, &h, sizeof(h));
