@@ -41,17 +41,36 @@ static int send_kvec(struct repl_conn *c, void *buf, size_t len, bool more)
 	return send_msg(c, &msg);
 }
 
+/*
+ * Data pages go by reference (zero copy), as DRBD's _drbd_send_page()
+ * sends them: the socket takes its own reference of the page, which
+ * stays ours until the peer has the data (a sync write's bio is held
+ * until its answer, a copy and a resync buffer until theirs). (A writer
+ * that changes a page under its own write in flight gets either data on
+ * either disk, as without replication.) Pages the network may not hold
+ * (slab memory, sendpage_ok()) are copied.
+ */
 static int send_page(struct repl_conn *c, struct page *page,
 		     unsigned int offset, unsigned int len, bool more)
 {
+	int flags = MSG_NOSIGNAL | (more || c->tx_more ? MSG_MORE : 0);
 	struct bio_vec bv = { .bv_page = page, .bv_offset = offset,
 			      .bv_len = len };
-	struct msghdr msg = {
-		.msg_flags = MSG_NOSIGNAL | (more || c->tx_more ? MSG_MORE : 0),
-	};
+	struct msghdr msg = { .msg_flags = flags };
+	int r;
 
-	iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
-	return send_msg(c, &msg);
+	if (!sendpage_ok(page)) {
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
+		return send_msg(c, &msg);
+	}
+	while (len) {
+		r = kernel_sendpage(c->sock, page, offset, len, flags);
+		if (r <= 0)
+			return r ?: -EPIPE;
+		offset += r;
+		len -= r;
+	}
+	return 0;
 }
 
 /* The header and fixed part of a frame; send_mutex held. */
