@@ -286,9 +286,13 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 		return peer_zeroout(c, req, flags);
 	if (type == VAIO_REPL_F_DISCARD)
 		opf = REQ_OP_DISCARD;
-	/* An answer promises the data are durable, as in the VM's disk. */
+	/*
+	 * An answer promises the data are durable, as in the VM's disk, but
+	 * for a write the primary keeps until a later FLUSH (CACHED).
+	 */
 	if ((flags & VAIO_REPL_DF_FUA) ||
-	    (req->answer && nr && bdev_write_cache(d->bdev)))
+	    (req->answer && nr && bdev_write_cache(d->bdev) &&
+	     !(flags & VAIO_REPL_DF_CACHED)))
 		opf |= REQ_FUA;
 	if (flags & VAIO_REPL_DF_PREFLUSH || type == VAIO_REPL_F_FLUSH)
 		opf |= REQ_PREFLUSH;
@@ -312,9 +316,12 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 submit:
 	bio->bi_private = req;
 	bio->bi_end_io = peer_endio;
-	spin_lock_irq(&d->slock);
-	d->recv++;
-	spin_unlock_irq(&d->slock);
+	/* Writes, as the primary's sent: a flush is none. */
+	if (type != VAIO_REPL_F_FLUSH) {
+		spin_lock_irq(&d->slock);
+		d->recv++;
+		spin_unlock_irq(&d->slock);
+	}
 	submit_bio(bio);
 	return 0;
 }
@@ -372,6 +379,7 @@ static u16 answer_type(struct repl_item *it)
 	case RI_RS:
 		return VAIO_REPL_F_RS_ACK;
 	case RI_FLUSH:
+	case RI_POINT:
 		return VAIO_REPL_F_FLUSH_ACK;
 	case RI_DATA_SYNC:
 		return VAIO_REPL_F_WRITE_ACK;
@@ -386,7 +394,9 @@ static int recv_answer(struct repl_conn *c, struct repl_rx *rx)
 	struct vaio_repl_ack *a = &rx->p.ack;
 	struct repl_disk *d = c->d;
 	struct repl_item *it, *found = NULL;
+	struct repl_stage *st, *tmp;
 	u16 type = rx->type;
+	bool ok;
 	u64 id;
 
 	id = be64_to_cpu(a->id);
@@ -405,8 +415,38 @@ static int recv_answer(struct repl_conn *c, struct repl_rx *rx)
 		return -EPROTO;	/* stale, forged or mismatched */
 	}
 	list_del_init(&found->list);
+	ok = !a->status && type != VAIO_REPL_F_NEG_ACK;
+	if (found->kind == RI_POINT) {
+		/*
+		 * The peer flushed: what it answered before the FLUSH was
+		 * sent is durable. A failed flush: not known, resync it.
+		 */
+		list_for_each_entry_safe(st, tmp, &c->flushing, it.list) {
+			list_del(&st->it.list);
+			unflushed_put(d, st, !ok);
+		}
+		c->point_busy = false;
+		if (!list_empty(&c->unflushed))
+			kick_sender(c);
+		spin_unlock_irq(&d->slock);
+		return 0;
+	}
 	if (!a->status && found->kind != RI_RS)
 		d->acked++;
+	if (found->kind == RI_DATA_SYNC && ok) {
+		struct repl_bio *rb = container_of(found, struct repl_bio, it);
+
+		/* Written by the peer: durable at its next FLUSH_ACK. */
+		st = rb->unflushed;
+		if (st) {
+			rb->unflushed = NULL;
+			list_add_tail(&st->it.list, &c->unflushed);
+			c->unflushed_bytes = min_t(u64, (u64)c->unflushed_bytes +
+						   st->it.size, U32_MAX);
+			if (!c->point_busy)
+				kick_sender(c);
+		}
+	}
 	spin_unlock_irq(&d->slock);
 
 	switch (found->kind) {
@@ -424,8 +464,7 @@ static int recv_answer(struct repl_conn *c, struct repl_rx *rx)
 	default:
 		break;
 	}
-	remote_done(d, container_of(found, struct repl_bio, it),
-		    !a->status && type != VAIO_REPL_F_NEG_ACK);
+	remote_done(d, container_of(found, struct repl_bio, it), ok);
 	return 0;
 }
 

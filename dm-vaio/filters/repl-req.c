@@ -3,8 +3,9 @@
  * dm-vaio replication: the VM's writes on a primary (the request path).
  *
  * repl_map() and repl_end_io() are the filter's map and end_io. A write
- * goes to the peer (sync: it completes once the peer answered too; async:
- * copied, in the current epoch), or into the bitmap (no connection,
+ * goes to the peer (sync: it completes once the peer answered too, and a
+ * record of its range stays until the peer flushed; async: copied, in the
+ * current epoch), or into the bitmap (no connection,
  * pulled ahead, failed), or waits: for the chunk being resynced
  * (d->rs_waiters) or for the async lag to drain (d->throttled), released
  * in process context by release_list(). The connection is touched only
@@ -64,6 +65,36 @@ void stage_done(struct repl_disk *d, struct repl_stage *st)
 		spin_unlock_irqrestore(&d->slock, flags);
 	}
 	stage_free(st);
+}
+
+/*
+ * A sync write's record of its range, answered from the peer's volatile
+ * cache maybe, is over: the peer flushed it, or (@oos) it was not
+ * confirmed and its bits are set. d->slock held.
+ */
+void unflushed_put(struct repl_disk *d, struct repl_stage *st, bool oos)
+{
+	if (oos)
+		bm_set(d, st->it.sector, st->it.size);
+	if (st->al)
+		al_put(d, st->it.sector, st->it.size);
+	d->unflushed--;
+	kfree(st);
+}
+
+/*
+ * A sync write's record (unflushed_put()); NULL if it cannot be had
+ * without waiting: the peer then writes it with FUA.
+ */
+static struct repl_stage *unflushed_alloc(gfp_t gfp)
+{
+	struct repl_stage *st = kmalloc(sizeof(*st), gfp | __GFP_NOWARN);
+
+	if (st) {
+		st->nr_pages = 0;
+		st->al = false;
+	}
+	return st;
 }
 
 /* An async write's copy; NULL if it cannot be had without waiting. */
@@ -145,6 +176,10 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 	if (rf->mode == VAIO_REPL_MODE_ASYNC && bytes && READ_ONCE(d->c) &&
 	    list_empty_careful(&d->throttled))
 		st = stage_alloc(rb, gfp);
+	else if (rf->mode == VAIO_REPL_MODE_SYNC && bytes && READ_ONCE(d->c) &&
+		 rb->it.type == VAIO_REPL_F_DATA &&
+		 !(rb->it.flags & VAIO_REPL_DF_FUA))
+		st = unflushed_alloc(gfp);
 
 	spin_lock_irqsave(&d->slock, flags);
 	/*
@@ -198,6 +233,25 @@ static enum vaio_verdict repl_write(struct repl_filter *rf, struct repl_bio *rb,
 		rb->it.flags |= VAIO_REPL_DF_ACK;
 		rb->it.id = c->next_id++;
 		rb->it.epoch = 0;
+		if (st && d->unflushed < REPL_MAX_UNFLUSHED) {
+			/*
+			 * The peer answers it once written, from a volatile
+			 * cache maybe, as DRBD C does, and we keep its range
+			 * until the peer flushed (or set its bits): the VM's
+			 * flushes and FUA writes reach the peer as such.
+			 */
+			rb->it.flags |= VAIO_REPL_DF_CACHED;
+			st->it = rb->it;
+			st->it.kind = RI_UNFLUSHED;
+			INIT_LIST_HEAD(&st->it.list);
+			if (rb->al) {
+				al_hold(d, rb->it.sector, bytes);
+				st->al = true;
+			}
+			d->unflushed++;
+			rb->unflushed = st;
+			st = NULL;
+		}
 		/* Local completion, the peer's answer, the sender. */
 		atomic_set(&rb->parts, 3);
 		rb->replicating = 1;
@@ -284,6 +338,11 @@ static bool write_overlapped(struct repl_disk *d, struct repl_bio *rb)
  */
 static void write_ended(struct repl_disk *d, struct repl_bio *rb)
 {
+	if (rb->unflushed) {
+		/* Never answered: remote_done(, false) set its bits. */
+		unflushed_put(d, rb->unflushed, true);
+		rb->unflushed = NULL;
+	}
 	if (!rb->in_tree)
 		return;
 	wtree_remove(rb, &d->writes);
@@ -410,6 +469,7 @@ enum vaio_verdict repl_map(struct vaio_filter *f, struct bio *bio,
 	rb->async = 0;
 	rb->in_tree = 0;
 	rb->al = 0;
+	rb->unflushed = NULL;
 	if (bio_op(bio) == REQ_OP_READ) {
 		/*
 		 * An inconsistent secondary's disk mixes old and new data (a

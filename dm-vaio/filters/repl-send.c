@@ -6,7 +6,8 @@
  * the receiver's short answers (send_frame()). It takes the items of
  * c->send_q in order, moves those that wait for an answer to c->inflight
  * (async writes to c->staged, until the BARRIER_ACK of their epoch),
- * closes async epochs with a BARRIER, pings an idle peer, and fails a
+ * closes async epochs with a BARRIER, sends a FLUSH for the sync writes
+ * the peer answered from its cache, pings an idle peer, and fails a
  * connection that leaves a write unanswered for timeout_ms. A
  * secondary's sender first sends the bitmap of what it wrote as a
  * primary.
@@ -172,6 +173,7 @@ static int send_item(struct repl_conn *c, struct repl_item *it, bool more)
 		break;
 	}
 	case RI_FLUSH:
+	case RI_POINT:
 		r = send_head(c, VAIO_REPL_F_FLUSH, 0, &dh, sizeof(dh), 0);
 		break;
 	case RI_STAGE: {
@@ -298,10 +300,18 @@ static int hold_for_bitmap(struct repl_conn *c, unsigned long ping_every)
 	return 0;
 }
 
+/* A FLUSH for the answered sync writes is due (and none in flight). */
+static bool point_due(struct repl_conn *c, bool idle)
+{
+	return !READ_ONCE(c->point_busy) && !list_empty_careful(&c->unflushed) &&
+	       (idle || READ_ONCE(c->unflushed_bytes) >= REPL_ACK_BYTES);
+}
+
 static bool sender_woken(struct repl_conn *c)
 {
 	return kthread_should_stop() || READ_ONCE(c->dead) ||
-	       !list_empty_careful(&c->send_q) || READ_ONCE(c->epoch_count);
+	       !list_empty_careful(&c->send_q) || READ_ONCE(c->epoch_count) ||
+	       point_due(c, true);
 }
 
 int repl_sender(void *arg)
@@ -358,6 +368,26 @@ int repl_sender(void *arg)
 			spin_unlock_irq(&d->slock);
 			/* Not idle: the item that closed it goes next. */
 			r = send_barrier(c, e, n, flush, !idle);
+			continue;
+		}
+		if (point_due(c, idle)) {
+			/*
+			 * The sync writes the peer answered so far, from its
+			 * cache maybe, are durable once it answers this FLUSH
+			 * (it flushes after their writes completed). One at a
+			 * time: those answered meanwhile wait for the next.
+			 */
+			list_splice_tail_init(&c->unflushed, &c->flushing);
+			c->unflushed_bytes = 0;
+			c->point_busy = true;
+			memset(&c->point, 0, sizeof(c->point));
+			c->point.kind = RI_POINT;
+			c->point.type = VAIO_REPL_F_FLUSH;
+			c->point.id = c->next_id++;
+			c->point.start = jiffies;
+			list_add_tail(&c->point.list, &c->inflight);
+			spin_unlock_irq(&d->slock);
+			r = send_item(c, &c->point, !idle);
 			continue;
 		}
 		if (idle) {

@@ -114,7 +114,7 @@ static bool unconfirmed(struct list_head *items)
 
 	list_for_each_entry(it, items, list)
 		if ((it->kind == RI_DATA_SYNC && it->size) ||
-		    it->kind == RI_STAGE)
+		    it->kind == RI_STAGE || it->kind == RI_UNFLUSHED)
 			return true;
 	return false;
 }
@@ -157,6 +157,8 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 	list_splice_init(&c->send_q, &unsent);
 	list_splice_init(&c->inflight, &items);
 	list_splice_tail_init(&c->staged, &items);
+	list_splice_tail_init(&c->flushing, &items);
+	list_splice_tail_init(&c->unflushed, &items);
 	primary = d->role == VAIO_REPL_ROLE_PRIMARY;
 	/* Tracked ahead: the peer may not have marked itself inconsistent. */
 	ahead = c->ahead_queued;
@@ -201,6 +203,13 @@ void repl_teardown(struct repl_disk *d, const char *reason)
 							  it)->nr_pages << PAGE_SHIFT;
 			spin_unlock_irq(&d->slock);
 			stage_done(d, container_of(it, struct repl_stage, it));
+			break;
+		case RI_UNFLUSHED:
+			/* Answered, maybe lost in the peer's cache. */
+			spin_lock_irq(&d->slock);
+			unflushed_put(d, container_of(it, struct repl_stage, it),
+				      true);
+			spin_unlock_irq(&d->slock);
 			break;
 		case RI_ACK:
 			peer_req_free(container_of(it, struct repl_peer_req, it));
@@ -296,6 +305,9 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	INIT_LIST_HEAD(&c->send_q);
 	INIT_LIST_HEAD(&c->inflight);
 	INIT_LIST_HEAD(&c->staged);
+	INIT_LIST_HEAD(&c->unflushed);
+	INIT_LIST_HEAD(&c->flushing);
+	INIT_LIST_HEAD(&c->point.list);
 	INIT_LIST_HEAD(&c->ahead_item.list);
 	INIT_LIST_HEAD(&c->vr_item.list);
 	init_waitqueue_head(&c->send_wait);
@@ -391,7 +403,7 @@ int repl_disconnect(struct repl_disk *d, const char **err)
 /*
  * Writes the VM was told are done (or will be at teardown) that the peer
  * has not confirmed: staged async writes, writes held by the lag limit,
- * and sync writes not yet answered. d->slock held.
+ * and sync writes not yet answered or not yet flushed. d->slock held.
  */
 static bool all_confirmed(struct repl_disk *d)
 {
@@ -408,6 +420,9 @@ static bool all_confirmed(struct repl_disk *d)
 	 */
 	if (find_first_bit(d->bm, d->bm_bits) < d->bm_bits ||
 	    !READ_ONCE(c->sync_done_sent))
+		return false;
+	/* Answered writes the peer may hold in a volatile cache only. */
+	if (d->unflushed)
 		return false;
 	list_for_each_entry(it, &c->inflight, list)
 		if (it->kind == RI_DATA_SYNC || it->kind == RI_FLUSH)

@@ -6,15 +6,17 @@
  * that vaiod authenticated and handed over (VAIO_REPL_CMD_CONNECT):
  *
  *   sync   the VM's write completes when the local disk and the peer have
- *          it (the peer answers WRITE_ACK once its write completed);
+ *          it (the peer answers WRITE_ACK once its write completed, in a
+ *          volatile cache maybe: the primary keeps its range until the
+ *          peer answered a later FLUSH);
  *   async  the write is copied and completes when the local disk has it;
  *          the copies stream in epochs, which the peer applies one after
  *          the other, so its disk always holds a prefix of the primary's
  *          history (Documentation/replication.rst).
  *
  * What the peer may lack is tracked in a bitmap (a bit per 4 KiB): writes
- * made while disconnected, not acknowledged, or pulled ahead of the
- * stream. On connect the secondary sends its own bitmap (what it wrote as
+ * made while disconnected, not acknowledged (or not flushed), or pulled
+ * ahead of the stream. On connect the secondary sends its own bitmap (what it wrote as
  * a primary), and the primary resyncs every set bit, a 1 MiB chunk at a
  * time, with the VM's writes to that chunk held meanwhile.
  *
@@ -770,7 +772,7 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 		"none", "running", "done", "stopped",
 	};
 	u64 oos, total, done, lag_w, lag_b, vdiff, al_writes;
-	unsigned int sz = 0, pct, al_listed;
+	unsigned int sz = 0, pct, al_listed, unflushed;
 	u8 role, conn, vstate;
 
 	spin_lock_irq(&d->slock);
@@ -785,6 +787,7 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	vdiff = d->verify_diff;
 	al_listed = d->al_listed;
 	al_writes = d->al_writes;
+	unflushed = d->unflushed;
 	spin_unlock_irq(&d->slock);
 	pct = total ? div64_u64(min(done, total) * 100, total) : 100;
 	DMEMIT("role %s conn %s mode %s ", role_names[role], conn_names[conn],
@@ -796,7 +799,8 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	       d->peer_pages_max << (PAGE_SHIFT - 10), READ_ONCE(d->overlaps));
 	DMEMIT("verify %s verify_diff_kib %llu ", verify_names[vstate],
 	       vdiff >> 10);
-	DMEMIT("al_extents %u al_writes %llu", al_listed, al_writes);
+	DMEMIT("al_extents %u al_writes %llu unflushed %u", al_listed,
+	       al_writes, unflushed);
 }
 
 static struct vaio_filter_type repl_type = {

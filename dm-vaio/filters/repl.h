@@ -28,6 +28,8 @@
 #define REPL_VR_BLOCK		4096	/* verify: a checksum per 4 KiB */
 #define REPL_PEER_MAX_INFLIGHT	512	/* secondary: writes in flight */
 #define REPL_ACK_BYTES		(2U << 20) /* secondary: BARRIER_ACK at least per */
+/* Primary: answered sync writes not yet flushed on the peer, at most. */
+#define REPL_MAX_UNFLUSHED	4096
 #define REPL_REASON_MAX		96
 #define REPL_DEMOTE_WAIT_MS	5000	/* demote: for the peer, per call */
 #define REPL_IF_EPOCH	0x8000	/* item flag, not on the wire: async order */
@@ -52,6 +54,8 @@ enum repl_item_kind {
 	RI_AHEAD,	/* primary: writes are tracked while connected */
 	RI_VERIFY,	/* primary: checksums of a chunk wanted */
 	RI_MARK,	/* primary: a snapshot mark (struct repl_mark_item) */
+	RI_UNFLUSHED,	/* primary: a sync write in the peer's volatile cache */
+	RI_POINT,	/* primary: a flush of the peer for those (c->point) */
 };
 
 /* Something the sender thread sends, or that waits for the peer's answer. */
@@ -80,6 +84,11 @@ struct repl_bio {
 	unsigned int async:1;
 	unsigned int in_tree:1;		/* in d->writes */
 	unsigned int al:1;		/* holds its extents in the log */
+	/*
+	 * Sync: its record (RI_UNFLUSHED) once the peer answered, until the
+	 * peer flushed; the peer writes it without FUA. NULL: FUA.
+	 */
+	struct repl_stage *unflushed;
 	/* In d->writes, from map to its last part's end (under slock). */
 	struct rb_node wnode;
 	sector_t wlast;			/* its last sector */
@@ -87,7 +96,10 @@ struct repl_bio {
 	u64 wseq;			/* arrival order */
 };
 
-/* An async write, copied. */
+/*
+ * An async write, copied; or (RI_UNFLUSHED, no pages) the range of a sync
+ * write the peer answered but may hold in a volatile cache only.
+ */
 struct repl_stage {
 	struct repl_item it;
 	bool al;			/* holds its extents in the log */
@@ -144,6 +156,17 @@ struct repl_conn {
 	struct list_head send_q;
 	struct list_head inflight;	/* sent, awaiting an answer */
 	struct list_head staged;	/* async, sent, awaiting BARRIER_ACK */
+	/*
+	 * Sync writes the peer answered (RI_UNFLUSHED), in its volatile
+	 * cache maybe: not flushed yet, and flushing: answered before
+	 * c->point (a FLUSH, in inflight while point_busy) was sent, so
+	 * that its FLUSH_ACK makes them durable (DRBD keeps its requests
+	 * until the BARRIER_ACK). At a teardown their bits are set.
+	 */
+	struct list_head unflushed, flushing;
+	u32 unflushed_bytes;
+	bool point_busy;
+	struct repl_item point;
 	bool dead;
 	bool failing;
 	u8 peer_role;
@@ -300,6 +323,7 @@ struct repl_disk {
 	bool demoting;			/* no write admitted: the role goes */
 	struct list_head throttled;	/* struct repl_bio, FIFO */
 	u64 lag_writes, lag_bytes;
+	unsigned int unflushed;		/* RI_UNFLUSHED records, all */
 
 	/* Resync: the locked chunk and the writes waiting for it. */
 	long rs_chunk;			/* -1: none */
@@ -469,6 +493,7 @@ void fail_work_fn(struct work_struct *work);
 /* repl-req.c */
 void stage_free(struct repl_stage *st);
 void stage_done(struct repl_disk *d, struct repl_stage *st);
+void unflushed_put(struct repl_disk *d, struct repl_stage *st, bool oos);
 void remote_done(struct repl_disk *d, struct repl_bio *rb, bool ok);
 void release_list(struct repl_filter *rf, struct list_head *list);
 void release_work_fn(struct work_struct *work);

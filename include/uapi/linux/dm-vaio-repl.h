@@ -211,6 +211,11 @@ struct vaio_repl_hdr {
 #define VAIO_REPL_DF_FUA	0x1
 #define VAIO_REPL_DF_PREFLUSH	0x2
 #define VAIO_REPL_DF_ACK	0x4	/* answer with WRITE_ACK (sync) */
+/*
+ * With ACK: answer once written, in a volatile cache maybe (no FUA); the
+ * primary keeps the range until a later FLUSH is answered.
+ */
+#define VAIO_REPL_DF_CACHED	0x8
 
 struct vaio_repl_data {
 	__be64 sector;
