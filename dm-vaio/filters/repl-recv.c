@@ -292,7 +292,7 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 	 */
 	if ((flags & VAIO_REPL_DF_FUA) ||
 	    (req->answer && nr && bdev_write_cache(d->bdev) &&
-	     !(flags & VAIO_REPL_DF_CACHED)))
+	     !(type == VAIO_REPL_F_DATA && (flags & VAIO_REPL_DF_CACHED))))
 		opf |= REQ_FUA;
 	if (flags & VAIO_REPL_DF_PREFLUSH || type == VAIO_REPL_F_FLUSH)
 		opf |= REQ_PREFLUSH;
@@ -416,14 +416,20 @@ static int recv_answer(struct repl_conn *c, struct repl_rx *rx)
 	}
 	list_del_init(&found->list);
 	ok = !a->status && type != VAIO_REPL_F_NEG_ACK;
-	if (found->kind == RI_POINT) {
+	if (found->kind == RI_POINT && !ok) {
 		/*
-		 * The peer flushed: what it answered before the FLUSH was
-		 * sent is durable. A failed flush: not known, resync it.
+		 * What the peer answered may not be on its disk: the teardown
+		 * sets the bits of c->flushing and makes a new generation.
 		 */
+		spin_unlock_irq(&d->slock);
+		conn_fail(c, "the peer failed a flush");
+		return 0;
+	}
+	if (found->kind == RI_POINT) {
+		/* The peer flushed: what it answered before the FLUSH was sent. */
 		list_for_each_entry_safe(st, tmp, &c->flushing, it.list) {
 			list_del(&st->it.list);
-			unflushed_put(d, st, !ok);
+			unflushed_put(d, st, false);
 		}
 		c->point_busy = false;
 		if (!list_empty(&c->unflushed))

@@ -300,11 +300,29 @@ static int hold_for_bitmap(struct repl_conn *c, unsigned long ping_every)
 	return 0;
 }
 
-/* A FLUSH for the answered sync writes is due (and none in flight). */
+/* A FLUSH for the answered sync writes may be due (none in flight). */
 static bool point_due(struct repl_conn *c, bool idle)
 {
 	return !READ_ONCE(c->point_busy) && !list_empty_careful(&c->unflushed) &&
 	       (idle || READ_ONCE(c->unflushed_bytes) >= REPL_ACK_BYTES);
+}
+
+/*
+ * Under d->slock: a FLUSH is due now: the sender is idle, 2 MiB wait, the
+ * oldest waits a second, or writes wait for activity-log extents (which
+ * the records hold) while a stream keeps the sender busy.
+ */
+static bool point_now(struct repl_conn *c, bool idle)
+{
+	struct repl_stage *st;
+
+	if (c->point_busy || list_empty(&c->unflushed))
+		return false;
+	if (idle || c->unflushed_bytes >= REPL_ACK_BYTES ||
+	    !list_empty(&c->d->al_waiters))
+		return true;
+	st = list_first_entry(&c->unflushed, struct repl_stage, it.list);
+	return time_after(jiffies, st->it.start + HZ);
 }
 
 static bool sender_woken(struct repl_conn *c)
@@ -370,7 +388,7 @@ int repl_sender(void *arg)
 			r = send_barrier(c, e, n, flush, !idle);
 			continue;
 		}
-		if (point_due(c, idle)) {
+		if (point_now(c, idle)) {
 			/*
 			 * The sync writes the peer answered so far, from its
 			 * cache maybe, are durable once it answers this FLUSH

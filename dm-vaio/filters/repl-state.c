@@ -556,6 +556,16 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 			goto write;
 		}
 		repl_teardown(d, "promoted");
+		/*
+		 * What the old primary had answered from this disk's volatile
+		 * cache is made durable before the new primary's activity log
+		 * takes over (it does not list those writes).
+		 */
+		r = blkdev_issue_flush(d->bdev);
+		if (r) {
+			*err = "the disk failed a flush";
+			goto out;
+		}
 		spin_lock_irq(&d->slock);
 		d->role = VAIO_REPL_ROLE_PRIMARY;
 		d->paired = true;
@@ -591,7 +601,14 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		 * not confirmed by the peer, unless forced.
 		 */
 		spin_lock_irq(&d->slock);
-		if (!force && !RB_EMPTY_ROOT(&d->writes.rb_root)) {
+		/*
+		 * Also a write made since demote_drain() (the device opened,
+		 * written and closed meanwhile): answered, but not flushed by
+		 * the peer, or its async copy not confirmed.
+		 */
+		if (!force && (!RB_EMPTY_ROOT(&d->writes.rb_root) ||
+			       (d->role == VAIO_REPL_ROLE_PRIMARY &&
+				!all_confirmed(d)))) {
 			spin_unlock_irq(&d->slock);
 			*err = "writes in flight: ask again (still connected)";
 			r = -EAGAIN;
