@@ -60,8 +60,8 @@ status_word() { dmsetup status d0 | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
 put() {
 	local i p pids='' rc=0
 	for i in $(seq 0 15); do
-		head -c 4096 /dev/urandom >/tmp/put.$i
-		dd if=/tmp/put.$i of=/dev/mapper/d0 bs=4k seek=$((8192 + i * 256)) \
+		head -c 4096 /dev/urandom >"/tmp/put.$i"
+		dd if="/tmp/put.$i" of=/dev/mapper/d0 bs=4k seek=$((8192 + i * 256)) \
 			oflag=direct 2>/dev/null &
 		pids="$pids $!"
 	done
