@@ -21,16 +21,19 @@ WRITE_MS=6000
 NB=/sys/kernel/config/nullb/nbc
 NB_SUM="dd if=/dev/nbc bs=1M count=$REPL_MIB iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1"
 
+# slowb_table MS: writes and flushes to vaio-b's null_blk delayed MS.
+slowb_table() { echo "0 $((REPL_MIB * 2048)) delay /dev/nbc 0 0 /dev/nbc 0 $1"; }
+b_slowb() {
+	vaio_peer "echo '$(slowb_table 0)' | dmsetup create slowb && dmsetup mknodes slowb"
+}
 # b_disk: vaio-b's null_blk (16 MiB of cache) and slowb over it.
 b_disk() {
 	vaio_peer "modprobe null_blk nr_devices=0 && mkdir $NB &&
 		echo $REPL_MIB >$NB/size && echo 1 >$NB/memory_backed &&
-		echo 16 >$NB/cache_size && echo 1 >$NB/power &&
-		echo '0 $((REPL_MIB * 2048)) delay /dev/nbc 0 0 /dev/nbc 0 0' |
-			dmsetup create slowb && dmsetup mknodes slowb"
+		echo 16 >$NB/cache_size && echo 1 >$NB/power" && b_slowb
 }
 b_delay() {
-	vaio_peer "echo '0 $((REPL_MIB * 2048)) delay /dev/nbc 0 0 /dev/nbc 0 $1' |
+	vaio_peer "echo '$(slowb_table "$1")' |
 		dmsetup load slowb && dmsetup suspend slowb && dmsetup resume slowb"
 }
 b_d0() {
@@ -111,9 +114,7 @@ ktap_check "vaio-b: vaiod stopped, d0 and slowb removed" vaio_peer \
 	"killall vaiod; sleep 0.5; dmsetup remove d0 && dmsetup remove --force slowb"
 ktap_check "vaio-b: power of its disk on" vaio_peer "echo 1 >$NB/power"
 ktap_fails "b lost answered writes with its cache" sums_equal
-ktap_check "vaio-b: slowb (no delay) and d0 again" vaio_peer \
-	"echo '0 $((REPL_MIB * 2048)) delay /dev/nbc 0 0 /dev/nbc 0 0' |
-		dmsetup create slowb && dmsetup mknodes slowb"
+ktap_check "vaio-b: slowb (no delay) again" b_slowb
 ktap_check "vaio-b: d0 again" b_d0
 repl_uncut
 ktap_check "vaio-b: vaiod" repl_vaiod_start
