@@ -300,11 +300,10 @@ static int hold_for_bitmap(struct repl_conn *c, unsigned long ping_every)
 	return 0;
 }
 
-/* A FLUSH for the answered sync writes may be due (none in flight). */
-static bool point_due(struct repl_conn *c, bool idle)
+/* Answered sync writes wait for a FLUSH, and none is in flight. */
+static bool point_waiting(struct repl_conn *c)
 {
-	return !READ_ONCE(c->point_busy) && !list_empty_careful(&c->unflushed) &&
-	       (idle || READ_ONCE(c->unflushed_bytes) >= REPL_ACK_BYTES);
+	return !READ_ONCE(c->point_busy) && !list_empty_careful(&c->unflushed);
 }
 
 /*
@@ -329,7 +328,7 @@ static bool sender_woken(struct repl_conn *c)
 {
 	return kthread_should_stop() || READ_ONCE(c->dead) ||
 	       !list_empty_careful(&c->send_q) || READ_ONCE(c->epoch_count) ||
-	       point_due(c, true);
+	       point_waiting(c);
 }
 
 int repl_sender(void *arg)
