@@ -60,4 +60,11 @@ VM_EXTRA=(--hosts 2 --boot-timeout 40 --env BOOT_HANG=1 --env BOOT_HANG_ROLE=b)
 expect "a problem in a boot given up still fails the test" warn-first-boot.sh 30 1 150 \
 	'BOOT HANG: guest b did not reach /init' \
 	'KERNEL PROBLEM on guest a.boot1' 'planted_in_first_boot'
+# Two guests, a test that waits on vaio-b past its timeout: the report has
+# what it waited for and the network as both guests' QEMU sees it.
+VM_EXTRA=(--hosts 2)
+expect "two guests, a timeout: the network report" net-wait.sh 20 143 90 \
+	'TIMEOUT: .*net-wait.sh still running after 20s' 'vaio_peer|wget' \
+	'QEMU monitor of guest b \(2 of 2\)' 'queue_index: +1' 'last_avail_idx' \
+	'console tail of guest b'
 ktap_finish
