@@ -86,8 +86,7 @@ for mode in writethrough writeback writearound; do
 	put $b B
 	ktap_eq "$mode: a write over it reads back new" "$(blk $b)" "$(want B)"
 	ktap_eq "$mode: ... and once hot again" "$(heat $b 6)" "$(want B)"
-	head -c 512 /dev/zero | tr '\0' C |
-		dd of=/dev/mapper/vm bs=512 seek=$((b * 8 + 3)) count=1 oflag=direct 2>/dev/null
+	dio_fill /dev/mapper/vm $(((b * 8 + 3) * 512)) 512 0x43
 	exp=$( (head -c 1536 /dev/zero | tr '\0' B; head -c 512 /dev/zero | tr '\0' C
 		head -c 2048 /dev/zero | tr '\0' B) | md5sum)
 	ktap_eq "$mode: a 512-byte write into it reads back" "$(blk $b)" "$exp"

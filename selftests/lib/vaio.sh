@@ -30,6 +30,15 @@ nullb_mem() {
 }
 
 # dm_create NAME TABLE: creates /dev/mapper/NAME (dmsetup mknodes: no udev).
+# dio_fill DEV OFFSET LEN BYTE: one O_DIRECT write of LEN bytes of BYTE
+# (0x..) at byte OFFSET of DEV. (Not dd: busybox's falls back to the page
+# cache, a 4 KiB read-modify-write, for O_DIRECT blocks under a page.)
+dio_fill() {
+	fio --name=dio --filename="$1" --rw=write --bs="$3" --size="$3" \
+		--offset="$2" --direct=1 --ioengine=psync --buffer_pattern="$4" \
+		--scramble_buffers=0 --output=/dev/null
+}
+
 dm_create() {
 	echo "$2" | dmsetup create "$1" && dmsetup mknodes "$1"
 }
