@@ -1212,6 +1212,57 @@ out:
 }
 
 /*
+ * A write below of blocks @first..@last of @d (io->kind IO_WRITE): reads
+ * that begin now must not promote what it changes until it completes
+ * (cache_end_io() gives the counts back). Under lock.
+ */
+static void region_get(struct cache_pool *p, struct cache_disk *d,
+		       struct cache_io *io, u64 first, u64 last)
+{
+	u32 r0 = region_of(d, first), r1 = region_of(d, last);
+
+	if (((last >> CACHE_REGION_SHIFT) - (first >> CACHE_REGION_SHIFT)) > 1) {
+		d->big_writes++;
+		io->nr_regions = 3;
+		return;
+	}
+	io->regions[0] = r0;
+	io->regions[1] = r1;
+	io->nr_regions = r0 == r1 ? 1 : 2;
+	p->region_writes[r0]++;
+	if (r1 != r0)
+		p->region_writes[r1]++;
+}
+
+/*
+ * A write-back write that goes below after all (wb_write_endio()): from
+ * now on a write below as cache_map_write() makes them, so that no read
+ * promotes the old data before it lands. What a read promoted since its
+ * blocks were dropped (clean, or still filling) is dropped; a block still
+ * dirty holds its data or a newer write's. Under lock.
+ */
+static void wb_write_below(struct cache_pool *p, struct cache_disk *d,
+			   struct cache_io *io)
+{
+	u64 first = io->bio->bi_iter.bi_sector >> CACHE_BLOCK_SHIFT;
+	u64 last = (bio_end_sector(io->bio) - 1) >> CACHE_BLOCK_SHIFT;
+	u64 b;
+	u32 i;
+
+	io->kind = IO_WRITE;
+	io->fill = 0;
+	io->slots[0] = CACHE_NONE;
+	region_get(p, d, io, first, last);
+	for (b = first; b <= last; b++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i != CACHE_NONE && !(p->slots[i].flags & SLOT_DIRTY)) {
+			slot_doom(p, i);
+			d->invalidations++;
+		}
+	}
+}
+
+/*
  * A write-back write failed on the cache device. If each of its blocks
  * was clean before it and no other I/O holds it, only this write's data
  * was at stake: the blocks are dropped (no longer dirty) and the write
@@ -1292,7 +1343,9 @@ static void wb_write_endio(struct bio *clone)
 			wait = true;
 		}
 	}
-	if (wait && !lost) {
+	if (lost) {
+		wb_write_below(p, d, io);
+	} else if (wait) {
 		io->next = p->commit_wait;
 		p->commit_wait = io;
 		queue_work(p->wq, &p->commit_work);
@@ -1402,7 +1455,6 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
 	u64 first = start >> CACHE_BLOCK_SHIFT;
 	u64 last = (end - 1) >> CACHE_BLOCK_SHIFT;
-	u32 r0 = region_of(d, first), r1 = region_of(d, last);
 	bool copy = cf->mode == CACHE_WRITETHROUGH && bio_op(bio) == REQ_OP_WRITE &&
 		    first == last && bio_sectors(bio) == CACHE_BLOCK_SECTORS;
 	struct cache_slot *s;
@@ -1415,18 +1467,7 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	io->d = d;
 	io->fill = 0;
 	spin_lock_irqsave(&p->lock, flags);
-	/* Reads that begin now must not promote what this write changes. */
-	if (((last >> CACHE_REGION_SHIFT) - (first >> CACHE_REGION_SHIFT)) > 1) {
-		d->big_writes++;
-		io->nr_regions = 3;
-	} else {
-		io->regions[0] = r0;
-		io->regions[1] = r1;
-		io->nr_regions = r0 == r1 ? 1 : 2;
-		p->region_writes[r0]++;
-		if (r1 != r0)
-			p->region_writes[r1]++;
-	}
+	region_get(p, d, io, first, last);
 
 	if (last - first >= CACHE_INLINE_BLOCKS ||
 	    range_dirty(p, d, first, last)) {

@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="write-back: a write whose cached block is written back and dropped before its data lands in the cache goes below; a read meanwhile must not promote the old data (a slow cache device makes the window seconds long)"
+TIMEOUT=300
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+. "$(dirname "$0")/../lib/cache.sh"
+
+# The disk below: 64 MiB of brd (ram1). The cache: 8 MiB of brd (ram0)
+# behind "cdev", whose data area can be made slow to write.
+brd_setup 64 2
+size=$(dev_sectors /dev/ram1)
+csize=$(dev_sectors /dev/ram0)
+modprobe dm-vaio-cache
+modprobe dm-delay
+
+X=100				# the block raced for
+pat() { awk -v c="$1" 'BEGIN { for (i = 0; i < 4096; i++) printf "%s", c }'; }
+pat a >/tmp/a0
+pat A >/tmp/a1
+# tail_sum DEV: the checksum of bytes 512..4095 of block X of DEV (B
+# does not write them: every outcome has A's there).
+tail_sum() {
+	dd if="$1" bs=4k skip=$X count=1 iflag=direct 2>/dev/null | tail -c 3584 | md5sum
+}
+want=$(tail -c 3584 /tmp/a1 | md5sum)
+
+ktap_check "cache device" dm_create cdev "0 $csize linear /dev/ram0 0"
+ktap_check "pool created" dm_create fast "0 8 vaio-cache-pool /dev/mapper/cdev format"
+ktap_check "disk in writeback mode" dm_create vm \
+	"0 $size vaio /dev/ram1 10 disk_id d0 filter cache fail_closed 4 pool=fast mode=writeback dirty_high=90 dirty_low=80"
+ktap_check "block $X written: dirty in the cache" \
+	dd if=/tmp/a0 of=/dev/mapper/vm bs=4k seek=$X oflag=direct
+ktap_eq "one dirty block" "$(get dirty)" 1
+
+# The data area of the cache device (after the superblock's data_start)
+# now takes 2 s to write; its reads, flushes and the metadata stay fast.
+ds=$(od -An -tu8 -j32 -N8 /dev/mapper/cdev | tr -d ' ')
+ktap_match "the pool's data area starts at sector $ds" "$ds" '^[1-9][0-9]*$'
+ktap_check "its writes slow (dm-delay, 2 s)" vaio_reload cdev "0 $ds linear /dev/ram0 0
+$ds $((csize - ds)) delay /dev/ram0 $ds 0 /dev/ram0 $ds 2000 /dev/ram0 $ds 0"
+
+# 1. A's data heads for the cache (2 s). B, 512 bytes of the same block,
+# is a write below: the block is written back (old data) and dropped. A
+# then lands on a dropped block and goes below. Meanwhile a read misses
+# and promotes from below.
+dd if=/tmp/a1 of=/dev/mapper/vm bs=4k seek=$X oflag=direct 2>/dev/null &
+wa=$!
+sleep 0.3
+ktap_check "B written below over part of the block" \
+	dio_fill /dev/mapper/vm $((X * 4096)) 512 0x42
+ktap_check "A still in flight" kill -0 $wa
+ktap_check "a read of the block meanwhile" \
+	dd if=/dev/mapper/vm of=/dev/null bs=4k skip=$X count=1 iflag=direct
+wait $wa
+ktap_eq "A acknowledged" "$?" 0
+# Whatever its read promoted has landed in the cache by now.
+sleep 3
+ktap_eq "the VM reads A's data (no stale promotion)" "$(tail_sum /dev/mapper/vm)" "$want"
+ktap_eq "so does the disk below" "$(tail_sum /dev/ram1)" "$want"
+# B's drop, and the drop of what the read began to promote: the race ran.
+ktap_eq "the read's promotion dropped (invalidations 2, promotions 0)" \
+	"$(get invalidations) $(get promotions)" "2 0"
+
+ktap_check "cache device fast again" vaio_reload cdev "0 $csize linear /dev/ram0 0"
+ktap_check "disk removed" dm_remove vm
+ktap_check "pool removed" dm_remove fast
+dm_remove cdev
+ktap_finish
