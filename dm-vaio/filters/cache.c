@@ -19,6 +19,7 @@
  */
 #define DM_MSG_PREFIX "vaio-cache"
 
+#include <linux/crc32c.h>
 #include <linux/device-mapper.h>
 #include <linux/delay.h>
 #include <linux/hash.h>
@@ -176,6 +177,16 @@ static void mem_drop(struct cache_pool *p, u32 i)
 	}
 }
 
+static_assert(sizeof(struct cache_msector) == SECTOR_SIZE);
+static_assert(sizeof(struct cache_disk_entry) == 128);
+static_assert(sizeof(struct cache_sb) <= SECTOR_SIZE);
+
+/* The entry of cache block @i, in the entry area as on the device. */
+static inline struct cache_mentry *meta_entry(struct cache_pool *p, u32 i)
+{
+	return &p->meta[i / CACHE_ENTRIES_PER_SECTOR].e[i % CACHE_ENTRIES_PER_SECTOR];
+}
+
 /*
  * The entry of a clean block, in memory only: it reaches the device with
  * any commit of its page and with every page when the pool goes, and
@@ -184,7 +195,7 @@ static void mem_drop(struct cache_pool *p, u32 i)
  */
 static void meta_clean(struct cache_pool *p, u32 i, bool valid)
 {
-	struct cache_mentry *e = &p->meta[i];
+	struct cache_mentry *e = meta_entry(p, i);
 	struct cache_slot *s = &p->slots[i];
 
 	if (e->flags & ENTRY_DIRTY)
@@ -628,7 +639,33 @@ static void mem_fill_end(struct cache_pool *p, struct cache_io *io,
  *--------------------------------------------------------------
  */
 #define CACHE_META_BYTES	4096
-#define CACHE_ENTRIES_PER_PAGE	(CACHE_META_BYTES / sizeof(struct cache_mentry))
+#define CACHE_META_SECTORS	(CACHE_META_BYTES >> SECTOR_SHIFT)
+#define CACHE_ENTRIES_PER_PAGE	(CACHE_ENTRIES_PER_SECTOR * CACHE_META_SECTORS)
+
+/* The checksum of entry sector @index (of the entry area) @ms. */
+static u32 msector_csum(struct cache_pool *p, struct cache_msector *ms,
+			u32 index)
+{
+	__le32 saved = ms->csum;
+	u32 c;
+
+	ms->csum = 0;
+	ms->index = cpu_to_le32(index);
+	c = crc32c(p->csum_seed, ms, sizeof(*ms));
+	ms->csum = saved;
+	return c;
+}
+
+/* A copy of entry page @pg to write: each sector gets its checksum. */
+static void meta_seal(struct cache_pool *p, void *page, u32 pg)
+{
+	struct cache_msector *ms = page;
+	unsigned int k;
+
+	for (k = 0; k < CACHE_META_SECTORS; k++)
+		ms[k].csum = cpu_to_le32(msector_csum(p, &ms[k],
+						      pg * CACHE_META_SECTORS + k));
+}
 
 /*
  * Entry @i must say dirty (for the block its slot holds) or not. Returns
@@ -636,7 +673,7 @@ static void mem_fill_end(struct cache_pool *p, struct cache_io *io,
  */
 static u64 meta_set(struct cache_pool *p, u32 i, bool dirty)
 {
-	struct cache_mentry *e = &p->meta[i];
+	struct cache_mentry *e = meta_entry(p, i);
 	struct cache_slot *s = &p->slots[i];
 	u32 pg = i / CACHE_ENTRIES_PER_PAGE;
 
@@ -744,6 +781,8 @@ static int meta_commit(struct cache_pool *p)
 		spin_unlock_irq(&p->lock);
 		if (!n)
 			break;
+		for (k = 0; k < n; k++)
+			meta_seal(p, page_address(p->commit_pages[k]), pgs[k]);
 		/*
 		 * The data before the entries that point at it: every
 		 * change copied was made after its data was written, so a
@@ -2122,7 +2161,6 @@ static struct cache_disk_entry *disktab_entry(struct cache_pool *p,
 	       idx % per_page;
 }
 
-/* The disk table to the device, durably. cache_pools_lock held. */
 /* @n pages from @sector of the cache device, synchronously. */
 static int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
 		   struct page **pages, unsigned int n)
@@ -2138,8 +2176,29 @@ static int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
 	return blk_status_to_errno(cache_wait_all(&w));
 }
 
+/* The checksum of entry @idx of the disk table, @e. */
+static u32 disktab_csum(struct cache_pool *p, struct cache_disk_entry *e,
+			u32 idx)
+{
+	__le32 saved = e->csum, i = cpu_to_le32(idx);
+	u32 c;
+
+	e->csum = 0;
+	c = crc32c(crc32c(p->csum_seed, &i, sizeof(i)), e, sizeof(*e));
+	e->csum = saved;
+	return c;
+}
+
+/* The disk table to the device, durably. cache_pools_lock held. */
 static int disktab_write(struct cache_pool *p)
 {
+	struct cache_disk_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		e = disktab_entry(p, i);
+		e->csum = cpu_to_le32(disktab_csum(p, e, i));
+	}
 	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
 		       CACHE_DISKTAB_SECTOR, p->disktab, ARRAY_SIZE(p->disktab));
 }
@@ -2998,17 +3057,18 @@ static bool pool_geometry(struct cache_pool *p, sector_t sectors)
 
 	if (sectors < CACHE_META_START + 2 * 2048)
 		return false;
-	/* 4096 bytes of data and 16 of entry per block. */
-	blocks = div_u64((u64)(sectors - CACHE_META_START) << SECTOR_SHIFT,
-			 CACHE_BLOCK_BYTES + sizeof(struct cache_mentry));
-	meta = round_up(DIV_ROUND_UP_ULL(blocks * sizeof(struct cache_mentry),
-					 SECTOR_SIZE), CACHE_BLOCK_SECTORS);
+	/* 4096 bytes of data per block, a sector of entries per 31. */
+	blocks = div_u64(((u64)(sectors - CACHE_META_START) <<
+			  SECTOR_SHIFT) * CACHE_ENTRIES_PER_SECTOR,
+			 CACHE_ENTRIES_PER_SECTOR * CACHE_BLOCK_BYTES + SECTOR_SIZE);
+	meta = round_up(DIV_ROUND_UP_ULL(blocks, CACHE_ENTRIES_PER_SECTOR),
+			CACHE_BLOCK_SECTORS);
 	p->data_start = CACHE_META_START + meta;
 	if (sectors <= p->data_start)
 		return false;
 	/* No more blocks than the entries have room for. */
 	blocks = min_t(u64, (sectors - p->data_start) >> CACHE_BLOCK_SHIFT,
-		       (meta << SECTOR_SHIFT) / sizeof(struct cache_mentry));
+		       meta * CACHE_ENTRIES_PER_SECTOR);
 	if (blocks < CACHE_MIN_BLOCKS || blocks > CACHE_MAX_BLOCKS)
 		return false;
 	p->nslots = blocks;
@@ -3016,7 +3076,7 @@ static bool pool_geometry(struct cache_pool *p, sector_t sectors)
 	return true;
 }
 
-static void sb_fill(struct cache_pool *p, struct cache_sb *sb)
+static void sb_fill(struct cache_pool *p, struct cache_sb *sb, bool clean)
 {
 	memset(sb, 0, PAGE_SIZE);
 	sb->magic = cpu_to_le64(CACHE_MAGIC);
@@ -3026,7 +3086,41 @@ static void sb_fill(struct cache_pool *p, struct cache_sb *sb)
 	sb->meta_start = cpu_to_le64(CACHE_META_START);
 	sb->data_start = cpu_to_le64(p->data_start);
 	sb->activations = cpu_to_le64(p->activations);
+	sb->clean = cpu_to_le32(clean);
 	memcpy(sb->uuid, &p->uuid, sizeof(sb->uuid));
+	sb->csum = cpu_to_le32(crc32c(~0U, sb, sizeof(*sb)));
+}
+
+static bool sb_csum_ok(struct cache_sb *sb)
+{
+	__le32 saved = sb->csum;
+	u32 c;
+
+	sb->csum = 0;
+	c = crc32c(~0U, sb, sizeof(*sb));
+	sb->csum = saved;
+	return c == le32_to_cpu(saved);
+}
+
+/* Every entry page as it is in memory, each sector with its checksum. */
+static int meta_write_all(struct cache_pool *p)
+{
+	u32 pg, n, k;
+	int r = 0;
+
+	for (pg = 0; !r && pg < p->meta_pages; pg += n) {
+		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
+		for (k = 0; k < n; k++) {
+			memcpy(page_address(p->commit_pages[k]),
+			       (char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
+			       CACHE_META_BYTES);
+			meta_seal(p, page_address(p->commit_pages[k]), pg + k);
+		}
+		r = pool_rw(p, REQ_OP_WRITE, CACHE_META_START +
+			    (sector_t)pg * CACHE_META_SECTORS,
+			    p->commit_pages, n);
+	}
+	return r;
 }
 
 /*
@@ -3037,31 +3131,20 @@ static void sb_fill(struct cache_pool *p, struct cache_sb *sb)
 static void pool_save(struct cache_pool *p)
 {
 	struct page *sbp;
-	u32 pg, n, k;
-	int r = 0;
+	int r;
 
 	if (READ_ONCE(p->failed))
 		return;
 	sbp = alloc_page(GFP_KERNEL);
 	if (!sbp)
 		return;
-	for (pg = 0; !r && pg < p->meta_pages; pg += n) {
-		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
-		for (k = 0; k < n; k++)
-			memcpy(page_address(p->commit_pages[k]),
-			       (char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
-			       CACHE_META_BYTES);
-		r = pool_rw(p, REQ_OP_WRITE, CACHE_META_START +
-			    (sector_t)pg * (CACHE_META_BYTES >> SECTOR_SHIFT),
-			    p->commit_pages, n);
-	}
+	r = meta_write_all(p);
 	if (!r)
 		r = disktab_write(p);
 	if (!r)
 		r = blkdev_issue_flush(p->cdev);
 	if (!r) {
-		sb_fill(p, page_address(sbp));
-		((struct cache_sb *)page_address(sbp))->clean = cpu_to_le32(1);
+		sb_fill(p, page_address(sbp), true);
 		r = pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
 			    CACHE_SB_SECTOR, &sbp, 1);
 	}
@@ -3074,7 +3157,10 @@ static void pool_save(struct cache_pool *p)
 		       p->probation.count + p->protected.count);
 }
 
-/* A new pool: no disks, no dirty entries, then the superblock. */
+/*
+ * A new pool: no disks, no entries (every sector of them written, with
+ * its checksum), then the superblock.
+ */
 static int pool_format(struct cache_pool *p, struct page *sbp)
 {
 	unsigned int k;
@@ -3084,15 +3170,13 @@ static int pool_format(struct cache_pool *p, struct page *sbp)
 		clear_highpage(p->disktab[k]);
 	r = disktab_write(p);
 	if (!r)
-		r = blkdev_issue_zeroout(p->cdev, CACHE_META_START,
-					 p->data_start - CACHE_META_START,
-					 GFP_KERNEL, 0);
+		r = meta_write_all(p);
 	if (!r)
 		r = blkdev_issue_flush(p->cdev);
 	if (r)
 		return r;
 	p->activations = 1;
-	sb_fill(p, page_address(sbp));
+	sb_fill(p, page_address(sbp), false);
 	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
 		       &sbp, 1);
 }
@@ -3108,18 +3192,17 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 {
 	struct cache_sb *sb = page_address(sbp);
 	bool clean = le32_to_cpu(sb->clean) == 1;
-	u32 pg, n, k, i, found = 0, ignored = 0, warm = 0;
+	u32 pg, n, k, i, found = 0, ignored = 0, warm = 0, bad = 0, first = 0;
 	struct cache_disk_entry *e;
 	struct cache_mentry *m;
 	struct cache_disk *d;
 	struct cache_slot *s;
 	int r;
 
-	if (le32_to_cpu(sb->version) != CACHE_VERSION ||
-	    le32_to_cpu(sb->block_size) != CACHE_BLOCK_BYTES ||
+	if (le32_to_cpu(sb->block_size) != CACHE_BLOCK_BYTES ||
 	    le64_to_cpu(sb->nslots) != p->nslots ||
 	    le64_to_cpu(sb->data_start) != p->data_start) {
-		*error = "cache device holds a vaio cache pool of another size or version";
+		*error = "cache device holds a vaio cache pool of another size";
 		return -EINVAL;
 	}
 	p->activations = le64_to_cpu(sb->activations) + 1;
@@ -3128,10 +3211,21 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		    ARRAY_SIZE(p->disktab));
 	if (r)
 		return r;
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		e = disktab_entry(p, i);
+		if (le32_to_cpu(e->csum) != disktab_csum(p, e, i) && !bad++)
+			first = i;
+	}
+	if (bad) {
+		DMERR("pool %s: %u disk table entries on %pg fail their checksum (first: %u)",
+		      p->name, bad, p->cdev, first);
+		*error = "cache pool's disk table fails its checksum";
+		return -EINVAL;
+	}
 	for (pg = 0; pg < p->meta_pages; pg += n) {
 		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
 		r = pool_rw(p, REQ_OP_READ, CACHE_META_START +
-			    (sector_t)pg * (CACHE_META_BYTES >> SECTOR_SHIFT),
+			    (sector_t)pg * CACHE_META_SECTORS,
 			    p->commit_pages, n);
 		if (r)
 			return r;
@@ -3139,10 +3233,30 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 			memcpy((char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
 			       page_address(p->commit_pages[k]), CACHE_META_BYTES);
 	}
+	/*
+	 * A sector that fails its checksum (not torn by a power cut: a
+	 * sector is written whole) may have named dirty blocks whose data
+	 * is nowhere else: nothing is guessed, the pool does not start.
+	 */
+	for (i = 0; i < p->meta_pages * CACHE_META_SECTORS; i++) {
+		struct cache_msector *ms = &p->meta[i];
+
+		if (le32_to_cpu(ms->csum) != msector_csum(p, ms, i) && !bad++)
+			first = i;
+	}
+	if (bad) {
+		DMERR("pool %s: %u entry sectors on %pg fail their checksum (first: %llu)",
+		      p->name, bad, p->cdev,
+		      (unsigned long long)CACHE_META_START + first);
+		DMERR("pool %s: the blocks they name cannot be found: not started",
+		      p->name);
+		*error = "cache pool's entries fail their checksum";
+		return -EINVAL;
+	}
 
 	*error = "cannot allocate cache disk";
 	for (i = 0; i < p->nslots; i++) {
-		m = &p->meta[i];
+		m = meta_entry(p, i);
 		if (!(m->flags & ENTRY_DIRTY) &&
 		    !(clean && m->flags == ENTRY_VALID))
 			goto drop;
@@ -3161,7 +3275,8 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		k = hash_lookup(p, m->disk, le64_to_cpu(m->oblock));
 		if (k != CACHE_NONE) {
 			/* Two entries of one block: the later one wins. */
-			if ((s32)(le32_to_cpu(p->meta[k].seq) - le32_to_cpu(m->seq)) > 0)
+			if ((s32)(le32_to_cpu(meta_entry(p, k)->seq) -
+				  le32_to_cpu(m->seq)) > 0)
 				goto bad;
 			s = &p->slots[k];
 			list_del_slot(p, &p->probation, k);
@@ -3177,7 +3292,7 @@ static int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 			s->flags = 0;
 			s->state = SLOT_FREE;
 			list_push_head(p, &p->free, k);
-			memset(&p->meta[k], 0, sizeof(*m));
+			memset(meta_entry(p, k), 0, sizeof(*m));
 			__set_bit(k / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
 			ignored++;
 		}
@@ -3222,7 +3337,7 @@ drop:
 		r = meta_commit(p);
 	if (r)
 		return r;
-	sb_fill(p, sb);
+	sb_fill(p, sb, false);
 	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
 		       &sbp, 1);
 }
@@ -3394,6 +3509,19 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	if (r)
 		goto bad;
 	sb = page_address(sbp);
+	if (le64_to_cpu(sb->magic) == CACHE_MAGIC &&
+	    le32_to_cpu(sb->version) != CACHE_VERSION) {
+		DMERR("%pg holds a version %u cache pool, this module knows version %u",
+		      p->cdev, le32_to_cpu(sb->version), CACHE_VERSION);
+		ti->error = "cache device holds a cache pool of another version";
+		r = -EINVAL;
+		goto bad;
+	}
+	if (le64_to_cpu(sb->magic) == CACHE_MAGIC && !sb_csum_ok(sb)) {
+		ti->error = "cache pool's superblock fails its checksum";
+		r = -EINVAL;
+		goto bad;
+	}
 	if (le64_to_cpu(sb->magic) == CACHE_MAGIC) {
 		/*
 		 * The pool named, or another one (a device renumbered at a
@@ -3415,6 +3543,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 			r = -EINVAL;
 			goto bad;
 		}
+		p->csum_seed = crc32c(~0U, &p->uuid, sizeof(p->uuid));
 		r = pool_recover(p, sbp, &ti->error);
 	} else if (!a->format) {
 		/* Never made a pool of a device that was not said to be one. */
@@ -3422,6 +3551,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		r = -EINVAL;
 	} else {
 		pool_uuid_set(p, a);
+		p->csum_seed = crc32c(~0U, &p->uuid, sizeof(p->uuid));
 		ti->error = "cannot format the cache device";
 		r = pool_format(p, sbp);
 	}

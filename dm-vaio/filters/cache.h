@@ -22,15 +22,16 @@
 /*
  * On the cache device: the superblock (sector 0), the disk table (sector
  * 8, 64 entries of 128 bytes), the rest of the first MiB unused; from 1
- * MiB the metadata entries, 16 bytes per cache block, rounded up to 4 KiB;
- * then the data, p->data_start on.
+ * MiB the metadata entries, 16 bytes per cache block, 31 to a sector with
+ * its checksum, rounded up to 4 KiB; then the data, p->data_start on.
+ * Every part carries a crc32c (version 2; version 1 had none).
  */
 #define CACHE_SB_SECTOR		0
 #define CACHE_DISKTAB_SECTOR	8
 #define CACHE_DISKTAB_BYTES	8192
 #define CACHE_META_START	2048
 #define CACHE_MAGIC		0x4843414f49414156ULL	/* bytes "VAAIOACH" */
-#define CACHE_VERSION		1
+#define CACHE_VERSION		2
 #define CACHE_MIN_BLOCKS	64
 #define CACHE_MAX_BLOCKS	BIT(30)
 /* Bios of at most this many blocks are served from, and promoted to, cache. */
@@ -77,6 +78,7 @@ struct cache_sb {
 	__le64 activations;
 	__le32 clean;		/* 1: written when the pool went; clean entries hold */
 	__u8 uuid[16];		/* the pool's; zero in older superblocks */
+	__le32 csum;		/* crc32c of the above, csum 0 (version 2) */
 };
 
 /* A disk of the pool, in the disk table; id empty: unused. */
@@ -84,7 +86,9 @@ struct cache_disk_entry {
 	char id[64];
 	__le64 len;		/* sectors */
 	u8 flags;		/* DISK_RAN_WITHOUT; 0 in older pools */
-	u8 pad[55];
+	u8 pad[3];
+	__le32 csum;		/* crc32c: the pool's seed, its index, the entry */
+	u8 pad2[48];
 };
 
 /*
@@ -109,6 +113,21 @@ struct cache_mentry {
 	u8 disk;
 	u8 flags;
 	__le16 pad;
+};
+
+/*
+ * A sector of entries: a write of it is whole or not there at all, on a
+ * device that writes sectors atomically, so a commit cut by a power loss
+ * leaves each sector old or new, never torn; the checksum (seeded with
+ * the pool's uuid, over the sector with csum 0 and its index in the
+ * entry area) finds one that is neither, or another pool's, or misplaced.
+ */
+#define CACHE_ENTRIES_PER_SECTOR	31
+struct cache_msector {
+	struct cache_mentry e[CACHE_ENTRIES_PER_SECTOR];
+	__le32 csum;
+	__le32 index;
+	__le64 pad;
 };
 
 /* One cache block; 24 bytes per 4 KiB of cache. */
@@ -218,6 +237,7 @@ struct cache_pool {
 
 	/* The memory tier; under lock but mem_pages (fixed). */
 	uuid_t uuid;			/* in the superblock: the pool's identity */
+	u32 csum_seed;			/* crc32c of the uuid: seeds the checksums */
 	u32 mem_mib;			/* 0: none */
 	u32 mem_blocks;
 	u32 mem_used;			/* VALID */
@@ -236,7 +256,7 @@ struct cache_pool {
 	struct bio_list flushes;	/* empty flushes: the cache first */
 
 	/* The entries as they must be on the device. Under lock. */
-	struct cache_mentry *meta;
+	struct cache_msector *meta;	/* the entry area, as on the device */
 	unsigned long *meta_dirty;	/* pages changed since copied */
 	u64 *page_gen;			/* generation of a page's last change */
 	u64 open_gen;			/* changes now are in this one */

@@ -9,7 +9,7 @@ DEBUG_LANE=no
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
 
-# Pool: 1785 blocks. Disk a: a hot set of 2 MiB (512 blocks). Disk b: reads
+# Pool: 1784 blocks. Disk a: a hot set of 2 MiB (512 blocks). Disk b: reads
 # 8 MiB (2048 blocks) at random, more than the whole pool.
 nullb_mem nba 64
 nullb_mem nbb 64
