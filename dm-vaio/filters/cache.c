@@ -1877,6 +1877,19 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		p->nr_dirty--;
 		d->writeback_sectors += CACHE_BLOCK_SECTORS;
 		meta_set(p, slots[k], false);
+		/*
+		 * A write below over the block may be in flight, begun
+		 * before this block's write (the two overlapped): landing
+		 * after this copy, it would leave the cache's clean copy
+		 * and the disk below disagreeing, and a read would see the
+		 * block change back when the copy goes. Dropped instead
+		 * (freed after the commit: the slot is taken).
+		 */
+		if (d->big_writes ||
+		    p->region_writes[region_of(d, s->oblock)]) {
+			slot_doom(p, slots[k]);
+			d->invalidations++;
+		}
 	}
 	/*
 	 * Nothing the disk below lacks: its owner may be bypassed again

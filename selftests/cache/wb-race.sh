@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="write-back: a write whose cached block is written back and dropped before its data lands in the cache goes below; a read meanwhile must not promote the old data (a slow cache device makes the window seconds long)"
+DESCRIPTION="write-back races with writes below: a write whose cached block is written back and dropped before its data lands in the cache goes below, and a read meanwhile must not promote the old data (a slow cache device); a block written back while a write below over it is in flight is not kept clean in the cache (a throttled cgroup)"
 TIMEOUT=300
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
@@ -78,6 +78,53 @@ ktap_eq "the read's promotion dropped (invalidations 2, promotions 0)" \
 	"$counts" "2 0"
 
 ktap_check "cache device fast again" vaio_reload cdev "0 $csize linear /dev/ram0 0"
+
+# 2. A write below that lands after its block was written back. V, 512
+# bytes of block Y, goes below from a cgroup whose writes to ram1 are
+# throttled (blk-throttle: seconds). Meanwhile V2, all of block Y, is
+# cached dirty, and the writeback message writes it below (not
+# throttled: the pool's own I/O). V lands last: the disk holds V over
+# V2. A clean copy of V2 kept in the cache would be read until it goes,
+# then the disk's: the block would change with no write.
+Y=200
+mkdir -p /sys/fs/cgroup
+mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
+echo +io >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p /sys/fs/cgroup/slow
+BPS=128				# V waits 4 s (16 s on the debug kernel)
+[ "${VAIO_DEBUG:-0}" = 1 ] && BPS=32
+ktap_check "a cgroup writing $BPS bytes/s to ram1" \
+	sh -c "echo '$(cat /sys/block/ram1/dev) wbps=$BPS' >/sys/fs/cgroup/slow/io.max"
+# v_mapped: the cache has seen V (a write miss more than before it).
+v_mapped() {
+	for _ in $(seq 1 200); do
+		[ "$(get write_misses)" -gt "$m0" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+m0=$(get write_misses)
+sh -c 'echo $$ >/sys/fs/cgroup/slow/cgroup.procs &&
+	exec fio --name=v --filename=/dev/mapper/vm --rw=write --bs=512 --size=512 \
+		--offset='$((Y * 4096))' --direct=1 --ioengine=psync --eta=never \
+		--buffer_pattern=0x56 --scramble_buffers=0 --output=/dev/null' &
+wv=$!
+ktap_check "V, 512 bytes of block Y, on its way below" v_mapped
+ktap_check "V2, all of block Y, cached dirty meanwhile" \
+	dd if=/tmp/a1 of=/dev/mapper/vm bs=4k seek=$Y oflag=direct
+ktap_check "written back (the writeback message)" dmsetup message vm 0 cache writeback
+ktap_check "V still in flight after it (the race ran)" kill -0 $wv
+wait $wv
+ktap_eq "V acknowledged" "$?" 0
+blk_sum() { dd if="$1" bs=4k skip=$Y count=1 iflag=direct 2>/dev/null | md5sum; }
+below=$(blk_sum /dev/ram1)
+ktap_fails "the disk below has V over V2 (V landed last)" \
+	test "$below" = "$(md5sum </tmp/a1)"
+ktap_eq "the VM reads what the disk below holds" "$(blk_sum /dev/mapper/vm)" "$below"
+ktap_check "and still after the cache drops everything" \
+	dmsetup message vm 0 cache invalidate
+ktap_eq "... the same" "$(blk_sum /dev/mapper/vm)" "$below"
+
 ktap_check "disk removed" dm_remove vm
 ktap_check "pool removed" dm_remove fast
 dm_remove cdev

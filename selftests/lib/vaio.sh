@@ -36,7 +36,7 @@ nullb_mem() {
 dio_fill() {
 	fio --name=dio --filename="$1" --rw=write --bs="$3" --size="$3" \
 		--offset="$2" --direct=1 --ioengine=psync --buffer_pattern="$4" \
-		--scramble_buffers=0 --output=/dev/null
+		--scramble_buffers=0 --eta=never --output=/dev/null
 }
 
 dm_create() {
