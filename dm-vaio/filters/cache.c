@@ -796,7 +796,7 @@ static int meta_commit(struct cache_pool *p)
 			cache_wait_submit(p, &w, p->cdev,
 					  REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
 					  CACHE_META_START + (sector_t)pgs[k] *
-					  (CACHE_META_BYTES >> SECTOR_SHIFT),
+					  CACHE_META_SECTORS,
 					  p->commit_pages[k], CACHE_META_BYTES);
 		st = cache_wait_all(&w);
 	}
@@ -3070,10 +3070,12 @@ static bool pool_geometry(struct cache_pool *p, sector_t sectors)
 
 	if (sectors < CACHE_META_START + 2 * 2048)
 		return false;
-	/* 4096 bytes of data per block, a sector of entries per 31. */
-	blocks = div_u64(((u64)(sectors - CACHE_META_START) <<
-			  SECTOR_SHIFT) * CACHE_ENTRIES_PER_SECTOR,
-			 CACHE_ENTRIES_PER_SECTOR * CACHE_BLOCK_BYTES + SECTOR_SIZE);
+	/*
+	 * 4096 bytes of data per block, a sector of entries per 31: 31
+	 * blocks take 31 * 8 + 1 sectors.
+	 */
+	blocks = div_u64((u64)(sectors - CACHE_META_START) * CACHE_ENTRIES_PER_SECTOR,
+			 CACHE_ENTRIES_PER_SECTOR * CACHE_BLOCK_SECTORS + 1);
 	meta = round_up(DIV_ROUND_UP_ULL(blocks, CACHE_ENTRIES_PER_SECTOR),
 			CACHE_BLOCK_SECTORS);
 	p->data_start = CACHE_META_START + meta;
@@ -3522,8 +3524,14 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	if (r)
 		goto bad;
 	sb = page_address(sbp);
+	/*
+	 * Another version: one before the checksums (1), or a later one
+	 * whose superblock checks out. Any other version is a corrupt
+	 * superblock, not a pool to write back with another module.
+	 */
 	if (le64_to_cpu(sb->magic) == CACHE_MAGIC &&
-	    le32_to_cpu(sb->version) != CACHE_VERSION) {
+	    le32_to_cpu(sb->version) != CACHE_VERSION &&
+	    (le32_to_cpu(sb->version) == 1 || sb_csum_ok(sb))) {
 		DMERR("%pg holds a version %u cache pool, this module knows version %u",
 		      p->cdev, le32_to_cpu(sb->version), CACHE_VERSION);
 		ti->error = "cache device holds a cache pool of another version";

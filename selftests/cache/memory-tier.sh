@@ -106,6 +106,7 @@ blk 2002 >/dev/null
 # (4 KiB blocks: busybox dd's O_DIRECT of less falls back to the page
 # cache, whose write-back would come later.)
 ds=$(od -An -tu8 -j32 -N8 /dev/ram0 | tr -d ' ')
+ktap_match "the data area starts at sector $ds (a page, past the entries)" "$ds" '^2[0-9][0-9][0-9]$'
 dd if=/dev/urandom of=/dev/ram0 bs=4k seek=$((ds / 8)) count=1784 oflag=direct 2>/dev/null
 ktap_eq "over a scribbled flash tier, the block in memory reads right" \
 	"$(blk 2001)" "$(want D)"

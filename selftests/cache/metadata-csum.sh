@@ -52,6 +52,15 @@ ktap_check "disk in writeback mode" dm_create vm \
 	"0 $size vaio /dev/mapper/below 10 disk_id vm filter cache fail_closed 4 pool=fast mode=writeback dirty_high=90 dirty_low=80"
 ktap_check "1 MiB written" dd if=/tmp/a of=/dev/mapper/vm bs=64k oflag=direct
 ktap_eq "256 dirty blocks" "$(get dirty)" 256
+# A crash image: the device as it is now, copied to ram1 (the entries as
+# commits sealed them; the pool never went, nothing rewrote them).
+ktap_check "a copy of the live cache device (a crash)" \
+	dd if=/dev/ram0 of=/dev/ram1 bs=1M iflag=direct oflag=direct
+ktap_check "a pool on the copy" dm_create fast2 "0 8 vaio-cache-pool /dev/ram1"
+ktap_eq "it finds the 256 dirty blocks" \
+	"$(dmsetup status fast2 | awk '{ for (i = 4; i < NF; i++) if ($i == "dirty") print $(i + 1) }')" 256
+ktap_check "that pool goes, its device wiped" sh -c \
+	"dmsetup remove fast2 && dd if=/dev/zero of=/dev/ram1 bs=1M count=2 oflag=direct 2>/dev/null"
 # The disk below fails writes: the removal cannot write them back.
 ktap_check "the disk below fails writes" vaio_reload below "0 $size flakey /dev/nb 0 0 3600 1 error_writes"
 ktap_check "disk and pool removed" dm_remove vm fast
@@ -90,7 +99,12 @@ flip /dev/ram0 $((8 * 512 + 1))
 flip /dev/ram0 40
 ktap_check "a corrupt superblock: refused" refused "superblock fails its checksum"
 flip /dev/ram0 40
-# 6. A superblock of version 1 (before the checksums): 2 xor 3.
+# 6. A version that is no version (2 xor 2 = 0): a corrupt superblock,
+# not a pool of another version.
+flip /dev/ram0 8 2
+ktap_check "version 0: refused as corrupt" refused "superblock fails its checksum"
+flip /dev/ram0 8 2
+# 7. A superblock of version 1 (before the checksums): 2 xor 3.
 flip /dev/ram0 8 3
 ktap_check "a version 1 pool: refused" refused "holds a version 1 cache pool"
 flip /dev/ram0 8 3
