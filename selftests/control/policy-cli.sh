@@ -6,7 +6,7 @@ TIMEOUT=300
 . "$(dirname "$0")/../lib/vaio.sh"
 
 vaioctl_setup
-brd_setup 64 2
+brd_setup 64 3
 size=$(dev_sectors /dev/ram0)
 P=$VAIO_CONFDIR/policies
 
@@ -84,8 +84,13 @@ vaioctl_bad "create a disk on a missing device" "device /dev/nosuch: No such fil
 	vaioctl disk create vm3 /dev/nosuch
 vaioctl_bad "create a disk on a file" "device /etc/passwd: not a block device" \
 	vaioctl disk create vm3 /etc/passwd
-vaioctl_bad "create a disk on a device in use" "device /dev/ram0: in use \\(mounted, or held by another device\\)" \
+vaioctl_bad "create a disk on another disk's device" "device /dev/ram0 is disk vm1's device already" \
 	vaioctl disk create vm3 /dev/ram0
+# ram2: held by a device vaioctl did not record.
+echo "0 2048 linear /dev/ram2 0" | dmsetup create hold
+vaioctl_bad "create a disk on a device in use" "device /dev/ram2: in use \\(mounted, or held by another device\\)" \
+	vaioctl disk create vm3 /dev/ram2
+dmsetup remove hold
 
 dmsetup remove vm3 2>/dev/null
 

@@ -403,7 +403,8 @@ int vaio_policy_delete(const char *name, struct vaio_err *err)
 int vaio_disk_conf_load(const char *name, struct vaio_disk_conf *d,
 			struct vaio_err *err)
 {
-	static const char *const keys[] = { "disk", "device", "policy", NULL };
+	static const char *const keys[] = { "disk", "device", "policy",
+					    "identity", NULL };
 	struct json_object *obj, *v;
 	char path[4200];
 	int r;
@@ -434,6 +435,11 @@ int vaio_disk_conf_load(const char *name, struct vaio_disk_conf *d,
 			r = vaio_seterr(err, EINVAL, "%s: invalid policy name",
 					path);
 	}
+	/* Older records have none: nothing to check them by. */
+	if (!r && json_object_object_get_ex(obj, "identity", &v) &&
+	    !json_object_is_type(v, json_type_null))
+		r = get_name(obj, "identity", path, NULL, d->identity,
+			     sizeof(d->identity), err);
 	if (!r && d->device[0] != '/')
 		r = vaio_seterr(err, EINVAL,
 				"%s: \"device\" must be an absolute path", path);
@@ -453,6 +459,8 @@ int vaio_disk_conf_save(const struct vaio_disk_conf *d, struct vaio_err *err)
 	json_object_object_add(obj, "device", json_object_new_string(d->device));
 	json_object_object_add(obj, "policy", d->policy[0] ?
 			       json_object_new_string(d->policy) : NULL);
+	json_object_object_add(obj, "identity", d->identity[0] ?
+			       json_object_new_string(d->identity) : NULL);
 	obj_path(path, sizeof(path), "disks", d->name);
 	r = mkdirs("disks", err);
 	if (!r)

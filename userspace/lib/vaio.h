@@ -249,7 +249,17 @@ struct vaio_disk_conf {
 	char name[VAIO_NAME_MAX];
 	char device[4096];
 	char policy[VAIO_NAME_MAX];	/* "" for none */
+	char identity[320];		/* vaio_dev_identity(); "" for none */
 };
+
+/*
+ * The stable identity of block device @path: "dm-uuid:U", "dm-name:N"
+ * (device-mapper), "wwid:W" (SCSI, NVMe), "serial:S" (virtio-blk and
+ * others), with ":partN" for partition N of such a disk; "" when sysfs
+ * gives it none (RAM disks, loop, null_blk). 0, or -errno with @err.
+ */
+int vaio_dev_identity(const char *path, char *id, size_t len,
+		      struct vaio_err *err);
 
 /* VAIO_CONFDIR from the environment, or /etc/vaio. */
 void vaio_conf_set_dir(const char *dir);

@@ -1377,6 +1377,34 @@ static int policy_unassign(int argc, char **argv)
  *--------------------------------------------------------------
  */
 
+/*
+ * Dies unless block device @dev (of identity @id, "" for none) is no
+ * recorded disk's already: by the same device now, or the same identity.
+ */
+static void disk_device_unused(const char *dev, const char *id)
+{
+	struct vaio_disk_conf c;
+	struct vaio_err err;
+	struct stat a, b;
+	char **names;
+	int n, i;
+
+	if (stat(dev, &a))
+		die(EXIT_FAIL, "device %s: %s", dev, strerror(errno));
+	if (vaio_disk_names(&names, &n, &err))
+		die_err(&err);
+	for (i = 0; i < n; i++) {
+		/* A record that does not read: vaioctl disk list says so. */
+		if (vaio_disk_conf_load(names[i], &c, &err))
+			continue;
+		if ((!stat(c.device, &b) && S_ISBLK(b.st_mode) &&
+		     b.st_rdev == a.st_rdev) || (id[0] && !strcmp(id, c.identity)))
+			die(EXIT_FAIL, "device %s is disk %s's device already (%s)",
+			    dev, names[i], c.identity[0] ? c.identity : c.device);
+	}
+	vaio_names_free(names, n);
+}
+
 static int disk_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1411,6 +1439,10 @@ static int disk_create(int argc, char **argv)
 		die_err(&err);
 	if (vaio_disk_conf_exists(argv[0]))
 		die(EXIT_FAIL, "disk %s exists already", argv[0]);
+	memset(&d, 0, sizeof(d));
+	if (vaio_dev_identity(argv[1], d.identity, sizeof(d.identity), &err))
+		die_err(&err);
+	disk_device_unused(argv[1], d.identity);
 	memset(&p, 0, sizeof(p));
 	if (policy[0]) {
 		check_name("policy", policy);
@@ -1419,7 +1451,6 @@ static int disk_create(int argc, char **argv)
 	}
 	if (vaio_dm_create(nl(), argv[0], argv[1], &p.chain, &err))
 		die_err(&err);
-	memset(&d, 0, sizeof(d));
 	strcpy(d.name, argv[0]);
 	snprintf(d.device, sizeof(d.device), "%s", argv[1]);
 	strcpy(d.policy, policy);
@@ -1428,6 +1459,9 @@ static int disk_create(int argc, char **argv)
 		die_err(&err);
 	}
 	unlock_conf(lock);
+	if (!d.identity[0])
+		fprintf(stderr, "vaioctl: %s has no stable identity (no serial, WWID or device-mapper uuid): recorded by its path, which a reboot may give another device\n",
+			argv[1]);
 	return EXIT_OK;
 }
 
@@ -1501,6 +1535,8 @@ static struct json_object *json_disk(const struct vaio_disk_info *k,
 		json_object_object_add(o, "managed", json_object_new_boolean(c != NULL));
 		json_object_object_add(o, "device",
 				       c ? json_object_new_string(c->device) : NULL);
+		json_object_object_add(o, "identity", c && c->identity[0] ?
+				       json_object_new_string(c->identity) : NULL);
 		json_object_object_add(o, "policy", c && c->policy[0] ?
 				       json_object_new_string(c->policy) : NULL);
 	}
@@ -1643,7 +1679,8 @@ static void print_disk(const struct vaio_disk_info *k,
 	printf("    state %s%s\n", k ? "active" : "absent",
 	       c ? "" : ", not managed by vaioctl");
 	if (c)
-		printf("    device %s\n    policy %s\n", c->device,
+		printf("    device %s (%s)\n    policy %s\n", c->device,
+		       c->identity[0] ? c->identity : "no identity",
 		       c->policy[0] ? c->policy : "-");
 	if (!k)
 		return;
@@ -2764,6 +2801,32 @@ static int cache(int argc, char **argv)
  *--------------------------------------------------------------
  */
 
+/*
+ * Is the device of record @d the one it was made of? Its identity now must
+ * be the recorded one (a record without one, from before them, or of a
+ * device without one, is taken as it is).
+ */
+static int disk_identity_check(const struct vaio_disk_conf *d,
+			       struct vaio_err *err)
+{
+	char now[sizeof(d->identity)];
+	struct vaio_err e;
+	int r;
+
+	if (!d->identity[0])
+		return 0;
+	r = vaio_dev_identity(d->device, now, sizeof(now), &e);
+	if (r)
+		return vaio_seterr(err, -r, "disk %s: %s; not created", d->name,
+				   e.msg);
+	if (strcmp(now, d->identity))
+		return vaio_seterr(err, ENXIO,
+				   "disk %s: %s is %s now, not the recorded %s (renumbered?); not created",
+				   d->name, d->device, now[0] ? now : "a device without identity",
+				   d->identity);
+	return 0;
+}
+
 /* Brings disk @name in line with its record; says what it did. */
 static int apply_disk(const char *name, const char **did, struct vaio_err *err)
 {
@@ -2786,7 +2849,9 @@ static int apply_disk(const char *name, const char **did, struct vaio_err *err)
 	if (r < 0)
 		goto out;
 	if (!r) {
-		r = vaio_dm_create(nl(), name, d.device, &p.chain, err);
+		r = disk_identity_check(&d, err);
+		if (!r)
+			r = vaio_dm_create(nl(), name, d.device, &p.chain, err);
 		if (!r)
 			*did = "created";
 		goto out;
