@@ -440,6 +440,9 @@ int vaio_disk_conf_load(const char *name, struct vaio_disk_conf *d,
 	    !json_object_is_type(v, json_type_null))
 		r = get_name(obj, "identity", path, NULL, d->identity,
 			     sizeof(d->identity), err);
+	if (!r && json_object_object_get_ex(obj, "identity", &v) &&
+	    json_object_is_type(v, json_type_string) && !d->identity[0])
+		r = vaio_seterr(err, EINVAL, "%s: \"identity\" is empty", path);
 	if (!r && d->device[0] != '/')
 		r = vaio_seterr(err, EINVAL,
 				"%s: \"device\" must be an absolute path", path);
@@ -459,8 +462,10 @@ int vaio_disk_conf_save(const struct vaio_disk_conf *d, struct vaio_err *err)
 	json_object_object_add(obj, "device", json_object_new_string(d->device));
 	json_object_object_add(obj, "policy", d->policy[0] ?
 			       json_object_new_string(d->policy) : NULL);
-	json_object_object_add(obj, "identity", d->identity[0] ?
-			       json_object_new_string(d->identity) : NULL);
+	/* None: no key, so that an older vaioctl still reads the record. */
+	if (d->identity[0])
+		json_object_object_add(obj, "identity",
+				       json_object_new_string(d->identity));
 	obj_path(path, sizeof(path), "disks", d->name);
 	r = mkdirs("disks", err);
 	if (!r)

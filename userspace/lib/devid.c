@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,16 @@ static void read_attr(const char *dir, const char *attr, char *out, size_t len)
 	memmove(out, out + n, strlen(out + n) + 1);
 }
 
+/* Does @dir/@attr exist? */
+static bool access_attr(const char *dir, const char *attr)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	return !stat(path, &st);
+}
+
 int vaio_dev_identity(const char *path, char *id, size_t len,
 		      struct vaio_err *err)
 {
@@ -64,16 +75,24 @@ int vaio_dev_identity(const char *path, char *id, size_t len,
 		if (slash)
 			*slash = '\0';
 	}
+	/*
+	 * A device-mapper device without a uuid has none: its name says no
+	 * more than its path.
+	 */
 	read_attr(dir, "dm/uuid", v, sizeof(v));
-	if (v[0]) {
+	if (v[0])
 		kind = "dm-uuid";
-	} else {
-		read_attr(dir, "dm/name", v, sizeof(v));
-		if (v[0])
-			kind = "dm-name";
-	}
+	else if (access_attr(dir, "dm"))
+		return 0;
+	/*
+	 * An NVMe namespace's own wwid (its NGUID, EUI-64 or the kernel's
+	 * form with the namespace id): "device" is the controller, whose
+	 * serial its namespaces share. SCSI's is under "device".
+	 */
 	if (!kind) {
-		read_attr(dir, "device/wwid", v, sizeof(v));
+		read_attr(dir, "wwid", v, sizeof(v));
+		if (!v[0])
+			read_attr(dir, "device/wwid", v, sizeof(v));
 		if (v[0])
 			kind = "wwid";
 	}

@@ -253,10 +253,11 @@ struct vaio_disk_conf {
 };
 
 /*
- * The stable identity of block device @path: "dm-uuid:U", "dm-name:N"
- * (device-mapper), "wwid:W" (SCSI, NVMe), "serial:S" (virtio-blk and
- * others), with ":partN" for partition N of such a disk; "" when sysfs
- * gives it none (RAM disks, loop, null_blk). 0, or -errno with @err.
+ * The stable identity of block device @path: "dm-uuid:U" (device-mapper),
+ * "wwid:W" (an NVMe namespace, SCSI), "serial:S" (virtio-blk and others),
+ * with ":partN" for partition N of such a disk; "" when sysfs gives it
+ * none (RAM disks, loop, null_blk, device-mapper without a uuid). 0, or
+ * -errno with @err.
  */
 int vaio_dev_identity(const char *path, char *id, size_t len,
 		      struct vaio_err *err);

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1394,11 +1396,17 @@ static void disk_device_unused(const char *dev, const char *id)
 	if (vaio_disk_names(&names, &n, &err))
 		die_err(&err);
 	for (i = 0; i < n; i++) {
-		/* A record that does not read: vaioctl disk list says so. */
+		/* It may be of this device: which, nobody can tell. */
 		if (vaio_disk_conf_load(names[i], &c, &err))
-			continue;
-		if ((!stat(c.device, &b) && S_ISBLK(b.st_mode) &&
-		     b.st_rdev == a.st_rdev) || (id[0] && !strcmp(id, c.identity)))
+			die(EXIT_FAIL, "%s; fix or remove that record first", err.msg);
+		/*
+		 * The same identity; or the same device by path, unless that
+		 * record's identity says its device is another one now.
+		 */
+		if ((id[0] && !strcmp(id, c.identity)) ||
+		    ((!c.identity[0] || !strcmp(id, c.identity)) &&
+		     !stat(c.device, &b) && S_ISBLK(b.st_mode) &&
+		     b.st_rdev == a.st_rdev))
 			die(EXIT_FAIL, "device %s is disk %s's device already (%s)",
 			    dev, names[i], c.identity[0] ? c.identity : c.device);
 	}
@@ -2827,6 +2835,28 @@ static int disk_identity_check(const struct vaio_disk_conf *d,
 	return 0;
 }
 
+/*
+ * A record from before identities, of live disk @k: if the recorded path
+ * is the device the disk runs on, its identity is recorded now (as a pool
+ * record gets its pool's uuid), so that the next boot checks it.
+ */
+static int disk_identity_backfill(struct vaio_disk_conf *d,
+				  const struct vaio_disk_info *k,
+				  struct vaio_err *err)
+{
+	char live[32];
+	struct stat st;
+
+	if (d->identity[0] || stat(d->device, &st) || !S_ISBLK(st.st_mode))
+		return 0;
+	snprintf(live, sizeof(live), "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	if (strcmp(live, k->data_dev) ||
+	    vaio_dev_identity(d->device, d->identity, sizeof(d->identity), err) ||
+	    !d->identity[0])
+		return 0;
+	return vaio_disk_conf_save(d, err);
+}
+
 /* Brings disk @name in line with its record; says what it did. */
 static int apply_disk(const char *name, const char **did, struct vaio_err *err)
 {
@@ -2857,6 +2887,9 @@ static int apply_disk(const char *name, const char **did, struct vaio_err *err)
 		goto out;
 	}
 	r = find_disk(name, k, err);
+	if (r)
+		goto out;
+	r = disk_identity_backfill(&d, k, err);
 	if (r)
 		goto out;
 	vaio_chain_from_disk(k, &live);
