@@ -44,6 +44,16 @@ refused() {
 	dmesg | grep -q "$1" || { echo "no '$1' in the kernel log:"; dmesg | tail -n 5; return 1; }
 	[ "$(dev_sum /dev/ram0)" = "$before" ] || { echo "the device changed"; return 1; }
 }
+# sector_in DESC DEV FROM TO WANT: sector FROM of DEV over sector TO of
+# ram0; the pool must refuse, saying WANT; then ram0 as it was.
+sector_in() {
+	blockdev --flushbufs /dev/ram0
+	blockdev --flushbufs "$2"
+	dd if=/dev/ram0 of=/tmp/saved bs=512 skip="$4" count=1 2>/dev/null
+	dd if="$2" of=/dev/ram0 bs=512 skip="$3" seek="$4" count=1 conv=notrunc,fsync 2>/dev/null
+	ktap_check "$1" refused "$5"
+	dd if=/tmp/saved of=/dev/ram0 bs=512 seek="$4" count=1 conv=notrunc,fsync 2>/dev/null
+}
 pool_up() { dm_create fast "0 8 vaio-cache-pool /dev/ram0"; }
 
 ktap_check "disk below" dm_create below "0 $size linear /dev/nb 0"
@@ -74,22 +84,13 @@ ktap_check "a corrupt entry sector: refused, nothing written" \
 	refused "entry sectors on ram0 fail their checksum (first: 2048)"
 flip /dev/ram0 $((ENTRIES + 3))
 # 2. A valid sector in the wrong place (a misdirected write).
-blockdev --flushbufs /dev/ram0
-dd if=/dev/ram0 of=/tmp/s1 bs=512 skip=2049 count=1 2>/dev/null
-dd if=/dev/ram0 of=/dev/ram0 bs=512 skip=2048 seek=2049 count=1 conv=notrunc,fsync 2>/dev/null
-ktap_check "an entry sector written to the wrong place: refused" \
-	refused "fail their checksum (first: 2049)"
-dd if=/tmp/s1 of=/dev/ram0 bs=512 seek=2049 count=1 conv=notrunc,fsync 2>/dev/null
+sector_in "an entry sector written to the wrong place: refused" \
+	/dev/ram0 2048 2049 "fail their checksum (first: 2049)"
 # 3. Another pool's sector, in the same place (its uuid seeds its sums).
 ktap_check "a second pool on ram1" dm_create fast2 "0 8 vaio-cache-pool /dev/ram1 format"
 dm_remove fast2
-blockdev --flushbufs /dev/ram0
-blockdev --flushbufs /dev/ram1
-dd if=/dev/ram0 of=/tmp/s0 bs=512 skip=2048 count=1 2>/dev/null
-dd if=/dev/ram1 of=/dev/ram0 bs=512 skip=2048 seek=2048 count=1 conv=notrunc,fsync 2>/dev/null
-ktap_check "the other pool's entry sector: refused" \
-	refused "fail their checksum (first: 2048)"
-dd if=/tmp/s0 of=/dev/ram0 bs=512 seek=2048 count=1 conv=notrunc,fsync 2>/dev/null
+sector_in "the other pool's entry sector: refused" \
+	/dev/ram1 2048 2048 "fail their checksum (first: 2048)"
 # 4. The disk table (sector 8: the first disk's id).
 flip /dev/ram0 $((8 * 512 + 1))
 ktap_check "a corrupt disk table entry: refused" \
