@@ -1294,9 +1294,14 @@ static void wb_write_below(struct cache_pool *p, struct cache_disk *d,
 	region_get(p, d, io, first, last);
 	for (b = first; b <= last; b++) {
 		i = hash_lookup(p, d->idx, b);
-		if (i != CACHE_NONE && !(p->slots[i].flags & SLOT_DIRTY)) {
+		if (i == CACHE_NONE)
+			continue;
+		if (!(p->slots[i].flags & SLOT_DIRTY)) {
 			slot_doom(p, i);
 			d->invalidations++;
+		} else if (p->slots[i].flags & SLOT_CLEANING) {
+			/* Its copy may land before this write: again later. */
+			p->slots[i].flags |= SLOT_REDIRTY;
 		}
 	}
 }
@@ -1506,6 +1511,13 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	io->d = d;
 	io->fill = 0;
 	spin_lock_irqsave(&p->lock, flags);
+	/*
+	 * Another write below over the block in flight may land after this
+	 * one: no copy, or the cache could keep this one's data while the
+	 * disk below ends up with the other's.
+	 */
+	if (copy && (d->big_writes || p->region_writes[region_of(d, first)]))
+		copy = false;
 	region_get(p, d, io, first, last);
 
 	if (last - first >= CACHE_INLINE_BLOCKS ||
@@ -1831,8 +1843,10 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	struct cache_slot *s;
 	blk_status_t st;
 	unsigned int k;
+	u64 busy = 0;
 	int r = 0;
 
+	BUILD_BUG_ON(CACHE_WB_BATCH > 64);
 	cache_wait_init(&w);
 	for (k = 0; k < n; k++)
 		cache_wait_submit(p, &w, p->cdev, REQ_OP_READ,
@@ -1846,6 +1860,18 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		r = -EIO;
 		goto out;
 	}
+	/*
+	 * A write below over a block, in flight now, may land after its
+	 * copy even if it completes before the flush below does: sampled
+	 * before the copies go (one mapped later finds the block dirty and
+	 * is deferred until this batch is done).
+	 */
+	spin_lock_irq(&p->lock);
+	for (k = 0; k < n; k++)
+		if (d->big_writes ||
+		    p->region_writes[region_of(d, p->slots[slots[k]].oblock)])
+			busy |= BIT_ULL(k);
+	spin_unlock_irq(&p->lock);
 	cache_wait_init(&w);
 	for (k = 0; k < n; k++)
 		cache_wait_submit(p, &w, bdev, REQ_OP_WRITE,
@@ -1885,7 +1911,7 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		 * block change back when the copy goes. Dropped instead
 		 * (freed after the commit: the slot is taken).
 		 */
-		if (d->big_writes ||
+		if ((busy & BIT_ULL(k)) || d->big_writes ||
 		    p->region_writes[region_of(d, s->oblock)]) {
 			slot_doom(p, slots[k]);
 			d->invalidations++;

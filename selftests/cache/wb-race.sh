@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="write-back races with writes below: a write whose cached block is written back and dropped before its data lands in the cache goes below, and a read meanwhile must not promote the old data (a slow cache device); a block written back while a write below over it is in flight is not kept clean in the cache (a throttled cgroup)"
+DESCRIPTION="cache races with writes below: a write whose cached block is written back and dropped before its data lands in the cache goes below, and a read meanwhile must not promote the old data (a slow cache device); a block written back, or copied by write-through, while a write below over it is in flight is not kept in the cache (a throttled cgroup; also with the write-back's flush held)"
 TIMEOUT=300
+KCONFIG="CONFIG_BLK_DEV_THROTTLING"
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
@@ -79,13 +80,15 @@ ktap_eq "the read's promotion dropped (invalidations 2, promotions 0)" \
 
 ktap_check "cache device fast again" vaio_reload cdev "0 $csize linear /dev/ram0 0"
 
-# 2. A write below that lands after its block was written back. V, 512
-# bytes of block Y, goes below from a cgroup whose writes to ram1 are
-# throttled (blk-throttle: seconds). Meanwhile V2, all of block Y, is
-# cached dirty, and the writeback message writes it below (not
-# throttled: the pool's own I/O). V lands last: the disk holds V over
-# V2. A clean copy of V2 kept in the cache would be read until it goes,
-# then the disk's: the block would change with no write.
+ktap_check "part 1's disk removed" dm_remove vm
+
+# 2.-4. A write below that lands after V2, a whole-block write of the
+# same block. V, 512 bytes of block Y, goes below from a cgroup whose
+# writes to the device under the disk are throttled (blk-throttle:
+# seconds); V2 is not (the pool's own I/O is not either). V lands last:
+# the disk holds V over V2. A copy of V2 kept clean in the cache would be
+# read until it goes, then the disk's: the block would change with no
+# write.
 Y=200
 mkdir -p /sys/fs/cgroup
 mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
@@ -93,8 +96,6 @@ echo +io >/sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /sys/fs/cgroup/slow
 BPS=128				# V waits 4 s (16 s on the debug kernel)
 [ "${VAIO_DEBUG:-0}" = 1 ] && BPS=32
-ktap_check "a cgroup writing $BPS bytes/s to ram1" \
-	sh -c "echo '$(cat /sys/block/ram1/dev) wbps=$BPS' >/sys/fs/cgroup/slow/io.max"
 # v_mapped: the cache has seen V (a write miss more than before it).
 v_mapped() {
 	for _ in $(seq 1 200); do
@@ -103,29 +104,63 @@ v_mapped() {
 	done
 	return 1
 }
-m0=$(get write_misses)
-sh -c 'echo $$ >/sys/fs/cgroup/slow/cgroup.procs &&
-	exec fio --name=v --filename=/dev/mapper/vm --rw=write --bs=512 --size=512 \
-		--offset='$((Y * 4096))' --direct=1 --ioengine=psync --eta=never \
-		--buffer_pattern=0x56 --scramble_buffers=0 --output=/dev/null' &
-wv=$!
-ktap_check "V, 512 bytes of block Y, on its way below" v_mapped
-ktap_check "V2, all of block Y, cached dirty meanwhile" \
-	dd if=/tmp/a1 of=/dev/mapper/vm bs=4k seek=$Y oflag=direct
-ktap_check "written back (the writeback message)" dmsetup message vm 0 cache writeback
-ktap_check "V still in flight after it (the race ran)" kill -0 $wv
-wait $wv
-ktap_eq "V acknowledged" "$?" 0
 blk_sum() { dd if="$1" bs=4k skip=$Y count=1 iflag=direct 2>/dev/null | md5sum; }
-below=$(blk_sum /dev/ram1)
-ktap_fails "the disk below has V over V2 (V landed last)" \
-	test "$below" = "$(md5sum </tmp/a1)"
-ktap_eq "the VM reads what the disk below holds" "$(blk_sum /dev/mapper/vm)" "$below"
-ktap_check "and still after the cache drops everything" \
-	dmsetup message vm 0 cache invalidate
-ktap_eq "... the same" "$(blk_sum /dev/mapper/vm)" "$below"
+# late_write WHAT DEV BELOW MODE [WRITEBACK]: vm in MODE over BELOW, whose
+# writes reach DEV; V throttled to DEV; V2 written while V is on its way;
+# WRITEBACK: then written back by the message, V still in flight after
+# it (in) or finished before it ends (finished: V landed after the copy
+# and ended before the write-back's flush did).
+late_write() {
+	what=$1 dev=$2 below=$3 mode=$4
+	ktap_check "$what: disk in $mode mode" dm_create vm \
+		"0 $size vaio $below 10 disk_id d0 filter cache fail_closed 4 pool=fast mode=$mode dirty_high=90 dirty_low=80"
+	ktap_check "$what: a cgroup writing $BPS bytes/s to $dev" \
+		sh -c "echo '$(cat "/sys/block/${dev#/dev/}/dev") wbps=$BPS' >/sys/fs/cgroup/slow/io.max"
+	m0=$(get write_misses)
+	sh -c 'echo $$ >/sys/fs/cgroup/slow/cgroup.procs &&
+		exec fio --name=v --filename=/dev/mapper/vm --rw=write --bs=512 --size=512 \
+			--offset='$((Y * 4096))' --direct=1 --ioengine=psync --eta=never \
+			--buffer_pattern=0x56 --scramble_buffers=0 --output=/dev/null' &
+	wv=$!
+	ktap_check "$what: V, 512 bytes of block Y, on its way below" v_mapped
+	ktap_check "$what: V2, all of block Y, meanwhile" \
+		dd if=/tmp/a1 of=/dev/mapper/vm bs=4k seek=$Y oflag=direct
+	[ -n "${5:-}" ] &&
+		ktap_check "$what: written back (the writeback message)" \
+			dmsetup message vm 0 cache writeback
+	if [ "${5:-}" = finished ]; then
+		ktap_fails "$what: V done before the write-back (the race ran)" kill -0 $wv
+	else
+		ktap_check "$what: V still in flight after it (the race ran)" kill -0 $wv
+	fi
+	wait $wv
+	ktap_eq "$what: V acknowledged" "$?" 0
+	on_disk=$(blk_sum "$dev")
+	ktap_fails "$what: the disk below has V over V2 (V landed last)" \
+		test "$on_disk" = "$(md5sum </tmp/a1)"
+	ktap_eq "$what: the VM reads what the disk below holds" \
+		"$(blk_sum /dev/mapper/vm)" "$on_disk"
+	ktap_check "$what: the cache drops everything" \
+		dmsetup message vm 0 cache invalidate
+	ktap_eq "$what: ... the same" "$(blk_sum /dev/mapper/vm)" "$on_disk"
+	dm_remove vm
+	echo "$(cat "/sys/block/${dev#/dev/}/dev") wbps=max" >/sys/fs/cgroup/slow/io.max
+}
+# 2. V2 cached dirty and written back before V lands.
+late_write "write-back" /dev/ram1 /dev/ram1 writeback in
+# 3. The same with the write-back's flush below held (V lands after the
+# copy and completes before that flush does): the disk below a null_blk
+# with a volatile cache, under a dm-delay that holds only flushes.
+nullb_mem nb0 64 cache_size=16
+F=4000
+[ "${VAIO_DEBUG:-0}" = 1 ] && F=20000
+ktap_check "a disk below whose flushes take $F ms" \
+	dm_create slowflush "0 $(dev_sectors /dev/nb0) delay /dev/nb0 0 0 /dev/nb0 0 0 /dev/nb0 0 $F"
+late_write "slow flush" /dev/nb0 /dev/mapper/slowflush writeback finished
+dm_remove slowflush
+# 4. Write-through: V2's copy in the cache while V is in flight.
+late_write "write-through" /dev/ram1 /dev/ram1 writethrough
 
-ktap_check "disk removed" dm_remove vm
 ktap_check "pool removed" dm_remove fast
 dm_remove cdev
 ktap_finish
