@@ -437,12 +437,13 @@ int vaio_disk_conf_load(const char *name, struct vaio_disk_conf *d,
 	}
 	/* Older records have none: nothing to check them by. */
 	if (!r && json_object_object_get_ex(obj, "identity", &v) &&
-	    !json_object_is_type(v, json_type_null))
+	    !json_object_is_type(v, json_type_null)) {
 		r = get_name(obj, "identity", path, NULL, d->identity,
 			     sizeof(d->identity), err);
-	if (!r && json_object_object_get_ex(obj, "identity", &v) &&
-	    json_object_is_type(v, json_type_string) && !d->identity[0])
-		r = vaio_seterr(err, EINVAL, "%s: \"identity\" is empty", path);
+		if (!r && !d->identity[0])
+			r = vaio_seterr(err, EINVAL, "%s: \"identity\" is empty",
+					path);
+	}
 	if (!r && d->device[0] != '/')
 		r = vaio_seterr(err, EINVAL,
 				"%s: \"device\" must be an absolute path", path);

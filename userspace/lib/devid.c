@@ -50,21 +50,32 @@ static bool access_attr(const char *dir, const char *attr)
 	return !stat(path, &st);
 }
 
-int vaio_dev_identity(const char *path, char *id, size_t len,
-		      struct vaio_err *err)
+int vaio_blkdev_devt(const char *path, char *devt, size_t len,
+		     struct vaio_err *err)
 {
-	char link[64], dir[PATH_MAX], v[256], part[32];
-	const char *kind = NULL;
 	struct stat st;
-	char *slash;
 
-	id[0] = '\0';
 	if (stat(path, &st))
 		return vaio_seterr(err, errno, "device %s: %s", path, strerror(errno));
 	if (!S_ISBLK(st.st_mode))
 		return vaio_seterr(err, ENOTBLK, "device %s: not a block device", path);
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u",
-		 major(st.st_rdev), minor(st.st_rdev));
+	snprintf(devt, len, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	return 0;
+}
+
+int vaio_dev_identity(const char *path, char *id, size_t len,
+		      struct vaio_err *err)
+{
+	char devt[32], link[64], dir[PATH_MAX], v[256], part[32];
+	const char *kind = NULL;
+	char *slash;
+	int r;
+
+	id[0] = '\0';
+	r = vaio_blkdev_devt(path, devt, sizeof(devt), err);
+	if (r)
+		return r;
+	snprintf(link, sizeof(link), "/sys/dev/block/%s", devt);
 	if (!realpath(link, dir))
 		return vaio_seterr(err, errno, "device %s: no %s: %s", path, link,
 				   strerror(errno));

@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <libdevmapper.h>
@@ -129,18 +127,13 @@ static void table_error(struct vaio_nl *ev, const char *name, char *why,
 static int device_sectors(const char *device, uint64_t *sectors, char *devt,
 			  size_t devt_len, struct vaio_err *err)
 {
-	struct stat st;
 	uint64_t bytes;
-	int fd;
+	int fd, r;
 
-	if (stat(device, &st))
-		return vaio_seterr(err, errno, "device %s: %s", device,
-				   strerror(errno));
-	if (!S_ISBLK(st.st_mode))
-		return vaio_seterr(err, ENOTBLK, "device %s: not a block device",
-				   device);
 	/* Not the path: the table line has no room for spaces or escapes. */
-	snprintf(devt, devt_len, "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	r = vaio_blkdev_devt(device, devt, devt_len, err);
+	if (r)
+		return r;
 	/* Exclusive: not mounted, not under another dm (or md) device. */
 	fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0 && errno == EBUSY)

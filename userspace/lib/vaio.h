@@ -253,6 +253,13 @@ struct vaio_disk_conf {
 };
 
 /*
+ * The "major:minor" of block device @path, into @devt:
+ * 0, or -errno with @err (missing, not a block device).
+ */
+int vaio_blkdev_devt(const char *path, char *devt, size_t len,
+		     struct vaio_err *err);
+
+/*
  * The stable identity of block device @path: "dm-uuid:U" (device-mapper),
  * "wwid:W" (an NVMe namespace, SCSI), "serial:S" (virtio-blk and others),
  * with ":partN" for partition N of such a disk; "" when sysfs gives it

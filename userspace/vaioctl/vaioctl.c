@@ -20,8 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1385,15 +1383,14 @@ static int policy_unassign(int argc, char **argv)
  */
 static void disk_device_unused(const char *dev, const char *id)
 {
+	char devt[32], other[32];
 	struct vaio_disk_conf c;
 	struct vaio_err err;
-	struct stat a, b;
 	char **names;
 	int n, i;
 
-	if (stat(dev, &a))
-		die(EXIT_FAIL, "device %s: %s", dev, strerror(errno));
-	if (vaio_disk_names(&names, &n, &err))
+	if (vaio_blkdev_devt(dev, devt, sizeof(devt), &err) ||
+	    vaio_disk_names(&names, &n, &err))
 		die_err(&err);
 	for (i = 0; i < n; i++) {
 		/* It may be of this device: which, nobody can tell. */
@@ -1405,8 +1402,8 @@ static void disk_device_unused(const char *dev, const char *id)
 		 */
 		if ((id[0] && !strcmp(id, c.identity)) ||
 		    ((!c.identity[0] || !strcmp(id, c.identity)) &&
-		     !stat(c.device, &b) && S_ISBLK(b.st_mode) &&
-		     b.st_rdev == a.st_rdev))
+		     !vaio_blkdev_devt(c.device, other, sizeof(other), NULL) &&
+		     !strcmp(other, devt)))
 			die(EXIT_FAIL, "device %s is disk %s's device already (%s)",
 			    dev, names[i], c.identity[0] ? c.identity : c.device);
 	}
@@ -2844,13 +2841,11 @@ static int disk_identity_backfill(struct vaio_disk_conf *d,
 				  const struct vaio_disk_info *k,
 				  struct vaio_err *err)
 {
-	char live[32];
-	struct stat st;
+	char devt[32];
 
-	if (d->identity[0] || stat(d->device, &st) || !S_ISBLK(st.st_mode))
-		return 0;
-	snprintf(live, sizeof(live), "%u:%u", major(st.st_rdev), minor(st.st_rdev));
-	if (strcmp(live, k->data_dev) ||
+	if (d->identity[0] ||
+	    vaio_blkdev_devt(d->device, devt, sizeof(devt), NULL) ||
+	    strcmp(devt, k->data_dev) ||
 	    vaio_dev_identity(d->device, d->identity, sizeof(d->identity), err) ||
 	    !d->identity[0])
 		return 0;
