@@ -421,6 +421,17 @@ static inline u32 region_of(struct cache_disk *d, u64 oblock)
 		       CACHE_REGION_BITS);
 }
 
+/*
+ * May a write below over block @oblock of @d be in flight (its region
+ * counts one, hashed: maybe another's; or the disk has a big write)?
+ * Under lock.
+ */
+static inline bool write_below_inflight(struct cache_pool *p,
+					struct cache_disk *d, u64 oblock)
+{
+	return d->big_writes || p->region_writes[region_of(d, oblock)];
+}
+
 enum cache_io_kind {
 	IO_NONE,
 	IO_READ_HIT,		/* served from cache: slots[0..nr) */
@@ -642,18 +653,27 @@ static void mem_fill_end(struct cache_pool *p, struct cache_io *io,
 #define CACHE_META_SECTORS	(CACHE_META_BYTES >> SECTOR_SHIFT)
 #define CACHE_ENTRIES_PER_PAGE	(CACHE_ENTRIES_PER_SECTOR * CACHE_META_SECTORS)
 
+/*
+ * The crc32c from @seed of the @len bytes at @buf, as if its checksum
+ * field @csum (inside them) were 0; @buf is left as it was.
+ */
+static u32 csum_without(u32 seed, void *buf, size_t len, __le32 *csum)
+{
+	__le32 saved = *csum;
+	u32 c;
+
+	*csum = 0;
+	c = crc32c(seed, buf, len);
+	*csum = saved;
+	return c;
+}
+
 /* The checksum of entry sector @index (of the entry area) @ms. */
 static u32 msector_csum(struct cache_pool *p, struct cache_msector *ms,
 			u32 index)
 {
-	__le32 saved = ms->csum;
-	u32 c;
-
-	ms->csum = 0;
 	ms->index = cpu_to_le32(index);
-	c = crc32c(p->csum_seed, ms, sizeof(*ms));
-	ms->csum = saved;
-	return c;
+	return csum_without(p->csum_seed, ms, sizeof(*ms), &ms->csum);
 }
 
 /* A copy of entry page @pg to write: each sector gets its checksum. */
@@ -1229,9 +1249,8 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 		d->seq_bypass++;
 		goto out;
 	}
-	if (nblocks > CACHE_MAX_BIO_BLOCKS || d->big_writes ||
-	    p->region_writes[region_of(d, first)] ||
-	    p->region_writes[region_of(d, last)])
+	if (nblocks > CACHE_MAX_BIO_BLOCKS || write_below_inflight(p, d, first) ||
+	    write_below_inflight(p, d, last))
 		goto out;
 	/* Promote the blocks the bio covers whole and the cache lacks. */
 	first = round_up(start, CACHE_BLOCK_SECTORS) >> CACHE_BLOCK_SHIFT;
@@ -1516,7 +1535,7 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	 * one: no copy, or the cache could keep this one's data while the
 	 * disk below ends up with the other's.
 	 */
-	if (copy && (d->big_writes || p->region_writes[region_of(d, first)]))
+	if (copy && write_below_inflight(p, d, first))
 		copy = false;
 	region_get(p, d, io, first, last);
 
@@ -1868,8 +1887,7 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	 */
 	spin_lock_irq(&p->lock);
 	for (k = 0; k < n; k++)
-		if (d->big_writes ||
-		    p->region_writes[region_of(d, p->slots[slots[k]].oblock)])
+		if (write_below_inflight(p, d, p->slots[slots[k]].oblock))
 			busy |= BIT_ULL(k);
 	spin_unlock_irq(&p->lock);
 	cache_wait_init(&w);
@@ -1911,8 +1929,7 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		 * block change back when the copy goes. Dropped instead
 		 * (freed after the commit: the slot is taken).
 		 */
-		if ((busy & BIT_ULL(k)) || d->big_writes ||
-		    p->region_writes[region_of(d, s->oblock)]) {
+		if ((busy & BIT_ULL(k)) || write_below_inflight(p, d, s->oblock)) {
 			slot_doom(p, slots[k]);
 			d->invalidations++;
 		}
@@ -2219,13 +2236,10 @@ static int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
 static u32 disktab_csum(struct cache_pool *p, struct cache_disk_entry *e,
 			u32 idx)
 {
-	__le32 saved = e->csum, i = cpu_to_le32(idx);
-	u32 c;
+	__le32 i = cpu_to_le32(idx);
 
-	e->csum = 0;
-	c = crc32c(crc32c(p->csum_seed, &i, sizeof(i)), e, sizeof(*e));
-	e->csum = saved;
-	return c;
+	return csum_without(crc32c(p->csum_seed, &i, sizeof(i)), e, sizeof(*e),
+			    &e->csum);
 }
 
 /* The disk table to the device, durably. cache_pools_lock held. */
@@ -3134,13 +3148,8 @@ static void sb_fill(struct cache_pool *p, struct cache_sb *sb, bool clean)
 
 static bool sb_csum_ok(struct cache_sb *sb)
 {
-	__le32 saved = sb->csum;
-	u32 c;
-
-	sb->csum = 0;
-	c = crc32c(~0U, sb, sizeof(*sb));
-	sb->csum = saved;
-	return c == le32_to_cpu(saved);
+	return csum_without(~0U, sb, sizeof(*sb), &sb->csum) ==
+	       le32_to_cpu(sb->csum);
 }
 
 /* Every entry page as it is in memory, each sector with its checksum. */
