@@ -122,16 +122,22 @@ fio_json_ok() {
 # vaio_peer CMD...: runs a shell command on the second guest (vaio-b) and
 # prints its output; returns its exit status (125: the peer did not answer).
 # Needs TOPOLOGY=2host. (busybox wget crashes with -T: none given.)
+# VAIO_PEER_TIMEOUT=S: give up after S seconds (default 300). busybox's
+# wget has no timeout of its own, and a call whose answer vaio-b's reset
+# cut, after its request was acknowledged, would wait for ever. A call
+# that gives up after the default (or with VAIO_PEER_REPORT=1) says so on
+# stderr, with the command and whether vaio-b answers a ping.
 vaio_peer() {
-	local out rc req
+	local out rc req t="${VAIO_PEER_TIMEOUT:-300}"
 	req=$(mktemp)
 	printf '%s\n' "$*" >"$req"
-	# VAIO_PEER_TIMEOUT=S: give up after S seconds (busybox's wget has no
-	# timeout of its own: a call cut by vaio-b's reset waits for ever).
-	out=$(${VAIO_PEER_TIMEOUT:+timeout -s KILL "$VAIO_PEER_TIMEOUT"} \
-		wget -q -O - --post-file="$req" http://vaio-b:7777/cgi-bin/run)
+	out=$(timeout -s KILL "$t" wget -q -O - --post-file="$req" http://vaio-b:7777/cgi-bin/run)
 	rc=$?
 	rm -f "$req"
+	if [ "$rc" = 137 ] && { [ -z "$VAIO_PEER_TIMEOUT" ] || [ "${VAIO_PEER_REPORT:-0}" = 1 ]; }; then
+		echo "vaio_peer: no answer from vaio-b within $t s: $(printf '%s\n' "$*" | head -n1 | cut -c1-100)"
+		echo "vaio_peer: ping vaio-b: $(ping -c 2 -W 1 vaio-b 2>&1 | grep -m1 'packets\|bad\|unknown')"
+	fi >&2
 	[ "$rc" = 0 ] || return 125
 	rc=$(printf '%s\n' "$out" | sed -n 's/^@@RC \([0-9]*\)@@$/\1/p' | tail -n1)
 	printf '%s\n' "$out" | grep -v '^@@RC '
