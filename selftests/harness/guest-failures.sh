@@ -66,5 +66,7 @@ VM_EXTRA=(--hosts 2)
 expect "two guests, a timeout: the network report" net-wait.sh 20 143 90 \
 	'TIMEOUT: .*net-wait.sh still running after 20s' 'vaio_peer|wget' \
 	'QEMU monitor of guest b \(2 of 2\)' 'queue_index: +1' 'last_avail_idx' \
-	'console tail of guest b'
+	'console tail of guest b' 'digest of the timeout' \
+	'a pings vaio-b: 2 packets transmitted, 2 packets received' \
+	'guest b virtio-net used/avail: rx [0-9]+/[0-9]+ tx [0-9]+/[0-9]+ -> rx'
 ktap_finish
