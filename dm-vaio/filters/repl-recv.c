@@ -296,6 +296,10 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 		opf |= REQ_FUA;
 	if (flags & VAIO_REPL_DF_PREFLUSH || type == VAIO_REPL_F_FLUSH)
 		opf |= REQ_PREFLUSH;
+	/* Durable once written: no FLUSH needs to follow for this answer. */
+	if (type == VAIO_REPL_F_DATA && req->answer &&
+	    ((opf & REQ_FUA) || !bdev_write_cache(d->bdev)))
+		req->it.flags |= VAIO_REPL_AF_DURABLE;
 	if (type == VAIO_REPL_F_DISCARD &&
 	    !bdev_max_discard_sectors(d->bdev)) {
 		/* Nothing to discard with: the replica keeps its data. */
@@ -442,9 +446,15 @@ static int recv_answer(struct repl_conn *c, struct repl_rx *rx)
 	if (found->kind == RI_DATA_SYNC && ok) {
 		struct repl_bio *rb = container_of(found, struct repl_bio, it);
 
-		/* Written by the peer: durable at its next FLUSH_ACK. */
+		/*
+		 * Written by the peer: durable now (DURABLE), or at its next
+		 * FLUSH_ACK.
+		 */
 		st = rb->unflushed;
-		if (st) {
+		if (st && (rx->flags & VAIO_REPL_AF_DURABLE)) {
+			rb->unflushed = NULL;
+			unflushed_put(d, st, false);
+		} else if (st) {
 			rb->unflushed = NULL;
 			list_add_tail(&st->it.list, &c->unflushed);
 			c->unflushed_bytes = min_t(u64, (u64)c->unflushed_bytes +

@@ -211,7 +211,7 @@ static int send_item(struct repl_conn *c, struct repl_item *it, bool more)
 		ack.sector = cpu_to_be64(it->sector);
 		ack.size = cpu_to_be32(it->size);
 		ack.status = cpu_to_be32(it->status);
-		r = send_head(c, it->type, 0, &ack, sizeof(ack), 0);
+		r = send_head(c, it->type, it->flags, &ack, sizeof(ack), 0);
 		break;
 	case RI_SYNC_DONE:
 		gen.gen = cpu_to_be64(READ_ONCE(d->gen));
@@ -397,6 +397,7 @@ int repl_sender(void *arg)
 			list_splice_tail_init(&c->unflushed, &c->flushing);
 			c->unflushed_bytes = 0;
 			c->point_busy = true;
+			d->flushes++;
 			memset(&c->point, 0, sizeof(c->point));
 			c->point.kind = RI_POINT;
 			c->point.type = VAIO_REPL_F_FLUSH;

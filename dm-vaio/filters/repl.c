@@ -771,7 +771,7 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	static const char * const verify_names[] = {
 		"none", "running", "done", "stopped",
 	};
-	u64 oos, total, done, lag_w, lag_b, vdiff, al_writes;
+	u64 oos, total, done, lag_w, lag_b, vdiff, al_writes, flushes;
 	unsigned int sz = 0, pct, al_listed, unflushed;
 	u8 role, conn, vstate;
 
@@ -788,6 +788,7 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	al_listed = d->al_listed;
 	al_writes = d->al_writes;
 	unflushed = d->unflushed;
+	flushes = d->flushes;
 	spin_unlock_irq(&d->slock);
 	pct = total ? div64_u64(min(done, total) * 100, total) : 100;
 	DMEMIT("role %s conn %s mode %s ", role_names[role], conn_names[conn],
@@ -799,8 +800,8 @@ static void repl_status(struct vaio_filter *f, char *result, unsigned int maxlen
 	       d->peer_pages_max << (PAGE_SHIFT - 10), READ_ONCE(d->overlaps));
 	DMEMIT("verify %s verify_diff_kib %llu ", verify_names[vstate],
 	       vdiff >> 10);
-	DMEMIT("al_extents %u al_writes %llu unflushed %u", al_listed,
-	       al_writes, unflushed);
+	DMEMIT("al_extents %u al_writes %llu unflushed %u flushes %llu",
+	       al_listed, al_writes, unflushed, flushes);
 }
 
 static struct vaio_filter_type repl_type = {

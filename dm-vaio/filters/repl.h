@@ -346,6 +346,7 @@ struct repl_disk {
 
 	/* Counters. */
 	u64 sent, acked, recv, resynced, connects;
+	u64 flushes;			/* primary: its FLUSHes for records */
 	unsigned int peer_pages_max;	/* secondary: buffers' high water */
 };
 

@@ -57,14 +57,15 @@ sums_equal() {
 	return 1
 }
 status_word() { dmsetup status d0 | sed -n "s/.* $1 \([0-9]*\).*/\1/p"; }
-# put: 16 writes of 4 KiB of new random data at once, 1 MiB apart, direct,
-# from 32 MiB on: where vaio-b's disk has no data yet (null_blk writes over
-# data it holds straight to its store, not into the cache).
+# put [BLOCK]: 16 writes of 4 KiB of new random data at once, 1 MiB apart,
+# direct, from 4 KiB block BLOCK on (8192: 32 MiB): where vaio-b's disk
+# has no data yet (null_blk writes over data it holds straight to its
+# store, not into the cache).
 put() {
 	local i p pids='' rc=0
 	for i in $(seq 0 15); do
 		head -c 4096 /dev/urandom >"/tmp/put.$i"
-		dd if="/tmp/put.$i" of=/dev/mapper/d0 bs=4k seek=$((8192 + i * 256)) \
+		dd if="/tmp/put.$i" of=/dev/mapper/d0 bs=4k seek=$((${1:-8192} + i * 256)) \
 			oflag=direct 2>/dev/null &
 		pids="$pids $!"
 	done
@@ -87,15 +88,42 @@ sleep 1
 ktap_eq "nothing left waiting for the replica's flush" "$(status_word unflushed)" 0
 ktap_check "both disks equal" sums_equal
 
-# 2. The replica's writes and flushes take WRITE_MS. 16 writes answered
+# 2. A replica whose disk has no volatile cache (null_blk's queue set to
+# "write through", slowb loaded again to take it): its answers say the
+# write is durable already, so the primary drops its record at once and
+# needs no FLUSH, even while the replica's flushes take WRITE_MS.
+slowb_cache() { vaio_peer "cat /sys/block/\$(dmsetup info -c -o blkdevname --noheadings slowb)/queue/write_cache"; }
+ktap_check "b's disk: no volatile cache" \
+	vaio_peer "echo 'write through' >/sys/block/nbc/queue/write_cache"
+ktap_check "b's writes and flushes delayed $WRITE_MS ms" b_delay $WRITE_MS
+ktap_eq "slowb has none either" "$(slowb_cache)" "write through"
+f0=$(status_word flushes)
+ktap_check "16 writes acknowledged" put 8256
+ktap_eq "answered durable: no record waits for the replica's flush" \
+	"$(status_word unflushed)" 0
+sleep 2
+ktap_eq "the primary sent no FLUSH for them" "$(status_word flushes)" "$f0"
+ktap_check "b's disk: its volatile cache again" \
+	vaio_peer "echo 'write back' >/sys/block/nbc/queue/write_cache"
+ktap_check "b's delay off" b_delay 0
+ktap_eq "slowb has it too" "$(slowb_cache)" "write back"
+# null_blk kept caching behind the queue's flag: its cache is flushed, so
+# that the power cut below loses only what 3 writes.
+ktap_check "b's disk flushed" vaio_peer "dd if=/dev/null of=/dev/nbc conv=fsync 2>/dev/null"
+ktap_check "in sync" vaioctl repl wait d0 --synced --timeout 60
+ktap_check "both disks equal" sums_equal
+
+# 3. The replica's writes and flushes take WRITE_MS. 16 writes answered
 # from its cache: their FLUSH is still on its way. The link goes, then
 # the cache (the power of vaio-b's disk): the primary must resync them.
 ktap_check "b's writes and flushes delayed $WRITE_MS ms" b_delay $WRITE_MS
+f0=$(status_word flushes)
 ktap_check "16 writes acknowledged" put
 t0=$(cut -d' ' -f1 /proc/uptime)
 n=$(status_word unflushed)
 ktap_diag "writes waiting for the replica's flush: $n"
 ktap_check "answered writes wait for the replica's flush" test "${n:-0}" -ge 1
+ktap_check "... which the primary asked for" test "$(status_word flushes)" -gt "$f0"
 ktap_check "link cut" repl_cut
 ktap_check "power of b's disk off: its cache is lost" \
 	vaio_peer "echo 0 >$NB/power"

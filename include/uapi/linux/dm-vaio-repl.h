@@ -217,6 +217,13 @@ struct vaio_repl_hdr {
  */
 #define VAIO_REPL_DF_CACHED	0x8
 
+/*
+ * WRITE_ACK flags. DURABLE: the write is on stable storage already (the
+ * replica's disk has no volatile cache, or it was written with FUA): no
+ * FLUSH is needed to keep it, and the primary drops its record at once.
+ */
+#define VAIO_REPL_AF_DURABLE	0x1
+
 struct vaio_repl_data {
 	__be64 sector;
 	__be64 id;
