@@ -115,6 +115,13 @@ static void peer_done(struct repl_peer_req *req, int err)
 	unsigned long flags;
 
 	req->it.status = err ? EIO : 0;
+	/*
+	 * Durable only if the disk had no volatile cache when the write
+	 * was submitted and still has none: a reload below (dm holds bios
+	 * while suspended) may have put one under it meanwhile.
+	 */
+	if (err || bdev_write_cache(d->bdev))
+		req->it.flags &= ~VAIO_REPL_AF_DURABLE;
 	if (err) {
 		DMERR_LIMIT("%s: replica write at %llu failed: %d", d->id,
 			    (unsigned long long)req->it.sector, err);
@@ -296,9 +303,12 @@ static int recv_write(struct repl_conn *c, struct repl_rx *rx)
 		opf |= REQ_FUA;
 	if (flags & VAIO_REPL_DF_PREFLUSH || type == VAIO_REPL_F_FLUSH)
 		opf |= REQ_PREFLUSH;
-	/* Durable once written: no FLUSH needs to follow for this answer. */
+	/*
+	 * Durable once written on a disk without a volatile cache (checked
+	 * again at completion, peer_done()): no FLUSH needs to follow.
+	 */
 	if (type == VAIO_REPL_F_DATA && req->answer &&
-	    ((opf & REQ_FUA) || !bdev_write_cache(d->bdev)))
+	    !bdev_write_cache(d->bdev))
 		req->it.flags |= VAIO_REPL_AF_DURABLE;
 	if (type == VAIO_REPL_F_DISCARD &&
 	    !bdev_max_discard_sectors(d->bdev)) {

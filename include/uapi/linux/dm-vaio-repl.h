@@ -219,8 +219,9 @@ struct vaio_repl_hdr {
 
 /*
  * WRITE_ACK flags. DURABLE: the write is on stable storage already (the
- * replica's disk has no volatile cache, or it was written with FUA): no
- * FLUSH is needed to keep it, and the primary drops its record at once.
+ * replica's disk had no volatile cache when the write was submitted nor
+ * when it completed): no FLUSH is needed to keep it, and the primary
+ * drops its record at once.
  */
 #define VAIO_REPL_AF_DURABLE	0x1
 
