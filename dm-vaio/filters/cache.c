@@ -1034,11 +1034,40 @@ static enum vaio_verdict defer_range(struct cache_pool *p, struct cache_io *io,
 	return VAIO_DEFER;
 }
 
+/* Under lock. */
 static void wb_kick(struct cache_pool *p, struct cache_disk *d)
 {
 	/* Not sooner than a rate limit's delay already set. */
-	if (d->dirty > d->dirty_high || !d->writeback)
+	if (d->dirty > d->dirty_high || !d->writeback ||
+	    (p->wb_high && p->nr_dirty > (p->wb_pool ? p->wb_low : p->wb_high)))
 		queue_delayed_work(p->wq, &p->wb_work, 0);
+}
+
+/*
+ * The pool-wide marks, from its write-back disks' own: the dirty blocks
+ * of all disks together stay below the highest any one of them may hold,
+ * so that the pool keeps room for new blocks however many disks write to
+ * it. Under lock.
+ */
+static void wb_pool_marks(struct cache_pool *p)
+{
+	struct cache_disk *d;
+	u32 high = 0, low = 0;
+	unsigned int i;
+
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		d = p->disks[i];
+		if (!d || !d->writeback)
+			continue;
+		high = max(high, d->dirty_high);
+		low = max(low, d->dirty_low);
+	}
+	p->wb_high = high;
+	p->wb_low = low;
+	if (!high || p->nr_dirty <= low)
+		p->wb_pool = false;
+	else if (p->nr_dirty > high)
+		p->wb_pool = true;
 }
 
 /*
@@ -2054,11 +2083,16 @@ static void wb_work(struct work_struct *work)
 	u32 slots[CACHE_WB_BATCH];
 	unsigned int i, n, batch;
 	struct cache_disk *d;
-	bool more = false, busy;
-	u32 target;
+	bool more = false, wrote = false, busy, pool;
+	u32 target, pool_dirty;
 	u64 pos;
 
 	mutex_lock(&p->wb_lock);
+	spin_lock_irq(&p->lock);
+	wb_pool_marks(p);
+	pool = p->wb_pool;
+	pool_dirty = p->nr_dirty;
+	spin_unlock_irq(&p->lock);
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
 		d = READ_ONCE(p->disks[i]);
 		if (!d || !d->bdev || !READ_ONCE(d->dirty))
@@ -2070,8 +2104,16 @@ static void wb_work(struct work_struct *work)
 		if (d->dirty > d->dirty_high)
 			d->wb_active = true;
 		target = d->writeback ? d->dirty_low : 0;
+		/*
+		 * The pool above its mark: every write-back disk down to its
+		 * share of the pool's low mark, in proportion to its blocks.
+		 */
+		if (pool && d->writeback && pool_dirty)
+			target = min_t(u32, target,
+				       div_u64((u64)d->dirty * p->wb_low,
+					       pool_dirty));
 		spin_unlock_irq(&p->lock);
-		if (d->writeback && !d->wb_active)
+		if (d->writeback && !d->wb_active && !pool)
 			continue;
 		for (batch = 0; batch < 16 && READ_ONCE(d->dirty) > target;
 		     batch++) {
@@ -2083,6 +2125,8 @@ static void wb_work(struct work_struct *work)
 				delay = max_t(unsigned long, delay, HZ);
 				break;
 			}
+			if (n)
+				wrote = true;
 			if (n && d->rate_kib) {
 				delay = max(delay, msecs_to_jiffies(n * 4000 /
 							      d->rate_kib));
@@ -2096,6 +2140,15 @@ static void wb_work(struct work_struct *work)
 			more = true;
 		spin_unlock_irq(&p->lock);
 	}
+	/*
+	 * Writes meanwhile may have kept the pool above its low mark with
+	 * each disk at its share: shares again, while that makes progress.
+	 */
+	spin_lock_irq(&p->lock);
+	wb_pool_marks(p);
+	if (p->wb_pool && wrote)
+		more = true;
+	spin_unlock_irq(&p->lock);
 	mutex_unlock(&p->wb_lock);
 	if (more)
 		queue_delayed_work(p->wq, &p->wb_work, delay ? delay : 1);
@@ -2878,6 +2931,7 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 	d->dirty_high = high;
 	d->dirty_low = low;
 	d->rate_kib = cf->rate_kib;
+	wb_pool_marks(p);
 	if (d->dirty)
 		wb_kick(p, d);
 	spin_unlock_irq(&p->lock);

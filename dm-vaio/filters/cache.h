@@ -273,6 +273,13 @@ struct cache_pool {
 	struct page *wb_pages[CACHE_WB_BATCH];
 	struct delayed_work wb_work;
 	u32 nr_dirty;			/* under lock */
+	/*
+	 * Pool-wide marks (blocks, under lock): the highest dirty_high and
+	 * dirty_low of its write-back disks. Above wb_high all of them
+	 * write back (wb_pool) until the pool is down to wb_low.
+	 */
+	u32 wb_high, wb_low;
+	bool wb_pool;
 	struct page *disktab[CACHE_DISKTAB_BYTES / PAGE_SIZE];	/* cache_pools_lock */
 	u64 activations;
 
