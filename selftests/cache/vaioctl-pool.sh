@@ -299,6 +299,31 @@ ktap_check "disk remove vm1" sh -c "vaioctl disk remove vm1 2>/tmp/remove.err"
 ktap_match "it wrote back first, saying so" "$(head -n1 /tmp/remove.err)" \
 	'^vm1: writing back the cache: [0-9]+ dirty blocks'
 ktap_eq "the disk below has vm1's data" "$(md5sum </dev/ram1)" "$sum"
+# disk remove of a disk whose cache cannot write back (the disk below
+# fails writes): refused, the disk and its record kept; once the disk
+# below works again, removed, its data below.
+flk() { echo "$1" | dmsetup load flk && dmsetup suspend flk && dmsetup resume flk; }
+# (In reads of at most 128 KiB: a larger one over dirty blocks writes them
+# back first, and is read below.)
+head4() { dd if="$1" bs=64k count=64 iflag=direct 2>/dev/null | md5sum; }
+dm_create flk "0 16384 linear /dev/ram4 0"
+ktap_check "disk vm3 on flk" vaioctl disk create vm3 /dev/mapper/flk
+ktap_check "vm3 in write-back" vaioctl policy assign memwb vm3
+ktap_check "writes on vm3" fio_verify /dev/mapper/vm3 --size=4m --bs=4k --randseed=7
+sum=$(head4 /dev/mapper/vm3)
+d3=$(vaioctl -j stats vm3 | jq '.[0].filters[] | select(.type == "cache") | .status.dirty')
+ktap_match "vm3's cache holds them dirty ($d3)" "$d3" '^[1-9]'
+ktap_check "flk fails writes" flk "0 16384 error"
+ktap_fails "disk remove vm3 refused" sh -c "vaioctl disk remove vm3 2>/tmp/remove.err"
+ktap_diag "$(cat /tmp/remove.err)"
+ktap_check "... saying it cannot write back" grep -q 'cannot write back' /tmp/remove.err
+ktap_check "vm3 still there" dmsetup info vm3
+ktap_check "... and its record" vaioctl disk show vm3
+ktap_eq "vm3 reads its data" "$(head4 /dev/mapper/vm3)" "$sum"
+ktap_check "flk works again" flk "0 16384 linear /dev/ram4 0"
+ktap_check "disk remove vm3" vaioctl disk remove vm3
+ktap_eq "flk has vm3's data" "$(head4 /dev/mapper/flk)" "$sum"
+dm_remove flk
 dmsetup remove mem
 ktap_eq "apply makes it again" "$(vaioctl -j apply | jq -r '.[] | select(.pool == "mem") | .result')" created
 ktap_eq "... with its memory tier" "$(dmsetup table mem | cut -d' ' -f5-)" "memory_mib=4"
