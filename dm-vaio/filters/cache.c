@@ -1037,36 +1037,54 @@ static enum vaio_verdict defer_range(struct cache_pool *p, struct cache_io *io,
 /* Under lock. */
 static void wb_kick(struct cache_pool *p, struct cache_disk *d)
 {
+	/* The attached write-back disks' dirty blocks, about (wb_other). */
+	u32 dirty = p->nr_dirty - min(p->nr_dirty, p->wb_other);
+
 	/* Not sooner than a rate limit's delay already set. */
 	if (d->dirty > d->dirty_high || !d->writeback ||
-	    (p->wb_high && p->nr_dirty > (p->wb_pool ? p->wb_low : p->wb_high)))
+	    (p->wb_high && dirty > (p->wb_pool ? p->wb_low : p->wb_high)))
 		queue_delayed_work(p->wq, &p->wb_work, 0);
 }
 
 /*
- * The pool-wide marks, from its write-back disks' own: the dirty blocks
- * of all disks together stay below the highest any one of them may hold,
- * so that the pool keeps room for new blocks however many disks write to
- * it. Under lock.
+ * A disk whose blocks the background write-back may write now: attached,
+ * resumed, not bypassed. Under wb_lock (it keeps the owner) and lock.
+ */
+static bool wb_can(struct cache_disk *d)
+{
+	return READ_ONCE(d->ref) && d->bdev && d->bdev_owner &&
+	       READ_ONCE(d->bdev_owner->state) != VAIO_FILTER_BYPASSED;
+}
+
+/*
+ * The pool-wide marks, from its attached write-back disks' own: their
+ * dirty blocks together (p->wb_dirty) stay below the highest any one of
+ * them may hold, so that the pool keeps room for new blocks however many
+ * disks write to it. Blocks no write-back may take now (a detached or
+ * bypassed disk's) do not count: they cannot make room. Under wb_lock
+ * and lock.
  */
 static void wb_pool_marks(struct cache_pool *p)
 {
 	struct cache_disk *d;
-	u32 high = 0, low = 0;
+	u32 high = 0, low = 0, dirty = 0;
 	unsigned int i;
 
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
 		d = p->disks[i];
-		if (!d || !d->writeback)
+		if (!d || !d->writeback || !wb_can(d))
 			continue;
 		high = max(high, d->dirty_high);
 		low = max(low, d->dirty_low);
+		dirty += d->dirty;
 	}
 	p->wb_high = high;
 	p->wb_low = low;
-	if (!high || p->nr_dirty <= low)
+	p->wb_dirty = dirty;
+	p->wb_other = p->nr_dirty - min(p->nr_dirty, dirty);
+	if (!high || dirty <= low)
 		p->wb_pool = false;
-	else if (p->nr_dirty > high)
+	else if (dirty > high)
 		p->wb_pool = true;
 }
 
@@ -2091,7 +2109,7 @@ static void wb_work(struct work_struct *work)
 	spin_lock_irq(&p->lock);
 	wb_pool_marks(p);
 	pool = p->wb_pool;
-	pool_dirty = p->nr_dirty;
+	pool_dirty = p->wb_dirty;
 	spin_unlock_irq(&p->lock);
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
 		d = READ_ONCE(p->disks[i]);
