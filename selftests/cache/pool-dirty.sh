@@ -40,13 +40,11 @@ ktap_check "b: 850 blocks written" put b 2 850
 # Over the pool's mark (1070): both write back, each to its share of 892
 # (a batch at a time: once there, writes after it may take the pool up
 # again, to the mark at most).
-for _ in $(seq 1 40); do
-	[ "$(pool_word dirty)" -le 1070 ] && break
-	sleep 0.25
-done
+under_mark() { [ "$(pool_word dirty)" -le 1070 ]; }
+wait_until 100 under_mark
 da=$(vaio_filter_get a cache dirty) db=$(vaio_filter_get b cache dirty)
 ktap_diag "dirty: pool $(pool_word dirty), a $da, b $db"
-ktap_check "the pool is under its mark (1070)" test "$(pool_word dirty)" -le 1070
+ktap_check "the pool is under its mark (1070)" under_mark
 ktap_check "a wrote back, though below its own mark" \
 	test "$(vaio_filter_get a cache writeback_kib)" -gt 0
 ktap_check "each keeps dirty blocks, neither all (a $da, b $db)" \

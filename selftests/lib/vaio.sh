@@ -45,6 +45,18 @@ dm_create() {
 
 dm_remove() { dmsetup remove "$@"; }
 
+# wait_until TENTHS CMD...: CMD run every 0.1 s until it succeeds, at most
+# TENTHS times; its last status.
+wait_until() {
+	local n="$1"
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
 # table_refused DESC TABLE MESSAGE: a KTAP result. Creating a device with
 # TABLE must fail, the kernel log (or dmsetup) must name MESSAGE (the
 # target's ti->error), and no device may be left behind.

@@ -125,14 +125,8 @@ n=$(status_word unflushed)
 ktap_diag "writes waiting for the replica's flush: $n"
 ktap_check "answered writes wait for the replica's flush" test "${n:-0}" -ge 1
 # (The sender asks once idle: a moment after the answers.)
-flushed() {
-	for _ in $(seq 1 20); do
-		[ "$(status_word flushes)" -gt "$f0" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-ktap_check "... which the primary asked for" flushed
+flushed() { [ "$(status_word flushes)" -gt "$f0" ]; }
+ktap_check "... which the primary asked for" wait_until 20 flushed
 ktap_check "link cut" repl_cut
 ktap_check "power of b's disk off: its cache is lost" \
 	vaio_peer "echo 0 >$NB/power"
