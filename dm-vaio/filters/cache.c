@@ -1058,13 +1058,13 @@ static bool wb_can(struct cache_disk *d)
 
 /*
  * The pool-wide marks, from its attached write-back disks' own: their
- * dirty blocks together (p->wb_dirty) stay below the highest any one of
+ * dirty blocks together (returned) stay below the highest any one of
  * them may hold, so that the pool keeps room for new blocks however many
  * disks write to it. Blocks no write-back may take now (a detached or
  * bypassed disk's) do not count: they cannot make room. Under wb_lock
  * and lock.
  */
-static void wb_pool_marks(struct cache_pool *p)
+static u32 wb_pool_marks(struct cache_pool *p)
 {
 	struct cache_disk *d;
 	u32 high = 0, low = 0, dirty = 0;
@@ -1080,12 +1080,12 @@ static void wb_pool_marks(struct cache_pool *p)
 	}
 	p->wb_high = high;
 	p->wb_low = low;
-	p->wb_dirty = dirty;
 	p->wb_other = p->nr_dirty - min(p->nr_dirty, dirty);
 	if (!high || dirty <= low)
 		p->wb_pool = false;
 	else if (dirty > high)
 		p->wb_pool = true;
+	return dirty;
 }
 
 /*
@@ -2107,9 +2107,8 @@ static void wb_work(struct work_struct *work)
 
 	mutex_lock(&p->wb_lock);
 	spin_lock_irq(&p->lock);
-	wb_pool_marks(p);
+	pool_dirty = wb_pool_marks(p);
 	pool = p->wb_pool;
-	pool_dirty = p->wb_dirty;
 	spin_unlock_irq(&p->lock);
 	for (i = 0; i < CACHE_MAX_DISKS; i++) {
 		d = READ_ONCE(p->disks[i]);

@@ -275,12 +275,11 @@ struct cache_pool {
 	u32 nr_dirty;			/* under lock */
 	/*
 	 * Pool-wide marks (blocks, under lock): the highest dirty_high and
-	 * dirty_low of its attached write-back disks, and their dirty
-	 * blocks together (wb_other: the others', which writes do not add
-	 * to). Above wb_high all of them write back (wb_pool) until they are
-	 * down to wb_low.
+	 * dirty_low of its attached write-back disks; wb_other: the other
+	 * disks' dirty blocks, which writes do not add to. Above wb_high all
+	 * of them write back (wb_pool) until they are down to wb_low.
 	 */
-	u32 wb_high, wb_low, wb_dirty, wb_other;
+	u32 wb_high, wb_low, wb_other;
 	bool wb_pool;
 	struct page *disktab[CACHE_DISKTAB_BYTES / PAGE_SIZE];	/* cache_pools_lock */
 	u64 activations;

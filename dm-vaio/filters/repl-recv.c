@@ -461,11 +461,10 @@ static int recv_answer(struct repl_conn *c, struct repl_rx *rx)
 		 * FLUSH_ACK.
 		 */
 		st = rb->unflushed;
+		rb->unflushed = NULL;
 		if (st && (rx->flags & VAIO_REPL_AF_DURABLE)) {
-			rb->unflushed = NULL;
 			unflushed_put(d, st, false);
 		} else if (st) {
-			rb->unflushed = NULL;
 			list_add_tail(&st->it.list, &c->unflushed);
 			c->unflushed_bytes = min_t(u64, (u64)c->unflushed_bytes +
 						   st->it.size, U32_MAX);
