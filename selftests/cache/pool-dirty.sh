@@ -11,13 +11,8 @@ DEBUG_LANE=no
 # dirty blocks and writes back to 892 once over; so does the pool, for
 # all its disks together. a writes 900 blocks, b 850: each alone below
 # its mark, together (1750) above the pool's, and near all it holds.
-nullb_mem nba 64
-nullb_mem nbb 64
-brd_setup 8 1
+two_disks_pool
 size=$(dev_sectors /dev/nba)
-modprobe dm-vaio-cache
-
-ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 table() { # disk
 	echo "0 $size vaio /dev/nb$1 11 disk_id $1 filter cache fail_closed 5 pool=fast mode=writeback dirty_high=60 dirty_low=50 sequential_kib=0"
 }

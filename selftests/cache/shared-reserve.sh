@@ -11,13 +11,8 @@ DEBUG_LANE=no
 
 # Pool: 1784 blocks. Disk a: a hot set of 2 MiB (512 blocks). Disk b: reads
 # 8 MiB (2048 blocks) at random, more than the whole pool.
-nullb_mem nba 64
-nullb_mem nbb 64
-brd_setup 8 1
+two_disks_pool
 size=$(dev_sectors /dev/nba)
-modprobe dm-vaio-cache
-
-ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 table() { # disk reserve
 	echo "0 $size vaio /dev/nb$1 9 disk_id $1 filter cache fail_open 3 pool=fast reserve=$2 sequential_kib=0"
 }

@@ -7,6 +7,17 @@
 # get KEY: a word of vm's cache filter status.
 get() { vaio_filter_get vm cache "$1"; }
 
+# two_disks_pool: two 64 MiB null_blk disks, /dev/nba and /dev/nbb, and
+# the pool "fast" on an 8 MiB RAM disk (1784 blocks), made as a KTAP
+# result.
+two_disks_pool() {
+	nullb_mem nba 64
+	nullb_mem nbb 64
+	brd_setup 8 1
+	modprobe dm-vaio-cache
+	ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
+}
+
 # pool_word KEY: a word of the pool's status.
 pool_word() {
 	dmsetup status fast | awk -v k="$1" '{ for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'
