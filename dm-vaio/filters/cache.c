@@ -9,10 +9,14 @@
  * memory, in the pool; a disk's part of it outlives table reloads.
  *
  * Modes: writethrough (a write completes when the disk below and the
- * cache have it) and writearound (writes go to the disk below only and
- * drop the cached copy). The disk below is always up to date, so the
- * cache holds no data of its own: losing it, by a crash or a failing cache
- * device, loses nothing; the disk carries on uncached.
+ * cache have it), writearound (writes go to the disk below only and drop
+ * the cached copy) and writeback (a write completes when the cache has it
+ * and its entry is committed on the cache device; it reaches the disk
+ * below later). In the first two the disk below is always up to date, so
+ * losing the cache loses nothing and the disk carries on uncached. In
+ * writeback the cache holds the newest data of its dirty blocks: the
+ * filter fails closed, and the blocks are written back only to the disk
+ * they belong to.
  *
  * Replacement is a segmented LRU with a ghost filter for admission and a
  * sequential-stream bypass; Documentation/cache.rst says why.
@@ -2730,6 +2734,13 @@ static void cache_dtr(struct vaio_filter *f)
 	kfree(cf);
 }
 
+/* Did @f take the disk at its resume, over the disk below @below? */
+static bool took_disk(struct vaio_filter *f, struct cache_disk *d,
+		      struct block_device *below)
+{
+	return d->bdev_owner == f && d->data_dev == below->bd_dev;
+}
+
 /*
  * May @f write the disk's dirty blocks to @below at an event? Only the
  * instance that took the disk at its resume, over the disk below it took,
@@ -2738,13 +2749,6 @@ static void cache_dtr(struct vaio_filter *f)
  * than writes that skipped it. One that failed closed let nothing past:
  * its blocks are the newest (the cache device may have come back).
  */
-/* Did @f take the disk at its resume, over the disk below @below? */
-static bool took_disk(struct vaio_filter *f, struct cache_disk *d,
-		      struct block_device *below)
-{
-	return d->bdev_owner == f && d->data_dev == below->bd_dev;
-}
-
 static bool may_write_back(struct vaio_filter *f, struct cache_disk *d,
 			   struct block_device *below)
 {
