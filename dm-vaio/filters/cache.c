@@ -181,10 +181,6 @@ static void mem_drop(struct cache_pool *p, u32 i)
 	}
 }
 
-static_assert(sizeof(struct cache_msector) == SECTOR_SIZE);
-static_assert(sizeof(struct cache_disk_entry) == 128);
-static_assert(sizeof(struct cache_sb) <= SECTOR_SIZE);
-
 /* The entry of cache block @i, in the entry area as on the device. */
 static inline struct cache_mentry *meta_entry(struct cache_pool *p, u32 i)
 {
@@ -653,10 +649,6 @@ static void mem_fill_end(struct cache_pool *p, struct cache_io *io,
  * is on the device. A write-back write completes only then.
  *--------------------------------------------------------------
  */
-#define CACHE_META_BYTES	4096
-#define CACHE_META_SECTORS	(CACHE_META_BYTES >> SECTOR_SHIFT)
-#define CACHE_ENTRIES_PER_PAGE	(CACHE_ENTRIES_PER_SECTOR * CACHE_META_SECTORS)
-
 /*
  * The crc32c from @seed of the @len bytes at @buf, as if its checksum
  * field @csum (inside them) were 0; @buf is left as it was.

@@ -16,27 +16,10 @@
 #include <linux/uuid.h>
 #include <linux/workqueue.h>
 
-#define CACHE_BLOCK_SHIFT	3	/* sectors: 4 KiB blocks */
-#define CACHE_BLOCK_SECTORS	BIT(CACHE_BLOCK_SHIFT)
-#define CACHE_BLOCK_BYTES	(CACHE_BLOCK_SECTORS << SECTOR_SHIFT)
-/*
- * On the cache device: the superblock (sector 0), the disk table (sector
- * 8, 64 entries of 128 bytes), the rest of the first MiB unused; from 1
- * MiB the metadata entries, 16 bytes per cache block, 31 to a sector with
- * its checksum, rounded up to 4 KiB; then the data, p->data_start on.
- * Every part carries a crc32c (version 2; version 1 had none).
- */
-#define CACHE_SB_SECTOR		0
-#define CACHE_DISKTAB_SECTOR	8
-#define CACHE_DISKTAB_BYTES	8192
-#define CACHE_META_START	2048
-#define CACHE_MAGIC		0x4843414f49414156ULL	/* bytes "VAAIOACH" */
-#define CACHE_VERSION		2
-#define CACHE_MIN_BLOCKS	64
-#define CACHE_MAX_BLOCKS	BIT(30)
+#include "cache-format.h"
+
 /* Bios of at most this many blocks are served from, and promoted to, cache. */
 #define CACHE_MAX_BIO_BLOCKS	32
-#define CACHE_MAX_DISKS		64
 /* In-flight writes are tracked per region of 2^8 blocks (1 MiB), hashed. */
 #define CACHE_REGION_SHIFT	8
 #define CACHE_REGION_BITS	12
@@ -66,69 +49,6 @@ enum cache_slot_state {
 /* Blocks written back at a time; metadata pages a commit copies at a time. */
 #define CACHE_WB_BATCH		64
 #define CACHE_COMMIT_PAGES	64
-
-/* The superblock, in sector 0 of the cache device. Little endian. */
-struct cache_sb {
-	__le64 magic;
-	__le32 version;
-	__le32 block_size;
-	__le64 nslots;
-	__le64 meta_start;	/* sectors */
-	__le64 data_start;	/* sectors */
-	__le64 activations;
-	__le32 clean;		/* 1: written when the pool went; clean entries hold */
-	__u8 uuid[16];		/* the pool's; zero in older superblocks */
-	__le32 csum;		/* crc32c of the above, csum 0 (version 2) */
-};
-
-/* A disk of the pool, in the disk table; id empty: unused. */
-struct cache_disk_entry {
-	char id[64];
-	__le64 len;		/* sectors */
-	u8 flags;		/* DISK_RAN_WITHOUT; 0 in older pools */
-	u8 pad[3];
-	__le32 csum;		/* crc32c: the pool's seed, its index, the entry */
-	u8 pad2[48];
-};
-
-/*
- * The disk went on without the cache while it held dirty blocks of it: no
- * attach (a first table after a reboot too) writes them back until the
- * admin says whose data is current (the pool's forget or adopt).
- */
-#define DISK_RAN_WITHOUT	0x01
-
-#define ENTRY_DIRTY	0x01
-#define ENTRY_VALID	0x02	/* clean: holds only after a clean shutdown */
-
-/*
- * The entry of one cache block: the block holds the newest data of block
- * oblock of the disk with index disk in the disk table; seq orders two
- * entries of one block. After a crash only dirty entries count; after a
- * clean shutdown (sb->clean) valid ones too.
- */
-struct cache_mentry {
-	__le64 oblock;
-	__le32 seq;
-	u8 disk;
-	u8 flags;
-	__le16 pad;
-};
-
-/*
- * A sector of entries: a write of it is whole or not there at all, on a
- * device that writes sectors atomically, so a commit cut by a power loss
- * leaves each sector old or new, never torn; the checksum (seeded with
- * the pool's uuid, over the sector with csum 0 and its index in the
- * entry area) finds one that is neither, or another pool's, or misplaced.
- */
-#define CACHE_ENTRIES_PER_SECTOR	31
-struct cache_msector {
-	struct cache_mentry e[CACHE_ENTRIES_PER_SECTOR];
-	__le32 csum;
-	__le32 index;
-	__le64 pad;
-};
 
 /* One cache block; 24 bytes per 4 KiB of cache. */
 struct cache_slot {
