@@ -38,6 +38,7 @@
 #include "cache.h"
 
 static LIST_HEAD(cache_pools);
+/* The list, each pool's targets, and the disks' refs and bdevs. */
 static DEFINE_MUTEX(cache_pools_lock);
 
 /*
@@ -48,11 +49,6 @@ static DEFINE_MUTEX(cache_pools_lock);
 static inline u32 slot_idx(struct cache_pool *p, struct cache_slot *s)
 {
 	return s - p->slots;
-}
-
-static inline sector_t slot_sector(struct cache_pool *p, u32 idx)
-{
-	return p->data_start + ((sector_t)idx << CACHE_BLOCK_SHIFT);
 }
 
 static inline u32 key_hash(struct cache_pool *p, u8 disk, u64 oblock)
@@ -179,12 +175,6 @@ static void mem_drop(struct cache_pool *p, u32 i)
 			mem_free_entry(p, m);
 		break;
 	}
-}
-
-/* The entry of cache block @i, in the entry area as on the device. */
-static inline struct cache_mentry *meta_entry(struct cache_pool *p, u32 i)
-{
-	return &p->meta[i / CACHE_ENTRIES_PER_SECTOR].e[i % CACHE_ENTRIES_PER_SECTOR];
 }
 
 /*
@@ -414,56 +404,6 @@ static void pool_error(struct cache_pool *p)
 		      p->name);
 	}
 }
-
-static inline u32 region_of(struct cache_disk *d, u64 oblock)
-{
-	return hash_64((oblock >> CACHE_REGION_SHIFT) ^ ((u64)d->idx << 56),
-		       CACHE_REGION_BITS);
-}
-
-/*
- * May a write below over block @oblock of @d be in flight (its region
- * counts one, hashed: maybe another's; or the disk has a big write)?
- * Under lock.
- */
-static inline bool write_below_inflight(struct cache_pool *p,
-					struct cache_disk *d, u64 oblock)
-{
-	return d->big_writes || p->region_writes[region_of(d, oblock)];
-}
-
-enum cache_io_kind {
-	IO_NONE,
-	IO_READ_HIT,		/* served from cache: slots[0..nr) */
-	IO_READ_MISS,		/* from below; promotes slots[0..nr) */
-	IO_WRITE,		/* to below; maybe a copy to slots[0] */
-};
-
-/* A write-back write's new slot: its first data is not there yet. */
-#define IO_NEW_SLOT(n)	BIT(n)
-
-/* Per bio. */
-struct cache_io {
-	struct bvec_iter iter;		/* the bio as mapped */
-	struct cache_pool *pool;
-	struct bio *bio;
-	struct block_device *below;
-	u32 slots[CACHE_MAX_BIO_BLOCKS];
-	u32 regions[2];
-	u8 kind;
-	u8 nr;
-	u8 nr_regions;			/* 0..2; 3: a big write */
-	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
-	struct cache_io *next;		/* pool->ranges, pool->commit_wait */
-	u64 gen;			/* write-back: the commit it waits for */
-	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
-	u32 old_dirty;			/* write-back: BIT(n): slots[n] was */
-	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
-	atomic_t pending;		/* IO_WRITE with a copy: 2 */
-	blk_status_t below_status;
-	blk_status_t cache_status;
-	struct cache_disk *d;
-};
 
 /* May @d take memory entry @e? As victim_ok() for slots. Under lock. */
 static bool mem_victim_ok(struct cache_pool *p, struct cache_disk *d,
@@ -713,12 +653,6 @@ static u64 meta_set(struct cache_pool *p, u32 i, bool dirty)
 	return p->open_gen;
 }
 
-struct cache_wait {
-	atomic_t pending;
-	blk_status_t status;
-	struct completion done;
-};
-
 static void cache_wait_init(struct cache_wait *w)
 {
 	atomic_set(&w->pending, 1);
@@ -843,7 +777,7 @@ static int meta_commit(struct cache_pool *p)
 	return st ? -EIO : 0;
 }
 
-static void commit_work(struct work_struct *work)
+void commit_work(struct work_struct *work)
 {
 	meta_commit(container_of(work, struct cache_pool, commit_work));
 }
@@ -911,36 +845,11 @@ static void fill_endio(struct bio *bio)
  * The filter
  *--------------------------------------------------------------
  */
-enum cache_mode {
-	CACHE_WRITETHROUGH,
-	CACHE_WRITEAROUND,
-	CACHE_WRITEBACK,
-};
 
 static const char * const mode_names[] = {
 	[CACHE_WRITETHROUGH] = "writethrough",
 	[CACHE_WRITEAROUND] = "writearound",
 	[CACHE_WRITEBACK] = "writeback",
-};
-
-#define CACHE_STREAMS 4
-
-struct cache_stream {
-	sector_t next;
-	sector_t run;
-	u64 stamp;
-};
-
-struct cache_filter {
-	struct cache_pool *pool;
-	struct cache_disk *d;
-	struct dm_dev *pool_dd;
-	enum cache_mode mode;
-	u32 dirty_high, dirty_low;	/* percent of the pool */
-	u32 rate_kib;			/* write-back KiB/s, 0: no limit */
-	sector_t seq_sectors;		/* 0: no sequential bypass */
-	struct cache_stream streams[CACHE_STREAMS];	/* pool->lock */
-	u64 seq_clock;
 };
 
 /* Is this read part of a sequential stream past the threshold? */
@@ -2089,7 +1998,7 @@ static int wb_all(struct cache_pool *p, struct cache_disk *d,
  * error. Places are freed under wb_lock too (disk_free()), so holding it
  * keeps them.
  */
-static void wb_work(struct work_struct *work)
+void wb_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(to_delayed_work(work),
 					    struct cache_pool, wb_work);
@@ -2217,7 +2126,7 @@ static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
  * written again meanwhile is not dropped: that write and this one were in
  * flight together, and the cache's is then the later one.
  */
-static void range_work(struct work_struct *work)
+void range_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(work, struct cache_pool, range_work);
 	struct cache_io *io, *next, *busy = NULL;
