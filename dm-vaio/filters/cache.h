@@ -304,8 +304,35 @@ struct cache_filter {
 };
 
 /* cache.c */
-void commit_work(struct work_struct *work);
+u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock);
+void hash_insert(struct cache_pool *p, u32 i);
+void hash_remove(struct cache_pool *p, u32 i);
+void list_push_head(struct cache_pool *p, struct cache_list *l, u32 i);
+void list_del_slot(struct cache_pool *p, struct cache_list *l, u32 i);
+void pool_error(struct cache_pool *p);
 void wb_work(struct work_struct *work);
 void range_work(struct work_struct *work);
+struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
+			      const char *id, sector_t len);
+
+/* cache-meta.c */
+void meta_clean(struct cache_pool *p, u32 i, bool valid);
+u64 meta_set(struct cache_pool *p, u32 i, bool dirty);
+void cache_wait_init(struct cache_wait *w);
+void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
+		       struct block_device *bdev, blk_opf_t opf,
+		       sector_t sector, struct page *page, unsigned int len);
+blk_status_t cache_wait_all(struct cache_wait *w);
+int meta_commit(struct cache_pool *p);
+void commit_work(struct work_struct *work);
+struct cache_disk_entry *disktab_entry(struct cache_pool *p, unsigned int idx);
+int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
+	    struct page **pages, unsigned int n);
+int disktab_write(struct cache_pool *p);
+bool pool_geometry(struct cache_pool *p, sector_t sectors);
+bool sb_csum_ok(struct cache_sb *sb);
+void pool_save(struct cache_pool *p);
+int pool_format(struct cache_pool *p, struct page *sbp);
+int pool_recover(struct cache_pool *p, struct page *sbp, char **error);
 
 #endif /* DM_VAIO_CACHE_H */

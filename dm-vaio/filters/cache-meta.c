@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio cache filter: the metadata on the cache device. The
+ * superblock, the disk table and the entries of cached blocks, each with
+ * its crc32c; commits, and recovery when a pool comes up.
+ */
+#define DM_MSG_PREFIX "vaio-cache"
+
+#include <linux/crc32c.h>
+#include <linux/device-mapper.h>
+#include <linux/mutex.h>
+
+#include "../dm-vaio-filter.h"
+#include "cache.h"
+
+/*
+ * The entry of a clean block, in memory only: it reaches the device with
+ * any commit of its page and with every page when the pool goes, and
+ * counts only after that clean shutdown. Dirty entries change only by
+ * meta_set(). Under lock.
+ */
+void meta_clean(struct cache_pool *p, u32 i, bool valid)
+{
+	struct cache_mentry *e = meta_entry(p, i);
+	struct cache_slot *s = &p->slots[i];
+
+	if (e->flags & ENTRY_DIRTY)
+		return;
+	if (!valid) {
+		memset(e, 0, sizeof(*e));
+		return;
+	}
+	e->oblock = cpu_to_le64(s->oblock);
+	e->seq = cpu_to_le32(++p->entry_seq);
+	e->disk = s->disk;
+	e->flags = ENTRY_VALID;
+}
+
+/*
+ *--------------------------------------------------------------
+ * Metadata: the entries of dirty blocks, on the cache device.
+ *
+ * p->meta is what the entries must say; a change marks its page and
+ * takes the open generation. A commit copies the marked pages, flushes
+ * the cache device (the data of every block whose entry changed is
+ * written before its entry changes, so it becomes durable first), then
+ * writes the copies with FUA: every change of the generation it closed
+ * is on the device. A write-back write completes only then.
+ *--------------------------------------------------------------
+ */
+/*
+ * The crc32c from @seed of the @len bytes at @buf, as if its checksum
+ * field @csum (inside them) were 0; @buf is left as it was.
+ */
+static u32 csum_without(u32 seed, void *buf, size_t len, __le32 *csum)
+{
+	__le32 saved = *csum;
+	u32 c;
+
+	*csum = 0;
+	c = crc32c(seed, buf, len);
+	*csum = saved;
+	return c;
+}
+
+/* The checksum of entry sector @index (of the entry area) @ms. */
+static u32 msector_csum(struct cache_pool *p, struct cache_msector *ms,
+			u32 index)
+{
+	ms->index = cpu_to_le32(index);
+	return csum_without(p->csum_seed, ms, sizeof(*ms), &ms->csum);
+}
+
+/* A copy of entry page @pg to write: each sector gets its checksum. */
+static void meta_seal(struct cache_pool *p, void *page, u32 pg)
+{
+	struct cache_msector *ms = page;
+	unsigned int k;
+
+	for (k = 0; k < CACHE_META_SECTORS; k++)
+		ms[k].csum = cpu_to_le32(msector_csum(p, &ms[k],
+						      pg * CACHE_META_SECTORS + k));
+}
+
+/*
+ * Entry @i must say dirty (for the block its slot holds) or not. Returns
+ * the generation the device has it from. Under lock.
+ */
+u64 meta_set(struct cache_pool *p, u32 i, bool dirty)
+{
+	struct cache_mentry *e = meta_entry(p, i);
+	struct cache_slot *s = &p->slots[i];
+	u32 pg = i / CACHE_ENTRIES_PER_PAGE;
+
+	if (dirty) {
+		if ((e->flags & ENTRY_DIRTY) && e->disk == s->disk &&
+		    le64_to_cpu(e->oblock) == s->oblock)
+			return p->page_gen[pg];
+		e->oblock = cpu_to_le64(s->oblock);
+		e->seq = cpu_to_le32(++p->entry_seq);
+		e->disk = s->disk;
+		e->flags = ENTRY_DIRTY;
+	} else {
+		/* Written back: a clean block, still cached. */
+		if (!(e->flags & ENTRY_DIRTY))
+			return p->page_gen[pg];
+		e->seq = cpu_to_le32(++p->entry_seq);
+		e->flags = ENTRY_VALID;
+	}
+	__set_bit(pg, p->meta_dirty);
+	p->page_gen[pg] = p->open_gen;
+	return p->open_gen;
+}
+
+void cache_wait_init(struct cache_wait *w)
+{
+	atomic_set(&w->pending, 1);
+	w->status = BLK_STS_OK;
+	init_completion(&w->done);
+}
+
+static void cache_wait_endio(struct bio *bio)
+{
+	struct cache_wait *w = bio->bi_private;
+
+	if (bio->bi_status)
+		w->status = bio->bi_status;
+	bio_put(bio);
+	if (atomic_dec_and_test(&w->pending))
+		complete(&w->done);
+}
+
+/* Submit a one-page bio of @len bytes, counted in @w. */
+void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
+		       struct block_device *bdev, blk_opf_t opf,
+		       sector_t sector, struct page *page, unsigned int len)
+{
+	struct bio *bio = bio_alloc_bioset(bdev, 1, opf, GFP_NOIO, &p->bs);
+
+	bio->bi_iter.bi_sector = sector;
+	__bio_add_page(bio, page, len, 0);
+	bio->bi_end_io = cache_wait_endio;
+	bio->bi_private = w;
+	atomic_inc(&w->pending);
+	submit_bio(bio);
+}
+
+blk_status_t cache_wait_all(struct cache_wait *w)
+{
+	if (!atomic_dec_and_test(&w->pending))
+		wait_for_completion_io(&w->done);
+	return w->status;
+}
+
+/*
+ * Write every changed page; then the device has every change made before
+ * the call. Process context. Completes the write-back writes waiting for
+ * it. Returns 0 or -EIO (the pool has failed).
+ */
+int meta_commit(struct cache_pool *p)
+{
+	u32 pgs[CACHE_COMMIT_PAGES], pg, start = 0;
+	struct cache_io *io, **pp, *done = NULL;
+	blk_status_t st = BLK_STS_OK;
+	struct cache_wait w;
+	unsigned int n, k;
+	u64 gen;
+
+	mutex_lock(&p->commit_lock);
+	spin_lock_irq(&p->lock);
+	gen = p->open_gen++;
+	spin_unlock_irq(&p->lock);
+	while (!st) {
+		n = 0;
+		spin_lock_irq(&p->lock);
+		while (n < CACHE_COMMIT_PAGES) {
+			pg = find_next_bit(p->meta_dirty, p->meta_pages, start);
+			if (pg >= p->meta_pages)
+				break;
+			__clear_bit(pg, p->meta_dirty);
+			memcpy(page_address(p->commit_pages[n]),
+			       (char *)p->meta + (size_t)pg * CACHE_META_BYTES,
+			       CACHE_META_BYTES);
+			pgs[n++] = pg;
+			start = pg + 1;
+		}
+		spin_unlock_irq(&p->lock);
+		if (!n)
+			break;
+		for (k = 0; k < n; k++)
+			meta_seal(p, page_address(p->commit_pages[k]), pgs[k]);
+		/*
+		 * The data before the entries that point at it: every
+		 * change copied was made after its data was written, so a
+		 * flush after the copy covers it.
+		 */
+		st = errno_to_blk_status(blkdev_issue_flush(p->cdev));
+		if (st)
+			break;
+		cache_wait_init(&w);
+		for (k = 0; k < n; k++)
+			cache_wait_submit(p, &w, p->cdev,
+					  REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+					  CACHE_META_START + (sector_t)pgs[k] *
+					  CACHE_META_SECTORS,
+					  p->commit_pages[k], CACHE_META_BYTES);
+		st = cache_wait_all(&w);
+	}
+
+	spin_lock_irq(&p->lock);
+	if (st)
+		pool_error(p);
+	else
+		p->durable_gen = gen;
+	pp = &p->commit_wait;
+	while ((io = *pp)) {
+		if (st || io->gen <= p->durable_gen) {
+			*pp = io->next;
+			io->next = done;
+			done = io;
+		} else {
+			pp = &io->next;
+		}
+	}
+	spin_unlock_irq(&p->lock);
+	mutex_unlock(&p->commit_lock);
+
+	while ((io = done)) {
+		done = io->next;
+		io->bio->bi_status = st ? BLK_STS_IOERR : BLK_STS_OK;
+		vaio_bio_continue(io->bio, st ? VAIO_FAIL : VAIO_DONE);
+	}
+	return st ? -EIO : 0;
+}
+
+void commit_work(struct work_struct *work)
+{
+	meta_commit(container_of(work, struct cache_pool, commit_work));
+}
+
+struct cache_disk_entry *disktab_entry(struct cache_pool *p, unsigned int idx)
+{
+	unsigned int per_page = PAGE_SIZE / sizeof(struct cache_disk_entry);
+
+	return (struct cache_disk_entry *)page_address(p->disktab[idx / per_page]) +
+	       idx % per_page;
+}
+
+/* @n pages from @sector of the cache device, synchronously. */
+int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
+	    struct page **pages, unsigned int n)
+{
+	struct cache_wait w;
+	unsigned int k;
+
+	cache_wait_init(&w);
+	for (k = 0; k < n; k++)
+		cache_wait_submit(p, &w, p->cdev, opf,
+				  sector + k * (PAGE_SIZE >> SECTOR_SHIFT),
+				  pages[k], PAGE_SIZE);
+	return blk_status_to_errno(cache_wait_all(&w));
+}
+
+/* The checksum of entry @idx of the disk table, @e. */
+static u32 disktab_csum(struct cache_pool *p, struct cache_disk_entry *e,
+			u32 idx)
+{
+	__le32 i = cpu_to_le32(idx);
+
+	return csum_without(crc32c(p->csum_seed, &i, sizeof(i)), e, sizeof(*e),
+			    &e->csum);
+}
+
+/* The disk table to the device, durably. cache_pools_lock held. */
+int disktab_write(struct cache_pool *p)
+{
+	struct cache_disk_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		e = disktab_entry(p, i);
+		e->csum = cpu_to_le32(disktab_csum(p, e, i));
+	}
+	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+		       CACHE_DISKTAB_SECTOR, p->disktab, ARRAY_SIZE(p->disktab));
+}
+
+/* Where things are on a cache device of @sectors; false: too small. */
+bool pool_geometry(struct cache_pool *p, sector_t sectors)
+{
+	u64 blocks, meta;
+
+	if (sectors < CACHE_META_START + 2 * 2048)
+		return false;
+	/*
+	 * 4096 bytes of data per block, a sector of entries per 31: 31
+	 * blocks take 31 * 8 + 1 sectors.
+	 */
+	blocks = div_u64((u64)(sectors - CACHE_META_START) * CACHE_ENTRIES_PER_SECTOR,
+			 CACHE_ENTRIES_PER_SECTOR * CACHE_BLOCK_SECTORS + 1);
+	meta = round_up(DIV_ROUND_UP_ULL(blocks, CACHE_ENTRIES_PER_SECTOR),
+			CACHE_BLOCK_SECTORS);
+	p->data_start = CACHE_META_START + meta;
+	if (sectors <= p->data_start)
+		return false;
+	/* No more blocks than the entries have room for. */
+	blocks = min_t(u64, (sectors - p->data_start) >> CACHE_BLOCK_SHIFT,
+		       meta * CACHE_ENTRIES_PER_SECTOR);
+	if (blocks < CACHE_MIN_BLOCKS || blocks > CACHE_MAX_BLOCKS)
+		return false;
+	p->nslots = blocks;
+	p->meta_pages = DIV_ROUND_UP(p->nslots, CACHE_ENTRIES_PER_PAGE);
+	return true;
+}
+
+static void sb_fill(struct cache_pool *p, struct cache_sb *sb, bool clean)
+{
+	memset(sb, 0, PAGE_SIZE);
+	sb->magic = cpu_to_le64(CACHE_MAGIC);
+	sb->version = cpu_to_le32(CACHE_VERSION);
+	sb->block_size = cpu_to_le32(CACHE_BLOCK_BYTES);
+	sb->nslots = cpu_to_le64(p->nslots);
+	sb->meta_start = cpu_to_le64(CACHE_META_START);
+	sb->data_start = cpu_to_le64(p->data_start);
+	sb->activations = cpu_to_le64(p->activations);
+	sb->clean = cpu_to_le32(clean);
+	memcpy(sb->uuid, &p->uuid, sizeof(sb->uuid));
+	sb->csum = cpu_to_le32(crc32c(~0U, sb, sizeof(*sb)));
+}
+
+bool sb_csum_ok(struct cache_sb *sb)
+{
+	return csum_without(~0U, sb, sizeof(*sb), &sb->csum) ==
+	       le32_to_cpu(sb->csum);
+}
+
+/* Every entry page as it is in memory, each sector with its checksum. */
+static int meta_write_all(struct cache_pool *p)
+{
+	u32 pg, n, k;
+	int r = 0;
+
+	for (pg = 0; !r && pg < p->meta_pages; pg += n) {
+		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
+		for (k = 0; k < n; k++) {
+			memcpy(page_address(p->commit_pages[k]),
+			       (char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
+			       CACHE_META_BYTES);
+			meta_seal(p, page_address(p->commit_pages[k]), pg + k);
+		}
+		r = pool_rw(p, REQ_OP_WRITE, CACHE_META_START +
+			    (sector_t)pg * CACHE_META_SECTORS,
+			    p->commit_pages, n);
+	}
+	return r;
+}
+
+/*
+ * The pool goes, with no I/O left: every entry as it is in memory, the
+ * disk table, a flush, then the superblock saying clean, so that the
+ * next pool on the device takes the clean blocks back too.
+ */
+void pool_save(struct cache_pool *p)
+{
+	struct page *sbp;
+	int r;
+
+	if (READ_ONCE(p->failed))
+		return;
+	sbp = alloc_page(GFP_KERNEL);
+	if (!sbp)
+		return;
+	r = meta_write_all(p);
+	if (!r)
+		r = disktab_write(p);
+	if (!r)
+		r = blkdev_issue_flush(p->cdev);
+	if (!r) {
+		sb_fill(p, page_address(sbp), true);
+		r = pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+			    CACHE_SB_SECTOR, &sbp, 1);
+	}
+	__free_page(sbp);
+	if (r)
+		DMWARN("pool %s: cannot save its metadata (%d): the next pool on %pg starts cold",
+		       p->name, r, p->cdev);
+	else
+		DMINFO("pool %s: saved, %u blocks cached", p->name,
+		       p->probation.count + p->protected.count);
+}
+
+/*
+ * A new pool: no disks, no entries (every sector of them written, with
+ * its checksum), then the superblock.
+ */
+int pool_format(struct cache_pool *p, struct page *sbp)
+{
+	unsigned int k;
+	int r;
+
+	for (k = 0; k < ARRAY_SIZE(p->disktab); k++)
+		clear_highpage(p->disktab[k]);
+	r = disktab_write(p);
+	if (!r)
+		r = meta_write_all(p);
+	if (!r)
+		r = blkdev_issue_flush(p->cdev);
+	if (r)
+		return r;
+	p->activations = 1;
+	sb_fill(p, page_address(sbp), false);
+	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
+		       &sbp, 1);
+}
+
+/*
+ * A pool found on the device: its dirty blocks come back, with the disks
+ * they belong to (in no table yet: kept until their filter comes); its
+ * clean blocks too if the last pool went cleanly (pool_save()), else
+ * they start out free. The superblock then says not clean until the
+ * pool goes again.
+ */
+int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
+{
+	struct cache_sb *sb = page_address(sbp);
+	bool clean = le32_to_cpu(sb->clean) == 1;
+	u32 pg, n, k, i, found = 0, ignored = 0, warm = 0, bad = 0, first = 0;
+	struct cache_disk_entry *e;
+	struct cache_mentry *m;
+	struct cache_disk *d;
+	struct cache_slot *s;
+	int r;
+
+	if (le32_to_cpu(sb->block_size) != CACHE_BLOCK_BYTES ||
+	    le64_to_cpu(sb->nslots) != p->nslots ||
+	    le64_to_cpu(sb->data_start) != p->data_start) {
+		*error = "cache device holds a vaio cache pool of another size";
+		return -EINVAL;
+	}
+	p->activations = le64_to_cpu(sb->activations) + 1;
+	*error = "cannot read the cache pool's metadata";
+	r = pool_rw(p, REQ_OP_READ, CACHE_DISKTAB_SECTOR, p->disktab,
+		    ARRAY_SIZE(p->disktab));
+	if (r)
+		return r;
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		e = disktab_entry(p, i);
+		if (le32_to_cpu(e->csum) != disktab_csum(p, e, i) && !bad++)
+			first = i;
+	}
+	if (bad) {
+		DMERR("pool %s: %u disk table entries on %pg fail their checksum (first: %u)",
+		      p->name, bad, p->cdev, first);
+		*error = "cache pool's disk table fails its checksum";
+		return -EINVAL;
+	}
+	for (pg = 0; pg < p->meta_pages; pg += n) {
+		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
+		r = pool_rw(p, REQ_OP_READ, CACHE_META_START +
+			    (sector_t)pg * CACHE_META_SECTORS,
+			    p->commit_pages, n);
+		if (r)
+			return r;
+		for (k = 0; k < n; k++)
+			memcpy((char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
+			       page_address(p->commit_pages[k]), CACHE_META_BYTES);
+	}
+	/*
+	 * A sector that fails its checksum (not torn by a power cut: a
+	 * sector is written whole) may have named dirty blocks whose data
+	 * is nowhere else: nothing is guessed, the pool does not start.
+	 */
+	for (i = 0; i < p->meta_pages * CACHE_META_SECTORS; i++) {
+		struct cache_msector *ms = &p->meta[i];
+
+		if (le32_to_cpu(ms->csum) != msector_csum(p, ms, i) && !bad++)
+			first = i;
+	}
+	if (bad) {
+		DMERR("pool %s: %u entry sectors on %pg fail their checksum (first: %llu)",
+		      p->name, bad, p->cdev,
+		      (unsigned long long)CACHE_META_START + first);
+		DMERR("pool %s: the blocks they name cannot be found: not started",
+		      p->name);
+		*error = "cache pool's entries fail their checksum";
+		return -EINVAL;
+	}
+
+	*error = "cannot allocate cache disk";
+	for (i = 0; i < p->nslots; i++) {
+		m = meta_entry(p, i);
+		if (!(m->flags & ENTRY_DIRTY) &&
+		    !(clean && m->flags == ENTRY_VALID))
+			goto drop;
+		e = m->disk < CACHE_MAX_DISKS ? disktab_entry(p, m->disk) : NULL;
+		if (!e || !e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
+		    le64_to_cpu(m->oblock) >= le64_to_cpu(e->len) >> CACHE_BLOCK_SHIFT)
+			goto bad;
+		d = p->disks[m->disk];
+		if (!d) {
+			d = disk_alloc(p, m->disk, e->id, le64_to_cpu(e->len));
+			if (!d)
+				return -ENOMEM;
+			d->ran_without = e->flags & DISK_RAN_WITHOUT;
+			p->disks[m->disk] = d;
+		}
+		k = hash_lookup(p, m->disk, le64_to_cpu(m->oblock));
+		if (k != CACHE_NONE) {
+			/* Two entries of one block: the later one wins. */
+			if ((s32)(le32_to_cpu(meta_entry(p, k)->seq) -
+				  le32_to_cpu(m->seq)) > 0)
+				goto bad;
+			s = &p->slots[k];
+			list_del_slot(p, &p->probation, k);
+			hash_remove(p, k);
+			d->used--;
+			if (s->flags & SLOT_DIRTY) {
+				d->dirty--;
+				p->nr_dirty--;
+				found--;
+			} else {
+				warm--;
+			}
+			s->flags = 0;
+			s->state = SLOT_FREE;
+			list_push_head(p, &p->free, k);
+			memset(meta_entry(p, k), 0, sizeof(*m));
+			__set_bit(k / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
+			ignored++;
+		}
+		p->entry_seq = max_t(u32, p->entry_seq, le32_to_cpu(m->seq));
+		s = &p->slots[i];
+		list_del_slot(p, &p->free, i);
+		s->oblock = le64_to_cpu(m->oblock);
+		s->disk = m->disk;
+		s->state = SLOT_PROBATION;
+		hash_insert(p, i);
+		list_push_head(p, &p->probation, i);
+		d->used++;
+		if (m->flags & ENTRY_DIRTY) {
+			s->flags = SLOT_DIRTY;
+			d->dirty++;
+			p->nr_dirty++;
+			found++;
+		} else {
+			warm++;
+		}
+		continue;
+bad:
+		ignored++;
+drop:
+		/* Not on the device like that any more after the next commit. */
+		if (m->flags || m->oblock)
+			__set_bit(i / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
+		memset(m, 0, sizeof(*m));
+	}
+	/* Disks no block names are gone from the table. */
+	for (i = 0; i < CACHE_MAX_DISKS; i++)
+		if (!p->disks[i])
+			memset(disktab_entry(p, i), 0, sizeof(*e));
+	if (found || warm || ignored)
+		DMINFO("pool %s: %u dirty and %u clean blocks found on %pg%s",
+		       p->name, found, warm, p->cdev,
+		       ignored ? ", some entries ignored" : "");
+
+	*error = "cannot write the cache pool's metadata";
+	r = disktab_write(p);
+	if (!r)
+		r = meta_commit(p);
+	if (r)
+		return r;
+	sb_fill(p, sb, false);
+	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
+		       &sbp, 1);
+}
