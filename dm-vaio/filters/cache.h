@@ -304,16 +304,29 @@ struct cache_filter {
 };
 
 /* cache.c */
-u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock);
-void hash_insert(struct cache_pool *p, u32 i);
-void hash_remove(struct cache_pool *p, u32 i);
-void list_push_head(struct cache_pool *p, struct cache_list *l, u32 i);
-void list_del_slot(struct cache_pool *p, struct cache_list *l, u32 i);
+void mem_drop(struct cache_pool *p, u32 i);
 void pool_error(struct cache_pool *p);
 void wb_work(struct work_struct *work);
 void range_work(struct work_struct *work);
 struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
 			      const char *id, sector_t len);
+
+/* cache-index.c */
+u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock);
+void hash_insert(struct cache_pool *p, u32 i);
+void hash_remove(struct cache_pool *p, u32 i);
+void list_push_head(struct cache_pool *p, struct cache_list *l, u32 i);
+void list_del_slot(struct cache_pool *p, struct cache_list *l, u32 i);
+struct cache_list *slot_list(struct cache_pool *p, struct cache_slot *s);
+void slot_doom(struct cache_pool *p, u32 i);
+void slot_mark_dirty(struct cache_pool *p, struct cache_slot *s);
+void slot_put(struct cache_pool *p, u32 i);
+void fill_done(struct cache_pool *p, u32 i, bool ok);
+
+/* cache-policy.c */
+void slot_touch(struct cache_pool *p, u32 i);
+u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
+	       bool write);
 
 /* cache-meta.c */
 void meta_clean(struct cache_pool *p, u32 i, bool valid);

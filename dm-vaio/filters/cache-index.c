@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio cache filter: the index of cached blocks. A hash from
+ * (disk, block) to the slot holding it, and the lists each slot is on
+ * (free, probation, protected). All under pool->lock.
+ */
+#define DM_MSG_PREFIX "vaio-cache"
+
+#include <linux/hash.h>
+
+#include "../dm-vaio-filter.h"
+#include "cache.h"
+
+/*
+ *--------------------------------------------------------------
+ * The index: hash, lists, slots. All under pool->lock.
+ *--------------------------------------------------------------
+ */
+static inline u32 slot_idx(struct cache_pool *p, struct cache_slot *s)
+{
+	return s - p->slots;
+}
+
+static inline u32 key_hash(struct cache_pool *p, u8 disk, u64 oblock)
+{
+	return hash_64(oblock ^ ((u64)disk << 56), p->hash_bits);
+}
+
+u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock)
+{
+	u32 i = p->buckets[key_hash(p, disk, oblock)];
+
+	while (i != CACHE_NONE) {
+		struct cache_slot *s = &p->slots[i];
+
+		if (s->oblock == oblock && s->disk == disk)
+			return i;
+		i = s->hnext;
+	}
+	return CACHE_NONE;
+}
+
+void hash_insert(struct cache_pool *p, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+	u32 *b = &p->buckets[key_hash(p, s->disk, s->oblock)];
+
+	s->hnext = *b;
+	*b = i;
+}
+
+void hash_remove(struct cache_pool *p, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+	u32 *b = &p->buckets[key_hash(p, s->disk, s->oblock)];
+
+	while (*b != i)
+		b = &p->slots[*b].hnext;
+	*b = s->hnext;
+	s->hnext = CACHE_NONE;
+}
+
+void list_push_head(struct cache_pool *p, struct cache_list *l, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+
+	s->prev = CACHE_NONE;
+	s->next = l->head;
+	if (l->head != CACHE_NONE)
+		p->slots[l->head].prev = i;
+	else
+		l->tail = i;
+	l->head = i;
+	l->count++;
+}
+
+void list_del_slot(struct cache_pool *p, struct cache_list *l, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+
+	if (s->prev != CACHE_NONE)
+		p->slots[s->prev].next = s->next;
+	else
+		l->head = s->next;
+	if (s->next != CACHE_NONE)
+		p->slots[s->next].prev = s->prev;
+	else
+		l->tail = s->prev;
+	s->prev = CACHE_NONE;
+	s->next = CACHE_NONE;
+	l->count--;
+}
+
+struct cache_list *slot_list(struct cache_pool *p, struct cache_slot *s)
+{
+	switch (s->state) {
+	case SLOT_PROBATION:
+		return &p->probation;
+	case SLOT_PROTECTED:
+		return &p->protected;
+	default:
+		return NULL;
+	}
+}
+
+static void slot_free(struct cache_pool *p, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+
+	meta_clean(p, i, false);
+	WARN_ON_ONCE(p->slot_mem && p->slot_mem[i] != CACHE_NONE);
+	s->state = SLOT_FREE;
+	s->flags = 0;
+	list_push_head(p, &p->free, i);
+}
+
+/* Drop a block from the index; its slot is reused once no I/O uses it. */
+void slot_doom(struct cache_pool *p, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+	struct cache_list *l = slot_list(p, s);
+
+	if (s->state == SLOT_FREE || s->state == SLOT_DOOMED)
+		return;
+	mem_drop(p, i);
+	if (l)
+		list_del_slot(p, l, i);
+	hash_remove(p, i);
+	p->disks[s->disk]->used--;
+	if (s->flags & SLOT_DIRTY) {
+		/* Only when the cache device failed: the data is lost. */
+		s->flags &= ~SLOT_DIRTY;
+		p->disks[s->disk]->dirty--;
+		p->nr_dirty--;
+	}
+	s->state = SLOT_DOOMED;
+	if (!s->inflight)
+		slot_free(p, i);
+}
+
+/* A filled slot becomes a cached block, on probation. */
+static void slot_valid(struct cache_pool *p, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+
+	s->state = SLOT_PROBATION;
+	list_push_head(p, &p->probation, i);
+	p->disks[s->disk]->promotions++;
+	meta_clean(p, i, true);
+}
+
+/*
+ * Slot @s gets write-back data: dirty, and redirty if a write-back batch
+ * is copying it (see wb_slots()). Under lock.
+ */
+void slot_mark_dirty(struct cache_pool *p, struct cache_slot *s)
+{
+	if (s->flags & SLOT_CLEANING)
+		s->flags |= SLOT_REDIRTY;
+	if (!(s->flags & SLOT_DIRTY)) {
+		s->flags |= SLOT_DIRTY;
+		p->disks[s->disk]->dirty++;
+		p->nr_dirty++;
+	}
+}
+
+/* One I/O on the slot ended: free it if it was doomed meanwhile. */
+void slot_put(struct cache_pool *p, u32 i)
+{
+	struct cache_slot *s = &p->slots[i];
+
+	if (!--s->inflight && s->state == SLOT_DOOMED)
+		slot_free(p, i);
+}
+
+/* A promotion's write ended (or never started). */
+void fill_done(struct cache_pool *p, u32 i, bool ok)
+{
+	struct cache_slot *s = &p->slots[i];
+
+	p->nr_filling--;
+	s->flags &= ~SLOT_UPDATING;
+	if (s->state == SLOT_FILLING) {
+		if (ok && !p->failed)
+			slot_valid(p, i);
+		else
+			slot_doom(p, i);
+	}
+	slot_put(p, i);
+}
