@@ -304,7 +304,6 @@ struct cache_filter {
 };
 
 /* cache.c */
-void mem_drop(struct cache_pool *p, u32 i);
 void pool_error(struct cache_pool *p);
 void wb_work(struct work_struct *work);
 void range_work(struct work_struct *work);
@@ -327,6 +326,18 @@ void fill_done(struct cache_pool *p, u32 i, bool ok);
 void slot_touch(struct cache_pool *p, u32 i);
 u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 	       bool write);
+
+/* cache-mem.c */
+void mem_drop(struct cache_pool *p, u32 i);
+bool mem_hit(struct cache_pool *p, struct cache_io *io, unsigned int nr);
+void mem_read(struct cache_pool *p, struct cache_io *io, struct bio *bio);
+void bio_copy_block(struct bio *bio, struct bvec_iter iter, u64 oblock,
+		    char *dst);
+void mem_fill_end(struct cache_pool *p, struct cache_io *io, struct bio *bio,
+		  bool ok);
+void mem_promote(struct cache_pool *p, struct cache_disk *d,
+		 struct cache_io *io, struct bio *bio, unsigned long again);
+int mem_create(struct cache_pool *p, u32 mib, char **error);
 
 /* cache-meta.c */
 void meta_clean(struct cache_pool *p, u32 i, bool valid);
