@@ -305,8 +305,6 @@ struct cache_filter {
 
 /* cache.c */
 void pool_error(struct cache_pool *p);
-void wb_work(struct work_struct *work);
-void range_work(struct work_struct *work);
 struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
 			      const char *id, sector_t len);
 
@@ -358,5 +356,13 @@ bool sb_csum_ok(struct cache_sb *sb);
 void pool_save(struct cache_pool *p);
 int pool_format(struct cache_pool *p, struct page *sbp);
 int pool_recover(struct cache_pool *p, struct page *sbp, char **error);
+
+/* cache-wb.c */
+void wb_kick(struct cache_pool *p, struct cache_disk *d);
+u32 wb_pool_marks(struct cache_pool *p);
+int wb_all(struct cache_pool *p, struct cache_disk *d,
+	   struct block_device *bdev);
+void wb_work(struct work_struct *work);
+void range_work(struct work_struct *work);
 
 #endif /* DM_VAIO_CACHE_H */
