@@ -304,9 +304,9 @@ struct cache_filter {
 };
 
 /* cache.c */
+extern struct list_head cache_pools;
+extern struct mutex cache_pools_lock;
 void pool_error(struct cache_pool *p);
-struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
-			      const char *id, sector_t len);
 
 /* cache-index.c */
 u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock);
@@ -364,5 +364,18 @@ int wb_all(struct cache_pool *p, struct cache_disk *d,
 	   struct block_device *bdev);
 void wb_work(struct work_struct *work);
 void range_work(struct work_struct *work);
+
+/* cache-disk.c */
+int disk_purge(struct cache_pool *p, struct cache_disk *d,
+	       struct block_device *bdev);
+int disk_ran_without(struct cache_pool *p, struct cache_disk *d, bool on);
+u32 reserved_pct(struct cache_pool *p, struct cache_disk *except);
+struct cache_disk *disk_alloc(struct cache_pool *p, unsigned int idx,
+			      const char *id, sector_t len);
+void disk_free(struct cache_pool *p, struct cache_disk *d);
+struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
+			    u32 reserve, char **error);
+void disk_put(struct cache_pool *p, struct cache_disk *d);
+int disk_elsewhere(struct cache_pool *p, const char *id, char **error);
 
 #endif /* DM_VAIO_CACHE_H */
