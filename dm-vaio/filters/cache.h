@@ -306,7 +306,7 @@ struct cache_filter {
 /* cache.c */
 extern struct list_head cache_pools;
 extern struct mutex cache_pools_lock;
-void pool_error(struct cache_pool *p);
+void pool_work(struct work_struct *work);
 
 /* cache-index.c */
 u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock);
@@ -377,5 +377,11 @@ struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 			    u32 reserve, char **error);
 void disk_put(struct cache_pool *p, struct cache_disk *d);
 int disk_elsewhere(struct cache_pool *p, const char *id, char **error);
+
+/* cache-pool.c */
+void pool_error(struct cache_pool *p);
+struct cache_pool *pool_find(dev_t dev);
+void pool_put(struct cache_pool *p);
+extern struct target_type pool_target;
 
 #endif /* DM_VAIO_CACHE_H */

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio cache filter: the pool target, vaio-cache-pool <cache
+ * device> [args]. It owns the cache device; the pool (struct cache_pool)
+ * lives while its target or a disk's filter holds it.
+ */
+#define DM_MSG_PREFIX "vaio-cache"
+
+#include <linux/crc32c.h>
+#include <linux/device-mapper.h>
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "../dm-vaio-filter.h"
+#include "cache.h"
+
+void pool_error(struct cache_pool *p)
+{
+	p->errors++;
+	if (!p->failed) {
+		p->failed = true;
+		DMERR("pool %s: cache device error; its disks carry on uncached",
+		      p->name);
+	}
+}
+
+struct cache_pool *pool_find(dev_t dev)
+{
+	struct cache_pool *p;
+
+	lockdep_assert_held(&cache_pools_lock);
+	list_for_each_entry(p, &cache_pools, list)
+		if (p->dev == dev)
+			return p;
+	return NULL;
+}
+
+/*
+ *--------------------------------------------------------------
+ * The pool target: vaio-cache-pool <cache device>
+ *--------------------------------------------------------------
+ */
+static void pool_free(struct cache_pool *p)
+{
+	unsigned int i;
+
+	if (p->wq)
+		destroy_workqueue(p->wq);
+	bioset_exit(&p->bs);
+	/* Disks kept for their dirty blocks; these are on the device. */
+	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+		if (p->disks[i]) {
+			kfree(p->disks[i]->id);
+			kfree(p->disks[i]);
+		}
+	}
+	for (i = 0; i < CACHE_COMMIT_PAGES; i++)
+		if (p->commit_pages[i])
+			__free_page(p->commit_pages[i]);
+	for (i = 0; i < CACHE_WB_BATCH; i++)
+		if (p->wb_pages[i])
+			__free_page(p->wb_pages[i]);
+	for (i = 0; i < ARRAY_SIZE(p->disktab); i++)
+		if (p->disktab[i])
+			__free_page(p->disktab[i]);
+	if (p->mem_pages)
+		for (i = 0; i < p->mem_blocks; i++)
+			if (p->mem_pages[i])
+				__free_page(p->mem_pages[i]);
+	kvfree(p->mem_pages);
+	kvfree(p->mem);
+	kvfree(p->slot_mem);
+	kvfree(p->page_gen);
+	kvfree(p->meta_dirty);
+	kvfree(p->meta);
+	kvfree(p->ghost[0]);
+	kvfree(p->ghost[1]);
+	kvfree(p->buckets);
+	kvfree(p->slots);
+	if (p->cdev)
+		blkdev_put(p->cdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+	kfree(p);
+}
+
+void pool_put(struct cache_pool *p)
+{
+	mutex_lock(&cache_pools_lock);
+	if (!refcount_dec_and_test(&p->ref)) {
+		mutex_unlock(&cache_pools_lock);
+		return;
+	}
+	list_del(&p->list);
+	mutex_unlock(&cache_pools_lock);
+	/* No disk is left: no bio is in flight but promotions. */
+	cancel_delayed_work_sync(&p->wb_work);
+	flush_workqueue(p->wq);
+	spin_lock_irq(&p->lock);
+	while (p->nr_filling) {
+		spin_unlock_irq(&p->lock);
+		msleep(20);
+		flush_workqueue(p->wq);
+		spin_lock_irq(&p->lock);
+	}
+	spin_unlock_irq(&p->lock);
+	pool_save(p);
+	pool_free(p);
+}
+
+/* What a pool's table says besides its cache device. */
+struct pool_args {
+	u32 mem_mib;		/* memory_mib=; 0: none */
+	bool has_uuid;		/* uuid=: the pool must be this one */
+	uuid_t uuid;
+	bool format;		/* format: a device without a pool may be made one */
+};
+
+/* A pool without a uuid gets the one the table names, or a new one. */
+static void pool_uuid_set(struct cache_pool *p, const struct pool_args *a)
+{
+	if (a->has_uuid)
+		uuid_copy(&p->uuid, &a->uuid);
+	else
+		uuid_gen(&p->uuid);
+}
+
+static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
+				      dev_t dev, const struct pool_args *a)
+{
+	u32 mem_mib = a->mem_mib;
+	struct cache_pool *p;
+	struct cache_sb *sb;
+	struct page *sbp = NULL;
+	u32 i;
+	int r;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		ti->error = "cannot allocate cache pool";
+		return ERR_PTR(-ENOMEM);
+	}
+	refcount_set(&p->ref, 1);
+	p->dev = dev;
+	spin_lock_init(&p->lock);
+	mutex_init(&p->commit_lock);
+	mutex_init(&p->wb_lock);
+	INIT_WORK(&p->work, pool_work);
+	INIT_WORK(&p->commit_work, commit_work);
+	INIT_WORK(&p->range_work, range_work);
+	INIT_DELAYED_WORK(&p->wb_work, wb_work);
+	bio_list_init(&p->fills);
+	bio_list_init(&p->retries);
+	bio_list_init(&p->flushes);
+	p->open_gen = 1;
+	if (dm_copy_name_and_uuid(dm_table_get_md(ti->table), p->name, NULL))
+		strscpy(p->name, "?", sizeof(p->name));
+
+	p->cdev = blkdev_get_by_dev(cdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+				    p);
+	if (IS_ERR(p->cdev)) {
+		r = PTR_ERR(p->cdev);
+		p->cdev = NULL;
+		ti->error = "cannot open cache device exclusively";
+		goto bad;
+	}
+	if (!pool_geometry(p, bdev_nr_sectors(p->cdev))) {
+		ti->error = "cache device is too small or too large";
+		r = -EINVAL;
+		goto bad;
+	}
+	p->protected_max = p->nslots - p->nslots / 5;
+
+	r = -ENOMEM;
+	ti->error = "cannot allocate cache index";
+	p->slots = kvcalloc(p->nslots, sizeof(*p->slots), GFP_KERNEL);
+	if (!p->slots)
+		goto bad;
+	p->hash_bits = ilog2(roundup_pow_of_two(p->nslots));
+	p->buckets = kvmalloc_array(1U << p->hash_bits, sizeof(u32), GFP_KERNEL);
+	if (!p->buckets)
+		goto bad;
+	memset(p->buckets, 0xff, sizeof(u32) << p->hash_bits);
+	p->ghost_bits = p->hash_bits + 1;
+	p->ghost[0] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
+			       sizeof(long), GFP_KERNEL);
+	p->ghost[1] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
+			       sizeof(long), GFP_KERNEL);
+	if (!p->ghost[0] || !p->ghost[1])
+		goto bad;
+	p->meta = kvcalloc(p->meta_pages, CACHE_META_BYTES, GFP_KERNEL);
+	p->meta_dirty = kvcalloc(BITS_TO_LONGS(p->meta_pages), sizeof(long),
+				 GFP_KERNEL);
+	p->page_gen = kvcalloc(p->meta_pages, sizeof(u64), GFP_KERNEL);
+	if (!p->meta || !p->meta_dirty || !p->page_gen)
+		goto bad;
+	for (i = 0; i < CACHE_COMMIT_PAGES; i++) {
+		p->commit_pages[i] = alloc_page(GFP_KERNEL);
+		if (!p->commit_pages[i])
+			goto bad;
+	}
+	for (i = 0; i < CACHE_WB_BATCH; i++) {
+		p->wb_pages[i] = alloc_page(GFP_KERNEL);
+		if (!p->wb_pages[i])
+			goto bad;
+	}
+	for (i = 0; i < ARRAY_SIZE(p->disktab); i++) {
+		p->disktab[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!p->disktab[i])
+			goto bad;
+	}
+	sbp = alloc_page(GFP_KERNEL);
+	if (!sbp)
+		goto bad;
+	r = mem_create(p, mem_mib, &ti->error);
+	if (r)
+		goto bad;
+
+	r = -ENOMEM;
+	ti->error = "cannot allocate cache index";
+	p->free.head = CACHE_NONE;
+	p->free.tail = CACHE_NONE;
+	p->probation = p->free;
+	p->protected = p->free;
+	for (i = p->nslots; i-- > 0;) {
+		p->slots[i].hnext = CACHE_NONE;
+		list_push_head(p, &p->free, i);
+	}
+
+	r = bioset_init(&p->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
+	if (r)
+		goto bad;
+	p->wq = alloc_workqueue("vaio-cache", WQ_MEM_RECLAIM, 0);
+	if (!p->wq)
+		goto bad;
+
+	ti->error = "cannot read the cache device";
+	r = pool_rw(p, REQ_OP_READ, CACHE_SB_SECTOR, &sbp, 1);
+	if (r)
+		goto bad;
+	sb = page_address(sbp);
+	/*
+	 * Another version: one before the checksums (1), or a later one
+	 * whose superblock checks out. Any other version is a corrupt
+	 * superblock, not a pool to write back with another module.
+	 */
+	if (le64_to_cpu(sb->magic) == CACHE_MAGIC &&
+	    le32_to_cpu(sb->version) != CACHE_VERSION &&
+	    (le32_to_cpu(sb->version) == 1 || sb_csum_ok(sb))) {
+		DMERR("%pg holds a version %u cache pool, this module knows version %u",
+		      p->cdev, le32_to_cpu(sb->version), CACHE_VERSION);
+		ti->error = "cache device holds a cache pool of another version";
+		r = -EINVAL;
+		goto bad;
+	}
+	if (le64_to_cpu(sb->magic) == CACHE_MAGIC && !sb_csum_ok(sb)) {
+		ti->error = "cache pool's superblock fails its checksum";
+		r = -EINVAL;
+		goto bad;
+	}
+	if (le64_to_cpu(sb->magic) == CACHE_MAGIC) {
+		/*
+		 * The pool named, or another one (a device renumbered at a
+		 * reboot)? Without a uuid (made before they were): it gets
+		 * the one named, or a new one, from now on.
+		 */
+		import_uuid(&p->uuid, sb->uuid);
+		if (uuid_is_null(&p->uuid) && a->format) {
+			/* A new pool was asked for: not this old one. */
+			ti->error = "cache device holds a pool without uuid (uuid= takes it)";
+			r = -EEXIST;
+			goto bad;
+		} else if (uuid_is_null(&p->uuid)) {
+			pool_uuid_set(p, a);
+		} else if (a->has_uuid && !uuid_equal(&p->uuid, &a->uuid)) {
+			DMERR("%pg holds cache pool %pUb, not %pUb", p->cdev,
+			      &p->uuid, &a->uuid);
+			ti->error = "cache device holds another cache pool (uuid)";
+			r = -EINVAL;
+			goto bad;
+		}
+		p->csum_seed = crc32c(~0U, &p->uuid, sizeof(p->uuid));
+		r = pool_recover(p, sbp, &ti->error);
+	} else if (!a->format) {
+		/* Never made a pool of a device that was not said to be one. */
+		ti->error = "cache device holds no cache pool (give format to make one)";
+		r = -EINVAL;
+	} else {
+		pool_uuid_set(p, a);
+		p->csum_seed = crc32c(~0U, &p->uuid, sizeof(p->uuid));
+		ti->error = "cannot format the cache device";
+		r = pool_format(p, sbp);
+	}
+	if (r)
+		goto bad;
+	__free_page(sbp);
+	return p;
+
+bad:
+	if (sbp)
+		__free_page(sbp);
+	pool_free(p);
+	return ERR_PTR(r);
+}
+
+static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	dev_t dev = disk_devt(dm_disk(dm_table_get_md(ti->table)));
+	struct pool_args a = { };
+	struct cache_pool *p;
+	unsigned int i;
+	dev_t cdev;
+
+	if (argc < 1 || argc > 4) {
+		ti->error = "vaio-cache-pool: a cache device, memory_mib=, uuid=, format";
+		return -EINVAL;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strncmp(argv[i], "memory_mib=", 11)) {
+			if (kstrtou32(argv[i] + 11, 10, &a.mem_mib) ||
+			    !a.mem_mib || a.mem_mib > CACHE_MEM_MAX_MIB) {
+				ti->error = "memory_mib must be a number of MiB from 1 to 65536";
+				return -EINVAL;
+			}
+		} else if (!strncmp(argv[i], "uuid=", 5)) {
+			if (uuid_parse(argv[i] + 5, &a.uuid) ||
+			    uuid_is_null(&a.uuid)) {
+				ti->error = "uuid= must be a UUID (not all zeros)";
+				return -EINVAL;
+			}
+			a.has_uuid = true;
+		} else if (!strcmp(argv[i], "format")) {
+			a.format = true;
+		} else {
+			ti->error = "vaio-cache-pool: arguments are memory_mib=, uuid=, format";
+			return -EINVAL;
+		}
+	}
+	/* A path or major:minor, as dm tables name devices. */
+	cdev = dm_get_dev_t(argv[0]);
+	if (!cdev) {
+		ti->error = "cannot find cache device";
+		return -ENODEV;
+	}
+
+	mutex_lock(&cache_pools_lock);
+	p = pool_find(dev);
+	if (p) {
+		/* A reload of a pool in use keeps the pool, not the device. */
+		if (p->cdev->bd_dev != cdev) {
+			mutex_unlock(&cache_pools_lock);
+			ti->error = "pool is in use with another cache device";
+			return -EBUSY;
+		}
+		if (p->mem_mib != a.mem_mib) {
+			mutex_unlock(&cache_pools_lock);
+			ti->error = "pool is in use with another memory tier size";
+			return -EBUSY;
+		}
+		if (a.has_uuid && !uuid_equal(&p->uuid, &a.uuid)) {
+			mutex_unlock(&cache_pools_lock);
+			ti->error = "pool is in use with another uuid";
+			return -EBUSY;
+		}
+		refcount_inc(&p->ref);
+	} else {
+		p = pool_create(ti, cdev, dev, &a);
+		if (IS_ERR(p)) {
+			mutex_unlock(&cache_pools_lock);
+			return PTR_ERR(p);
+		}
+		list_add(&p->list, &cache_pools);
+		DMINFO("pool %s: %u blocks of 4 KiB on %pg, %u MiB of memory",
+		       p->name, p->nslots, p->cdev, p->mem_mib);
+	}
+	p->targets++;
+	mutex_unlock(&cache_pools_lock);
+	ti->private = p;
+	ti->num_flush_bios = 0;
+	return 0;
+}
+
+static void pool_dtr(struct dm_target *ti)
+{
+	struct cache_pool *p = ti->private;
+
+	mutex_lock(&cache_pools_lock);
+	p->targets--;
+	mutex_unlock(&cache_pools_lock);
+	pool_put(p);
+}
+
+/* The pool device carries no data of its own. */
+static int pool_map(struct dm_target *ti, struct bio *bio)
+{
+	return DM_MAPIO_KILL;
+}
+
+static void pool_status(struct dm_target *ti, status_type_t type,
+			unsigned int status_flags, char *result,
+			unsigned int maxlen)
+{
+	struct cache_pool *p = ti->private;
+	unsigned int sz = 0, disks = 0, i;
+	u32 used, filling, reserved, dirty, mem_used;
+	bool failed;
+	u64 errors;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		spin_lock_irq(&p->lock);
+		used = p->probation.count + p->protected.count;
+		filling = p->nr_filling;
+		dirty = p->nr_dirty;
+		mem_used = p->mem_used;
+		failed = p->failed;
+		errors = p->errors;
+		for (i = 0; i < CACHE_MAX_DISKS; i++)
+			disks += p->disks[i] && READ_ONCE(p->disks[i]->ref);
+		reserved = reserved_pct(p, NULL);
+		spin_unlock_irq(&p->lock);
+		DMEMIT("block_size 4096 blocks %u used %u filling %u free %u ",
+		       p->nslots, used, filling, p->nslots - used - filling);
+		DMEMIT("disks %u reserved_pct %u state %s errors %llu dirty %u ",
+		       disks, reserved, failed ? "failed" : "ok", errors, dirty);
+		DMEMIT("memory_blocks %u memory_used %u uuid %pUb", p->mem_blocks,
+		       mem_used, &p->uuid);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%u:%u", MAJOR(p->cdev->bd_dev), MINOR(p->cdev->bd_dev));
+		if (p->mem_mib)
+			DMEMIT(" memory_mib=%u", p->mem_mib);
+		break;
+	case STATUSTYPE_IMA:
+		*result = '\0';
+		break;
+	}
+}
+
+/*
+ * After a disk ran without the cache holding dirty blocks, the admin says
+ * whose data is current. forget <disk_id>: the disk below's; the pool
+ * drops everything it holds of a disk that no table uses, dirty blocks
+ * too, and its place. adopt <disk_id>: the dirty blocks' (the disk below
+ * was not written meanwhile); the next attach keeps them.
+ */
+static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen)
+{
+	struct cache_pool *p = ti->private;
+	struct cache_disk *d = NULL;
+	unsigned int i, dirty;
+	u32 k, end;
+	int r = 0;
+
+	if (argc != 2 || (strcmp(argv[0], "forget") && strcmp(argv[0], "adopt"))) {
+		DMWARN("pool %s: usage: forget|adopt <disk_id>", p->name);
+		return -EINVAL;
+	}
+	mutex_lock(&cache_pools_lock);
+	for (i = 0; i < CACHE_MAX_DISKS; i++)
+		if (p->disks[i] && !strcmp(p->disks[i]->id, argv[1]))
+			d = p->disks[i];
+	if (!d) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (!strcmp(argv[0], "adopt")) {
+		DMWARN("pool %s: disk %s: its %u dirty blocks adopted for its next attach",
+		       p->name, d->id, READ_ONCE(d->dirty));
+		WRITE_ONCE(d->adopted, true);
+		goto out;
+	}
+	if (d->ref) {
+		DMERR("pool %s: disk %s uses it: remove its cache first",
+		      p->name, d->id);
+		r = -EBUSY;
+		goto out;
+	}
+	if (READ_ONCE(p->failed)) {
+		DMERR("pool %s: failed: it cannot forget disk %s durably",
+		      p->name, d->id);
+		r = -EIO;
+		goto out;
+	}
+	dirty = READ_ONCE(d->dirty);
+	/*
+	 * Their entries say clean on the device (meta_set()) before the
+	 * slots are reused: held (inflight) until the commit, so that no
+	 * other disk's data lands in a slot whose entry still names this
+	 * disk's block as dirty.
+	 */
+	for (k = 0; k < p->nslots; k = end) {
+		end = min_t(u32, p->nslots, k + 4096);
+		spin_lock_irq(&p->lock);
+		for (; k < end; k++) {
+			struct cache_slot *s = &p->slots[k];
+
+			if (s->disk != d->idx || s->state == SLOT_FREE ||
+			    s->state == SLOT_DOOMED)
+				continue;
+			if (s->flags & SLOT_DIRTY)
+				meta_set(p, k, false);
+			s->inflight++;
+			slot_doom(p, k);
+		}
+		spin_unlock_irq(&p->lock);
+		cond_resched();
+	}
+	if (meta_commit(p))
+		r = -EIO;
+	for (k = 0; k < p->nslots; k = end) {
+		end = min_t(u32, p->nslots, k + 4096);
+		spin_lock_irq(&p->lock);
+		for (; k < end; k++)
+			if (p->slots[k].disk == d->idx &&
+			    p->slots[k].state == SLOT_DOOMED)
+				slot_put(p, k);
+		spin_unlock_irq(&p->lock);
+		cond_resched();
+	}
+	if (r)
+		goto out;
+	DMWARN("pool %s: disk %s forgotten, %u dirty blocks dropped", p->name,
+	       d->id, dirty);
+	if (!READ_ONCE(d->used))
+		disk_free(p, d);
+out:
+	mutex_unlock(&cache_pools_lock);
+	return r;
+}
+
+struct target_type pool_target = {
+	.name = "vaio-cache-pool",
+	.version = { 0, 1, 0 },
+	.module = THIS_MODULE,
+	.ctr = pool_ctr,
+	.dtr = pool_dtr,
+	.map = pool_map,
+	.status = pool_status,
+	.message = pool_message,
+};
