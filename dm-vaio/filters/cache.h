@@ -306,7 +306,6 @@ struct cache_filter {
 /* cache.c */
 extern struct list_head cache_pools;
 extern struct mutex cache_pools_lock;
-void pool_work(struct work_struct *work);
 
 /* cache-index.c */
 u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock);
@@ -356,6 +355,12 @@ bool sb_csum_ok(struct cache_sb *sb);
 void pool_save(struct cache_pool *p);
 int pool_format(struct cache_pool *p, struct page *sbp);
 int pool_recover(struct cache_pool *p, struct page *sbp, char **error);
+
+/* cache-io.c */
+void pool_work(struct work_struct *work);
+enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data);
+enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
+				   void *data, blk_status_t *error);
 
 /* cache-wb.c */
 void wb_kick(struct cache_pool *p, struct cache_disk *d);

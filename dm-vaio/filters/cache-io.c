@@ -1,0 +1,914 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dm-vaio cache filter: the I/O path. map and end_io of a disk's
+ * bios (hits, misses and promotions; write-through, write-around and
+ * write-back writes) and the pool's worker that submits what map may not.
+ */
+#define DM_MSG_PREFIX "vaio-cache"
+
+#include <linux/device-mapper.h>
+
+#include "../dm-vaio-filter.h"
+#include "cache.h"
+
+/*
+ *--------------------------------------------------------------
+ * The pool's worker: promotion writes and reads retried below.
+ *--------------------------------------------------------------
+ */
+
+void pool_work(struct work_struct *work)
+{
+	struct cache_pool *p = container_of(work, struct cache_pool, work);
+	struct bio_list fills, retries, flushes;
+	struct bio *bio;
+	int r;
+
+	spin_lock_irq(&p->lock);
+	fills = p->fills;
+	retries = p->retries;
+	flushes = p->flushes;
+	bio_list_init(&p->fills);
+	bio_list_init(&p->retries);
+	bio_list_init(&p->flushes);
+	spin_unlock_irq(&p->lock);
+
+	while ((bio = bio_list_pop(&fills)))
+		submit_bio_noacct(bio);
+	while ((bio = bio_list_pop(&retries)))
+		submit_bio_noacct(bio);
+	if (!bio_list_empty(&flushes)) {
+		/* Write-back data acknowledged before them is on the cache. */
+		r = blkdev_issue_flush(p->cdev);
+		if (r) {
+			spin_lock_irq(&p->lock);
+			pool_error(p);
+			spin_unlock_irq(&p->lock);
+		}
+		while ((bio = bio_list_pop(&flushes))) {
+			bio->bi_status = r ? BLK_STS_IOERR : BLK_STS_OK;
+			vaio_bio_continue(bio, r ? VAIO_FAIL : VAIO_PASS);
+		}
+	}
+}
+
+static void fill_endio(struct bio *bio)
+{
+	struct cache_pool *p = bio->bi_private;
+	struct page *page = bio_first_page_all(bio);
+	u32 i = page_private(page);	/* the slot; see fill_start() */
+	unsigned long flags;
+
+	spin_lock_irqsave(&p->lock, flags);
+	if (bio->bi_status)
+		pool_error(p);
+	fill_done(p, i, !bio->bi_status);
+	spin_unlock_irqrestore(&p->lock, flags);
+	set_page_private(page, 0);
+	__free_page(page);
+	bio_put(bio);
+}
+
+/*
+ *--------------------------------------------------------------
+ * The filter
+ *--------------------------------------------------------------
+ */
+
+/* Is this read part of a sequential stream past the threshold? */
+static bool seq_read(struct cache_filter *cf, struct bio *bio)
+{
+	sector_t start = bio->bi_iter.bi_sector, n = bio_sectors(bio);
+	struct cache_stream *st, *old = &cf->streams[0];
+	unsigned int i;
+
+	if (!cf->seq_sectors)
+		return false;
+	cf->seq_clock++;
+	for (i = 0; i < CACHE_STREAMS; i++) {
+		st = &cf->streams[i];
+		if (st->next == start) {
+			st->next += n;
+			st->run += n;
+			st->stamp = cf->seq_clock;
+			return st->run >= cf->seq_sectors;
+		}
+		if (st->stamp < old->stamp)
+			old = st;
+	}
+	old->next = start + n;
+	old->run = n;
+	old->stamp = cf->seq_clock;
+	return false;
+}
+
+/* Does the cache hold a dirty block of @d in @first..@last? Under lock. */
+static bool range_dirty(struct cache_pool *p, struct cache_disk *d, u64 first,
+			u64 last)
+{
+	u64 b;
+	u32 i;
+
+	if (!d->dirty)
+		return false;
+	if (last - first >= CACHE_INLINE_BLOCKS)
+		return true;
+	for (b = first; b <= last; b++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i != CACHE_NONE && (p->slots[i].flags & SLOT_DIRTY))
+			return true;
+	}
+	return false;
+}
+
+/* The worker writes back (and for a write drops) the bio's blocks first. */
+static enum vaio_verdict defer_range(struct cache_pool *p, struct cache_io *io,
+				     struct bio *bio)
+{
+	lockdep_assert_held(&p->lock);
+	io->slots[0] = CACHE_NONE;
+	io->bio = bio;
+	io->next = p->ranges;
+	p->ranges = io;
+	queue_work(p->wq, &p->range_work);
+	return VAIO_DEFER;
+}
+
+/*
+ * A read hit failed on the cache device: the pool fails; clean blocks are
+ * dropped (the disk below has them: the read is retried there). Returns
+ * true if a block was dirty: only the cache had it, the read fails, and
+ * the block stays counted as at risk. Under lock.
+ */
+static bool hit_failed(struct cache_pool *p, struct cache_io *io)
+{
+	bool dirty = false;
+	unsigned int n;
+
+	pool_error(p);
+	for (n = 0; n < io->nr; n++) {
+		if (p->slots[io->slots[n]].flags & SLOT_DIRTY)
+			dirty = true;
+		else
+			slot_doom(p, io->slots[n]);
+	}
+	return dirty;
+}
+
+static void split_endio(struct bio *clone)
+{
+	struct cache_io *io = clone->bi_private;
+	struct cache_pool *p = io->pool;
+	struct bio *bio = io->bio;
+	unsigned long flags;
+	blk_status_t status;
+	unsigned int n;
+
+	if (clone->bi_status)
+		WRITE_ONCE(io->cache_status, clone->bi_status);
+	bio_put(clone);
+	if (!atomic_dec_and_test(&io->pending))
+		return;
+
+	status = READ_ONCE(io->cache_status);
+	mem_fill_end(p, io, bio, !status);
+	spin_lock_irqsave(&p->lock, flags);
+	for (n = 0; n < io->nr; n++)
+		slot_put(p, io->slots[n]);
+	if (status && hit_failed(p, io)) {
+		spin_unlock_irqrestore(&p->lock, flags);
+		io->kind = IO_NONE;
+		io->nr = 0;
+		bio->bi_status = status;
+		vaio_bio_continue(bio, VAIO_FAIL);
+		return;
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+	io->kind = IO_NONE;
+	io->nr = 0;
+	if (status) {
+		/* Read it from the disk below instead. */
+		vaio_bio_continue(bio, VAIO_PASS);
+		return;
+	}
+	bio->bi_status = BLK_STS_OK;
+	vaio_bio_continue(bio, VAIO_DONE);
+}
+
+/*
+ * One clone of @bio per run of consecutive cache blocks in io->slots[],
+ * each for the part of the bio in its blocks, ending in @endio with @io,
+ * which then finishes the bio (io->kind IO_NONE: not end_io()); io->pending
+ * counts them. false: one could not be had, none went.
+ */
+static bool submit_runs(struct cache_pool *p, struct bio *bio,
+			struct cache_io *io, bio_end_io_t *endio)
+{
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	sector_t base = round_down(start, CACHE_BLOCK_SECTORS), from, to;
+	unsigned int n, run, nruns = 0;
+	struct bio_list clones;
+	struct bio *clone;
+
+	bio_list_init(&clones);
+	for (n = 0; n < io->nr; n = run) {
+		for (run = n + 1; run < io->nr &&
+		     io->slots[run] == io->slots[run - 1] + 1; run++)
+			;
+		from = max(start, base + ((sector_t)n << CACHE_BLOCK_SHIFT));
+		to = min(end, base + ((sector_t)run << CACHE_BLOCK_SHIFT));
+		clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
+		if (!clone) {
+			while ((clone = bio_list_pop(&clones)))
+				bio_put(clone);
+			return false;
+		}
+		bio_trim(clone, from - start, to - from);
+		/* FUA stays: an in-place write-back write's entry is durable. */
+		clone->bi_opf &= ~REQ_PREFLUSH;
+		clone->bi_iter.bi_sector = slot_sector(p, io->slots[n]) +
+					   (from & (CACHE_BLOCK_SECTORS - 1));
+		clone->bi_end_io = endio;
+		clone->bi_private = io;
+		bio_list_add(&clones, clone);
+		nruns++;
+	}
+	io->kind = IO_NONE;	/* @endio finishes it */
+	io->bio = bio;
+	io->pool = p;
+	io->cache_status = BLK_STS_OK;
+	atomic_set(&io->pending, nruns);
+	while ((clone = bio_list_pop(&clones)))
+		submit_bio_noacct(clone);
+	return true;
+}
+
+/*
+ * A hit on blocks that are not consecutive in the cache: one clone of the
+ * bio per run of consecutive cache blocks. The slots are held (inflight).
+ */
+static enum vaio_verdict cache_split_read(struct cache_filter *cf,
+					  struct bio *bio, struct cache_io *io)
+{
+	struct cache_pool *p = cf->pool;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	unsigned long flags;
+	unsigned int n;
+
+	if (submit_runs(p, bio, io, split_endio))
+		return VAIO_DEFER;
+
+	mem_fill_end(p, io, bio, false);
+	spin_lock_irqsave(&p->lock, flags);
+	for (n = 0; n < io->nr; n++)
+		slot_put(p, io->slots[n]);
+	cf->d->read_hits--;
+	cf->d->read_misses++;
+	cf->d->read_hit_sectors -= end - start;
+	cf->d->read_miss_sectors += end - start;
+	spin_unlock_irqrestore(&p->lock, flags);
+	io->nr = 0;
+	return VAIO_PASS;
+}
+
+static enum vaio_verdict cache_map_read(struct cache_filter *cf,
+					struct bio *bio, struct cache_io *io)
+{
+	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	u64 first = start >> CACHE_BLOCK_SHIFT;
+	u64 last = (end - 1) >> CACHE_BLOCK_SHIFT;
+	u64 b, nblocks = last - first + 1;
+	unsigned long flags, again = 0;
+	bool seq, contig = true, hit = nblocks <= CACHE_MAX_BIO_BLOCKS;
+	unsigned int n = 0;
+	u32 i;
+
+	spin_lock_irqsave(&p->lock, flags);
+	seq = seq_read(cf, bio);
+	for (b = first; hit && b <= last; b++, n++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i == CACHE_NONE || (p->slots[i].state != SLOT_PROBATION &&
+					p->slots[i].state != SLOT_PROTECTED) ||
+		    p->slots[i].inflight == U8_MAX) {
+			hit = false;
+			break;
+		}
+		if (p->slots[i].state == SLOT_PROTECTED)
+			__set_bit(n, &again);
+		if (n && i != io->slots[n - 1] + 1)
+			contig = false;
+		io->slots[n] = i;
+	}
+	if (hit) {
+		for (n = 0; n < nblocks; n++)
+			slot_touch(p, io->slots[n]);
+		d->read_hits++;
+		d->read_hit_sectors += end - start;
+		io->nr = nblocks;
+		if (mem_hit(p, io, nblocks)) {
+			d->mem_hits++;
+			spin_unlock_irqrestore(&p->lock, flags);
+			mem_read(p, io, bio);
+			bio->bi_status = BLK_STS_OK;
+			return VAIO_DONE;
+		}
+		if (p->slot_mem && !seq)
+			mem_promote(p, d, io, bio, again);
+		for (n = 0; n < nblocks; n++)
+			p->slots[io->slots[n]].inflight++;
+		spin_unlock_irqrestore(&p->lock, flags);
+
+		if (!contig)
+			return cache_split_read(cf, bio, io);
+		io->kind = IO_READ_HIT;
+		bio_set_dev(bio, p->cdev);
+		bio->bi_iter.bi_sector = slot_sector(p, io->slots[0]) +
+					 (start & (CACHE_BLOCK_SECTORS - 1));
+		return VAIO_REMAP;
+	}
+
+	d->read_misses++;
+	d->read_miss_sectors += end - start;
+	if (range_dirty(p, d, first, last)) {
+		/* Newer in the cache than below: write back, then read. */
+		io->d = d;
+		defer_range(p, io, bio);
+		spin_unlock_irqrestore(&p->lock, flags);
+		return VAIO_DEFER;
+	}
+	if (seq) {
+		d->seq_bypass++;
+		goto out;
+	}
+	if (nblocks > CACHE_MAX_BIO_BLOCKS || write_below_inflight(p, d, first) ||
+	    write_below_inflight(p, d, last))
+		goto out;
+	/* Promote the blocks the bio covers whole and the cache lacks. */
+	first = round_up(start, CACHE_BLOCK_SECTORS) >> CACHE_BLOCK_SHIFT;
+	for (b = first; (b + 1) << CACHE_BLOCK_SHIFT <= end; b++) {
+		if (hash_lookup(p, d->idx, b) != CACHE_NONE)
+			continue;
+		i = slot_alloc(p, d, b, false);
+		if (i == CACHE_NONE)
+			break;
+		io->slots[io->nr++] = i;
+	}
+	if (io->nr)
+		io->kind = IO_READ_MISS;
+out:
+	spin_unlock_irqrestore(&p->lock, flags);
+	return VAIO_PASS;
+}
+
+/*
+ * A write below of blocks @first..@last of @d (io->kind IO_WRITE): reads
+ * that begin now must not promote what it changes until it completes
+ * (cache_end_io() gives the counts back). Under lock.
+ */
+static void region_get(struct cache_pool *p, struct cache_disk *d,
+		       struct cache_io *io, u64 first, u64 last)
+{
+	u32 r0 = region_of(d, first), r1 = region_of(d, last);
+
+	if (((last >> CACHE_REGION_SHIFT) - (first >> CACHE_REGION_SHIFT)) > 1) {
+		d->big_writes++;
+		io->nr_regions = 3;
+		return;
+	}
+	io->regions[0] = r0;
+	io->regions[1] = r1;
+	io->nr_regions = r0 == r1 ? 1 : 2;
+	p->region_writes[r0]++;
+	if (r1 != r0)
+		p->region_writes[r1]++;
+}
+
+/*
+ * A write-back write that goes below after all (wb_write_endio()): from
+ * now on a write below as cache_map_write() makes them, so that no read
+ * promotes the old data before it lands. What a read promoted since its
+ * blocks were dropped (clean, or still filling) is dropped; a block still
+ * dirty holds its data or a newer write's. Under lock.
+ */
+static void wb_write_below(struct cache_pool *p, struct cache_disk *d,
+			   struct cache_io *io)
+{
+	u64 first = io->bio->bi_iter.bi_sector >> CACHE_BLOCK_SHIFT;
+	u64 last = (bio_end_sector(io->bio) - 1) >> CACHE_BLOCK_SHIFT;
+	u64 b;
+	u32 i;
+
+	io->kind = IO_WRITE;
+	io->fill = 0;
+	io->slots[0] = CACHE_NONE;
+	region_get(p, d, io, first, last);
+	for (b = first; b <= last; b++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i == CACHE_NONE)
+			continue;
+		if (!(p->slots[i].flags & SLOT_DIRTY)) {
+			slot_doom(p, i);
+			d->invalidations++;
+		} else if (p->slots[i].flags & SLOT_CLEANING) {
+			/* Its copy may land before this write: again later. */
+			p->slots[i].flags |= SLOT_REDIRTY;
+		}
+	}
+}
+
+/*
+ * A write-back write failed on the cache device. If each of its blocks
+ * was clean before it and no other I/O holds it, only this write's data
+ * was at stake: the blocks are dropped (no longer dirty) and the write
+ * goes below. Else they stay dirty, counted at risk, and the write fails.
+ * Under lock.
+ */
+static bool wb_write_failed(struct cache_pool *p, struct cache_io *io)
+{
+	struct cache_slot *s;
+	unsigned int n;
+
+	for (n = 0; n < io->nr; n++) {
+		s = &p->slots[io->slots[n]];
+		if ((io->old_dirty & BIT(n)) || s->inflight > 1 ||
+		    (s->flags & SLOT_CLEANING))
+			return false;
+	}
+	for (n = 0; n < io->nr; n++)
+		slot_doom(p, io->slots[n]);
+	return true;
+}
+
+/* All the data of a write-back write is in the cache. */
+static void wb_write_endio(struct bio *clone)
+{
+	struct cache_io *io = clone->bi_private;
+	struct cache_pool *p = io->pool;
+	struct cache_disk *d = io->d;
+	struct bio *bio = io->bio;
+	blk_status_t status;
+	unsigned long flags;
+	struct cache_slot *s;
+	bool wait = false, lost = false;
+	unsigned int n;
+	u64 gen;
+
+	if (clone->bi_status)
+		WRITE_ONCE(io->cache_status, clone->bi_status);
+	bio_put(clone);
+	if (!atomic_dec_and_test(&io->pending))
+		return;
+
+	status = READ_ONCE(io->cache_status);
+	spin_lock_irqsave(&p->lock, flags);
+	if (status) {
+		pool_error(p);
+		lost = wb_write_failed(p, io);
+	}
+	for (n = 0; n < io->nr; n++) {
+		u32 i = io->slots[n];
+		bool gone;
+
+		s = &p->slots[i];
+		/* A read may have copied the old data meanwhile. */
+		mem_drop(p, i);
+		gone = s->state == SLOT_DOOMED;
+		if (io->new_slots & IO_NEW_SLOT(n) && s->state == SLOT_FILLING) {
+			if (status) {
+				slot_doom(p, i);
+			} else {
+				s->state = SLOT_PROBATION;
+				list_push_head(p, &p->probation, i);
+			}
+		}
+		slot_put(p, i);
+		if (status)
+			continue;
+		if (gone) {
+			/* Dropped while the write was in flight (see below). */
+			lost = true;
+			continue;
+		}
+		/* Written back meanwhile: dirty again (see wb_slots()). */
+		slot_mark_dirty(p, s);
+		gen = meta_set(p, i, true);
+		if (gen > p->durable_gen && (!wait || gen > io->gen)) {
+			io->gen = gen;
+			wait = true;
+		}
+	}
+	if (lost) {
+		wb_write_below(p, d, io);
+	} else if (wait) {
+		io->next = p->commit_wait;
+		p->commit_wait = io;
+		queue_work(p->wq, &p->commit_work);
+	}
+	wb_kick(p, d);
+	spin_unlock_irqrestore(&p->lock, flags);
+	if (lost) {
+		/*
+		 * A block of it was written back and dropped (a write below
+		 * over it, an invalidate) before this data landed: the data
+		 * would be nowhere. The whole bio goes below, as a write in
+		 * flight with the other may land after it; the cache's copy
+		 * of its other blocks is the same data. Or the cache device
+		 * failed it, and its blocks were dropped (wb_write_failed()).
+		 */
+		vaio_bio_continue(bio, VAIO_PASS);
+		return;
+	}
+	if (wait)
+		return;
+	bio->bi_status = status;
+	vaio_bio_continue(bio, status ? VAIO_FAIL : VAIO_DONE);
+}
+
+/*
+ * A write of whole blocks in write-back mode: to cache blocks only, dirty.
+ * VAIO_PASS when the cache cannot take it all (busy or full of dirty
+ * blocks): the caller then treats it as a write below.
+ */
+static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
+					struct bio *bio, struct cache_io *io)
+{
+	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	u64 b, first = start >> CACHE_BLOCK_SHIFT;
+	unsigned int n, nr = (end - start) >> CACHE_BLOCK_SHIFT;
+	struct cache_slot *s;
+	unsigned long flags;
+	u32 i;
+
+	io->nr = 0;
+	io->new_slots = 0;
+	io->old_dirty = 0;
+	spin_lock_irqsave(&p->lock, flags);
+	for (n = 0, b = first; n < nr; n++, b++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i == CACHE_NONE) {
+			i = slot_alloc(p, d, b, true);
+			if (i == CACHE_NONE)
+				goto undo;
+			io->new_slots |= IO_NEW_SLOT(n);
+		} else {
+			s = &p->slots[i];
+			if ((s->state != SLOT_PROBATION &&
+			     s->state != SLOT_PROTECTED) ||
+			    (s->flags & SLOT_UPDATING) || s->inflight == U8_MAX)
+				goto undo;
+			slot_touch(p, i);
+			s->inflight++;
+		}
+		io->slots[io->nr++] = i;
+	}
+	for (n = 0; n < nr; n++) {
+		if (io->new_slots & IO_NEW_SLOT(n))
+			d->write_misses++;
+		else
+			d->write_hits++;
+		s = &p->slots[io->slots[n]];
+		if (s->flags & SLOT_DIRTY)
+			io->old_dirty |= BIT(n);
+		slot_mark_dirty(p, s);
+		mem_drop(p, io->slots[n]);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+
+	io->d = d;
+	if (submit_runs(p, bio, io, wb_write_endio))
+		return VAIO_DEFER;
+
+	/*
+	 * The blocks stay marked dirty with nothing written: harmless, the
+	 * write goes below after write-back of the blocks (a new slot had
+	 * no data: it is dropped).
+	 */
+	spin_lock_irqsave(&p->lock, flags);
+undo:
+	for (n = 0; n < io->nr; n++) {
+		i = io->slots[n];
+		if (io->new_slots & IO_NEW_SLOT(n))
+			slot_doom(p, i);
+		slot_put(p, i);
+	}
+	io->nr = 0;
+	wb_kick(p, d);
+	spin_unlock_irqrestore(&p->lock, flags);
+	return VAIO_PASS;
+}
+
+static void wt_copy_endio(struct bio *clone);
+
+static enum vaio_verdict cache_map_write(struct cache_filter *cf,
+					 struct bio *bio, struct cache_io *io)
+{
+	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	u64 first = start >> CACHE_BLOCK_SHIFT;
+	u64 last = (end - 1) >> CACHE_BLOCK_SHIFT;
+	bool copy = cf->mode == CACHE_WRITETHROUGH && bio_op(bio) == REQ_OP_WRITE &&
+		    first == last && bio_sectors(bio) == CACHE_BLOCK_SECTORS;
+	struct cache_slot *s;
+	struct bio *clone;
+	unsigned long flags;
+	u32 i, slot = CACHE_NONE;
+	u64 b;
+
+	io->kind = IO_WRITE;
+	io->d = d;
+	io->fill = 0;
+	spin_lock_irqsave(&p->lock, flags);
+	/*
+	 * Another write below over the block in flight may land after this
+	 * one: no copy, or the cache could keep this one's data while the
+	 * disk below ends up with the other's.
+	 */
+	if (copy && write_below_inflight(p, d, first))
+		copy = false;
+	region_get(p, d, io, first, last);
+
+	if (last - first >= CACHE_INLINE_BLOCKS ||
+	    range_dirty(p, d, first, last)) {
+		/*
+		 * Too many to look up here, or dirty blocks whose newer data
+		 * only the cache has: the worker writes back and drops them
+		 * first.
+		 */
+		d->write_misses++;
+		defer_range(p, io, bio);
+		spin_unlock_irqrestore(&p->lock, flags);
+		return VAIO_DEFER;
+	}
+	for (b = first; b <= last; b++) {
+		i = hash_lookup(p, d->idx, b);
+		if (i == CACHE_NONE)
+			continue;
+		s = &p->slots[i];
+		if (copy && !s->flags && s->inflight < U8_MAX &&
+		    (s->state == SLOT_PROBATION || s->state == SLOT_PROTECTED)) {
+			slot_touch(p, i);
+			s->flags |= SLOT_UPDATING;
+			s->inflight++;
+			mem_drop(p, i);
+			slot = i;
+		} else {
+			slot_doom(p, i);
+			d->invalidations++;
+		}
+	}
+	if (slot != CACHE_NONE) {
+		d->write_hits++;
+	} else {
+		d->write_misses++;
+		if (copy && first == last) {
+			slot = slot_alloc(p, d, first, false);
+			if (slot != CACHE_NONE) {
+				p->slots[slot].flags |= SLOT_UPDATING;
+				io->fill = 1;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+
+	io->slots[0] = slot;
+	if (slot == CACHE_NONE)
+		return VAIO_PASS;
+
+	clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
+	if (!clone) {
+		spin_lock_irqsave(&p->lock, flags);
+		if (io->fill) {
+			fill_done(p, slot, false);
+		} else {
+			p->slots[slot].flags &= ~SLOT_UPDATING;
+			slot_doom(p, slot);
+			slot_put(p, slot);
+		}
+		spin_unlock_irqrestore(&p->lock, flags);
+		io->slots[0] = CACHE_NONE;
+		return VAIO_PASS;
+	}
+	/* The cache is not persistent: its copy needs no flush or FUA. */
+	clone->bi_opf &= ~(REQ_PREFLUSH | REQ_FUA);
+	clone->bi_iter.bi_sector = slot_sector(p, slot);
+	clone->bi_end_io = wt_copy_endio;
+	clone->bi_private = io;
+	io->pool = p;
+	io->bio = bio;
+	io->below_status = BLK_STS_OK;
+	io->cache_status = BLK_STS_OK;
+	atomic_set(&io->pending, 2);
+	submit_bio_noacct(clone);
+	return VAIO_PASS;
+}
+
+enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
+{
+	struct cache_filter *cf = f->private;
+	struct cache_io *io = data;
+	struct cache_pool *p = cf->pool;
+	struct cache_disk *d = cf->d;
+	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
+	unsigned long flags;
+	enum vaio_verdict v;
+
+	io->kind = IO_NONE;
+	io->nr = 0;
+	io->mem_fill = 0;
+	if (unlikely(READ_ONCE(p->failed))) {
+		if (!READ_ONCE(d->dirty))
+			return VAIO_PASS;
+		DMERR_LIMIT("disk %s: cache device failed, %u dirty blocks not written back",
+			    d->id, READ_ONCE(d->dirty));
+		vaio_filter_error(f, "cache device failed holding dirty blocks");
+		return VAIO_FAIL;
+	}
+	io->iter = bio->bi_iter;
+	io->below = f->data_dev->bdev;
+	io->pool = p;
+	io->d = d;
+	if (!bio_sectors(bio)) {
+		/* A flush: the cache may hold writes it must make durable. */
+		if (!(bio->bi_opf & REQ_PREFLUSH) ||
+		    (cf->mode != CACHE_WRITEBACK && !READ_ONCE(d->dirty)))
+			return VAIO_PASS;
+		spin_lock_irqsave(&p->lock, flags);
+		bio_list_add(&p->flushes, bio);
+		spin_unlock_irqrestore(&p->lock, flags);
+		queue_work(p->wq, &p->work);
+		return VAIO_DEFER;
+	}
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		return cache_map_read(cf, bio, io);
+	case REQ_OP_WRITE:
+		if (cf->mode == CACHE_WRITEBACK &&
+		    !((start | end) & (CACHE_BLOCK_SECTORS - 1)) &&
+		    end - start <= CACHE_MAX_BIO_BLOCKS << CACHE_BLOCK_SHIFT) {
+			v = cache_wb_write(cf, bio, io);
+			if (v != VAIO_PASS)
+				return v;
+		}
+		fallthrough;
+	case REQ_OP_DISCARD:
+	case REQ_OP_SECURE_ERASE:
+	case REQ_OP_WRITE_ZEROES:
+		return cache_map_write(cf, bio, io);
+	default:
+		return VAIO_PASS;
+	}
+}
+
+/* Both the write below and its copy in the cache ended. */
+static void wt_finish(struct cache_io *io)
+{
+	struct cache_pool *p = io->pool;
+	u32 i = io->slots[0];
+	unsigned long flags;
+
+	spin_lock_irqsave(&p->lock, flags);
+	if (io->cache_status)
+		pool_error(p);
+	if (io->fill) {
+		fill_done(p, i, !io->below_status && !io->cache_status);
+	} else {
+		/* A read may have copied the old data meanwhile. */
+		mem_drop(p, i);
+		p->slots[i].flags &= ~SLOT_UPDATING;
+		if (io->below_status || io->cache_status)
+			slot_doom(p, i);
+		slot_put(p, i);
+	}
+	spin_unlock_irqrestore(&p->lock, flags);
+}
+
+static void wt_copy_endio(struct bio *clone)
+{
+	struct cache_io *io = clone->bi_private;
+	struct bio *bio = io->bio;
+
+	io->cache_status = clone->bi_status;
+	bio_put(clone);
+	if (atomic_dec_and_test(&io->pending)) {
+		wt_finish(io);
+		vaio_bio_end_continue(bio);
+	}
+}
+
+static void retry_endio(struct bio *clone)
+{
+	struct bio *bio = clone->bi_private;
+
+	bio->bi_status = clone->bi_status;
+	bio_put(clone);
+	vaio_bio_end_continue(bio);
+}
+
+/* Copy block @i of the read's data into a page and write it to its slot. */
+static bool fill_start(struct cache_pool *p, struct bio *bio,
+		       struct bvec_iter iter, u32 i)
+{
+	struct page *page;
+	unsigned long flags;
+	struct bio *fill;
+
+	page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+	if (!page)
+		return false;
+	fill = bio_alloc_bioset(p->cdev, 1, REQ_OP_WRITE, GFP_ATOMIC, &p->bs);
+	if (!fill) {
+		__free_page(page);
+		return false;
+	}
+	bio_copy_block(bio, iter, p->slots[i].oblock, page_address(page));
+	fill->bi_iter.bi_sector = slot_sector(p, i);
+	__bio_add_page(fill, page, CACHE_BLOCK_BYTES, 0);
+	fill->bi_end_io = fill_endio;
+	fill->bi_private = p;
+	/* bi_iter is advanced by completion: the page carries the slot. */
+	set_page_private(page, i);
+	spin_lock_irqsave(&p->lock, flags);
+	bio_list_add(&p->fills, fill);
+	spin_unlock_irqrestore(&p->lock, flags);
+	return true;
+}
+
+enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
+				   void *data, blk_status_t *error)
+{
+	struct cache_filter *cf = f->private;
+	struct cache_pool *p = cf->pool;
+	struct cache_io *io = data;
+	struct bio *clone;
+	unsigned long flags;
+	unsigned int n;
+	bool queued = false, dirty;
+
+	switch (io->kind) {
+	case IO_READ_HIT:
+		mem_fill_end(p, io, bio, !*error);
+		spin_lock_irqsave(&p->lock, flags);
+		for (n = 0; n < io->nr; n++)
+			slot_put(p, io->slots[n]);
+		dirty = *error && hit_failed(p, io);
+		spin_unlock_irqrestore(&p->lock, flags);
+		if (!*error || dirty)
+			return VAIO_END_DONE;
+		/* Read it again from the disk below. */
+		bio->bi_iter = io->iter;
+		clone = bio_alloc_clone(io->below, bio, GFP_ATOMIC, &p->bs);
+		if (!clone)
+			return VAIO_END_DONE;
+		clone->bi_end_io = retry_endio;
+		clone->bi_private = bio;
+		spin_lock_irqsave(&p->lock, flags);
+		bio_list_add(&p->retries, clone);
+		spin_unlock_irqrestore(&p->lock, flags);
+		queue_work(p->wq, &p->work);
+		return VAIO_END_DEFER;
+
+	case IO_READ_MISS:
+		for (n = 0; n < io->nr; n++) {
+			u32 i = io->slots[n];
+
+			if (!*error && fill_start(p, bio, io->iter, i)) {
+				queued = true;
+				continue;
+			}
+			spin_lock_irqsave(&p->lock, flags);
+			fill_done(p, i, false);
+			spin_unlock_irqrestore(&p->lock, flags);
+		}
+		if (queued)
+			queue_work(p->wq, &p->work);
+		return VAIO_END_DONE;
+
+	case IO_WRITE:
+		spin_lock_irqsave(&p->lock, flags);
+		if (io->nr_regions == 3) {
+			io->d->big_writes--;
+		} else {
+			p->region_writes[io->regions[0]]--;
+			if (io->nr_regions == 2)
+				p->region_writes[io->regions[1]]--;
+		}
+		spin_unlock_irqrestore(&p->lock, flags);
+		if (io->slots[0] == CACHE_NONE)
+			return VAIO_END_DONE;
+		io->below_status = *error;
+		if (atomic_dec_and_test(&io->pending)) {
+			wt_finish(io);
+			return VAIO_END_DONE;
+		}
+		return VAIO_END_DEFER;
+
+	default:
+		return VAIO_END_DONE;
+	}
+}
