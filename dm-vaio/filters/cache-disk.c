@@ -14,12 +14,6 @@
 #include "cache.h"
 
 /*
- *--------------------------------------------------------------
- * Disks in a pool
- *--------------------------------------------------------------
- */
-
-/*
  * Drop every block of @d from the index, a batch at a time; dirty ones are
  * written back to @bdev first, and stay if that fails, if @bdev is NULL or
  * if the cache device failed (it may come back: they are written back

@@ -11,11 +11,6 @@
 #include "../dm-vaio-filter.h"
 #include "cache.h"
 
-/*
- *--------------------------------------------------------------
- * The index: hash, lists, slots. All under pool->lock.
- *--------------------------------------------------------------
- */
 static inline u32 slot_idx(struct cache_pool *p, struct cache_slot *s)
 {
 	return s - p->slots;

@@ -12,11 +12,6 @@
 #include "../dm-vaio-filter.h"
 #include "cache.h"
 
-/*
- *--------------------------------------------------------------
- * The memory tier (cache.h). Under pool->lock.
- *--------------------------------------------------------------
- */
 static void mem_free_entry(struct cache_pool *p, u32 m)
 {
 	struct cache_mem *e = &p->mem[m];

@@ -238,6 +238,12 @@ void commit_work(struct work_struct *work)
 	meta_commit(container_of(work, struct cache_pool, commit_work));
 }
 
+/*
+ *--------------------------------------------------------------
+ * The disk table: which disk each index of the entries names
+ *--------------------------------------------------------------
+ */
+
 struct cache_disk_entry *disktab_entry(struct cache_pool *p, unsigned int idx)
 {
 	unsigned int per_page = PAGE_SIZE / sizeof(struct cache_disk_entry);
@@ -284,6 +290,12 @@ int disktab_write(struct cache_pool *p)
 	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
 		       CACHE_DISKTAB_SECTOR, p->disktab, ARRAY_SIZE(p->disktab));
 }
+
+/*
+ *--------------------------------------------------------------
+ * The superblock; the layout, format, save and recovery of a pool
+ *--------------------------------------------------------------
+ */
 
 /* Where things are on a cache device of @sectors; false: too small. */
 bool pool_geometry(struct cache_pool *p, sector_t sectors)

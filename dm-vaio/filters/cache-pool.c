@@ -38,11 +38,6 @@ struct cache_pool *pool_find(dev_t dev)
 	return NULL;
 }
 
-/*
- *--------------------------------------------------------------
- * The pool target: vaio-cache-pool <cache device>
- *--------------------------------------------------------------
- */
 static void pool_free(struct cache_pool *p)
 {
 	unsigned int i;

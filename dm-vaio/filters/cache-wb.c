@@ -67,12 +67,6 @@ u32 wb_pool_marks(struct cache_pool *p)
 	return dirty;
 }
 
-/*
- *--------------------------------------------------------------
- * Write-back: dirty blocks to the disk below, under p->wb_lock.
- *--------------------------------------------------------------
- */
-
 /* May slot @i of @d be written back now? It is taken if so. Under lock. */
 static bool wb_take(struct cache_pool *p, struct cache_disk *d, u32 i,
 		    bool *busy)

@@ -23,16 +23,10 @@
  */
 #define DM_MSG_PREFIX "vaio-cache"
 
-#include <linux/crc32c.h>
 #include <linux/device-mapper.h>
-#include <linux/delay.h>
-#include <linux/hash.h>
-#include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 
 #include "../dm-vaio-filter.h"
 #include "cache.h"
@@ -47,11 +41,6 @@ static const char * const mode_names[] = {
 	[CACHE_WRITEBACK] = "writeback",
 };
 
-/*
- *--------------------------------------------------------------
- * Filter operations
- *--------------------------------------------------------------
- */
 static const struct vaio_param cache_params[] = {
 	{ .name = "pool", .kind = VAIO_PARAM_KIND_STRING,
 	  .help = "the cache pool: its dm name or device path (required)" },
