@@ -7,6 +7,9 @@
 #define DM_MSG_PREFIX "vaio-cache"
 
 #include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "../dm-vaio-filter.h"
 #include "cache.h"
@@ -182,4 +185,57 @@ void fill_done(struct cache_pool *p, u32 i, bool ok)
 			slot_doom(p, i);
 	}
 	slot_put(p, i);
+}
+
+/*
+ * The index of a pool of p->nslots slots (p->meta_pages pages of entries),
+ * all free; index_free() frees what it allocated, whole or in part.
+ */
+int index_init(struct cache_pool *p)
+{
+	u32 i;
+
+	p->protected_max = p->nslots - p->nslots / 5;
+	p->slots = kvcalloc(p->nslots, sizeof(*p->slots), GFP_KERNEL);
+	if (!p->slots)
+		return -ENOMEM;
+	p->hash_bits = ilog2(roundup_pow_of_two(p->nslots));
+	p->buckets = kvmalloc_array(1U << p->hash_bits, sizeof(u32), GFP_KERNEL);
+	if (!p->buckets)
+		return -ENOMEM;
+	memset(p->buckets, 0xff, sizeof(u32) << p->hash_bits);
+	p->ghost_bits = p->hash_bits + 1;
+	p->ghost[0] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
+			       sizeof(long), GFP_KERNEL);
+	p->ghost[1] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
+			       sizeof(long), GFP_KERNEL);
+	if (!p->ghost[0] || !p->ghost[1])
+		return -ENOMEM;
+	p->meta = kvcalloc(p->meta_pages, CACHE_META_BYTES, GFP_KERNEL);
+	p->meta_dirty = kvcalloc(BITS_TO_LONGS(p->meta_pages), sizeof(long),
+				 GFP_KERNEL);
+	p->page_gen = kvcalloc(p->meta_pages, sizeof(u64), GFP_KERNEL);
+	if (!p->meta || !p->meta_dirty || !p->page_gen)
+		return -ENOMEM;
+
+	p->free.head = CACHE_NONE;
+	p->free.tail = CACHE_NONE;
+	p->probation = p->free;
+	p->protected = p->free;
+	for (i = p->nslots; i-- > 0;) {
+		p->slots[i].hnext = CACHE_NONE;
+		list_push_head(p, &p->free, i);
+	}
+	return 0;
+}
+
+void index_free(struct cache_pool *p)
+{
+	kvfree(p->page_gen);
+	kvfree(p->meta_dirty);
+	kvfree(p->meta);
+	kvfree(p->ghost[0]);
+	kvfree(p->ghost[1]);
+	kvfree(p->buckets);
+	kvfree(p->slots);
 }

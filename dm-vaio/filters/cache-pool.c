@@ -68,13 +68,7 @@ static void pool_free(struct cache_pool *p)
 	kvfree(p->mem_pages);
 	kvfree(p->mem);
 	kvfree(p->slot_mem);
-	kvfree(p->page_gen);
-	kvfree(p->meta_dirty);
-	kvfree(p->meta);
-	kvfree(p->ghost[0]);
-	kvfree(p->ghost[1]);
-	kvfree(p->buckets);
-	kvfree(p->slots);
+	index_free(p);
 	if (p->cdev)
 		blkdev_put(p->cdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
 	kfree(p);
@@ -165,31 +159,13 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		r = -EINVAL;
 		goto bad;
 	}
-	p->protected_max = p->nslots - p->nslots / 5;
-
+	r = index_init(p);
+	if (r) {
+		ti->error = "cannot allocate cache index";
+		goto bad;
+	}
 	r = -ENOMEM;
 	ti->error = "cannot allocate cache index";
-	p->slots = kvcalloc(p->nslots, sizeof(*p->slots), GFP_KERNEL);
-	if (!p->slots)
-		goto bad;
-	p->hash_bits = ilog2(roundup_pow_of_two(p->nslots));
-	p->buckets = kvmalloc_array(1U << p->hash_bits, sizeof(u32), GFP_KERNEL);
-	if (!p->buckets)
-		goto bad;
-	memset(p->buckets, 0xff, sizeof(u32) << p->hash_bits);
-	p->ghost_bits = p->hash_bits + 1;
-	p->ghost[0] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
-			       sizeof(long), GFP_KERNEL);
-	p->ghost[1] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
-			       sizeof(long), GFP_KERNEL);
-	if (!p->ghost[0] || !p->ghost[1])
-		goto bad;
-	p->meta = kvcalloc(p->meta_pages, CACHE_META_BYTES, GFP_KERNEL);
-	p->meta_dirty = kvcalloc(BITS_TO_LONGS(p->meta_pages), sizeof(long),
-				 GFP_KERNEL);
-	p->page_gen = kvcalloc(p->meta_pages, sizeof(u64), GFP_KERNEL);
-	if (!p->meta || !p->meta_dirty || !p->page_gen)
-		goto bad;
 	for (i = 0; i < CACHE_COMMIT_PAGES; i++) {
 		p->commit_pages[i] = alloc_page(GFP_KERNEL);
 		if (!p->commit_pages[i])
@@ -212,17 +188,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	if (r)
 		goto bad;
 
-	r = -ENOMEM;
 	ti->error = "cannot allocate cache index";
-	p->free.head = CACHE_NONE;
-	p->free.tail = CACHE_NONE;
-	p->probation = p->free;
-	p->protected = p->free;
-	for (i = p->nslots; i-- > 0;) {
-		p->slots[i].hnext = CACHE_NONE;
-		list_push_head(p, &p->free, i);
-	}
-
 	r = bioset_init(&p->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
 	if (r)
 		goto bad;

@@ -318,6 +318,8 @@ void slot_doom(struct cache_pool *p, u32 i);
 void slot_mark_dirty(struct cache_pool *p, struct cache_slot *s);
 void slot_put(struct cache_pool *p, u32 i);
 void fill_done(struct cache_pool *p, u32 i, bool ok);
+int index_init(struct cache_pool *p);
+void index_free(struct cache_pool *p);
 
 /* cache-policy.c */
 void slot_touch(struct cache_pool *p, u32 i);
