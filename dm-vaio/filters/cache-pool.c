@@ -192,6 +192,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	r = bioset_init(&p->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
 	if (r)
 		goto bad;
+	r = -ENOMEM;
 	p->wq = alloc_workqueue("vaio-cache", WQ_MEM_RECLAIM, 0);
 	if (!p->wq)
 		goto bad;
