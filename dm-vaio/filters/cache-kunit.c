@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the cache filter's index and replacement policy, on a
+ * pool made in memory (index_init(), no cache device): built into
+ * dm-vaio-cache.ko with VAIO_KUNIT=1 on a kernel with CONFIG_KUNIT (the
+ * debug kernel of 'make check-debug'); they run when the module loads
+ * and report in /sys/kernel/debug/kunit/dm-vaio-cache/.
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+
+#include "../dm-vaio-filter.h"
+#include "cache.h"
+
+#define T_SLOTS		64
+#define T_PROTECTED	(T_SLOTS - T_SLOTS / 5)
+
+/*
+ * A pool of @nslots free slots and @ndisks disks; cache_test_exit() frees
+ * its index.
+ */
+static struct cache_pool *t_pool(struct kunit *test, u32 nslots,
+				 unsigned int ndisks)
+{
+	struct cache_pool *p;
+	unsigned int k;
+
+	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, p);
+	test->priv = p;
+	spin_lock_init(&p->lock);
+	p->nslots = nslots;
+	p->meta_pages = DIV_ROUND_UP(nslots, CACHE_ENTRIES_PER_PAGE);
+	KUNIT_ASSERT_EQ(test, index_init(p), 0);
+	for (k = 0; k < ndisks; k++) {
+		p->disks[k] = kunit_kzalloc(test, sizeof(*p->disks[k]),
+					    GFP_KERNEL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, p->disks[k]);
+		p->disks[k]->idx = k;
+	}
+	return p;
+}
+
+static void cache_test_exit(struct kunit *test)
+{
+	if (test->priv)
+		index_free(test->priv);
+}
+
+/* Promote block @oblock of disk @k as a read miss would; its slot. */
+static u32 t_fill(struct cache_pool *p, unsigned int k, u64 oblock)
+{
+	u32 i;
+
+	spin_lock_irq(&p->lock);
+	i = slot_alloc(p, p->disks[k], oblock, false);
+	if (i != CACHE_NONE)
+		fill_done(p, i, true);
+	spin_unlock_irq(&p->lock);
+	return i;
+}
+
+static u32 t_lookup(struct cache_pool *p, unsigned int k, u64 oblock)
+{
+	return hash_lookup(p, k, oblock);
+}
+
+/* A promoted block is found by (disk, block) only, on probation. */
+static void cache_test_index(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 2);
+	u32 i;
+
+	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
+	i = t_fill(p, 0, 5);
+	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 5), i);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 1, 5), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 6), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_PROBATION);
+	KUNIT_EXPECT_EQ(test, p->slots[i].inflight, 0);
+	KUNIT_EXPECT_EQ(test, p->probation.count, 1);
+	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS - 1);
+	KUNIT_EXPECT_EQ(test, p->nr_filling, 0);
+	KUNIT_EXPECT_EQ(test, p->disks[0]->used, 1);
+	KUNIT_EXPECT_EQ(test, p->disks[0]->promotions, 1);
+
+	/* Doomed with no I/O on it: unhashed and free at once. */
+	spin_lock_irq(&p->lock);
+	slot_doom(p, i);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 5), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FREE);
+	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
+	KUNIT_EXPECT_EQ(test, p->disks[0]->used, 0);
+}
+
+/* A failed promotion leaves nothing in the index. */
+static void cache_test_fill_failed(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 1);
+	u32 i;
+
+	spin_lock_irq(&p->lock);
+	i = slot_alloc(p, p->disks[0], 7, false);
+	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FILLING);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 7), i);
+	fill_done(p, i, false);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 7), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FREE);
+	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
+	KUNIT_EXPECT_EQ(test, p->nr_filling, 0);
+}
+
+/*
+ * A full pool admits a read miss only when the block was missed
+ * recently (the ghost filter), and then the least recently used block
+ * on probation goes.
+ */
+static void cache_test_admission(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 1);
+	u64 b;
+
+	for (b = 0; b < T_SLOTS; b++)
+		KUNIT_ASSERT_NE(test, t_fill(p, 0, b), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->free.count, 0);
+	KUNIT_EXPECT_EQ(test, t_fill(p, 0, 1000), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->disks[0]->demotions, 0);
+	KUNIT_EXPECT_NE(test, t_fill(p, 0, 1000), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->disks[0]->demotions, 1);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), CACHE_NONE);
+	KUNIT_EXPECT_NE(test, t_lookup(p, 0, 1), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->disks[0]->used, T_SLOTS);
+}
+
+/* A write-back write needs no second miss: it must have a slot. */
+static void cache_test_write_admitted(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 1);
+	u64 b;
+	u32 i;
+
+	for (b = 0; b < T_SLOTS; b++)
+		KUNIT_ASSERT_NE(test, t_fill(p, 0, b), CACHE_NONE);
+	spin_lock_irq(&p->lock);
+	i = slot_alloc(p, p->disks[0], 2000, true);
+	spin_unlock_irq(&p->lock);
+	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 2000), i);
+	/* Not counted as a promotion in flight: nr_filling stays. */
+	KUNIT_EXPECT_EQ(test, p->nr_filling, 0);
+}
+
+/*
+ * A hit moves a block to the protected list, which holds at most 80% of
+ * the pool; the least recently used there go back on probation, and
+ * victims come from probation first.
+ */
+static void cache_test_protected(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 1);
+	u32 slot[T_SLOTS];
+	u64 b;
+
+	for (b = 0; b < T_SLOTS; b++) {
+		slot[b] = t_fill(p, 0, b);
+		KUNIT_ASSERT_NE(test, slot[b], CACHE_NONE);
+	}
+	spin_lock_irq(&p->lock);
+	slot_touch(p, slot[0]);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, p->slots[slot[0]].state, SLOT_PROTECTED);
+	/* Block 0 is the oldest, but protected: block 1 goes. */
+	t_fill(p, 0, 500);
+	KUNIT_EXPECT_NE(test, t_fill(p, 0, 500), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), slot[0]);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 1), CACHE_NONE);
+
+	spin_lock_irq(&p->lock);
+	for (b = 2; b < T_SLOTS; b++)
+		slot_touch(p, slot[b]);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, p->protected.count, T_PROTECTED);
+	KUNIT_EXPECT_EQ(test, p->probation.count, T_SLOTS - T_PROTECTED);
+	/* Block 0, touched first, went back on probation. */
+	KUNIT_EXPECT_EQ(test, p->slots[slot[0]].state, SLOT_PROBATION);
+	KUNIT_EXPECT_EQ(test, p->slots[slot[T_SLOTS - 1]].state,
+			SLOT_PROTECTED);
+}
+
+/* Dirty blocks and blocks with I/O in flight are never victims. */
+static void cache_test_busy_kept(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 1);
+	u32 slot[T_SLOTS];
+	u64 b;
+	u32 i;
+
+	for (b = 0; b < T_SLOTS; b++) {
+		slot[b] = t_fill(p, 0, b);
+		KUNIT_ASSERT_NE(test, slot[b], CACHE_NONE);
+	}
+	spin_lock_irq(&p->lock);
+	slot_mark_dirty(p, &p->slots[slot[0]]);
+	p->slots[slot[1]].inflight++;
+	i = slot_alloc(p, p->disks[0], 3000, true);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, p->nr_dirty, 1);
+	KUNIT_EXPECT_EQ(test, p->disks[0]->dirty, 1);
+	KUNIT_EXPECT_EQ(test, i, slot[2]);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), slot[0]);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 1), slot[1]);
+
+	/* All dirty: nothing can go, not even for a write. */
+	spin_lock_irq(&p->lock);
+	for (b = 0; b < T_SLOTS; b++)
+		slot_mark_dirty(p, &p->slots[b]);
+	i = slot_alloc(p, p->disks[0], 3001, true);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, i, CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->nr_dirty, T_SLOTS);
+}
+
+/*
+ * Reservations: a disk within its reserve keeps its blocks against the
+ * other disks, however old they are; the others still get slots, from
+ * each other or from the reserved disk's blocks above its reserve.
+ */
+static void cache_test_reservation(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 2);
+	struct cache_disk *a = p->disks[0], *b = p->disks[1];
+	unsigned int n, got = 0;
+	u64 k;
+
+	a->reserve_blocks = T_SLOTS / 2;
+	/* a's blocks first: the oldest, at the tail of probation. */
+	for (k = 0; k < T_SLOTS / 2; k++)
+		KUNIT_ASSERT_NE(test, t_fill(p, 0, k), CACHE_NONE);
+	for (k = 0; k < T_SLOTS / 2; k++)
+		KUNIT_ASSERT_NE(test, t_fill(p, 1, k), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, p->free.count, 0);
+
+	/*
+	 * b's misses, each twice (the ghost filter), take b's blocks. The
+	 * first search may only move a's blocks out of the way.
+	 */
+	for (n = 0; n < 8; n++) {
+		t_fill(p, 1, 100 + n);
+		if (t_fill(p, 1, 100 + n) != CACHE_NONE)
+			got++;
+	}
+	KUNIT_EXPECT_GE(test, got, 7);
+	KUNIT_EXPECT_EQ(test, a->used, T_SLOTS / 2);
+	KUNIT_EXPECT_EQ(test, b->used, T_SLOTS / 2);
+	for (k = 0; k < T_SLOTS / 2; k++)
+		KUNIT_EXPECT_NE(test, t_lookup(p, 0, k), CACHE_NONE);
+}
+
+/* Above its reserve, a disk's blocks may go to another disk. */
+static void cache_test_above_reserve(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 2);
+	struct cache_disk *a = p->disks[0];
+	u64 k;
+
+	a->reserve_blocks = T_SLOTS / 4;
+	for (k = 0; k < T_SLOTS; k++)
+		KUNIT_ASSERT_NE(test, t_fill(p, 0, k), CACHE_NONE);
+	t_fill(p, 1, 200);
+	KUNIT_EXPECT_NE(test, t_fill(p, 1, 200), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, a->used, T_SLOTS - 1);
+	KUNIT_EXPECT_EQ(test, p->disks[1]->used, 1);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), CACHE_NONE);
+}
+
+static struct kunit_case cache_cases[] = {
+	KUNIT_CASE(cache_test_index),
+	KUNIT_CASE(cache_test_fill_failed),
+	KUNIT_CASE(cache_test_admission),
+	KUNIT_CASE(cache_test_write_admitted),
+	KUNIT_CASE(cache_test_protected),
+	KUNIT_CASE(cache_test_busy_kept),
+	KUNIT_CASE(cache_test_reservation),
+	KUNIT_CASE(cache_test_above_reserve),
+	{}
+};
+
+static struct kunit_suite cache_suite = {
+	.name = "dm-vaio-cache",
+	.exit = cache_test_exit,
+	.test_cases = cache_cases,
+};
+
+kunit_test_suites(&cache_suite);
