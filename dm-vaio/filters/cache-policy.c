@@ -61,18 +61,32 @@ static bool victim_ok(struct cache_pool *p, struct cache_disk *d,
 	return owner == d || owner->used > owner->reserve_blocks;
 }
 
+/*
+ * The least recently used block @d may take: from probation, then from
+ * protected, looking at CACHE_VICTIM_SCAN blocks of each. A block kept for
+ * its disk's reservation goes to the head of its list, so that the next
+ * search gets past it: the reserved blocks of one disk, the oldest in the
+ * pool, would otherwise stop every other disk's promotions for good.
+ */
 static u32 find_victim(struct cache_pool *p, struct cache_disk *d)
 {
 	struct cache_list *lists[] = { &p->probation, &p->protected };
+	struct cache_slot *s;
 	unsigned int l, n;
-	u32 i;
+	u32 i, prev;
 
 	for (l = 0; l < ARRAY_SIZE(lists); l++) {
 		i = lists[l]->tail;
 		for (n = 0; n < CACHE_VICTIM_SCAN && i != CACHE_NONE; n++) {
-			if (victim_ok(p, d, &p->slots[i]))
+			s = &p->slots[i];
+			if (victim_ok(p, d, s))
 				return i;
-			i = p->slots[i].prev;
+			prev = s->prev;
+			if (!s->inflight && !s->flags) {
+				list_del_slot(p, lists[l], i);
+				list_push_head(p, lists[l], i);
+			}
+			i = prev;
 		}
 	}
 	return CACHE_NONE;
