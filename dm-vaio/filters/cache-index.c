@@ -2,7 +2,8 @@
 /*
  * dm-vaio cache filter: the index of cached blocks. A hash from
  * (disk, block) to the slot holding it, and the lists each slot is on
- * (free, probation, protected). All under pool->lock.
+ * (free, probation, protected). Under pool->lock, but index_init() and
+ * index_free(), which make and free them.
  */
 #define DM_MSG_PREFIX "vaio-cache"
 

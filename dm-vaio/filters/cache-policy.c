@@ -104,6 +104,7 @@ u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 	struct cache_slot *s;
 	u32 i;
 
+	lockdep_assert_held(&p->lock);
 	if (!write && p->nr_filling >= CACHE_MAX_FILLING)
 		return CACHE_NONE;
 	if (p->free.count) {

@@ -159,13 +159,12 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		r = -EINVAL;
 		goto bad;
 	}
-	r = index_init(p);
-	if (r) {
-		ti->error = "cannot allocate cache index";
-		goto bad;
-	}
-	r = -ENOMEM;
 	ti->error = "cannot allocate cache index";
+	r = index_init(p);
+	if (r)
+		goto bad;
+	r = -ENOMEM;
+	ti->error = "cannot allocate the pool's I/O pages";
 	for (i = 0; i < CACHE_COMMIT_PAGES; i++) {
 		p->commit_pages[i] = alloc_page(GFP_KERNEL);
 		if (!p->commit_pages[i])
@@ -188,10 +187,11 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	if (r)
 		goto bad;
 
-	ti->error = "cannot allocate cache index";
+	ti->error = "cannot allocate the pool's bio set";
 	r = bioset_init(&p->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
 	if (r)
 		goto bad;
+	ti->error = "cannot allocate the pool's workqueue";
 	r = -ENOMEM;
 	p->wq = alloc_workqueue("vaio-cache", WQ_MEM_RECLAIM, 0);
 	if (!p->wq)

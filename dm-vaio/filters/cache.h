@@ -11,11 +11,13 @@
 #include <linux/bits.h>
 #include <linux/mutex.h>
 #include <linux/blkdev.h>
+#include <linux/hash.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/uuid.h>
 #include <linux/workqueue.h>
 
+#include "../dm-vaio-filter.h"
 #include "cache-format.h"
 
 /* Bios of at most this many blocks are served from, and promoted to, cache. */
