@@ -60,6 +60,22 @@ static u32 t_fill(struct cache_pool *p, unsigned int k, u64 oblock)
 	return i;
 }
 
+/* Is list @l linked both ways, @count long, each slot in @state? */
+static bool t_list_ok(struct cache_pool *p, struct cache_list *l, u32 count,
+		      u8 state)
+{
+	u32 i = l->head, prev = CACHE_NONE, n = 0;
+
+	while (i != CACHE_NONE && n <= p->nslots) {
+		if (p->slots[i].prev != prev || p->slots[i].state != state)
+			return false;
+		prev = i;
+		i = p->slots[i].next;
+		n++;
+	}
+	return l->tail == prev && l->count == count && n == count;
+}
+
 static u32 t_lookup(struct cache_pool *p, unsigned int k, u64 oblock)
 {
 	return hash_lookup(p, k, oblock);
@@ -103,9 +119,11 @@ static void cache_test_fill_failed(struct kunit *test)
 
 	spin_lock_irq(&p->lock);
 	i = slot_alloc(p, p->disks[0], 7, false);
+	spin_unlock_irq(&p->lock);
 	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FILLING);
 	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 7), i);
+	spin_lock_irq(&p->lock);
 	fill_done(p, i, false);
 	spin_unlock_irq(&p->lock);
 	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 7), CACHE_NONE);
@@ -174,7 +192,7 @@ static void cache_test_protected(struct kunit *test)
 	spin_unlock_irq(&p->lock);
 	KUNIT_EXPECT_EQ(test, p->slots[slot[0]].state, SLOT_PROTECTED);
 	/* Block 0 is the oldest, but protected: block 1 goes. */
-	t_fill(p, 0, 500);
+	KUNIT_EXPECT_EQ(test, t_fill(p, 0, 500), CACHE_NONE);
 	KUNIT_EXPECT_NE(test, t_fill(p, 0, 500), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), slot[0]);
 	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 1), CACHE_NONE);
@@ -226,8 +244,8 @@ static void cache_test_busy_kept(struct kunit *test)
 
 /*
  * Reservations: a disk within its reserve keeps its blocks against the
- * other disks, however old they are; the others still get slots, from
- * each other or from the reserved disk's blocks above its reserve.
+ * other disks, however old they are, and they do not stop the others'
+ * promotions: the search moves them out of its way.
  */
 static void cache_test_reservation(struct kunit *test)
 {
@@ -258,6 +276,59 @@ static void cache_test_reservation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b->used, T_SLOTS / 2);
 	for (k = 0; k < T_SLOTS / 2; k++)
 		KUNIT_EXPECT_NE(test, t_lookup(p, 0, k), CACHE_NONE);
+	KUNIT_EXPECT_TRUE(test, t_list_ok(p, &p->probation, T_SLOTS,
+					  SLOT_PROBATION));
+}
+
+/*
+ * The same in protected, where a search wraps around a list it moves
+ * blocks in; dirty blocks are never victims and never moved.
+ */
+static void cache_test_reservation_protected(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 2);
+	struct cache_disk *a = p->disks[0], *b = p->disks[1];
+	u32 bslot[16], i, n;
+	u64 k;
+
+	a->reserve_blocks = 48;
+	for (k = 0; k < 48; k++)
+		KUNIT_ASSERT_NE(test, t_fill(p, 0, k), CACHE_NONE);
+	for (k = 0; k < 16; k++) {
+		bslot[k] = t_fill(p, 1, k);
+		KUNIT_ASSERT_NE(test, bslot[k], CACHE_NONE);
+	}
+	spin_lock_irq(&p->lock);
+	for (k = 0; k < 48; k++)
+		slot_touch(p, t_lookup(p, 0, k));
+	for (k = 0; k < 16; k++)
+		slot_mark_dirty(p, &p->slots[bslot[k]]);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, p->protected.count, 48);
+	KUNIT_EXPECT_EQ(test, p->probation.count, 16);
+
+	/* b's blocks all dirty, a's all reserved: nothing may go. */
+	for (n = 0; n < 3; n++)
+		KUNIT_EXPECT_EQ(test, t_fill(p, 1, 100), CACHE_NONE);
+	KUNIT_EXPECT_TRUE(test, t_list_ok(p, &p->protected, 48,
+					  SLOT_PROTECTED));
+	KUNIT_EXPECT_TRUE(test, t_list_ok(p, &p->probation, 16,
+					  SLOT_PROBATION));
+	/* The dirty blocks kept their order: oldest at the tail. */
+	KUNIT_EXPECT_EQ(test, p->probation.tail, bslot[0]);
+	KUNIT_EXPECT_EQ(test, p->probation.head, bslot[15]);
+
+	/* One of b's blocks written back: that one goes, nothing else. */
+	spin_lock_irq(&p->lock);
+	p->slots[bslot[7]].flags &= ~SLOT_DIRTY;
+	b->dirty--;
+	p->nr_dirty--;
+	spin_unlock_irq(&p->lock);
+	i = t_fill(p, 1, 100);
+	KUNIT_EXPECT_EQ(test, i, bslot[7]);
+	KUNIT_EXPECT_EQ(test, t_lookup(p, 1, 7), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, a->used, 48);
+	KUNIT_EXPECT_EQ(test, b->used, 16);
 }
 
 /* Above its reserve, a disk's blocks may go to another disk. */
@@ -285,6 +356,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_test_protected),
 	KUNIT_CASE(cache_test_busy_kept),
 	KUNIT_CASE(cache_test_reservation),
+	KUNIT_CASE(cache_test_reservation_protected),
 	KUNIT_CASE(cache_test_above_reserve),
 	{}
 };
