@@ -92,24 +92,37 @@ static bool wb_take(struct cache_pool *p, struct cache_disk *d, u32 i,
  * write them below, flush below, then commit their entries as clean. A
  * slot written meanwhile (REDIRTY) stays dirty: its new data may have
  * missed the copy, and a write still in flight sets it dirty again when
- * it lands (wb_write_endio()).
+ * it lands (wb_write_endio()). The reads go in the order of the slots,
+ * the writes in the order of their blocks, each under a plug, so that
+ * neighbours merge into one request.
  */
 static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		    struct block_device *bdev, u32 *slots, unsigned int n)
 {
+	u8 order[CACHE_WB_BATCH];
+	struct blk_plug plug;
 	struct cache_wait w;
 	struct cache_slot *s;
+	unsigned int k, j;
 	blk_status_t st;
-	unsigned int k;
 	u64 busy = 0;
 	int r = 0;
 
 	BUILD_BUG_ON(CACHE_WB_BATCH > 64);
+	/* The batch by block: a slot's block is fixed while it is taken. */
+	for (k = 0; k < n; k++) {
+		for (j = k; j && p->slots[slots[order[j - 1]]].oblock >
+				 p->slots[slots[k]].oblock; j--)
+			order[j] = order[j - 1];
+		order[j] = k;
+	}
 	cache_wait_init(&w);
+	blk_start_plug(&plug);
 	for (k = 0; k < n; k++)
 		cache_wait_submit(p, &w, p->cdev, REQ_OP_READ,
 				  slot_sector(p, slots[k]), p->wb_pages[k],
 				  CACHE_BLOCK_BYTES);
+	blk_finish_plug(&plug);
 	st = cache_wait_all(&w);
 	if (st) {
 		spin_lock_irq(&p->lock);
@@ -130,10 +143,14 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 			busy |= BIT_ULL(k);
 	spin_unlock_irq(&p->lock);
 	cache_wait_init(&w);
-	for (k = 0; k < n; k++)
+	blk_start_plug(&plug);
+	for (j = 0; j < n; j++) {
+		k = order[j];
 		cache_wait_submit(p, &w, bdev, REQ_OP_WRITE,
 				  p->slots[slots[k]].oblock << CACHE_BLOCK_SHIFT,
 				  p->wb_pages[k], CACHE_BLOCK_BYTES);
+	}
+	blk_finish_plug(&plug);
 	st = cache_wait_all(&w);
 	if (!st)
 		st = errno_to_blk_status(blkdev_issue_flush(bdev));
@@ -194,7 +211,8 @@ out:
 
 /*
  * Take up to a batch of dirty slots of @d: of blocks @first..@last when
- * that range is short, else scanning the slots from *@pos (moved on).
+ * that range is short, else scanning the slots from *@pos (moved on), each
+ * slot found with the dirty blocks that follow its block.
  */
 static unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d,
 			    u64 first, u64 last, u64 *pos, u32 *slots,
@@ -215,10 +233,20 @@ static unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d,
 		end = min_t(u64, p->nslots, *pos + 4096);
 		for (; *pos < end && n < CACHE_WB_BATCH; (*pos)++) {
 			struct cache_slot *s = &p->slots[*pos];
+			u64 b;
 
-			if (s->oblock >= first && s->oblock <= last &&
-			    wb_take(p, d, *pos, busy))
-				slots[n++] = *pos;
+			if (s->oblock < first || s->oblock > last ||
+			    !wb_take(p, d, *pos, busy))
+				continue;
+			slots[n++] = *pos;
+			/* The dirty blocks after it too: one write below. */
+			for (b = s->oblock + 1; b <= last && n < CACHE_WB_BATCH;
+			     b++) {
+				i = hash_lookup(p, d->idx, b);
+				if (i == CACHE_NONE || !wb_take(p, d, i, busy))
+					break;
+				slots[n++] = i;
+			}
 		}
 	}
 	spin_unlock_irq(&p->lock);
