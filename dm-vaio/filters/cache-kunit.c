@@ -348,6 +348,51 @@ static void cache_test_above_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), CACHE_NONE);
 }
 
+/*
+ * A write-back batch: each dirty block the scan of slots finds, with the
+ * dirty blocks that follow it; a slot the batch took already is not
+ * "busy" when the scan meets it (that made write-back wait and retry).
+ */
+static void cache_test_wb_pick(struct kunit *test)
+{
+	static const u64 blocks[] = { 1, 2, 3, 0, 10, 7 };
+	struct cache_pool *p = t_pool(test, T_SLOTS, 2);
+	u32 slot[ARRAY_SIZE(blocks)], taken[CACHE_WB_BATCH];
+	unsigned int k, n, seen = 0;
+	bool busy = false;
+	u64 pos = 0;
+
+	for (k = 0; k < ARRAY_SIZE(blocks); k++) {
+		slot[k] = t_fill(p, 0, blocks[k]);
+		KUNIT_ASSERT_NE(test, slot[k], CACHE_NONE);
+	}
+	/* A clean block of disk 0, a dirty one of disk 1: not taken. */
+	KUNIT_ASSERT_NE(test, t_fill(p, 0, 4), CACHE_NONE);
+	KUNIT_ASSERT_NE(test, t_fill(p, 1, 5), CACHE_NONE);
+	spin_lock_irq(&p->lock);
+	for (k = 0; k < ARRAY_SIZE(blocks); k++)
+		slot_mark_dirty(p, &p->slots[slot[k]]);
+	slot_mark_dirty(p, &p->slots[t_lookup(p, 1, 5)]);
+	spin_unlock_irq(&p->lock);
+
+	n = wb_pick(p, p->disks[0], 0, U64_MAX, &pos, taken, &busy);
+	KUNIT_EXPECT_EQ(test, n, ARRAY_SIZE(blocks));
+	KUNIT_EXPECT_FALSE(test, busy);
+	/* Block 1 first, then 2 and 3 after it, then 0, 10 and 7. */
+	for (k = 0; k < n && k < ARRAY_SIZE(blocks); k++) {
+		KUNIT_EXPECT_EQ(test, p->slots[taken[k]].oblock, blocks[k]);
+		KUNIT_EXPECT_TRUE(test, p->slots[taken[k]].flags &
+				  SLOT_CLEANING);
+		seen |= BIT(k);
+	}
+	KUNIT_EXPECT_EQ(test, seen, BIT(ARRAY_SIZE(blocks)) - 1);
+	/* A second pick finds nothing more, and nothing busy. */
+	pos = 0;
+	n = wb_pick(p, p->disks[0], 0, U64_MAX, &pos, taken, &busy);
+	KUNIT_EXPECT_EQ(test, n, 0);
+	KUNIT_EXPECT_FALSE(test, busy);
+}
+
 static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_test_index),
 	KUNIT_CASE(cache_test_fill_failed),
@@ -358,6 +403,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_test_reservation),
 	KUNIT_CASE(cache_test_reservation_protected),
 	KUNIT_CASE(cache_test_above_reserve),
+	KUNIT_CASE(cache_test_wb_pick),
 	{}
 };
 

@@ -76,9 +76,14 @@ static bool wb_take(struct cache_pool *p, struct cache_disk *d, u32 i,
 	if (s->disk != d->idx || !(s->flags & SLOT_DIRTY) ||
 	    s->state == SLOT_FREE || s->state == SLOT_DOOMED)
 		return false;
+	/*
+	 * Taken already, by this pick: write-back runs under wb_lock, and a
+	 * batch's slots are let go before the next pick.
+	 */
+	if (s->flags & SLOT_CLEANING)
+		return false;
 	/* A new block's first write has not landed yet. */
-	if (s->state == SLOT_FILLING || (s->flags & SLOT_CLEANING) ||
-	    s->inflight == U8_MAX) {
+	if (s->state == SLOT_FILLING || s->inflight == U8_MAX) {
 		*busy = true;
 		return false;
 	}
@@ -214,9 +219,8 @@ out:
  * that range is short, else scanning the slots from *@pos (moved on), each
  * slot found with the dirty blocks that follow its block.
  */
-static unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d,
-			    u64 first, u64 last, u64 *pos, u32 *slots,
-			    bool *busy)
+unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d, u64 first,
+		     u64 last, u64 *pos, u32 *slots, bool *busy)
 {
 	unsigned int n = 0;
 	u64 end;

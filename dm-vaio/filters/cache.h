@@ -369,6 +369,8 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 /* cache-wb.c */
 void wb_kick(struct cache_pool *p, struct cache_disk *d);
 u32 wb_pool_marks(struct cache_pool *p);
+unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d, u64 first,
+		     u64 last, u64 *pos, u32 *slots, bool *busy);
 int wb_all(struct cache_pool *p, struct cache_disk *d,
 	   struct block_device *bdev);
 void wb_work(struct work_struct *work);
