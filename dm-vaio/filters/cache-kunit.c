@@ -393,6 +393,39 @@ static void cache_test_wb_pick(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, busy);
 }
 
+/*
+ * Background write-back takes the least recently used dirty blocks first
+ * (probation's tail, then protected's), each with the dirty blocks that
+ * follow it.
+ */
+static void cache_test_wb_pick_cold(struct kunit *test)
+{
+	static const u64 want[] = { 5, 7, 8, 2 };
+	struct cache_pool *p = t_pool(test, T_SLOTS, 1);
+	u32 slot[10], taken[CACHE_WB_BATCH];
+	bool busy = false;
+	unsigned int k, n;
+
+	for (k = 0; k < 10; k++) {
+		slot[k] = t_fill(p, 0, k);
+		KUNIT_ASSERT_NE(test, slot[k], CACHE_NONE);
+	}
+	spin_lock_irq(&p->lock);
+	slot_mark_dirty(p, &p->slots[slot[2]]);
+	slot_mark_dirty(p, &p->slots[slot[5]]);
+	slot_mark_dirty(p, &p->slots[slot[7]]);
+	slot_mark_dirty(p, &p->slots[slot[8]]);
+	slot_touch(p, slot[2]);		/* to protected: used last */
+	spin_unlock_irq(&p->lock);
+
+	n = wb_pick_cold(p, p->disks[0], taken, &busy);
+	KUNIT_EXPECT_EQ(test, n, ARRAY_SIZE(want));
+	KUNIT_EXPECT_FALSE(test, busy);
+	for (k = 0; k < n && k < ARRAY_SIZE(want); k++)
+		KUNIT_EXPECT_EQ(test, p->slots[taken[k]].oblock, want[k]);
+	KUNIT_EXPECT_EQ(test, wb_pick_cold(p, p->disks[0], taken, &busy), 0);
+}
+
 static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_test_index),
 	KUNIT_CASE(cache_test_fill_failed),
@@ -404,6 +437,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_test_reservation_protected),
 	KUNIT_CASE(cache_test_above_reserve),
 	KUNIT_CASE(cache_test_wb_pick),
+	KUNIT_CASE(cache_test_wb_pick_cold),
 	{}
 };
 

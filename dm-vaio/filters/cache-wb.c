@@ -215,6 +215,55 @@ out:
 }
 
 /*
+ * Take the dirty blocks of @d that follow block @b (to @last at most) into
+ * the batch @slots of @n: they go below with it, as one write. Under lock.
+ */
+static unsigned int wb_follow(struct cache_pool *p, struct cache_disk *d,
+			      u64 b, u64 last, u32 *slots, unsigned int n,
+			      bool *busy)
+{
+	u32 i;
+
+	while (b++ < last && n < CACHE_WB_BATCH) {
+		i = hash_lookup(p, d->idx, b);
+		if (i == CACHE_NONE || !wb_take(p, d, i, busy))
+			break;
+		slots[n++] = i;
+	}
+	return n;
+}
+
+/*
+ * Take up to a batch of dirty slots of @d, the least recently used first:
+ * from the tail of probation, then of protected, looking at CACHE_WB_SCAN
+ * blocks at most, each with the dirty blocks that follow it. Blocks used
+ * least are the least likely to be written again soon, and the tails are
+ * where the search for a victim looks: written back, they make room.
+ */
+unsigned int wb_pick_cold(struct cache_pool *p, struct cache_disk *d,
+			  u32 *slots, bool *busy)
+{
+	struct cache_list *lists[] = { &p->probation, &p->protected };
+	unsigned int l, n = 0, seen = 0;
+	u32 i;
+
+	spin_lock_irq(&p->lock);
+	for (l = 0; l < ARRAY_SIZE(lists); l++) {
+		for (i = lists[l]->tail;
+		     i != CACHE_NONE && seen < CACHE_WB_SCAN &&
+		     n < CACHE_WB_BATCH; i = p->slots[i].prev, seen++) {
+			if (!wb_take(p, d, i, busy))
+				continue;
+			slots[n++] = i;
+			n = wb_follow(p, d, p->slots[i].oblock, U64_MAX, slots,
+				      n, busy);
+		}
+	}
+	spin_unlock_irq(&p->lock);
+	return n;
+}
+
+/*
  * Take up to a batch of dirty slots of @d: of blocks @first..@last when
  * that range is short, else scanning the slots from *@pos (moved on), each
  * slot found with the dirty blocks that follow its block.
@@ -237,20 +286,12 @@ unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d, u64 first,
 		end = min_t(u64, p->nslots, *pos + 4096);
 		for (; *pos < end && n < CACHE_WB_BATCH; (*pos)++) {
 			struct cache_slot *s = &p->slots[*pos];
-			u64 b;
 
 			if (s->oblock < first || s->oblock > last ||
 			    !wb_take(p, d, *pos, busy))
 				continue;
 			slots[n++] = *pos;
-			/* The dirty blocks after it too: one write below. */
-			for (b = s->oblock + 1; b <= last && n < CACHE_WB_BATCH;
-			     b++) {
-				i = hash_lookup(p, d->idx, b);
-				if (i == CACHE_NONE || !wb_take(p, d, i, busy))
-					break;
-				slots[n++] = i;
-			}
+			n = wb_follow(p, d, s->oblock, last, slots, n, busy);
 		}
 	}
 	spin_unlock_irq(&p->lock);
@@ -359,9 +400,14 @@ void wb_work(struct work_struct *work)
 		for (batch = 0; batch < 16 && READ_ONCE(d->dirty) > target;
 		     batch++) {
 			busy = false;
-			pos = d->wb_pos;
-			n = wb_pick(p, d, 0, U64_MAX, &pos, slots, &busy);
-			d->wb_pos = pos >= p->nslots ? 0 : pos;
+			n = wb_pick_cold(p, d, slots, &busy);
+			/* None in reach of the tails: in slot order. */
+			if (!n) {
+				pos = d->wb_pos;
+				n = wb_pick(p, d, 0, U64_MAX, &pos, slots,
+					    &busy);
+				d->wb_pos = pos >= p->nslots ? 0 : pos;
+			}
 			if (n && wb_slots(p, d, d->bdev, slots, n)) {
 				delay = max_t(unsigned long, delay, HZ);
 				break;

@@ -50,6 +50,8 @@ enum cache_slot_state {
 
 /* Blocks written back at a time; metadata pages a commit copies at a time. */
 #define CACHE_WB_BATCH		64
+/* Blocks of the lists' tails a write-back batch looks at for dirty ones. */
+#define CACHE_WB_SCAN		4096
 #define CACHE_COMMIT_PAGES	64
 
 /* One cache block; 24 bytes per 4 KiB of cache. */
@@ -371,6 +373,8 @@ void wb_kick(struct cache_pool *p, struct cache_disk *d);
 u32 wb_pool_marks(struct cache_pool *p);
 unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d, u64 first,
 		     u64 last, u64 *pos, u32 *slots, bool *busy);
+unsigned int wb_pick_cold(struct cache_pool *p, struct cache_disk *d,
+			  u32 *slots, bool *busy);
 int wb_all(struct cache_pool *p, struct cache_disk *d,
 	   struct block_device *bdev);
 void wb_work(struct work_struct *work);
