@@ -28,7 +28,10 @@
 #include <libdevmapper.h>
 #include <libmnl/libmnl.h>
 
-#define VAIOCTL_VERSION "0.3.0"
+/* The project's version: ../VERSION, passed by userspace/Makefile. */
+#ifndef VAIO_VERSION
+#error "VAIO_VERSION is not defined: build with userspace/Makefile"
+#endif
 
 enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
 
@@ -3676,7 +3679,7 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(usage_main, EXIT_OK);
 		case 'V':
-			printf("vaioctl %s\n", VAIOCTL_VERSION);
+			printf("vaioctl %s\n", VAIO_VERSION);
 			return EXIT_OK;
 		default:
 			usage(usage_main, EXIT_USAGE);

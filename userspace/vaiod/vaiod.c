@@ -34,7 +34,10 @@
 
 #include <openssl/crypto.h>
 
-#define VAIOD_VERSION		"0.3.0"
+/* The project's version: ../VERSION, passed by userspace/Makefile. */
+#ifndef VAIO_VERSION
+#error "VAIO_VERSION is not defined: build with userspace/Makefile"
+#endif
 
 #define DUMP_MS			1000	/* the safety net: GET dump */
 #define REOPEN_MS		1000	/* the family is not there: retry */
@@ -1140,7 +1143,7 @@ static int listen_on(const char *spec)
 		if (!bind(fd, a->ai_addr, a->ai_addrlen) && !listen(fd, 64)) {
 			format_addr(a->ai_addr, a->ai_addrlen, true, where,
 				    sizeof(where));
-			logmsg(6, "vaiod %s listening on %s", VAIOD_VERSION, where);
+			logmsg(6, "vaiod %s listening on %s", VAIO_VERSION, where);
 			break;
 		}
 		e = errno;
@@ -1443,7 +1446,7 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		case 'V':
-			printf("vaiod %s\n", VAIOD_VERSION);
+			printf("vaiod %s\n", VAIO_VERSION);
 			return EXIT_OK;
 		default:
 			fputs(usage_text, stderr);
