@@ -158,13 +158,14 @@ static uint64_t dev_blocks(int fd, const char *path)
 	return bytes / BS;
 }
 
+/* The mode is for O_CREAT (the log): without it the file got whatever. */
 static int open_direct(const char *path, int flags)
 {
-	int fd = open(path, flags | O_DIRECT);
+	int fd = open(path, flags | O_DIRECT, 0600);
 
 	if (fd < 0 && errno == EINVAL) {
 		/* tmpfs has no O_DIRECT: O_DSYNC writes are as durable there. */
-		fd = open(path, flags);
+		fd = open(path, flags, 0600);
 	}
 	if (fd < 0)
 		die(2, "%s: %s", path, strerror(errno));
