@@ -16,8 +16,8 @@
 #                 replication benchmark in two guests (bench-repl) and
 #                 the cache anchors (bench-cache)
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
-#                 code, -Werror over the userspace code, shellcheck over
-#                 the scripts
+#                 code, -Werror over the userspace code (even under
+#                 WERROR=0), shellcheck over the scripts
 #   make install  modules, programs and man pages onto this host
 #
 # The kernel modules are built out of tree in build/<kernelrelease>/, a
@@ -167,7 +167,7 @@ bench-cache-run: guest-modules userspace
 lint: guest-modules
 	@tools/lint.sh --kdir $(GUEST_KDIR) --build $(BUILD)/$(GUEST_KVER)
 	$(MAKE) -C userspace clean
-	$(MAKE) -C userspace
+	$(MAKE) -C userspace WERROR=1
 
 # The test filter (dm-vaio-test) is for testing only: installed with
 # INSTALL_TEST_FILTER=1.
