@@ -64,9 +64,14 @@ all: modules userspace
 help:
 	@sed -n '3,20p' Makefile
 
+# The kernels the modules support: dkms.conf's BUILD_EXCLUSIVE_KERNEL (a
+# regular expression over the release; why that range: see there).
+KERNELS := $(shell sed -n 's/^BUILD_EXCLUSIVE_KERNEL="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
+
 # kbuild over a symlink mirror of the sources, one per kernel release.
 define build_modules
 	@test -f $(1)/Makefile || { echo "no kernel build tree at $(1): run 'make deps'" >&2; exit 1; }
+	@grep -Eq '$(KERNELS)' <<<'$(call kver,$(1))' || { echo "dm-vaio does not support kernel $(call kver,$(1)) (at $(1)): only releases matching '$(KERNELS)' (dkms.conf)" >&2; exit 1; }
 	@mkdir -p $(BUILD)/$(call kver,$(1))
 	@cp -rs --remove-destination $(TOP)/Kbuild $(TOP)/dm-vaio \
 		$(wildcard $(TOP)/include) $(BUILD)/$(call kver,$(1))/
