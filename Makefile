@@ -182,7 +182,8 @@ install: modules userspace
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	$(if $(filter 1,$(INSTALL_TEST_FILTER)),,rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/dm-vaio/dm-vaio-test.ko)
 	$(if $(DESTDIR),,depmod -a $(KVER))
-	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
+		SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 
 clean:
 	rm -rf $(BUILD)
