@@ -18,7 +18,9 @@
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
 #                 code, -Werror over the userspace code (even under
 #                 WERROR=0), shellcheck over the scripts
-#   make install  modules, programs and man pages onto this host
+#   make install  modules, programs, man pages, completion and units onto
+#                 this host (DESTDIR, PREFIX, SBINDIR, MANDIR; KDIR: the
+#                 kernel); make uninstall, with the same, removes them
 #
 # The kernel modules are built out of tree in build/<kernelrelease>/, a
 # mirror of the sources made of symlinks, so that builds for several
@@ -56,13 +58,13 @@ export T
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
 	check-debug check-debug-run check-debug-full check-debug-full-run \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
-	lint install clean help torture torture-run torture-power \
+	lint install uninstall clean help torture torture-run torture-power \
 	torture-power-run
 
 all: modules userspace
 
 help:
-	@sed -n '3,20p' Makefile
+	@sed -n '3,23p' Makefile
 
 # The kernels the modules support: dkms.conf's BUILD_EXCLUSIVE_KERNEL (a
 # regular expression over the release; why that range: see there).
@@ -177,12 +179,25 @@ lint: guest-modules
 # The test filter (dm-vaio-test) is for testing only: installed with
 # INSTALL_TEST_FILTER=1.
 INSTALL_TEST_FILTER ?= 0
+MODDIR = $(DESTDIR)/lib/modules/$(KVER)/extra/dm-vaio
 install: modules userspace
 	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KVER) INSTALL_MOD_DIR=extra \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
-	$(if $(filter 1,$(INSTALL_TEST_FILTER)),,rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/dm-vaio/dm-vaio-test.ko)
+	$(if $(filter 1,$(INSTALL_TEST_FILTER)),,rm -f $(MODDIR)/dm-vaio-test.ko)
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
+		SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+
+# What install put, for the kernel KDIR names, with the same DESTDIR,
+# PREFIX, SBINDIR...: the modules of dm-vaio/Kbuild (the test filter's
+# whether INSTALL_TEST_FILTER put it there or not), and their directory,
+# which is only theirs.
+uninstall:
+	@test -n "$(KVER)" || { echo "no kernel build tree at $(KDIR): KDIR names the kernel whose modules to remove" >&2; exit 1; }
+	rm -f $(foreach m,dm-vaio dm-vaio-replication dm-vaio-cache dm-vaio-test,$(MODDIR)/$(m).ko)
+	rmdir --ignore-fail-on-non-empty $(MODDIR) 2>/dev/null || true
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
 		SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 
 clean:
