@@ -2,9 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="two disks share a pool: a reservation keeps one disk's hot set cached while the other thrashes the pool; without it the hot set is evicted"
 TIMEOUT=600
-# Not under the debug kernel yet (4 KiB I/O under KASAN took over an hour
-# for the cache tests together): decided before a guest boots.
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
