@@ -395,12 +395,11 @@ static void cache_test_wb_pick(struct kunit *test)
 
 /*
  * Background write-back takes the least recently used dirty blocks first
- * (probation's tail, then protected's), each with the dirty blocks that
- * follow it.
+ * (probation's tail, then protected's), not the blocks that follow them.
  */
 static void cache_test_wb_pick_cold(struct kunit *test)
 {
-	static const u64 want[] = { 5, 7, 8, 2 };
+	static const u64 want[] = { 3, 5, 7, 8, 2, 4 };
 	struct cache_pool *p = t_pool(test, T_SLOTS, 1);
 	u32 slot[10], taken[CACHE_WB_BATCH];
 	bool busy = false;
@@ -411,11 +410,11 @@ static void cache_test_wb_pick_cold(struct kunit *test)
 		KUNIT_ASSERT_NE(test, slot[k], CACHE_NONE);
 	}
 	spin_lock_irq(&p->lock);
-	slot_mark_dirty(p, &p->slots[slot[2]]);
-	slot_mark_dirty(p, &p->slots[slot[5]]);
-	slot_mark_dirty(p, &p->slots[slot[7]]);
-	slot_mark_dirty(p, &p->slots[slot[8]]);
+	for (k = 2; k < 9; k++)
+		if (k != 6)
+			slot_mark_dirty(p, &p->slots[slot[k]]);
 	slot_touch(p, slot[2]);		/* to protected: used last */
+	slot_touch(p, slot[4]);
 	spin_unlock_irq(&p->lock);
 
 	n = wb_pick_cold(p, p->disks[0], taken, &busy);

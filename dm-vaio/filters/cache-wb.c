@@ -236,9 +236,10 @@ static unsigned int wb_follow(struct cache_pool *p, struct cache_disk *d,
 /*
  * Take up to a batch of dirty slots of @d, the least recently used first:
  * from the tail of probation, then of protected, looking at CACHE_WB_SCAN
- * blocks at most, each with the dirty blocks that follow it. Blocks used
- * least are the least likely to be written again soon, and the tails are
- * where the search for a victim looks: written back, they make room.
+ * blocks at most. Blocks used least are the least likely to be written
+ * again soon, and the tails are where the search for a victim looks:
+ * written back, they make room there. (Not with the blocks that follow
+ * them: those may be hot, and would crowd the cold ones out of a batch.)
  */
 unsigned int wb_pick_cold(struct cache_pool *p, struct cache_disk *d,
 			  u32 *slots, bool *busy)
@@ -252,11 +253,8 @@ unsigned int wb_pick_cold(struct cache_pool *p, struct cache_disk *d,
 		for (i = lists[l]->tail;
 		     i != CACHE_NONE && seen < CACHE_WB_SCAN &&
 		     n < CACHE_WB_BATCH; i = p->slots[i].prev, seen++) {
-			if (!wb_take(p, d, i, busy))
-				continue;
-			slots[n++] = i;
-			n = wb_follow(p, d, p->slots[i].oblock, U64_MAX, slots,
-				      n, busy);
+			if (wb_take(p, d, i, busy))
+				slots[n++] = i;
 		}
 	}
 	spin_unlock_irq(&p->lock);
