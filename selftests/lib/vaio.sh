@@ -198,6 +198,31 @@ vaio_filter_words() {
 # vaio_filter_state DEV TYPE: active, bypassed or failed.
 vaio_filter_state() { vaio_filter_words "$1" "$2" | cut -d' ' -f2; }
 
+# kunit_suite MODULE SUITE PREFIX MIN: the KUnit suite SUITE built into
+# MODULE runs when it loads (kernels with KUnit: make check-debug); as
+# KTAP results: it ran, no case failed, it plans at least MIN cases and
+# all of them passed (their names start with PREFIX), MODULE unloads. On a
+# kernel without KUnit, one skip.
+kunit_suite() {
+	local mod="$1" suite="$2" prefix="$3" min="$4" k=/sys/kernel/debug/kunit
+	local r plan
+	modprobe "$mod"
+	if [ ! -d $k ]; then
+		ktap_skip "KUnit suite $suite" "this kernel has no KUnit; make check-debug runs it"
+		return 0
+	fi
+	r=$k/$suite/results
+	ktap_check "suite $suite ran at module load" test -f "$r"
+	sed 's/^/# /' "$r"
+	ktap_fails "no case failed" grep -q 'not ok' "$r"
+	plan=$(sed -n 's/^ *1\.\.\([0-9]*\)$/\1/p' "$r" | tail -n 1)
+	ktap_check "the suite plans at least $min cases ($plan)" \
+		test "${plan:-0}" -ge "$min"
+	ktap_eq "all $plan cases passed" \
+		"$(grep -c "^ *ok [0-9]* $prefix" "$r")" "$plan"
+	ktap_check "module unloads" rmmod "$mod"
+}
+
 # vaio_filter_get DEV TYPE KEY: the value after KEY in the filter's words.
 vaio_filter_get() {
 	vaio_filter_words "$1" "$2" | awk -v k="$3" '{
