@@ -2,9 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache filter, writethrough and writearound on a small pool: fio verify with eviction running hot, reads through the cache equal the disk below, counters, sequential bypass"
 TIMEOUT=600
-# Not under the debug kernel yet (4 KiB I/O under KASAN took over an hour
-# for the cache tests together): decided before a guest boots.
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
@@ -39,6 +36,13 @@ ktap_check "writethrough: verify again from the warm cache" \
 	zipf 1 --rw=randwrite --verify_only
 ktap_match "read hits counted ($(get read_hits))" "$(get read_hits)" '^[1-9]'
 ktap_match "promotions counted ($(get promotions))" "$(get promotions)" '^[1-9]'
+# The debug kernel's zipf (16 MiB) leaves room in the pool: two random
+# reads of every block there fill it (the second promotes, the ghost
+# filter having seen the first).
+if [ "${VAIO_DEBUG:-0}" = 1 ]; then
+	fio --name=fill --filename=/dev/mapper/vm --rw=randread --bs=4k \
+		--direct=1 --ioengine=psync --loops=2 --output=/dev/null
+fi
 ktap_match "the pool filled and evicted ($(get demotions) demotions)" \
 	"$(get demotions)" '^[1-9]'
 ktap_eq "blocks in use are the pool's" "$(get blocks)" \

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="two write-back disks share a pool, each below its own dirty_high, together over it: the pool-wide mark writes both back, each in proportion, and the pool keeps room for new blocks; the data below and through the cache agree"
 TIMEOUT=300
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
