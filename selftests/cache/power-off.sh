@@ -3,7 +3,6 @@
 DESCRIPTION="cache filter in writeback: power cut mid-write; after reboot the pool finds its dirty blocks, every acknowledged write reads back, and after write-back the disk below alone has them all"
 TOPOLOGY=2host
 TIMEOUT=600
-DEBUG_LANE=no
 # On vaio-b, disks the host keeps across its power cut (new, zeroed, for
 # each run): the disk below, the cache device, the writer's log.
 VDISKS="64 16 8"
