@@ -155,6 +155,18 @@ static bool hit_failed(struct cache_pool *p, struct cache_io *io)
 	return dirty;
 }
 
+/*
+ * A clone of @io's ended: its error kept for the bio, the clone put. True
+ * for the last of them.
+ */
+static bool clone_done(struct cache_io *io, struct bio *clone)
+{
+	if (clone->bi_status)
+		WRITE_ONCE(io->cache_status, clone->bi_status);
+	bio_put(clone);
+	return atomic_dec_and_test(&io->pending);
+}
+
 static void split_endio(struct bio *clone)
 {
 	struct cache_io *io = clone->bi_private;
@@ -164,10 +176,7 @@ static void split_endio(struct bio *clone)
 	blk_status_t status;
 	unsigned int n;
 
-	if (clone->bi_status)
-		WRITE_ONCE(io->cache_status, clone->bi_status);
-	bio_put(clone);
-	if (!atomic_dec_and_test(&io->pending))
+	if (!clone_done(io, clone))
 		return;
 
 	status = READ_ONCE(io->cache_status);
@@ -455,10 +464,7 @@ static void wb_write_endio(struct bio *clone)
 	unsigned int n;
 	u64 gen;
 
-	if (clone->bi_status)
-		WRITE_ONCE(io->cache_status, clone->bi_status);
-	bio_put(clone);
-	if (!atomic_dec_and_test(&io->pending))
+	if (!clone_done(io, clone))
 		return;
 
 	status = READ_ONCE(io->cache_status);
