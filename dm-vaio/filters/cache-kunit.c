@@ -76,11 +76,6 @@ static bool t_list_ok(struct cache_pool *p, struct cache_list *l, u32 count,
 	return l->tail == prev && l->count == count && n == count;
 }
 
-static u32 t_lookup(struct cache_pool *p, unsigned int k, u64 oblock)
-{
-	return hash_lookup(p, k, oblock);
-}
-
 /* A promoted block is found by (disk, block) only, on probation. */
 static void cache_test_index(struct kunit *test)
 {
@@ -90,9 +85,9 @@ static void cache_test_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
 	i = t_fill(p, 0, 5);
 	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 5), i);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 1, 5), CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 6), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 5), i);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 1, 5), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 6), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_PROBATION);
 	KUNIT_EXPECT_EQ(test, p->slots[i].inflight, 0);
 	KUNIT_EXPECT_EQ(test, p->probation.count, 1);
@@ -105,7 +100,7 @@ static void cache_test_index(struct kunit *test)
 	spin_lock_irq(&p->lock);
 	slot_doom(p, i);
 	spin_unlock_irq(&p->lock);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 5), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 5), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FREE);
 	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
 	KUNIT_EXPECT_EQ(test, p->disks[0]->used, 0);
@@ -122,11 +117,11 @@ static void cache_test_fill_failed(struct kunit *test)
 	spin_unlock_irq(&p->lock);
 	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FILLING);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 7), i);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 7), i);
 	spin_lock_irq(&p->lock);
 	fill_done(p, i, false);
 	spin_unlock_irq(&p->lock);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 7), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 7), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FREE);
 	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
 	KUNIT_EXPECT_EQ(test, p->nr_filling, 0);
@@ -149,8 +144,8 @@ static void cache_test_admission(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p->disks[0]->demotions, 0);
 	KUNIT_EXPECT_NE(test, t_fill(p, 0, 1000), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, p->disks[0]->demotions, 1);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), CACHE_NONE);
-	KUNIT_EXPECT_NE(test, t_lookup(p, 0, 1), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 0), CACHE_NONE);
+	KUNIT_EXPECT_NE(test, hash_lookup(p, 0, 1), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, p->disks[0]->used, T_SLOTS);
 }
 
@@ -167,7 +162,7 @@ static void cache_test_write_admitted(struct kunit *test)
 	i = slot_alloc(p, p->disks[0], 2000, true);
 	spin_unlock_irq(&p->lock);
 	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 2000), i);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 2000), i);
 	/* Not counted as a promotion in flight: nr_filling stays. */
 	KUNIT_EXPECT_EQ(test, p->nr_filling, 0);
 }
@@ -194,8 +189,8 @@ static void cache_test_protected(struct kunit *test)
 	/* Block 0 is the oldest, but protected: block 1 goes. */
 	KUNIT_EXPECT_EQ(test, t_fill(p, 0, 500), CACHE_NONE);
 	KUNIT_EXPECT_NE(test, t_fill(p, 0, 500), CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), slot[0]);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 1), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 0), slot[0]);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 1), CACHE_NONE);
 
 	spin_lock_irq(&p->lock);
 	for (b = 2; b < T_SLOTS; b++)
@@ -229,8 +224,8 @@ static void cache_test_busy_kept(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p->nr_dirty, 1);
 	KUNIT_EXPECT_EQ(test, p->disks[0]->dirty, 1);
 	KUNIT_EXPECT_EQ(test, i, slot[2]);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), slot[0]);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 1), slot[1]);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 0), slot[0]);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 1), slot[1]);
 
 	/* All dirty: nothing can go, not even for a write. */
 	spin_lock_irq(&p->lock);
@@ -275,7 +270,7 @@ static void cache_test_reservation(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->used, T_SLOTS / 2);
 	KUNIT_EXPECT_EQ(test, b->used, T_SLOTS / 2);
 	for (k = 0; k < T_SLOTS / 2; k++)
-		KUNIT_EXPECT_NE(test, t_lookup(p, 0, k), CACHE_NONE);
+		KUNIT_EXPECT_NE(test, hash_lookup(p, 0, k), CACHE_NONE);
 	KUNIT_EXPECT_TRUE(test, t_list_ok(p, &p->probation, T_SLOTS,
 					  SLOT_PROBATION));
 }
@@ -300,7 +295,7 @@ static void cache_test_reservation_protected(struct kunit *test)
 	}
 	spin_lock_irq(&p->lock);
 	for (k = 0; k < 48; k++)
-		slot_touch(p, t_lookup(p, 0, k));
+		slot_touch(p, hash_lookup(p, 0, k));
 	for (k = 0; k < 16; k++)
 		slot_mark_dirty(p, &p->slots[bslot[k]]);
 	spin_unlock_irq(&p->lock);
@@ -326,7 +321,7 @@ static void cache_test_reservation_protected(struct kunit *test)
 	spin_unlock_irq(&p->lock);
 	i = t_fill(p, 1, 100);
 	KUNIT_EXPECT_EQ(test, i, bslot[7]);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 1, 7), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 1, 7), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, a->used, 48);
 	KUNIT_EXPECT_EQ(test, b->used, 16);
 }
@@ -345,7 +340,7 @@ static void cache_test_above_reserve(struct kunit *test)
 	KUNIT_EXPECT_NE(test, t_fill(p, 1, 200), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, a->used, T_SLOTS - 1);
 	KUNIT_EXPECT_EQ(test, p->disks[1]->used, 1);
-	KUNIT_EXPECT_EQ(test, t_lookup(p, 0, 0), CACHE_NONE);
+	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 0), CACHE_NONE);
 }
 
 /*
@@ -372,7 +367,7 @@ static void cache_test_wb_pick(struct kunit *test)
 	spin_lock_irq(&p->lock);
 	for (k = 0; k < ARRAY_SIZE(blocks); k++)
 		slot_mark_dirty(p, &p->slots[slot[k]]);
-	slot_mark_dirty(p, &p->slots[t_lookup(p, 1, 5)]);
+	slot_mark_dirty(p, &p->slots[hash_lookup(p, 1, 5)]);
 	spin_unlock_irq(&p->lock);
 
 	n = wb_pick(p, p->disks[0], 0, U64_MAX, &pos, taken, &busy);

@@ -281,7 +281,7 @@ unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d, u64 first,
 				slots[n++] = i;
 		}
 	} else {
-		end = min_t(u64, p->nslots, *pos + 4096);
+		end = min_t(u64, p->nslots, *pos + CACHE_WB_SCAN);
 		for (; *pos < end && n < CACHE_WB_BATCH; (*pos)++) {
 			struct cache_slot *s = &p->slots[*pos];
 

@@ -50,7 +50,7 @@ enum cache_slot_state {
 
 /* Blocks written back at a time; metadata pages a commit copies at a time. */
 #define CACHE_WB_BATCH		64
-/* Blocks of the lists' tails a write-back batch looks at for dirty ones. */
+/* Blocks (of the lists' tails, or slots) a write-back pick looks at. */
 #define CACHE_WB_SCAN		4096
 #define CACHE_COMMIT_PAGES	64
 
