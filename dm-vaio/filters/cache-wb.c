@@ -364,7 +364,7 @@ void wb_work(struct work_struct *work)
 	u32 slots[CACHE_WB_BATCH];
 	unsigned int i, n, batch;
 	struct cache_disk *d;
-	bool more = false, wrote = false, busy, pool;
+	bool more = false, wrote = false, busy, pool, cold;
 	u32 target, pool_dirty;
 	u64 pos;
 
@@ -398,15 +398,27 @@ void wb_work(struct work_struct *work)
 		for (batch = 0; batch < 16 && READ_ONCE(d->dirty) > target;
 		     batch++) {
 			busy = false;
-			n = wb_pick_cold(p, d, slots, &busy);
+			cold = !d->wb_slot_order;
+			n = cold ? wb_pick_cold(p, d, slots, &busy) : 0;
 			/* None in reach of the tails: in slot order. */
 			if (!n) {
+				cold = false;
 				pos = d->wb_pos;
 				n = wb_pick(p, d, 0, U64_MAX, &pos, slots,
 					    &busy);
 				d->wb_pos = pos >= p->nslots ? 0 : pos;
+				if (!d->wb_pos)
+					d->wb_slot_order = false;
 			}
 			if (n && wb_slots(p, d, d->bdev, slots, n)) {
+				/*
+				 * The coldest blocks would be picked again,
+				 * and fail again: the others first, in slot
+				 * order (which moves on past a failed batch),
+				 * once round.
+				 */
+				if (cold)
+					d->wb_slot_order = true;
 				delay = max_t(unsigned long, delay, HZ);
 				break;
 			}

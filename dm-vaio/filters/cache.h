@@ -126,6 +126,7 @@ struct cache_disk {
 	u32 rate_kib;		/* write-back rate limit, 0: none */
 	bool wb_active;		/* above dirty_high, not yet down to dirty_low */
 	u32 wb_pos;		/* where background write-back scans on */
+	bool wb_slot_order;	/* a cold batch failed: slot order, to wb_pos 0 */
 	u64 writeback_sectors, writeback_errors;
 	u32 big_writes;		/* in-flight writes over more than 2 regions */
 	u64 read_hits, read_misses;
