@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache filter, writethrough and writearound on a small pool: fio verify with eviction running hot, reads through the cache equal the disk below, counters, sequential bypass"
 TIMEOUT=600
+SMP=2
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"

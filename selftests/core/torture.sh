@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="reconfiguration torture: seeded random schedules of reloads, swaps to dm-linear, filter failures and reactivations, suspends and a failing disk below, under a writer that logs every acknowledged write"
 TIMEOUT=600
+SMP=2
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 
