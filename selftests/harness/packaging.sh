@@ -81,9 +81,11 @@ ktap_check "make install DESTDIR SBINDIR=$sbindir" make -s -C "$top" install "${
 want=$( (for m in $shipped; do echo "lib/modules/$kver/extra/dm-vaio/$m.ko"; done
 	echo "${sbindir#/}/vaioctl"; echo "${sbindir#/}/vaiod"
 	echo usr/share/man/man8/vaioctl.8; echo usr/share/man/man8/vaiod.8
+	echo usr/share/man/man8/vaio-generator.8
+	echo lib/systemd/system-generators/vaio-generator
 	echo usr/share/bash-completion/completions/vaioctl
 	echo lib/systemd/system/vaio-apply.service; echo lib/systemd/system/vaiod.service) | sort)
-ktap_eq "make install: the shipped modules, programs, man pages, completion, units" \
+ktap_eq "make install: the shipped modules, programs, man pages, completion, units, generator" \
 	"$(cd "$dest" && find . -type f | sed 's,^\./,,' | sort)" "$want"
 units=$dest/lib/systemd/system
 ktap_eq "vaiod.service runs SBINDIR's vaiod" \
