@@ -76,20 +76,40 @@ static int task_failed(struct vaio_err *err, const char *what)
 	return vaio_seterr(err, ENOMEM, "%s: out of memory", what);
 }
 
-/* Runs @dmt; with @cookie it waits for udev (or makes the nodes itself). */
-static int run_task(struct dm_task *dmt, bool cookie)
+/*
+ * Runs @dmt and waits for udev (or makes the nodes itself), passing udev
+ * @flags (DM_UDEV_*_FLAG) in the cookie.
+ */
+static int run_task_udev(struct dm_task *dmt, uint16_t flags)
 {
 	uint32_t c = 0;
 	int ok;
 
 	dm_last_error[0] = '\0';
-	if (cookie && !dm_task_set_cookie(dmt, &c, 0))
+	if (!dm_task_set_cookie(dmt, &c, flags))
 		return -EIO;
 	ok = dm_task_run(dmt);
-	if (cookie)
-		dm_udev_wait(c);
+	dm_udev_wait(c);
 	return ok ? 0 : -(dm_task_get_errno(dmt) ?: EIO);
 }
+
+/* Runs @dmt; with @cookie it waits for udev (or makes the nodes itself). */
+static int run_task(struct dm_task *dmt, bool cookie)
+{
+	if (cookie)
+		return run_task_udev(dmt, 0);
+	dm_last_error[0] = '\0';
+	return dm_task_run(dmt) ? 0 : -(dm_task_get_errno(dmt) ?: EIO);
+}
+
+/*
+ * A pool's own devices (the pool, its tier) are no disks: udev makes their
+ * nodes under /dev/mapper, and nothing else (no /dev/disk links, no
+ * blkid probe, no LVM scan), as LVM hides its private devices.
+ */
+#define UDEV_PRIVATE	(DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG | \
+			 DM_UDEV_DISABLE_DISK_RULES_FLAG | \
+			 DM_UDEV_DISABLE_OTHER_RULES_FLAG)
 
 static int dev_info(const char *name, struct dm_info *info, char *uuid,
 		    size_t ulen);
@@ -156,6 +176,13 @@ static int device_sectors(const char *device, uint64_t *sectors, char *devt,
 }
 
 /*
+ * The uuid of a disk's dm device: "VAIO-<disk_id>", so that udev rules and
+ * LVM filters can tell dm-vaio's disks (a VM's disk: its partitions and
+ * volume groups are the guest's) from the host's own devices.
+ */
+#define DISK_UUID_PREFIX "VAIO-"
+
+/*
  * Loads the vaio table "<data_dev> <#> disk_id <id> <chain>" over
  * @start..@len into dm device @name: @type DM_DEVICE_CREATE (a new device,
  * resumed at once) or DM_DEVICE_RELOAD (its inactive slot). The chain is
@@ -166,7 +193,7 @@ static int load_table(struct vaio_nl *nl, int type, const char *name,
 		      const char *id, const struct vaio_chain *chain,
 		      struct vaio_err *err)
 {
-	char params[8192], why[512];
+	char params[8192], why[512], uuid[DM_UUID_LEN];
 	struct vaio_nl *ev;
 	struct dm_task *dmt;
 	int r;
@@ -182,8 +209,10 @@ static int load_table(struct vaio_nl *nl, int type, const char *name,
 
 	ev = vaio_nl_open(true, NULL);
 	dmt = task_new(type);
+	snprintf(uuid, sizeof(uuid), DISK_UUID_PREFIX "%s", id);
 	/* Filter arguments may be secrets: wipe the ioctl buffers. */
 	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_secure_data(dmt) ||
+	    (type == DM_DEVICE_CREATE && !dm_task_set_uuid(dmt, uuid)) ||
 	    !dm_task_add_target(dmt, start, len, "vaio", params)) {
 		r = task_failed(err, name);
 	} else {
@@ -282,6 +311,27 @@ static int simple_task(int type, const char *name)
 	return r;
 }
 
+/*
+ * Disk @name, made before disks had uuids (or by hand with none), gets
+ * its own: the kernel sets one only where there is none. Best effort.
+ */
+static void disk_uuid_backfill(const char *name, const char *id)
+{
+	char uuid[DM_UUID_LEN];
+	struct dm_info info;
+	struct dm_task *dmt;
+
+	if (dev_info(name, &info, uuid, sizeof(uuid)) || !info.exists ||
+	    uuid[0])
+		return;
+	snprintf(uuid, sizeof(uuid), DISK_UUID_PREFIX "%s", id);
+	dmt = task_new(DM_DEVICE_RENAME);
+	if (dmt && dm_task_set_name(dmt, name) && dm_task_set_newuuid(dmt, uuid))
+		run_task(dmt, true);
+	if (dmt)
+		dm_task_destroy(dmt);
+}
+
 int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 		  const struct vaio_chain *chain, struct vaio_err *err)
 {
@@ -342,6 +392,8 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 	r = vaio_seterr(err, -r, "disk %s: resume failed (%s); the old filters stay",
 			name, why);
 out:
+	if (!r)
+		disk_uuid_backfill(name, id);
 	free(live);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
@@ -458,6 +510,8 @@ int vaio_dm_info(const char *name, struct dm_info *out, struct vaio_err *err)
 
 /* The uuid of a pool's linear device: what tells it is vaioctl's. */
 #define TIER_UUID_PREFIX "VAIO-TIER-"
+/* The uuid of a pool's dm device. */
+#define POOL_UUID_PREFIX "VAIO-POOL-"
 
 void vaio_pool_tier_name(const char *name, char *buf, size_t len)
 {
@@ -537,7 +591,7 @@ static int tier_create(const char *pool, const char *tier, char devt[][32],
 	if (r) {
 		r = task_failed(err, tier);
 	} else {
-		r = run_task(dmt, true);
+		r = run_task_udev(dmt, UDEV_PRIVATE);
 		if (r)
 			r = vaio_seterr(err, -r, "pool %s: creating %s: %s", pool,
 					tier, dm_last_error[0] ? dm_last_error :
@@ -563,10 +617,11 @@ static int tier_create(const char *pool, const char *tier, char devt[][32],
 static int pool_load(const char *name, const char *devt,
 		     const struct vaio_pool_conf *c, struct vaio_err *err)
 {
-	char params[160];
+	char params[160], uuid[DM_UUID_LEN];
 	struct dm_task *dmt;
 	int n, r;
 
+	snprintf(uuid, sizeof(uuid), POOL_UUID_PREFIX "%s", name);
 	n = snprintf(params, sizeof(params), "%s", devt);
 	if (c->memory_mib)
 		n += snprintf(params + n, sizeof(params) - n,
@@ -577,11 +632,11 @@ static int pool_load(const char *name, const char *devt,
 	if (c->format)
 		snprintf(params + n, sizeof(params) - n, " format");
 	dmt = task_new(DM_DEVICE_CREATE);
-	if (!dmt || !dm_task_set_name(dmt, name) ||
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_set_uuid(dmt, uuid) ||
 	    !dm_task_add_target(dmt, 0, 8, "vaio-cache-pool", params)) {
 		r = task_failed(err, name);
 	} else {
-		r = run_task(dmt, true);
+		r = run_task_udev(dmt, UDEV_PRIVATE);
 		if (r)
 			r = vaio_seterr(err, -r,
 					"pool %s: the kernel refused it (%s; see the kernel log)",
