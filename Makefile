@@ -9,6 +9,7 @@
 #   make check-debug  CI's subset of the tests under a debug kernel (KASAN,
 #                 lockdep, kmemleak, KUnit, fault injection), built once
 #                 and cached; make check-debug-full: all of them
+#   make check-full   every lane: make check, then make check-debug-full
 #   make torture  the reconfiguration torture test, SCHEDULES (500) in each
 #                 of two guests from SEED (random); replays a failure;
 #                 make torture-power: its power-cut rounds (ROUNDS, 20)
@@ -56,7 +57,7 @@ T ?=
 export T
 
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
-	check-debug check-debug-run check-debug-full check-debug-full-run \
+	check-debug check-debug-run check-debug-full check-debug-full-run check-full \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
 	lint install uninstall clean help torture torture-run torture-power \
 	torture-power-run
@@ -142,6 +143,11 @@ check-debug-full: deps
 
 check-debug-full-run: userspace
 	@tools/debug-kernel/check.sh --lane full $(if $(T),'$(T)')
+
+# Every lane, one after the other (both run, whatever the first gives).
+check-full: deps
+	@r=0; $(MAKE) --no-print-directory check-run || r=1; \
+	$(MAKE) --no-print-directory check-debug-full-run || r=1; exit $$r
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
