@@ -88,7 +88,7 @@ pool_gone() {
 	dmsetup info bpool >/dev/null 2>&1 || return 0
 	dmsetup remove bpool || fail "cannot remove the pool"
 }
-trap 'dm_gone; pool_gone' EXIT
+trap 'dm_gone; pool_gone; gone_4d' EXIT
 
 for m in dm-mod dm-delay dm-cache dm-cache-smq dm-writecache dm-vaio dm-vaio-cache; do
 	modprobe "$m" || fail "no module $m"
@@ -142,12 +142,91 @@ run_one() {
 	log "$tag: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS"' $OUT/$tag.json)"
 }
 
+# Four disks at once, on one pool or on four (issue 19's locking: one
+# pool's lock is shared by its disks): a quarter of the origin each
+# (o0..o3), zipf(1.2) reads at QD16 on each, one fio job per disk, the
+# four summed. The same cache bytes either way: the pool on all of
+# cdata, or four pools on a quarter of it each.
+CONFIGS_4D="uncached vaio-wt-1pool vaio-wt-4pools"
+QUARTERS="0 1 2 3"
+
+# vaio_hits: "0 0 vaio - read_hits H read_misses M", the sums over d0..d3
+# (the line read_hits() of bench-cache reads).
+vaio_hits() {
+	local i h=0 m=0 s
+	for i in $QUARTERS; do
+		s=$(dmsetup status "d$i")
+		h=$((h + $(echo "$s" | awk '{ for (i = 4; i < NF; i++) if ($i == "read_hits") print $(i + 1) }')))
+		m=$((m + $(echo "$s" | awk '{ for (i = 4; i < NF; i++) if ($i == "read_misses") print $(i + 1) }')))
+	done
+	echo "0 0 vaio - read_hits $h read_misses $m"
+}
+
+gone_4d() {
+	local i d
+	for d in d0 d1 d2 d3 bpool bpool0 bpool1 bpool2 bpool3 c0 c1 c2 c3 o0 o1 o2 o3; do
+		dmsetup info "$d" >/dev/null 2>&1 || continue
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			[ "$i" -gt 1 ] && sleep 0.5
+			dmsetup remove "$d" 2>/dev/null && break
+		done
+		dmsetup info "$d" >/dev/null 2>&1 && fail "cannot remove $d"
+	done
+	return 0
+}
+
+# run_4d REP CONFIG
+run_4d() {
+	local tag="$1_zipf-read-4d_$2" i rc q=$((ORIGIN_MIB * 2048 / 4)) c=$((CACHE_MIB * 2048 / 4))
+	local jobs=''
+	dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=$CACHE_MIB oflag=direct 2>/dev/null
+	[ "$2" = vaio-wt-1pool ] &&
+		{ dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata format" || fail "$tag: the pool"; }
+	for i in $QUARTERS; do
+		dm_create "o$i" "0 $q linear /dev/mapper/origin $((i * q))" || fail "$tag: o$i"
+		case $2 in
+		uncached) dm_create "d$i" "0 $q linear /dev/mapper/o$i 0" ;;
+		vaio-wt-1pool) dm_create "d$i" "0 $q vaio /dev/mapper/o$i 8 disk_id b$i filter cache fail_open 2 pool=bpool mode=writethrough" ;;
+		vaio-wt-4pools)
+			dm_create "c$i" "0 $c linear /dev/mapper/cdata $((i * c))" &&
+			dm_create "bpool$i" "0 8 vaio-cache-pool /dev/mapper/c$i format" &&
+			dm_create "d$i" "0 $q vaio /dev/mapper/o$i 8 disk_id b$i filter cache fail_open 2 pool=bpool$i mode=writethrough" ;;
+		esac || fail "$tag: d$i"
+		jobs="$jobs --name=d$i --filename=/dev/mapper/d$i"
+	done
+	# shellcheck disable=SC2046 # fio's arguments
+	fio --ioengine=libaio --direct=1 --time_based --runtime="$WARMUP" \
+		$(job1 zipf-read) $jobs --output=/dev/null || fail "$tag: fio (warm-up) failed"
+	case $2 in
+	vaio-*) vaio_hits >$OUT/$tag.status ;;
+	*) : >$OUT/$tag.status ;;
+	esac
+	# shellcheck disable=SC2046 # fio's arguments
+	fio --ioengine=libaio --direct=1 --time_based --runtime="$RUNTIME" \
+		--group_reporting $(job1 zipf-read) $jobs --output-format=json \
+		>/tmp/fio.out 2>/tmp/fio.err && rc=0 || rc=$?
+	case $2 in
+	vaio-*) vaio_hits >>$OUT/$tag.status ;;
+	esac
+	gone_4d
+	if [ "$rc" != 0 ] || ! fio_json_ok </tmp/fio.out; then
+		sed 's/^/  | /' /tmp/fio.err | tail -n 20
+		fail "$tag: fio exit $rc"
+	fi
+	sed -n '/^{/,$p' /tmp/fio.out >$OUT/$tag.json
+	log "$tag: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS"' $OUT/$tag.json)"
+}
+
 for rep in $(seq 1 "$REPEAT"); do
 	for wl in $WORKLOADS; do
 		for cfg in $(rotate "$rep" $CONFIGS); do
 			wanted "$wl $cfg" || continue
 			run_one "$rep" "$wl" "$cfg"
 		done
+	done
+	for cfg in $(rotate "$rep" $CONFIGS_4D); do
+		wanted "zipf-read-4d $cfg" || continue
+		run_4d "$rep" "$cfg"
 	done
 done
 log "done"
