@@ -144,10 +144,11 @@ run_one() {
 
 # Four disks at once, on one pool or on four (issue 19's locking: one
 # pool's lock is shared by its disks): a quarter of the origin each
-# (o0..o3), zipf(1.2) reads at QD16 on each, one fio job per disk, the
-# four summed. The same cache bytes either way: the pool on all of
+# (o0..o3), the zipf-read or zipf-rw70 job at QD16 on each, one fio job
+# per disk, the four summed. The same cache bytes either way: the pool on all of
 # cdata, or four pools on a quarter of it each.
 CONFIGS_4D="uncached vaio-wt-1pool vaio-wt-4pools"
+WORKLOADS_4D="zipf-read-4d zipf-rw70-4d"
 QUARTERS="0 1 2 3"
 
 # vaio_hits: "0 0 vaio - read_hits H read_misses M", the sums over d0..d3
@@ -175,16 +176,16 @@ gone_4d() {
 	return 0
 }
 
-# run_4d REP CONFIG
+# run_4d REP WORKLOAD CONFIG
 run_4d() {
-	local tag="$1_zipf-read-4d_$2" i rc q=$((ORIGIN_MIB * 2048 / 4)) c=$((CACHE_MIB * 2048 / 4))
+	local tag="$1_$2_$3" wl=${2%-4d} cfg=$3 i rc q=$((ORIGIN_MIB * 2048 / 4)) c=$((CACHE_MIB * 2048 / 4))
 	local jobs=''
 	dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=$CACHE_MIB oflag=direct 2>/dev/null
-	[ "$2" = vaio-wt-1pool ] &&
+	[ "$cfg" = vaio-wt-1pool ] &&
 		{ dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata format" || fail "$tag: the pool"; }
 	for i in $QUARTERS; do
 		dm_create "o$i" "0 $q linear /dev/mapper/origin $((i * q))" || fail "$tag: o$i"
-		case $2 in
+		case $cfg in
 		uncached) dm_create "d$i" "0 $q linear /dev/mapper/o$i 0" ;;
 		vaio-wt-1pool) dm_create "d$i" "0 $q vaio /dev/mapper/o$i 8 disk_id b$i filter cache fail_open 2 pool=bpool mode=writethrough" ;;
 		vaio-wt-4pools)
@@ -196,16 +197,16 @@ run_4d() {
 	done
 	# shellcheck disable=SC2046 # fio's arguments
 	fio --ioengine=libaio --direct=1 --time_based --runtime="$WARMUP" \
-		$(job1 zipf-read) $jobs --output=/dev/null || fail "$tag: fio (warm-up) failed"
-	case $2 in
+		$(job1 "$wl") $jobs --output=/dev/null || fail "$tag: fio (warm-up) failed"
+	case $cfg in
 	vaio-*) vaio_hits >$OUT/$tag.status ;;
 	*) : >$OUT/$tag.status ;;
 	esac
 	# shellcheck disable=SC2046 # fio's arguments
 	fio --ioengine=libaio --direct=1 --time_based --runtime="$RUNTIME" \
-		--group_reporting $(job1 zipf-read) $jobs --output-format=json \
+		--group_reporting $(job1 "$wl") $jobs --output-format=json \
 		>/tmp/fio.out 2>/tmp/fio.err && rc=0 || rc=$?
-	case $2 in
+	case $cfg in
 	vaio-*) vaio_hits >>$OUT/$tag.status ;;
 	esac
 	gone_4d
@@ -224,9 +225,11 @@ for rep in $(seq 1 "$REPEAT"); do
 			run_one "$rep" "$wl" "$cfg"
 		done
 	done
-	for cfg in $(rotate "$rep" $CONFIGS_4D); do
-		wanted "zipf-read-4d $cfg" || continue
-		run_4d "$rep" "$cfg"
+	for wl in $WORKLOADS_4D; do
+		for cfg in $(rotate "$rep" $CONFIGS_4D); do
+			wanted "$wl $cfg" || continue
+			run_4d "$rep" "$wl" "$cfg"
+		done
 	done
 done
 log "done"
