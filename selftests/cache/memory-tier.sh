@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache memory tier: pool table checks, hot blocks served from memory, a write in each mode never leaves a stale copy (by hand and fio verify), reservations hold, reload and removal"
 TIMEOUT=900
+SMP=2
 DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"

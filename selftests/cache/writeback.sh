@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache filter in writeback on a small pool: fio verify with write-back running hot, the disk below lags then catches up, dirty blocks survive a disk below that fails and a restart of the pool, mode switch and detach under fio write back everything"
 TIMEOUT=900
+SMP=2
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
