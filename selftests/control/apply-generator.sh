@@ -35,19 +35,27 @@ EOF
 cat >"$conf/pools/fast.json" <<'EOF'
 {"pool": "fast", "devices": ["/dev/nvme0n1p3", "/dev/disk/by-id/virtio-vm1-disk"]}
 EOF
+# Paths as systemd normalizes them ("." left out, a dot inside kept),
+# and one it refuses ("..").
+cat >"$conf/pools/odd.json" <<'EOF'
+{"pool": "odd", "devices": ["/dev/./sdz", "/dev//.hidden/x/.", "/dev/disk/../sdy"]}
+EOF
 ktap_check "records: exit 0 (a bad record does not fail it)" run "$tmp/out"
 ktap_match "the bad record is named" "$(cat "$tmp/err")" 'disk bad: .*bad.json'
-units='dev-disk-by\x2did-virtio\x2dvm1\x2ddisk.device
+ktap_match "a path with '..' is named and left out" "$(cat "$tmp/err")" '/dev/disk/\.\./sdy: no unit name'
+units='dev-.hidden-x.device
+dev-disk-by\x2did-virtio\x2dvm1\x2ddisk.device
 dev-disk-by\x2dpartlabel-vaio\x2dmeta.device
 dev-mapper-vg0\x2dlv.data.device
-dev-nvme0n1p3.device'
+dev-nvme0n1p3.device
+dev-sdz.device'
 ktap_eq "Wants= each device's unit, once" \
 	"$(sed -n 's/^Wants=//p' "$dropin" | sort)" "$units"
 ktap_eq "After= the same" "$(sed -n 's/^After=//p' "$dropin" | sort)" "$units"
 ktap_eq "in a [Unit] section" "$(grep -c '^\[Unit\]$' "$dropin")" 1
 if command -v systemd-escape >/dev/null; then
 	want=$(for p in /dev/disk/by-id/virtio-vm1-disk /dev/disk/by-partlabel/vaio-meta \
-		/dev/mapper/vg0-lv.data /dev/nvme0n1p3; do
+		/dev/mapper/vg0-lv.data /dev/nvme0n1p3 /dev/./sdz /dev//.hidden/x/.; do
 		systemd-escape --path --suffix=device "$p"; done | sort)
 	ktap_eq "the names systemd-escape gives" "$units" "$want"
 else

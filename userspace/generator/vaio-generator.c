@@ -41,9 +41,11 @@ static int ndevices;
 
 /*
  * The .device unit of @path into @unit, as systemd's unit_name_from_path()
- * makes it: the path without repeated, leading and trailing slashes,
- * slashes made dashes, every other byte but [A-Za-z0-9:_.] (and a leading
- * '.') as \xNN. False if @path is not an absolute path or @unit is short.
+ * makes it: the path without repeated, leading and trailing slashes and
+ * "." components, slashes made dashes, every other byte but
+ * [A-Za-z0-9:_.] (and a leading '.') as \xNN. False if @path is not an
+ * absolute path, has a ".." component (systemd refuses it), or @unit is
+ * short.
  */
 static bool device_unit(const char *path, char *unit, size_t len)
 {
@@ -59,6 +61,13 @@ static bool device_unit(const char *path, char *unit, size_t len)
 		if (*p == '/') {
 			while (*p == '/')
 				p++;
+			/* "." is left out, ".." refused. */
+			if (p[0] == '.' && (p[1] == '/' || !p[1])) {
+				p++;
+				continue;
+			}
+			if (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))
+				return false;
 			if (!*p)
 				break;
 			if (!first) {
@@ -190,6 +199,7 @@ static void add_pools(void)
 static int write_dropin(const char *dir)
 {
 	char path[4096], tmp[4200], unit[4096 * 4 + 16];
+	bool bad;
 	FILE *f;
 	int i;
 
@@ -215,7 +225,8 @@ static int write_dropin(const char *dir)
 		}
 		fprintf(f, "Wants=%s\nAfter=%s\n", unit, unit);
 	}
-	if (fclose(f) || rename(tmp, path)) {
+	bad = ferror(f);
+	if (fclose(f) || bad || rename(tmp, path)) {
 		fprintf(stderr, "vaio-generator: %s: %s\n", path, strerror(errno));
 		unlink(tmp);
 		return 1;
