@@ -176,11 +176,12 @@ static int device_sectors(const char *device, uint64_t *sectors, char *devt,
 }
 
 /*
- * The uuid of a disk's dm device: "VAIO-<disk_id>", so that udev rules and
- * LVM filters can tell dm-vaio's disks (a VM's disk: its partitions and
- * volume groups are the guest's) from the host's own devices.
+ * The uuid of a disk's dm device: "VAIO-DISK-<disk_id>", so that udev
+ * rules and LVM filters can tell dm-vaio's disks (a VM's disk: its
+ * partitions and volume groups are the guest's) from the host's own
+ * devices. DISK-: a disk named "POOL-x" must not take pool x's uuid.
  */
-#define DISK_UUID_PREFIX "VAIO-"
+#define DISK_UUID_PREFIX "VAIO-DISK-"
 
 /*
  * Loads the vaio table "<data_dev> <#> disk_id <id> <chain>" over
