@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vaioctl's own header: what its files call of each other.
+ * vaioctl.c has the options, the usage texts, the commands' dispatch and
+ * the objects' commands; utils.c the helpers they share.
+ */
+#ifndef VAIOCTL_H
+#define VAIOCTL_H
+
+#include "../lib/vaio.h"
+
+#include <signal.h>
+
+#include <json-c/json.h>
+
+enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
+
+struct cmd {
+	const char *object, *command;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+/* utils.c */
+extern bool json_out;
+extern int json_flags;
+void __attribute__((format(printf, 2, 3), noreturn))
+die(int code, const char *fmt, ...);
+void __attribute__((noreturn)) die_err(const struct vaio_err *err);
+extern volatile sig_atomic_t stop;
+void on_signal(int sig);
+extern sigset_t old_mask;
+extern int conf_lock_fd;
+int lock_conf(struct vaio_err *err);
+int held_signal(void);
+void unlock_conf(int fd);
+const char *expand(const char *word, const char *const *names);
+struct vaio_nl *nl(void);
+void print_json(struct json_object *obj);
+void check_name(const char *what, const char *name);
+const char *param_type_name(int t);
+const char *fail_name(int mode);
+int find_disk(const char *name, struct vaio_disk_info *out,
+	      struct vaio_err *err);
+struct json_object *json_filter(const struct vaio_filter_info *f);
+struct json_object *json_stats(const struct vaio_stats_info *s);
+int disks_using(const char *policy, char ***names, int *n,
+		struct vaio_err *err);
+void parse_components(int argc, char **argv, struct vaio_chain *chain);
+double now(void);
+
+#endif
