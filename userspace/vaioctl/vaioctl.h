@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vaioctl's own header: what its files call of each other.
- * vaioctl.c has the options, the usage texts, the commands' dispatch and
- * the objects' commands; utils.c the helpers they share.
+ * vaioctl.c has the options, the usage texts and the commands' dispatch
+ * (and the objects not yet in a file of their own); utils.c the helpers
+ * the objects share; a file per object: filter.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -48,5 +49,16 @@ int disks_using(const char *policy, char ***names, int *n,
 		struct vaio_err *err);
 void parse_components(int argc, char **argv, struct vaio_chain *chain);
 double now(void);
+
+/* vaioctl.c */
+extern const char usage_filter[];
+void __attribute__((noreturn)) usage(const char *text, int code);
+bool is_help(const char *s);
+void want_args(int argc, char **argv, int n, const char *text);
+
+/* filter.c */
+int filter_list(int argc, char **argv);
+int filter_reactivate(int argc, char **argv);
+int filter_call(int argc, char **argv);
 
 #endif
