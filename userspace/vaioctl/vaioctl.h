@@ -3,7 +3,7 @@
  * vaioctl's own header: what its files call of each other.
  * vaioctl.c has the options, the usage texts and the commands' dispatch
  * (and the objects not yet in a file of their own); utils.c the helpers
- * the objects share; a file per object: filter.c.
+ * the objects share; a file per object: filter.c, policy.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -52,6 +52,7 @@ double now(void);
 
 /* vaioctl.c */
 extern const char usage_filter[];
+extern const char usage_policy[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -60,5 +61,18 @@ void want_args(int argc, char **argv, int n, const char *text);
 int filter_list(int argc, char **argv);
 int filter_reactivate(int argc, char **argv);
 int filter_call(int argc, char **argv);
+
+/* policy.c */
+int policy_create(int argc, char **argv);
+long long filter_word(const struct vaio_disk_info *d, const char *type,
+		      const char *key);
+int cache_drain(const char *name, const struct vaio_chain *chain,
+		struct vaio_err *err);
+int policy_edit(int argc, char **argv);
+int policy_show(int argc, char **argv);
+int policy_list(int argc, char **argv);
+int policy_delete(int argc, char **argv);
+int policy_assign(int argc, char **argv);
+int policy_unassign(int argc, char **argv);
 
 #endif
