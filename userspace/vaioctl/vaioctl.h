@@ -3,7 +3,7 @@
  * vaioctl's own header: what its files call of each other.
  * vaioctl.c has the options, the usage texts and the commands' dispatch
  * (and the objects not yet in a file of their own); utils.c the helpers
- * the objects share; a file per object: filter.c, policy.c.
+ * the objects share; a file per object: filter.c, policy.c, disk.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -53,6 +53,7 @@ double now(void);
 /* vaioctl.c */
 extern const char usage_filter[];
 extern const char usage_policy[];
+extern const char usage_disk[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -74,5 +75,14 @@ int policy_list(int argc, char **argv);
 int policy_delete(int argc, char **argv);
 int policy_assign(int argc, char **argv);
 int policy_unassign(int argc, char **argv);
+
+/* disk.c */
+int disk_create(int argc, char **argv);
+int disk_remove(int argc, char **argv);
+struct json_object *json_disk(const struct vaio_disk_info *k,
+			      const struct vaio_disk_conf *c, bool conf);
+void filters_line(const struct vaio_disk_info *k, char *buf, size_t len);
+int disk_list(int argc, char **argv);
+int disk_show(int argc, char **argv);
 
 #endif
