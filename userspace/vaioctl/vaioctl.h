@@ -3,7 +3,8 @@
  * vaioctl's own header: what its files call of each other.
  * vaioctl.c has the options, the usage texts and the commands' dispatch
  * (and the objects not yet in a file of their own); utils.c the helpers
- * the objects share; a file per object: filter.c, policy.c, disk.c.
+ * the objects share; a file per object: filter.c, policy.c, disk.c,
+ * stats.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -54,6 +55,7 @@ double now(void);
 extern const char usage_filter[];
 extern const char usage_policy[];
 extern const char usage_disk[];
+extern const char usage_stats[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -84,5 +86,8 @@ struct json_object *json_disk(const struct vaio_disk_info *k,
 void filters_line(const struct vaio_disk_info *k, char *buf, size_t len);
 int disk_list(int argc, char **argv);
 int disk_show(int argc, char **argv);
+
+/* stats.c */
+int stats(int argc, char **argv);
 
 #endif
