@@ -4,7 +4,7 @@
  * vaioctl.c has the options, the usage texts and the commands' dispatch
  * (and the objects not yet in a file of their own); utils.c the helpers
  * the objects share; a file per object: filter.c, policy.c, disk.c,
- * stats.c.
+ * stats.c, monitor.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -56,6 +56,8 @@ extern const char usage_filter[];
 extern const char usage_policy[];
 extern const char usage_disk[];
 extern const char usage_stats[];
+extern const char usage_event[];
+extern const char usage_monitor[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -89,5 +91,9 @@ int disk_show(int argc, char **argv);
 
 /* stats.c */
 int stats(int argc, char **argv);
+
+/* monitor.c */
+int event(int argc, char **argv);
+int monitor(int argc, char **argv);
 
 #endif
