@@ -4,7 +4,7 @@
  * vaioctl.c has the options, the usage texts and the commands' dispatch
  * (and the objects not yet in a file of their own); utils.c the helpers
  * the objects share; a file per object: filter.c, policy.c, disk.c,
- * stats.c, monitor.c.
+ * stats.c, monitor.c, pool.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -55,6 +55,7 @@ double now(void);
 extern const char usage_filter[];
 extern const char usage_policy[];
 extern const char usage_disk[];
+extern const char usage_cache[];
 extern const char usage_stats[];
 extern const char usage_event[];
 extern const char usage_monitor[];
@@ -95,5 +96,8 @@ int stats(int argc, char **argv);
 /* monitor.c */
 int event(int argc, char **argv);
 int monitor(int argc, char **argv);
+
+/* pool.c */
+int cache(int argc, char **argv);
 
 #endif
