@@ -4,7 +4,7 @@
  * vaioctl.c has the options, the usage texts and the commands' dispatch
  * (and the objects not yet in a file of their own); utils.c the helpers
  * the objects share; a file per object: filter.c, policy.c, disk.c,
- * stats.c, monitor.c, pool.c.
+ * stats.c, monitor.c, pool.c, apply.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -59,6 +59,7 @@ extern const char usage_cache[];
 extern const char usage_stats[];
 extern const char usage_event[];
 extern const char usage_monitor[];
+extern const char usage_apply[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -99,5 +100,8 @@ int monitor(int argc, char **argv);
 
 /* pool.c */
 int cache(int argc, char **argv);
+
+/* apply.c */
+int apply(int argc, char **argv);
 
 #endif
