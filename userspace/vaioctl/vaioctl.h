@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vaioctl's own header: what its files call of each other.
- * vaioctl.c has the options, the usage texts and the commands' dispatch
- * (and the objects not yet in a file of their own); utils.c the helpers
- * the objects share; a file per object: filter.c, policy.c, disk.c,
- * stats.c, monitor.c, pool.c, apply.c.
+ * vaioctl.c has the options, the usage texts and the commands' dispatch;
+ * utils.c the helpers the objects share; a file per object: filter.c,
+ * policy.c, disk.c, stats.c, monitor.c, pool.c, apply.c, repl.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -60,6 +59,7 @@ extern const char usage_stats[];
 extern const char usage_event[];
 extern const char usage_monitor[];
 extern const char usage_apply[];
+extern const char usage_repl[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -103,5 +103,8 @@ int cache(int argc, char **argv);
 
 /* apply.c */
 int apply(int argc, char **argv);
+
+/* repl.c */
+int repl(int argc, char **argv);
 
 #endif
