@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vaioctl: the apply object.
+ */
+#include "vaioctl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+/*
+ *--------------------------------------------------------------
+ * apply
+ *--------------------------------------------------------------
+ */
+
+/*
+ * Is the device of record @d the one it was made of? Its identity now must
+ * be the recorded one (a record without one, from before them, or of a
+ * device without one, is taken as it is).
+ */
+static int disk_identity_check(const struct vaio_disk_conf *d,
+			       struct vaio_err *err)
+{
+	char now[sizeof(d->identity)];
+	struct vaio_err e;
+	int r;
+
+	if (!d->identity[0])
+		return 0;
+	r = vaio_dev_identity(d->device, now, sizeof(now), &e);
+	if (r)
+		return vaio_seterr(err, -r, "disk %s: %s; not created", d->name,
+				   e.msg);
+	if (strcmp(now, d->identity))
+		return vaio_seterr(err, ENXIO,
+				   "disk %s: %s is %s now, not the recorded %s (renumbered?); not created",
+				   d->name, d->device, now[0] ? now : "a device without identity",
+				   d->identity);
+	return 0;
+}
+
+/*
+ * A record from before identities, of live disk @k: if the recorded path
+ * is the device the disk runs on, its identity is recorded now (as a pool
+ * record gets its pool's uuid), so that the next boot checks it.
+ */
+static int disk_identity_backfill(struct vaio_disk_conf *d,
+				  const struct vaio_disk_info *k,
+				  struct vaio_err *err)
+{
+	char devt[32];
+
+	if (d->identity[0] ||
+	    vaio_blkdev_devt(d->device, devt, sizeof(devt), NULL) ||
+	    strcmp(devt, k->data_dev) ||
+	    vaio_dev_identity(d->device, d->identity, sizeof(d->identity), err) ||
+	    !d->identity[0])
+		return 0;
+	return vaio_disk_conf_save(d, err);
+}
+
+/* Brings disk @name in line with its record; says what it did. */
+static int apply_disk(const char *name, const char **did, struct vaio_err *err)
+{
+	struct vaio_disk_info *k = malloc(sizeof(*k));
+	struct vaio_disk_conf d;
+	struct vaio_policy p;
+	struct vaio_chain live;
+	int r;
+
+	*did = "failed";
+	memset(&p, 0, sizeof(p));
+	r = k ? 0 : vaio_seterr(err, ENOMEM, "out of memory");
+	if (!r)
+		r = vaio_disk_conf_load(name, &d, err);
+	if (!r && d.policy[0])
+		r = vaio_policy_load(d.policy, &p, err);
+	if (r)
+		goto out;
+	r = vaio_dm_state(name, err);
+	if (r < 0)
+		goto out;
+	if (!r) {
+		r = disk_identity_check(&d, err);
+		if (!r)
+			r = vaio_dm_create(nl(), name, d.device, &p.chain, err);
+		if (!r)
+			*did = "created";
+		goto out;
+	}
+	r = find_disk(name, k, err);
+	if (r)
+		goto out;
+	r = disk_identity_backfill(&d, k, err);
+	if (r)
+		goto out;
+	vaio_chain_from_disk(k, &live);
+	if (vaio_chain_equal(&live, &p.chain)) {
+		*did = "unchanged";
+		goto out;
+	}
+	r = cache_drain(name, &p.chain, err);
+	if (!r)
+		r = vaio_dm_apply(nl(), name, &p.chain, err);
+	if (!r)
+		*did = "updated";
+out:
+	free(k);
+	return r;
+}
+
+/* A record from before pool uuids gets the uuid of the pool it made. */
+static int pool_record_uuid(struct vaio_pool_conf *c, struct vaio_err *err)
+{
+	struct vaio_pool_info *pools;
+	char **names;
+	int n, i, r;
+
+	r = vaio_pool_list(&pools, &n, err);
+	if (r)
+		return r;
+	for (i = 0; i < n; i++)
+		if (!strcmp(pools[i].name, c->name) && pools[i].uuid[0])
+			snprintf(c->uuid, sizeof(c->uuid), "%s", pools[i].uuid);
+	free(pools);
+	if (!c->uuid[0])
+		return 0;
+	r = vaio_pool_names(&names, &n, err);
+	if (r)
+		return r;
+	for (i = 0; i < n && !r; i++) {
+		struct vaio_pool_conf o;
+
+		if (strcmp(names[i], c->name) && !vaio_pool_conf_load(names[i], &o, err) &&
+		    !strcmp(o.uuid, c->uuid))
+			r = vaio_seterr(err, EEXIST,
+					"pool %s: the pool made is pool %s's (uuid %s): a device renumbered?",
+					c->name, names[i], c->uuid);
+	}
+	vaio_names_free(names, n);
+	return r ? r : vaio_pool_conf_save(c, err);
+}
+
+/* Creates recorded pool @name if it does not exist; says what it did. */
+static int apply_pool(const char *name, const char **did, struct vaio_err *err)
+{
+	struct vaio_pool_conf *c = malloc(sizeof(*c));
+	int r = c ? vaio_pool_conf_load(name, c, err) :
+		vaio_seterr(err, ENOMEM, "out of memory");
+
+	*did = "unchanged";
+	/*
+	 * Its linear device too, in the recorded order: the same layout. The
+	 * pool recorded, no other (its uuid), and nothing formatted: a device
+	 * without the pool is refused.
+	 */
+	if (!r)
+		r = vaio_dm_state(name, err);
+	if (r > 0) {
+		r = 0;		/* there */
+	} else if (!r) {
+		r = vaio_pool_create(c, err);
+		*did = "created";
+		if (!r && !c->uuid[0])
+			r = pool_record_uuid(c, err);
+	}
+	if (r)
+		*did = "failed";
+	free(c);
+	return r;
+}
+
+/*
+ * One result of apply: an object in @arr with -j, else a line ("pool NAME:
+ * created", "NAME: unchanged"), errors on standard error.
+ */
+static void apply_report(struct json_object *arr, const char *what,
+			 const char *name, int r, const char *did,
+			 const struct vaio_err *err)
+{
+	const char *prefix = strcmp(what, "pool") ? "" : "pool ";
+
+	if (json_out) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, what, json_object_new_string(name));
+		json_object_object_add(o, "result", json_object_new_string(did));
+		if (r)
+			json_object_object_add(o, "error",
+					       json_object_new_string(err->msg));
+		json_object_array_add(arr, o);
+	} else if (r) {
+		fprintf(stderr, "vaioctl: %s%s: %s\n", prefix, name, err->msg);
+	} else {
+		printf("%s%s: %s\n", prefix, name, did);
+	}
+}
+
+int apply(int argc, char **argv)
+{
+	struct json_object *arr = json_object_new_array();
+	struct vaio_err err;
+	const char *did;
+	char **names;
+	int n, i, lock, rc = EXIT_OK;
+
+	want_args(argc, argv, 0, usage_apply);
+	lock = lock_conf(&err);
+	if (lock < 0 || vaio_pool_names(&names, &n, &err))
+		die_err(&err);
+	/* Cache pools first: the disks' cache filters name them. */
+	for (i = 0; i < n && !held_signal(); i++) {
+		int r = apply_pool(names[i], &did, &err);
+
+		if (r)
+			rc = EXIT_FAIL;
+		apply_report(arr, "pool", names[i], r, did, &err);
+	}
+	vaio_names_free(names, n);
+	if (vaio_disk_names(&names, &n, &err))
+		die_err(&err);
+	/* Interrupted: the one under way finished, no other begun. */
+	for (i = 0; i < n && !held_signal(); i++) {
+		int r = apply_disk(names[i], &did, &err);
+
+		if (r)
+			rc = EXIT_FAIL;
+		apply_report(arr, "disk", names[i], r, did, &err);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	vaio_names_free(names, n);
+	unlock_conf(lock);
+	return rc;
+}

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vaioctl: the cache object: cache pool create, remove, list, show.
+ */
+#include "vaioctl.h"
+
+#include <blkid.h>
+#include <ctype.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+/*
+ *--------------------------------------------------------------
+ * cache pool
+ *--------------------------------------------------------------
+ */
+
+/* The device pool @c sits on: its one device, or its linear device. */
+static void pool_device(const struct vaio_pool_conf *c, char *buf, size_t len)
+{
+	char tier[128];
+
+	if (c->ndevices == 1) {
+		snprintf(buf, len, "%s", c->devices[0]);
+	} else {
+		vaio_pool_tier_name(c->name, tier, sizeof(tier));
+		snprintf(buf, len, "/dev/mapper/%s", tier);
+	}
+}
+
+static struct json_object *json_pool(const struct vaio_pool_info *p,
+				     const struct vaio_pool_conf *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *devs = NULL;
+	char dev[4200];
+	int i;
+
+	json_object_object_add(o, "pool", json_object_new_string(p ? p->name : c->name));
+	if (c) {
+		pool_device(c, dev, sizeof(dev));
+		devs = json_object_new_array();
+		for (i = 0; i < c->ndevices; i++)
+			json_object_array_add(devs, json_object_new_string(c->devices[i]));
+	}
+	json_object_object_add(o, "device", c ? json_object_new_string(dev) : NULL);
+	json_object_object_add(o, "devices", devs);
+	json_object_object_add(o, "recorded", json_object_new_boolean(c != NULL));
+	json_object_object_add(o, "uuid", p && p->uuid[0] ? json_object_new_string(p->uuid) :
+			       c && c->uuid[0] ? json_object_new_string(c->uuid) : NULL);
+	json_object_object_add(o, "memory_mib",
+			       json_object_new_int64(p ? p->memory_mib : c->memory_mib));
+	if (!p) {
+		json_object_object_add(o, "state", json_object_new_string("absent"));
+		return o;
+	}
+	json_object_object_add(o, "devt", json_object_new_string(p->device));
+	json_object_object_add(o, "state", json_object_new_string(p->state));
+	json_object_object_add(o, "block_size", json_object_new_int(4096));
+	json_object_object_add(o, "blocks", json_object_new_int64(p->blocks));
+	json_object_object_add(o, "used", json_object_new_int64(p->used));
+	json_object_object_add(o, "filling", json_object_new_int64(p->filling));
+	json_object_object_add(o, "free", json_object_new_int64(p->free));
+	json_object_object_add(o, "disks", json_object_new_int(p->disks));
+	json_object_object_add(o, "reserved_pct", json_object_new_int(p->reserved_pct));
+	json_object_object_add(o, "errors", json_object_new_int64(p->errors));
+	json_object_object_add(o, "dirty", json_object_new_int64(p->dirty));
+	json_object_object_add(o, "memory_blocks", json_object_new_int64(p->memory_blocks));
+	json_object_object_add(o, "memory_used", json_object_new_int64(p->memory_used));
+	return o;
+}
+
+/* @c's devices joined by @sep, or "-" without a record. */
+static void pool_members(const struct vaio_pool_conf *c, const char *sep,
+			 char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	snprintf(buf, len, "-");
+	for (i = 0; c && i < c->ndevices && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? sep : "",
+			      c->devices[i]);
+}
+
+static void print_pool(const char *name, const struct vaio_pool_info *p,
+		       const struct vaio_pool_conf *c)
+{
+	char dev[4200], members[VAIO_POOL_MAX_DEVICES * 4100];
+
+	if (c) {
+		pool_device(c, dev, sizeof(dev));
+		pool_members(c, " ", members, sizeof(members));
+	}
+	printf("pool %s\n    device %s (%s)", name, c ? dev : "-",
+	       p ? p->device : "-");
+	if (c && c->ndevices > 1)
+		printf(", linear over %s", members);
+	putchar('\n');
+	if (!p) {
+		printf("    state absent (vaioctl apply creates it)\n");
+		if (c && c->memory_mib)
+			printf("    memory %llu MiB\n",
+			       (unsigned long long)c->memory_mib);
+		return;
+	}
+	printf("    state %s  errors %llu\n", p->state,
+	       (unsigned long long)p->errors);
+	printf("    blocks %llu of 4 KiB: used %llu filling %llu free %llu dirty %llu\n",
+	       (unsigned long long)p->blocks, (unsigned long long)p->used,
+	       (unsigned long long)p->filling, (unsigned long long)p->free,
+	       (unsigned long long)p->dirty);
+	if (p->memory_mib || p->memory_blocks)
+		printf("    memory %llu MiB: blocks %llu of 4 KiB, used %llu\n",
+		       (unsigned long long)p->memory_mib,
+		       (unsigned long long)p->memory_blocks,
+		       (unsigned long long)p->memory_used);
+	else
+		printf("    memory none\n");
+	printf("    disks %u  reserved %u%%%s\n", p->disks,
+	       p->reserved_pct, c ? "" : "  (not recorded)");
+}
+
+/* The live pools and the recorded ones, by name, printed. @only: one. */
+static int pool_print(const char *only)
+{
+	struct json_object *arr = json_object_new_array();
+	struct vaio_pool_conf *c = malloc(sizeof(*c));
+	char members[VAIO_POOL_MAX_DEVICES * 4100], mem[48];
+	struct vaio_pool_info *live;
+	struct vaio_err err;
+	char **names;
+	int nlive, nn, i, j, shown = 0, bad = 0;
+
+	if (!c)
+		die(EXIT_FAIL, "out of memory");
+	if (vaio_pool_list(&live, &nlive, &err) || vaio_pool_names(&names, &nn, &err))
+		die_err(&err);
+	if (!json_out && !only)
+		printf("%-20s %-9s %10s %10s %10s %-13s %6s %9s %-7s %s\n", "POOL",
+		       "DEVICE", "BLOCKS", "USED", "FREE", "MEMORY", "DISKS",
+		       "RESERVED", "STATE", "DEVICES");
+	/* Live pools first, then the recorded ones that are not there. */
+	for (i = 0; i < nlive + nn; i++) {
+		const struct vaio_pool_info *p = i < nlive ? &live[i] : NULL;
+		const char *name = p ? p->name : names[i - nlive];
+		bool rec = vaio_pool_conf_exists(name);
+
+		if (!p) {
+			for (j = 0; j < nlive; j++)
+				if (!strcmp(live[j].name, name))
+					break;
+			if (j < nlive)
+				continue;
+		}
+		if (only && strcmp(only, name))
+			continue;
+		if (rec && vaio_pool_conf_load(name, c, &err)) {
+			/* Said, and the exit status 1; a live pool still shown. */
+			fprintf(stderr, "vaioctl: %s\n", err.msg);
+			bad++;
+			rec = false;
+			if (!p)
+				continue;
+		}
+		shown++;
+		if (json_out) {
+			json_object_array_add(arr, json_pool(p, rec ? c : NULL));
+		} else if (only) {
+			print_pool(name, p, rec ? c : NULL);
+		} else {
+			if (p && p->memory_blocks)
+				snprintf(mem, sizeof(mem), "%llu/%llu",
+					 (unsigned long long)p->memory_used,
+					 (unsigned long long)p->memory_blocks);
+			else
+				snprintf(mem, sizeof(mem), "-");
+			pool_members(rec ? c : NULL, ",", members, sizeof(members));
+			printf("%-20s %-9s %10llu %10llu %10llu %-13s %6u %8u%% %-7s %s\n",
+			       name, p ? p->device : "-",
+			       (unsigned long long)(p ? p->blocks : 0),
+			       (unsigned long long)(p ? p->used : 0),
+			       (unsigned long long)(p ? p->free : 0), mem,
+			       p ? p->disks : 0, p ? p->reserved_pct : 0,
+			       p ? p->state : "absent", members);
+		}
+	}
+	if (only && !shown && bad)
+		exit(EXIT_FAIL);
+	if (only && !shown)
+		die(EXIT_FAIL, "pool %s does not exist", only);
+	if (json_out && only) {
+		struct json_object *o = json_object_array_get_idx(arr, 0);
+
+		json_object_get(o);
+		json_object_put(arr);
+		print_json(o);
+	} else if (json_out) {
+		print_json(arr);
+	} else {
+		json_object_put(arr);
+	}
+	free(live);
+	free(c);
+	vaio_names_free(names, nn);
+	return bad ? EXIT_FAIL : EXIT_OK;
+}
+
+/*
+ * --memory SIZE: MiB, or with a suffix K, M, G or T (powers of 1024); a
+ * whole number of MiB, at least 1.
+ */
+static uint64_t parse_memory(const char *s)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *u = NULL;
+	int shift = 20;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (*end && !end[1])
+		u = strchr(units, toupper((unsigned char)*end));
+	/* No sign, no blanks, no fraction. */
+	if (!isdigit((unsigned char)*s) || (*end && !u))
+		die(EXIT_USAGE, "--memory '%s': give a whole number of MiB, or a number with a K, M, G or T suffix",
+		    s);
+	if (u)
+		shift = 10 * (u - units + 1);
+	if (errno || n > UINT64_MAX >> shift)
+		die(EXIT_USAGE, "--memory '%s': too large", s);
+	n <<= shift;
+	if (!n)
+		die(EXIT_USAGE, "--memory '%s': the memory tier needs at least 1 MiB", s);
+	if (n & ((1 << 20) - 1))
+		die(EXIT_USAGE, "--memory '%s': not a whole number of MiB", s);
+	return n >> 20;
+}
+
+/* The pool superblock's first 8 bytes (dm-vaio/filters/cache.h). */
+#define VAIO_CACHE_MAGIC	0x4843414f49414156ULL
+
+/*
+ * What libblkid finds on @dev (a file system, a RAID member, a partition
+ * table, LVM, another signature): "" for nothing. A pool is made only of
+ * a device that holds nothing of the kind, or with --force.
+ */
+static void device_signature(const char *dev, char *what, size_t len)
+{
+	const char *type = NULL, *usage = NULL;
+	/* Missing, in use or not readable: said by the checks after. */
+	int fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC);
+	blkid_probe pr = fd < 0 ? NULL : blkid_new_probe();
+	uint64_t magic;
+	int r;
+
+	what[0] = '\0';
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0)) {
+		if (pr)
+			blkid_free_probe(pr);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	/* A vaio cache pool, which libblkid does not know. */
+	if (pread(fd, &magic, sizeof(magic), 0) == sizeof(magic) &&
+	    le64toh(magic) == VAIO_CACHE_MAGIC) {
+		snprintf(what, len, "a vaio cache pool (--uuid takes it)");
+		blkid_free_probe(pr);
+		close(fd);
+		return;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
+					  BLKID_SUBLKS_USAGE);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	r = blkid_do_safeprobe(pr);
+	if (r == -2) {
+		snprintf(what, len, "several signatures");
+	} else if (r < 0) {
+		snprintf(what, len, "something it cannot probe");
+	} else if (r == 0) {
+		blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
+		blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
+		if (!type)
+			blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL);
+		snprintf(what, len, "%s%s%s%s", type ? type : "a signature",
+			 usage ? " (" : "", usage ? usage : "", usage ? ")" : "");
+	}
+	blkid_free_probe(pr);
+	close(fd);
+}
+
+/* A new pool's identity, from the kernel's generator. */
+static void new_uuid(char *uuid, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
+
+	if (!f || !fgets(uuid, len, f))
+		die(EXIT_FAIL, "cannot make a uuid: %s", strerror(errno));
+	fclose(f);
+	uuid[strcspn(uuid, "\n")] = '\0';
+}
+
+static int pool_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "memory", required_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "uuid", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const char *uuid = NULL;
+	struct vaio_pool_conf *c = calloc(1, sizeof(*c));
+	char members[VAIO_POOL_MAX_DEVICES * 4100], sig[128];
+	uint64_t memory_mib = 0;
+	struct vaio_err err;
+	bool force = false;
+	int o, i, j, lock;
+
+	if (!c)
+		die(EXIT_FAIL, "out of memory");
+	optind = 0;
+	while ((o = getopt_long(argc + 1, argv - 1, "m:fu:h", opts, NULL)) != -1) {
+		if (o == 'm')
+			memory_mib = parse_memory(optarg);
+		else if (o == 'f')
+			force = true;
+		else if (o == 'u')
+			uuid = optarg;
+		else if (o == 'h')
+			usage(usage_cache, EXIT_OK);
+		else
+			usage(usage_cache, EXIT_USAGE);
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc < 2) {
+		fprintf(stderr, "vaioctl: missing argument\n");
+		usage(usage_cache, EXIT_USAGE);
+	}
+	check_name("pool", argv[0]);
+	if (argc - 1 > VAIO_POOL_MAX_DEVICES)
+		die(EXIT_FAIL, "pool %s: at most %d devices", argv[0],
+		    VAIO_POOL_MAX_DEVICES);
+	snprintf(c->name, sizeof(c->name), "%s", argv[0]);
+	c->memory_mib = memory_mib;
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '/')
+			die(EXIT_FAIL, "pool device '%s': give an absolute path", argv[i]);
+		for (j = 1; j < i; j++)
+			if (!strcmp(argv[i], argv[j]))
+				die(EXIT_FAIL, "device %s: named twice", argv[i]);
+		if (snprintf(c->devices[i - 1], sizeof(c->devices[0]), "%s",
+			     argv[i]) >= (int)sizeof(c->devices[0]))
+			die(EXIT_FAIL, "pool device path too long");
+	}
+	c->ndevices = argc - 1;
+	/*
+	 * Made here: a device holding something else is not overwritten. With
+	 * --uuid the device holds the pool (the kernel checks it is that one).
+	 */
+	for (i = 0; i < c->ndevices && !force && !uuid; i++) {
+		device_signature(c->devices[i], sig, sizeof(sig));
+		if (sig[0])
+			die(EXIT_FAIL, "device %s holds %s: not made a cache pool (--force to overwrite it)",
+			    c->devices[i], sig);
+	}
+	/*
+	 * A new pool, or with --uuid the pool on the device (its blocks, dirty
+	 * ones too, come back); a device holding another pool is refused by
+	 * the kernel. --force: a new pool whatever the device holds.
+	 */
+	if (uuid && force)
+		die(EXIT_USAGE, "--uuid takes the pool on the device, --force makes a new one: give one");
+	if (uuid) {
+		if (!vaio_valid_uuid(uuid))
+			die(EXIT_USAGE, "--uuid '%s': not a UUID", uuid);
+		snprintf(c->uuid, sizeof(c->uuid), "%s", uuid);
+		c->format = false;	/* that pool, or none: never a new one */
+	} else {
+		new_uuid(c->uuid, sizeof(c->uuid));
+		c->format = true;
+	}
+
+	lock = lock_conf(&err);
+	if (lock < 0)
+		die_err(&err);
+	if (vaio_pool_conf_exists(c->name))
+		die(EXIT_FAIL, "pool %s exists", c->name);
+	c->wipe = force;
+	if (vaio_pool_create(c, &err))
+		die_err(&err);
+	if (vaio_pool_conf_save(c, &err)) {
+		vaio_pool_remove(c->name, NULL);
+		die_err(&err);
+	}
+	unlock_conf(lock);
+	if (json_out) {
+		free(c);
+		return pool_print(argv[0]);
+	}
+	pool_members(c, " ", members, sizeof(members));
+	printf("pool %s created on %s", c->name, members);
+	if (c->memory_mib)
+		printf(" with %llu MiB of memory", (unsigned long long)c->memory_mib);
+	putchar('\n');
+	free(c);
+	return EXIT_OK;
+}
+
+static int cache_pool(int argc, char **argv)
+{
+	struct vaio_err err;
+	int lock, open, r;
+
+	if (argc && is_help(argv[0]))
+		usage(usage_cache, EXIT_OK);
+	if (argc)
+		argv[0] = (char *)expand(argv[0], (const char *const[]){
+			"list", "show", "create", "remove", NULL });
+	if (!argc || !strcmp(argv[0], "list")) {
+		want_args(argc ? argc - 1 : 0, argv + 1, 0, usage_cache);
+		return pool_print(NULL);
+	}
+	if (!strcmp(argv[0], "show")) {
+		want_args(argc - 1, argv + 1, 1, usage_cache);
+		return pool_print(argv[1]);
+	}
+	if (!strcmp(argv[0], "create"))
+		return pool_create(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "remove")) {
+		want_args(argc - 1, argv + 1, 1, usage_cache);
+		check_name("pool", argv[1]);
+		lock = lock_conf(&err);
+		if (lock < 0)
+			die_err(&err);
+		r = vaio_dm_state(argv[1], &err);
+		if (r < 0)
+			die_err(&err);
+		if (r) {
+			struct vaio_pool_info *live;
+			int n, i;
+
+			if (vaio_pool_list(&live, &n, &err))
+				die_err(&err);
+			for (i = 0; i < n; i++)
+				if (!strcmp(live[i].name, argv[1]))
+					break;
+			if (i == n)
+				die(EXIT_FAIL, "%s is not a cache pool", argv[1]);
+			free(live);
+			if (vaio_dm_open_count(argv[1], &open, &err))
+				die_err(&err);
+			if (open)
+				die(EXIT_FAIL, "pool %s: in use by %d disk%s; remove their cache components first",
+				    argv[1], open, open == 1 ? "" : "s");
+		} else if (!vaio_pool_conf_exists(argv[1])) {
+			die(EXIT_FAIL, "pool %s does not exist", argv[1]);
+		}
+		/* The pool, then the linear device under it if it has one. */
+		if (vaio_pool_remove(argv[1], &err))
+			die_err(&err);
+		if (vaio_pool_conf_exists(argv[1]) &&
+		    vaio_pool_conf_delete(argv[1], &err))
+			die_err(&err);
+		unlock_conf(lock);
+		if (!json_out)
+			printf("pool %s removed\n", argv[1]);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "vaioctl: unknown command 'cache pool %s'\n", argv[0]);
+	usage(usage_cache, EXIT_USAGE);
+}
+
+int cache(int argc, char **argv)
+{
+	if (argc && is_help(argv[0]))
+		usage(usage_cache, EXIT_OK);
+	if (argc)
+		argv[0] = (char *)expand(argv[0], (const char *const[]){ "pool", NULL });
+	if (!argc || strcmp(argv[0], "pool")) {
+		if (argc)
+			fprintf(stderr, "vaioctl: unknown command 'cache %s'\n", argv[0]);
+		usage(usage_cache, EXIT_USAGE);
+	}
+	return cache_pool(argc - 1, argv + 1);
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vaioctl: the stats object.
+ */
+#include "vaioctl.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+/*
+ *--------------------------------------------------------------
+ * stats
+ *--------------------------------------------------------------
+ */
+
+static const char *const sort_keys[] = {
+	"iops", "reads", "writes", "bytes", "read_bytes", "write_bytes",
+	"flushes", "discards", "errors", "cache_hits", NULL,
+};
+#define SORT_CACHE_HITS 9
+
+/* Read and write hits of @d's cache filter, from its status words. */
+static double cache_hits(const struct vaio_disk_info *d)
+{
+	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
+	double hits = 0;
+	int i, j, n;
+
+	for (i = 0; i < d->nfilters; i++) {
+		if (strcmp(d->filters[i].type, "cache"))
+			continue;
+		n = vaio_status_pairs(d->filters[i].status, keys, values, 64);
+		for (j = 0; j < n; j++)
+			if (!strcmp(keys[j], "read_hits") ||
+			    !strcmp(keys[j], "write_hits"))
+				hits += strtod(values[j], NULL);
+	}
+	return hits;
+}
+
+static double stat_value(const struct vaio_stats_info *s, int key)
+{
+	switch (key) {
+	case 0:
+		return s->reads + s->writes;
+	case 1:
+		return s->reads;
+	case 2:
+		return s->writes;
+	case 3:
+		return (s->read_sectors + s->write_sectors) * 512.0;
+	case 4:
+		return s->read_sectors * 512.0;
+	case 5:
+		return s->write_sectors * 512.0;
+	case 6:
+		return s->flushes;
+	case 7:
+		return s->discards;
+	default:
+		return s->errors;
+	}
+}
+
+struct stat_row {
+	const struct vaio_disk_info *d;
+	struct vaio_stats_info v;	/* totals, or deltas */
+	double secs;			/* 0: totals */
+	double key;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct stat_row *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? 1 : -1;
+	return strcmp(x->d->dm_name, y->d->dm_name);
+}
+
+static bool selected(const struct vaio_disk_info *d, int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], d->dm_name) || !strcmp(argv[i], d->id))
+			return true;
+	return !argc;
+}
+
+static double rate(uint64_t v, double secs)
+{
+	return secs > 0 ? v / secs : v;
+}
+
+static void print_stats(struct stat_row *rows, int n)
+{
+	struct json_object *arr = json_object_new_array();
+	int i, j;
+
+	if (!json_out) {
+		if (rows[0].secs > 0 || !n)
+			printf("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
+			       "DISK", "IOPS", "READ/s", "WRITE/s", "RD_BYTES/s",
+			       "WR_BYTES/s", "FLUSH/s", "DISC/s", "ERR/s");
+		else
+			printf("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
+			       "DISK", "IOS", "READS", "WRITES", "RD_BYTES",
+			       "WR_BYTES", "FLUSHES", "DISCARDS", "ERRORS");
+	}
+	for (i = 0; i < n; i++) {
+		const struct vaio_stats_info *v = &rows[i].v;
+		double s = rows[i].secs;
+
+		if (json_out) {
+			struct json_object *o = json_object_new_object();
+			struct json_object *fs = json_object_new_array();
+
+			json_object_object_add(o, "disk",
+					       json_object_new_string(rows[i].d->dm_name));
+			json_object_object_add(o, "disk_id",
+					       json_object_new_string(rows[i].d->id));
+			if (s > 0) {
+				json_object_object_add(o, "interval",
+						       json_object_new_double(((long)(s * 1000 + 0.5)) / 1000.0));
+				json_object_object_add(o, "iops",
+						       json_object_new_double(rate(v->reads + v->writes, s)));
+				json_object_object_add(o, "reads_per_sec",
+						       json_object_new_double(rate(v->reads, s)));
+				json_object_object_add(o, "writes_per_sec",
+						       json_object_new_double(rate(v->writes, s)));
+				json_object_object_add(o, "read_bytes_per_sec",
+						       json_object_new_double(rate(v->read_sectors << 9, s)));
+				json_object_object_add(o, "write_bytes_per_sec",
+						       json_object_new_double(rate(v->write_sectors << 9, s)));
+				json_object_object_add(o, "flushes_per_sec",
+						       json_object_new_double(rate(v->flushes, s)));
+				json_object_object_add(o, "discards_per_sec",
+						       json_object_new_double(rate(v->discards, s)));
+				json_object_object_add(o, "errors_per_sec",
+						       json_object_new_double(rate(v->errors, s)));
+			}
+			json_object_object_add(o, "totals", json_stats(&rows[i].d->st));
+			for (j = 0; j < rows[i].d->nfilters; j++)
+				json_object_array_add(fs, json_filter(&rows[i].d->filters[j]));
+			json_object_object_add(o, "filters", fs);
+			json_object_array_add(arr, o);
+			continue;
+		}
+		printf("%-20s %10.0f %10.0f %10.0f %12.0f %12.0f %8.0f %8.0f %8.0f\n",
+		       rows[i].d->dm_name, rate(v->reads + v->writes, s),
+		       rate(v->reads, s), rate(v->writes, s),
+		       rate(v->read_sectors << 9, s), rate(v->write_sectors << 9, s),
+		       rate(v->flushes, s), rate(v->discards, s), rate(v->errors, s));
+		for (j = 0; j < rows[i].d->nfilters; j++) {
+			const struct vaio_filter_info *f = &rows[i].d->filters[j];
+
+			printf("    %s (%s): %s\n", f->type, vaio_state_name(f->state),
+			       f->status[0] ? f->status : "-");
+		}
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	fflush(stdout);
+}
+
+/* @v minus @prev, counter by counter, as far as @v counts on from @prev. */
+static void stats_delta(struct vaio_stats_info *v,
+			const struct vaio_stats_info *p)
+{
+	/* A reload restarted the counters: the totals are the counts since. */
+	if (v->reads < p->reads || v->writes < p->writes ||
+	    v->read_sectors < p->read_sectors ||
+	    v->write_sectors < p->write_sectors || v->flushes < p->flushes ||
+	    v->discards < p->discards || v->errors < p->errors)
+		return;
+	v->reads -= p->reads;
+	v->writes -= p->writes;
+	v->read_sectors -= p->read_sectors;
+	v->write_sectors -= p->write_sectors;
+	v->flushes -= p->flushes;
+	v->discards -= p->discards;
+	v->errors -= p->errors;
+}
+
+int stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "top", required_argument, NULL, 't' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "watch", optional_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct vaio_disk_info *prev = NULL, *cur;
+	struct stat_row *rows;
+	struct vaio_err err;
+	double interval = 0, t0 = 0, t1, hits;
+	long top = -1, count = -1;
+	int c, key = 0, np = 0, nc, i, j, n;
+	char *end;
+
+	for (i = 0; i < argc; i++)
+		if (is_help(argv[i]))
+			usage(usage_stats, EXIT_OK);
+	optind = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, "t:s:w::c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			top = strtol(optarg, &end, 10);
+			if (*end || top < 1)
+				die(EXIT_USAGE, "--top needs a positive number, not '%s'", optarg);
+			break;
+		case 's':
+			for (key = 0; sort_keys[key]; key++)
+				if (!strcmp(sort_keys[key], optarg))
+					break;
+			if (!sort_keys[key])
+				die(EXIT_USAGE, "--sort: unknown key '%s' (iops, reads, writes, bytes, read_bytes, write_bytes, flushes, discards, errors, cache_hits)",
+				    optarg);
+			break;
+		case 'w':
+			interval = 1;
+			if (!optarg && optind < argc + 1 && argv[optind - 1][0] != '-' &&
+			    strtod(argv[optind - 1], &end) > 0 && !*end)
+				optarg = argv[optind++ - 1];
+			if (optarg) {
+				interval = strtod(optarg, &end);
+				if (*end || interval < 0.1 || interval > 3600)
+					die(EXIT_USAGE, "--watch: interval '%s' is not 0.1 to 3600 seconds",
+					    optarg);
+			}
+			break;
+		case 'c':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1)
+				die(EXIT_USAGE, "--count needs a positive number, not '%s'", optarg);
+			break;
+		case 'h':
+			usage(usage_stats, EXIT_OK);
+		default:
+			usage(usage_stats, EXIT_USAGE);
+		}
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (count > 0 && !interval)
+		die(EXIT_USAGE, "--count goes with --watch");
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (;;) {
+		t1 = now();
+		if (vaio_disk_list(nl(), &cur, &nc, &err))
+			die_err(&err);
+		for (i = 0; i < argc; i++) {
+			for (j = 0; j < nc; j++)
+				if (selected(&cur[j], 1, argv + i))
+					break;
+			if (j == nc)
+				die(EXIT_FAIL, "disk %s does not exist", argv[i]);
+		}
+		rows = calloc(nc + 1, sizeof(*rows));
+		if (!rows)
+			die(EXIT_FAIL, "out of memory");
+		for (i = n = 0; i < nc; i++) {
+			if (!selected(&cur[i], argc, argv))
+				continue;
+			rows[n].d = &cur[i];
+			rows[n].v = cur[i].st;
+			hits = cache_hits(&cur[i]);
+			for (j = 0; prev && j < np; j++) {
+				if (strcmp(prev[j].id, cur[i].id))
+					continue;
+				rows[n].secs = t1 - t0;
+				stats_delta(&rows[n].v, &prev[j].st);
+				if (hits >= cache_hits(&prev[j]))
+					hits -= cache_hits(&prev[j]);
+				break;
+			}
+			rows[n].key = (key == SORT_CACHE_HITS ? hits :
+				       stat_value(&rows[n].v, key)) /
+				      (rows[n].secs > 0 ? rows[n].secs : 1);
+			n++;
+		}
+		qsort(rows, n, sizeof(*rows), cmp_rows);
+		if (top > 0 && n > top)
+			n = top;
+		if (!interval || prev) {
+			if (interval && !json_out && isatty(STDOUT_FILENO))
+				printf("\033[H\033[2J");
+			print_stats(rows, n);
+			if (count > 0)
+				count--;
+		}
+		free(rows);
+		free(prev);
+		prev = cur;
+		np = nc;
+		t0 = t1;
+		if (!interval || !count || stop)
+			break;
+		usleep(interval * 1e6);
+		if (stop)
+			break;
+	}
+	free(prev);
+	return EXIT_OK;
+}

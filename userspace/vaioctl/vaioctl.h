@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vaioctl's own header: what its files call of each other.
+ * vaioctl.c has the options, the usage texts and the commands' dispatch;
+ * utils.c the helpers the objects share; a file per object: filter.c,
+ * policy.c, disk.c, stats.c, monitor.c, pool.c, apply.c, repl.c.
+ */
+#ifndef VAIOCTL_H
+#define VAIOCTL_H
+
+#include "../lib/vaio.h"
+
+#include <signal.h>
+
+#include <json-c/json.h>
+
+enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
+
+struct cmd {
+	const char *object, *command;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+/* utils.c */
+extern bool json_out;
+extern int json_flags;
+void __attribute__((format(printf, 2, 3), noreturn))
+die(int code, const char *fmt, ...);
+void __attribute__((noreturn)) die_err(const struct vaio_err *err);
+extern volatile sig_atomic_t stop;
+void on_signal(int sig);
+extern sigset_t old_mask;
+extern int conf_lock_fd;
+int lock_conf(struct vaio_err *err);
+int held_signal(void);
+void unlock_conf(int fd);
+const char *expand(const char *word, const char *const *names);
+struct vaio_nl *nl(void);
+void print_json(struct json_object *obj);
+void check_name(const char *what, const char *name);
+const char *param_type_name(int t);
+const char *fail_name(int mode);
+int find_disk(const char *name, struct vaio_disk_info *out,
+	      struct vaio_err *err);
+struct json_object *json_filter(const struct vaio_filter_info *f);
+struct json_object *json_stats(const struct vaio_stats_info *s);
+int disks_using(const char *policy, char ***names, int *n,
+		struct vaio_err *err);
+void parse_components(int argc, char **argv, struct vaio_chain *chain);
+double now(void);
+
+/* vaioctl.c */
+extern const char usage_filter[];
+extern const char usage_policy[];
+extern const char usage_disk[];
+extern const char usage_cache[];
+extern const char usage_stats[];
+extern const char usage_event[];
+extern const char usage_monitor[];
+extern const char usage_apply[];
+extern const char usage_repl[];
+void __attribute__((noreturn)) usage(const char *text, int code);
+bool is_help(const char *s);
+void want_args(int argc, char **argv, int n, const char *text);
+
+/* filter.c */
+int filter_list(int argc, char **argv);
+int filter_reactivate(int argc, char **argv);
+int filter_call(int argc, char **argv);
+
+/* policy.c */
+int policy_create(int argc, char **argv);
+long long filter_word(const struct vaio_disk_info *d, const char *type,
+		      const char *key);
+int cache_drain(const char *name, const struct vaio_chain *chain,
+		struct vaio_err *err);
+int policy_edit(int argc, char **argv);
+int policy_show(int argc, char **argv);
+int policy_list(int argc, char **argv);
+int policy_delete(int argc, char **argv);
+int policy_assign(int argc, char **argv);
+int policy_unassign(int argc, char **argv);
+
+/* disk.c */
+int disk_create(int argc, char **argv);
+int disk_remove(int argc, char **argv);
+struct json_object *json_disk(const struct vaio_disk_info *k,
+			      const struct vaio_disk_conf *c, bool conf);
+void filters_line(const struct vaio_disk_info *k, char *buf, size_t len);
+int disk_list(int argc, char **argv);
+int disk_show(int argc, char **argv);
+
+/* stats.c */
+int stats(int argc, char **argv);
+
+/* monitor.c */
+int event(int argc, char **argv);
+int monitor(int argc, char **argv);
+
+/* pool.c */
+int cache(int argc, char **argv);
+
+/* apply.c */
+int apply(int argc, char **argv);
+
+/* repl.c */
+int repl(int argc, char **argv);
+
+#endif
