@@ -5,6 +5,8 @@
 #include "vaioctl.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,7 +202,65 @@ static void apply_report(struct json_object *arr, const char *what,
 	}
 }
 
-int apply(int argc, char **argv)
+/*
+ * --down: removes recorded disk @name's device if it is there and is a
+ * vaio disk of that name (a device of that name that is not one is left
+ * alone); says what it did. The kernel writes a write-back cache's dirty
+ * blocks below as the disk goes, or keeps them in the pool, which is
+ * persistent; replication keeps what the peer lacks in its bitmap.
+ */
+static int down_disk(const char *name, const char **did, struct vaio_err *err)
+{
+	struct vaio_disk_info *k;
+	int r = vaio_dm_state(name, err);
+
+	*did = r ? "failed" : "absent";
+	if (r <= 0)
+		return r;
+	k = malloc(sizeof(*k));
+	r = k ? vaio_disk_find(nl(), name, false, k, err) :
+		vaio_seterr(err, ENOMEM, "out of memory");
+	free(k);
+	if (r == -ENODEV)
+		return vaio_seterr(err, ENODEV,
+				   "%s is not a vaio disk; left alone", name);
+	if (!r)
+		r = vaio_dm_remove(name, err);
+	if (!r)
+		*did = "removed";
+	return r;
+}
+
+/* --down: recorded pool @name, if it is there and is a cache pool. */
+static int down_pool(const char *name, const char **did, struct vaio_err *err)
+{
+	struct vaio_pool_info *live;
+	int n, i, r = vaio_dm_state(name, err);
+
+	*did = r ? "failed" : "absent";
+	if (r <= 0)
+		return r;
+	r = vaio_pool_list(&live, &n, err);
+	if (r)
+		return r;
+	for (i = 0; i < n && strcmp(live[i].name, name); i++)
+		;
+	free(live);
+	if (i == n)
+		return vaio_seterr(err, ENODEV,
+				   "%s is not a cache pool; left alone", name);
+	r = vaio_pool_remove(name, err);
+	if (!r)
+		*did = "removed";
+	return r;
+}
+
+/*
+ * apply --down (vaio-apply.service's ExecStop): every recorded disk's
+ * device, then every recorded pool's, the records kept; the next apply
+ * makes them again. A disk in use (open) stays, and so does its pool.
+ */
+static int apply_down(void)
 {
 	struct json_object *arr = json_object_new_array();
 	struct vaio_err err;
@@ -208,7 +268,65 @@ int apply(int argc, char **argv)
 	char **names;
 	int n, i, lock, rc = EXIT_OK;
 
+	lock = lock_conf(&err);
+	if (lock < 0 || vaio_disk_names(&names, &n, &err))
+		die_err(&err);
+	/* The disks first: they hold their pools. */
+	for (i = 0; i < n && !held_signal(); i++) {
+		int r = down_disk(names[i], &did, &err);
+
+		if (r)
+			rc = EXIT_FAIL;
+		apply_report(arr, "disk", names[i], r, did, &err);
+	}
+	vaio_names_free(names, n);
+	if (vaio_pool_names(&names, &n, &err))
+		die_err(&err);
+	for (i = 0; i < n && !held_signal(); i++) {
+		int r = down_pool(names[i], &did, &err);
+
+		if (r)
+			rc = EXIT_FAIL;
+		apply_report(arr, "pool", names[i], r, did, &err);
+	}
+	vaio_names_free(names, n);
+	if (json_out)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	unlock_conf(lock);
+	return rc;
+}
+
+int apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "down", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	struct json_object *arr;
+	struct vaio_err err;
+	const char *did;
+	char **names;
+	bool down = false;
+	int n, i, o, lock, rc = EXIT_OK;
+
+	optind = 0;
+	while ((o = getopt_long(argc + 1, argv - 1, "dh", opts, NULL)) != -1) {
+		if (o == 'd')
+			down = true;
+		else if (o == 'h')
+			usage(usage_apply, EXIT_OK);
+		else
+			usage(usage_apply, EXIT_USAGE);
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	want_args(argc, argv, 0, usage_apply);
+	if (down)
+		return apply_down();
+	arr = json_object_new_array();
 	lock = lock_conf(&err);
 	if (lock < 0 || vaio_pool_names(&names, &n, &err))
 		die_err(&err);

@@ -44,7 +44,7 @@ static const char usage_main[] =
 "  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N]\n"
 "  vaioctl event snapshot DISK TAG\n"
 "  vaioctl monitor [--count N]\n"
-"  vaioctl apply\n"
+"  vaioctl apply [--down]\n"
 "  vaioctl repl status [DISK] | init DISK --primary [--skip-initial-sync] |\n"
 "               init DISK --secondary | promote DISK [--force] [--mark TAG] |\n"
 "               demote DISK [--force] | disconnect DISK |\n"
@@ -119,9 +119,11 @@ const char usage_monitor[] =
 "  Print disk, filter and control-event notifications as they happen.\n";
 
 const char usage_apply[] =
-"Usage: vaioctl apply\n"
+"Usage: vaioctl apply [--down]\n"
 "  Create every disk recorded in the configuration that does not exist and\n"
-"  bring every disk's filters in line with its policy (after a reboot).\n";
+"  bring every disk's filters in line with its policy (after a reboot).\n"
+"  --down: remove every recorded disk's device, then every recorded pool's\n"
+"  (at shutdown); the records stay.\n";
 
 const char usage_repl[] =
 "Usage: vaioctl repl [status [DISK]]\n"
