@@ -150,6 +150,17 @@ ktap_eq "vaioctl -j c p ls is cache pool list" "$(vaioctl -j c p ls)" "$(vaioctl
 ktap_eq "remove is never shortened: exit 2" "$(usage_rc vaioctl disk rem vm2)" 2
 ktap_check "... and vm2 is still there" dmsetup info vm2
 ktap_eq "nor apply" "$(usage_rc vaioctl ap)" 2
+# The global options after the object too, as ip's users type them.
+# (Their disks and policies: the counters move between two calls.)
+ktap_eq "disk list -j is -j disk list" \
+	"$(vaioctl disk list -j | jq -c '[.[] | [.disk, .policy]]')" \
+	"$(vaioctl -j disk list | jq -c '[.[] | [.disk, .policy]]')"
+ktap_match "... it is JSON" "$(vaioctl disk list -j | jq -r '.[0].disk')" '^vm'
+ktap_eq "policy show gold -jp is -j -p policy show gold" \
+	"$(vaioctl policy show gold -jp)" "$(vaioctl -j -p policy show gold)"
+ktap_eq "policy list --confdir DIR after the object reads DIR" \
+	"$(vaioctl policy list --confdir /nonexistent -j)" "[]"
+ktap_eq "-C without its directory: exit 2" "$(usage_rc vaioctl policy list -C)" 2
 
 ktap_check "unassign vm1" vaioctl policy unassign vm1
 ktap_eq "vm1 has no filters" "$(vaio_filters vm1)" ""

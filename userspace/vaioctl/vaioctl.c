@@ -30,6 +30,7 @@ static const char usage_main[] =
 "Usage: vaioctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
 "OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl\n"
 "OPTIONS := -j|--json  -p|--pretty  -C|--confdir DIR  -h|--help  -V|--version\n"
+"           (-j, -p and -C also after OBJECT)\n"
 "\n"
 "  vaioctl filter list\n"
 "  vaioctl filter reactivate DISK FILTER\n"
@@ -212,6 +213,43 @@ static const struct cmd cmds[] = {
 	{ }
 };
 
+/*
+ * The global options after the object too, as "vaioctl disk list -j":
+ * -j, -p (or both as -jp), -C DIR and their long forms, taken out of
+ * @argv up to a "--". No command has options of those letters.
+ */
+static void global_options_after(int *argc, char **argv)
+{
+	int i = 0, take, k;
+
+	while (i < *argc && strcmp(argv[i], "--")) {
+		const char *a = argv[i];
+
+		take = 1;
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			json_out = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
+			json_flags = JSON_PRETTY;
+		} else if (!strcmp(a, "-jp") || !strcmp(a, "-pj")) {
+			json_out = true;
+			json_flags = JSON_PRETTY;
+		} else if (!strcmp(a, "-C") || !strcmp(a, "--confdir")) {
+			if (i + 1 == *argc)
+				die(EXIT_USAGE, "%s needs a directory", a);
+			vaio_conf_set_dir(argv[i + 1]);
+			take = 2;
+		} else if (!strncmp(a, "--confdir=", 10)) {
+			vaio_conf_set_dir(a + 10);
+		} else {
+			i++;
+			continue;
+		}
+		for (k = i; k + take <= *argc; k++)
+			argv[k] = argv[k + take];
+		*argc -= take;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -232,8 +270,7 @@ int main(int argc, char **argv)
 			json_out = true;
 			break;
 		case 'p':
-			json_flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-				     JSON_C_TO_STRING_NOSLASHESCAPE;
+			json_flags = JSON_PRETTY;
 			break;
 		case 'C':
 			vaio_conf_set_dir(optarg);
@@ -249,6 +286,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	global_options_after(&argc, argv);
 	if (!argc)
 		usage(usage_main, EXIT_USAGE);
 	if (is_help(argv[0]))

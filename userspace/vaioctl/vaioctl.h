@@ -25,6 +25,9 @@ struct cmd {
 /* utils.c */
 extern bool json_out;
 extern int json_flags;
+/* -p: indented, spaced. */
+#define JSON_PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
+		     JSON_C_TO_STRING_NOSLASHESCAPE)
 void __attribute__((format(printf, 2, 3), noreturn))
 die(int code, const char *fmt, ...);
 void __attribute__((noreturn)) die_err(const struct vaio_err *err);
