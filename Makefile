@@ -58,6 +58,7 @@ export T
 
 .PHONY: all modules guest-modules userspace deps check check-run demo demo-run \
 	check-debug check-debug-run check-debug-full check-debug-full-run check-full \
+	userspace-asan \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
 	lint install uninstall clean help torture torture-run torture-power \
 	torture-power-run
@@ -90,6 +91,17 @@ guest-modules:
 userspace:
 	$(MAKE) -C userspace
 
+# The programs make check runs in its guests: the same sources built with
+# AddressSanitizer, LeakSanitizer and UBSan (userspace SANITIZE=1), in a
+# copy of the tree under build/asan/ (never the programs make install
+# puts).
+ASAN := $(BUILD)/asan
+userspace-asan:
+	@mkdir -p $(ASAN)
+	@tar -C $(TOP) -c $$(cd $(TOP) && git ls-files --cached --others --exclude-standard \
+		userspace include VERSION) | tar -C $(ASAN) -x
+	@$(MAKE) --no-print-directory -s -C $(ASAN)/userspace SANITIZE=1
+
 deps:
 	@tools/deps.sh
 
@@ -97,8 +109,9 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: guest-modules userspace
-	@tools/vm/vaio-test --kver $(GUEST_KVER) $(if $(T),--pattern '$(T)')
+check-run: guest-modules userspace userspace-asan
+	@VAIO_USERSPACE=$(ASAN)/userspace tools/vm/vaio-test --kver $(GUEST_KVER) \
+		$(if $(T),--pattern '$(T)')
 
 check-debug: deps
 	@$(MAKE) --no-print-directory check-debug-run

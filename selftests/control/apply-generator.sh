@@ -6,7 +6,8 @@ TIMEOUT=60
 # Runs on the host: the generator reads files and writes a drop-in.
 . "$(dirname "$0")/../lib/ktap.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-gen=$top/userspace/generator/vaio-generator
+# make check: the sanitizer build (VAIO_USERSPACE).
+gen=${VAIO_USERSPACE:-$top/userspace}/generator/vaio-generator
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 conf=$tmp/conf

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a boot hang is retried once; a test that checks nothing fails"
+DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a sanitizer report of our programs fails a test; a boot hang is retried once; a test that checks nothing fails"
 HOST=1
 TIMEOUT=300
 # Runs on the host: it boots guests whose tests go wrong on purpose.
@@ -44,6 +44,10 @@ expect "hang: a timeout that names the blocked task" hang.sh 10 143 60 \
 	'TIMEOUT: .*hang.sh still running after 10s' 'task:dd .*state:D'
 expect "kernel warning fails a passing script" warn.sh 30 1 40 \
 	'KERNEL PROBLEM' 'planted_by_harness_test'
+expect "a sanitizer report of our programs fails a passing script" sanitizer.sh 30 1 40 \
+	'USERSPACE PROBLEM' 'planted_sanitizer_report'
+expect "a UBSan report it printed fails a passing script" ubsan.sh 30 1 40 \
+	'USERSPACE PROBLEM.*UBSan' 'planted_ubsan_report'
 # A boot that hangs before /init costs the boot timeout, not the test's:
 # booted again once, and reported; twice is a failure.
 # (30 s: this test runs beside two others, whose guests slow a boot.)

@@ -8,7 +8,7 @@ TIMEOUT=120
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
 for t in repl-decide-test repl-handshake-test vaio-ackwriter-test.sh; do
-	bin=$top/userspace/tests/$t
+	bin=${VAIO_USERSPACE:-$top/userspace}/tests/$t
 	out=$("$bin" 2>&1) && rc=0 || rc=$?
 	n_ok=$(printf '%s\n' "$out" | grep -c '^ok ')
 	n_bad=$(printf '%s\n' "$out" | grep -c '^not ok ')

@@ -492,6 +492,9 @@ static int cmd_scan(const char *dev, uint64_t nb)
 		else if (seq)
 			printf("%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", b, seq, seed);
 	}
+	close(fd);
+	free(buf);
+	free(ref);
 	return 0;
 }
 
@@ -583,6 +586,8 @@ static void read_disk(const char *dev, const char *scan, struct state *s)
 			s->disk[b] = classify(buf, b, &s->disk_seed[b], ref);
 		}
 		close(fd);
+		free(buf);
+		free(ref);
 		return;
 	}
 	f = fopen(scan, "r");
@@ -604,6 +609,14 @@ static void read_disk(const char *dev, const char *scan, struct state *s)
 		}
 	}
 	fclose(f);
+}
+
+static void state_free(struct state *s)
+{
+	free(s->disk);
+	free(s->disk_seed);
+	free(s->wm);
+	free(s->logged);
 }
 
 static int cmd_check(const char *log, const char *dev, const char *scan,
@@ -660,14 +673,14 @@ static int cmd_check(const char *log, const char *dev, const char *scan,
 				       seq, b, s.disk[b] == BAD ? 0 : s.disk[b]);
 		}
 	}
-	if (bad) {
+	if (bad)
 		printf("FAILED: %d violations (%" PRIu64 " acknowledged writes logged)\n",
 		       bad, s.nrec);
-		return 1;
-	}
-	printf("ok: %" PRIu64 " acknowledged writes logged (up to seq %" PRIu64 "), the disk holds writes up to seq %" PRIu64 ", prefix %" PRIu64 "%s\n",
-	       s.nrec, s.max_seq, top, L, verbose ? "" : "");
-	return 0;
+	else
+		printf("ok: %" PRIu64 " acknowledged writes logged (up to seq %" PRIu64 "), the disk holds writes up to seq %" PRIu64 ", prefix %" PRIu64 "%s\n",
+		       s.nrec, s.max_seq, top, L, verbose ? "" : "");
+	state_free(&s);
+	return bad ? 1 : 0;
 }
 
 static void __attribute__((noreturn)) usage(int code)

@@ -38,7 +38,8 @@ int filter_list(int argc, char **argv)
 	want_args(argc, argv, 0, usage_filter);
 	if (vaio_filter_types(nl(), &types, &n, &err))
 		die_err(&err);
-	qsort(types, n, sizeof(*types), cmp_types);
+	if (n > 1)
+		qsort(types, n, sizeof(*types), cmp_types);
 
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++) {

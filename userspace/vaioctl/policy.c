@@ -350,6 +350,7 @@ int policy_delete(int argc, char **argv)
 		fprintf(stderr, "; unassign it first\n");
 		exit(EXIT_FAIL);
 	}
+	vaio_names_free(disks, nd);
 	if (vaio_policy_delete(argv[0], &err))
 		die_err(&err);
 	unlock_conf(lock);

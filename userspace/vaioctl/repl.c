@@ -229,7 +229,8 @@ static int repl_status(int argc, char **argv)
 	} else if (vaio_repl_list(repl_nl(), &infos, &n, &err)) {
 		die_err(&err);
 	}
-	qsort(infos, n, sizeof(*infos), cmp_repl);
+	if (n > 1)
+		qsort(infos, n, sizeof(*infos), cmp_repl);
 	arr = json_object_new_array();
 	for (i = 0; i < n; i++) {
 		if (json_out)

@@ -293,7 +293,8 @@ int stats(int argc, char **argv)
 				      (rows[n].secs > 0 ? rows[n].secs : 1);
 			n++;
 		}
-		qsort(rows, n, sizeof(*rows), cmp_rows);
+		if (n > 1)
+			qsort(rows, n, sizeof(*rows), cmp_rows);
 		if (top > 0 && n > top)
 			n = top;
 		if (!interval || prev) {
