@@ -190,7 +190,10 @@ static void log_garbage(int prio, const char *msg, uint64_t now)
 
 /*
  * Splits "HOST:PORT", "[V6]:PORT", "HOST" or "[V6]" (with @def_port), and
- * a bare IPv6 address. 0 or -1 with @msg.
+ * a bare IPv6 address. Without @def_port the port is required, and "V6:PORT"
+ * is an IPv6 address and a port: the kernel's peer= has no brackets (its
+ * parameters may not), so its port is what follows the last colon. 0 or -1
+ * with @msg.
  */
 static int split_hostport(const char *s, char *host, size_t hlen, char *port,
 			  size_t plen, const char *def_port, char *msg,
@@ -210,7 +213,8 @@ static int split_hostport(const char *s, char *host, size_t hlen, char *port,
 		colon = end[1] ? end + 1 : NULL;
 	} else {
 		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)	/* a bare IPv6 address */
+		/* A bare IPv6 address, if a port is not required. */
+		if (def_port && colon && strchr(s, ':') != colon)
 			colon = NULL;
 		snprintf(host, hlen, "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
 	}
