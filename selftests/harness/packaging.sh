@@ -89,13 +89,13 @@ ktap_eq "make install: the shipped modules, programs, man pages, completion, uni
 	"$(cd "$dest" && find . -type f | sed 's,^\./,,' | sort)" "$want"
 units=$dest/lib/systemd/system
 ktap_eq "vaiod.service runs SBINDIR's vaiod" \
-	"$(grep '^Exec' "$units/vaiod.service")" "ExecStart=$sbindir/vaiod"
+	"$(grep '^ExecStart=' "$units/vaiod.service")" "ExecStart=$sbindir/vaiod"
 ktap_eq "vaio-apply.service runs SBINDIR's vaioctl" \
 	"$(grep '^Exec' "$units/vaio-apply.service" | grep -v modprobe)" \
 	"ExecStart=$sbindir/vaioctl apply
 ExecReload=$sbindir/vaioctl apply
 ExecStop=$sbindir/vaioctl apply --down"
-ktap_eq "no placeholder left in the units" "$(grep -h '@' "$units"/*.service)" ""
+ktap_eq "no placeholder left in the units" "$(grep -h '@[A-Z_]*@' "$units"/*.service)" ""
 ktap_eq "the installed vaioctl -V: VERSION" "$("$dest$sbindir/vaioctl" -V 2>&1)" "vaioctl $version"
 ktap_eq "the installed vaiod -V: VERSION" "$("$dest$sbindir/vaiod" -V 2>&1)" "vaiod $version"
 ktap_eq "the man pages: VERSION" \

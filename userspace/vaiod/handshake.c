@@ -385,7 +385,14 @@ int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
-		snprintf(msg, msglen, "secret file %s: %s", path, strerror(e));
+		/* vaiod.service runs it as the user vaiod: say what to do. */
+		if (e == EACCES && geteuid())
+			snprintf(msg, msglen,
+				 "secret file %s: %s (vaiod runs as uid %u: chown the file to it)",
+				 path, strerror(e), (unsigned int)geteuid());
+		else
+			snprintf(msg, msglen, "secret file %s: %s", path,
+				 strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st)) {
@@ -416,8 +423,9 @@ int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		snprintf(msg, msglen,
-			 "secret file %s is owned by uid %u, not by root or vaiod's uid %u (chown root it)",
-			 path, (unsigned int)st.st_uid, (unsigned int)geteuid());
+			 "secret file %s is owned by uid %u, not by root or vaiod's uid %u (chown %s it)",
+			 path, (unsigned int)st.st_uid, (unsigned int)geteuid(),
+			 geteuid() ? "vaiod's user" : "root");
 		close(fd);
 		return -EPERM;
 	}

@@ -2,7 +2,8 @@
 /*
  * vaiod: connects the replicated disks of dm-vaio to their peers.
  *
- *   vaiod [-l|--listen ADDR[:PORT]] [-v|--verbose] [-h|--help]
+ *   vaiod [-c|--config FILE] [-l|--listen ADDR[:PORT]]... [--tls]
+ *         [-v|--verbose] [-h|--help] [-V|--version]
  *
  * One daemon per host, for all its disks. It follows the "vaio_repl"
  * family (notifications, and a GET dump every second), dials the peer of
@@ -11,7 +12,10 @@
  * each socket to the kernel (VAIO_REPL_CMD_CONNECT). It is not in the data
  * path: killing it stops no replication. One thread, one poll() loop; no
  * peer can hold it up. Logs to stderr with "<N>" priority prefixes
- * (journald's). See vaiod(8).
+ * (journald's). SIGHUP reads its configuration file again (listen, tls,
+ * verbose) and puts it in place, or keeps the old one if the new one is
+ * wrong. It needs CAP_NET_ADMIN only (vaio_repl's GENL_ADMIN_PERM
+ * commands, and GET's secret path). See vaiod(8).
  */
 #include "handshake.h"
 #include "tls.h"
@@ -30,7 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #include <openssl/crypto.h>
 
@@ -52,11 +59,31 @@
 #define GARBAGE_BURST		5	/* garbage lines per window */
 #define GARBAGE_WINDOW_MS	10000
 #define DEDUP_MS		60000	/* a repeated message: debug level */
+#define MAX_LISTEN		16	/* listen= lines, --listen options */
+#define MAX_LISTENERS		32	/* sockets: a name may give several */
+#define CONF_LINE_MAX		512
+#define CONF_DEFAULT		"/etc/vaio/vaiod.conf"
 
 enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE };
 
+/*
+ * What vaiod is told: the configuration file, then the command line over
+ * it. Read at the start and again at each SIGHUP.
+ */
+struct config {
+	char listen[MAX_LISTEN][256];	/* ADDR[:PORT]; "*" every address */
+	int nlisten;
+	bool tls, verbose;
+};
+
+static struct config conf;		/* in use */
+static struct config cmdline;		/* the command line's part */
+static bool cmdline_tls, cmdline_verbose;
+static const char *conf_path = CONF_DEFAULT;
+static bool conf_path_given;		/* --config: it must exist */
+
 static bool verbose;
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reload_wanted;
 
 /*
  *--------------------------------------------------------------
@@ -163,7 +190,10 @@ static void log_garbage(int prio, const char *msg, uint64_t now)
 
 /*
  * Splits "HOST:PORT", "[V6]:PORT", "HOST" or "[V6]" (with @def_port), and
- * a bare IPv6 address. 0 or -1 with @msg.
+ * a bare IPv6 address. Without @def_port the port is required, and "V6:PORT"
+ * is an IPv6 address and a port: the kernel's peer= has no brackets (its
+ * parameters may not), so its port is what follows the last colon. 0 or -1
+ * with @msg.
  */
 static int split_hostport(const char *s, char *host, size_t hlen, char *port,
 			  size_t plen, const char *def_port, char *msg,
@@ -183,7 +213,8 @@ static int split_hostport(const char *s, char *host, size_t hlen, char *port,
 		colon = end[1] ? end + 1 : NULL;
 	} else {
 		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)	/* a bare IPv6 address */
+		/* A bare IPv6 address, if a port is not required. */
+		if (def_port && colon && strchr(s, ':') != colon)
 			colon = NULL;
 		snprintf(host, hlen, "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
 	}
@@ -283,7 +314,6 @@ static struct disk **disks;
 static int ndisks;
 static struct accepted *acc[MAX_ACCEPTED];
 static struct resolve *orphans;
-static int listen_fd = -1;
 static uint64_t next_dump, next_open;
 static bool module_missing_logged;
 
@@ -860,11 +890,28 @@ static void hs_debug(void *ctx, const char *disk, const char *addr,
 	logmsg(7, "%s%s%s", disk[0] ? disk : "", disk[0] ? ": " : "", msg);
 }
 
-static struct hs_ops ops = {	/* .tls: --tls */
+/*
+ * A handshake keeps the ops it started with: a reload that turns TLS on or
+ * off counts from the next connection.
+ */
+static const struct hs_ops ops_plain = {
 	.lookup = hs_lookup,
 	.state = hs_state,
 	.debug = hs_debug,
 };
+
+static const struct hs_ops ops_tls = {
+	.lookup = hs_lookup,
+	.state = hs_state,
+	.debug = hs_debug,
+	.tls = true,
+};
+
+/* The ops of a new handshake. */
+static const struct hs_ops *cur_ops(void)
+{
+	return conf.tls ? &ops_tls : &ops_plain;
+}
 
 /*
  * --tls: TLS 1.3 on the authenticated socket, its keys given to the
@@ -899,7 +946,7 @@ static bool handover(struct hs *hs, const char *addr, uint64_t now)
 		log_dedup(hs->disk, 3, line, now);
 		return false;
 	}
-	if (ops.tls && tls_step(hs, msg, sizeof(msg))) {
+	if (hs->ops->tls && tls_step(hs, msg, sizeof(msg))) {
 		snprintf(line, sizeof(line), "%s: with %s: %s", hs->disk, addr, msg);
 		log_dedup(hs->disk, 3, line, now);
 		return false;
@@ -915,7 +962,7 @@ static bool handover(struct hs *hs, const char *addr, uint64_t now)
 	logmsg(6, "%s: connected to %s (role %s, full sync: %s%s)", hs->disk,
 	       addr, vaio_repl_role_name(hs->me.role),
 	       hs->full_sync ? "yes" : "no",
-	       ops.tls ? ", TLS 1.3 AES-128-GCM in the kernel" : "");
+	       hs->ops->tls ? ", TLS 1.3 AES-128-GCM in the kernel" : "");
 	next_dump = now;
 	return true;
 }
@@ -989,10 +1036,14 @@ static void dial_addresses(struct disk *d, struct addrinfo *ai, uint64_t now)
 static void dial_start(struct disk *d, uint64_t now)
 {
 	char host[VAIO_REPL_PEER_MAX], port[16], msg[512];
+	/*
+	 * An address is dialed as it is, IPv6 too (AI_ADDRCONFIG would drop
+	 * an IPv6 address on a host whose only IPv6 ones are link-local).
+	 */
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
 		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_ADDRCONFIG,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 	};
 	struct addrinfo *ai = NULL;
 	int e;
@@ -1073,7 +1124,7 @@ static void dial_connecting(struct disk *d, short revents, uint64_t now)
 	d->ai = d->ai_next = NULL;
 	logmsg(7, "%s: connected to %s, handshake", d->id, d->info.peer);
 	d->dial = D_HANDSHAKE;
-	hs_start(&d->hs, HS_DIALER, d->fd, d->info.peer, &ops, NULL, d->id,
+	hs_start(&d->hs, HS_DIALER, d->fd, d->info.peer, cur_ops(), NULL, d->id,
 		 d->info.remote_disk[0] ? d->info.remote_disk : d->id,
 		 d->secret, d->secret_len, now);
 	OPENSSL_cleanse(d->secret, sizeof(d->secret));
@@ -1111,48 +1162,205 @@ static void dial_handshake(struct disk *d, short revents, uint64_t now)
  *--------------------------------------------------------------
  */
 
-static int listen_on(const char *spec)
+/*
+ * The listening sockets: one per address of each listen spec. An IPv6
+ * socket is IPv6 only: "0.0.0.0" and "[::]" go side by side, and an IPv4
+ * peer is seen as itself, never as ::ffff:a.b.c.d (which its disk's
+ * peer= would not match).
+ */
+struct listener {
+	int fd;
+	int spec;			/* its conf.listen[] */
+	bool fresh;			/* opened by this reload */
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+static struct listener lis[MAX_LISTENERS];
+static int nlis;
+
+/* @l listening: its fd, or -1 with @msg. */
+static int listen_sock(const struct listener *l, char *msg, size_t len)
 {
-	char host[256], port[16], msg[300], where[300];
+	int fd, one = 1, e;
+
+	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(msg, len, "%s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (l->addr.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
+	    bind(fd, (const struct sockaddr *)&l->addr, l->len) ||
+	    listen(fd, 64)) {
+		e = errno;
+		snprintf(msg, len, "%s", strerror(e));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Every address of @c's listen specs, in @out (*@n of them): 0, or -1 with
+ * @msg. Nothing is opened.
+ */
+static int listen_addresses(const struct config *c, struct listener *out,
+			    int *n, char *msg, size_t len)
+{
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
 		.ai_socktype = SOCK_STREAM,
 		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 	};
-	struct addrinfo *ai = NULL, *a;
-	char def_port[16];
-	int fd = -1, one = 1, e;
+	char host[256], port[16], def_port[16], why[300];
+	struct addrinfo *ai, *a;
+	int i, j, e;
 
+	*n = 0;
 	snprintf(def_port, sizeof(def_port), "%d", VAIO_REPL_PORT);
-	if (split_hostport(spec, host, sizeof(host), port, sizeof(port), def_port,
-			   msg, sizeof(msg))) {
-		fprintf(stderr, "vaiod: --listen %s\n", msg);
-		exit(EXIT_USAGE);
+	for (i = 0; i < c->nlisten; i++) {
+		if (split_hostport(c->listen[i], host, sizeof(host), port,
+				   sizeof(port), def_port, why, sizeof(why))) {
+			snprintf(msg, len, "listen %s", why);
+			return -1;
+		}
+		/* "*": every address, IPv4 and IPv6. */
+		e = getaddrinfo(strcmp(host, "*") ? host : NULL, port, &hints, &ai);
+		if (e) {
+			snprintf(msg, len, "cannot listen on %s: %s", c->listen[i],
+				 gai_strerror(e));
+			return -1;
+		}
+		for (a = ai; a; a = a->ai_next) {
+			if ((a->ai_family != AF_INET && a->ai_family != AF_INET6) ||
+			    a->ai_addrlen > sizeof(out->addr))
+				continue;
+			for (j = 0; j < *n; j++)
+				if (out[j].len == a->ai_addrlen &&
+				    !memcmp(&out[j].addr, a->ai_addr, a->ai_addrlen))
+					break;
+			if (j < *n)
+				continue;	/* twice: once is enough */
+			if (*n == MAX_LISTENERS) {
+				freeaddrinfo(ai);
+				snprintf(msg, len, "more than %d addresses to listen on",
+					 MAX_LISTENERS);
+				return -1;
+			}
+			out[*n] = (struct listener){ .fd = -1, .spec = i,
+						     .len = a->ai_addrlen };
+			memcpy(&out[*n].addr, a->ai_addr, a->ai_addrlen);
+			(*n)++;
+		}
+		freeaddrinfo(ai);
 	}
-	e = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
-	if (e) {
-		logmsg(3, "cannot listen on %s: %s", spec, gai_strerror(e));
+	return 0;
+}
+
+/*
+ * Listens where @c says: a socket already open on an address still wanted
+ * stays as it is (a peer connecting meanwhile is not refused), the others
+ * close, and the new ones open. Every spec must get at least one socket
+ * (an address of it that cannot be had is a warning): else nothing has
+ * changed, and -1 comes with @msg.
+ */
+static int listen_apply(const struct config *c, char *msg, size_t len)
+{
+	struct listener next[MAX_LISTENERS], gone[MAX_LISTENERS];
+	char why[MAX_LISTEN][300], err[MAX_LISTENERS][128], m[128], where[96];
+	int got[MAX_LISTEN] = { 0 };
+	int nnext, ngone = 0, i, j, bad = -1;
+
+	if (listen_addresses(c, next, &nnext, msg, len))
+		return -1;
+	for (i = 0; i < c->nlisten; i++)
+		snprintf(why[i], sizeof(why[i]), "no address");
+	/* Kept: moved over. */
+	for (j = 0; j < nnext; j++)
+		for (i = 0; i < nlis; i++)
+			if (lis[i].fd >= 0 && lis[i].len == next[j].len &&
+			    !memcmp(&lis[i].addr, &next[j].addr, next[j].len)) {
+				next[j].fd = lis[i].fd;
+				lis[i].fd = -1;
+				got[next[j].spec]++;
+				break;
+			}
+	/* The others close first: one may be in the way of a new one. */
+	for (i = 0; i < nlis; i++)
+		if (lis[i].fd >= 0) {
+			close(lis[i].fd);
+			lis[i].fd = -1;
+			gone[ngone++] = lis[i];
+		}
+	for (j = 0; j < nnext; j++) {
+		if (next[j].fd >= 0)
+			continue;
+		next[j].fd = listen_sock(&next[j], m, sizeof(m));
+		if (next[j].fd < 0) {
+			format_addr((struct sockaddr *)&next[j].addr, next[j].len,
+				    true, where, sizeof(where));
+			/* The address only if the spec is not just that. */
+			if (!strcmp(where, c->listen[next[j].spec]))
+				snprintf(why[next[j].spec], sizeof(why[0]), "%s", m);
+			else
+				snprintf(why[next[j].spec], sizeof(why[0]), "%s: %s",
+					 where, m);
+			snprintf(err[j], sizeof(err[j]), "%s", m);
+			continue;
+		}
+		next[j].fresh = true;
+		got[next[j].spec]++;
+	}
+	for (i = 0; i < c->nlisten && bad < 0; i++)
+		if (!got[i])
+			bad = i;
+	if (bad >= 0) {
+		snprintf(msg, len, "cannot listen on %s: %s", c->listen[bad],
+			 why[bad]);
+		/* Back as it was. */
+		nlis = 0;
+		for (j = 0; j < nnext; j++) {
+			if (next[j].fd < 0)
+				continue;
+			if (next[j].fresh) {
+				close(next[j].fd);
+				continue;
+			}
+			lis[nlis++] = next[j];
+		}
+		for (i = 0; i < ngone; i++) {
+			gone[i].fd = listen_sock(&gone[i], m, sizeof(m));
+			format_addr((struct sockaddr *)&gone[i].addr, gone[i].len,
+				    true, where, sizeof(where));
+			if (gone[i].fd < 0) {
+				logmsg(3, "cannot listen on %s again: %s", where, m);
+				continue;
+			}
+			lis[nlis++] = gone[i];
+		}
 		return -1;
 	}
-	for (a = ai; a; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    a->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (!bind(fd, a->ai_addr, a->ai_addrlen) && !listen(fd, 64)) {
-			format_addr(a->ai_addr, a->ai_addrlen, true, where,
-				    sizeof(where));
-			logmsg(6, "vaiod %s listening on %s", VAIO_VERSION, where);
-			break;
-		}
-		e = errno;
-		logmsg(3, "cannot listen on %s: %s", spec, strerror(e));
-		close(fd);
-		fd = -1;
+	for (i = 0; i < ngone; i++) {
+		format_addr((struct sockaddr *)&gone[i].addr, gone[i].len, true,
+			    where, sizeof(where));
+		logmsg(6, "no longer listening on %s", where);
 	}
-	freeaddrinfo(ai);
-	return fd;
+	nlis = 0;
+	for (j = 0; j < nnext; j++) {
+		format_addr((struct sockaddr *)&next[j].addr, next[j].len, true,
+			    where, sizeof(where));
+		if (next[j].fd < 0) {
+			logmsg(4, "not listening on %s: %s", where, err[j]);
+			continue;
+		}
+		if (next[j].fresh)
+			logmsg(6, "listening on %s", where);
+		next[j].fresh = false;
+		lis[nlis++] = next[j];
+	}
+	return 0;
 }
 
 /* How many disks have @sa as their peer's address. */
@@ -1203,7 +1411,7 @@ static int evict_stranger(const char *host, uint64_t now)
 	return old;
 }
 
-static void accept_all(uint64_t now)
+static void accept_all(int listen_fd, uint64_t now)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -1253,7 +1461,7 @@ static void accept_all(uint64_t now)
 		tcp_options(fd);
 		snprintf(acc[i]->host, sizeof(acc[i]->host), "%s", host);
 		acc[i]->start = now;
-		hs_start(&acc[i]->hs, HS_ACCEPTOR, fd, host, &ops, NULL, NULL,
+		hs_start(&acc[i]->hs, HS_ACCEPTOR, fd, host, cur_ops(), NULL, NULL,
 			 NULL, NULL, 0, now);
 	}
 }
@@ -1280,14 +1488,208 @@ static void accepted_run(int i, short revents, uint64_t now)
 
 /*
  *--------------------------------------------------------------
+ * The configuration: read at the start and at SIGHUP
+ *--------------------------------------------------------------
+ */
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+			 e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static bool conf_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") ||
+	    !strcmp(v, "0")) {
+		*out = false;
+		return true;
+	}
+	return false;
+}
+
+/* A listen spec, @v, checked and added to @c: 0, or -1 with @msg. */
+static int conf_listen(struct config *c, const char *v, char *msg, size_t len)
+{
+	char host[256], port[16], def_port[16], why[300];
+
+	if (c->nlisten == MAX_LISTEN) {
+		snprintf(msg, len, "more than %d addresses to listen on", MAX_LISTEN);
+		return -1;
+	}
+	if (!v[0]) {
+		snprintf(msg, len, "listen: an empty address (* is every address)");
+		return -1;
+	}
+	if (strlen(v) >= sizeof(c->listen[0])) {
+		snprintf(msg, len, "listen %.40s...: too long", v);
+		return -1;
+	}
+	snprintf(def_port, sizeof(def_port), "%d", VAIO_REPL_PORT);
+	if (split_hostport(v, host, sizeof(host), port, sizeof(port), def_port,
+			   why, sizeof(why))) {
+		snprintf(msg, len, "listen %s", why);
+		return -1;
+	}
+	snprintf(c->listen[c->nlisten++], sizeof(c->listen[0]), "%s", v);
+	return 0;
+}
+
+/*
+ * The configuration file's settings over the defaults, the command line's
+ * over them, in @c: 0, or -1 with @msg. The default file may be missing
+ * (no settings); a --config file must be there.
+ */
+static int conf_load(struct config *c, char *msg, size_t len)
+{
+	char line[CONF_LINE_MAX + 2], why[400], *k, *v;
+	int lineno = 0, r = 0, e;
+	bool *b;
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	f = fopen(conf_path, "re");
+	if (!f && (errno != ENOENT || conf_path_given)) {
+		snprintf(msg, len, "%s: %s", conf_path, strerror(errno));
+		return -1;
+	}
+	while (f && fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(msg, len, "%s:%d: longer than %d characters",
+				 conf_path, lineno, CONF_LINE_MAX);
+			r = -1;
+			break;
+		}
+		k = strchr(line, '#');
+		if (k)
+			*k = '\0';
+		k = trim(line);
+		if (!k[0])
+			continue;
+		v = strchr(k, '=');
+		if (!v) {
+			snprintf(msg, len, "%s:%d: '%s': expected KEY = VALUE",
+				 conf_path, lineno, k);
+			r = -1;
+			break;
+		}
+		*v++ = '\0';
+		k = trim(k);
+		v = trim(v);
+		b = !strcmp(k, "tls") ? &c->tls :
+		    !strcmp(k, "verbose") ? &c->verbose : NULL;
+		if (!strcmp(k, "listen")) {
+			if (conf_listen(c, v, why, sizeof(why))) {
+				snprintf(msg, len, "%s:%d: %s", conf_path, lineno,
+					 why);
+				r = -1;
+				break;
+			}
+		} else if (b) {
+			if (!conf_bool(v, b)) {
+				snprintf(msg, len, "%s:%d: %s = '%s': expected yes or no",
+					 conf_path, lineno, k, v);
+				r = -1;
+				break;
+			}
+		} else {
+			snprintf(msg, len, "%s:%d: unknown key '%s' (listen, tls or verbose)",
+				 conf_path, lineno, k);
+			r = -1;
+			break;
+		}
+	}
+	if (f && !r && ferror(f)) {
+		e = errno;
+		snprintf(msg, len, "%s: %s", conf_path, strerror(e));
+		r = -1;
+	}
+	if (f)
+		fclose(f);
+	if (r)
+		return r;
+	if (cmdline.nlisten) {
+		memcpy(c->listen, cmdline.listen, sizeof(c->listen));
+		c->nlisten = cmdline.nlisten;
+	}
+	if (cmdline_tls)
+		c->tls = true;
+	if (cmdline_verbose)
+		c->verbose = true;
+	if (!c->nlisten)
+		snprintf(c->listen[c->nlisten++], sizeof(c->listen[0]), "*");
+	return 0;
+}
+
+/*
+ * SIGHUP: the configuration read again and put in place, or, if anything
+ * in it is wrong, none of it. Connections the kernel has go on; a
+ * handshake in progress finishes with the settings it started with.
+ */
+static void reload(void)
+{
+	struct config c;
+	char msg[600], where[MAX_LISTEN * 260];
+	uint64_t now = hs_now();
+	size_t i, n = 0;
+	int j;
+
+	logmsg(6, "SIGHUP: reading %s", conf_path);
+	if (conf_load(&c, msg, sizeof(msg)) || listen_apply(&c, msg, sizeof(msg))) {
+		logmsg(3, "reload failed: %s; going on as before", msg);
+		return;
+	}
+	if (c.tls != conf.tls)
+		logmsg(6, "TLS %s from the next connection", c.tls ? "on" : "off");
+	conf = c;
+	verbose = c.verbose;
+	/*
+	 * What vaiod reads anew anyway, at once: the peers' names looked up,
+	 * the waiting disks dialed (their secret files read), and a message
+	 * that repeats logged as new.
+	 */
+	for (j = 0; j < ndisks; j++) {
+		disks[j]->pa_next = now;
+		if (disks[j]->dial == D_IDLE) {
+			disks[j]->next_try = now;
+			disks[j]->backoff = BACKOFF_MIN_MS;
+		}
+	}
+	for (i = 0; i < sizeof(dedups) / sizeof(dedups[0]); i++)
+		dedups[i].msg[0] = '\0';
+	where[0] = '\0';
+	for (j = 0; j < c.nlisten; j++)
+		n += snprintf(where + n, sizeof(where) - n, "%s%s", j ? " " : "",
+			      c.listen[j]);
+	logmsg(6, "reloaded: listen %s, tls %s, verbose %s", where,
+	       c.tls ? "yes" : "no", c.verbose ? "yes" : "no");
+}
+
+/*
+ *--------------------------------------------------------------
  * The loop
  *--------------------------------------------------------------
  */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGHUP)
+		reload_wanted = 1;
+	else
+		stopping = 1;
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -1299,10 +1701,10 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 static void loop_once(void)
 {
 	/* listen, events, disks, accepted */
-	struct pollfd pfd[2 + 1024 + MAX_ACCEPTED];
+	struct pollfd pfd[MAX_LISTENERS + 1 + 1024 + MAX_ACCEPTED];
 	struct disk *dmap[1024];
 	int amap[MAX_ACCEPTED];
-	int n = 0, nd = 0, na = 0, i, r, ev_idx = -1, timeout;
+	int n = 0, nd = 0, na = 0, i, r, ev_idx = -1, timeout, base;
 	uint64_t now = hs_now(), wake = now + DUMP_MS;
 	bool resolving = false;
 
@@ -1312,11 +1714,13 @@ static void loop_once(void)
 	else
 		wake = min_u64(wake, next_open);
 
-	pfd[n++] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
+	for (i = 0; i < nlis; i++)
+		pfd[n++] = (struct pollfd){ .fd = lis[i].fd, .events = POLLIN };
 	if (ev_nl) {
 		ev_idx = n;
 		pfd[n++] = (struct pollfd){ .fd = vaio_nl_fd(ev_nl), .events = POLLIN };
 	}
+	base = n;
 	for (i = 0; i < ndisks && nd < 1024; i++) {
 		struct disk *d = disks[i];
 
@@ -1371,7 +1775,7 @@ static void loop_once(void)
 	/* The disks polled: by pointer, a dump below may reorder the array. */
 	for (i = 0; i < nd; i++) {
 		struct disk *d = dmap[i];
-		short rev = pfd[(ev_idx >= 0 ? 2 : 1) + i].revents;
+		short rev = pfd[base + i].revents;
 
 		/* events() may have removed it. */
 		if (!disk_still(d))
@@ -1382,11 +1786,11 @@ static void loop_once(void)
 			dial_handshake(d, rev, now);
 	}
 	for (i = 0; i < na; i++)
-		accepted_run(amap[i], pfd[(ev_idx >= 0 ? 2 : 1) + nd + i].revents,
-			     now);
+		accepted_run(amap[i], pfd[base + nd + i].revents, now);
 	/* After them: amap[] must not see a slot that accept_all() reused. */
-	if (pfd[0].revents & POLLIN)
-		accept_all(now);
+	for (i = 0; i < nlis; i++)
+		if (pfd[i].revents & POLLIN)
+			accept_all(lis[i].fd, now);
 
 	orphans_reap();
 	if (req_nl && now >= next_dump)
@@ -1407,19 +1811,37 @@ static void loop_once(void)
 }
 
 static const char usage_text[] =
-"Usage: vaiod [-l|--listen ADDR[:PORT]] [--tls] [-v|--verbose] [-h|--help]\n"
-"             [-V|--version]\n"
+"Usage: vaiod [-c|--config FILE] [-l|--listen ADDR[:PORT]]... [--tls]\n"
+"             [-v|--verbose] [-h|--help] [-V|--version]\n"
 "  Connects this host's replicated dm-vaio disks to their peers: dials the\n"
 "  peer of every primary disk that waits for a connection, accepts the\n"
 "  peers' connections, authenticates them and hands them to the kernel.\n"
-"  -l, --listen ADDR[:PORT]  where to accept peers (default 0.0.0.0:7790)\n"
+"  -c, --config FILE         settings (listen, tls, verbose), read again at\n"
+"                            SIGHUP (default " CONF_DEFAULT ", if there)\n"
+"  -l, --listen ADDR[:PORT]  where to accept peers, instead of the file's\n"
+"                            (default *:7790: every IPv4 and IPv6 address;\n"
+"                            [V6ADDR]:PORT for an IPv6 one); repeatable\n"
 "      --tls                 encrypt and authenticate the replication stream\n"
 "                            (TLS 1.3 in the kernel); the peers' vaiod too\n"
 "  -v, --verbose             debug messages too\n";
 
+/* Whether vaiod may hand sockets to the kernel (GENL_ADMIN_PERM). */
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d))
+		return true;		/* cannot tell: the kernel will */
+	return d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "tls", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -1427,20 +1849,27 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ }
 	};
-	const char *listen_spec = "0.0.0.0";
 	struct sigaction sa = { .sa_handler = on_signal };
+	char msg[600];
 	int c, i;
 
-	while ((c = getopt_long(argc, argv, "l:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:l:vhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			conf_path = optarg;
+			conf_path_given = true;
+			break;
 		case 'l':
-			listen_spec = optarg;
+			if (conf_listen(&cmdline, optarg, msg, sizeof(msg))) {
+				fprintf(stderr, "vaiod: --%s\n", msg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'v':
-			verbose = true;
+			cmdline_verbose = true;
 			break;
 		case 'T':
-			ops.tls = true;
+			cmdline_tls = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -1458,18 +1887,35 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
+	verbose = cmdline_verbose;
+	if (conf_load(&conf, msg, sizeof(msg))) {
+		logmsg(3, "%s", msg);
+		return EXIT_USAGE;
+	}
+	verbose = conf.verbose;
 
 	/* No SA_RESTART: poll() returns at once. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	listen_fd = listen_on(listen_spec);
-	if (listen_fd < 0)
+	logmsg(6, "vaiod %s starting (uid %u%s)", VAIO_VERSION,
+	       (unsigned int)geteuid(), conf.tls ? ", TLS" : "");
+	if (!have_net_admin())
+		logmsg(4, "no CAP_NET_ADMIN: the kernel will give vaiod neither the disks' secret paths nor their connections");
+	if (listen_apply(&conf, msg, sizeof(msg))) {
+		logmsg(3, "%s", msg);
 		return EXIT_FAIL;
-	while (!stopping)
+	}
+	while (!stopping) {
+		if (reload_wanted) {
+			reload_wanted = 0;
+			reload();
+		}
 		loop_once();
+	}
 
 	logmsg(6, "exiting");
 	for (i = ndisks - 1; i >= 0; i--) {
@@ -1484,7 +1930,8 @@ int main(int argc, char **argv)
 			accepted_free(acc[i]);
 		}
 	}
-	close(listen_fd);
+	for (i = 0; i < nlis; i++)
+		close(lis[i].fd);
 	nl_close();
 	return EXIT_OK;
 }
