@@ -112,6 +112,17 @@ dm_create cmeta "0 $((META_MIB * 2048)) linear /dev/ram1 $((CACHE_MIB * 2048))" 
 	echo "cache_mib=$CACHE_MIB"
 } >$OUT/meta
 
+# keep_result TAG RC: the measured run's fio JSON (/tmp/fio.out, exit
+# status RC) kept as TAG's, its IOPS logged; a failed run ends the bench.
+keep_result() {
+	if [ "$2" != 0 ] || ! fio_json_ok </tmp/fio.out; then
+		sed 's/^/  | /' /tmp/fio.err | tail -n 20
+		fail "$1: fio exit $2"
+	fi
+	sed -n '/^{/,$p' /tmp/fio.out >$OUT/$1.json
+	log "$1: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS"' $OUT/$1.json)"
+}
+
 # run_one REP WORKLOAD CONFIG
 run_one() {
 	local tag="$1_$2_$3" rc
@@ -134,12 +145,7 @@ run_one() {
 	dmsetup status "$DM" >>$OUT/$tag.status
 	dm_gone
 	pool_gone
-	if [ "$rc" != 0 ] || ! fio_json_ok </tmp/fio.out; then
-		sed 's/^/  | /' /tmp/fio.err | tail -n 20
-		fail "$tag: fio exit $rc"
-	fi
-	sed -n '/^{/,$p' /tmp/fio.out >$OUT/$tag.json
-	log "$tag: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS"' $OUT/$tag.json)"
+	keep_result "$tag" "$rc"
 }
 
 # Four disks at once, on one pool or on four (issue 19's locking: one
@@ -210,12 +216,7 @@ run_4d() {
 	vaio-*) vaio_hits >>$OUT/$tag.status ;;
 	esac
 	gone_4d
-	if [ "$rc" != 0 ] || ! fio_json_ok </tmp/fio.out; then
-		sed 's/^/  | /' /tmp/fio.err | tail -n 20
-		fail "$tag: fio exit $rc"
-	fi
-	sed -n '/^{/,$p' /tmp/fio.out >$OUT/$tag.json
-	log "$tag: $(jq -r '.jobs[0] | "\(.read.iops + .write.iops | floor) IOPS"' $OUT/$tag.json)"
+	keep_result "$tag" "$rc"
 }
 
 for rep in $(seq 1 "$REPEAT"); do
