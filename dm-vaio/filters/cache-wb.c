@@ -215,6 +215,40 @@ out:
 }
 
 /*
+ * Write back the @n taken slots of @d to @bdev as wb_slots() does; if that
+ * fails on the disk below, each of them alone again, so that one block
+ * the disk below cannot take keeps no other dirty (a batch fails whole).
+ * The batch's error, if any; *@dead: none of them went below alone
+ * either, or the cache device failed: no use going on.
+ */
+static int wb_batch(struct cache_pool *p, struct cache_disk *d,
+		    struct block_device *bdev, u32 *slots, unsigned int n,
+		    bool *dead)
+{
+	bool busy = false, taken, wrote = false;
+	unsigned int k;
+	int r;
+
+	*dead = false;
+	r = wb_slots(p, d, bdev, slots, n);
+	if (!r)
+		return 0;
+	if (n == 1 || READ_ONCE(p->failed)) {
+		*dead = true;
+		return r;
+	}
+	for (k = 0; k < n && !READ_ONCE(p->failed); k++) {
+		spin_lock_irq(&p->lock);
+		taken = wb_take(p, d, slots[k], &busy);
+		spin_unlock_irq(&p->lock);
+		if (taken && !wb_slots(p, d, bdev, &slots[k], 1))
+			wrote = true;
+	}
+	*dead = !wrote || READ_ONCE(p->failed);
+	return r;
+}
+
+/*
  * Take the dirty blocks of @d that follow block @b (to @last at most) into
  * the batch @slots of @n: they go below with it, as one write. Under lock.
  */
@@ -305,11 +339,11 @@ static int wb_range(struct cache_pool *p, struct cache_disk *d,
 		    struct block_device *bdev, u64 first, u64 last,
 		    unsigned int tries)
 {
-	bool small = last - first < CACHE_INLINE_BLOCKS, busy;
+	bool small = last - first < CACHE_INLINE_BLOCKS, busy, dead;
 	u64 pos, end = small ? last + 1 : p->nslots;
 	u32 slots[CACHE_WB_BATCH];
 	unsigned int n;
-	int r = 0;
+	int r = 0, e;
 
 	if (!bdev)
 		return -ENODEV;
@@ -320,13 +354,17 @@ static int wb_range(struct cache_pool *p, struct cache_disk *d,
 		while (pos < end && READ_ONCE(d->dirty)) {
 			n = wb_pick(p, d, first, last, &pos, slots, &busy);
 			if (n) {
-				r = wb_slots(p, d, bdev, slots, n);
-				if (r)
+				/* Past a block that fails, to the others. */
+				e = wb_batch(p, d, bdev, slots, n, &dead);
+				if (e && !r)
+					r = e;
+				if (dead)
 					goto out;
 			}
 			cond_resched();
 		}
-		if (!busy)
+		/* Every block tried once: a failed one fails the call. */
+		if (!busy || r)
 			goto out;
 		/* Wait for the first write of a new block to land. */
 		usleep_range(1000, 2000);
@@ -364,7 +402,7 @@ void wb_work(struct work_struct *work)
 	u32 slots[CACHE_WB_BATCH];
 	unsigned int i, n, batch;
 	struct cache_disk *d;
-	bool more = false, wrote = false, busy, pool, cold;
+	bool more = false, wrote = false, busy, pool, cold, dead;
 	u32 target, pool_dirty;
 	u64 pos;
 
@@ -410,7 +448,7 @@ void wb_work(struct work_struct *work)
 				if (!d->wb_pos)
 					d->wb_slot_order = false;
 			}
-			if (n && wb_slots(p, d, d->bdev, slots, n)) {
+			if (n && wb_batch(p, d, d->bdev, slots, n, &dead)) {
 				/*
 				 * The coldest blocks would be picked again,
 				 * and fail again: the others first, in slot
