@@ -255,47 +255,35 @@ static int down_pool(const char *name, const char **did, struct vaio_err *err)
 	return r;
 }
 
+/* What apply does to one recorded object: apply_disk(), down_pool()... */
+typedef int (*apply_fn)(const char *name, const char **did,
+			struct vaio_err *err);
+
 /*
- * apply --down (vaio-apply.service's ExecStop): every recorded disk's
- * device, then every recorded pool's, the records kept; the next apply
- * makes them again. A disk in use (open) stays, and so does its pool.
+ * @fn on every recorded @what ("disk" or "pool"), reported into @arr; a
+ * signal held stops it between two (the one under way finishes). False
+ * if one failed.
  */
-static int apply_down(void)
+static bool apply_each(struct json_object *arr, const char *what,
+		       apply_fn fn)
 {
-	struct json_object *arr = json_object_new_array();
 	struct vaio_err err;
 	const char *did;
 	char **names;
-	int n, i, lock, rc = EXIT_OK;
+	bool ok = true;
+	int n, i;
 
-	lock = lock_conf(&err);
-	if (lock < 0 || vaio_disk_names(&names, &n, &err))
-		die_err(&err);
-	/* The disks first: they hold their pools. */
-	for (i = 0; i < n && !held_signal(); i++) {
-		int r = down_disk(names[i], &did, &err);
-
-		if (r)
-			rc = EXIT_FAIL;
-		apply_report(arr, "disk", names[i], r, did, &err);
-	}
-	vaio_names_free(names, n);
-	if (vaio_pool_names(&names, &n, &err))
+	if ((strcmp(what, "pool") ? vaio_disk_names : vaio_pool_names)(&names, &n, &err))
 		die_err(&err);
 	for (i = 0; i < n && !held_signal(); i++) {
-		int r = down_pool(names[i], &did, &err);
+		int r = fn(names[i], &did, &err);
 
 		if (r)
-			rc = EXIT_FAIL;
-		apply_report(arr, "pool", names[i], r, did, &err);
+			ok = false;
+		apply_report(arr, what, names[i], r, did, &err);
 	}
 	vaio_names_free(names, n);
-	if (json_out)
-		print_json(arr);
-	else
-		json_object_put(arr);
-	unlock_conf(lock);
-	return rc;
+	return ok;
 }
 
 int apply(int argc, char **argv)
@@ -307,10 +295,8 @@ int apply(int argc, char **argv)
 	};
 	struct json_object *arr;
 	struct vaio_err err;
-	const char *did;
-	char **names;
-	bool down = false;
-	int n, i, o, lock, rc = EXIT_OK;
+	bool down = false, ok;
+	int o, lock;
 
 	optind = 0;
 	while ((o = getopt_long(argc + 1, argv - 1, "dh", opts, NULL)) != -1) {
@@ -324,36 +310,27 @@ int apply(int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	want_args(argc, argv, 0, usage_apply);
-	if (down)
-		return apply_down();
 	arr = json_object_new_array();
 	lock = lock_conf(&err);
-	if (lock < 0 || vaio_pool_names(&names, &n, &err))
+	if (lock < 0)
 		die_err(&err);
-	/* Cache pools first: the disks' cache filters name them. */
-	for (i = 0; i < n && !held_signal(); i++) {
-		int r = apply_pool(names[i], &did, &err);
-
-		if (r)
-			rc = EXIT_FAIL;
-		apply_report(arr, "pool", names[i], r, did, &err);
-	}
-	vaio_names_free(names, n);
-	if (vaio_disk_names(&names, &n, &err))
-		die_err(&err);
-	/* Interrupted: the one under way finished, no other begun. */
-	for (i = 0; i < n && !held_signal(); i++) {
-		int r = apply_disk(names[i], &did, &err);
-
-		if (r)
-			rc = EXIT_FAIL;
-		apply_report(arr, "disk", names[i], r, did, &err);
+	if (down) {
+		/*
+		 * --down (vaio-apply.service's ExecStop): the disks first, they
+		 * hold their pools; the records stay, the next apply makes them
+		 * again. A disk in use stays, and so does its pool.
+		 */
+		ok = apply_each(arr, "disk", down_disk);
+		ok &= apply_each(arr, "pool", down_pool);
+	} else {
+		/* Cache pools first: the disks' cache filters name them. */
+		ok = apply_each(arr, "pool", apply_pool);
+		ok &= apply_each(arr, "disk", apply_disk);
 	}
 	if (json_out)
 		print_json(arr);
 	else
 		json_object_put(arr);
-	vaio_names_free(names, n);
 	unlock_conf(lock);
-	return rc;
+	return ok ? EXIT_OK : EXIT_FAIL;
 }
