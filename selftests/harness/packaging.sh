@@ -83,6 +83,7 @@ want=$( (for m in $shipped; do echo "lib/modules/$kver/extra/dm-vaio/$m.ko"; don
 	echo usr/share/man/man8/vaioctl.8; echo usr/share/man/man8/vaiod.8
 	echo usr/share/man/man8/vaio-generator.8
 	echo lib/systemd/system-generators/vaio-generator
+	echo usr/lib/sysusers.d/vaiod.conf
 	echo usr/share/bash-completion/completions/vaioctl
 	echo lib/systemd/system/vaio-apply.service; echo lib/systemd/system/vaiod.service) | sort)
 ktap_eq "make install: the shipped modules, programs, man pages, completion, units, generator" \

@@ -1076,6 +1076,31 @@ static void test_secret_owner(const char *dir)
 	waitpid(pid, &st, 0);
 	result(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	       "owned by uid 12345, read as uid 12345: read");
+	unlink(path);
+
+	/*
+	 * root:12345 0640: read by vaiod running with group 12345 (root
+	 * owns it, vaiod's group reads it), refused with another group.
+	 */
+	secret_file(dir, "group", 32, 0640, path, sizeof(path));
+	if (chown(path, 0, 12345)) {
+		result(false, "chown: %s", strerror(errno));
+		return;
+	}
+	for (int g = 12345; g <= 12346; g++) {
+		pid = fork();
+		if (!pid) {
+			if (setresgid(g, g, g) || setresuid(12345, 12345, 12345))
+				_exit(2);
+			r = hs_read_secret(path, buf, &len, msg, sizeof(msg));
+			_exit(g == 12345 ? r || len != 32 : !r);
+		}
+		st = -1;
+		waitpid(pid, &st, 0);
+		result(WIFEXITED(st) && WEXITSTATUS(st) == 0, g == 12345 ?
+		       "root:12345 mode 640, read with group 12345: read" :
+		       "root:12345 mode 640, read with group 12346: refused");
+	}
 	chmod(dir, 0700);
 	unlink(path);
 }

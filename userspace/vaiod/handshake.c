@@ -406,9 +406,14 @@ int hs_read_secret(const char *path, unsigned char *buf, size_t *len,
 		close(fd);
 		return -EINVAL;
 	}
-	if (st.st_mode & (S_IRGRP | S_IROTH)) {
+	/*
+	 * Readable by vaiod's group (not root's): root:vaiod 0640, as
+	 * /etc/ssl/private keeps keys, so that root may own the file.
+	 */
+	if ((st.st_mode & S_IROTH) ||
+	    ((st.st_mode & S_IRGRP) && (!getegid() || st.st_gid != getegid()))) {
 		snprintf(msg, msglen,
-			 "secret file %s is readable by group or others (chmod 600 it)",
+			 "secret file %s is readable by group or others (chmod 600 it, or 640 with vaiod's group)",
 			 path);
 		close(fd);
 		return -EPERM;
