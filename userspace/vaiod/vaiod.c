@@ -531,8 +531,18 @@ static int peer_numeric(const char *peer, char *host, size_t hlen, char *port,
 	if (split_hostport(peer, host, hlen, port, plen, NULL, msg, len))
 		return EAI_FAIL;
 	e = getaddrinfo(host, port, &hints, ai);
-	if (e && e != EAI_NONAME)
+	/*
+	 * A HOST with a colon is an IPv6 address or nothing: never a name
+	 * to look up ("1.2.3.4:5:6", "fd00::1" without a port, whose host
+	 * parts some resolver might yet answer for).
+	 */
+	if (e == EAI_NONAME && strchr(host, ':')) {
+		snprintf(msg, len, "'%s': '%s' is not an IPv6 address (peer=ADDRESS:PORT)",
+			 peer, host);
+		e = EAI_FAIL;
+	} else if (e && e != EAI_NONAME) {
 		snprintf(msg, len, "%s: %s", host, gai_strerror(e));
+	}
 	if (e)
 		*ai = NULL;
 	return e;
