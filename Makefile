@@ -98,8 +98,9 @@ userspace:
 ASAN := $(BUILD)/asan
 userspace-asan:
 	@mkdir -p $(ASAN)
-	@tar -C $(TOP) -c $$(cd $(TOP) && git ls-files --cached --others --exclude-standard \
-		userspace include VERSION) | tar -C $(ASAN) -x
+	@set -o pipefail; cd $(TOP) && git ls-files -z --cached --others --exclude-standard \
+		userspace include VERSION | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar -C $(TOP) --null -T - -c | tar -C $(ASAN) -x
 	@$(MAKE) --no-print-directory -s -C $(ASAN)/userspace SANITIZE=1
 
 deps:

@@ -7,7 +7,8 @@ TIMEOUT=60
 # its own; no kernel module is needed (it waits for it).
 . "$(dirname "$0")/../lib/ktap.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-vaiod=$top/userspace/vaiod/vaiod
+# make check: the sanitizer build (VAIO_USERSPACE).
+vaiod=${VAIO_USERSPACE:-$top/userspace}/vaiod/vaiod
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT

@@ -239,6 +239,8 @@ static void global_options_after(int *argc, char **argv)
 			vaio_conf_set_dir(argv[i + 1]);
 			take = 2;
 		} else if (!strncmp(a, "--confdir=", 10)) {
+			if (!a[10])
+				die(EXIT_USAGE, "--confdir= needs a directory");
 			vaio_conf_set_dir(a + 10);
 		} else {
 			i++;
@@ -273,6 +275,8 @@ int main(int argc, char **argv)
 			json_flags = JSON_PRETTY;
 			break;
 		case 'C':
+			if (!*optarg)
+				die(EXIT_USAGE, "--confdir needs a directory");
 			vaio_conf_set_dir(optarg);
 			break;
 		case 'h':
