@@ -34,7 +34,7 @@ SMP=2
 # Not in a schedule: power cuts (core/torture-power.sh has them),
 # replication (it needs two guests).
 
-SCHEDULES=${VAIO_TORTURE_SCHEDULES:-8}
+SCHEDULES=${VAIO_TORTURE_SCHEDULES:-5}
 OPS=${VAIO_TORTURE_OPS:-8}
 SEED=${VAIO_TORTURE_SEED:-$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')}
 BLOCKS=8192

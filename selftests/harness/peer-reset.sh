@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="the two-guest library under a slow vaio-b: a power cut whose answer is lost to the reset still returns, a call vaio-b never answers gives up with the network's state"
 TOPOLOGY=2host
+CHECK=full                 # the harness and its anchors, not dm-vaio: make check-full
 TIMEOUT=300
 DEBUG_LANE=no
 # A kept disk: vaio-b reboots on its reset rather than exit.

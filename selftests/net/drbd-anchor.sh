@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="DRBD (the replication anchor) replicates between the two guests: protocol C and A, fio verify on the primary, both replicas byte-identical"
 TOPOLOGY=2host
+CHECK=full                 # the harness and its anchors, not dm-vaio: make check-full
 TIMEOUT=300
 # In-tree DRBD 8.4 of 6.1 calls mutex_lock() in wait_for_work() while not
 # TASK_RUNNING: the debug kernel's might_sleep check warns, and the harness

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="two guests boot on a socket network, reach each other, and carry data"
 TOPOLOGY=2host
+CHECK=full                 # the harness and its anchors, not dm-vaio: make check-full
 TIMEOUT=120
 # The debug lane boots two guests in repl/sync-fio.sh already: this one
 # would add two minutes for nothing the debug kernel checks.

@@ -8,7 +8,7 @@ DEBUG_LANE=no
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"
 
-ROUNDS=4
+ROUNDS=${VAIO_ASYNC_CRASH_ROUNDS:-3}
 REPL_MIB=64
 SEED=$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')
 # Random waits, reproducible from the seed printed here.
