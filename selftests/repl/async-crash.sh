@@ -24,7 +24,7 @@ vaio-ackwriter write --dev /dev/mapper/d0 --log /tmp/ack.log --seed "$SEED" \
 	--threads 4 --seconds 300 >/tmp/writer.out 2>&1 &
 wp=$!
 behind=0
-for r in $(seq 1 $ROUNDS); do
+for r in $(seq 1 "$ROUNDS"); do
 	sleep "$(awk_rand "$r")"
 	ktap_check "round $r: link cut" repl_cut
 	ktap_check "round $r: the primary tracks" vaioctl repl wait d0 --conn waiting --timeout 20
