@@ -1863,6 +1863,18 @@ int main(int argc, char **argv)
 	char msg[600];
 	int c, i;
 
+	/*
+	 * First of all: a SIGHUP (systemctl reload) that comes while the
+	 * configuration is read for the first time must not kill vaiod; it
+	 * reads it again once it listens. No SA_RESTART: poll() returns at
+	 * once.
+	 */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	while ((c = getopt_long(argc, argv, "c:l:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -1903,13 +1915,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	verbose = conf.verbose;
-
-	/* No SA_RESTART: poll() returns at once. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	logmsg(6, "vaiod %s starting (uid %u%s)", VAIO_VERSION,
 	       (unsigned int)geteuid(), conf.tls ? ", TLS" : "");
