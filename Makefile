@@ -94,13 +94,15 @@ userspace:
 # The programs make check runs in its guests: the same sources built with
 # AddressSanitizer, LeakSanitizer and UBSan (userspace SANITIZE=1), in a
 # copy of the tree under build/asan/ (never the programs make install
-# puts).
+# puts); a source file deleted from the tree goes from the copy too.
 ASAN := $(BUILD)/asan
 userspace-asan:
 	@mkdir -p $(ASAN)
 	@set -o pipefail; cd $(TOP) && git ls-files -z --cached --others --exclude-standard \
 		userspace include VERSION | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
 		tar -C $(TOP) --null -T - -c | tar -C $(ASAN) -x
+	@cd $(ASAN) && find userspace include -type f \( -name '*.[ch]' -o -name Makefile \) | \
+		while read -r f; do [ -e "$(TOP)/$$f" ] || rm -f "$$f"; done
 	@$(MAKE) --no-print-directory -s -C $(ASAN)/userspace SANITIZE=1
 
 deps:
