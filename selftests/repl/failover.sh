@@ -3,7 +3,6 @@
 DESCRIPTION="failover and failback: data written on each side in turn; promote refused while the primary is connected; a split brain is refused until one side discards its data"
 TOPOLOGY=2host
 TIMEOUT=600
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"
@@ -61,7 +60,7 @@ ktap_match "vaiod says why" "$(cat /tmp/vaiod.log; vaio_peer 'cat /tmp/vaiod.log
 ktap_eq "nothing changed on a's disk" "$(repl_sum)" "$sum_a"
 ktap_eq "nothing changed on b's disk" "$(vaio_peer "$REPL_SUM_CMD")" "$sum_b"
 ktap_check "b discards its data (demote --force)" vaio_peer 'vaioctl repl demote d0 --force'
-ktap_check "b is resynced whole from a" vaioctl repl wait d0 --synced --timeout 120
+ktap_check "b is resynced whole from a" vaioctl repl wait d0 --synced --timeout "$(slow 120)"
 ktap_check "set 4 reads back on a" set_io a 4 104 verify
 ktap_check "both disks byte-identical after the split brain" repl_checksum_both
 repl_teardown
