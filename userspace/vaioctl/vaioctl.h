@@ -2,8 +2,9 @@
 /*
  * vaioctl's own header: what its files call of each other.
  * vaioctl.c has the options, the usage texts and the commands' dispatch;
- * utils.c the helpers the objects share; a file per object: filter.c,
- * policy.c, disk.c, stats.c, monitor.c, pool.c, apply.c, repl.c.
+ * utils.c the helpers the objects share; print.c the printer of text
+ * and JSON; a file per object: filter.c, policy.c, disk.c, stats.c,
+ * monitor.c, pool.c, apply.c, repl.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -11,6 +12,7 @@
 #include "../lib/vaio.h"
 
 #include <signal.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -52,6 +54,41 @@ int disks_using(const char *policy, char ***names, int *n,
 		struct vaio_err *err);
 void parse_components(int argc, char **argv, struct vaio_chain *chain);
 double now(void);
+
+/*
+ * print.c: each field written once, as text or into the JSON document
+ * (iproute2's json_print). PRINT_FP: text only; PRINT_JSON: JSON only.
+ */
+enum output_type { PRINT_FP = 1, PRINT_JSON = 2, PRINT_ANY = 3 };
+extern bool human;
+void open_json_object(const char *key);
+void close_json_object(void);
+void open_json_array(const char *key);
+void close_json_array(void);
+void drop_json_key(const char *key);
+void __attribute__((format(printf, 1, 2))) print_text(const char *fmt, ...);
+void print_string(enum output_type t, const char *key, const char *fmt,
+		  const char *value);
+void print_null(enum output_type t, const char *key, const char *fmt,
+		const char *text);
+void print_bool(enum output_type t, const char *key, const char *fmt,
+		bool value);
+void print_uint(enum output_type t, const char *key, const char *fmt,
+		unsigned int value);
+void print_int(enum output_type t, const char *key, const char *fmt,
+	       int value);
+void print_u64(enum output_type t, const char *key, const char *fmt,
+	       uint64_t value);
+void print_s64(enum output_type t, const char *key, const char *fmt,
+	       int64_t value);
+void print_float(enum output_type t, const char *key, const char *fmt,
+		 double value);
+void print_size(enum output_type t, const char *key, const char *fmt,
+		uint64_t bytes);
+void print_count(enum output_type t, const char *key, const char *fmt,
+		 uint64_t count);
+void print_rate(enum output_type t, const char *key, const char *fmt,
+		double value, bool bytes);
 
 /* vaioctl.c */
 extern const char usage_filter[];
