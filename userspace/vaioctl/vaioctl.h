@@ -48,6 +48,10 @@ const char *param_type_name(int t);
 const char *fail_name(int mode);
 int find_disk(const char *name, struct vaio_disk_info *out,
 	      struct vaio_err *err);
+/* How print_filter() writes a filter in the text. */
+enum filter_style { FILTER_SHOW, FILTER_STATS, FILTER_EVENT, FILTER_JSON };
+void print_filter(const char *key, const struct vaio_filter_info *f,
+		  enum filter_style style);
 struct json_object *json_filter(const struct vaio_filter_info *f);
 struct json_object *json_stats(const struct vaio_stats_info *s);
 int disks_using(const char *policy, char ***names, int *n,
@@ -125,8 +129,11 @@ int policy_unassign(int argc, char **argv);
 /* disk.c */
 int disk_create(int argc, char **argv);
 int disk_remove(int argc, char **argv);
-struct json_object *json_disk(const struct vaio_disk_info *k,
-			      const struct vaio_disk_conf *c, bool conf);
+/* How print_disk() writes a disk in the text. */
+enum disk_style { DISK_SHOW, DISK_ROW, DISK_EVENT, DISK_JSON };
+void print_disk(const struct vaio_disk_info *k, const struct vaio_disk_conf *c,
+		bool conf, bool unreadable, const char *name,
+		enum disk_style style);
 void filters_line(const struct vaio_disk_info *k, char *buf, size_t len);
 int disk_list(int argc, char **argv);
 int disk_show(int argc, char **argv);
