@@ -316,57 +316,6 @@ void print_filter(const char *key, const struct vaio_filter_info *f,
 #undef T
 }
 
-struct json_object *json_filter(const struct vaio_filter_info *f)
-{
-	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
-	struct json_object *o = json_object_new_object();
-	struct json_object *args = json_object_new_array();
-	struct json_object *st = json_object_new_object();
-	char *end;
-	int i, n;
-
-	json_object_object_add(o, "type", json_object_new_string(f->type));
-	json_object_object_add(o, "class",
-			       json_object_new_string(vaio_class_name(f->class)));
-	json_object_object_add(o, "state",
-			       json_object_new_string(vaio_state_name(f->state)));
-	json_object_object_add(o, "fail", json_object_new_string(fail_name(f->fail_mode)));
-	if (f->fail_reason[0])
-		json_object_object_add(o, "fail_reason",
-				       json_object_new_string(f->fail_reason));
-	for (i = 0; i < f->argc; i++)
-		json_object_array_add(args, json_object_new_string(f->argv[i]));
-	json_object_object_add(o, "args", args);
-	n = vaio_status_pairs(f->status, keys, values, 64);
-	for (i = 0; i < n; i++) {
-		unsigned long long v = strtoull(values[i], &end, 10);
-
-		if (values[i][0] && !*end && values[i][0] != '-')
-			json_object_object_add(st, keys[i], json_object_new_uint64(v));
-		else
-			json_object_object_add(st, keys[i],
-					       json_object_new_string(values[i]));
-	}
-	json_object_object_add(o, "status", st);
-	return o;
-}
-
-struct json_object *json_stats(const struct vaio_stats_info *s)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "reads", json_object_new_uint64(s->reads));
-	json_object_object_add(o, "writes", json_object_new_uint64(s->writes));
-	json_object_object_add(o, "read_bytes",
-			       json_object_new_uint64(s->read_sectors << 9));
-	json_object_object_add(o, "write_bytes",
-			       json_object_new_uint64(s->write_sectors << 9));
-	json_object_object_add(o, "flushes", json_object_new_uint64(s->flushes));
-	json_object_object_add(o, "discards", json_object_new_uint64(s->discards));
-	json_object_object_add(o, "errors", json_object_new_uint64(s->errors));
-	return o;
-}
-
 /* Disks (by configuration) that use policy @policy. */
 int disks_using(const char *policy, char ***names, int *n,
 		       struct vaio_err *err)

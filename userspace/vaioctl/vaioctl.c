@@ -42,7 +42,7 @@ static const char usage_main[] =
 "  vaioctl disk remove NAME | list | show NAME\n"
 "  vaioctl cache pool create NAME DEVICE... [--memory SIZE]\n"
 "  vaioctl cache pool remove NAME | list | show NAME\n"
-"  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N]\n"
+"  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N] [--raw]\n"
 "  vaioctl event snapshot DISK TAG\n"
 "  vaioctl monitor [--count N]\n"
 "  vaioctl apply [--down]\n"
@@ -102,13 +102,14 @@ const char usage_cache[] =
 
 const char usage_stats[] =
 "Usage: vaioctl stats [DISK...] [-t|--top N] [-s|--sort KEY]\n"
-"                     [-w|--watch [SECONDS]] [-c|--count N]\n"
+"                     [-w|--watch [SECONDS]] [-c|--count N] [-r|--raw]\n"
 "KEY := iops | reads | writes | bytes | read_bytes | write_bytes | flushes |\n"
 "       discards | errors | cache_hits   (default iops)\n"
 "  cache_hits: read and write hits of the disk's cache filter.\n"
 "  Without --watch: totals since each disk's table was loaded. With --watch:\n"
 "  rates per second every SECONDS (default 1), --count times (default: until\n"
-"  interrupted).\n";
+"  interrupted). Bytes in KiB, MiB, GiB... and counts in k, M, G... (powers\n"
+"  of 1000), one decimal below 10; --raw (and -j): exact numbers.\n";
 
 const char usage_event[] =
 "Usage: vaioctl event snapshot DISK TAG\n"

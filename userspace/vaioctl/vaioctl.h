@@ -52,8 +52,6 @@ int find_disk(const char *name, struct vaio_disk_info *out,
 enum filter_style { FILTER_SHOW, FILTER_STATS, FILTER_EVENT, FILTER_JSON };
 void print_filter(const char *key, const struct vaio_filter_info *f,
 		  enum filter_style style);
-struct json_object *json_filter(const struct vaio_filter_info *f);
-struct json_object *json_stats(const struct vaio_stats_info *s);
 int disks_using(const char *policy, char ***names, int *n,
 		struct vaio_err *err);
 void parse_components(int argc, char **argv, struct vaio_chain *chain);
