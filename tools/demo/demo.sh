@@ -199,8 +199,8 @@ run vaioctl disk create vm2 /dev/vm2disk --policy cached
 run vaioctl policy create gold "replication:mode=async,peer=$REPL_PEER_B:7790,$opts" \
 	cache:pool=fast,mode=writethrough,reserve=30
 run vaioctl policy assign gold d0
-note "(vaio-b's d0 gets no cache: a secondary writes its disk below the cache"
-note "filter, whose blocks would then be stale; Documentation/replication.rst)"
+note "(vaio-b's d0 gets no cache: a secondary writes its disk below the filters,"
+note "so a cache there would go stale; Documentation/replication.rst, Not done yet)"
 run vaioctl disk list
 
 step "Both VMs write, then read their hot blocks (fio, zipf 1.2)"
