@@ -4,7 +4,7 @@
 #
 #   make deps     install every Debian package the project needs (idempotent)
 #   make          kernel modules (against KDIR) and userspace programs
-#   make demo     deps + build + a demo in the QEMU guest
+#   make demo     deps + build + a demo in two QEMU guests (a few minutes)
 #   make check    deps + build + the selftests in the QEMU guest (T=<pattern>)
 #   make check-debug  CI's subset of the tests under a debug kernel (KASAN,
 #                 lockdep, kmemleak, KUnit, fault injection), built once
@@ -169,8 +169,11 @@ check-full: deps
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
+# Two guests, vaio-a running the demo and vaio-b its replication peer, with
+# one vCPU each, as the two-host tests have (tools/vm/vaio-test).
 demo-run: guest-modules userspace
-	@tools/vm/vaio-vm --kver $(GUEST_KVER) --run tools/demo/demo.sh
+	@tools/vm/vaio-vm --kver $(GUEST_KVER) --hosts 2 --smp 1 --mem 1536 \
+		--run tools/demo/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
