@@ -20,6 +20,7 @@
  */
 #include "vaioctl.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,8 +220,12 @@ static const char *human_units(double v, bool bytes, char *buf, size_t len)
 	double base = bytes ? 1024 : 1000;
 	int u = -1;
 
+	/*
+	 * A value that rounds up to the next unit takes it: 1048575 bytes
+	 * read "1.0MiB", not "1024KiB".
+	 */
 	if (human) {
-		while (v >= base && u < 5) {
+		while (u < 5 && (v >= base || (u >= 0 && v >= base - 0.5))) {
 			v /= base;
 			u++;
 		}
@@ -233,6 +238,16 @@ static const char *human_units(double v, bool bytes, char *buf, size_t len)
 	return buf;
 }
 
+/* A whole number: exact (through no double) unless shown in human units. */
+static const char *int_units(uint64_t v, bool bytes, char *buf, size_t len)
+{
+	if (!human || v < (bytes ? 1024 : 1000)) {
+		snprintf(buf, len, "%" PRIu64, v);
+		return buf;
+	}
+	return human_units(v, bytes, buf, len);
+}
+
 void print_size(enum output_type t, const char *key, const char *fmt,
 		uint64_t bytes)
 {
@@ -241,7 +256,7 @@ void print_size(enum output_type t, const char *key, const char *fmt,
 	if (to_json(t))
 		add(key, json_object_new_uint64(bytes));
 	else if (to_text(t))
-		printf(fmt, human_units(bytes, true, buf, sizeof(buf)));
+		printf(fmt, int_units(bytes, true, buf, sizeof(buf)));
 }
 
 void print_count(enum output_type t, const char *key, const char *fmt,
@@ -252,7 +267,7 @@ void print_count(enum output_type t, const char *key, const char *fmt,
 	if (to_json(t))
 		add(key, json_object_new_uint64(count));
 	else if (to_text(t))
-		printf(fmt, human_units(count, false, buf, sizeof(buf)));
+		printf(fmt, int_units(count, false, buf, sizeof(buf)));
 }
 
 /* A rate per second (a double in JSON), of bytes if @bytes. */
