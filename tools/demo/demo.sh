@@ -65,9 +65,13 @@ replicas_equal() {
 	b=$(vaio_peer "$REPL_SUM_CMD")
 	note "sha256 of /dev/ram0 on vaio-a: $a"
 	note "sha256 of /dev/ram0 on vaio-b: $b"
+	[ "$a" != "$EMPTY_SUM" ] || fail "vaio-a's /dev/ram0 reads as nothing"
 	[ "$a" = "$b" ] || fail "the replicas differ"
 	note "the replicas are identical"
 }
+
+# An unreadable disk reads as nothing: the checksum of nothing is no proof.
+EMPTY_SUM=$(printf '' | sha256sum | cut -d' ' -f1)
 
 t_start=$(date +%s)
 
@@ -250,6 +254,7 @@ a=$(dd if=/dev/mapper/vm2 bs=1M iflag=direct 2>/dev/null | sha256sum | cut -d' '
 b=$(dd if=/dev/vm2disk bs=1M iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
 note "sha256 of /dev/mapper/vm2: $a"
 note "sha256 of /dev/vm2disk:     $b"
+[ "$a" != "$EMPTY_SUM" ] || fail "vm2 reads as nothing"
 [ "$a" = "$b" ] || fail "vm2's disk below differs from what vm2 reads"
 note "d0, on both hosts:"
 replicas_equal
@@ -279,7 +284,10 @@ fio_verify /dev/mapper/vm3 --size=16m --randseed=12 || fail "fio verify with a f
 note "fio: still written and verified"
 run vaioctl disk list
 run vaioctl filter reactivate vm3 test-replication
-run vaioctl policy create bad test-cache:mode=warp || note "(refused: exit status $?)"
+if run vaioctl policy create bad test-cache:mode=warp; then
+	fail "a policy with a bad mode was accepted"
+fi
+note "(refused, as it should be)"
 sleep 0.5
 kill $mon
 note "what vaioctl monitor saw:"
