@@ -117,6 +117,21 @@ ktap_check "... starts vaiod.service" grep -q "deb-systemd-invoke \$_dh_action '
 ktap_eq "... never starts, stops or restarts vaio-apply.service" \
 	"$(cat "$tmp/utils-ctl/postinst" "$tmp/utils-ctl/prerm" "$tmp/utils-ctl/postrm" 2>/dev/null |
 		grep 'deb-systemd-invoke.*vaio-apply')" ""
+# The prerm's own part (what debhelper added after it is not run here),
+# with a dmsetup that shows a vaio disk, then one that shows none: removal
+# refused while a disk is up, naming it; an upgrade is not.
+mkdir -p "$tmp/fakebin"
+sed '/^# (harness\/deb runs the script up to here)$/q' "$tmp/utils-ctl/prerm" >"$tmp/prerm-own"
+printf '#!/bin/sh\necho "vm1: 0 2048 vaio 7:0 2 disk_id vm1"\n' >"$tmp/fakebin/dmsetup"
+chmod +x "$tmp/fakebin/dmsetup"
+out=$(PATH=$tmp/fakebin:$PATH sh "$tmp/prerm-own" remove 2>&1) && rc=0 || rc=$?
+ktap_check "dm-vaio-utils prerm: removal refused while vaio disk vm1 is up" \
+	test "$rc" = 1 -a -n "$(grep 'vaio disks are up: vm1' <<<"$out")"
+ktap_check "... an upgrade is not refused for it" \
+	env PATH="$tmp/fakebin:$PATH" sh "$tmp/prerm-own" upgrade 0.3.0-1
+printf '#!/bin/sh\necho "No devices found"\n' >"$tmp/fakebin/dmsetup"
+ktap_check "... removal with no vaio disk goes on" \
+	env PATH="$tmp/fakebin:$PATH" sh "$tmp/prerm-own" remove
 ktap_check "dm-vaio-dkms postinst: DKMS builds dm-vaio $version" \
 	grep -q "^DKMS_VERSION=$version\$" "$tmp/dkms-ctl/postinst"
 
