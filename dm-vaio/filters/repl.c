@@ -412,6 +412,16 @@ bad:
 	return -EINVAL;
 }
 
+static bool rs_below_idle(struct repl_disk *d)
+{
+	bool idle;
+
+	spin_lock_irq(&d->slock);
+	idle = !d->rs_below;
+	spin_unlock_irq(&d->slock);
+	return idle;
+}
+
 static void repl_dtr(struct vaio_filter *f)
 {
 	struct repl_filter *rf = f->private;
@@ -423,6 +433,12 @@ static void repl_dtr(struct vaio_filter *f)
 		d->live = NULL;
 	spin_unlock_irq(&d->slock);
 	mutex_unlock(&d->lock);
+	/*
+	 * A resync read through the filters below may have taken this filter
+	 * as d->live before: the table is suspended or going, so it ends at
+	 * once (BLK_STS_OFFLINE), but it must not outlive the filter.
+	 */
+	wait_event(d->rs_wait, rs_below_idle(d));
 	repl_disk_put(d);
 	/* After the disk's last metadata write (meta_close()), if it was. */
 	if (rf->meta_dd)

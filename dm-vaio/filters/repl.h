@@ -327,6 +327,12 @@ struct repl_disk {
 
 	/* Resync: the locked chunk and the writes waiting for it. */
 	long rs_chunk;			/* -1: none */
+	/*
+	 * rs_read()s through the filters below a live filter (d->live when
+	 * they began): a filter's ->dtr() waits on rs_wait until none is
+	 * left, as one may still use it. Under slock.
+	 */
+	unsigned int rs_below;
 	struct list_head rs_waiters;	/* struct repl_bio */
 	wait_queue_head_t rs_wait;
 	u64 sync_total, sync_done_bytes;
