@@ -395,6 +395,23 @@ struct repl_info {
 	char secret[VAIO_ARG_MAX];
 };
 
+/*
+ * A secondary writes what it receives (and reads for a verify) straight to
+ * the disk below the vaio target: filters below replication (a cache)
+ * would not see those writes and serve or write back stale data. So a
+ * disk with filters below replication is no secondary: not at table load
+ * (repl_table_check()), demote, init --secondary nor connect. A primary
+ * reads through them (rs_read()).
+ */
+#define REPL_BELOW_SECONDARY \
+	"replication: a secondary cannot have filters below replication (a cache): assign a policy without filters below replication first"
+
+/* The live table has filters below replication. Under d->lock. */
+static inline bool live_has_below(struct repl_disk *d)
+{
+	return d->live && d->live->f->below_filters;
+}
+
 static inline bool is_secondary_conn(struct repl_conn *c)
 {
 	return c->peer_role == VAIO_REPL_ROLE_PRIMARY;
