@@ -24,17 +24,20 @@ a_disks() {
 	modprobe brd rd_nr=3 rd_size=$((REPL_MIB * 1024)) &&
 		modprobe dm-vaio-replication && modprobe dm-vaio-cache
 }
-# a_table MODE: a's d0 table, replication over a cache in MODE (none: no
-# cache). Write-back is fail_closed (bypassed, it would serve stale data).
+# a_table MODE [KEY=VALUE]: a's d0 table, replication (with one more
+# argument) over a cache in MODE (none: no cache). Write-back is
+# fail_closed (bypassed, it would serve stale data).
 a_table() {
-	local args="mode=sync peer=$REPL_PEER_B:7790 meta=$REPL_META" fm=fail_open
-	local repl="filter replication fail_open 3 $args"
+	local args="mode=sync peer=$REPL_PEER_B:7790 meta=$REPL_META $2" fm=fail_open
+	local n repl
+	n=$(echo "$args" | wc -w)
+	repl="filter replication fail_open $n $args"
 	if [ "$1" = none ]; then
-		echo "0 $((REPL_MIB * 2048)) vaio $REPL_DATA 9 disk_id d0 $repl"
+		echo "0 $((REPL_MIB * 2048)) vaio $REPL_DATA $((n + 6)) disk_id d0 $repl"
 		return
 	fi
 	[ "$1" = writeback ] && fm=fail_closed
-	echo "0 $((REPL_MIB * 2048)) vaio $REPL_DATA 15 disk_id d0 $repl filter cache $fm 2 pool=fast mode=$1"
+	echo "0 $((REPL_MIB * 2048)) vaio $REPL_DATA $((n + 12)) disk_id d0 $repl filter cache $fm 2 pool=fast mode=$1"
 }
 setup() {
 	repl_disks "$REPL_MIB" "$REPL_MIB" && a_disks && repl_secret || return 1
@@ -84,12 +87,44 @@ ktap_match "the cache holds them dirty ($d blocks)" "$d" '^[1-9]'
 ktap_fails "a's disk below lacks them (the check can fail)" a_view_is_below
 ktap_check "port open again" repl_uncut
 ktap_check "resynced" vaioctl repl wait d0 --synced --timeout 120
+ktap_fails "no local read error logged" sh -c 'dmesg | grep "cannot read sector"'
 ktap_check "b's disk holds what a's VM reads" a_view_is_b
 d=$(dirty)
 ktap_match "the cache still holds dirty blocks ($d)" "$d" '^[1-9]'
 ktap_check "online verify (reads through the cache) finds no difference" \
 	vaioctl repl verify d0 --timeout 120
 ktap_check "set 2 reads back on a" fio_set 2 202 verify
+
+# Again, the resync slowed to 2 MiB/s and the table reloaded under it
+# (suspended with --noflush: a flushing suspend writes the cache back).
+# While the disk is suspended its reads through the cache are refused
+# (OFFLINE), which is no read error: the chunk is read again after the
+# resume, its bits kept meanwhile.
+slow=resync_kibps=2048
+reload_noflush() {
+	echo "$(a_table writeback $slow)" | dmsetup load d0 &&
+		dmsetup suspend --noflush d0 && dmsetup resume d0
+}
+reloads() {
+	for _ in 1 2 3; do
+		sleep 1
+		reload_noflush || return 1
+	done
+}
+ktap_check "resync slowed" reload_noflush
+ktap_check "replication port cut" repl_cut
+ktap_check "a notices" vaioctl repl wait d0 --conn waiting --timeout 30
+ktap_check "set 4 written while disconnected" fio_set 4 204
+ktap_check "set 5 written while disconnected" fio_set 5 205
+dmesg -c >/dev/null
+ktap_check "port open again" repl_uncut
+ktap_check "the resync runs" vaioctl repl wait d0 --conn sync-source --timeout 30
+ktap_check "the table reloaded 3 times during the resync" reloads
+d=$(dirty)
+ktap_match "the cache still holds dirty blocks ($d)" "$d" '^[1-9]'
+ktap_check "resynced" vaioctl repl wait d0 --synced --timeout 120
+ktap_fails "no local read error logged" sh -c 'dmesg | grep "cannot read sector"'
+ktap_check "b's disk holds what a's VM reads" a_view_is_b
 
 # 2. Failover with a cache below: refused until the cache is off.
 fill 252 /tmp/aa
@@ -130,7 +165,7 @@ ktap_check "a primary again: the cache goes back below replication" \
 ktap_eq "a's chain" "$(vaio_filters d0)" "replication cache"
 ktap_eq "a reads b's 0xbb from block 100" "$(blk4k /dev/mapper/d0 100)" "$(md5sum </tmp/bb)"
 ktap_check "b reconnects as a's secondary, in sync" repl_wait_consistent b 60
-for n in 1 2 3; do
+for n in 1 2 3 4 5; do
 	ktap_check "set $n reads back on a" fio_set $n $((200 + n)) verify
 done
 ktap_check "b's disk holds what a's VM reads after failback" a_view_is_b
