@@ -102,7 +102,7 @@ ktap_check "set 2 reads back on a" fio_set 2 202 verify
 # resume, its bits kept meanwhile.
 slow=resync_kibps=2048
 reload_noflush() {
-	echo "$(a_table writeback $slow)" | dmsetup load d0 &&
+	a_table writeback $slow | dmsetup load d0 &&
 		dmsetup suspend --noflush d0 && dmsetup resume d0
 }
 reloads() {
@@ -147,7 +147,7 @@ ktap_check "promote b" vaio_peer 'vaioctl repl promote d0'
 ktap_check "a reconnects as b's secondary" \
 	vaio_peer 'vaioctl repl wait d0 --synced --timeout 60'
 dmesg -c >/dev/null
-out=$( (echo "$(a_table writethrough)" | dmsetup load d0) 2>&1) && rc=0 || rc=$?
+out=$( (a_table writethrough | dmsetup load d0) 2>&1) && rc=0 || rc=$?
 ktap_check "a cache below a secondary: the table is refused (exit $rc)" test "$rc" != 0
 ktap_match "the kernel says why" "$out $(dmesg -c)" "$refused_msg"
 dmsetup clear d0 2>/dev/null
