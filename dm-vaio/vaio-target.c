@@ -1479,6 +1479,7 @@ unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		fs[i]->index = i;
+		fs[i]->below_filters = n - 1 - i;
 		fs[i]->data_offset = off;
 		off += vaio_per_bio_size(fs[i]->type);
 	}
@@ -1704,6 +1705,19 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ops |= op_bit(REQ_OP_SECURE_ERASE);
 		vc->filters[i - 1]->below_max_sectors = m;
 		vc->filters[i - 1]->below_no_ops = ops;
+	}
+	/* Each filter at its place in this chain: may it work there? */
+	for (i = 0; i < vc->nr_filters; i++) {
+		struct vaio_filter *f = vc->filters[i];
+		char *error = NULL;
+
+		if (!f->type->ops.table_check)
+			continue;
+		r = f->type->ops.table_check(f, &error);
+		if (r) {
+			ti->error = error ?: "A filter refused its place in the table";
+			goto bad;
+		}
 	}
 	r = check_block_size(vc, md);
 	if (r)

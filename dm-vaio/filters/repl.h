@@ -327,6 +327,12 @@ struct repl_disk {
 
 	/* Resync: the locked chunk and the writes waiting for it. */
 	long rs_chunk;			/* -1: none */
+	/*
+	 * rs_read()s through the filters below a live filter (d->live when
+	 * they began): a filter's ->dtr() waits on rs_wait until none is
+	 * left, as one may still use it. Under slock.
+	 */
+	unsigned int rs_below;
 	struct list_head rs_waiters;	/* struct repl_bio */
 	wait_queue_head_t rs_wait;
 	u64 sync_total, sync_done_bytes;
@@ -388,6 +394,23 @@ struct repl_info {
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
 };
+
+/*
+ * A secondary writes what it receives (and reads for a verify) straight to
+ * the disk below the vaio target: filters below replication (a cache)
+ * would not see those writes and serve or write back stale data. So a
+ * disk with filters below replication is no secondary: not at table load
+ * (repl_table_check()), demote, init --secondary nor connect. A primary
+ * reads through them (rs_read()).
+ */
+#define REPL_BELOW_SECONDARY \
+	"replication: a secondary cannot have filters below replication (a cache): assign a policy without filters below replication first"
+
+/* The live table has filters below replication. Under d->lock. */
+static inline bool live_has_below(struct repl_disk *d)
+{
+	return d->live && d->live->f->below_filters;
+}
 
 static inline bool is_secondary_conn(struct repl_conn *c)
 {
