@@ -456,6 +456,13 @@ int vaio_transform_data(struct bio *bio, struct bvec_iter iter,
 struct bio *vaio_bio_alloc_below(struct vaio_filter *f, unsigned short nr_vecs,
 				 blk_opf_t opf, gfp_t gfp);
 void vaio_submit_below(struct vaio_filter *f, struct bio *bio);
+/*
+ * Whether vaio_submit_below() refuses bios now (the disk is suspended or
+ * going): tells a BLK_STS_OFFLINE of that refusal ("again after the
+ * resume") from one a device below reported (an offline SCSI disk: an
+ * error). Either may change as soon as it returns.
+ */
+bool vaio_below_closed(struct vaio_filter *f);
 
 /*
  * The filter's place in this bio's walk: in ->map() the number of filters

@@ -808,6 +808,19 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 }
 EXPORT_SYMBOL_GPL(vaio_submit_below);
 
+bool vaio_below_closed(struct vaio_filter *f)
+{
+	struct vaio_c *vc = f->vc;
+	unsigned long flags;
+	bool closed;
+
+	spin_lock_irqsave(&vc->lock, flags);
+	closed = vc->below_closed;
+	spin_unlock_irqrestore(&vc->lock, flags);
+	return closed;
+}
+EXPORT_SYMBOL_GPL(vaio_below_closed);
+
 /* For filters that trace their place in the chain (dm-vaio-test). */
 unsigned int vaio_bio_position(struct bio *bio)
 {
