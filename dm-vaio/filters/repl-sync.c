@@ -25,17 +25,63 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-struct rs_below_wait {
+struct below_wait {
 	struct completion done;
 	blk_status_t status;
 };
 
-static void rs_below_end(struct bio *bio)
+static void below_end(struct bio *bio)
 {
-	struct rs_below_wait *w = bio->bi_private;
+	struct below_wait *w = bio->bi_private;
 
 	w->status = bio->bi_status;
 	complete(&w->done);
+}
+
+/*
+ * The live filter, if it has filters below it, counted (rf->below_io: its
+ * ->dtr() waits for below_put()); NULL: none, or no filters below it, go
+ * to the disk below directly.
+ */
+struct repl_filter *below_get(struct repl_disk *d)
+{
+	struct repl_filter *rf;
+
+	spin_lock_irq(&d->slock);
+	rf = d->live;
+	if (rf && rf->f->below_filters)
+		rf->below_io++;
+	else
+		rf = NULL;
+	spin_unlock_irq(&d->slock);
+	return rf;
+}
+
+void below_put(struct repl_disk *d, struct repl_filter *rf)
+{
+	spin_lock_irq(&d->slock);
+	rf->below_io--;
+	spin_unlock_irq(&d->slock);
+	wake_up_all(&d->rs_wait);
+}
+
+/*
+ * vaio_submit_below() of @bio, then waits for it (the bio stays the
+ * caller's). -EAGAIN: refused, the disk is suspended or going (no I/O
+ * failed: again after the resume); an offline device below is -EIO.
+ */
+int below_submit_wait(struct vaio_filter *f, struct bio *bio)
+{
+	struct below_wait w;
+
+	init_completion(&w.done);
+	bio->bi_end_io = below_end;
+	bio->bi_private = &w;
+	vaio_submit_below(f, bio);
+	wait_for_completion_io(&w.done);
+	if (w.status == BLK_STS_OFFLINE && vaio_below_closed(f))
+		return -EAGAIN;
+	return blk_status_to_errno(w.status);
 }
 
 /*
@@ -50,14 +96,17 @@ static int rs_read_below(struct repl_conn *c, struct vaio_filter *f,
 			 sector_t sector, unsigned int bytes)
 {
 	unsigned int off = 0, piece = bytes;
-	struct rs_below_wait w;
 	struct bio *bio;
+	int r;
 
 	if (f->below_max_sectors && f->below_max_sectors < (bytes >> 9)) {
 		piece = f->below_max_sectors << 9;
-		/* Whole pages where it can: whole blocks of any size. */
+		/* Whole pages where it can, else whole logical blocks. */
 		if (piece >= PAGE_SIZE)
 			piece = round_down(piece, PAGE_SIZE);
+		else
+			piece = max(round_down(piece, bdev_logical_block_size(f->data_dev->bdev)),
+				    bdev_logical_block_size(f->data_dev->bdev));
 	}
 	while (off < bytes) {
 		unsigned int len = min(piece, bytes - off), done = 0;
@@ -75,16 +124,10 @@ static int rs_read_below(struct repl_conn *c, struct vaio_filter *f,
 				       at & ~PAGE_MASK);
 			done += n;
 		}
-		init_completion(&w.done);
-		bio->bi_end_io = rs_below_end;
-		bio->bi_private = &w;
-		vaio_submit_below(f, bio);
-		wait_for_completion_io(&w.done);
+		r = below_submit_wait(f, bio);
 		bio_put(bio);
-		if (w.status == BLK_STS_OFFLINE)
-			return -EAGAIN;
-		if (w.status)
-			return blk_status_to_errno(w.status);
+		if (r)
+			return r;
 		off += len;
 	}
 	return 0;
@@ -105,19 +148,10 @@ int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes)
 	struct bio *bio;
 	int r;
 
-	spin_lock_irq(&d->slock);
-	rf = d->live;
-	if (rf && rf->f->below_filters)
-		d->rs_below++;		/* its ->dtr() waits until we are done */
-	else
-		rf = NULL;
-	spin_unlock_irq(&d->slock);
+	rf = below_get(d);
 	if (rf) {
 		r = rs_read_below(c, rf->f, sector, bytes);
-		spin_lock_irq(&d->slock);
-		d->rs_below--;
-		spin_unlock_irq(&d->slock);
-		wake_up_all(&d->rs_wait);
+		below_put(d, rf);
 		return r;
 	}
 

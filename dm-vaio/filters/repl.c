@@ -437,12 +437,13 @@ static int repl_table_check(struct vaio_filter *f, char **error)
 	return r;
 }
 
-static bool rs_below_idle(struct repl_disk *d)
+static bool below_idle(struct repl_filter *rf)
 {
+	struct repl_disk *d = rf->d;
 	bool idle;
 
 	spin_lock_irq(&d->slock);
-	idle = !d->rs_below;
+	idle = !rf->below_io;
 	spin_unlock_irq(&d->slock);
 	return idle;
 }
@@ -459,11 +460,12 @@ static void repl_dtr(struct vaio_filter *f)
 	spin_unlock_irq(&d->slock);
 	mutex_unlock(&d->lock);
 	/*
-	 * A resync read through the filters below may have taken this filter
-	 * as d->live before: the table is suspended or going, so it ends at
-	 * once (BLK_STS_OFFLINE), but it must not outlive the filter.
+	 * I/O through the filters below (below_get()) may have taken this
+	 * filter as d->live before: the table is suspended or going, so it
+	 * ends at once (BLK_STS_OFFLINE), but it must not outlive the filter.
+	 * Only this filter's: a newer table's reads are not waited for.
 	 */
-	wait_event(d->rs_wait, rs_below_idle(d));
+	wait_event(d->rs_wait, below_idle(rf));
 	repl_disk_put(d);
 	/* After the disk's last metadata write (meta_close()), if it was. */
 	if (rf->meta_dd)

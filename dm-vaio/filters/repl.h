@@ -327,12 +327,6 @@ struct repl_disk {
 
 	/* Resync: the locked chunk and the writes waiting for it. */
 	long rs_chunk;			/* -1: none */
-	/*
-	 * rs_read()s through the filters below a live filter (d->live when
-	 * they began): a filter's ->dtr() waits on rs_wait until none is
-	 * left, as one may still use it. Under slock.
-	 */
-	unsigned int rs_below;
 	struct list_head rs_waiters;	/* struct repl_bio */
 	wait_queue_head_t rs_wait;
 	u64 sync_total, sync_done_bytes;
@@ -371,6 +365,13 @@ struct repl_filter {
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
 	struct dm_dev *meta_dd;		/* the table's hold on meta=, or NULL */
+	/*
+	 * I/O through the filters below this filter (below_get(): resync
+	 * and verify reads, the activity log's flush) that took it as
+	 * d->live: its ->dtr() waits on d->rs_wait until none is left, as
+	 * one may still use it. Under d->slock.
+	 */
+	unsigned int below_io;
 	/* A table that grows the disk: what it takes at its GROW event. */
 	sector_t grow_sectors;		/* 0: none */
 	unsigned long *grow_bm;
@@ -539,6 +540,9 @@ int repl_receiver(void *arg);
 
 /* repl-sync.c */
 int repl_verify(struct repl_disk *d, bool stop, const char **err);
+struct repl_filter *below_get(struct repl_disk *d);
+void below_put(struct repl_disk *d, struct repl_filter *rf);
+int below_submit_wait(struct vaio_filter *f, struct bio *bio);
 int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes);
 unsigned int vr_csums(struct page **pages, unsigned int bytes,
 		      u32 *out, bool be);
