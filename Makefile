@@ -4,7 +4,7 @@
 #
 #   make deps     install every Debian package the project needs (idempotent)
 #   make          kernel modules (against KDIR) and userspace programs
-#   make demo     deps + build + a demo in the QEMU guest
+#   make demo     deps + build + a demo in two QEMU guests (a few minutes)
 #   make check    deps + build + the selftests in the QEMU guest (T=<pattern>)
 #   make check-debug  CI's subset of the tests under a debug kernel (KASAN,
 #                 lockdep, kmemleak, KUnit, fault injection), built once
@@ -22,6 +22,9 @@
 #   make install  modules, programs, man pages, completion and units onto
 #                 this host (DESTDIR, PREFIX, SBINDIR, MANDIR; KDIR: the
 #                 kernel); make uninstall, with the same, removes them
+#   make deb      the Debian packages dm-vaio-dkms and dm-vaio-utils
+#                 (debian/), built from a copy of the tree in build/deb/src,
+#                 into build/deb/ (DEBDIR)
 #
 # The kernel modules are built out of tree in build/<kernelrelease>/, a
 # mirror of the sources made of symlinks, so that builds for several
@@ -61,12 +64,12 @@ export T
 	userspace-asan \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
 	lint install uninstall clean help torture torture-run torture-power \
-	torture-power-run
+	torture-power-run deb
 
 all: modules userspace
 
 help:
-	@sed -n '3,23p' Makefile
+	@sed -n '3,26p' Makefile
 
 # The kernels the modules support: dkms.conf's BUILD_EXCLUSIVE_KERNEL (a
 # regular expression over the release; why that range: see there).
@@ -168,8 +171,11 @@ check-full: deps
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
+# Two guests, vaio-a running the demo and vaio-b its replication peer, with
+# one vCPU each, as the two-host tests have (tools/vm/vaio-test).
 demo-run: guest-modules userspace
-	@tools/vm/vaio-vm --kver $(GUEST_KVER) --run tools/demo/demo.sh
+	@tools/vm/vaio-vm --kver $(GUEST_KVER) --hosts 2 --smp 1 --mem 1536 \
+		--run tools/demo/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
@@ -222,6 +228,21 @@ uninstall:
 	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \
 		SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 
+# The Debian packages: dpkg-buildpackage in a copy of the tree's files (as
+# git knows them, edits included) in DEBDIR/src; the .deb, .buildinfo and
+# .changes files land beside it, in DEBDIR, and nothing outside it.
+DEBDIR ?= $(BUILD)/deb
+deb:
+	@rm -rf $(DEBDIR)/src $(DEBDIR)/*.deb $(DEBDIR)/*.buildinfo $(DEBDIR)/*.changes
+	@mkdir -p $(DEBDIR)/src
+	@set -o pipefail; cd $(TOP) && git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar -C $(TOP) --null -T - -c | tar -C $(DEBDIR)/src -x
+	cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b
+	@ls $(DEBDIR)/*.deb
+
+# (Without userspace/, as in the sources the dm-vaio-dkms package installs,
+# only the modules.)
 clean:
 	rm -rf $(BUILD)
-	$(MAKE) -C userspace clean
+	$(if $(wildcard $(TOP)/userspace/Makefile),$(MAKE) -C userspace clean)

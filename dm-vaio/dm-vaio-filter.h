@@ -101,6 +101,15 @@ struct vaio_filter_ops {
 	int (*ctr)(struct vaio_filter *f, unsigned int argc, char **argv,
 		   char **error);
 	void (*dtr)(struct vaio_filter *f);
+	/*
+	 * Optional. At table load, after every filter's ->ctr(), in class
+	 * order, once the chain is laid out (index, below_filters,
+	 * below_max_sectors set): a filter that cannot work at its place in
+	 * this table (say, with filters below it) refuses the table by
+	 * setting *error and returning a negative errno; every filter of the
+	 * table is then destroyed with ->dtr(), as on a ->ctr() failure.
+	 */
+	int (*table_check)(struct vaio_filter *f, char **error);
 
 	/*
 	 * Per bio, in class order. Must not sleep. @data is this filter's
@@ -312,6 +321,13 @@ struct vaio_filter {
 	const char *fail_reason;	/* the latest vaio_filter_error() */
 	unsigned int failures;		/* vaio_filter_error() calls */
 	int notified_state;		/* last state sent to netlink */
+	/*
+	 * How many filters of the table are below this one (0: it is the
+	 * lowest, its own I/O meets the disk below directly). Set once every
+	 * ->ctr() returned (valid in ->table_check() and after); fixed while
+	 * the table lives.
+	 */
+	unsigned int below_filters;
 	/* what vaio_submit_below() takes from it: bio size (0: any), ops */
 	unsigned int below_max_sectors;
 	unsigned long below_no_ops;	/* BIT(REQ_OP_*) withdrawn below */
@@ -440,6 +456,13 @@ int vaio_transform_data(struct bio *bio, struct bvec_iter iter,
 struct bio *vaio_bio_alloc_below(struct vaio_filter *f, unsigned short nr_vecs,
 				 blk_opf_t opf, gfp_t gfp);
 void vaio_submit_below(struct vaio_filter *f, struct bio *bio);
+/*
+ * Whether vaio_submit_below() refuses bios now (the disk is suspended or
+ * going): tells a BLK_STS_OFFLINE of that refusal ("again after the
+ * resume") from one a device below reported (an offline SCSI disk: an
+ * error). Either may change as soon as it returns.
+ */
+bool vaio_below_closed(struct vaio_filter *f);
 
 /*
  * The filter's place in this bio's walk: in ->map() the number of filters

@@ -81,6 +81,8 @@ static void vaio_test_chain_order(struct kunit *test)
 		for (i = 0; i < 5; i++) {
 			KUNIT_EXPECT_EQ(test, fs[i]->type->class, (enum vaio_class)i);
 			KUNIT_EXPECT_EQ(test, fs[i]->index, (unsigned int)i);
+			KUNIT_EXPECT_EQ(test, fs[i]->below_filters,
+					(unsigned int)(4 - i));
 		}
 	}
 }

@@ -808,6 +808,19 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 }
 EXPORT_SYMBOL_GPL(vaio_submit_below);
 
+bool vaio_below_closed(struct vaio_filter *f)
+{
+	struct vaio_c *vc = f->vc;
+	unsigned long flags;
+	bool closed;
+
+	spin_lock_irqsave(&vc->lock, flags);
+	closed = vc->below_closed;
+	spin_unlock_irqrestore(&vc->lock, flags);
+	return closed;
+}
+EXPORT_SYMBOL_GPL(vaio_below_closed);
+
 /* For filters that trace their place in the chain (dm-vaio-test). */
 unsigned int vaio_bio_position(struct bio *bio)
 {
@@ -1479,6 +1492,7 @@ unsigned int vaio_chain_layout(struct vaio_filter **fs, unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		fs[i]->index = i;
+		fs[i]->below_filters = n - 1 - i;
 		fs[i]->data_offset = off;
 		off += vaio_per_bio_size(fs[i]->type);
 	}
@@ -1704,6 +1718,19 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ops |= op_bit(REQ_OP_SECURE_ERASE);
 		vc->filters[i - 1]->below_max_sectors = m;
 		vc->filters[i - 1]->below_no_ops = ops;
+	}
+	/* Each filter at its place in this chain: may it work there? */
+	for (i = 0; i < vc->nr_filters; i++) {
+		struct vaio_filter *f = vc->filters[i];
+		char *error = NULL;
+
+		if (!f->type->ops.table_check)
+			continue;
+		r = f->type->ops.table_check(f, &error);
+		if (r) {
+			ti->error = error ?: "A filter refused its place in the table";
+			goto bad;
+		}
 	}
 	r = check_block_size(vc, md);
 	if (r)

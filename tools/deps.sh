@@ -12,6 +12,9 @@ PKGS=(
 	linux-headers-cloud-amd64
 	libmnl-dev libdevmapper-dev libjson-c-dev libblkid-dev libgnutls28-dev
 	bash-completion
+	# make deb: the Debian packages (debian/), the -dkms one built by dh_dkms;
+	# dkms also builds its modules for the guest kernel in harness/deb
+	debhelper dh-dkms dkms
 	# lint: checkpatch.pl comes from the matching kernel source, which also
 	# builds the debug kernel of make check-debug; shellcheck for the scripts
 	linux-source-6.1 sparse bc bison flex libelf-dev libssl-dev shellcheck

@@ -384,6 +384,30 @@ static int al_save_bits(struct repl_disk *d, u32 x)
  * once the superblock says so (a crash resyncs all); if it cannot, the
  * writes fail, for a crash would trust the old log. d->meta_lock held.
  */
+/*
+ * The writes of the extents that leave the log made durable. With filters
+ * below replication (a write-back cache) through them, as the VM's flush
+ * goes: a flush of the disk below alone would leave the cache's answered
+ * writes in its volatile state, and a power cut would then lose writes no
+ * log lists. An error (-EAGAIN: the disk suspended, which cannot be while
+ * writes wait for the log) keeps the extents: the log is turned off.
+ */
+static int al_flush(struct repl_disk *d, struct block_device *bdev)
+{
+	struct repl_filter *rf = below_get(d);
+	struct bio *bio;
+	int r;
+
+	if (!rf)
+		return blkdev_issue_flush(bdev);
+	bio = vaio_bio_alloc_below(rf->f, 0, REQ_OP_WRITE | REQ_PREFLUSH,
+				   GFP_NOIO);
+	r = below_submit_wait(rf->f, bio);
+	bio_put(bio);
+	below_put(d, rf);
+	return r;
+}
+
 static void al_broken(struct repl_disk *d, int r)
 {
 	int w;
@@ -481,7 +505,7 @@ void al_work_fn(struct work_struct *work)
 	 * forgets them (DRBD's log write is a PREFLUSH of its own disk).
 	 */
 	if (tx->out)
-		r = blkdev_issue_flush(bdev);
+		r = al_flush(d, bdev);
 	for (i = 0; i < tx->out && !r; i++)
 		r = al_save_bits(d, tx->old[i]);
 	if (!r)

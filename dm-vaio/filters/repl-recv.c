@@ -620,6 +620,7 @@ static int recv_verify_req(struct repl_conn *c, struct repl_rx *rx)
 	a->sector = dh->sector;
 	a->size = dh->size;
 	a->status = 0;
+	/* From the disk below: a secondary has no filters below replication. */
 	if (rs_read(c, sector, size))
 		a->status = cpu_to_be32(EIO);
 	else

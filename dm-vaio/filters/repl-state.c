@@ -271,6 +271,9 @@ int repl_connect(struct repl_disk *d, int fd, u64 peer_sectors, u8 peer_role,
 	*err = "the peer must have the other role";
 	if (peer_role == d->role || peer_role > VAIO_REPL_ROLE_PRIMARY)
 		goto out;
+	*err = REPL_BELOW_SECONDARY;
+	if (d->role == VAIO_REPL_ROLE_SECONDARY && rf->f->below_filters)
+		goto out;
 	*err = "peer disk smaller than this one";
 	if (d->role == VAIO_REPL_ROLE_PRIMARY && peer_sectors < d->sectors)
 		goto out;
@@ -578,6 +581,12 @@ int repl_set_role(struct repl_disk *d, u8 role, bool force, bool skip_sync,
 		d->consistent = true;
 		spin_unlock_irq(&d->slock);
 	} else {
+		/* Also forced, also init: the role itself is refused. */
+		if (live_has_below(d)) {
+			*err = REPL_BELOW_SECONDARY;
+			r = -EBUSY;
+			goto out;
+		}
 		if (d->role == VAIO_REPL_ROLE_SECONDARY && !force)
 			goto write;
 		if (!force) {

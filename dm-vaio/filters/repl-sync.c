@@ -10,6 +10,11 @@
  * Once the bitmap is clean it sends SYNC_DONE, then runs the verify asked
  * for by repl_verify(): the same chunk lock, and the local checksums
  * compared with the peer's (recv_verify_reply()).
+ *
+ * With filters below replication (a cache) the reads go through them, as
+ * the VM's do (rs_read()): a write-back cache's dirty blocks are newer
+ * than the disk below. While the disk is suspended they cannot: the
+ * chunk is read again after the resume, its bits stay set meanwhile.
  */
 
 #include "repl.h"
@@ -20,12 +25,135 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
+struct below_wait {
+	struct completion done;
+	blk_status_t status;
+};
+
+static void below_end(struct bio *bio)
+{
+	struct below_wait *w = bio->bi_private;
+
+	w->status = bio->bi_status;
+	complete(&w->done);
+}
+
+/*
+ * The live filter, if it has filters below it, counted (rf->below_io: its
+ * ->dtr() waits for below_put()); NULL: none, or no filters below it, go
+ * to the disk below directly.
+ */
+struct repl_filter *below_get(struct repl_disk *d)
+{
+	struct repl_filter *rf;
+
+	spin_lock_irq(&d->slock);
+	rf = d->live;
+	if (rf && rf->f->below_filters)
+		rf->below_io++;
+	else
+		rf = NULL;
+	spin_unlock_irq(&d->slock);
+	return rf;
+}
+
+void below_put(struct repl_disk *d, struct repl_filter *rf)
+{
+	spin_lock_irq(&d->slock);
+	rf->below_io--;
+	spin_unlock_irq(&d->slock);
+	wake_up_all(&d->rs_wait);
+}
+
+/*
+ * vaio_submit_below() of @bio, then waits for it (the bio stays the
+ * caller's). -EAGAIN: refused, the disk is suspended or going (no I/O
+ * failed: again after the resume); an offline device below is -EIO.
+ */
+int below_submit_wait(struct vaio_filter *f, struct bio *bio)
+{
+	struct below_wait w;
+
+	init_completion(&w.done);
+	bio->bi_end_io = below_end;
+	bio->bi_private = &w;
+	vaio_submit_below(f, bio);
+	wait_for_completion_io(&w.done);
+	if (w.status == BLK_STS_OFFLINE && vaio_below_closed(f))
+		return -EAGAIN;
+	return blk_status_to_errno(w.status);
+}
+
+/*
+ * Reads [sector, + bytes) into the chunk buffer through the filters below
+ * replication (vaio_submit_below()), as the VM's reads go: a write-back
+ * cache below holds the newest data of the blocks it has dirty. One bio at
+ * a time (they come from a small shared pool), none larger than the
+ * filters below take. -EAGAIN: the disk is suspended (a reload) or going;
+ * no read failed.
+ */
+static int rs_read_below(struct repl_conn *c, struct vaio_filter *f,
+			 sector_t sector, unsigned int bytes)
+{
+	unsigned int off = 0, piece = bytes;
+	struct bio *bio;
+	int r;
+
+	if (f->below_max_sectors && f->below_max_sectors < (bytes >> 9)) {
+		piece = f->below_max_sectors << 9;
+		/* Whole pages where it can, else whole logical blocks. */
+		if (piece >= PAGE_SIZE)
+			piece = round_down(piece, PAGE_SIZE);
+		else
+			piece = max(round_down(piece, bdev_logical_block_size(f->data_dev->bdev)),
+				    bdev_logical_block_size(f->data_dev->bdev));
+	}
+	while (off < bytes) {
+		unsigned int len = min(piece, bytes - off), done = 0;
+		unsigned int pg = off & ~PAGE_MASK;
+
+		bio = vaio_bio_alloc_below(f, DIV_ROUND_UP(pg + len, PAGE_SIZE),
+					   REQ_OP_READ, GFP_NOIO);
+		bio->bi_iter.bi_sector = sector + (off >> 9);
+		while (done < len) {
+			unsigned int at = off + done;
+			unsigned int n = min_t(unsigned int, len - done,
+					       PAGE_SIZE - (at & ~PAGE_MASK));
+
+			__bio_add_page(bio, c->rs_pages[at >> PAGE_SHIFT], n,
+				       at & ~PAGE_MASK);
+			done += n;
+		}
+		r = below_submit_wait(f, bio);
+		bio_put(bio);
+		if (r)
+			return r;
+		off += len;
+	}
+	return 0;
+}
+
+/*
+ * Reads a part of a chunk into the chunk buffer: a primary's resync and
+ * verify reads, a secondary's verify read. With filters below replication
+ * (a primary's only: a secondary may have none, repl_table_check()) through
+ * them, else straight from the disk below. -EAGAIN: not now, the disk is
+ * suspended; read again after its resume.
+ */
 int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes)
 {
 	struct repl_disk *d = c->d;
 	unsigned int i, nr = DIV_ROUND_UP(bytes, PAGE_SIZE);
+	struct repl_filter *rf;
 	struct bio *bio;
 	int r;
+
+	rf = below_get(d);
+	if (rf) {
+		r = rs_read_below(c, rf->f, sector, bytes);
+		below_put(d, rf);
+		return r;
+	}
 
 	bio = bio_alloc(d->bdev, nr, REQ_OP_READ, GFP_NOIO);
 	bio->bi_iter.bi_sector = sector;
@@ -92,7 +220,8 @@ static unsigned int chunk_bytes(struct repl_disk *d, unsigned long chunk)
  * Locks a chunk for the resync or the verify (@what, for the message of a
  * read error): the VM's writes to it wait on d->rs_waiters until
  * rs_unlock(); waits for the local writes in flight in it, then reads it
- * into the chunk buffer. -EINTR: the thread or the connection ends.
+ * into the chunk buffer. -EINTR: the thread or the connection ends;
+ * -EAGAIN: the disk is suspended, nothing read (rs_read()).
  */
 static int chunk_lock_read(struct repl_conn *c, unsigned long chunk,
 			   const char *what)
@@ -110,7 +239,7 @@ static int chunk_lock_read(struct repl_conn *c, unsigned long chunk,
 	if (kthread_should_stop() || READ_ONCE(c->dead))
 		return -EINTR;
 	r = rs_read(c, start, chunk_bytes(d, chunk));
-	if (r)
+	if (r && r != -EAGAIN)
 		DMERR_LIMIT("%s: %s: cannot read sector %llu: %d", d->id, what,
 			    (unsigned long long)start, r);
 	return r;
@@ -225,6 +354,16 @@ static int vr_chunk(struct repl_conn *c, unsigned long chunk)
 	return chunk_wait_answers(c);
 }
 
+/*
+ * The disk is suspended (rs_read() said -EAGAIN): waits a little before
+ * the thread reads again, until the resume reopens the filters below.
+ */
+static void rs_suspended_wait(struct repl_conn *c)
+{
+	wait_event_interruptible_timeout(c->rs_wait, kthread_should_stop() ||
+					 READ_ONCE(c->dead), HZ / 10);
+}
+
 /* The next step of a running verify; false when none runs. */
 static bool vr_step(struct repl_conn *c)
 {
@@ -255,6 +394,16 @@ static bool vr_step(struct repl_conn *c)
 	}
 	r = vr_chunk(c, chunk);
 	rs_unlock(d);
+	if (r == -EAGAIN) {
+		/* Suspended: this chunk again after the resume. */
+		spin_lock_irq(&d->slock);
+		if (d->verify_state == VAIO_REPL_VERIFY_RUNNING &&
+		    d->verify_next == chunk + 1)
+			d->verify_next = chunk;
+		spin_unlock_irq(&d->slock);
+		rs_suspended_wait(c);
+		return true;
+	}
 	if (r && r != -EINTR) {
 		/* Unreadable here: counted as different, resynced. */
 		spin_lock_irq(&d->slock);
@@ -349,6 +498,15 @@ int repl_resyncer(void *arg)
 		rs_unlock(d);
 		if (r == -EINTR)
 			break;
+		if (r == -EAGAIN) {
+			/*
+			 * Suspended (a reload): nothing was read or sent, the
+			 * bits stay. The same chunk again after the resume.
+			 */
+			rs_suspended_wait(c);
+			cursor = bit / REPL_CHUNK_BITS * REPL_CHUNK_BITS;
+			continue;
+		}
 		if (r) {
 			/*
 			 * A local read error: the bits stay, the peer stays

@@ -412,6 +412,42 @@ bad:
 	return -EINVAL;
 }
 
+/*
+ * A table with filters below replication (a cache) is refused for a
+ * secondary (REPL_BELOW_SECONDARY). A disk with no generation that was
+ * never in a pair (a new disk, secondary by default) may load one: it
+ * becomes a primary with init --primary; init --secondary and a connect
+ * as a secondary are refused while such a table is live.
+ */
+static int repl_table_check(struct vaio_filter *f, char **error)
+{
+	struct repl_filter *rf = f->private;
+	struct repl_disk *d = rf->d;
+	int r = 0;
+
+	if (!f->below_filters)
+		return 0;
+	mutex_lock(&d->lock);
+	if (d->role == VAIO_REPL_ROLE_SECONDARY &&
+	    (d->gen || d->paired || d->c)) {
+		*error = REPL_BELOW_SECONDARY;
+		r = -EINVAL;
+	}
+	mutex_unlock(&d->lock);
+	return r;
+}
+
+static bool below_idle(struct repl_filter *rf)
+{
+	struct repl_disk *d = rf->d;
+	bool idle;
+
+	spin_lock_irq(&d->slock);
+	idle = !rf->below_io;
+	spin_unlock_irq(&d->slock);
+	return idle;
+}
+
 static void repl_dtr(struct vaio_filter *f)
 {
 	struct repl_filter *rf = f->private;
@@ -423,6 +459,13 @@ static void repl_dtr(struct vaio_filter *f)
 		d->live = NULL;
 	spin_unlock_irq(&d->slock);
 	mutex_unlock(&d->lock);
+	/*
+	 * I/O through the filters below (below_get()) may have taken this
+	 * filter as d->live before: the table is suspended or going, so it
+	 * ends at once (BLK_STS_OFFLINE), but it must not outlive the filter.
+	 * Only this filter's: a newer table's reads are not waited for.
+	 */
+	wait_event(d->rs_wait, below_idle(rf));
 	repl_disk_put(d);
 	/* After the disk's last metadata write (meta_close()), if it was. */
 	if (rf->meta_dd)
@@ -654,6 +697,13 @@ static void repl_event(struct vaio_filter *f, const struct vaio_event *ev)
 	al_sb_off(d, &d->al_quiesced, false);
 	if (READ_ONCE(f->state) == VAIO_FILTER_ACTIVE)
 		al_sb_off(d, &d->al_bypassed, false);
+	/*
+	 * Demoted between this table's load and now, which its check did
+	 * not see: no secondary connection with filters below (and no new
+	 * one, repl_connect()).
+	 */
+	if (f->below_filters && d->role == VAIO_REPL_ROLE_SECONDARY && d->c)
+		repl_teardown(d, "filters below a secondary");
 	spin_lock_irq(&d->slock);
 	d->no_throttle = false;
 	d->live = rf;
@@ -816,6 +866,7 @@ static struct vaio_filter_type repl_type = {
 	.ops = {
 		.ctr = repl_ctr,
 		.dtr = repl_dtr,
+		.table_check = repl_table_check,
 		.map = repl_map,
 		.end_io = repl_end_io,
 		.event_check = repl_event_check,

@@ -365,6 +365,13 @@ struct repl_filter {
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
 	struct dm_dev *meta_dd;		/* the table's hold on meta=, or NULL */
+	/*
+	 * I/O through the filters below this filter (below_get(): resync
+	 * and verify reads, the activity log's flush) that took it as
+	 * d->live: its ->dtr() waits on d->rs_wait until none is left, as
+	 * one may still use it. Under d->slock.
+	 */
+	unsigned int below_io;
 	/* A table that grows the disk: what it takes at its GROW event. */
 	sector_t grow_sectors;		/* 0: none */
 	unsigned long *grow_bm;
@@ -388,6 +395,23 @@ struct repl_info {
 	char remote[VAIO_NAME_MAX];
 	char secret[VAIO_ARG_MAX];
 };
+
+/*
+ * A secondary writes what it receives (and reads for a verify) straight to
+ * the disk below the vaio target: filters below replication (a cache)
+ * would not see those writes and serve or write back stale data. So a
+ * disk with filters below replication is no secondary: not at table load
+ * (repl_table_check()), demote, init --secondary nor connect. A primary
+ * reads through them (rs_read()).
+ */
+#define REPL_BELOW_SECONDARY \
+	"replication: a secondary cannot have filters below replication (a cache): assign a policy without filters below replication first"
+
+/* The live table has filters below replication. Under d->lock. */
+static inline bool live_has_below(struct repl_disk *d)
+{
+	return d->live && d->live->f->below_filters;
+}
 
 static inline bool is_secondary_conn(struct repl_conn *c)
 {
@@ -516,6 +540,9 @@ int repl_receiver(void *arg);
 
 /* repl-sync.c */
 int repl_verify(struct repl_disk *d, bool stop, const char **err);
+struct repl_filter *below_get(struct repl_disk *d);
+void below_put(struct repl_disk *d, struct repl_filter *rf);
+int below_submit_wait(struct vaio_filter *f, struct bio *bio);
 int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes);
 unsigned int vr_csums(struct page **pages, unsigned int bytes,
 		      u32 *out, bool be);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 
 /*
  *--------------------------------------------------------------
@@ -177,29 +176,24 @@ static int apply_pool(const char *name, const char **did, struct vaio_err *err)
 }
 
 /*
- * One result of apply: an object in @arr with -j, else a line ("pool NAME:
- * created", "NAME: unchanged"), errors on standard error.
+ * One result of apply: an object {WHAT: NAME, "result", "error"} with -j,
+ * else a line ("pool NAME: created", "NAME: unchanged"), errors on
+ * standard error.
  */
-static void apply_report(struct json_object *arr, const char *what,
-			 const char *name, int r, const char *did,
-			 const struct vaio_err *err)
+static void apply_report(const char *what, const char *name, int r,
+			 const char *did, const struct vaio_err *err)
 {
 	const char *prefix = strcmp(what, "pool") ? "" : "pool ";
 
-	if (json_out) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, what, json_object_new_string(name));
-		json_object_object_add(o, "result", json_object_new_string(did));
-		if (r)
-			json_object_object_add(o, "error",
-					       json_object_new_string(err->msg));
-		json_object_array_add(arr, o);
-	} else if (r) {
+	if (r && !json_out)
 		fprintf(stderr, "vaioctl: %s%s: %s\n", prefix, name, err->msg);
-	} else {
-		printf("%s%s: %s\n", prefix, name, did);
-	}
+	open_json_object(NULL);
+	print_text("%s", r ? "" : prefix);
+	print_string(r ? PRINT_JSON : PRINT_ANY, what, "%s", name);
+	print_string(r ? PRINT_JSON : PRINT_ANY, "result", ": %s\n", did);
+	if (r)
+		print_string(PRINT_JSON, "error", NULL, err->msg);
+	close_json_object();
 }
 
 /*
@@ -260,12 +254,11 @@ typedef int (*apply_fn)(const char *name, const char **did,
 			struct vaio_err *err);
 
 /*
- * @fn on every recorded @what ("disk" or "pool"), reported into @arr; a
+ * @fn on every recorded @what ("disk" or "pool"), reported; a
  * signal held stops it between two (the one under way finishes). False
  * if one failed.
  */
-static bool apply_each(struct json_object *arr, const char *what,
-		       apply_fn fn)
+static bool apply_each(const char *what, apply_fn fn)
 {
 	struct vaio_err err;
 	const char *did;
@@ -280,7 +273,7 @@ static bool apply_each(struct json_object *arr, const char *what,
 
 		if (r)
 			ok = false;
-		apply_report(arr, what, names[i], r, did, &err);
+		apply_report(what, names[i], r, did, &err);
 	}
 	vaio_names_free(names, n);
 	return ok;
@@ -293,7 +286,6 @@ int apply(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	struct json_object *arr;
 	struct vaio_err err;
 	bool down = false, ok;
 	int o, lock;
@@ -310,27 +302,24 @@ int apply(int argc, char **argv)
 	argc -= optind - 1;
 	argv += optind - 1;
 	want_args(argc, argv, 0, usage_apply);
-	arr = json_object_new_array();
 	lock = lock_conf(&err);
 	if (lock < 0)
 		die_err(&err);
+	open_json_array(NULL);
 	if (down) {
 		/*
 		 * --down (vaio-apply.service's ExecStop): the disks first, they
 		 * hold their pools; the records stay, the next apply makes them
 		 * again. A disk in use stays, and so does its pool.
 		 */
-		ok = apply_each(arr, "disk", down_disk);
-		ok &= apply_each(arr, "pool", down_pool);
+		ok = apply_each("disk", down_disk);
+		ok &= apply_each("pool", down_pool);
 	} else {
 		/* Cache pools first: the disks' cache filters name them. */
-		ok = apply_each(arr, "pool", apply_pool);
-		ok &= apply_each(arr, "disk", apply_disk);
+		ok = apply_each("pool", apply_pool);
+		ok &= apply_each("disk", apply_disk);
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		json_object_put(arr);
+	close_json_array();
 	unlock_conf(lock);
 	return ok ? EXIT_OK : EXIT_FAIL;
 }

@@ -167,37 +167,92 @@ int disk_remove(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* A disk: the kernel's view @k, and with @conf the configuration's @c. */
-struct json_object *json_disk(const struct vaio_disk_info *k,
-				     const struct vaio_disk_conf *c, bool conf)
+/*
+ * A disk's fields into the open object: the kernel's view @k, and with
+ * @conf the configuration's @c (NULL: not recorded, or with @unreadable a
+ * record that does not read), named @name; in the text as @style says:
+ * disk show's paragraph, disk list's row, monitor's words or none.
+ */
+void print_disk(const struct vaio_disk_info *k, const struct vaio_disk_conf *c,
+		bool conf, bool unreadable, const char *name,
+		enum disk_style style)
 {
-	struct json_object *o = json_object_new_object();
-	struct json_object *fs = json_object_new_array();
+	static const struct {
+		const char *disk, *state, *id, *dm_name, *dm_dev, *data_dev,
+			*sectors;
+	} fmts[] = {
+		[DISK_SHOW] = { "disk %s\n", "    state %s", "    disk_id %s",
+				"  dm %s", " (%s)", "  data %s",
+				"  sectors %llu\n" },
+		[DISK_ROW] = { "%-20s ", "%-8s " },
+		[DISK_EVENT] = { NULL, NULL, " %s", " dm %s", " (%s)", " data %s" },
+		[DISK_JSON] = { },
+	};
+	const struct vaio_stats_info *st = k ? &k->st : NULL;
+	enum output_type tc, ts = style == DISK_SHOW ? PRINT_ANY : PRINT_JSON;
+	char fl[1024];
 	int i;
 
-	json_object_object_add(o, "disk", json_object_new_string(c ? c->name : k->dm_name));
-	json_object_object_add(o, "state", json_object_new_string(k ? "active" : "absent"));
+#define T(fmt) ((fmt) ? PRINT_ANY : PRINT_JSON)
+	print_string(T(fmts[style].disk), "disk", fmts[style].disk, name);
+	print_string(T(fmts[style].state), "state", fmts[style].state,
+		     k ? "active" : "absent");
 	if (conf) {
-		json_object_object_add(o, "managed", json_object_new_boolean(c != NULL));
-		json_object_object_add(o, "device",
-				       c ? json_object_new_string(c->device) : NULL);
-		json_object_object_add(o, "identity", c && c->identity[0] ?
-				       json_object_new_string(c->identity) : NULL);
-		json_object_object_add(o, "policy", c && c->policy[0] ?
-				       json_object_new_string(c->policy) : NULL);
+		if (unreadable)
+			print_null(PRINT_JSON, "managed", NULL, NULL);
+		else
+			print_bool(PRINT_JSON, "managed", NULL, c != NULL);
+		if (style == DISK_SHOW)
+			print_text("%s\n", c ? "" : ", not managed by vaioctl");
+		/* disk show: a paragraph of the record's, if there is one. */
+		tc = c && style == DISK_SHOW ? PRINT_ANY : PRINT_JSON;
+		print_string(tc, "device", "    device %s", c ? c->device : NULL);
+		if (c && c->identity[0])
+			print_string(tc, "identity", " (%s)\n", c->identity);
+		else
+			print_null(tc, "identity", " (%s)\n", "no identity");
+		if (style == DISK_ROW && !c)
+			print_null(PRINT_ANY, "policy", "%-16s ",
+				   unreadable ? "(unreadable)" : "(unmanaged)");
+		else
+			print_string(style == DISK_ROW ? PRINT_ANY : tc, "policy",
+				     style == DISK_ROW ? "%-16s " : "    policy %s\n",
+				     c && c->policy[0] ? c->policy : NULL);
+		if (style == DISK_ROW)
+			print_text("%-20s ", c ? c->device : k ? k->data_dev : "-");
 	}
 	if (k) {
-		json_object_object_add(o, "disk_id", json_object_new_string(k->id));
-		json_object_object_add(o, "dm_name", json_object_new_string(k->dm_name));
-		json_object_object_add(o, "dm_dev", json_object_new_string(k->dm_dev));
-		json_object_object_add(o, "data_dev", json_object_new_string(k->data_dev));
-		json_object_object_add(o, "sectors", json_object_new_uint64(k->sectors));
-		json_object_object_add(o, "stats", json_stats(&k->st));
-		for (i = 0; i < k->nfilters; i++)
-			json_object_array_add(fs, json_filter(&k->filters[i]));
+		print_string(T(fmts[style].id), "disk_id", fmts[style].id, k->id);
+		print_string(T(fmts[style].dm_name), "dm_name", fmts[style].dm_name,
+			     k->dm_name);
+		print_string(T(fmts[style].dm_dev), "dm_dev", fmts[style].dm_dev,
+			     k->dm_dev);
+		print_string(T(fmts[style].data_dev), "data_dev",
+			     fmts[style].data_dev, k->data_dev);
+		print_u64(T(fmts[style].sectors), "sectors", fmts[style].sectors,
+			  k->sectors);
+		open_json_object("stats");
+		print_u64(ts, "reads", "    reads %llu", st->reads);
+		print_u64(ts, "writes", " writes %llu", st->writes);
+		print_u64(ts, "read_bytes", " read_bytes %llu", st->read_sectors << 9);
+		print_u64(ts, "write_bytes", " write_bytes %llu",
+			  st->write_sectors << 9);
+		print_u64(ts, "flushes", " flushes %llu", st->flushes);
+		print_u64(ts, "discards", " discards %llu", st->discards);
+		print_u64(ts, "errors", " errors %llu\n", st->errors);
+		close_json_object();
 	}
-	json_object_object_add(o, "filters", fs);
-	return o;
+	/* disk list and monitor: "TYPE(STATE) ..." in the text. */
+	if (style == DISK_ROW || style == DISK_EVENT) {
+		filters_line(k, fl, sizeof(fl));
+		print_text(style == DISK_ROW ? "%s\n" : " filters %s\n", fl);
+	}
+	open_json_array("filters");
+	for (i = 0; k && i < k->nfilters; i++)
+		print_filter(NULL, &k->filters[i],
+			     style == DISK_SHOW ? FILTER_SHOW : FILTER_JSON);
+	close_json_array();
+#undef T
 }
 
 /* Kernel disks and configured disks, by name. */
@@ -269,91 +324,38 @@ void filters_line(const struct vaio_disk_info *k, char *buf, size_t len)
 
 int disk_list(int argc, char **argv)
 {
-	struct json_object *arr = json_object_new_array();
 	struct vaio_disk_info *kd;
 	struct vaio_disk_conf *cd;
 	struct disk_row *rows;
-	char fl[1024];
 	int n, i, bad;
 
 	want_args(argc, argv, 0, usage_disk);
 	/* A record that does not read: the rest listed, the exit status 1. */
 	bad = collect_disks(&rows, &n, &kd, &cd, NULL);
-	if (!json_out)
-		printf("%-20s %-8s %-16s %-20s %s\n", "NAME", "STATE", "POLICY",
-		       "DEVICE", "FILTERS");
+	print_text("%-20s %-8s %-16s %-20s %s\n", "NAME", "STATE", "POLICY",
+		   "DEVICE", "FILTERS");
+	open_json_array(NULL);
 	for (i = 0; i < n; i++) {
-		if (json_out && rows[i].unreadable) {
-			struct json_object *o = rows[i].k ?
-				json_disk(rows[i].k, NULL, true) : json_object_new_object();
-
-			json_object_object_add(o, "disk", json_object_new_string(rows[i].name));
-			json_object_object_add(o, "managed", NULL);
-			json_object_object_add(o, "error", json_object_new_string("record unreadable"));
-			json_object_array_add(arr, o);
-			continue;
+		open_json_object(NULL);
+		if (rows[i].unreadable && !rows[i].k) {
+			/* Nothing known of it but its name. */
+			print_string(PRINT_ANY, "disk", "%-20s ", rows[i].name);
+			print_text("%-8s ", "absent");
+			print_null(PRINT_ANY, "managed", "%-16s ", "(unreadable)");
+			print_text("%-20s %s\n", "-", "-");
+		} else {
+			print_disk(rows[i].k, rows[i].c, true, rows[i].unreadable,
+				   rows[i].name, DISK_ROW);
 		}
-		if (json_out) {
-			json_object_array_add(arr, json_disk(rows[i].k, rows[i].c, true));
-			continue;
-		}
-		filters_line(rows[i].k, fl, sizeof(fl));
-		printf("%-20s %-8s %-16s %-20s %s\n", rows[i].name,
-		       rows[i].k ? "active" : "absent",
-		       rows[i].unreadable ? "(unreadable)" :
-		       rows[i].c ? (rows[i].c->policy[0] ? rows[i].c->policy : "-") :
-				   "(unmanaged)",
-		       rows[i].c ? rows[i].c->device : rows[i].k ? rows[i].k->data_dev : "-",
-		       fl);
+		if (rows[i].unreadable)
+			print_string(PRINT_JSON, "error", NULL, "record unreadable");
+		close_json_object();
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		json_object_put(arr);
+	close_json_array();
 	free(rows);
 	free(kd);
 	free(cd);
 	return bad ? EXIT_FAIL : EXIT_OK;
-}
-
-static void print_disk(const struct vaio_disk_info *k,
-		       const struct vaio_disk_conf *c, const char *name)
-{
-	int i, j;
-
-	printf("disk %s\n", name);
-	printf("    state %s%s\n", k ? "active" : "absent",
-	       c ? "" : ", not managed by vaioctl");
-	if (c)
-		printf("    device %s (%s)\n    policy %s\n", c->device,
-		       c->identity[0] ? c->identity : "no identity",
-		       c->policy[0] ? c->policy : "-");
-	if (!k)
-		return;
-	printf("    disk_id %s  dm %s (%s)  data %s  sectors %llu\n", k->id,
-	       k->dm_name, k->dm_dev, k->data_dev,
-	       (unsigned long long)k->sectors);
-	printf("    reads %llu writes %llu read_bytes %llu write_bytes %llu flushes %llu discards %llu errors %llu\n",
-	       (unsigned long long)k->st.reads, (unsigned long long)k->st.writes,
-	       (unsigned long long)k->st.read_sectors << 9,
-	       (unsigned long long)k->st.write_sectors << 9,
-	       (unsigned long long)k->st.flushes,
-	       (unsigned long long)k->st.discards,
-	       (unsigned long long)k->st.errors);
-	for (i = 0; i < k->nfilters; i++) {
-		const struct vaio_filter_info *f = &k->filters[i];
-
-		printf("    filter %s class %s state %s fail %s\n", f->type,
-		       vaio_class_name(f->class), vaio_state_name(f->state),
-		       fail_name(f->fail_mode));
-		if (f->fail_reason[0])
-			printf("        reason %s\n", f->fail_reason);
-		printf("        args");
-		for (j = 0; j < f->argc; j++)
-			printf(" %s", f->argv[j]);
-		printf("%s\n        status %s\n", f->argc ? "" : " -",
-		       f->status[0] ? f->status : "-");
-	}
 }
 
 int disk_show(int argc, char **argv)
@@ -372,10 +374,9 @@ int disk_show(int argc, char **argv)
 			break;
 	if (i == n)
 		die(EXIT_FAIL, "disk %s does not exist", argv[0]);
-	if (json_out)
-		print_json(json_disk(rows[i].k, rows[i].c, true));
-	else
-		print_disk(rows[i].k, rows[i].c, rows[i].name);
+	open_json_object(NULL);
+	print_disk(rows[i].k, rows[i].c, true, false, rows[i].name, DISK_SHOW);
+	close_json_object();
 	free(rows);
 	free(kd);
 	free(cd);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
 #include <libdevmapper.h>
 #include <libmnl/libmnl.h>
 
@@ -31,7 +30,6 @@ static int cmp_types(const void *a, const void *b)
 int filter_list(int argc, char **argv)
 {
 	struct vaio_type_info *types;
-	struct json_object *arr;
 	struct vaio_err err;
 	int n, i, j;
 
@@ -41,62 +39,46 @@ int filter_list(int argc, char **argv)
 	if (n > 1)
 		qsort(types, n, sizeof(*types), cmp_types);
 
-	arr = json_object_new_array();
+	open_json_array(NULL);
 	for (i = 0; i < n; i++) {
 		const struct vaio_type_info *t = &types[i];
-		struct json_object *o = json_object_new_object();
-		struct json_object *ps = json_object_new_array();
 
-		if (!json_out)
-			printf("%s  class %s (%d)  version %s\n", t->name,
-			       vaio_class_name(t->class), t->class, t->version);
-		json_object_object_add(o, "type", json_object_new_string(t->name));
-		json_object_object_add(o, "class",
-				       json_object_new_string(vaio_class_name(t->class)));
-		json_object_object_add(o, "class_order", json_object_new_int(t->class));
-		json_object_object_add(o, "version", json_object_new_string(t->version));
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "type", "%s", t->name);
+		print_string(PRINT_ANY, "class", "  class %s",
+			     vaio_class_name(t->class));
+		print_int(PRINT_ANY, "class_order", " (%d)", t->class);
+		print_string(PRINT_ANY, "version", "  version %s\n", t->version);
+		/* Each: "    KEY=VALUES\n        HELP (default DEFAULT)". */
+		open_json_array("params");
 		for (j = 0; j < t->nparams; j++) {
 			const struct vaio_param_info *p = &t->params[j];
-			struct json_object *po = json_object_new_object();
-			char spec[VAIO_ARG_MAX + 64];
 
-			json_object_object_add(po, "name", json_object_new_string(p->name));
-			json_object_object_add(po, "type",
-					       json_object_new_string(param_type_name(p->type)));
+			open_json_object(NULL);
+			print_string(PRINT_ANY, "name", "    %s=", p->name);
+			print_string(PRINT_JSON, "type", NULL, param_type_name(p->type));
 			if (p->type == VAIO_PARAM_ENUM) {
-				json_object_object_add(po, "choices",
-						       json_object_new_string(p->choices));
-				snprintf(spec, sizeof(spec), "%s=%s", p->name, p->choices);
+				print_string(PRINT_ANY, "choices", "%s", p->choices);
 			} else if (p->type == VAIO_PARAM_UINT) {
-				json_object_object_add(po, "min", json_object_new_uint64(p->min));
-				json_object_object_add(po, "max", json_object_new_uint64(p->max));
-				snprintf(spec, sizeof(spec), "%s=%llu..%llu", p->name,
-					 (unsigned long long)p->min,
-					 (unsigned long long)p->max);
-			} else if (p->type == VAIO_PARAM_BOOL) {
-				snprintf(spec, sizeof(spec), "%s=0|1", p->name);
+				print_u64(PRINT_ANY, "min", "%llu", p->min);
+				print_u64(PRINT_ANY, "max", "..%llu", p->max);
 			} else {
-				snprintf(spec, sizeof(spec), "%s=STRING", p->name);
+				print_text("%s", p->type == VAIO_PARAM_BOOL ? "0|1" : "STRING");
 			}
 			if (p->def[0])
-				json_object_object_add(po, "default",
-						       json_object_new_string(p->def));
-			json_object_object_add(po, "help", json_object_new_string(p->help));
-			json_object_array_add(ps, po);
-			if (!json_out)
-				printf("    %s\n        %s%s%s%s\n", spec, p->help,
-				       p->def[0] ? " (default " : "", p->def,
-				       p->def[0] ? ")" : "");
+				print_string(PRINT_JSON, "default", NULL, p->def);
+			print_string(PRINT_ANY, "help", "\n        %s", p->help);
+			if (p->def[0])
+				print_text(" (default %s)", p->def);
+			print_text("\n");
+			close_json_object();
 		}
-		if (!json_out && !t->nparams)
-			printf("    (free-form arguments)\n");
-		json_object_object_add(o, "params", ps);
-		json_object_array_add(arr, o);
+		close_json_array();
+		if (!t->nparams)
+			print_text("    (free-form arguments)\n");
+		close_json_object();
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		json_object_put(arr);
+	close_json_array();
 	free(types);
 	return EXIT_OK;
 }
@@ -305,85 +287,64 @@ static bool attr_is_uint(const struct nlattr *a)
 	return (len == 1 || len == 2) && !is_string(p, len);
 }
 
-/* One attribute, as text ("NUM=VALUE", a nest "NUM={...}"), into @out. */
-static void text_attr(const struct nlattr *a, FILE *out, bool top)
+/*
+ * One attribute: in the text "NUM=VALUE", a nest "NUM: NUM=VALUE ..." at
+ * the top, "NUM={NUM=VALUE ...}" below; in JSON an object {"attr": NUM}
+ * with "nest" (an array of them), "flag", "value" or "hex".
+ */
+static void print_attr(const struct nlattr *a, bool top)
 {
 	const unsigned char *p = mnl_attr_get_payload(a);
 	size_t len = mnl_attr_get_payload_len(a), i;
 	const struct nlattr *b;
 	bool first = true;
-
-	if (a->nla_type & NLA_F_NESTED) {
-		fprintf(out, top ? "%u:" : "%u={", mnl_attr_get_type(a));
-		mnl_attr_for_each_nested(b, a) {
-			fputs(top || !first ? " " : "", out);
-			text_attr(b, out, false);
-			first = false;
-		}
-		fputs(top ? "" : "}", out);
-		return;
-	}
-	fprintf(out, "%u=", mnl_attr_get_type(a));
-	if (!len)
-		return;
-	if (attr_is_uint(a))
-		fprintf(out, "%llu", (unsigned long long)attr_uint(a));
-	else if (is_string(p, len))
-		fputs((const char *)p, out);
-	else
-		for (fputs("0x", out), i = 0; i < len; i++)
-			fprintf(out, "%02x", p[i]);
-}
-
-static struct json_object *json_attr(const struct nlattr *a)
-{
-	struct json_object *o = json_object_new_object();
-	const unsigned char *p = mnl_attr_get_payload(a);
-	size_t len = mnl_attr_get_payload_len(a), i;
-	const struct nlattr *b;
-	struct json_object *arr;
 	char *hex;
 
-	json_object_object_add(o, "attr", json_object_new_int(mnl_attr_get_type(a)));
+	open_json_object(NULL);
+	print_uint(PRINT_ANY, "attr", "%u", mnl_attr_get_type(a));
 	if (a->nla_type & NLA_F_NESTED) {
-		arr = json_object_new_array();
-		mnl_attr_for_each_nested(b, a)
-			json_object_array_add(arr, json_attr(b));
-		json_object_object_add(o, "nest", arr);
-	} else if (!len) {
-		json_object_object_add(o, "flag", json_object_new_boolean(true));
+		print_text("%s", top ? ":" : "={");
+		open_json_array("nest");
+		mnl_attr_for_each_nested(b, a) {
+			print_text("%s", top || !first ? " " : "");
+			print_attr(b, false);
+			first = false;
+		}
+		close_json_array();
+		print_text("%s", top ? "" : "}");
+		close_json_object();
+		return;
+	}
+	print_text("=");
+	if (!len) {
+		print_bool(PRINT_JSON, "flag", NULL, true);
 	} else if (attr_is_uint(a)) {
-		json_object_object_add(o, "value", json_object_new_uint64(attr_uint(a)));
+		print_u64(PRINT_ANY, "value", "%llu", attr_uint(a));
 	} else if (is_string(p, len)) {
-		json_object_object_add(o, "value",
-				       json_object_new_string((const char *)p));
+		print_string(PRINT_ANY, "value", "%s", (const char *)p);
 	} else {
 		hex = malloc(len * 2 + 1);
 		if (!hex)
 			die(EXIT_FAIL, "out of memory");
 		for (i = 0; i < len; i++)
 			sprintf(hex + 2 * i, "%02x", p[i]);
-		json_object_object_add(o, "hex", json_object_new_string(hex));
+		print_string(PRINT_ANY, "hex", "0x%s", hex);
 		free(hex);
 	}
-	return o;
+	close_json_object();
 }
 
-/* Every answer's FILTER_DATA: printed, or gathered for the JSON. */
+/* Every answer's FILTER_DATA: a line per attribute, or into the array. */
 static int call_answer(const struct nlattr *data, void *arg)
 {
-	struct json_object *arr = arg;
 	const struct nlattr *a;
 
+	(void)arg;
 	if (!data)
 		return 0;
 	mnl_attr_for_each_nested(a, data) {
-		if (json_out) {
-			json_object_array_add(arr, json_attr(a));
-		} else {
-			text_attr(a, stdout, true);
-			putchar('\n');
-		}
+		print_attr(a, true);
+		print_text("\n");
 	}
 	return 0;
 }
@@ -392,7 +353,6 @@ int filter_call(int argc, char **argv)
 {
 	struct vaio_disk_info *d = malloc(sizeof(*d));
 	struct vaio_call_attr *attrs;
-	struct json_object *o, *arr;
 	const char *id;
 	struct call_val *vals;
 	struct vaio_err err;
@@ -435,20 +395,17 @@ int filter_call(int argc, char **argv)
 		die_err(&err);
 	}
 
-	arr = json_object_new_array();
+	/* JSON: {"disk", "filter", "cmd", "data" or "entries": [...]}. */
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "disk", NULL, id);
+	print_string(PRINT_JSON, "filter", NULL, posv[1]);
+	print_u64(PRINT_JSON, "cmd", NULL, cmd);
+	open_json_array(dump ? "entries" : "data");
 	if (vaio_filter_call(nl(), id, posv[1], cmd, attrs, n, dump,
-			     call_answer, arr, &err))
+			     call_answer, NULL, &err))
 		die_err(&err);
-	if (json_out) {
-		o = json_object_new_object();
-		json_object_object_add(o, "disk", json_object_new_string(id));
-		json_object_object_add(o, "filter", json_object_new_string(posv[1]));
-		json_object_object_add(o, "cmd", json_object_new_uint64(cmd));
-		json_object_object_add(o, dump ? "entries" : "data", arr);
-		print_json(o);
-	} else {
-		json_object_put(arr);
-	}
+	close_json_array();
+	close_json_object();
 	for (i = 0; i < n; i++)
 		free(vals[i].bytes);
 	free(vals);

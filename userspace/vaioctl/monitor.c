@@ -12,8 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
 /*
  *--------------------------------------------------------------
  * event, monitor
@@ -44,18 +42,14 @@ int event(int argc, char **argv)
 	if (find_disk(argv[1], d, &err) ||
 	    vaio_snapshot(nl(), d->id, argv[2], &n, &err))
 		die_err(&err);
-	if (json_out) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "disk", json_object_new_string(d->dm_name));
-		json_object_object_add(o, "event", json_object_new_string("snapshot"));
-		json_object_object_add(o, "tag", json_object_new_string(argv[2]));
-		json_object_object_add(o, "delivered", json_object_new_int(n));
-		print_json(o);
-	} else {
-		printf("snapshot %s of %s delivered to %u filter%s\n", argv[2],
-		       d->dm_name, n, n == 1 ? "" : "s");
-	}
+	open_json_object(NULL);
+	print_text("snapshot %s of %s delivered to %u filter%s\n", argv[2],
+		   d->dm_name, n, n == 1 ? "" : "s");
+	print_string(PRINT_JSON, "disk", NULL, d->dm_name);
+	print_string(PRINT_JSON, "event", NULL, "snapshot");
+	print_string(PRINT_JSON, "tag", NULL, argv[2]);
+	print_uint(PRINT_JSON, "delivered", NULL, n);
+	close_json_object();
 	free(d);
 	return EXIT_OK;
 }
@@ -79,107 +73,75 @@ static void timestamp(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03ld", ts.tv_nsec / 1000000);
 }
 
-/* With --timestamp: "[TIME] " before a line, "time" in an object. */
-static void print_ts(struct json_object *o)
+/* With --timestamp: "[TIME] " before a line, "time" last in an object. */
+static void print_ts(enum output_type t)
 {
-	char t[64];
+	char ts[64];
 
 	if (!monitor_ts)
 		return;
-	timestamp(t, sizeof(t));
-	if (o)
-		json_object_object_add(o, "time", json_object_new_string(t));
-	else
-		printf("[%s] ", t);
+	timestamp(ts, sizeof(ts));
+	print_string(t, "time", "[%s] ", ts);
 }
 
+/*
+ * One notification: a line ("[TIME] WHAT ..."), or an object per line
+ * ({..., "what": WHAT, "time": TIME}).
+ */
 static void print_notification(const struct vaio_notification *n)
 {
 	const struct vaio_disk_info *d = &n->disk;
 	const char *ev = n->event >= 0 && n->event < 6 ? event_names[n->event] : "unknown";
-	struct json_object *o;
-	char fl[1024];
+	const char *what;
 
-	if (json_out) {
-		o = json_object_new_object();
-		switch (n->cmd) {
-		case VAIO_CMD_NTF_DISK_NEW:
-		case VAIO_CMD_NTF_DISK_CHANGE:
-			json_object_put(o);
-			o = json_disk(d, NULL, false);
-			json_object_object_add(o, "what", json_object_new_string(
-				n->cmd == VAIO_CMD_NTF_DISK_NEW ? "disk-new" : "disk-change"));
-			break;
-		case VAIO_CMD_NTF_DISK_DEL:
-			json_object_object_add(o, "what", json_object_new_string("disk-del"));
-			json_object_object_add(o, "disk_id", json_object_new_string(d->id));
-			json_object_object_add(o, "dm_name", json_object_new_string(d->dm_name));
-			break;
-		case VAIO_CMD_NTF_FILTER_STATE:
-			json_object_object_add(o, "what", json_object_new_string("filter-state"));
-			json_object_object_add(o, "disk_id", json_object_new_string(d->id));
-			json_object_object_add(o, "filter", json_filter(&n->filter));
-			break;
-		case VAIO_CMD_NTF_EVENT:
-			json_object_object_add(o, "what", json_object_new_string("event"));
-			json_object_object_add(o, "disk_id", json_object_new_string(d->id));
-			json_object_object_add(o, "event", json_object_new_string(ev));
-			json_object_object_add(o, "tag", json_object_new_string(n->tag));
-			if (n->has_delivered)
-				json_object_object_add(o, "delivered",
-						       json_object_new_int(n->delivered));
-			if (n->error[0])
-				json_object_object_add(o, "error",
-						       json_object_new_string(n->error));
-			if (n->filter_name[0])
-				json_object_object_add(o, "vetoed_by",
-						       json_object_new_string(n->filter_name));
-			break;
-		case VAIO_CMD_NTF_TABLE_ERROR:
-			json_object_object_add(o, "what", json_object_new_string("table-error"));
-			json_object_object_add(o, "dm_name", json_object_new_string(d->dm_name));
-			json_object_object_add(o, "error", json_object_new_string(n->error));
-			break;
-		default:
-			json_object_object_add(o, "what", json_object_new_string("unknown"));
-			json_object_object_add(o, "cmd", json_object_new_int(n->cmd));
-		}
-		print_ts(o);
-		print_json(o);
-		return;
-	}
-
-	print_ts(NULL);
+	print_ts(PRINT_FP);
+	open_json_object(NULL);
 	switch (n->cmd) {
 	case VAIO_CMD_NTF_DISK_NEW:
 	case VAIO_CMD_NTF_DISK_CHANGE:
-		filters_line(d, fl, sizeof(fl));
-		printf("%s %s dm %s (%s) data %s filters %s\n",
-		       n->cmd == VAIO_CMD_NTF_DISK_NEW ? "disk-new" : "disk-change",
-		       d->id, d->dm_name, d->dm_dev, d->data_dev, fl);
+		what = n->cmd == VAIO_CMD_NTF_DISK_NEW ? "disk-new" : "disk-change";
+		print_text("%s", what);
+		print_disk(d, NULL, false, false, d->dm_name, DISK_EVENT);
+		print_string(PRINT_JSON, "what", NULL, what);
 		break;
 	case VAIO_CMD_NTF_DISK_DEL:
-		printf("disk-del %s dm %s\n", d->id, d->dm_name);
+		print_string(PRINT_ANY, "what", "%s", "disk-del");
+		print_string(PRINT_ANY, "disk_id", " %s", d->id);
+		print_string(PRINT_ANY, "dm_name", " dm %s\n", d->dm_name);
 		break;
 	case VAIO_CMD_NTF_FILTER_STATE:
-		printf("filter-state %s %s %s%s%s\n", d->id, n->filter.type,
-		       vaio_state_name(n->filter.state),
-		       n->filter.fail_reason[0] ? ": " : "", n->filter.fail_reason);
+		print_string(PRINT_ANY, "what", "%s", "filter-state");
+		print_string(PRINT_ANY, "disk_id", " %s", d->id);
+		print_filter("filter", &n->filter, FILTER_EVENT);
+		print_text("\n");
 		break;
 	case VAIO_CMD_NTF_EVENT:
+		print_string(PRINT_ANY, "what", "%s", "event");
+		print_string(PRINT_ANY, "disk_id", " %s", d->id);
+		print_string(PRINT_ANY, "event", " %s", ev);
+		print_string(PRINT_ANY, "tag", " %s", n->tag);
 		if (n->has_delivered)
-			printf("event %s %s %s delivered to %u\n", d->id, ev,
-			       n->tag, n->delivered);
+			print_uint(PRINT_ANY, "delivered", " delivered to %u\n",
+				   n->delivered);
 		else
-			printf("event %s %s %s vetoed by %s: %s\n", d->id, ev, n->tag,
-			       n->filter_name[0] ? n->filter_name : "-", n->error);
+			print_text(" vetoed by %s: %s\n",
+				   n->filter_name[0] ? n->filter_name : "-", n->error);
+		if (n->error[0])
+			print_string(PRINT_JSON, "error", NULL, n->error);
+		if (n->filter_name[0])
+			print_string(PRINT_JSON, "vetoed_by", NULL, n->filter_name);
 		break;
 	case VAIO_CMD_NTF_TABLE_ERROR:
-		printf("table-error %s: %s\n", d->dm_name, n->error);
+		print_string(PRINT_ANY, "what", "%s", "table-error");
+		print_string(PRINT_ANY, "dm_name", " %s", d->dm_name);
+		print_string(PRINT_ANY, "error", ": %s\n", n->error);
 		break;
 	default:
-		printf("unknown notification %d\n", n->cmd);
+		print_string(PRINT_ANY, "what", "%s notification", "unknown");
+		print_int(PRINT_ANY, "cmd", " %d\n", n->cmd);
 	}
+	print_ts(PRINT_JSON);
+	close_json_object();
 	fflush(stdout);
 }
 
@@ -192,22 +154,18 @@ static void monitor_resync(struct vaio_nl *ev)
 {
 	struct vaio_notification *n = calloc(1, sizeof(*n));
 	struct vaio_disk_info *disks;
-	struct json_object *o;
 	struct vaio_err err;
 	int nd, i;
 
 	while (n && vaio_nl_next(ev, 0, n, &err) > 0)
 		;
 
-	if (json_out) {
-		o = json_object_new_object();
-		json_object_object_add(o, "what", json_object_new_string("overrun"));
-		print_ts(o);
-		print_json(o);
-	} else {
-		print_ts(NULL);
-		printf("overrun: notifications lost; the disks now:\n");
-	}
+	print_ts(PRINT_FP);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "what", "%s: notifications lost; the disks now:\n",
+		     "overrun");
+	print_ts(PRINT_JSON);
+	close_json_object();
 	if (!n || vaio_disk_list(nl(), &disks, &nd, &err)) {
 		fprintf(stderr, "vaioctl: after an overrun: %s\n", n ? err.msg : "out of memory");
 		free(n);

@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
 
 /*
  *--------------------------------------------------------------
@@ -21,41 +20,30 @@
  *--------------------------------------------------------------
  */
 
-static struct json_object *json_policy(const struct vaio_policy *p,
-				       char **disks, int nd)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *cs = json_object_new_array();
-	struct json_object *ds = json_object_new_array();
-	char buf[VAIO_ARG_MAX * 4];
-	int i;
-
-	json_object_object_add(o, "policy", json_object_new_string(p->name));
-	for (i = 0; i < p->chain.n; i++) {
-		vaio_component_format(&p->chain.c[i], buf, sizeof(buf));
-		json_object_array_add(cs, json_object_new_string(buf));
-	}
-	json_object_object_add(o, "components", cs);
-	for (i = 0; i < nd; i++)
-		json_object_array_add(ds, json_object_new_string(disks[i]));
-	json_object_object_add(o, "disks", ds);
-	return o;
-}
-
+/*
+ * Policy @p and the disks @disks[0..nd) that use it: a paragraph, or an
+ * object {"policy", "components", "disks"}.
+ */
 static void print_policy(const struct vaio_policy *p, char **disks, int nd)
 {
 	char buf[VAIO_ARG_MAX * 4];
 	int i;
 
-	printf("policy %s\n", p->name);
+	open_json_object(NULL);
+	print_string(PRINT_ANY, "policy", "policy %s\n", p->name);
+	open_json_array("components");
 	for (i = 0; i < p->chain.n; i++) {
 		vaio_component_format(&p->chain.c[i], buf, sizeof(buf));
-		printf("    %s\n", buf);
+		print_string(PRINT_ANY, NULL, "    %s\n", buf);
 	}
-	printf("    disks:");
+	close_json_array();
+	print_text("    disks:");
+	open_json_array("disks");
 	for (i = 0; i < nd; i++)
-		printf(" %s", disks[i]);
-	printf("%s\n", nd ? "" : " (none)");
+		print_string(PRINT_ANY, NULL, " %s", disks[i]);
+	close_json_array();
+	print_text("%s\n", nd ? "" : " (none)");
+	close_json_object();
 }
 
 /* NAME COMPONENT... of policy create and edit, into @p. */
@@ -286,17 +274,13 @@ int policy_show(int argc, char **argv)
 	if (vaio_policy_load(argv[0], &p, &err) ||
 	    disks_using(p.name, &disks, &nd, &err))
 		die_err(&err);
-	if (json_out)
-		print_json(json_policy(&p, disks, nd));
-	else
-		print_policy(&p, disks, nd);
+	print_policy(&p, disks, nd);
 	vaio_names_free(disks, nd);
 	return EXIT_OK;
 }
 
 int policy_list(int argc, char **argv)
 {
-	struct json_object *arr = json_object_new_array();
 	struct vaio_policy p;
 	struct vaio_err err;
 	char **names, **disks;
@@ -305,6 +289,7 @@ int policy_list(int argc, char **argv)
 	want_args(argc, argv, 0, usage_policy);
 	if (vaio_policy_names(&names, &n, &err))
 		die_err(&err);
+	open_json_array(NULL);
 	for (i = 0; i < n; i++) {
 		if (vaio_policy_load(names[i], &p, &err)) {
 			fprintf(stderr, "vaioctl: %s\n", err.msg);
@@ -313,16 +298,10 @@ int policy_list(int argc, char **argv)
 		}
 		if (disks_using(p.name, &disks, &nd, &err))
 			die_err(&err);
-		if (json_out)
-			json_object_array_add(arr, json_policy(&p, disks, nd));
-		else
-			print_policy(&p, disks, nd);
+		print_policy(&p, disks, nd);
 		vaio_names_free(disks, nd);
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		json_object_put(arr);
+	close_json_array();
 	vaio_names_free(names, n);
 	return rc;
 }

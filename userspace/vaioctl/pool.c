@@ -16,8 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 /*
  *--------------------------------------------------------------
  * cache pool
@@ -37,48 +35,6 @@ static void pool_device(const struct vaio_pool_conf *c, char *buf, size_t len)
 	}
 }
 
-static struct json_object *json_pool(const struct vaio_pool_info *p,
-				     const struct vaio_pool_conf *c)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *devs = NULL;
-	char dev[4200];
-	int i;
-
-	json_object_object_add(o, "pool", json_object_new_string(p ? p->name : c->name));
-	if (c) {
-		pool_device(c, dev, sizeof(dev));
-		devs = json_object_new_array();
-		for (i = 0; i < c->ndevices; i++)
-			json_object_array_add(devs, json_object_new_string(c->devices[i]));
-	}
-	json_object_object_add(o, "device", c ? json_object_new_string(dev) : NULL);
-	json_object_object_add(o, "devices", devs);
-	json_object_object_add(o, "recorded", json_object_new_boolean(c != NULL));
-	json_object_object_add(o, "uuid", p && p->uuid[0] ? json_object_new_string(p->uuid) :
-			       c && c->uuid[0] ? json_object_new_string(c->uuid) : NULL);
-	json_object_object_add(o, "memory_mib",
-			       json_object_new_int64(p ? p->memory_mib : c->memory_mib));
-	if (!p) {
-		json_object_object_add(o, "state", json_object_new_string("absent"));
-		return o;
-	}
-	json_object_object_add(o, "devt", json_object_new_string(p->device));
-	json_object_object_add(o, "state", json_object_new_string(p->state));
-	json_object_object_add(o, "block_size", json_object_new_int(4096));
-	json_object_object_add(o, "blocks", json_object_new_int64(p->blocks));
-	json_object_object_add(o, "used", json_object_new_int64(p->used));
-	json_object_object_add(o, "filling", json_object_new_int64(p->filling));
-	json_object_object_add(o, "free", json_object_new_int64(p->free));
-	json_object_object_add(o, "disks", json_object_new_int(p->disks));
-	json_object_object_add(o, "reserved_pct", json_object_new_int(p->reserved_pct));
-	json_object_object_add(o, "errors", json_object_new_int64(p->errors));
-	json_object_object_add(o, "dirty", json_object_new_int64(p->dirty));
-	json_object_object_add(o, "memory_blocks", json_object_new_int64(p->memory_blocks));
-	json_object_object_add(o, "memory_used", json_object_new_int64(p->memory_used));
-	return o;
-}
-
 /* @c's devices joined by @sep, or "-" without a record. */
 static void pool_members(const struct vaio_pool_conf *c, const char *sep,
 			 char *buf, size_t len)
@@ -92,50 +48,102 @@ static void pool_members(const struct vaio_pool_conf *c, const char *sep,
 			      c->devices[i]);
 }
 
-static void print_pool(const char *name, const struct vaio_pool_info *p,
-		       const struct vaio_pool_conf *c)
-{
-	char dev[4200], members[VAIO_POOL_MAX_DEVICES * 4100];
+/* How print_pool() writes a pool in the text. */
+enum pool_style { POOL_SHOW, POOL_ROW };
 
-	if (c) {
+/*
+ * A pool's fields into the open object: the live pool @p (NULL: absent)
+ * and its record @c (NULL: none); in the text pool show's paragraph or
+ * pool list's row. The JSON's order is the keys'; the text's where it
+ * differs (the major:minor after the device, the memory tier's size with
+ * its blocks, list's columns) says those fields apart.
+ */
+static void print_pool(const char *name, const struct vaio_pool_info *p,
+		       const struct vaio_pool_conf *c, enum pool_style style)
+{
+	enum output_type ts = style == POOL_SHOW ? PRINT_ANY : PRINT_JSON;
+	bool show = style == POOL_SHOW, multi = c && c->ndevices > 1;
+	char dev[4200], members[VAIO_POOL_MAX_DEVICES * 4100], mem[48];
+	const char *uuid = p && p->uuid[0] ? p->uuid :
+			   c && c->uuid[0] ? c->uuid : NULL;
+	uint64_t memory_mib = p ? p->memory_mib : c->memory_mib;
+	int i;
+
+	print_string(PRINT_ANY, "pool", show ? "pool %s\n" : "%-20s ", name);
+	if (c)
 		pool_device(c, dev, sizeof(dev));
-		pool_members(c, " ", members, sizeof(members));
+	print_string(ts, "device", "    device %s", c ? dev : NULL);
+	/* The device in the live table, with the device in the text. */
+	if (show)
+		print_text(" (%s)", p ? p->device : "-");
+	if (c) {
+		if (show && multi)
+			print_text(", linear over");
+		open_json_array("devices");
+		for (i = 0; i < c->ndevices; i++)
+			print_string(show && multi ? PRINT_ANY : PRINT_JSON, NULL,
+				     " %s", c->devices[i]);
+		close_json_array();
+	} else {
+		print_null(PRINT_JSON, "devices", NULL, NULL);
 	}
-	printf("pool %s\n    device %s (%s)", name, c ? dev : "-",
-	       p ? p->device : "-");
-	if (c && c->ndevices > 1)
-		printf(", linear over %s", members);
-	putchar('\n');
+	print_bool(PRINT_JSON, "recorded", NULL, c != NULL);
+	if (show)
+		print_text("%s\n", c ? "" : ", not recorded");
+	print_string(ts, "uuid", "    uuid %s\n", uuid);
+	/* An absent pool's memory tier here; a live one's with its blocks. */
+	print_u64(!p && memory_mib ? ts : PRINT_JSON, "memory_mib",
+		  "    memory %llu MiB\n", memory_mib);
 	if (!p) {
-		printf("    state absent (vaioctl apply creates it)\n");
-		if (c && c->memory_mib)
-			printf("    memory %llu MiB\n",
-			       (unsigned long long)c->memory_mib);
+		print_string(ts, "state", "    state %s (vaioctl apply creates it)\n",
+			     "absent");
+		if (!show) {
+			pool_members(c, ",", members, sizeof(members));
+			print_text("%-9s %10s %10s %10s %-13s %6s %9s %-7s %s\n",
+				   "-", "0", "0", "0", "-", "0", "0%", "absent",
+				   members);
+		}
 		return;
 	}
-	printf("    state %s  errors %llu\n", p->state,
-	       (unsigned long long)p->errors);
-	printf("    blocks %llu of 4 KiB: used %llu filling %llu free %llu dirty %llu\n",
-	       (unsigned long long)p->blocks, (unsigned long long)p->used,
-	       (unsigned long long)p->filling, (unsigned long long)p->free,
-	       (unsigned long long)p->dirty);
-	if (p->memory_mib || p->memory_blocks)
-		printf("    memory %llu MiB: blocks %llu of 4 KiB, used %llu\n",
-		       (unsigned long long)p->memory_mib,
-		       (unsigned long long)p->memory_blocks,
-		       (unsigned long long)p->memory_used);
-	else
-		printf("    memory none\n");
-	printf("    disks %u  reserved %u%%%s\n", p->disks,
-	       p->reserved_pct, c ? "" : "  (not recorded)");
+	print_string(show ? PRINT_JSON : PRINT_ANY, "devt", "%-9s ", p->device);
+	print_string(ts, "state", "    state %s\n", p->state);
+	print_int(PRINT_JSON, "block_size", NULL, 4096);
+	print_u64(PRINT_ANY, "blocks", show ? "    blocks %llu of 4 KiB:" : "%10llu ",
+		  p->blocks);
+	print_u64(PRINT_ANY, "used", show ? " used %llu" : "%10llu ", p->used);
+	print_u64(ts, "filling", " filling %llu", p->filling);
+	print_u64(PRINT_ANY, "free", show ? " free %llu\n" : "%10llu ", p->free);
+	if (!show) {
+		if (p->memory_blocks)
+			snprintf(mem, sizeof(mem), "%llu/%llu",
+				 (unsigned long long)p->memory_used,
+				 (unsigned long long)p->memory_blocks);
+		else
+			snprintf(mem, sizeof(mem), "-");
+		print_text("%-13s ", mem);
+	}
+	print_uint(PRINT_ANY, "disks", show ? "    disks %u" : "%6u ", p->disks);
+	print_uint(PRINT_ANY, "reserved_pct", show ? "  reserved %u%%" : "%8u%% ",
+		   p->reserved_pct);
+	print_u64(ts, "errors", "  errors %llu", p->errors);
+	print_u64(ts, "dirty", "  dirty %llu\n", p->dirty);
+	if (show && !memory_mib && !p->memory_blocks)
+		print_text("    memory none\n");
+	else if (show)
+		print_text("    memory %llu MiB:", (unsigned long long)memory_mib);
+	ts = show && (memory_mib || p->memory_blocks) ? PRINT_ANY : PRINT_JSON;
+	print_u64(ts, "memory_blocks", " blocks %llu of 4 KiB,", p->memory_blocks);
+	print_u64(ts, "memory_used", " used %llu\n", p->memory_used);
+	if (!show) {
+		pool_members(c, ",", members, sizeof(members));
+		print_text("%-7s %s\n", p->state, members);
+	}
 }
 
 /* The live pools and the recorded ones, by name, printed. @only: one. */
 static int pool_print(const char *only)
 {
-	struct json_object *arr = json_object_new_array();
 	struct vaio_pool_conf *c = malloc(sizeof(*c));
-	char members[VAIO_POOL_MAX_DEVICES * 4100], mem[48];
 	struct vaio_pool_info *live;
 	struct vaio_err err;
 	char **names;
@@ -145,10 +153,12 @@ static int pool_print(const char *only)
 		die(EXIT_FAIL, "out of memory");
 	if (vaio_pool_list(&live, &nlive, &err) || vaio_pool_names(&names, &nn, &err))
 		die_err(&err);
-	if (!json_out && !only)
-		printf("%-20s %-9s %10s %10s %10s %-13s %6s %9s %-7s %s\n", "POOL",
-		       "DEVICE", "BLOCKS", "USED", "FREE", "MEMORY", "DISKS",
-		       "RESERVED", "STATE", "DEVICES");
+	if (!only) {
+		print_text("%-20s %-9s %10s %10s %10s %-13s %6s %9s %-7s %s\n",
+			   "POOL", "DEVICE", "BLOCKS", "USED", "FREE", "MEMORY",
+			   "DISKS", "RESERVED", "STATE", "DEVICES");
+		open_json_array(NULL);
+	}
 	/* Live pools first, then the recorded ones that are not there. */
 	for (i = 0; i < nlive + nn; i++) {
 		const struct vaio_pool_info *p = i < nlive ? &live[i] : NULL;
@@ -173,42 +183,16 @@ static int pool_print(const char *only)
 				continue;
 		}
 		shown++;
-		if (json_out) {
-			json_object_array_add(arr, json_pool(p, rec ? c : NULL));
-		} else if (only) {
-			print_pool(name, p, rec ? c : NULL);
-		} else {
-			if (p && p->memory_blocks)
-				snprintf(mem, sizeof(mem), "%llu/%llu",
-					 (unsigned long long)p->memory_used,
-					 (unsigned long long)p->memory_blocks);
-			else
-				snprintf(mem, sizeof(mem), "-");
-			pool_members(rec ? c : NULL, ",", members, sizeof(members));
-			printf("%-20s %-9s %10llu %10llu %10llu %-13s %6u %8u%% %-7s %s\n",
-			       name, p ? p->device : "-",
-			       (unsigned long long)(p ? p->blocks : 0),
-			       (unsigned long long)(p ? p->used : 0),
-			       (unsigned long long)(p ? p->free : 0), mem,
-			       p ? p->disks : 0, p ? p->reserved_pct : 0,
-			       p ? p->state : "absent", members);
-		}
+		open_json_object(NULL);
+		print_pool(name, p, rec ? c : NULL, only ? POOL_SHOW : POOL_ROW);
+		close_json_object();
 	}
+	if (!only)
+		close_json_array();
 	if (only && !shown && bad)
 		exit(EXIT_FAIL);
 	if (only && !shown)
 		die(EXIT_FAIL, "pool %s does not exist", only);
-	if (json_out && only) {
-		struct json_object *o = json_object_array_get_idx(arr, 0);
-
-		json_object_get(o);
-		json_object_put(arr);
-		print_json(o);
-	} else if (json_out) {
-		print_json(arr);
-	} else {
-		json_object_put(arr);
-	}
 	free(live);
 	free(c);
 	vaio_names_free(names, nn);

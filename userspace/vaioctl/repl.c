@@ -12,8 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 /*
  *--------------------------------------------------------------
  * repl
@@ -69,11 +67,6 @@ static int cmp_repl(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static struct json_object *json_str_or_null(const char *s, bool present)
-{
-	return present ? json_object_new_string(s) : NULL;
-}
-
 static int verify_pct(const struct vaio_repl_info *r)
 {
 	if (!r->verify_total)
@@ -81,137 +74,146 @@ static int verify_pct(const struct vaio_repl_info *r)
 	return (int)(r->verify_done * 100 / r->verify_total);
 }
 
-static struct json_object *json_repl_verify(const struct vaio_repl_info *r)
-{
-	struct json_object *o = json_object_new_object();
+/* How print_verify() writes the verify's fields in the text. */
+enum verify_style { VERIFY_STATUS, VERIFY_RESULT, VERIFY_JSON };
 
-	json_object_object_add(o, "state",
-			       json_object_new_string(vaio_repl_verify_name(r->verify_state)));
-	json_object_object_add(o, "total_bytes", json_object_new_uint64(r->verify_total));
-	json_object_object_add(o, "done_bytes", json_object_new_uint64(r->verify_done));
-	json_object_object_add(o, "pct", json_object_new_int(verify_pct(r)));
-	json_object_object_add(o, "bps", json_object_new_uint64(r->verify_bps));
-	json_object_object_add(o, "diff_bytes", json_object_new_uint64(r->verify_diff));
-	json_object_object_add(o, "diff_extents",
-			       json_object_new_uint64(r->verify_extents));
-	return o;
+/* The verify's fields into the open object. */
+static void print_verify(const struct vaio_repl_info *r, enum verify_style style)
+{
+	static const struct {
+		const char *state, *total, *done, *pct, *bps, *diff, *extents;
+	} fmts[] = {
+		[VERIFY_STATUS] = { "  verify %s", NULL, NULL, " %d%%", " %s/s",
+				    "  differ %s", " in %llu extents\n" },
+		[VERIFY_RESULT] = { ": verify %s:", " size %s,", " compared %s,",
+				    NULL, NULL, " differ %s", " in %llu extents" },
+		[VERIFY_JSON] = { },
+	};
+
+#define T(fmt) ((fmt) ? PRINT_ANY : PRINT_JSON)
+	print_string(T(fmts[style].state), "state", fmts[style].state,
+		     vaio_repl_verify_name(r->verify_state));
+	print_size(T(fmts[style].total), "total_bytes", fmts[style].total,
+		   r->verify_total);
+	print_size(T(fmts[style].done), "done_bytes", fmts[style].done,
+		   r->verify_done);
+	print_int(T(fmts[style].pct), "pct", fmts[style].pct, verify_pct(r));
+	print_size(T(fmts[style].bps), "bps", fmts[style].bps, r->verify_bps);
+	print_size(T(fmts[style].diff), "diff_bytes", fmts[style].diff,
+		   r->verify_diff);
+	print_u64(T(fmts[style].extents), "diff_extents", fmts[style].extents,
+		  r->verify_extents);
+#undef T
 }
 
-static struct json_object *json_repl_marks(const struct vaio_repl_info *r)
+/* How print_marks() writes the marks in the text. */
+enum marks_style { MARKS_STATUS, MARKS_TABLE };
+
+/*
+ * The snapshot marks, newest first, as an array: repl marks' table, or in
+ * repl status the newest one alone.
+ */
+static void print_marks(const struct vaio_repl_info *r, enum marks_style style)
 {
-	struct json_object *arr = json_object_new_array();
+	bool table = style == MARKS_TABLE;
+	enum output_type t;
+	char gen[24], when[32];
+	struct tm tm;
+	time_t tt;
 	int i;
 
+	open_json_array("marks");
 	for (i = 0; i < r->nr_marks; i++) {
 		const struct vaio_repl_mark_info *m = &r->marks[i];
-		struct json_object *o = json_object_new_object();
-		char gen[24];
 
+		t = table || !i ? PRINT_ANY : PRINT_JSON;
+		open_json_object(NULL);
+		print_string(t, "tag", table ? "%-24s " : "  mark %s", m->tag);
+		/* The time as a number in JSON, in UTC in the table. */
+		print_u64(PRINT_JSON, "time", NULL, m->time);
+		if (table) {
+			tt = (time_t)m->time;
+			if (!gmtime_r(&tt, &tm) ||
+			    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
+				snprintf(when, sizeof(when), "%llu",
+					 (unsigned long long)m->time);
+			print_text("%-20s ", when);
+		}
 		snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)m->gen);
-		json_object_object_add(o, "tag", json_object_new_string(m->tag));
-		json_object_object_add(o, "time", json_object_new_uint64(m->time));
-		json_object_object_add(o, "gen", json_object_new_string(gen));
-		json_object_object_add(o, "on_replica",
-				       json_object_new_boolean(m->on_replica));
-		json_object_object_add(o, "writes_after",
-				       json_object_new_uint64(m->writes_after));
-		json_object_array_add(arr, o);
+		print_string(table ? PRINT_ANY : PRINT_JSON, "gen", "%s ", gen);
+		print_bool(PRINT_JSON, "on_replica", NULL, m->on_replica);
+		if (table)
+			print_text("%-10s ", m->on_replica ? "held" : "not-yet");
+		else if (!i)
+			print_text(" (%s on the replica,",
+				   m->on_replica ? "held" : "not yet");
+		print_u64(t, "writes_after", table ? "%llu\n" : " %llu writes since)",
+			  m->writes_after);
+		if (!table && !i)
+			print_text("%s\n", r->nr_marks > 1 ? ", older: repl marks" : "");
+		close_json_object();
 	}
-	return arr;
+	close_json_array();
 }
 
-static struct json_object *json_repl(const struct vaio_repl_info *r)
+/* A replicated disk's fields into the open object; in the text its block. */
+static void print_repl(const struct vaio_repl_info *r)
 {
-	struct json_object *o = json_object_new_object(), *hist;
 	char gen[24];
 	int i;
 
 	snprintf(gen, sizeof(gen), "%016llx", (unsigned long long)r->gen);
-	json_object_object_add(o, "disk", json_object_new_string(r->id));
-	json_object_object_add(o, "role",
-			       json_object_new_string(vaio_repl_role_name(r->role)));
-	json_object_object_add(o, "mode", json_str_or_null(vaio_repl_mode_name(r->mode),
-							   r->mode >= 0));
-	json_object_object_add(o, "conn",
-			       json_object_new_string(vaio_repl_conn_name(r->conn)));
-	json_object_object_add(o, "peer", json_str_or_null(r->peer, r->has_live));
-	json_object_object_add(o, "remote_disk",
-			       json_str_or_null(r->remote_disk, r->has_live));
-	json_object_object_add(o, "reason", json_str_or_null(r->reason, r->reason[0]));
-	json_object_object_add(o, "consistent", json_object_new_boolean(r->consistent));
-	json_object_object_add(o, "new_pair", json_object_new_boolean(r->new_pair));
-	json_object_object_add(o, "gen", json_object_new_string(gen));
-	hist = json_object_new_array();
+	print_string(PRINT_ANY, "disk", "%s:", r->id);
+	print_string(PRINT_ANY, "role", " %s", vaio_repl_role_name(r->role));
+	print_string(PRINT_ANY, "mode", " %s",
+		     r->mode >= 0 ? vaio_repl_mode_name(r->mode) : NULL);
+	print_string(PRINT_ANY, "conn", " %s", vaio_repl_conn_name(r->conn));
+	print_string(PRINT_ANY, "peer", " peer %s", r->has_live ? r->peer : NULL);
+	/* Not known yet: "" in JSON, "-" in the text. */
+	print_string(r->has_live && !r->remote_disk[0] ? PRINT_JSON : PRINT_ANY,
+		     "remote_disk", " remote %s\n",
+		     r->has_live ? r->remote_disk : NULL);
+	if (r->has_live && !r->remote_disk[0])
+		print_text(" remote -\n");
+	if (r->reason[0])
+		print_string(PRINT_ANY, "reason", "  reason: %s\n", r->reason);
+	else
+		print_null(PRINT_JSON, "reason", NULL, NULL);
+	print_bool(PRINT_ANY, "consistent", "  consistent %s", r->consistent);
+	print_bool(PRINT_ANY, "new_pair", "  new-pair %s", r->new_pair);
+	print_string(PRINT_ANY, "gen", "  gen %s", gen);
+	open_json_array("history");
 	for (i = 0; i < VAIO_REPL_GEN_HISTORY && r->history[i]; i++) {
 		snprintf(gen, sizeof(gen), "%016llx",
 			 (unsigned long long)r->history[i]);
-		json_object_array_add(hist, json_object_new_string(gen));
+		print_string(PRINT_JSON, NULL, NULL, gen);
 	}
-	json_object_object_add(o, "history", hist);
-	json_object_object_add(o, "sectors", json_object_new_uint64(r->sectors));
-	json_object_object_add(o, "lag_writes", json_object_new_uint64(r->lag_writes));
-	json_object_object_add(o, "lag_bytes", json_object_new_uint64(r->lag_bytes));
-	json_object_object_add(o, "lag_ms", json_object_new_uint64(r->lag_ms));
-	json_object_object_add(o, "oos_bytes", json_object_new_uint64(r->oos_bytes));
-	json_object_object_add(o, "sync_total", json_object_new_uint64(r->sync_total));
-	json_object_object_add(o, "sync_bps", json_object_new_uint64(r->sync_bps));
-	json_object_object_add(o, "sync_pct", json_object_new_int(vaio_repl_sync_pct(r)));
-	json_object_object_add(o, "sync_eta_s",
-			       json_object_new_uint64(vaio_repl_sync_eta(r)));
-	json_object_object_add(o, "sent_writes", json_object_new_uint64(r->sent_writes));
-	json_object_object_add(o, "acked_writes",
-			       json_object_new_uint64(r->acked_writes));
-	json_object_object_add(o, "recv_writes", json_object_new_uint64(r->recv_writes));
-	json_object_object_add(o, "resynced_bytes",
-			       json_object_new_uint64(r->resynced_bytes));
-	json_object_object_add(o, "connects", json_object_new_uint64(r->connects));
-	json_object_object_add(o, "verify", json_repl_verify(r));
-	json_object_object_add(o, "marks", json_repl_marks(r));
-	return o;
-}
-
-static void print_repl(const struct vaio_repl_info *r)
-{
-	printf("%s: %s %s %s peer %s remote %s\n", r->id,
-	       vaio_repl_role_name(r->role),
-	       r->mode >= 0 ? vaio_repl_mode_name(r->mode) : "-",
-	       vaio_repl_conn_name(r->conn), r->has_live ? r->peer : "-",
-	       r->has_live && r->remote_disk[0] ? r->remote_disk : "-");
-	printf("  lag %llu writes %llu KiB %llu ms  out-of-sync %llu KiB  resync %d%% %llu KiB/s eta %llu s\n",
-	       (unsigned long long)r->lag_writes,
-	       (unsigned long long)r->lag_bytes >> 10,
-	       (unsigned long long)r->lag_ms,
-	       (unsigned long long)r->oos_bytes >> 10, vaio_repl_sync_pct(r),
-	       (unsigned long long)r->sync_bps >> 10,
-	       (unsigned long long)vaio_repl_sync_eta(r));
-	printf("  gen %016llx  consistent %s  new-pair %s  sectors %llu  connects %llu\n",
-	       (unsigned long long)r->gen, r->consistent ? "yes" : "no",
-	       r->new_pair ? "yes" : "no", (unsigned long long)r->sectors,
-	       (unsigned long long)r->connects);
-	printf("  sent %llu acked %llu received %llu writes  resynced %llu KiB\n",
-	       (unsigned long long)r->sent_writes,
-	       (unsigned long long)r->acked_writes,
-	       (unsigned long long)r->recv_writes,
-	       (unsigned long long)r->resynced_bytes >> 10);
-	if (r->nr_marks)
-		printf("  mark %s (%s on the replica, %llu writes since)%s\n",
-		       r->marks[0].tag, r->marks[0].on_replica ? "held" : "not yet",
-		       (unsigned long long)r->marks[0].writes_after,
-		       r->nr_marks > 1 ? ", older: repl marks" : "");
-	if (r->verify_state != VAIO_REPL_VERIFY_NONE)
-		printf("  verify %s %d%% %llu KiB/s  differ %llu KiB in %llu extents\n",
-		       vaio_repl_verify_name(r->verify_state), verify_pct(r),
-		       (unsigned long long)r->verify_bps >> 10,
-		       (unsigned long long)r->verify_diff >> 10,
-		       (unsigned long long)r->verify_extents);
-	if (r->reason[0])
-		printf("  reason: %s\n", r->reason);
+	close_json_array();
+	print_u64(PRINT_ANY, "sectors", "  sectors %llu\n", r->sectors);
+	print_u64(PRINT_ANY, "lag_writes", "  lag %llu writes", r->lag_writes);
+	print_size(PRINT_ANY, "lag_bytes", " of %s,", r->lag_bytes);
+	print_u64(PRINT_ANY, "lag_ms", " %llu ms", r->lag_ms);
+	print_size(PRINT_ANY, "oos_bytes", "  out-of-sync %s", r->oos_bytes);
+	print_u64(PRINT_JSON, "sync_total", NULL, r->sync_total);
+	print_size(PRINT_ANY, "sync_bps", "  resync %s/s", r->sync_bps);
+	print_int(PRINT_ANY, "sync_pct", " %d%%", vaio_repl_sync_pct(r));
+	print_u64(PRINT_ANY, "sync_eta_s", " eta %llu s\n", vaio_repl_sync_eta(r));
+	print_u64(PRINT_ANY, "sent_writes", "  sent %llu", r->sent_writes);
+	print_u64(PRINT_ANY, "acked_writes", " acked %llu", r->acked_writes);
+	print_u64(PRINT_ANY, "recv_writes", " received %llu writes",
+		  r->recv_writes);
+	print_size(PRINT_ANY, "resynced_bytes", "  resynced %s", r->resynced_bytes);
+	print_u64(PRINT_ANY, "connects", "  connects %llu\n", r->connects);
+	open_json_object("verify");
+	print_verify(r, r->verify_state != VAIO_REPL_VERIFY_NONE ?
+		     VERIFY_STATUS : VERIFY_JSON);
+	close_json_object();
+	print_marks(r, MARKS_STATUS);
 }
 
 static int repl_status(int argc, char **argv)
 {
 	struct vaio_repl_info *infos = NULL;
-	struct json_object *arr;
 	struct vaio_err err;
 	int n = 0, i;
 
@@ -231,17 +233,13 @@ static int repl_status(int argc, char **argv)
 	}
 	if (n > 1)
 		qsort(infos, n, sizeof(*infos), cmp_repl);
-	arr = json_object_new_array();
+	open_json_array(NULL);
 	for (i = 0; i < n; i++) {
-		if (json_out)
-			json_object_array_add(arr, json_repl(&infos[i]));
-		else
-			print_repl(&infos[i]);
+		open_json_object(NULL);
+		print_repl(&infos[i]);
+		close_json_object();
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		json_object_put(arr);
+	close_json_array();
 	free(infos);
 	return EXIT_OK;
 }
@@ -447,38 +445,17 @@ static int repl_disconnect(int argc, char **argv)
 static int repl_marks(int argc, char **argv)
 {
 	struct vaio_repl_info info;
-	char when[32];
-	struct tm tm;
-	time_t t;
-	int i;
 
 	want_args(argc, argv, 1, usage_repl);
 	if (is_help(argv[0]))
 		usage(usage_repl, EXIT_OK);
 	repl_find(argv[0], &info);
-	if (json_out) {
-		print_json(json_repl_marks(&info));
-		return EXIT_OK;
-	}
-	if (!info.nr_marks) {
-		printf("%s: no snapshot marks\n", info.id);
-		return EXIT_OK;
-	}
-	printf("%-24s %-20s %-16s %-10s %s\n", "TAG", "TIME (UTC)", "GEN",
-	       "REPLICA", "WRITES SINCE");
-	for (i = 0; i < info.nr_marks; i++) {
-		const struct vaio_repl_mark_info *m = &info.marks[i];
-
-		t = (time_t)m->time;
-		if (!gmtime_r(&t, &tm) ||
-		    !strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
-			snprintf(when, sizeof(when), "%llu",
-				 (unsigned long long)m->time);
-		printf("%-24s %-20s %016llx %-10s %llu\n", m->tag, when,
-		       (unsigned long long)m->gen,
-		       m->on_replica ? "held" : "not-yet",
-		       (unsigned long long)m->writes_after);
-	}
+	if (!info.nr_marks)
+		print_text("%s: no snapshot marks\n", info.id);
+	else
+		print_text("%-24s %-20s %-16s %-10s %s\n", "TAG", "TIME (UTC)",
+			   "GEN", "REPLICA", "WRITES SINCE");
+	print_marks(&info, MARKS_TABLE);
 	return EXIT_OK;
 }
 
@@ -511,17 +488,12 @@ static int repl_verify(int argc, char **argv)
 			die(EXIT_FAIL, "%s: verify timed out at %d%% (it goes on; --stop stops it)",
 			    info.id, verify_pct(&info));
 	}
-	if (json_out) {
-		print_json(json_repl_verify(&info));
-	} else {
-		printf("%s: verify %s: %llu of %llu KiB compared, %llu KiB differ in %llu extents%s\n",
-		       info.id, vaio_repl_verify_name(info.verify_state),
-		       (unsigned long long)info.verify_done >> 10,
-		       (unsigned long long)info.verify_total >> 10,
-		       (unsigned long long)info.verify_diff >> 10,
-		       (unsigned long long)info.verify_extents,
-		       info.verify_diff ? " (marked out of sync: the resync copies them)" : "");
-	}
+	open_json_object(NULL);
+	print_text("%s", info.id);
+	print_verify(&info, VERIFY_RESULT);
+	print_text("%s\n", info.verify_diff ?
+		   " (marked out of sync: the resync copies them)" : "");
+	close_json_object();
 	if (info.verify_state != VAIO_REPL_VERIFY_DONE) {
 		fprintf(stderr, "vaioctl: %s: verify did not finish: %s\n", info.id,
 			info.reason[0] ? info.reason : "stopped");

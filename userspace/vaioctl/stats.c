@@ -12,8 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 /*
  *--------------------------------------------------------------
  * stats
@@ -100,76 +98,79 @@ static double rate(uint64_t v, double secs)
 	return secs > 0 ? v / secs : v;
 }
 
+/*
+ * The totals of @st: in the text (@t PRINT_ANY) the columns after IOS,
+ * in human units unless --raw; in JSON the object "totals".
+ */
+static void print_totals(const struct vaio_stats_info *st, enum output_type t)
+{
+	open_json_object("totals");
+	print_count(t, "reads", " %10s", st->reads);
+	print_count(t, "writes", " %10s", st->writes);
+	print_size(t, "read_bytes", " %12s", st->read_sectors << 9);
+	print_size(t, "write_bytes", " %12s", st->write_sectors << 9);
+	print_count(t, "flushes", " %8s", st->flushes);
+	print_count(t, "discards", " %8s", st->discards);
+	print_count(t, "errors", " %8s\n", st->errors);
+	close_json_object();
+}
+
+/*
+ * A sample: a row per disk (rates per second over the interval with
+ * --watch, else totals) and its filters' lines; with -j an array of an
+ * object per disk, on one line.
+ */
 static void print_stats(struct stat_row *rows, int n)
 {
-	struct json_object *arr = json_object_new_array();
 	int i, j;
 
-	if (!json_out) {
-		if (rows[0].secs > 0 || !n)
-			printf("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
-			       "DISK", "IOPS", "READ/s", "WRITE/s", "RD_BYTES/s",
-			       "WR_BYTES/s", "FLUSH/s", "DISC/s", "ERR/s");
-		else
-			printf("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
-			       "DISK", "IOS", "READS", "WRITES", "RD_BYTES",
-			       "WR_BYTES", "FLUSHES", "DISCARDS", "ERRORS");
-	}
+	if (rows[0].secs > 0 || !n)
+		print_text("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
+			   "DISK", "IOPS", "READ/s", "WRITE/s", "RD_BYTES/s",
+			   "WR_BYTES/s", "FLUSH/s", "DISC/s", "ERR/s");
+	else
+		print_text("%-20s %10s %10s %10s %12s %12s %8s %8s %8s\n",
+			   "DISK", "IOS", "READS", "WRITES", "RD_BYTES",
+			   "WR_BYTES", "FLUSHES", "DISCARDS", "ERRORS");
+	open_json_array(NULL);
 	for (i = 0; i < n; i++) {
 		const struct vaio_stats_info *v = &rows[i].v;
 		double s = rows[i].secs;
 
-		if (json_out) {
-			struct json_object *o = json_object_new_object();
-			struct json_object *fs = json_object_new_array();
-
-			json_object_object_add(o, "disk",
-					       json_object_new_string(rows[i].d->dm_name));
-			json_object_object_add(o, "disk_id",
-					       json_object_new_string(rows[i].d->id));
-			if (s > 0) {
-				json_object_object_add(o, "interval",
-						       json_object_new_double(((long)(s * 1000 + 0.5)) / 1000.0));
-				json_object_object_add(o, "iops",
-						       json_object_new_double(rate(v->reads + v->writes, s)));
-				json_object_object_add(o, "reads_per_sec",
-						       json_object_new_double(rate(v->reads, s)));
-				json_object_object_add(o, "writes_per_sec",
-						       json_object_new_double(rate(v->writes, s)));
-				json_object_object_add(o, "read_bytes_per_sec",
-						       json_object_new_double(rate(v->read_sectors << 9, s)));
-				json_object_object_add(o, "write_bytes_per_sec",
-						       json_object_new_double(rate(v->write_sectors << 9, s)));
-				json_object_object_add(o, "flushes_per_sec",
-						       json_object_new_double(rate(v->flushes, s)));
-				json_object_object_add(o, "discards_per_sec",
-						       json_object_new_double(rate(v->discards, s)));
-				json_object_object_add(o, "errors_per_sec",
-						       json_object_new_double(rate(v->errors, s)));
-			}
-			json_object_object_add(o, "totals", json_stats(&rows[i].d->st));
-			for (j = 0; j < rows[i].d->nfilters; j++)
-				json_object_array_add(fs, json_filter(&rows[i].d->filters[j]));
-			json_object_object_add(o, "filters", fs);
-			json_object_array_add(arr, o);
-			continue;
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "disk", "%-20s", rows[i].d->dm_name);
+		print_string(PRINT_JSON, "disk_id", NULL, rows[i].d->id);
+		if (s > 0) {
+			print_float(PRINT_JSON, "interval", NULL,
+				    ((long)(s * 1000 + 0.5)) / 1000.0);
+			print_rate(PRINT_ANY, "iops", " %10s",
+				   rate(v->reads + v->writes, s), false);
+			print_rate(PRINT_ANY, "reads_per_sec", " %10s",
+				   rate(v->reads, s), false);
+			print_rate(PRINT_ANY, "writes_per_sec", " %10s",
+				   rate(v->writes, s), false);
+			print_rate(PRINT_ANY, "read_bytes_per_sec", " %12s",
+				   rate(v->read_sectors << 9, s), true);
+			print_rate(PRINT_ANY, "write_bytes_per_sec", " %12s",
+				   rate(v->write_sectors << 9, s), true);
+			print_rate(PRINT_ANY, "flushes_per_sec", " %8s",
+				   rate(v->flushes, s), false);
+			print_rate(PRINT_ANY, "discards_per_sec", " %8s",
+				   rate(v->discards, s), false);
+			print_rate(PRINT_ANY, "errors_per_sec", " %8s\n",
+				   rate(v->errors, s), false);
+			print_totals(&rows[i].d->st, PRINT_JSON);
+		} else {
+			print_count(PRINT_FP, NULL, " %10s", v->reads + v->writes);
+			print_totals(&rows[i].d->st, PRINT_ANY);
 		}
-		printf("%-20s %10.0f %10.0f %10.0f %12.0f %12.0f %8.0f %8.0f %8.0f\n",
-		       rows[i].d->dm_name, rate(v->reads + v->writes, s),
-		       rate(v->reads, s), rate(v->writes, s),
-		       rate(v->read_sectors << 9, s), rate(v->write_sectors << 9, s),
-		       rate(v->flushes, s), rate(v->discards, s), rate(v->errors, s));
-		for (j = 0; j < rows[i].d->nfilters; j++) {
-			const struct vaio_filter_info *f = &rows[i].d->filters[j];
-
-			printf("    %s (%s): %s\n", f->type, vaio_state_name(f->state),
-			       f->status[0] ? f->status : "-");
-		}
+		open_json_array("filters");
+		for (j = 0; j < rows[i].d->nfilters; j++)
+			print_filter(NULL, &rows[i].d->filters[j], FILTER_STATS);
+		close_json_array();
+		close_json_object();
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		json_object_put(arr);
+	close_json_array();
 	fflush(stdout);
 }
 
@@ -199,6 +200,7 @@ int stats(int argc, char **argv)
 		{ "sort", required_argument, NULL, 's' },
 		{ "watch", optional_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "raw", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -214,7 +216,7 @@ int stats(int argc, char **argv)
 		if (is_help(argv[i]))
 			usage(usage_stats, EXIT_OK);
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "t:s:w::c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc + 1, argv - 1, "t:s:w::c:rh", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			top = strtol(optarg, &end, 10);
@@ -245,6 +247,9 @@ int stats(int argc, char **argv)
 			count = strtol(optarg, &end, 10);
 			if (*end || count < 1)
 				die(EXIT_USAGE, "--count needs a positive number, not '%s'", optarg);
+			break;
+		case 'r':
+			human = false;
 			break;
 		case 'h':
 			usage(usage_stats, EXIT_OK);

@@ -255,55 +255,65 @@ int find_disk(const char *name, struct vaio_disk_info *out,
 	return vaio_disk_find(nl(), name, true, out, err);
 }
 
-struct json_object *json_filter(const struct vaio_filter_info *f)
+/*
+ * Filter @f as an object of the open array or object (@key), and in the
+ * text as @style says: disk show's lines, stats' line, monitor's words
+ * (after the disk_id), or none.
+ */
+void print_filter(const char *key, const struct vaio_filter_info *f,
+		  enum filter_style style)
 {
+	static const struct {
+		const char *type, *class, *state, *fail, *reason, *status;
+	} fmts[] = {
+		[FILTER_SHOW] = { "    filter %s", " class %s", " state %s",
+				  " fail %s\n", "        reason %s\n",
+				  "        status %s\n" },
+		[FILTER_STATS] = { "    %s", NULL, " (%s)", NULL, NULL, ": %s\n" },
+		[FILTER_EVENT] = { " %s", NULL, " %s", NULL, ": %s", NULL },
+		[FILTER_JSON] = { },
+	};
 	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
-	struct json_object *o = json_object_new_object();
-	struct json_object *args = json_object_new_array();
-	struct json_object *st = json_object_new_object();
+	bool show = style == FILTER_SHOW;
 	char *end;
 	int i, n;
 
-	json_object_object_add(o, "type", json_object_new_string(f->type));
-	json_object_object_add(o, "class",
-			       json_object_new_string(vaio_class_name(f->class)));
-	json_object_object_add(o, "state",
-			       json_object_new_string(vaio_state_name(f->state)));
-	json_object_object_add(o, "fail", json_object_new_string(fail_name(f->fail_mode)));
+#define T(fmt) ((fmt) ? PRINT_ANY : PRINT_JSON)
+	open_json_object(key);
+	print_string(T(fmts[style].type), "type", fmts[style].type, f->type);
+	print_string(T(fmts[style].class), "class", fmts[style].class,
+		     vaio_class_name(f->class));
+	print_string(T(fmts[style].state), "state", fmts[style].state,
+		     vaio_state_name(f->state));
+	print_string(T(fmts[style].fail), "fail", fmts[style].fail,
+		     fail_name(f->fail_mode));
 	if (f->fail_reason[0])
-		json_object_object_add(o, "fail_reason",
-				       json_object_new_string(f->fail_reason));
+		print_string(T(fmts[style].reason), "fail_reason",
+			     fmts[style].reason, f->fail_reason);
+	if (show)
+		print_text("        args%s", f->argc ? "" : " -");
+	open_json_array("args");
 	for (i = 0; i < f->argc; i++)
-		json_object_array_add(args, json_object_new_string(f->argv[i]));
-	json_object_object_add(o, "args", args);
+		print_string(show ? PRINT_ANY : PRINT_JSON, NULL, " %s", f->argv[i]);
+	close_json_array();
+	if (show)
+		print_text("\n");
+	/* The status words: as one line in the text, keys and values in JSON. */
+	if (fmts[style].status)
+		print_text(fmts[style].status, f->status[0] ? f->status : "-");
+	open_json_object("status");
 	n = vaio_status_pairs(f->status, keys, values, 64);
 	for (i = 0; i < n; i++) {
 		unsigned long long v = strtoull(values[i], &end, 10);
 
 		if (values[i][0] && !*end && values[i][0] != '-')
-			json_object_object_add(st, keys[i], json_object_new_uint64(v));
+			print_u64(PRINT_JSON, keys[i], NULL, v);
 		else
-			json_object_object_add(st, keys[i],
-					       json_object_new_string(values[i]));
+			print_string(PRINT_JSON, keys[i], NULL, values[i]);
 	}
-	json_object_object_add(o, "status", st);
-	return o;
-}
-
-struct json_object *json_stats(const struct vaio_stats_info *s)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "reads", json_object_new_uint64(s->reads));
-	json_object_object_add(o, "writes", json_object_new_uint64(s->writes));
-	json_object_object_add(o, "read_bytes",
-			       json_object_new_uint64(s->read_sectors << 9));
-	json_object_object_add(o, "write_bytes",
-			       json_object_new_uint64(s->write_sectors << 9));
-	json_object_object_add(o, "flushes", json_object_new_uint64(s->flushes));
-	json_object_object_add(o, "discards", json_object_new_uint64(s->discards));
-	json_object_object_add(o, "errors", json_object_new_uint64(s->errors));
-	return o;
+	close_json_object();
+	close_json_object();
+#undef T
 }
 
 /* Disks (by configuration) that use policy @policy. */

@@ -8,6 +8,7 @@
  */
 #include "vaioctl.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,15 +41,16 @@ static const char usage_main[] =
 "  vaioctl policy assign POLICY DISK | unassign DISK\n"
 "  vaioctl disk create NAME DEVICE [--policy POLICY]\n"
 "  vaioctl disk remove NAME | list | show NAME\n"
-"  vaioctl cache pool create NAME DEVICE... [--memory SIZE]\n"
+"  vaioctl cache pool create NAME DEVICE... [--memory SIZE] [--uuid UUID | --force]\n"
 "  vaioctl cache pool remove NAME | list | show NAME\n"
-"  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N]\n"
+"  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N] [--raw]\n"
 "  vaioctl event snapshot DISK TAG\n"
-"  vaioctl monitor [--count N]\n"
+"  vaioctl monitor [--count N] [--timestamp]\n"
 "  vaioctl apply [--down]\n"
 "  vaioctl repl status [DISK] | init DISK --primary [--skip-initial-sync] |\n"
 "               init DISK --secondary | promote DISK [--force] [--mark TAG] |\n"
-"               demote DISK [--force] | disconnect DISK |\n"
+"               demote DISK [--force] [--timeout SECONDS] |\n"
+"               disconnect DISK |\n"
 "               wait DISK [--conn STATE] [--synced] [--timeout SECONDS] |\n"
 "               verify DISK [--stop] [--no-wait] [--timeout SECONDS] |\n"
 "               marks DISK\n"
@@ -102,13 +104,14 @@ const char usage_cache[] =
 
 const char usage_stats[] =
 "Usage: vaioctl stats [DISK...] [-t|--top N] [-s|--sort KEY]\n"
-"                     [-w|--watch [SECONDS]] [-c|--count N]\n"
+"                     [-w|--watch [SECONDS]] [-c|--count N] [-r|--raw]\n"
 "KEY := iops | reads | writes | bytes | read_bytes | write_bytes | flushes |\n"
 "       discards | errors | cache_hits   (default iops)\n"
 "  cache_hits: read and write hits of the disk's cache filter.\n"
 "  Without --watch: totals since each disk's table was loaded. With --watch:\n"
 "  rates per second every SECONDS (default 1), --count times (default: until\n"
-"  interrupted).\n";
+"  interrupted). Bytes in KiB, MiB, GiB... and counts in k, M, G... (powers\n"
+"  of 1000), one decimal below 10; --raw (and -j): exact numbers.\n";
 
 const char usage_event[] =
 "Usage: vaioctl event snapshot DISK TAG\n"
@@ -214,13 +217,51 @@ static const struct cmd cmds[] = {
 };
 
 /*
+ * Whether @word, an option of a command whose usage text is @text, takes
+ * the next word as its value: the text writes it "--NAME VALUE" or
+ * "-X|--NAME VALUE", VALUE in capitals ("--NAME [VALUE]": an optional
+ * value, never the next word). @word may be a long name shortened as
+ * getopt_long allows, or short options run together ("-ft": -f -t).
+ */
+static bool takes_value(const char *text, const char *word)
+{
+	size_t wlen = strlen(word), n;
+	const char *p, *name;
+	bool valued;
+
+	if (word[0] != '-' || !word[1] || strchr(word, '='))
+		return false;
+	for (p = strstr(text, "--"); p; p = strstr(p + 1, "--")) {
+		name = p + 2;
+		n = strspn(name, "abcdefghijklmnopqrstuvwxyz-");
+		if (!n || (p > text && !strchr(" [|", p[-1])))
+			continue;
+		valued = name[n] == ' ' && isupper((unsigned char)name[n + 1]);
+		if (!valued)
+			continue;
+		/* --NAME, or a beginning of it. */
+		if (word[1] == '-' && wlen > 2 && wlen - 2 <= n &&
+		    !strncmp(word + 2, name, wlen - 2))
+			return true;
+		/* -X|--NAME: -X last of a run of short options. */
+		if (word[1] != '-' && p - text >= 3 && p[-1] == '|' &&
+		    p[-3] == '-' && word[wlen - 1] == p[-2])
+			return true;
+	}
+	return false;
+}
+
+/*
  * The global options after the object too, as "vaioctl disk list -j":
  * -j, -p (or both as -jp), -C DIR and their long forms, taken out of
- * @argv up to a "--". No command has options of those letters.
+ * @argv (@argv[0] the object, @text its usage) up to a "--", where
+ * getopt would see an option: never the value of a command's option
+ * ("repl promote d0 --mark -j": a mark -j). No command has options of
+ * those letters.
  */
-static void global_options_after(int *argc, char **argv)
+static void global_options_after(int *argc, char **argv, const char *text)
 {
-	int i = 0, take, k;
+	int i = 1, take, k;
 
 	while (i < *argc && strcmp(argv[i], "--")) {
 		const char *a = argv[i];
@@ -243,7 +284,8 @@ static void global_options_after(int *argc, char **argv)
 				die(EXIT_USAGE, "--confdir= needs a directory");
 			vaio_conf_set_dir(a + 10);
 		} else {
-			i++;
+			/* A command's option: its value, if it has one, too. */
+			i += text && takes_value(text, a) ? 2 : 1;
 			continue;
 		}
 		for (k = i; k + take <= *argc; k++)
@@ -290,7 +332,6 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	global_options_after(&argc, argv);
 	if (!argc)
 		usage(usage_main, EXIT_USAGE);
 	if (is_help(argv[0]))
@@ -302,6 +343,9 @@ int main(int argc, char **argv)
 			objects[n++] = c->object;
 	objects[n] = NULL;
 	argv[0] = (char *)expand(argv[0], objects);
+	for (c = cmds; c->object && strcmp(c->object, argv[0]); c++)
+		;
+	global_options_after(&argc, argv, c->usage);
 	if (argc > 1 && !is_help(argv[1])) {
 		for (c = cmds, n = 0; c->object; c++)
 			if (!strcmp(c->object, argv[0]) && c->command)

@@ -2,8 +2,9 @@
 /*
  * vaioctl's own header: what its files call of each other.
  * vaioctl.c has the options, the usage texts and the commands' dispatch;
- * utils.c the helpers the objects share; a file per object: filter.c,
- * policy.c, disk.c, stats.c, monitor.c, pool.c, apply.c, repl.c.
+ * utils.c the helpers the objects share; print.c the printer of text
+ * and JSON; a file per object: filter.c, policy.c, disk.c, stats.c,
+ * monitor.c, pool.c, apply.c, repl.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -11,6 +12,7 @@
 #include "../lib/vaio.h"
 
 #include <signal.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -46,12 +48,49 @@ const char *param_type_name(int t);
 const char *fail_name(int mode);
 int find_disk(const char *name, struct vaio_disk_info *out,
 	      struct vaio_err *err);
-struct json_object *json_filter(const struct vaio_filter_info *f);
-struct json_object *json_stats(const struct vaio_stats_info *s);
+/* How print_filter() writes a filter in the text. */
+enum filter_style { FILTER_SHOW, FILTER_STATS, FILTER_EVENT, FILTER_JSON };
+void print_filter(const char *key, const struct vaio_filter_info *f,
+		  enum filter_style style);
 int disks_using(const char *policy, char ***names, int *n,
 		struct vaio_err *err);
 void parse_components(int argc, char **argv, struct vaio_chain *chain);
 double now(void);
+
+/*
+ * print.c: each field written once, as text or into the JSON document
+ * (iproute2's json_print). PRINT_FP: text only; PRINT_JSON: JSON only.
+ */
+enum output_type { PRINT_FP = 1, PRINT_JSON = 2, PRINT_ANY = 3 };
+extern bool human;
+void open_json_object(const char *key);
+void close_json_object(void);
+void open_json_array(const char *key);
+void close_json_array(void);
+void drop_json_key(const char *key);
+void __attribute__((format(printf, 1, 2))) print_text(const char *fmt, ...);
+void print_string(enum output_type t, const char *key, const char *fmt,
+		  const char *value);
+void print_null(enum output_type t, const char *key, const char *fmt,
+		const char *text);
+void print_bool(enum output_type t, const char *key, const char *fmt,
+		bool value);
+void print_uint(enum output_type t, const char *key, const char *fmt,
+		unsigned int value);
+void print_int(enum output_type t, const char *key, const char *fmt,
+	       int value);
+void print_u64(enum output_type t, const char *key, const char *fmt,
+	       uint64_t value);
+void print_s64(enum output_type t, const char *key, const char *fmt,
+	       int64_t value);
+void print_float(enum output_type t, const char *key, const char *fmt,
+		 double value);
+void print_size(enum output_type t, const char *key, const char *fmt,
+		uint64_t bytes);
+void print_count(enum output_type t, const char *key, const char *fmt,
+		 uint64_t count);
+void print_rate(enum output_type t, const char *key, const char *fmt,
+		double value, bool bytes);
 
 /* vaioctl.c */
 extern const char usage_filter[];
@@ -88,8 +127,11 @@ int policy_unassign(int argc, char **argv);
 /* disk.c */
 int disk_create(int argc, char **argv);
 int disk_remove(int argc, char **argv);
-struct json_object *json_disk(const struct vaio_disk_info *k,
-			      const struct vaio_disk_conf *c, bool conf);
+/* How print_disk() writes a disk in the text. */
+enum disk_style { DISK_SHOW, DISK_ROW, DISK_EVENT, DISK_JSON };
+void print_disk(const struct vaio_disk_info *k, const struct vaio_disk_conf *c,
+		bool conf, bool unreadable, const char *name,
+		enum disk_style style);
 void filters_line(const struct vaio_disk_info *k, char *buf, size_t len);
 int disk_list(int argc, char **argv);
 int disk_show(int argc, char **argv);
