@@ -3,7 +3,6 @@
 DESCRIPTION="async replication: fio verify on the primary, the lag drains to 0, both disks byte-identical"
 TOPOLOGY=2host
 TIMEOUT=400
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

@@ -3,7 +3,6 @@
 DESCRIPTION="detach: replication dropped from a lagging async primary by a table reload; the lag drains first, the replica is complete, and the disk runs on without the filter"
 TOPOLOGY=2host
 TIMEOUT=300
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

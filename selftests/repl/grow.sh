@@ -3,7 +3,6 @@
 DESCRIPTION="grow: a replicated disk grown live, the replica first (the primary's grow is refused until then); the new area is resynced and both disks match; shrinking is refused"
 TOPOLOGY=2host
 TIMEOUT=300
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 # RAM disks of 128 MiB, the tables 64 MiB at first.

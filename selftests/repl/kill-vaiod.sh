@@ -3,7 +3,6 @@
 DESCRIPTION="vaiod SIGKILLed on both sides: replication goes on over the kernel's socket; disconnected without vaiod, the disk tracks, and a restarted vaiod reconnects and resyncs"
 TOPOLOGY=2host
 TIMEOUT=400
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

@@ -3,7 +3,6 @@
 DESCRIPTION="snapshot marks: a snapshot event on the primary marks the point on the replica, in each mode; listed on both sides, kept in the metadata, refused when the replica is not in sync, and promote --mark only at that exact point"
 TOPOLOGY=2host
 TIMEOUT=400
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

@@ -3,7 +3,6 @@
 DESCRIPTION="network cut mid-fio, each mode: the disk runs on and tracks, vaiod reconnects, a resync makes both disks byte-identical"
 TOPOLOGY=2host
 TIMEOUT=600
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

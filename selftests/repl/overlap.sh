@@ -3,7 +3,6 @@
 DESCRIPTION="overlapping writes in flight: a later write over an earlier one waits until the earlier one is on both disks, a write elsewhere does not; many overlapping writes in both modes leave both disks equal; a held write fails once the disk is demoted"
 TOPOLOGY=2host
 TIMEOUT=400
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

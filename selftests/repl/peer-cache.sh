@@ -3,7 +3,7 @@
 DESCRIPTION="sync: the replica answers writes from its volatile cache and the primary keeps them until the replica flushed; a power cut of the replica's cache loses answered writes, which the primary resyncs: both disks equal"
 TOPOLOGY=2host
 TIMEOUT=400
-DEBUG_LANE=no
+DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

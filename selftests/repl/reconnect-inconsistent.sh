@@ -3,7 +3,6 @@
 DESCRIPTION="a reconnect with blocks out of sync: the secondary is inconsistent, on disk, before it takes any write; a link drop before the resync sends data leaves it refusing promote"
 TOPOLOGY=2host
 TIMEOUT=600
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

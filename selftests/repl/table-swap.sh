@@ -3,7 +3,6 @@
 DESCRIPTION="replication swapped for dm-linear and back on either side: writes made without it are resynced, a written secondary is replaced"
 TOPOLOGY=2host
 TIMEOUT=400
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

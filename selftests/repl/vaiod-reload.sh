@@ -4,7 +4,7 @@ DESCRIPTION="vaiod SIGHUP mid-fio on both sides, vaio-b's vaiod a user other tha
 TOPOLOGY=2host
 TIMEOUT=400
 KCONFIG="CONFIG_TLS"
-DEBUG_LANE=no
+DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

@@ -3,7 +3,6 @@
 DESCRIPTION="vaioctl repl verify: no difference under fio in each mode; blocks changed behind the replica's back are found, counted and resynced"
 TOPOLOGY=2host
 TIMEOUT=400
-DEBUG_LANE=no
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"
