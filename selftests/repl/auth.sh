@@ -209,8 +209,15 @@ ktap_check "the peer reconnects at once all the same" \
 	vaioctl repl wait d0 --synced --timeout 10
 ktap_diag "reconnected after $(($(now_cs) - t))/100 s"
 ktap_check "the flood was still on" kill -0 $hold_pid
-ktap_eq "a's dial was never turned away" \
-	"$(new_a | grep -cE 'd0: .*(closed the connection|refused)')" 0
+# Under the debug kernel a dial of a's may outlast b's 2 s pre-auth
+# deadline while b churns through the flood (it then dials again, as
+# above): said, not checked, there.
+n=$(new_a | grep -cE 'd0: .*(closed the connection|refused)')
+if [ "${VAIO_DEBUG:-0}" = 1 ]; then
+	ktap_diag "a's dials turned away under the flood: $n (debug kernel: not checked)"
+else
+	ktap_eq "a's dial was never turned away" "$n" 0
+fi
 wait $hold_pid
 n=$(new_b | grep -c "too many handshakes from $STRANGER")
 ktap_diag "b logged $n lines of dropped connections"
