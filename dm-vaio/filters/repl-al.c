@@ -380,11 +380,6 @@ static int al_save_bits(struct repl_disk *d, u32 x)
 }
 
 /*
- * The log cannot be written (d->al_stop holds the writes): none from here
- * once the superblock says so (a crash resyncs all); if it cannot, the
- * writes fail, for a crash would trust the old log. d->meta_lock held.
- */
-/*
  * The writes of the extents that leave the log made durable. With filters
  * below replication (a write-back cache) through them, as the VM's flush
  * goes: a flush of the disk below alone would leave the cache's answered
@@ -408,6 +403,11 @@ static int al_flush(struct repl_disk *d, struct block_device *bdev)
 	return r;
 }
 
+/*
+ * The log cannot be written (d->al_stop holds the writes): none from here
+ * once the superblock says so (a crash resyncs all); if it cannot, the
+ * writes fail, for a crash would trust the old log. d->meta_lock held.
+ */
 static void al_broken(struct repl_disk *d, int r)
 {
 	int w;

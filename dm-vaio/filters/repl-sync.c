@@ -95,6 +95,7 @@ int below_submit_wait(struct vaio_filter *f, struct bio *bio)
 static int rs_read_below(struct repl_conn *c, struct vaio_filter *f,
 			 sector_t sector, unsigned int bytes)
 {
+	unsigned int lbs = bdev_logical_block_size(f->data_dev->bdev);
 	unsigned int off = 0, piece = bytes;
 	struct bio *bio;
 	int r;
@@ -105,8 +106,7 @@ static int rs_read_below(struct repl_conn *c, struct vaio_filter *f,
 		if (piece >= PAGE_SIZE)
 			piece = round_down(piece, PAGE_SIZE);
 		else
-			piece = max(round_down(piece, bdev_logical_block_size(f->data_dev->bdev)),
-				    bdev_logical_block_size(f->data_dev->bdev));
+			piece = max(round_down(piece, lbs), lbs);
 	}
 	while (off < bytes) {
 		unsigned int len = min(piece, bytes - off), done = 0;
