@@ -9,11 +9,11 @@ DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/cache.sh"
 
 # The disks below: memory-backed null_blk. The flash tier: 8 MiB of brd
-# (1784 blocks of 4 KiB); the memory tier: 2 MiB (512 blocks). Small, so
-# that both evict all the time. This test runs in the debug-kernel lane
-# too (the memory tier's copies under KASAN), with a smaller disk and
-# shorter runs.
-mib=64 secs=8
+# (1784 blocks of 4 KiB); the memory tier: 2 MiB (512 blocks), against
+# 32 MiB disks. Small, so that both evict all the time. This test runs in
+# the debug-kernel lane too (the memory tier's copies under KASAN), with a
+# smaller disk and shorter runs.
+mib=32 secs=5
 [ "${VAIO_DEBUG:-0}" = 1 ] && mib=16 secs=3
 nullb_mem nb $mib
 nullb_mem nb2 $mib
@@ -121,7 +121,11 @@ ktap_eq "... and both blocks read right" "$(blk 2001) $(blk 2002)" \
 # fio verify in each mode, with a hot zipf set that both tiers evict
 # from, and mixed reads and writes of 512 B to 64 KiB on the same blocks
 # at once; the disk below must then equal what reads through the cache
-# (after write-back).
+# (after write-back). Under the debug kernel (CI's subset: 7 minutes for
+# the three modes) in write-back only, the mode with the most paths; the
+# writes by hand above ran in all three there too.
+modes="writethrough writeback writearound"
+[ "${VAIO_DEBUG:-0}" = 1 ] && modes=writeback
 same_as_below() {
 	a=$(dd if=/dev/mapper/vm bs=4k iflag=direct 2>/dev/null | md5sum) &&
 		b=$(dd if=/dev/nb bs=1M iflag=direct 2>/dev/null | md5sum) &&
@@ -133,7 +137,8 @@ hot() {
 		--random_distribution=zipf:1.2 --time_based --runtime="$1" \
 		--output-format=json 2>/tmp/fio.err | fio_json_ok
 }
-for mode in writethrough writeback writearound; do
+# shellcheck disable=SC2086 # a list of words
+for mode in $modes; do
 	vaio_reload vm "$(table nb $mode)"
 	h=$(get memory_hits)
 	ktap_check "$mode: fio verify (4k..16k, zipf)" \
@@ -198,7 +203,7 @@ for mode in writethrough writeback writearound; do
 		fio_verify /dev/mapper/vm --size=4m --bs=4k --rw=randwrite \
 		--randseed=$((k + 100))
 	ktap_check "$mode: 2 jobs of zipf reads and writes, 512..64k" mixed $secs $k
-	[ $mode = writeback ] && dmsetup message vm 0 cache writeback
+	[ "$mode" = writeback ] && dmsetup message vm 0 cache writeback
 	ktap_check "$mode: reads through the cache equal the disk below" same_as_below
 	k=$((k + 1))
 done

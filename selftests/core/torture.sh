@@ -34,7 +34,10 @@ SMP=2
 # Not in a schedule: power cuts (core/torture-power.sh has them),
 # replication (it needs two guests).
 
-SCHEDULES=${VAIO_TORTURE_SCHEDULES:-5}
+# 3 schedules in make check (its time budget), 6 in make check-full.
+SCHEDULES=3
+[ "${VAIO_CHECK_FULL:-0}" = 1 ] && SCHEDULES=6
+SCHEDULES=${VAIO_TORTURE_SCHEDULES:-$SCHEDULES}
 OPS=${VAIO_TORTURE_OPS:-8}
 SEED=${VAIO_TORTURE_SEED:-$(od -An -tu4 -N4 /dev/urandom | tr -d ' ')}
 BLOCKS=8192

@@ -25,13 +25,22 @@ KTAP_PLAN=0
 ktap_plan() { echo "1..$1"; KTAP_PLANNED=1; KTAP_PLAN=$1; }
 ktap_diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 
+# vaio-test --env KTAP_TIME=1: each result is preceded by the guest's
+# uptime, to see where a test spends its time.
+ktap_time() {
+	[ "${VAIO_KTAP_TIME:-0}" = 1 ] || return 0
+	echo "# uptime $(cut -d' ' -f1 /proc/uptime)"
+}
+
 ktap_ok() {
 	KTAP_N=$((KTAP_N + 1)); KTAP_PASS=$((KTAP_PASS + 1))
+	ktap_time
 	echo "ok $KTAP_N $1"
 }
 
 ktap_fail() {
 	KTAP_N=$((KTAP_N + 1)); KTAP_FAIL=$((KTAP_FAIL + 1))
+	ktap_time
 	echo "not ok $KTAP_N $1"
 }
 
