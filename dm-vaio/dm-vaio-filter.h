@@ -463,6 +463,14 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio);
  * error). Either may change as soon as it returns.
  */
 bool vaio_below_closed(struct vaio_filter *f);
+/*
+ * vaio_submit_below() of @bio, then a wait for it, in a context that may
+ * sleep; the bio stays the caller's (the core sets and uses its bi_end_io
+ * and bi_private). 0 or the errno of its status, but -EAGAIN when the core
+ * refused it because the disk is suspended or going (nothing failed; again
+ * after the resume), where an offline device below gives -ENODEV.
+ */
+int vaio_submit_below_wait(struct vaio_filter *f, struct bio *bio);
 
 /*
  * The filter's place in this bio's walk: in ->map() the number of filters

@@ -27,6 +27,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/completion.h>
 #include <linux/dm-ioctl.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -820,6 +821,34 @@ bool vaio_below_closed(struct vaio_filter *f)
 	return closed;
 }
 EXPORT_SYMBOL_GPL(vaio_below_closed);
+
+struct vaio_below_wait {
+	struct completion done;
+	blk_status_t status;
+};
+
+static void vaio_below_wait_endio(struct bio *bio)
+{
+	struct vaio_below_wait *w = bio->bi_private;
+
+	w->status = bio->bi_status;
+	complete(&w->done);
+}
+
+int vaio_submit_below_wait(struct vaio_filter *f, struct bio *bio)
+{
+	struct vaio_below_wait w;
+
+	init_completion(&w.done);
+	bio->bi_end_io = vaio_below_wait_endio;
+	bio->bi_private = &w;
+	vaio_submit_below(f, bio);
+	wait_for_completion_io(&w.done);
+	if (w.status == BLK_STS_OFFLINE && vaio_below_closed(f))
+		return -EAGAIN;
+	return blk_status_to_errno(w.status);
+}
+EXPORT_SYMBOL_GPL(vaio_submit_below_wait);
 
 /* For filters that trace their place in the chain (dm-vaio-test). */
 unsigned int vaio_bio_position(struct bio *bio)

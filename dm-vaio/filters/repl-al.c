@@ -397,7 +397,7 @@ static int al_flush(struct repl_disk *d, struct block_device *bdev)
 		return blkdev_issue_flush(bdev);
 	bio = vaio_bio_alloc_below(rf->f, 0, REQ_OP_WRITE | REQ_PREFLUSH,
 				   GFP_NOIO);
-	r = below_submit_wait(rf->f, bio);
+	r = vaio_submit_below_wait(rf->f, bio);
 	bio_put(bio);
 	below_put(d, rf);
 	return r;

@@ -25,19 +25,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-struct below_wait {
-	struct completion done;
-	blk_status_t status;
-};
-
-static void below_end(struct bio *bio)
-{
-	struct below_wait *w = bio->bi_private;
-
-	w->status = bio->bi_status;
-	complete(&w->done);
-}
-
 /*
  * The live filter, if it has filters below it, counted (rf->below_io: its
  * ->dtr() waits for below_put()); NULL: none, or no filters below it, go
@@ -63,25 +50,6 @@ void below_put(struct repl_disk *d, struct repl_filter *rf)
 	rf->below_io--;
 	spin_unlock_irq(&d->slock);
 	wake_up_all(&d->rs_wait);
-}
-
-/*
- * vaio_submit_below() of @bio, then waits for it (the bio stays the
- * caller's). -EAGAIN: refused, the disk is suspended or going (no I/O
- * failed: again after the resume); an offline device below is -EIO.
- */
-int below_submit_wait(struct vaio_filter *f, struct bio *bio)
-{
-	struct below_wait w;
-
-	init_completion(&w.done);
-	bio->bi_end_io = below_end;
-	bio->bi_private = &w;
-	vaio_submit_below(f, bio);
-	wait_for_completion_io(&w.done);
-	if (w.status == BLK_STS_OFFLINE && vaio_below_closed(f))
-		return -EAGAIN;
-	return blk_status_to_errno(w.status);
 }
 
 /*
@@ -124,7 +92,7 @@ static int rs_read_below(struct repl_conn *c, struct vaio_filter *f,
 				       at & ~PAGE_MASK);
 			done += n;
 		}
-		r = below_submit_wait(f, bio);
+		r = vaio_submit_below_wait(f, bio);
 		bio_put(bio);
 		if (r)
 			return r;

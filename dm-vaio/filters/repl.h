@@ -542,7 +542,6 @@ int repl_receiver(void *arg);
 int repl_verify(struct repl_disk *d, bool stop, const char **err);
 struct repl_filter *below_get(struct repl_disk *d);
 void below_put(struct repl_disk *d, struct repl_filter *rf);
-int below_submit_wait(struct vaio_filter *f, struct bio *bio);
 int rs_read(struct repl_conn *c, sector_t sector, unsigned int bytes);
 unsigned int vr_csums(struct page **pages, unsigned int bytes,
 		      u32 *out, bool be);

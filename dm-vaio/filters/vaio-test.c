@@ -558,39 +558,22 @@ static int parse_event(const char *s)
  *--------------------------------------------------------------
  */
 
-struct vt_wait {
-	struct completion done;
-	blk_status_t status;
-};
-
-static void vt_below_endio(struct bio *bio)
-{
-	struct vt_wait *w = bio->bi_private;
-
-	w->status = bio->bi_status;
-	complete(&w->done);
-}
-
 /* @bytes at @sector, to or from @pages, through the filters below; waits. */
 static int vt_below_io(struct vaio_filter *f, blk_opf_t opf, sector_t sector,
 		       struct page **pages, unsigned int bytes)
 {
 	unsigned int n = DIV_ROUND_UP(bytes, PAGE_SIZE), i;
-	struct vt_wait w;
 	struct bio *bio;
+	int r;
 
 	bio = vaio_bio_alloc_below(f, n, opf, GFP_NOIO);
 	bio->bi_iter.bi_sector = sector;
 	for (i = 0; i < n; i++)
 		__bio_add_page(bio, pages[i],
 			       min_t(unsigned int, bytes - i * PAGE_SIZE, PAGE_SIZE), 0);
-	init_completion(&w.done);
-	bio->bi_end_io = vt_below_endio;
-	bio->bi_private = &w;
-	vaio_submit_below(f, bio);
-	wait_for_completion_io(&w.done);
+	r = vaio_submit_below_wait(f, bio);
 	bio_put(bio);
-	return blk_status_to_errno(w.status);
+	return r;
 }
 
 #define VT_COPY_MAX	256	/* sectors */
