@@ -460,7 +460,9 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio);
  * Whether vaio_submit_below() refuses bios now (the disk is suspended or
  * going): tells a BLK_STS_OFFLINE of that refusal ("again after the
  * resume") from one a device below reported (an offline SCSI disk: an
- * error). Either may change as soon as it returns.
+ * error). Either may change as soon as it returns: asked at a bio's
+ * completion it may be wrong (a resume, or a suspend, in between);
+ * vaio_submit_below_wait() tells the refusal exactly.
  */
 bool vaio_below_closed(struct vaio_filter *f);
 /*
@@ -468,7 +470,8 @@ bool vaio_below_closed(struct vaio_filter *f);
  * sleep; the bio stays the caller's (the core sets and uses its bi_end_io
  * and bi_private). 0 or the errno of its status, but -EAGAIN when the core
  * refused it because the disk is suspended or going (nothing failed; again
- * after the resume), where an offline device below gives -ENODEV.
+ * after the resume; told when it refused, not guessed afterwards), where
+ * an offline device below gives -ENODEV.
  */
 int vaio_submit_below_wait(struct vaio_filter *f, struct bio *bio);
 

@@ -752,7 +752,8 @@ static void vaio_below_endio(struct bio *bio)
 	below_put(vc);
 }
 
-void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
+/* True: refused because the disk is not running (see vaio_submit_below_wait()). */
+static bool __vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 {
 	struct vaio_c *vc = f->vc;
 	struct vaio_below *b = vaio_below(bio);
@@ -783,7 +784,7 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 		bio->bi_end_io(bio);
 		if (!closed)
 			below_put(vc);
-		return;
+		return closed;
 	}
 
 	b->end_io = bio->bi_end_io;
@@ -806,6 +807,12 @@ void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
 		bio->bi_status = BLK_STS_IOERR;
 		bio_endio(bio);
 	}
+	return false;
+}
+
+void vaio_submit_below(struct vaio_filter *f, struct bio *bio)
+{
+	__vaio_submit_below(f, bio);
 }
 EXPORT_SYMBOL_GPL(vaio_submit_below);
 
@@ -838,13 +845,15 @@ static void vaio_below_wait_endio(struct bio *bio)
 int vaio_submit_below_wait(struct vaio_filter *f, struct bio *bio)
 {
 	struct vaio_below_wait w;
+	bool refused;
 
 	init_completion(&w.done);
 	bio->bi_end_io = vaio_below_wait_endio;
 	bio->bi_private = &w;
-	vaio_submit_below(f, bio);
+	/* Told at the refusal: the disk may resume before the wait ends. */
+	refused = __vaio_submit_below(f, bio);
 	wait_for_completion_io(&w.done);
-	if (w.status == BLK_STS_OFFLINE && vaio_below_closed(f))
+	if (refused)
 		return -EAGAIN;
 	return blk_status_to_errno(w.status);
 }
