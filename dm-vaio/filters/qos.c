@@ -24,7 +24,7 @@
  *
  * This file owns its instance (struct qos_filter) and touches nothing of
  * other filters; the state dies with the table, so a reload (vaioctl
- * policy edit) starts the new limits with a full burst of credit.
+ * policy edit) starts the new limits with empty buckets.
  */
 #define DM_MSG_PREFIX "vaio-qos"
 
@@ -410,13 +410,19 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	q->f = f;
 	q->burst_ns = burst_ms * NSEC_PER_MSEC;
 	q->io_unit = io_unit * 1024;
-	for (l = 0; l < QOS_NR_LIMITS; l++)
+	/*
+	 * Empty buckets: credit comes with idle, not with a new table (a
+	 * policy edit under load is no burst).
+	 */
+	q->cur.start = ktime_get_ns();
+	for (l = 0; l < QOS_NR_LIMITS; l++) {
 		q->bucket[l].rate = v[l];
+		q->bucket[l].clock = q->cur.start;
+	}
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->queue[QOS_READ]);
 	INIT_LIST_HEAD(&q->queue[QOS_WRITE]);
 	q->may_defer = true;
-	q->cur.start = ktime_get_ns();
 	hrtimer_init(&q->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	q->timer.function = qos_timer_fn;
 	f->private = q;
