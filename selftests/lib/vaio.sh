@@ -81,6 +81,10 @@ table_refused() {
 	fi
 }
 
+# ms_now: milliseconds since boot, for timing a command (busybox's date
+# has no %N).
+ms_now() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
 # dev_sectors DEV
 dev_sectors() { blockdev --getsz "$1"; }
 
