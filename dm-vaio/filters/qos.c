@@ -22,9 +22,27 @@
  * releases every queued bio at once, and the filter queues nothing until
  * the resume: device-mapper waits for them.
  *
- * This file owns its instance (struct qos_filter) and touches nothing of
- * other filters; the state dies with the table, so a reload (vaioctl
- * policy edit) starts the new limits with empty buckets.
+ * Shares and reservations: the disks whose filters name one domain (by
+ * default the whole disk below) share it by mClock (Gulati, Merchant and
+ * Varman, OSDI 2010). A bio its limits let go is admitted to the domain at
+ * once while the domain has fewer bios in flight than its window; beyond
+ * that it waits in its disk's domain queue, tagged with a reservation tag
+ * (1/reservation apart) and a proportional tag (1/shares apart), and each
+ * completion in the domain sends the next one: the smallest reservation
+ * tag that is due first (constraint-based), else the smallest
+ * proportional tag (weight-based), whose disk's reservation tags are then
+ * moved back by what it got (as the paper does). The limit tags of the
+ * paper are the buckets above. The window is SIOC's: every period it
+ * moves towards latency_ms over the domain's measured latency times
+ * itself, so that it shrinks only while the latency is above latency_ms
+ * (congestion) and two or more disks compete; otherwise it opens up to
+ * QOS_WINDOW_MAX and nothing waits (work-conserving).
+ *
+ * This file owns its instances (struct qos_filter) and the domains
+ * (struct qos_domain, kept by qos_domains_lock, refcounted by their
+ * members), and touches nothing of other filters; an instance's state
+ * dies with its table, so a reload (vaioctl policy edit) starts the new
+ * limits with empty buckets.
  */
 #define DM_MSG_PREFIX "vaio-qos"
 
@@ -64,6 +82,16 @@ static const char * const limit_keys[QOS_NR_LIMITS] = {
 #define QOS_BURST_MS_DEF	100
 #define QOS_IO_UNIT_MAX		1048576		/* KiB: 1 GiB */
 #define QOS_IO_UNIT_DEF		32		/* KiB, as SIOC */
+#define QOS_SHARES_LOW		500		/* SIOC's low, normal, high */
+#define QOS_SHARES_NORMAL	1000
+#define QOS_SHARES_HIGH		2000
+#define QOS_SHARES_MAX		10000
+#define QOS_LATENCY_MS_DEF	30		/* SIOC's default threshold */
+#define QOS_LATENCY_MS_MAX	10000
+#define QOS_PERIOD_NS		(100 * NSEC_PER_MSEC)
+#define QOS_WINDOW_MIN		2
+#define QOS_WINDOW_MAX		4096
+#define QOS_DOMAIN_NAME_MAX	64
 
 enum qos_dir { QOS_READ, QOS_WRITE, QOS_NR_DIRS };
 
@@ -94,7 +122,40 @@ struct qos_bio {
 	u64 bytes;	/* ... and against bps limits */
 	u64 seq;	/* arrival order, across both queues */
 	u64 queued_at;	/* ns */
+	u64 r_key;	/* domain queue: reservation tag + q->r_shift */
+	u64 p_tag;	/* domain queue: proportional tag */
+	u64 issued_at;	/* ns: sent below, counted in the domain's inflight */
 };
+
+/*
+ * The disks that share a device (or name one domain). Its members are
+ * the instances of the tables that name it, live or not.
+ */
+struct qos_domain {
+	struct list_head list;		/* qos_domains */
+	unsigned int users;		/* qos_domains_lock */
+	char name[QOS_DOMAIN_NAME_MAX];
+
+	spinlock_t lock;		/* everything below, the members' dq */
+	struct list_head members;	/* struct qos_filter.dom_node */
+	unsigned int inflight;		/* bios sent below, not completed */
+	unsigned int waiting;		/* bios in the members' dq */
+	unsigned int window;		/* the most in flight */
+	u64 latency_ns;			/* the lowest of the members' */
+	u64 vtime;			/* the last proportional tag sent */
+	bool congested;
+	/* The period running: its latency samples and active disks. */
+	u64 period_start;
+	u64 lat_sum, lat_n;
+	unsigned int peak;		/* the most in flight in it */
+	/* The last period's. */
+	u64 lat_avg;
+	unsigned int active;		/* disks with I/O in it */
+	u64 congested_periods;
+};
+
+static LIST_HEAD(qos_domains);
+static DEFINE_MUTEX(qos_domains_lock);
 
 /* Rates measured over one whole second. */
 struct qos_window {
@@ -125,6 +186,23 @@ struct qos_filter {
 	u64 throttled_ns;		/* time they spent deferred */
 	u64 queued_max;
 	struct qos_window cur, last;	/* the second running, the last */
+
+	/* In the domain: dom->lock */
+	struct qos_domain *dom;
+	struct list_head dom_node;	/* dom->members */
+	struct list_head dq;		/* bios waiting for the domain */
+	unsigned int dq_len;
+	u64 latency_ns;			/* this disk's latency_ms */
+	unsigned int shares;
+	u64 reservation;		/* IOPS, 0: none */
+	u64 r_step, p_step;		/* ns per I/O: 1/reservation, 1/shares */
+	u64 r_last, p_last, r_shift;
+	u64 dom_sent;			/* bios sent below */
+	u64 by_reservation;		/* of them, from dq by reservation */
+	u64 by_shares;			/* ... and by shares */
+	u64 period_ios;			/* I/Os sent in the domain's period */
+	u64 sec_start, sec_ios, last_sec_ios;	/* for reservation_met */
+	bool sec_waited, last_sec_waited;
 };
 
 /*
@@ -276,7 +354,259 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
 	}
 }
 
-/* Outside the lock: the bios of @go on to the next filter. */
+/*
+ *--------------------------------------------------------------
+ * Domains: shares and reservations (mClock), congestion (SIOC)
+ *--------------------------------------------------------------
+ */
+
+/* Per second, for reservation_met (dom->lock held). */
+static void dom_second(struct qos_filter *q, u64 now)
+{
+	if (now - q->sec_start < NSEC_PER_SEC)
+		return;
+	if (now - q->sec_start < 2 * NSEC_PER_SEC) {
+		q->last_sec_ios = q->sec_ios;
+		q->last_sec_waited = q->sec_waited;
+	} else {
+		q->last_sec_ios = 0;
+		q->last_sec_waited = false;
+	}
+	q->sec_ios = 0;
+	q->sec_waited = false;
+	q->sec_start = now;
+}
+
+/* @qb of @q goes below now, counted in flight (dom->lock held). */
+static void dom_send(struct qos_domain *d, struct qos_filter *q,
+		     struct qos_bio *qb, u64 now)
+{
+	u64 ios = max_t(u64, qb->ios, 1);
+
+	qb->issued_at = now;
+	d->inflight++;
+	d->peak = max(d->peak, d->inflight);
+	q->dom_sent++;
+	q->period_ios += ios;
+	dom_second(q, now);
+	q->sec_ios += ios;
+}
+
+/*
+ * A bio its limits let go: sent below now (true), or tagged and put in its
+ * disk's domain queue, for a completion to send (false). While the disk
+ * suspends (!@may_wait) nothing waits.
+ */
+static bool dom_admit(struct qos_filter *q, struct qos_bio *qb, u64 now,
+		      bool may_wait)
+{
+	struct qos_domain *d = q->dom;
+	u64 cost = max_t(u64, qb->ios, 1);
+	unsigned long flags;
+	bool sent = true;
+
+	spin_lock_irqsave(&d->lock, flags);
+	if (!may_wait || (!d->waiting && d->inflight < d->window)) {
+		dom_send(d, q, qb, now);
+	} else {
+		/* mClock's tags: R = max(R + 1/r, now), P = max(P + 1/w, v). */
+		if (q->r_step) {
+			q->r_last = max(q->r_last + cost * q->r_step, now);
+			qb->r_key = q->r_last + q->r_shift;
+		}
+		q->p_last = max(q->p_last + cost * q->p_step, d->vtime);
+		qb->p_tag = q->p_last;
+		list_add_tail(&qb->list, &q->dq);
+		q->dq_len++;
+		d->waiting++;
+		dom_second(q, now);
+		q->sec_waited = true;
+		sent = false;
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+	return sent;
+}
+
+/*
+ * The bio mClock sends next, taken off its queue (dom->lock held): the
+ * smallest reservation tag that is due, else the smallest proportional
+ * tag, whose disk's reservation tags then move back by what it got (it
+ * got it by shares, not against its reservation). NULL: none waits.
+ */
+static struct qos_bio *dom_pick(struct qos_domain *d, u64 now,
+				struct qos_filter **owner)
+{
+	struct qos_filter *q, *rq = NULL, *pq = NULL;
+	struct qos_bio *qb, *rb = NULL, *pb = NULL;
+	s64 r, best_r = 0;
+	u64 x;
+
+	list_for_each_entry(q, &d->members, dom_node) {
+		qb = list_first_entry_or_null(&q->dq, struct qos_bio, list);
+		if (!qb)
+			continue;
+		r = (s64)(qb->r_key - q->r_shift);
+		if (q->r_step && r <= (s64)now && (!rb || r < best_r)) {
+			rb = qb;
+			rq = q;
+			best_r = r;
+		}
+		if (!pb || qb->p_tag < pb->p_tag) {
+			pb = qb;
+			pq = q;
+		}
+	}
+	if (rb) {
+		rq->dq_len--;
+		rq->by_reservation++;
+		*owner = rq;
+		list_del(&rb->list);
+		return rb;
+	}
+	if (!pb)
+		return NULL;
+	if (pq->r_step) {
+		x = max_t(u64, pb->ios, 1) * pq->r_step;
+		pq->r_shift += x;
+		pq->r_last = pq->r_last > x ? pq->r_last - x : 0;
+	}
+	pq->dq_len--;
+	pq->by_shares++;
+	d->vtime = max(d->vtime, pb->p_tag);
+	*owner = pq;
+	list_del(&pb->list);
+	return pb;
+}
+
+/*
+ * End of a period (dom->lock held): congestion is a latency above the
+ * threshold while two or more disks had I/O; the window moves as SIOC's,
+ * w = (1 - g) w + g (L / latency * w + b) with g = 1/2 and b = 1, and
+ * opens fully when no two disks compete.
+ */
+static void dom_period(struct qos_domain *d, u64 now)
+{
+	unsigned int active = 0;
+	struct qos_filter *q;
+	u64 w = d->window, avg;
+
+	/* A disk whose bios all waited is as active as one that sent. */
+	list_for_each_entry(q, &d->members, dom_node) {
+		if (q->period_ios || q->dq_len)
+			active++;
+		q->period_ios = 0;
+	}
+	avg = d->lat_n ? div64_u64(d->lat_sum, d->lat_n) : 0;
+	d->lat_avg = avg;
+	d->active = active;
+	d->congested = active > 1 && avg > d->latency_ns;
+	if (d->congested) {
+		d->congested_periods++;
+		/* From what was in flight, not from a window wide open. */
+		w = min_t(u64, w, 2 * d->peak);
+	}
+	if (active > 1 && avg)
+		w = (w + div64_u64(w * d->latency_ns, avg) + 1) / 2;
+	else
+		w = QOS_WINDOW_MAX;
+	d->window = clamp_t(u64, w, QOS_WINDOW_MIN, QOS_WINDOW_MAX);
+	d->period_start = now;
+	d->lat_sum = 0;
+	d->lat_n = 0;
+	d->peak = d->inflight;
+}
+
+/*
+ * A bio of the domain completed: its latency sampled, and as many waiting
+ * bios sent below as the window has room for, onto @go.
+ */
+static void dom_complete(struct qos_domain *d, struct qos_bio *qb, u64 now,
+			 struct list_head *go)
+{
+	struct qos_filter *owner;
+	struct qos_bio *next;
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->lock, flags);
+	d->inflight--;
+	/* Flushes say how long the cache took, not the queue. */
+	if (qb->ios) {
+		d->lat_sum += now - qb->issued_at;
+		d->lat_n++;
+	}
+	if (now - d->period_start >= QOS_PERIOD_NS)
+		dom_period(d, now);
+	while (d->waiting && d->inflight < d->window) {
+		next = dom_pick(d, now, &owner);
+		if (WARN_ON_ONCE(!next))
+			break;
+		d->waiting--;
+		dom_send(d, owner, next, now);
+		list_add_tail(&next->list, go);
+	}
+	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+/* The lowest latency_ms of the members (dom->lock held). */
+static void dom_threshold(struct qos_domain *d)
+{
+	struct qos_filter *q;
+	u64 l = (u64)QOS_LATENCY_MS_MAX * NSEC_PER_MSEC;
+
+	list_for_each_entry(q, &d->members, dom_node)
+		l = min(l, q->latency_ns);
+	d->latency_ns = l;
+}
+
+/* @q joins domain @name, made if new. */
+static int dom_join(struct qos_filter *q, const char *name)
+{
+	struct qos_domain *d;
+
+	mutex_lock(&qos_domains_lock);
+	list_for_each_entry(d, &qos_domains, list)
+		if (!strcmp(d->name, name))
+			goto found;
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d) {
+		mutex_unlock(&qos_domains_lock);
+		return -ENOMEM;
+	}
+	strscpy(d->name, name, sizeof(d->name));
+	spin_lock_init(&d->lock);
+	INIT_LIST_HEAD(&d->members);
+	d->window = QOS_WINDOW_MAX;
+	d->period_start = ktime_get_ns();
+	list_add(&d->list, &qos_domains);
+found:
+	d->users++;
+	spin_lock_irq(&d->lock);
+	list_add_tail(&q->dom_node, &d->members);
+	dom_threshold(d);
+	spin_unlock_irq(&d->lock);
+	mutex_unlock(&qos_domains_lock);
+	q->dom = d;
+	return 0;
+}
+
+/* Nothing of @q is in flight or waiting: it leaves, the last frees. */
+static void dom_leave(struct qos_filter *q)
+{
+	struct qos_domain *d = q->dom;
+
+	mutex_lock(&qos_domains_lock);
+	spin_lock_irq(&d->lock);
+	list_del(&q->dom_node);
+	dom_threshold(d);
+	spin_unlock_irq(&d->lock);
+	if (!--d->users) {
+		list_del(&d->list);
+		kfree(d);
+	}
+	mutex_unlock(&qos_domains_lock);
+}
+
+/* Outside the locks: the bios of @go on to the next filter. */
 static void qos_continue(struct list_head *go)
 {
 	struct qos_bio *qb, *tmp;
@@ -287,26 +617,49 @@ static void qos_continue(struct list_head *go)
 	}
 }
 
+/*
+ * The bios of @go, due by their limits, to the domain (q->lock held, so
+ * that none waits there once the suspend emptied the domain queue): those
+ * it admits move to @sent, the others wait in the domain queue.
+ */
+static void qos_admit(struct qos_filter *q, struct list_head *go,
+		      struct list_head *sent, u64 now)
+{
+	struct qos_bio *qb, *tmp;
+
+	list_for_each_entry_safe(qb, tmp, go, list) {
+		list_del(&qb->list);
+		if (dom_admit(q, qb, now, q->may_defer))
+			list_add_tail(&qb->list, sent);
+	}
+}
+
 static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
 {
 	struct qos_filter *q = container_of(timer, struct qos_filter, timer);
 	unsigned long flags;
 	LIST_HEAD(go);
 
+	u64 now = ktime_get_ns();
+	LIST_HEAD(sent);
+
 	spin_lock_irqsave(&q->lock, flags);
 	q->armed = false;
-	qos_dispatch(q, ktime_get_ns(), &go);
+	qos_dispatch(q, now, &go);
+	qos_admit(q, &go, &sent, now);
 	spin_unlock_irqrestore(&q->lock, flags);
-	qos_continue(&go);
+	qos_continue(&sent);
 	return HRTIMER_NORESTART;
 }
 
 /*
- * Suspend: every queued bio goes on now, in arrival order, and none is
- * queued until the resume (device-mapper waits for them all).
+ * Suspend: every queued bio goes on now, in arrival order (those waiting
+ * for the domain came first), and none is queued until the resume
+ * (device-mapper waits for them all).
  */
 static void qos_release_all(struct qos_filter *q)
 {
+	struct qos_domain *d = q->dom;
 	u64 now = ktime_get_ns();
 	struct qos_bio *r, *w;
 	enum qos_dir dir;
@@ -314,6 +667,13 @@ static void qos_release_all(struct qos_filter *q)
 
 	spin_lock_irq(&q->lock);
 	q->may_defer = false;
+	spin_lock(&d->lock);
+	list_for_each_entry_safe(r, w, &q->dq, list) {
+		q->dq_len--;
+		d->waiting--;
+		dom_send(d, q, r, now);
+		list_move_tail(&r->list, &go);
+	}
 	for (;;) {
 		r = qos_head(q, QOS_READ);
 		w = qos_head(q, QOS_WRITE);
@@ -327,8 +687,10 @@ static void qos_release_all(struct qos_filter *q)
 		qos_charge(q, w, dir, now);
 		q->throttled++;
 		q->throttled_ns += now - w->queued_at;
+		dom_send(d, q, w, now);
 		list_move_tail(&w->list, &go);
 	}
+	spin_unlock(&d->lock);
 	q->queued = 0;
 	q->armed = false;
 	spin_unlock_irq(&q->lock);
@@ -350,16 +712,19 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 	enum qos_dir dir = qos_classify(q, bio, qb);
 	u64 now = ktime_get_ns();
 	unsigned long flags;
+	bool sent;
 	u64 due;
 
+	qb->bio = bio;
 	spin_lock_irqsave(&q->lock, flags);
 	due = qos_due(q, qb, dir);
 	if (!q->may_defer || (list_empty(&q->queue[dir]) && due <= now)) {
 		qos_charge(q, qb, dir, now);
+		/* Once in the domain queue, a completion may send it. */
+		sent = dom_admit(q, qb, now, q->may_defer);
 		spin_unlock_irqrestore(&q->lock, flags);
-		return VAIO_PASS;
+		return sent ? VAIO_PASS : VAIO_DEFER;
 	}
-	qb->bio = bio;
 	qb->seq = q->seq++;
 	qb->queued_at = now;
 	if (list_empty(&q->queue[dir]))
@@ -371,15 +736,43 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 	return VAIO_DEFER;
 }
 
+/* shares=low|normal|high|N: 0 if none of them. */
+static unsigned int parse_shares(const char *s)
+{
+	unsigned int n;
+
+	if (!strcmp(s, "low"))
+		return QOS_SHARES_LOW;
+	if (!strcmp(s, "normal"))
+		return QOS_SHARES_NORMAL;
+	if (!strcmp(s, "high"))
+		return QOS_SHARES_HIGH;
+	if (kstrtouint(s, 10, &n) || n > QOS_SHARES_MAX)
+		return 0;
+	return n;
+}
+
+/* A reservation the disk's own limits would never let it have. */
+static bool reservation_above_limit(const u64 *v, u64 reservation)
+{
+	if (v[QOS_IOPS] && reservation > v[QOS_IOPS])
+		return true;
+	return v[QOS_READ_IOPS] && v[QOS_WRITE_IOPS] &&
+	       reservation > v[QOS_READ_IOPS] + v[QOS_WRITE_IOPS];
+}
+
 static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		   char **error)
 {
 	u64 v[QOS_NR_LIMITS] = { }, burst_ms = QOS_BURST_MS_DEF;
-	u64 io_unit = QOS_IO_UNIT_DEF;
+	u64 io_unit = QOS_IO_UNIT_DEF, reservation = 0;
+	u64 latency_ms = QOS_LATENCY_MS_DEF;
+	unsigned int shares = QOS_SHARES_NORMAL;
+	char dom[QOS_DOMAIN_NAME_MAX];
 	struct qos_filter *q;
 	bool any = false;
 	const char *s;
-	int l;
+	int l, r;
 
 	/*
 	 * The core checked every value given against its declared range,
@@ -397,10 +790,41 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	s = vaio_param(argc, argv, "io_unit");
 	if (s && kstrtou64(s, 10, &io_unit))
 		goto bad_number;
+	s = vaio_param(argc, argv, "latency_ms");
+	if (s && kstrtou64(s, 10, &latency_ms))
+		goto bad_number;
+	s = vaio_param(argc, argv, "reservation");
+	if (s && kstrtou64(s, 10, &reservation))
+		goto bad_number;
+	any |= !!s;
+	s = vaio_param(argc, argv, "shares");
+	if (s) {
+		shares = parse_shares(s);
+		if (!shares) {
+			*error = "qos: shares must be low, normal, high or 1-10000";
+			return -EINVAL;
+		}
+		any = true;
+	}
 	if (!any) {
-		*error = "qos: no limit given: iops, bps or a read_ or write_ one";
+		*error = "qos: no limit, shares or reservation given";
 		return -EINVAL;
 	}
+	if (reservation_above_limit(v, reservation)) {
+		*error = "qos: reservation above the disk's iops limit";
+		return -EINVAL;
+	}
+	s = vaio_param(argc, argv, "domain");
+	if (s && strlen(s) >= sizeof(dom)) {
+		*error = "qos: domain name longer than 63 characters";
+		return -EINVAL;
+	}
+	if (s)
+		strscpy(dom, s, sizeof(dom));
+	else	/* the whole disk below: its partitions share it */
+		snprintf(dom, sizeof(dom), "dev:%u:%u",
+			 MAJOR(disk_devt(f->data_dev->bdev->bd_disk)),
+			 MINOR(disk_devt(f->data_dev->bdev->bd_disk)));
 
 	q = kzalloc(sizeof(*q), GFP_KERNEL);
 	if (!q) {
@@ -425,6 +849,20 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	q->may_defer = true;
 	hrtimer_init(&q->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	q->timer.function = qos_timer_fn;
+
+	INIT_LIST_HEAD(&q->dq);
+	q->latency_ns = latency_ms * NSEC_PER_MSEC;
+	q->shares = shares;
+	q->reservation = reservation;
+	q->r_step = reservation ? div64_u64(NSEC_PER_SEC, reservation) : 0;
+	q->p_step = div_u64((u64)QOS_SHARES_MAX * 1000, shares);
+	q->sec_start = q->cur.start;
+	r = dom_join(q, dom);
+	if (r) {
+		kfree(q);
+		*error = "qos: cannot allocate the domain";
+		return r;
+	}
 	f->private = q;
 	return 0;
 
@@ -439,8 +877,21 @@ static void qos_dtr(struct vaio_filter *f)
 
 	/* dm waited for every bio: the suspend released what was queued. */
 	hrtimer_cancel(&q->timer);
-	WARN_ON(q->queued);
+	WARN_ON(q->queued || !list_empty(&q->dq));
+	dom_leave(q);
 	kfree(q);
+}
+
+static enum vaio_end_verdict qos_end_io(struct vaio_filter *f,
+					struct bio *bio, void *data,
+					blk_status_t *error)
+{
+	struct qos_filter *q = f->private;
+	LIST_HEAD(go);
+
+	dom_complete(q->dom, data, ktime_get_ns(), &go);
+	qos_continue(&go);
+	return VAIO_END_DONE;
 }
 
 static void qos_event(struct vaio_filter *f, const struct vaio_event *ev)
@@ -472,6 +923,45 @@ static void qos_rate(struct qos_filter *q, u64 now, struct qos_window *w)
 		*w = q->last;
 }
 
+/* The disk's place in its domain, and the domain's state. */
+static void qos_status_domain(struct qos_filter *q, char *result,
+			      unsigned int maxlen, unsigned int *szp)
+{
+	struct qos_domain *d = q->dom;
+	unsigned int sz = *szp, waiting, inflight, window, active;
+	u64 by_res, by_shares, lat_us, periods, sec_ios;
+	bool congested, sec_waited;
+	const char *met = "none";
+
+	spin_lock_irq(&d->lock);
+	dom_second(q, ktime_get_ns());
+	waiting = q->dq_len;
+	by_res = q->by_reservation;
+	by_shares = q->by_shares;
+	sec_ios = q->last_sec_ios;
+	sec_waited = q->last_sec_waited;
+	inflight = d->inflight;
+	window = d->window;
+	active = d->active;
+	lat_us = div_u64(d->lat_avg, NSEC_PER_USEC);
+	congested = d->congested;
+	periods = d->congested_periods;
+	spin_unlock_irq(&d->lock);
+
+	/* Met: it got its reservation, or did not ask for that much. */
+	if (q->reservation)
+		met = sec_ios >= q->reservation || !sec_waited ? "yes" : "no";
+	DMEMIT("domain %s shares %u reservation %llu reservation_met %s ",
+	       d->name, q->shares, q->reservation, met);
+	DMEMIT("dom_queued %u by_reservation %llu by_shares %llu ",
+	       waiting, by_res, by_shares);
+	DMEMIT("dom_latency_us %llu dom_congested %u dom_congested_periods %llu ",
+	       lat_us, congested, periods);
+	DMEMIT("dom_active %u dom_inflight %u dom_window %u", active, inflight,
+	       window);
+	*szp = sz;
+}
+
 static void qos_status(struct vaio_filter *f, char *result,
 		       unsigned int maxlen)
 {
@@ -500,9 +990,10 @@ static void qos_status(struct vaio_filter *f, char *result,
 	DMEMIT("reads %llu writes %llu read_kib %llu write_kib %llu ",
 	       ios[QOS_READ], ios[QOS_WRITE], bytes[QOS_READ] >> 10,
 	       bytes[QOS_WRITE] >> 10);
-	DMEMIT("queued %u queued_max %llu throttled %llu throttled_ms %llu",
+	DMEMIT("queued %u queued_max %llu throttled %llu throttled_ms %llu ",
 	       queued, queued_max, throttled,
 	       div_u64(throttled_ns, NSEC_PER_MSEC));
+	qos_status_domain(q, result, maxlen, &sz);
 }
 
 /* Bypassed, the filter only let I/O through unthrottled: nothing stale. */
@@ -534,6 +1025,16 @@ static const struct vaio_param qos_params[] = {
 	{ .name = "io_unit", .kind = VAIO_PARAM_KIND_UINT, .min = 1,
 	  .max = QOS_IO_UNIT_MAX, .def = __stringify(QOS_IO_UNIT_DEF),
 	  .help = "KiB: an I/O of N times this (or less) counts N against iops limits" },
+	{ .name = "shares", .kind = VAIO_PARAM_KIND_STRING, .def = "normal",
+	  .help = "low, normal, high (500, 1000, 2000) or 1-10000: its part when congested" },
+	{ .name = "reservation", .kind = VAIO_PARAM_KIND_UINT, .min = 1,
+	  .max = QOS_IOPS_MAX,
+	  .help = "I/Os per second the disk gets in a congested domain if it asks" },
+	{ .name = "domain", .kind = VAIO_PARAM_KIND_STRING,
+	  .help = "the disks that share a device: by default the whole disk below" },
+	{ .name = "latency_ms", .kind = VAIO_PARAM_KIND_UINT, .min = 1,
+	  .max = QOS_LATENCY_MS_MAX, .def = __stringify(QOS_LATENCY_MS_DEF),
+	  .help = "the domain is congested above this latency (the lowest of its disks')" },
 	{ }
 };
 
@@ -550,6 +1051,7 @@ static struct vaio_filter_type qos_type = {
 		.ctr = qos_ctr,
 		.dtr = qos_dtr,
 		.map = qos_map,
+		.end_io = qos_end_io,
 		.event = qos_event,
 		.status = qos_status,
 		.reactivate = qos_reactivate,
@@ -569,7 +1071,7 @@ static void __exit qos_exit(void)
 module_init(qos_init);
 module_exit(qos_exit);
 
-MODULE_DESCRIPTION("dm-vaio QoS filter: I/O and byte rate limits per disk");
+MODULE_DESCRIPTION("dm-vaio QoS filter: limits per disk, shares and reservations per domain");
 MODULE_AUTHOR("dm-vaio developers");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS("dm-vaio-qos");
