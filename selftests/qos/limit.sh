@@ -58,22 +58,22 @@ ktap_diag "unthrottled: $free write IOPS, $(rate read iops) read IOPS"
 ktap_check "unthrottled rate far above 500 IOPS ($free)" test "$free" -ge 1500
 ktap_eq "nothing throttled" "$(get throttled)" 0
 
-# 1536 writes, then 1536 verify reads, at 500 IOPS together: 6 s.
+# 1280 writes, then 1280 verify reads, at 500 IOPS together: 5 s.
 ktap_check "reload: iops=500" vaio_reload d0 "$(table iops=500)"
-run --bs=4k --size=6m &
+run --bs=4k --size=5m &
 fp=$!
 sleep 0.5
-n=$(per_second 4 reads writes | median)
+n=$(per_second 3 reads writes | median)
 wait $fp && rc=0 || rc=$?
 ktap_check "iops=500: fio verify, 4k" fio_ok "$rc"
 ktap_diag "fio: $(rate write iops) write IOPS, $(rate read iops) read IOPS"
-ktap_check "writes, then reads, at 500 IOPS within 15% (median of four seconds: $n)" \
+ktap_check "writes, then reads, at 500 IOPS within 15% (median of three seconds: $n)" \
 	within "$n" 500 15
 ktap_match "bios were throttled ($(get throttled))" "$(get throttled)" '^[1-9]'
 ktap_match "and waited (throttled_ms $(get throttled_ms))" "$(get throttled_ms)" '^[1-9]'
 ktap_eq "nothing queued at rest" "$(get queued)" 0
 ktap_diag "$(dmsetup status d0)"
-ktap_eq "every bio counted: 1536 writes, 1536 reads" "$(get writes) $(get reads)" "1536 1536"
+ktap_eq "every bio counted: 1280 writes, 1280 reads" "$(get writes) $(get reads)" "1280 1280"
 
 # A write limit in bytes: 256 writes of 64k at 4 MiB/s (4 s), reads unlimited.
 ktap_check "reload: write_bps=4194304" vaio_reload d0 "$(table write_bps=4194304)"
