@@ -192,6 +192,7 @@ struct qos_filter {
 	struct list_head dom_node;	/* dom->members */
 	struct list_head dq;		/* bios waiting for the domain */
 	unsigned int dq_len;
+	unsigned int inflight;		/* its bios sent below, not completed */
 	u64 latency_ns;			/* this disk's latency_ms */
 	unsigned int shares;
 	u64 reservation;		/* IOPS, 0: none */
@@ -201,8 +202,8 @@ struct qos_filter {
 	u64 by_reservation;		/* of them, from dq by reservation */
 	u64 by_shares;			/* ... and by shares */
 	u64 period_ios;			/* I/Os sent in the domain's period */
-	u64 sec_start, sec_ios, last_sec_ios;	/* for reservation_met */
-	bool sec_waited, last_sec_waited;
+	u64 sec_start;			/* for reservation_met: */
+	bool sec_late, last_sec_late;	/* a bio sent late for its R tag */
 };
 
 /*
@@ -265,6 +266,24 @@ static u64 qos_due(struct qos_filter *q, const struct qos_bio *qb,
 	return due;
 }
 
+/* @qb of direction @dir goes on at @now: counted. */
+static void qos_account(struct qos_filter *q, const struct qos_bio *qb,
+			enum qos_dir dir, u64 now)
+{
+	if (now - q->cur.start >= NSEC_PER_SEC) {
+		if (now - q->cur.start < 2 * NSEC_PER_SEC)
+			q->last = q->cur;
+		else
+			memset(&q->last, 0, sizeof(q->last));
+		memset(&q->cur, 0, sizeof(q->cur));
+		q->cur.start = now;
+	}
+	q->cur.ios[dir] += qb->ios;
+	q->cur.bytes[dir] += qb->bytes;
+	q->ios[dir]++;
+	q->bytes[dir] += qb->bytes;
+}
+
 /* @qb goes at @now: its cost moves each of its buckets' clocks on. */
 static void qos_charge(struct qos_filter *q, const struct qos_bio *qb,
 		       enum qos_dir dir, u64 now)
@@ -284,19 +303,7 @@ static void qos_charge(struct qos_filter *q, const struct qos_bio *qb,
 		b->clock = max(b->clock, floor) +
 			   div64_u64(cost * NSEC_PER_SEC, b->rate);
 	}
-
-	if (now - q->cur.start >= NSEC_PER_SEC) {
-		if (now - q->cur.start < 2 * NSEC_PER_SEC)
-			q->last = q->cur;
-		else
-			memset(&q->last, 0, sizeof(q->last));
-		memset(&q->cur, 0, sizeof(q->cur));
-		q->cur.start = now;
-	}
-	q->cur.ios[dir] += qb->ios;
-	q->cur.bytes[dir] += qb->bytes;
-	q->ios[dir]++;
-	q->bytes[dir] += qb->bytes;
+	qos_account(q, qb, dir, now);
 }
 
 static void qos_arm(struct qos_filter *q, u64 due)
@@ -360,20 +367,19 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
  *--------------------------------------------------------------
  */
 
-/* Per second, for reservation_met (dom->lock held). */
+/*
+ * Per second, for reservation_met (dom->lock held): a disk gets its
+ * reservation while its bios go no later than their reservation tags
+ * (with a period's slack). One that asks for less has tags no later than
+ * its bios' arrival; one that gets less falls further behind them.
+ */
 static void dom_second(struct qos_filter *q, u64 now)
 {
 	if (now - q->sec_start < NSEC_PER_SEC)
 		return;
-	if (now - q->sec_start < 2 * NSEC_PER_SEC) {
-		q->last_sec_ios = q->sec_ios;
-		q->last_sec_waited = q->sec_waited;
-	} else {
-		q->last_sec_ios = 0;
-		q->last_sec_waited = false;
-	}
-	q->sec_ios = 0;
-	q->sec_waited = false;
+	q->last_sec_late = now - q->sec_start < 2 * NSEC_PER_SEC &&
+			   q->sec_late;
+	q->sec_late = false;
 	q->sec_start = now;
 }
 
@@ -385,11 +391,17 @@ static void dom_send(struct qos_domain *d, struct qos_filter *q,
 
 	qb->issued_at = now;
 	d->inflight++;
+	q->inflight++;
 	d->peak = max(d->peak, d->inflight);
 	q->dom_sent++;
 	q->period_ios += ios;
-	dom_second(q, now);
-	q->sec_ios += ios;
+}
+
+/* Is @qb of @q later than its reservation tag by more than a period? */
+static bool dom_late(struct qos_filter *q, struct qos_bio *qb, u64 now)
+{
+	return q->r_step &&
+	       (s64)(qb->r_key - q->r_shift) < (s64)(now - QOS_PERIOD_NS);
 }
 
 /*
@@ -419,8 +431,6 @@ static bool dom_admit(struct qos_filter *q, struct qos_bio *qb, u64 now,
 		list_add_tail(&qb->list, &q->dq);
 		q->dq_len++;
 		d->waiting++;
-		dom_second(q, now);
-		q->sec_waited = true;
 		sent = false;
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
@@ -457,6 +467,8 @@ static struct qos_bio *dom_pick(struct qos_domain *d, u64 now,
 		}
 	}
 	if (rb) {
+		dom_second(rq, now);
+		rq->sec_late |= dom_late(rq, rb, now);
 		rq->dq_len--;
 		rq->by_reservation++;
 		*owner = rq;
@@ -490,9 +502,13 @@ static void dom_period(struct qos_domain *d, u64 now)
 	struct qos_filter *q;
 	u64 w = d->window, avg;
 
-	/* A disk whose bios all waited is as active as one that sent. */
+	/*
+	 * A disk whose bios all waited, or were all below the whole period,
+	 * is as active as one that sent: else a device slow to drain what it
+	 * holds would look idle to all but one disk, and the window open.
+	 */
 	list_for_each_entry(q, &d->members, dom_node) {
-		if (q->period_ios || q->dq_len)
+		if (q->period_ios || q->dq_len || q->inflight)
 			active++;
 		q->period_ios = 0;
 	}
@@ -517,18 +533,20 @@ static void dom_period(struct qos_domain *d, u64 now)
 }
 
 /*
- * A bio of the domain completed: its latency sampled, and as many waiting
- * bios sent below as the window has room for, onto @go.
+ * A bio of @q completed: its latency sampled, and as many bios waiting in
+ * the domain sent below as the window has room for, onto @go.
  */
-static void dom_complete(struct qos_domain *d, struct qos_bio *qb, u64 now,
+static void dom_complete(struct qos_filter *q, struct qos_bio *qb, u64 now,
 			 struct list_head *go)
 {
+	struct qos_domain *d = q->dom;
 	struct qos_filter *owner;
 	struct qos_bio *next;
 	unsigned long flags;
 
 	spin_lock_irqsave(&d->lock, flags);
 	d->inflight--;
+	q->inflight--;
 	/* Flushes say how long the cache took, not the queue. */
 	if (qb->ios) {
 		d->lat_sum += now - qb->issued_at;
@@ -684,7 +702,11 @@ static void qos_release_all(struct qos_filter *q)
 			w = r;
 			dir = QOS_READ;
 		}
-		qos_charge(q, w, dir, now);
+		/*
+		 * Not charged: the writes that pass while the suspend waits
+		 * would add to a debt the disk pays after the resume.
+		 */
+		qos_account(q, w, dir, now);
 		q->throttled++;
 		q->throttled_ns += now - w->queued_at;
 		dom_send(d, q, w, now);
@@ -718,7 +740,14 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 	qb->bio = bio;
 	spin_lock_irqsave(&q->lock, flags);
 	due = qos_due(q, qb, dir);
-	if (!q->may_defer || (list_empty(&q->queue[dir]) && due <= now)) {
+	if (!q->may_defer) {
+		/* Suspending: nothing is held, nor charged (qos_release_all()). */
+		qos_account(q, qb, dir, now);
+		dom_admit(q, qb, now, false);
+		spin_unlock_irqrestore(&q->lock, flags);
+		return VAIO_PASS;
+	}
+	if (list_empty(&q->queue[dir]) && due <= now) {
 		qos_charge(q, qb, dir, now);
 		/* Once in the domain queue, a completion may send it. */
 		sent = dom_admit(q, qb, now, q->may_defer);
@@ -889,7 +918,7 @@ static enum vaio_end_verdict qos_end_io(struct vaio_filter *f,
 	struct qos_filter *q = f->private;
 	LIST_HEAD(go);
 
-	dom_complete(q->dom, data, ktime_get_ns(), &go);
+	dom_complete(q, data, ktime_get_ns(), &go);
 	qos_continue(&go);
 	return VAIO_END_DONE;
 }
@@ -929,17 +958,19 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 {
 	struct qos_domain *d = q->dom;
 	unsigned int sz = *szp, waiting, inflight, window, active;
-	u64 by_res, by_shares, lat_us, periods, sec_ios;
-	bool congested, sec_waited;
+	struct qos_bio *head;
+	u64 by_res, by_shares, lat_us, periods, now = ktime_get_ns();
+	bool congested, late;
 	const char *met = "none";
 
 	spin_lock_irq(&d->lock);
-	dom_second(q, ktime_get_ns());
+	dom_second(q, now);
 	waiting = q->dq_len;
 	by_res = q->by_reservation;
 	by_shares = q->by_shares;
-	sec_ios = q->last_sec_ios;
-	sec_waited = q->last_sec_waited;
+	/* Late in the last second, or a bio waiting late now. */
+	head = list_first_entry_or_null(&q->dq, struct qos_bio, list);
+	late = q->last_sec_late || (head && dom_late(q, head, now));
 	inflight = d->inflight;
 	window = d->window;
 	active = d->active;
@@ -948,9 +979,8 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 	periods = d->congested_periods;
 	spin_unlock_irq(&d->lock);
 
-	/* Met: it got its reservation, or did not ask for that much. */
 	if (q->reservation)
-		met = sec_ios >= q->reservation || !sec_waited ? "yes" : "no";
+		met = late ? "no" : "yes";
 	DMEMIT("domain %s shares %u reservation %llu reservation_met %s ",
 	       d->name, q->shares, q->reservation, met);
 	DMEMIT("dom_queued %u by_reservation %llu by_shares %llu ",
