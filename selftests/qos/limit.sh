@@ -24,31 +24,6 @@ fio_ok() { [ "$1" = 0 ] && fio_json_ok </tmp/fio.json; }
 rate() { sed -n '/^{/,$p' /tmp/fio.json | jq -r ".jobs[0].$1.$2 | floor"; }
 # within VALUE TARGET PCT
 within() { awk -v v="$1" -v t="$2" -v p="$3" 'BEGIN { exit !(v >= t * (1 - p / 100) && v <= t * (1 + p / 100)) }'; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-# count WORD...: the sum of these status counters.
-count() {
-	local n=0 w
-	for w; do n=$((n + $(get "$w"))); done
-	echo "$n"
-}
-# per_second N COUNTER...: N rates of the sum of the status counters, each
-# over about a second. Their median is the rate: a guest the host did not
-# run for a moment (TCG on a busy host) spoils one of them, not the measure.
-per_second() {
-	local n="$1" v0 t0 v1 t1 i
-	shift
-	v0=$(count "$@")
-	t0=$(ms_now)
-	for i in $(seq "$n"); do
-		sleep 1
-		v1=$(count "$@")
-		t1=$(ms_now)
-		echo $(((v1 - v0) * 1000 / (t1 - t0)))
-		v0=$v1
-		t0=$t1
-	done
-}
-
 # The rate without a limit that binds: the filter with one far above it.
 ktap_check "qos disk, iops=10000000" dm_create d0 "$(table iops=10000000)"
 run --bs=4k --size=8m && rc=0 || rc=$?
@@ -63,7 +38,7 @@ ktap_check "reload: iops=500" vaio_reload d0 "$(table iops=500)"
 run --bs=4k --size=5m &
 fp=$!
 sleep 0.5
-n=$(per_second 3 reads writes | median)
+n=$(filter_rates d0 qos 3 reads writes | median)
 wait $fp && rc=0 || rc=$?
 ktap_check "iops=500: fio verify, 4k" fio_ok "$rc"
 ktap_diag "fio: $(rate write iops) write IOPS, $(rate read iops) read IOPS"
@@ -80,7 +55,7 @@ ktap_check "reload: write_bps=4194304" vaio_reload d0 "$(table write_bps=4194304
 run --bs=64k --size=16m &
 fp=$!
 sleep 0.5
-n=$(per_second 3 write_kib | median)
+n=$(filter_rates d0 qos 3 write_kib | median)
 wait $fp && rc=0 || rc=$?
 ktap_check "write_bps: fio verify, 64k" fio_ok "$rc"
 ktap_check "writes at 4096 KiB/s within 15% ($n)" within "$n" 4096 15
@@ -93,7 +68,7 @@ ktap_check "reload: write_iops=200" vaio_reload d0 "$(table write_iops=200)"
 run --bs=64k --size=24m &
 fp=$!
 sleep 0.5
-n=$(per_second 3 writes | median)
+n=$(filter_rates d0 qos 3 writes | median)
 wait $fp && rc=0 || rc=$?
 ktap_check "write_iops=200: fio verify, 64k" fio_ok "$rc"
 ktap_check "64k writes at 100 a second within 15% ($n)" within "$n" 100 15
@@ -101,7 +76,7 @@ ktap_check "reload: write_iops=200 io_unit=64" vaio_reload d0 "$(table write_iop
 run --bs=64k --size=48m &
 fp=$!
 sleep 0.5
-n=$(per_second 3 writes | median)
+n=$(filter_rates d0 qos 3 writes | median)
 wait $fp && rc=0 || rc=$?
 ktap_check "write_iops=200 io_unit=64: fio verify, 64k" fio_ok "$rc"
 ktap_check "64k writes at 200 a second within 15% ($n)" within "$n" 200 15

@@ -96,7 +96,7 @@ ktap_check "and it read at the device's rate (best second of $rates: at least 0.
 # once, not after d0 is done.
 ktap_check "d0: shares=10000" disk d0 s0 shares=10000
 ktap_check "d1: shares=1" disk d1 s1 shares=1
-fio_verify /dev/mapper/d0 --size=3m --bsrange=4k-4k --iodepth=32 >/tmp/v0.out 2>&1 &
+fio_verify /dev/mapper/d0 --size=4m --bsrange=4k-4k --iodepth=32 >/tmp/v0.out 2>&1 &
 v0=$!
 fio_verify /dev/mapper/d1 --size=1m --bsrange=4k-4k --iodepth=32 >/tmp/v1.out 2>&1 &
 v1=$!
@@ -107,7 +107,7 @@ t0=$(ms_now)
 timeout 30 dmsetup suspend d1 && rc=0 || rc=$?
 took=$(($(ms_now) - t0))
 ktap_check "suspend of d1 with $n waiting in the domain: $took ms" \
-	test "$rc" = 0 -a "$took" -le 3000
+	test "$rc" = 0 -a "$took" -le 2000
 ktap_eq "none of d1's waits while it is suspended" "$(get d1 dom_queued)" 0
 ktap_check "resume d1" dmsetup resume d1
 wait $v0 && rc=0 || rc=$?
