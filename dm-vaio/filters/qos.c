@@ -19,8 +19,8 @@
  * zeroes or secure erase counts one write and no bytes; an empty flush
  * counts nothing and goes at once unless writes are queued, then behind
  * them, never ahead of a write it follows. A suspend (and so a removal)
- * releases every queued bio at once, and the filter queues nothing until
- * the resume: device-mapper waits for them.
+ * releases every queued bio at once, and the filter queues and charges
+ * nothing until the resume: device-mapper waits for them.
  *
  * Shares and reservations: the disks whose filters name one domain (by
  * default the whole disk below) share it by mClock (Gulati, Merchant and
@@ -34,9 +34,9 @@
  * moved back by what it got (as the paper does). The limit tags of the
  * paper are the buckets above. The window is SIOC's: every period it
  * moves towards latency_ms over the domain's measured latency times
- * itself, so that it shrinks only while the latency is above latency_ms
- * (congestion) and two or more disks compete; otherwise it opens up to
- * QOS_WINDOW_MAX and nothing waits (work-conserving).
+ * itself, shrinking while the latency is above latency_ms (congestion)
+ * and growing while it is below, as long as two or more disks compete;
+ * otherwise it is QOS_WINDOW_MAX and nothing waits (work-conserving).
  *
  * This file owns its instances (struct qos_filter) and the domains
  * (struct qos_domain, kept by qos_domains_lock, refcounted by their
