@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="qos filter parameters: bad values refused at table load with a clear error and by vaioctl policy create; vaioctl policy create p qos:iops=500 makes a disk that throttles"
 TIMEOUT=120
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="qos filter with bios queued: suspends (flush and noflush) and a swap to a plain table release them at once, a forced removal loses no acknowledged write, nothing hangs"
 TIMEOUT=120
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="qos filter: vaioctl policy edit changes the limit under fio verify with no I/O error, each new limit in force within a second"
 TIMEOUT=180
-DEBUG_LANE=no	# not yet run under the debug kernel
+DEBUG_LANE=no	# rates: the debug kernel does about 500 IOPS unthrottled (qos/limit there: 526), below the limits checked
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 
