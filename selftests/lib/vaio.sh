@@ -81,6 +81,39 @@ table_refused() {
 	fi
 }
 
+# ms_now: milliseconds since boot, for timing a command (busybox's date
+# has no %N).
+ms_now() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+# median: the middle one of the numbers on stdin, one a line.
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# filter_rates DEV TYPE N COUNTER...: N rates per second of the sum of
+# these status counters of filter TYPE on DEV, each over about a second.
+# Their median is a rate that one second in which the host did not run
+# the guest (TCG on a busy host) does not decide.
+filter_rates() {
+	local dev="$1" type="$2" n="$3" v0 t0 v1 t1
+	shift 3
+	v0=$(filter_count "$dev" "$type" "$@")
+	t0=$(ms_now)
+	for _ in $(seq "$n"); do
+		sleep 1
+		v1=$(filter_count "$dev" "$type" "$@")
+		t1=$(ms_now)
+		echo $(((v1 - v0) * 1000 / (t1 - t0)))
+		v0=$v1
+		t0=$t1
+	done
+}
+# filter_count DEV TYPE COUNTER...: the sum of these status counters.
+filter_count() {
+	local dev="$1" type="$2" n=0 w
+	shift 2
+	for w; do n=$((n + $(vaio_filter_get "$dev" "$type" "$w"))); done
+	echo "$n"
+}
+
 # dev_sectors DEV
 dev_sectors() { blockdev --getsz "$1"; }
 
