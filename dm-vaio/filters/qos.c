@@ -37,6 +37,10 @@
  * itself, shrinking while the latency is above latency_ms (congestion)
  * and growing while it is below, as long as two or more disks compete;
  * otherwise it is QOS_WINDOW_MAX and nothing waits (work-conserving).
+ * While bios wait, a timer finds the disks whose bios in flight saw no
+ * completion for long (dom_stall_ns()): a disk whose bios hang below is
+ * stalled, and they stop counting in the window until one completes, so
+ * that it does not stall the other disks (no completion would send them).
  *
  * This file owns its instances (struct qos_filter) and the domains
  * (struct qos_domain, kept by qos_domains_lock, refcounted by their
@@ -139,6 +143,7 @@ struct qos_domain {
 	spinlock_t lock;		/* everything below, the members' dq */
 	struct list_head members;	/* struct qos_filter.dom_node */
 	unsigned int inflight;		/* bios sent below, not completed */
+	unsigned int stalled;		/* of them, the stalled disks' */
 	unsigned int waiting;		/* bios in the members' dq */
 	unsigned int window;		/* the most in flight */
 	u64 latency_ns;			/* the lowest of the members' */
@@ -152,6 +157,9 @@ struct qos_domain {
 	u64 lat_avg;
 	unsigned int active;		/* disks with I/O in it */
 	u64 congested_periods;
+	/* Set while bios wait: finds the disks that stall the window. */
+	bool armed;
+	struct hrtimer timer;
 };
 
 static LIST_HEAD(qos_domains);
@@ -193,6 +201,9 @@ struct qos_filter {
 	struct list_head dq;		/* bios waiting for the domain */
 	unsigned int dq_len;
 	unsigned int inflight;		/* its bios sent below, not completed */
+	u64 progress_at;		/* ns: its last completion, or first send */
+	bool stalled;			/* inflight not counted in the window */
+	u64 stalls;			/* times it was found stalled */
 	u64 latency_ns;			/* this disk's latency_ms */
 	unsigned int shares;
 	u64 reservation;		/* IOPS, 0: none */
@@ -390,11 +401,38 @@ static void dom_send(struct qos_domain *d, struct qos_filter *q,
 	u64 ios = max_t(u64, qb->ios, 1);
 
 	qb->issued_at = now;
+	if (!q->inflight)
+		q->progress_at = now;
 	d->inflight++;
 	q->inflight++;
+	if (q->stalled)
+		d->stalled++;
 	d->peak = max(d->peak, d->inflight);
 	q->dom_sent++;
 	q->period_ios += ios;
+}
+
+/*
+ * A disk whose bios in flight have seen no completion for this long is
+ * stalled (a peer not answering, a device stuck): four times the
+ * threshold or the domain's measured latency, at least a period, so that
+ * a congested device's queue alone stalls nobody (dom->lock held).
+ */
+static u64 dom_stall_ns(struct qos_domain *d)
+{
+	return max3(4 * d->latency_ns, 4 * d->lat_avg, (u64)QOS_PERIOD_NS);
+}
+
+/* May one more bio go below (dom->lock held)? Stalled disks' do not count. */
+static bool dom_room(struct qos_domain *d)
+{
+	return d->inflight - d->stalled < d->window;
+}
+
+static void dom_arm(struct qos_domain *d, u64 when)
+{
+	d->armed = true;
+	hrtimer_start(&d->timer, ns_to_ktime(when), HRTIMER_MODE_ABS_SOFT);
 }
 
 /* Is @qb of @q later than its reservation tag by more than a period? */
@@ -418,7 +456,7 @@ static bool dom_admit(struct qos_filter *q, struct qos_bio *qb, u64 now,
 	bool sent = true;
 
 	spin_lock_irqsave(&d->lock, flags);
-	if (!may_wait || (!d->waiting && d->inflight < d->window)) {
+	if (!may_wait || (!d->waiting && dom_room(d))) {
 		dom_send(d, q, qb, now);
 	} else {
 		/* mClock's tags: R = max(R + 1/r, now), P = max(P + 1/w, v). */
@@ -431,6 +469,8 @@ static bool dom_admit(struct qos_filter *q, struct qos_bio *qb, u64 now,
 		list_add_tail(&qb->list, &q->dq);
 		q->dq_len++;
 		d->waiting++;
+		if (!d->armed)
+			dom_arm(d, now + dom_stall_ns(d));
 		sent = false;
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
@@ -532,6 +572,22 @@ static void dom_period(struct qos_domain *d, u64 now)
 	d->peak = d->inflight;
 }
 
+/* As many bios waiting as the window has room for, sent onto @go. */
+static void dom_fill(struct qos_domain *d, u64 now, struct list_head *go)
+{
+	struct qos_filter *owner;
+	struct qos_bio *next;
+
+	while (d->waiting && dom_room(d)) {
+		next = dom_pick(d, now, &owner);
+		if (WARN_ON_ONCE(!next))
+			break;
+		d->waiting--;
+		dom_send(d, owner, next, now);
+		list_add_tail(&next->list, go);
+	}
+}
+
 /*
  * A bio of @q completed: its latency sampled, and as many bios waiting in
  * the domain sent below as the window has room for, onto @go.
@@ -540,13 +596,17 @@ static void dom_complete(struct qos_filter *q, struct qos_bio *qb, u64 now,
 			 struct list_head *go)
 {
 	struct qos_domain *d = q->dom;
-	struct qos_filter *owner;
-	struct qos_bio *next;
 	unsigned long flags;
 
 	spin_lock_irqsave(&d->lock, flags);
+	if (q->stalled) {
+		/* It moves again: its bios count in the window again. */
+		d->stalled -= q->inflight;
+		q->stalled = false;
+	}
 	d->inflight--;
 	q->inflight--;
+	q->progress_at = now;
 	/* Flushes say how long the cache took, not the queue. */
 	if (qb->ios) {
 		d->lat_sum += now - qb->issued_at;
@@ -554,15 +614,59 @@ static void dom_complete(struct qos_filter *q, struct qos_bio *qb, u64 now,
 	}
 	if (now - d->period_start >= QOS_PERIOD_NS)
 		dom_period(d, now);
-	while (d->waiting && d->inflight < d->window) {
-		next = dom_pick(d, now, &owner);
-		if (WARN_ON_ONCE(!next))
-			break;
-		d->waiting--;
-		dom_send(d, owner, next, now);
-		list_add_tail(&next->list, go);
-	}
+	dom_fill(d, now, go);
 	spin_unlock_irqrestore(&d->lock, flags);
+}
+
+/* Outside the locks: the bios of @go on to the next filter. */
+static void qos_continue(struct list_head *go)
+{
+	struct qos_bio *qb, *tmp;
+
+	list_for_each_entry_safe(qb, tmp, go, list) {
+		list_del(&qb->list);
+		vaio_bio_continue(qb->bio, VAIO_PASS);
+	}
+}
+
+/*
+ * While bios wait in the domain: a disk with bios in flight and no
+ * completion for dom_stall_ns() is stalled, and those of its bios stop
+ * counting in the window until one completes, so that the bios waiting
+ * (its own too) go below; without this a disk whose bios hang below
+ * would hold a congested domain's window, and no completion would ever
+ * send the other disks' bios.
+ */
+static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
+{
+	struct qos_domain *d = container_of(timer, struct qos_domain, timer);
+	u64 stall, next, now;
+	struct qos_filter *q;
+	unsigned long flags;
+	LIST_HEAD(go);
+
+	spin_lock_irqsave(&d->lock, flags);
+	now = ktime_get_ns();
+	stall = dom_stall_ns(d);
+	next = now + stall;
+	d->armed = false;
+	list_for_each_entry(q, &d->members, dom_node) {
+		if (!q->inflight || q->stalled)
+			continue;
+		if (now - q->progress_at >= stall) {
+			q->stalled = true;
+			q->stalls++;
+			d->stalled += q->inflight;
+		} else {
+			next = min(next, q->progress_at + stall);
+		}
+	}
+	dom_fill(d, now, &go);
+	if (d->waiting)
+		dom_arm(d, next);
+	spin_unlock_irqrestore(&d->lock, flags);
+	qos_continue(&go);
+	return HRTIMER_NORESTART;
 }
 
 /* The lowest latency_ms of the members (dom->lock held). */
@@ -595,6 +699,8 @@ static int dom_join(struct qos_filter *q, const char *name)
 	INIT_LIST_HEAD(&d->members);
 	d->window = QOS_WINDOW_MAX;
 	d->period_start = ktime_get_ns();
+	hrtimer_init(&d->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	d->timer.function = dom_timer_fn;
 	list_add(&d->list, &qos_domains);
 found:
 	d->users++;
@@ -619,20 +725,10 @@ static void dom_leave(struct qos_filter *q)
 	spin_unlock_irq(&d->lock);
 	if (!--d->users) {
 		list_del(&d->list);
+		hrtimer_cancel(&d->timer);
 		kfree(d);
 	}
 	mutex_unlock(&qos_domains_lock);
-}
-
-/* Outside the locks: the bios of @go on to the next filter. */
-static void qos_continue(struct list_head *go)
-{
-	struct qos_bio *qb, *tmp;
-
-	list_for_each_entry_safe(qb, tmp, go, list) {
-		list_del(&qb->list);
-		vaio_bio_continue(qb->bio, VAIO_PASS);
-	}
 }
 
 /*
@@ -957,9 +1053,9 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 			      unsigned int maxlen, unsigned int *szp)
 {
 	struct qos_domain *d = q->dom;
-	unsigned int sz = *szp, waiting, inflight, window, active;
+	unsigned int sz = *szp, waiting, inflight, window, active, stalled;
 	struct qos_bio *head;
-	u64 by_res, by_shares, lat_us, periods, now = ktime_get_ns();
+	u64 by_res, by_shares, lat_us, periods, stalls, now = ktime_get_ns();
 	bool congested, late;
 	const char *met = "none";
 
@@ -972,6 +1068,8 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 	head = list_first_entry_or_null(&q->dq, struct qos_bio, list);
 	late = q->last_sec_late || (head && dom_late(q, head, now));
 	inflight = d->inflight;
+	stalled = d->stalled;
+	stalls = q->stalls;
 	window = d->window;
 	active = d->active;
 	lat_us = div_u64(d->lat_avg, NSEC_PER_USEC);
@@ -987,8 +1085,9 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 	       waiting, by_res, by_shares);
 	DMEMIT("dom_latency_us %llu dom_congested %u dom_congested_periods %llu ",
 	       lat_us, congested, periods);
-	DMEMIT("dom_active %u dom_inflight %u dom_window %u", active, inflight,
+	DMEMIT("dom_active %u dom_inflight %u dom_window %u ", active, inflight,
 	       window);
+	DMEMIT("dom_stalled %u stalls %llu", stalled, stalls);
 	*szp = sz;
 }
 
