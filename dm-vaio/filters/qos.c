@@ -277,12 +277,25 @@ static u64 qos_due(struct qos_filter *q, const struct qos_bio *qb,
 	return due;
 }
 
+/*
+ * The time from @then to @now, 0 if @then is later. Each caller reads the
+ * clock under the lock it stores times under, so that a time stored is no
+ * later than one read after it; but a bio's times are read under its
+ * disk's lock and stored under the domain's, a little later.
+ */
+static u64 qos_since(u64 now, u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* @qb of direction @dir goes on at @now: counted. */
 static void qos_account(struct qos_filter *q, const struct qos_bio *qb,
 			enum qos_dir dir, u64 now)
 {
-	if (now - q->cur.start >= NSEC_PER_SEC) {
-		if (now - q->cur.start < 2 * NSEC_PER_SEC)
+	u64 age = qos_since(now, q->cur.start);
+
+	if (age >= NSEC_PER_SEC) {
+		if (age < 2 * NSEC_PER_SEC)
 			q->last = q->cur;
 		else
 			memset(&q->last, 0, sizeof(q->last));
@@ -366,7 +379,7 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
 		}
 		qos_charge(q, qb, pick, now);
 		q->throttled++;
-		q->throttled_ns += now - qb->queued_at;
+		q->throttled_ns += qos_since(now, qb->queued_at);
 		q->queued--;
 		list_move_tail(&qb->list, go);
 	}
@@ -386,9 +399,11 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
  */
 static void dom_second(struct qos_filter *q, u64 now)
 {
-	if (now - q->sec_start < NSEC_PER_SEC)
+	u64 age = qos_since(now, q->sec_start);
+
+	if (age < NSEC_PER_SEC)
 		return;
-	q->last_sec_late = now - q->sec_start < 2 * NSEC_PER_SEC &&
+	q->last_sec_late = age < 2 * NSEC_PER_SEC &&
 			   q->sec_late;
 	q->sec_late = false;
 	q->sec_start = now;
@@ -592,13 +607,15 @@ static void dom_fill(struct qos_domain *d, u64 now, struct list_head *go)
  * A bio of @q completed: its latency sampled, and as many bios waiting in
  * the domain sent below as the window has room for, onto @go.
  */
-static void dom_complete(struct qos_filter *q, struct qos_bio *qb, u64 now,
+static void dom_complete(struct qos_filter *q, struct qos_bio *qb,
 			 struct list_head *go)
 {
 	struct qos_domain *d = q->dom;
 	unsigned long flags;
+	u64 now;
 
 	spin_lock_irqsave(&d->lock, flags);
+	now = ktime_get_ns();
 	if (q->stalled) {
 		/* It moves again: its bios count in the window again. */
 		d->stalled -= q->inflight;
@@ -609,10 +626,10 @@ static void dom_complete(struct qos_filter *q, struct qos_bio *qb, u64 now,
 	q->progress_at = now;
 	/* Flushes say how long the cache took, not the queue. */
 	if (qb->ios) {
-		d->lat_sum += now - qb->issued_at;
+		d->lat_sum += qos_since(now, qb->issued_at);
 		d->lat_n++;
 	}
-	if (now - d->period_start >= QOS_PERIOD_NS)
+	if (qos_since(now, d->period_start) >= QOS_PERIOD_NS)
 		dom_period(d, now);
 	dom_fill(d, now, go);
 	spin_unlock_irqrestore(&d->lock, flags);
@@ -653,7 +670,7 @@ static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
 	list_for_each_entry(q, &d->members, dom_node) {
 		if (!q->inflight || q->stalled)
 			continue;
-		if (now - q->progress_at >= stall) {
+		if (qos_since(now, q->progress_at) >= stall) {
 			q->stalled = true;
 			q->stalls++;
 			d->stalled += q->inflight;
@@ -752,12 +769,12 @@ static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
 {
 	struct qos_filter *q = container_of(timer, struct qos_filter, timer);
 	unsigned long flags;
-	LIST_HEAD(go);
-
-	u64 now = ktime_get_ns();
 	LIST_HEAD(sent);
+	LIST_HEAD(go);
+	u64 now;
 
 	spin_lock_irqsave(&q->lock, flags);
+	now = ktime_get_ns();
 	q->armed = false;
 	qos_dispatch(q, now, &go);
 	qos_admit(q, &go, &sent, now);
@@ -774,14 +791,15 @@ static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
 static void qos_release_all(struct qos_filter *q)
 {
 	struct qos_domain *d = q->dom;
-	u64 now = ktime_get_ns();
 	struct qos_bio *r, *w;
 	enum qos_dir dir;
 	LIST_HEAD(go);
+	u64 now;
 
 	spin_lock_irq(&q->lock);
 	q->may_defer = false;
 	spin_lock(&d->lock);
+	now = ktime_get_ns();
 	list_for_each_entry_safe(r, w, &q->dq, list) {
 		q->dq_len--;
 		d->waiting--;
@@ -804,7 +822,7 @@ static void qos_release_all(struct qos_filter *q)
 		 */
 		qos_account(q, w, dir, now);
 		q->throttled++;
-		q->throttled_ns += now - w->queued_at;
+		q->throttled_ns += qos_since(now, w->queued_at);
 		dom_send(d, q, w, now);
 		list_move_tail(&w->list, &go);
 	}
@@ -828,13 +846,13 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 	struct qos_filter *q = f->private;
 	struct qos_bio *qb = data;
 	enum qos_dir dir = qos_classify(q, bio, qb);
-	u64 now = ktime_get_ns();
 	unsigned long flags;
 	bool sent;
-	u64 due;
+	u64 due, now;
 
 	qb->bio = bio;
 	spin_lock_irqsave(&q->lock, flags);
+	now = ktime_get_ns();
 	due = qos_due(q, qb, dir);
 	if (!q->may_defer) {
 		/* Suspending: nothing is held, nor charged (qos_release_all()). */
@@ -1014,7 +1032,7 @@ static enum vaio_end_verdict qos_end_io(struct vaio_filter *f,
 	struct qos_filter *q = f->private;
 	LIST_HEAD(go);
 
-	dom_complete(q, data, ktime_get_ns(), &go);
+	dom_complete(q, data, &go);
 	qos_continue(&go);
 	return VAIO_END_DONE;
 }
@@ -1040,9 +1058,11 @@ static void qos_event(struct vaio_filter *f, const struct vaio_event *ev)
 /* The last whole second's rate: 0 if it is older than that. */
 static void qos_rate(struct qos_filter *q, u64 now, struct qos_window *w)
 {
-	if (now - q->cur.start >= 2 * NSEC_PER_SEC)
+	u64 age = qos_since(now, q->cur.start);
+
+	if (age >= 2 * NSEC_PER_SEC)
 		memset(w, 0, sizeof(*w));
-	else if (now - q->cur.start >= NSEC_PER_SEC)
+	else if (age >= NSEC_PER_SEC)
 		*w = q->cur;
 	else
 		*w = q->last;
@@ -1055,11 +1075,12 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 	struct qos_domain *d = q->dom;
 	unsigned int sz = *szp, waiting, inflight, window, active, stalled;
 	struct qos_bio *head;
-	u64 by_res, by_shares, lat_us, periods, stalls, now = ktime_get_ns();
+	u64 by_res, by_shares, lat_us, periods, stalls, now;
 	bool congested, late;
 	const char *met = "none";
 
 	spin_lock_irq(&d->lock);
+	now = ktime_get_ns();
 	dom_second(q, now);
 	waiting = q->dq_len;
 	by_res = q->by_reservation;
