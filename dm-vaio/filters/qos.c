@@ -38,8 +38,8 @@
  * and growing while it is below, as long as two or more disks compete;
  * otherwise it is QOS_WINDOW_MAX and nothing waits (work-conserving).
  * While bios wait, a timer finds the disks whose bios in flight saw no
- * completion for long (dom_stall_ns()): a disk whose bios hang below is
- * stalled, and they stop counting in the window until one completes, so
+ * completion for long (dom_stall_ns()) while the others' did: a disk
+ * whose bios hang below is stalled, and they stop counting in the window until one completes, so
  * that it does not stall the other disks (no completion would send them).
  *
  * This file owns its instances (struct qos_filter) and the domains
@@ -146,6 +146,7 @@ struct qos_domain {
 	unsigned int stalled;		/* of them, the stalled disks' */
 	unsigned int waiting;		/* bios in the members' dq */
 	unsigned int window;		/* the most in flight */
+	u64 done_at;			/* ns: the last completion */
 	u64 latency_ns;			/* the lowest of the members' */
 	u64 vtime;			/* the last proportional tag sent */
 	bool congested;
@@ -624,6 +625,7 @@ static void dom_complete(struct qos_filter *q, struct qos_bio *qb,
 	d->inflight--;
 	q->inflight--;
 	q->progress_at = now;
+	d->done_at = now;
 	/* Flushes say how long the cache took, not the queue. */
 	if (qb->ios) {
 		d->lat_sum += qos_since(now, qb->issued_at);
@@ -670,12 +672,20 @@ static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
 	list_for_each_entry(q, &d->members, dom_node) {
 		if (!q->inflight || q->stalled)
 			continue;
-		if (qos_since(now, q->progress_at) >= stall) {
+		/*
+		 * Stalled alone: others completed since, or none has bios
+		 * in flight; not when the whole domain (or the guest) stood.
+		 */
+		if (qos_since(now, q->progress_at) >= stall &&
+		    (d->done_at > q->progress_at ||
+		     q->inflight == d->inflight - d->stalled)) {
 			q->stalled = true;
 			q->stalls++;
 			d->stalled += q->inflight;
 		} else {
-			next = min(next, q->progress_at + stall);
+			/* Not before a period: the domain may stand. */
+			next = min(next, max(q->progress_at + stall,
+					     now + QOS_PERIOD_NS));
 		}
 	}
 	dom_fill(d, now, &go);

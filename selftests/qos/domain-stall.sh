@@ -57,6 +57,9 @@ ktap_diag "d0: $(vaio_filter_words d0 qos)" "d1: $(vaio_filter_words d1 qos)"
 ktap_check "fio verify on d0 done while d1's completions are held: $took ms (at most 8000)" \
 	test "$took" -le 8000
 ktap_check "d1 was found stalled" test "$(get d1 stalls)" -ge 1
+# d0 moves, only slowly behind d1's bios in the device: rarely taken for
+# stalled (then only until its next completion); said, not required.
+ktap_diag "d0 found stalled $(get d0 stalls) times"
 
 # Release d1 (before waiting for d0, whose I/O without the fix waits for
 # d1's): nothing more held; what is held comes back at its 20 s.
