@@ -17,8 +17,9 @@
  * What counts as what (Documentation/qos.rst): a read or a write of N
  * times io_unit KiB (or less) counts N I/Os and its bytes; a discard, write
  * zeroes or secure erase counts one write and no bytes; an empty flush
- * counts nothing and goes at once unless writes are queued, then behind
- * them, never ahead of a write it follows. A suspend (and so a removal)
+ * counts nothing and goes at once, queued writes or not: it covers only
+ * writes that completed (Documentation/filter-api.rst), and a queued write
+ * has not. A suspend (and so a removal)
  * releases every queued bio at once, and the filter queues and charges
  * nothing until the resume: device-mapper waits for them.
  *
@@ -252,7 +253,7 @@ static enum qos_dir qos_classify(struct qos_filter *q, struct bio *bio,
 		qb->bytes = 0;
 		return QOS_WRITE;
 	default:
-		/* Nothing else reaches a vaio disk; in order, free. */
+		/* Nothing else reaches a vaio disk; free, at once. */
 		qb->ios = 0;
 		qb->bytes = 0;
 		return QOS_WRITE;
@@ -871,7 +872,8 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 		spin_unlock_irqrestore(&q->lock, flags);
 		return VAIO_PASS;
 	}
-	if (list_empty(&q->queue[dir]) && due <= now) {
+	/* What costs nothing (a flush) waits for no write queued. */
+	if ((!qb->ios || list_empty(&q->queue[dir])) && due <= now) {
 		qos_charge(q, qb, dir, now);
 		/* Once in the domain queue, a completion may send it. */
 		sent = dom_admit(q, qb, now, q->may_defer);
