@@ -94,6 +94,7 @@ static const char * const limit_keys[QOS_NR_LIMITS] = {
 #define QOS_LATENCY_MS_DEF	30		/* SIOC's default threshold */
 #define QOS_LATENCY_MS_MAX	10000
 #define QOS_PERIOD_NS		(100 * NSEC_PER_MSEC)
+#define QOS_STALL_NS_MIN	NSEC_PER_SEC	/* dom_stall_ns() */
 #define QOS_WINDOW_MIN		2
 #define QOS_WINDOW_MAX		4096
 #define QOS_DOMAIN_NAME_MAX	64
@@ -432,12 +433,12 @@ static void dom_send(struct qos_domain *d, struct qos_filter *q,
 /*
  * A disk whose bios in flight have seen no completion for this long is
  * stalled (a peer not answering, a device stuck): four times the
- * threshold or the domain's measured latency, at least a period, so that
+ * threshold or the domain's measured latency, at least a second, so that
  * a congested device's queue alone stalls nobody (dom->lock held).
  */
 static u64 dom_stall_ns(struct qos_domain *d)
 {
-	return max3(4 * d->latency_ns, 4 * d->lat_avg, (u64)QOS_PERIOD_NS);
+	return max3(4 * d->latency_ns, 4 * d->lat_avg, (u64)QOS_STALL_NS_MIN);
 }
 
 /* May one more bio go below (dom->lock held)? Stalled disks' do not count. */
@@ -684,7 +685,7 @@ static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
 			q->stalls++;
 			d->stalled += q->inflight;
 		} else {
-			/* Not before a period: the domain may stand. */
+			/* Not before a period: the domain may stand still. */
 			next = min(next, max(q->progress_at + stall,
 					     now + QOS_PERIOD_NS));
 		}
