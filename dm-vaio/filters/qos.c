@@ -135,7 +135,8 @@ struct qos_bio {
 
 /*
  * The disks that share a device (or name one domain). Its members are
- * the instances of the tables that name it, live or not.
+ * the instances of the tables that name it, live or not; only the live
+ * (resumed) ones set its threshold.
  */
 struct qos_domain {
 	struct list_head list;		/* qos_domains */
@@ -204,6 +205,7 @@ struct qos_filter {
 	struct list_head dq;		/* bios waiting for the domain */
 	unsigned int dq_len;
 	unsigned int inflight;		/* its bios sent below, not completed */
+	bool live;			/* resumed: counts in the threshold */
 	u64 progress_at;		/* ns: its last completion, or first send */
 	bool stalled;			/* inflight not counted in the window */
 	u64 stalls;			/* times it was found stalled */
@@ -698,14 +700,18 @@ static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
-/* The lowest latency_ms of the members (dom->lock held). */
+/*
+ * The lowest latency_ms of the live members (dom->lock held): a table
+ * loaded but not resumed yet, or the old one of a reload, does not count.
+ */
 static void dom_threshold(struct qos_domain *d)
 {
 	struct qos_filter *q;
 	u64 l = (u64)QOS_LATENCY_MS_MAX * NSEC_PER_MSEC;
 
 	list_for_each_entry(q, &d->members, dom_node)
-		l = min(l, q->latency_ns);
+		if (q->live)
+			l = min(l, q->latency_ns);
 	d->latency_ns = l;
 }
 
@@ -812,6 +818,8 @@ static void qos_release_all(struct qos_filter *q)
 	q->may_defer = false;
 	spin_lock(&d->lock);
 	now = ktime_get_ns();
+	q->live = false;
+	dom_threshold(d);
 	list_for_each_entry_safe(r, w, &q->dq, list) {
 		q->dq_len--;
 		d->waiting--;
@@ -1061,6 +1069,10 @@ static void qos_event(struct vaio_filter *f, const struct vaio_event *ev)
 	case VAIO_EV_RESUME:
 		spin_lock_irq(&q->lock);
 		q->may_defer = true;
+		spin_lock(&q->dom->lock);
+		q->live = true;
+		dom_threshold(q->dom);
+		spin_unlock(&q->dom->lock);
 		spin_unlock_irq(&q->lock);
 		break;
 	default:
