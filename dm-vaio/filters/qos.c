@@ -17,8 +17,9 @@
  * What counts as what (Documentation/qos.rst): a read or a write of N
  * times io_unit KiB (or less) counts N I/Os and its bytes; a discard, write
  * zeroes or secure erase counts one write and no bytes; an empty flush
- * counts nothing and goes at once unless writes are queued, then behind
- * them, never ahead of a write it follows. A suspend (and so a removal)
+ * counts nothing and goes at once, queued writes or not: it covers only
+ * writes that completed (Documentation/filter-api.rst), and a queued write
+ * has not. A suspend (and so a removal)
  * releases every queued bio at once, and the filter queues and charges
  * nothing until the resume: device-mapper waits for them.
  *
@@ -37,6 +38,10 @@
  * itself, shrinking while the latency is above latency_ms (congestion)
  * and growing while it is below, as long as two or more disks compete;
  * otherwise it is QOS_WINDOW_MAX and nothing waits (work-conserving).
+ * While bios wait, a timer finds the disks whose bios in flight saw no
+ * completion for long (dom_stall_ns()) while the others' did: a disk
+ * whose bios hang below is stalled, and they stop counting in the window until one completes, so
+ * that it does not stall the other disks (no completion would send them).
  *
  * This file owns its instances (struct qos_filter) and the domains
  * (struct qos_domain, kept by qos_domains_lock, refcounted by their
@@ -89,6 +94,7 @@ static const char * const limit_keys[QOS_NR_LIMITS] = {
 #define QOS_LATENCY_MS_DEF	30		/* SIOC's default threshold */
 #define QOS_LATENCY_MS_MAX	10000
 #define QOS_PERIOD_NS		(100 * NSEC_PER_MSEC)
+#define QOS_STALL_NS_MIN	NSEC_PER_SEC	/* dom_stall_ns() */
 #define QOS_WINDOW_MIN		2
 #define QOS_WINDOW_MAX		4096
 #define QOS_DOMAIN_NAME_MAX	64
@@ -129,7 +135,8 @@ struct qos_bio {
 
 /*
  * The disks that share a device (or name one domain). Its members are
- * the instances of the tables that name it, live or not.
+ * the instances of the tables that name it, live or not; only the live
+ * (resumed) ones set its threshold.
  */
 struct qos_domain {
 	struct list_head list;		/* qos_domains */
@@ -139,8 +146,10 @@ struct qos_domain {
 	spinlock_t lock;		/* everything below, the members' dq */
 	struct list_head members;	/* struct qos_filter.dom_node */
 	unsigned int inflight;		/* bios sent below, not completed */
+	unsigned int stalled;		/* of them, the stalled disks' */
 	unsigned int waiting;		/* bios in the members' dq */
 	unsigned int window;		/* the most in flight */
+	u64 done_at;			/* ns: the last completion */
 	u64 latency_ns;			/* the lowest of the members' */
 	u64 vtime;			/* the last proportional tag sent */
 	bool congested;
@@ -152,6 +161,9 @@ struct qos_domain {
 	u64 lat_avg;
 	unsigned int active;		/* disks with I/O in it */
 	u64 congested_periods;
+	/* Set while bios wait: finds the disks that stall the window. */
+	bool armed;
+	struct hrtimer timer;
 };
 
 static LIST_HEAD(qos_domains);
@@ -193,6 +205,10 @@ struct qos_filter {
 	struct list_head dq;		/* bios waiting for the domain */
 	unsigned int dq_len;
 	unsigned int inflight;		/* its bios sent below, not completed */
+	bool live;			/* resumed: counts in the threshold */
+	u64 progress_at;		/* ns: its last completion, or first send */
+	bool stalled;			/* inflight not counted in the window */
+	u64 stalls;			/* times it was found stalled */
 	u64 latency_ns;			/* this disk's latency_ms */
 	unsigned int shares;
 	u64 reservation;		/* IOPS, 0: none */
@@ -240,7 +256,7 @@ static enum qos_dir qos_classify(struct qos_filter *q, struct bio *bio,
 		qb->bytes = 0;
 		return QOS_WRITE;
 	default:
-		/* Nothing else reaches a vaio disk; in order, free. */
+		/* Nothing else reaches a vaio disk; free, at once. */
 		qb->ios = 0;
 		qb->bytes = 0;
 		return QOS_WRITE;
@@ -266,12 +282,25 @@ static u64 qos_due(struct qos_filter *q, const struct qos_bio *qb,
 	return due;
 }
 
+/*
+ * The time from @then to @now, 0 if @then is later. Each caller reads the
+ * clock under the lock it stores times under, so that a time stored is no
+ * later than one read after it; but a bio's times are read under its
+ * disk's lock and stored under the domain's, a little later.
+ */
+static u64 qos_since(u64 now, u64 then)
+{
+	return now > then ? now - then : 0;
+}
+
 /* @qb of direction @dir goes on at @now: counted. */
 static void qos_account(struct qos_filter *q, const struct qos_bio *qb,
 			enum qos_dir dir, u64 now)
 {
-	if (now - q->cur.start >= NSEC_PER_SEC) {
-		if (now - q->cur.start < 2 * NSEC_PER_SEC)
+	u64 age = qos_since(now, q->cur.start);
+
+	if (age >= NSEC_PER_SEC) {
+		if (age < 2 * NSEC_PER_SEC)
 			q->last = q->cur;
 		else
 			memset(&q->last, 0, sizeof(q->last));
@@ -355,7 +384,7 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
 		}
 		qos_charge(q, qb, pick, now);
 		q->throttled++;
-		q->throttled_ns += now - qb->queued_at;
+		q->throttled_ns += qos_since(now, qb->queued_at);
 		q->queued--;
 		list_move_tail(&qb->list, go);
 	}
@@ -375,9 +404,11 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
  */
 static void dom_second(struct qos_filter *q, u64 now)
 {
-	if (now - q->sec_start < NSEC_PER_SEC)
+	u64 age = qos_since(now, q->sec_start);
+
+	if (age < NSEC_PER_SEC)
 		return;
-	q->last_sec_late = now - q->sec_start < 2 * NSEC_PER_SEC &&
+	q->last_sec_late = age < 2 * NSEC_PER_SEC &&
 			   q->sec_late;
 	q->sec_late = false;
 	q->sec_start = now;
@@ -390,11 +421,38 @@ static void dom_send(struct qos_domain *d, struct qos_filter *q,
 	u64 ios = max_t(u64, qb->ios, 1);
 
 	qb->issued_at = now;
+	if (!q->inflight)
+		q->progress_at = now;
 	d->inflight++;
 	q->inflight++;
+	if (q->stalled)
+		d->stalled++;
 	d->peak = max(d->peak, d->inflight);
 	q->dom_sent++;
 	q->period_ios += ios;
+}
+
+/*
+ * A disk whose bios in flight have seen no completion for this long is
+ * stalled (a peer not answering, a device stuck): four times the
+ * threshold or the domain's measured latency, at least a second, so that
+ * a congested device's queue alone stalls nobody (dom->lock held).
+ */
+static u64 dom_stall_ns(struct qos_domain *d)
+{
+	return max3(4 * d->latency_ns, 4 * d->lat_avg, (u64)QOS_STALL_NS_MIN);
+}
+
+/* May one more bio go below (dom->lock held)? Stalled disks' do not count. */
+static bool dom_room(struct qos_domain *d)
+{
+	return d->inflight - d->stalled < d->window;
+}
+
+static void dom_arm(struct qos_domain *d, u64 when)
+{
+	d->armed = true;
+	hrtimer_start(&d->timer, ns_to_ktime(when), HRTIMER_MODE_ABS_SOFT);
 }
 
 /* Is @qb of @q later than its reservation tag by more than a period? */
@@ -418,7 +476,7 @@ static bool dom_admit(struct qos_filter *q, struct qos_bio *qb, u64 now,
 	bool sent = true;
 
 	spin_lock_irqsave(&d->lock, flags);
-	if (!may_wait || (!d->waiting && d->inflight < d->window)) {
+	if (!may_wait || (!d->waiting && dom_room(d))) {
 		dom_send(d, q, qb, now);
 	} else {
 		/* mClock's tags: R = max(R + 1/r, now), P = max(P + 1/w, v). */
@@ -431,6 +489,8 @@ static bool dom_admit(struct qos_filter *q, struct qos_bio *qb, u64 now,
 		list_add_tail(&qb->list, &q->dq);
 		q->dq_len++;
 		d->waiting++;
+		if (!d->armed)
+			dom_arm(d, now + dom_stall_ns(d));
 		sent = false;
 	}
 	spin_unlock_irqrestore(&d->lock, flags);
@@ -532,29 +592,13 @@ static void dom_period(struct qos_domain *d, u64 now)
 	d->peak = d->inflight;
 }
 
-/*
- * A bio of @q completed: its latency sampled, and as many bios waiting in
- * the domain sent below as the window has room for, onto @go.
- */
-static void dom_complete(struct qos_filter *q, struct qos_bio *qb, u64 now,
-			 struct list_head *go)
+/* As many bios waiting as the window has room for, sent onto @go. */
+static void dom_fill(struct qos_domain *d, u64 now, struct list_head *go)
 {
-	struct qos_domain *d = q->dom;
 	struct qos_filter *owner;
 	struct qos_bio *next;
-	unsigned long flags;
 
-	spin_lock_irqsave(&d->lock, flags);
-	d->inflight--;
-	q->inflight--;
-	/* Flushes say how long the cache took, not the queue. */
-	if (qb->ios) {
-		d->lat_sum += now - qb->issued_at;
-		d->lat_n++;
-	}
-	if (now - d->period_start >= QOS_PERIOD_NS)
-		dom_period(d, now);
-	while (d->waiting && d->inflight < d->window) {
+	while (d->waiting && dom_room(d)) {
 		next = dom_pick(d, now, &owner);
 		if (WARN_ON_ONCE(!next))
 			break;
@@ -562,17 +606,112 @@ static void dom_complete(struct qos_filter *q, struct qos_bio *qb, u64 now,
 		dom_send(d, owner, next, now);
 		list_add_tail(&next->list, go);
 	}
+}
+
+/*
+ * A bio of @q completed: its latency sampled, and as many bios waiting in
+ * the domain sent below as the window has room for, onto @go.
+ */
+static void dom_complete(struct qos_filter *q, struct qos_bio *qb,
+			 struct list_head *go)
+{
+	struct qos_domain *d = q->dom;
+	unsigned long flags;
+	u64 now;
+
+	spin_lock_irqsave(&d->lock, flags);
+	now = ktime_get_ns();
+	if (q->stalled) {
+		/* It moves again: its bios count in the window again. */
+		d->stalled -= q->inflight;
+		q->stalled = false;
+	}
+	d->inflight--;
+	q->inflight--;
+	q->progress_at = now;
+	d->done_at = now;
+	/* Flushes say how long the cache took, not the queue. */
+	if (qb->ios) {
+		d->lat_sum += qos_since(now, qb->issued_at);
+		d->lat_n++;
+	}
+	if (qos_since(now, d->period_start) >= QOS_PERIOD_NS)
+		dom_period(d, now);
+	dom_fill(d, now, go);
 	spin_unlock_irqrestore(&d->lock, flags);
 }
 
-/* The lowest latency_ms of the members (dom->lock held). */
+/* Outside the locks: the bios of @go on to the next filter. */
+static void qos_continue(struct list_head *go)
+{
+	struct qos_bio *qb, *tmp;
+
+	list_for_each_entry_safe(qb, tmp, go, list) {
+		list_del(&qb->list);
+		vaio_bio_continue(qb->bio, VAIO_PASS);
+	}
+}
+
+/*
+ * While bios wait in the domain: a disk with bios in flight and no
+ * completion for dom_stall_ns() is stalled, and those of its bios stop
+ * counting in the window until one completes, so that the bios waiting
+ * (its own too) go below; without this a disk whose bios hang below
+ * would hold a congested domain's window, and no completion would ever
+ * send the other disks' bios.
+ */
+static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
+{
+	struct qos_domain *d = container_of(timer, struct qos_domain, timer);
+	u64 stall, next, now;
+	struct qos_filter *q;
+	unsigned long flags;
+	LIST_HEAD(go);
+
+	spin_lock_irqsave(&d->lock, flags);
+	now = ktime_get_ns();
+	stall = dom_stall_ns(d);
+	next = now + stall;
+	d->armed = false;
+	list_for_each_entry(q, &d->members, dom_node) {
+		if (!q->inflight || q->stalled)
+			continue;
+		/*
+		 * Stalled alone: others completed since, or none has bios
+		 * in flight; not when the whole domain (or the guest) stood.
+		 */
+		if (qos_since(now, q->progress_at) >= stall &&
+		    (d->done_at > q->progress_at ||
+		     q->inflight == d->inflight - d->stalled)) {
+			q->stalled = true;
+			q->stalls++;
+			d->stalled += q->inflight;
+		} else {
+			/* Not before a period: the domain may stand still. */
+			next = min(next, max(q->progress_at + stall,
+					     now + QOS_PERIOD_NS));
+		}
+	}
+	dom_fill(d, now, &go);
+	if (d->waiting)
+		dom_arm(d, next);
+	spin_unlock_irqrestore(&d->lock, flags);
+	qos_continue(&go);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * The lowest latency_ms of the live members (dom->lock held): a table
+ * loaded but not resumed yet, or the old one of a reload, does not count.
+ */
 static void dom_threshold(struct qos_domain *d)
 {
 	struct qos_filter *q;
 	u64 l = (u64)QOS_LATENCY_MS_MAX * NSEC_PER_MSEC;
 
 	list_for_each_entry(q, &d->members, dom_node)
-		l = min(l, q->latency_ns);
+		if (q->live)
+			l = min(l, q->latency_ns);
 	d->latency_ns = l;
 }
 
@@ -595,6 +734,8 @@ static int dom_join(struct qos_filter *q, const char *name)
 	INIT_LIST_HEAD(&d->members);
 	d->window = QOS_WINDOW_MAX;
 	d->period_start = ktime_get_ns();
+	hrtimer_init(&d->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	d->timer.function = dom_timer_fn;
 	list_add(&d->list, &qos_domains);
 found:
 	d->users++;
@@ -619,20 +760,10 @@ static void dom_leave(struct qos_filter *q)
 	spin_unlock_irq(&d->lock);
 	if (!--d->users) {
 		list_del(&d->list);
+		hrtimer_cancel(&d->timer);
 		kfree(d);
 	}
 	mutex_unlock(&qos_domains_lock);
-}
-
-/* Outside the locks: the bios of @go on to the next filter. */
-static void qos_continue(struct list_head *go)
-{
-	struct qos_bio *qb, *tmp;
-
-	list_for_each_entry_safe(qb, tmp, go, list) {
-		list_del(&qb->list);
-		vaio_bio_continue(qb->bio, VAIO_PASS);
-	}
 }
 
 /*
@@ -656,12 +787,12 @@ static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
 {
 	struct qos_filter *q = container_of(timer, struct qos_filter, timer);
 	unsigned long flags;
-	LIST_HEAD(go);
-
-	u64 now = ktime_get_ns();
 	LIST_HEAD(sent);
+	LIST_HEAD(go);
+	u64 now;
 
 	spin_lock_irqsave(&q->lock, flags);
+	now = ktime_get_ns();
 	q->armed = false;
 	qos_dispatch(q, now, &go);
 	qos_admit(q, &go, &sent, now);
@@ -678,14 +809,17 @@ static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
 static void qos_release_all(struct qos_filter *q)
 {
 	struct qos_domain *d = q->dom;
-	u64 now = ktime_get_ns();
 	struct qos_bio *r, *w;
 	enum qos_dir dir;
 	LIST_HEAD(go);
+	u64 now;
 
 	spin_lock_irq(&q->lock);
 	q->may_defer = false;
 	spin_lock(&d->lock);
+	now = ktime_get_ns();
+	q->live = false;
+	dom_threshold(d);
 	list_for_each_entry_safe(r, w, &q->dq, list) {
 		q->dq_len--;
 		d->waiting--;
@@ -708,7 +842,7 @@ static void qos_release_all(struct qos_filter *q)
 		 */
 		qos_account(q, w, dir, now);
 		q->throttled++;
-		q->throttled_ns += now - w->queued_at;
+		q->throttled_ns += qos_since(now, w->queued_at);
 		dom_send(d, q, w, now);
 		list_move_tail(&w->list, &go);
 	}
@@ -732,13 +866,13 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 	struct qos_filter *q = f->private;
 	struct qos_bio *qb = data;
 	enum qos_dir dir = qos_classify(q, bio, qb);
-	u64 now = ktime_get_ns();
 	unsigned long flags;
 	bool sent;
-	u64 due;
+	u64 due, now;
 
 	qb->bio = bio;
 	spin_lock_irqsave(&q->lock, flags);
+	now = ktime_get_ns();
 	due = qos_due(q, qb, dir);
 	if (!q->may_defer) {
 		/* Suspending: nothing is held, nor charged (qos_release_all()). */
@@ -747,7 +881,8 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 		spin_unlock_irqrestore(&q->lock, flags);
 		return VAIO_PASS;
 	}
-	if (list_empty(&q->queue[dir]) && due <= now) {
+	/* What costs nothing (a flush) waits for no write queued. */
+	if ((!qb->ios || list_empty(&q->queue[dir])) && due <= now) {
 		qos_charge(q, qb, dir, now);
 		/* Once in the domain queue, a completion may send it. */
 		sent = dom_admit(q, qb, now, q->may_defer);
@@ -918,7 +1053,7 @@ static enum vaio_end_verdict qos_end_io(struct vaio_filter *f,
 	struct qos_filter *q = f->private;
 	LIST_HEAD(go);
 
-	dom_complete(q, data, ktime_get_ns(), &go);
+	dom_complete(q, data, &go);
 	qos_continue(&go);
 	return VAIO_END_DONE;
 }
@@ -934,6 +1069,10 @@ static void qos_event(struct vaio_filter *f, const struct vaio_event *ev)
 	case VAIO_EV_RESUME:
 		spin_lock_irq(&q->lock);
 		q->may_defer = true;
+		spin_lock(&q->dom->lock);
+		q->live = true;
+		dom_threshold(q->dom);
+		spin_unlock(&q->dom->lock);
 		spin_unlock_irq(&q->lock);
 		break;
 	default:
@@ -944,9 +1083,11 @@ static void qos_event(struct vaio_filter *f, const struct vaio_event *ev)
 /* The last whole second's rate: 0 if it is older than that. */
 static void qos_rate(struct qos_filter *q, u64 now, struct qos_window *w)
 {
-	if (now - q->cur.start >= 2 * NSEC_PER_SEC)
+	u64 age = qos_since(now, q->cur.start);
+
+	if (age >= 2 * NSEC_PER_SEC)
 		memset(w, 0, sizeof(*w));
-	else if (now - q->cur.start >= NSEC_PER_SEC)
+	else if (age >= NSEC_PER_SEC)
 		*w = q->cur;
 	else
 		*w = q->last;
@@ -957,13 +1098,14 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 			      unsigned int maxlen, unsigned int *szp)
 {
 	struct qos_domain *d = q->dom;
-	unsigned int sz = *szp, waiting, inflight, window, active;
+	unsigned int sz = *szp, waiting, inflight, window, active, stalled;
 	struct qos_bio *head;
-	u64 by_res, by_shares, lat_us, periods, now = ktime_get_ns();
+	u64 by_res, by_shares, lat_us, periods, stalls, now;
 	bool congested, late;
 	const char *met = "none";
 
 	spin_lock_irq(&d->lock);
+	now = ktime_get_ns();
 	dom_second(q, now);
 	waiting = q->dq_len;
 	by_res = q->by_reservation;
@@ -972,6 +1114,8 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 	head = list_first_entry_or_null(&q->dq, struct qos_bio, list);
 	late = q->last_sec_late || (head && dom_late(q, head, now));
 	inflight = d->inflight;
+	stalled = d->stalled;
+	stalls = q->stalls;
 	window = d->window;
 	active = d->active;
 	lat_us = div_u64(d->lat_avg, NSEC_PER_USEC);
@@ -987,8 +1131,9 @@ static void qos_status_domain(struct qos_filter *q, char *result,
 	       waiting, by_res, by_shares);
 	DMEMIT("dom_latency_us %llu dom_congested %u dom_congested_periods %llu ",
 	       lat_us, congested, periods);
-	DMEMIT("dom_active %u dom_inflight %u dom_window %u", active, inflight,
+	DMEMIT("dom_active %u dom_inflight %u dom_window %u ", active, inflight,
 	       window);
+	DMEMIT("dom_stalled %u stalls %llu", stalled, stalls);
 	*szp = sz;
 }
 
