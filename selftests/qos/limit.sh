@@ -24,6 +24,19 @@ fio_ok() { [ "$1" = 0 ] && fio_json_ok </tmp/fio.json; }
 rate() { sed -n '/^{/,$p' /tmp/fio.json | jq -r ".jobs[0].$1.$2 | floor"; }
 # within VALUE TARGET PCT
 within() { awk -v v="$1" -v t="$2" -v p="$3" 'BEGIN { exit !(v >= t * (1 - p / 100) && v <= t * (1 + p / 100)) }'; }
+# measured "COUNTER..." ARGS...: run ARGS in the background while the
+# median of three one-second rates of the filter's COUNTERs is taken; sets
+# n (that rate) and rc (fio's exit status).
+measured() {
+	local counters="$1" fp
+	shift
+	run "$@" &
+	fp=$!
+	sleep 0.5
+	# shellcheck disable=SC2086 # a list of words
+	n=$(filter_rates d0 qos 3 $counters | median)
+	wait $fp && rc=0 || rc=$?
+}
 # The rate without a limit that binds: the filter with one far above it.
 ktap_check "qos disk, iops=10000000" dm_create d0 "$(table iops=10000000)"
 run --bs=4k --size=8m && rc=0 || rc=$?
@@ -35,11 +48,7 @@ ktap_eq "nothing throttled" "$(get throttled)" 0
 
 # 1280 writes, then 1280 verify reads, at 500 IOPS together: 5 s.
 ktap_check "reload: iops=500" vaio_reload d0 "$(table iops=500)"
-run --bs=4k --size=5m &
-fp=$!
-sleep 0.5
-n=$(filter_rates d0 qos 3 reads writes | median)
-wait $fp && rc=0 || rc=$?
+measured "reads writes" --bs=4k --size=5m
 ktap_check "iops=500: fio verify, 4k" fio_ok "$rc"
 ktap_diag "fio: $(rate write iops) write IOPS, $(rate read iops) read IOPS"
 ktap_check "writes, then reads, at 500 IOPS within 15% (median of three seconds: $n)" \
@@ -52,11 +61,7 @@ ktap_eq "every bio counted: 1280 writes, 1280 reads" "$(get writes) $(get reads)
 
 # A write limit in bytes: 256 writes of 64k at 4 MiB/s (4 s), reads unlimited.
 ktap_check "reload: write_bps=4194304" vaio_reload d0 "$(table write_bps=4194304)"
-run --bs=64k --size=16m &
-fp=$!
-sleep 0.5
-n=$(filter_rates d0 qos 3 write_kib | median)
-wait $fp && rc=0 || rc=$?
+measured "write_kib" --bs=64k --size=16m
 ktap_check "write_bps: fio verify, 64k" fio_ok "$rc"
 ktap_check "writes at 4096 KiB/s within 15% ($n)" within "$n" 4096 15
 r=$(rate read bw_bytes)
@@ -65,19 +70,11 @@ ktap_check "reads not limited by write_bps ($r B/s)" test "$r" -ge $((3 * 419430
 # io_unit=32 (the default): a 64k I/O counts 2, so write_iops=200 is 100
 # of them a second; with io_unit=64, 200.
 ktap_check "reload: write_iops=200" vaio_reload d0 "$(table write_iops=200)"
-run --bs=64k --size=24m &
-fp=$!
-sleep 0.5
-n=$(filter_rates d0 qos 3 writes | median)
-wait $fp && rc=0 || rc=$?
+measured "writes" --bs=64k --size=24m
 ktap_check "write_iops=200: fio verify, 64k" fio_ok "$rc"
 ktap_check "64k writes at 100 a second within 15% ($n)" within "$n" 100 15
 ktap_check "reload: write_iops=200 io_unit=64" vaio_reload d0 "$(table write_iops=200 io_unit=64)"
-run --bs=64k --size=48m &
-fp=$!
-sleep 0.5
-n=$(filter_rates d0 qos 3 writes | median)
-wait $fp && rc=0 || rc=$?
+measured "writes" --bs=64k --size=48m
 ktap_check "write_iops=200 io_unit=64: fio verify, 64k" fio_ok "$rc"
 ktap_check "64k writes at 200 a second within 15% ($n)" within "$n" 200 15
 
