@@ -5,16 +5,14 @@ TIMEOUT=120
 DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
+. "$(dirname "$0")/../lib/qos.sh"
 
-# shares.sh's device: null_blk at 2 MiB/s, whose latency grows with the
-# bios in it, two disks on slices of it in domain nb. Below qos on d1, a
-# test filter that can hold d1's completions, as a replication peer that
-# does not answer would.
-nullb_mem nb 64 mbps=2
-half=$(($(dev_sectors /dev/nb) / 2))
-dm_create s0 "0 $half linear /dev/nb 0"
-dm_create s1 "0 $half linear /dev/nb $half"
-modprobe dm-vaio-qos
+# shares.sh's device (qos_slices): null_blk at 2 MiB/s, whose latency
+# grows with the bios in it, two disks on slices of it in domain nb. Below
+# qos on d1, a test filter that can hold d1's completions, as a
+# replication peer that does not answer would.
+qos_slices
+half=$(dev_sectors /dev/mapper/s0)
 modprobe dm-vaio-test
 get() { vaio_filter_get "$1" qos "$2"; }
 ktap_check "d0: qos" dm_create d0 \

@@ -5,18 +5,12 @@ TIMEOUT=180
 DEBUG_LANE=no	# rates: the debug kernel does about 500 IOPS unthrottled (qos/limit there: 526), below the limits checked
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
+. "$(dirname "$0")/../lib/qos.sh"
 
-# A device of bounded capacity: null_blk limited to 2 MiB/s (512 reads of
-# 4k a second: little enough for a guest its busy host runs half the
-# time), memory-backed, which holds what it cannot serve yet: its latency
-# grows with the bios in it (64 of them: 125 ms), with tags to spare, so
-# that no submitter waits in the block layer. Two disks on slices of it,
+# A device of bounded capacity (qos_slices). Two disks on slices of it,
 # one domain, the default latency_ms (30).
-nullb_mem nb 64 mbps=2
-half=$(($(dev_sectors /dev/nb) / 2))
-dm_create s0 "0 $half linear /dev/nb 0"
-dm_create s1 "0 $half linear /dev/nb $half"
-modprobe dm-vaio-qos
+qos_slices
+half=$(dev_sectors /dev/mapper/s0)
 # disk NAME SLICE ARGS...: (re)loads a qos disk in domain nb.
 disk() {
 	local n="$1" s="$2" t
