@@ -1361,7 +1361,10 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 
 	r = vaio_params_check(type, argc, argv, &perr, &bad);
 	if (r) {
-		DMERR("filter %s: '%s': %s", name, argv[bad], perr);
+		if (bad < argc)
+			DMERR("filter %s: '%s': %s", name, argv[bad], perr);
+		else
+			DMERR("filter %s: %s", name, perr);
 		vaio_filter_type_put(type);
 		ti->error = (char *)perr;	/* a static string */
 		return r;

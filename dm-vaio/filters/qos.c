@@ -925,46 +925,55 @@ static bool reservation_above_limit(const u64 *v, u64 reservation)
 	       reservation > v[QOS_READ_IOPS] + v[QOS_WRITE_IOPS];
 }
 
-static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
-		   char **error)
+/* A disk's numbers, from its table words. */
+struct qos_args {
+	u64 v[QOS_NR_LIMITS];
+	u64 burst_ms, io_unit, latency_ms, reservation;
+	unsigned int shares;
+	const char *domain;	/* NULL: the whole disk below */
+};
+
+/*
+ * @argv into @a. The core checked every word against its declaration
+ * first, so the values convert and their ranges keep the arithmetic in 64
+ * bits; what is left are the rules between words. Returns 0, or -EINVAL
+ * with *error (static).
+ */
+static int qos_parse(unsigned int argc, char **argv, struct qos_args *a,
+		     const char **error)
 {
-	u64 v[QOS_NR_LIMITS] = { }, burst_ms = QOS_BURST_MS_DEF;
-	u64 io_unit = QOS_IO_UNIT_DEF, reservation = 0;
-	u64 latency_ms = QOS_LATENCY_MS_DEF;
-	unsigned int shares = QOS_SHARES_NORMAL;
-	char dom[QOS_DOMAIN_NAME_MAX];
-	struct qos_filter *q;
 	bool any = false;
 	const char *s;
-	int l, r;
+	int l;
 
-	/*
-	 * The core checked every value given against its declared range,
-	 * so they convert; the ranges keep the arithmetic in 64 bits.
-	 */
+	memset(a, 0, sizeof(*a));
+	a->burst_ms = QOS_BURST_MS_DEF;
+	a->io_unit = QOS_IO_UNIT_DEF;
+	a->latency_ms = QOS_LATENCY_MS_DEF;
+	a->shares = QOS_SHARES_NORMAL;
 	for (l = 0; l < QOS_NR_LIMITS; l++) {
 		s = vaio_param(argc, argv, limit_keys[l]);
-		if (s && kstrtou64(s, 10, &v[l]))
+		if (s && kstrtou64(s, 10, &a->v[l]))
 			goto bad_number;
 		any |= !!s;
 	}
 	s = vaio_param(argc, argv, "burst_ms");
-	if (s && kstrtou64(s, 10, &burst_ms))
+	if (s && kstrtou64(s, 10, &a->burst_ms))
 		goto bad_number;
 	s = vaio_param(argc, argv, "io_unit");
-	if (s && kstrtou64(s, 10, &io_unit))
+	if (s && kstrtou64(s, 10, &a->io_unit))
 		goto bad_number;
 	s = vaio_param(argc, argv, "latency_ms");
-	if (s && kstrtou64(s, 10, &latency_ms))
+	if (s && kstrtou64(s, 10, &a->latency_ms))
 		goto bad_number;
 	s = vaio_param(argc, argv, "reservation");
-	if (s && kstrtou64(s, 10, &reservation))
+	if (s && kstrtou64(s, 10, &a->reservation))
 		goto bad_number;
 	any |= !!s;
 	s = vaio_param(argc, argv, "shares");
 	if (s) {
-		shares = parse_shares(s);
-		if (!shares) {
+		a->shares = parse_shares(s);
+		if (!a->shares) {
 			*error = "qos: shares must be low, normal, high or 1-10000";
 			return -EINVAL;
 		}
@@ -974,17 +983,46 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		*error = "qos: no limit, shares or reservation given";
 		return -EINVAL;
 	}
-	if (reservation_above_limit(v, reservation)) {
+	if (reservation_above_limit(a->v, a->reservation)) {
 		*error = "qos: reservation above the disk's iops limit";
 		return -EINVAL;
 	}
-	s = vaio_param(argc, argv, "domain");
-	if (s && strlen(s) >= sizeof(dom)) {
+	a->domain = vaio_param(argc, argv, "domain");
+	if (a->domain && strlen(a->domain) >= QOS_DOMAIN_NAME_MAX) {
 		*error = "qos: domain name longer than 63 characters";
 		return -EINVAL;
 	}
-	if (s)
-		strscpy(dom, s, sizeof(dom));
+	return 0;
+
+bad_number:
+	*error = "qos: parameter value is not a number";
+	return -EINVAL;
+}
+
+/* At table load before ->ctr() and for CHAIN_CHECK (vaioctl policy). */
+static int qos_args_check(unsigned int argc, char **argv, const char **error)
+{
+	struct qos_args a;
+
+	return qos_parse(argc, argv, &a, error);
+}
+
+static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
+		   char **error)
+{
+	char dom[QOS_DOMAIN_NAME_MAX];
+	struct qos_filter *q;
+	struct qos_args a;
+	const char *e;
+	int l, r;
+
+	r = qos_parse(argc, argv, &a, &e);
+	if (r) {
+		*error = (char *)e;	/* a static string */
+		return r;
+	}
+	if (a.domain)
+		strscpy(dom, a.domain, sizeof(dom));
 	else	/* the whole disk below: its partitions share it */
 		snprintf(dom, sizeof(dom), "dev:%u:%u",
 			 MAJOR(disk_devt(f->data_dev->bdev->bd_disk)),
@@ -996,15 +1034,15 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		return -ENOMEM;
 	}
 	q->f = f;
-	q->burst_ns = burst_ms * NSEC_PER_MSEC;
-	q->io_unit = io_unit * 1024;
+	q->burst_ns = a.burst_ms * NSEC_PER_MSEC;
+	q->io_unit = a.io_unit * 1024;
 	/*
 	 * Empty buckets: credit comes with idle, not with a new table (a
 	 * policy edit under load is no burst).
 	 */
 	q->cur.start = ktime_get_ns();
 	for (l = 0; l < QOS_NR_LIMITS; l++) {
-		q->bucket[l].rate = v[l];
+		q->bucket[l].rate = a.v[l];
 		q->bucket[l].clock = q->cur.start;
 	}
 	spin_lock_init(&q->lock);
@@ -1015,11 +1053,12 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	q->timer.function = qos_timer_fn;
 
 	INIT_LIST_HEAD(&q->dq);
-	q->latency_ns = latency_ms * NSEC_PER_MSEC;
-	q->shares = shares;
-	q->reservation = reservation;
-	q->r_step = reservation ? div64_u64(NSEC_PER_SEC, reservation) : 0;
-	q->p_step = div_u64((u64)QOS_SHARES_MAX * 1000, shares);
+	q->latency_ns = a.latency_ms * NSEC_PER_MSEC;
+	q->shares = a.shares;
+	q->reservation = a.reservation;
+	q->r_step = a.reservation ?
+		    div64_u64(NSEC_PER_SEC, a.reservation) : 0;
+	q->p_step = div_u64((u64)QOS_SHARES_MAX * 1000, a.shares);
 	q->sec_start = q->cur.start;
 	r = dom_join(q, dom);
 	if (r) {
@@ -1030,9 +1069,6 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	f->private = q;
 	return 0;
 
-bad_number:
-	*error = "qos: parameter value is not a number";
-	return -EINVAL;
 }
 
 static void qos_dtr(struct vaio_filter *f)
@@ -1223,6 +1259,7 @@ static struct vaio_filter_type qos_type = {
 	/* Bypassed, I/O only goes unthrottled. */
 	.fail_modes = VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED,
 	.ops = {
+		.args_check = qos_args_check,
 		.ctr = qos_ctr,
 		.dtr = qos_dtr,
 		.map = qos_map,

@@ -33,6 +33,8 @@ table_refused "reservation above iops refused" "$(t iops=500 reservation=501)" \
 table_refused "reservation above read_iops + write_iops refused" \
 	"$(t read_iops=100 write_iops=100 reservation=201)" "qos: reservation above the disk's iops limit"
 table_refused "latency_ms=0 refused" "$(t shares=low latency_ms=0)" "parameter value is out of range"
+table_refused "a domain name of 64 characters refused" "$(t shares=low domain=$(printf '%064d' 0))" \
+	"qos: domain name longer than 63 characters"
 table_refused "a domain name with a comma refused" "$(t shares=low domain=a,b)" \
 	"parameter value has a character not allowed"
 
@@ -60,6 +62,19 @@ vaioctl_bad "policy create: not a number" "argument 'bps=1e6': parameter value i
 	vaioctl policy create p1 qos:bps=1e6
 vaioctl_bad "policy create: reservation=0" "argument 'reservation=0': parameter value is out of range" \
 	vaioctl policy create p1 qos:reservation=0
+# The rules between words (the type's args_check), as the table load has them.
+vaioctl_bad "policy create: reservation above iops" \
+	"component 'qos:[^']*': qos: reservation above the disk's iops limit" \
+	vaioctl policy create p1 qos:iops=500,reservation=501
+vaioctl_bad "policy create: shares=huge" \
+	"component 'qos:[^']*': qos: shares must be low, normal, high or 1-10000" \
+	vaioctl policy create p1 qos:shares=huge
+vaioctl_bad "policy create: no limit, shares or reservation" \
+	"component 'qos:[^']*': qos: no limit, shares or reservation given" \
+	vaioctl policy create p1 qos:burst_ms=10
+vaioctl_bad "policy create: a domain name of 64 characters" \
+	"component 'qos:[^']*': qos: domain name longer than 63 characters" \
+	vaioctl policy create p1 "qos:shares=low,domain=$(printf '%064d' 0)"
 ktap_check "policy create p qos:iops=500" vaioctl policy create p qos:iops=500
 ktap_check "disk create d with policy p" vaioctl disk create d /dev/ram0 --policy p
 ktap_eq "its table" "$(dmsetup table d)" \
