@@ -6,7 +6,7 @@ TIMEOUT=120
 . "$(dirname "$0")/../lib/vaio.sh"
 
 vaioctl_setup
-brd_setup 16 1
+brd_setup 16 2
 size=$(dev_sectors /dev/ram0)
 modprobe dm-vaio-qos
 t() { echo "0 $size vaio /dev/ram0 $((6 + $#)) disk_id bad filter qos fail_open $# $*"; }
@@ -88,5 +88,20 @@ ms=$(($(ms_now) - s))
 ktap_check "took at least 1.7 s ($ms ms)" test "$ms" -ge 1700
 ktap_match "throttled ($(vaio_filter_get d qos throttled))" \
 	"$(vaio_filter_get d qos throttled)" '^[1-9]'
+# Statistics over netlink: a second disk that did more I/O unthrottled.
+ktap_check "policy create q qos:shares=high" vaioctl policy create q qos:shares=high
+ktap_check "disk create e with policy q" vaioctl disk create e /dev/ram1 --policy q
+ktap_check "2000 reads through e" fio --name=r --filename=/dev/mapper/e \
+	--rw=randread --bs=4k --number_ios=2000 --size=16m --direct=1 \
+	--ioengine=libaio --iodepth=8 --output=/dev/null
+vaioctl -j stats >/tmp/stats.json
+ktap_eq "vaioctl stats: d's throttled_ms from the qos filter's status" \
+	"$(jq -r '.[] | select(.disk == "d") | .filters[] | select(.type == "qos") | .status.throttled_ms' /tmp/stats.json)" \
+	"$(vaio_filter_get d qos throttled_ms)"
+ktap_eq "--sort iops: e first" "$(vaioctl -j stats --sort iops | jq -r '.[0].disk')" e
+ktap_eq "--sort throttled --top 1: d alone" \
+	"$(vaioctl -j stats --sort throttled --top 1 | jq -r '[.[].disk] | join(" ")')" d
+vaioctl_bad "--sort frob: refused" "unknown key 'frob'.*throttled" vaioctl stats --sort frob
+ktap_check "disk remove e" vaioctl disk remove e
 ktap_check "disk remove" vaioctl disk remove d
 ktap_finish
