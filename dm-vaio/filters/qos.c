@@ -1068,7 +1068,6 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	}
 	f->private = q;
 	return 0;
-
 }
 
 static void qos_dtr(struct vaio_filter *f)
