@@ -74,8 +74,8 @@ struct crypt_filter {
 
 	atomic64_t reads;		/* bios decrypted */
 	atomic64_t writes;		/* bios encrypted */
-	atomic64_t read_kib;
-	atomic64_t write_kib;
+	atomic64_t read_bytes;
+	atomic64_t write_bytes;
 	atomic64_t errors;		/* bios failed by a cipher error */
 };
 
@@ -331,7 +331,7 @@ static void crypt_write_work(struct work_struct *w)
 		return;
 	}
 	atomic64_inc(&c->writes);
-	atomic64_add(b->iter.bi_size >> 10, &c->write_kib);
+	atomic64_add(b->iter.bi_size, &c->write_bytes);
 	vaio_bio_continue(bio, VAIO_PASS);
 }
 
@@ -354,7 +354,7 @@ static void crypt_read_work(struct work_struct *w)
 		bio->bi_status = BLK_STS_IOERR;
 	} else {
 		atomic64_inc(&c->reads);
-		atomic64_add(b->iter.bi_size >> 10, &c->read_kib);
+		atomic64_add(b->iter.bi_size, &c->read_bytes);
 	}
 	vaio_bio_end_continue(bio);
 }
@@ -457,8 +457,8 @@ static int crypt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	strscpy(c->key_desc, a.key_desc, sizeof(c->key_desc));
 	atomic64_set(&c->reads, 0);
 	atomic64_set(&c->writes, 0);
-	atomic64_set(&c->read_kib, 0);
-	atomic64_set(&c->write_kib, 0);
+	atomic64_set(&c->read_bytes, 0);
+	atomic64_set(&c->write_bytes, 0);
 	atomic64_set(&c->errors, 0);
 
 	c->tfm = crypto_alloc_skcipher(CRYPT_ALG, 0, 0);
@@ -543,7 +543,8 @@ static void crypt_status(struct vaio_filter *f, char *result,
 	       c->allow_discards);
 	DMEMIT("reads %lld writes %lld read_kib %lld write_kib %lld errors %lld",
 	       atomic64_read(&c->reads), atomic64_read(&c->writes),
-	       atomic64_read(&c->read_kib), atomic64_read(&c->write_kib),
+	       atomic64_read(&c->read_bytes) >> 10,
+	       atomic64_read(&c->write_bytes) >> 10,
 	       atomic64_read(&c->errors));
 }
 

@@ -22,12 +22,12 @@ crypt_table() {
 	echo "0 $(dev_sectors "$dev") vaio $dev $((6 + $#)) disk_id $name filter crypt fail_closed $# $*"
 }
 
-# sha FILE or stdin: its sha256, the hex alone.
+# sha FILE: its sha256, the hex alone ("-": of stdin).
 sha() { sha256sum "$@" | cut -d' ' -f1; }
 
 # dev_sha DEV MIB: the sha256 of the first MIB MiB of DEV, read with O_DIRECT
 # (no page cache of an earlier read).
-dev_sha() { dd if="$1" bs=1M count="$2" iflag=direct 2>/dev/null | sha; }
+dev_sha() { dd if="$1" bs=1M count="$2" iflag=direct 2>/dev/null | sha -; }
 
 # dev_put FILE DEV: FILE written at the start of DEV with O_DIRECT.
 dev_put() { dd if="$1" of="$2" bs=1M oflag=direct 2>/dev/null; }
