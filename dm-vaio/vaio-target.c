@@ -397,13 +397,33 @@ static void defer_bio(struct vaio_c *vc, struct bio *bio)
 
 static void proc_queue(struct vaio_filter *f, int which, struct bio *bio);
 
+/*
+ * Whether a filter below io->next transforms data: VAIO_REMAP would skip
+ * it, and send below bytes that are not the disk's (plaintext below
+ * encryption). transforms_data is set by ->ctr(), before any bio.
+ */
+static bool transform_below(struct vaio_c *vc, struct vaio_io *io)
+{
+	unsigned int i;
+
+	for (i = io->next; i < vc->nr_filters; i++)
+		if (vc->filters[i]->transforms_data)
+			return true;
+	return false;
+}
+
 /* What filter @f's verdict @v (not VAIO_PASS) makes of @bio; as run_chain(). */
 static int settle(struct vaio_c *vc, struct vaio_filter *f,
 		  struct vaio_io *io, struct bio *bio, enum vaio_verdict v)
 {
 	switch (v) {
 	case VAIO_REMAP:
-		return DM_MAPIO_REMAPPED;
+		if (likely(!transform_below(vc, io)))
+			return DM_MAPIO_REMAPPED;
+		vaio_filter_error(f, "VAIO_REMAP above a filter that transforms data");
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
 	case VAIO_DONE:
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
@@ -437,13 +457,28 @@ static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
 {
 	struct vaio_filter *f;
 	enum vaio_verdict v;
+	int state;
 
 	if (unlikely(READ_ONCE(vc->failed_closed)))
 		return DM_MAPIO_KILL;
 
 	while (io->next < vc->nr_filters) {
 		f = vc->filters[io->next++];
-		if (READ_ONCE(f->state) != VAIO_FILTER_ACTIVE)
+		state = READ_ONCE(f->state);
+		if (unlikely(state == VAIO_FILTER_FAILED)) {
+			/*
+			 * It failed after the check above (failed_closed is
+			 * set after the state): no bio goes past it, to be
+			 * written not encrypted, or read not decrypted.
+			 */
+			if (!io->seen)
+				return DM_MAPIO_KILL;
+			/* Those above saw it: dm would skip their ->end_io(). */
+			bio->bi_status = BLK_STS_IOERR;
+			bio_endio(bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		if (state != VAIO_FILTER_ACTIVE)
 			continue;
 		io->seen |= BIT(f->index);
 		io->hops++;
@@ -509,8 +544,11 @@ static void vaio_work(struct work_struct *work)
 	while ((bio = bio_list_pop(&bios))) {
 		struct vaio_io *io = vaio_io(bio);
 
+		/* A remapped bio too fails once the disk fails I/O. */
 		dispatch(io, bio, io->cont == VAIO_PASS ?
-				  run_chain(vc, io, bio) : DM_MAPIO_REMAPPED);
+				  run_chain(vc, io, bio) :
+				  READ_ONCE(vc->failed_closed) ?
+				  DM_MAPIO_KILL : DM_MAPIO_REMAPPED);
 	}
 }
 
@@ -611,8 +649,15 @@ void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
 	case VAIO_DONE:
 		bio_endio(bio);
 		return;
-	case VAIO_PASS:
 	case VAIO_REMAP:
+		if (unlikely(transform_below(vc, io))) {
+			vaio_filter_error(vc->filters[io->next - 1],
+					  "VAIO_REMAP above a filter that transforms data");
+			end_bio_now(bio);
+			return;
+		}
+		fallthrough;
+	case VAIO_PASS:
 		io->cont = v;
 		defer_bio(vc, bio);
 		return;
