@@ -235,6 +235,7 @@ struct vaio_param {
 	u64 min, max;		/* UINT */
 	const char *def;	/* the default, as text, for documentation */
 	const char *help;	/* one line */
+	bool secret;		/* a refused value is never logged */
 };
 
 /*

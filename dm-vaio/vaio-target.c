@@ -1006,6 +1006,34 @@ EXPORT_SYMBOL_GPL(vaio_filter_error);
 static struct vaio_filter *lookup_filter(struct vaio_c *vc, const char *name);
 
 /*
+ * The log line of a table word @type refused (NULL: the words together):
+ * the word as given only when its key is declared and not secret, else
+ * its key alone, or nothing of it. A mistyped crypt key (a bare word, or
+ * under a misspelt name) must not reach the log.
+ */
+static void log_bad_word(const struct vaio_filter_type *type, const char *w,
+			 const char *error)
+{
+	const char *eq = w ? strchr(w, '=') : NULL;
+	const struct vaio_param *p;
+
+	if (!w) {
+		DMERR("filter %s: %s", type->name, error);
+		return;
+	}
+	for (p = eq ? type->params : NULL; p && p->name; p++)
+		if (strlen(p->name) == eq - w && !strncmp(p->name, w, eq - w))
+			break;
+	if (p && p->name && !p->secret)
+		DMERR("filter %s: '%s': %s", type->name, w, error);
+	else if (eq && eq - w <= VAIO_NAME_MAX)
+		DMERR("filter %s: '%.*s=...': %s", type->name, (int)(eq - w),
+		      w, error);
+	else
+		DMERR("filter %s: a word not shown: %s", type->name, error);
+}
+
+/*
  * Makes a failed or bypassed filter active again, if its type has
  * ->reactivate() and that makes it correct again (a bypassed filter
  * missed I/O). A failure the filter reports meanwhile wins: the filter
@@ -1406,10 +1434,7 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 
 	r = vaio_params_check(type, argc, argv, &perr, &bad);
 	if (r) {
-		if (bad < argc)
-			DMERR("filter %s: '%s': %s", name, argv[bad], perr);
-		else
-			DMERR("filter %s: %s", name, perr);
+		log_bad_word(type, bad < argc ? argv[bad] : NULL, perr);
 		vaio_filter_type_put(type);
 		ti->error = (char *)perr;	/* a static string */
 		return r;

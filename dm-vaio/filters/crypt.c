@@ -549,7 +549,7 @@ static void crypt_status(struct vaio_filter *f, char *result,
 }
 
 static const struct vaio_param crypt_params[] = {
-	{ .name = "key", .kind = VAIO_PARAM_KIND_STRING,
+	{ .name = "key", .kind = VAIO_PARAM_KIND_STRING, .secret = true,
 	  .help = ":<bytes>:logon:<description>: a logon key of the kernel keyring" },
 	{ .name = "cipher", .kind = VAIO_PARAM_KIND_ENUM,
 	  .choices = CRYPT_CIPHER, .def = CRYPT_CIPHER,
