@@ -142,6 +142,7 @@ static int crypt_parse_key(const char *k, struct crypt_args *a,
 		*error = "crypt: aes-xts-plain64 takes a key of 32 or 64 bytes (256 or 512 bits)";
 		return -EINVAL;
 	}
+	*error = NULL;
 	return 0;
 }
 
@@ -181,6 +182,7 @@ static int crypt_parse(unsigned int argc, char **argv, struct crypt_args *a,
 	a->iv_large_sectors = v && !strcmp(v, "1");
 	v = vaio_param(argc, argv, "allow_discards");
 	a->allow_discards = v && !strcmp(v, "1");
+	*error = NULL;		/* accepted: no error for the core to see */
 	return 0;
 
 bad_number:
