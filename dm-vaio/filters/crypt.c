@@ -55,7 +55,6 @@
  */
 #define CRYPT_BOUNCE_PAGES	256
 #define CRYPT_REQS_MIN		4		/* reserve of cipher requests */
-
 struct crypt_filter {
 	struct vaio_filter *f;
 	struct crypto_skcipher *tfm;
@@ -517,6 +516,28 @@ static void crypt_dtr(struct vaio_filter *f)
 	crypt_free(f->private);
 }
 
+/*
+ * The data below is ciphertext exactly while the filter is in the disk's
+ * chain: a running disk can neither drop it (the VM would read
+ * ciphertext, and its new writes would land in plaintext below) nor take
+ * it on (it would decrypt plaintext into garbage). Only the device's
+ * first table attaches it. A swap to another target (dm-linear) is not
+ * asked: see Documentation/encryption.rst.
+ */
+static int crypt_event_check(struct vaio_filter *f, const struct vaio_event *ev,
+			     const char **reason)
+{
+	if (ev->type == VAIO_EV_DETACH) {
+		*reason = "a running disk cannot drop its encryption: remove the disk and create it again";
+		return -EINVAL;
+	}
+	if (ev->type == VAIO_EV_ATTACH && !ev->disk_new) {
+		*reason = "a running disk cannot take on encryption: its data below is not encrypted; remove the disk and create it again";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Whole cipher sectors in every bio, as dm-crypt's io_hints. */
 static void crypt_io_hints(struct vaio_filter *f, struct queue_limits *limits)
 {
@@ -582,6 +603,7 @@ static struct vaio_filter_type crypt_type = {
 		.args_check = crypt_args_check,
 		.ctr = crypt_ctr,
 		.dtr = crypt_dtr,
+		.event_check = crypt_event_check,
 		.map = crypt_map,
 		.end_io = crypt_end_io,
 		.io_hints = crypt_io_hints,
