@@ -33,12 +33,14 @@
 
 #include "../dm-vaio-filter.h"
 
+#include <crypto/algapi.h>
 #include <crypto/skcipher.h>
 #include <keys/user-type.h>
 #include <linux/atomic.h>
 #include <linux/key.h>
 #include <linux/log2.h>
 #include <linux/mempool.h>
+#include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -55,8 +57,45 @@
  */
 #define CRYPT_BOUNCE_PAGES	256
 #define CRYPT_REQS_MIN		4		/* reserve of cipher requests */
+#define CRYPT_KCV_SIZE		32		/* two AES blocks: XTS's least is one */
+
+/*
+ * What a running disk's data below was encrypted with, shared by the
+ * instances of one disk (found by vaio_disk_id(), as filter-api.rst's
+ * per-disk objects): a reload's table is refused in ->ctr() unless it
+ * names the same cipher, layout and key bytes, since the core carries the
+ * filter over whatever its arguments (carried_over() compares the type
+ * and the disk below only). The key is compared through a check value:
+ * CRYPT_KCV_SIZE zero bytes encrypted under the instance's cipher at an
+ * IV no sector has (all bytes 0xff: plain64 IVs have zero high bytes). It
+ * is kept in kernel memory only, never shown in the status or the log,
+ * and wiped when the object is freed.
+ *
+ * Lifetime: each instance holds a reference from its ->ctr() to its
+ * ->dtr() (or its failed ->ctr()); the object is freed with the last
+ * one. The old and the new table's instances hold it at once during a
+ * reload; removing the device, or replacing its table with another
+ * target's, destroys the last instance and forgets the disk, so that a
+ * device created again may have another key. All under crypt_disks_lock.
+ */
+struct crypt_disk {
+	struct list_head node;		/* in crypt_disks */
+	unsigned int refs;		/* instances holding it */
+	const char *id;			/* vaio_disk_id(), a copy */
+	const char *cipher;
+	unsigned int key_size;
+	unsigned int sector_size;
+	u64 iv_offset;
+	bool iv_large_sectors;
+	u8 kcv[CRYPT_KCV_SIZE];		/* the key check value */
+};
+
+static LIST_HEAD(crypt_disks);
+static DEFINE_MUTEX(crypt_disks_lock);
+
 struct crypt_filter {
 	struct vaio_filter *f;
+	struct crypt_disk *d;		/* the disk's, held */
 	struct crypto_skcipher *tfm;
 	mempool_t reqs;			/* skcipher requests, one per worker */
 	unsigned int req_size;
@@ -249,6 +288,118 @@ out:
 }
 
 /*
+ * The key check value of @c's cipher (see struct crypt_disk) into @kcv:
+ * zeroes encrypted at an IV no sector has, in buffers wiped after use.
+ */
+static int crypt_kcv(struct crypt_filter *c, u8 *kcv, char **error)
+{
+	struct skcipher_request *req;
+	struct scatterlist sg;
+	DECLARE_CRYPTO_WAIT(wait);
+	u8 *buf;
+	int r;
+
+	*error = "crypt: cannot allocate the key check";
+	buf = kzalloc(CRYPT_KCV_SIZE + CRYPT_IV_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	req = skcipher_request_alloc(c->tfm, GFP_KERNEL);
+	if (!req) {
+		kfree(buf);
+		return -ENOMEM;
+	}
+	memset(buf + CRYPT_KCV_SIZE, 0xff, CRYPT_IV_SIZE);
+	sg_init_one(&sg, buf, CRYPT_KCV_SIZE);
+	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				      CRYPTO_TFM_REQ_MAY_SLEEP,
+				      crypto_req_done, &wait);
+	skcipher_request_set_crypt(req, &sg, &sg, CRYPT_KCV_SIZE,
+				   buf + CRYPT_KCV_SIZE);
+	r = crypto_wait_req(crypto_skcipher_encrypt(req), &wait);
+	if (r)
+		*error = "crypt: the cipher failed the key check";
+	else
+		memcpy(kcv, buf, CRYPT_KCV_SIZE);
+	skcipher_request_free(req);	/* wipes the request */
+	kfree_sensitive(buf);
+	return r;
+}
+
+static void crypt_disk_put(struct crypt_disk *d)
+{
+	mutex_lock(&crypt_disks_lock);
+	if (--d->refs) {
+		mutex_unlock(&crypt_disks_lock);
+		return;
+	}
+	list_del(&d->node);
+	mutex_unlock(&crypt_disks_lock);
+	kfree(d->id);
+	kfree_sensitive(d);		/* the key check value with it */
+}
+
+/*
+ * The disk's object for @c, made if no instance of the disk holds one;
+ * refused if one does and @c's cipher, layout or key differ from it.
+ */
+static int crypt_disk_get(struct crypt_filter *c, char **error)
+{
+	const char *id = vaio_disk_id(c->f);
+	struct crypt_disk *d, *nd;
+	u8 kcv[CRYPT_KCV_SIZE];
+	int r;
+
+	r = crypt_kcv(c, kcv, error);
+	if (r)
+		goto out;
+	nd = kzalloc(sizeof(*nd), GFP_KERNEL);
+	if (nd)
+		nd->id = kstrdup(id, GFP_KERNEL);
+	if (!nd || !nd->id) {
+		kfree(nd);
+		*error = "crypt: cannot allocate the disk's state";
+		r = -ENOMEM;
+		goto out;
+	}
+	nd->refs = 1;
+	nd->cipher = CRYPT_CIPHER;
+	nd->key_size = c->key_size;
+	nd->sector_size = c->sector_size;
+	nd->iv_offset = c->iv_offset;
+	nd->iv_large_sectors = c->iv_large_sectors;
+	memcpy(nd->kcv, kcv, sizeof(kcv));
+
+	mutex_lock(&crypt_disks_lock);
+	list_for_each_entry(d, &crypt_disks, node) {
+		if (strcmp(d->id, id))
+			continue;
+		/* Another instance of this disk runs, or is about to. */
+		if (strcmp(d->cipher, nd->cipher) ||
+		    d->key_size != nd->key_size ||
+		    d->sector_size != nd->sector_size ||
+		    d->iv_offset != nd->iv_offset ||
+		    d->iv_large_sectors != nd->iv_large_sectors ||
+		    crypto_memneq(d->kcv, nd->kcv, sizeof(d->kcv))) {
+			*error = "crypt: the new table's key or layout differs from the running disk's";
+			r = -EINVAL;
+		} else {
+			d->refs++;
+			c->d = d;
+		}
+		mutex_unlock(&crypt_disks_lock);
+		kfree(nd->id);
+		kfree_sensitive(nd);
+		goto out;
+	}
+	list_add(&nd->node, &crypt_disks);
+	c->d = nd;
+	mutex_unlock(&crypt_disks_lock);
+out:
+	memzero_explicit(kcv, sizeof(kcv));
+	return r;
+}
+
+/*
  * A vaio_transform_fn: @len bytes at byte @off of the bio's data, whole
  * cipher sectors within one page (the core splits pieces where a page
  * ends, the disk's logical block size being at least sector_size).
@@ -414,6 +565,8 @@ static enum vaio_end_verdict crypt_end_io(struct vaio_filter *f,
 
 static void crypt_free(struct crypt_filter *c)
 {
+	if (c->d)
+		crypt_disk_put(c->d);
 	if (c->wq)		/* flushed: no bio in flight, none queued */
 		destroy_workqueue(c->wq);
 	if (c->pool.max_pages)
@@ -474,6 +627,9 @@ static int crypt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		goto bad;
 	}
 	r = crypt_set_key(c, &a, error);
+	if (r)
+		goto bad;
+	r = crypt_disk_get(c, error);
 	if (r)
 		goto bad;
 
