@@ -519,6 +519,24 @@ static enum vaio_verdict crypt_map(struct vaio_filter *f, struct bio *bio,
 
 	b->bounce.bvec = NULL;
 	b->iter = bio->bi_iter;
+	/*
+	 * Whole cipher sectors only, as dm-crypt's crypt_map(): the IVs of a
+	 * bio starting or ending within one would be shifted (garbage read,
+	 * garbage written). The queue limits keep the VM's bios whole; a
+	 * filter above with I/O of its own, or splitting at its
+	 * max_io_sectors, may not. An empty flush has no data.
+	 */
+	if (unlikely(((bio->bi_iter.bi_sector << SECTOR_SHIFT) |
+		      bio->bi_iter.bi_size) & (c->sector_size - 1)) &&
+	    bio->bi_iter.bi_size &&
+	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE)) {
+		DMERR_LIMIT("%s: a bio not of whole %u-byte cipher sectors failed (sector %llu, %u bytes)",
+			    vaio_disk_id(f), c->sector_size,
+			    (unsigned long long)bio->bi_iter.bi_sector,
+			    bio->bi_iter.bi_size);
+		bio->bi_status = BLK_STS_IOERR;
+		return VAIO_FAIL;
+	}
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
 		return VAIO_PASS;	/* decrypted at its completion */
