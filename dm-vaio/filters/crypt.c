@@ -604,6 +604,16 @@ static int crypt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	const char *e;
 	int r;
 
+	/*
+	 * crypt_fn() gives the cipher the addresses of the core's kmap_local
+	 * mappings through sg_init_one(), which needs a linear-map address:
+	 * not a highmem page's (32-bit). The core's transform callback has
+	 * no page to give sg_set_page() instead.
+	 */
+	if (IS_ENABLED(CONFIG_HIGHMEM)) {
+		*error = "crypt: kernels with HIGHMEM (32-bit) are not supported";
+		return -EOPNOTSUPP;
+	}
 	r = crypt_parse(argc, argv, &a, &e);
 	if (r) {
 		*error = (char *)e;	/* a static string */
