@@ -93,6 +93,13 @@ struct crypt_disk {
 static LIST_HEAD(crypt_disks);
 static DEFINE_MUTEX(crypt_disks_lock);
 
+static const char crypt_differs[] =
+	"crypt: the new table's key or layout differs from the running disk's";
+static const char crypt_no_detach[] =
+	"a running disk cannot drop its encryption: remove the disk and create it again";
+static const char crypt_no_attach[] =
+	"a running disk cannot take on encryption: remove the disk and create it again";
+
 struct crypt_filter {
 	struct vaio_filter *f;
 	struct crypt_disk *d;		/* the disk's, held */
@@ -380,7 +387,7 @@ static int crypt_disk_get(struct crypt_filter *c, char **error)
 		    d->iv_offset != nd->iv_offset ||
 		    d->iv_large_sectors != nd->iv_large_sectors ||
 		    crypto_memneq(d->kcv, nd->kcv, sizeof(d->kcv))) {
-			*error = "crypt: the new table's key or layout differs from the running disk's";
+			*error = (char *)crypt_differs;
 			r = -EINVAL;
 		} else {
 			d->refs++;
@@ -530,10 +537,9 @@ static enum vaio_verdict crypt_map(struct vaio_filter *f, struct bio *bio,
 		      bio->bi_iter.bi_size) & (c->sector_size - 1)) &&
 	    bio->bi_iter.bi_size &&
 	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE)) {
-		DMERR_LIMIT("%s: a bio not of whole %u-byte cipher sectors failed (sector %llu, %u bytes)",
-			    vaio_disk_id(f), c->sector_size,
-			    (unsigned long long)bio->bi_iter.bi_sector,
-			    bio->bi_iter.bi_size);
+		DMERR_LIMIT("%s: failed a bio not of whole cipher sectors: %u bytes at %llu",
+			    vaio_disk_id(f), bio->bi_iter.bi_size,
+			    (unsigned long long)bio->bi_iter.bi_sector);
 		bio->bi_status = BLK_STS_IOERR;
 		return VAIO_FAIL;
 	}
@@ -712,11 +718,11 @@ static int crypt_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 			     const char **reason)
 {
 	if (ev->type == VAIO_EV_DETACH) {
-		*reason = "a running disk cannot drop its encryption: remove the disk and create it again";
+		*reason = crypt_no_detach;
 		return -EINVAL;
 	}
 	if (ev->type == VAIO_EV_ATTACH && !ev->disk_new) {
-		*reason = "a running disk cannot take on encryption: its data below is not encrypted; remove the disk and create it again";
+		*reason = crypt_no_attach;
 		return -EINVAL;
 	}
 	return 0;
