@@ -306,13 +306,11 @@ static int crypt_kcv(struct crypt_filter *c, u8 *kcv, char **error)
 	u8 *buf;
 	int r;
 
-	*error = "crypt: cannot allocate the key check";
 	buf = kzalloc(CRYPT_KCV_SIZE + CRYPT_IV_SIZE, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	req = skcipher_request_alloc(c->tfm, GFP_KERNEL);
+	req = buf ? skcipher_request_alloc(c->tfm, GFP_KERNEL) : NULL;
 	if (!req) {
 		kfree(buf);
+		*error = "crypt: cannot allocate the key check";
 		return -ENOMEM;
 	}
 	memset(buf + CRYPT_KCV_SIZE, 0xff, CRYPT_IV_SIZE);
