@@ -33,12 +33,14 @@
 
 #include "../dm-vaio-filter.h"
 
+#include <crypto/algapi.h>
 #include <crypto/skcipher.h>
 #include <keys/user-type.h>
 #include <linux/atomic.h>
 #include <linux/key.h>
 #include <linux/log2.h>
 #include <linux/mempool.h>
+#include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -55,9 +57,52 @@
  */
 #define CRYPT_BOUNCE_PAGES	256
 #define CRYPT_REQS_MIN		4		/* reserve of cipher requests */
+#define CRYPT_KCV_SIZE		32		/* two AES blocks: XTS's least is one */
+
+/*
+ * What a running disk's data below was encrypted with, shared by the
+ * instances of one disk (found by vaio_disk_id(), as filter-api.rst's
+ * per-disk objects): a reload's table is refused in ->ctr() unless it
+ * names the same cipher, layout and key bytes, since the core carries the
+ * filter over whatever its arguments (carried_over() compares the type
+ * and the disk below only). The key is compared through a check value:
+ * CRYPT_KCV_SIZE zero bytes encrypted under the instance's cipher at an
+ * IV no sector has (all bytes 0xff: plain64 IVs have zero high bytes). It
+ * is kept in kernel memory only, never shown in the status or the log,
+ * and wiped when the object is freed.
+ *
+ * Lifetime: each instance holds a reference from its ->ctr() to its
+ * ->dtr() (or its failed ->ctr()); the object is freed with the last
+ * one. The old and the new table's instances hold it at once during a
+ * reload; removing the device, or replacing its table with another
+ * target's, destroys the last instance and forgets the disk, so that a
+ * device created again may have another key. All under crypt_disks_lock.
+ */
+struct crypt_disk {
+	struct list_head node;		/* in crypt_disks */
+	unsigned int refs;		/* instances holding it */
+	const char *id;			/* vaio_disk_id(), a copy */
+	const char *cipher;
+	unsigned int key_size;
+	unsigned int sector_size;
+	u64 iv_offset;
+	bool iv_large_sectors;
+	u8 kcv[CRYPT_KCV_SIZE];		/* the key check value */
+};
+
+static LIST_HEAD(crypt_disks);
+static DEFINE_MUTEX(crypt_disks_lock);
+
+static const char crypt_differs[] =
+	"crypt: the new table's key or layout differs from the running disk's";
+static const char crypt_no_detach[] =
+	"a running disk cannot drop its encryption: remove the disk and create it again";
+static const char crypt_no_attach[] =
+	"a running disk cannot take on encryption: remove the disk and create it again";
 
 struct crypt_filter {
 	struct vaio_filter *f;
+	struct crypt_disk *d;		/* the disk's, held */
 	struct crypto_skcipher *tfm;
 	mempool_t reqs;			/* skcipher requests, one per worker */
 	unsigned int req_size;
@@ -142,6 +187,7 @@ static int crypt_parse_key(const char *k, struct crypt_args *a,
 		*error = "crypt: aes-xts-plain64 takes a key of 32 or 64 bytes (256 or 512 bits)";
 		return -EINVAL;
 	}
+	*error = NULL;
 	return 0;
 }
 
@@ -181,6 +227,7 @@ static int crypt_parse(unsigned int argc, char **argv, struct crypt_args *a,
 	a->iv_large_sectors = v && !strcmp(v, "1");
 	v = vaio_param(argc, argv, "allow_discards");
 	a->allow_discards = v && !strcmp(v, "1");
+	*error = NULL;		/* accepted: no error for the core to see */
 	return 0;
 
 bad_number:
@@ -244,6 +291,116 @@ static int crypt_set_key(struct crypt_filter *c, const struct crypt_args *a,
 		*error = "crypt: the cipher refused the key";
 out:
 	kfree_sensitive(buf);
+	return r;
+}
+
+/*
+ * The key check value of @c's cipher (see struct crypt_disk) into @kcv:
+ * zeroes encrypted at an IV no sector has, in buffers wiped after use.
+ */
+static int crypt_kcv(struct crypt_filter *c, u8 *kcv, char **error)
+{
+	struct skcipher_request *req;
+	struct scatterlist sg;
+	DECLARE_CRYPTO_WAIT(wait);
+	u8 *buf;
+	int r;
+
+	buf = kzalloc(CRYPT_KCV_SIZE + CRYPT_IV_SIZE, GFP_KERNEL);
+	req = buf ? skcipher_request_alloc(c->tfm, GFP_KERNEL) : NULL;
+	if (!req) {
+		kfree(buf);
+		*error = "crypt: cannot allocate the key check";
+		return -ENOMEM;
+	}
+	memset(buf + CRYPT_KCV_SIZE, 0xff, CRYPT_IV_SIZE);
+	sg_init_one(&sg, buf, CRYPT_KCV_SIZE);
+	skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				      CRYPTO_TFM_REQ_MAY_SLEEP,
+				      crypto_req_done, &wait);
+	skcipher_request_set_crypt(req, &sg, &sg, CRYPT_KCV_SIZE,
+				   buf + CRYPT_KCV_SIZE);
+	r = crypto_wait_req(crypto_skcipher_encrypt(req), &wait);
+	if (r)
+		*error = "crypt: the cipher failed the key check";
+	else
+		memcpy(kcv, buf, CRYPT_KCV_SIZE);
+	skcipher_request_free(req);	/* wipes the request */
+	kfree_sensitive(buf);
+	return r;
+}
+
+static void crypt_disk_put(struct crypt_disk *d)
+{
+	mutex_lock(&crypt_disks_lock);
+	if (--d->refs) {
+		mutex_unlock(&crypt_disks_lock);
+		return;
+	}
+	list_del(&d->node);
+	mutex_unlock(&crypt_disks_lock);
+	kfree(d->id);
+	kfree_sensitive(d);		/* the key check value with it */
+}
+
+/*
+ * The disk's object for @c, made if no instance of the disk holds one;
+ * refused if one does and @c's cipher, layout or key differ from it.
+ */
+static int crypt_disk_get(struct crypt_filter *c, char **error)
+{
+	const char *id = vaio_disk_id(c->f);
+	struct crypt_disk *d, *nd;
+	u8 kcv[CRYPT_KCV_SIZE];
+	int r;
+
+	r = crypt_kcv(c, kcv, error);
+	if (r)
+		goto out;
+	nd = kzalloc(sizeof(*nd), GFP_KERNEL);
+	if (nd)
+		nd->id = kstrdup(id, GFP_KERNEL);
+	if (!nd || !nd->id) {
+		kfree(nd);
+		*error = "crypt: cannot allocate the disk's state";
+		r = -ENOMEM;
+		goto out;
+	}
+	nd->refs = 1;
+	nd->cipher = CRYPT_CIPHER;
+	nd->key_size = c->key_size;
+	nd->sector_size = c->sector_size;
+	nd->iv_offset = c->iv_offset;
+	nd->iv_large_sectors = c->iv_large_sectors;
+	memcpy(nd->kcv, kcv, sizeof(kcv));
+
+	mutex_lock(&crypt_disks_lock);
+	list_for_each_entry(d, &crypt_disks, node) {
+		if (strcmp(d->id, id))
+			continue;
+		/* Another instance of this disk runs, or is about to. */
+		if (strcmp(d->cipher, nd->cipher) ||
+		    d->key_size != nd->key_size ||
+		    d->sector_size != nd->sector_size ||
+		    d->iv_offset != nd->iv_offset ||
+		    d->iv_large_sectors != nd->iv_large_sectors ||
+		    crypto_memneq(d->kcv, nd->kcv, sizeof(d->kcv))) {
+			*error = (char *)crypt_differs;
+			r = -EINVAL;
+		} else {
+			d->refs++;
+			c->d = d;
+		}
+		mutex_unlock(&crypt_disks_lock);
+		kfree(nd->id);
+		kfree_sensitive(nd);
+		goto out;
+	}
+	list_add(&nd->node, &crypt_disks);
+	c->d = nd;
+	mutex_unlock(&crypt_disks_lock);
+out:
+	memzero_explicit(kcv, sizeof(kcv));
 	return r;
 }
 
@@ -367,6 +524,23 @@ static enum vaio_verdict crypt_map(struct vaio_filter *f, struct bio *bio,
 
 	b->bounce.bvec = NULL;
 	b->iter = bio->bi_iter;
+	/*
+	 * Whole cipher sectors only, as dm-crypt's crypt_map(): the IVs of a
+	 * bio starting or ending within one would be shifted (garbage read,
+	 * garbage written). The queue limits keep the VM's bios whole; a
+	 * filter above with I/O of its own, or splitting at its
+	 * max_io_sectors, may not. An empty flush has no data.
+	 */
+	if (unlikely(((bio->bi_iter.bi_sector << SECTOR_SHIFT) |
+		      bio->bi_iter.bi_size) & (c->sector_size - 1)) &&
+	    bio->bi_iter.bi_size &&
+	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE)) {
+		DMERR_LIMIT("%s: failed a bio not of whole cipher sectors: %u bytes at %llu",
+			    vaio_disk_id(f), bio->bi_iter.bi_size,
+			    (unsigned long long)bio->bi_iter.bi_sector);
+		bio->bi_status = BLK_STS_IOERR;
+		return VAIO_FAIL;
+	}
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
 		return VAIO_PASS;	/* decrypted at its completion */
@@ -413,6 +587,8 @@ static enum vaio_end_verdict crypt_end_io(struct vaio_filter *f,
 
 static void crypt_free(struct crypt_filter *c)
 {
+	if (c->d)
+		crypt_disk_put(c->d);
 	if (c->wq)		/* flushed: no bio in flight, none queued */
 		destroy_workqueue(c->wq);
 	if (c->pool.max_pages)
@@ -432,6 +608,16 @@ static int crypt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	const char *e;
 	int r;
 
+	/*
+	 * crypt_fn() gives the cipher the addresses of the core's kmap_local
+	 * mappings through sg_init_one(), which needs a linear-map address:
+	 * not a highmem page's (32-bit). The core's transform callback has
+	 * no page to give sg_set_page() instead.
+	 */
+	if (IS_ENABLED(CONFIG_HIGHMEM)) {
+		*error = "crypt: kernels with HIGHMEM (32-bit) are not supported";
+		return -EOPNOTSUPP;
+	}
 	r = crypt_parse(argc, argv, &a, &e);
 	if (r) {
 		*error = (char *)e;	/* a static string */
@@ -475,6 +661,9 @@ static int crypt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	r = crypt_set_key(c, &a, error);
 	if (r)
 		goto bad;
+	r = crypt_disk_get(c, error);
+	if (r)
+		goto bad;
 
 	c->req_size = sizeof(struct skcipher_request) +
 		      crypto_skcipher_reqsize(c->tfm);
@@ -513,6 +702,28 @@ bad:
 static void crypt_dtr(struct vaio_filter *f)
 {
 	crypt_free(f->private);
+}
+
+/*
+ * The data below is ciphertext exactly while the filter is in the disk's
+ * chain: a running disk can neither drop it (the VM would read
+ * ciphertext, and its new writes would land in plaintext below) nor take
+ * it on (it would decrypt plaintext into garbage). Only the device's
+ * first table attaches it. A swap to another target (dm-linear) is not
+ * asked: see Documentation/encryption.rst.
+ */
+static int crypt_event_check(struct vaio_filter *f, const struct vaio_event *ev,
+			     const char **reason)
+{
+	if (ev->type == VAIO_EV_DETACH) {
+		*reason = crypt_no_detach;
+		return -EINVAL;
+	}
+	if (ev->type == VAIO_EV_ATTACH && !ev->disk_new) {
+		*reason = crypt_no_attach;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Whole cipher sectors in every bio, as dm-crypt's io_hints. */
@@ -580,6 +791,7 @@ static struct vaio_filter_type crypt_type = {
 		.args_check = crypt_args_check,
 		.ctr = crypt_ctr,
 		.dtr = crypt_dtr,
+		.event_check = crypt_event_check,
 		.map = crypt_map,
 		.end_io = crypt_end_io,
 		.io_hints = crypt_io_hints,
