@@ -38,6 +38,13 @@ dmesg -c >/dev/null
 t "key=$(crypt_hex k)" | dmsetup create bad 2>/dev/null
 ktap_eq "a key in hex in the table: not in the kernel log" "$(dmesg | grep -c "$(crypt_hex k)")" 0
 ktap_match "... which says why" "$(dmesg -c)" "crypt: key must be :<bytes>:logon:<description>"
+# Mistyped: as a bare word (a dm-crypt table's habit), under a misspelt
+# key, and in key= with a character not allowed: refused, never logged.
+for word in "$(crypt_hex k)" "kye=$(crypt_hex k)" "key=$(crypt_hex k),"; do
+	t "$word" | dmsetup create bad 2>/dev/null
+done
+ktap_eq "a key mistyped three ways: not in the kernel log" "$(dmesg | grep -c "$(crypt_hex k)")" 0
+ktap_match "... the log says which word, by its key" "$(dmesg -c)" "filter crypt: 'kye=\.\.\.': unknown filter parameter"
 table_refused "sector_size=8192 refused" "$(t $k sector_size=8192)" "parameter value is out of range"
 table_refused "sector_size=1000 refused" "$(t $k sector_size=1000)" \
 	"crypt: sector_size must be 512, 1024, 2048 or 4096"
