@@ -28,6 +28,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
+#include <linux/ctype.h>
 #include <linux/dm-ioctl.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -965,8 +966,9 @@ static void vaio_event_work(struct work_struct *work)
 
 void vaio_filter_error(struct vaio_filter *f, const char *reason)
 {
-	int to = f->fail_mode == VAIO_FAIL_CLOSED || READ_ONCE(f->no_bypass) ?
-		 VAIO_FILTER_FAILED : VAIO_FILTER_BYPASSED;
+	/* Bypassed, a filter that transforms data would write plaintext. */
+	int to = f->fail_mode == VAIO_FAIL_CLOSED || READ_ONCE(f->no_bypass) ||
+		 f->transforms_data ? VAIO_FILTER_FAILED : VAIO_FILTER_BYPASSED;
 	struct vaio_c *vc = f->vc;
 	unsigned long flags;
 
@@ -999,11 +1001,33 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 		    to == VAIO_FILTER_BYPASSED ? "bypassing it (fail_open)" :
 		    f->fail_mode == VAIO_FAIL_CLOSED ?
 		    "failing the disk's I/O (fail_closed)" :
+		    f->transforms_data ?
+		    "failing the disk's I/O (it transforms data)" :
 		    "failing the disk's I/O (it holds data the disk below lacks)");
 }
 EXPORT_SYMBOL_GPL(vaio_filter_error);
 
 static struct vaio_filter *lookup_filter(struct vaio_c *vc, const char *name);
+
+/* Longer than any declared key, shorter than a key in hex or base64. */
+#define VAIO_LOGGABLE_WORD_MAX	24
+
+/*
+ * Whether the @len characters at @w, a table word the target refused, may
+ * go to the log: a short name, as a key or a type is, never what may be a
+ * key in hex or base64 (32 bytes: 44 characters).
+ */
+static bool loggable_word(const char *w, size_t len)
+{
+	size_t i;
+
+	if (!len || len > VAIO_LOGGABLE_WORD_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(w[i]) && w[i] != '_' && w[i] != '-')
+			return false;
+	return true;
+}
 
 /*
  * The log line of a table word @type refused (NULL: the words together):
@@ -1026,7 +1050,7 @@ static void log_bad_word(const struct vaio_filter_type *type, const char *w,
 			break;
 	if (p && p->name && !p->secret)
 		DMERR("filter %s: '%s': %s", type->name, w, error);
-	else if (eq && eq - w <= VAIO_NAME_MAX)
+	else if (eq && loggable_word(w, eq - w))
 		DMERR("filter %s: '%.*s=...': %s", type->name, (int)(eq - w),
 		      w, error);
 	else
@@ -1412,7 +1436,10 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 
 	type = vaio_valid_name(name) ? vaio_filter_type_get(name) : NULL;
 	if (!type) {
-		DMERR("unknown filter type '%s'", name);
+		if (loggable_word(name, strlen(name)))
+			DMERR("unknown filter type '%s'", name);
+		else
+			DMERR("unknown filter type (not shown)");
 		ti->error = "Unknown filter type";
 		return -EINVAL;
 	}
@@ -1578,7 +1605,11 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 			if (r)
 				return r;
 		} else {
-			DMERR("unrecognised feature argument '%s'", arg);
+			/* Not the word: a crypt key in a wrong place. */
+			if (loggable_word(arg, strlen(arg)))
+				DMERR("unrecognised feature argument '%s'", arg);
+			else
+				DMERR("unrecognised feature argument (not shown)");
 			ti->error = "Unrecognised feature argument";
 			return -EINVAL;
 		}

@@ -529,12 +529,15 @@ static enum vaio_verdict crypt_map(struct vaio_filter *f, struct bio *bio,
 	 * bio starting or ending within one would be shifted (garbage read,
 	 * garbage written). The queue limits keep the VM's bios whole; a
 	 * filter above with I/O of its own, or splitting at its
-	 * max_io_sectors, may not. An empty flush has no data.
+	 * max_io_sectors, may not. An empty flush has no data. A discard
+	 * (allow_discards) of part of a cipher sector would turn the rest
+	 * of it into garbage.
 	 */
 	if (unlikely(((bio->bi_iter.bi_sector << SECTOR_SHIFT) |
 		      bio->bi_iter.bi_size) & (c->sector_size - 1)) &&
 	    bio->bi_iter.bi_size &&
-	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE)) {
+	    (bio_op(bio) == REQ_OP_READ || bio_op(bio) == REQ_OP_WRITE ||
+	     bio_op(bio) == REQ_OP_DISCARD)) {
 		DMERR_LIMIT("%s: failed a bio not of whole cipher sectors: %u bytes at %llu",
 			    vaio_disk_id(f), bio->bi_iter.bi_size,
 			    (unsigned long long)bio->bi_iter.bi_sector);

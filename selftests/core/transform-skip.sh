@@ -57,4 +57,16 @@ ktap_eq "no plaintext below" "$(plain_below)" 0
 ktap_eq "and reads back" "$(dd if=/dev/mapper/t bs=4k count=1 iflag=direct 2>/dev/null | grep -ac MARKER)" \
 	"$(grep -ac MARKER /tmp/m4k)"
 dm_remove t
+
+# 3. A filter that transforms data, fail_open, fails: bypassed, it would
+# write plaintext; it fails the disk's I/O instead.
+dd if=/dev/zero of=/dev/ram0 bs=4k count=1 oflag=direct 2>/dev/null
+ktap_check "test-qos fail_open, inverting (bounce pages)" dm_create t \
+	"0 $size vaio /dev/ram0 7 disk_id t filter test-qos fail_open 1 mode=invert"
+ktap_check "fail test-qos" dmsetup message t 0 fail test-qos
+ktap_eq "it is failed, not bypassed" "$(vaio_filter_state t test-qos)" failed
+ktap_fails "a write fails" dd if=/tmp/m4k of=/dev/mapper/t bs=4k count=1 oflag=direct
+ktap_eq "no plaintext below" "$(plain_below)" 0
+ktap_match "the log says why" "$(dmesg | tail -n 3)" "failing the disk's I/O \(it transforms data\)"
+dm_remove t
 ktap_finish

@@ -45,6 +45,16 @@ for word in "$(crypt_hex k)" "kye=$(crypt_hex k)" "key=$(crypt_hex k),"; do
 done
 ktap_eq "a key mistyped three ways: not in the kernel log" "$(dmesg | grep -c "$(crypt_hex k)")" 0
 ktap_match "... the log says which word, by its key" "$(dmesg -c)" "filter crypt: 'kye=\.\.\.': unknown filter parameter"
+# After a valid clause, the hex as one word more (a dm-crypt table's
+# habit): the target takes it for a feature argument; and a key in base64
+# (ending in '=') as a word of its own.
+b64=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+echo "0 $size vaio /dev/ram0 8 disk_id bad filter crypt fail_closed 1 key=:64:logon:vaio:k $(crypt_hex k)" |
+	dmsetup create bad 2>/dev/null
+t "$b64" | dmsetup create bad 2>/dev/null
+ktap_eq "a key as a feature argument, and in base64: not in the kernel log" \
+	"$(dmesg | grep -c -e "$(crypt_hex k)" -e "${b64%%=*}")" 0
+ktap_match "... the log says what was refused" "$(dmesg -c)" "unrecognised feature argument \(not shown\)"
 table_refused "sector_size=8192 refused" "$(t $k sector_size=8192)" "parameter value is out of range"
 table_refused "sector_size=1000 refused" "$(t $k sector_size=1000)" \
 	"crypt: sector_size must be 512, 1024, 2048 or 4096"
