@@ -21,7 +21,9 @@
  * writes that completed (Documentation/filter-api.rst), and a queued write
  * has not. A suspend (and so a removal)
  * releases every queued bio at once, and the filter queues and charges
- * nothing until the resume: device-mapper waits for them.
+ * nothing until the resume: device-mapper waits for them. A filter out
+ * of service (bypassed or failed: the core tells it nothing, so its timer
+ * looks while it holds bios) releases them too, within QOS_POLL_NS.
  *
  * Shares and reservations: the disks whose filters name one domain (by
  * default the whole disk below) share it by mClock (Gulati, Merchant and
@@ -94,6 +96,7 @@ static const char * const limit_keys[QOS_NR_LIMITS] = {
 #define QOS_LATENCY_MS_DEF	30		/* SIOC's default threshold */
 #define QOS_LATENCY_MS_MAX	10000
 #define QOS_PERIOD_NS		(100 * NSEC_PER_MSEC)
+#define QOS_POLL_NS		(100 * NSEC_PER_MSEC)	/* qos_arm() */
 #define QOS_STALL_NS_MIN	NSEC_PER_SEC	/* dom_stall_ns() */
 #define QOS_WINDOW_MIN		2
 #define QOS_WINDOW_MAX		4096
@@ -335,8 +338,14 @@ static void qos_charge(struct qos_filter *q, const struct qos_bio *qb,
 	qos_account(q, qb, dir, now);
 }
 
-static void qos_arm(struct qos_filter *q, u64 due)
+/*
+ * The timer, for @due or sooner: while the filter holds bios, it looks
+ * at least every QOS_POLL_NS whether the filter is still in service (a
+ * failure tells the filter nothing; a bio may be due only in minutes).
+ */
+static void qos_arm(struct qos_filter *q, u64 due, u64 now)
 {
+	due = min(due, now + QOS_POLL_NS);
 	if (q->armed && q->armed_at <= due)
 		return;
 	q->armed = true;
@@ -379,7 +388,7 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
 		if (!qb)
 			return;
 		if (best > now) {
-			qos_arm(q, best);
+			qos_arm(q, best, now);
 			return;
 		}
 		qos_charge(q, qb, pick, now);
@@ -783,48 +792,25 @@ static void qos_admit(struct qos_filter *q, struct list_head *go,
 	}
 }
 
-static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
-{
-	struct qos_filter *q = container_of(timer, struct qos_filter, timer);
-	unsigned long flags;
-	LIST_HEAD(sent);
-	LIST_HEAD(go);
-	u64 now;
-
-	spin_lock_irqsave(&q->lock, flags);
-	now = ktime_get_ns();
-	q->armed = false;
-	qos_dispatch(q, now, &go);
-	qos_admit(q, &go, &sent, now);
-	spin_unlock_irqrestore(&q->lock, flags);
-	qos_continue(&sent);
-	return HRTIMER_NORESTART;
-}
-
 /*
- * Suspend: every queued bio goes on now, in arrival order (those waiting
- * for the domain came first), and none is queued until the resume
- * (device-mapper waits for them all).
+ * Every bio @q holds goes on now, onto @go, in arrival order (those
+ * waiting for the domain came first), uncharged (q->lock held): at a
+ * suspend, and once the filter is out of service.
  */
-static void qos_release_all(struct qos_filter *q)
+static void qos_release(struct qos_filter *q, struct list_head *go)
 {
 	struct qos_domain *d = q->dom;
 	struct qos_bio *r, *w;
 	enum qos_dir dir;
-	LIST_HEAD(go);
 	u64 now;
 
-	spin_lock_irq(&q->lock);
-	q->may_defer = false;
 	spin_lock(&d->lock);
 	now = ktime_get_ns();
-	q->live = false;
-	dom_threshold(d);
 	list_for_each_entry_safe(r, w, &q->dq, list) {
 		q->dq_len--;
 		d->waiting--;
 		dom_send(d, q, r, now);
-		list_move_tail(&r->list, &go);
+		list_move_tail(&r->list, go);
 	}
 	for (;;) {
 		r = qos_head(q, QOS_READ);
@@ -844,10 +830,70 @@ static void qos_release_all(struct qos_filter *q)
 		q->throttled++;
 		q->throttled_ns += qos_since(now, w->queued_at);
 		dom_send(d, q, w, now);
-		list_move_tail(&w->list, &go);
+		list_move_tail(&w->list, go);
 	}
 	spin_unlock(&d->lock);
 	q->queued = 0;
+}
+
+/* Does @q hold bios, in its queues or in its domain's (q->lock held)? */
+static bool qos_holds(struct qos_filter *q)
+{
+	bool held;
+
+	if (q->queued)
+		return true;
+	spin_lock(&q->dom->lock);
+	held = q->dq_len;
+	spin_unlock(&q->dom->lock);
+	return held;
+}
+
+static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
+{
+	struct qos_filter *q = container_of(timer, struct qos_filter, timer);
+	unsigned long flags;
+	LIST_HEAD(sent);
+	LIST_HEAD(go);
+	u64 now;
+
+	spin_lock_irqsave(&q->lock, flags);
+	now = ktime_get_ns();
+	q->armed = false;
+	if (READ_ONCE(q->f->state) != VAIO_FILTER_ACTIVE) {
+		/*
+		 * Bypassed or failed: the filter holds nothing. Bypassed, its
+		 * bios go below unthrottled, as the disk's new ones do; failed
+		 * closed, the core fails them, as it fails the new ones.
+		 */
+		qos_release(q, &sent);
+	} else {
+		qos_dispatch(q, now, &go);
+		qos_admit(q, &go, &sent, now);
+		if (qos_holds(q))
+			qos_arm(q, U64_MAX, now);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+	qos_continue(&sent);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * Suspend: every queued bio goes on now, and none is queued until the
+ * resume (device-mapper waits for them all).
+ */
+static void qos_release_all(struct qos_filter *q)
+{
+	struct qos_domain *d = q->dom;
+	LIST_HEAD(go);
+
+	spin_lock_irq(&q->lock);
+	q->may_defer = false;
+	spin_lock(&d->lock);
+	q->live = false;
+	dom_threshold(d);
+	spin_unlock(&d->lock);
+	qos_release(q, &go);
 	q->armed = false;
 	spin_unlock_irq(&q->lock);
 	hrtimer_cancel(&q->timer);
@@ -886,13 +932,15 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 		qos_charge(q, qb, dir, now);
 		/* Once in the domain queue, a completion may send it. */
 		sent = dom_admit(q, qb, now, q->may_defer);
+		if (!sent)	/* ... and the timer looks after it (qos_arm()) */
+			qos_arm(q, U64_MAX, now);
 		spin_unlock_irqrestore(&q->lock, flags);
 		return sent ? VAIO_PASS : VAIO_DEFER;
 	}
 	qb->seq = q->seq++;
 	qb->queued_at = now;
 	if (list_empty(&q->queue[dir]))
-		qos_arm(q, due);
+		qos_arm(q, due, now);
 	list_add_tail(&qb->list, &q->queue[dir]);
 	q->queued++;
 	q->queued_max = max_t(u64, q->queued_max, q->queued);
