@@ -26,8 +26,8 @@ ktap_eq "the pattern reads back through the filter" \
 	"$(dd if=/dev/mapper/c bs=1M count=4 iflag=direct 2>/dev/null | grep -ac MARKER)" "$lines"
 ktap_eq "none of it below" "$(dd if=/dev/nb bs=1M iflag=direct 2>/dev/null | grep -ac MARKER)" 0
 
-ktap_check "fio verify, 32 MiB, 4k-64k random writes" fio_verify /dev/mapper/c --size=32m
-ktap_check "fio verify, 1 MiB sequential writes" fio_verify /dev/mapper/c --size=32m \
+ktap_check "fio verify, 16 MiB, 4k-64k random writes" fio_verify /dev/mapper/c --size=16m
+ktap_check "fio verify, 1 MiB sequential writes" fio_verify /dev/mapper/c --size=16m \
 	--rw=write --bsrange=1m-1m --iodepth=4
 ktap_match "status: reads and writes counted, no error" \
 	"$(vaio_filter_get c crypt writes) $(vaio_filter_get c crypt reads) $(vaio_filter_get c crypt errors)" \
@@ -56,7 +56,7 @@ dm_remove c
 ktap_check "crypt disk, 4096-byte sectors, allow_discards" \
 	dm_create c "$(crypt_table c /dev/nb $key sector_size=4096 allow_discards=1)"
 ktap_eq "logical block size 4096" "$(blockdev --getss /dev/mapper/c)" 4096
-ktap_check "fio verify, 4k-64k random writes" fio_verify /dev/mapper/c --size=32m
+ktap_check "fio verify, 4k-64k random writes" fio_verify /dev/mapper/c --size=16m
 dev_put /tmp/marker /dev/mapper/c
 ktap_eq "the pattern reads back" \
 	"$(dd if=/dev/mapper/c bs=1M count=4 iflag=direct 2>/dev/null | grep -ac MARKER)" "$lines"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="Debian packages: make deb builds dm-vaio-dkms and dm-vaio-utils at VERSION's version (debian/changelog's), with the files, metadata, maintainer scripts and hardening they should have; DKMS builds and installs the -dkms sources for the guest kernel (in a scratch tree), and a guest with those modules and the -utils programs runs a cache disk under fio verify"
 HOST=1
+CHECK=full                 # the packages, not dm-vaio's data path (126 s of a slot): make check-full
 TIMEOUT=600
 # Runs on the host. Nothing is installed on it: the packages are built in
 # a temporary directory (make deb DEBDIR=), unpacked with dpkg-deb -x, and

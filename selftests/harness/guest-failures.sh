@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a sanitizer report of our programs fails a test; a boot hang is retried once; a test that checks nothing fails"
 HOST=1
+CHECK=full                 # the test runner itself, not dm-vaio (275 s of guest boots beside both slots): make check-full
 TIMEOUT=300
 # Runs on the host: it boots guests whose tests go wrong on purpose.
 . "$(dirname "$0")/../lib/ktap.sh"
