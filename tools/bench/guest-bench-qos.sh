@@ -210,6 +210,16 @@ iomax_args() {
 	esac
 }
 
+# snap DEV...: the clock in ns (/proc/timer_list; /proc/uptime has
+# 10 ms), then the fields of each DEV's /sys/block stat, read by one
+# process right after it: one line.
+snap() {
+	local d f=''
+	for d; do f="$f /sys/block/$d/stat"; done
+	awk 'FNR == 1 { fi++ } fi == 1 { if ($1 == "now" && $2 == "at") t = $3; next }
+		{ s = s " " $0 } END { print t s }' /proc/timer_list $f
+}
+
 # windowed TAG FIO-ARGS...: fio (cgroup b0) on $DM, its JSON in
 # /tmp/TAG.out; its status is the return. The rate is not fio's: a paced
 # stream at QD16 has 16 bios queued when fio's runtime ends, and fio
@@ -218,7 +228,7 @@ iomax_args() {
 # (/sys/block/<dev>/stat: reads and writes, sectors) over RUNTIME s, from
 # RAMP s after its first completion: "IOPS BYTES/S" in /tmp/TAG.rate.
 windowed() {
-	local t=$1 blk fp rc t1 t2 s1 s2
+	local t=$1 blk fp rc s1 s2
 	shift
 	blk=$(dmdev $DM)
 	fio_in 0 /tmp/$t.out --name=$t --filename=/dev/mapper/$DM \
@@ -227,16 +237,14 @@ windowed() {
 	io_started() { [ "$(awk '{ print $1 + $5 }' "/sys/block/$blk/stat")" -gt 0 ]; }
 	wait_until 150 io_started || fail "$t: fio did not start"
 	sleep $RAMP
-	t1=$(ms_now)
-	s1=$(cat "/sys/block/$blk/stat")
+	s1=$(snap "$blk")
 	sleep "$RUNTIME"
-	t2=$(ms_now)
-	s2=$(cat "/sys/block/$blk/stat")
+	s2=$(snap "$blk")
 	kill -0 $fp 2>/dev/null || fail "$t: fio ended before the measured time did"
 	wait $fp && rc=0 || rc=$?
-	echo $s1 $s2 | awk -v dt=$((t2 - t1)) '{ n = NF / 2
-		printf "%.3f %.0f\n", ($(n + 1) + $(n + 5) - $1 - $5) * 1000 / dt,
-			($(n + 3) + $(n + 7) - $3 - $7) * 512 * 1000 / dt }' >/tmp/$t.rate
+	echo $s1 $s2 | awk '{ n = NF / 2; dt = ($(n + 1) - $1) / 1e9
+		printf "%.3f %.0f\n", ($(n + 2) + $(n + 6) - $2 - $6) / dt,
+			($(n + 4) + $(n + 8) - $4 - $8) * 512 / dt }' >/tmp/$t.rate
 	return $rc
 }
 
@@ -383,7 +391,7 @@ qdisk() {
 # after all of them read; in /tmp/TAG_d<N>.iops.
 reads_done() { awk '{ print $1 }' "/sys/block/$1/stat"; }
 dom_fio() {
-	local t=$1 qd=$2 rt=$3 i=0 pids='' blks='' b t1 t2 s1 s2 p
+	local t=$1 qd=$2 rt=$3 i=0 pids='' blks='' b s1 s2 p
 	shift 3
 	for dev; do
 		blks="$blks $(dmdev "${dev##*/}")"
@@ -397,21 +405,20 @@ dom_fio() {
 	}
 	wait_until 150 dom_reading || fail "$t: fio did not start"
 	sleep $DRAMP
-	t1=$(ms_now)
-	s1=$(for b in $blks; do reads_done "$b"; done)
+	s1=$(snap $blks)
 	# The qos disks' status halfway through.
 	sleep $((rt / 2))
 	for dev; do
 		case $dev in */dq*) dmsetup status "${dev##*/}" ;; esac
 	done >"$OUT/$t.status"
 	sleep $((rt - rt / 2))
-	t2=$(ms_now)
-	s2=$(for b in $blks; do reads_done "$b"; done)
+	s2=$(snap $blks)
 	for p in $pids; do
 		kill -0 "$p" 2>/dev/null || fail "$t: a fio ended before the measured time did"
 	done
-	echo $s1 $s2 | awk -v dt=$((t2 - t1)) '{ n = NF / 2; for (i = 1; i <= n; i++) print ($(n + i) - $i) * 1000 / dt }' |
-		awk -v t="/tmp/$t" '{ print > (t "_d" (NR - 1) ".iops") }'
+	# Reads completed, field 1 of each stat (17 fields on 6.1).
+	echo $s1 $s2 | awk -v t="/tmp/$t" '{ n = NF / 2; dt = ($(n + 1) - $1) / 1e9
+		for (i = 0; 2 + 17 * i <= n; i++) print ($(n + 2 + 17 * i) - $(2 + 17 * i)) / dt > (t "_d" i ".iops") }'
 	i=0
 	for p in $pids; do
 		wait $p && echo 0 >/tmp/${t}_d$i.rc || echo $? >/tmp/${t}_d$i.rc
