@@ -169,6 +169,15 @@ struct vaio_filter_ops {
 	 */
 	int (*prepare_bypass)(struct vaio_filter *f);
 	/*
+	 * Of a type, not an instance: do these table arguments make a
+	 * filter? For the rules between words (a reservation above a
+	 * limit), after the core checked each word against its declaration.
+	 * 0: yes; otherwise -EINVAL with *reason (a static string). Runs at
+	 * table load before ->ctr() and for CHAIN_CHECK, so that vaioctl
+	 * refuses a policy the table would refuse.
+	 */
+	int (*args_check)(unsigned int argc, char **argv, const char **reason);
+	/*
 	 * Of a type, not an instance: may a filter with these table
 	 * arguments be given fail @mode? 0: yes; otherwise set *reason (a
 	 * static string). Runs at table load and for CHAIN_CHECK, after the
@@ -226,6 +235,7 @@ struct vaio_param {
 	u64 min, max;		/* UINT */
 	const char *def;	/* the default, as text, for documentation */
 	const char *help;	/* one line */
+	bool secret;		/* a refused value is never logged */
 };
 
 /*

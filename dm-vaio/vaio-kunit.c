@@ -263,11 +263,25 @@ static const struct vaio_param kunit_params[] = {
 	{ }
 };
 
+/* A rule between words, and one refusal without a reason. */
+static int kunit_args_check(unsigned int argc, char **argv,
+			    const char **reason)
+{
+	const char *ms = vaio_param(argc, argv, "ms");
+
+	if (vaio_param(argc, argv, "peer") && !vaio_param(argc, argv, "mode")) {
+		*reason = "kunit: peer needs mode";
+		return -EINVAL;
+	}
+	return ms && !strcmp(ms, "999") ? -EINVAL : 0;
+}
+
 /* vaio_params_check() of one word list; *bad the word at fault. */
 static const char *params_error(char *words, unsigned int *bad)
 {
 	static const struct vaio_filter_type t = {
-		.name = "kunit-params", .params = kunit_params };
+		.name = "kunit-params", .params = kunit_params,
+		.ops = { .args_check = kunit_args_check } };
 	char *argv[8], *w;
 	unsigned int argc = 0;
 	const char *error;
@@ -305,6 +319,11 @@ static void vaio_test_params(struct kunit *test)
 		{ "mode", "filter argument is not key=value", 0 },
 		{ "=sync", "filter argument is not key=value", 0 },
 		{ "ms=1 on=0 ms=2", "filter parameter given twice", 2 },
+		/* ->args_check(): the words together, after each alone. */
+		{ "peer=x", "kunit: peer needs mode", 1 },
+		{ "ms=5 peer=x", "kunit: peer needs mode", 2 },
+		{ "ms=999", "filter refused its arguments", 1 },
+		{ "peer=x ms=0", "parameter value is out of range", 1 },
 	};
 	char buf[80];
 	unsigned int i, bad;

@@ -526,7 +526,9 @@ static int check_filter(struct nlattr *entry,
 	}
 	r = vaio_params_check(t, argc, argv, &error, &bad);
 	if (r) {
-		set_err(extack, args[bad], error);
+		/* The words together: the type names the component. */
+		set_err(extack, bad < argc ? args[bad] : tb[VAIO_FILTER_ATTR_TYPE],
+			error);
 		return r;
 	}
 	/* The fail mode the table will have: fail_open if not given. */

@@ -168,8 +168,9 @@ static const char *check_value(const struct vaio_param *p, const char *value)
  * parameters: each "key=value" with a declared key, given once, its value
  * of the declared kind. Types without declarations take any words, up to
  * VAIO_MAX_ARGS of them (as every type), each shorter than VAIO_ARG_MAX.
- * Returns 0, or -EINVAL (-E2BIG: too many) with *error (static) and *bad,
- * the word at fault.
+ * Then the type's ->args_check() of the words together. Returns 0, or
+ * -EINVAL (-E2BIG: too many) with *error (static) and *bad, the word at
+ * fault (the first one too many), or @argc for the words together.
  */
 int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		      char **argv, const char **error, unsigned int *bad)
@@ -215,6 +216,14 @@ int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 		*error = check_value(p, eq + 1);
 		if (*error)
 			return -EINVAL;
+	}
+	/* The words together: no one word is at fault. */
+	*bad = argc;
+	if (type->ops.args_check &&
+	    type->ops.args_check(argc, argv, error)) {
+		if (!*error)
+			*error = "filter refused its arguments";
+		return -EINVAL;
 	}
 	return 0;
 }

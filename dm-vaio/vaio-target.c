@@ -28,6 +28,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
+#include <linux/ctype.h>
 #include <linux/dm-ioctl.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -397,13 +398,33 @@ static void defer_bio(struct vaio_c *vc, struct bio *bio)
 
 static void proc_queue(struct vaio_filter *f, int which, struct bio *bio);
 
+/*
+ * Whether a filter below io->next transforms data: VAIO_REMAP would skip
+ * it, and send below bytes that are not the disk's (plaintext below
+ * encryption). transforms_data is set by ->ctr(), before any bio.
+ */
+static bool transform_below(struct vaio_c *vc, struct vaio_io *io)
+{
+	unsigned int i;
+
+	for (i = io->next; i < vc->nr_filters; i++)
+		if (vc->filters[i]->transforms_data)
+			return true;
+	return false;
+}
+
 /* What filter @f's verdict @v (not VAIO_PASS) makes of @bio; as run_chain(). */
 static int settle(struct vaio_c *vc, struct vaio_filter *f,
 		  struct vaio_io *io, struct bio *bio, enum vaio_verdict v)
 {
 	switch (v) {
 	case VAIO_REMAP:
-		return DM_MAPIO_REMAPPED;
+		if (likely(!transform_below(vc, io)))
+			return DM_MAPIO_REMAPPED;
+		vaio_filter_error(f, "VAIO_REMAP above a filter that transforms data");
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
 	case VAIO_DONE:
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
@@ -437,13 +458,28 @@ static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
 {
 	struct vaio_filter *f;
 	enum vaio_verdict v;
+	int state;
 
 	if (unlikely(READ_ONCE(vc->failed_closed)))
 		return DM_MAPIO_KILL;
 
 	while (io->next < vc->nr_filters) {
 		f = vc->filters[io->next++];
-		if (READ_ONCE(f->state) != VAIO_FILTER_ACTIVE)
+		state = READ_ONCE(f->state);
+		if (unlikely(state == VAIO_FILTER_FAILED)) {
+			/*
+			 * It failed after the check above (failed_closed is
+			 * set after the state): no bio goes past it, to be
+			 * written not encrypted, or read not decrypted.
+			 */
+			if (!io->seen)
+				return DM_MAPIO_KILL;
+			/* Those above saw it: dm would skip their ->end_io(). */
+			bio->bi_status = BLK_STS_IOERR;
+			bio_endio(bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		if (state != VAIO_FILTER_ACTIVE)
 			continue;
 		io->seen |= BIT(f->index);
 		io->hops++;
@@ -509,8 +545,11 @@ static void vaio_work(struct work_struct *work)
 	while ((bio = bio_list_pop(&bios))) {
 		struct vaio_io *io = vaio_io(bio);
 
+		/* A remapped bio too fails once the disk fails I/O. */
 		dispatch(io, bio, io->cont == VAIO_PASS ?
-				  run_chain(vc, io, bio) : DM_MAPIO_REMAPPED);
+				  run_chain(vc, io, bio) :
+				  READ_ONCE(vc->failed_closed) ?
+				  DM_MAPIO_KILL : DM_MAPIO_REMAPPED);
 	}
 }
 
@@ -611,8 +650,15 @@ void vaio_bio_continue(struct bio *bio, enum vaio_verdict v)
 	case VAIO_DONE:
 		bio_endio(bio);
 		return;
-	case VAIO_PASS:
 	case VAIO_REMAP:
+		if (unlikely(transform_below(vc, io))) {
+			vaio_filter_error(vc->filters[io->next - 1],
+					  "VAIO_REMAP above a filter that transforms data");
+			end_bio_now(bio);
+			return;
+		}
+		fallthrough;
+	case VAIO_PASS:
 		io->cont = v;
 		defer_bio(vc, bio);
 		return;
@@ -920,8 +966,9 @@ static void vaio_event_work(struct work_struct *work)
 
 void vaio_filter_error(struct vaio_filter *f, const char *reason)
 {
-	int to = f->fail_mode == VAIO_FAIL_CLOSED || READ_ONCE(f->no_bypass) ?
-		 VAIO_FILTER_FAILED : VAIO_FILTER_BYPASSED;
+	/* Bypassed, a filter that transforms data would write plaintext. */
+	int to = f->fail_mode == VAIO_FAIL_CLOSED || READ_ONCE(f->no_bypass) ||
+		 f->transforms_data ? VAIO_FILTER_FAILED : VAIO_FILTER_BYPASSED;
 	struct vaio_c *vc = f->vc;
 	unsigned long flags;
 
@@ -954,11 +1001,61 @@ void vaio_filter_error(struct vaio_filter *f, const char *reason)
 		    to == VAIO_FILTER_BYPASSED ? "bypassing it (fail_open)" :
 		    f->fail_mode == VAIO_FAIL_CLOSED ?
 		    "failing the disk's I/O (fail_closed)" :
+		    f->transforms_data ?
+		    "failing the disk's I/O (it transforms data)" :
 		    "failing the disk's I/O (it holds data the disk below lacks)");
 }
 EXPORT_SYMBOL_GPL(vaio_filter_error);
 
 static struct vaio_filter *lookup_filter(struct vaio_c *vc, const char *name);
+
+/* Longer than any declared key, shorter than a key in hex or base64. */
+#define VAIO_LOGGABLE_WORD_MAX	24
+
+/*
+ * Whether the @len characters at @w, a table word the target refused, may
+ * go to the log: a short name, as a key or a type is, never what may be a
+ * key in hex or base64 (32 bytes: 44 characters).
+ */
+static bool loggable_word(const char *w, size_t len)
+{
+	size_t i;
+
+	if (!len || len > VAIO_LOGGABLE_WORD_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(w[i]) && w[i] != '_' && w[i] != '-')
+			return false;
+	return true;
+}
+
+/*
+ * The log line of a table word @type refused (NULL: the words together):
+ * the word as given only when its key is declared and not secret, else
+ * its key alone, or nothing of it. A mistyped crypt key (a bare word, or
+ * under a misspelt name) must not reach the log.
+ */
+static void log_bad_word(const struct vaio_filter_type *type, const char *w,
+			 const char *error)
+{
+	const char *eq = w ? strchr(w, '=') : NULL;
+	const struct vaio_param *p;
+
+	if (!w) {
+		DMERR("filter %s: %s", type->name, error);
+		return;
+	}
+	for (p = eq ? type->params : NULL; p && p->name; p++)
+		if (strlen(p->name) == eq - w && !strncmp(p->name, w, eq - w))
+			break;
+	if (p && p->name && !p->secret)
+		DMERR("filter %s: '%s': %s", type->name, w, error);
+	else if (eq && loggable_word(w, eq - w))
+		DMERR("filter %s: '%.*s=...': %s", type->name, (int)(eq - w),
+		      w, error);
+	else
+		DMERR("filter %s: a word not shown: %s", type->name, error);
+}
 
 /*
  * Makes a failed or bypassed filter active again, if its type has
@@ -1339,7 +1436,10 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 
 	type = vaio_valid_name(name) ? vaio_filter_type_get(name) : NULL;
 	if (!type) {
-		DMERR("unknown filter type '%s'", name);
+		if (loggable_word(name, strlen(name)))
+			DMERR("unknown filter type '%s'", name);
+		else
+			DMERR("unknown filter type (not shown)");
 		ti->error = "Unknown filter type";
 		return -EINVAL;
 	}
@@ -1361,7 +1461,7 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 
 	r = vaio_params_check(type, argc, argv, &perr, &bad);
 	if (r) {
-		DMERR("filter %s: '%s': %s", name, argv[bad], perr);
+		log_bad_word(type, bad < argc ? argv[bad] : NULL, perr);
 		vaio_filter_type_put(type);
 		ti->error = (char *)perr;	/* a static string */
 		return r;
@@ -1505,7 +1605,11 @@ static int parse_features(struct dm_arg_set *as, struct vaio_c *vc)
 			if (r)
 				return r;
 		} else {
-			DMERR("unrecognised feature argument '%s'", arg);
+			/* Not the word: a crypt key in a wrong place. */
+			if (loggable_word(arg, strlen(arg)))
+				DMERR("unrecognised feature argument '%s'", arg);
+			else
+				DMERR("unrecognised feature argument (not shown)");
 			ti->error = "Unrecognised feature argument";
 			return -EINVAL;
 		}

@@ -21,6 +21,8 @@ PKGS=(
 	# the QEMU guest: kernel, emulator, initramfs contents
 	linux-image-cloud-amd64 qemu-system-x86 busybox-static cpio kmod
 	fio dmsetup drbd-utils iproute2 jq util-linux
+	# crypt/: dm-crypt's own tool against the crypt filter, keys in the keyring
+	cryptsetup-bin keyutils
 	# benchmarks
 	gnuplot-nox
 )

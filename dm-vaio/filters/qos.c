@@ -21,7 +21,9 @@
  * writes that completed (Documentation/filter-api.rst), and a queued write
  * has not. A suspend (and so a removal)
  * releases every queued bio at once, and the filter queues and charges
- * nothing until the resume: device-mapper waits for them.
+ * nothing until the resume: device-mapper waits for them. A filter out
+ * of service (bypassed or failed: the core tells it nothing, so its timer
+ * looks while it holds bios) releases them too, within QOS_POLL_NS.
  *
  * Shares and reservations: the disks whose filters name one domain (by
  * default the whole disk below) share it by mClock (Gulati, Merchant and
@@ -94,6 +96,7 @@ static const char * const limit_keys[QOS_NR_LIMITS] = {
 #define QOS_LATENCY_MS_DEF	30		/* SIOC's default threshold */
 #define QOS_LATENCY_MS_MAX	10000
 #define QOS_PERIOD_NS		(100 * NSEC_PER_MSEC)
+#define QOS_POLL_NS		(100 * NSEC_PER_MSEC)	/* qos_arm() */
 #define QOS_STALL_NS_MIN	NSEC_PER_SEC	/* dom_stall_ns() */
 #define QOS_WINDOW_MIN		2
 #define QOS_WINDOW_MAX		4096
@@ -335,8 +338,14 @@ static void qos_charge(struct qos_filter *q, const struct qos_bio *qb,
 	qos_account(q, qb, dir, now);
 }
 
-static void qos_arm(struct qos_filter *q, u64 due)
+/*
+ * The timer, for @due or sooner: while the filter holds bios, it looks
+ * at least every QOS_POLL_NS whether the filter is still in service (a
+ * failure tells the filter nothing; a bio may be due only in minutes).
+ */
+static void qos_arm(struct qos_filter *q, u64 due, u64 now)
 {
+	due = min(due, now + QOS_POLL_NS);
 	if (q->armed && q->armed_at <= due)
 		return;
 	q->armed = true;
@@ -379,7 +388,7 @@ static void qos_dispatch(struct qos_filter *q, u64 now, struct list_head *go)
 		if (!qb)
 			return;
 		if (best > now) {
-			qos_arm(q, best);
+			qos_arm(q, best, now);
 			return;
 		}
 		qos_charge(q, qb, pick, now);
@@ -783,48 +792,25 @@ static void qos_admit(struct qos_filter *q, struct list_head *go,
 	}
 }
 
-static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
-{
-	struct qos_filter *q = container_of(timer, struct qos_filter, timer);
-	unsigned long flags;
-	LIST_HEAD(sent);
-	LIST_HEAD(go);
-	u64 now;
-
-	spin_lock_irqsave(&q->lock, flags);
-	now = ktime_get_ns();
-	q->armed = false;
-	qos_dispatch(q, now, &go);
-	qos_admit(q, &go, &sent, now);
-	spin_unlock_irqrestore(&q->lock, flags);
-	qos_continue(&sent);
-	return HRTIMER_NORESTART;
-}
-
 /*
- * Suspend: every queued bio goes on now, in arrival order (those waiting
- * for the domain came first), and none is queued until the resume
- * (device-mapper waits for them all).
+ * Every bio @q holds goes on now, onto @go, in arrival order (those
+ * waiting for the domain came first), uncharged (q->lock held): at a
+ * suspend, and once the filter is out of service.
  */
-static void qos_release_all(struct qos_filter *q)
+static void qos_release(struct qos_filter *q, struct list_head *go)
 {
 	struct qos_domain *d = q->dom;
 	struct qos_bio *r, *w;
 	enum qos_dir dir;
-	LIST_HEAD(go);
 	u64 now;
 
-	spin_lock_irq(&q->lock);
-	q->may_defer = false;
 	spin_lock(&d->lock);
 	now = ktime_get_ns();
-	q->live = false;
-	dom_threshold(d);
 	list_for_each_entry_safe(r, w, &q->dq, list) {
 		q->dq_len--;
 		d->waiting--;
 		dom_send(d, q, r, now);
-		list_move_tail(&r->list, &go);
+		list_move_tail(&r->list, go);
 	}
 	for (;;) {
 		r = qos_head(q, QOS_READ);
@@ -844,10 +830,70 @@ static void qos_release_all(struct qos_filter *q)
 		q->throttled++;
 		q->throttled_ns += qos_since(now, w->queued_at);
 		dom_send(d, q, w, now);
-		list_move_tail(&w->list, &go);
+		list_move_tail(&w->list, go);
 	}
 	spin_unlock(&d->lock);
 	q->queued = 0;
+}
+
+/* Does @q hold bios, in its queues or in its domain's (q->lock held)? */
+static bool qos_holds(struct qos_filter *q)
+{
+	bool held;
+
+	if (q->queued)
+		return true;
+	spin_lock(&q->dom->lock);
+	held = q->dq_len;
+	spin_unlock(&q->dom->lock);
+	return held;
+}
+
+static enum hrtimer_restart qos_timer_fn(struct hrtimer *timer)
+{
+	struct qos_filter *q = container_of(timer, struct qos_filter, timer);
+	unsigned long flags;
+	LIST_HEAD(sent);
+	LIST_HEAD(go);
+	u64 now;
+
+	spin_lock_irqsave(&q->lock, flags);
+	now = ktime_get_ns();
+	q->armed = false;
+	if (READ_ONCE(q->f->state) != VAIO_FILTER_ACTIVE) {
+		/*
+		 * Bypassed or failed: the filter holds nothing. Bypassed, its
+		 * bios go below unthrottled, as the disk's new ones do; failed
+		 * closed, the core fails them, as it fails the new ones.
+		 */
+		qos_release(q, &sent);
+	} else {
+		qos_dispatch(q, now, &go);
+		qos_admit(q, &go, &sent, now);
+		if (qos_holds(q))
+			qos_arm(q, U64_MAX, now);
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+	qos_continue(&sent);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * Suspend: every queued bio goes on now, and none is queued until the
+ * resume (device-mapper waits for them all).
+ */
+static void qos_release_all(struct qos_filter *q)
+{
+	struct qos_domain *d = q->dom;
+	LIST_HEAD(go);
+
+	spin_lock_irq(&q->lock);
+	q->may_defer = false;
+	spin_lock(&d->lock);
+	q->live = false;
+	dom_threshold(d);
+	spin_unlock(&d->lock);
+	qos_release(q, &go);
 	q->armed = false;
 	spin_unlock_irq(&q->lock);
 	hrtimer_cancel(&q->timer);
@@ -886,13 +932,15 @@ static enum vaio_verdict qos_map(struct vaio_filter *f, struct bio *bio,
 		qos_charge(q, qb, dir, now);
 		/* Once in the domain queue, a completion may send it. */
 		sent = dom_admit(q, qb, now, q->may_defer);
+		if (!sent)	/* ... and the timer looks after it (qos_arm()) */
+			qos_arm(q, U64_MAX, now);
 		spin_unlock_irqrestore(&q->lock, flags);
 		return sent ? VAIO_PASS : VAIO_DEFER;
 	}
 	qb->seq = q->seq++;
 	qb->queued_at = now;
 	if (list_empty(&q->queue[dir]))
-		qos_arm(q, due);
+		qos_arm(q, due, now);
 	list_add_tail(&qb->list, &q->queue[dir]);
 	q->queued++;
 	q->queued_max = max_t(u64, q->queued_max, q->queued);
@@ -925,46 +973,55 @@ static bool reservation_above_limit(const u64 *v, u64 reservation)
 	       reservation > v[QOS_READ_IOPS] + v[QOS_WRITE_IOPS];
 }
 
-static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
-		   char **error)
+/* A disk's numbers, from its table words. */
+struct qos_args {
+	u64 v[QOS_NR_LIMITS];
+	u64 burst_ms, io_unit, latency_ms, reservation;
+	unsigned int shares;
+	const char *domain;	/* NULL: the whole disk below */
+};
+
+/*
+ * @argv into @a. The core checked every word against its declaration
+ * first, so the values convert and their ranges keep the arithmetic in 64
+ * bits; what is left are the rules between words. Returns 0, or -EINVAL
+ * with *error (static).
+ */
+static int qos_parse(unsigned int argc, char **argv, struct qos_args *a,
+		     const char **error)
 {
-	u64 v[QOS_NR_LIMITS] = { }, burst_ms = QOS_BURST_MS_DEF;
-	u64 io_unit = QOS_IO_UNIT_DEF, reservation = 0;
-	u64 latency_ms = QOS_LATENCY_MS_DEF;
-	unsigned int shares = QOS_SHARES_NORMAL;
-	char dom[QOS_DOMAIN_NAME_MAX];
-	struct qos_filter *q;
 	bool any = false;
 	const char *s;
-	int l, r;
+	int l;
 
-	/*
-	 * The core checked every value given against its declared range,
-	 * so they convert; the ranges keep the arithmetic in 64 bits.
-	 */
+	memset(a, 0, sizeof(*a));
+	a->burst_ms = QOS_BURST_MS_DEF;
+	a->io_unit = QOS_IO_UNIT_DEF;
+	a->latency_ms = QOS_LATENCY_MS_DEF;
+	a->shares = QOS_SHARES_NORMAL;
 	for (l = 0; l < QOS_NR_LIMITS; l++) {
 		s = vaio_param(argc, argv, limit_keys[l]);
-		if (s && kstrtou64(s, 10, &v[l]))
+		if (s && kstrtou64(s, 10, &a->v[l]))
 			goto bad_number;
 		any |= !!s;
 	}
 	s = vaio_param(argc, argv, "burst_ms");
-	if (s && kstrtou64(s, 10, &burst_ms))
+	if (s && kstrtou64(s, 10, &a->burst_ms))
 		goto bad_number;
 	s = vaio_param(argc, argv, "io_unit");
-	if (s && kstrtou64(s, 10, &io_unit))
+	if (s && kstrtou64(s, 10, &a->io_unit))
 		goto bad_number;
 	s = vaio_param(argc, argv, "latency_ms");
-	if (s && kstrtou64(s, 10, &latency_ms))
+	if (s && kstrtou64(s, 10, &a->latency_ms))
 		goto bad_number;
 	s = vaio_param(argc, argv, "reservation");
-	if (s && kstrtou64(s, 10, &reservation))
+	if (s && kstrtou64(s, 10, &a->reservation))
 		goto bad_number;
 	any |= !!s;
 	s = vaio_param(argc, argv, "shares");
 	if (s) {
-		shares = parse_shares(s);
-		if (!shares) {
+		a->shares = parse_shares(s);
+		if (!a->shares) {
 			*error = "qos: shares must be low, normal, high or 1-10000";
 			return -EINVAL;
 		}
@@ -974,17 +1031,46 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		*error = "qos: no limit, shares or reservation given";
 		return -EINVAL;
 	}
-	if (reservation_above_limit(v, reservation)) {
+	if (reservation_above_limit(a->v, a->reservation)) {
 		*error = "qos: reservation above the disk's iops limit";
 		return -EINVAL;
 	}
-	s = vaio_param(argc, argv, "domain");
-	if (s && strlen(s) >= sizeof(dom)) {
+	a->domain = vaio_param(argc, argv, "domain");
+	if (a->domain && strlen(a->domain) >= QOS_DOMAIN_NAME_MAX) {
 		*error = "qos: domain name longer than 63 characters";
 		return -EINVAL;
 	}
-	if (s)
-		strscpy(dom, s, sizeof(dom));
+	return 0;
+
+bad_number:
+	*error = "qos: parameter value is not a number";
+	return -EINVAL;
+}
+
+/* At table load before ->ctr() and for CHAIN_CHECK (vaioctl policy). */
+static int qos_args_check(unsigned int argc, char **argv, const char **error)
+{
+	struct qos_args a;
+
+	return qos_parse(argc, argv, &a, error);
+}
+
+static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
+		   char **error)
+{
+	char dom[QOS_DOMAIN_NAME_MAX];
+	struct qos_filter *q;
+	struct qos_args a;
+	const char *e;
+	int l, r;
+
+	r = qos_parse(argc, argv, &a, &e);
+	if (r) {
+		*error = (char *)e;	/* a static string */
+		return r;
+	}
+	if (a.domain)
+		strscpy(dom, a.domain, sizeof(dom));
 	else	/* the whole disk below: its partitions share it */
 		snprintf(dom, sizeof(dom), "dev:%u:%u",
 			 MAJOR(disk_devt(f->data_dev->bdev->bd_disk)),
@@ -996,15 +1082,15 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		return -ENOMEM;
 	}
 	q->f = f;
-	q->burst_ns = burst_ms * NSEC_PER_MSEC;
-	q->io_unit = io_unit * 1024;
+	q->burst_ns = a.burst_ms * NSEC_PER_MSEC;
+	q->io_unit = a.io_unit * 1024;
 	/*
 	 * Empty buckets: credit comes with idle, not with a new table (a
 	 * policy edit under load is no burst).
 	 */
 	q->cur.start = ktime_get_ns();
 	for (l = 0; l < QOS_NR_LIMITS; l++) {
-		q->bucket[l].rate = v[l];
+		q->bucket[l].rate = a.v[l];
 		q->bucket[l].clock = q->cur.start;
 	}
 	spin_lock_init(&q->lock);
@@ -1015,11 +1101,12 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	q->timer.function = qos_timer_fn;
 
 	INIT_LIST_HEAD(&q->dq);
-	q->latency_ns = latency_ms * NSEC_PER_MSEC;
-	q->shares = shares;
-	q->reservation = reservation;
-	q->r_step = reservation ? div64_u64(NSEC_PER_SEC, reservation) : 0;
-	q->p_step = div_u64((u64)QOS_SHARES_MAX * 1000, shares);
+	q->latency_ns = a.latency_ms * NSEC_PER_MSEC;
+	q->shares = a.shares;
+	q->reservation = a.reservation;
+	q->r_step = a.reservation ?
+		    div64_u64(NSEC_PER_SEC, a.reservation) : 0;
+	q->p_step = div_u64((u64)QOS_SHARES_MAX * 1000, a.shares);
 	q->sec_start = q->cur.start;
 	r = dom_join(q, dom);
 	if (r) {
@@ -1029,10 +1116,6 @@ static int qos_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	}
 	f->private = q;
 	return 0;
-
-bad_number:
-	*error = "qos: parameter value is not a number";
-	return -EINVAL;
 }
 
 static void qos_dtr(struct vaio_filter *f)
@@ -1223,6 +1306,7 @@ static struct vaio_filter_type qos_type = {
 	/* Bypassed, I/O only goes unthrottled. */
 	.fail_modes = VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED,
 	.ops = {
+		.args_check = qos_args_check,
 		.ctr = qos_ctr,
 		.dtr = qos_dtr,
 		.map = qos_map,

@@ -25,6 +25,11 @@
  *                             in process context (->map_process(),
  *                             ->end_io_process())
  *   hold_end <ms> [<ops>]     hold completions <ms> before passing them up
+ *   spin <ms> [<ops>]         (message only) busy-wait <ms> (at most
+ *                             5000) in ->map(), as a slow filter: what
+ *                             may change meanwhile
+ *   remap [<ops>]             VAIO_REMAP: below as it stands, the filters
+ *                             below skipped
  *   veto <event>|none         veto an event (attach, detach, grow, snapshot)
  *   error                     report a filter failure (fail_open/closed)
  *   refuse_reactivate <0|1>   whether "reactivate" is refused
@@ -59,6 +64,7 @@
 #include "../dm-vaio-filter.h"
 
 #include <linux/bio.h>
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/jiffies.h>
 #include <linux/percpu.h>
@@ -71,9 +77,11 @@
 
 #define DM_MSG_PREFIX "vaio-test"
 
+#define VT_SPIN_MS_MAX	5000
+
 enum vt_mode {
 	VT_PASS, VT_DELAY, VT_DEFER, VT_COMPLETE, VT_FAIL, VT_CORRUPT,
-	VT_INVERT, VT_HOLD_END,
+	VT_INVERT, VT_HOLD_END, VT_SPIN, VT_REMAP,
 };
 
 #define VT_OPS_READ	1
@@ -155,7 +163,7 @@ static const char * const mode_names[] = {
 	[VT_PASS] = "pass", [VT_DELAY] = "delay", [VT_DEFER] = "defer",
 	[VT_COMPLETE] = "complete", [VT_FAIL] = "fail",
 	[VT_CORRUPT] = "corrupt", [VT_INVERT] = "invert",
-	[VT_HOLD_END] = "hold_end",
+	[VT_HOLD_END] = "hold_end", [VT_SPIN] = "spin", [VT_REMAP] = "remap",
 };
 
 static bool vt_applies(struct vt_filter *vt, struct bio *bio)
@@ -445,6 +453,12 @@ static enum vaio_verdict vt_map(struct vaio_filter *f, struct bio *bio,
 		this_cpu_inc(vt->stats->failed);
 		bio->bi_status = BLK_STS_IOERR;
 		return VAIO_FAIL;
+	case VT_SPIN:
+		/* A slow ->map(): the window between the core's checks. */
+		mdelay(READ_ONCE(vt->delay_ms));
+		return VAIO_PASS;
+	case VT_REMAP:
+		return VAIO_REMAP;
 	case VT_INVERT:
 		if (bio_op(bio) != REQ_OP_WRITE)
 			return VAIO_PASS;
@@ -622,9 +636,10 @@ static int vt_command(struct vt_filter *vt, unsigned int argc, char **argv,
 		if (!strcmp(argv[0], mode_names[i]))
 			mode = i;
 
-	if (mode == VT_DELAY || mode == VT_HOLD_END) {
-		if (argc < 2 || kstrtouint(argv[1], 10, &ms) || ms > 60000) {
-			*error = "delay/hold_end need milliseconds (0-60000)";
+	if (mode == VT_DELAY || mode == VT_HOLD_END || mode == VT_SPIN) {
+		if (argc < 2 || kstrtouint(argv[1], 10, &ms) || ms > 60000 ||
+		    (mode == VT_SPIN && ms > VT_SPIN_MS_MAX)) {
+			*error = "delay/hold_end need milliseconds (0-60000), spin 0-5000";
 			return -EINVAL;
 		}
 		argc--;

@@ -24,8 +24,14 @@ table_refused "filter without type and mode" "$t 1 filter" \
 	"vaio: filter needs <type> <fail_open|fail_closed> <#args>"
 table_refused "a filter argument that is not key=value" "$t 5 filter test-qos fail_open 1 frobnicate" \
 	"vaio: filter argument is not key=value"
-table_refused "an undeclared filter parameter, in context" "$t 5 filter test-qos fail_open 1 frob=1" \
-	"filter test-qos: 'frob=1': unknown filter parameter"
+table_refused "an undeclared filter parameter, its key in context" "$t 5 filter test-qos fail_open 1 frob=1" \
+	"filter test-qos: 'frob=...': unknown filter parameter"
+ktap_check "... not its value (a key mistyped may be secret)" sh -c "! dmesg | grep -q \"'frob=1'\""
+table_refused "a declared parameter's word in context" "$t 5 filter test-qos fail_open 1 ms=60002" \
+	"filter test-qos: 'ms=60002': parameter value is out of range"
+table_refused "a bare word: not shown" "$t 5 filter test-qos fail_open 1 0123456789abcdef" \
+	"filter test-qos: a word not shown: filter argument is not key=value"
+ktap_check "... nowhere in the log" sh -c "! dmesg | grep -q 0123456789abcdef"
 table_refused "a parameter value out of range" "$t 5 filter test-qos fail_open 1 ms=60001" \
 	"vaio: parameter value is out of range"
 table_refused "a parameter value not among the choices" "$t 5 filter test-qos fail_open 1 mode=fast" \

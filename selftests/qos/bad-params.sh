@@ -6,7 +6,7 @@ TIMEOUT=120
 . "$(dirname "$0")/../lib/vaio.sh"
 
 vaioctl_setup
-brd_setup 16 1
+brd_setup 16 2
 size=$(dev_sectors /dev/ram0)
 modprobe dm-vaio-qos
 t() { echo "0 $size vaio /dev/ram0 $((6 + $#)) disk_id bad filter qos fail_open $# $*"; }
@@ -33,6 +33,9 @@ table_refused "reservation above iops refused" "$(t iops=500 reservation=501)" \
 table_refused "reservation above read_iops + write_iops refused" \
 	"$(t read_iops=100 write_iops=100 reservation=201)" "qos: reservation above the disk's iops limit"
 table_refused "latency_ms=0 refused" "$(t shares=low latency_ms=0)" "parameter value is out of range"
+long=$(printf '%064d' 0)
+table_refused "a domain name of 64 characters refused" "$(t shares=low "domain=$long")" \
+	"qos: domain name longer than 63 characters"
 table_refused "a domain name with a comma refused" "$(t shares=low domain=a,b)" \
 	"parameter value has a character not allowed"
 
@@ -60,6 +63,19 @@ vaioctl_bad "policy create: not a number" "argument 'bps=1e6': parameter value i
 	vaioctl policy create p1 qos:bps=1e6
 vaioctl_bad "policy create: reservation=0" "argument 'reservation=0': parameter value is out of range" \
 	vaioctl policy create p1 qos:reservation=0
+# The rules between words (the type's args_check), as the table load has them.
+vaioctl_bad "policy create: reservation above iops" \
+	"component 'qos:[^']*': qos: reservation above the disk's iops limit" \
+	vaioctl policy create p1 qos:iops=500,reservation=501
+vaioctl_bad "policy create: shares=huge" \
+	"component 'qos:[^']*': qos: shares must be low, normal, high or 1-10000" \
+	vaioctl policy create p1 qos:shares=huge
+vaioctl_bad "policy create: no limit, shares or reservation" \
+	"component 'qos:[^']*': qos: no limit, shares or reservation given" \
+	vaioctl policy create p1 qos:burst_ms=10
+vaioctl_bad "policy create: a domain name of 64 characters" \
+	"component 'qos:[^']*': qos: domain name longer than 63 characters" \
+	vaioctl policy create p1 "qos:shares=low,domain=$long"
 ktap_check "policy create p qos:iops=500" vaioctl policy create p qos:iops=500
 ktap_check "disk create d with policy p" vaioctl disk create d /dev/ram0 --policy p
 ktap_eq "its table" "$(dmsetup table d)" \
@@ -73,5 +89,20 @@ ms=$(($(ms_now) - s))
 ktap_check "took at least 1.7 s ($ms ms)" test "$ms" -ge 1700
 ktap_match "throttled ($(vaio_filter_get d qos throttled))" \
 	"$(vaio_filter_get d qos throttled)" '^[1-9]'
+# Statistics over netlink: a second disk that did more I/O unthrottled.
+ktap_check "policy create q qos:shares=high" vaioctl policy create q qos:shares=high
+ktap_check "disk create e with policy q" vaioctl disk create e /dev/ram1 --policy q
+ktap_check "2000 reads through e" fio --name=r --filename=/dev/mapper/e \
+	--rw=randread --bs=4k --number_ios=2000 --size=16m --direct=1 \
+	--ioengine=libaio --iodepth=8 --output=/dev/null
+vaioctl -j stats >/tmp/stats.json
+ktap_eq "vaioctl stats: d's throttled_ms from the qos filter's status" \
+	"$(jq -r '.[] | select(.disk == "d") | .filters[] | select(.type == "qos") | .status.throttled_ms' /tmp/stats.json)" \
+	"$(vaio_filter_get d qos throttled_ms)"
+ktap_eq "--sort iops: e first" "$(vaioctl -j stats --sort iops | jq -r '.[0].disk')" e
+ktap_eq "--sort throttled --top 1: d alone" \
+	"$(vaioctl -j stats --sort throttled --top 1 | jq -r '[.[].disk] | join(" ")')" d
+vaioctl_bad "--sort frob: refused" "unknown key 'frob'.*throttled" vaioctl stats --sort frob
+ktap_check "disk remove e" vaioctl disk remove e
 ktap_check "disk remove" vaioctl disk remove d
 ktap_finish

@@ -20,27 +20,38 @@
 
 static const char *const sort_keys[] = {
 	"iops", "reads", "writes", "bytes", "read_bytes", "write_bytes",
-	"flushes", "discards", "errors", "cache_hits", NULL,
+	"flushes", "discards", "errors", "cache_hits", "throttled", NULL,
 };
-#define SORT_CACHE_HITS 9
+#define SORT_FILTER 9	/* from here on, the keys of filter_sum() */
 
-/* Read and write hits of @d's cache filter, from its status words. */
-static double cache_hits(const struct vaio_disk_info *d)
+/*
+ * The sum of the status words of @d's filter that sort key @key reads
+ * (@key >= SORT_FILTER): cache hits, read and write; the time the qos
+ * filter held bios back, in ms.
+ */
+static double filter_sum(const struct vaio_disk_info *d, int key)
 {
+	static const struct {
+		const char *type, *words[3];
+	} sums[] = {
+		{ "cache", { "read_hits", "write_hits" } },
+		{ "qos", { "throttled_ms" } },
+	};
 	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
-	double hits = 0;
+	const char *const *w;
+	double sum = 0;
 	int i, j, n;
 
 	for (i = 0; i < d->nfilters; i++) {
-		if (strcmp(d->filters[i].type, "cache"))
+		if (strcmp(d->filters[i].type, sums[key - SORT_FILTER].type))
 			continue;
 		n = vaio_status_pairs(d->filters[i].status, keys, values, 64);
 		for (j = 0; j < n; j++)
-			if (!strcmp(keys[j], "read_hits") ||
-			    !strcmp(keys[j], "write_hits"))
-				hits += strtod(values[j], NULL);
+			for (w = sums[key - SORT_FILTER].words; *w; w++)
+				if (!strcmp(keys[j], *w))
+					sum += strtod(values[j], NULL);
 	}
-	return hits;
+	return sum;
 }
 
 static double stat_value(const struct vaio_stats_info *s, int key)
@@ -207,7 +218,7 @@ int stats(int argc, char **argv)
 	struct vaio_disk_info *prev = NULL, *cur;
 	struct stat_row *rows;
 	struct vaio_err err;
-	double interval = 0, t0 = 0, t1, hits;
+	double interval = 0, t0 = 0, t1, fsum = 0;
 	long top = -1, count = -1;
 	int c, key = 0, np = 0, nc, i, j, n;
 	char *end;
@@ -228,7 +239,7 @@ int stats(int argc, char **argv)
 				if (!strcmp(sort_keys[key], optarg))
 					break;
 			if (!sort_keys[key])
-				die(EXIT_USAGE, "--sort: unknown key '%s' (iops, reads, writes, bytes, read_bytes, write_bytes, flushes, discards, errors, cache_hits)",
+				die(EXIT_USAGE, "--sort: unknown key '%s' (iops, reads, writes, bytes, read_bytes, write_bytes, flushes, discards, errors, cache_hits, throttled)",
 				    optarg);
 			break;
 		case 'w':
@@ -283,17 +294,20 @@ int stats(int argc, char **argv)
 				continue;
 			rows[n].d = &cur[i];
 			rows[n].v = cur[i].st;
-			hits = cache_hits(&cur[i]);
+			if (key >= SORT_FILTER)
+				fsum = filter_sum(&cur[i], key);
 			for (j = 0; prev && j < np; j++) {
 				if (strcmp(prev[j].id, cur[i].id))
 					continue;
 				rows[n].secs = t1 - t0;
 				stats_delta(&rows[n].v, &prev[j].st);
-				if (hits >= cache_hits(&prev[j]))
-					hits -= cache_hits(&prev[j]);
+				/* Not after a reload restarted the counts. */
+				if (key >= SORT_FILTER &&
+				    fsum >= filter_sum(&prev[j], key))
+					fsum -= filter_sum(&prev[j], key);
 				break;
 			}
-			rows[n].key = (key == SORT_CACHE_HITS ? hits :
+			rows[n].key = (key >= SORT_FILTER ? fsum :
 				       stat_value(&rows[n].v, key)) /
 				      (rows[n].secs > 0 ? rows[n].secs : 1);
 			n++;

@@ -9,8 +9,8 @@
 . /vaio/selftests/lib/vaio.sh
 
 extra=/lib/modules/$(uname -r)/extra
-ktap_eq "our modules: the four DKMS built, no test filter" \
-	"$(cd "$extra" && echo *)" "dm-vaio-cache.ko dm-vaio-qos.ko dm-vaio-replication.ko dm-vaio.ko"
+ktap_eq "our modules: the five DKMS built, no test filter" \
+	"$(cd "$extra" && echo *)" "dm-vaio-cache.ko dm-vaio-crypt.ko dm-vaio-qos.ko dm-vaio-replication.ko dm-vaio.ko"
 # The host compares these with DKMS's output.
 (cd "$extra" && md5sum ./*.ko) | sed 's/^/# module /'
 ktap_eq "our programs: the package's" "$(cd /usr/sbin && echo vaio*)" \
