@@ -16,6 +16,7 @@
 #   make bench    deps + build + benchmarks in the QEMU guest, then the
 #                 replication benchmark in two guests (bench-repl) and
 #                 the cache anchors (bench-cache)
+#   make bench-qos  the qos filter against io.max and io.weight (one guest)
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
 #                 code, -Werror over the userspace code (even under
 #                 WERROR=0), shellcheck over the scripts
@@ -63,13 +64,14 @@ export T
 	check-debug check-debug-run check-debug-full check-debug-full-run check-full \
 	userspace-asan \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
+	bench-qos bench-qos-run \
 	lint install uninstall clean help torture torture-run torture-power \
 	torture-power-run deb
 
 all: modules userspace
 
 help:
-	@sed -n '3,26p' Makefile
+	@sed -n '3,28p' Makefile
 
 # The kernels the modules support: dkms.conf's BUILD_EXCLUSIVE_KERNEL (a
 # regular expression over the release; why that range: see there).
@@ -198,6 +200,14 @@ bench-cache: deps
 
 bench-cache-run: guest-modules userspace
 	@tools/bench/bench-cache --kver $(GUEST_KVER) $(BENCH_CACHE_ARGS)
+
+# The qos filter against blk-throttle (io.max) and io.cost (io.weight),
+# one guest; BENCH_QOS_ARGS="--quick" for a short run.
+bench-qos: deps
+	@$(MAKE) --no-print-directory bench-qos-run
+
+bench-qos-run: guest-modules userspace
+	@tools/bench/bench-qos --kver $(GUEST_KVER) $(BENCH_QOS_ARGS)
 
 lint: guest-modules
 	@tools/lint.sh --kdir $(GUEST_KDIR) --build $(BUILD)/$(GUEST_KVER)
