@@ -3,6 +3,7 @@
 DESCRIPTION="no bio skips a filter that transforms data: not one that was in a filter's ->map() above it when it failed closed, nor one remapped (VAIO_REMAP) above it; no plaintext below"
 TIMEOUT=120
 SMP=2
+DEBUG_LANE=ci	# the core bio paths where a filter fails under a bio (58 s there)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 
