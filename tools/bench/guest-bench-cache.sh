@@ -170,16 +170,8 @@ vaio_hits() {
 }
 
 gone_4d() {
-	local i d
-	for d in d0 d1 d2 d3 bpool bpool0 bpool1 bpool2 bpool3 c0 c1 c2 c3 o0 o1 o2 o3; do
-		dmsetup info "$d" >/dev/null 2>&1 || continue
-		for i in 1 2 3 4 5 6 7 8 9 10; do
-			[ "$i" -gt 1 ] && sleep 0.5
-			dmsetup remove "$d" 2>/dev/null && break
-		done
-		dmsetup info "$d" >/dev/null 2>&1 && fail "cannot remove $d"
-	done
-	return 0
+	dm_gone d0 d1 d2 d3 bpool bpool0 bpool1 bpool2 bpool3 c0 c1 c2 c3 \
+		o0 o1 o2 o3
 }
 
 # run_4d REP WORKLOAD CONFIG

@@ -344,15 +344,8 @@ hop_run() {
 # without filters.
 # ---------------------------------------------------------------------
 doms_gone() {
-	local d i
-	for d in dq0 dq1 dq2 dq3; do
-		dmsetup info "$d" >/dev/null 2>&1 || continue
-		for i in 1 2 3 4 5 6 7 8 9 10; do
-			[ "$i" -gt 1 ] && sleep 0.5
-			dmsetup remove "$d" 2>/dev/null && break
-		done
-		dmsetup info "$d" >/dev/null 2>&1 && fail "cannot remove $d"
-	done
+	local i
+	dm_gone dq0 dq1 dq2 dq3
 	for i in 0 1 2 3; do echo 100 >$CG/b$i/io.weight 2>/dev/null; done
 	return 0
 }

@@ -18,16 +18,20 @@ rotate() {
 	echo "$*"
 }
 
-# dm_gone: removes the device $DM if it is there, retrying while it is
-# busy; exits the run if it cannot.
+# dm_gone [DEV...]: removes each device (by default $DM) that is there,
+# retrying while it is busy; exits the run if one cannot go.
 dm_gone() {
-	local i
-	dmsetup info "$DM" >/dev/null 2>&1 || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ "$i" -gt 1 ] && sleep 0.5
-		dmsetup remove "$DM" 2>/dev/null && return 0
+	local d i
+	[ $# -gt 0 ] || set -- "$DM"
+	for d in "$@"; do
+		dmsetup info "$d" >/dev/null 2>&1 || continue
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			[ "$i" -gt 1 ] && sleep 0.5
+			dmsetup remove "$d" 2>/dev/null && continue 2
+		done
+		echo "bench: FAIL: cannot remove $d"
+		dmsetup info "$d"
+		exit 1
 	done
-	echo "bench: FAIL: cannot remove $DM"
-	dmsetup info "$DM"
-	exit 1
+	return 0
 }
