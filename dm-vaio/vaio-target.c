@@ -417,14 +417,14 @@ static bool transform_below(struct vaio_c *vc, struct vaio_io *io)
 static int settle(struct vaio_c *vc, struct vaio_filter *f,
 		  struct vaio_io *io, struct bio *bio, enum vaio_verdict v)
 {
+	const char *bad = "invalid map verdict";
+
 	switch (v) {
 	case VAIO_REMAP:
 		if (likely(!transform_below(vc, io)))
 			return DM_MAPIO_REMAPPED;
-		vaio_filter_error(f, "VAIO_REMAP above a filter that transforms data");
-		bio->bi_status = BLK_STS_IOERR;
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
+		bad = "VAIO_REMAP above a filter that transforms data";
+		break;
 	case VAIO_DONE:
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
@@ -438,13 +438,15 @@ static int settle(struct vaio_c *vc, struct vaio_filter *f,
 			proc_queue(f, VAIO_PROC_MAP, bio);
 			return DM_MAPIO_SUBMITTED;
 		}
-		fallthrough;
+		break;
 	default:
-		vaio_filter_error(f, "invalid map verdict");
-		bio->bi_status = BLK_STS_IOERR;
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
+		break;
 	}
+	/* A verdict the filter may not give: it fails, and the bio. */
+	vaio_filter_error(f, bad);
+	bio->bi_status = BLK_STS_IOERR;
+	bio_endio(bio);
+	return DM_MAPIO_SUBMITTED;
 }
 
 /*
@@ -475,8 +477,7 @@ static int run_chain(struct vaio_c *vc, struct vaio_io *io, struct bio *bio)
 			if (!io->seen)
 				return DM_MAPIO_KILL;
 			/* Those above saw it: dm would skip their ->end_io(). */
-			bio->bi_status = BLK_STS_IOERR;
-			bio_endio(bio);
+			end_bio_now(bio);
 			return DM_MAPIO_SUBMITTED;
 		}
 		if (state != VAIO_FILTER_ACTIVE)
