@@ -218,7 +218,7 @@ int stats(int argc, char **argv)
 	struct vaio_disk_info *prev = NULL, *cur;
 	struct stat_row *rows;
 	struct vaio_err err;
-	double interval = 0, t0 = 0, t1, fsum = 0;
+	double interval = 0, t0 = 0, t1, fsum = 0, psum;
 	long top = -1, count = -1;
 	int c, key = 0, np = 0, nc, i, j, n;
 	char *end;
@@ -302,9 +302,10 @@ int stats(int argc, char **argv)
 				rows[n].secs = t1 - t0;
 				stats_delta(&rows[n].v, &prev[j].st);
 				/* Not after a reload restarted the counts. */
-				if (key >= SORT_FILTER &&
-				    fsum >= filter_sum(&prev[j], key))
-					fsum -= filter_sum(&prev[j], key);
+				psum = key >= SORT_FILTER ?
+				       filter_sum(&prev[j], key) : 0;
+				if (fsum >= psum)
+					fsum -= psum;
 				break;
 			}
 			rows[n].key = (key >= SORT_FILTER ? fsum :
