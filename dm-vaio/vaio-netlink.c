@@ -145,7 +145,11 @@ static int fill_type(struct sk_buff *skb, const struct vaio_filter_type *t,
 			  VAIO_CMD_FILTER_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (put_type(skb, t))
+	/* The kernel's and the uapi's fail modes have the same numbers. */
+	BUILD_BUG_ON((int)VAIO_FAIL_OPEN != (int)VAIO_FAIL_MODE_OPEN ||
+		     (int)VAIO_FAIL_CLOSED != (int)VAIO_FAIL_MODE_CLOSED);
+	if (put_type(skb, t) ||
+	    nla_put_u32(skb, VAIO_FILTER_ATTR_FAIL_MODES, t->fail_modes))
 		goto cancel;
 	params = nla_nest_start(skb, VAIO_FILTER_ATTR_PARAMS);
 	if (!params)

@@ -68,8 +68,15 @@ table_refused "a disk length not of whole 4096-byte sectors refused" \
 ktap_eq "vaioctl filter list: crypt and its keys" \
 	"$(vaioctl -j filter list | jq -r '.[] | select(.type == "crypt") | [.params[].name] | join(" ")')" \
 	"key cipher sector_size iv_offset iv_large_sectors allow_discards"
+ktap_eq "vaioctl filter list: crypt allows fail closed only" \
+	"$(vaioctl -j filter list | jq -c '.[] | select(.type == "crypt") | .fail_modes')" '["closed"]'
 vaioctl_bad "policy create: fail=open" "filter type does not allow fail_open" \
-	vaioctl policy create p1 "crypt:$k"
+	vaioctl policy create p1 "crypt:$k,fail=open"
+# Without fail=, the component takes the only mode its type allows.
+ktap_check "policy create: crypt without fail= taken" vaioctl policy create p0 "crypt:$k"
+ktap_eq "policy p0 stores crypt as fail=closed" \
+	"$(vaioctl -j policy show p0 | jq -r '.components[0]')" "crypt:$k,fail=closed"
+ktap_check "policy p0 deleted" vaioctl policy delete p0
 vaioctl_bad "policy create: no key" "component 'crypt:[^']*': crypt: needs key=" \
 	vaioctl policy create p1 crypt:sector_size=4096,fail=closed
 vaioctl_bad "policy create: a key of 48 bytes" \

@@ -107,6 +107,7 @@ int vaio_component_parse(const char *s, struct vaio_component *c,
 				return vaio_seterr(err, EINVAL,
 						   "component '%s': fail must be open or closed",
 						   s);
+			c->fail_given = true;
 			continue;
 		}
 		if (c->argc == VAIO_MAX_ARGS)

@@ -416,6 +416,10 @@ static void parse_filter_attrs(const struct nlattr *a, struct vaio_filter_info *
 		if (f)
 			f->fail_mode = get_u8(a);
 		break;
+	case VAIO_FILTER_ATTR_FAIL_MODES:
+		if (t && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+			t->fail_modes = mnl_attr_get_u32(a);
+		break;
 	case VAIO_FILTER_ATTR_STATE:
 		if (f)
 			f->state = get_u8(a);
@@ -596,6 +600,31 @@ int vaio_filter_types(struct vaio_nl *nl, struct vaio_type_info **types,
 	*types = l.items;
 	*n = l.n;
 	return 0;
+}
+
+int vaio_chain_fail_defaults(struct vaio_nl *nl, struct vaio_chain *chain,
+			     struct vaio_err *err)
+{
+	const struct vaio_type_info *t;
+	struct vaio_type_info *types;
+	int i, n, r, unknown = 0;
+
+	r = vaio_filter_types(nl, &types, &n, err);
+	if (r)
+		return r;
+	for (i = 0; i < chain->n; i++) {
+		struct vaio_component *c = &chain->c[i];
+
+		if (c->fail_given)
+			continue;
+		t = vaio_type_find(types, n, c->type);
+		if (!t)
+			unknown++;
+		else if (t->fail_modes == 1u << VAIO_FAIL_MODE_CLOSED)
+			c->fail_mode = VAIO_FAIL_MODE_CLOSED;
+	}
+	free(types);
+	return unknown;
 }
 
 const struct vaio_type_info *vaio_type_find(const struct vaio_type_info *types,

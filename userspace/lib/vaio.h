@@ -63,6 +63,8 @@ struct vaio_type_info {
 	char name[VAIO_NAME_MAX];
 	int class;
 	char version[32];
+	/* BIT(enum vaio_fail_mode_uapi) the type allows; 0: not said */
+	unsigned int fail_modes;
 	int nparams;
 	struct vaio_param_info params[VAIO_MAX_PARAMS];
 };
@@ -134,6 +136,14 @@ int vaio_disk_find(struct vaio_nl *nl, const char *name, bool or_id,
 /* The kernel's verdict on @chain; the error names the component at fault. */
 int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 		     struct vaio_err *err);
+/*
+ * Each component of @chain without "fail=" made fail_closed if its type
+ * allows only that (encryption); the others keep fail_open. Returns how
+ * many such components have a type not registered yet (its module not
+ * loaded: vaio_chain_check() loads it), or -errno.
+ */
+int vaio_chain_fail_defaults(struct vaio_nl *nl, struct vaio_chain *chain,
+			     struct vaio_err *err);
 int vaio_snapshot(struct vaio_nl *nl, const char *id, const char *tag,
 		  unsigned int *delivered, struct vaio_err *err);
 int vaio_reactivate(struct vaio_nl *nl, const char *id, const char *filter,
@@ -178,6 +188,7 @@ int vaio_status_pairs(const char *status, char keys[][VAIO_NAME_MAX],
 struct vaio_component {
 	char type[VAIO_NAME_MAX];
 	int fail_mode;			/* enum vaio_fail_mode_uapi */
+	bool fail_given;		/* "fail=" was in the component */
 	int argc;
 	char argv[VAIO_MAX_ARGS][VAIO_ARG_MAX];
 };

@@ -48,7 +48,17 @@ int filter_list(int argc, char **argv)
 		print_string(PRINT_ANY, "class", "  class %s",
 			     vaio_class_name(t->class));
 		print_int(PRINT_ANY, "class_order", " (%d)", t->class);
-		print_string(PRINT_ANY, "version", "  version %s\n", t->version);
+		print_string(PRINT_ANY, "version", "  version %s", t->version);
+		open_json_array("fail_modes");
+		print_text("  fail ");
+		if (t->fail_modes & 1u << VAIO_FAIL_MODE_OPEN)
+			print_string(PRINT_ANY, NULL, "%s", "open");
+		if (t->fail_modes == 3u)
+			print_text("|");
+		if (t->fail_modes & 1u << VAIO_FAIL_MODE_CLOSED)
+			print_string(PRINT_ANY, NULL, "%s", "closed");
+		close_json_array();
+		print_text("\n");
 		/* Each: "    KEY=VALUES\n        HELP (default DEFAULT)". */
 		open_json_array("params");
 		for (j = 0; j < t->nparams; j++) {

@@ -66,6 +66,27 @@ static void policy_args(const char *cmd, int argc, char **argv,
 	parse_components(argc - 1, argv + 1, &p->chain);
 }
 
+/*
+ * Dies unless the kernel takes @p's chain, each component without "fail="
+ * given its type's fail mode first: a type not registered yet (module not
+ * loaded) is known after the first check, which loads it.
+ */
+static void check_chain(struct vaio_policy *p)
+{
+	struct vaio_err err;
+	int unknown;
+
+	unknown = vaio_chain_fail_defaults(nl(), &p->chain, &err);
+	if (unknown < 0)
+		die_err(&err);
+	if (!vaio_chain_check(nl(), &p->chain, &err))
+		return;
+	if (unknown && vaio_chain_fail_defaults(nl(), &p->chain, &err) == 0 &&
+	    !vaio_chain_check(nl(), &p->chain, &err))
+		return;
+	die(EXIT_FAIL, "policy %s: %s", p->name, err.msg);
+}
+
 int policy_create(int argc, char **argv)
 {
 	struct vaio_policy p;
@@ -79,8 +100,7 @@ int policy_create(int argc, char **argv)
 	if (vaio_policy_exists(p.name))
 		die(EXIT_FAIL, "policy %s exists already (vaioctl policy edit changes it)",
 		    p.name);
-	if (vaio_chain_check(nl(), &p.chain, &err))
-		die(EXIT_FAIL, "policy %s: %s", p.name, err.msg);
+	check_chain(&p);
 	if (vaio_policy_save(&p, &err))
 		die_err(&err);
 	unlock_conf(lock);
@@ -247,8 +267,7 @@ int policy_edit(int argc, char **argv)
 	lock = lock_conf(&err);
 	if (lock < 0 || vaio_policy_load(p.name, &old, &err))
 		die_err(&err);
-	if (vaio_chain_check(nl(), &p.chain, &err))
-		die(EXIT_FAIL, "policy %s: %s", p.name, err.msg);
+	check_chain(&p);
 	if (disks_using(p.name, &disks, &nd, &err))
 		die_err(&err);
 	if (apply_all(disks, nd, &p.chain, &old.chain, &err))

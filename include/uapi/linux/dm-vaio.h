@@ -149,6 +149,8 @@ enum vaio_filter_attr {
 	VAIO_FILTER_ATTR_ARGS,		/* nest: VAIO_FILTER_ATTR_ARG */
 	VAIO_FILTER_ATTR_ARG,		/* string: one table argument */
 	VAIO_FILTER_ATTR_STATUS,	/* string: the filter's status words */
+	/* u32: a type's allowed fail modes, BIT(enum vaio_fail_mode_uapi) */
+	VAIO_FILTER_ATTR_FAIL_MODES,
 
 	__VAIO_FILTER_ATTR_MAX
 };
