@@ -128,7 +128,8 @@ static int put_param(struct sk_buff *skb, const struct vaio_param *p)
 	      nla_put_u64_64bit(skb, VAIO_PARAM_ATTR_RANGE_MAX, p->max,
 				VAIO_PARAM_ATTR_PAD))) ||
 	    (p->def && nla_put_string(skb, VAIO_PARAM_ATTR_DEFAULT, p->def)) ||
-	    (p->help && nla_put_string(skb, VAIO_PARAM_ATTR_HELP, p->help)))
+	    (p->help && nla_put_string(skb, VAIO_PARAM_ATTR_HELP, p->help)) ||
+	    (p->secret && nla_put_flag(skb, VAIO_PARAM_ATTR_SECRET)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

@@ -84,6 +84,12 @@ vaioctl_bad "policy create: a key of 48 bytes" \
 	vaioctl policy create p1 crypt:key=:48:logon:vaio:k,fail=closed
 vaioctl_bad "policy create: unknown cipher" "parameter value is not one of the choices" \
 	vaioctl policy create p1 "crypt:$k,cipher=aes-cbc-plain,fail=closed"
+# A key typed into the component: refused, and vaioctl's message hides it.
+vaioctl_bad "policy create: a key in hex refused, its value hidden" \
+	"component 'crypt:key=<hidden>,fail=closed': crypt: key must be :<bytes>:logon:<description>" \
+	vaioctl policy create p1 "crypt:key=$(crypt_hex k)"
+ktap_eq "policy create: the key's hex not in vaioctl's message" \
+	"$(vaioctl policy create p1 "crypt:key=$(crypt_hex k)" 2>&1 | grep -c "$(crypt_hex k)")" 0
 
 # A disk made by vaioctl; the key's bytes are nowhere to be read.
 dmesg -c >/dev/null

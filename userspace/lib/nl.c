@@ -378,6 +378,9 @@ static void parse_param(const struct nlattr *nest, struct vaio_param_info *p)
 		case VAIO_PARAM_ATTR_HELP:
 			copy_str(p->help, sizeof(p->help), a);
 			break;
+		case VAIO_PARAM_ATTR_SECRET:
+			p->secret = true;
+			break;
 		}
 	}
 }
@@ -746,6 +749,35 @@ int vaio_disk_find(struct vaio_nl *nl, const char *name, bool or_id,
 	return r;
 }
 
+/*
+ * @c with the value of each argument its type declares secret (a key)
+ * replaced by "<hidden>", for an error message: a key mistyped into a
+ * component goes nowhere else. A type the kernel does not list has no
+ * declared parameters and nothing to hide.
+ */
+static void hide_secrets(struct vaio_nl *nl, struct vaio_component *c)
+{
+	const struct vaio_type_info *t;
+	struct vaio_type_info *types;
+	struct vaio_err err;
+	int i, j, n;
+	size_t len;
+
+	if (vaio_filter_types(nl, &types, &n, &err))
+		return;
+	t = vaio_type_find(types, n, c->type);
+	for (i = 0; t && i < c->argc; i++)
+		for (j = 0; j < t->nparams; j++) {
+			len = strlen(t->params[j].name);
+			if (t->params[j].secret &&
+			    !strncmp(c->argv[i], t->params[j].name, len) &&
+			    c->argv[i][len] == '=')
+				snprintf(c->argv[i] + len, VAIO_ARG_MAX - len,
+					 "=<hidden>");
+		}
+	free(types);
+}
+
 /* Where each component and argument sits in a CHAIN_CHECK request. */
 struct chain_offsets {
 	uint32_t entry[VAIO_MAX_COMPONENTS];
@@ -821,13 +853,16 @@ int vaio_chain_check(struct vaio_nl *nl, const struct vaio_chain *chain,
 	}
 	/* Name the component, and the argument, at fault. */
 	for (i = 0; i < chain->n; i++) {
-		vaio_component_format(&chain->c[i], comp, sizeof(comp));
-		for (j = 0; j < chain->c[i].argc; j++) {
+		struct vaio_component c = chain->c[i];
+
+		hide_secrets(nl, &c);
+		vaio_component_format(&c, comp, sizeof(comp));
+		for (j = 0; j < c.argc; j++) {
 			if (r.offset == o->arg[i][j]) {
 				free(o);
 				return vaio_seterr(err, -ret,
 						   "component '%s': argument '%s': %s",
-						   comp, chain->c[i].argv[j],
+						   comp, c.argv[j],
 						   r.msg[0] ? r.msg : strerror(-ret));
 			}
 		}

@@ -57,6 +57,7 @@ struct vaio_param_info {
 	bool has_range;
 	char def[VAIO_ARG_MAX];
 	char help[VAIO_ARG_MAX];
+	bool secret;			/* its value is never echoed */
 };
 
 struct vaio_type_info {

@@ -168,6 +168,7 @@ enum vaio_param_attr {
 	VAIO_PARAM_ATTR_RANGE_MAX,	/* u64, for UINT */
 	VAIO_PARAM_ATTR_DEFAULT,	/* string */
 	VAIO_PARAM_ATTR_HELP,		/* string */
+	VAIO_PARAM_ATTR_SECRET,		/* flag: a value never to be echoed */
 
 	__VAIO_PARAM_ATTR_MAX
 };
