@@ -53,15 +53,24 @@ struct secret {
 	size_t len;
 };
 
-/* What is held, freed (so wiped) at exit, die() included. */
+/*
+ * What is held, freed (so wiped) at exit, die() included: a secret is
+ * here from secret_hold() to secret_free(), which every command calls
+ * before it returns (the secrets are on its stack).
+ */
 static struct secret *held_secrets[4];
 
 static void secret_free(struct secret *s)
 {
+	size_t i;
+
 	if (s->buf)
 		crypt_safe_free(s->buf);
 	s->buf = NULL;
 	s->len = 0;
+	for (i = 0; i < sizeof(held_secrets) / sizeof(held_secrets[0]); i++)
+		if (held_secrets[i] == s)
+			held_secrets[i] = NULL;
 }
 
 static void secrets_wipe(void)
