@@ -11,6 +11,8 @@ PKGS=(
 	build-essential pkg-config
 	linux-headers-cloud-amd64
 	libmnl-dev libdevmapper-dev libjson-c-dev libblkid-dev libgnutls28-dev
+	# vaioctl crypt: LUKS2 headers, keyslots and tokens
+	libcryptsetup-dev
 	bash-completion
 	# make deb: the Debian packages (debian/), the -dkms one built by dh_dkms;
 	# dkms also builds its modules for the guest kernel in harness/deb

@@ -881,3 +881,62 @@ int vaio_pool_list(struct vaio_pool_info **pools, int *n, struct vaio_err *err)
 	*pools = v;
 	return 0;
 }
+
+/*
+ *--------------------------------------------------------------
+ * LUKS2 data areas (vaioctl crypt open, close)
+ *--------------------------------------------------------------
+ */
+
+int vaio_dm_linear_create(const char *name, const char *uuid,
+			  const char *devt, uint64_t offset, uint64_t len,
+			  char *out_devt, size_t out_len, struct vaio_err *err)
+{
+	char params[64], got[DM_UUID_LEN];
+	struct dm_task *dmt;
+	struct dm_info info;
+	int r = 0;
+
+	snprintf(params, sizeof(params), "%.31s %" PRIu64, devt, offset);
+	dmt = task_new(DM_DEVICE_CREATE);
+	if (!dmt || !dm_task_set_name(dmt, name) || !dm_task_set_uuid(dmt, uuid) ||
+	    !dm_task_add_target(dmt, 0, len, "linear", params)) {
+		r = task_failed(err, name);
+	} else {
+		r = run_task_udev(dmt, UDEV_PRIVATE);
+		if (r)
+			r = vaio_seterr(err, -r, "creating %s: %s", name,
+					dm_last_error[0] ? dm_last_error :
+					strerror(-r));
+	}
+	if (dmt)
+		dm_task_destroy(dmt);
+	if (r)
+		return r;
+	if (dev_info(name, &info, got, sizeof(got)) || !info.exists ||
+	    strcmp(got, uuid)) {
+		remove_named(name, name, true, NULL);
+		return vaio_seterr(err, ENODEV, "%s vanished as it was made", name);
+	}
+	snprintf(out_devt, out_len, "%u:%u", info.major, info.minor);
+	return 0;
+}
+
+int vaio_dm_uuid(const char *name, char *uuid, size_t len,
+		 struct vaio_err *err)
+{
+	struct dm_info info;
+	int r;
+
+	r = dev_info(name, &info, uuid, len);
+	if (r)
+		return vaio_seterr(err, -r, "%s: cannot ask device-mapper: %s",
+				   name, dm_last_error[0] ? dm_last_error :
+				   strerror(-r));
+	return info.exists ? 1 : 0;
+}
+
+int vaio_dm_remove_dev(const char *name, struct vaio_err *err)
+{
+	return remove_named(name, name, false, err);
+}

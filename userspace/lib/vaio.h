@@ -245,6 +245,22 @@ int vaio_dm_info(const char *name, struct dm_info *info, struct vaio_err *err);
 int vaio_dm_suspend(const char *name, bool suspend, struct vaio_err *err);
 /* How many openers dm device @name has (libdevmapper's open_count). */
 int vaio_dm_open_count(const char *name, int *count, struct vaio_err *err);
+/*
+ * Creates dm device @name, of dm uuid @uuid, dm-linear over @len sectors of
+ * block device @devt ("major:minor") from sector @offset; its own
+ * "major:minor" in @out_devt. Undoes it if it fails.
+ */
+int vaio_dm_linear_create(const char *name, const char *uuid,
+			  const char *devt, uint64_t offset, uint64_t len,
+			  char *out_devt, size_t out_len, struct vaio_err *err);
+/*
+ * The dm uuid of dm device @name into @uuid: 1 if it exists, 0 if not, or
+ * a negative errno with @err.
+ */
+int vaio_dm_uuid(const char *name, char *uuid, size_t len,
+		 struct vaio_err *err);
+/* Removes dm device @name: -EBUSY "@name: in use (open)" while open. */
+int vaio_dm_remove_dev(const char *name, struct vaio_err *err);
 
 /*
  *--------------------------------------------------------------

@@ -239,7 +239,7 @@ static uint64_t parse_memory(const char *s)
  * table, LVM, another signature): "" for nothing. A pool is made only of
  * a device that holds nothing of the kind, or with --force.
  */
-static void device_signature(const char *dev, char *what, size_t len)
+void device_signature(const char *dev, char *what, size_t len)
 {
 	const char *type = NULL, *usage = NULL;
 	/* Missing, in use or not readable: said by the checks after. */

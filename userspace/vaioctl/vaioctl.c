@@ -29,7 +29,7 @@
 
 static const char usage_main[] =
 "Usage: vaioctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-"OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl\n"
+"OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl | crypt\n"
 "OPTIONS := -j|--json  -p|--pretty  -C|--confdir DIR  -h|--help  -V|--version\n"
 "           (-j, -p and -C also after OBJECT)\n"
 "\n"
@@ -54,6 +54,9 @@ static const char usage_main[] =
 "               wait DISK [--conn STATE] [--synced] [--timeout SECONDS] |\n"
 "               verify DISK [--stop] [--no-wait] [--timeout SECONDS] |\n"
 "               marks DISK\n"
+"  vaioctl crypt format DEVICE [--key-file F] [--key-size 256|512] [--sector-size 512|4096] [--force]\n"
+"  vaioctl crypt open DEVICE NAME [--key-file F] | close NAME\n"
+"  vaioctl crypt add-key DEVICE | remove-key DEVICE | status DEVICE\n"
 "\n"
 "COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]   (KEY fail=open|closed)\n";
 
@@ -158,6 +161,29 @@ const char usage_repl[] =
 "  each 4 KiB, waits for the end (--no-wait: not) and reports; blocks\n"
 "  that differ are marked out of sync and resynced. Exit 1 if any differ.\n";
 
+const char usage_crypt[] =
+"Usage: vaioctl crypt format DEVICE [-k|--key-file FILE] [--key-size BITS]\n"
+"                    [--sector-size BYTES] [--pbkdf-iterations N] [-f|--force]\n"
+"       vaioctl crypt open DEVICE NAME [-k|--key-file FILE]\n"
+"       vaioctl crypt close NAME\n"
+"       vaioctl crypt add-key DEVICE [-k|--key-file FILE] [--new-key-file FILE]\n"
+"                    [--pbkdf-iterations N]\n"
+"       vaioctl crypt remove-key DEVICE [-k|--key-file FILE]\n"
+"       vaioctl crypt status DEVICE\n"
+"BITS := 256 | 512 (default 512)   BYTES := 512 | 4096 (default 512)\n"
+"  LUKS2 headers (aes-xts-plain64) for the crypt filter, through libcryptsetup.\n"
+"  Passphrases: a key file's bytes, else a line of standard input (typed at a\n"
+"  terminal; add-key: the existing one, then the new one).\n"
+"  format: refuses a device in use, or that holds a signature unless --force\n"
+"    (then wiped). --pbkdf-iterations: pbkdf2 with N iterations (at least\n"
+"    1000) rather than a benchmarked argon2id: for tests only, weak.\n"
+"  open: unlocks the header (a token first, if it has any), puts its key\n"
+"    into the user keyring as the logon key vaio:NAME and makes\n"
+"    /dev/mapper/vaio-NAME-data over its data area; prints that device and\n"
+"    the crypt: component for a vaio disk on it.\n"
+"  close: removes vaio-NAME-data (refused while a disk is on it) and the key.\n"
+"  remove-key: the keyslot its passphrase opens (never the last one).\n";
+
 void __attribute__((noreturn)) usage(const char *text, int code)
 {
 	fputs(text, code ? stderr : stdout);
@@ -214,6 +240,12 @@ static const struct cmd cmds[] = {
 	{ "monitor", NULL, monitor, usage_monitor },
 	{ "apply", NULL, apply, usage_apply },
 	{ "repl", NULL, repl, usage_repl },
+	{ "crypt", "format", crypt_format_cmd, usage_crypt },
+	{ "crypt", "open", crypt_open_cmd, usage_crypt },
+	{ "crypt", "close", crypt_close_cmd, usage_crypt },
+	{ "crypt", "add-key", crypt_add_key_cmd, usage_crypt },
+	{ "crypt", "remove-key", crypt_remove_key_cmd, usage_crypt },
+	{ "crypt", "status", crypt_status_cmd, usage_crypt },
 	{ }
 };
 

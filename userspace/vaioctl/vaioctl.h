@@ -4,7 +4,7 @@
  * vaioctl.c has the options, the usage texts and the commands' dispatch;
  * utils.c the helpers the objects share; print.c the printer of text
  * and JSON; a file per object: filter.c, policy.c, disk.c, stats.c,
- * monitor.c, pool.c, apply.c, repl.c.
+ * monitor.c, pool.c, apply.c, repl.c, crypt.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -102,6 +102,7 @@ extern const char usage_event[];
 extern const char usage_monitor[];
 extern const char usage_apply[];
 extern const char usage_repl[];
+extern const char usage_crypt[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -145,11 +146,25 @@ int monitor(int argc, char **argv);
 
 /* pool.c */
 int cache(int argc, char **argv);
+/*
+ * What libblkid finds on block device @dev (a file system, a partition
+ * table, LUKS, a vaio cache pool...), into @what: "" for nothing, or if
+ * it cannot be opened exclusively (in use) or read.
+ */
+void device_signature(const char *dev, char *what, size_t len);
 
 /* apply.c */
 int apply(int argc, char **argv);
 
 /* repl.c */
 int repl(int argc, char **argv);
+
+/* crypt.c */
+int crypt_format_cmd(int argc, char **argv);
+int crypt_open_cmd(int argc, char **argv);
+int crypt_close_cmd(int argc, char **argv);
+int crypt_add_key_cmd(int argc, char **argv);
+int crypt_remove_key_cmd(int argc, char **argv);
+int crypt_status_cmd(int argc, char **argv);
 
 #endif
