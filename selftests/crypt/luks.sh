@@ -56,6 +56,16 @@ round() {
 		dev_put /tmp/a /dev/mapper/lk
 		cryptsetup close lk
 	fi
+	if [ -n "$once" ]; then
+		# The LUKS device itself, not its data area (nothing holds it
+		# before crypt open): the filter would write over the header.
+		head -c 64 /dev/urandom | keyctl padd logon "vaio:over" @u >/dev/null
+		vaioctl policy create pover crypt:key=:64:logon:vaio:over
+		vaioctl_bad "a crypt disk over the LUKS header itself refused" \
+			"device /dev/ram0 holds a LUKS header, which policy pover's crypt filter would write over" \
+			vaioctl disk create over /dev/ram0 --policy pover
+		vaioctl policy delete pover
+	fi
 	# The passphrase on standard input, as a line.
 	out=$(printf 'first pass\n' | vaioctl -j crypt open /dev/ram0 "$n" 2>&1)
 	echo "$out" >>"$log"
@@ -67,8 +77,11 @@ round() {
 	ktap_eq "$d: the device is the data area" "$(dmsetup table "vaio-$n-data" | cut -d' ' -f2,5)" \
 		"$(($(dev_sectors /dev/ram0) - 32768)) 32768"
 	ktap_check "$d: the key is in the user keyring" keyctl search @u logon "vaio:$n"
-	if ! vaioctl policy create "p$n" "$comp" ||
-	   ! vaioctl disk create "d$n" "$dev" --policy "p$n"; then
+	if ! vaioctl policy create "p$n" "$comp"; then
+		ktap_fail "$d: policy created"
+		return
+	fi
+	if ! vaioctl disk create "d$n" "$dev" --policy "p$n"; then
 		ktap_fail "$d: vaio disk created"
 		return
 	fi

@@ -51,6 +51,27 @@ static void disk_device_unused(const char *dev, const char *id)
 	vaio_names_free(names, n);
 }
 
+/*
+ * Dies if @p encrypts and @dev holds a LUKS header: the crypt filter
+ * starts at the device's first sector, so it would read the header as
+ * data and write ciphertext over it. The data area is the disk's device
+ * (vaioctl crypt open makes it).
+ */
+static void crypt_not_over_header(const char *dev, const struct vaio_policy *p)
+{
+	char sig[128];
+	int i;
+
+	for (i = 0; i < p->chain.n && strcmp(p->chain.c[i].type, "crypt"); i++)
+		;
+	if (i == p->chain.n)
+		return;
+	device_signature(dev, sig, sizeof(sig));
+	if (!strncmp(sig, "crypto_LUKS", strlen("crypto_LUKS")))
+		die(EXIT_FAIL, "device %s holds a LUKS header, which policy %s's crypt filter would write over: give the disk the header's data area (vaioctl crypt open %s NAME makes /dev/mapper/vaio-NAME-data)",
+		    dev, p->name, dev);
+}
+
 int disk_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -95,6 +116,7 @@ int disk_create(int argc, char **argv)
 		if (vaio_policy_load(policy, &p, &err))
 			die_err(&err);
 	}
+	crypt_not_over_header(argv[1], &p);
 	if (vaio_dm_create(nl(), argv[0], argv[1], &p.chain, &err))
 		die_err(&err);
 	strcpy(d.name, argv[0]);
