@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="vaio-generator: vaio-apply.service waits for the device units of every device the records name (disks, pools, a policy's meta=), named as systemd-escape names them, each once; a record that does not read is named and left out; no records, no drop-in; a drop-in it cannot write fails it"
+DESCRIPTION="vaio-generator: vaio-apply.service waits for the device units of every device the records name (disks, pools, a policy's meta=) but a LUKS2 data area (vaio-NAME-data), named as systemd-escape names them, each once; a record that does not read is named and left out; no records, no drop-in; a drop-in it cannot write fails it"
 HOST=1
 TIMEOUT=60
 # Runs on the host: the generator reads files and writes a drop-in.
@@ -30,6 +30,10 @@ cat >"$conf/disks/vm2.json" <<'EOF'
 {"disk": "vm2", "device": "/dev/mapper/vg0-lv.data", "policy": null}
 EOF
 printf '{"disk": "bad",\n' >"$conf/disks/bad.json"
+# On a LUKS2 data area: only vaioctl crypt open makes it, not waited for.
+cat >"$conf/disks/enc.json" <<'EOF'
+{"disk": "enc", "device": "/dev/mapper/vaio-enc-data", "policy": null}
+EOF
 cat >"$conf/policies/repl.json" <<'EOF'
 {"policy": "repl", "components": ["replication:mode=sync,peer=192.0.2.2:7790,meta=/dev/disk/by-partlabel/vaio-meta"]}
 EOF

@@ -102,12 +102,27 @@ static bool device_unit(const char *path, char *unit, size_t len)
 	return true;
 }
 
-/* Adds @path, once, if it is a device path. */
+/*
+ * Whether @path is a LUKS2 header's data area, /dev/mapper/vaio-NAME-data:
+ * only "vaioctl crypt open" makes it, once the admin unlocks the header,
+ * so waiting for it would hold vaio-apply back for nothing.
+ */
+static bool unlocked_only(const char *path)
+{
+	static const char prefix[] = "/dev/mapper/vaio-", suffix[] = "-data";
+	size_t n = strlen(path);
+
+	return n > strlen(prefix) + strlen(suffix) &&
+	       !strncmp(path, prefix, strlen(prefix)) &&
+	       !strcmp(path + n - strlen(suffix), suffix);
+}
+
+/* Adds @path, once, if it is a device path that appears by itself. */
 static void add_device(const char *path)
 {
 	int i;
 
-	if (strncmp(path, "/dev/", 5))
+	if (strncmp(path, "/dev/", 5) || unlocked_only(path))
 		return;
 	for (i = 0; i < ndevices; i++)
 		if (!strcmp(devices[i], path))
