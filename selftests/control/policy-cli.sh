@@ -39,7 +39,7 @@ vaioctl_bad "unknown filter type" "component 'nosuch:x=1': unknown filter type" 
 	vaioctl policy create p1 test-qos nosuch:x=1
 vaioctl_bad "undeclared parameter" "argument 'frob=1': unknown filter parameter" \
 	vaioctl policy create p1 test-qos:frob=1
-vaioctl_bad "parameter not key=value" "'mode' is not key=value" \
+vaioctl_bad "parameter not key=value" "component 'test-qos': word 1 is not key=value" \
 	vaioctl policy create p1 test-qos:mode
 vaioctl_bad "parameter value not a number" "argument 'ms=abc': parameter value is not a number" \
 	vaioctl policy create p1 test-qos:ms=abc
@@ -74,7 +74,7 @@ vaioctl_bad "snapshot tag with a space" "snapshot tag 'a b' is invalid" \
 long=$(printf 'f%.0s' $(seq 1 5000))
 vaioctl_bad "reactivate a filter with a 5000-character name" "filter name 'f{64}\.\.\.' is invalid" \
 	vaioctl filter reactivate vm1 "$long"
-vaioctl_bad "a component with a backslash (the table's escape)" "has a space, '.' or a control character" \
+vaioctl_bad "a component with a backslash (the table's escape)" "word 1 has a space, '.' or a control character" \
 	vaioctl policy create p1 'test-qos:mode=pass\\x'
 vaioctl_bad "delete a policy in use" "policy gold is assigned to disk\(s\) vm1; unassign it first" \
 	vaioctl policy delete gold
@@ -146,9 +146,10 @@ ktap_eq "command -h: exit 0" "$(usage_rc vaioctl disk create -h)" 0
 # Shortened as ip takes them: a unique beginning, ls/rm/del.
 ktap_eq "vaioctl d l is disk list" "$(vaioctl d l)" "$(vaioctl disk list)"
 ktap_eq "vaioctl po ls is policy list" "$(vaioctl po ls)" "$(vaioctl policy list)"
-ktap_eq "vaioctl -j c p ls is cache pool list" "$(vaioctl -j c p ls)" "$(vaioctl -j cache pool list)"
+ktap_eq "vaioctl -j ca p ls is cache pool list" "$(vaioctl -j ca p ls)" "$(vaioctl -j cache pool list)"
 ktap_eq "remove is never shortened: exit 2" "$(usage_rc vaioctl disk rem vm2)" 2
 ktap_check "... and vm2 is still there" dmsetup info vm2
+ktap_eq "crypt format is never shortened: exit 2" "$(usage_rc vaioctl crypt form /dev/null)" 2
 ktap_eq "nor apply" "$(usage_rc vaioctl ap)" 2
 # The global options after the object too, as ip's users type them.
 # (Their disks and policies: the counters move between two calls.)

@@ -90,6 +90,14 @@ vaioctl_bad "policy create: a key in hex refused, its value hidden" \
 	vaioctl policy create p1 "crypt:key=$(crypt_hex k)"
 ktap_eq "policy create: the key's hex not in vaioctl's message" \
 	"$(vaioctl policy create p1 "crypt:key=$(crypt_hex k)" 2>&1 | grep -c "$(crypt_hex k)")" 0
+# Refused before the kernel sees it: a bare word, a bad fail mode, a space.
+for comp in "crypt:$(crypt_hex k)" "crypt:key=$(crypt_hex k),fail=maybe" \
+	"crypt:key=$(crypt_hex k) x" "crypt:key=$(crypt_hex k)$(crypt_hex k)$(crypt_hex k)"; do
+	vaioctl_bad "policy create: ${comp%%:*}:<${#comp} characters> refused" "component 'crypt'" \
+		vaioctl policy create p1 "$comp"
+	ktap_eq "... without the key's hex in the message" \
+		"$(vaioctl policy create p1 "$comp" 2>&1 | grep -c "$(crypt_hex k)")" 0
+done
 
 # A disk made by vaioctl; the key's bytes are nowhere to be read.
 dmesg -c >/dev/null

@@ -64,7 +64,11 @@ round() {
 		vaioctl_bad "a crypt disk over the LUKS header itself refused" \
 			"device /dev/ram0 holds a LUKS header, which policy pover's crypt filter would write over" \
 			vaioctl disk create over /dev/ram0 --policy pover
-		vaioctl policy delete pover
+		# A key of a vaio: name put there by hand: not close's.
+		vaioctl_bad "close of a key put by hand refused" \
+			"over is not open \(no vaio-over-data\): key vaio:over is not crypt open's" \
+			vaioctl crypt close over
+		ktap_check "... the key stays" keyctl search @u logon vaio:over
 	fi
 	# The passphrase on standard input, as a line.
 	out=$(printf 'first pass\n' | vaioctl -j crypt open /dev/ram0 "$n" 2>&1)
@@ -80,6 +84,36 @@ round() {
 	if ! vaioctl policy create "p$n" "$comp"; then
 		ktap_fail "$d: policy created"
 		return
+	fi
+	if [ -n "$once" ]; then
+		# Now that vaio-$n-data holds it (an O_EXCL probe sees nothing).
+		vaioctl_bad "... and while the header is open" \
+			"device /dev/ram0 holds a LUKS header" \
+			vaioctl disk create over /dev/ram0 --policy pover
+		vaioctl policy delete pover
+		# The data area takes the header's crypt component only.
+		vaioctl policy create plain test-qos
+		vaioctl_bad "the data area without crypt refused" \
+			"device $dev is a LUKS2 data area: without the crypt filter \(policy plain\)" \
+			vaioctl disk create "d$n" "$dev" --policy plain
+		vaioctl_bad "the data area with no policy refused" \
+			"without the crypt filter \(policy none\)" \
+			vaioctl disk create "d$n" "$dev"
+		vaioctl policy create p4k "crypt:key=:64:logon:vaio:$n,sector_size=4096"
+		vaioctl_bad "the data area with another sector size refused" \
+			"device $dev is the data area of /dev/ram0's LUKS2 header: policy p4k's crypt component must say key=:64:logon:vaio:$n,sector_size=$ss" \
+			vaioctl disk create "d$n" "$dev" --policy p4k
+		vaioctl policy create pother "crypt:key=:64:logon:vaio:over,sector_size=$ss"
+		vaioctl_bad "the data area with another disk's key refused" \
+			"policy pother's crypt component must say key=:64:logon:vaio:$n" \
+			vaioctl disk create "d$n" "$dev" --policy pother
+		vaioctl policy delete plain
+		vaioctl policy delete p4k
+		vaioctl policy delete pother
+		vaioctl_bad "crypt format of the data area refused" \
+			"$dev is a device vaio made \(dm uuid VAIO-LUKS-" \
+			vaioctl crypt format "$dev" --force --key-file /tmp/p1 \
+			--pbkdf-iterations 1000
 	fi
 	if ! vaioctl disk create "d$n" "$dev" --policy "p$n"; then
 		ktap_fail "$d: vaio disk created"

@@ -63,40 +63,48 @@ int vaio_component_parse(const char *s, struct vaio_component *c,
 			 struct vaio_err *err)
 {
 	char copy[VAIO_ARG_MAX * 4], *args, *kv, *save = NULL, *eq;
+	int n = 0;
 
+	/*
+	 * The messages name the component by its type and a word by its
+	 * number or key, never by a value: a key typed into it (crypt's) is
+	 * not echoed.
+	 */
 	memset(c, 0, sizeof(*c));
 	if (strlen(s) >= sizeof(copy))
-		return vaio_seterr(err, EINVAL, "component '%.40s...': too long", s);
+		return vaio_seterr(err, EINVAL, "component '%.*s': too long",
+				   (int)strcspn(s, ":"), s);
 	strcpy(copy, s);
 	args = strchr(copy, ':');
 	if (args)
 		*args++ = '\0';
 	if (!*copy)
-		return vaio_seterr(err, EINVAL, "component '%s': no filter type", s);
+		return vaio_seterr(err, EINVAL, "a component has no filter type");
 	if (!vaio_valid_name(copy))
 		return vaio_seterr(err, EINVAL,
-				   "component '%s': invalid filter type name '%s'",
-				   s, copy);
+				   "component '%.64s': invalid filter type name",
+				   copy);
 	strcpy(c->type, copy);
 	if (!args)
 		return 0;
 	if (!*args)
 		return vaio_seterr(err, EINVAL,
-				   "component '%s': nothing after ':'", s);
+				   "component '%s': nothing after ':'", c->type);
 
 	for (kv = strtok_r(args, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		n++;
 		eq = strchr(kv, '=');
 		if (!eq || eq == kv || !eq[1])
 			return vaio_seterr(err, EINVAL,
-					   "component '%s': '%s' is not key=value",
-					   s, kv);
+					   "component '%s': word %d is not key=value",
+					   c->type, n);
 		/* The table line splits on white space, escapes with '\\'. */
 		for (eq = kv; *eq; eq++)
 			if (isspace((unsigned char)*eq) || *eq == '\\' ||
 			    !isprint((unsigned char)*eq))
 				return vaio_seterr(err, EINVAL,
-						   "component '%s': '%s' has a space, '\\' or a control character",
-						   s, kv);
+						   "component '%s': word %d has a space, '\\' or a control character",
+						   c->type, n);
 		eq = strchr(kv, '=');
 		if (!strncmp(kv, "fail=", 5)) {
 			if (!strcmp(eq + 1, "open"))
@@ -106,18 +114,18 @@ int vaio_component_parse(const char *s, struct vaio_component *c,
 			else
 				return vaio_seterr(err, EINVAL,
 						   "component '%s': fail must be open or closed",
-						   s);
+						   c->type);
 			c->fail_given = true;
 			continue;
 		}
 		if (c->argc == VAIO_MAX_ARGS)
 			return vaio_seterr(err, E2BIG,
 					   "component '%s': more than %d parameters",
-					   s, VAIO_MAX_ARGS);
+					   c->type, VAIO_MAX_ARGS);
 		if (strlen(kv) >= VAIO_ARG_MAX)
 			return vaio_seterr(err, EINVAL,
-					   "component '%s': parameter '%.32s...' too long",
-					   s, kv);
+					   "component '%s': parameter %.*s too long",
+					   c->type, (int)(strchr(kv, '=') - kv), kv);
 		strcpy(c->argv[c->argc++], kv);
 	}
 	return 0;
@@ -150,8 +158,8 @@ int vaio_chain_add(struct vaio_chain *chain, const char *component,
 	for (i = 0; i < chain->n; i++)
 		if (!strcmp(chain->c[i].type, chain->c[chain->n].type))
 			return vaio_seterr(err, EINVAL,
-					   "component '%s': filter %s is in the policy twice",
-					   component, chain->c[i].type);
+					   "filter %s is in the policy twice",
+					   chain->c[i].type);
 	chain->n++;
 	return 0;
 }

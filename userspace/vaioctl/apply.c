@@ -88,6 +88,8 @@ static int apply_disk(const char *name, const char **did, struct vaio_err *err)
 	if (!r) {
 		r = disk_identity_check(&d, err);
 		if (!r)
+			r = crypt_device_check(d.device, &p, err);
+		if (!r)
 			r = vaio_dm_create(nl(), name, d.device, &p.chain, err);
 		if (!r)
 			*did = "created";

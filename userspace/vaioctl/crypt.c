@@ -14,6 +14,7 @@
 #include "vaioctl.h"
 
 #include <blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -149,9 +152,9 @@ static void read_line(const char *prompt, struct secret *s)
 		}
 	}
 	while ((n = read(STDIN_FILENO, &c, 1)) == 1 && c != '\n') {
-		if (s->len == LINE_MAX_BYTES)
+		if (s->len > LINE_MAX_BYTES)
 			break;
-		s->buf[s->len++] = c;
+		s->buf[s->len++] = c;	/* the buffer has LINE_MAX_BYTES + 1 */
 	}
 	c = 0;
 	if (restore)
@@ -160,7 +163,7 @@ static void read_line(const char *prompt, struct secret *s)
 		fputc('\n', stderr);
 	if (n < 0)
 		die(EXIT_FAIL, "reading the passphrase: %s", strerror(errno));
-	if (s->len == LINE_MAX_BYTES)
+	if (s->len > LINE_MAX_BYTES)
 		die(EXIT_FAIL, "passphrase longer than %d bytes (use --key-file)",
 		    LINE_MAX_BYTES);
 	if (!s->len)
@@ -234,6 +237,10 @@ static void need_cap_sys_admin(void)
 	if (!(d[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)))
 		die(EXIT_FAIL, "crypt: permission denied (needs CAP_SYS_ADMIN)");
 	crypt_set_log_callback(NULL, cs_log, NULL);
+	/* Passphrases and the volume key: never in a core dump. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ||
+	    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }))
+		die(EXIT_FAIL, "cannot turn core dumps off: %s", strerror(errno));
 }
 
 /* Block device @dev's "major:minor" and size in 512-byte sectors. */
@@ -311,6 +318,7 @@ struct luks_info {
 	uint64_t iv_offset;	/* 512-byte sectors */
 	bool discards;		/* persistent allow-discards flag */
 	bool integrity;		/* authenticated: dm-integrity below */
+	uint32_t requirements;	/* what a reader must know (reencryption) */
 	int segments;
 	struct json_object *meta;	/* crypt_dump_json(), or NULL */
 };
@@ -336,6 +344,9 @@ static void luks_info(struct crypt_device *cd, const char *dev,
 	if (!crypt_persistent_flags_get(cd, CRYPT_FLAGS_ACTIVATION, &flags))
 		li->discards = flags & CRYPT_ACTIVATE_ALLOW_DISCARDS;
 	li->integrity = !crypt_get_integrity_info(cd, &ip) && ip.integrity;
+	if (crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS,
+				       &li->requirements))
+		li->requirements = ~0u;
 	device_size(dev, devt, sizeof(devt), &dev_sectors);
 	li->sectors = dev_sectors > li->offset ? dev_sectors - li->offset : 0;
 	if (!crypt_dump_json(cd, &json, 0) && json)
@@ -364,6 +375,9 @@ static void luks_usable(const char *dev, const struct luks_info *li)
 	if (li->key_bytes != 32 && li->key_bytes != 64)
 		die(EXIT_FAIL, "%s: a key of %d bits: the crypt filter takes 256 or 512",
 		    dev, li->key_bytes * 8);
+	if (li->requirements)
+		die(EXIT_FAIL, "%s: the header has requirements (0x%x: a reencryption?) the crypt filter does not meet",
+		    dev, li->requirements);
 	if (li->integrity)
 		die(EXIT_FAIL, "%s: authenticated encryption (dm-integrity): the crypt filter has none",
 		    dev);
@@ -412,6 +426,159 @@ static void key_drop(long serial)
 static void data_name(const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "vaio-%s-data", name);
+}
+
+/*
+ *--------------------------------------------------------------
+ * What a disk's policy may be given (disk create, apply)
+ *--------------------------------------------------------------
+ */
+
+/* The value of @key in component @c, or NULL. */
+static const char *comp_arg(const struct vaio_component *c, const char *key)
+{
+	size_t n = strlen(key);
+	int i;
+
+	for (i = 0; i < c->argc; i++)
+		if (!strncmp(c->argv[i], key, n) && c->argv[i][n] == '=')
+			return c->argv[i] + n + 1;
+	return NULL;
+}
+
+/* Whether @dev holds a LUKS header (either version; any open mode). */
+static bool holds_luks(const char *dev)
+{
+	struct crypt_device *cd;
+	bool r;
+
+	if (crypt_init(&cd, dev) < 0)
+		return false;
+	r = !crypt_load(cd, CRYPT_LUKS, NULL);
+	crypt_free(cd);
+	return r;
+}
+
+/*
+ * sysfs attribute @attr of block device @devt ("major:minor") into @buf,
+ * without its newline; "" if it has none.
+ */
+static void sys_attr(const char *devt, const char *attr, char *buf, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/dev/block/%s/%s", devt, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* The one device under dm device @devt, as "/dev/<name>", or "". */
+static void dm_lower(const char *devt, char *buf, size_t len)
+{
+	char path[256];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/dev/block/%s/slaves", devt);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && n++ == 0)
+			snprintf(buf, len, "/dev/%s", e->d_name);
+	closedir(d);
+	if (n != 1)
+		buf[0] = '\0';
+}
+
+int crypt_device_check(const char *dev, const struct vaio_policy *p,
+		       struct vaio_err *err)
+{
+	const struct vaio_component *c = NULL;
+	char devt[32], uuid[160], name[160], lower[300], want[200];
+	struct crypt_device *cd;
+	const char *ss, *v;
+	int i, r, sector;
+
+	for (i = 0; i < p->chain.n; i++)
+		if (!strcmp(p->chain.c[i].type, "crypt"))
+			c = &p->chain.c[i];
+	if (c && holds_luks(dev))
+		return vaio_seterr(err, EINVAL,
+				   "device %s holds a LUKS header, which policy %s's crypt filter would write over: give the disk the header's data area (vaioctl crypt open %s NAME makes /dev/mapper/vaio-NAME-data)",
+				   dev, p->name, dev);
+	r = vaio_blkdev_devt(dev, devt, sizeof(devt), err);
+	if (r)
+		return r;
+	sys_attr(devt, "dm/uuid", uuid, sizeof(uuid));
+	if (strncmp(uuid, DATA_UUID_PREFIX, strlen(DATA_UUID_PREFIX)))
+		return 0;
+	/* A LUKS2 data area: the header's key, layout and name. */
+	sys_attr(devt, "dm/name", name, sizeof(name));
+	if (!c)
+		return vaio_seterr(err, EINVAL,
+				   "device %s is a LUKS2 data area: without the crypt filter (policy %s) the disk would read ciphertext and write plaintext there",
+				   dev, p->name[0] ? p->name : "none");
+	dm_lower(devt, lower, sizeof(lower));
+	if (!lower[0] || crypt_init(&cd, lower) < 0)
+		return vaio_seterr(err, ENODEV,
+				   "device %s: cannot find the LUKS2 header under it",
+				   dev);
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	sector = crypt_get_sector_size(cd);
+	snprintf(want, sizeof(want), ":%d:logon:vaio:%.*s",
+		 crypt_get_volume_key_size(cd),
+		 (int)(strlen(name) > 10 ? strlen(name) - 10 : 0), name + 5);
+	crypt_free(cd);
+	if (r < 0)
+		return vaio_seterr(err, ENODEV,
+				   "device %s: %s under it has no LUKS2 header", dev,
+				   lower);
+	ss = comp_arg(c, "sector_size");
+	v = comp_arg(c, "key");
+	if (!v || strcmp(v, want) || (ss ? atoi(ss) : 512) != sector ||
+	    ((v = comp_arg(c, "iv_offset")) && strcmp(v, "0")) ||
+	    ((v = comp_arg(c, "iv_large_sectors")) && strcmp(v, "0")))
+		return vaio_seterr(err, EINVAL,
+				   "device %s is the data area of %s's LUKS2 header: policy %s's crypt component must say key=%s,sector_size=%d (as vaioctl crypt open printed), no iv_offset or iv_large_sectors",
+				   dev, lower, p->name, want, sector);
+	return 0;
+}
+
+/*
+ * How many block devices carry (LUKS) uuid @uuid: libblkid probes every
+ * one of /proc/partitions. -1 if it cannot.
+ */
+static int uuid_count(const char *uuid)
+{
+	blkid_dev_iterate it;
+	blkid_cache cache;
+	blkid_dev d;
+	int n = 0;
+
+	/* A cache of its own, read from nothing and saved nowhere. */
+	if (blkid_get_cache(&cache, "/dev/null"))
+		return -1;
+	if (blkid_probe_all(cache)) {
+		blkid_put_cache(cache);
+		return -1;
+	}
+	it = blkid_dev_iterate_begin(cache);
+	if (it && !blkid_dev_set_search(it, "UUID", uuid))
+		while (!blkid_dev_next(it, &d))
+			n++;
+	blkid_dev_iterate_end(it);
+	blkid_put_cache(cache);
+	return it ? n : -1;
 }
 
 /* The pbkdf of new keyslots: pbkdf2 with @iterations, for tests. */
@@ -491,7 +658,8 @@ int crypt_format_cmd(int argc, char **argv)
 	const char *keyfile = NULL, *dev;
 	struct secret pass = { 0 };
 	struct crypt_device *cd;
-	char sig[128], devt[32], prompt[4200];
+	char sig[128], devt[32], prompt[4200], id[256];
+	struct vaio_err err;
 	uint64_t sectors;
 	int key_bits = 512, o, r;
 	long iterations = 0;
@@ -533,6 +701,17 @@ int crypt_format_cmd(int argc, char **argv)
 
 	device_size(dev, devt, sizeof(devt), &sectors);
 	device_not_in_use(dev);
+	/*
+	 * Ciphertext looks like nothing to libblkid: a recorded disk's
+	 * device, or one of vaio's own devices, is never formatted, --force
+	 * or not.
+	 */
+	if (vaio_dev_identity(dev, id, sizeof(id), &err))
+		die_err(&err);
+	if (!strncmp(id, "dm-uuid:VAIO-", strlen("dm-uuid:VAIO-")))
+		die(EXIT_FAIL, "%s is a device vaio made (dm uuid %s): not formatted",
+		    dev, id + strlen("dm-uuid:"));
+	disk_device_unused(dev, id);
 	device_signature(dev, sig, sizeof(sig));
 	if (sig[0] && !force)
 		die(EXIT_FAIL, "%s holds %s: give --force to format it anyway (what it holds is lost)",
@@ -667,6 +846,15 @@ int crypt_open_cmd(int argc, char **argv)
 	luks_usable(dev, &li);
 	device_size(dev, devt, sizeof(devt), &sectors);
 	device_not_in_use(dev);
+	/*
+	 * A disk recorded on vaio-NAME-data is known by the LUKS uuid: with
+	 * two devices of that uuid (a clone, a storage snapshot), the one
+	 * opened may be the old one.
+	 */
+	r = uuid_count(li.uuid);
+	if (r > 1)
+		die(EXIT_FAIL, "%s: %d devices carry LUKS uuid %s (a clone or a snapshot of the disk?): not opened, either may be the one its disk was written on",
+		    dev, r, li.uuid);
 
 	secret_hold(&vk, (size_t)li.key_bytes);
 	vk.len = (size_t)li.key_bytes;
@@ -705,6 +893,11 @@ int crypt_open_cmd(int argc, char **argv)
 	if (serial < 0)
 		die(EXIT_FAIL, "cannot add key %s to the user keyring: %s", desc,
 		    strerror(errno));
+	/* Table loads look in the session's keyrings (request_key()). */
+	if (syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING,
+		    "logon", desc, 0) < 0)
+		fprintf(stderr, "vaioctl: warning: key %s is in the user keyring, which this session's keyring does not link (sudo without pam_keyinit?): table loads from this session will not find it (use a root login or sudo -i, or keyctl link @u @s)\n",
+			desc);
 
 	snprintf(duuid, sizeof(duuid), DATA_UUID_PREFIX "%s", li.uuid);
 	r = vaio_dm_linear_create(dname, duuid, devt, li.offset, li.sectors, ldevt,
@@ -762,6 +955,10 @@ int crypt_close_cmd(int argc, char **argv)
 	if (!r && serial < 0)
 		die(EXIT_FAIL, "%s is not open (no key %s in the keyring, no %s)",
 		    name, desc, dname);
+	/* A key of that name put there by hand, for a disk without a header. */
+	if (!r)
+		die(EXIT_FAIL, "%s is not open (no %s): key %s is not crypt open's, left as it is (keyctl unlink removes it)",
+		    name, dname, desc);
 	if (r) {
 		if (strncmp(uuid, DATA_UUID_PREFIX, strlen(DATA_UUID_PREFIX)))
 			die(EXIT_FAIL, "%s is not vaioctl's (dm uuid '%s'): left as it is",

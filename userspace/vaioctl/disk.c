@@ -22,7 +22,7 @@
  * Dies unless block device @dev (of identity @id, "" for none) is no
  * recorded disk's already: by the same device now, or the same identity.
  */
-static void disk_device_unused(const char *dev, const char *id)
+void disk_device_unused(const char *dev, const char *id)
 {
 	char devt[32], other[32];
 	struct vaio_disk_conf c;
@@ -49,27 +49,6 @@ static void disk_device_unused(const char *dev, const char *id)
 			    dev, names[i], c.identity[0] ? c.identity : c.device);
 	}
 	vaio_names_free(names, n);
-}
-
-/*
- * Dies if @p encrypts and @dev holds a LUKS header: the crypt filter
- * starts at the device's first sector, so it would read the header as
- * data and write ciphertext over it. The data area is the disk's device
- * (vaioctl crypt open makes it).
- */
-static void crypt_not_over_header(const char *dev, const struct vaio_policy *p)
-{
-	char sig[128];
-	int i;
-
-	for (i = 0; i < p->chain.n && strcmp(p->chain.c[i].type, "crypt"); i++)
-		;
-	if (i == p->chain.n)
-		return;
-	device_signature(dev, sig, sizeof(sig));
-	if (!strncmp(sig, "crypto_LUKS", strlen("crypto_LUKS")))
-		die(EXIT_FAIL, "device %s holds a LUKS header, which policy %s's crypt filter would write over: give the disk the header's data area (vaioctl crypt open %s NAME makes /dev/mapper/vaio-NAME-data)",
-		    dev, p->name, dev);
 }
 
 int disk_create(int argc, char **argv)
@@ -116,7 +95,8 @@ int disk_create(int argc, char **argv)
 		if (vaio_policy_load(policy, &p, &err))
 			die_err(&err);
 	}
-	crypt_not_over_header(argv[1], &p);
+	if (crypt_device_check(argv[1], &p, &err))
+		die_err(&err);
 	if (vaio_dm_create(nl(), argv[0], argv[1], &p.chain, &err))
 		die_err(&err);
 	strcpy(d.name, argv[0]);

@@ -143,7 +143,7 @@ static bool shortens(const char *word, const char *name)
 {
 	static const char *const whole[] = {
 		"remove", "delete", "unassign", "promote", "demote", "disconnect",
-		"apply", NULL,
+		"apply", "format", "close", "remove-key", NULL,
 	};
 	size_t k;
 

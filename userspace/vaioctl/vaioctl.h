@@ -159,7 +159,23 @@ int apply(int argc, char **argv);
 /* repl.c */
 int repl(int argc, char **argv);
 
+/* disk.c */
+/*
+ * Dies unless block device @dev (of identity @id, "" for none) is no
+ * recorded disk's already: by the same device now, or the same identity.
+ */
+void disk_device_unused(const char *dev, const char *id);
+
 /* crypt.c */
+/*
+ * Whether block device @dev may take policy @p (disk create, apply): not
+ * if @p has crypt and @dev holds a LUKS header (the filter would write
+ * over it), nor if @dev is a LUKS2 data area (vaio-NAME-data) and @p's
+ * crypt component is missing or not the header's (key vaio:NAME, its
+ * size and sector size). 0, or -errno with @err said.
+ */
+int crypt_device_check(const char *dev, const struct vaio_policy *p,
+		       struct vaio_err *err);
 int crypt_format_cmd(int argc, char **argv);
 int crypt_open_cmd(int argc, char **argv);
 int crypt_close_cmd(int argc, char **argv);
