@@ -28,6 +28,14 @@
 #   <rep>_<dev>_<workload>_<config>.json   fio's JSON
 #   meta
 #
+# With the cache (device "cache", after the others in each repeat): the
+# virtio disk as the origin, a pool on 64 MiB of /dev/ram1 made afresh
+# (cold) for each run, WARMUP s of the workload, then RUNTIME s measured;
+# 4 KiB zipf(1.2) random reads and writes at QD16 (the hot set fits in
+# the cache). Configs: cache (the vaio cache filter, writethrough),
+# crypt-cache (the crypt filter, 512-byte sectors, above it: the cache
+# holds ciphertext), crypt-512 (no cache), vaio (neither).
+#
 # In each repeat every (device, workload) runs all configurations back to
 # back, their order rotated by one each repeat.
 #
@@ -42,7 +50,9 @@ REPEAT=${VAIO_REPEAT:-3}
 RUNTIME=${VAIO_RUNTIME:-3}
 FILTER=${VAIO_FILTER:-}
 RAMP=1
+WARMUP=${VAIO_WARMUP:-3}
 DEV_MIB=256
+CACHE_MIB=64
 OUT=/outbox/raw
 DM=bcrypt
 KEY=:64:logon:vaio:bench
@@ -54,10 +64,10 @@ log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
 fail() { echo "bench-crypt: FAIL: $*"; exit 1; }
 wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
-for m in dm-mod dm-crypt dm-vaio dm-vaio-crypt; do
+for m in dm-mod dm-crypt dm-vaio dm-vaio-crypt dm-vaio-cache; do
 	modprobe "$m" || fail "no module $m"
 done
-brd_setup $DEV_MIB 1 || fail "brd"
+brd_setup $DEV_MIB 2 || fail "brd"
 [ -b /dev/vdisk0 ] || fail "no /dev/vdisk0 (vaio-vm --vdisk)"
 head -c 64 /dev/urandom | keyctl padd logon vaio:bench @u >/dev/null || fail "keyctl"
 for d in /dev/ram0 /dev/vdisk0; do
@@ -75,10 +85,13 @@ NS=$((DEV_MIB * 2048))
 	echo "runtime=$RUNTIME"
 	echo "ramp=$RAMP"
 	echo "dev_mib=$DEV_MIB"
+	echo "warmup=$WARMUP"
+	echo "cache_mib=$CACHE_MIB"
 	echo "cpu_aes=$(grep -qw aes /proc/cpuinfo && echo yes || echo no)"
 } >$OUT/meta
 
-trap 'dm_gone' EXIT
+pool_gone() { dm_gone bpool cdata; }
+trap 'dm_gone; pool_gone' EXIT
 
 dev_path() { # ram|virtio
 	case $1 in
@@ -137,6 +150,62 @@ one_run() {
 	rm -f "$f" "$f.err"
 }
 
+# ---------------------------------------------------------------------
+# The cache: crypt above the cache filter against each alone.
+# ---------------------------------------------------------------------
+cache_table() { # CONFIG
+	local d=/dev/vdisk0
+	case $1 in
+	vaio) echo "0 $NS vaio $d 2 disk_id $DM" ;;
+	cache) echo "0 $NS vaio $d 8 disk_id $DM filter cache fail_open 2 pool=bpool mode=writethrough" ;;
+	crypt-cache) echo "0 $NS vaio $d 13 disk_id $DM filter crypt fail_closed 1 key=$KEY filter cache fail_open 2 pool=bpool mode=writethrough" ;;
+	crypt-512) table $d crypt-512 ;;
+	esac
+}
+CACHE_CONFIGS="vaio cache crypt-cache crypt-512"
+ZIPF="--bs=4k --iodepth=16 --random_distribution=zipf:1.2"
+cache_wl_args() {
+	case $1 in
+	zipf-read-qd16) echo "--rw=randread $ZIPF" ;;
+	zipf-write-qd16) echo "--rw=randwrite $ZIPF" ;;
+	esac
+}
+CACHE_WORKLOADS="zipf-read-qd16 zipf-write-qd16"
+
+# cache_run REP WORKLOAD CONFIG
+cache_run() {
+	local rep=$1 wl=$2 cfg=$3 t="$1_cache_$2_$3" f=/tmp/$1_cache_$2_$3.out rc
+	case $cfg in
+	*cache)
+		if ! { dm_create cdata "0 $((CACHE_MIB * 2048)) linear /dev/ram1 0" &&
+			dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=1 oflag=direct 2>/dev/null &&
+			dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata format"; }; then
+			fail "$t: the pool"
+		fi
+		;;
+	esac
+	dm_create $DM "$(cache_table "$cfg")" || fail "$t: the table did not load"
+	fio --name=warmup --filename=/dev/mapper/$DM --ioengine=libaio --direct=1 \
+		--time_based --runtime="$WARMUP" --size=${DEV_MIB}m $(cache_wl_args "$wl") \
+		--output=/dev/null || fail "$t: fio (warm-up) failed"
+	fio --name=$t --filename=/dev/mapper/$DM --ioengine=libaio --direct=1 \
+		--time_based --runtime=$RUNTIME --size=${DEV_MIB}m \
+		--output-format=json $(cache_wl_args "$wl") >"$f" 2>"$f.err" && rc=0 || rc=$?
+	dmsetup status $DM >"$OUT/$t.status"
+	dm_gone
+	pool_gone
+	if [ "$rc" != 0 ] || ! fio_json_ok <"$f"; then
+		sed 's/^/  | /' "$f.err" | tail -n 20
+		fail "$t: fio exit $rc"
+	fi
+	sed -n '/^{/,$p' "$f" >"$OUT/$t.json"
+	jq -r --arg p "$rep cache $wl $cfg" '.jobs[0] |
+		(if .read.total_ios > 0 then .read else .write end) as $d |
+		"\($p) \($d.iops) \($d.bw_bytes) \($d.clat_ns.percentile["50.000000"] / 1000) \($d.clat_ns.percentile["99.000000"] / 1000)"' \
+		"$OUT/$t.json" >>$OUT/results.tsv
+	rm -f "$f" "$f.err"
+}
+
 for rep in $(seq 1 "$REPEAT"); do
 	for dev in $(rotate "$rep" ram virtio); do
 		for wl in $WORKLOADS; do
@@ -147,6 +216,14 @@ for rep in $(seq 1 "$REPEAT"); do
 			grep -q "^$rep $dev $wl " $OUT/results.tsv 2>/dev/null &&
 				log "$rep $dev $wl: $(awk -v r="$rep" -v d="$dev" -v w="$wl" '$1 == r && $2 == d && $3 == w { printf "%s %.0f  ", $4, ($3 ~ /^seq/ ? $6 / 1e6 : $5) }' $OUT/results.tsv)"
 		done
+	done
+	for wl in $CACHE_WORKLOADS; do
+		for cfg in $(rotate "$rep" $CACHE_CONFIGS); do
+			wanted "cache $wl $cfg" || continue
+			cache_run "$rep" "$wl" "$cfg"
+		done
+		grep -q "^$rep cache $wl " $OUT/results.tsv 2>/dev/null &&
+			log "$rep cache $wl: $(awk -v r="$rep" -v w="$wl" '$1 == r && $2 == "cache" && $3 == w { printf "%s %.0f  ", $4, $5 }' $OUT/results.tsv)"
 	done
 done
 # The implementation of xts(aes) both used (the highest priority of
