@@ -187,7 +187,7 @@ cache_run() {
 	dm_create $DM "$(cache_table "$cfg")" || fail "$t: the table did not load"
 	fio --name=warmup --filename=/dev/mapper/$DM --ioengine=libaio --direct=1 \
 		--time_based --runtime="$WARMUP" --size=${DEV_MIB}m $(cache_wl_args "$wl") \
-		--output=/dev/null || fail "$t: fio (warm-up) failed"
+		--eta=never --output=/dev/null || fail "$t: fio (warm-up) failed"
 	fio --name=$t --filename=/dev/mapper/$DM --ioengine=libaio --direct=1 \
 		--time_based --runtime=$RUNTIME --size=${DEV_MIB}m \
 		--output-format=json $(cache_wl_args "$wl") >"$f" 2>"$f.err" && rc=0 || rc=$?
