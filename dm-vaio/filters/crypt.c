@@ -18,15 +18,10 @@
  * encrypts the VM's data into them sector by sector, points the bio at the
  * copy and continues it. A read's completion is deferred
  * (VAIO_END_DEFER) to the same workqueue, where it is decrypted in place.
- * A worker sends every cipher sector of the bio to the cipher without
- * waiting, as dm-crypt's crypt_convert(): a synchronous cipher (what
- * AES-NI's implementation is when the FPU is usable) has done it on
- * return, and the worker reuses its request for the next sector; an
- * asynchronous one (cryptd, hardware) owns the request until its callback,
- * which counts the bio's sectors down. The last of the worker and the
- * callbacks continues the bio. The VM's pages are never changed by a
- * write, and nothing is allocated per bio beyond the bounce pool and the
- * request pool, both mempools.
+ * The cipher may be asynchronous (an AES-NI implementation behind cryptd):
+ * a worker waits for each request, which it may, in process context. The
+ * VM's pages are never changed by a write, and nothing is allocated per
+ * bio beyond the bounce pool and the request pool, both mempools.
  *
  * fail_closed only: bypassed, the filter would write plaintext and read
  * ciphertext. A transforming filter offers no write-zeroes or secure
@@ -61,12 +56,7 @@
  * whole write is the filter's RAM per disk, as dm-crypt's page pool.
  */
 #define CRYPT_BOUNCE_PAGES	256
-/*
- * Reserve of cipher requests: each worker holds one while the cipher is
- * synchronous; an asynchronous one holds one per sector in flight, taken
- * back by its callbacks (dm-crypt's MIN_IOS).
- */
-#define CRYPT_REQS_MIN		64
+#define CRYPT_REQS_MIN		4		/* reserve of cipher requests */
 #define CRYPT_KCV_SIZE		32		/* two AES blocks: XTS's least is one */
 
 /*
@@ -114,8 +104,8 @@ struct crypt_filter {
 	struct vaio_filter *f;
 	struct crypt_disk *d;		/* the disk's, held */
 	struct crypto_skcipher *tfm;
-	mempool_t reqs;			/* skcipher requests + struct crypt_req */
-	unsigned int req_off;		/* of the struct crypt_req in one */
+	mempool_t reqs;			/* skcipher requests, one per worker */
+	unsigned int req_size;
 	struct vaio_bounce_pool pool;
 	struct workqueue_struct *wq;
 
@@ -140,28 +130,15 @@ struct crypt_bio {			/* the per-bio area */
 	struct work_struct work;
 	struct vaio_filter *f;
 	struct bio *bio;
-	/*
-	 * While a worker converts the bio: the request it fills (NULL when
-	 * the cipher took the last one), the worker's reference and one per
-	 * sector in the cipher, the first error (the bio fails), and the
-	 * wait for a request the cipher backlogged (-EBUSY).
-	 */
-	struct skcipher_request *req;
-	atomic_t pending;
-	int error;
-	bool encrypt;
-	struct completion restart;
 };
 
-/*
- * What a cipher request needs until its completion, after the request and
- * the cipher's context (c->req_off): an asynchronous cipher reads the IV
- * and the scatterlists after crypto_skcipher_*crypt() returned.
- */
-struct crypt_req {
-	struct crypt_bio *b;
-	struct scatterlist sg_in, sg_out;
-	u8 iv[CRYPT_IV_SIZE];
+/* One worker's cipher state over one bio. */
+struct crypt_ctx {
+	struct crypt_filter *c;
+	struct skcipher_request *req;
+	struct crypto_wait wait;
+	sector_t sector;		/* the bio's first, on the disk */
+	bool encrypt;
 };
 
 /* The table's words, checked together (->args_check()) and used (->ctr()). */
@@ -427,181 +404,66 @@ out:
 	return r;
 }
 
-static struct crypt_req *crypt_req_of(struct crypt_filter *c,
-				      struct skcipher_request *req)
-{
-	return (struct crypt_req *)((u8 *)req + c->req_off);
-}
-
-static void crypt_bio_done(struct crypt_bio *b);
-
-/*
- * The cipher's callback, for a request it returned -EINPROGRESS or -EBUSY
- * for (any context: a cryptd worker, a soft interrupt): the request back
- * to the pool, and the bio continued if it was the last.
- */
-static void crypt_req_done(struct crypto_async_request *areq, int err)
-{
-	/*
-	 * Not container_of(@areq): a cipher that hands the work to another
-	 * (simd to cryptd) calls back with its own request; the data is
-	 * ours.
-	 */
-	struct crypt_req *cr = areq->data;
-	struct crypt_bio *b = cr->b;
-	struct crypt_filter *c = b->f->private;
-
-	/* A backlogged request went into the queue: the worker goes on. */
-	if (err == -EINPROGRESS) {
-		complete(&b->restart);
-		return;
-	}
-	if (err)
-		cmpxchg(&b->error, 0, err);
-	mempool_free((u8 *)cr - c->req_off, &c->reqs);
-	if (atomic_dec_and_test(&b->pending))
-		crypt_bio_done(b);
-}
-
 /*
  * A vaio_transform_fn: @len bytes at byte @off of the bio's data, whole
  * cipher sectors within one page (the core splits pieces where a page
  * ends, the disk's logical block size being at least sector_size).
- * Encrypts from @src to @dst, or decrypts in place, a request per cipher
- * sector, as dm-crypt's crypt_convert(). Always 0: an error is kept in
- * b->error and fails the bio once no request of it is in the cipher (the
- * core would free a write's bounce pages at once on an error, under the
- * requests still in flight).
+ * Encrypts from @src to @dst, or decrypts in place.
  */
 static int crypt_fn(void *p, void *dst, const void *src, unsigned int len,
 		    unsigned int off)
 {
-	struct crypt_bio *b = p;
-	struct crypt_filter *c = b->f->private;
+	struct crypt_ctx *ctx = p;
+	struct crypt_filter *c = ctx->c;
 	unsigned int ss = c->sector_size, done;
-	struct skcipher_request *req;
-	struct crypt_req *cr;
+	struct scatterlist sg_in, sg_out;
 	sector_t sector;
+	u8 iv[CRYPT_IV_SIZE];
 	int r;
 
-	if (unlikely(READ_ONCE(b->error)))
-		return 0;		/* the bio fails: do no more */
-	if (unlikely((len | off) & (ss - 1))) {
-		cmpxchg(&b->error, 0, -EIO);
-		return 0;
-	}
-	sector = b->iter.bi_sector + (off >> SECTOR_SHIFT);
+	if (unlikely((len | off) & (ss - 1)))
+		return -EIO;
+	sector = ctx->sector + (off >> SECTOR_SHIFT);
 	for (done = 0; done < len; done += ss, sector += ss >> SECTOR_SHIFT) {
 		u64 iv_sector = sector + c->iv_offset;
-
-		req = b->req;
-		if (!req) {
-			/* From the reserve: cannot fail, waits at worst. */
-			req = mempool_alloc(&c->reqs, GFP_NOIO);
-			cr = crypt_req_of(c, req);
-			cr->b = b;
-			skcipher_request_set_tfm(req, c->tfm);
-			skcipher_request_set_callback(req, CRYPTO_TFM_REQ_MAY_BACKLOG |
-						      CRYPTO_TFM_REQ_MAY_SLEEP,
-						      crypt_req_done, cr);
-			sg_init_table(&cr->sg_in, 1);
-			sg_init_table(&cr->sg_out, 1);
-			b->req = req;
-		}
-		cr = crypt_req_of(c, req);
 
 		/* plain64, as dm-crypt's crypt_iv_plain64_gen() */
 		if (c->iv_large_sectors)
 			iv_sector >>= c->sector_shift;
-		memset(cr->iv, 0, sizeof(cr->iv));
-		*(__le64 *)cr->iv = cpu_to_le64(iv_sector);
-		sg_set_buf(&cr->sg_in, src + done, ss);
-		sg_set_buf(&cr->sg_out, dst + done, ss);
-		skcipher_request_set_crypt(req, &cr->sg_in, &cr->sg_out, ss, cr->iv);
+		memset(iv, 0, sizeof(iv));
+		*(__le64 *)iv = cpu_to_le64(iv_sector);
 
-		atomic_inc(&b->pending);
-		r = b->encrypt ? crypto_skcipher_encrypt(req) :
-				 crypto_skcipher_decrypt(req);
-		switch (r) {
-		case 0:			/* done already: the request is ours */
-			atomic_dec(&b->pending);
-			cond_resched();	/* a worker, as dm-crypt's */
-			continue;
-		case -EBUSY:		/* backlogged: wait until it is queued */
-			wait_for_completion(&b->restart);
-			reinit_completion(&b->restart);
-			fallthrough;
-		case -EINPROGRESS:	/* the cipher's until crypt_req_done() */
-			b->req = NULL;
-			continue;
-		default:
-			atomic_dec(&b->pending);
-			cmpxchg(&b->error, 0, r);
-			return 0;
-		}
+		sg_init_one(&sg_in, src + done, ss);
+		sg_init_one(&sg_out, dst + done, ss);
+		skcipher_request_set_callback(ctx->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+					      CRYPTO_TFM_REQ_MAY_SLEEP,
+					      crypto_req_done, &ctx->wait);
+		skcipher_request_set_crypt(ctx->req, &sg_in, &sg_out, ss, iv);
+		r = crypto_wait_req(ctx->encrypt ?
+				    crypto_skcipher_encrypt(ctx->req) :
+				    crypto_skcipher_decrypt(ctx->req),
+				    &ctx->wait);
+		if (r)
+			return r;
 	}
 	return 0;
 }
 
-/* Before the worker converts bio @b. */
-static void crypt_bio_start(struct crypt_bio *b, bool encrypt)
+static void crypt_ctx_init(struct crypt_ctx *ctx, struct crypt_filter *c,
+			   sector_t sector, bool encrypt)
 {
-	b->req = NULL;
-	atomic_set(&b->pending, 1);	/* the worker's */
-	b->error = 0;
-	b->encrypt = encrypt;
-	init_completion(&b->restart);
+	ctx->c = c;
+	/* From the reserve: cannot fail, waits for a worker at worst. */
+	ctx->req = mempool_alloc(&c->reqs, GFP_NOIO);
+	skcipher_request_set_tfm(ctx->req, c->tfm);
+	crypto_init_wait(&ctx->wait);
+	ctx->sector = sector;
+	ctx->encrypt = encrypt;
 }
 
-/* The worker is through: the bio goes on now unless the cipher has some. */
-static void crypt_bio_put(struct crypt_bio *b)
+static void crypt_ctx_exit(struct crypt_ctx *ctx)
 {
-	struct crypt_filter *c = b->f->private;
-
-	if (b->req) {
-		mempool_free(b->req, &c->reqs);
-		b->req = NULL;
-	}
-	if (atomic_dec_and_test(&b->pending))
-		crypt_bio_done(b);
-}
-
-/*
- * Every sector of the bio converted (or failed): a write goes below, a
- * read up. After vaio_bio_continue() or vaio_bio_end_continue() neither
- * the bio nor the filter may be touched: the table may go.
- */
-static void crypt_bio_done(struct crypt_bio *b)
-{
-	struct crypt_filter *c = b->f->private;
-	struct bio *bio = b->bio;
-
-	if (bio_op(bio) == REQ_OP_WRITE) {
-		if (unlikely(b->error)) {
-			/*
-			 * A cipher error: nothing is written. The bounce
-			 * pages go back in ->end_io(), which gives the bio
-			 * its own data again.
-			 */
-			atomic64_inc(&c->errors);
-			bio->bi_status = BLK_STS_IOERR;
-			vaio_bio_continue(bio, VAIO_FAIL);
-			return;
-		}
-		atomic64_inc(&c->writes);
-		atomic64_add(b->iter.bi_size, &c->write_bytes);
-		vaio_bio_continue(bio, VAIO_PASS);
-		return;
-	}
-	if (unlikely(b->error)) {
-		/* Never hand the VM ciphertext as its data. */
-		atomic64_inc(&c->errors);
-		bio->bi_status = BLK_STS_IOERR;
-	} else {
-		atomic64_inc(&c->reads);
-		atomic64_add(b->iter.bi_size, &c->read_bytes);
-	}
-	vaio_bio_end_continue(bio);
+	mempool_free(ctx->req, &ctx->c->reqs);
 }
 
 static void crypt_write_work(struct work_struct *w)
@@ -610,32 +472,48 @@ static void crypt_write_work(struct work_struct *w)
 	struct crypt_filter *c = b->f->private;
 	struct bio *bio = b->bio;
 	unsigned int noio = memalloc_noio_save();
+	struct crypt_ctx ctx;
 	int r;
 
-	crypt_bio_start(b, true);
-	r = vaio_bounce_write(&c->pool, bio, &b->bounce, GFP_NOIO, crypt_fn, b);
+	crypt_ctx_init(&ctx, c, b->iter.bi_sector, true);
+	r = vaio_bounce_write(&c->pool, bio, &b->bounce, GFP_NOIO, crypt_fn,
+			      &ctx);
+	crypt_ctx_exit(&ctx);
 	memalloc_noio_restore(noio);
-	/*
-	 * crypt_fn() returns 0: an error here is the core's, before any
-	 * request (the bio unchanged, no bounce pages).
-	 */
-	if (unlikely(r))
-		cmpxchg(&b->error, 0, r);
-	crypt_bio_put(b);
+	if (r) {
+		/* A cipher error: the bio is unchanged, nothing is written. */
+		atomic64_inc(&c->errors);
+		bio->bi_status = BLK_STS_IOERR;
+		vaio_bio_continue(bio, VAIO_FAIL);
+		return;
+	}
+	atomic64_inc(&c->writes);
+	atomic64_add(b->iter.bi_size, &c->write_bytes);
+	vaio_bio_continue(bio, VAIO_PASS);
 }
 
 static void crypt_read_work(struct work_struct *w)
 {
 	struct crypt_bio *b = container_of(w, struct crypt_bio, work);
+	struct crypt_filter *c = b->f->private;
+	struct bio *bio = b->bio;
 	unsigned int noio = memalloc_noio_save();
+	struct crypt_ctx ctx;
 	int r;
 
-	crypt_bio_start(b, false);
-	r = vaio_transform_data(b->bio, b->iter, crypt_fn, b);
+	crypt_ctx_init(&ctx, c, b->iter.bi_sector, false);
+	r = vaio_transform_data(bio, b->iter, crypt_fn, &ctx);
+	crypt_ctx_exit(&ctx);
 	memalloc_noio_restore(noio);
-	if (unlikely(r))
-		cmpxchg(&b->error, 0, r);
-	crypt_bio_put(b);
+	if (r) {
+		/* Never hand the VM ciphertext as its data. */
+		atomic64_inc(&c->errors);
+		bio->bi_status = BLK_STS_IOERR;
+	} else {
+		atomic64_inc(&c->reads);
+		atomic64_add(b->iter.bi_size, &c->read_bytes);
+	}
+	vaio_bio_end_continue(bio);
 }
 
 static enum vaio_verdict crypt_map(struct vaio_filter *f, struct bio *bio,
@@ -790,11 +668,9 @@ static int crypt_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	if (r)
 		goto bad;
 
-	c->req_off = ALIGN(sizeof(struct skcipher_request) +
-			   crypto_skcipher_reqsize(c->tfm),
-			   __alignof__(struct crypt_req));
-	r = mempool_init_kmalloc_pool(&c->reqs, CRYPT_REQS_MIN,
-				      c->req_off + sizeof(struct crypt_req));
+	c->req_size = sizeof(struct skcipher_request) +
+		      crypto_skcipher_reqsize(c->tfm);
+	r = mempool_init_kmalloc_pool(&c->reqs, CRYPT_REQS_MIN, c->req_size);
 	if (r) {
 		*error = "crypt: cannot allocate the cipher requests";
 		goto bad;
