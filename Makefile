@@ -17,6 +17,7 @@
 #                 replication benchmark in two guests (bench-repl) and
 #                 the cache anchors (bench-cache)
 #   make bench-qos  the qos filter against io.max and io.weight (one guest)
+#   make bench-crypt  the crypt filter against dm-crypt (one guest)
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
 #                 code, -Werror over the userspace code (even under
 #                 WERROR=0), shellcheck over the scripts
@@ -64,14 +65,14 @@ export T
 	check-debug check-debug-run check-debug-full check-debug-full-run check-full \
 	userspace-asan \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
-	bench-qos bench-qos-run \
+	bench-qos bench-qos-run bench-crypt bench-crypt-run \
 	lint install uninstall clean help torture torture-run torture-power \
 	torture-power-run deb
 
 all: modules userspace
 
 help:
-	@sed -n '3,28p' Makefile
+	@sed -n '3,29p' Makefile
 
 # The kernels the modules support: dkms.conf's BUILD_EXCLUSIVE_KERNEL (a
 # regular expression over the release; why that range: see there).
@@ -208,6 +209,13 @@ bench-qos: deps
 
 bench-qos-run: guest-modules userspace
 	@tools/bench/bench-qos --kver $(GUEST_KVER) $(BENCH_QOS_ARGS)
+
+# The crypt filter against dm-crypt (one guest, two vCPUs; not in make bench).
+bench-crypt: deps
+	@$(MAKE) --no-print-directory bench-crypt-run
+
+bench-crypt-run: guest-modules userspace
+	@tools/bench/bench-crypt --kver $(GUEST_KVER) $(BENCH_CRYPT_ARGS)
 
 lint: guest-modules
 	@tools/lint.sh --kdir $(GUEST_KDIR) --build $(BUILD)/$(GUEST_KVER)
