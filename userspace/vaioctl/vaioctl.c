@@ -29,7 +29,7 @@
 
 static const char usage_main[] =
 "Usage: vaioctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-"OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl\n"
+"OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl | cbt\n"
 "OPTIONS := -j|--json  -p|--pretty  -C|--confdir DIR  -h|--help  -V|--version\n"
 "           (-j, -p and -C also after OBJECT)\n"
 "\n"
@@ -54,6 +54,7 @@ static const char usage_main[] =
 "               wait DISK [--conn STATE] [--synced] [--timeout SECONDS] |\n"
 "               verify DISK [--stop] [--no-wait] [--timeout SECONDS] |\n"
 "               marks DISK\n"
+"  vaioctl cbt status DISK | mark DISK | changes DISK --since CHANGEID\n"
 "\n"
 "COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]   (KEY fail=open|closed)\n";
 
@@ -113,6 +114,18 @@ const char usage_stats[] =
 "  rates per second every SECONDS (default 1), --count times (default: until\n"
 "  interrupted). Bytes in KiB, MiB, GiB... and counts in k, M, G... (powers\n"
 "  of 1000), one decimal below 10; --raw (and -j): exact numbers.\n";
+
+const char usage_cbt[] =
+"Usage: vaioctl cbt status DISK\n"
+"       vaioctl cbt mark DISK\n"
+"       vaioctl cbt changes DISK -s|--since CHANGEID\n"
+"  Changed-block tracking of DISK's cbt filter (Documentation/backup.rst).\n"
+"  status: generation, current epoch, the changeId of the start.\n"
+"  mark: closes the current epoch; prints the changeId of the point,\n"
+"    GENERATION:EPOCH.\n"
+"  changes: the extents written since CHANGEID, one per line, start and\n"
+"    length in bytes. A changeId of another generation (tracking was lost\n"
+"    since: a full backup is needed) or of no mark is refused.\n";
 
 const char usage_event[] =
 "Usage: vaioctl event snapshot DISK TAG\n"
@@ -214,6 +227,7 @@ static const struct cmd cmds[] = {
 	{ "monitor", NULL, monitor, usage_monitor },
 	{ "apply", NULL, apply, usage_apply },
 	{ "repl", NULL, repl, usage_repl },
+	{ "cbt", NULL, cbt, usage_cbt },
 	{ }
 };
 
