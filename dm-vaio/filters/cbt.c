@@ -688,6 +688,18 @@ static struct cbt_disk *cbt_get(struct vaio_filter *f, struct dm_dev *dd,
 			*error = "block_kib= differs from the disk's other table";
 		else
 			r = 0;
+		if (!r && d->broken) {
+			/*
+			 * Failed on its metadata: a new table tries anew. No
+			 * write passed untracked but with the loss on the
+			 * device; the new generation starts before any can.
+			 */
+			mutex_lock(&d->lock);
+			r = cbt_new_gen(d, "the metadata failed before");
+			mutex_unlock(&d->lock);
+			if (r)
+				*error = "the metadata device still fails";
+		}
 		if (!r)
 			d->refs++;
 		mutex_unlock(&cbt_disks_lock);

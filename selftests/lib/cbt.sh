@@ -5,11 +5,11 @@
 # vaio.sh.
 
 # cbt_table DATA META [ARGS...]: a vaio table over DATA, disk_id d0, with
-# a cbt filter (fail_closed) on META and ARGS (block_kib=, format=1).
+# a cbt filter ($CBT_FAIL, default fail_closed) on META and ARGS (block_kib=, format=1).
 cbt_table() {
 	local data="$1" meta="$2"
 	shift 2
-	echo "0 $(dev_sectors "$data") vaio $data $((7 + $#)) disk_id d0 filter cbt fail_closed $((1 + $#)) meta=$meta $*"
+	echo "0 $(dev_sectors "$data") vaio $data $((7 + $#)) disk_id d0 filter cbt ${CBT_FAIL:-fail_closed} $((1 + $#)) meta=$meta $*"
 }
 
 # cbt_word DEV KEY: a word of the cbt filter's status.
