@@ -26,8 +26,8 @@ ktap_diag "seed $SEED, power cut after $CUT_MS ms"
 ktap_check "flakey over the RAM disk, up" dm_create fl "$up"
 ktap_check "data and metadata (writes delayed 200 ms) on it" \
 	eval 'dm_create dd "0 $DATA linear /dev/mapper/fl 0" && meta_up 200'
-ktap_check "data filled before tracking" \
-	dd if=/dev/urandom of=/dev/mapper/dd bs=1M count=32 oflag=direct
+ktap_check "data zeroed before tracking" \
+	dd if=/dev/zero of=/dev/mapper/dd bs=1M count=32 oflag=direct
 ktap_check "disk with cbt, 4 KiB blocks" \
 	dm_create d0 "$(cbt_table /dev/mapper/dd /dev/mapper/mm block_kib=4 format=1)"
 id=$(vaioctl cbt mark d0)
@@ -36,7 +36,8 @@ ktap_check "the disk at the mark copied" dd if=/dev/mapper/d0 of=/tmp/pre bs=1M 
 
 fio --name=w --filename=/dev/mapper/d0 --rw=randwrite --bs=4k --iodepth=16 \
 	--ioengine=libaio --direct=1 --time_based --runtime=$((CUT_MS / 1000 + 2)) \
-	--rate_iops=400 \
+	--rate_iops=400 --buffer_compress_percentage=99 \
+	--buffer_compress_chunk=4096 --refill_buffers \
 	--randseed="$SEED" --output=/tmp/fio.out >/dev/null 2>&1 &
 fio=$!
 sleep "$(awk -v ms="$CUT_MS" 'BEGIN { printf "%.3f", ms / 1000 }')"
@@ -55,6 +56,7 @@ ktap_check "disk with cbt again (no format)" \
 cbt_changes d0 "$id" >/tmp/listed
 ktap_eq "the changeId from before the cut is answered" "$?" 0
 dd if=/dev/mapper/d0 of=/tmp/post bs=1M iflag=direct 2>/dev/null
+# fio's blocks are zeroes but for 1 %: cmp lists ~40 bytes a block.
 cmp -l /tmp/pre /tmp/post | awk '{ print int(($1 - 1) / 4096) }' | uniq >/tmp/changed
 ktap_diag "blocks changed: $(wc -l </tmp/changed), extents listed: $(wc -l </tmp/listed)"
 ktap_match "some blocks changed before the cut" "$(wc -l </tmp/changed)" '^ *[1-9]'
