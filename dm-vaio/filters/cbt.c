@@ -224,7 +224,7 @@ static void cbt_broken(struct cbt_disk *d, int err)
 {
 	bool recorded;
 
-	DMERR("%s: cannot write the change tracking metadata (%d): tracking lost, a full backup is needed",
+	DMERR("%s: cannot write the metadata (%d): tracking lost, full backup needed",
 	      d->id, err);
 	spin_lock_irq(&d->slock);
 	d->gen = 0;
@@ -503,9 +503,12 @@ static void free_bitmaps(struct cbt_disk *d)
 	bitmap_free(d->dirty);
 	bitmap_free(d->pending);
 	bitmap_free(d->todo);
-	d->cur = d->tmp = NULL;
+	d->cur = NULL;
+	d->tmp = NULL;
 	d->q = NULL;
-	d->dirty = d->pending = d->todo = NULL;
+	d->dirty = NULL;
+	d->pending = NULL;
+	d->todo = NULL;
 }
 
 static int alloc_bitmaps(struct cbt_disk *d)
@@ -573,7 +576,7 @@ static int cbt_open(struct cbt_disk *d, sector_t sectors, bool format,
 			return -EINVAL;
 		}
 		if (layout(d, sectors)) {
-			*error = "metadata device too small: it needs 4 KiB and 3 bitmaps of 1 bit per block";
+			*error = "metadata device too small: 4 KiB + 3 bitmaps of a bit a block";
 			return -ENOSPC;
 		}
 		uuid_gen(&d->uuid);
@@ -683,7 +686,7 @@ static struct cbt_disk *cbt_get(struct vaio_filter *f, struct dm_dev *dd,
 	if (d) {
 		r = -EINVAL;
 		if (d->meta_dev != dd->bdev->bd_dev)
-			*error = "meta= differs from the disk's other table (remove the disk to change it)";
+			*error = "meta= differs from the disk's other table";
 		else if (d->block_kib != block_kib)
 			*error = "block_kib= differs from the disk's other table";
 		else
@@ -774,11 +777,12 @@ static int check_since(struct cbt_disk *d, u64 gen, u64 since,
 		       struct netlink_ext_ack *extack)
 {
 	if (d->broken || !d->gen) {
-		NL_SET_ERR_MSG(extack, "cbt: change tracking was lost: a full backup is needed");
+		NL_SET_ERR_MSG(extack, "cbt: tracking was lost: a full backup is needed");
 		return -ESTALE;
 	}
 	if (gen != d->gen) {
-		NL_SET_ERR_MSG(extack, "cbt: changeId of another generation (tracking was lost since): a full backup is needed");
+		NL_SET_ERR_MSG(extack,
+			       "cbt: changeId of an older generation: a full backup is needed");
 		return -ESTALE;
 	}
 	if (since >= d->epoch) {
@@ -860,7 +864,7 @@ static int cbt_changes(struct cbt_disk *d, struct nlattr **tb,
 	} else {
 		if (!d->q_valid || d->q_gen != gen || d->q_since != since ||
 		    (*cursor >> CBT_CURSOR_SHIFT) != d->q_serial) {
-			NL_SET_ERR_MSG(extack, "cbt: another query or a mark ran during the dump: ask again");
+			NL_SET_ERR_MSG(extack, "cbt: another query ran during the dump: ask again");
 			return -EAGAIN;
 		}
 		x = *cursor & ((1UL << CBT_CURSOR_SHIFT) - 1);
@@ -1034,8 +1038,8 @@ static int cbt_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 	if (ev->type != VAIO_EV_GROW)
 		return 0;
 	/* The grown disk's bitmaps must fit the device (the layout). */
-	slot = round_up(DIV_ROUND_UP_ULL(DIV_ROUND_UP_ULL(ev->new_len,
-				1ULL << d->block_shift), BITS_PER_BYTE), CBT_BLK);
+	slot = DIV_ROUND_UP_ULL(ev->new_len, 1ULL << d->block_shift);
+	slot = round_up(DIV_ROUND_UP_ULL(slot, BITS_PER_BYTE), CBT_BLK);
 	bytes = bdev_nr_bytes(d->meta);
 	if (bytes < CBT_BLK + CBT_MIN_SLOTS * slot) {
 		*reason = "cbt: the metadata device is too small for the grown disk";
@@ -1196,7 +1200,7 @@ static int cbt_nl_call(struct vaio_filter *f, u32 cmd, struct nlattr **tb,
 	case VAIO_CBT_CMD_MARK:
 		r = cbt_mark(d, &gen, &closed);
 		if (r == -ESTALE)
-			NL_SET_ERR_MSG(extack, "cbt: change tracking was lost: no mark, a full backup is needed");
+			NL_SET_ERR_MSG(extack, "cbt: tracking was lost: a full backup is needed");
 		else if (r)
 			NL_SET_ERR_MSG(extack, "cbt: cannot write the metadata device");
 		else

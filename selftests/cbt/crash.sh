@@ -18,14 +18,15 @@ size=$(dev_sectors /dev/ram0)
 DATA=65536
 up="0 $size flakey /dev/ram0 0 3600 0"
 cut="0 $size flakey /dev/ram0 0 0 3600 1 drop_writes"
-meta_up() {
+# devs_up [MS]: the data and the metadata (its writes delayed MS ms).
+devs_up() {
+	dm_create dd "0 $DATA linear /dev/mapper/fl 0" &&
 	dm_create mm "0 72 delay /dev/mapper/fl $DATA 0 /dev/mapper/fl $DATA ${1:-0}"
 }
 
 ktap_diag "seed $SEED, power cut after $CUT_MS ms"
 ktap_check "flakey over the RAM disk, up" dm_create fl "$up"
-ktap_check "data and metadata (writes delayed 200 ms) on it" \
-	eval 'dm_create dd "0 $DATA linear /dev/mapper/fl 0" && meta_up 200'
+ktap_check "data and metadata (writes delayed 200 ms) on it" devs_up 200
 ktap_check "data zeroed before tracking" \
 	dd if=/dev/zero of=/dev/mapper/dd bs=1M count=32 oflag=direct
 ktap_check "disk with cbt, 4 KiB blocks" \
@@ -49,8 +50,7 @@ wait "$fio"
 # devices are made again over what the RAM disk holds.
 ktap_check "the cut host's devices gone" dm_remove d0 dd mm
 ktap_check "the disk comes back" vaio_reload fl "$up"
-ktap_check "data and metadata again" \
-	eval 'dm_create dd "0 $DATA linear /dev/mapper/fl 0" && meta_up'
+ktap_check "data and metadata again" devs_up
 ktap_check "disk with cbt again (no format)" \
 	dm_create d0 "$(cbt_table /dev/mapper/dd /dev/mapper/mm block_kib=4)"
 cbt_changes d0 "$id" >/tmp/listed

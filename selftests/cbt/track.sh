@@ -98,6 +98,7 @@ ktap_eq "since the start, after merges: every block written" "$(cbt_changes d0 "
 ktap_match "since mark 1 (merged): a superset of its writes" \
 	"$(cbt_changes d0 "$id1" | tr '\n' ' ')" "^0 $K .*$((200 * K)) $K .*$((400 * K)) $K $((604 * K)) $K"
 ktap_eq "a snapshot event marks too" "$(dmsetup message d0 0 event snapshot t1 >/dev/null && cbt_word d0 epoch)" 7
+ktap_eq "dmsetup message cbt mark closes epoch 7" "$(dmsetup message d0 0 cbt mark)" "$gen:7"
 ktap_check "disk removed" dm_remove d0 z m
 ktap_check "module unloads" rmmod dm-vaio-cbt
 ktap_finish
