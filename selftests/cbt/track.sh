@@ -99,6 +99,15 @@ ktap_match "since mark 1 (merged): a superset of its writes" \
 	"$(cbt_changes d0 "$id1" | tr '\n' ' ')" "^0 $K .*$((200 * K)) $K .*$((400 * K)) $K $((604 * K)) $K"
 ktap_eq "a snapshot event marks too" "$(dmsetup message d0 0 event snapshot t1 >/dev/null && cbt_word d0 epoch)" 7
 ktap_eq "dmsetup message cbt mark closes epoch 7" "$(dmsetup message d0 0 cbt mark)" "$gen:7"
-ktap_check "disk removed" dm_remove d0 z m
+ktap_check "disk removed" dm_remove d0 m
+
+# Through the control plane: a policy with a cbt component.
+vaioctl_setup
+ktap_check "policy with cbt:meta=,format=1" vaioctl policy create track cbt:meta=/dev/mapper/z,format=1
+ktap_check "disk created with it" vaioctl disk create d1 /dev/ram0 --policy track
+cbt_wr /dev/mapper/d1 64 4
+ktap_eq "vaioctl cbt by the disk's name" "$(cbt_changes d1 "$(cbt_start d1)")" "$K $K"
+ktap_check "disk removed" vaioctl disk remove d1
+ktap_check "metadata removed" dm_remove z
 ktap_check "module unloads" rmmod dm-vaio-cbt
 ktap_finish
