@@ -99,6 +99,24 @@ ktap_match "since mark 1 (merged): a superset of its writes" \
 	"$(cbt_changes d0 "$id1" | tr '\n' ' ')" "^0 $K .*$((200 * K)) $K .*$((400 * K)) $K $((604 * K)) $K"
 ktap_eq "a snapshot event marks too" "$(dmsetup message d0 0 event snapshot t1 >/dev/null && cbt_word d0 epoch)" 7
 ktap_eq "dmsetup message cbt mark closes epoch 7" "$(dmsetup message d0 0 cbt mark)" "$gen:7"
+# A write in flight at a mark (its completion held below cbt) may land
+# after the point: it is listed since the mark too.
+held="0 $(dev_sectors /dev/ram0) vaio /dev/ram0 13 disk_id d0 filter cbt fail_closed 1 meta=/dev/mapper/m filter test-cache fail_open 2 mode=hold_end ms=1500"
+ktap_check "a filter below cbt holds completions 1.5 s" vaio_reload d0 "$held"
+# In flight: test-cache mapped it (it passed cbt), dd still waits for it.
+maps=$(vaio_filter_get d0 test-cache maps)
+# One bio (cbt_wr's 1 KiB pieces would go one after the other).
+dd if=/dev/urandom of=/dev/mapper/d0 bs=4k seek=$((700 * 16)) count=1 oflag=direct \
+	conv=notrunc 2>/dev/null &
+writer=$!
+in_flight() {
+	[ "$(vaio_filter_get d0 test-cache maps)" -gt "$maps" ] && kill -0 "$writer"
+}
+ktap_check "the write is in flight below cbt" wait_until 10 in_flight
+id=$(vaioctl cbt mark d0)
+ktap_check "and still at the mark" kill -0 "$writer"
+wait
+ktap_eq "the write in flight at the mark is listed since it" "$(cbt_changes d0 "$id")" "$((700 * K)) $K"
 ktap_check "disk removed" dm_remove d0 m
 
 # Through the control plane: a policy with a cbt component.
