@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cbt lists exactly the blocks written since a changeId, across marks, a reload and a remove/recreate; bad changeIds are refused"
 TIMEOUT=120
+DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cbt.sh"
@@ -101,8 +102,9 @@ ktap_eq "a snapshot event marks too" "$(dmsetup message d0 0 event snapshot t1 >
 ktap_eq "dmsetup message cbt mark closes epoch 7" "$(dmsetup message d0 0 cbt mark)" "$gen:7"
 # A write in flight at a mark (its completion held below cbt) may land
 # after the point: it is listed since the mark too.
-held="0 $(dev_sectors /dev/ram0) vaio /dev/ram0 13 disk_id d0 filter cbt fail_closed 1 meta=/dev/mapper/m filter test-cache fail_open 2 mode=hold_end ms=1500"
-ktap_check "a filter below cbt holds completions 1.5 s" vaio_reload d0 "$held"
+hold=$(slow 2500)
+held="0 $(dev_sectors /dev/ram0) vaio /dev/ram0 13 disk_id d0 filter cbt fail_closed 1 meta=/dev/mapper/m filter test-cache fail_open 2 mode=hold_end ms=$hold"
+ktap_check "a filter below cbt holds completions $hold ms" vaio_reload d0 "$held"
 # In flight: test-cache mapped it (it passed cbt), dd still waits for it.
 maps=$(vaio_filter_get d0 test-cache maps)
 # One bio (cbt_wr's 1 KiB pieces would go one after the other).
