@@ -240,7 +240,7 @@ install: modules userspace
 # which is only theirs.
 uninstall:
 	@test -n "$(KVER)" || { echo "no kernel build tree at $(KDIR): KDIR names the kernel whose modules to remove" >&2; exit 1; }
-	rm -f $(foreach m,dm-vaio dm-vaio-replication dm-vaio-cache dm-vaio-qos dm-vaio-crypt dm-vaio-test,$(MODDIR)/$(m).ko)
+	rm -f $(foreach m,dm-vaio dm-vaio-replication dm-vaio-cache dm-vaio-qos dm-vaio-crypt dm-vaio-cbt dm-vaio-test,$(MODDIR)/$(m).ko)
 	rmdir --ignore-fail-on-non-empty $(MODDIR) 2>/dev/null || true
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) \

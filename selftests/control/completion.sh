@@ -48,7 +48,7 @@ check_offered() {
 
 main=$("$vaioctl" --help)
 objects=$(sed -n 's/^OBJECT := //p' <<<"$main" | tr -d '|')
-ktap_eq "the main usage lists the objects" "$(wc -w <<<"$objects")" 10
+ktap_eq "the main usage lists the objects" "$(wc -w <<<"$objects")" 11
 # shellcheck disable=SC2086 # a list
 check_offered "objects" $objects -- ""
 # shellcheck disable=SC2046
@@ -87,8 +87,8 @@ for obj in $objects; do
 	done <<<"$cmds"
 done
 # filter 3, policy 7, disk 4, cache 4, stats, event, monitor, apply, repl 9,
-# crypt 6
-ktap_eq "every usage line was read" "$n" 37
+# crypt 6, cbt 3
+ktap_eq "every usage line was read" "$n" 40
 
 # Option values the usage texts name.
 keys=$("$vaioctl" stats --help | sed -n '/^KEY :=/,/default/p' | sed 's/^KEY :=//; s/(default.*//' | tr -d '|')

@@ -155,8 +155,8 @@ else
 	ktap_fail "dkms install for $kver"
 fi
 mods=$tmp/inst/$kver/updates/dkms
-ktap_eq "dkms: the five modules installed, no test filter" \
-	"$(cd "$mods" && echo *)" "dm-vaio-cache.ko dm-vaio-crypt.ko dm-vaio-qos.ko dm-vaio-replication.ko dm-vaio.ko"
+ktap_eq "dkms: the six modules installed, no test filter" \
+	"$(cd "$mods" && echo *)" "dm-vaio-cache.ko dm-vaio-cbt.ko dm-vaio-crypt.ko dm-vaio-qos.ko dm-vaio-replication.ko dm-vaio.ko"
 ktap_eq "dkms: /var/lib/dkms as it was" "$(ls -A /var/lib/dkms 2>/dev/null)" "$before"
 if [[ ! -f $mods/dm-vaio.ko ]]; then
 	ktap_finish

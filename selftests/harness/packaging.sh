@@ -23,7 +23,7 @@ ktap_match "VERSION holds a version" "$version" '^[0-9]+\.[0-9]+\.[0-9]+$'
 shipped=$(sed -n 's/^obj-m[[:space:]]*+=[[:space:]]*\([^[:space:]]*\)\.o$/\1/p' \
 	"$top/dm-vaio/Kbuild" | grep -vx dm-vaio-test | sort)
 ktap_eq "dm-vaio/Kbuild names dm-vaio, its filters, not the test filter" \
-	"$shipped" "$(printf '%s\n' dm-vaio dm-vaio-cache dm-vaio-crypt dm-vaio-qos dm-vaio-replication)"
+	"$shipped" "$(printf '%s\n' dm-vaio dm-vaio-cache dm-vaio-cbt dm-vaio-crypt dm-vaio-qos dm-vaio-replication)"
 
 # (a) dkms.conf as dkms reads it: sourced by bash, kernelver and
 # kernel_source_dir set; one line per variable, one per module.

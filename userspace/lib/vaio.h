@@ -499,4 +499,41 @@ bool vaio_repl_decide(const struct repl_side *primary,
 		      const struct repl_side *secondary, bool *full_sync,
 		      const char **why);
 
+/*
+ *--------------------------------------------------------------
+ * Changed-block tracking: the cbt filter's commands (cbt.c,
+ * include/uapi/linux/dm-vaio-cbt.h) through vaio_filter_call()
+ *--------------------------------------------------------------
+ */
+
+struct vaio_cbt_status {
+	uint64_t gen;			/* 0 when lost */
+	uint64_t epoch;			/* the current one */
+	uint64_t first;			/* the oldest kept apart */
+	uint64_t disk_bytes;
+	uint32_t block_bytes;
+	uint32_t slots;
+	uint8_t uuid[16];		/* the metadata device's */
+	bool lost;			/* tracking lost: a full backup */
+};
+
+/* "<generation>:<epoch>", 16 hex digits and a decimal: 0 or -EINVAL. */
+int vaio_cbt_parse_id(const char *s, uint64_t *gen, uint64_t *epoch);
+/* Writes a changeId into @buf (at least 38 bytes). */
+void vaio_cbt_format_id(char *buf, size_t len, uint64_t gen, uint64_t epoch);
+int vaio_cbt_status(struct vaio_nl *nl, const char *id,
+		    struct vaio_cbt_status *st, struct vaio_err *err);
+/* Closes the current epoch: the changeId of the point, *@gen:*@epoch. */
+int vaio_cbt_mark(struct vaio_nl *nl, const char *id, uint64_t *gen,
+		  uint64_t *epoch, struct vaio_err *err);
+/*
+ * The extents written since changeId @gen:@since, in order, to @cb (bytes;
+ * it returns 0, or a negative errno that stops). A stale or unknown
+ * changeId fails with the kernel's message.
+ */
+int vaio_cbt_changes(struct vaio_nl *nl, const char *id, uint64_t gen,
+		     uint64_t since,
+		     int (*cb)(uint64_t start, uint64_t len, void *arg),
+		     void *arg, struct vaio_err *err);
+
 #endif /* VAIO_LIB_H */

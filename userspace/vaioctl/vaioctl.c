@@ -29,7 +29,7 @@
 
 static const char usage_main[] =
 "Usage: vaioctl [OPTIONS] OBJECT COMMAND [ARGS]\n"
-"OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl | crypt\n"
+"OBJECT := filter | policy | disk | cache | stats | event | monitor | apply | repl | crypt | cbt\n"
 "OPTIONS := -j|--json  -p|--pretty  -C|--confdir DIR  -h|--help  -V|--version\n"
 "           (-j, -p and -C also after OBJECT)\n"
 "\n"
@@ -57,6 +57,7 @@ static const char usage_main[] =
 "  vaioctl crypt format DEVICE [--key-file F] [--key-size 256|512] [--sector-size 512|4096] [--force]\n"
 "  vaioctl crypt open DEVICE NAME [--key-file F] | close NAME\n"
 "  vaioctl crypt add-key DEVICE | remove-key DEVICE | status DEVICE\n"
+"  vaioctl cbt status DISK | mark DISK | changes DISK --since CHANGEID\n"
 "\n"
 "COMPONENT := TYPE[:KEY=VALUE[,KEY=VALUE]...]   (KEY fail=open|closed)\n";
 
@@ -116,6 +117,18 @@ const char usage_stats[] =
 "  rates per second every SECONDS (default 1), --count times (default: until\n"
 "  interrupted). Bytes in KiB, MiB, GiB... and counts in k, M, G... (powers\n"
 "  of 1000), one decimal below 10; --raw (and -j): exact numbers.\n";
+
+const char usage_cbt[] =
+"Usage: vaioctl cbt status DISK\n"
+"       vaioctl cbt mark DISK\n"
+"       vaioctl cbt changes DISK -s|--since CHANGEID\n"
+"  Changed-block tracking of DISK's cbt filter (Documentation/backup.rst).\n"
+"  status: generation, current epoch, the changeId of the start.\n"
+"  mark: closes the current epoch; prints the changeId of the point,\n"
+"    GENERATION:EPOCH.\n"
+"  changes: the extents written since CHANGEID, one per line, start and\n"
+"    length in bytes. A changeId of another generation (tracking was lost\n"
+"    since: a full backup is needed) or of no mark is refused.\n";
 
 const char usage_event[] =
 "Usage: vaioctl event snapshot DISK TAG\n"
@@ -246,6 +259,7 @@ static const struct cmd cmds[] = {
 	{ "crypt", "add-key", crypt_add_key_cmd, usage_crypt },
 	{ "crypt", "remove-key", crypt_remove_key_cmd, usage_crypt },
 	{ "crypt", "status", crypt_status_cmd, usage_crypt },
+	{ "cbt", NULL, cbt, usage_cbt },
 	{ }
 };
 

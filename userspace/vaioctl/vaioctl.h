@@ -4,7 +4,7 @@
  * vaioctl.c has the options, the usage texts and the commands' dispatch;
  * utils.c the helpers the objects share; print.c the printer of text
  * and JSON; a file per object: filter.c, policy.c, disk.c, stats.c,
- * monitor.c, pool.c, apply.c, repl.c, crypt.c.
+ * monitor.c, pool.c, apply.c, repl.c, crypt.c, cbt.c.
  */
 #ifndef VAIOCTL_H
 #define VAIOCTL_H
@@ -103,6 +103,7 @@ extern const char usage_monitor[];
 extern const char usage_apply[];
 extern const char usage_repl[];
 extern const char usage_crypt[];
+extern const char usage_cbt[];
 void __attribute__((noreturn)) usage(const char *text, int code);
 bool is_help(const char *s);
 void want_args(int argc, char **argv, int n, const char *text);
@@ -182,5 +183,7 @@ int crypt_close_cmd(int argc, char **argv);
 int crypt_add_key_cmd(int argc, char **argv);
 int crypt_remove_key_cmd(int argc, char **argv);
 int crypt_status_cmd(int argc, char **argv);
+/* cbt.c */
+int cbt(int argc, char **argv);
 
 #endif

@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="cbt: when tracking is lost (detached and written, metadata swapped, bypassed, metadata write error) the generation changes and old changeIds are refused"
+TIMEOUT=120
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+. "$(dirname "$0")/../lib/cbt.sh"
+
+brd_setup 64 2
+K=65536
+size=$(dev_sectors /dev/ram0)
+plain="0 $size vaio /dev/ram0 2 disk_id d0"
+# recreate META [ARGS...]: d0 removed and created on META.
+recreate() {
+	local meta="$1"
+	shift
+	dm_remove d0 && dm_create d0 "$(cbt_table /dev/ram0 "/dev/mapper/$meta" "$@")"
+}
+refused() {	# refused DISK ID: the query fails, asking for a full backup
+	vaioctl cbt changes "$1" --since "$2" 2>&1 >/dev/null | grep -q 'full backup is needed'
+}
+
+ktap_check "metadata device" dm_create m "0 40 linear /dev/ram1 0"
+ktap_check "another metadata device" dm_create m2 "0 40 linear /dev/ram1 4096"
+ktap_check "disk with cbt" dm_create d0 "$(cbt_table /dev/ram0 /dev/mapper/m format=1)"
+cbt_wr /dev/mapper/d0 64 4
+id=$(vaioctl cbt mark d0)
+cbt_wr /dev/mapper/d0 128 4
+ktap_eq "tracked: since the mark, block 2" "$(cbt_changes d0 "$id")" "$((2 * K)) $K"
+
+# Detached, written, attached again.
+ktap_check "table without cbt (detach)" vaio_reload d0 "$plain"
+cbt_wr /dev/mapper/d0 192 4
+ktap_check "cbt attached again" vaio_reload d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
+start=$(cbt_start d0)
+ktap_eq "a new generation" "$([ "${start%:*}" != "${id%:*}" ] && echo new)" new
+ktap_check "the old changeId is refused: full backup" refused d0 "$id"
+cbt_wr /dev/mapper/d0 256 4
+ktap_eq "the new generation tracks from its start" "$(cbt_changes d0 "$start")" "$((4 * K)) $K"
+
+# Detached, then removed: the metadata says tracking was lost.
+id=$(vaioctl cbt mark d0)
+ktap_check "detached again" vaio_reload d0 "$plain"
+ktap_check "removed and created with cbt" recreate m
+ktap_check "after a detach and a removal: refused" refused d0 "$id"
+
+# Metadata replaced, then the old one given back: both are losses.
+id=$(vaioctl cbt mark d0)
+ktap_check "disk created again on other metadata" recreate m2 format=1
+ktap_check "other metadata: refused" refused d0 "$id"
+cbt_wr /dev/mapper/d0 320 4
+ktap_check "the first metadata given back" recreate m
+ktap_check "the first metadata's changeId refused (it missed writes)" refused d0 "$id"
+ktap_check "another disk's device" dm_create x "0 2048 linear /dev/ram1 8192"
+table_refused "metadata of another disk_id is refused" \
+	"0 2048 vaio /dev/mapper/x 7 disk_id d9 filter cbt fail_closed 1 meta=/dev/mapper/m2" \
+	"another disk's change tracking"
+
+# The admin bypasses a fail_open cbt: the metadata says lost first.
+ktap_check "cbt fail_open" vaio_reload d0 "$(CBT_FAIL=fail_open cbt_table /dev/ram0 /dev/mapper/m)"
+id=$(vaioctl cbt mark d0)
+ktap_check "bypassed by the admin" dmsetup message d0 0 fail cbt
+ktap_eq "status: lost" "$(cbt_word d0 lost)" 1
+ktap_check "bypassed: refused" refused d0 "$id"
+ktap_fails "no mark while lost" vaioctl cbt mark d0
+ktap_check "a new table" vaio_reload d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
+ktap_check "and after it: refused" refused d0 "$id"
+ktap_eq "tracking again" "$(cbt_word d0 lost)" 0
+
+# The metadata device fails writes (fail_closed): no write passes untracked.
+id=$(vaioctl cbt mark d0)
+ktap_check "metadata device fails" vaio_reload m "0 40 error"
+ktap_fails "a write to an untracked block fails" \
+	dd if=/dev/zero of=/dev/mapper/d0 bs=4k seek=$((50 * 16)) count=1 oflag=direct
+ktap_eq "cbt failed" "$(vaio_filter_state d0 cbt)" failed
+ktap_check "metadata device back" vaio_reload m "0 40 linear /dev/ram1 0"
+ktap_check "a new table" vaio_reload d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
+ktap_check "after the metadata error: refused" refused d0 "$id"
+ktap_eq "tracking again after the error" "$(cbt_word d0 lost)" 0
+ktap_check "disks removed" dm_remove d0 m m2 x
+ktap_finish
