@@ -126,6 +126,7 @@ struct cbt_filter {
 	struct vaio_filter *f;
 	struct cbt_disk *d;
 	struct dm_dev *dd;
+	bool resumed;		/* had its first RESUME (d->lock) */
 };
 
 enum cbt_bio_state { CBT_NONE, CBT_WAITING, CBT_INFLIGHT };
@@ -237,8 +238,15 @@ static void cbt_broken(struct cbt_disk *d, int err)
 	d->broken_recorded = recorded;
 	spin_unlock_irq(&d->slock);
 	d->q_valid = false;
-	if (d->live)
-		vaio_filter_error(d->live, "cannot write the change tracking metadata");
+	if (!d->live)
+		return;
+	/*
+	 * Bypassed with the old generation on the device, writes would pass
+	 * untracked and a crash would leave it trusted: fail closed instead.
+	 */
+	if (!recorded)
+		WRITE_ONCE(d->live->no_bypass, true);
+	vaio_filter_error(d->live, "cannot write the change tracking metadata");
 }
 
 /*
@@ -440,6 +448,8 @@ static int cbt_mark(struct cbt_disk *d, u64 *gen, u64 *closed)
 	if (d->broken)
 		return -EIO;
 	if (new - first + 1 > d->nr_slots) {
+		/* d->q is the query's: a read that fails leaves it half read. */
+		d->q_valid = false;
 		r = meta_io(d, REQ_OP_READ, slot_sector(d, first), d->tmp,
 			    d->slot_bytes, true) ?:
 		    meta_io(d, REQ_OP_READ, slot_sector(d, first + 1), d->q,
@@ -575,6 +585,11 @@ static int cbt_open(struct cbt_disk *d, sector_t sectors, bool format,
 			*error = "meta= holds no change tracking metadata (format=1 makes it)";
 			return -EINVAL;
 		}
+		/* Never over data: a renumbered or mistyped meta= is refused. */
+		if (memchr_inv(sb, 0, CBT_BLK)) {
+			*error = "meta= holds data: not formatted";
+			return -EINVAL;
+		}
 		if (layout(d, sectors)) {
 			*error = "metadata device too small: 4 KiB + 3 bitmaps of a bit a block";
 			return -ENOSPC;
@@ -691,17 +706,10 @@ static struct cbt_disk *cbt_get(struct vaio_filter *f, struct dm_dev *dd,
 			*error = "block_kib= differs from the disk's other table";
 		else
 			r = 0;
-		if (!r && d->broken) {
-			/*
-			 * Failed on its metadata: a new table tries anew. No
-			 * write passed untracked but with the loss on the
-			 * device; the new generation starts before any can.
-			 */
-			mutex_lock(&d->lock);
-			r = cbt_new_gen(d, "the metadata failed before");
-			mutex_unlock(&d->lock);
-			if (r)
-				*error = "the metadata device still fails";
+		/* A grow that could not allocate its bitmaps: none to use. */
+		if (!r && !d->cur) {
+			r = -ENOMEM;
+			*error = "no bitmaps since a failed grow: create the disk again";
 		}
 		if (!r)
 			d->refs++;
@@ -1053,14 +1061,30 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 	struct cbt_filter *cf = f->private;
 	struct cbt_disk *d = cf->d;
 	u64 gen, closed;
+	bool fresh;
 	int r;
 
 	mutex_lock(&d->lock);
 	switch (ev->type) {
 	case VAIO_EV_RESUME:
+		fresh = !cf->resumed;
+		cf->resumed = true;
 		d->live = f;
+		/*
+		 * Failed on its metadata: a new table tries anew, once it is
+		 * the live one (its first bio comes after this). Not in
+		 * ->ctr(): the old table would still run, untracked, under
+		 * the new generation if this one were never resumed.
+		 */
+		if (fresh && d->broken && d->cur)
+			cbt_new_gen(d, "the metadata failed before");
 		break;
 	case VAIO_EV_ATTACH:
+		/*
+		 * At the new table's resume, before its RESUME: this instance
+		 * is the one a failure below must be reported to.
+		 */
+		d->live = f;
 		/* The disk ran without this filter: what it kept is stale. */
 		if (!ev->disk_new)
 			cbt_new_gen(d, "attached to a disk that ran without it");
@@ -1079,6 +1103,7 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 		}
 		break;
 	case VAIO_EV_GROW:
+		d->live = f;	/* at the new table's resume, as ATTACH */
 		/* Bitmaps of another size: all new (the disk is suspended). */
 		free_bitmaps(d);
 		if (layout(d, ev->new_len) || alloc_bitmaps(d)) {

@@ -20,6 +20,16 @@ refused() {	# refused DISK ID: the query fails, asking for a full backup
 	vaioctl cbt changes "$1" --since "$2" 2>&1 >/dev/null | grep -q 'full backup is needed'
 }
 
+# format=1 over a device holding data (a renumbered or mistyped meta=):
+# refused, the data left as it was.
+ktap_check "a device with data" dm_create junk "0 40 linear /dev/ram1 8192"
+cbt_wr /dev/mapper/junk 0 4
+before=$(dd if=/dev/mapper/junk bs=4k count=1 iflag=direct 2>/dev/null | sha256sum)
+table_refused "format=1 over data refused" "$(cbt_table /dev/ram0 /dev/mapper/junk format=1)" \
+	"meta= holds data: not formatted"
+ktap_eq "... and the data left" \
+	"$(dd if=/dev/mapper/junk bs=4k count=1 iflag=direct 2>/dev/null | sha256sum)" "$before"
+dm_remove junk
 ktap_check "metadata device" dm_create m "0 40 linear /dev/ram1 0"
 ktap_check "another metadata device" dm_create m2 "0 40 linear /dev/ram1 4096"
 ktap_check "disk with cbt" dm_create d0 "$(cbt_table /dev/ram0 /dev/mapper/m format=1)"
@@ -74,6 +84,12 @@ ktap_fails "a write to an untracked block fails" \
 	dd if=/dev/zero of=/dev/mapper/d0 bs=4k seek=$((50 * 16)) count=1 oflag=direct
 ktap_eq "cbt failed" "$(vaio_filter_state d0 cbt)" failed
 ktap_check "metadata device back" vaio_reload m "0 40 linear /dev/ram1 0"
+# A table loaded and cleared, never resumed: the failed one still runs, so
+# tracking stays lost (no generation started for a table that never ran).
+ktap_check "a new table loaded" dmsetup load d0 --table "$(cbt_table /dev/ram0 /dev/mapper/m)"
+ktap_check "... and cleared" dmsetup clear d0
+ktap_fails "no mark while the failed table runs" vaioctl cbt mark d0
+ktap_eq "status: still lost" "$(cbt_word d0 lost)" 1
 ktap_check "a new table" vaio_reload d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
 ktap_check "after the metadata error: refused" refused d0 "$id"
 ktap_eq "tracking again after the error" "$(cbt_word d0 lost)" 0

@@ -33,9 +33,14 @@ ktap_check "encryption fail_closed loads" \
 	dm_create fm "0 $size vaio /dev/ram0 4 filter test-encryption fail_closed 0"
 dm_remove fm
 vaioctl_setup
-vaioctl_bad "vaioctl: encryption without fail=closed" \
+vaioctl_bad "vaioctl: encryption with fail=open" \
 	"component 'test-encryption': filter type does not allow fail_open" \
-	vaioctl policy create p1 test-encryption
+	vaioctl policy create p1 test-encryption:fail=open
+# Without fail=, a type that allows closed only gets it (recorded).
+ktap_check "vaioctl: encryption without fail= taken" vaioctl policy create p0 test-encryption
+ktap_eq "... as fail=closed" "$(vaioctl -j policy show p0 | jq -r '.components[0]')" \
+	"test-encryption:fail=closed"
+ktap_check "... policy p0 deleted" vaioctl policy delete p0
 vaioctl_bad "vaioctl: a write-back cache without fail=closed" \
 	"component 'cache:pool=fast,mode=writeback': cache: mode=writeback needs fail_closed" \
 	vaioctl policy create p1 cache:pool=fast,mode=writeback
