@@ -793,27 +793,22 @@ static int vk_by_token(struct crypt_device *cd, struct secret *vk)
 	return r;
 }
 
-int crypt_open_cmd(int argc, char **argv)
+/*
+ * The options of open and remove-key: -k/--key-file FILE, then @nargs
+ * arguments; *@argc and *@argv moved to them. The key file, or NULL.
+ */
+static const char *keyfile_args(int *argc, char ***argv, int nargs)
 {
 	static const struct option opts[] = {
 		{ "key-file", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
-	char desc[96], dname[128], duuid[128], got[128], devt[32], ldevt[32];
-	char comp[256], prompt[4200], path[160];
-	const char *keyfile = NULL, *dev, *name;
-	struct secret pass = { 0 }, vk = { 0 };
-	struct crypt_device *cd;
-	struct luks_info li;
-	struct vaio_err err;
-	uint64_t sectors;
-	int o, r, slot = -1;
-	bool token = false;
-	long serial;
+	const char *keyfile = NULL;
+	int o;
 
 	optind = 0;
-	while ((o = getopt_long(argc + 1, argv - 1, "k:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(*argc + 1, *argv - 1, "k:h", opts, NULL)) != -1) {
 		if (o == 'k')
 			keyfile = optarg;
 		else if (o == 'h')
@@ -821,9 +816,27 @@ int crypt_open_cmd(int argc, char **argv)
 		else
 			usage(usage_crypt, EXIT_USAGE);
 	}
-	argc -= optind - 1;
-	argv += optind - 1;
-	want_args(argc, argv, 2, usage_crypt);
+	*argc -= optind - 1;
+	*argv += optind - 1;
+	want_args(*argc, *argv, nargs, usage_crypt);
+	return keyfile;
+}
+
+int crypt_open_cmd(int argc, char **argv)
+{
+	char desc[96], dname[128], duuid[128], got[128], devt[32], ldevt[32];
+	char comp[256], prompt[4200], path[160];
+	const char *keyfile, *dev, *name;
+	struct secret pass = { 0 }, vk = { 0 };
+	struct crypt_device *cd;
+	struct luks_info li;
+	struct vaio_err err;
+	uint64_t sectors;
+	int r, slot = -1;
+	bool token = false;
+	long serial;
+
+	keyfile = keyfile_args(&argc, &argv, 2);
 	dev = argv[0];
 	name = argv[1];
 	check_name("crypt", name);
@@ -982,6 +995,28 @@ int crypt_close_cmd(int argc, char **argv)
  *--------------------------------------------------------------
  */
 
+/*
+ * A passphrase of header @cd of @dev (key file @keyfile, else asked with
+ * @prompt) into @pass, checked against its keyslots: the keyslot it
+ * opens. Dies if it opens none.
+ */
+static int checked_pass(struct crypt_device *cd, const char *dev,
+			const char *keyfile, const char *prompt,
+			struct secret *pass)
+{
+	int r;
+
+	get_pass(keyfile, prompt, false, pass);
+	cs_error[0] = '\0';
+	r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, pass->buf,
+					 pass->len, 0);
+	if (r == -EPERM)
+		die(EXIT_FAIL, "%s: wrong passphrase (it opens no keyslot)", dev);
+	if (r < 0)
+		die(EXIT_FAIL, "%s: cannot unlock the header%s", dev, cs_why(r));
+	return r;
+}
+
 int crypt_add_key_cmd(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1019,15 +1054,8 @@ int crypt_add_key_cmd(int argc, char **argv)
 
 	cd = load_luks2(dev);
 	snprintf(prompt, sizeof(prompt), "A passphrase of %s: ", dev);
-	get_pass(keyfile, prompt, false, &pass);
 	/* Checked before the new one is asked for. */
-	cs_error[0] = '\0';
-	r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, pass.buf,
-					 pass.len, 0);
-	if (r == -EPERM)
-		die(EXIT_FAIL, "%s: wrong passphrase (it opens no keyslot)", dev);
-	if (r < 0)
-		die(EXIT_FAIL, "%s: cannot unlock the header%s", dev, cs_why(r));
+	checked_pass(cd, dev, keyfile, prompt, &pass);
 	snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", dev);
 	get_pass(newfile, prompt, true, &npass);
 	set_pbkdf(cd, iterations);
@@ -1048,43 +1076,20 @@ int crypt_add_key_cmd(int argc, char **argv)
 
 int crypt_remove_key_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key-file", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ }
-	};
-	const char *keyfile = NULL, *dev;
+	const char *keyfile, *dev;
 	struct secret pass = { 0 };
 	struct crypt_device *cd;
 	char prompt[4200];
 	int o, r;
 
-	optind = 0;
-	while ((o = getopt_long(argc + 1, argv - 1, "k:h", opts, NULL)) != -1) {
-		if (o == 'k')
-			keyfile = optarg;
-		else if (o == 'h')
-			usage(usage_crypt, EXIT_OK);
-		else
-			usage(usage_crypt, EXIT_USAGE);
-	}
-	argc -= optind - 1;
-	argv += optind - 1;
-	want_args(argc, argv, 1, usage_crypt);
+	keyfile = keyfile_args(&argc, &argv, 1);
 	dev = argv[0];
 	need_cap_sys_admin();
 
 	cd = load_luks2(dev);
 	snprintf(prompt, sizeof(prompt), "Passphrase to remove from %s: ", dev);
-	get_pass(keyfile, prompt, false, &pass);
-	cs_error[0] = '\0';
-	r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, pass.buf,
-					 pass.len, 0);
+	r = checked_pass(cd, dev, keyfile, prompt, &pass);
 	secret_free(&pass);
-	if (r == -EPERM)
-		die(EXIT_FAIL, "%s: wrong passphrase (it opens no keyslot)", dev);
-	if (r < 0)
-		die(EXIT_FAIL, "%s: cannot unlock the header%s", dev, cs_why(r));
 	if (crypt_keyslot_status(cd, r) == CRYPT_SLOT_ACTIVE_LAST)
 		die(EXIT_FAIL, "%s: keyslot %d is the last one: without it nothing could open the data; add another first",
 		    dev, r);
