@@ -118,6 +118,7 @@ struct cbt_disk {
 	struct list_head inflight;	/* writes passed, not completed */
 	bool broken;			/* the metadata cannot be written */
 	bool broken_recorded;		/* and its superblock says so */
+	bool quiesced;			/* suspended: the superblock says lost */
 	u64 held, commits;
 };
 
@@ -182,7 +183,11 @@ static sector_t slot_sector(struct cbt_disk *d, u64 epoch)
 	return CBT_BLK_SECTORS + slot * (d->slot_bytes >> SECTOR_SHIFT);
 }
 
-/* Writes the superblock as the disk is now. d->lock held. */
+/*
+ * Writes the superblock as the disk is now; while the disk is suspended
+ * (d->quiesced) with generation 0: if no table of this disk resumes, what
+ * ran instead was not tracked. d->lock held.
+ */
 static int write_sb(struct cbt_disk *d)
 {
 	struct cbt_sb *sb = d->sb;
@@ -193,7 +198,7 @@ static int write_sb(struct cbt_disk *d)
 	sb->version = cpu_to_le32(CBT_VERSION);
 	sb->block_kib = cpu_to_le32(d->block_kib);
 	export_uuid(sb->uuid, &d->uuid);
-	sb->gen = cpu_to_le64(d->gen);
+	sb->gen = cpu_to_le64(d->quiesced ? 0 : d->gen);
 	sb->epoch = cpu_to_le64(d->epoch);
 	sb->first = cpu_to_le64(d->first);
 	sb->sectors = cpu_to_le64(d->sectors);
@@ -1070,6 +1075,12 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 		fresh = !cf->resumed;
 		cf->resumed = true;
 		d->live = f;
+		/* This disk's table runs again: its generation goes on. */
+		if (d->quiesced) {
+			d->quiesced = false;
+			if (!d->broken && write_sb(d))
+				cbt_broken(d, -EIO);
+		}
 		/*
 		 * Failed on its metadata: a new table tries anew, once it is
 		 * the live one (its first bio comes after this). Not in
@@ -1089,7 +1100,24 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 		if (!ev->disk_new)
 			cbt_new_gen(d, "attached to a disk that ran without it");
 		break;
+	case VAIO_EV_QUIESCE:
+		/*
+		 * The next table may be another target's, which writes the
+		 * disk untracked; this table's end (DETACH) comes only after
+		 * that one runs, and a crash or a failed write there would
+		 * leave the generation trusted. The superblock says "lost"
+		 * from now until a table of this disk resumes.
+		 */
+		if (ev->flush && !d->quiesced && !d->broken) {
+			d->quiesced = true;
+			if (write_sb(d))
+				cbt_broken(d, -EIO);
+		}
+		break;
 	case VAIO_EV_DETACH:
+		/* The device is removed: nothing runs after it, a clean end. */
+		if (ev->disk_gone)
+			d->quiesced = false;
 		/*
 		 * The disk goes on without tracking: the metadata says so, a
 		 * later table with cbt (even after a reboot) starts anew.

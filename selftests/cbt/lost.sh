@@ -93,5 +93,30 @@ ktap_eq "status: still lost" "$(cbt_word d0 lost)" 1
 ktap_check "a new table" vaio_reload d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
 ktap_check "after the metadata error: refused" refused d0 "$id"
 ktap_eq "tracking again after the error" "$(cbt_word d0 lost)" 0
-ktap_check "disks removed" dm_remove d0 m m2 x
+
+# Another target's table takes over, the metadata device fails before the
+# old table's end (DETACH cannot record the loss), and the modules restart
+# (a reboot: no memory of the disk running without cbt). The suspend
+# before the swap recorded it.
+id=$(vaioctl cbt mark d0)
+ktap_check "suspended" dmsetup suspend d0
+ktap_check "the metadata device fails" vaio_reload m "0 40 error"
+ktap_check "another target's table" dmsetup load d0 --table "0 $size linear /dev/ram0 0"
+ktap_check "... runs" dmsetup resume d0
+cbt_wr /dev/mapper/d0 384 4
+ktap_check "metadata device back" vaio_reload m "0 40 linear /dev/ram1 0"
+ktap_check "disks removed" dm_remove d0 m2 x
+ktap_check "modules restarted (as at a reboot)" rmmod dm-vaio-cbt dm-vaio
+ktap_check "... and loaded" modprobe dm-vaio-cbt
+ktap_check "created with cbt" dm_create d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
+ktap_check "after another target ran: refused" refused d0 "$id"
+# A suspend and resume of the same table is no loss.
+id=$(vaioctl cbt mark d0)
+ktap_check "suspended and resumed" sh -c 'dmsetup suspend d0 && dmsetup resume d0'
+cbt_wr /dev/mapper/d0 448 4
+ktap_eq "the changeId still answers" "$(cbt_changes d0 "$id")" "$((7 * K)) $K"
+# Removal is a clean end: the generation goes on after it.
+ktap_check "removed and created again" recreate m
+ktap_eq "... the changeId still answers" "$(cbt_changes d0 "$id")" "$((7 * K)) $K"
+ktap_check "disks removed" dm_remove d0 m
 ktap_finish
