@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a sanitizer report of our programs fails a test; a boot hang is retried once; a test that checks nothing fails"
+DESCRIPTION="the guest runner fails fast, with the console tail, on a panic, a hang or a kernel warning; a sanitizer report of our programs fails a test; a boot hang or a panic before /init is retried once; a test that checks nothing fails"
 HOST=1
-CHECK=full                 # the test runner itself, not dm-vaio (275 s of guest boots beside both slots): make check-full
-TIMEOUT=300
+CHECK=full                 # the test runner itself, not dm-vaio (about 330 s of guest boots beside both slots): make check-full
+TIMEOUT=600
 # Runs on the host: it boots guests whose tests go wrong on purpose.
 . "$(dirname "$0")/../lib/ktap.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -58,7 +58,16 @@ expect "boot hang: killed after the boot timeout, booted again, test runs" \
 	'planted_by_harness_test'
 VM_EXTRA=(--boot-timeout 30 --env BOOT_HANG=2)
 expect "boot hang twice: the guest is given up" warn.sh 30 125 100 \
-	'attempt 2 of 2' 'hung in boot twice'
+	'attempt 2 of 2' 'hung or died in boot twice'
+# A kernel that dies before /init (planted: a crash where the hang is):
+# booted again once, and reported; twice is a failure.
+VM_EXTRA=(--env BOOT_PANIC=1)
+expect "boot panic: booted again, test runs" warn.sh 30 1 100 \
+	'BOOT PANIC: guest a died before /init \(attempt 1 of 2\)' \
+	'sysrq triggered crash' 'planted_by_harness_test'
+VM_EXTRA=(--env BOOT_PANIC=2)
+expect "boot panic twice: the guest is given up" warn.sh 30 125 100 \
+	'BOOT PANIC: .*attempt 2 of 2' 'hung or died in boot twice'
 # Two guests, b hangs in its first boot while a already ran its test and
 # planted a warning: that boot's console is scanned too, the retry's pass
 # does not hide it.
@@ -66,6 +75,10 @@ VM_EXTRA=(--hosts 2 --boot-timeout 40 --env BOOT_HANG=1 --env BOOT_HANG_ROLE=b)
 expect "a problem in a boot given up still fails the test" warn-first-boot.sh 30 1 150 \
 	'BOOT HANG: guest b did not reach /init' \
 	'KERNEL PROBLEM on guest a.boot1' 'planted_in_first_boot'
+# The same, the test failing in the boot given up: it fails.
+expect "a test failed in a boot given up still fails" fail-first-boot.sh 30 1 150 \
+	'BOOT HANG: guest b did not reach /init' \
+	'KERNEL PROBLEM on guest a.boot1' 'planted_failure_in_first_boot'
 # Two guests, a test that waits on vaio-b past its timeout: the report has
 # what it waited for and the network as both guests' QEMU sees it.
 VM_EXTRA=(--hosts 2)
