@@ -141,11 +141,15 @@ struct cbt_bio {
 	u8 state;			/* enum cbt_bio_state */
 };
 
-/* The metadata device each disk last used: a change of it is a loss. */
+/*
+ * The metadata device each disk last used: a change of it is a loss; and
+ * a loss its superblock could not take, kept for the next open.
+ */
 struct cbt_seen {
 	struct list_head list;
 	char id[VAIO_NAME_MAX];
 	uuid_t uuid;
+	bool lost;
 };
 
 static LIST_HEAD(cbt_disks);
@@ -546,16 +550,25 @@ static int alloc_bitmaps(struct cbt_disk *d)
  * Is @uuid the metadata this disk used last (since the module loaded)?
  * Records it. cbt_disks_lock held.
  */
-static bool seen_same(const char *id, const uuid_t *uuid)
+static struct cbt_seen *seen_find(const char *id)
 {
 	struct cbt_seen *s;
 
-	list_for_each_entry(s, &cbt_seen_list, list) {
-		if (strcmp(s->id, id))
-			continue;
+	list_for_each_entry(s, &cbt_seen_list, list)
+		if (!strcmp(s->id, id))
+			return s;
+	return NULL;
+}
+
+static bool seen_same(const char *id, const uuid_t *uuid)
+{
+	struct cbt_seen *s = seen_find(id);
+
+	if (s) {
 		if (uuid_equal(&s->uuid, uuid))
 			return true;
 		uuid_copy(&s->uuid, uuid);
+		s->lost = false;
 		return false;
 	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
@@ -654,6 +667,8 @@ static int cbt_open(struct cbt_disk *d, sector_t sectors, bool format,
 		why = "tracking was lost before";
 	else if (!seen_same(d->id, &d->uuid))
 		why = "the metadata device was replaced";
+	else if (seen_find(d->id) && seen_find(d->id)->lost)
+		why = "tracking was lost before";	/* its superblock missed it */
 fresh:
 	if (alloc_bitmaps(d)) {
 		*error = "cannot allocate the bitmaps";
@@ -664,9 +679,13 @@ fresh:
 		mutex_lock(&d->lock);
 		r = cbt_new_gen(d, why);
 		mutex_unlock(&d->lock);
-		if (r)
+		if (r) {
 			*error = "cannot write the metadata device";
-		return r;
+			return r;
+		}
+		if (seen_find(d->id))
+			seen_find(d->id)->lost = false;
+		return 0;
 	}
 	r = meta_io(d, REQ_OP_READ, slot_sector(d, d->epoch), d->cur,
 		    d->slot_bytes, true);
@@ -756,22 +775,35 @@ out:
 	return ERR_PTR(r);
 }
 
-/* An instance lets go of the disk's state; the last one closes it. */
+/*
+ * An instance lets go of the disk's state; the last one closes it. A loss
+ * the superblock did not take (it may still name the old generation) is
+ * kept in the module's memory, so that a table made again in this boot
+ * starts a new generation; cbt_disks_lock is held throughout, so that
+ * none opens the device before.
+ */
 static void cbt_put(struct cbt_disk *d)
 {
+	struct cbt_seen *s;
+	bool unrecorded;
+
 	mutex_lock(&cbt_disks_lock);
 	if (--d->refs) {
 		mutex_unlock(&cbt_disks_lock);
 		return;
 	}
 	list_del(&d->list);
-	mutex_unlock(&cbt_disks_lock);
 	flush_work(&d->work);
 	mutex_lock(&d->lock);
 	WARN_ON_ONCE(!list_empty(&d->waiters) || !list_empty(&d->inflight));
-	if (!d->broken)
-		write_sb(d);
+	if (!d->broken && write_sb(d))
+		cbt_broken(d, -EIO);
+	unrecorded = d->broken && !d->broken_recorded;
 	mutex_unlock(&d->lock);
+	s = seen_find(d->id);
+	if (unrecorded && s && uuid_equal(&s->uuid, &d->uuid))
+		s->lost = true;
+	mutex_unlock(&cbt_disks_lock);
 	cbt_free(d);
 }
 
@@ -797,6 +829,15 @@ static int check_since(struct cbt_disk *d, u64 gen, u64 since,
 		NL_SET_ERR_MSG(extack,
 			       "cbt: changeId of an older generation: a full backup is needed");
 		return -ESTALE;
+	}
+	/*
+	 * Suspended: the next table may be another target's, running
+	 * before this one's end (DETACH) records the loss. Asked again
+	 * after the resume, the answer is sure.
+	 */
+	if (d->quiesced) {
+		NL_SET_ERR_MSG(extack, "cbt: the disk is suspended: ask again after its resume");
+		return -EAGAIN;
 	}
 	if (since >= d->epoch) {
 		NL_SET_ERR_MSG(extack, "cbt: changeId of an epoch not closed yet: no such mark");
@@ -1102,13 +1143,14 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 		break;
 	case VAIO_EV_QUIESCE:
 		/*
-		 * The next table may be another target's, which writes the
+		 * The next table may be another target's, or a vaio table
+		 * without cbt (after a noflush suspend too), which writes the
 		 * disk untracked; this table's end (DETACH) comes only after
 		 * that one runs, and a crash or a failed write there would
 		 * leave the generation trusted. The superblock says "lost"
 		 * from now until a table of this disk resumes.
 		 */
-		if (ev->flush && !d->quiesced && !d->broken) {
+		if (!d->quiesced && !d->broken) {
 			d->quiesced = true;
 			if (write_sb(d))
 				cbt_broken(d, -EIO);

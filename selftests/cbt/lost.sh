@@ -110,9 +110,39 @@ ktap_check "modules restarted (as at a reboot)" rmmod dm-vaio-cbt dm-vaio
 ktap_check "... and loaded" modprobe dm-vaio-cbt
 ktap_check "created with cbt" dm_create d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
 ktap_check "after another target ran: refused" refused d0 "$id"
-# A suspend and resume of the same table is no loss.
+# The same with a noflush suspend, into a vaio table without cbt.
 id=$(vaioctl cbt mark d0)
-ktap_check "suspended and resumed" sh -c 'dmsetup suspend d0 && dmsetup resume d0'
+ktap_check "a table without cbt loaded" sh -c "echo '$plain' | dmsetup load d0"
+ktap_check "noflush suspend" dmsetup suspend --noflush d0
+ktap_check "the metadata device fails" vaio_reload m "0 40 error"
+ktap_check "the table without cbt runs" dmsetup resume d0
+cbt_wr /dev/mapper/d0 384 4
+ktap_check "metadata device back" vaio_reload m "0 40 linear /dev/ram1 0"
+ktap_check "disk removed" dm_remove d0
+ktap_check "modules restarted" rmmod dm-vaio-cbt dm-vaio
+ktap_check "... and loaded" modprobe dm-vaio-cbt
+ktap_check "created with cbt" dm_create d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
+ktap_check "after a noflush swap: refused" refused d0 "$id"
+# The metadata fails before the suspend (so the suspend cannot record
+# anything), dm-linear runs; the disk made again in this boot: the module
+# remembers the loss its superblock missed.
+id=$(vaioctl cbt mark d0)
+ktap_check "the metadata device fails" vaio_reload m "0 40 error"
+ktap_check "suspended" dmsetup suspend d0
+ktap_check "another target's table" dmsetup load d0 --table "0 $size linear /dev/ram0 0"
+ktap_check "... runs" dmsetup resume d0
+cbt_wr /dev/mapper/d0 384 4
+ktap_check "metadata device back" vaio_reload m "0 40 linear /dev/ram1 0"
+ktap_check "disk removed" dm_remove d0
+ktap_check "created with cbt" dm_create d0 "$(cbt_table /dev/ram0 /dev/mapper/m)"
+ktap_check "a loss the superblock missed: refused" refused d0 "$id"
+# A suspend and resume of the same table is no loss; while suspended the
+# query is refused (the next table may be another target's).
+id=$(vaioctl cbt mark d0)
+ktap_check "suspended" dmsetup suspend d0
+ktap_match "no answer while suspended" "$(vaioctl cbt changes d0 --since "$id" 2>&1)" \
+	'suspended: ask again after its resume'
+ktap_check "resumed" dmsetup resume d0
 cbt_wr /dev/mapper/d0 448 4
 ktap_eq "the changeId still answers" "$(cbt_changes d0 "$id")" "$((7 * K)) $K"
 # Removal is a clean end: the generation goes on after it.
