@@ -266,6 +266,13 @@ struct vaio_filter_type {
 	 */
 	unsigned int fail_modes;
 	/*
+	 * The classes this type cannot share a disk with, BIT(enum
+	 * vaio_class), and why, in one line (ti->error, extack): a table or
+	 * CHAIN_CHECK with both is refused. 0: none.
+	 */
+	unsigned int excludes;
+	const char *excludes_why;
+	/*
 	 * The attributes of FILTER_DATA in VAIO_CMD_FILTER_CALL requests,
 	 * 1 to nl_maxattr, validated strictly before ->nl_call() and
 	 * ->nl_dump(). NULL: the type's commands take no data. nl_maxattr

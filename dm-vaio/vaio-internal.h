@@ -23,6 +23,8 @@ int vaio_params_check(const struct vaio_filter_type *type, unsigned int argc,
 int vaio_fail_mode_check(const struct vaio_filter_type *type,
 			 enum vaio_fail_mode mode, unsigned int argc,
 			 char **argv, const char **error);
+const char *vaio_types_excluded(const struct vaio_filter_type *a,
+				const struct vaio_filter_type *b);
 /* Bytes of a bio's per-bio data that a filter of type @t takes. */
 static inline unsigned int vaio_per_bio_size(const struct vaio_filter_type *t)
 {

@@ -510,9 +510,12 @@ static int check_filter(struct nlattr *entry,
 	}
 	types[n] = t;
 	for (i = 0; i < n; i++) {
-		if (types[i]->class == t->class) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[VAIO_FILTER_ATTR_TYPE],
-					    "two filters of one class");
+		const char *why = vaio_types_excluded(types[i], t);
+
+		if (types[i]->class == t->class)
+			why = "two filters of one class";
+		if (why) {
+			set_err(extack, tb[VAIO_FILTER_ATTR_TYPE], why);
 			return -EINVAL;
 		}
 	}

@@ -254,6 +254,20 @@ int vaio_fail_mode_check(const struct vaio_filter_type *type,
 }
 
 /*
+ * Why filters of types @a and @b (of two classes) cannot share a disk, or
+ * NULL if they can: one excludes the other's class.
+ */
+const char *vaio_types_excluded(const struct vaio_filter_type *a,
+				const struct vaio_filter_type *b)
+{
+	if (a->excludes & BIT(b->class))
+		return a->excludes_why;
+	if (b->excludes & BIT(a->class))
+		return b->excludes_why;
+	return NULL;
+}
+
+/*
  * The fail modes of a type: declared, and fail_open never for encryption
  * (bypassed, it would write plaintext).
  */

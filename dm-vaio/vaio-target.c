@@ -1450,12 +1450,20 @@ static int parse_filter(struct dm_arg_set *as, struct vaio_c *vc)
 		return -EINVAL;
 	}
 	for (i = 0; i < vc->nr_filters; i++) {
+		const char *why = vaio_types_excluded(vc->filters[i]->type, type);
+
 		if (vc->filters[i]->type->class == type->class) {
 			DMERR("filters %s and %s are both of class %s",
 			      vc->filters[i]->type->name, name,
 			      vaio_class_name(type->class));
+			why = "Two filters of one class";
+		} else if (why) {
+			DMERR("filters %s and %s cannot share a disk: %s",
+			      vc->filters[i]->type->name, name, why);
+		}
+		if (why) {
 			vaio_filter_type_put(type);
-			ti->error = "Two filters of one class";
+			ti->error = (char *)why;	/* a static string */
 			return -EINVAL;
 		}
 	}
@@ -1905,12 +1913,18 @@ static void vaio_dtr(struct dm_target *ti)
 
 		/*
 		 * The live table goes: either the device is removed (dm marks
-		 * its disk dead before it destroys the table), or another
-		 * target's table took this one's place and already runs, or a
-		 * resume after the swap failed. Only the first is the disk's
-		 * end; otherwise the disk goes on without these filters.
+		 * its disk dead and suspends it before it destroys the table),
+		 * or another target's table took this one's place and already
+		 * runs (the device resumed), or a resume after the swap
+		 * failed. Only the first is the disk's end; otherwise the disk
+		 * goes on without these filters. GD_DEAD alone is not enough:
+		 * a removal started just after a swap's resume sets it before
+		 * the swapped-out table is destroyed; it suspends the device
+		 * only once the swap has let go of its lock (a narrower window
+		 * that remains: the removal's suspend between the swap's
+		 * resume and the old table's end).
 		 */
-		ev.disk_gone = test_bit(GD_DEAD, &gd->state);
+		ev.disk_gone = test_bit(GD_DEAD, &gd->state) && dm_suspended(ti);
 		if (!ev.disk_gone)
 			DMWARN("%s: live table replaced, the device stays: %u filters detached",
 			       vc->id, vc->nr_filters);

@@ -78,13 +78,19 @@ struct cbt_sb {
 	char disk_id[VAIO_NAME_MAX];
 };
 
-static_assert(sizeof(struct cbt_sb) <= CBT_BLK);
+/*
+ * Within the block's first sector, the rest of it always zeroes: a power
+ * cut in a superblock write leaves the old sector or the new one (sector
+ * writes are atomic), never a block that fails its checksum.
+ */
+static_assert(sizeof(struct cbt_sb) <= SECTOR_SIZE);
 
 /* The state of one disk, across its tables. */
 struct cbt_disk {
 	struct list_head list;		/* cbt_disks */
 	char id[VAIO_NAME_MAX];
 	unsigned int refs;		/* instances; under cbt_disks_lock */
+	bool closing;			/* no instance left; under it too */
 	struct block_device *meta;	/* held open by each instance's dd */
 	dev_t meta_dev;
 	unsigned int block_kib;
@@ -546,10 +552,7 @@ static int alloc_bitmaps(struct cbt_disk *d)
 	return 0;
 }
 
-/*
- * Is @uuid the metadata this disk used last (since the module loaded)?
- * Records it. cbt_disks_lock held.
- */
+/* The disk's entry, or NULL. cbt_disks_lock held. */
 static struct cbt_seen *seen_find(const char *id)
 {
 	struct cbt_seen *s;
@@ -560,16 +563,24 @@ static struct cbt_seen *seen_find(const char *id)
 	return NULL;
 }
 
-static bool seen_same(const char *id, const uuid_t *uuid)
+/*
+ * The disk's entry, made if it has none (NULL: no memory), and in @same
+ * whether @uuid is the metadata it used last (since the module loaded;
+ * the first is taken as the same). Records @uuid. cbt_disks_lock held.
+ */
+static struct cbt_seen *seen_get(const char *id, const uuid_t *uuid,
+				 bool *same)
 {
 	struct cbt_seen *s = seen_find(id);
 
+	*same = true;
 	if (s) {
-		if (uuid_equal(&s->uuid, uuid))
-			return true;
-		uuid_copy(&s->uuid, uuid);
-		s->lost = false;
-		return false;
+		if (!uuid_equal(&s->uuid, uuid)) {
+			*same = false;
+			uuid_copy(&s->uuid, uuid);
+			s->lost = false;
+		}
+		return s;
 	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (s) {
@@ -577,7 +588,16 @@ static bool seen_same(const char *id, const uuid_t *uuid)
 		uuid_copy(&s->uuid, uuid);
 		list_add(&s->list, &cbt_seen_list);
 	}
-	return true;
+	return s;
+}
+
+/* Sets the lost mark of @d's metadata, if the disk's entry is of it. */
+static void seen_mark(struct cbt_disk *d, bool lost)
+{
+	struct cbt_seen *s = seen_find(d->id);
+
+	if (s && uuid_equal(&s->uuid, &d->uuid))
+		s->lost = lost;
 }
 
 /*
@@ -590,6 +610,8 @@ static int cbt_open(struct cbt_disk *d, sector_t sectors, bool format,
 {
 	struct cbt_sb *sb = d->sb;
 	const char *why = NULL;
+	struct cbt_seen *seen;
+	bool same;
 	u32 csum;
 	int r;
 
@@ -665,16 +687,21 @@ static int cbt_open(struct cbt_disk *d, sector_t sectors, bool format,
 	}
 	if (!d->gen)
 		why = "tracking was lost before";
-	else if (!seen_same(d->id, &d->uuid))
-		why = "the metadata device was replaced";
-	else if (seen_find(d->id) && seen_find(d->id)->lost)
-		why = "tracking was lost before";	/* its superblock missed it */
 fresh:
+	/* Without its entry, a loss the superblock missed would be forgotten. */
+	seen = seen_get(d->id, &d->uuid, &same);
+	if (!seen) {
+		*error = "cannot allocate the change tracking";
+		return -ENOMEM;
+	}
+	if (!why && !same)
+		why = "the metadata device was replaced";
+	else if (!why && seen->lost)
+		why = "tracking was lost before";	/* its superblock missed it */
 	if (alloc_bitmaps(d)) {
 		*error = "cannot allocate the bitmaps";
 		return -ENOMEM;
 	}
-	seen_same(d->id, &d->uuid);
 	if (why) {
 		mutex_lock(&d->lock);
 		r = cbt_new_gen(d, why);
@@ -683,8 +710,7 @@ fresh:
 			*error = "cannot write the metadata device";
 			return r;
 		}
-		if (seen_find(d->id))
-			seen_find(d->id)->lost = false;
+		seen->lost = false;
 		return 0;
 	}
 	r = meta_io(d, REQ_OP_READ, slot_sector(d, d->epoch), d->cur,
@@ -724,12 +750,16 @@ static struct cbt_disk *cbt_get(struct vaio_filter *f, struct dm_dev *dd,
 	d = cbt_find(id);
 	if (d) {
 		r = -EINVAL;
-		if (d->meta_dev != dd->bdev->bd_dev)
+		if (d->closing) {
+			r = -EBUSY;
+			*error = "the disk's last table with cbt is still closing: try again";
+		} else if (d->meta_dev != dd->bdev->bd_dev) {
 			*error = "meta= differs from the disk's other table";
-		else if (d->block_kib != block_kib)
+		} else if (d->block_kib != block_kib) {
 			*error = "block_kib= differs from the disk's other table";
-		else
+		} else {
 			r = 0;
+		}
 		/* A grow that could not allocate its bitmaps: none to use. */
 		if (!r && !d->cur) {
 			r = -ENOMEM;
@@ -779,12 +809,13 @@ out:
  * An instance lets go of the disk's state; the last one closes it. A loss
  * the superblock did not take (it may still name the old generation) is
  * kept in the module's memory, so that a table made again in this boot
- * starts a new generation; cbt_disks_lock is held throughout, so that
- * none opens the device before.
+ * starts a new generation. While it closes, the disk stays listed
+ * (closing): a new table of it is refused rather than open the metadata
+ * beside it; cbt_disks_lock is not held over the I/O, which may wait for
+ * a suspended device (the metadata on another vaio disk).
  */
 static void cbt_put(struct cbt_disk *d)
 {
-	struct cbt_seen *s;
 	bool unrecorded;
 
 	mutex_lock(&cbt_disks_lock);
@@ -792,7 +823,8 @@ static void cbt_put(struct cbt_disk *d)
 		mutex_unlock(&cbt_disks_lock);
 		return;
 	}
-	list_del(&d->list);
+	d->closing = true;
+	mutex_unlock(&cbt_disks_lock);
 	flush_work(&d->work);
 	mutex_lock(&d->lock);
 	WARN_ON_ONCE(!list_empty(&d->waiters) || !list_empty(&d->inflight));
@@ -800,9 +832,10 @@ static void cbt_put(struct cbt_disk *d)
 		cbt_broken(d, -EIO);
 	unrecorded = d->broken && !d->broken_recorded;
 	mutex_unlock(&d->lock);
-	s = seen_find(d->id);
-	if (unrecorded && s && uuid_equal(&s->uuid, &d->uuid))
-		s->lost = true;
+	mutex_lock(&cbt_disks_lock);
+	list_del(&d->list);
+	if (unrecorded)
+		seen_mark(d, true);
 	mutex_unlock(&cbt_disks_lock);
 	cbt_free(d);
 }
@@ -1182,6 +1215,8 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 			d->broken = true;
 			d->broken_recorded = false;
 			spin_unlock_irq(&d->slock);
+			/* Its superblock may name the old generation: no bypass. */
+			WRITE_ONCE(f->no_bypass, true);
 			vaio_filter_error(f, "cannot allocate the bitmaps of the grown disk");
 			break;
 		}
@@ -1329,6 +1364,9 @@ static int cbt_nl_dump(struct vaio_filter *f, u32 cmd, struct nlattr **tb,
 	return r;
 }
 
+#define CBT_EXCLUDES_REPL \
+	"cbt cannot share a disk with replication yet (its writes below go untracked)"
+
 static struct vaio_filter_type cbt_type = {
 	.name = "cbt",
 	.class = VAIO_CLASS_INSPECTION,
@@ -1337,6 +1375,12 @@ static struct vaio_filter_type cbt_type = {
 	.per_bio_data_size = sizeof(struct cbt_bio),
 	.params = cbt_params,
 	.fail_modes = VAIO_ALLOW_FAIL_OPEN | VAIO_ALLOW_FAIL_CLOSED,
+	/*
+	 * Replication writes the disk below cbt (a secondary's received
+	 * writes, a resync) without cbt seeing them: a query would miss them.
+	 */
+	.excludes = BIT(VAIO_CLASS_REPLICATION),
+	.excludes_why = CBT_EXCLUDES_REPL,
 	.nl_policy = cbt_nl_policy,
 	.nl_maxattr = VAIO_CBT_ATTR_MAX,
 	.ops = {

@@ -149,4 +149,31 @@ ktap_eq "the changeId still answers" "$(cbt_changes d0 "$id")" "$((7 * K)) $K"
 ktap_check "removed and created again" recreate m
 ktap_eq "... the changeId still answers" "$(cbt_changes d0 "$id")" "$((7 * K)) $K"
 ktap_check "disks removed" dm_remove d0 m
+
+# The metadata on another vaio disk with cbt (M), suspended while the
+# last table of the disk over it (E) closes: E's final superblock write
+# waits for M, and a new table of M is not held up meanwhile.
+ktap_check "metadata of M" dm_create mm "0 40 linear /dev/ram1 16384"
+ktap_check "M's disk below" dm_create mdata "0 64 linear /dev/ram1 32768"
+mtable="0 64 vaio /dev/mapper/mdata 8 disk_id dm filter cbt fail_closed 2 meta=/dev/mapper/mm format=1"
+ktap_check "M: a vaio disk with cbt" dm_create M "$mtable"
+ktap_check "E: its metadata on M" dm_create E \
+	"0 $size vaio /dev/ram0 8 disk_id de filter cbt fail_closed 2 meta=/dev/mapper/M format=1"
+ktap_check "E suspended" dmsetup suspend E
+ktap_check "M suspended" dmsetup suspend M
+dmsetup remove E &
+remover=$!
+sleep 1
+ktap_check "E's removal waits for M" kill -0 "$remover"
+rm -f /tmp/loaded
+(echo "$mtable" | dmsetup load M; echo "$?" >/tmp/loaded) &
+loader=$!
+loaded() { [ -s /tmp/loaded ]; }
+ktap_check "a new table of M loads meanwhile" wait_until 50 loaded
+ktap_check "M resumed" dmsetup resume M
+wait "$loader"
+ktap_eq "... the load succeeded" "$(cat /tmp/loaded)" 0
+wait "$remover" && rc=0 || rc=$?
+ktap_eq "E's removal completes" "$rc" 0
+ktap_check "disks removed" dm_remove M mm mdata
 ktap_finish

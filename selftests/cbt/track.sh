@@ -120,9 +120,17 @@ ktap_check "and still at the mark" kill -0 "$writer"
 wait
 ktap_eq "the write in flight at the mark is listed since it" "$(cbt_changes d0 "$id")" "$((700 * K)) $K"
 ktap_check "disk removed" dm_remove d0 m
+# Replication writes below cbt unseen (a secondary's received writes):
+# the two cannot share a disk yet.
+table_refused "cbt with a replication filter refused" \
+	"0 $(dev_sectors /dev/ram0) vaio /dev/ram0 11 disk_id d9 filter test-replication fail_open 0 filter cbt fail_closed 1 meta=/dev/ram1" \
+	"cbt cannot share a disk with replication yet"
 
 # Through the control plane: a policy with a cbt component.
 vaioctl_setup
+vaioctl_bad "a policy with cbt and replication refused" \
+	"cbt cannot share a disk with replication yet" \
+	vaioctl policy create both cbt:meta=/dev/mapper/z test-replication
 ktap_check "policy with cbt:meta=,format=1" vaioctl policy create track cbt:meta=/dev/mapper/z,format=1
 ktap_check "disk created with it" vaioctl disk create d1 /dev/ram0 --policy track
 cbt_wr /dev/mapper/d1 64 4
