@@ -90,6 +90,12 @@ vaioctl_bad "policy create: a key in hex refused, its value hidden" \
 	vaioctl policy create p1 "crypt:key=$(crypt_hex k)"
 ktap_eq "policy create: the key's hex not in vaioctl's message" \
 	"$(vaioctl policy create p1 "crypt:key=$(crypt_hex k)" 2>&1 | grep -c "$(crypt_hex k)")" 0
+# Under a misspelt name too: an undeclared name of a type with a secret.
+vaioctl_bad "policy create: a key under a misspelt name, its value hidden" \
+	"component 'crypt:key=<hidden>,kye=<hidden>,fail=closed': argument 'kye=<hidden>'" \
+	vaioctl policy create p1 "crypt:$k,kye=$(crypt_hex k),fail=closed"
+ktap_eq "... the key's hex not in vaioctl's message" \
+	"$(vaioctl policy create p1 "crypt:$k,kye=$(crypt_hex k),fail=closed" 2>&1 | grep -c "$(crypt_hex k)")" 0
 # Refused before the kernel sees it: a bare word, a bad fail mode, a space.
 for comp in "crypt:$(crypt_hex k)" "crypt:key=$(crypt_hex k),fail=maybe" \
 	"crypt:key=$(crypt_hex k) x" "crypt:key=$(crypt_hex k)$(crypt_hex k)$(crypt_hex k)"; do

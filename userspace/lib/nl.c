@@ -752,29 +752,39 @@ int vaio_disk_find(struct vaio_nl *nl, const char *name, bool or_id,
 /*
  * @c with the value of each argument its type declares secret (a key)
  * replaced by "<hidden>", for an error message: a key mistyped into a
- * component goes nowhere else. A type the kernel does not list has no
+ * component goes nowhere else. In a type with a secret parameter, so is
+ * the value of an argument of a name it does not declare: a misspelt
+ * "kye=" holds the key as well. A type the kernel does not list has no
  * declared parameters and nothing to hide.
  */
 static void hide_secrets(struct vaio_nl *nl, struct vaio_component *c)
 {
 	const struct vaio_type_info *t;
 	struct vaio_type_info *types;
+	bool has_secret = false, hide;
 	struct vaio_err err;
 	int i, j, n;
 	size_t len;
+	char *eq;
 
 	if (vaio_filter_types(nl, &types, &n, &err))
 		return;
 	t = vaio_type_find(types, n, c->type);
-	for (i = 0; t && i < c->argc; i++)
-		for (j = 0; j < t->nparams; j++) {
-			len = strlen(t->params[j].name);
-			if (t->params[j].secret &&
-			    !strncmp(c->argv[i], t->params[j].name, len) &&
-			    c->argv[i][len] == '=')
-				snprintf(c->argv[i] + len, VAIO_ARG_MAX - len,
-					 "=<hidden>");
-		}
+	for (j = 0; t && j < t->nparams; j++)
+		has_secret |= t->params[j].secret;
+	for (i = 0; t && i < c->argc; i++) {
+		eq = strchr(c->argv[i], '=');
+		if (!eq)
+			continue;
+		len = eq - c->argv[i];
+		hide = has_secret;
+		for (j = 0; j < t->nparams; j++)
+			if (strlen(t->params[j].name) == len &&
+			    !strncmp(c->argv[i], t->params[j].name, len))
+				hide = t->params[j].secret;
+		if (hide)
+			snprintf(eq, VAIO_ARG_MAX - len, "=<hidden>");
+	}
 	free(types);
 }
 

@@ -97,20 +97,34 @@ static int cbt_mark(int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct changes_sum {
-	uint64_t extents, bytes;
+/*
+ * The extents of a query, kept until its last message: a query that fails
+ * halfway (EAGAIN, ESTALE) prints nothing of its list, never part of it.
+ * 16 bytes an extent.
+ */
+struct changes_list {
+	uint64_t (*ext)[2];
+	size_t n, cap;
+	uint64_t bytes;
 };
 
-static int print_extent(uint64_t start, uint64_t len, void *arg)
+static int keep_extent(uint64_t start, uint64_t len, void *arg)
 {
-	struct changes_sum *s = arg;
+	struct changes_list *l = arg;
 
-	s->extents++;
-	s->bytes += len;
-	open_json_object(NULL);
-	print_u64(PRINT_ANY, "start", "%" PRIu64, start);
-	print_u64(PRINT_ANY, "length", " %" PRIu64 "\n", len);
-	close_json_object();
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 1024;
+		void *p = reallocarray(l->ext, cap, sizeof(*l->ext));
+
+		if (!p)
+			die(EXIT_FAIL, "changes: out of memory for the list of extents");
+		l->ext = p;
+		l->cap = cap;
+	}
+	l->ext[l->n][0] = start;
+	l->ext[l->n][1] = len;
+	l->n++;
+	l->bytes += len;
 	return 0;
 }
 
@@ -121,7 +135,7 @@ static int cbt_changes(int argc, char **argv)
 		{ }
 	};
 	char id[VAIO_NAME_MAX];
-	struct changes_sum sum = { 0, 0 };
+	struct changes_list list = { 0 };
 	const char *since = NULL;
 	uint64_t gen, epoch;
 	struct vaio_err err;
@@ -142,15 +156,22 @@ static int cbt_changes(int argc, char **argv)
 		die(EXIT_USAGE, "changeId '%s' is malformed: GENERATION:EPOCH, 16 hex digits and a number",
 		    since);
 	cbt_disk(argv[0], id, sizeof(id));
+	if (vaio_cbt_changes(nl(), id, gen, epoch, keep_extent, &list, &err))
+		die_err(&err);
 	open_json_object(NULL);
 	print_string(PRINT_JSON, "disk", NULL, id);
 	print_string(PRINT_JSON, "since", NULL, since);
 	open_json_array("extents");
-	if (vaio_cbt_changes(nl(), id, gen, epoch, print_extent, &sum, &err))
-		die_err(&err);
+	for (size_t i = 0; i < list.n; i++) {
+		open_json_object(NULL);
+		print_u64(PRINT_ANY, "start", "%" PRIu64, list.ext[i][0]);
+		print_u64(PRINT_ANY, "length", " %" PRIu64 "\n", list.ext[i][1]);
+		close_json_object();
+	}
 	close_json_array();
-	print_u64(PRINT_JSON, "bytes", NULL, sum.bytes);
+	print_u64(PRINT_JSON, "bytes", NULL, list.bytes);
 	close_json_object();
+	free(list.ext);
 	return EXIT_OK;
 }
 
