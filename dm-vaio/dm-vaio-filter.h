@@ -452,6 +452,16 @@ int vaio_transform_data(struct bio *bio, struct bvec_iter iter,
 			vaio_transform_fn fn, void *ctx);
 
 /*
+ * A filter's own metadata I/O, synchronous (it sleeps): @bytes (whole
+ * sectors) at @sector of @bdev, from or into @buf, kernel memory or, with
+ * @vmem, vmalloc'ed. Through the filter's dm-io client; 0 or an errno.
+ */
+struct dm_io_client;
+int vaio_sync_io(struct dm_io_client *client, struct block_device *bdev,
+		 blk_opf_t opf, sector_t sector, void *buf, size_t bytes,
+		 bool vmem);
+
+/*
  * I/O of the filter's own (a copy, a resync read, a write-back) through
  * the filters below it and then the disk below, as if it came from above
  * this filter: lower filters map it, see its completion, and a lower

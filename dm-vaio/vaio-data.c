@@ -7,6 +7,7 @@
 #include "vaio-internal.h"
 
 #include <linux/bio.h>
+#include <linux/dm-io.h>
 #include <linux/highmem.h>
 #include <linux/slab.h>
 
@@ -171,3 +172,25 @@ int vaio_transform_data(struct bio *bio, struct bvec_iter iter,
 	return r;
 }
 EXPORT_SYMBOL_GPL(vaio_transform_data);
+
+int vaio_sync_io(struct dm_io_client *client, struct block_device *bdev,
+		 blk_opf_t opf, sector_t sector, void *buf, size_t bytes,
+		 bool vmem)
+{
+	struct dm_io_region where = {
+		.bdev = bdev, .sector = sector, .count = bytes >> SECTOR_SHIFT,
+	};
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.mem.type = vmem ? DM_IO_VMA : DM_IO_KMEM,
+		.client = client,
+	};
+	unsigned long bits;
+
+	if (vmem)
+		req.mem.ptr.vma = buf;
+	else
+		req.mem.ptr.addr = buf;
+	return dm_io(&req, 1, &where, &bits, IOPRIO_DEFAULT);
+}
+EXPORT_SYMBOL_GPL(vaio_sync_io);

@@ -167,21 +167,8 @@ static struct dm_io_client *cbt_io_client;
 static int meta_io(struct cbt_disk *d, blk_opf_t opf, sector_t sector,
 		   void *buf, size_t bytes, bool vmem)
 {
-	struct dm_io_region where = {
-		.bdev = d->meta, .sector = sector, .count = bytes >> SECTOR_SHIFT,
-	};
-	struct dm_io_request req = {
-		.bi_opf = opf,
-		.mem.type = vmem ? DM_IO_VMA : DM_IO_KMEM,
-		.client = cbt_io_client,
-	};
-	unsigned long bits;
-
-	if (vmem)
-		req.mem.ptr.vma = buf;
-	else
-		req.mem.ptr.addr = buf;
-	return dm_io(&req, 1, &where, &bits, IOPRIO_DEFAULT);
+	return vaio_sync_io(cbt_io_client, d->meta, opf, sector, buf, bytes,
+			    vmem);
 }
 
 #define META_WRITE	(REQ_OP_WRITE | REQ_SYNC | REQ_FUA)

@@ -55,21 +55,8 @@ static_assert(sizeof(struct repl_sb) <= 4096);
 int meta_io(struct repl_disk *d, blk_opf_t opf, sector_t sector,
 	    void *buf, size_t bytes, bool vmem)
 {
-	struct dm_io_region where = {
-		.bdev = d->meta, .sector = sector, .count = bytes >> 9,
-	};
-	struct dm_io_request req = {
-		.bi_opf = opf,
-		.mem.type = vmem ? DM_IO_VMA : DM_IO_KMEM,
-		.client = repl_io_client,
-	};
-	unsigned long bits;
-
-	if (vmem)
-		req.mem.ptr.vma = buf;
-	else
-		req.mem.ptr.addr = buf;
-	return dm_io(&req, 1, &where, &bits, IOPRIO_DEFAULT);
+	return vaio_sync_io(repl_io_client, d->meta, opf, sector, buf, bytes,
+			    vmem);
 }
 
 /* Writes the superblock; d->lock held (or the disk not shared yet). */
