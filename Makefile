@@ -18,6 +18,8 @@
 #                 the cache anchors (bench-cache)
 #   make bench-qos  the qos filter against io.max and io.weight (one guest)
 #   make bench-crypt  the crypt filter against dm-crypt (one guest)
+#   make bench-cbt  the cbt filter against vaio passthrough, dm-era against
+#                 dm-linear (one guest)
 #   make lint     checkpatch --strict, sparse (C=2) and W=1 over the kernel
 #                 code, -Werror over the userspace code (even under
 #                 WERROR=0), shellcheck over the scripts
@@ -65,14 +67,14 @@ export T
 	check-debug check-debug-run check-debug-full check-debug-full-run check-full \
 	userspace-asan \
 	bench bench-run bench-repl bench-repl-run bench-cache bench-cache-run \
-	bench-qos bench-qos-run bench-crypt bench-crypt-run \
+	bench-qos bench-qos-run bench-crypt bench-crypt-run bench-cbt bench-cbt-run \
 	lint install uninstall clean help torture torture-run torture-power \
 	torture-power-run deb
 
 all: modules userspace
 
 help:
-	@sed -n '3,29p' Makefile
+	@sed -n '3,31p' Makefile
 
 # The kernels the modules support: dkms.conf's BUILD_EXCLUSIVE_KERNEL (a
 # regular expression over the release; why that range: see there).
@@ -216,6 +218,14 @@ bench-crypt: deps
 
 bench-crypt-run: guest-modules userspace
 	@tools/bench/bench-crypt --kver $(GUEST_KVER) $(BENCH_CRYPT_ARGS)
+
+# The cbt filter against vaio without filters, dm-era against dm-linear
+# (one guest, two vCPUs; not in make bench).
+bench-cbt: deps
+	@$(MAKE) --no-print-directory bench-cbt-run
+
+bench-cbt-run: guest-modules userspace
+	@tools/bench/bench-cbt --kver $(GUEST_KVER) $(BENCH_CBT_ARGS)
 
 lint: guest-modules
 	@tools/lint.sh --kdir $(GUEST_KDIR) --build $(BUILD)/$(GUEST_KVER)

@@ -26,18 +26,18 @@ set -u
 REPEAT=${VAIO_REPEAT:-3}
 RUNTIME=${VAIO_RUNTIME:-8}
 WARMUP=${VAIO_WARMUP:-5}
+# shellcheck disable=SC2034 # FILTER: read by lib.sh (wanted)
 FILTER=${VAIO_FILTER:-}
 OUT=/outbox/raw
 ORIGIN_MIB=512
 CACHE_MIB=64
 META_MIB=8
 DM=bcache
+# shellcheck disable=SC2034 # BENCH: read by lib.sh (fail)
+BENCH=bench-cache
 
 mkdir -p $OUT
 modprobe virtio_blk 2>/dev/null
-
-log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
-fail() { echo "bench-cache: FAIL: $*"; exit 1; }
 
 # The workloads, as fio arguments after the common ones. The first job is
 # the measured one; zipf(1.2) over 512 MiB puts nearly all of its reads
@@ -80,8 +80,6 @@ cache_table() { # config
 	writecache) echo "0 $n writecache s /dev/mapper/origin /dev/mapper/cdata 4096 0" ;;
 	esac
 }
-
-wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
 # The vaio configs' pool goes after the disk on it.
 pool_gone() {

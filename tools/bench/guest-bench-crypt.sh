@@ -48,6 +48,7 @@ set -u
 
 REPEAT=${VAIO_REPEAT:-3}
 RUNTIME=${VAIO_RUNTIME:-3}
+# shellcheck disable=SC2034 # FILTER: read by lib.sh (wanted)
 FILTER=${VAIO_FILTER:-}
 RAMP=1
 WARMUP=${VAIO_WARMUP:-3}
@@ -56,13 +57,11 @@ CACHE_MIB=64
 OUT=/outbox/raw
 DM=bcrypt
 KEY=:64:logon:vaio:bench
+# shellcheck disable=SC2034 # BENCH: read by lib.sh (fail)
+BENCH=bench-crypt
 
 mkdir -p $OUT
 modprobe virtio_blk 2>/dev/null
-
-log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
-fail() { echo "bench-crypt: FAIL: $*"; exit 1; }
-wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
 for m in dm-mod dm-crypt dm-vaio dm-vaio-crypt dm-vaio-cache; do
 	modprobe "$m" || fail "no module $m"
@@ -138,16 +137,7 @@ one_run() {
 	crypt-*) dmsetup status $DM >"$OUT/$t.status" ;;
 	esac
 	dm_gone
-	if [ "$rc" != 0 ] || ! fio_json_ok <"$f"; then
-		sed 's/^/  | /' "$f.err" | tail -n 20
-		fail "$t: fio exit $rc"
-	fi
-	sed -n '/^{/,$p' "$f" >"$OUT/$t.json"
-	jq -r --arg p "$rep $dev $wl $cfg" '.jobs[0] |
-		(if .read.total_ios > 0 then .read else .write end) as $d |
-		"\($p) \($d.iops) \($d.bw_bytes) \($d.clat_ns.percentile["50.000000"] / 1000) \($d.clat_ns.percentile["99.000000"] / 1000)"' \
-		"$OUT/$t.json" >>$OUT/results.tsv
-	rm -f "$f" "$f.err"
+	fio_keep "$rc" "$f" "$t" "$rep $dev $wl $cfg"
 }
 
 # ---------------------------------------------------------------------
@@ -194,16 +184,7 @@ cache_run() {
 	dmsetup status $DM >"$OUT/$t.status"
 	dm_gone
 	pool_gone
-	if [ "$rc" != 0 ] || ! fio_json_ok <"$f"; then
-		sed 's/^/  | /' "$f.err" | tail -n 20
-		fail "$t: fio exit $rc"
-	fi
-	sed -n '/^{/,$p' "$f" >"$OUT/$t.json"
-	jq -r --arg p "$rep cache $wl $cfg" '.jobs[0] |
-		(if .read.total_ios > 0 then .read else .write end) as $d |
-		"\($p) \($d.iops) \($d.bw_bytes) \($d.clat_ns.percentile["50.000000"] / 1000) \($d.clat_ns.percentile["99.000000"] / 1000)"' \
-		"$OUT/$t.json" >>$OUT/results.tsv
-	rm -f "$f" "$f.err"
+	fio_keep "$rc" "$f" "$t" "$rep cache $wl $cfg"
 }
 
 for rep in $(seq 1 "$REPEAT"); do
@@ -213,8 +194,7 @@ for rep in $(seq 1 "$REPEAT"); do
 				wanted "$dev $wl $cfg" || continue
 				one_run "$rep" "$dev" "$wl" "$cfg"
 			done
-			grep -q "^$rep $dev $wl " $OUT/results.tsv 2>/dev/null &&
-				log "$rep $dev $wl: $(awk -v r="$rep" -v d="$dev" -v w="$wl" '$1 == r && $2 == d && $3 == w { printf "%s %.0f  ", $4, ($3 ~ /^seq/ ? $6 / 1e6 : $5) }' $OUT/results.tsv)"
+			log_row "$rep" "$dev" "$wl"
 		done
 	done
 	for wl in $CACHE_WORKLOADS; do
@@ -222,8 +202,7 @@ for rep in $(seq 1 "$REPEAT"); do
 			wanted "cache $wl $cfg" || continue
 			cache_run "$rep" "$wl" "$cfg"
 		done
-		grep -q "^$rep cache $wl " $OUT/results.tsv 2>/dev/null &&
-			log "$rep cache $wl: $(awk -v r="$rep" -v w="$wl" '$1 == r && $2 == "cache" && $3 == w { printf "%s %.0f  ", $4, $5 }' $OUT/results.tsv)"
+		log_row "$rep" cache "$wl"
 	done
 done
 # The implementation of xts(aes) both used (the highest priority of

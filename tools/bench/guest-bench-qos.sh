@@ -38,6 +38,7 @@ set -u
 
 REPEAT=${VAIO_REPEAT:-3}
 RUNTIME=${VAIO_RUNTIME:-3}
+# shellcheck disable=SC2034 # FILTER: read by lib.sh (wanted)
 FILTER=${VAIO_FILTER:-}
 LIVE=${VAIO_LIVE:-1}
 RAMP=1		# s of each limit run fio does not count (the burst, the start)
@@ -55,13 +56,11 @@ DQD=${VAIO_DQD:-128}
 OUT=/outbox/raw
 CG=/sys/fs/cgroup
 DM=bq
+# shellcheck disable=SC2034 # BENCH: read by lib.sh (fail)
+BENCH=bench-qos
 
 mkdir -p $OUT
 modprobe virtio_blk 2>/dev/null
-
-log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
-fail() { echo "bench-qos: FAIL: $*"; exit 1; }
-wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
 for m in dm-mod dm-vaio dm-vaio-qos; do
 	modprobe "$m" || fail "no module $m"
@@ -80,7 +79,6 @@ mount -t cgroup2 none $CG || fail "cgroup2"
 echo +io >$CG/cgroup.subtree_control || fail "no io controller"
 for i in 0 1 2 3; do mkdir $CG/b$i; done
 devno() { tr ':' ' ' <"/sys/block/$1/dev"; } # "MAJ MIN"
-dmdev() { echo "dm-$(dmsetup info -c --noheadings -o minor "$1")"; }
 # majmin DMNAME: "MAJ:MIN"
 majmin() { dmsetup info -c --noheadings -o major,minor --separator : "$1"; }
 

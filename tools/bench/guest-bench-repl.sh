@@ -34,6 +34,7 @@ REPL_MIB=512
 
 REPEAT=${VAIO_REPEAT:-3}
 RUNTIME=${VAIO_RUNTIME:-5}
+# shellcheck disable=SC2034 # FILTER: read by lib.sh (wanted)
 FILTER=${VAIO_FILTER:-}
 DISKS=$(echo "${VAIO_DISKS:-ram,virtio}" | tr , ' ')
 OUT=/outbox/raw
@@ -48,8 +49,6 @@ BUF_KIB=4096
 # writes all over the 512 MiB.
 AL=256
 CRASH_AL=67
-
-log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
 
 # use_disk ram|virtio: the disks the pairs are made on.
 use_disk() {
@@ -165,8 +164,6 @@ netem() { # delay_ms
 	$TC qdisc del dev eth0 root 2>/dev/null
 	[ "$1" = 0 ] || $TC qdisc add dev eth0 root netem delay "${1}ms"
 }
-
-wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
 
 # lag_kib CONFIG: what the peer does not have yet, KiB. vaio: its copies
 # the peer has not confirmed written (dmsetup status); DRBD A: the bytes

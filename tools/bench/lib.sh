@@ -2,7 +2,8 @@
 # shellcheck shell=sh
 #
 # Helpers of the guest sides of tools/bench (busybox sh), sourced after
-# selftests/lib/vaio.sh.
+# selftests/lib/vaio.sh. Some use the script's variables: DM (the device
+# under test), OUT (where results go), FILTER, BENCH (its name).
 
 # rotate N WORD...: the words, rotated left N times (the order of the
 # configurations in repeat N).
@@ -34,4 +35,48 @@ dm_gone() {
 		exit 1
 	done
 	return 0
+}
+
+# log MSG...: a progress line, stamped with the guest's uptime.
+log() { echo "# $(cut -d' ' -f1 /proc/uptime)s: $*"; }
+
+# fail MSG...: "$BENCH: FAIL: MSG" (BENCH: the script's name, e.g.
+# bench-crypt), and the run ends (exit 1).
+fail() { echo "${BENCH:-bench}: FAIL: $*"; exit 1; }
+
+# wanted WORD...: true when the words match $FILTER (an extended regex;
+# empty: every run is wanted).
+wanted() { [ -z "$FILTER" ] || echo "$*" | grep -Eq -- "$FILTER"; }
+
+# dmdev NAME: the block device of device-mapper device NAME (dm-<minor>),
+# as under /sys/block.
+dmdev() { echo "dm-$(dmsetup info -c --noheadings -o minor "$1")"; }
+
+# fio_keep RC FILE TAG ROW: the end of a fio run that exited RC, its
+# JSON in FILE and its stderr in FILE.err. A failed run (exit status or
+# a job's error) ends the bench with fio's last lines; else its JSON is
+# kept as $OUT/TAG.json and "ROW IOPS BW_BYTES P50_US P99_US" of its
+# first job (reads, or writes if it read nothing) appended to
+# $OUT/results.tsv.
+fio_keep() {
+	local rc="$1" f="$2" t="$3" row="$4"
+	if [ "$rc" != 0 ] || ! fio_json_ok <"$f"; then
+		sed 's/^/  | /' "$f.err" | tail -n 20
+		fail "$t: fio exit $rc"
+	fi
+	sed -n '/^{/,$p' "$f" >"$OUT/$t.json"
+	jq -r --arg p "$row" '.jobs[0] |
+		(if .read.total_ios > 0 then .read else .write end) as $d |
+		"\($p) \($d.iops) \($d.bw_bytes) \($d.clat_ns.percentile["50.000000"] / 1000) \($d.clat_ns.percentile["99.000000"] / 1000)"' \
+		"$OUT/$t.json" >>"$OUT/results.tsv"
+	rm -f "$f" "$f.err"
+}
+
+# log_row REP DEV WORKLOAD: one progress line of what every config made
+# of this row in $OUT/results.tsv (fio_keep's), MB/s for the workloads
+# named seq*, IOPS for the others; nothing if none ran.
+log_row() {
+	grep -q "^$1 $2 $3 " "$OUT/results.tsv" 2>/dev/null || return 0
+	log "$1 $2 $3: $(awk -v r="$1" -v d="$2" -v w="$3" '$1 == r && $2 == d && $3 == w {
+		printf "%s %.0f  ", $4, ($3 ~ /^seq/ ? $6 / 1e6 : $5) }' "$OUT/results.tsv")"
 }
