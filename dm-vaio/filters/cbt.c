@@ -91,6 +91,7 @@ struct cbt_disk {
 	char id[VAIO_NAME_MAX];
 	unsigned int refs;		/* instances; under cbt_disks_lock */
 	bool closing;			/* no instance left; under it too */
+	bool opening;			/* its first instance opens it; too */
 	struct block_device *meta;	/* held open by each instance's dd */
 	dev_t meta_dev;
 	unsigned int block_kib;
@@ -590,7 +591,8 @@ static void seen_mark(struct cbt_disk *d, bool lost)
 /*
  * Reads the superblock of a new cbt_disk, or formats the device if it
  * holds none and @format allows: a device that does not say it is change
- * tracking metadata is never written otherwise. cbt_disks_lock held.
+ * tracking metadata is never written otherwise. Listed (opening), without
+ * cbt_disks_lock: it takes it for the disk's memory entry.
  */
 static int cbt_open(struct cbt_disk *d, sector_t sectors, bool format,
 		    char **error)
@@ -676,15 +678,17 @@ static int cbt_open(struct cbt_disk *d, sector_t sectors, bool format,
 		why = "tracking was lost before";
 fresh:
 	/* Without its entry, a loss the superblock missed would be forgotten. */
+	mutex_lock(&cbt_disks_lock);
 	seen = seen_get(d->id, &d->uuid, &same);
+	if (seen && !why && !same)
+		why = "the metadata device was replaced";
+	else if (seen && !why && seen->lost)
+		why = "tracking was lost before";	/* its superblock missed it */
+	mutex_unlock(&cbt_disks_lock);
 	if (!seen) {
 		*error = "cannot allocate the change tracking";
 		return -ENOMEM;
 	}
-	if (!why && !same)
-		why = "the metadata device was replaced";
-	else if (!why && seen->lost)
-		why = "tracking was lost before";	/* its superblock missed it */
 	if (alloc_bitmaps(d)) {
 		*error = "cannot allocate the bitmaps";
 		return -ENOMEM;
@@ -697,7 +701,9 @@ fresh:
 			*error = "cannot write the metadata device";
 			return r;
 		}
+		mutex_lock(&cbt_disks_lock);
 		seen->lost = false;
+		mutex_unlock(&cbt_disks_lock);
 		return 0;
 	}
 	r = meta_io(d, REQ_OP_READ, slot_sector(d, d->epoch), d->cur,
@@ -737,9 +743,11 @@ static struct cbt_disk *cbt_get(struct vaio_filter *f, struct dm_dev *dd,
 	d = cbt_find(id);
 	if (d) {
 		r = -EINVAL;
-		if (d->closing) {
+		if (d->closing || d->opening) {
 			r = -EBUSY;
-			*error = "the disk's last table with cbt is still closing: try again";
+			*error = d->closing ?
+				 "the disk's last table with cbt is still closing: try again" :
+				 "the disk's first table with cbt is still opening: try again";
 		} else if (d->meta_dev != dd->bdev->bd_dev) {
 			*error = "meta= differs from the disk's other table";
 		} else if (d->block_kib != block_kib) {
@@ -777,12 +785,23 @@ static struct cbt_disk *cbt_get(struct vaio_filter *f, struct dm_dev *dd,
 	spin_lock_init(&d->slock);
 	INIT_LIST_HEAD(&d->waiters);
 	INIT_LIST_HEAD(&d->inflight);
-	r = cbt_open(d, f->ti->len, format, error);
-	if (r) {
-		cbt_free(d);
-		goto out;
-	}
+	/*
+	 * Listed while it opens, the lock not held over the metadata's I/O
+	 * (which may wait for a suspended device): another table of this
+	 * disk is refused meanwhile, other disks' tables go on.
+	 */
+	d->opening = true;
 	list_add(&d->list, &cbt_disks);
+	mutex_unlock(&cbt_disks_lock);
+	r = cbt_open(d, f->ti->len, format, error);
+	mutex_lock(&cbt_disks_lock);
+	if (r) {
+		list_del(&d->list);
+		mutex_unlock(&cbt_disks_lock);
+		cbt_free(d);
+		return ERR_PTR(r);
+	}
+	d->opening = false;
 	mutex_unlock(&cbt_disks_lock);
 	return d;
 out:

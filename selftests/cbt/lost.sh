@@ -175,5 +175,24 @@ wait "$loader"
 ktap_eq "... the load succeeded" "$(cat /tmp/loaded)" 0
 wait "$remover" && rc=0 || rc=$?
 ktap_eq "E's removal completes" "$rc" 0
-ktap_check "disks removed" dm_remove M mm mdata
+# E made again while M is suspended: its first table's open waits for M,
+# and a table of another disk with cbt is not held up meanwhile.
+ktap_check "M suspended again" dmsetup suspend M
+rm -f /tmp/created /tmp/other
+(dm_create E "0 $size vaio /dev/ram0 7 disk_id de filter cbt fail_closed 1 meta=/dev/mapper/M"
+	echo "$?" >/tmp/created) &
+creator=$!
+sleep 1
+ktap_check "E's creation waits for M" test ! -s /tmp/created
+ktap_check "another disk's metadata" dm_create om "0 40 linear /dev/ram1 40960"
+ktap_check "... and its disk below" dm_create odata "0 64 linear /dev/ram1 49152"
+(dm_create O "0 64 vaio /dev/mapper/odata 8 disk_id do filter cbt fail_closed 2 meta=/dev/mapper/om format=1"
+	echo "$?" >/tmp/other) &
+other=$!
+made() { [ -s /tmp/other ]; }
+ktap_check "a disk with cbt is created meanwhile" wait_until 50 made
+ktap_check "M resumed" dmsetup resume M
+wait "$creator" "$other"
+ktap_eq "both created" "$(cat /tmp/created /tmp/other | tr '\n' ' ')" "0 0 "
+ktap_check "disks removed" dm_remove E O om odata M mm mdata
 ktap_finish

@@ -35,7 +35,7 @@ ktap_eq "vm2 has silver's filters, in class order" "$(vaio_filters vm2)" \
 ktap_eq "the disk record says so" "$(jq -r .policy "$VAIO_CONFDIR/disks/vm2.json")" silver
 
 # Bad input: one line, non-zero, nothing changed.
-vaioctl_bad "unknown filter type" "component 'nosuch:x=1': unknown filter type" \
+vaioctl_bad "unknown filter type" "component 'nosuch:x=<hidden>': unknown filter type" \
 	vaioctl policy create p1 test-qos nosuch:x=1
 vaioctl_bad "undeclared parameter" "argument 'frob=1': unknown filter parameter" \
 	vaioctl policy create p1 test-qos:frob=1

@@ -96,6 +96,10 @@ vaioctl_bad "policy create: a key under a misspelt name, its value hidden" \
 	vaioctl policy create p1 "crypt:$k,kye=$(crypt_hex k),fail=closed"
 ktap_eq "... the key's hex not in vaioctl's message" \
 	"$(vaioctl policy create p1 "crypt:$k,kye=$(crypt_hex k),fail=closed" 2>&1 | grep -c "$(crypt_hex k)")" 0
+# And under a misspelt type: a type the kernel does not know hides all.
+vaioctl_bad "policy create: a key in a misspelt type, its value hidden" \
+	"component 'crpyt:key=<hidden>': unknown filter type" \
+	vaioctl policy create p1 "crpyt:key=$(crypt_hex k)"
 # Refused before the kernel sees it: a bare word, a bad fail mode, a space.
 for comp in "crypt:$(crypt_hex k)" "crypt:key=$(crypt_hex k),fail=maybe" \
 	"crypt:key=$(crypt_hex k) x" "crypt:key=$(crypt_hex k)$(crypt_hex k)$(crypt_hex k)"; do

@@ -754,8 +754,8 @@ int vaio_disk_find(struct vaio_nl *nl, const char *name, bool or_id,
  * replaced by "<hidden>", for an error message: a key mistyped into a
  * component goes nowhere else. In a type with a secret parameter, so is
  * the value of an argument of a name it does not declare: a misspelt
- * "kye=" holds the key as well. A type the kernel does not list has no
- * declared parameters and nothing to hide.
+ * "kye=" holds the key as well. In a type the kernel does not list (a
+ * misspelt "crpyt:"), every value.
  */
 static void hide_secrets(struct vaio_nl *nl, struct vaio_component *c)
 {
@@ -767,18 +767,22 @@ static void hide_secrets(struct vaio_nl *nl, struct vaio_component *c)
 	size_t len;
 	char *eq;
 
-	if (vaio_filter_types(nl, &types, &n, &err))
-		return;
+	/* A type not known (misspelt, not listed): every value hidden. */
+	if (vaio_filter_types(nl, &types, &n, &err)) {
+		types = NULL;
+		n = 0;
+	}
 	t = vaio_type_find(types, n, c->type);
+	has_secret = !t;
 	for (j = 0; t && j < t->nparams; j++)
 		has_secret |= t->params[j].secret;
-	for (i = 0; t && i < c->argc; i++) {
+	for (i = 0; i < c->argc; i++) {
 		eq = strchr(c->argv[i], '=');
 		if (!eq)
 			continue;
 		len = eq - c->argv[i];
 		hide = has_secret;
-		for (j = 0; j < t->nparams; j++)
+		for (j = 0; t && j < t->nparams; j++)
 			if (strlen(t->params[j].name) == len &&
 			    !strncmp(c->argv[i], t->params[j].name, len))
 				hide = t->params[j].secret;
