@@ -24,6 +24,9 @@
 #   vaio    a vaio disk without filters (passthrough: the anchor of cbt)
 #   cbt     vaio with the cbt filter, block_kib=64, meta=cmeta, format=1
 #   era     dm-era, metadata on emeta, blocks of 128 sectors (64 KiB)
+#   cbt-warm, era-warm   the same, the disk written whole after the table
+#           was made and before the run: every block already marked in
+#           the current epoch (era), the steady state between two marks
 # Workloads (fio, libaio, direct, over the first DEV_MIB MiB, RAMP s of
 # ramp and RUNTIME s measured):
 #   rand-write-qd16, rand-write-qd1   4 KiB random writes
@@ -137,11 +140,11 @@ table() {
 	case $2 in
 	linear) echo "0 $NS linear $d 0" ;;
 	vaio) echo "0 $NS vaio $d 2 disk_id $DM" ;;
-	cbt) echo "0 $NS vaio $d 9 disk_id $DM filter cbt fail_closed 3 meta=/dev/mapper/cmeta block_kib=$BLOCK_KIB format=1" ;;
-	era) echo "0 $NS era /dev/mapper/emeta $d $((BLOCK_KIB * 2))" ;;
+	cbt | cbt-warm) echo "0 $NS vaio $d 9 disk_id $DM filter cbt fail_closed 3 meta=/dev/mapper/cmeta block_kib=$BLOCK_KIB format=1" ;;
+	era | era-warm) echo "0 $NS era /dev/mapper/emeta $d $((BLOCK_KIB * 2))" ;;
 	esac
 }
-CONFIGS="linear vaio cbt era"
+CONFIGS="linear vaio cbt era cbt-warm era-warm"
 
 wl_args() {
 	case $1 in
@@ -157,16 +160,25 @@ wstat() { awk '{ print $5, $7 }' "/sys/block/$(dmdev "$1")/stat"; }
 
 # one_run REP DEV WORKLOAD CONFIG
 one_run() {
-	local rep=$1 dev=$2 wl=$3 cfg=$4 t="$1_$2_$3_$4" f rc meta='' w0 m0 w1 m1 held=- commits=-
+	local rep=$1 dev=$2 wl=$3 cfg=$4 t="$1_$2_$3_$4" f rc meta='' w0 m0 w1 m1 held=- commits=- h0=0 c0=0
 	f=/tmp/$t.out
 	case $cfg in
-	cbt) meta=cmeta ;;
-	era) meta=emeta ;;
+	cbt | cbt-warm) meta=cmeta ;;
+	era | era-warm) meta=emeta ;;
 	esac
 	if [ -n "$meta" ]; then
 		meta_slice $meta "$dev" || fail "$t: the metadata slice"
 	fi
 	dm_create $DM "$(table "$dev" "$cfg")" || fail "$t: the table did not load"
+	case $cfg in
+	*-warm)
+		dd if=/dev/zero of=/dev/mapper/$DM bs=1M count=$DEV_MIB oflag=direct 2>/dev/null ||
+			fail "$t: the warming write"
+		if [ "$cfg" = cbt-warm ]; then
+			h0=$(vaio_filter_get $DM cbt held)
+			c0=$(vaio_filter_get $DM cbt commits)
+		fi ;;
+	esac
 	if [ -n "$meta" ]; then
 		w0=$(wstat $DM)
 		m0=$(wstat $meta)
@@ -178,10 +190,11 @@ one_run() {
 		w1=$(wstat $DM)
 		m1=$(wstat $meta)
 		dmsetup status $DM >"$OUT/$t.status"
-		if [ "$cfg" = cbt ]; then
-			held=$(vaio_filter_get $DM cbt held)
-			commits=$(vaio_filter_get $DM cbt commits)
-		fi
+		case $cfg in
+		cbt*)
+			held=$(($(vaio_filter_get $DM cbt held) - h0))
+			commits=$(($(vaio_filter_get $DM cbt commits) - c0)) ;;
+		esac
 	fi
 	dm_gone $DM cmeta emeta
 	fio_keep "$rc" "$f" "$t" "$rep $dev $wl $cfg"
