@@ -100,11 +100,7 @@ dm_create cdata "0 $((CACHE_MIB * 2048)) linear /dev/ram1 0" || fail "cdata"
 dm_create cmeta "0 $((META_MIB * 2048)) linear /dev/ram1 $((CACHE_MIB * 2048))" || fail "cmeta"
 
 {
-	echo "kernel=$(uname -r)"
-	echo "fio=$(fio --version)"
-	echo "cpus=$(nproc)"
-	echo "repeat=$REPEAT"
-	echo "runtime=$RUNTIME"
+	guest_meta
 	echo "warmup=$WARMUP"
 	echo "origin_mib=$ORIGIN_MIB"
 	echo "cache_mib=$CACHE_MIB"

@@ -93,13 +93,7 @@ done
 NS=$((DEV_MIB * 2048))
 
 {
-	echo "kernel=$(uname -r)"
-	echo "fio=$(fio --version)"
-	echo "cpus=$(nproc)"
-	echo "mem_mib=$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024))"
-	echo "repeat=$REPEAT"
-	echo "runtime=$RUNTIME"
-	echo "ramp=$RAMP"
+	guest_meta
 	echo "dev_mib=$DEV_MIB"
 	echo "block_kib=$BLOCK_KIB"
 	echo "cmeta_kib=$CMETA_KIB"

@@ -77,12 +77,7 @@ done
 NS=$((DEV_MIB * 2048))
 
 {
-	echo "kernel=$(uname -r)"
-	echo "fio=$(fio --version)"
-	echo "cpus=$(nproc)"
-	echo "repeat=$REPEAT"
-	echo "runtime=$RUNTIME"
-	echo "ramp=$RAMP"
+	guest_meta
 	echo "dev_mib=$DEV_MIB"
 	echo "warmup=$WARMUP"
 	echo "cache_mib=$CACHE_MIB"

@@ -108,12 +108,7 @@ iocost() { # on|off
 }
 
 {
-	echo "kernel=$(uname -r)"
-	echo "fio=$(fio --version)"
-	echo "cpus=$(nproc)"
-	echo "repeat=$REPEAT"
-	echo "runtime=$RUNTIME"
-	echo "ramp=$RAMP"
+	guest_meta
 	echo "dramp=$DRAMP"
 	echo "mbps=$MBPS"
 	echo "hwqd=$HWQD"

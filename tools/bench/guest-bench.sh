@@ -56,13 +56,7 @@ CONFIGS=$(names config "${VAIO_CONFIGS:-}")
 TOTAL=$((REPEAT * $(count $DEVICES) * $(count $WORKLOADS) * $(count $CONFIGS)))
 
 {
-	echo "kernel=$(uname -r)"
-	echo "fio=$(fio --version)"
-	echo "cpus=$(nproc)"
-	echo "mem_mib=$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024))"
-	echo "repeat=$REPEAT"
-	echo "runtime=$RUNTIME"
-	echo "ramp=$RAMP"
+	guest_meta
 	echo "devices=$DEVICES"
 	echo "workloads=$WORKLOADS"
 	echo "configs=$CONFIGS"

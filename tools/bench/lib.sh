@@ -80,3 +80,15 @@ log_row() {
 	log "$1 $2 $3: $(awk -v r="$1" -v d="$2" -v w="$3" '$1 == r && $2 == d && $3 == w {
 		printf "%s %.0f  ", $4, ($3 ~ /^seq/ ? $6 / 1e6 : $5) }' "$OUT/results.tsv")"
 }
+
+# guest_meta: the first lines of a guest's meta file: kernel, fio, CPUs,
+# memory, and the run's REPEAT, RUNTIME and (if set) RAMP.
+guest_meta() {
+	echo "kernel=$(uname -r)"
+	echo "fio=$(fio --version)"
+	echo "cpus=$(nproc)"
+	echo "mem_mib=$(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1024))"
+	echo "repeat=$REPEAT"
+	echo "runtime=$RUNTIME"
+	[ -z "${RAMP:-}" ] || echo "ramp=$RAMP"
+}
