@@ -253,6 +253,16 @@ static void cbt_broken(struct cbt_disk *d, int err)
 }
 
 /*
+ * The superblock written as the disk is now, unless the metadata failed
+ * already; a write error is the metadata failing. d->lock held.
+ */
+static void update_sb(struct cbt_disk *d)
+{
+	if (!d->broken && write_sb(d))
+		cbt_broken(d, -EIO);
+}
+
+/*
  *--------------------------------------------------------------
  * The write path
  *--------------------------------------------------------------
@@ -579,13 +589,13 @@ static struct cbt_seen *seen_get(const char *id, const uuid_t *uuid,
 	return s;
 }
 
-/* Sets the lost mark of @d's metadata, if the disk's entry is of it. */
-static void seen_mark(struct cbt_disk *d, bool lost)
+/* Marks @d's metadata lost in the disk's entry, if that is of it. */
+static void seen_mark_lost(struct cbt_disk *d)
 {
 	struct cbt_seen *s = seen_find(d->id);
 
 	if (s && uuid_equal(&s->uuid, &d->uuid))
-		s->lost = lost;
+		s->lost = true;
 }
 
 /*
@@ -834,14 +844,13 @@ static void cbt_put(struct cbt_disk *d)
 	flush_work(&d->work);
 	mutex_lock(&d->lock);
 	WARN_ON_ONCE(!list_empty(&d->waiters) || !list_empty(&d->inflight));
-	if (!d->broken && write_sb(d))
-		cbt_broken(d, -EIO);
+	update_sb(d);
 	unrecorded = d->broken && !d->broken_recorded;
 	mutex_unlock(&d->lock);
 	mutex_lock(&cbt_disks_lock);
 	list_del(&d->list);
 	if (unrecorded)
-		seen_mark(d, true);
+		seen_mark_lost(d);
 	mutex_unlock(&cbt_disks_lock);
 	cbt_free(d);
 }
@@ -1158,8 +1167,7 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 		/* This disk's table runs again: its generation goes on. */
 		if (d->quiesced) {
 			d->quiesced = false;
-			if (!d->broken && write_sb(d))
-				cbt_broken(d, -EIO);
+			update_sb(d);
 		}
 		/*
 		 * Failed on its metadata: a new table tries anew, once it is
@@ -1191,8 +1199,7 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 		 */
 		if (!d->quiesced && !d->broken) {
 			d->quiesced = true;
-			if (write_sb(d))
-				cbt_broken(d, -EIO);
+			update_sb(d);
 		}
 		break;
 	case VAIO_EV_DETACH:
@@ -1207,8 +1214,7 @@ static void cbt_event(struct vaio_filter *f, const struct vaio_event *ev)
 			spin_lock_irq(&d->slock);
 			d->gen = 0;
 			spin_unlock_irq(&d->slock);
-			if (write_sb(d))
-				cbt_broken(d, -EIO);
+			update_sb(d);
 		}
 		break;
 	case VAIO_EV_GROW:
