@@ -115,7 +115,7 @@ rm -f /tmp/wire /tmp/wire.hex
 
 ktap_check "fio verify (crc32c) through vaio-a's d0, 8 MiB from 8 MiB" \
 	fio_verify /dev/mapper/d0 --offset=8m --size=8m
-ktap_check "both disks below byte-identical (sha256 of 32 MiB)" repl_checksum_both
+ktap_check "both disks below byte-identical (checksums of 32 MiB)" repl_checksum_both
 ktap_match "vaio-a's d0: no crypt error, writes counted" \
 	"$(vaio_filter_get d0 crypt errors) $(vaio_filter_get d0 crypt writes)" '^0 [1-9]' 
 plain=$(dev_sha /dev/mapper/d0 "$REPL_MIB")

@@ -273,6 +273,27 @@ vaio_filters() {
 }
 
 # vaio_reload DEV TABLE: replace DEV's table live (load, suspend, resume).
+# dev_sum_cmd DEV MIB: a shell command (for sh -c, or vaio_peer on the
+# other guest) printing the md5 of DEV's first MIB MiB, read past the page
+# cache: writes through dm reach the device below DEV's cache, which may
+# hold what was read before. The cache is dropped first (BLKFLSBUF, which
+# writes back a dirty page first, as a direct read would), then DEV read
+# through it: md5sum reading a device of MIB MiB itself costs a third of
+# dd's direct reads piped into sha256sum under TCG (2 s for 128 MiB, not
+# 6). A device smaller than that, or that cannot be read, prints a line
+# that matches no other. dev_sum DEV MIB runs it here.
+dev_sum_cmd() {
+	printf '%s' "s=\$(blockdev --getsize64 $1) && blockdev --flushbufs $1 &&
+		[ \"\$s\" -ge $(($2 << 20)) ] &&
+		if [ \"\$s\" = $(($2 << 20)) ]; then
+			md5sum <$1
+		else
+			dd if=$1 bs=1M count=$2 iflag=direct 2>/dev/null | md5sum
+		fi | cut -d' ' -f1 ||
+		echo \"$1 unreadable \$(cat /proc/sys/kernel/random/uuid)\""
+}
+dev_sum() { sh -c "$(dev_sum_cmd "$1" "$2")"; }
+
 # blk4k DEV N: the md5sum of 4 KiB block N of DEV, read around any page
 # cache. put4k FILE DEV N: 4 KiB of FILE written to block N of DEV, direct.
 blk4k() { dd if="$1" bs=4k skip="$2" count=1 iflag=direct 2>/dev/null | md5sum; }

@@ -49,7 +49,7 @@ setup() {
 		vaioctl repl wait d0 --synced --timeout 30
 }
 # What the VM reads on vaio-a, and what vaio-b's disk below holds.
-D0_SUM="dd if=/dev/mapper/d0 bs=1M count=$REPL_MIB iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1"
+D0_SUM=$(dev_sum_cmd /dev/mapper/d0 "$REPL_MIB")
 a_view_is_b() {
 	local a b
 	vaioctl repl wait d0 --synced --timeout 60 >/dev/null || return 1

@@ -19,7 +19,7 @@ DEBUG_LANE=no	# not yet run under the debug kernel
 # the cache goes.
 WRITE_MS=6000
 NB=/sys/kernel/config/nullb/nbc
-NB_SUM="dd if=/dev/nbc bs=1M count=$REPL_MIB iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1"
+NB_SUM=$(dev_sum_cmd /dev/nbc "$REPL_MIB")
 
 # slowb_table MS: writes and flushes to vaio-b's null_blk delayed MS.
 slowb_table() { echo "0 $((REPL_MIB * 2048)) delay /dev/nbc 0 0 /dev/nbc 0 $1"; }

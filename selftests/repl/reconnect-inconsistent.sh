@@ -79,9 +79,9 @@ ktap_check "resynced" vaioctl repl wait d0 --synced --timeout 120
 ktap_check "b consistent again" repl_wait_consistent b 60
 ktap_check "b's d0 reads again" \
 	vaio_peer 'dd if=/dev/mapper/d0 of=/dev/null bs=4k count=1 iflag=direct'
-a=$(dd if=/dev/mapper/slow bs=1M count="$REPL_MIB" iflag=direct 2>/dev/null | sha256sum)
+a=$(dev_sum /dev/mapper/slow "$REPL_MIB")
 b=$(vaio_peer "$REPL_SUM_CMD")
-ktap_eq "both disks byte-identical" "${a%% *}" "$b"
+ktap_eq "both disks byte-identical" "$a" "$b"
 repl_teardown
 dmsetup remove slow 2>/dev/null
 ktap_finish

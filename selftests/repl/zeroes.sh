@@ -14,7 +14,7 @@ DEBUG_LANE=no	# scsi_debug (a disk with write-zeroes), which the debug kernel le
 # WRITE_ZEROES failed on b and broke the connection. vaio-b's d0 is on
 # "slowb", a dm-delay over its disk, made slow for defect 7.
 A_DATA=/dev/sda
-sum_a() { dd if=$A_DATA bs=1M count="$REPL_MIB" iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1; }
+sum_a() { dev_sum "$A_DATA" "$REPL_MIB"; }
 setup() {
 	local t
 	repl_disks "$REPL_MIB" "$REPL_MIB" && repl_secret || return 1
