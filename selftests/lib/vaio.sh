@@ -278,14 +278,13 @@ vaio_filters() {
 # cache: writes through dm reach the device below DEV's cache, which may
 # hold what was read before. The cache is dropped first (BLKFLSBUF, which
 # writes back a dirty page first, as a direct read would), then DEV read
-# through it: md5sum reading a device of MIB MiB itself costs a third of
-# dd's direct reads piped into sha256sum under TCG (2 s for 128 MiB, not
-# 6). A device smaller than that, or that cannot be read, prints a line
-# that matches no other. dev_sum DEV MIB runs it here.
+# through it: md5sum reading a device of MIB MiB or less itself costs a
+# third of dd's direct reads piped into sha256sum under TCG (2 s for 128
+# MiB, not 6). A device that cannot be read prints a line that matches no
+# other. dev_sum DEV MIB runs it here.
 dev_sum_cmd() {
 	printf '%s' "s=\$(blockdev --getsize64 $1) && blockdev --flushbufs $1 &&
-		[ \"\$s\" -ge $(($2 << 20)) ] &&
-		if [ \"\$s\" = $(($2 << 20)) ]; then
+		if [ \"\$s\" -le $(($2 << 20)) ]; then
 			md5sum <$1
 		else
 			dd if=$1 bs=1M count=$2 iflag=direct 2>/dev/null | md5sum
