@@ -225,7 +225,12 @@ hotblocks() {
 			--bs=4k --offset=$(($2 * 4096)) --size=$(($3 * 4096)) \
 			--loops=3 --output-format=json 2>/tmp/fio.err | fio_json_ok
 }
-for reserve in 0 50; do
+# Under the debug kernel (CI's debug subset) only reserve=50, whose
+# evictions and reservation both run there (each round about 80 s):
+# make check-full runs both on the cloud kernel.
+reserves="0 50"
+[ "${VAIO_DEBUG:-0}" = 1 ] && reserves=50
+for reserve in $reserves; do
 	dmsetup message vm 0 cache invalidate
 	dmsetup message vm2 0 cache invalidate
 	vaio_reload vm "0 $size vaio /dev/nb 9 disk_id nb filter cache fail_open 3 pool=fast mode=writethrough reserve=$reserve"
