@@ -152,7 +152,9 @@ late_write "write-back" /dev/ram1 /dev/ram1 writeback in
 # copy and completes before that flush does): the disk below a null_blk
 # with a volatile cache, under a dm-delay that holds only flushes.
 nullb_mem nb0 64 cache_size=16
-F=4000
+# Twice V's 4 s: V is submitted a second or two before the message, and
+# at 4000 ms it once finished after the flush (make check, 2026-12-07).
+F=8000
 [ "${VAIO_DEBUG:-0}" = 1 ] && F=20000
 ktap_check "a disk below whose flushes take $F ms" \
 	dm_create slowflush "0 $(dev_sectors /dev/nb0) delay /dev/nb0 0 0 /dev/nb0 0 0 /dev/nb0 0 $F"
