@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="a suspended disk resumes while DISK_GET dumps loop under memory pressure; its lock is held noio"
 TIMEOUT=400
-DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 
