@@ -239,7 +239,7 @@ for reserve in $reserves; do
 	ktap_check "reserve=$reserve: 600 on the neighbour" hotblocks /dev/mapper/vm2 3000 600
 	ktap_eq "reserve=$reserve: the memory tier is full" "$(pool_word memory_used)" 512
 	left=$(get memory_blocks)
-	if [ $reserve = 0 ]; then
+	if [ "$reserve" = 0 ]; then
 		ktap_match "reserve=0: vm's copies were evicted ($left left)" "$left" '^1?[0-9]?[0-9]$'
 	else
 		ktap_eq "reserve=50: vm's copies stayed" "$left" 200
