@@ -272,7 +272,6 @@ vaio_filters() {
 	}'
 }
 
-# vaio_reload DEV TABLE: replace DEV's table live (load, suspend, resume).
 # dev_sum_cmd DEV MIB: a shell command (for sh -c, or vaio_peer on the
 # other guest) printing the md5 of DEV's first MIB MiB, read past the page
 # cache: writes through dm reach the device below DEV's cache, which may
@@ -316,6 +315,7 @@ slow() {
 	if [ "${VAIO_DEBUG:-0}" = 1 ]; then echo $(($1 * 5)); else echo "$1"; fi
 }
 
+# vaio_reload DEV TABLE: replace DEV's table live (load, suspend, resume).
 vaio_reload() {
 	echo "$2" | dmsetup load "$1" && dmsetup suspend "$1" && dmsetup resume "$1"
 }
