@@ -43,6 +43,9 @@
  * whose teardown fails does (replication's, when its connection drops);
  * ctr_error=1 makes ->ctr() report one before it returns success, as a
  * filter does that finds its device failed while it is being built.
+ * check_sleep_ms=<ms> (table only) sleeps that long when asked whether it
+ * may attach: a table load that takes its time under the disk's lock,
+ * while another command of the device runs.
  * Module parameter per_bio_pad=<bytes> makes every type's per-bio area
  * that much larger (unused), to test the core's bound on them.
  *
@@ -120,6 +123,7 @@ struct vt_filter {
 	bool error_on_reactivate;	/* fails again while reactivated */
 	bool dtr_error;			/* report a failure from ->dtr() */
 	bool ctr_error;			/* report a failure from ->ctr() */
+	unsigned int check_sleep_ms;	/* in ->event_check() of ATTACH */
 	bool in_process;		/* ctx=process */
 	bool has_pool;			/* bounce: mode=invert or bounce=1 */
 	struct vaio_bounce_pool bounce;
@@ -723,6 +727,7 @@ static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 	const char *refuse = vaio_param(argc, argv, "refuse_reactivate");
 	const char *dtr_error = vaio_param(argc, argv, "dtr_error");
 	const char *ctr_error = vaio_param(argc, argv, "ctr_error");
+	const char *check_sleep = vaio_param(argc, argv, "check_sleep_ms");
 	char *cmd[3] = { (char *)mode };
 	unsigned int n = 1;
 	int r;
@@ -753,6 +758,8 @@ static int vt_params(struct vt_filter *vt, unsigned int argc, char **argv,
 		r = kstrtobool(dtr_error, &vt->dtr_error);	/* checked: 0 or 1 */
 	if (!r && ctr_error)
 		r = kstrtobool(ctr_error, &vt->ctr_error);
+	if (!r && check_sleep)
+		r = kstrtouint(check_sleep, 10, &vt->check_sleep_ms);
 	return r;
 }
 
@@ -850,6 +857,13 @@ static int vt_event_check(struct vaio_filter *f, const struct vaio_event *ev,
 {
 	struct vt_filter *vt = f->private;
 
+	/* The table's load holds the disk's lock meanwhile, as a slow one. */
+	if (ev->type == VAIO_EV_ATTACH && vt->check_sleep_ms) {
+		DMINFO("%s: %s: attach check%s sleeps %u ms", vaio_disk_id(f),
+		       f->type->name, ev->disk_new ? " disk_new" : "",
+		       vt->check_sleep_ms);
+		msleep(vt->check_sleep_ms);
+	}
 	if (test_bit(ev->type, &vt->veto)) {
 		*reason = "vetoed by test filter";
 		return -EBUSY;
@@ -992,6 +1006,9 @@ static const struct vaio_param vt_params_decl[] = {
 	  .def = "0", .help = "report a failure from the destructor" },
 	{ .name = "ctr_error", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "report a failure from the constructor" },
+	{ .name = "check_sleep_ms", .kind = VAIO_PARAM_KIND_UINT, .min = 0,
+	  .max = 10000, .def = "0",
+	  .help = "sleep this long in the attach check (a slow table load)" },
 	{ .name = "no_fail_open", .kind = VAIO_PARAM_KIND_BOOL,
 	  .def = "0", .help = "refuse fail_open (as a write-back cache does)" },
 	{ .name = "no_discard", .kind = VAIO_PARAM_KIND_BOOL,
