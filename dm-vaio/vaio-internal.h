@@ -59,7 +59,19 @@ struct vaio_disk {
 	u64 serial;			/* order of creation: where dumps resume */
 	atomic_t nr_tables;		/* targets: loaded tables, live one too */
 	u64 live_gen;			/* tables made live: a dump sees a swap */
+	u64 live_seq;			/* changes of live, made or lost */
+	u64 lost_seq;			/* live_seq before the live table went */
+	unsigned long lost_writes;	/* the device's writes when it stopped */
 	unsigned int holders;		/* vaio_disk_hold(): vaio_disks_lock */
+	/*
+	 * The types of the filters that transform data (encryption) of a
+	 * live table that went while the device stays, with no table live
+	 * after it (a resume that failed after the swap): the data below is
+	 * in their form, so no table without them may follow. Cleared when
+	 * a table is live again. Under lock.
+	 */
+	unsigned int nr_orphans;
+	char orphans[VAIO_NR_CLASSES][VAIO_NAME_MAX];
 };
 
 /* All disks. vaio_disks_lock is never held while waiting for a disk's lock. */
@@ -86,6 +98,11 @@ struct vaio_c {
 	bool failed_closed;		/* a fail_closed filter failed */
 	bool data_claimed;		/* vaio_claim_device() of data_dev */
 	bool first_table;		/* at ctr no table had been live */
+	u64 checked_seq;		/* disk->live_seq it was checked at */
+	unsigned long writes_seen;	/* the device's writes at ctr */
+	unsigned long suspend_writes;	/* ... at its last postsuspend */
+	unsigned int lbs_seen;		/* the device's logical block size at ctr */
+	char *veto_msg;			/* ti->error, the filter and its reason */
 	bool noflush;			/* this suspend's, from presuspend */
 	bool unflushed;			/* QUIESCE without flush: disk lock */
 

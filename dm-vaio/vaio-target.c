@@ -31,6 +31,7 @@
 #include <linux/ctype.h>
 #include <linux/dm-ioctl.h>
 #include <linux/mutex.h>
+#include <linux/part_stat.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -1203,6 +1204,16 @@ static struct vaio_filter *find_type(struct vaio_c *vc,
 	return NULL;
 }
 
+static bool find_type_name(struct vaio_c *vc, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < vc->nr_filters; i++)
+		if (!strcmp(vc->filters[i]->type->name, name))
+			return true;
+	return false;
+}
+
 /*
  * Does a filter of type @t carry over from the live table @live to the new
  * one @vc, neither detached nor attached? Only if both have the type and
@@ -1236,6 +1247,32 @@ static unsigned int filters_not_in(struct vaio_c *a, struct vaio_c *live,
 }
 
 /*
+ * With no table live after one whose filters transform data went (a resume
+ * that failed after the swap: vaio_preresume()), the data below is in
+ * their form still, and no filter instance is left to be asked about its
+ * detach: a table without each of them is refused. One with them is asked
+ * about an ATTACH to a running disk (encryption refuses it), so the way
+ * back is to remove the device and create it again. Under disk->lock.
+ */
+static int check_orphans(struct vaio_c *vc, struct vaio_c *live)
+{
+	struct vaio_disk *disk = vc->disk;
+	unsigned int i;
+
+	if (live)
+		return 0;
+	for (i = 0; i < disk->nr_orphans; i++) {
+		if (find_type_name(vc, disk->orphans[i]))
+			continue;
+		DMERR("%s: the data below is in %s's form, no table without it may follow",
+		      vc->id, disk->orphans[i]);
+		vc->ti->error = "The data below is in the form of a filter this table lacks";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * At ctr: may this table replace the disk's live one? Filters that leave
  * are asked about DETACH, filters that join about ATTACH, all of the new
  * table's about GROW if it is longer. Called with disk->lock held.
@@ -1249,10 +1286,15 @@ static int check_transition(struct vaio_c *vc, struct vaio_c *live)
 	unsigned int n;
 	int r;
 
+	kfree(vc->veto_msg);
+	vc->veto_msg = NULL;
 	if (live && ti->len < live->ti->len && vc->nr_filters) {
 		ti->error = "Cannot shrink a disk that has filters";
 		return -EINVAL;
 	}
+	r = check_orphans(vc, live);
+	if (r)
+		return r;
 
 	ev.type = VAIO_EV_DETACH;
 	n = filters_not_in(live, live, vc, fs);
@@ -1286,6 +1328,9 @@ static int check_transition(struct vaio_c *vc, struct vaio_c *live)
 veto:
 	DMERR("%s: %s vetoed %s: %s", vc->id, who->type->name,
 	      vaio_event_name(ev.type), reason);
+	/* For vaioctl: which filter and why, which ti->error cannot hold. */
+	vc->veto_msg = kasprintf(GFP_KERNEL, "%s: %s: %s", ti->error,
+				 who->type->name, reason);
 	return r;
 }
 
@@ -1690,6 +1735,7 @@ static void vaio_free(struct vaio_c *vc)
 	if (vc->wq)
 		destroy_workqueue(vc->wq);
 	free_percpu(vc->stats);
+	kfree(vc->veto_msg);
 	kfree(vc);
 }
 
@@ -1731,6 +1777,18 @@ static int check_block_size(struct vaio_c *vc, struct mapped_device *md)
 	      queue_logical_block_size(gd->queue));
 	vc->ti->error = "the new table has larger blocks than the running disk";
 	return -EINVAL;
+}
+
+/*
+ * Writes the device took since it was made (started ones: dm counts a bio
+ * when it begins), whatever table took them.
+ */
+static unsigned long dev_writes(struct mapped_device *md)
+{
+	struct block_device *part0 = dm_disk(md)->part0;
+
+	return part_stat_read(part0, ios[STAT_WRITE]) +
+	       part_stat_read(part0, ios[STAT_DISCARD]);
 }
 
 static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
@@ -1792,9 +1850,14 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	 * binds one). Any other table's resume would replace or destroy this
 	 * one first, so it still holds when this one resumes; unless a table
 	 * loaded before this one is resumed while this ctr runs (two dmsetup
-	 * commands on one device at once), which dm does not order.
+	 * commands on one device at once), which dm does not order: then
+	 * vaio_preresume() sees the disk's live_seq or the device's writes
+	 * (counted before the capacity is read) move, and asks again.
 	 */
+	vc->writes_seen = dev_writes(md);
+	smp_rmb();	/* the writes counted before the capacity is read */
 	vc->first_table = !get_capacity(dm_disk(md));
+	vc->lbs_seen = queue_logical_block_size(dm_disk(md)->queue);
 	default_disk_id(md, vc->id);
 	r = parse_features(&as, vc);
 	if (r)
@@ -1821,6 +1884,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	noio = vaio_disk_lock(disk);
 	r = check_transition(vc, disk->live);
+	vc->checked_seq = disk->live_seq;
 	vaio_disk_unlock(disk, noio);
 	if (r)
 		goto bad;
@@ -1894,9 +1958,25 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	return 0;
 
 bad:
-	vaio_nl_table_error(md, ti->error);
+	vaio_nl_table_error(md, vc->veto_msg ?: ti->error);
 	vaio_free(vc);
 	return r;
+}
+
+/*
+ * The live table @vc goes, and no table of the disk is live: the types of
+ * its filters that transform data, unless the device is gone
+ * (check_orphans()). Under disk->lock.
+ */
+static void keep_orphans(struct vaio_disk *disk, struct vaio_c *vc, bool gone)
+{
+	unsigned int i;
+
+	disk->nr_orphans = 0;
+	for (i = 0; !gone && i < vc->nr_filters; i++)
+		if (vc->filters[i]->transforms_data)
+			strscpy(disk->orphans[disk->nr_orphans++],
+				vc->filters[i]->type->name, VAIO_NAME_MAX);
 }
 
 static void vaio_dtr(struct dm_target *ti)
@@ -1930,6 +2010,9 @@ static void vaio_dtr(struct dm_target *ti)
 			       vc->id, vc->nr_filters);
 		event_deliver(vc->filters, vc->nr_filters, &ev);
 		disk->live = NULL;
+		disk->lost_seq = disk->live_seq++;
+		disk->lost_writes = vc->suspend_writes;
+		keep_orphans(disk, vc, ev.disk_gone);
 		vaio_nl_disk_del(vc);
 	}
 	vaio_disk_unlock(disk, noio);
@@ -2001,7 +2084,74 @@ static void vaio_postsuspend(struct dm_target *ti)
 		ev.flush = atomic_read(&vc->disk->nr_tables) == 1;
 	vc->unflushed = !ev.flush;
 	event_deliver(vc->filters, vc->nr_filters, &ev);
+	/* Nothing is written until a resume: what the next table finds. */
+	vc->suspend_writes = dev_writes(dm_table_get_md(ti->table));
 	vaio_disk_unlock(vc->disk, noio);
+}
+
+/*
+ * Must the table's transition be asked about again at its resume? It was
+ * checked against the disk's live table at its load (check_transition()),
+ * but dm does not order a load with another command of the device: a table
+ * loaded before it may have been made live meanwhile, or have gone (its
+ * resume failed), or a table of another target may have written the
+ * device that was new at the load. Not when the live table went because
+ * this very table's resume failed after the swap (another target of its
+ * table refused its preresume): it was checked against that one, and
+ * nothing ran since. Under disk->lock.
+ */
+static bool transition_changed(struct vaio_c *vc, unsigned long writes)
+{
+	struct vaio_disk *disk = vc->disk;
+
+	if (vc->first_table && writes != vc->writes_seen)
+		return true;
+	if (disk->live_seq == vc->checked_seq)
+		return false;
+	return disk->live || vc->checked_seq != disk->lost_seq ||
+	       writes != disk->lost_writes;
+}
+
+/*
+ * Asks the filters again if the disk changed since the load, and refuses
+ * the resume if a filter (or the core) refuses the change now. dm leaves
+ * the device suspended with this table, which is asked again at the next
+ * resume; another table can be loaded meanwhile.
+ */
+static int vaio_preresume(struct dm_target *ti)
+{
+	struct vaio_c *vc = ti->private;
+	struct vaio_disk *disk = vc->disk;
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	unsigned int noio;
+	bool first;
+	int r = 0;
+
+	noio = vaio_disk_lock(disk);
+	if (disk->live != vc && transition_changed(vc, dev_writes(md))) {
+		first = vc->first_table;
+		vc->first_table = false;
+		r = check_transition(vc, disk->live);
+		/*
+		 * Its block size was not checked at the load (a new device
+		 * takes any): the device has run since with smaller blocks
+		 * maybe, which the VM sized its I/O by.
+		 */
+		if (!r && first &&
+		    queue_logical_block_size(dm_disk(md)->queue) > vc->lbs_seen) {
+			ti->error = "The table needs larger blocks than the disk ran with";
+			r = -EINVAL;
+		}
+		if (!r)
+			vc->checked_seq = disk->live_seq;
+	}
+	vaio_disk_unlock(disk, noio);
+	if (r) {
+		DMERR("%s: resume refused: the disk changed since this table was loaded: %s",
+		      vc->id, ti->error);
+		vaio_nl_table_error(md, vc->veto_msg ?: ti->error);
+	}
+	return r;
 }
 
 static void vaio_resume(struct dm_target *ti)
@@ -2018,6 +2168,8 @@ static void vaio_resume(struct dm_target *ti)
 		deliver_transition(vc, disk->live);
 		disk->live = vc;
 		disk->live_gen++;
+		disk->live_seq++;
+		disk->nr_orphans = 0;
 	}
 	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
@@ -2313,6 +2465,7 @@ static struct target_type vaio_target = {
 	.presuspend	 = vaio_presuspend,
 	.presuspend_undo = vaio_presuspend_undo,
 	.postsuspend	 = vaio_postsuspend,
+	.preresume	 = vaio_preresume,
 	.resume		 = vaio_resume,
 	.status		 = vaio_status,
 	.message	 = vaio_message,
