@@ -101,7 +101,8 @@ ktap_check "policy create needs-ms (parameters valid as such)" \
 vaioctl_bad "the filter's constructor refuses" "disk vm1: mode=delay and mode=hold_end need ms=" \
 	vaioctl policy assign needs-ms vm1
 ktap_check "policy create vetoes" vaioctl policy create vetoes test-encryption:veto=attach,fail=closed
-vaioctl_bad "a filter vetoes its attach" "disk vm1: A filter vetoed its attach" \
+vaioctl_bad "a filter vetoes its attach, vaioctl says which and why" \
+	"disk vm1: A filter vetoed its attach: test-encryption: vetoed by test filter" \
 	vaioctl policy assign vetoes vm1
 ktap_eq "vm1 still has gold" "$(vaio_filters vm1)" "test-qos test-cache"
 

@@ -71,7 +71,8 @@ dm_remove c
 ktap_check "policy create enc" vaioctl policy create enc test-qos "crypt:$k,fail=closed"
 ktap_check "disk create d0 with policy enc" vaioctl disk create d0 /dev/ram1 --policy enc
 dmesg -c >/dev/null
-vaioctl_bad "policy edit enc to test-qos alone refused" "disk d0: A filter vetoed its detach" \
+vaioctl_bad "policy edit enc to test-qos alone refused" \
+	"disk d0: A filter vetoed its detach: crypt: a running disk cannot drop its encryption" \
 	vaioctl policy edit enc test-qos
 ktap_match "... the kernel log says why" "$(dmesg -c)" "crypt vetoed detach: a running disk cannot drop its encryption"
 ktap_eq "... d0 keeps crypt" "$(vaio_filters d0)" "test-qos crypt"

@@ -128,19 +128,26 @@ int vaio_dm_state(const char *name, struct vaio_err *err)
 	return info.exists ? 1 : 0;
 }
 
-/* Why the kernel refused @name's table, from the events socket. */
-static void table_error(struct vaio_nl *ev, const char *name, char *why,
+/*
+ * Why the kernel refused @name's table (its load, or its resume), from the
+ * events socket; false if the target sent no reason.
+ */
+static bool table_error(struct vaio_nl *ev, const char *name, char *why,
 			size_t len)
 {
 	struct vaio_notification *n = malloc(sizeof(*n));
+	bool found = false;
 
 	snprintf(why, len, "%s", dm_last_error[0] ? dm_last_error :
 		 "the kernel refused the table (see the kernel log)");
 	while (n && ev && vaio_nl_next(ev, 0, n, NULL) == 1)
 		if (n->cmd == VAIO_CMD_NTF_TABLE_ERROR &&
-		    !strcmp(n->disk.dm_name, name))
+		    !strcmp(n->disk.dm_name, name)) {
 			snprintf(why, len, "%s", n->error);
+			found = true;
+		}
 	free(n);
+	return found;
 }
 
 /* @device's size, and its "major:minor" for the table line in @devt. */
@@ -338,6 +345,7 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 {
 	char data_dev[64], id[VAIO_NAME_MAX], why[512];
 	struct vaio_disk_info *live = malloc(sizeof(*live));
+	struct vaio_nl *ev = NULL;
 	struct vaio_chain now;
 	uint64_t start = 0, len = 0;
 	sigset_t block, old;
@@ -366,6 +374,8 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 	if (r)
 		goto out;
 
+	/* The target may refuse the resume too, and say why. */
+	ev = vaio_nl_open(true, NULL);
 	r = simple_task(DM_DEVICE_RESUME, name);
 	if (!r)
 		goto out;
@@ -376,6 +386,16 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 	 */
 	snprintf(why, sizeof(why), "%s", dm_last_error[0] ? dm_last_error :
 		 strerror(-r));
+	if (table_error(ev, name, why, sizeof(why))) {
+		/*
+		 * The new table was swapped in and refused (the disk changed
+		 * since its load): the old one is gone, the device suspended.
+		 */
+		r = vaio_seterr(err, -r,
+				"disk %s: resume refused (%s); the device is left suspended with the new table (vaioctl disk remove, then create it again)",
+				name, why);
+		goto out;
+	}
 	simple_task(DM_DEVICE_CLEAR, name);
 	if (simple_task(DM_DEVICE_RESUME, name)) {
 		r = vaio_seterr(err, -r,
@@ -395,6 +415,7 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 out:
 	if (!r)
 		disk_uuid_backfill(name, id);
+	vaio_nl_close(ev);
 	free(live);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
