@@ -41,9 +41,10 @@
  * and growing while it is below, as long as two or more disks compete;
  * otherwise it is QOS_WINDOW_MAX and nothing waits (work-conserving).
  * While bios wait, a timer finds the disks whose bios in flight saw no
- * completion for long (dom_stall_ns()) while the others' did: a disk
- * whose bios hang below is stalled, and they stop counting in the window until one completes, so
- * that it does not stall the other disks (no completion would send them).
+ * completion for long (dom_stall_ns()) while the others' did, or while
+ * none in the window did: a disk whose bios hang below is stalled, and
+ * each of them stops counting in the window until it completes, so that
+ * it does not stall the other disks (no completion would send them).
  *
  * This file owns its instances (struct qos_filter) and the domains
  * (struct qos_domain, kept by qos_domains_lock, refcounted by their
@@ -134,6 +135,7 @@ struct qos_bio {
 	u64 r_key;	/* domain queue: reservation tag + q->r_shift */
 	u64 p_tag;	/* domain queue: proportional tag */
 	u64 issued_at;	/* ns: sent below, counted in the domain's inflight */
+	u64 sent;	/* q->sent_seq then: stalled if at most q->stalled_upto */
 };
 
 /*
@@ -210,7 +212,10 @@ struct qos_filter {
 	unsigned int inflight;		/* its bios sent below, not completed */
 	bool live;			/* resumed: counts in the threshold */
 	u64 progress_at;		/* ns: its last completion, or first send */
-	bool stalled;			/* inflight not counted in the window */
+	bool stalled;			/* no completion since found stalled */
+	unsigned int nstalled;		/* its bios in flight not in the window */
+	u64 sent_seq;			/* bios sent below, numbered */
+	u64 stalled_upto;		/* those up to it are the stalled ones */
 	u64 stalls;			/* times it was found stalled */
 	u64 latency_ns;			/* this disk's latency_ms */
 	unsigned int shares;
@@ -430,12 +435,17 @@ static void dom_send(struct qos_domain *d, struct qos_filter *q,
 	u64 ios = max_t(u64, qb->ios, 1);
 
 	qb->issued_at = now;
+	qb->sent = ++q->sent_seq;
 	if (!q->inflight)
 		q->progress_at = now;
 	d->inflight++;
 	q->inflight++;
-	if (q->stalled)
+	if (q->stalled) {
+		/* Behind its hung bios: not in the window either. */
+		q->stalled_upto = qb->sent;
+		q->nstalled++;
 		d->stalled++;
+	}
 	d->peak = max(d->peak, d->inflight);
 	q->dom_sent++;
 	q->period_ios += ios;
@@ -630,11 +640,17 @@ static void dom_complete(struct qos_filter *q, struct qos_bio *qb,
 
 	spin_lock_irqsave(&d->lock, flags);
 	now = ktime_get_ns();
-	if (q->stalled) {
-		/* It moves again: its bios count in the window again. */
-		d->stalled -= q->inflight;
-		q->stalled = false;
+	if (qb->sent <= q->stalled_upto) {
+		/*
+		 * One of its stalled bios: only this one leaves the count.
+		 * The others may hang still; counted in the window again,
+		 * they would fill it for another dom_stall_ns().
+		 */
+		q->nstalled--;
+		d->stalled--;
 	}
+	/* It moves again: its next bios count in the window. */
+	q->stalled = false;
 	d->inflight--;
 	q->inflight--;
 	q->progress_at = now;
@@ -675,6 +691,7 @@ static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
 	u64 stall, next, now;
 	struct qos_filter *q;
 	unsigned long flags;
+	bool all_hung = true;
 	LIST_HEAD(go);
 
 	spin_lock_irqsave(&d->lock, flags);
@@ -682,19 +699,27 @@ static enum hrtimer_restart dom_timer_fn(struct hrtimer *timer)
 	stall = dom_stall_ns(d);
 	next = now + stall;
 	d->armed = false;
+	/* Has every disk whose bios fill the window seen none complete? */
+	list_for_each_entry(q, &d->members, dom_node)
+		if (q->inflight > q->nstalled &&
+		    qos_since(now, q->progress_at) < stall)
+			all_hung = false;
 	list_for_each_entry(q, &d->members, dom_node) {
-		if (!q->inflight || q->stalled)
+		if (q->inflight == q->nstalled)
 			continue;
 		/*
-		 * Stalled alone: others completed since, or none has bios
-		 * in flight; not when the whole domain (or the guest) stood.
+		 * Stalled: others completed since it last did, or no disk
+		 * with bios in the window saw one complete for as long (one
+		 * alone, several that hung at once, or the whole device
+		 * stood): no completion would come to send the bios waiting.
 		 */
 		if (qos_since(now, q->progress_at) >= stall &&
-		    (d->done_at > q->progress_at ||
-		     q->inflight == d->inflight - d->stalled)) {
+		    (d->done_at > q->progress_at || all_hung)) {
 			q->stalled = true;
 			q->stalls++;
-			d->stalled += q->inflight;
+			d->stalled += q->inflight - q->nstalled;
+			q->nstalled = q->inflight;
+			q->stalled_upto = q->sent_seq;
 		} else {
 			/* Not before a period: the domain may stand still. */
 			next = min(next, max(q->progress_at + stall,

@@ -41,7 +41,7 @@ ktap_eq "filter list: class order" \
 	"$(vaioctl -j filter list | jq -r '[.[].class_order] | . == sort')" true
 ktap_eq "filter list: declared parameters" \
 	"$(vaioctl -j filter list | jq -r '.[] | select(.type == "test-qos") | [.params[].name] | join(" ")')" \
-	"mode ms ops veto refuse_reactivate dtr_error ctr_error no_fail_open no_discard no_write_zeroes needs_flush stable_pages bounce ctx"
+	"mode ms ops veto refuse_reactivate dtr_error ctr_error check_sleep_ms no_fail_open no_discard no_write_zeroes needs_flush stable_pages bounce ctx"
 ktap_eq "policy list: same policies and components" \
 	"$(vaioctl -j policy list | jq -r '.[] | "policy \(.policy)", (.components[] | "    \(.)")')" \
 	"$(vaioctl policy list | grep -v disks:)"
