@@ -57,6 +57,7 @@ struct vaio_disk {
 	struct vaio_c *live;		/* the resumed table's target */
 	char dm_name[DM_NAME_LEN];	/* the device's, when last resumed */
 	u64 serial;			/* order of creation: where dumps resume */
+	u64 diskseq;			/* the device's gendisk's, never reused */
 	atomic_t nr_tables;		/* targets: loaded tables, live one too */
 	u64 live_gen;			/* tables made live: a dump sees a swap */
 	u64 live_seq;			/* changes of live, made or lost */
@@ -66,9 +67,10 @@ struct vaio_disk {
 	/*
 	 * The types of the filters that transform data (encryption) of a
 	 * live table that went while the device stays, with no table live
-	 * after it (a resume that failed after the swap): the data below is
-	 * in their form, so no table without them may follow. Cleared when
-	 * a table is live again. Under lock.
+	 * after it (a resume that failed after the swap, or another
+	 * target's table in its place): the data below is in their form, so
+	 * no table without them may follow. Cleared when a table is live
+	 * again; kept on vaio_orphaned when the disk object goes. Under lock.
 	 */
 	unsigned int nr_orphans;
 	char orphans[VAIO_NR_CLASSES][VAIO_NAME_MAX];

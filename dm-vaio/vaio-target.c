@@ -48,6 +48,20 @@
 LIST_HEAD(vaio_disks);
 DEFINE_MUTEX(vaio_disks_lock);	/* the list, each disk's targets */
 static u64 vaio_disks_serial;	/* the last disk's serial */
+/*
+ * Disks whose last vaio table went while the device stayed, with the data
+ * below in the form of filters of their lost live table (a table of
+ * another target in its place: nr_orphans): kept, by the device's
+ * diskseq (never reused), until a vaio table of the device comes back
+ * and takes them over (vaio_disk_get()), or the module unloads. One per
+ * device so left: a device removed under another target's table (dmsetup
+ * remove --force puts in the error target) leaves its entry, so at most
+ * VAIO_ORPHANED_MAX are kept, the oldest forgotten first. Under
+ * vaio_disks_lock.
+ */
+static LIST_HEAD(vaio_orphaned);
+static unsigned int vaio_nr_orphaned;
+#define VAIO_ORPHANED_MAX	64
 
 static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 				       bool explicit_id);
@@ -85,6 +99,51 @@ struct vaio_below {
 	char data[VAIO_PER_BIO_DATA_MAX];
 	struct vaio_io io;
 };
+
+/* A new disk object @d takes over its device's parked one, if any. */
+static void adopt_orphans(struct vaio_disk *d)
+{
+	struct vaio_disk *o;
+
+	lockdep_assert_held(&vaio_disks_lock);
+	list_for_each_entry(o, &vaio_orphaned, list) {
+		if (o->diskseq != d->diskseq)
+			continue;
+		d->nr_orphans = o->nr_orphans;
+		memcpy(d->orphans, o->orphans, sizeof(d->orphans));
+		list_del(&o->list);
+		vaio_nr_orphaned--;
+		kfree(o);
+		return;
+	}
+}
+
+/*
+ * A disk object no table and no control-plane hold needs any more, off
+ * vaio_disks: freed, or parked on vaio_orphaned if its data below is in a
+ * lost table's form. Under vaio_disks_lock.
+ */
+static void disk_free(struct vaio_disk *d)
+{
+	struct vaio_disk *o;
+
+	lockdep_assert_held(&vaio_disks_lock);
+	mutex_destroy(&d->lock);
+	if (!d->nr_orphans) {
+		kfree(d);
+		return;
+	}
+	if (vaio_nr_orphaned == VAIO_ORPHANED_MAX) {
+		o = list_first_entry(&vaio_orphaned, struct vaio_disk, list);
+		DMWARN("%s: forgetting that the data below is in %s's form (over %u such disks)",
+		       o->id, o->orphans[0], VAIO_ORPHANED_MAX);
+		list_del(&o->list);
+		vaio_nr_orphaned--;
+		kfree(o);
+	}
+	list_add_tail(&d->list, &vaio_orphaned);
+	vaio_nr_orphaned++;
+}
 
 /*
  * The disk @vc belongs to, with @vc on its list. The device's disk if it has
@@ -140,6 +199,8 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 		}
 		strscpy(d->id, id, sizeof(d->id));
 		d->md = md;
+		d->diskseq = dm_disk(md)->diskseq;
+		adopt_orphans(d);
 		d->serial = ++vaio_disks_serial;
 		INIT_LIST_HEAD(&d->targets);
 		mutex_init(&d->lock);
@@ -218,10 +279,9 @@ static void vaio_disk_put(struct vaio_c *vc)
 		d = NULL;
 	} else {
 		list_del(&d->list);
-		mutex_destroy(&d->lock);
+		disk_free(d);
 	}
 	mutex_unlock(&vaio_disks_lock);
-	kfree(d);
 }
 
 /*
@@ -244,11 +304,9 @@ void vaio_disk_release(struct vaio_disk *d)
 	gone = !--d->holders && list_empty(&d->targets);
 	if (gone) {
 		list_del(&d->list);
-		mutex_destroy(&d->lock);
+		disk_free(d);
 	}
 	mutex_unlock(&vaio_disks_lock);
-	if (gone)
-		kfree(d);
 }
 
 static struct bio_set vaio_bioset;
@@ -2507,7 +2565,11 @@ bad_below:
 
 static void __exit dm_vaio_exit(void)
 {
+	struct vaio_disk *d, *tmp;
+
 	dm_unregister_target(&vaio_target);
+	list_for_each_entry_safe(d, tmp, &vaio_orphaned, list)
+		kfree(d);
 	vaio_netlink_exit();
 	bioset_exit(&vaio_below_bioset);
 	bioset_exit(&vaio_bioset);

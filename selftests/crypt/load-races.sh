@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="a table load that races another command of the device (dm orders neither): a crypt table loaded while a plain vaio or a dm-linear table is made live on a new device, or while a table it may not replace is made live, is refused at its resume, never attached over plaintext; after such a failed resume no table without crypt may follow, and re-creating the device brings the data back; a two-target table whose other target (a snapshot handover) refused the resume resumes once it lets it"
+DESCRIPTION="a table load that races another command of the device (dm orders neither): a crypt table loaded while a plain vaio or a dm-linear table is made live on a new device, or while a table it may not replace is made live, is refused at its resume, never attached over plaintext; after such a failed resume no table without crypt may follow, and re-creating the device brings the data back; a two-target table whose other target (a snapshot handover) refused the resume resumes once it lets it; after dm-linear took a crypt disk's place, no vaio table without crypt may follow either"
 TIMEOUT=180
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
@@ -33,8 +33,12 @@ race() {
 	dmesg -c >/dev/null
 	echo "$slow" | dmsetup load r &
 	pid=$!
-	wait_until 100 sh -c "dmesg | grep -q 'r: test-qos: attach check$2 sleeps'" &&
-		dmsetup resume r && wait $pid || { wait $pid; return 1; }
+	if ! wait_until 100 sh -c "dmesg | grep -q 'r: test-qos: attach check$2 sleeps'" ||
+	   ! dmsetup resume r; then
+		wait $pid
+		return 1
+	fi
+	wait $pid || return 1
 	dmsetup mknodes r
 	dmsetup info r | grep -q '^Tables present: *LIVE & INACTIVE'
 }
@@ -126,4 +130,20 @@ ktap_eq "... r's table has crypt and the snapshot" \
 	"$(dmsetup table r | awk '{ print $3 }' | tr '\n' ' ')" "vaio snapshot "
 dm_remove r
 dm_remove s1
+
+# 5. A table of another target (dm-linear) in place of a crypt disk's:
+# the device stays, no vaio table of it is left, and still no vaio table
+# without crypt may follow.
+ktap_check "disk r with crypt" dm_create r "$crypt"
+dev_put /tmp/marker /dev/mapper/r
+ktap_check "dm-linear in its place" vaio_reload r "$linear"
+dmesg -c >/dev/null
+ktap_fails "a plain vaio table cannot follow" load_r "$plain"
+ktap_match "... the kernel log says why" "$(dmesg -c)" \
+	"r: the data below is in crypt's form, no table without it may follow"
+ktap_fails "nor a crypt one (a running disk cannot take it on)" load_r "$crypt"
+ktap_check "... nothing in plaintext below" no_plain_below
+ktap_check "r removed" dm_remove r
+ktap_check "r created again with a plain table (a new device)" dm_create r "$plain"
+dm_remove r
 ktap_finish
