@@ -62,6 +62,7 @@ struct vaio_disk {
 	u64 live_gen;			/* tables made live: a dump sees a swap */
 	u64 live_seq;			/* changes of live, made or lost */
 	u64 lost_seq;			/* live_seq before the live table went */
+	unsigned int live_lbs;		/* the live table's logical block size */
 	unsigned long lost_writes;	/* the device's writes when it stopped */
 	unsigned int holders;		/* vaio_disk_hold(): vaio_disks_lock */
 	/*
@@ -73,6 +74,7 @@ struct vaio_disk {
 	 * again; kept on vaio_orphaned when the disk object goes. Under lock.
 	 */
 	unsigned int nr_orphans;
+	dev_t orphan_dev;		/* the disk below they are for */
 	char orphans[VAIO_NR_CLASSES][VAIO_NAME_MAX];
 };
 
@@ -103,7 +105,8 @@ struct vaio_c {
 	u64 checked_seq;		/* disk->live_seq it was checked at */
 	unsigned long writes_seen;	/* the device's writes at ctr */
 	unsigned long suspend_writes;	/* ... at its last postsuspend */
-	unsigned int lbs_seen;		/* the device's logical block size at ctr */
+	bool refused;			/* its resume was: asked again at the next */
+	bool was_first;			/* first_table at ctr */
 	char *veto_msg;			/* ti->error, the filter and its reason */
 	bool noflush;			/* this suspend's, from presuspend */
 	bool unflushed;			/* QUIESCE without flush: disk lock */

@@ -438,6 +438,7 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	bool args = may_see_args(cb->skb);
 	struct vaio_disk *d;
 	unsigned int noio;
+	u64 serial;
 	char *buf;
 	int r = 0;
 
@@ -465,10 +466,12 @@ static int vaio_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		noio = vaio_disk_lock(next);
 		if (next->live)
 			r = dump_disk(skb, cb, next->live, buf, args);
+		/* Before the hold goes: the disk may be freed then. */
+		serial = next->serial;
 		unlock_disk(next, noio);
 		if (r)
 			break;
-		cb->args[0] = next->serial;
+		cb->args[0] = serial;
 	}
 	kfree(buf);
 

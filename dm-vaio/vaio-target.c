@@ -100,16 +100,28 @@ struct vaio_below {
 	struct vaio_io io;
 };
 
-/* A new disk object @d takes over its device's parked one, if any. */
-static void adopt_orphans(struct vaio_disk *d)
+/*
+ * A new disk object @d takes over what its device's old one kept: @held,
+ * gone but still held by the control plane (it is parked with nothing
+ * then), or a parked one.
+ */
+static void adopt_orphans(struct vaio_disk *d, struct vaio_disk *held)
 {
 	struct vaio_disk *o;
 
 	lockdep_assert_held(&vaio_disks_lock);
+	if (held) {
+		d->nr_orphans = held->nr_orphans;
+		d->orphan_dev = held->orphan_dev;
+		memcpy(d->orphans, held->orphans, sizeof(d->orphans));
+		held->nr_orphans = 0;
+		return;
+	}
 	list_for_each_entry(o, &vaio_orphaned, list) {
 		if (o->diskseq != d->diskseq)
 			continue;
 		d->nr_orphans = o->nr_orphans;
+		d->orphan_dev = o->orphan_dev;
 		memcpy(d->orphans, o->orphans, sizeof(d->orphans));
 		list_del(&o->list);
 		vaio_nr_orphaned--;
@@ -154,7 +166,7 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 				       bool explicit_id)
 {
 	struct mapped_device *md = dm_table_get_md(vc->ti->table);
-	struct vaio_disk *d, *mine = NULL, *named = NULL;
+	struct vaio_disk *d, *mine = NULL, *named = NULL, *held = NULL;
 	struct vaio_disk *new = kzalloc(sizeof(*new), GFP_KERNEL);
 	struct vaio_c *other;
 
@@ -164,8 +176,13 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 	 */
 	mutex_lock(&vaio_disks_lock);
 	list_for_each_entry(d, &vaio_disks, list) {
-		if (list_empty(&d->targets))
-			continue;	/* gone, held by the control plane */
+		if (list_empty(&d->targets)) {
+			/* Gone, held by the control plane; its device's? */
+			if (d->nr_orphans &&
+			    d->diskseq == dm_disk(md)->diskseq)
+				held = d;
+			continue;
+		}
 		if (d->md == md)
 			mine = d;
 		else if (!strcmp(d->id, id))
@@ -200,7 +217,7 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 		strscpy(d->id, id, sizeof(d->id));
 		d->md = md;
 		d->diskseq = dm_disk(md)->diskseq;
-		adopt_orphans(d);
+		adopt_orphans(d, held);
 		d->serial = ++vaio_disks_serial;
 		INIT_LIST_HEAD(&d->targets);
 		mutex_init(&d->lock);
@@ -1317,7 +1334,8 @@ static int check_orphans(struct vaio_c *vc, struct vaio_c *live)
 	struct vaio_disk *disk = vc->disk;
 	unsigned int i;
 
-	if (live)
+	/* On another disk below, the data is another disk's. */
+	if (live || vc->data_dev->bdev->bd_dev != disk->orphan_dev)
 		return 0;
 	for (i = 0; i < disk->nr_orphans; i++) {
 		if (find_type_name(vc, disk->orphans[i]))
@@ -1915,7 +1933,7 @@ static int vaio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	vc->writes_seen = dev_writes(md);
 	smp_rmb();	/* the writes counted before the capacity is read */
 	vc->first_table = !get_capacity(dm_disk(md));
-	vc->lbs_seen = queue_logical_block_size(dm_disk(md)->queue);
+	vc->was_first = vc->first_table;
 	default_disk_id(md, vc->id);
 	r = parse_features(&as, vc);
 	if (r)
@@ -2031,6 +2049,7 @@ static void keep_orphans(struct vaio_disk *disk, struct vaio_c *vc, bool gone)
 	unsigned int i;
 
 	disk->nr_orphans = 0;
+	disk->orphan_dev = vc->data_dev->bdev->bd_dev;
 	for (i = 0; !gone && i < vc->nr_filters; i++)
 		if (vc->filters[i]->transforms_data)
 			strscpy(disk->orphans[disk->nr_orphans++],
@@ -2162,7 +2181,7 @@ static bool transition_changed(struct vaio_c *vc, unsigned long writes)
 {
 	struct vaio_disk *disk = vc->disk;
 
-	if (vc->first_table && writes != vc->writes_seen)
+	if (vc->refused || (vc->first_table && writes != vc->writes_seen))
 		return true;
 	if (disk->live_seq == vc->checked_seq)
 		return false;
@@ -2181,33 +2200,42 @@ static int vaio_preresume(struct dm_target *ti)
 	struct vaio_c *vc = ti->private;
 	struct vaio_disk *disk = vc->disk;
 	struct mapped_device *md = dm_table_get_md(ti->table);
-	unsigned int noio;
-	bool first;
+	unsigned int noio, lbs;
 	int r = 0;
 
 	noio = vaio_disk_lock(disk);
 	if (disk->live != vc && transition_changed(vc, dev_writes(md))) {
-		first = vc->first_table;
 		vc->first_table = false;
 		r = check_transition(vc, disk->live);
 		/*
 		 * Its block size was not checked at the load (a new device
-		 * takes any): the device has run since with smaller blocks
-		 * maybe, which the VM sized its I/O by.
+		 * takes any), and the device has run since: with the live
+		 * table's blocks, or (another target's table) with the
+		 * disk below's, which the VM sized its I/O by. The queue's
+		 * are this table's now.
 		 */
-		if (!r && first &&
-		    queue_logical_block_size(dm_disk(md)->queue) > vc->lbs_seen) {
+		lbs = disk->live ? disk->live_lbs :
+		      bdev_logical_block_size(vc->data_dev->bdev);
+		if (!r && vc->was_first &&
+		    queue_logical_block_size(dm_disk(md)->queue) > lbs) {
 			ti->error = "The table needs larger blocks than the disk ran with";
 			r = -EINVAL;
 		}
+		/* Refused: asked again at the next resume. */
+		vc->refused = r != 0;
 		if (!r)
 			vc->checked_seq = disk->live_seq;
 	}
 	vaio_disk_unlock(disk, noio);
 	if (r) {
+		char msg[256];
+
 		DMERR("%s: resume refused: the disk changed since this table was loaded: %s",
 		      vc->id, ti->error);
-		vaio_nl_table_error(md, vc->veto_msg ?: ti->error);
+		/* Told from a refused load (libvaio: a device left suspended). */
+		snprintf(msg, sizeof(msg), "resume refused: %s",
+			 vc->veto_msg ?: ti->error);
+		vaio_nl_table_error(md, msg);
 	}
 	return r;
 }
@@ -2216,6 +2244,7 @@ static void vaio_resume(struct dm_target *ti)
 {
 	struct vaio_c *vc = ti->private;
 	struct vaio_disk *disk = vc->disk;
+	struct gendisk *gd = dm_disk(dm_table_get_md(ti->table));
 	unsigned int noio;
 	u8 ntf = 0;
 
@@ -2228,6 +2257,7 @@ static void vaio_resume(struct dm_target *ti)
 		disk->live_gen++;
 		disk->live_seq++;
 		disk->nr_orphans = 0;
+		disk->live_lbs = queue_logical_block_size(gd->queue);
 	}
 	below_open(vc);
 	deliver_simple(vc, VAIO_EV_RESUME);
@@ -2568,9 +2598,10 @@ static void __exit dm_vaio_exit(void)
 	struct vaio_disk *d, *tmp;
 
 	dm_unregister_target(&vaio_target);
+	vaio_netlink_exit();
+	/* After the netlink operations: a release may park one. */
 	list_for_each_entry_safe(d, tmp, &vaio_orphaned, list)
 		kfree(d);
-	vaio_netlink_exit();
 	bioset_exit(&vaio_below_bioset);
 	bioset_exit(&vaio_bioset);
 }

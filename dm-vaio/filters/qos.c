@@ -151,7 +151,7 @@ struct qos_domain {
 	spinlock_t lock;		/* everything below, the members' dq */
 	struct list_head members;	/* struct qos_filter.dom_node */
 	unsigned int inflight;		/* bios sent below, not completed */
-	unsigned int stalled;		/* of them, the stalled disks' */
+	unsigned int stalled;		/* of them, the stalled ones */
 	unsigned int waiting;		/* bios in the members' dq */
 	unsigned int window;		/* the most in flight */
 	u64 done_at;			/* ns: the last completion */
@@ -436,7 +436,8 @@ static void dom_send(struct qos_domain *d, struct qos_filter *q,
 
 	qb->issued_at = now;
 	qb->sent = ++q->sent_seq;
-	if (!q->inflight)
+	/* The first in the window: stalled ones may hang on, left out. */
+	if (q->inflight == q->nstalled)
 		q->progress_at = now;
 	d->inflight++;
 	q->inflight++;
@@ -587,7 +588,7 @@ static void dom_period(struct qos_domain *d, u64 now)
 	 * holds would look idle to all but one disk, and the window open.
 	 */
 	list_for_each_entry(q, &d->members, dom_node) {
-		if (q->period_ios || q->dq_len || q->inflight)
+		if (q->period_ios || q->dq_len || q->inflight > q->nstalled)
 			active++;
 		q->period_ios = 0;
 	}
@@ -680,8 +681,8 @@ static void qos_continue(struct list_head *go)
 /*
  * While bios wait in the domain: a disk with bios in flight and no
  * completion for dom_stall_ns() is stalled, and those of its bios stop
- * counting in the window until one completes, so that the bios waiting
- * (its own too) go below; without this a disk whose bios hang below
+ * counting in the window, each until it completes, so that the bios
+ * waiting (its own too) go below; without this a disk whose bios hang below
  * would hold a congested domain's window, and no completion would ever
  * send the other disks' bios.
  */

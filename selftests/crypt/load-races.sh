@@ -66,6 +66,7 @@ dmesg -c >/dev/null
 ktap_fails "the crypt table's resume is refused" dmsetup resume r
 ktap_match "... the kernel log says why" "$(dmesg -c)" \
 	"r: resume refused: the disk changed since this table was loaded: A filter vetoed its attach"
+ktap_fails "... and again at the next resume" dmsetup resume r
 ktap_check "a plain table loaded and resumed" vaio_reload r "$plain"
 ktap_check "... the marker reads back" marker_on /dev/mapper/r
 ktap_check "... still in plaintext below" plain_below
@@ -80,6 +81,7 @@ dev_put /tmp/marker /dev/mapper/r
 dmesg -c >/dev/null
 ktap_fails "the crypt table's resume is refused" dmsetup resume r
 ktap_match "... the kernel log says why" "$(dmesg -c)" "crypt vetoed attach"
+ktap_fails "... and again at the next resume" dmsetup resume r
 ktap_check "a plain table loaded and resumed" vaio_reload r "$plain"
 ktap_check "... the marker reads back" marker_on /dev/mapper/r
 dm_remove r

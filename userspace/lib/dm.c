@@ -384,18 +384,20 @@ int vaio_dm_apply(struct vaio_nl *nl, const char *name,
 	 * the new one still loaded) or after it. Drop what is loaded, resume
 	 * what is live, and say which chain that is.
 	 */
-	snprintf(why, sizeof(why), "%s", dm_last_error[0] ? dm_last_error :
-		 strerror(-r));
-	if (table_error(ev, name, why, sizeof(why))) {
+	if (table_error(ev, name, why, sizeof(why)) &&
+	    !strncmp(why, "resume refused: ", 16)) {
 		/*
-		 * The new table was swapped in and refused (the disk changed
-		 * since its load): the old one is gone, the device suspended.
+		 * The target refused the new table at its resume, after the
+		 * swap (the disk changed since the load): the old table is
+		 * gone, the device suspended with the new one.
 		 */
 		r = vaio_seterr(err, -r,
-				"disk %s: resume refused (%s); the device is left suspended with the new table (vaioctl disk remove, then create it again)",
+				"disk %s: %s; the device is left suspended with the new table (vaioctl disk remove, then create it again)",
 				name, why);
 		goto out;
 	}
+	snprintf(why, sizeof(why), "%s", dm_last_error[0] ? dm_last_error :
+		 strerror(-r));
 	simple_task(DM_DEVICE_CLEAR, name);
 	if (simple_task(DM_DEVICE_RESUME, name)) {
 		r = vaio_seterr(err, -r,
