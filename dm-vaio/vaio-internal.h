@@ -59,8 +59,7 @@ struct vaio_disk {
 	u64 serial;			/* order of creation: where dumps resume */
 	u64 diskseq;			/* the device's gendisk's, never reused */
 	atomic_t nr_tables;		/* targets: loaded tables, live one too */
-	u64 live_gen;			/* tables made live: a dump sees a swap */
-	u64 live_seq;			/* changes of live, made or lost */
+	u64 live_seq;			/* changes of live: a load, a dump sees them */
 	u64 lost_seq;			/* live_seq before the live table went */
 	unsigned int live_lbs;		/* the live table's logical block size */
 	unsigned long lost_writes;	/* the device's writes when it stopped */
@@ -73,9 +72,11 @@ struct vaio_disk {
 	 * no table without them may follow. Cleared when a table is live
 	 * again; kept on vaio_orphaned when the disk object goes. Under lock.
 	 */
-	unsigned int nr_orphans;
-	dev_t orphan_dev;		/* the disk below they are for */
-	char orphans[VAIO_NR_CLASSES][VAIO_NAME_MAX];
+	struct vaio_orphans {
+		unsigned int n;
+		dev_t below;		/* the disk below they are for */
+		char types[VAIO_NR_CLASSES][VAIO_NAME_MAX];
+	} orphans;
 };
 
 /* All disks. vaio_disks_lock is never held while waiting for a disk's lock. */

@@ -960,9 +960,9 @@ static int vaio_nl_filter_call_dump(struct sk_buff *skb,
 	}
 	if (!cb->args[FC_GEN]) {
 		cb->args[FC_DISK] = d->serial;
-		cb->args[FC_GEN] = d->live_gen + 1;
+		cb->args[FC_GEN] = d->live_seq + 1;
 	} else if (cb->args[FC_DISK] != d->serial ||
-		   cb->args[FC_GEN] != d->live_gen + 1) {
+		   cb->args[FC_GEN] != d->live_seq + 1) {
 		NL_SET_ERR_MSG(cb->extack,
 			       "the disk's live table changed during the dump");
 		r = -EAGAIN;

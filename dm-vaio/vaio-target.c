@@ -51,7 +51,7 @@ static u64 vaio_disks_serial;	/* the last disk's serial */
 /*
  * Disks whose last vaio table went while the device stayed, with the data
  * below in the form of filters of their lost live table (a table of
- * another target in its place: nr_orphans): kept, by the device's
+ * another target in its place: orphans): kept, by the device's
  * diskseq (never reused), until a vaio table of the device comes back
  * and takes them over (vaio_disk_get()), or the module unloads. One per
  * device so left: a device removed under another target's table (dmsetup
@@ -105,28 +105,29 @@ struct vaio_below {
  * gone but still held by the control plane (it is parked with nothing
  * then), or a parked one.
  */
+static void unpark(struct vaio_disk *o)
+{
+	list_del(&o->list);
+	vaio_nr_orphaned--;
+	kfree(o);
+}
+
 static void adopt_orphans(struct vaio_disk *d, struct vaio_disk *held)
 {
 	struct vaio_disk *o;
 
 	lockdep_assert_held(&vaio_disks_lock);
 	if (held) {
-		d->nr_orphans = held->nr_orphans;
-		d->orphan_dev = held->orphan_dev;
-		memcpy(d->orphans, held->orphans, sizeof(d->orphans));
-		held->nr_orphans = 0;
+		d->orphans = held->orphans;
+		held->orphans.n = 0;
 		return;
 	}
 	list_for_each_entry(o, &vaio_orphaned, list) {
-		if (o->diskseq != d->diskseq)
-			continue;
-		d->nr_orphans = o->nr_orphans;
-		d->orphan_dev = o->orphan_dev;
-		memcpy(d->orphans, o->orphans, sizeof(d->orphans));
-		list_del(&o->list);
-		vaio_nr_orphaned--;
-		kfree(o);
-		return;
+		if (o->diskseq == d->diskseq) {
+			d->orphans = o->orphans;
+			unpark(o);
+			return;
+		}
 	}
 }
 
@@ -141,17 +142,15 @@ static void disk_free(struct vaio_disk *d)
 
 	lockdep_assert_held(&vaio_disks_lock);
 	mutex_destroy(&d->lock);
-	if (!d->nr_orphans) {
+	if (!d->orphans.n) {
 		kfree(d);
 		return;
 	}
 	if (vaio_nr_orphaned == VAIO_ORPHANED_MAX) {
 		o = list_first_entry(&vaio_orphaned, struct vaio_disk, list);
 		DMWARN("%s: forgetting that the data below is in %s's form (over %u such disks)",
-		       o->id, o->orphans[0], VAIO_ORPHANED_MAX);
-		list_del(&o->list);
-		vaio_nr_orphaned--;
-		kfree(o);
+		       o->id, o->orphans.types[0], VAIO_ORPHANED_MAX);
+		unpark(o);
 	}
 	list_add_tail(&d->list, &vaio_orphaned);
 	vaio_nr_orphaned++;
@@ -178,7 +177,7 @@ static struct vaio_disk *vaio_disk_get(struct vaio_c *vc, const char *id,
 	list_for_each_entry(d, &vaio_disks, list) {
 		if (list_empty(&d->targets)) {
 			/* Gone, held by the control plane; its device's? */
-			if (d->nr_orphans &&
+			if (d->orphans.n &&
 			    d->diskseq == dm_disk(md)->diskseq)
 				held = d;
 			continue;
@@ -1335,13 +1334,13 @@ static int check_orphans(struct vaio_c *vc, struct vaio_c *live)
 	unsigned int i;
 
 	/* On another disk below, the data is another disk's. */
-	if (live || vc->data_dev->bdev->bd_dev != disk->orphan_dev)
+	if (live || vc->data_dev->bdev->bd_dev != disk->orphans.below)
 		return 0;
-	for (i = 0; i < disk->nr_orphans; i++) {
-		if (find_type_name(vc, disk->orphans[i]))
+	for (i = 0; i < disk->orphans.n; i++) {
+		if (find_type_name(vc, disk->orphans.types[i]))
 			continue;
 		DMERR("%s: the data below is in %s's form, no table without it may follow",
-		      vc->id, disk->orphans[i]);
+		      vc->id, disk->orphans.types[i]);
 		vc->ti->error = "The data below is in the form of a filter this table lacks";
 		return -EINVAL;
 	}
@@ -2046,14 +2045,15 @@ bad:
  */
 static void keep_orphans(struct vaio_disk *disk, struct vaio_c *vc, bool gone)
 {
+	struct vaio_orphans *o = &disk->orphans;
 	unsigned int i;
 
-	disk->nr_orphans = 0;
-	disk->orphan_dev = vc->data_dev->bdev->bd_dev;
+	o->n = 0;
+	o->below = vc->data_dev->bdev->bd_dev;
 	for (i = 0; !gone && i < vc->nr_filters; i++)
 		if (vc->filters[i]->transforms_data)
-			strscpy(disk->orphans[disk->nr_orphans++],
-				vc->filters[i]->type->name, VAIO_NAME_MAX);
+			strscpy(o->types[o->n++], vc->filters[i]->type->name,
+				VAIO_NAME_MAX);
 }
 
 static void vaio_dtr(struct dm_target *ti)
@@ -2254,9 +2254,8 @@ static void vaio_resume(struct dm_target *ti)
 		ntf = disk->live ? VAIO_CMD_NTF_DISK_CHANGE : VAIO_CMD_NTF_DISK_NEW;
 		deliver_transition(vc, disk->live);
 		disk->live = vc;
-		disk->live_gen++;
 		disk->live_seq++;
-		disk->nr_orphans = 0;
+		disk->orphans.n = 0;
 		disk->live_lbs = queue_logical_block_size(gd->queue);
 	}
 	below_open(vc);
