@@ -23,6 +23,9 @@ PKGS=(
 	# the QEMU guest: kernel, emulator, initramfs contents
 	linux-image-cloud-amd64 qemu-system-x86 busybox-static cpio kmod
 	fio dmsetup drbd-utils iproute2 jq util-linux
+	# the guests' fio: Debian's source of the fio above, built with our
+	# engines only (tools/vm/build-fio)
+	dpkg-dev libaio-dev zlib1g-dev
 	# crypt/: dm-crypt's own tool against the crypt filter, keys in the keyring
 	cryptsetup-bin keyutils
 	# benchmarks
