@@ -16,21 +16,22 @@
 #define CACHE_BLOCK_BYTES	(CACHE_BLOCK_SECTORS << SECTOR_SHIFT)
 /*
  * On the cache device: the superblock (sector 0), the disk table (sector
- * 8, 64 entries of 128 bytes), the rest of the first MiB unused; from 1
- * MiB the metadata entries, 16 bytes per cache block, 31 to a sector with
- * its checksum, rounded up to 4 KiB; then the data, p->data_start on.
- * Every part carries a crc32c (version 2; version 1 had none).
+ * 8, 256 entries of 128 bytes: 32 KiB), the rest of the first MiB
+ * unused; from 1 MiB the metadata entries, 16 bytes per cache block, 31
+ * to a sector with its checksum, rounded up to 4 KiB; then the data,
+ * p->data_start on. Every part carries a crc32c (since version 2;
+ * version 1 had none). Version 3: 256 disks (2 had 64).
  */
 #define CACHE_SB_SECTOR		0
 #define CACHE_DISKTAB_SECTOR	8
-#define CACHE_DISKTAB_BYTES	8192
+#define CACHE_DISKTAB_BYTES	32768
 #define CACHE_META_START	2048
 #define CACHE_MAGIC		0x4843414f49414156ULL	/* bytes "VAAIOACH" */
-#define CACHE_VERSION		2
+#define CACHE_VERSION		3
 #define CACHE_MIN_BLOCKS	64
 #define CACHE_MAX_BLOCKS	BIT(30)
-/* Disks of a pool: entries in the disk table. */
-#define CACHE_MAX_DISKS		64
+/* Disks of a pool: entries in the disk table, indexed by a u8. */
+#define CACHE_MAX_DISKS		256
 
 /* The superblock, in sector 0 of the cache device. */
 struct cache_sb {
@@ -102,6 +103,12 @@ struct cache_msector {
 
 static_assert(sizeof(struct cache_msector) == SECTOR_SIZE);
 static_assert(sizeof(struct cache_disk_entry) == 128);
+/* Every index a u8 can hold has its place (pool_recover()). */
+static_assert(CACHE_MAX_DISKS == 1 << BITS_PER_BYTE);
+static_assert(CACHE_MAX_DISKS * sizeof(struct cache_disk_entry) <=
+	      CACHE_DISKTAB_BYTES);
+static_assert(CACHE_DISKTAB_SECTOR * SECTOR_SIZE + CACHE_DISKTAB_BYTES <=
+	      CACHE_META_START * SECTOR_SIZE);
 static_assert(sizeof(struct cache_sb) <= SECTOR_SIZE);
 
 #endif /* DM_VAIO_CACHE_FORMAT_H */

@@ -504,8 +504,9 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		if (!(m->flags & ENTRY_DIRTY) &&
 		    !(clean && m->flags == ENTRY_VALID))
 			goto drop;
-		e = m->disk < CACHE_MAX_DISKS ? disktab_entry(p, m->disk) : NULL;
-		if (!e || !e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
+		/* (A u8: every index has an entry.) */
+		e = disktab_entry(p, m->disk);
+		if (!e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
 		    le64_to_cpu(m->oblock) >= le64_to_cpu(e->len) >> CACHE_BLOCK_SHIFT)
 			goto bad;
 		d = p->disks[m->disk];

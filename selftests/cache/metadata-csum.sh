@@ -100,15 +100,15 @@ flip /dev/ram0 $((8 * 512 + 1))
 flip /dev/ram0 40
 ktap_check "a corrupt superblock: refused" refused "superblock fails its checksum"
 flip /dev/ram0 40
-# 6. A version that is no version (2 xor 2 = 0): a corrupt superblock,
+# 6. A version that is no version (3 xor 3 = 0): a corrupt superblock,
 # not a pool of another version.
-flip /dev/ram0 8 2
+flip /dev/ram0 8 3
 ktap_check "version 0: refused as corrupt" refused "superblock fails its checksum"
+flip /dev/ram0 8 3
+# 7. A superblock of version 1 (before the checksums): 3 xor 2.
 flip /dev/ram0 8 2
-# 7. A superblock of version 1 (before the checksums): 2 xor 3.
-flip /dev/ram0 8 3
 ktap_check "a version 1 pool: refused" refused "holds a version 1 cache pool"
-flip /dev/ram0 8 3
+flip /dev/ram0 8 2
 
 # Put right: every dirty block is still there and reaches the disk below.
 ktap_check "the pool starts again" pool_up

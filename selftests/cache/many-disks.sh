@@ -1,0 +1,116 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="256 disks on one cache pool (64 before version 3), each with a dirty block of its own: a 257th refused; every disk reads its own block, through the pool's recovery from its device too, and write-back puts each on its own disk below"
+TIMEOUT=600
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+. "$(dirname "$0")/../lib/cache.sh"
+
+# The disks below: 257 slices of 256 KiB of one memory-backed null_blk
+# (dm-linear, made in one dmsetup call each way: --concise); the pool:
+# 8 MiB of brd (1784 blocks). Each disk i writes block i % 64 in
+# write-back mode: 256 dirty blocks of 256 disks, none written back
+# (dirty_high=90).
+N=256
+nullb_mem nb 65
+brd_setup 8 1
+modprobe dm-vaio-cache
+ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
+slices() { # FIRST LAST: the slices, as --concise wants them
+	local i sep=
+	for i in $(seq "$1" "$2"); do
+		printf '%ss%d,,,rw,0 512 linear /dev/nb %d' "$sep" "$i" $((i * 512))
+		sep=';'
+	done
+}
+disks() { # FIRST LAST [rev]: the cache disks, in that order (or LAST first)
+	local i sep='' order="$1 $2"
+	[ "${3:-}" = rev ] && order="$2 -1 $1"
+	# shellcheck disable=SC2086 # seq's arguments
+	for i in $(seq $order); do
+		printf '%sv%d,,,rw,0 512 vaio /dev/mapper/s%d 11 disk_id d%d filter cache fail_closed 5 pool=fast mode=writeback dirty_high=90 dirty_low=80 sequential_kib=0' \
+			"$sep" "$i" "$i" "$i"
+		sep=';'
+	done
+}
+# (No udev in the guest: dmsetup mknodes makes /dev/mapper/s*.)
+make_slices() { dmsetup create --concise "$(slices 0 $N)" && dmsetup mknodes; }
+make_disks() { dmsetup create --concise "$(disks "$@")" && dmsetup mknodes; }
+ktap_check "$((N + 1)) slices of the disk below" make_slices
+ktap_check "$N disks on the pool" make_disks 0 $((N - 1))
+ktap_eq "the pool has $N disks" "$(pool_word disks)" $N
+ktap_fails "a disk more is refused" make_disks $N $N
+ktap_match "saying why" "$(dmesg | grep -o 'cache pool has no room for another disk' | tail -n1)" room
+dmsetup remove "v$N" 2>/dev/null
+
+remove() { # PREFIX FIRST LAST: dmsetup remove PREFIX<FIRST>...PREFIX<LAST>
+	# shellcheck disable=SC2046 # the names
+	dmsetup remove $(seq "$2" "$3" | sed "s/^/$1/")
+}
+# block I: the 4 KiB disk I writes (at block I % 64).
+block() { yes "disk $1 of the pool" | head -c 4096; }
+put() { block "$1" | dd of="/dev/mapper/v$1" bs=4k seek=$(($1 % 64)) oflag=direct 2>/dev/null; }
+same() { # DEV I: DEV holds block I at I % 64
+	[ "$(dd if="$1" bs=4k skip=$(($2 % 64)) count=1 iflag=direct 2>/dev/null | md5sum)" = \
+		"$(block "$2" | md5sum)" ]
+}
+each() { # CMD: CMD I for every disk I; the disks for which it fails
+	local i bad=
+	for i in $(seq 0 $((N - 1))); do
+		"$@" "$i" || bad="$bad $i"
+	done
+	echo "${bad:-none}"
+}
+vm_same() { same "/dev/mapper/v$1" "$1"; }
+below_same() { same "/dev/mapper/s$1" "$1"; }
+below_zero() {
+	[ "$(dd if="/dev/mapper/s$1" bs=4k skip=$(($1 % 64)) count=1 iflag=direct 2>/dev/null | md5sum)" = \
+		"$(head -c 4096 /dev/zero | md5sum)" ]
+}
+ktap_eq "each disk writes a block of its own: failed" "$(each put)" none
+ktap_eq "all $N dirty" "$(pool_word dirty)" $N
+ktap_eq "each reads it back: wrong" "$(each vm_same)" none
+ktap_eq "none written below yet: written" "$(each below_zero)" none
+
+# A disk's removal writes its dirty blocks back; those of KEPT (places
+# on both sides of version 2's 64, and the last ones) cannot go: their
+# slices fail writes (the error target). The pool goes with them (a
+# reboot) and comes back from its device: each such block is found under
+# its disk's place in the disk table, and the disks come back in reverse
+# order.
+KEPT="60 61 62 63 64 65 66 67 250 251 252 253 254 255"
+kept() { case " $KEPT " in *" $1 "*) return 0 ;; esac; return 1; }
+slice() { # I TABLE: slice I gets TABLE
+	dmsetup load "s$1" --table "$2" && dmsetup resume "s$1"
+}
+reslice() { # TARGET: the KEPT slices become TARGET (error or linear)
+	local i
+	for i in $KEPT; do
+		if [ "$1" = error ]; then
+			slice "$i" "0 512 error" || return 1
+		else
+			slice "$i" "0 512 linear /dev/nb $((i * 512))" || return 1
+		fi
+	done
+}
+ktap_check "the kept disks' slices fail writes" reslice error
+ktap_check "the disks go" remove v 0 $((N - 1))
+ktap_check "the pool goes" dm_remove fast
+ktap_check "the slices take writes again" reslice linear
+not_kept_below() { kept "$1" || below_same "$1"; }
+ktap_eq "the others' blocks went below: wrong" "$(each not_kept_below)" none
+ktap_check "the pool again, found on its device" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_eq "with the kept disks' dirty blocks" "$(pool_word dirty)" 14
+ktap_check "the disks again, last first" make_disks 0 $((N - 1)) rev
+ktap_eq "each reads its own block: wrong" "$(each vm_same)" none
+kept_zero() { ! kept "$1" || below_zero "$1"; }
+ktap_eq "the kept ones: nothing below yet" "$(each kept_zero)" none
+wb() { dmsetup message "v$1" 0 cache writeback; }
+ktap_eq "each written back: failed" "$(each wb)" none
+ktap_eq "nothing dirty" "$(pool_word dirty)" 0
+ktap_eq "each disk below holds its own block: wrong" "$(each below_same)" none
+ktap_check "the disks go" remove v 0 $((N - 1))
+ktap_check "the slices go" remove s 0 $N
+ktap_check "the pool goes" dm_remove fast
+ktap_eq "no warning in the kernel log" "$(dmesg | grep -c 'WARNING\|BUG')" 0
+ktap_finish
