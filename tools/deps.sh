@@ -25,7 +25,7 @@ PKGS=(
 	fio dmsetup drbd-utils iproute2 jq util-linux
 	# the guests' fio: Debian's source of the fio above, built with our
 	# engines only (tools/vm/build-fio)
-	dpkg-dev libaio-dev zlib1g-dev
+	dpkg-dev libaio-dev zlib1g-dev debian-archive-keyring
 	# crypt/: dm-crypt's own tool against the crypt filter, keys in the keyring
 	cryptsetup-bin keyutils
 	# benchmarks
