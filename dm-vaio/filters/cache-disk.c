@@ -64,7 +64,7 @@ int disk_ran_without(struct cache_pool *p, struct cache_disk *d, bool on)
 		e->flags |= DISK_RAN_WITHOUT;
 	else
 		e->flags &= ~DISK_RAN_WITHOUT;
-	if (READ_ONCE(p->failed) || disktab_write(p)) {
+	if (READ_ONCE(p->failed) || disktab_write(p, d->idx)) {
 		DMERR("pool %s: disk %s: cannot write its disk table", p->name,
 		      d->id);
 		return -EIO;
@@ -114,7 +114,7 @@ void disk_free(struct cache_pool *p, struct cache_disk *d)
 	spin_unlock_irq(&p->lock);
 	mutex_unlock(&p->wb_lock);
 	memset(disktab_entry(p, d->idx), 0, sizeof(struct cache_disk_entry));
-	if (!READ_ONCE(p->failed) && disktab_write(p))
+	if (!READ_ONCE(p->failed) && disktab_write(p, d->idx))
 		DMWARN("pool %s: cannot write its disk table", p->name);
 	kfree(d->id);
 	kfree(d);
@@ -172,7 +172,7 @@ struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 		memset(e, 0, sizeof(*e));
 		strscpy(e->id, id, sizeof(e->id));
 		e->len = cpu_to_le64(d->len);
-		if (disktab_write(p)) {
+		if (disktab_write(p, d->idx)) {
 			memset(e, 0, sizeof(*e));
 			kfree(d->id);
 			kfree(d);

@@ -28,6 +28,8 @@
 #define CACHE_META_START	2048
 #define CACHE_MAGIC		0x4843414f49414156ULL	/* bytes "VAAIOACH" */
 #define CACHE_VERSION		3
+/* Version 2: the same but for a disk table of 64 entries (8 KiB). */
+#define CACHE_V2_DISKS		64
 #define CACHE_MIN_BLOCKS	64
 #define CACHE_MAX_BLOCKS	BIT(30)
 /* Disks of a pool: entries in the disk table, indexed by a u8. */
@@ -109,6 +111,9 @@ static_assert(CACHE_MAX_DISKS * sizeof(struct cache_disk_entry) <=
 	      CACHE_DISKTAB_BYTES);
 static_assert(CACHE_DISKTAB_SECTOR * SECTOR_SIZE + CACHE_DISKTAB_BYTES <=
 	      CACHE_META_START * SECTOR_SIZE);
+/* The table is read and written in whole pages (p->disktab). */
+static_assert(CACHE_DISKTAB_BYTES / PAGE_SIZE * PAGE_SIZE == CACHE_DISKTAB_BYTES &&
+	      CACHE_DISKTAB_BYTES / PAGE_SIZE);
 static_assert(sizeof(struct cache_sb) <= SECTOR_SIZE);
 
 #endif /* DM_VAIO_CACHE_FORMAT_H */

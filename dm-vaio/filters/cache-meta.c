@@ -277,18 +277,40 @@ static u32 disktab_csum(struct cache_pool *p, struct cache_disk_entry *e,
 			    &e->csum);
 }
 
-/* The disk table to the device, durably. cache_pools_lock held. */
-int disktab_write(struct cache_pool *p)
+#define DISKTAB_PER_PAGE	(PAGE_SIZE / sizeof(struct cache_disk_entry))
+
+/* The disk table's pages @first to @last to the device, durably. */
+static int disktab_write_pages(struct cache_pool *p, unsigned int first,
+			       unsigned int last)
 {
 	struct cache_disk_entry *e;
 	unsigned int i;
 
-	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+	for (i = first * DISKTAB_PER_PAGE; i < (last + 1) * DISKTAB_PER_PAGE;
+	     i++) {
 		e = disktab_entry(p, i);
 		e->csum = cpu_to_le32(disktab_csum(p, e, i));
 	}
 	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
-		       CACHE_DISKTAB_SECTOR, p->disktab, ARRAY_SIZE(p->disktab));
+		       CACHE_DISKTAB_SECTOR + first * (PAGE_SIZE >> SECTOR_SHIFT),
+		       &p->disktab[first], last - first + 1);
+}
+
+/*
+ * Entry @idx of the disk table to the device, durably: the page that
+ * holds it (its other entries are written as they are). cache_pools_lock
+ * held.
+ */
+int disktab_write(struct cache_pool *p, unsigned int idx)
+{
+	return disktab_write_pages(p, idx / DISKTAB_PER_PAGE,
+				   idx / DISKTAB_PER_PAGE);
+}
+
+/* The whole disk table to the device, durably. */
+int disktab_write_all(struct cache_pool *p)
+{
+	return disktab_write_pages(p, 0, ARRAY_SIZE(p->disktab) - 1);
 }
 
 /*
@@ -384,7 +406,7 @@ void pool_save(struct cache_pool *p)
 		return;
 	r = meta_write_all(p);
 	if (!r)
-		r = disktab_write(p);
+		r = disktab_write_all(p);
 	if (!r)
 		r = blkdev_issue_flush(p->cdev);
 	if (!r) {
@@ -412,7 +434,7 @@ int pool_format(struct cache_pool *p, struct page *sbp)
 
 	for (k = 0; k < ARRAY_SIZE(p->disktab); k++)
 		clear_highpage(p->disktab[k]);
-	r = disktab_write(p);
+	r = disktab_write_all(p);
 	if (!r)
 		r = meta_write_all(p);
 	if (!r)
@@ -437,6 +459,7 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 	struct cache_sb *sb = page_address(sbp);
 	bool clean = le32_to_cpu(sb->clean) == 1;
 	u32 pg, n, k, i, found = 0, ignored = 0, warm = 0, bad = 0, first = 0;
+	unsigned int ndisks;
 	struct cache_disk_entry *e;
 	struct cache_mentry *m;
 	struct cache_disk *d;
@@ -455,7 +478,17 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		    ARRAY_SIZE(p->disktab));
 	if (r)
 		return r;
-	for (i = 0; i < CACHE_MAX_DISKS; i++) {
+	/*
+	 * Version 2 had 64 entries: what follows them on the device is not
+	 * the pool's (whatever was there before it was made).
+	 */
+	ndisks = le32_to_cpu(sb->version) == 2 ? CACHE_V2_DISKS : CACHE_MAX_DISKS;
+	for (i = ndisks; i < CACHE_MAX_DISKS; i++)
+		memset(disktab_entry(p, i), 0, sizeof(*e));
+	if (ndisks != CACHE_MAX_DISKS)
+		DMINFO("pool %s: a version 2 pool on %pg: made version %u (%u disks)",
+		       p->name, p->cdev, CACHE_VERSION, CACHE_MAX_DISKS);
+	for (i = 0; i < ndisks; i++) {
 		e = disktab_entry(p, i);
 		if (le32_to_cpu(e->csum) != disktab_csum(p, e, i) && !bad++)
 			first = i;
@@ -576,8 +609,13 @@ drop:
 		       p->name, found, warm, p->cdev,
 		       ignored ? ", some entries ignored" : "");
 
+	/*
+	 * A version 2 pool becomes version 3 here: the whole table first
+	 * (its first 64 entries as they were), then the superblock; cut
+	 * between the two, the device still holds the version 2 pool.
+	 */
 	*error = "cannot write the cache pool's metadata";
-	r = disktab_write(p);
+	r = disktab_write_all(p);
 	if (!r)
 		r = meta_commit(p);
 	if (r)

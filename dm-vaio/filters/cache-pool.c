@@ -205,10 +205,12 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	/*
 	 * Another version: one before the checksums (1), or a later one
 	 * whose superblock checks out. Any other version is a corrupt
-	 * superblock, not a pool to write back with another module.
+	 * superblock, not a pool to write back with another module. Version
+	 * 2 (64 disks) is taken, and made version 3 (pool_recover()).
 	 */
 	if (le64_to_cpu(sb->magic) == CACHE_MAGIC &&
 	    le32_to_cpu(sb->version) != CACHE_VERSION &&
+	    le32_to_cpu(sb->version) != 2 &&
 	    (le32_to_cpu(sb->version) == 1 || sb_csum_ok(sb))) {
 		DMERR("%pg holds a version %u cache pool, this module knows version %u",
 		      p->cdev, le32_to_cpu(sb->version), CACHE_VERSION);

@@ -378,7 +378,7 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 		struct cache_disk_entry *e = disktab_entry(p, d->idx);
 
 		e->len = cpu_to_le64(f->ti->len);
-		if (disktab_write(p)) {
+		if (disktab_write(p, d->idx)) {
 			mutex_unlock(&cache_pools_lock);
 			vaio_filter_error(f, "cannot write the cache pool's disk table");
 			return;

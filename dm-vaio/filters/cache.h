@@ -356,7 +356,8 @@ void commit_work(struct work_struct *work);
 struct cache_disk_entry *disktab_entry(struct cache_pool *p, unsigned int idx);
 int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
 	    struct page **pages, unsigned int n);
-int disktab_write(struct cache_pool *p);
+int disktab_write(struct cache_pool *p, unsigned int idx);
+int disktab_write_all(struct cache_pool *p);
 bool pool_geometry(struct cache_pool *p, sector_t sectors);
 bool sb_csum_ok(struct cache_sb *sb);
 void pool_save(struct cache_pool *p);
