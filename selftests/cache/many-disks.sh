@@ -8,12 +8,12 @@ TIMEOUT=600
 
 # The disks below: 257 slices of 256 KiB of one memory-backed null_blk
 # (dm-linear, made in one dmsetup call each way: --concise); the pool:
-# 8 MiB of brd (1784 blocks). Each disk i writes block i % 64 in
+# 8 MiB of brd (1784 blocks), ram0; ram1 for a crash image of it. Each disk i writes block i % 64 in
 # write-back mode: 256 dirty blocks of 256 disks, none written back
 # (dirty_high=90).
 N=256
 nullb_mem nb 65
-brd_setup 8 1
+brd_setup 8 2
 modprobe dm-vaio-cache
 ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 slices() { # FIRST LAST: the slices, as --concise wants them
@@ -72,12 +72,13 @@ ktap_eq "all $N dirty" "$(pool_word dirty)" $N
 ktap_eq "each reads it back: wrong" "$(each vm_same)" none
 ktap_eq "none written below yet: written" "$(each below_zero)" none
 
-# A disk's removal writes its dirty blocks back; those of KEPT (places
-# on both sides of version 2's 64, and the last ones) cannot go: their
-# slices fail writes (the error target). The pool goes with them (a
-# reboot) and comes back from its device: each such block is found under
-# its disk's place in the disk table, and the disks come back in reverse
-# order.
+# The blocks of KEPT (places on both sides of version 2's 64, and the
+# last ones) cannot be written back: their slices fail writes (the error
+# target); the others are. A copy of the live pool device is a crash
+# image: a pool made of it finds only dirty blocks, so only KEPT's places
+# are in its disk table. The disks come back in reverse order, the others
+# taking new places (freed ones, below 60 and from 68 on), each of KEPT
+# its own, found by its disk_id.
 KEPT="60 61 62 63 64 65 66 67 250 251 252 253 254 255"
 kept() { case " $KEPT " in *" $1 "*) return 0 ;; esac; return 1; }
 slice() { # I TABLE: slice I gets TABLE
@@ -93,19 +94,27 @@ reslice() { # TARGET: the KEPT slices become TARGET (error or linear)
 		fi
 	done
 }
+wb() { dmsetup message "v$1" 0 cache writeback; }
+wb_other() { kept "$1" || wb "$1"; }
 ktap_check "the kept disks' slices fail writes" reslice error
+ktap_eq "the others written back: failed" "$(each wb_other)" none
+ktap_eq "the kept disks' blocks stay dirty" "$(pool_word dirty)" 14
+not_kept_below() { kept "$1" || below_same "$1"; }
+ktap_eq "the others' blocks are below: wrong" "$(each not_kept_below)" none
+crash_copy() {
+	blockdev --flushbufs /dev/ram0 &&
+		dd if=/dev/ram0 of=/dev/ram1 bs=1M oflag=direct 2>/dev/null
+}
+ktap_check "a copy of the live pool device (a crash)" crash_copy
 ktap_check "the disks go" remove v 0 $((N - 1))
 ktap_check "the pool goes" dm_remove fast
 ktap_check "the slices take writes again" reslice linear
-not_kept_below() { kept "$1" || below_same "$1"; }
-ktap_eq "the others' blocks went below: wrong" "$(each not_kept_below)" none
-ktap_check "the pool again, found on its device" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "a pool of the copy" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
 ktap_eq "with the kept disks' dirty blocks" "$(pool_word dirty)" 14
 ktap_check "the disks again, last first" make_disks 0 $((N - 1)) rev
 ktap_eq "each reads its own block: wrong" "$(each vm_same)" none
 kept_zero() { ! kept "$1" || below_zero "$1"; }
 ktap_eq "the kept ones: nothing below yet" "$(each kept_zero)" none
-wb() { dmsetup message "v$1" 0 cache writeback; }
 ktap_eq "each written back: failed" "$(each wb)" none
 ktap_eq "nothing dirty" "$(pool_word dirty)" 0
 ktap_eq "each disk below holds its own block: wrong" "$(each below_same)" none
@@ -120,6 +129,8 @@ ktap_check "the pool goes" dm_remove fast
 KEPT="0 1 2 3"
 zero() { dd if=/dev/zero of="/dev/mapper/s$1" bs=4k seek=$(($1 % 64)) count=1 oflag=direct 2>/dev/null; }
 for i in $KEPT; do zero "$i"; done
+# (ram0 still holds the pool from before the crash: wiped, not found.)
+dd if=/dev/zero of=/dev/ram0 bs=1M count=1 oflag=direct 2>/dev/null
 ktap_check "a new pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_check "four disks on it" make_disks 0 3
 for i in $KEPT; do put "$i"; done
