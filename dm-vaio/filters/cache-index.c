@@ -189,6 +189,17 @@ void fill_done(struct cache_pool *p, u32 i, bool ok)
 }
 
 /*
+ * A zeroed array of @n elements of @size for the index: in vmalloc space,
+ * however large (kvmalloc() refuses more than INT_MAX bytes, with a
+ * warning: the slots of a pool of 341 GiB of 4 KiB blocks). Freed by
+ * kvfree().
+ */
+void *index_array(size_t n, size_t size)
+{
+	return vzalloc(array_size(n, size));
+}
+
+/*
  * The index of a pool of p->nslots slots (p->meta_pages pages of entries),
  * all free; index_free() frees what it allocated, whole or in part.
  */
@@ -197,25 +208,24 @@ int index_init(struct cache_pool *p)
 	u32 i;
 
 	p->protected_max = p->nslots - p->nslots / 5;
-	p->slots = kvcalloc(p->nslots, sizeof(*p->slots), GFP_KERNEL);
+	p->slots = index_array(p->nslots, sizeof(*p->slots));
 	if (!p->slots)
 		return -ENOMEM;
 	p->hash_bits = ilog2(roundup_pow_of_two(p->nslots));
-	p->buckets = kvmalloc_array(1U << p->hash_bits, sizeof(u32), GFP_KERNEL);
+	p->buckets = index_array(1UL << p->hash_bits, sizeof(u32));
 	if (!p->buckets)
 		return -ENOMEM;
 	memset(p->buckets, 0xff, sizeof(u32) << p->hash_bits);
 	p->ghost_bits = p->hash_bits + 1;
-	p->ghost[0] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
-			       sizeof(long), GFP_KERNEL);
-	p->ghost[1] = kvcalloc(BITS_TO_LONGS(1U << p->ghost_bits),
-			       sizeof(long), GFP_KERNEL);
+	p->ghost[0] = index_array(BITS_TO_LONGS(1UL << p->ghost_bits),
+				  sizeof(long));
+	p->ghost[1] = index_array(BITS_TO_LONGS(1UL << p->ghost_bits),
+				  sizeof(long));
 	if (!p->ghost[0] || !p->ghost[1])
 		return -ENOMEM;
-	p->meta = kvcalloc(p->meta_pages, CACHE_META_BYTES, GFP_KERNEL);
-	p->meta_dirty = kvcalloc(BITS_TO_LONGS(p->meta_pages), sizeof(long),
-				 GFP_KERNEL);
-	p->page_gen = kvcalloc(p->meta_pages, sizeof(u64), GFP_KERNEL);
+	p->meta = index_array(p->meta_pages, CACHE_META_BYTES);
+	p->meta_dirty = index_array(BITS_TO_LONGS(p->meta_pages), sizeof(long));
+	p->page_gen = index_array(p->meta_pages, sizeof(u64));
 	if (!p->meta || !p->meta_dirty || !p->page_gen)
 		return -ENOMEM;
 

@@ -266,9 +266,9 @@ int mem_create(struct cache_pool *p, u32 mib, char **error)
 		return -EINVAL;
 	}
 	*error = "cannot allocate the memory tier";
-	p->mem = kvcalloc(blocks, sizeof(*p->mem), GFP_KERNEL);
-	p->mem_pages = kvcalloc(blocks, sizeof(*p->mem_pages), GFP_KERNEL);
-	p->slot_mem = kvmalloc_array(p->nslots, sizeof(u32), GFP_KERNEL);
+	p->mem = index_array(blocks, sizeof(*p->mem));
+	p->mem_pages = index_array(blocks, sizeof(*p->mem_pages));
+	p->slot_mem = index_array(p->nslots, sizeof(u32));
 	if (!p->mem || !p->mem_pages || !p->slot_mem)
 		return -ENOMEM;
 	p->mem_mib = mib;

@@ -323,6 +323,7 @@ void slot_doom(struct cache_pool *p, u32 i);
 void slot_mark_dirty(struct cache_pool *p, struct cache_slot *s);
 void slot_put(struct cache_pool *p, u32 i);
 void fill_done(struct cache_pool *p, u32 i, bool ok);
+void *index_array(size_t n, size_t size);
 int index_init(struct cache_pool *p);
 void index_free(struct cache_pool *p);
 
