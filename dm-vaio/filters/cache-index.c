@@ -189,14 +189,16 @@ void fill_done(struct cache_pool *p, u32 i, bool ok)
 }
 
 /*
- * A zeroed array of @n elements of @size for the index: in vmalloc space,
- * however large (kvmalloc() refuses more than INT_MAX bytes, with a
- * warning: the slots of a pool of 341 GiB of 4 KiB blocks). Freed by
- * kvfree().
+ * A zeroed array of @n elements of @size for the index, however large:
+ * kvmalloc() refuses more than INT_MAX bytes (with a warning: the slots
+ * of a pool of 341 GiB of 4 KiB blocks), vmalloc space takes them. Freed
+ * by kvfree().
  */
 void *index_array(size_t n, size_t size)
 {
-	return vzalloc(array_size(n, size));
+	size_t bytes = array_size(n, size);
+
+	return bytes <= INT_MAX ? kvzalloc(bytes, GFP_KERNEL) : vzalloc(bytes);
 }
 
 /*
