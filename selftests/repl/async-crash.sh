@@ -3,7 +3,6 @@
 DESCRIPTION="async crash consistency: a logged-acknowledgement writer runs while the link is cut at random moments; each time the replica holds a prefix of the writer's history, and all of it in the end"
 TOPOLOGY=2host
 TIMEOUT=600
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

@@ -3,7 +3,6 @@
 DESCRIPTION="async failover with a lag: demote waits until the peer holds every acknowledged write, or refuses and stays connected; after a link failure with unconfirmed writes, demote and the peer's promote end in a split brain, never in a resync that drops them"
 TOPOLOGY=2host
 TIMEOUT=900
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

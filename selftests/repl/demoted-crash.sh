@@ -3,7 +3,6 @@
 DESCRIPTION="a primary that wrote while disconnected, demoted, then power-cut: its bitmap survives, and promoted again it resyncs those writes to the peer; a primary power-cut while its peer is promoted, which writes after its reboot: a split brain, not a resync over those writes"
 TOPOLOGY=2host
 TIMEOUT=600
-DEBUG_LANE=no	# not yet run under the debug kernel
 VDISKS="128 8"
 REPL_DATA=/dev/vdisk0
 REPL_META=/dev/vdisk1

@@ -3,7 +3,6 @@
 DESCRIPTION="a flapping link: six cuts, each with writes, before the resync can finish: no false split brain, one new generation, the disks equal in the end"
 TOPOLOGY=2host
 TIMEOUT=600
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

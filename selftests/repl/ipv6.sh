@@ -4,7 +4,6 @@ DESCRIPTION="replication over IPv6: peer=V6ADDRESS:PORT on both guests, vaiod li
 TOPOLOGY=2host
 TIMEOUT=300
 KCONFIG="CONFIG_IPV6"
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

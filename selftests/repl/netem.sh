@@ -4,7 +4,6 @@ DESCRIPTION="a lossy, slow link (netem): fio verify in each mode; async lag held
 TOPOLOGY=2host
 TIMEOUT=600
 CHECK=full                 # 2 min of two guests: make check's 30 would not hold it (the lag limits; async-fio and async-failover run async in CI)
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

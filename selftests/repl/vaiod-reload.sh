@@ -5,7 +5,6 @@ TOPOLOGY=2host
 TIMEOUT=400
 CHECK=full                 # make check's 30 minutes would not hold it (vaiod's SIGHUP; repl/vaiod-config checks its configuration in CI)
 KCONFIG="CONFIG_TLS"
-DEBUG_LANE=no	# not yet run under the debug kernel
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"
