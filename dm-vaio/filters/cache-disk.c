@@ -57,7 +57,8 @@ int disk_ran_without(struct cache_pool *p, struct cache_disk *d, bool on)
 {
 	struct cache_disk_entry *e = disktab_entry(p, d->idx);
 
-	if (d->ran_without == on)
+	/* (After a failed write of the table: again.) */
+	if (d->ran_without == on && !p->disktab_unsaved)
 		return 0;
 	d->ran_without = on;
 	if (on)

@@ -111,9 +111,12 @@ static_assert(CACHE_MAX_DISKS * sizeof(struct cache_disk_entry) <=
 	      CACHE_DISKTAB_BYTES);
 static_assert(CACHE_DISKTAB_SECTOR * SECTOR_SIZE + CACHE_DISKTAB_BYTES <=
 	      CACHE_META_START * SECTOR_SIZE);
-/* The table is read and written in whole pages (p->disktab). */
-static_assert(CACHE_DISKTAB_BYTES / PAGE_SIZE * PAGE_SIZE == CACHE_DISKTAB_BYTES &&
-	      CACHE_DISKTAB_BYTES / PAGE_SIZE);
+/*
+ * The superblock, the table and the entries are read and written in
+ * pages (pool_rw()): of 4 KiB, or a superblock's page would cover the
+ * table, and an entry page its neighbour.
+ */
+static_assert(PAGE_SIZE == CACHE_META_BYTES);
 static_assert(sizeof(struct cache_sb) <= SECTOR_SIZE);
 
 #endif /* DM_VAIO_CACHE_FORMAT_H */

@@ -238,6 +238,9 @@ int index_init(struct cache_pool *p)
 	for (i = p->nslots; i-- > 0;) {
 		p->slots[i].hnext = CACHE_NONE;
 		list_push_head(p, &p->free, i);
+		/* (Up to 2^30 slots.) */
+		if (!(i & 0xffff))
+			cond_resched();
 	}
 	return 0;
 }

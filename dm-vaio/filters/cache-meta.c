@@ -285,24 +285,34 @@ static int disktab_write_pages(struct cache_pool *p, unsigned int first,
 {
 	struct cache_disk_entry *e;
 	unsigned int i;
+	int r;
 
 	for (i = first * DISKTAB_PER_PAGE; i < (last + 1) * DISKTAB_PER_PAGE;
 	     i++) {
 		e = disktab_entry(p, i);
 		e->csum = cpu_to_le32(disktab_csum(p, e, i));
 	}
-	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
-		       CACHE_DISKTAB_SECTOR + first * (PAGE_SIZE >> SECTOR_SHIFT),
-		       &p->disktab[first], last - first + 1);
+	r = pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
+		    CACHE_DISKTAB_SECTOR + first * (PAGE_SIZE >> SECTOR_SHIFT),
+		    &p->disktab[first], last - first + 1);
+	if (r)
+		p->disktab_unsaved = true;
+	else if (!first && last == ARRAY_SIZE(p->disktab) - 1)
+		p->disktab_unsaved = false;
+	return r;
 }
 
 /*
  * Entry @idx of the disk table to the device, durably: the page that
- * holds it (its other entries are written as they are). cache_pools_lock
- * held.
+ * holds it (its other entries are written as they are), or the whole
+ * table after a write of it failed. cache_pools_lock held.
  */
 int disktab_write(struct cache_pool *p, unsigned int idx)
 {
+	lockdep_assert_held(&cache_pools_lock);
+	/* A page whose write failed may hold what another entry needs. */
+	if (p->disktab_unsaved)
+		return disktab_write_all(p);
 	return disktab_write_pages(p, idx / DISKTAB_PER_PAGE,
 				   idx / DISKTAB_PER_PAGE);
 }
@@ -474,20 +484,17 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 	}
 	p->activations = le64_to_cpu(sb->activations) + 1;
 	*error = "cannot read the cache pool's metadata";
-	r = pool_rw(p, REQ_OP_READ, CACHE_DISKTAB_SECTOR, p->disktab,
-		    ARRAY_SIZE(p->disktab));
-	if (r)
-		return r;
 	/*
 	 * Version 2 had 64 entries: what follows them on the device is not
-	 * the pool's (whatever was there before it was made).
+	 * the pool's (whatever was there before it was made), and not read.
 	 */
 	ndisks = le32_to_cpu(sb->version) == 2 ? CACHE_V2_DISKS : CACHE_MAX_DISKS;
+	r = pool_rw(p, REQ_OP_READ, CACHE_DISKTAB_SECTOR, p->disktab,
+		    DIV_ROUND_UP(ndisks, DISKTAB_PER_PAGE));
+	if (r)
+		return r;
 	for (i = ndisks; i < CACHE_MAX_DISKS; i++)
 		memset(disktab_entry(p, i), 0, sizeof(*e));
-	if (ndisks != CACHE_MAX_DISKS)
-		DMINFO("pool %s: a version 2 pool on %pg: made version %u (%u disks)",
-		       p->name, p->cdev, CACHE_VERSION, CACHE_MAX_DISKS);
 	for (i = 0; i < ndisks; i++) {
 		e = disktab_entry(p, i);
 		if (le32_to_cpu(e->csum) != disktab_csum(p, e, i) && !bad++)
@@ -520,6 +527,8 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 
 		if (le32_to_cpu(ms->csum) != msector_csum(p, ms, i) && !bad++)
 			first = i;
+		if (!(i & 0xffff))
+			cond_resched();
 	}
 	if (bad) {
 		DMERR("pool %s: %u entry sectors on %pg fail their checksum (first: %llu)",
@@ -533,6 +542,8 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 
 	*error = "cannot allocate cache disk";
 	for (i = 0; i < p->nslots; i++) {
+		if (!(i & 0xffff))
+			cond_resched();
 		m = meta_entry(p, i);
 		if (!(m->flags & ENTRY_DIRTY) &&
 		    !(clean && m->flags == ENTRY_VALID))
@@ -621,6 +632,10 @@ drop:
 	if (r)
 		return r;
 	sb_fill(p, sb, false);
-	return pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
-		       &sbp, 1);
+	r = pool_rw(p, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, CACHE_SB_SECTOR,
+		    &sbp, 1);
+	if (!r && ndisks != CACHE_MAX_DISKS)
+		DMINFO("pool %s: a version 2 pool on %pg: made version %u (%u disks)",
+		       p->name, p->cdev, CACHE_VERSION, CACHE_MAX_DISKS);
+	return r;
 }

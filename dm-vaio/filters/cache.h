@@ -207,6 +207,8 @@ struct cache_pool {
 	u32 wb_high, wb_low, wb_other;
 	bool wb_pool;
 	struct page *disktab[CACHE_DISKTAB_BYTES / PAGE_SIZE];	/* cache_pools_lock */
+	/* A write of it failed: the next writes it whole. cache_pools_lock */
+	bool disktab_unsaved;
 	u64 activations;
 
 	struct bio_set bs;

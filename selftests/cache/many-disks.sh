@@ -124,8 +124,8 @@ ktap_check "the pool goes" dm_remove fast
 # A version 2 pool (64 disks, a table of 8 KiB) is made version 3 when it
 # starts: its dirty blocks come back, and what follows its 64 entries on
 # the device (not the pool's) is not taken for entries. It is made here
-# of a version 3 pool of four disks with a dirty block each, kept: the
-# superblock's version set to 2 and its crc32c made again.
+# of a crash image (ram1) of a version 3 pool of four disks with a dirty
+# block each: the superblock's version set to 2 and its crc32c made again.
 KEPT="0 1 2 3"
 zero() { dd if=/dev/zero of="/dev/mapper/s$1" bs=4k seek=$(($1 % 64)) count=1 oflag=direct 2>/dev/null; }
 for i in $KEPT; do zero "$i"; done
@@ -135,39 +135,40 @@ ktap_check "a new pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_check "four disks on it" make_disks 0 3
 for i in $KEPT; do put "$i"; done
 ktap_eq "four dirty blocks" "$(pool_word dirty)" 4
+ktap_check "a copy of the live pool device (a crash)" crash_copy
 ktap_check "their slices fail writes" reslice error
 ktap_check "the disks go, keeping them" remove v 0 3
 ktap_check "the pool goes" dm_remove fast
 ktap_check "the slices take writes again" reslice linear
 # Bytes after the 64 entries of version 2: 8 * 512 + 64 * 128 on.
-blockdev --flushbufs /dev/ram0
+blockdev --flushbufs /dev/ram1
 head -c $((192 * 128)) /dev/urandom |
-	dd of=/dev/ram0 bs=128 seek=$((8 * 4 + 64)) conv=notrunc,fsync 2>/dev/null
-pool_fails() { # WHAT: the pool does not start, the kernel saying WHAT
+	dd of=/dev/ram1 bs=128 seek=$((8 * 4 + 64)) conv=notrunc,fsync 2>/dev/null
+pool_fails() { # WHAT: the pool does not start on ram1, the kernel saying WHAT
 	dmesg -c >/dev/null
-	! echo "0 8 vaio-cache-pool /dev/ram0" | dmsetup create fast 2>/dev/null &&
+	! echo "0 8 vaio-cache-pool /dev/ram1" | dmsetup create fast 2>/dev/null &&
 		dmesg | grep -q "$1"
 }
 ktap_check "as version 3, entry 64 on fails its checksum" \
 	pool_fails "fail their checksum (first: 64)"
 dmsetup remove fast 2>/dev/null
-# sb_version V: the superblock (72 bytes) says version V, its crc32c
+# sb_version V: ram1's superblock (72 bytes) says version V, its crc32c
 # (at 68, over the 72 with it zero) made again.
 sb_version() {
-	blockdev --flushbufs /dev/ram0
-	dd if=/dev/ram0 of=/tmp/sb bs=72 count=1 2>/dev/null
+	blockdev --flushbufs /dev/ram1
+	dd if=/dev/ram1 of=/tmp/sb bs=72 count=1 2>/dev/null
 	# shellcheck disable=SC2059 # the octal escape is the format
 	printf "\\00$1\\000\\000\\000" | dd of=/tmp/sb bs=1 seek=8 conv=notrunc 2>/dev/null
 	printf '\000\000\000\000' | dd of=/tmp/sb bs=1 seek=68 conv=notrunc 2>/dev/null
 	vaio-crc32c -b </tmp/sb | dd of=/tmp/sb bs=1 seek=68 conv=notrunc 2>/dev/null
-	dd if=/tmp/sb of=/dev/ram0 bs=72 count=1 conv=notrunc,fsync 2>/dev/null
+	dd if=/tmp/sb of=/dev/ram1 bs=72 count=1 conv=notrunc,fsync 2>/dev/null
 }
-sb_word() { blockdev --flushbufs /dev/ram0; od -An -tu4 -j8 -N4 /dev/ram0 | tr -d ' '; }
+sb_word() { blockdev --flushbufs /dev/ram1; od -An -tu4 -j8 -N4 /dev/ram1 | tr -d ' '; }
 sb_version 2
 ktap_eq "the superblock says version 2" "$(sb_word)" 2
 dmesg -c >/dev/null
-ktap_check "the pool starts" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
-ktap_match "made version 3" "$(dmesg | grep -o 'a version 2 pool on ram0: made version 3 (256 disks)')" made
+ktap_check "the pool starts" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
+ktap_match "made version 3" "$(dmesg | grep -o 'a version 2 pool on ram1: made version 3 (256 disks)')" made
 ktap_eq "the superblock says version 3" "$(sb_word)" 3
 ktap_eq "with the four dirty blocks" "$(pool_word dirty)" 4
 ktap_check "the four disks again" make_disks 0 3
@@ -182,7 +183,7 @@ ktap_eq "each written back: failed" "$(four wb)" none
 ktap_eq "each disk below holds its own block: wrong" "$(four below_same)" none
 ktap_check "the disks go" remove v 0 3
 ktap_check "the pool goes" dm_remove fast
-ktap_check "it starts again, version 3" dm_create fast "0 8 vaio-cache-pool /dev/ram0"
+ktap_check "it starts again, version 3" dm_create fast "0 8 vaio-cache-pool /dev/ram1"
 ktap_check "the slices go" remove s 0 $N
 ktap_check "the pool goes" dm_remove fast
 ktap_eq "no warning in the kernel log" "$(dmesg | grep -c 'WARNING\|BUG')" 0
