@@ -50,23 +50,23 @@ remove() { # PREFIX FIRST LAST: dmsetup remove PREFIX<FIRST>...PREFIX<LAST>
 # block I: the 4 KiB disk I writes (at block I % 64).
 block() { yes "disk $1 of the pool" | head -c 4096; }
 put() { block "$1" | dd of="/dev/mapper/v$1" bs=4k seek=$(($1 % 64)) oflag=direct 2>/dev/null; }
-same() { # DEV I: DEV holds block I at I % 64
-	[ "$(dd if="$1" bs=4k skip=$(($2 % 64)) count=1 iflag=direct 2>/dev/null | md5sum)" = \
-		"$(block "$2" | md5sum)" ]
+at() { # DEV I: the md5sum of DEV's block I % 64
+	dd if="$1" bs=4k skip=$(($2 % 64)) count=1 iflag=direct 2>/dev/null | md5sum
 }
-each() { # CMD: CMD I for every disk I; the disks for which it fails
-	local i bad=
-	for i in $(seq 0 $((N - 1))); do
+ZERO=$(head -c 4096 /dev/zero | md5sum)
+same() { [ "$(at "$1" "$2")" = "$(block "$2" | md5sum)" ]; }	# DEV I: DEV holds block I
+over() { # LIST CMD: CMD I for every I of LIST; those for which it fails
+	local i bad='' list="$1"
+	shift
+	for i in $list; do
 		"$@" "$i" || bad="$bad $i"
 	done
 	echo "${bad:-none}"
 }
+each() { over "$(seq 0 $((N - 1)))" "$@"; }	# CMD: over every disk
 vm_same() { same "/dev/mapper/v$1" "$1"; }
 below_same() { same "/dev/mapper/s$1" "$1"; }
-below_zero() {
-	[ "$(dd if="/dev/mapper/s$1" bs=4k skip=$(($1 % 64)) count=1 iflag=direct 2>/dev/null | md5sum)" = \
-		"$(head -c 4096 /dev/zero | md5sum)" ]
-}
+below_zero() { [ "$(at "/dev/mapper/s$1" "$1")" = "$ZERO" ]; }
 ktap_eq "each disk writes a block of its own: failed" "$(each put)" none
 ktap_eq "all $N dirty" "$(pool_word dirty)" $N
 ktap_eq "each reads it back: wrong" "$(each vm_same)" none
@@ -172,11 +172,7 @@ ktap_match "made version 3" "$(dmesg | grep -o 'a version 2 pool on ram1: made v
 ktap_eq "the superblock says version 3" "$(sb_word)" 3
 ktap_eq "with the four dirty blocks" "$(pool_word dirty)" 4
 ktap_check "the four disks again" make_disks 0 3
-four() { # CMD: CMD I for the four disks; those for which it fails
-	local i bad=
-	for i in $KEPT; do "$@" "$i" || bad="$bad $i"; done
-	echo "${bad:-none}"
-}
+four() { over "$KEPT" "$@"; }	# CMD: over the four disks
 ktap_eq "each reads its own block: wrong" "$(four vm_same)" none
 ktap_eq "nothing below yet" "$(four below_zero)" none
 ktap_eq "each written back: failed" "$(four wb)" none
