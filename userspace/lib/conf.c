@@ -7,10 +7,15 @@
  *   <confdir>/disks/<name>.json     {"disk": NAME, "device": PATH,
  *                                    "policy": NAME or null}
  *   <confdir>/pools/<name>.json     {"pool": NAME, "device": PATH,
- *                                    "memory_mib": N}
+ *                                    "memory_mib": N, "block_size": N,
+ *                                    "uuid": UUID}
  *                                   or "devices": [PATH, PATH...] for a
  *                                   pool on several devices; memory_mib
- *                                   absent without a memory tier
+ *                                   absent without a memory tier,
+ *                                   block_size (bytes, a power of two
+ *                                   from 4096 to 1048576) absent for
+ *                                   4096, uuid in files from before pool
+ *                                   uuids
  *
  * Files are replaced atomically (write, fsync, rename); changes are made
  * under an exclusive lock on <confdir>/.lock.
@@ -556,6 +561,12 @@ bool vaio_valid_uuid(const char *u)
 	return true;
 }
 
+bool vaio_pool_block_size_valid(uint64_t bytes)
+{
+	return bytes >= VAIO_POOL_BLOCK_MIN && bytes <= VAIO_POOL_BLOCK_MAX &&
+	       !(bytes & (bytes - 1));
+}
+
 bool vaio_pool_conf_exists(const char *name)
 {
 	return exists("pools", name);
@@ -622,11 +633,12 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 			struct vaio_err *err)
 {
 	static const char *const keys[] = {
-		"pool", "device", "devices", "memory_mib", "uuid", NULL
+		"pool", "device", "devices", "memory_mib", "block_size", "uuid",
+		NULL
 	};
 	struct json_object *obj, *v;
 	char path[4200];
-	int64_t mib;
+	int64_t mib, bs;
 	int r;
 
 	memset(p, 0, sizeof(*p));
@@ -656,6 +668,18 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 		else
 			p->memory_mib = mib;
 	}
+	/* Files from before block sizes, and pools of 4 KiB, have none. */
+	p->block_size = VAIO_POOL_BLOCK_DEFAULT;
+	if (!r && json_object_object_get_ex(obj, "block_size", &v)) {
+		bs = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) ||
+		    !vaio_pool_block_size_valid(bs))
+			r = vaio_seterr(err, EINVAL,
+					"%s: \"block_size\" must be a number of bytes, a power of two from 4096 to 1048576",
+					path);
+		else
+			p->block_size = bs;
+	}
 	/* Files from before pool uuids have none: apply records one. */
 	if (!r && json_object_object_get_ex(obj, "uuid", &v)) {
 		const char *u = json_object_get_string(v);
@@ -672,8 +696,8 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 }
 
 /*
- * A pool on one device without a memory tier is written as before they
- * came, {"pool", "device"}, which older versions read too.
+ * A pool on one device without a memory tier, of 4 KiB blocks, is written
+ * as before they came, {"pool", "device"}, which older versions read too.
  */
 int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err)
 {
@@ -702,6 +726,16 @@ int vaio_pool_conf_save(const struct vaio_pool_conf *p, struct vaio_err *err)
 	if (p->memory_mib)
 		json_object_object_add(obj, "memory_mib",
 				       json_object_new_int64(p->memory_mib));
+	if (p->block_size && p->block_size != VAIO_POOL_BLOCK_DEFAULT) {
+		if (!vaio_pool_block_size_valid(p->block_size)) {
+			json_object_put(obj);
+			return vaio_seterr(err, EINVAL,
+					   "pool %s: block size %u: give a power of two from 4096 to 1048576 bytes",
+					   p->name, (unsigned int)p->block_size);
+		}
+		json_object_object_add(obj, "block_size",
+				       json_object_new_int64(p->block_size));
+	}
 	if (p->uuid[0])
 		json_object_object_add(obj, "uuid", json_object_new_string(p->uuid));
 	obj_path(path, sizeof(path), "pools", p->name);

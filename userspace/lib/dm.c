@@ -635,13 +635,14 @@ static int tier_create(const char *pool, const char *tier, char devt[][32],
 }
 
 /*
- * Loads pool @c's table "<devt>[ memory_mib=<n>][ uuid=<uuid>][ format]"
- * into a new device.
+ * Loads pool @c's table "<devt>[ memory_mib=<n>][ block_size=<n>]
+ * [ uuid=<uuid>][ format]" into a new device: block_size= only for a size
+ * other than 4096, which kernels without block sizes refuse.
  */
 static int pool_load(const char *name, const char *devt,
 		     const struct vaio_pool_conf *c, struct vaio_err *err)
 {
-	char params[160], uuid[DM_UUID_LEN];
+	char params[192], uuid[DM_UUID_LEN];
 	struct dm_task *dmt;
 	int n, r;
 
@@ -650,6 +651,9 @@ static int pool_load(const char *name, const char *devt,
 	if (c->memory_mib)
 		n += snprintf(params + n, sizeof(params) - n,
 			      " memory_mib=%" PRIu64, c->memory_mib);
+	if (c->block_size && c->block_size != VAIO_POOL_BLOCK_DEFAULT)
+		n += snprintf(params + n, sizeof(params) - n,
+			      " block_size=%" PRIu32, c->block_size);
 	if (c->uuid[0])
 		n += snprintf(params + n, sizeof(params) - n, " uuid=%s",
 			      c->uuid);
@@ -679,6 +683,7 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 	struct dm_info info;
 	struct vaio_err e2;
 	sigset_t block, old;
+	uint32_t bs = c->block_size ? c->block_size : VAIO_POOL_BLOCK_DEFAULT;
 	int i, j, r;
 
 	if (!vaio_valid_name(c->name))
@@ -688,6 +693,10 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 	if (c->ndevices < 1 || c->ndevices > VAIO_POOL_MAX_DEVICES)
 		return vaio_seterr(err, EINVAL, "pool %s: give 1 to %d devices",
 				   c->name, VAIO_POOL_MAX_DEVICES);
+	if (!vaio_pool_block_size_valid(bs))
+		return vaio_seterr(err, EINVAL,
+				   "pool %s: block size %" PRIu32 ": give a power of two from 4096 to 1048576 bytes",
+				   c->name, bs);
 	/* Every device first: there, a block device, unused, named once. */
 	for (i = 0; i < c->ndevices; i++) {
 		r = device_sectors(c->devices[i], &len[i], devt[i],
@@ -703,13 +712,13 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 						   ", also as " : "",
 						   strcmp(c->devices[i], c->devices[j]) ?
 						   c->devices[j] : "");
-		/* Several: whole 4 KiB blocks, none across two devices. */
+		/* Several: whole blocks, none across two devices. */
 		if (c->ndevices > 1)
-			len[i] &= ~7ULL;
+			len[i] &= ~(uint64_t)(bs / 512 - 1);
 		if (!len[i])
 			return vaio_seterr(err, EINVAL,
-					   "device %s: smaller than 4 KiB",
-					   c->devices[i]);
+					   "device %s: smaller than a block (%" PRIu32 " KiB)",
+					   c->devices[i], bs / 1024);
 	}
 	r = vaio_dm_state(c->name, err);
 	if (r < 0)
@@ -792,6 +801,69 @@ int vaio_pool_remove(const char *name, struct vaio_err *err)
 	return 0;
 }
 
+int vaio_pool_parse_table(const char *params, struct vaio_pool_info *p)
+{
+	char copy[256], *w, *save = NULL, *end;
+	unsigned long long v;
+	int r = 0;
+
+	p->device[0] = '\0';
+	p->memory_mib = 0;
+	p->block_size = VAIO_POOL_BLOCK_DEFAULT;
+	if (snprintf(copy, sizeof(copy), "%s", params) >= (int)sizeof(copy))
+		r = -EINVAL;
+	w = strtok_r(copy, " ", &save);
+	if (!w || snprintf(p->device, sizeof(p->device), "%s", w) >=
+	    (int)sizeof(p->device)) {
+		p->device[0] = '\0';
+		return -EINVAL;
+	}
+	/* The words after the device, in any order. */
+	while ((w = strtok_r(NULL, " ", &save))) {
+		bool mib = !strncmp(w, "memory_mib=", 11);
+
+		if (!mib && strncmp(w, "block_size=", 11))
+			continue;
+		errno = 0;
+		v = strtoull(w + 11, &end, 10);
+		if (errno || end == w + 11 || *end || (!mib && v > UINT32_MAX)) {
+			r = -EINVAL;
+			continue;
+		}
+		if (mib)
+			p->memory_mib = v;
+		else
+			p->block_size = v;
+	}
+	return r;
+}
+
+int vaio_pool_parse_status(const char *params, struct vaio_pool_info *p)
+{
+	int end = 0, end2 = 0;
+
+	if (sscanf(params, "block_size %" SCNu32 " blocks %" SCNu64 " used %"
+		   SCNu64 " filling %" SCNu64 " free %" SCNu64 " disks %u"
+		   " reserved_pct %u state %15s errors %" SCNu64 " dirty %"
+		   SCNu64 "%n", &p->block_size, &p->blocks, &p->used,
+		   &p->filling, &p->free, &p->disks, &p->reserved_pct, p->state,
+		   &p->errors, &p->dirty, &end) != 10) {
+		snprintf(p->state, sizeof(p->state), "unknown");
+		/* The table's, if it was read; else what a pool has by default. */
+		if (!vaio_pool_block_size_valid(p->block_size))
+			p->block_size = VAIO_POOL_BLOCK_DEFAULT;
+		return -EINVAL;
+	}
+	/* Kernels with the memory tier add it (0 blocks: none). */
+	if (sscanf(params + end, " memory_blocks %" SCNu64 " memory_used %"
+		   SCNu64 "%n", &p->memory_blocks, &p->memory_used, &end2) != 2)
+		p->memory_blocks = 0;
+	/* And kernels with pool identities, its uuid. */
+	else if (sscanf(params + end + end2, " uuid %36s", p->uuid) != 1)
+		p->uuid[0] = '\0';
+	return 0;
+}
+
 /*
  * Fills @p from dm device @name, if its table is a vaio-cache-pool: 1.
  * The table first, which has no side effect; the status of a pool only,
@@ -803,7 +875,7 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	struct dm_info info = { 0 };
 	char *type = NULL, *params = NULL;
 	uint64_t s, l;
-	int end = 0, end2 = 0, r = 0;
+	int r = 0;
 
 	memset(p, 0, sizeof(*p));
 	/*
@@ -817,9 +889,7 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 	dm_get_next_target(dmt, NULL, &s, &l, &type, &params);
 	if (!type || strcmp(type, "vaio-cache-pool") || !params)
 		goto out;
-	if (sscanf(params, "%31s memory_mib=%" SCNu64, p->device,
-		   &p->memory_mib) != 2)
-		p->memory_mib = 0;
+	vaio_pool_parse_table(params, p);
 	dm_task_destroy(dmt);
 
 	type = NULL;
@@ -835,20 +905,7 @@ static int pool_info(const char *name, struct vaio_pool_info *p)
 		goto out;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->open_count = info.open_count;
-	if (sscanf(params, "block_size 4096 blocks %" SCNu64 " used %" SCNu64
-		   " filling %" SCNu64 " free %" SCNu64 " disks %u reserved_pct %u"
-		   " state %15s errors %" SCNu64 " dirty %" SCNu64 "%n", &p->blocks,
-		   &p->used, &p->filling, &p->free, &p->disks, &p->reserved_pct,
-		   p->state, &p->errors, &p->dirty, &end) != 9)
-		snprintf(p->state, sizeof(p->state), "unknown");
-	/* Kernels with the memory tier add it (0 blocks: none). */
-	else if (sscanf(params + end, " memory_blocks %" SCNu64 " memory_used %"
-			SCNu64 "%n", &p->memory_blocks, &p->memory_used,
-			&end2) != 2)
-		p->memory_blocks = 0;
-	/* And kernels with pool identities, its uuid. */
-	else if (sscanf(params + end + end2, " uuid %36s", p->uuid) != 1)
-		p->uuid[0] = '\0';
+	vaio_pool_parse_status(params, p);
 	r = 1;
 out:
 	if (dmt)

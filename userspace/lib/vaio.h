@@ -335,6 +335,15 @@ void vaio_names_free(char **names, int n);
  */
 
 #define VAIO_POOL_MAX_DEVICES	16
+/*
+ * A pool's block size (table argument block_size=): the cache's unit of
+ * allocation and of I/O to it, a power of two in bytes from 4 KiB to
+ * 1 MiB; 4 KiB if not given (and the only size with a memory tier, for
+ * now).
+ */
+#define VAIO_POOL_BLOCK_DEFAULT	4096u
+#define VAIO_POOL_BLOCK_MIN	4096u
+#define VAIO_POOL_BLOCK_MAX	(1u << 20)
 
 /*
  * A pool on one device sits on it; on several, on a dm-linear device
@@ -345,6 +354,8 @@ struct vaio_pool_conf {
 	int ndevices;
 	char devices[VAIO_POOL_MAX_DEVICES][4096];
 	uint64_t memory_mib;		/* the memory tier; 0 for none */
+	/* Bytes; 0 (records from before block sizes): 4096. */
+	uint32_t block_size;
 	/*
 	 * The pool's identity, in its superblock: the table names it, and a
 	 * device that holds another pool is refused ("": not recorded, from
@@ -359,7 +370,13 @@ struct vaio_pool_info {
 	char name[VAIO_NAME_MAX];
 	char device[32];		/* major:minor of the cache device */
 	uint64_t memory_mib;		/* from the table; 0 for none */
-	uint64_t memory_blocks;		/* 4 KiB pages of the memory tier */
+	/*
+	 * Bytes, from the status (from the table if the status cannot be
+	 * read); blocks, used, filling, free, dirty and memory_blocks count
+	 * blocks of this size.
+	 */
+	uint32_t block_size;
+	uint64_t memory_blocks;		/* blocks of the memory tier */
 	uint64_t memory_used;
 	uint64_t blocks, used, filling, free;
 	unsigned int disks;		/* disks caching on it */
@@ -370,6 +387,18 @@ struct vaio_pool_info {
 	uint64_t dirty;			/* blocks only the cache has */
 	char uuid[37];			/* from the status; "" if not shown */
 };
+
+/* A block size a pool can have: a power of two, 4 KiB to 1 MiB. */
+bool vaio_pool_block_size_valid(uint64_t bytes);
+/*
+ * Fill @p from a vaio-cache-pool target's table ("MAJ:MIN[ memory_mib=N]
+ * [ block_size=N]", the words after the device in any order; others are
+ * ignored) or status ("block_size N blocks N ... [ memory_blocks N
+ * memory_used N][ uuid U]"). 0, or -EINVAL if it cannot be read (a status:
+ * p->state is then "unknown").
+ */
+int vaio_pool_parse_table(const char *params, struct vaio_pool_info *p);
+int vaio_pool_parse_status(const char *params, struct vaio_pool_info *p);
 
 bool vaio_pool_conf_exists(const char *name);
 int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
