@@ -125,6 +125,27 @@ long long filter_word(const struct vaio_disk_info *d, const char *type,
 	return -1;
 }
 
+/*
+ * The block size of the pool live disk @d's cache filter uses (its
+ * status names it) in KiB; 4 if it cannot be read.
+ */
+static long long cache_block_kib(const struct vaio_disk_info *d)
+{
+	char keys[64][VAIO_NAME_MAX], values[64][VAIO_ARG_MAX];
+	uint32_t bs = 0;
+	int i, n;
+
+	for (i = 0; i < d->nfilters && !bs; i++) {
+		if (strcmp(d->filters[i].type, "cache"))
+			continue;
+		n = vaio_status_pairs(d->filters[i].status, keys, values, 64);
+		while (n-- > 0 && !bs)
+			if (!strcmp(keys[n], "pool"))
+				bs = pool_block_size(values[n]);
+	}
+	return bs ? bs / 1024 : 4;
+}
+
 /* Does @chain cache in write-back mode? */
 static bool chain_writeback(const struct vaio_chain *chain)
 {
@@ -152,7 +173,7 @@ int cache_drain(const char *name, const struct vaio_chain *chain,
 		       struct vaio_err *err)
 {
 	struct vaio_disk_info *d = malloc(sizeof(*d));
-	long long dirty, last = -1;
+	long long dirty, last = -1, kib;
 	int status, r = 0;
 	pid_t pid;
 
@@ -161,6 +182,7 @@ int cache_drain(const char *name, const struct vaio_chain *chain,
 	if (chain_writeback(chain) || find_disk(name, d, err) ||
 	    (dirty = filter_word(d, "cache", "dirty")) <= 0)
 		goto out;
+	kib = cache_block_kib(d);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -196,7 +218,7 @@ int cache_drain(const char *name, const struct vaio_chain *chain,
 	for (;;) {
 		if (!json_out && dirty != last && dirty > 0)
 			fprintf(stderr, "%s: writing back the cache: %lld dirty blocks (%lld KiB) left\n",
-				name, dirty, dirty * 4);
+				name, dirty, dirty * kib);
 		last = dirty;
 		/* Interrupted: the disk not changed (the kernel writes on). */
 		if (waitpid(pid, &status, WNOHANG) == pid || held_signal())

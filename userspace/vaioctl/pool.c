@@ -48,6 +48,18 @@ static void pool_members(const struct vaio_pool_conf *c, const char *sep,
 			      c->devices[i]);
 }
 
+/* "4 KiB", "32 KiB", "1 MiB": block size @bytes, for the text. */
+static const char *block_size_text(uint32_t bytes, char *buf, size_t len)
+{
+	if (bytes >= (1u << 20) && !(bytes & ((1u << 20) - 1)))
+		snprintf(buf, len, "%u MiB", bytes >> 20);
+	else if (bytes >= 1024 && !(bytes & 1023))
+		snprintf(buf, len, "%u KiB", bytes >> 10);
+	else
+		snprintf(buf, len, "%u bytes", bytes);
+	return buf;
+}
+
 /* How print_pool() writes a pool in the text. */
 enum pool_style { POOL_SHOW, POOL_ROW };
 
@@ -67,7 +79,13 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	const char *uuid = p && p->uuid[0] ? p->uuid :
 			   c && c->uuid[0] ? c->uuid : NULL;
 	uint64_t memory_mib = p ? p->memory_mib : c->memory_mib;
+	/* The live pool's, else the record's (0 in a record: 4096). */
+	uint32_t bs = p && p->block_size ? p->block_size :
+		      !p && c->block_size ? c->block_size : VAIO_POOL_BLOCK_DEFAULT;
+	char bst[32], fmt[64];
 	int i;
+
+	block_size_text(bs, bst, sizeof(bst));
 
 	print_string(PRINT_ANY, "pool", show ? "pool %s\n" : "%-20s ", name);
 	if (c)
@@ -95,6 +113,9 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	print_u64(!p && memory_mib ? ts : PRINT_JSON, "memory_mib",
 		  "    memory %llu MiB\n", memory_mib);
 	if (!p) {
+		print_uint(PRINT_JSON, "block_size", NULL, bs);
+		if (show)
+			print_text("    blocks of %s\n", bst);
 		print_string(ts, "state", "    state %s (vaioctl apply creates it)\n",
 			     "absent");
 		if (!show) {
@@ -107,9 +128,9 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	}
 	print_string(show ? PRINT_JSON : PRINT_ANY, "devt", "%-9s ", p->device);
 	print_string(ts, "state", "    state %s\n", p->state);
-	print_int(PRINT_JSON, "block_size", NULL, 4096);
-	print_u64(PRINT_ANY, "blocks", show ? "    blocks %llu of 4 KiB:" : "%10llu ",
-		  p->blocks);
+	print_uint(PRINT_JSON, "block_size", NULL, bs);
+	snprintf(fmt, sizeof(fmt), "    blocks %%llu of %s:", bst);
+	print_u64(PRINT_ANY, "blocks", show ? fmt : "%10llu ", p->blocks);
 	print_u64(PRINT_ANY, "used", show ? " used %llu" : "%10llu ", p->used);
 	print_u64(ts, "filling", " filling %llu", p->filling);
 	print_u64(PRINT_ANY, "free", show ? " free %llu\n" : "%10llu ", p->free);
@@ -132,7 +153,8 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	else if (show)
 		print_text("    memory %llu MiB:", (unsigned long long)memory_mib);
 	ts = show && (memory_mib || p->memory_blocks) ? PRINT_ANY : PRINT_JSON;
-	print_u64(ts, "memory_blocks", " blocks %llu of 4 KiB,", p->memory_blocks);
+	snprintf(fmt, sizeof(fmt), " blocks %%llu of %s,", bst);
+	print_u64(ts, "memory_blocks", fmt, p->memory_blocks);
 	print_u64(ts, "memory_used", " used %llu\n", p->memory_used);
 	if (!show) {
 		pool_members(c, ",", members, sizeof(members));
@@ -200,35 +222,62 @@ static int pool_print(const char *only)
 }
 
 /*
+ * The SIZE of option @opt in bytes: a whole number of 2^@shift bytes (of
+ * @what), or a number with one of the suffixes @units (of "KMGT": K, M,
+ * G, T, powers of 1024, either case), which @said names.
+ */
+static uint64_t parse_size(const char *opt, const char *s, int shift,
+			   const char *what, const char *units, const char *said)
+{
+	static const char all[] = "KMGT";
+	unsigned long long n;
+	const char *u = NULL;
+	char *end;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (*end && !end[1] && strchr(units, toupper((unsigned char)*end)))
+		u = strchr(all, toupper((unsigned char)*end));
+	/* No sign, no blanks, no fraction. */
+	if (!isdigit((unsigned char)*s) || (*end && !u))
+		die(EXIT_USAGE, "%s '%s': give a whole number of %s, or a number with %s",
+		    opt, s, what, said);
+	if (u)
+		shift = 10 * (u - all + 1);
+	if (errno || n > UINT64_MAX >> shift)
+		die(EXIT_USAGE, "%s '%s': too large", opt, s);
+	return (uint64_t)n << shift;
+}
+
+/*
  * --memory SIZE: MiB, or with a suffix K, M, G or T (powers of 1024); a
  * whole number of MiB, at least 1.
  */
 static uint64_t parse_memory(const char *s)
 {
-	static const char units[] = "KMGT";
-	unsigned long long n;
-	const char *u = NULL;
-	int shift = 20;
-	char *end;
+	uint64_t n = parse_size("--memory", s, 20, "MiB", "KMGT",
+				"a K, M, G or T suffix");
 
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (*end && !end[1])
-		u = strchr(units, toupper((unsigned char)*end));
-	/* No sign, no blanks, no fraction. */
-	if (!isdigit((unsigned char)*s) || (*end && !u))
-		die(EXIT_USAGE, "--memory '%s': give a whole number of MiB, or a number with a K, M, G or T suffix",
-		    s);
-	if (u)
-		shift = 10 * (u - units + 1);
-	if (errno || n > UINT64_MAX >> shift)
-		die(EXIT_USAGE, "--memory '%s': too large", s);
-	n <<= shift;
 	if (!n)
 		die(EXIT_USAGE, "--memory '%s': the memory tier needs at least 1 MiB", s);
 	if (n & ((1 << 20) - 1))
 		die(EXIT_USAGE, "--memory '%s': not a whole number of MiB", s);
 	return n >> 20;
+}
+
+/*
+ * --block-size SIZE: bytes, or with a suffix K or M (powers of 1024); a
+ * power of two from 4 KiB to 1 MiB.
+ */
+static uint32_t parse_block_size(const char *s)
+{
+	uint64_t n = parse_size("--block-size", s, 0, "bytes", "KM",
+				"a K or M suffix");
+
+	if (!vaio_pool_block_size_valid(n))
+		die(EXIT_USAGE, "--block-size '%s': give a power of two from 4K to 1M (4096 to 1048576 bytes)",
+		    s);
+	return n;
 }
 
 /* The pool superblock's first 8 bytes (dm-vaio/filters/cache.h). */
@@ -297,10 +346,27 @@ static void new_uuid(char *uuid, size_t len)
 	uuid[strcspn(uuid, "\n")] = '\0';
 }
 
+uint32_t pool_block_size(const char *name)
+{
+	struct vaio_pool_info *live;
+	struct vaio_err err;
+	uint32_t bs = 0;
+	int n, i;
+
+	if (vaio_pool_list(&live, &n, &err))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strcmp(live[i].name, name) && strcmp(live[i].state, "unknown"))
+			bs = live[i].block_size;
+	free(live);
+	return bs;
+}
+
 static int pool_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "memory", required_argument, NULL, 'm' },
+		{ "block-size", required_argument, NULL, 'b' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "uuid", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
@@ -310,16 +376,20 @@ static int pool_create(int argc, char **argv)
 	struct vaio_pool_conf *c = calloc(1, sizeof(*c));
 	char members[VAIO_POOL_MAX_DEVICES * 4100], sig[128];
 	uint64_t memory_mib = 0;
+	uint32_t block_size = 0, live_bs;
 	struct vaio_err err;
 	bool force = false;
+	char bst[32], bst2[32];
 	int o, i, j, lock;
 
 	if (!c)
 		die(EXIT_FAIL, "out of memory");
 	optind = 0;
-	while ((o = getopt_long(argc + 1, argv - 1, "m:fu:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc + 1, argv - 1, "m:b:fu:h", opts, NULL)) != -1) {
 		if (o == 'm')
 			memory_mib = parse_memory(optarg);
+		else if (o == 'b')
+			block_size = parse_block_size(optarg);
 		else if (o == 'f')
 			force = true;
 		else if (o == 'u')
@@ -331,6 +401,9 @@ static int pool_create(int argc, char **argv)
 	}
 	argc -= optind - 1;
 	argv += optind - 1;
+	/* The kernel's rule for now, said here before anything is done. */
+	if (memory_mib && block_size && block_size != VAIO_POOL_BLOCK_DEFAULT)
+		die(EXIT_USAGE, "--memory needs --block-size 4K for now");
 	if (argc < 2) {
 		fprintf(stderr, "vaioctl: missing argument\n");
 		usage(usage_cache, EXIT_USAGE);
@@ -341,6 +414,12 @@ static int pool_create(int argc, char **argv)
 		    VAIO_POOL_MAX_DEVICES);
 	snprintf(c->name, sizeof(c->name), "%s", argv[0]);
 	c->memory_mib = memory_mib;
+	/*
+	 * A new pool's: 4 KiB if not given. The pool --uuid takes has its
+	 * own, which the kernel checks against the one given (none given:
+	 * whatever it is, recorded once the pool is there).
+	 */
+	c->block_size = block_size || uuid ? block_size : VAIO_POOL_BLOCK_DEFAULT;
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] != '/')
 			die(EXIT_FAIL, "pool device '%s': give an absolute path", argv[i]);
@@ -387,6 +466,21 @@ static int pool_create(int argc, char **argv)
 	c->wipe = force;
 	if (vaio_pool_create(c, &err))
 		die_err(&err);
+	/*
+	 * The block size the pool has: recorded if none was given; else the
+	 * one given, which the kernel checks against the pool --uuid takes,
+	 * except 4096 (block_size= is given for other sizes only, which
+	 * kernels without block sizes refuse), checked here.
+	 */
+	live_bs = pool_block_size(c->name);
+	if (!c->block_size) {
+		c->block_size = live_bs;
+	} else if (live_bs && live_bs != c->block_size) {
+		vaio_pool_remove(c->name, NULL);
+		die(EXIT_FAIL, "pool %s: the device holds a pool of %s blocks, not %s",
+		    c->name, block_size_text(live_bs, bst, sizeof(bst)),
+		    block_size_text(c->block_size, bst2, sizeof(bst2)));
+	}
 	if (vaio_pool_conf_save(c, &err)) {
 		vaio_pool_remove(c->name, NULL);
 		die_err(&err);
@@ -400,6 +494,9 @@ static int pool_create(int argc, char **argv)
 	printf("pool %s created on %s", c->name, members);
 	if (c->memory_mib)
 		printf(" with %llu MiB of memory", (unsigned long long)c->memory_mib);
+	if (c->block_size && c->block_size != VAIO_POOL_BLOCK_DEFAULT)
+		printf(", blocks of %s", block_size_text(c->block_size, bst,
+							 sizeof(bst)));
 	putchar('\n');
 	free(c);
 	return EXIT_OK;

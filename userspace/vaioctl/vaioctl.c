@@ -41,7 +41,8 @@ static const char usage_main[] =
 "  vaioctl policy assign POLICY DISK | unassign DISK\n"
 "  vaioctl disk create NAME DEVICE [--policy POLICY]\n"
 "  vaioctl disk remove NAME | list | show NAME\n"
-"  vaioctl cache pool create NAME DEVICE... [--memory SIZE] [--uuid UUID | --force]\n"
+"  vaioctl cache pool create NAME DEVICE... [--memory SIZE] [--block-size SIZE]\n"
+"                             [--uuid UUID | --force]\n"
 "  vaioctl cache pool remove NAME | list | show NAME\n"
 "  vaioctl stats [DISK...] [--top N] [--sort KEY] [--watch [SECONDS]] [--count N] [--raw]\n"
 "  vaioctl event snapshot DISK TAG\n"
@@ -95,7 +96,8 @@ const char usage_disk[] =
 "  create: a vaio device /dev/mapper/NAME over block device DEVICE.\n";
 
 const char usage_cache[] =
-"Usage: vaioctl cache pool create NAME DEVICE... [-m|--memory SIZE] [-u|--uuid UUID] [-f|--force]\n"
+"Usage: vaioctl cache pool create NAME DEVICE... [-m|--memory SIZE]\n"
+"                 [-b|--block-size SIZE] [-u|--uuid UUID] [-f|--force]\n"
 "       vaioctl cache pool remove NAME\n"
 "       vaioctl cache pool list\n"
 "       vaioctl cache pool show NAME\n"
@@ -103,8 +105,12 @@ const char usage_cache[] =
 "  shared by the disks whose policy has a cache:pool=NAME component. Several\n"
 "  DEVICEs are joined in their order by a linear device, NAME-tier.\n"
 "  --memory: a memory tier in front of them, SIZE MiB or with a suffix K, M,\n"
-"  G or T (1024-based): a whole number of MiB. remove refuses a pool that a\n"
-"  disk uses.\n";
+"  G or T (1024-based): a whole number of MiB; for now only with 4K blocks.\n"
+"  --block-size: the cache's unit of allocation and of I/O to it, SIZE bytes\n"
+"  or with a suffix K or M: a power of two from 4K (the default) to 1M.\n"
+"  Larger blocks take less RAM per TiB of cache (about 40 bytes a block);\n"
+"  reads and writes that do not cover whole blocks are not cached. remove\n"
+"  refuses a pool that a disk uses.\n";
 
 const char usage_stats[] =
 "Usage: vaioctl stats [DISK...] [-t|--top N] [-s|--sort KEY]\n"

@@ -153,6 +153,8 @@ int cache(int argc, char **argv);
  * it cannot be opened exclusively (in use) or read.
  */
 void device_signature(const char *dev, char *what, size_t len);
+/* Live pool @name's block size in bytes; 0 if it cannot be read. */
+uint32_t pool_block_size(const char *name);
 
 /* apply.c */
 int apply(int argc, char **argv);
