@@ -81,7 +81,8 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	uint64_t memory_mib = p ? p->memory_mib : c->memory_mib;
 	/* The live pool's, else the record's (0 in a record: 4096). */
 	uint32_t bs = p && p->block_size ? p->block_size :
-		      !p && c->block_size ? c->block_size : VAIO_POOL_BLOCK_DEFAULT;
+		      !p && c && c->block_size ? c->block_size :
+		      VAIO_POOL_BLOCK_DEFAULT;
 	char bst[32], fmt[64];
 	int i;
 
