@@ -11,14 +11,18 @@
 #include <linux/build_bug.h>
 #include <linux/types.h>
 
-#define CACHE_BLOCK_SHIFT	3	/* sectors: 4 KiB blocks */
-#define CACHE_BLOCK_SECTORS	BIT(CACHE_BLOCK_SHIFT)
-#define CACHE_BLOCK_BYTES	(CACHE_BLOCK_SECTORS << SECTOR_SHIFT)
+/*
+ * Cache blocks: a power of two from 4 KiB to 1 MiB, the pool's block_size=
+ * when it is made, then its superblock's. 4 KiB is the default.
+ */
+#define CACHE_MIN_BLOCK_SHIFT	3	/* sectors: 4 KiB */
+#define CACHE_MAX_BLOCK_SHIFT	11	/* sectors: 1 MiB */
+#define CACHE_DEFAULT_BLOCK_BYTES	4096
 /*
  * On the cache device: the superblock (sector 0), the disk table (sector
  * 8, 256 entries of 128 bytes: 32 KiB), the rest of the first MiB
  * unused; from 1 MiB the metadata entries, 16 bytes per cache block, 31
- * to a sector with its checksum, rounded up to 4 KiB; then the data,
+ * to a sector with its checksum, rounded up to a block; then the data,
  * p->data_start on. Every part carries a crc32c (since version 2;
  * version 1 had none). Version 3: 256 disks (2 had 64).
  */

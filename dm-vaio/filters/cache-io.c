@@ -57,6 +57,8 @@ static void fill_endio(struct bio *bio)
 	struct cache_pool *p = bio->bi_private;
 	struct page *page = bio_first_page_all(bio);
 	u32 i = page_private(page);	/* the slot; see fill_start() */
+	struct bvec_iter_all iter;
+	struct bio_vec *bv;
 	unsigned long flags;
 
 	spin_lock_irqsave(&p->lock, flags);
@@ -65,7 +67,8 @@ static void fill_endio(struct bio *bio)
 	fill_done(p, i, !bio->bi_status);
 	spin_unlock_irqrestore(&p->lock, flags);
 	set_page_private(page, 0);
-	__free_page(page);
+	bio_for_each_segment_all(bv, bio, iter)
+		__free_page(bv->bv_page);
 	bio_put(bio);
 }
 
@@ -214,7 +217,7 @@ static bool submit_runs(struct cache_pool *p, struct bio *bio,
 			struct cache_io *io, bio_end_io_t *endio)
 {
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
-	sector_t base = round_down(start, CACHE_BLOCK_SECTORS), from, to;
+	sector_t base = round_down(start, block_sectors(p)), from, to;
 	unsigned int n, run, nruns = 0;
 	struct bio_list clones;
 	struct bio *clone;
@@ -224,8 +227,8 @@ static bool submit_runs(struct cache_pool *p, struct bio *bio,
 		for (run = n + 1; run < io->nr &&
 		     io->slots[run] == io->slots[run - 1] + 1; run++)
 			;
-		from = max(start, base + ((sector_t)n << CACHE_BLOCK_SHIFT));
-		to = min(end, base + ((sector_t)run << CACHE_BLOCK_SHIFT));
+		from = max(start, base + ((sector_t)n << p->bshift));
+		to = min(end, base + ((sector_t)run << p->bshift));
 		clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
 		if (!clone) {
 			while ((clone = bio_list_pop(&clones)))
@@ -236,7 +239,7 @@ static bool submit_runs(struct cache_pool *p, struct bio *bio,
 		/* FUA stays: an in-place write-back write's entry is durable. */
 		clone->bi_opf &= ~REQ_PREFLUSH;
 		clone->bi_iter.bi_sector = slot_sector(p, io->slots[n]) +
-					   (from & (CACHE_BLOCK_SECTORS - 1));
+					   (from & (block_sectors(p) - 1));
 		clone->bi_end_io = endio;
 		clone->bi_private = io;
 		bio_list_add(&clones, clone);
@@ -286,8 +289,8 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 	struct cache_pool *p = cf->pool;
 	struct cache_disk *d = cf->d;
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
-	u64 first = start >> CACHE_BLOCK_SHIFT;
-	u64 last = (end - 1) >> CACHE_BLOCK_SHIFT;
+	u64 first = start >> p->bshift;
+	u64 last = (end - 1) >> p->bshift;
 	u64 b, nblocks = last - first + 1;
 	unsigned long flags, again = 0;
 	bool seq, contig = true, hit = nblocks <= CACHE_MAX_BIO_BLOCKS;
@@ -334,7 +337,7 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 		io->kind = IO_READ_HIT;
 		bio_set_dev(bio, p->cdev);
 		bio->bi_iter.bi_sector = slot_sector(p, io->slots[0]) +
-					 (start & (CACHE_BLOCK_SECTORS - 1));
+					 (start & (block_sectors(p) - 1));
 		return VAIO_REMAP;
 	}
 
@@ -355,8 +358,8 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 	    write_below_inflight(p, d, last))
 		goto out;
 	/* Promote the blocks the bio covers whole and the cache lacks. */
-	first = round_up(start, CACHE_BLOCK_SECTORS) >> CACHE_BLOCK_SHIFT;
-	for (b = first; (b + 1) << CACHE_BLOCK_SHIFT <= end; b++) {
+	first = round_up(start, block_sectors(p)) >> p->bshift;
+	for (b = first; (b + 1) << p->bshift <= end; b++) {
 		if (hash_lookup(p, d->idx, b) != CACHE_NONE)
 			continue;
 		i = slot_alloc(p, d, b, false);
@@ -404,8 +407,8 @@ static void region_get(struct cache_pool *p, struct cache_disk *d,
 static void wb_write_below(struct cache_pool *p, struct cache_disk *d,
 			   struct cache_io *io)
 {
-	u64 first = io->bio->bi_iter.bi_sector >> CACHE_BLOCK_SHIFT;
-	u64 last = (bio_end_sector(io->bio) - 1) >> CACHE_BLOCK_SHIFT;
+	u64 first = io->bio->bi_iter.bi_sector >> p->bshift;
+	u64 last = (bio_end_sector(io->bio) - 1) >> p->bshift;
 	u64 b;
 	u32 i;
 
@@ -543,8 +546,8 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	struct cache_pool *p = cf->pool;
 	struct cache_disk *d = cf->d;
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
-	u64 b, first = start >> CACHE_BLOCK_SHIFT;
-	unsigned int n, nr = (end - start) >> CACHE_BLOCK_SHIFT;
+	u64 b, first = start >> p->bshift;
+	unsigned int n, nr = (end - start) >> p->bshift;
 	struct cache_slot *s;
 	unsigned long flags;
 	u32 i;
@@ -615,10 +618,10 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	struct cache_pool *p = cf->pool;
 	struct cache_disk *d = cf->d;
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
-	u64 first = start >> CACHE_BLOCK_SHIFT;
-	u64 last = (end - 1) >> CACHE_BLOCK_SHIFT;
+	u64 first = start >> p->bshift;
+	u64 last = (end - 1) >> p->bshift;
 	bool copy = cf->mode == CACHE_WRITETHROUGH && bio_op(bio) == REQ_OP_WRITE &&
-		    first == last && bio_sectors(bio) == CACHE_BLOCK_SECTORS;
+		    first == last && bio_sectors(bio) == block_sectors(p);
 	struct cache_slot *s;
 	struct bio *clone;
 	unsigned long flags;
@@ -755,8 +758,8 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 		return cache_map_read(cf, bio, io);
 	case REQ_OP_WRITE:
 		if (cf->mode == CACHE_WRITEBACK &&
-		    !((start | end) & (CACHE_BLOCK_SECTORS - 1)) &&
-		    end - start <= CACHE_MAX_BIO_BLOCKS << CACHE_BLOCK_SHIFT) {
+		    !((start | end) & (block_sectors(p) - 1)) &&
+		    end - start <= (sector_t)CACHE_MAX_BIO_BLOCKS << p->bshift) {
 			v = cache_wb_write(cf, bio, io);
 			if (v != VAIO_PASS)
 				return v;
@@ -816,29 +819,41 @@ static void retry_endio(struct bio *clone)
 	vaio_bio_end_continue(bio);
 }
 
-/* Copy block @i of the read's data into a page and write it to its slot. */
+/*
+ * Copy block @i of the read's data into pages and write them to its slot.
+ * At most p->max_filling blocks at a time (slot_alloc()): 4 MiB.
+ */
 static bool fill_start(struct cache_pool *p, struct bio *bio,
 		       struct bvec_iter iter, u32 i)
 {
-	struct page *page;
+	unsigned int k, n = block_pages(p);
+	struct bvec_iter_all it;
+	struct bio_vec *bv;
 	unsigned long flags;
+	struct page *page;
 	struct bio *fill;
 
-	page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
-	if (!page)
+	BUILD_BUG_ON(BIO_MAX_VECS < BIT(CACHE_MAX_BLOCK_SHIFT + SECTOR_SHIFT -
+					PAGE_SHIFT));
+	fill = bio_alloc_bioset(p->cdev, n, REQ_OP_WRITE, GFP_ATOMIC, &p->bs);
+	if (!fill)
 		return false;
-	fill = bio_alloc_bioset(p->cdev, 1, REQ_OP_WRITE, GFP_ATOMIC, &p->bs);
-	if (!fill) {
-		__free_page(page);
-		return false;
+	for (k = 0; k < n; k++) {
+		page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+		if (!page) {
+			bio_for_each_segment_all(bv, fill, it)
+				__free_page(bv->bv_page);
+			bio_put(fill);
+			return false;
+		}
+		__bio_add_page(fill, page, PAGE_SIZE, 0);
 	}
-	bio_copy_block(bio, iter, p->slots[i].oblock, page_address(page));
+	bio_copy_block(p, bio, iter, p->slots[i].oblock, fill->bi_io_vec);
 	fill->bi_iter.bi_sector = slot_sector(p, i);
-	__bio_add_page(fill, page, CACHE_BLOCK_BYTES, 0);
 	fill->bi_end_io = fill_endio;
 	fill->bi_private = p;
-	/* bi_iter is advanced by completion: the page carries the slot. */
-	set_page_private(page, i);
+	/* bi_iter is advanced by completion: the first page carries the slot. */
+	set_page_private(bio_first_page_all(fill), i);
 	spin_lock_irqsave(&p->lock, flags);
 	bio_list_add(&p->fills, fill);
 	spin_unlock_irqrestore(&p->lock, flags);

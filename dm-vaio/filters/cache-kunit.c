@@ -29,6 +29,7 @@ static struct cache_pool *t_pool(struct kunit *test, u32 nslots,
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, p);
 	test->priv = p;
 	spin_lock_init(&p->lock);
+	pool_set_block_size(p, CACHE_DEFAULT_BLOCK_BYTES);
 	p->nslots = nslots;
 	p->meta_pages = DIV_ROUND_UP(nslots, CACHE_ENTRIES_PER_PAGE);
 	KUNIT_ASSERT_EQ(test, index_init(p), 0);
@@ -420,7 +421,61 @@ static void cache_test_wb_pick_cold(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, wb_pick_cold(p, p->disks[0], taken, &busy), 0);
 }
 
+/*
+ * The layout of cache devices by block size: blocks, where the data
+ * starts (aligned to a block), and what follows from the size.
+ */
+static void cache_test_geometry(struct kunit *test)
+{
+	static const struct {
+		u64 sectors;
+		u32 block_size;
+		u32 blocks;		/* 0: refused */
+		sector_t data_start;
+		u32 wb_blocks, max_filling;
+	} t[] = {
+		/* 64 MiB at 4 KiB: as before block sizes */
+		{ 131072, 4096, 16063, 2568, 64, 1024 },
+		/* 4 TiB at 4 KiB: just under 2^30 blocks */
+		{ 1ULL << 33, 4096, 1069429352, 34499776, 64, 1024 },
+		/* 8 TiB at 4 KiB: over 2^30 */
+		{ 1ULL << 34, 4096, 0 },
+		/* 4 TiB at 32 KiB */
+		{ 1ULL << 33, 32768, 134150080, 4329472, 8, 128 },
+		/* 4 TiB at 1 MiB */
+		{ 1ULL << 33, 1048576, 4194236, 139264, 1, 4 },
+		/* 64 MiB at 1 MiB: too few blocks */
+		{ 131072, 1048576, 0 },
+	};
+	struct cache_pool *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	unsigned int k;
+	bool ok;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, p);
+	KUNIT_EXPECT_FALSE(test, block_size_valid(2048));
+	KUNIT_EXPECT_FALSE(test, block_size_valid(3 * 4096));
+	KUNIT_EXPECT_FALSE(test, block_size_valid(2 * 1048576));
+	for (k = 0; k < ARRAY_SIZE(t); k++) {
+		KUNIT_ASSERT_TRUE(test, block_size_valid(t[k].block_size));
+		pool_set_block_size(p, t[k].block_size);
+		KUNIT_EXPECT_EQ(test, block_bytes(p), t[k].block_size);
+		ok = pool_geometry(p, t[k].sectors);
+		KUNIT_EXPECT_EQ_MSG(test, ok, t[k].blocks != 0, "case %u", k);
+		if (!ok || !t[k].blocks)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, p->nslots, t[k].blocks, "case %u", k);
+		KUNIT_EXPECT_EQ_MSG(test, p->data_start, t[k].data_start,
+				    "case %u", k);
+		KUNIT_EXPECT_EQ(test, p->data_start % block_sectors(p), 0);
+		KUNIT_EXPECT_LE(test, p->data_start +
+				((sector_t)p->nslots << p->bshift), t[k].sectors);
+		KUNIT_EXPECT_EQ(test, p->wb_blocks, t[k].wb_blocks);
+		KUNIT_EXPECT_EQ(test, p->max_filling, t[k].max_filling);
+	}
+}
+
 static struct kunit_case cache_cases[] = {
+	KUNIT_CASE(cache_test_geometry),
 	KUNIT_CASE(cache_test_index),
 	KUNIT_CASE(cache_test_fill_failed),
 	KUNIT_CASE(cache_test_admission),

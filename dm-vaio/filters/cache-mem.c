@@ -132,7 +132,7 @@ bool mem_hit(struct cache_pool *p, struct cache_io *io, unsigned int nr)
  */
 void mem_read(struct cache_pool *p, struct cache_io *io, struct bio *bio)
 {
-	size_t off = (bio->bi_iter.bi_sector & (CACHE_BLOCK_SECTORS - 1)) <<
+	size_t off = (bio->bi_iter.bi_sector & (block_sectors(p) - 1)) <<
 		     SECTOR_SHIFT;
 	struct cache_mem *e;
 	struct bvec_iter iter;
@@ -143,11 +143,12 @@ void mem_read(struct cache_pool *p, struct cache_io *io, struct bio *bio)
 
 	bio_for_each_segment(bv, bio, iter) {
 		for (done = 0; done < bv.bv_len; done += len) {
-			n = off / CACHE_BLOCK_BYTES;
+			/* mem_create(): blocks of one page. */
+			n = off / PAGE_SIZE;
 			len = min_t(unsigned int, bv.bv_len - done,
-				    CACHE_BLOCK_BYTES - off % CACHE_BLOCK_BYTES);
+				    PAGE_SIZE - off % PAGE_SIZE);
 			src = page_address(p->mem_pages[io->slots[n]]) +
-			      off % CACHE_BLOCK_BYTES;
+			      off % PAGE_SIZE;
 			memcpy_to_page(bv.bv_page, bv.bv_offset + done, src,
 				       len);
 			off += len;
@@ -163,19 +164,29 @@ void mem_read(struct cache_pool *p, struct cache_io *io, struct bio *bio)
 	io->nr = 0;
 }
 
-/* Copy block @oblock out of @bio's data as of @iter into @dst. */
-void bio_copy_block(struct bio *bio, struct bvec_iter iter, u64 oblock,
-		    char *dst)
+/*
+ * Copy block @oblock out of @bio's data as of @iter into @dst, the
+ * block's block_pages() whole pages.
+ */
+void bio_copy_block(struct cache_pool *p, struct bio *bio,
+		    struct bvec_iter iter, u64 oblock, struct bio_vec *dst)
 {
+	unsigned int off = 0, len, done;
 	struct bvec_iter it;
 	struct bio_vec bv;
 
-	bio_advance_iter(bio, &iter, ((oblock << CACHE_BLOCK_SHIFT) -
+	bio_advance_iter(bio, &iter, ((oblock << p->bshift) -
 				      iter.bi_sector) << SECTOR_SHIFT);
-	iter.bi_size = CACHE_BLOCK_BYTES;
+	iter.bi_size = block_bytes(p);
 	__bio_for_each_segment(bv, bio, it, iter) {
-		memcpy_from_bvec(dst, &bv);
-		dst += bv.bv_len;
+		for (done = 0; done < bv.bv_len; done += len) {
+			len = min_t(unsigned int, bv.bv_len - done,
+				    PAGE_SIZE - off % PAGE_SIZE);
+			memcpy_from_page(page_address(dst[off / PAGE_SIZE].bv_page) +
+					 off % PAGE_SIZE, bv.bv_page,
+					 bv.bv_offset + done, len);
+			off += len;
+		}
 	}
 }
 
@@ -188,8 +199,9 @@ void bio_copy_block(struct bio *bio, struct bvec_iter iter, u64 oblock,
 void mem_fill_end(struct cache_pool *p, struct cache_io *io, struct bio *bio,
 		  bool ok)
 {
-	u64 first = io->iter.bi_sector >> CACHE_BLOCK_SHIFT;
+	u64 first = io->iter.bi_sector >> p->bshift;
 	unsigned long mask = io->mem_fill, flags;
+	struct bio_vec dst = { };
 	struct cache_mem *e;
 	unsigned int n;
 	u32 m;
@@ -200,9 +212,9 @@ void mem_fill_end(struct cache_pool *p, struct cache_io *io, struct bio *bio,
 	/* The filling pages are the read's own: copied without the lock. */
 	for_each_set_bit(n, &mask, CACHE_MAX_BIO_BLOCKS) {
 		m = READ_ONCE(p->slot_mem[io->slots[n]]);
+		dst.bv_page = p->mem_pages[m];
 		if (ok)
-			bio_copy_block(bio, io->iter, first + n,
-				       page_address(p->mem_pages[m]));
+			bio_copy_block(p, bio, io->iter, first + n, &dst);
 	}
 	spin_lock_irqsave(&p->lock, flags);
 	for_each_set_bit(n, &mask, CACHE_MAX_BIO_BLOCKS) {
@@ -233,9 +245,9 @@ void mem_promote(struct cache_pool *p, struct cache_disk *d,
 	unsigned int n;
 	u32 i;
 
-	if (start & (CACHE_BLOCK_SECTORS - 1))
+	if (start & (block_sectors(p) - 1))
 		__clear_bit(0, &again);
-	if (end & (CACHE_BLOCK_SECTORS - 1))
+	if (end & (block_sectors(p) - 1))
 		__clear_bit(io->nr - 1, &again);
 	for_each_set_bit(n, &again, io->nr) {
 		i = io->slots[n];
@@ -251,12 +263,17 @@ void mem_promote(struct cache_pool *p, struct cache_disk *d,
 /* The memory tier: @mib MiB of pages, taken now. */
 int mem_create(struct cache_pool *p, u32 mib, char **error)
 {
-	u32 m, blocks = mib * (SZ_1M / CACHE_BLOCK_BYTES);
+	u32 m, blocks = mib * (SZ_1M / PAGE_SIZE);
 
 	INIT_LIST_HEAD(&p->mem_lru);
 	INIT_LIST_HEAD(&p->mem_free);
 	if (!mib)
 		return 0;
+	/* Copies of one page: of blocks of one page only, for now. */
+	if (block_bytes(p) != PAGE_SIZE) {
+		*error = "memory_mib needs block_size=4096 for now";
+		return -EINVAL;
+	}
 	if (blocks > p->nslots) {
 		*error = "memory tier larger than the cache device";
 		return -EINVAL;

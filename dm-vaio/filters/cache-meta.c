@@ -7,6 +7,7 @@
 #define DM_MSG_PREFIX "vaio-cache"
 
 #include <linux/crc32c.h>
+#include <linux/log2.h>
 #include <linux/device-mapper.h>
 #include <linux/mutex.h>
 
@@ -139,6 +140,23 @@ void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
 
 	bio->bi_iter.bi_sector = sector;
 	__bio_add_page(bio, page, len, 0);
+	bio->bi_end_io = cache_wait_endio;
+	bio->bi_private = w;
+	atomic_inc(&w->pending);
+	submit_bio(bio);
+}
+
+/* Submit a bio of one cache block's pages, counted in @w. */
+void cache_wait_submit_block(struct cache_pool *p, struct cache_wait *w,
+			     struct block_device *bdev, blk_opf_t opf,
+			     sector_t sector, struct page **pages)
+{
+	unsigned int k, n = block_pages(p);
+	struct bio *bio = bio_alloc_bioset(bdev, n, opf, GFP_NOIO, &p->bs);
+
+	bio->bi_iter.bi_sector = sector;
+	for (k = 0; k < n; k++)
+		__bio_add_page(bio, pages[k], PAGE_SIZE, 0);
 	bio->bi_end_io = cache_wait_endio;
 	bio->bi_private = w;
 	atomic_inc(&w->pending);
@@ -329,7 +347,30 @@ int disktab_write_all(struct cache_pool *p)
  *--------------------------------------------------------------
  */
 
-/* Where things are on a cache device of @sectors; false: too small. */
+/* A block size a pool may have: a power of two, 4 KiB to 1 MiB. */
+bool block_size_valid(u32 bytes)
+{
+	return is_power_of_2(bytes) &&
+	       bytes >= (SECTOR_SIZE << CACHE_MIN_BLOCK_SHIFT) &&
+	       bytes <= (SECTOR_SIZE << CACHE_MAX_BLOCK_SHIFT);
+}
+
+/*
+ * The pool's block size (block_size_valid()), and what follows from it:
+ * promotions in flight and blocks written back at a time, by bytes.
+ */
+void pool_set_block_size(struct cache_pool *p, u32 bytes)
+{
+	p->bshift = ilog2(bytes) - SECTOR_SHIFT;
+	p->max_filling = CACHE_FILLING_BYTES / bytes;
+	p->wb_blocks = clamp_t(u32, CACHE_WB_BATCH_BYTES / bytes, 1,
+			       CACHE_WB_BATCH);
+}
+
+/*
+ * Where things are on a cache device of @sectors, in blocks of the pool's
+ * size (pool_set_block_size() first); false: too small or too large.
+ */
 bool pool_geometry(struct cache_pool *p, sector_t sectors)
 {
 	u64 blocks, meta;
@@ -337,18 +378,18 @@ bool pool_geometry(struct cache_pool *p, sector_t sectors)
 	if (sectors < CACHE_META_START + 2 * 2048)
 		return false;
 	/*
-	 * 4096 bytes of data per block, a sector of entries per 31: 31
-	 * blocks take 31 * 8 + 1 sectors.
+	 * A block of data, a sector of entries per 31: 31 blocks of 4 KiB
+	 * take 31 * 8 + 1 sectors.
 	 */
 	blocks = div_u64((u64)(sectors - CACHE_META_START) * CACHE_ENTRIES_PER_SECTOR,
-			 CACHE_ENTRIES_PER_SECTOR * CACHE_BLOCK_SECTORS + 1);
+			 CACHE_ENTRIES_PER_SECTOR * block_sectors(p) + 1);
 	meta = round_up(DIV_ROUND_UP_ULL(blocks, CACHE_ENTRIES_PER_SECTOR),
-			CACHE_BLOCK_SECTORS);
+			block_sectors(p));
 	p->data_start = CACHE_META_START + meta;
 	if (sectors <= p->data_start)
 		return false;
 	/* No more blocks than the entries have room for. */
-	blocks = min_t(u64, (sectors - p->data_start) >> CACHE_BLOCK_SHIFT,
+	blocks = min_t(u64, (sectors - p->data_start) >> p->bshift,
 		       meta * CACHE_ENTRIES_PER_SECTOR);
 	if (blocks < CACHE_MIN_BLOCKS || blocks > CACHE_MAX_BLOCKS)
 		return false;
@@ -362,7 +403,7 @@ static void sb_fill(struct cache_pool *p, struct cache_sb *sb, bool clean)
 	memset(sb, 0, PAGE_SIZE);
 	sb->magic = cpu_to_le64(CACHE_MAGIC);
 	sb->version = cpu_to_le32(CACHE_VERSION);
-	sb->block_size = cpu_to_le32(CACHE_BLOCK_BYTES);
+	sb->block_size = cpu_to_le32(block_bytes(p));
 	sb->nslots = cpu_to_le64(p->nslots);
 	sb->meta_start = cpu_to_le64(CACHE_META_START);
 	sb->data_start = cpu_to_le64(p->data_start);
@@ -476,7 +517,7 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 	struct cache_slot *s;
 	int r;
 
-	if (le32_to_cpu(sb->block_size) != CACHE_BLOCK_BYTES ||
+	if (le32_to_cpu(sb->block_size) != block_bytes(p) ||
 	    le64_to_cpu(sb->nslots) != p->nslots ||
 	    le64_to_cpu(sb->data_start) != p->data_start) {
 		*error = "cache device holds a vaio cache pool of another size";
@@ -551,7 +592,7 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		/* (A u8: every index has an entry.) */
 		e = disktab_entry(p, m->disk);
 		if (!e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
-		    le64_to_cpu(m->oblock) >= le64_to_cpu(e->len) >> CACHE_BLOCK_SHIFT)
+		    le64_to_cpu(m->oblock) >= le64_to_cpu(e->len) >> p->bshift)
 			goto bad;
 		d = p->disks[m->disk];
 		if (!d) {

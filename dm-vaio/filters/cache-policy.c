@@ -105,7 +105,7 @@ u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 	u32 i;
 
 	lockdep_assert_held(&p->lock);
-	if (!write && p->nr_filling >= CACHE_MAX_FILLING)
+	if (!write && p->nr_filling >= p->max_filling)
 		return CACHE_NONE;
 	if (p->free.count) {
 		i = p->free.head;

@@ -55,9 +55,11 @@ static void pool_free(struct cache_pool *p)
 	for (i = 0; i < CACHE_COMMIT_PAGES; i++)
 		if (p->commit_pages[i])
 			__free_page(p->commit_pages[i]);
-	for (i = 0; i < CACHE_WB_BATCH; i++)
-		if (p->wb_pages[i])
-			__free_page(p->wb_pages[i]);
+	if (p->wb_pages)
+		for (i = 0; i < p->wb_blocks * block_pages(p); i++)
+			if (p->wb_pages[i])
+				__free_page(p->wb_pages[i]);
+	kfree(p->wb_pages);
 	for (i = 0; i < ARRAY_SIZE(p->disktab); i++)
 		if (p->disktab[i])
 			__free_page(p->disktab[i]);
@@ -101,6 +103,7 @@ void pool_put(struct cache_pool *p)
 /* What a pool's table says besides its cache device. */
 struct pool_args {
 	u32 mem_mib;		/* memory_mib=; 0: none */
+	u32 block_size;		/* block_size=; 0: not given */
 	bool has_uuid;		/* uuid=: the pool must be this one */
 	uuid_t uuid;
 	bool format;		/* format: a device without a pool may be made one */
@@ -113,6 +116,35 @@ static void pool_uuid_set(struct cache_pool *p, const struct pool_args *a)
 		uuid_copy(&p->uuid, &a->uuid);
 	else
 		uuid_gen(&p->uuid);
+}
+
+/*
+ * The block size: a pool's on the device keeps its own (block_size= must
+ * say the same, if given); a new one gets block_size=, or 4 KiB.
+ */
+static int pool_block_size(struct dm_target *ti, struct cache_pool *p,
+			   struct cache_sb *sb, const struct pool_args *a)
+{
+	u32 bytes = a->block_size ?: CACHE_DEFAULT_BLOCK_BYTES;
+
+	/* Other versions, and bad checksums: pool_create() refuses them. */
+	if (le64_to_cpu(sb->magic) == CACHE_MAGIC &&
+	    (le32_to_cpu(sb->version) == CACHE_VERSION ||
+	     le32_to_cpu(sb->version) == 2) && sb_csum_ok(sb)) {
+		bytes = le32_to_cpu(sb->block_size);
+		if (!block_size_valid(bytes)) {
+			ti->error = "cache pool's superblock has an unknown block size";
+			return -EINVAL;
+		}
+		if (a->block_size && a->block_size != bytes) {
+			DMERR("%pg holds a cache pool of %u-byte blocks, not %u",
+			      p->cdev, bytes, a->block_size);
+			ti->error = "cache device holds a pool of another block size";
+			return -EINVAL;
+		}
+	}
+	pool_set_block_size(p, bytes);
+	return 0;
 }
 
 static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
@@ -154,6 +186,23 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		ti->error = "cannot open cache device exclusively";
 		goto bad;
 	}
+	r = -ENOMEM;
+	ti->error = "cannot allocate the pool's I/O pages";
+	sbp = alloc_page(GFP_KERNEL);
+	if (!sbp)
+		goto bad;
+	ti->error = "cannot allocate the pool's bio set";
+	r = bioset_init(&p->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
+	if (r)
+		goto bad;
+	ti->error = "cannot read the cache device";
+	r = pool_rw(p, REQ_OP_READ, CACHE_SB_SECTOR, &sbp, 1);
+	if (r)
+		goto bad;
+	sb = page_address(sbp);
+	r = pool_block_size(ti, p, sb, a);
+	if (r)
+		goto bad;
 	if (!pool_geometry(p, bdev_nr_sectors(p->cdev))) {
 		ti->error = "cache device is too small or too large";
 		r = -EINVAL;
@@ -170,7 +219,11 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		if (!p->commit_pages[i])
 			goto bad;
 	}
-	for (i = 0; i < CACHE_WB_BATCH; i++) {
+	p->wb_pages = kcalloc(p->wb_blocks * block_pages(p),
+			      sizeof(*p->wb_pages), GFP_KERNEL);
+	if (!p->wb_pages)
+		goto bad;
+	for (i = 0; i < p->wb_blocks * block_pages(p); i++) {
 		p->wb_pages[i] = alloc_page(GFP_KERNEL);
 		if (!p->wb_pages[i])
 			goto bad;
@@ -180,28 +233,16 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 		if (!p->disktab[i])
 			goto bad;
 	}
-	sbp = alloc_page(GFP_KERNEL);
-	if (!sbp)
-		goto bad;
 	r = mem_create(p, mem_mib, &ti->error);
 	if (r)
 		goto bad;
 
-	ti->error = "cannot allocate the pool's bio set";
-	r = bioset_init(&p->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS);
-	if (r)
-		goto bad;
 	ti->error = "cannot allocate the pool's workqueue";
 	r = -ENOMEM;
 	p->wq = alloc_workqueue("vaio-cache", WQ_MEM_RECLAIM, 0);
 	if (!p->wq)
 		goto bad;
 
-	ti->error = "cannot read the cache device";
-	r = pool_rw(p, REQ_OP_READ, CACHE_SB_SECTOR, &sbp, 1);
-	if (r)
-		goto bad;
-	sb = page_address(sbp);
 	/*
 	 * Another version: one before the checksums (1), or a later one
 	 * whose superblock checks out. Any other version is a corrupt
@@ -276,8 +317,8 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	unsigned int i;
 	dev_t cdev;
 
-	if (argc < 1 || argc > 4) {
-		ti->error = "vaio-cache-pool: a cache device, memory_mib=, uuid=, format";
+	if (argc < 1 || argc > 5) {
+		ti->error = "a cache device, memory_mib=, block_size=, uuid=, format";
 		return -EINVAL;
 	}
 	for (i = 1; i < argc; i++) {
@@ -285,6 +326,12 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			if (kstrtou32(argv[i] + 11, 10, &a.mem_mib) ||
 			    !a.mem_mib || a.mem_mib > CACHE_MEM_MAX_MIB) {
 				ti->error = "memory_mib must be a number of MiB from 1 to 65536";
+				return -EINVAL;
+			}
+		} else if (!strncmp(argv[i], "block_size=", 11)) {
+			if (kstrtou32(argv[i] + 11, 10, &a.block_size) ||
+			    !block_size_valid(a.block_size)) {
+				ti->error = "block_size must be a power of two, 4096 to 1048576";
 				return -EINVAL;
 			}
 		} else if (!strncmp(argv[i], "uuid=", 5)) {
@@ -297,7 +344,7 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		} else if (!strcmp(argv[i], "format")) {
 			a.format = true;
 		} else {
-			ti->error = "vaio-cache-pool: arguments are memory_mib=, uuid=, format";
+			ti->error = "arguments are memory_mib=, block_size=, uuid=, format";
 			return -EINVAL;
 		}
 	}
@@ -322,6 +369,11 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "pool is in use with another memory tier size";
 			return -EBUSY;
 		}
+		if (a.block_size && a.block_size != block_bytes(p)) {
+			mutex_unlock(&cache_pools_lock);
+			ti->error = "pool is in use with another block size";
+			return -EBUSY;
+		}
 		if (a.has_uuid && !uuid_equal(&p->uuid, &a.uuid)) {
 			mutex_unlock(&cache_pools_lock);
 			ti->error = "pool is in use with another uuid";
@@ -335,8 +387,9 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			return PTR_ERR(p);
 		}
 		list_add(&p->list, &cache_pools);
-		DMINFO("pool %s: %u blocks of 4 KiB on %pg, %u MiB of memory",
-		       p->name, p->nslots, p->cdev, p->mem_mib);
+		DMINFO("pool %s: %u blocks of %u KiB on %pg, %u MiB of memory",
+		       p->name, p->nslots, block_bytes(p) >> 10, p->cdev,
+		       p->mem_mib);
 	}
 	p->targets++;
 	mutex_unlock(&cache_pools_lock);
@@ -384,8 +437,9 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 			disks += p->disks[i] && READ_ONCE(p->disks[i]->ref);
 		reserved = reserved_pct(p, NULL);
 		spin_unlock_irq(&p->lock);
-		DMEMIT("block_size 4096 blocks %u used %u filling %u free %u ",
-		       p->nslots, used, filling, p->nslots - used - filling);
+		DMEMIT("block_size %u blocks %u used %u filling %u free %u ",
+		       block_bytes(p), p->nslots, used, filling,
+		       p->nslots - used - filling);
 		DMEMIT("disks %u reserved_pct %u state %s errors %llu dirty %u ",
 		       disks, reserved, failed ? "failed" : "ok", errors, dirty);
 		DMEMIT("memory_blocks %u memory_used %u uuid %pUb", p->mem_blocks,
@@ -395,6 +449,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		DMEMIT("%u:%u", MAJOR(p->cdev->bd_dev), MINOR(p->cdev->bd_dev));
 		if (p->mem_mib)
 			DMEMIT(" memory_mib=%u", p->mem_mib);
+		if (block_bytes(p) != CACHE_DEFAULT_BLOCK_BYTES)
+			DMEMIT(" block_size=%u", block_bytes(p));
 		break;
 	case STATUSTYPE_IMA:
 		*result = '\0';

@@ -124,9 +124,9 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	cache_wait_init(&w);
 	blk_start_plug(&plug);
 	for (k = 0; k < n; k++)
-		cache_wait_submit(p, &w, p->cdev, REQ_OP_READ,
-				  slot_sector(p, slots[k]), p->wb_pages[k],
-				  CACHE_BLOCK_BYTES);
+		cache_wait_submit_block(p, &w, p->cdev, REQ_OP_READ,
+					slot_sector(p, slots[k]),
+					&p->wb_pages[k * block_pages(p)]);
 	blk_finish_plug(&plug);
 	st = cache_wait_all(&w);
 	if (st) {
@@ -151,9 +151,9 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	blk_start_plug(&plug);
 	for (j = 0; j < n; j++) {
 		k = order[j];
-		cache_wait_submit(p, &w, bdev, REQ_OP_WRITE,
-				  p->slots[slots[k]].oblock << CACHE_BLOCK_SHIFT,
-				  p->wb_pages[k], CACHE_BLOCK_BYTES);
+		cache_wait_submit_block(p, &w, bdev, REQ_OP_WRITE,
+					p->slots[slots[k]].oblock << p->bshift,
+					&p->wb_pages[k * block_pages(p)]);
 	}
 	blk_finish_plug(&plug);
 	st = cache_wait_all(&w);
@@ -180,7 +180,7 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		s->flags &= ~SLOT_DIRTY;
 		d->dirty--;
 		p->nr_dirty--;
-		d->writeback_sectors += CACHE_BLOCK_SECTORS;
+		d->writeback_sectors += block_sectors(p);
 		meta_set(p, slots[k], false);
 		/*
 		 * A write below over the block may be in flight, begun
@@ -258,7 +258,7 @@ static unsigned int wb_follow(struct cache_pool *p, struct cache_disk *d,
 {
 	u32 i;
 
-	while (b++ < last && n < CACHE_WB_BATCH) {
+	while (b++ < last && n < p->wb_blocks) {
 		i = hash_lookup(p, d->idx, b);
 		if (i == CACHE_NONE || !wb_take(p, d, i, busy))
 			break;
@@ -286,7 +286,7 @@ unsigned int wb_pick_cold(struct cache_pool *p, struct cache_disk *d,
 	for (l = 0; l < ARRAY_SIZE(lists); l++) {
 		for (i = lists[l]->tail;
 		     i != CACHE_NONE && seen < CACHE_WB_SCAN &&
-		     n < CACHE_WB_BATCH; i = p->slots[i].prev, seen++) {
+		     n < p->wb_blocks; i = p->slots[i].prev, seen++) {
 			if (wb_take(p, d, i, busy))
 				slots[n++] = i;
 		}
@@ -309,14 +309,14 @@ unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d, u64 first,
 
 	spin_lock_irq(&p->lock);
 	if (last - first < CACHE_INLINE_BLOCKS) {
-		for (; *pos <= last && n < CACHE_WB_BATCH; (*pos)++) {
+		for (; *pos <= last && n < p->wb_blocks; (*pos)++) {
 			i = hash_lookup(p, d->idx, *pos);
 			if (i != CACHE_NONE && wb_take(p, d, i, busy))
 				slots[n++] = i;
 		}
 	} else {
 		end = min_t(u64, p->nslots, *pos + CACHE_WB_SCAN);
-		for (; *pos < end && n < CACHE_WB_BATCH; (*pos)++) {
+		for (; *pos < end && n < p->wb_blocks; (*pos)++) {
 			struct cache_slot *s = &p->slots[*pos];
 
 			if (s->oblock < first || s->oblock > last ||
@@ -463,8 +463,8 @@ void wb_work(struct work_struct *work)
 			if (n)
 				wrote = true;
 			if (n && d->rate_kib) {
-				delay = max(delay, msecs_to_jiffies(n * 4000 /
-							      d->rate_kib));
+				delay = max(delay, msecs_to_jiffies(n * 1000 *
+					(block_bytes(p) >> 10) / d->rate_kib));
 				break;
 			}
 		}
@@ -553,9 +553,9 @@ void range_work(struct work_struct *work)
 	for (; io; io = next) {
 		struct bio *bio = io->bio;
 		sector_t start = io->iter.bi_sector;
-		u64 first = start >> CACHE_BLOCK_SHIFT;
+		u64 first = start >> p->bshift;
 		u64 last = (start + (io->iter.bi_size >> SECTOR_SHIFT) - 1) >>
-			   CACHE_BLOCK_SHIFT;
+			   p->bshift;
 
 		next = io->next;
 		r = READ_ONCE(io->d->dirty) ?

@@ -4,9 +4,10 @@
  *
  * The cache device belongs to a pool, a device-mapper target of its own
  * ("vaio-cache-pool", created once per host); the filter of each disk
- * names the pool and takes a share of its blocks. Blocks are 4 KiB. The
- * index (which block of which disk is in which cache block) lives in
- * memory, in the pool; a disk's part of it outlives table reloads.
+ * names the pool and takes a share of its blocks, of the pool's block
+ * size (4 KiB, the default, to 1 MiB). The index (which block of which
+ * disk is in which cache block) lives in memory, in the pool; a disk's
+ * part of it outlives table reloads.
  *
  * Modes: writethrough (a write completes when the disk below and the
  * cache have it), writearound (writes go to the disk below only and drop

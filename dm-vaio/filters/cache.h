@@ -13,6 +13,7 @@
 #include <linux/blkdev.h>
 #include <linux/hash.h>
 #include <linux/refcount.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/uuid.h>
 #include <linux/workqueue.h>
@@ -25,8 +26,8 @@
 /* In-flight writes are tracked per region of 2^8 blocks (1 MiB), hashed. */
 #define CACHE_REGION_SHIFT	8
 #define CACHE_REGION_BITS	12
-/* Promotions waiting for their cache write, per pool. */
-#define CACHE_MAX_FILLING	1024
+/* Promotions waiting for their cache write, per pool: at most 4 MiB. */
+#define CACHE_FILLING_BYTES	SZ_4M
 /* Entries a victim search looks at, per list, before giving up. */
 #define CACHE_VICTIM_SCAN	32
 #define CACHE_NONE		U32_MAX
@@ -48,13 +49,18 @@ enum cache_slot_state {
 #define SLOT_CLEANING	0x04	/* being written back */
 #define SLOT_REDIRTY	0x08	/* written again while being written back */
 
-/* Blocks written back at a time; metadata pages a commit copies at a time. */
+/*
+ * Blocks written back at a time, at most (256 KiB of 4 KiB blocks; of
+ * larger ones, as many as 256 KiB holds, at least one); metadata pages a
+ * commit copies at a time.
+ */
 #define CACHE_WB_BATCH		64
+#define CACHE_WB_BATCH_BYTES	(CACHE_WB_BATCH * SZ_4K)
 /* Blocks (of the lists' tails, or slots) a write-back pick looks at. */
 #define CACHE_WB_SCAN		4096
 #define CACHE_COMMIT_PAGES	64
 
-/* One cache block; 24 bytes per 4 KiB of cache. */
+/* One cache block; 24 bytes per block of cache. */
 struct cache_slot {
 	u64 oblock;		/* block of the disk below */
 	u32 hnext;		/* hash chain */
@@ -139,6 +145,9 @@ struct cache_disk {
 struct cache_pool {
 	struct list_head list;	/* cache_pools */
 	sector_t data_start;	/* sectors */
+	unsigned int bshift;	/* a block: 1 << bshift sectors */
+	u32 max_filling;	/* promotions in flight, CACHE_FILLING_BYTES */
+	u32 wb_blocks;		/* blocks written back at a time */
 	u32 meta_pages;		/* of entries, in memory and on the device */
 	refcount_t ref;		/* pool targets and filter instances */
 	unsigned int targets;	/* pool target instances; cache_pools_lock */
@@ -195,7 +204,7 @@ struct cache_pool {
 
 	/* Write-back: under wb_lock, nested in cache_pools_lock. */
 	struct mutex wb_lock;
-	struct page *wb_pages[CACHE_WB_BATCH];
+	struct page **wb_pages;		/* wb_blocks blocks' pages */
 	struct delayed_work wb_work;
 	u32 nr_dirty;			/* under lock */
 	/*
@@ -217,9 +226,25 @@ struct cache_pool {
 };
 
 /* Used by several files of the filter. */
+static inline sector_t block_sectors(const struct cache_pool *p)
+{
+	return (sector_t)1 << p->bshift;
+}
+
+static inline unsigned int block_bytes(const struct cache_pool *p)
+{
+	return 1U << (p->bshift + SECTOR_SHIFT);
+}
+
+/* Pages of a block: 1 for 4 KiB blocks. */
+static inline unsigned int block_pages(const struct cache_pool *p)
+{
+	return block_bytes(p) >> PAGE_SHIFT;
+}
+
 static inline sector_t slot_sector(struct cache_pool *p, u32 idx)
 {
-	return p->data_start + ((sector_t)idx << CACHE_BLOCK_SHIFT);
+	return p->data_start + ((sector_t)idx << p->bshift);
 }
 
 /* The entry of cache block @i, in the entry area as on the device. */
@@ -338,8 +363,8 @@ u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 void mem_drop(struct cache_pool *p, u32 i);
 bool mem_hit(struct cache_pool *p, struct cache_io *io, unsigned int nr);
 void mem_read(struct cache_pool *p, struct cache_io *io, struct bio *bio);
-void bio_copy_block(struct bio *bio, struct bvec_iter iter, u64 oblock,
-		    char *dst);
+void bio_copy_block(struct cache_pool *p, struct bio *bio,
+		    struct bvec_iter iter, u64 oblock, struct bio_vec *dst);
 void mem_fill_end(struct cache_pool *p, struct cache_io *io, struct bio *bio,
 		  bool ok);
 void mem_promote(struct cache_pool *p, struct cache_disk *d,
@@ -353,6 +378,9 @@ void cache_wait_init(struct cache_wait *w);
 void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
 		       struct block_device *bdev, blk_opf_t opf,
 		       sector_t sector, struct page *page, unsigned int len);
+void cache_wait_submit_block(struct cache_pool *p, struct cache_wait *w,
+			     struct block_device *bdev, blk_opf_t opf,
+			     sector_t sector, struct page **pages);
 blk_status_t cache_wait_all(struct cache_wait *w);
 int meta_commit(struct cache_pool *p);
 void commit_work(struct work_struct *work);
@@ -361,6 +389,8 @@ int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
 	    struct page **pages, unsigned int n);
 int disktab_write(struct cache_pool *p, unsigned int idx);
 int disktab_write_all(struct cache_pool *p);
+bool block_size_valid(u32 bytes);
+void pool_set_block_size(struct cache_pool *p, u32 bytes);
 bool pool_geometry(struct cache_pool *p, sector_t sectors);
 bool sb_csum_ok(struct cache_sb *sb);
 void pool_save(struct cache_pool *p);
