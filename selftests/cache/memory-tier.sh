@@ -28,11 +28,13 @@ table_refused "memory_mib=0 is refused" "$pool memory_mib=0" \
 table_refused "memory_mib=abc is refused" "$pool memory_mib=abc" \
 	"memory_mib must be a number of MiB from 1 to 65536"
 table_refused "an unknown pool argument is refused" "$pool mem=2" \
-	"arguments are memory_mib=, uuid=, format"
+	"arguments are memory_mib=, block_size=, uuid=, format"
 table_refused "a bad uuid is refused" "$pool uuid=x" \
 	"uuid= must be a UUID"
-table_refused "a fifth pool argument is refused" "$pool memory_mib=2 uuid=$(cat /proc/sys/kernel/random/uuid) x" \
-	"a cache device, memory_mib=, uuid=, format"
+table_refused "a sixth pool argument is refused" "$pool memory_mib=2 block_size=4096 uuid=$(cat /proc/sys/kernel/random/uuid) x" \
+	"a cache device, memory_mib=, block_size=, uuid=, format"
+table_refused "a memory tier with 32 KiB blocks is refused (for now)" \
+	"$pool memory_mib=2 block_size=32768" "memory_mib needs block_size=4096 for now"
 table_refused "a memory tier larger than the cache device is refused" \
 	"$pool memory_mib=16" "memory tier larger than the cache device"
 ktap_check "pool with 2 MiB of memory" dm_create fast "$pool memory_mib=2"

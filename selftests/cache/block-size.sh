@@ -1,0 +1,191 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+DESCRIPTION="cache pools of 32 KiB and 1 MiB blocks: block_size= checked and kept by the pool; fio verify of 512 B to 128 KiB I/O in each mode, with eviction, on a disk whose end is not a block's; only whole blocks cached; dirty and clean blocks found again by a new pool"
+TIMEOUT=900
+SMP=2
+. "$(dirname "$0")/../lib/ktap.sh"
+. "$(dirname "$0")/../lib/vaio.sh"
+. "$(dirname "$0")/../lib/cache.sh"
+
+# Issue 19, block sizes (stage 1 of Documentation/plans/cache-block-size.md):
+# the pool's block size is a table argument when it is made, then its
+# superblock's. Reads and writes that do not cover a block whole are not
+# cached (they go below, dropping what they touch).
+#
+# The disk below: 128 MiB of null_blk under a linear "below" (to fail its
+# writes at will), and vm 12 sectors shorter, so that its last block is
+# partial. The pools: 72 MiB of brd each, ram0 and ram1 (at 1 MiB, 64
+# blocks at least, and fewer than the disk's).
+nullb_mem nb 128
+brd_setup 72 3
+size=$(($(dev_sectors /dev/nb) - 12))
+modprobe dm-vaio-cache
+cleanup() { for d in vm below fast; do dmsetup remove $d 2>/dev/null; done; }
+trap cleanup EXIT
+
+vm_table() { # MODE [ARGS...]
+	local m="$1"
+	shift
+	echo "0 $size vaio /dev/mapper/below $((8 + $#)) disk_id d0 filter cache fail_closed $((2 + $#)) pool=fast mode=$m $*"
+}
+# whole DEV: md5 of all of vm's length of DEV, 4 KiB reads then the tail
+# (buffered, after flushbufs: 512-byte direct reads of the tail came
+# back stale in the guest).
+whole() {
+	{
+		dd if="$1" bs=4k count=$((size / 8)) iflag=direct 2>/dev/null &&
+			blockdev --flushbufs "$1" &&
+			dd if="$1" bs=512 skip=$((size / 8 * 8)) count=$((size % 8)) \
+				2>/dev/null
+	} | md5sum
+}
+same_as_below() { [ "$(whole /dev/mapper/vm)" = "$(whole /dev/nb)" ]; }
+pool() { dm_create fast "0 8 vaio-cache-pool $*"; }
+
+# Bad values: refused, nothing made, the device not written.
+ktap_check "ram0 holds no pool yet" sh -c '! dd if=/dev/ram0 bs=4k count=1 2>/dev/null | tr -d "\0" | grep -q .'
+for bad in 3000 2048 2097152 12288 0 32k; do
+	ktap_fails "block_size=$bad refused" pool "/dev/ram0 block_size=$bad format"
+done
+ktap_check "... and ram0 still holds nothing" sh -c '! dd if=/dev/ram0 bs=4k count=1 2>/dev/null | tr -d "\0" | grep -q .'
+ktap_fails "a memory tier with 32 KiB blocks refused (for now)" \
+	pool "/dev/ram0 block_size=32768 memory_mib=4 format"
+
+for bs in 32768 1048576; do
+	dev=/dev/ram0
+	[ "$bs" = 1048576 ] && dev=/dev/ram1
+	kib=$((bs / 1024))
+	bsec=$((bs / 512))
+	ktap_check "${kib}k: pool made on $dev" pool "$dev block_size=$bs format"
+	ktap_eq "${kib}k: its status says so" "$(pool_word block_size)" "$bs"
+	n=$(pool_word blocks)
+	ktap_match "${kib}k: $n blocks, within the device" \
+		"$((n * bs < 72 * 1024 * 1024 && n >= 64))" '^1$'
+	ktap_match "${kib}k: dmsetup table names it" "$(dmsetup table fast)" \
+		" block_size=$bs\$"
+	ktap_fails "${kib}k: a reload with another block size refused" \
+		vaio_reload fast "0 8 vaio-cache-pool $dev block_size=4096"
+	dmsetup resume fast 2>/dev/null
+	ktap_check "${kib}k: a reload with the same table taken" \
+		vaio_reload fast "$(dmsetup table fast)"
+	ktap_check "${kib}k: below and vm (writethrough)" sh -c \
+		"echo '0 $(dev_sectors /dev/nb) linear /dev/nb 0' | dmsetup create below &&
+		dmsetup mknodes below && echo '$(vm_table writethrough)' | dmsetup create vm &&
+		dmsetup mknodes vm"
+
+	# Only whole blocks: a 4 KiB read promotes nothing, a block's read one.
+	p=$(get promotions)
+	dd if=/dev/mapper/vm of=/dev/null bs=4k count=1 skip=1 iflag=direct 2>/dev/null
+	dd if=/dev/mapper/vm of=/dev/null bs=4k count=1 skip=1 iflag=direct 2>/dev/null
+	ktap_eq "${kib}k: 4 KiB reads of a block promote nothing" "$(get promotions)" "$p"
+	dd if=/dev/mapper/vm of=/dev/null bs="$bs" count=1 skip=2 iflag=direct 2>/dev/null
+	dd if=/dev/mapper/vm of=/dev/null bs="$bs" count=1 skip=2 iflag=direct 2>/dev/null
+	ktap_eq "${kib}k: reads of a whole block promote it" "$(get promotions)" $((p + 1))
+	h=$(get read_hits)
+	dd if=/dev/mapper/vm of=/dev/null bs=4k count=1 skip=$((2 * bs / 4096 + 3)) \
+		iflag=direct 2>/dev/null
+	ktap_eq "${kib}k: a 4 KiB read inside it hits" "$(get read_hits)" $((h + 1))
+	# Twice the pool's size: two random reads of every block fill it and
+	# evict (the second promotes, the ghost filter having seen the first).
+	ktap_check "${kib}k: every block read twice, whole" fio --name=fill \
+		--filename=/dev/mapper/vm --rw=randread --bs="$bs" --direct=1 \
+		--ioengine=psync --loops=2 --output=/dev/null
+	ktap_match "${kib}k: the pool filled and evicted ($(get demotions) demotions)" \
+		"$(get demotions)" '^[1-9]'
+
+	for mode in writethrough writearound writeback; do
+		args=
+		[ $mode = writeback ] && args="dirty_high=60 dirty_low=50"
+		# shellcheck disable=SC2086 # args: words
+		ktap_check "${kib}k $mode: reload" vaio_reload vm "$(vm_table $mode $args)"
+		ktap_check "${kib}k $mode: fio verify, 512 B to 128 KiB at any 512 B" \
+			fio_verify /dev/mapper/vm --bsrange=512-128k --blockalign=512 \
+			--rw=randwrite --randseed=$bsec
+		ktap_check "${kib}k $mode: verify again, through the cache" \
+			fio_verify /dev/mapper/vm --bsrange=512-128k --blockalign=512 \
+			--rw=randwrite --randseed=$bsec --verify_only
+		ktap_check "${kib}k $mode: fio verify, whole blocks, zipf" \
+			fio_verify /dev/mapper/vm --bsrange=$bs-$bs --rw=randwrite \
+			--random_distribution=zipf:1.1 \
+			--randseed=$((bsec + 1))
+		if [ $mode = writeback ]; then
+			ktap_match "${kib}k writeback: write hits ($(get write_hits))" \
+				"$(get write_hits)" '^[1-9]'
+			ktap_match "${kib}k writeback: dirty blocks ($(get dirty))" \
+				"$(get dirty)" '^[1-9]'
+			ktap_check "${kib}k writeback: write everything back" \
+				dmsetup message vm 0 cache writeback
+			ktap_eq "${kib}k writeback: nothing dirty" "$(get dirty)" 0
+		fi
+		ktap_check "${kib}k $mode: what the VM reads equals the disk below" same_as_below
+	done
+	ktap_match "${kib}k: reads hit ($(get read_hits))" "$(get read_hits)" '^[1-9]'
+
+	# Write-back at block granularity: a whole block is dirty, a partial
+	# write over it writes it back and goes below.
+	dmsetup message vm 0 cache invalidate
+	head -c $((2 * bs)) /dev/urandom >/tmp/w
+	dd if=/tmp/w of=/dev/mapper/vm bs="$bs" count=2 seek=4 oflag=direct 2>/dev/null
+	ktap_eq "${kib}k: two blocks written, two dirty" "$(get dirty)" 2
+	head -c 4096 /dev/urandom >/tmp/p
+	dd if=/tmp/p of=/tmp/w bs=4k seek=1 conv=notrunc 2>/dev/null
+	dd if=/tmp/p of=/dev/mapper/vm bs=4k seek=$((4 * bs / 4096 + 1)) oflag=direct 2>/dev/null
+	ktap_eq "${kib}k: a 4 KiB write over one: written back, one dirty left" \
+		"$(get dirty)" 1
+	ktap_eq "${kib}k: the VM reads both blocks with the 4 KiB in" \
+		"$(dd if=/dev/mapper/vm bs="$bs" count=2 skip=4 iflag=direct 2>/dev/null | md5sum)" \
+		"$(md5sum </tmp/w)"
+	ktap_eq "${kib}k: the disk below has the first block" \
+		"$(dd if=/dev/nb bs="$bs" count=1 skip=4 iflag=direct 2>/dev/null | md5sum)" \
+		"$(head -c "$bs" /tmp/w | md5sum)"
+
+	# Dirty blocks kept across the pool: the disk below fails writes as
+	# the disk goes; the next pool on the device, made without
+	# block_size=, has the pool's own and finds them.
+	ktap_check "${kib}k: the disk below fails writes" vaio_reload below \
+		"0 $(dev_sectors /dev/nb) flakey /dev/nb 0 0 3600 1 error_writes"
+	dmsetup remove vm 2>/dev/null
+	ktap_eq "${kib}k: the disk removed, its dirty block kept" "$(pool_word dirty)" 1
+	u=$(pool_word used)
+	ktap_check "${kib}k: pool removed" dmsetup remove fast
+	ktap_check "${kib}k: a pool again, no block_size= given" pool "$dev"
+	ktap_eq "${kib}k: it has the device's block size" "$(pool_word block_size)" "$bs"
+	ktap_eq "${kib}k: and its dirty block" "$(pool_word dirty)" 1
+	ktap_eq "${kib}k: and its clean blocks" "$(pool_word used)" "$u"
+	ktap_check "${kib}k: the disk below works again" vaio_reload below \
+		"0 $(dev_sectors /dev/nb) linear /dev/nb 0"
+	ktap_check "${kib}k: vm again, writeback" dm_create vm "$(vm_table writeback)"
+	ktap_eq "${kib}k: the VM reads the dirty block's data" \
+		"$(dd if=/dev/mapper/vm bs="$bs" count=2 skip=4 iflag=direct 2>/dev/null | md5sum)" \
+		"$(md5sum </tmp/w)"
+	ktap_check "${kib}k: write it back" dmsetup message vm 0 cache writeback
+	ktap_eq "${kib}k: the disk below has it" \
+		"$(dd if=/dev/nb bs="$bs" count=2 skip=4 iflag=direct 2>/dev/null | md5sum)" \
+		"$(md5sum </tmp/w)"
+	ktap_check "${kib}k: the VM reads what the disk below has" same_as_below
+	ktap_check "${kib}k: vm, below and pool removed" sh -c \
+		"dmsetup remove vm && dmsetup remove below && dmsetup remove fast"
+	ktap_fails "${kib}k: the pool again with 4 KiB blocks refused" \
+		pool "$dev block_size=4096"
+done
+
+# vaioctl: --block-size checked before anything is done, recorded, shown.
+vaioctl_setup
+ktap_check "vaioctl: ram2 holds nothing" sh -c '! dd if=/dev/ram2 bs=4k count=1 2>/dev/null | tr -d "\0" | grep -q .'
+vaioctl_bad "vaioctl: --block-size 3000 refused" "power of two" \
+	vaioctl cache pool create p32 /dev/ram2 --block-size 3000
+vaioctl_bad "vaioctl: --block-size 2M refused" "power of two" \
+	vaioctl cache pool create p32 /dev/ram2 --block-size 2M
+vaioctl_bad "vaioctl: --memory with 32K refused" "needs --block-size 4K" \
+	vaioctl cache pool create p32 /dev/ram2 --block-size 32K --memory 4
+ktap_check "vaioctl: ... and ram2 still holds nothing" sh -c '! dd if=/dev/ram2 bs=4k count=1 2>/dev/null | tr -d "\0" | grep -q .'
+ktap_check "vaioctl: pool create --block-size 32K" \
+	vaioctl cache pool create p32 /dev/ram2 --block-size 32K
+ktap_eq "vaioctl: show -j says 32768" \
+	"$(vaioctl -j cache pool show p32 | jq -r '"\(.block_size) \(.state)"')" "32768 ok"
+ktap_check "vaioctl: show says blocks of 32 KiB" sh -c \
+	"vaioctl cache pool show p32 | grep -q 'blocks [0-9]* of 32 KiB'"
+ktap_eq "vaioctl: the pool's status too" \
+	"$(dmsetup status p32 | awk '{ print $4, $5 }')" "block_size 32768"
+ktap_check "vaioctl: pool removed" vaioctl cache pool remove p32
+ktap_finish
