@@ -679,6 +679,7 @@ int vaio_pool_conf_load(const char *name, struct vaio_pool_conf *p,
 					path);
 		else
 			p->block_size = bs;
+		p->block_size_given = !r;
 	}
 	/* Files from before pool uuids have none: apply records one. */
 	if (!r && json_object_object_get_ex(obj, "uuid", &v)) {

@@ -676,7 +676,164 @@ static int pool_load(const char *name, const char *devt,
 	return r;
 }
 
-int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
+/*
+ * The pool superblock, sector 0 of the cache device (struct cache_sb in
+ * dm-vaio/filters/cache-format.h, little endian): the offsets of the
+ * fields read here, and its size, which its checksum covers.
+ */
+#define SB_MAGIC		0x4843414f49414156ULL
+#define SB_OFF_VERSION		8
+#define SB_OFF_BLOCK_SIZE	12
+#define SB_OFF_UUID		52
+#define SB_OFF_CSUM		68
+#define SB_LEN			72
+
+/* The kernel's crc32c(@crc, @p, @len): Castagnoli, no final inversion. */
+static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t len)
+{
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78U & -(crc & 1));
+	}
+	return crc;
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* UUID text @s (checked already) as the 16 bytes the kernel keeps. */
+static void uuid_bytes(const char *s, unsigned char *out)
+{
+	int i = 0, hi = -1;
+
+	for (; *s && i < 16; s++) {
+		int v = *s >= '0' && *s <= '9' ? *s - '0' :
+			*s >= 'a' && *s <= 'f' ? *s - 'a' + 10 :
+			*s >= 'A' && *s <= 'F' ? *s - 'A' + 10 : -1;
+
+		if (v < 0)
+			continue;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			out[i++] = hi << 4 | v;
+			hi = -1;
+		}
+	}
+}
+
+int vaio_pool_sb_block_size(const char *device, const char *uuid,
+			    uint32_t *block_size, struct vaio_err *err)
+{
+	static const unsigned char zero[16];
+	unsigned char *buf, want[16], sbuf[SB_LEN];
+	void *mem;
+	uint64_t magic = 0;
+	uint32_t version, bs, csum;
+	ssize_t n;
+	int fd, e, i;
+
+	*block_size = 0;
+	/* Read only; O_DIRECT for what the device holds, not a cached page. */
+	fd = open(device, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && errno == EINVAL)
+		fd = open(device, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vaio_seterr(err, errno, "device %s: %s", device,
+				   strerror(errno));
+	if (posix_memalign(&mem, 4096, 4096)) {
+		close(fd);
+		return vaio_seterr(err, ENOMEM, "out of memory");
+	}
+	buf = mem;
+	n = pread(fd, buf, 4096, 0);
+	e = errno;
+	close(fd);
+	if (n < SB_LEN) {
+		free(buf);
+		return vaio_seterr(err, n < 0 ? e : EIO,
+				   "device %s: cannot read its first 4 KiB: %s",
+				   device, n < 0 ? strerror(e) : "short read");
+	}
+	memcpy(sbuf, buf, SB_LEN);
+	free(buf);
+	for (i = 7; i >= 0; i--)
+		magic = magic << 8 | sbuf[i];
+	version = get_le32(sbuf + SB_OFF_VERSION);
+	bs = get_le32(sbuf + SB_OFF_BLOCK_SIZE);
+	/* Not a pool the kernel would take with its own size: none. */
+	if (magic != SB_MAGIC || (version != 2 && version != 3) ||
+	    !vaio_pool_block_size_valid(bs))
+		return 0;
+	/* Its checksum: over the superblock with the checksum's field 0. */
+	csum = get_le32(sbuf + SB_OFF_CSUM);
+	memset(sbuf + SB_OFF_CSUM, 0, 4);
+	if (crc32c(~0U, sbuf, SB_LEN) != csum)
+		return 0;
+	/*
+	 * Another pool: not this one's size (the kernel refuses it). One
+	 * from before uuids (zero), or no uuid asked for: the kernel takes
+	 * it, with this size.
+	 */
+	if (uuid && uuid[0]) {
+		uuid_bytes(uuid, want);
+		if (memcmp(sbuf + SB_OFF_UUID, want, 16) &&
+		    memcmp(sbuf + SB_OFF_UUID, zero, 16))
+			return 0;
+	}
+	*block_size = bs;
+	return 0;
+}
+
+/* "4 KiB", "32 KiB", "1 MiB": block size @bytes. */
+static const char *bs_text(uint32_t bytes, char *buf, size_t len)
+{
+	if (bytes >= (1u << 20) && !(bytes & ((1u << 20) - 1)))
+		snprintf(buf, len, "%u MiB", (unsigned int)(bytes >> 20));
+	else
+		snprintf(buf, len, "%u KiB", (unsigned int)(bytes >> 10));
+	return buf;
+}
+
+/*
+ * A pool taken (not formatted, not wiped): the block size in its
+ * superblock on @c's first device, if it holds that pool. Not given: it
+ * becomes @c's (the tier over several devices is cut in blocks of it, as
+ * when the pool was made). Another size given: refused here, before
+ * anything is made.
+ */
+static int pool_take_block_size(struct vaio_pool_conf *c, struct vaio_err *err)
+{
+	char a[32], b[32];
+	uint32_t bs;
+	int r;
+
+	if (c->format || c->wipe)
+		return 0;
+	r = vaio_pool_sb_block_size(c->devices[0], c->uuid, &bs, err);
+	if (r || !bs)
+		return r;
+	if (c->block_size_given && bs != (c->block_size ? c->block_size :
+					  VAIO_POOL_BLOCK_DEFAULT))
+		return vaio_seterr(err, EINVAL,
+				   "pool %s: %s holds a pool of %s blocks, not %s",
+				   c->name, c->devices[0], bs_text(bs, a, sizeof(a)),
+				   bs_text(c->block_size ? c->block_size :
+					   VAIO_POOL_BLOCK_DEFAULT, b, sizeof(b)));
+	if (c->memory_mib && bs != VAIO_POOL_BLOCK_DEFAULT)
+		return vaio_seterr(err, EINVAL,
+				   "pool %s: %s holds a pool of %s blocks: a memory tier needs 4 KiB blocks for now",
+				   c->name, c->devices[0], bs_text(bs, a, sizeof(a)));
+	c->block_size = bs;
+	return 0;
+}
+
+int vaio_pool_create(struct vaio_pool_conf *c, struct vaio_err *err)
 {
 	char devt[VAIO_POOL_MAX_DEVICES][32], tier[DM_NAME_LEN], tdevt[32];
 	uint64_t len[VAIO_POOL_MAX_DEVICES];
@@ -712,6 +869,18 @@ int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err)
 						   ", also as " : "",
 						   strcmp(c->devices[i], c->devices[j]) ?
 						   c->devices[j] : "");
+	}
+	/*
+	 * A pool taken keeps its block size: the one in its superblock, read
+	 * before the devices are cut in blocks (cut in 4 KiB ones, a pool of
+	 * larger blocks would find every block past its first device at
+	 * another place).
+	 */
+	r = pool_take_block_size(c, err);
+	if (r)
+		return r;
+	bs = c->block_size ? c->block_size : VAIO_POOL_BLOCK_DEFAULT;
+	for (i = 0; i < c->ndevices; i++) {
 		/* Several: whole blocks, none across two devices. */
 		if (c->ndevices > 1)
 			len[i] &= ~(uint64_t)(bs / 512 - 1);

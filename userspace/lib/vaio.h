@@ -364,6 +364,12 @@ struct vaio_pool_conf {
 	char uuid[37];
 	bool format;			/* not recorded: create may format */
 	bool wipe;			/* not recorded: create --force */
+	/*
+	 * Not recorded: block_size was said (create --block-size, the
+	 * record's "block_size"). If not, a pool taken gets the size in its
+	 * superblock.
+	 */
+	bool block_size_given;
 };
 
 struct vaio_pool_info {
@@ -409,10 +415,23 @@ int vaio_pool_names(char ***names, int *n, struct vaio_err *err);
 
 /*
  * Creates dm device @c->name, a cache pool on @c's device, or on several
- * through "<name>-tier", with @c's memory tier. Undoes what it did if it
- * fails.
+ * through "<name>-tier" (each device cut to whole blocks of the pool's
+ * size), with @c's memory tier. Undoes what it did if it fails. A pool
+ * taken (neither @c->format nor @c->wipe) whose superblock is on the
+ * first device keeps its block size: @c->block_size becomes it, or, if
+ * @c->block_size_given and it differs, the pool is refused before
+ * anything is made.
  */
-int vaio_pool_create(const struct vaio_pool_conf *c, struct vaio_err *err);
+int vaio_pool_create(struct vaio_pool_conf *c, struct vaio_err *err);
+/*
+ * The block size in the cache pool superblock at the start of @device
+ * (read only): @block_size 0 if there is none (no pool, a version other
+ * than 2 or 3, a bad checksum), or it is another pool's than @uuid's (""
+ * or NULL: any pool; a superblock from before uuids is taken as @uuid's,
+ * as the kernel takes it). Fails only if the device cannot be read.
+ */
+int vaio_pool_sb_block_size(const char *device, const char *uuid,
+			    uint32_t *block_size, struct vaio_err *err);
 /*
  * Removes dm device @name, a cache pool (refused while open), then its
  * "<name>-tier" if it has one; either may be absent already.

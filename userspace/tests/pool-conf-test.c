@@ -3,12 +3,15 @@
  * pool-conf-test: a cache pool's block size in libvaio (issue 19): the
  * pool target's table and status as vaio_pool_parse_table() and
  * vaio_pool_parse_status() read them, and the "block_size" key of pool
- * records (written only when not 4096, checked when read), in a
- * temporary confdir. No kernel needed. TAP output; exit 1 if a case fails.
+ * records (written only when not 4096, checked when read, said to be
+ * given or not), in a temporary confdir; the block size read from a pool
+ * superblock (vaio_pool_sb_block_size(), of a file). No kernel needed.
+ * TAP output; exit 1 if a case fails.
  */
 #include "../lib/vaio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +154,65 @@ static void round_trip(uint32_t bs, uint32_t want, bool key)
 	free(c);
 }
 
+/* The kernel's crc32c(@crc, @p, @len), to seal a superblock. */
+static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t len)
+{
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78U & -(crc & 1));
+	}
+	return crc;
+}
+
+static void put_le(unsigned char *p, uint64_t v, int bytes)
+{
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = v >> (8 * i);
+}
+
+/*
+ * A file "sb" in the confdir of 8 KiB whose first 72 bytes are a pool
+ * superblock (struct cache_sb: magic 0, version 8, block_size 12, uuid
+ * 52, csum 68) of @version, @bs, uuid bytes @uuid (NULL: zero), with its
+ * checksum (plus @csum_off), then the block size read asking for @want.
+ */
+static void sb_case(uint64_t magic, uint32_t version, uint32_t bs,
+		    const unsigned char *uuid, uint32_t csum_off,
+		    const char *want, uint32_t expect, const char *desc)
+{
+	static unsigned char buf[8192];
+	struct vaio_err err = { 0 };
+	char path[300];
+	uint32_t got = 1;
+	int fd, r;
+
+	memset(buf, 0, sizeof(buf));
+	put_le(buf, magic, 8);
+	put_le(buf + 8, version, 4);
+	put_le(buf + 12, bs, 4);
+	put_le(buf + 16, 1000, 8);	/* nslots, meta_start... anything */
+	put_le(buf + 24, 2048, 8);
+	if (uuid)
+		memcpy(buf + 52, uuid, 16);
+	put_le(buf + 68, crc32c(~0U, buf, 72) + csum_off, 4);
+	snprintf(path, sizeof(path), "%s/sb", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+	r = vaio_pool_sb_block_size(path, want, &got, &err);
+	if (r || got != expect)
+		printf("# got %d (%s), block size %" PRIu32 "\n", r, err.msg, got);
+	ok(!r && got == expect, desc);
+}
+
 int main(void)
 {
 	static const char *const U = "3f1c2a9e-5b7d-4c1e-9a0b-7d6e5f4c3b2a";
@@ -158,7 +220,7 @@ int main(void)
 	uint64_t v;
 	bool good = true;
 
-	printf("TAP version 13\n1..34\n");
+	printf("TAP version 13\n1..47\n");
 
 	/* Block sizes: powers of two, 4 KiB to 1 MiB. */
 	for (v = 4096; v <= 1048576; v <<= 1)
@@ -245,6 +307,50 @@ int main(void)
 		ok(vaio_pool_conf_save(c, &err) && strstr(err.msg, "block size 12288"),
 		   "a record of block size 12288 not saved");
 		free(c);
+	}
+
+	/* Said to be given: by the key only, 4096 too. */
+	{
+		struct vaio_pool_conf *c = calloc(1, sizeof(*c));
+		struct vaio_err err = { 0 };
+
+		if (!c)
+			return 1;
+		ok(!vaio_pool_conf_load("old", c, &err) && !c->block_size_given &&
+		   c->block_size == 4096 &&
+		   !vaio_pool_conf_load("b4", c, &err) && c->block_size_given &&
+		   !vaio_pool_conf_load("b32", c, &err) && c->block_size_given,
+		   "a record's block size given by its key only");
+		free(c);
+	}
+
+	/* The superblock: the pool's block size, or 0 (not that pool's). */
+	{
+		static const unsigned char ub[16] = {
+			0x3f, 0x1c, 0x2a, 0x9e, 0x5b, 0x7d, 0x4c, 0x1e,
+			0x9a, 0x0b, 0x7d, 0x6e, 0x5f, 0x4c, 0x3b, 0x2a };
+		static const char *const other = "3f1c2a9e-5b7d-4c1e-9a0b-7d6e5f4c3b2b";
+		const uint64_t M = 0x4843414f49414156ULL;
+		struct vaio_err err = { 0 };
+		uint32_t got = 1;
+
+		sb_case(M, 3, 32768, ub, 0, U, 32768, "superblock: 32 KiB, its uuid");
+		sb_case(M, 3, 1048576, ub, 0, "3F1C2A9E-5B7D-4C1E-9A0B-7D6E5F4C3B2A",
+			1048576, "superblock: 1 MiB, its uuid in capitals");
+		sb_case(M, 2, 65536, ub, 0, U, 65536, "superblock: version 2");
+		sb_case(M, 3, 32768, ub, 0, other, 0, "superblock: another pool's: 0");
+		sb_case(M, 3, 32768, NULL, 0, U, 32768,
+			"superblock: no uuid (before uuids): taken");
+		sb_case(M, 3, 32768, ub, 0, "", 32768, "superblock: no uuid asked: taken");
+		sb_case(M, 3, 32768, ub, 1, U, 0, "superblock: a bad checksum: 0");
+		sb_case(M, 1, 32768, ub, 0, U, 0, "superblock: version 1: 0");
+		sb_case(M, 4, 32768, ub, 0, U, 0, "superblock: version 4: 0");
+		sb_case(M, 3, 12288, ub, 0, U, 0, "superblock: block size 12288: 0");
+		sb_case(M + 1, 3, 32768, ub, 0, U, 0, "superblock: another magic: 0");
+		snprintf(path, sizeof(path), "%s/nosuch", dir);
+		ok(vaio_pool_sb_block_size(path, U, &got, &err) == -ENOENT &&
+		   !got && strstr(err.msg, "nosuch"),
+		   "superblock: a missing device fails, naming it");
 	}
 
 	snprintf(s, sizeof(s), "rm -rf '%s'", dir);

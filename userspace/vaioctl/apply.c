@@ -154,22 +154,28 @@ static int apply_pool(const char *name, const char **did, struct vaio_err *err)
 	struct vaio_pool_conf *c = malloc(sizeof(*c));
 	int r = c ? vaio_pool_conf_load(name, c, err) :
 		vaio_seterr(err, ENOMEM, "out of memory");
+	bool given;
 
 	*did = "unchanged";
 	/*
-	 * Its linear device too, in the recorded order: the same layout. The
-	 * pool recorded, no other (its uuid), and nothing formatted: a device
-	 * without the pool is refused.
+	 * Its linear device too, in the recorded order: the same layout (a
+	 * record without "block_size" gets the pool's, from its superblock:
+	 * the devices are cut in blocks of it). The pool recorded, no other
+	 * (its uuid), and nothing formatted: a device without the pool is
+	 * refused.
 	 */
 	if (!r)
 		r = vaio_dm_state(name, err);
 	if (r > 0) {
 		r = 0;		/* there */
 	} else if (!r) {
+		given = c->block_size_given;
 		r = vaio_pool_create(c, err);
 		*did = "created";
 		if (!r && !c->uuid[0])
 			r = pool_record_uuid(c, err);
+		else if (!r && !given && c->block_size != VAIO_POOL_BLOCK_DEFAULT)
+			r = vaio_pool_conf_save(c, err);	/* its size found */
 	}
 	if (r)
 		*did = "failed";

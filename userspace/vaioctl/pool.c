@@ -417,10 +417,11 @@ static int pool_create(int argc, char **argv)
 	c->memory_mib = memory_mib;
 	/*
 	 * A new pool's: 4 KiB if not given. The pool --uuid takes has its
-	 * own, which the kernel checks against the one given (none given:
-	 * whatever it is, recorded once the pool is there).
+	 * own, in its superblock: vaio_pool_create() reads it before making
+	 * anything (none given: that one; another given: refused).
 	 */
 	c->block_size = block_size || uuid ? block_size : VAIO_POOL_BLOCK_DEFAULT;
+	c->block_size_given = block_size != 0;
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] != '/')
 			die(EXIT_FAIL, "pool device '%s': give an absolute path", argv[i]);
@@ -468,10 +469,11 @@ static int pool_create(int argc, char **argv)
 	if (vaio_pool_create(c, &err))
 		die_err(&err);
 	/*
-	 * The block size the pool has: recorded if none was given; else the
-	 * one given, which the kernel checks against the pool --uuid takes,
-	 * except 4096 (block_size= is given for other sizes only, which
-	 * kernels without block sizes refuse), checked here.
+	 * The block size the pool has: recorded if none was given or found;
+	 * else the one given, checked already against a superblock that
+	 * could be read, and by the kernel, except 4096 (block_size= is
+	 * given for other sizes only, which kernels without block sizes
+	 * refuse): checked here again.
 	 */
 	live_bs = pool_block_size(c->name);
 	if (!c->block_size) {
