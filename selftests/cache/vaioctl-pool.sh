@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-DESCRIPTION="vaioctl cache pool create/list/show/remove, policies with a cache component, stats --sort cache_hits, apply after a reboot brings the pool back first, a pool on two devices, a memory tier, bad input refused"
+DESCRIPTION="vaioctl cache pool create/list/show/remove, policies with a cache component, stats --sort cache_hits, apply after a reboot brings the pool back first, a pool on two devices, its blocks at their places when taken again with another block size than 4 KiB, a memory tier, bad input refused"
 TIMEOUT=500
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
@@ -269,6 +269,69 @@ ktap_eq "... and no record" "$(vaioctl -j cache pool list | jq '[.[] | select(.p
 ktap_check "--force makes it one" vaioctl cache pool create sw /dev/mapper/h2 --force
 ktap_check "pool remove sw" vaioctl cache pool remove sw
 dm_remove h1 h2 h3
+
+# Two devices, 32 KiB blocks: each member is cut to whole blocks, so m2
+# starts at a block. Taken again with --uuid and no --block-size, or by
+# apply from a record without "block_size", the tier is made with the
+# size in the pool's superblock: with 4 KiB rounding m2 would start 4 KiB
+# further, the kernel would take the pool (its metadata is on m1; m2 is
+# whole blocks, so the tier has as many blocks either way), and every
+# block on m2 would be read at the wrong place.
+dd if=/dev/zero of=/dev/ram4 bs=1M count=32 2>/dev/null
+dm_create m1 "0 32776 linear /dev/ram4 0"
+dm_create m2 "0 32704 linear /dev/ram4 32776"
+ktap_check "a pool of 32 KiB blocks on m1 (16 MiB + 4 KiB) and m2" \
+	vaioctl cache pool create b32 /dev/mapper/m1 /dev/mapper/m2 --block-size 32K
+t=$(dmsetup table b32-tier)
+ktap_eq "b32-tier: m1 and m2 in whole blocks" "$(printf '%s\n' "$t" | awk '{ print $1, $2 }')" \
+	"0 32768
+32768 32704"
+u=$(vaioctl -j cache pool show b32 | jq -r .uuid)
+rd32() {
+	fio --name=rd --filename=/dev/mapper/vm2 --ioengine=libaio --direct=1 \
+		--rw=randread --bs=32k --iodepth=8 --size=32m --output=/dev/null
+}
+b32_hits() { vaioctl -j stats vm2 | jq '.[0].filters[] | select(.type == "cache") | .status.read_hits'; }
+ktap_check "policy on b32" vaioctl policy create b32wt cache:pool=b32,mode=writethrough
+ktap_check "vm2 caches on it" vaioctl policy assign b32wt vm2
+ktap_check "all of vm2 read in random order" rd32
+ktap_check "... twice" rd32
+ktap_match "blocks cached on m2" "$(tr -d '\000' </dev/mapper/m2 | wc -c)" '^[1-9]'
+sum=$(md5sum </dev/ram2)
+dmsetup remove vm2
+ktap_check "pool remove b32" vaioctl cache pool remove b32
+ktap_check "create --uuid, no --block-size: the pool again" \
+	vaioctl cache pool create b32 /dev/mapper/m1 /dev/mapper/m2 --uuid "$u"
+ktap_eq "the tier as made" "$(dmsetup table b32-tier)" "$t"
+ktap_eq "blocks of 32 KiB, recorded" \
+	"$(vaioctl -j cache pool show b32 | jq .block_size) $(jq .block_size "$VAIO_CONFDIR/pools/b32.json")" \
+	"32768 32768"
+ktap_match "the pool found its blocks" "$(vaioctl -j cache pool show b32 | jq .used)" '^[1-9]'
+ktap_check "apply makes vm2 on it" sh -c 'vaioctl apply >/dev/null'
+ktap_eq "vm2 reads what the disk below has" "$(md5sum </dev/mapper/vm2)" "$sum"
+ktap_match "... read from the cache ($(b32_hits) hits)" "$(b32_hits)" '^[1-9]'
+# apply, the record without "block_size": the superblock's again.
+dmsetup remove vm2
+dmsetup remove b32
+dmsetup remove b32-tier
+jq -c 'del(.block_size)' "$VAIO_CONFDIR/pools/b32.json" >/tmp/b32.json
+cp /tmp/b32.json "$VAIO_CONFDIR/pools/b32.json"
+ktap_eq "apply, a record without block_size: b32 made" \
+	"$(vaioctl -j apply | jq -r '.[] | select(.pool == "b32") | .result')" created
+ktap_eq "... the tier as made" "$(dmsetup table b32-tier)" "$t"
+ktap_eq "... and the block size recorded" "$(jq .block_size "$VAIO_CONFDIR/pools/b32.json")" 32768
+ktap_eq "vm2 reads what the disk below has" "$(md5sum </dev/mapper/vm2)" "$sum"
+ktap_check "unassign the cache" vaioctl policy unassign vm2
+ktap_check "pool remove b32" vaioctl cache pool remove b32
+# Another size than the superblock's: refused before anything is made.
+dmesg -c >/dev/null
+vaioctl_bad "create --uuid --block-size 4K on a pool of 32 KiB blocks" \
+	"holds a pool of 32 KiB blocks, not 4 KiB" \
+	vaioctl cache pool create b32 /dev/mapper/m1 /dev/mapper/m2 --uuid "$u" --block-size 4K
+ktap_eq "... before the kernel saw it" "$(dmesg | grep -c 'pool b32:')" 0
+ktap_eq "... nothing left of b32" "$(dmsetup ls | grep -c b32)" 0
+ktap_check "policy delete b32wt" vaioctl policy delete b32wt
+dm_remove m1 m2
 
 # The memory tier, 4 MiB: 1024 blocks. (Needs the kernel's memory_mib=.)
 ktap_check "pool create --memory 4M" vaioctl cache pool create mem /dev/ram5 --memory 4M
