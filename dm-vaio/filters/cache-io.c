@@ -17,10 +17,16 @@
  *--------------------------------------------------------------
  */
 
+static void fill_read_start(struct cache_pool *p, struct vaio_filter *f,
+			    u32 i);
+
 void pool_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(work, struct cache_pool, work);
 	struct bio_list fills, retries, flushes;
+	struct cache_io *io, *reads;
+	unsigned long mask;
+	unsigned int n;
 	struct bio *bio;
 	int r;
 
@@ -28,13 +34,23 @@ void pool_work(struct work_struct *work)
 	fills = p->fills;
 	retries = p->retries;
 	flushes = p->flushes;
+	reads = p->fill_reads;
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
 	bio_list_init(&p->flushes);
+	p->fill_reads = NULL;
 	spin_unlock_irq(&p->lock);
 
 	while ((bio = bio_list_pop(&fills)))
 		submit_bio_noacct(bio);
+	/* Read misses held until their blocks' reads are sent. */
+	while ((io = reads)) {
+		reads = io->next;
+		mask = io->fill_read;
+		for_each_set_bit(n, &mask, CACHE_MAX_BIO_BLOCKS)
+			fill_read_start(p, io->f, io->slots[n]);
+		vaio_bio_end_continue(io->bio);
+	}
 	while ((bio = bio_list_pop(&retries)))
 		submit_bio_noacct(bio);
 	if (!bio_list_empty(&flushes)) {
@@ -52,13 +68,22 @@ void pool_work(struct work_struct *work)
 	}
 }
 
+/* The pages of a promotion's write, and the write. */
+static void fill_free(struct bio *wr)
+{
+	struct bvec_iter_all iter;
+	struct bio_vec *bv;
+
+	set_page_private(bio_first_page_all(wr), 0);
+	bio_for_each_segment_all(bv, wr, iter)
+		__free_page(bv->bv_page);
+	bio_put(wr);
+}
+
 static void fill_endio(struct bio *bio)
 {
 	struct cache_pool *p = bio->bi_private;
-	struct page *page = bio_first_page_all(bio);
-	u32 i = page_private(page);	/* the slot; see fill_start() */
-	struct bvec_iter_all iter;
-	struct bio_vec *bv;
+	u32 i = page_private(bio_first_page_all(bio));	/* see fill_start() */
 	unsigned long flags;
 
 	spin_lock_irqsave(&p->lock, flags);
@@ -66,10 +91,102 @@ static void fill_endio(struct bio *bio)
 		pool_error(p);
 	fill_done(p, i, !bio->bi_status);
 	spin_unlock_irqrestore(&p->lock, flags);
-	set_page_private(page, 0);
-	bio_for_each_segment_all(bv, bio, iter)
-		__free_page(bv->bv_page);
-	bio_put(bio);
+	fill_free(bio);
+}
+
+/*
+ * A promotion's read of its whole block from below ended: its data goes to
+ * the cache (fill_endio()). A failed read is not the cache's failure: the
+ * block is not promoted.
+ */
+static void fill_read_endio(struct bio *rd)
+{
+	struct bio *wr = rd->bi_private;
+	struct cache_pool *p = wr->bi_private;
+	blk_status_t status = rd->bi_status;
+	unsigned long flags;
+
+	bio_put(rd);
+	spin_lock_irqsave(&p->lock, flags);
+	if (status) {
+		fill_done(p, page_private(bio_first_page_all(wr)), false);
+		spin_unlock_irqrestore(&p->lock, flags);
+		fill_free(wr);
+		return;
+	}
+	bio_list_add(&p->fills, wr);
+	spin_unlock_irqrestore(&p->lock, flags);
+	queue_work(p->wq, &p->work);
+}
+
+/*
+ * Promote block @i (FILLING) by a read of the whole block from below, then
+ * a write of it to the cache. The read begins after the slot was hashed: a
+ * write mapped since dooms the slot, and fill_done() does not make a doomed
+ * slot valid, so no data older than a write is kept. Called by the pool's
+ * worker while the read miss that made the slot is held (not completed):
+ * its table, so @f and the disk below, are there until vaio_submit_below()
+ * took the read (the core then waits for it before a suspend ends).
+ */
+static void fill_read_start(struct cache_pool *p, struct vaio_filter *f,
+			    u32 i)
+{
+	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	unsigned int k, n = block_pages(p);
+	struct bio *rd = NULL, *wr;
+	unsigned long flags;
+	struct page *page;
+
+	wr = bio_alloc_bioset(p->cdev, n, REQ_OP_WRITE, gfp, &p->bs);
+	if (!wr)
+		goto fail;
+	rd = vaio_bio_alloc_below(f, n, REQ_OP_READ, gfp);
+	if (!rd)
+		goto fail;
+	for (k = 0; k < n; k++) {
+		page = alloc_page(gfp);
+		if (!page)
+			goto fail;
+		__bio_add_page(wr, page, PAGE_SIZE, 0);
+		__bio_add_page(rd, page, PAGE_SIZE, 0);
+	}
+	wr->bi_iter.bi_sector = slot_sector(p, i);
+	wr->bi_end_io = fill_endio;
+	wr->bi_private = p;
+	set_page_private(bio_first_page_all(wr), i);
+	/* The slot is held (FILLING): its block stays. */
+	rd->bi_iter.bi_sector = p->slots[i].oblock << p->bshift;
+	rd->bi_end_io = fill_read_endio;
+	rd->bi_private = wr;
+	vaio_submit_below(f, rd);
+	return;
+
+fail:
+	if (rd)
+		bio_put(rd);
+	if (wr) {
+		if (wr->bi_vcnt)
+			fill_free(wr);
+		else
+			bio_put(wr);
+	}
+	spin_lock_irqsave(&p->lock, flags);
+	fill_done(p, i, false);
+	spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/*
+ * May block @b be promoted though a read covers it only in part, by a
+ * read of the whole block (fill_read_start())? Of blocks larger than 4
+ * KiB (4 KiB pools as before), within the disk, and not larger than a
+ * filter below takes.
+ */
+static bool fill_read_ok(struct vaio_filter *f, struct cache_pool *p, u64 b)
+{
+	return p->bshift > CACHE_MIN_BLOCK_SHIFT &&
+	       (b + 1) << p->bshift <= f->ti->len &&
+	       (!f->below_max_sectors ||
+		f->below_max_sectors >= block_sectors(p));
 }
 
 /*
@@ -283,7 +400,8 @@ static enum vaio_verdict cache_split_read(struct cache_filter *cf,
 	return VAIO_PASS;
 }
 
-static enum vaio_verdict cache_map_read(struct cache_filter *cf,
+static enum vaio_verdict cache_map_read(struct vaio_filter *f,
+					struct cache_filter *cf,
 					struct bio *bio, struct cache_io *io)
 {
 	struct cache_pool *p = cf->pool;
@@ -357,14 +475,26 @@ static enum vaio_verdict cache_map_read(struct cache_filter *cf,
 	if (nblocks > CACHE_MAX_BIO_BLOCKS || write_below_inflight(p, d, first) ||
 	    write_below_inflight(p, d, last))
 		goto out;
-	/* Promote the blocks the bio covers whole and the cache lacks. */
-	first = round_up(start, block_sectors(p)) >> p->bshift;
-	for (b = first; (b + 1) << p->bshift <= end; b++) {
+	/*
+	 * Promote the blocks the bio covers whole and the cache lacks, from
+	 * its data; of blocks larger than 4 KiB, those it covers in part
+	 * too, each by a read of the whole block that begins after the
+	 * block is hashed (fill_read_start()).
+	 */
+	io->fill_read = 0;
+	for (b = first; b <= last; b++) {
+		bool whole = b << p->bshift >= start &&
+			     (b + 1) << p->bshift <= end;
+
+		if (!whole && !fill_read_ok(f, p, b))
+			continue;
 		if (hash_lookup(p, d->idx, b) != CACHE_NONE)
 			continue;
 		i = slot_alloc(p, d, b, false);
 		if (i == CACHE_NONE)
 			break;
+		if (!whole)
+			io->fill_read |= BIT(io->nr);
 		io->slots[io->nr++] = i;
 	}
 	if (io->nr)
@@ -536,9 +666,12 @@ static void wb_write_endio(struct bio *clone)
 }
 
 /*
- * A write of whole blocks in write-back mode: to cache blocks only, dirty.
- * VAIO_PASS when the cache cannot take it all (busy or full of dirty
- * blocks): the caller then treats it as a write below.
+ * A write in write-back mode: to cache blocks only, dirty. A block it
+ * covers whole may be new; one it covers in part must be cached (valid:
+ * the write lands in its place, the rest of the block is the cache's).
+ * VAIO_PASS when the cache cannot take it all (a block covered in part
+ * not cached, busy, or full of dirty blocks): the caller then treats it
+ * as a write below.
  */
 static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 					struct bio *bio, struct cache_io *io)
@@ -547,9 +680,10 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	struct cache_disk *d = cf->d;
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
 	u64 b, first = start >> p->bshift;
-	unsigned int n, nr = (end - start) >> p->bshift;
+	unsigned int n, nr = ((end - 1) >> p->bshift) - first + 1;
 	struct cache_slot *s;
 	unsigned long flags;
+	bool whole;
 	u32 i;
 
 	io->nr = 0;
@@ -557,8 +691,11 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	io->old_dirty = 0;
 	spin_lock_irqsave(&p->lock, flags);
 	for (n = 0, b = first; n < nr; n++, b++) {
+		whole = b << p->bshift >= start && (b + 1) << p->bshift <= end;
 		i = hash_lookup(p, d->idx, b);
 		if (i == CACHE_NONE) {
+			if (!whole)
+				goto undo;
 			i = slot_alloc(p, d, b, true);
 			if (i == CACHE_NONE)
 				goto undo;
@@ -755,11 +892,11 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
-		return cache_map_read(cf, bio, io);
+		return cache_map_read(f, cf, bio, io);
 	case REQ_OP_WRITE:
 		if (cf->mode == CACHE_WRITEBACK &&
-		    !((start | end) & (block_sectors(p) - 1)) &&
-		    end - start <= (sector_t)CACHE_MAX_BIO_BLOCKS << p->bshift) {
+		    ((end - 1) >> p->bshift) - (start >> p->bshift) <
+		    CACHE_MAX_BIO_BLOCKS) {
 			v = cache_wb_write(cf, bio, io);
 			if (v != VAIO_PASS)
 				return v;
@@ -821,12 +958,15 @@ static void retry_endio(struct bio *clone)
 
 /*
  * Copy block @i of the read's data into pages and write them to its slot.
- * At most p->max_filling blocks at a time (slot_alloc()): 4 MiB.
+ * At most p->max_filling blocks at a time (slot_alloc()): 4 MiB. In a
+ * completion, maybe in interrupt context: a page from the atomic reserves
+ * for a 4 KiB block, as before; larger blocks only when pages are free.
  */
 static bool fill_start(struct cache_pool *p, struct bio *bio,
 		       struct bvec_iter iter, u32 i)
 {
 	unsigned int k, n = block_pages(p);
+	gfp_t gfp = n == 1 ? GFP_ATOMIC : GFP_NOWAIT;
 	struct bvec_iter_all it;
 	struct bio_vec *bv;
 	unsigned long flags;
@@ -835,11 +975,11 @@ static bool fill_start(struct cache_pool *p, struct bio *bio,
 
 	BUILD_BUG_ON(BIO_MAX_VECS < BIT(CACHE_MAX_BLOCK_SHIFT + SECTOR_SHIFT -
 					PAGE_SHIFT));
-	fill = bio_alloc_bioset(p->cdev, n, REQ_OP_WRITE, GFP_ATOMIC, &p->bs);
+	fill = bio_alloc_bioset(p->cdev, n, REQ_OP_WRITE, gfp, &p->bs);
 	if (!fill)
 		return false;
 	for (k = 0; k < n; k++) {
-		page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+		page = alloc_page(gfp | __GFP_NOWARN);
 		if (!page) {
 			bio_for_each_segment_all(bv, fill, it)
 				__free_page(bv->bv_page);
@@ -869,7 +1009,7 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 	struct bio *clone;
 	unsigned long flags;
 	unsigned int n;
-	bool queued = false, dirty;
+	bool queued = false, reads = false, dirty;
 
 	switch (io->kind) {
 	case IO_READ_HIT:
@@ -898,6 +1038,10 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 		for (n = 0; n < io->nr; n++) {
 			u32 i = io->slots[n];
 
+			if (!*error && (io->fill_read & BIT(n))) {
+				reads = true;
+				continue;
+			}
 			if (!*error && fill_start(p, bio, io->iter, i)) {
 				queued = true;
 				continue;
@@ -905,6 +1049,21 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 			spin_lock_irqsave(&p->lock, flags);
 			fill_done(p, i, false);
 			spin_unlock_irqrestore(&p->lock, flags);
+		}
+		if (reads) {
+			/*
+			 * Blocks it read in part: the worker sends their reads
+			 * (not from here: a completion may run in interrupt
+			 * context), and then completes the bio.
+			 */
+			io->bio = bio;
+			io->f = f;
+			spin_lock_irqsave(&p->lock, flags);
+			io->next = p->fill_reads;
+			p->fill_reads = io;
+			spin_unlock_irqrestore(&p->lock, flags);
+			queue_work(p->wq, &p->work);
+			return VAIO_END_DEFER;
 		}
 		if (queued)
 			queue_work(p->wq, &p->work);

@@ -184,6 +184,7 @@ struct cache_pool {
 	bool failed;
 	u64 errors;
 	struct bio_list fills;		/* promotion writes to submit */
+	struct cache_io *fill_reads;	/* read misses whose blocks to read */
 	struct bio_list retries;	/* reads to send to the disk below */
 	struct cache_io *ranges;	/* bios whose blocks to drop first */
 
@@ -297,6 +298,8 @@ struct cache_io {
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
 	u32 old_dirty;			/* write-back: BIT(n): slots[n] was */
 	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
+	u32 fill_read;			/* read miss: BIT(n): slots[n] read whole */
+	struct vaio_filter *f;		/* read miss with fill_read */
 	atomic_t pending;		/* IO_WRITE with a copy: 2 */
 	blk_status_t below_status;
 	blk_status_t cache_status;
