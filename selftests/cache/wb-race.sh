@@ -54,15 +54,17 @@ a_in_flight() {
 	return 1
 }
 
-# 1. A's data heads for the cache (2 s). B, 512 bytes of the same block,
-# is a write below: the block is written back (old data) and dropped. A
-# then lands on a dropped block and goes below. Meanwhile a read misses
-# and promotes from below.
+# 1. A's data heads for the cache (2 s). B, the last 512 bytes of block
+# X-1 and the first 512 of X, is a write below (X-1 is not cached, and a
+# write-back write lands in a block it covers in part only if that block
+# is cached): block X is written back (old data) and dropped. A then
+# lands on a dropped block and goes below. Meanwhile a read misses and
+# promotes from below.
 dd if=/tmp/a1 of=/dev/mapper/vm bs=4k seek=$X oflag=direct 2>/dev/null &
 wa=$!
 ktap_check "A on its way to the cache" a_in_flight
 ktap_check "B written below over part of the block" \
-	dio_fill /dev/mapper/vm $((X * 4096)) 512 0x42
+	dio_fill /dev/mapper/vm $((X * 4096 - 512)) 1024 0x42
 ktap_check "a read of the block meanwhile" \
 	dd if=/dev/mapper/vm of=/dev/null bs=4k skip=$X count=1 iflag=direct
 ktap_check "A still in flight after it (the race ran)" kill -0 $wa
