@@ -84,14 +84,16 @@ static void fill_endio(struct bio *bio)
 {
 	struct cache_pool *p = bio->bi_private;
 	u32 i = page_private(bio_first_page_all(bio));	/* see fill_start() */
+	blk_status_t status = bio->bi_status;
 	unsigned long flags;
 
-	spin_lock_irqsave(&p->lock, flags);
-	if (bio->bi_status)
-		pool_error(p);
-	fill_done(p, i, !bio->bi_status);
-	spin_unlock_irqrestore(&p->lock, flags);
+	/* Before fill_done(): pool_put() waits for it, then frees p->bs. */
 	fill_free(bio);
+	spin_lock_irqsave(&p->lock, flags);
+	if (status)
+		pool_error(p);
+	fill_done(p, i, !status);
+	spin_unlock_irqrestore(&p->lock, flags);
 }
 
 /*
@@ -107,13 +109,16 @@ static void fill_read_endio(struct bio *rd)
 	unsigned long flags;
 
 	bio_put(rd);
-	spin_lock_irqsave(&p->lock, flags);
 	if (status) {
-		fill_done(p, page_private(bio_first_page_all(wr)), false);
-		spin_unlock_irqrestore(&p->lock, flags);
+		u32 i = page_private(bio_first_page_all(wr));
+
 		fill_free(wr);
+		spin_lock_irqsave(&p->lock, flags);
+		fill_done(p, i, false);
+		spin_unlock_irqrestore(&p->lock, flags);
 		return;
 	}
+	spin_lock_irqsave(&p->lock, flags);
 	bio_list_add(&p->fills, wr);
 	spin_unlock_irqrestore(&p->lock, flags);
 	queue_work(p->wq, &p->work);
@@ -472,8 +477,8 @@ static enum vaio_verdict cache_map_read(struct vaio_filter *f,
 		d->seq_bypass++;
 		goto out;
 	}
-	if (nblocks > CACHE_MAX_BIO_BLOCKS || write_below_inflight(p, d, first) ||
-	    write_below_inflight(p, d, last))
+	if (nblocks > CACHE_MAX_BIO_BLOCKS || promote_blocked(p, d, first) ||
+	    promote_blocked(p, d, last))
 		goto out;
 	/*
 	 * Promote the blocks the bio covers whole and the cache lacks, from
@@ -525,6 +530,29 @@ static void region_get(struct cache_pool *p, struct cache_disk *d,
 	p->region_writes[r0]++;
 	if (r1 != r0)
 		p->region_writes[r1]++;
+}
+
+/*
+ * A write-back write to the cache over blocks @first..@last of @d, at most
+ * CACHE_MAX_BIO_BLOCKS (so in one or two regions): counted until its data
+ * is in the cache or it goes below (promote_blocked()). Under lock.
+ */
+static void wb_region_get(struct cache_pool *p, struct cache_disk *d,
+			  struct cache_io *io, u64 first, u64 last)
+{
+	static_assert(CACHE_MAX_BIO_BLOCKS <= 1 << CACHE_REGION_SHIFT);
+	io->wb_regions[0] = region_of(d, first);
+	io->wb_regions[1] = region_of(d, last);
+	p->wb_region_writes[io->wb_regions[0]]++;
+	if (io->wb_regions[1] != io->wb_regions[0])
+		p->wb_region_writes[io->wb_regions[1]]++;
+}
+
+static void wb_region_put(struct cache_pool *p, struct cache_io *io)
+{
+	p->wb_region_writes[io->wb_regions[0]]--;
+	if (io->wb_regions[1] != io->wb_regions[0])
+		p->wb_region_writes[io->wb_regions[1]]--;
 }
 
 /*
@@ -602,6 +630,8 @@ static void wb_write_endio(struct bio *clone)
 
 	status = READ_ONCE(io->cache_status);
 	spin_lock_irqsave(&p->lock, flags);
+	/* Its data is in the cache, or it goes below (region_get() first). */
+	wb_region_put(p, io);
 	if (status) {
 		pool_error(p);
 		lost = wb_write_failed(p, io);
@@ -722,6 +752,7 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 		slot_mark_dirty(p, s);
 		mem_drop(p, io->slots[n]);
 	}
+	wb_region_get(p, d, io, first, first + nr - 1);
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	io->d = d;
@@ -734,6 +765,7 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	 * no data: it is dropped).
 	 */
 	spin_lock_irqsave(&p->lock, flags);
+	wb_region_put(p, io);
 undo:
 	for (n = 0; n < io->nr; n++) {
 		i = io->slots[n];
@@ -757,8 +789,9 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	sector_t start = bio->bi_iter.bi_sector, end = bio_end_sector(bio);
 	u64 first = start >> p->bshift;
 	u64 last = (end - 1) >> p->bshift;
+	/* A copy in the cache: of a write within one block, cached or whole. */
 	bool copy = cf->mode == CACHE_WRITETHROUGH && bio_op(bio) == REQ_OP_WRITE &&
-		    first == last && bio_sectors(bio) == block_sectors(p);
+		    first == last;
 	struct cache_slot *s;
 	struct bio *clone;
 	unsigned long flags;
@@ -811,7 +844,7 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 		d->write_hits++;
 	} else {
 		d->write_misses++;
-		if (copy && first == last) {
+		if (copy && bio_sectors(bio) == block_sectors(p)) {
 			slot = slot_alloc(p, d, first, false);
 			if (slot != CACHE_NONE) {
 				p->slots[slot].flags |= SLOT_UPDATING;
@@ -841,7 +874,8 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	}
 	/* The cache is not persistent: its copy needs no flush or FUA. */
 	clone->bi_opf &= ~(REQ_PREFLUSH | REQ_FUA);
-	clone->bi_iter.bi_sector = slot_sector(p, slot);
+	clone->bi_iter.bi_sector = slot_sector(p, slot) +
+				   (start & (block_sectors(p) - 1));
 	clone->bi_end_io = wt_copy_endio;
 	clone->bi_private = io;
 	io->pool = p;

@@ -489,10 +489,14 @@ void wb_work(struct work_struct *work)
 		queue_delayed_work(p->wq, &p->wb_work, delay ? delay : 1);
 }
 
-/* Drop the blocks @first..@last of @d from the index, a batch at a time. */
-static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
+/*
+ * Drop the clean blocks @first..@last of @d from the index, a batch at a
+ * time; true: none of them was dirty (dirty ones are kept).
+ */
+static bool drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 		       u64 last)
 {
+	bool clean = true;
 	u64 b = first, end;
 	u32 i;
 
@@ -502,16 +506,19 @@ static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 			spin_lock_irq(&p->lock);
 			for (; b <= end; b++) {
 				i = hash_lookup(p, d->idx, b);
-				if (i != CACHE_NONE &&
-				    !(p->slots[i].flags & SLOT_DIRTY)) {
-					slot_doom(p, i);
-					d->invalidations++;
+				if (i == CACHE_NONE)
+					continue;
+				if (p->slots[i].flags & SLOT_DIRTY) {
+					clean = false;
+					continue;
 				}
+				slot_doom(p, i);
+				d->invalidations++;
 			}
 			spin_unlock_irq(&p->lock);
 			cond_resched();
 		}
-		return;
+		return clean;
 	}
 	for (i = 0; i < p->nslots; i = end) {
 		end = min_t(u32, p->nslots, i + 4096);
@@ -519,17 +526,21 @@ static void drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 		for (; i < end; i++) {
 			struct cache_slot *s = &p->slots[i];
 
-			if (s->disk == d->idx && s->oblock >= first &&
-			    s->oblock <= last && s->state != SLOT_FREE &&
-			    s->state != SLOT_DOOMED &&
-			    !(s->flags & SLOT_DIRTY)) {
-				slot_doom(p, i);
-				d->invalidations++;
+			if (s->disk != d->idx || s->oblock < first ||
+			    s->oblock > last || s->state == SLOT_FREE ||
+			    s->state == SLOT_DOOMED)
+				continue;
+			if (s->flags & SLOT_DIRTY) {
+				clean = false;
+				continue;
 			}
+			slot_doom(p, i);
+			d->invalidations++;
 		}
 		spin_unlock_irq(&p->lock);
 		cond_resched();
 	}
+	return clean;
 }
 
 /*
@@ -573,8 +584,19 @@ void range_work(struct work_struct *work)
 			vaio_bio_continue(bio, VAIO_FAIL);
 			continue;
 		}
-		if (bio_op(bio) != REQ_OP_READ)
-			drop_range(p, io->d, first, last);
+		/*
+		 * A write: its blocks are dropped, and none may be dirty when
+		 * it goes below. One that a write-back write landed in since
+		 * it was written back (a write of part of it lands in it) is
+		 * written back again first: kept dirty, its copy of what this
+		 * write writes would be old, read, and written back over it.
+		 */
+		if (bio_op(bio) != REQ_OP_READ &&
+		    !drop_range(p, io->d, first, last)) {
+			io->next = busy;
+			busy = io;
+			continue;
+		}
 		vaio_bio_continue(bio, VAIO_PASS);
 	}
 	if (!busy)

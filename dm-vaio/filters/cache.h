@@ -167,6 +167,8 @@ struct cache_pool {
 	unsigned int ghost_bits;
 	u32 ghost_count;
 	u32 region_writes[1U << CACHE_REGION_BITS];
+	/* Write-back writes to the cache in flight, by region, hashed. */
+	u32 wb_region_writes[1U << CACHE_REGION_BITS];
 	struct cache_disk *disks[CACHE_MAX_DISKS];
 
 	/* The memory tier; under lock but mem_pages (fixed). */
@@ -271,6 +273,20 @@ static inline bool write_below_inflight(struct cache_pool *p,
 	return d->big_writes || p->region_writes[region_of(d, oblock)];
 }
 
+/*
+ * May a read that missed promote block @oblock of @d from below? Not while
+ * a write below over it may be in flight, nor a write-back write to the
+ * cache (the disk below lacks its data: were its block dropped meanwhile,
+ * a promotion would bring the old data back, and a write of part of the
+ * block would make that dirty). Under lock.
+ */
+static inline bool promote_blocked(struct cache_pool *p, struct cache_disk *d,
+				   u64 oblock)
+{
+	return write_below_inflight(p, d, oblock) ||
+	       p->wb_region_writes[region_of(d, oblock)];
+}
+
 enum cache_io_kind {
 	IO_NONE,
 	IO_READ_HIT,		/* served from cache: slots[0..nr) */
@@ -289,6 +305,7 @@ struct cache_io {
 	struct block_device *below;
 	u32 slots[CACHE_MAX_BIO_BLOCKS];
 	u32 regions[2];
+	u32 wb_regions[2];		/* write-back: wb_region_get() */
 	u8 kind;
 	u8 nr;
 	u8 nr_regions;			/* 0..2; 3: a big write */
