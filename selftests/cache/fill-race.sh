@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache of 32 KiB blocks: a write while a block read in part is being promoted (its read of the whole block done, its cache write held by dm-delay) drops the promotion: the VM reads the write's data, not the block as the promotion read it"
 TIMEOUT=300
+DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"

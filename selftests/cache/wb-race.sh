@@ -76,9 +76,10 @@ sleep $((W / 1000 + 1))
 counts="$(get invalidations) $(get promotions)"
 ktap_eq "the VM reads A's data (no stale promotion)" "$(tail_sum /dev/mapper/vm)" "$want"
 ktap_eq "so does the disk below" "$(tail_sum /dev/ram1)" "$want"
-# B's drop, and the drop of what the read began to promote.
-ktap_eq "the read's promotion dropped (invalidations 2, promotions 0)" \
-	"$counts" "2 0"
+# B's drop; the read promotes nothing while A, a write-back write to the
+# cache, is in flight (wb-lost-partial.sh says why).
+ktap_eq "B's drop only: the read promoted nothing while A was in flight (invalidations 1, promotions 0)" \
+	"$counts" "1 0"
 
 ktap_check "cache device fast again" vaio_reload cdev "0 $csize linear /dev/ram0 0"
 

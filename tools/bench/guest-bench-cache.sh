@@ -67,13 +67,18 @@ job2() { # workload
 # writearound and writeback, on a pool made afresh on the same 64 MiB (of
 # which its first MiB and its entries, 16 bytes per block, are metadata).
 # vaio-wt-mem: vaio-wt with a memory tier of 16 MiB in front of the pool.
-CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa vaio-wb vaio-wt-mem"
+# vaio-wt-32k, vaio-wb-32k: vaio-wt and vaio-wb on a pool of 32 KiB blocks,
+# dm-cache's block, with its 64 MiB of data blocks (2048): the pool on the
+# first 133248 sectors of the cache's RAM disk (the first MiB, the
+# entries and 2048 blocks), where cdata and cmeta are.
+CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa vaio-wb vaio-wt-mem vaio-wt-32k vaio-wb-32k"
+POOL32_SECTORS=133248
 cache_table() { # config
 	local n=$((ORIGIN_MIB * 2048))
 	case $1 in
-	vaio-wt | vaio-wt-mem) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writethrough" ;;
+	vaio-wt | vaio-wt-mem | vaio-wt-32k) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writethrough" ;;
 	vaio-wa) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_open 2 pool=bpool mode=writearound" ;;
-	vaio-wb) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_closed 2 pool=bpool mode=writeback" ;;
+	vaio-wb | vaio-wb-32k) echo "0 $n vaio /dev/mapper/origin 8 disk_id bench filter cache fail_closed 2 pool=bpool mode=writeback" ;;
 	uncached) echo "0 $n linear /dev/mapper/origin 0" ;;
 	dmcache-wt) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writethrough smq 0" ;;
 	dmcache-wb) echo "0 $n cache /dev/mapper/cmeta /dev/mapper/cdata /dev/mapper/origin 64 1 writeback smq 0" ;;
@@ -98,6 +103,7 @@ fio --name=fill --filename=/dev/ram0 --rw=write --bs=1M --direct=1 --eta=never \
 dm_create origin "0 $((ORIGIN_MIB * 2048)) delay /dev/ram0 0 1" || fail "dm-delay"
 dm_create cdata "0 $((CACHE_MIB * 2048)) linear /dev/ram1 0" || fail "cdata"
 dm_create cmeta "0 $((META_MIB * 2048)) linear /dev/ram1 $((CACHE_MIB * 2048))" || fail "cmeta"
+dm_create cdata32 "0 $POOL32_SECTORS linear /dev/ram1 0" || fail "cdata32"
 
 {
 	guest_meta
@@ -124,6 +130,12 @@ run_one() {
 	dd if=/dev/zero of=/dev/mapper/cdata bs=1M count=1 oflag=direct 2>/dev/null
 	case $3 in
 	vaio-*-mem) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata memory_mib=16 format" || fail "$tag: the pool" ;;
+	vaio-*-32k)
+		if ! dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata32 block_size=32768 format" ||
+			[ "$(dmsetup status bpool | awk '{ print $5, $7 }')" != "32768 2048" ]; then
+			fail "$tag: the pool (2048 blocks of 32 KiB)"
+		fi
+		;;
 	vaio-*) dm_create bpool "0 8 vaio-cache-pool /dev/mapper/cdata format" || fail "$tag: the pool" ;;
 	esac
 	dm_create "$DM" "$(cache_table "$3")" || fail "$tag: the table did not load"
