@@ -688,19 +688,6 @@ static int pool_load(const char *name, const char *devt,
 #define SB_OFF_CSUM		68
 #define SB_LEN			72
 
-/* The kernel's crc32c(@crc, @p, @len): Castagnoli, no final inversion. */
-static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t len)
-{
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78U & -(crc & 1));
-	}
-	return crc;
-}
-
 static uint32_t get_le32(const unsigned char *p)
 {
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
@@ -773,7 +760,7 @@ int vaio_pool_sb_block_size(const char *device, const char *uuid,
 	/* Its checksum: over the superblock with the checksum's field 0. */
 	csum = get_le32(sbuf + SB_OFF_CSUM);
 	memset(sbuf + SB_OFF_CSUM, 0, 4);
-	if (crc32c(~0U, sbuf, SB_LEN) != csum)
+	if (vaio_crc32c(~0U, sbuf, SB_LEN) != csum)
 		return 0;
 	/*
 	 * Another pool: not this one's size (the kernel refuses it). One

@@ -430,6 +430,9 @@ int vaio_pool_create(struct vaio_pool_conf *c, struct vaio_err *err);
  * or NULL: any pool; a superblock from before uuids is taken as @uuid's,
  * as the kernel takes it). Fails only if the device cannot be read.
  */
+/* The kernel's crc32c(@crc, @data, @len) (lib/crc32c.c). */
+uint32_t vaio_crc32c(uint32_t crc, const void *data, size_t len);
+
 int vaio_pool_sb_block_size(const char *device, const char *uuid,
 			    uint32_t *block_size, struct vaio_err *err);
 /*

@@ -154,19 +154,6 @@ static void round_trip(uint32_t bs, uint32_t want, bool key)
 	free(c);
 }
 
-/* The kernel's crc32c(@crc, @p, @len), to seal a superblock. */
-static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t len)
-{
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78U & -(crc & 1));
-	}
-	return crc;
-}
-
 static void put_le(unsigned char *p, uint64_t v, int bytes)
 {
 	int i;
@@ -199,7 +186,7 @@ static void sb_case(uint64_t magic, uint32_t version, uint32_t bs,
 	put_le(buf + 24, 2048, 8);
 	if (uuid)
 		memcpy(buf + 52, uuid, 16);
-	put_le(buf + 68, crc32c(~0U, buf, 72) + csum_off, 4);
+	put_le(buf + 68, vaio_crc32c(~0U, buf, 72) + csum_off, 4);
 	snprintf(path, sizeof(path), "%s/sb", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {

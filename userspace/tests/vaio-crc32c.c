@@ -15,17 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint32_t crc32c(uint32_t crc, const unsigned char *p, size_t len)
-{
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78U & -(crc & 1));
-	}
-	return crc;
-}
+#include "../lib/vaio.h"
 
 int main(int argc, char **argv)
 {
@@ -39,12 +29,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* The standard check value ("123456789": 0xe3069283, inverted). */
-	if (~crc32c(~0U, (const unsigned char *)"123456789", 9) != 0xe3069283U) {
+	if (~vaio_crc32c(~0U, (const unsigned char *)"123456789", 9) != 0xe3069283U) {
 		fprintf(stderr, "vaio-crc32c: wrong check value\n");
 		return 1;
 	}
 	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
-		crc = crc32c(crc, buf, n);
+		crc = vaio_crc32c(crc, buf, n);
 	if (ferror(stdin)) {
 		perror("vaio-crc32c: stdin");
 		return 1;
