@@ -517,9 +517,9 @@ out:
 static void region_get(struct cache_pool *p, struct cache_disk *d,
 		       struct cache_io *io, u64 first, u64 last)
 {
-	u32 r0 = region_of(d, first), r1 = region_of(d, last);
+	u32 r0 = region_of(p, d, first), r1 = region_of(p, d, last);
 
-	if (((last >> CACHE_REGION_SHIFT) - (first >> CACHE_REGION_SHIFT)) > 1) {
+	if (((last >> p->region_shift) - (first >> p->region_shift)) > 1) {
 		d->big_writes++;
 		io->nr_regions = 3;
 		return;
@@ -540,9 +540,9 @@ static void region_get(struct cache_pool *p, struct cache_disk *d,
 static void wb_region_get(struct cache_pool *p, struct cache_disk *d,
 			  struct cache_io *io, u64 first, u64 last)
 {
-	static_assert(CACHE_MAX_BIO_BLOCKS <= 1 << CACHE_REGION_SHIFT);
-	io->wb_regions[0] = region_of(d, first);
-	io->wb_regions[1] = region_of(d, last);
+	static_assert(CACHE_MAX_BIO_BLOCKS <= 1 << CACHE_REGION_MIN_SHIFT);
+	io->wb_regions[0] = region_of(p, d, first);
+	io->wb_regions[1] = region_of(p, d, last);
 	p->wb_region_writes[io->wb_regions[0]]++;
 	if (io->wb_regions[1] != io->wb_regions[0])
 		p->wb_region_writes[io->wb_regions[1]]++;
@@ -589,21 +589,26 @@ static void wb_write_below(struct cache_pool *p, struct cache_disk *d,
 }
 
 /*
- * A write-back write failed on the cache device. If each of its blocks
- * was clean before it and no other I/O holds it, only this write's data
- * was at stake: the blocks are dropped (no longer dirty) and the write
- * goes below. Else they stay dirty, counted at risk, and the write fails.
- * Under lock.
+ * A write-back write failed on the cache device. If it covers each of its
+ * blocks whole, each was clean before it and no other I/O holds it, only
+ * this write's data was at stake: the blocks are dropped (no longer dirty)
+ * and the write goes below. Else they stay dirty, counted at risk, and the
+ * write fails: a block it covers in part may hold another write's data
+ * (landed since, acknowledged) in the rest of it. Under lock.
  */
 static bool wb_write_failed(struct cache_pool *p, struct cache_io *io)
 {
+	sector_t start = io->iter.bi_sector;
+	sector_t end = start + (io->iter.bi_size >> SECTOR_SHIFT);
+	u64 b = start >> p->bshift;
 	struct cache_slot *s;
 	unsigned int n;
 
-	for (n = 0; n < io->nr; n++) {
+	for (n = 0; n < io->nr; n++, b++) {
 		s = &p->slots[io->slots[n]];
 		if ((io->old_dirty & BIT(n)) || s->inflight > 1 ||
-		    (s->flags & SLOT_CLEANING))
+		    (s->flags & SLOT_CLEANING) || b << p->bshift < start ||
+		    (b + 1) << p->bshift > end)
 			return false;
 	}
 	for (n = 0; n < io->nr; n++)
@@ -720,6 +725,14 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	io->new_slots = 0;
 	io->old_dirty = 0;
 	spin_lock_irqsave(&p->lock, flags);
+	/*
+	 * A write below over these blocks may be in flight (one waiting for
+	 * its blocks to be written back and dropped, range_work()): this
+	 * write goes below too, so that its blocks stay clean meanwhile.
+	 */
+	if (write_below_inflight(p, d, first) ||
+	    write_below_inflight(p, d, first + nr - 1))
+		goto undo;
 	for (n = 0, b = first; n < nr; n++, b++) {
 		whole = b << p->bshift >= start && (b + 1) << p->bshift <= end;
 		i = hash_lookup(p, d->idx, b);

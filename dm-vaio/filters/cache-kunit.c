@@ -432,18 +432,18 @@ static void cache_test_geometry(struct kunit *test)
 		u32 block_size;
 		u32 blocks;		/* 0: refused */
 		sector_t data_start;
-		u32 wb_blocks, max_filling;
+		u32 wb_blocks, max_filling, region_shift;
 	} t[] = {
 		/* 64 MiB at 4 KiB: as before block sizes */
-		{ 131072, 4096, 16063, 2568, 64, 1024 },
+		{ 131072, 4096, 16063, 2568, 64, 1024, 8 },
 		/* 4 TiB at 4 KiB: just under 2^30 blocks */
-		{ 1ULL << 33, 4096, 1069429352, 34499776, 64, 1024 },
+		{ 1ULL << 33, 4096, 1069429352, 34499776, 64, 1024, 8 },
 		/* 8 TiB at 4 KiB: over 2^30 */
 		{ 1ULL << 34, 4096, 0 },
 		/* 4 TiB at 32 KiB */
-		{ 1ULL << 33, 32768, 134150080, 4329472, 8, 128 },
+		{ 1ULL << 33, 32768, 134150080, 4329472, 8, 128, 5 },
 		/* 4 TiB at 1 MiB */
-		{ 1ULL << 33, 1048576, 4194236, 139264, 1, 4 },
+		{ 1ULL << 33, 1048576, 4194236, 139264, 1, 4, 5 },
 		/* 64 MiB at 1 MiB: too few blocks */
 		{ 131072, 1048576, 0 },
 	};
@@ -471,6 +471,8 @@ static void cache_test_geometry(struct kunit *test)
 				((sector_t)p->nslots << p->bshift), t[k].sectors);
 		KUNIT_EXPECT_EQ(test, p->wb_blocks, t[k].wb_blocks);
 		KUNIT_EXPECT_EQ(test, p->max_filling, t[k].max_filling);
+		/* 1 MiB regions, of 32 blocks at least. */
+		KUNIT_EXPECT_EQ(test, p->region_shift, t[k].region_shift);
 	}
 }
 

@@ -365,6 +365,8 @@ void pool_set_block_size(struct cache_pool *p, u32 bytes)
 	p->max_filling = CACHE_FILLING_BYTES / bytes;
 	p->wb_blocks = clamp_t(u32, CACHE_WB_BATCH_BYTES / bytes, 1,
 			       CACHE_WB_BATCH);
+	p->region_shift = max_t(int, CACHE_REGION_BYTES_SHIFT - ilog2(bytes),
+				CACHE_REGION_MIN_SHIFT);
 }
 
 /*

@@ -23,8 +23,13 @@
 
 /* Bios of at most this many blocks are served from, and promoted to, cache. */
 #define CACHE_MAX_BIO_BLOCKS	32
-/* In-flight writes are tracked per region of 2^8 blocks (1 MiB), hashed. */
-#define CACHE_REGION_SHIFT	8
+/*
+ * In-flight writes are tracked per region, hashed: 1 MiB (2^8 blocks of 4
+ * KiB, 2^5 of 32 KiB), and at least CACHE_MAX_BIO_BLOCKS blocks, so that a
+ * bio of as many spans two regions at most (pool_set_block_size()).
+ */
+#define CACHE_REGION_BYTES_SHIFT	20
+#define CACHE_REGION_MIN_SHIFT	5
 #define CACHE_REGION_BITS	12
 /* Promotions waiting for their cache write, per pool: at most 4 MiB. */
 #define CACHE_FILLING_BYTES	SZ_4M
@@ -148,6 +153,7 @@ struct cache_pool {
 	unsigned int bshift;	/* a block: 1 << bshift sectors */
 	u32 max_filling;	/* promotions in flight, CACHE_FILLING_BYTES */
 	u32 wb_blocks;		/* blocks written back at a time */
+	unsigned int region_shift;	/* blocks: a region is 1 << region_shift */
 	u32 meta_pages;		/* of entries, in memory and on the device */
 	refcount_t ref;		/* pool targets and filter instances */
 	unsigned int targets;	/* pool target instances; cache_pools_lock */
@@ -256,9 +262,10 @@ static inline struct cache_mentry *meta_entry(struct cache_pool *p, u32 i)
 	return &p->meta[i / CACHE_ENTRIES_PER_SECTOR].e[i % CACHE_ENTRIES_PER_SECTOR];
 }
 
-static inline u32 region_of(struct cache_disk *d, u64 oblock)
+static inline u32 region_of(struct cache_pool *p, struct cache_disk *d,
+			    u64 oblock)
 {
-	return hash_64((oblock >> CACHE_REGION_SHIFT) ^ ((u64)d->idx << 56),
+	return hash_64((oblock >> p->region_shift) ^ ((u64)d->idx << 56),
 		       CACHE_REGION_BITS);
 }
 
@@ -270,7 +277,7 @@ static inline u32 region_of(struct cache_disk *d, u64 oblock)
 static inline bool write_below_inflight(struct cache_pool *p,
 					struct cache_disk *d, u64 oblock)
 {
-	return d->big_writes || p->region_writes[region_of(d, oblock)];
+	return d->big_writes || p->region_writes[region_of(p, d, oblock)];
 }
 
 /*
@@ -284,7 +291,7 @@ static inline bool promote_blocked(struct cache_pool *p, struct cache_disk *d,
 				   u64 oblock)
 {
 	return write_below_inflight(p, d, oblock) ||
-	       p->wb_region_writes[region_of(d, oblock)];
+	       p->wb_region_writes[region_of(p, d, oblock)];
 }
 
 enum cache_io_kind {
