@@ -39,14 +39,6 @@ ds=$(od -An -tu8 -j32 -N8 /dev/mapper/cdev | tr -d ' ')
 ktap_match "the pool's data area starts at sector $ds" "$ds" '^[1-9][0-9]*$'
 ktap_check "its writes slow (dm-delay, $W ms)" vaio_reload cdev "0 $ds linear /dev/ram0 0
 $ds $((csize - ds)) delay /dev/ram0 $ds 0 /dev/ram0 $ds $W /dev/ram0 $ds 0"
-fill_in_flight() {
-	for _ in $(seq 1 100); do
-		[ "$(dmsetup status cdev | awk '$3 == "delay" { print $5 }')" -gt 0 ] 2>/dev/null &&
-			return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # The last 4 KiB of block X, twice: the admission filter sees the first,
 # the second makes the block filling; its read of the whole block is done
@@ -56,10 +48,10 @@ p=$(get promotions)
 dd if=/dev/mapper/vm of=/dev/null bs=4k skip=$off count=1 iflag=direct 2>/dev/null
 ktap_check "a 4 KiB read of block $X again" \
 	dd if=/dev/mapper/vm of=/dev/null bs=4k skip=$off count=1 iflag=direct
-ktap_check "the block's promotion on its way to the cache" fill_in_flight
+ktap_check "the block's promotion on its way to the cache" delay_holds cdev
 ktap_check "a 4 KiB write to the block's first 4 KiB meanwhile" \
 	dd if=/tmp/new of=/dev/mapper/vm bs=4k seek=$((X * BS / 4096)) oflag=direct
-ktap_check "the promotion still on its way (the race ran)" fill_in_flight
+ktap_check "the promotion still on its way (the race ran)" delay_holds cdev
 sleep $((W / 1000 + 1))
 ktap_eq "the promotion dropped: no block promoted" "$(get promotions)" "$p"
 dd if=/tmp/new of=/tmp/old bs=4k conv=notrunc 2>/dev/null

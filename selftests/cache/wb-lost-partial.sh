@@ -47,21 +47,13 @@ ktap_eq "nothing dirty" "$(get dirty)" 0
 ktap_check "slot 0's writes slow (dm-delay, $W ms)" vaio_reload cdev "0 $ds linear /dev/ram0 0
 $ds 8 delay /dev/ram0 $ds 0 /dev/ram0 $ds $W /dev/ram0 $ds 0
 $((ds + 8)) $((csize - ds - 8)) linear /dev/ram0 $((ds + 8))"
-p_in_flight() {
-	for _ in $(seq 1 100); do
-		[ "$(dmsetup status cdev | awk '$3 == "delay" { print $5 }')" -gt 0 ] 2>/dev/null &&
-			return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # P, 512 bytes of block B, lands in slot 0, slowly. Meanwhile the block is
 # written back (without P) and dropped; two reads of it miss; Q, another
 # 512 bytes of it, is written. P then finds its block gone and goes below.
 dio_fill /dev/mapper/vm $((B * 4096)) 512 0x4e &
 wp=$!
-ktap_check "P on its way to slot 0" p_in_flight
+ktap_check "P on its way to slot 0" delay_holds cdev
 ktap_check "the cache invalidated meanwhile (B written back, dropped)" \
 	dmsetup message vm 0 cache invalidate
 pr=$(get promotions)

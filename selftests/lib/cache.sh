@@ -44,3 +44,16 @@ mixed() {
 		--runtime="$1" --randseed="$2" --output-format=json 2>/tmp/fio.err |
 		fio_json_ok
 }
+
+# delay_holds DEV: true once the dm-delay target in DEV's table holds a
+# write (the fifth word of its status: the reads, writes and flushes it
+# holds), within 5 s.
+delay_holds() {
+	local _
+	for _ in $(seq 1 100); do
+		[ "$(dmsetup status "$1" | awk '$3 == "delay" { print $5 }')" -gt 0 ] 2>/dev/null &&
+			return 0
+		sleep 0.05
+	done
+	return 1
+}
