@@ -68,13 +68,14 @@ void pool_work(struct work_struct *work)
 	}
 }
 
-/* The pages of a promotion's write, and the write. */
+/* The pages of a promotion's write (any it has), and the write. */
 static void fill_free(struct bio *wr)
 {
 	struct bvec_iter_all iter;
 	struct bio_vec *bv;
 
-	set_page_private(bio_first_page_all(wr), 0);
+	if (wr->bi_vcnt)
+		set_page_private(bio_first_page_all(wr), 0);
 	bio_for_each_segment_all(bv, wr, iter)
 		__free_page(bv->bv_page);
 	bio_put(wr);
@@ -83,7 +84,7 @@ static void fill_free(struct bio *wr)
 static void fill_endio(struct bio *bio)
 {
 	struct cache_pool *p = bio->bi_private;
-	u32 i = page_private(bio_first_page_all(bio));	/* see fill_start() */
+	u32 i = page_private(bio_first_page_all(bio));	/* see fill_alloc() */
 	blk_status_t status = bio->bi_status;
 	unsigned long flags;
 
@@ -94,6 +95,37 @@ static void fill_endio(struct bio *bio)
 		pool_error(p);
 	fill_done(p, i, !status);
 	spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/*
+ * A promotion's write of slot @i: a bio of the block's pages, new, to the
+ * slot, ending in fill_endio(); its first page carries the slot (its
+ * bi_iter is advanced by completion). NULL: no memory (@gfp).
+ */
+static struct bio *fill_alloc(struct cache_pool *p, u32 i, gfp_t gfp)
+{
+	unsigned int k, n = block_pages(p);
+	struct page *page;
+	struct bio *wr;
+
+	BUILD_BUG_ON(BIO_MAX_VECS < BIT(CACHE_MAX_BLOCK_SHIFT + SECTOR_SHIFT -
+					PAGE_SHIFT));
+	wr = bio_alloc_bioset(p->cdev, n, REQ_OP_WRITE, gfp, &p->bs);
+	if (!wr)
+		return NULL;
+	for (k = 0; k < n; k++) {
+		page = alloc_page(gfp | __GFP_NOWARN);
+		if (!page) {
+			fill_free(wr);
+			return NULL;
+		}
+		__bio_add_page(wr, page, PAGE_SIZE, 0);
+	}
+	wr->bi_iter.bi_sector = slot_sector(p, i);
+	wr->bi_end_io = fill_endio;
+	wr->bi_private = p;
+	set_page_private(bio_first_page_all(wr), i);
+	return wr;
 }
 
 /*
@@ -137,28 +169,22 @@ static void fill_read_start(struct cache_pool *p, struct vaio_filter *f,
 			    u32 i)
 {
 	gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
-	unsigned int k, n = block_pages(p);
-	struct bio *rd = NULL, *wr;
+	struct bvec_iter_all it;
+	struct bio *rd, *wr;
 	unsigned long flags;
-	struct page *page;
+	struct bio_vec *bv;
 
-	wr = bio_alloc_bioset(p->cdev, n, REQ_OP_WRITE, gfp, &p->bs);
+	wr = fill_alloc(p, i, gfp);
 	if (!wr)
 		goto fail;
-	rd = vaio_bio_alloc_below(f, n, REQ_OP_READ, gfp);
-	if (!rd)
+	rd = vaio_bio_alloc_below(f, wr->bi_vcnt, REQ_OP_READ, gfp);
+	if (!rd) {
+		fill_free(wr);
 		goto fail;
-	for (k = 0; k < n; k++) {
-		page = alloc_page(gfp);
-		if (!page)
-			goto fail;
-		__bio_add_page(wr, page, PAGE_SIZE, 0);
-		__bio_add_page(rd, page, PAGE_SIZE, 0);
 	}
-	wr->bi_iter.bi_sector = slot_sector(p, i);
-	wr->bi_end_io = fill_endio;
-	wr->bi_private = p;
-	set_page_private(bio_first_page_all(wr), i);
+	/* The read fills the write's pages. */
+	bio_for_each_segment_all(bv, wr, it)
+		__bio_add_page(rd, bv->bv_page, PAGE_SIZE, 0);
 	/* The slot is held (FILLING): its block stays. */
 	rd->bi_iter.bi_sector = p->slots[i].oblock << p->bshift;
 	rd->bi_end_io = fill_read_endio;
@@ -167,14 +193,6 @@ static void fill_read_start(struct cache_pool *p, struct vaio_filter *f,
 	return;
 
 fail:
-	if (rd)
-		bio_put(rd);
-	if (wr) {
-		if (wr->bi_vcnt)
-			fill_free(wr);
-		else
-			bio_put(wr);
-	}
 	spin_lock_irqsave(&p->lock, flags);
 	fill_done(p, i, false);
 	spin_unlock_irqrestore(&p->lock, flags);
@@ -488,8 +506,7 @@ static enum vaio_verdict cache_map_read(struct vaio_filter *f,
 	 */
 	io->fill_read = 0;
 	for (b = first; b <= last; b++) {
-		bool whole = b << p->bshift >= start &&
-			     (b + 1) << p->bshift <= end;
+		bool whole = block_whole(p, b, start, end);
 
 		if (!whole && !fill_read_ok(f, p, b))
 			continue;
@@ -607,8 +624,7 @@ static bool wb_write_failed(struct cache_pool *p, struct cache_io *io)
 	for (n = 0; n < io->nr; n++, b++) {
 		s = &p->slots[io->slots[n]];
 		if ((io->old_dirty & BIT(n)) || s->inflight > 1 ||
-		    (s->flags & SLOT_CLEANING) || b << p->bshift < start ||
-		    (b + 1) << p->bshift > end)
+		    (s->flags & SLOT_CLEANING) || !block_whole(p, b, start, end))
 			return false;
 	}
 	for (n = 0; n < io->nr; n++)
@@ -734,7 +750,7 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	    write_below_inflight(p, d, first + nr - 1))
 		goto undo;
 	for (n = 0, b = first; n < nr; n++, b++) {
-		whole = b << p->bshift >= start && (b + 1) << p->bshift <= end;
+		whole = block_whole(p, b, start, end);
 		i = hash_lookup(p, d->idx, b);
 		if (i == CACHE_NONE) {
 			if (!whole)
@@ -1012,35 +1028,14 @@ static void retry_endio(struct bio *clone)
 static bool fill_start(struct cache_pool *p, struct bio *bio,
 		       struct bvec_iter iter, u32 i)
 {
-	unsigned int k, n = block_pages(p);
-	gfp_t gfp = n == 1 ? GFP_ATOMIC : GFP_NOWAIT;
-	struct bvec_iter_all it;
-	struct bio_vec *bv;
+	gfp_t gfp = block_pages(p) == 1 ? GFP_ATOMIC : GFP_NOWAIT;
 	unsigned long flags;
-	struct page *page;
 	struct bio *fill;
 
-	BUILD_BUG_ON(BIO_MAX_VECS < BIT(CACHE_MAX_BLOCK_SHIFT + SECTOR_SHIFT -
-					PAGE_SHIFT));
-	fill = bio_alloc_bioset(p->cdev, n, REQ_OP_WRITE, gfp, &p->bs);
+	fill = fill_alloc(p, i, gfp);
 	if (!fill)
 		return false;
-	for (k = 0; k < n; k++) {
-		page = alloc_page(gfp | __GFP_NOWARN);
-		if (!page) {
-			bio_for_each_segment_all(bv, fill, it)
-				__free_page(bv->bv_page);
-			bio_put(fill);
-			return false;
-		}
-		__bio_add_page(fill, page, PAGE_SIZE, 0);
-	}
 	bio_copy_block(p, bio, iter, p->slots[i].oblock, fill->bi_io_vec);
-	fill->bi_iter.bi_sector = slot_sector(p, i);
-	fill->bi_end_io = fill_endio;
-	fill->bi_private = p;
-	/* bi_iter is advanced by completion: the first page carries the slot. */
-	set_page_private(bio_first_page_all(fill), i);
 	spin_lock_irqsave(&p->lock, flags);
 	bio_list_add(&p->fills, fill);
 	spin_unlock_irqrestore(&p->lock, flags);

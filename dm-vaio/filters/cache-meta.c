@@ -131,28 +131,13 @@ static void cache_wait_endio(struct bio *bio)
 		complete(&w->done);
 }
 
-/* Submit a one-page bio of @len bytes, counted in @w. */
+/* Submit a bio of the @n whole pages @pages at @sector, counted in @w. */
 void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
 		       struct block_device *bdev, blk_opf_t opf,
-		       sector_t sector, struct page *page, unsigned int len)
+		       sector_t sector, struct page **pages, unsigned int n)
 {
-	struct bio *bio = bio_alloc_bioset(bdev, 1, opf, GFP_NOIO, &p->bs);
-
-	bio->bi_iter.bi_sector = sector;
-	__bio_add_page(bio, page, len, 0);
-	bio->bi_end_io = cache_wait_endio;
-	bio->bi_private = w;
-	atomic_inc(&w->pending);
-	submit_bio(bio);
-}
-
-/* Submit a bio of one cache block's pages, counted in @w. */
-void cache_wait_submit_block(struct cache_pool *p, struct cache_wait *w,
-			     struct block_device *bdev, blk_opf_t opf,
-			     sector_t sector, struct page **pages)
-{
-	unsigned int k, n = block_pages(p);
 	struct bio *bio = bio_alloc_bioset(bdev, n, opf, GFP_NOIO, &p->bs);
+	unsigned int k;
 
 	bio->bi_iter.bi_sector = sector;
 	for (k = 0; k < n; k++)
@@ -221,7 +206,7 @@ int meta_commit(struct cache_pool *p)
 					  REQ_OP_WRITE | REQ_SYNC | REQ_FUA,
 					  CACHE_META_START + (sector_t)pgs[k] *
 					  CACHE_META_SECTORS,
-					  p->commit_pages[k], CACHE_META_BYTES);
+					  &p->commit_pages[k], 1);
 		st = cache_wait_all(&w);
 	}
 
@@ -281,7 +266,7 @@ int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
 	for (k = 0; k < n; k++)
 		cache_wait_submit(p, &w, p->cdev, opf,
 				  sector + k * (PAGE_SIZE >> SECTOR_SHIFT),
-				  pages[k], PAGE_SIZE);
+				  &pages[k], 1);
 	return blk_status_to_errno(cache_wait_all(&w));
 }
 

@@ -124,9 +124,9 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	cache_wait_init(&w);
 	blk_start_plug(&plug);
 	for (k = 0; k < n; k++)
-		cache_wait_submit_block(p, &w, p->cdev, REQ_OP_READ,
-					slot_sector(p, slots[k]),
-					&p->wb_pages[k * block_pages(p)]);
+		cache_wait_submit(p, &w, p->cdev, REQ_OP_READ,
+				  slot_sector(p, slots[k]),
+				  &p->wb_pages[k * block_pages(p)], block_pages(p));
 	blk_finish_plug(&plug);
 	st = cache_wait_all(&w);
 	if (st) {
@@ -151,9 +151,9 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	blk_start_plug(&plug);
 	for (j = 0; j < n; j++) {
 		k = order[j];
-		cache_wait_submit_block(p, &w, bdev, REQ_OP_WRITE,
-					p->slots[slots[k]].oblock << p->bshift,
-					&p->wb_pages[k * block_pages(p)]);
+		cache_wait_submit(p, &w, bdev, REQ_OP_WRITE,
+				  p->slots[slots[k]].oblock << p->bshift,
+				  &p->wb_pages[k * block_pages(p)], block_pages(p));
 	}
 	blk_finish_plug(&plug);
 	st = cache_wait_all(&w);

@@ -251,6 +251,13 @@ static inline unsigned int block_pages(const struct cache_pool *p)
 	return block_bytes(p) >> PAGE_SHIFT;
 }
 
+/* Does sectors @start..@end (exclusive) cover block @b whole? */
+static inline bool block_whole(const struct cache_pool *p, u64 b,
+			       sector_t start, sector_t end)
+{
+	return b << p->bshift >= start && (b + 1) << p->bshift <= end;
+}
+
 static inline sector_t slot_sector(struct cache_pool *p, u32 idx)
 {
 	return p->data_start + ((sector_t)idx << p->bshift);
@@ -404,10 +411,7 @@ u64 meta_set(struct cache_pool *p, u32 i, bool dirty);
 void cache_wait_init(struct cache_wait *w);
 void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
 		       struct block_device *bdev, blk_opf_t opf,
-		       sector_t sector, struct page *page, unsigned int len);
-void cache_wait_submit_block(struct cache_pool *p, struct cache_wait *w,
-			     struct block_device *bdev, blk_opf_t opf,
-			     sector_t sector, struct page **pages);
+		       sector_t sector, struct page **pages, unsigned int n);
 blk_status_t cache_wait_all(struct cache_wait *w);
 int meta_commit(struct cache_pool *p);
 void commit_work(struct work_struct *work);
