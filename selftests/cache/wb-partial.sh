@@ -20,12 +20,6 @@ trap cleanup EXIT
 B=100
 W=3000
 [ "${VAIO_DEBUG:-0}" = 1 ] && W=15000
-# sector DEV SECTOR: md5 of that sector, read in its 4 KiB (the guest's dd
-# does not read 512 bytes with O_DIRECT).
-sector() {
-	dd if="$1" bs=4k skip=$(($2 / 8)) count=1 iflag=direct 2>/dev/null >/tmp/blk &&
-		dd if=/tmp/blk bs=512 skip=$(($2 % 8)) count=1 2>/dev/null | md5sum
-}
 q_sum=$(awk 'BEGIN { for (i = 0; i < 512; i++) printf "Q" }' | md5sum)
 vm_table() { # BLOCK_SIZE
 	echo "0 $size vaio /dev/ram1 10 disk_id d0 filter cache fail_closed 4 pool=fast mode=writeback dirty_high=90 dirty_low=80"
@@ -57,7 +51,7 @@ ktap_eq "the pool failed" "$(pool_word state)" failed
 ktap_match "B stays dirty ($(get dirty)): Q is only there" "$(get dirty)" '^[1-9]'
 # The VM reads Q, or its reads fail (the cache failed holding dirty
 # blocks): never the data from before Q.
-r=$(sector /dev/mapper/vm $((B * 8 + 4))) || r=failed
+r=$(sector_sum /dev/mapper/vm $((B * 8 + 4))) || r=failed
 ktap_match "a read of Q's sector fails or reads Q ($r)" "$r" "^($q_sum|failed)\$"
 ktap_check "disk, pool and devices removed" sh -c \
 	"dmsetup remove vm; dmsetup remove fast; dmsetup remove cdev; dmsetup remove err"

@@ -57,3 +57,10 @@ delay_holds() {
 	done
 	return 1
 }
+
+# sector_sum DEV SECTOR: md5 of that sector, read in its 4 KiB (the guest's
+# dd does not read 512 bytes with O_DIRECT; fio writes them).
+sector_sum() {
+	dd if="$1" bs=4k skip=$(($2 / 8)) count=1 iflag=direct 2>/dev/null >/tmp/blk &&
+		dd if=/tmp/blk bs=512 skip=$(($2 % 8)) count=1 2>/dev/null | md5sum
+}
