@@ -106,7 +106,12 @@ static void slot_free(struct cache_pool *p, u32 i)
 {
 	struct cache_slot *s = &p->slots[i];
 
-	meta_clean(p, i, false);
+	/*
+	 * Its entry names the block dirty, for recovery: kept, doomed (the
+	 * cache device failed, see slot_doom()).
+	 */
+	if (s->flags & SLOT_EDIRTY)
+		return;
 	WARN_ON_ONCE(p->slot_mem && p->slot_mem[i] != CACHE_NONE);
 	s->state = SLOT_FREE;
 	s->flags = 0;
@@ -145,7 +150,6 @@ static void slot_valid(struct cache_pool *p, u32 i)
 	s->state = SLOT_PROBATION;
 	list_push_head(p, &p->probation, i);
 	p->disks[s->disk]->promotions++;
-	meta_clean(p, i, true);
 }
 
 /*
@@ -225,10 +229,9 @@ int index_init(struct cache_pool *p)
 				  sizeof(long));
 	if (!p->ghost[0] || !p->ghost[1])
 		return -ENOMEM;
-	p->meta = index_array(p->meta_pages, CACHE_META_BYTES);
 	p->meta_dirty = index_array(BITS_TO_LONGS(p->meta_pages), sizeof(long));
 	p->page_gen = index_array(p->meta_pages, sizeof(u64));
-	if (!p->meta || !p->meta_dirty || !p->page_gen)
+	if (!p->meta_dirty || !p->page_gen)
 		return -ENOMEM;
 
 	p->free.head = CACHE_NONE;
@@ -249,7 +252,6 @@ void index_free(struct cache_pool *p)
 {
 	kvfree(p->page_gen);
 	kvfree(p->meta_dirty);
-	kvfree(p->meta);
 	kvfree(p->ghost[0]);
 	kvfree(p->ghost[1]);
 	kvfree(p->buckets);

@@ -476,6 +476,173 @@ static void cache_test_geometry(struct kunit *test)
 	}
 }
 
+/* Disks 0 and 1 of 4096 blocks in @p's disk table (kunit's memory). */
+static void t_disktab(struct kunit *test, struct cache_pool *p)
+{
+	struct cache_disk_entry *e;
+	unsigned int k;
+	void *buf;
+
+	for (k = 0; k < ARRAY_SIZE(p->disktab); k++) {
+		/* (kmalloc of a page: a page, aligned.) */
+		buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+		p->disktab[k] = virt_to_page(buf);
+	}
+	for (k = 0; k < 2; k++) {
+		e = disktab_entry(p, k);
+		snprintf(e->id, sizeof(e->id), "disk%u", k);
+		e->len = cpu_to_le64(4096ULL << p->bshift);
+	}
+}
+
+/* Pool @p gone; a new one like it, with disks 0 and 1 in its table. */
+static struct cache_pool *t_repool(struct kunit *test, struct cache_pool *p)
+{
+	index_free(p);
+	test->priv = NULL;
+	p = t_pool(test, T_SLOTS, 2);
+	t_disktab(test, p);
+	return p;
+}
+
+/* Entry @i of the built entry page @page (the page of entry 0). */
+static struct cache_mentry *t_entry(void *page, u32 i)
+{
+	struct cache_msector *ms = page;
+
+	return &ms[i / CACHE_ENTRIES_PER_SECTOR].e[i % CACHE_ENTRIES_PER_SECTOR];
+}
+
+/* Block @oblock of disk @k promoted, written and its entry dirty. */
+static u32 t_dirty(struct cache_pool *p, unsigned int k, u64 oblock)
+{
+	u32 i = t_fill(p, k, oblock);
+
+	spin_lock_irq(&p->lock);
+	slot_mark_dirty(p, &p->slots[i]);
+	meta_set(p, i, true);
+	spin_unlock_irq(&p->lock);
+	return i;
+}
+
+/* Entries built from the slots, and what recovery makes of them. */
+static void cache_test_entries(struct kunit *test)
+{
+	struct cache_pool *p = t_pool(test, T_SLOTS, 2);
+	struct recover_counts c = {};
+	void *page[2];
+	u32 a, b, k;
+	__le32 seq;
+
+	page[0] = kunit_kzalloc(test, CACHE_META_BYTES, GFP_KERNEL);
+	page[1] = kunit_kzalloc(test, CACHE_META_BYTES, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page[0]);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, page[1]);
+	a = t_dirty(p, 0, 5);
+	b = t_fill(p, 1, 7);
+	KUNIT_EXPECT_TRUE(test, test_bit(0, p->meta_dirty));
+	spin_lock_irq(&p->lock);
+	meta_build(p, page[0], 0);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, t_entry(page[0], a)->flags, ENTRY_DIRTY);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(t_entry(page[0], a)->oblock), 5);
+	KUNIT_EXPECT_EQ(test, t_entry(page[0], a)->disk, 0);
+	KUNIT_EXPECT_EQ(test, t_entry(page[0], b)->flags, ENTRY_VALID);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(t_entry(page[0], b)->oblock), 7);
+	KUNIT_EXPECT_EQ(test, t_entry(page[0], b)->disk, 1);
+	seq = t_entry(page[0], a)->seq;
+	KUNIT_EXPECT_EQ(test, t_entry(page[0], b)->seq, seq);
+	for (k = 0; k < T_SLOTS; k++)
+		if (k != a && k != b)
+			KUNIT_EXPECT_EQ(test, t_entry(page[0], k)->flags, 0);
+
+	/* Written back: still dirty in that copy; moved to another slot. */
+	spin_lock_irq(&p->lock);
+	p->slots[a].flags &= ~SLOT_DIRTY;
+	p->disks[0]->dirty--;
+	p->nr_dirty--;
+	meta_set(p, a, false);
+	slot_doom(p, a);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, p->slots[a].state, SLOT_FREE);
+	/* (Slot a, freed last, goes to another block first.) */
+	KUNIT_EXPECT_EQ(test, t_fill(p, 1, 9), a);
+	b = t_dirty(p, 0, 5);
+	KUNIT_ASSERT_NE(test, a, b);
+	spin_lock_irq(&p->lock);
+	meta_build(p, page[1], 0);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, t_entry(page[1], a)->flags, ENTRY_VALID);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(t_entry(page[1], a)->oblock), 9);
+	KUNIT_EXPECT_EQ(test, t_entry(page[1], b)->flags, ENTRY_DIRTY);
+	KUNIT_EXPECT_GT(test, (s32)(le32_to_cpu(t_entry(page[1], b)->seq) -
+				    le32_to_cpu(seq)), 0);
+
+	/*
+	 * Recovery from both copies (as if they were two pages), in either
+	 * order: the later entry wins; after a crash clean blocks do not
+	 * come back, after a clean shutdown they do.
+	 */
+	for (k = 0; k < 2; k++) {
+		p = t_repool(test, p);
+		memset(&c, 0, sizeof(c));
+		recover_begin(p);
+		KUNIT_EXPECT_EQ(test, recover_entry(p, k ? b : a,
+						    t_entry(page[k], k ? b : a),
+						    false, &c), 0);
+		KUNIT_EXPECT_EQ(test, recover_entry(p, k ? a : b,
+						    t_entry(page[!k], k ? a : b),
+						    false, &c), 0);
+		recover_lists(p);
+		KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 5), b);
+		KUNIT_EXPECT_EQ(test, p->slots[b].flags,
+				SLOT_DIRTY | SLOT_EDIRTY);
+		KUNIT_EXPECT_EQ(test, hash_lookup(p, 1, 7), CACHE_NONE);
+		KUNIT_EXPECT_EQ(test, c.found, 1);
+		KUNIT_EXPECT_EQ(test, c.ignored, 1);
+		KUNIT_EXPECT_EQ(test, p->nr_dirty, 1);
+		KUNIT_EXPECT_EQ(test, p->disks[0]->dirty, 1);
+		KUNIT_EXPECT_EQ(test, p->disks[0]->used, 1);
+		KUNIT_EXPECT_TRUE(test, t_list_ok(p, &p->probation, 1,
+						  SLOT_PROBATION));
+		KUNIT_EXPECT_TRUE(test, t_list_ok(p, &p->free, T_SLOTS - 1,
+						  SLOT_FREE));
+		/* The older entry's page is rewritten by the next commit. */
+		KUNIT_EXPECT_TRUE(test, test_bit(0, p->meta_dirty));
+		KUNIT_EXPECT_EQ(test, p->entry_seq,
+				le32_to_cpu(t_entry(page[1], b)->seq));
+	}
+
+	/* After a clean shutdown the clean block comes back too. */
+	p = t_repool(test, p);
+	memset(&c, 0, sizeof(c));
+	recover_begin(p);
+	for (k = 0; k < T_SLOTS; k++)
+		KUNIT_EXPECT_EQ(test, recover_entry(p, k, t_entry(page[0], k),
+						    true, &c), 0);
+	recover_lists(p);
+	KUNIT_EXPECT_EQ(test, c.found, 1);
+	KUNIT_EXPECT_EQ(test, c.warm, 1);
+	KUNIT_EXPECT_NE(test, hash_lookup(p, 1, 7), CACHE_NONE);
+	KUNIT_EXPECT_TRUE(test, t_list_ok(p, &p->free, T_SLOTS - 2, SLOT_FREE));
+
+	/*
+	 * A dirty block dropped because the cache device failed: its entry
+	 * still names it (the data is there for the next recovery), so its
+	 * slot is never reused.
+	 */
+	a = hash_lookup(p, 0, 5);
+	spin_lock_irq(&p->lock);
+	slot_doom(p, a);
+	meta_build(p, page[0], 0);
+	spin_unlock_irq(&p->lock);
+	KUNIT_EXPECT_EQ(test, p->slots[a].state, SLOT_DOOMED);
+	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS - 2);
+	KUNIT_EXPECT_EQ(test, t_entry(page[0], a)->flags, ENTRY_DIRTY);
+	KUNIT_EXPECT_EQ(test, p->nr_dirty, 0);
+}
+
 static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_test_geometry),
 	KUNIT_CASE(cache_test_index),
@@ -489,6 +656,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_test_above_reserve),
 	KUNIT_CASE(cache_test_wb_pick),
 	KUNIT_CASE(cache_test_wb_pick_cold),
+	KUNIT_CASE(cache_test_entries),
 	{}
 };
 

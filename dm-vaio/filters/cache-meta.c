@@ -15,38 +15,16 @@
 #include "cache.h"
 
 /*
- * The entry of a clean block, in memory only: it reaches the device with
- * any commit of its page and with every page when the pool goes, and
- * counts only after that clean shutdown. Dirty entries change only by
- * meta_set(). Under lock.
- */
-void meta_clean(struct cache_pool *p, u32 i, bool valid)
-{
-	struct cache_mentry *e = meta_entry(p, i);
-	struct cache_slot *s = &p->slots[i];
-
-	if (e->flags & ENTRY_DIRTY)
-		return;
-	if (!valid) {
-		memset(e, 0, sizeof(*e));
-		return;
-	}
-	e->oblock = cpu_to_le64(s->oblock);
-	e->seq = cpu_to_le32(++p->entry_seq);
-	e->disk = s->disk;
-	e->flags = ENTRY_VALID;
-}
-
-/*
  *--------------------------------------------------------------
  * Metadata: the entries of dirty blocks, on the cache device.
  *
- * p->meta is what the entries must say; a change marks its page and
- * takes the open generation. A commit copies the marked pages, flushes
- * the cache device (the data of every block whose entry changed is
- * written before its entry changes, so it becomes durable first), then
- * writes the copies with FUA: every change of the generation it closed
- * is on the device. A write-back write completes only then.
+ * The entries are not kept in memory: a copy of a page is built from its
+ * slots (meta_build()). A change of a dirty entry (meta_set()) marks its
+ * page and takes the open generation. A commit copies the marked pages,
+ * flushes the cache device (the data of every block whose entry changed
+ * is written before its entry changes, so it becomes durable first),
+ * then writes the copies with FUA: every change of the generation it
+ * closed is on the device. A write-back write completes only then.
  *--------------------------------------------------------------
  */
 /*
@@ -84,30 +62,55 @@ static void meta_seal(struct cache_pool *p, void *page, u32 pg)
 }
 
 /*
+ * Entry page @pg, as the slots say now, into @page, each sector with its
+ * checksum: a slot whose entry is dirty (SLOT_EDIRTY) names its block
+ * dirty; a cached block (probation, protected) names it valid; any other
+ * entry is zero. Every entry of the copy takes a new sequence number: a
+ * later copy of a page says what its slots held later, so that of two
+ * entries of one block (one copied before the block moved, one after)
+ * recovery keeps the later. Under lock.
+ */
+void meta_build(struct cache_pool *p, void *page, u32 pg)
+{
+	u32 first = pg * CACHE_ENTRIES_PER_PAGE, i, k;
+	__le32 seq = cpu_to_le32(++p->entry_seq);
+	struct cache_msector *ms = page;
+	struct cache_mentry *e;
+	struct cache_slot *s;
+
+	memset(page, 0, CACHE_META_BYTES);
+	for (k = 0; k < CACHE_ENTRIES_PER_PAGE; k++) {
+		i = first + k;
+		if (i >= p->nslots)
+			break;
+		s = &p->slots[i];
+		e = &ms[k / CACHE_ENTRIES_PER_SECTOR].e[k % CACHE_ENTRIES_PER_SECTOR];
+		if (s->flags & SLOT_EDIRTY)
+			e->flags = ENTRY_DIRTY;
+		else if (s->state == SLOT_PROBATION || s->state == SLOT_PROTECTED)
+			e->flags = ENTRY_VALID;
+		else
+			continue;
+		e->oblock = cpu_to_le64(s->oblock);
+		e->seq = seq;
+		e->disk = s->disk;
+	}
+	meta_seal(p, page, pg);
+}
+
+/*
  * Entry @i must say dirty (for the block its slot holds) or not. Returns
  * the generation the device has it from. Under lock.
  */
 u64 meta_set(struct cache_pool *p, u32 i, bool dirty)
 {
-	struct cache_mentry *e = meta_entry(p, i);
 	struct cache_slot *s = &p->slots[i];
 	u32 pg = i / CACHE_ENTRIES_PER_PAGE;
 
-	if (dirty) {
-		if ((e->flags & ENTRY_DIRTY) && e->disk == s->disk &&
-		    le64_to_cpu(e->oblock) == s->oblock)
-			return p->page_gen[pg];
-		e->oblock = cpu_to_le64(s->oblock);
-		e->seq = cpu_to_le32(++p->entry_seq);
-		e->disk = s->disk;
-		e->flags = ENTRY_DIRTY;
-	} else {
-		/* Written back: a clean block, still cached. */
-		if (!(e->flags & ENTRY_DIRTY))
-			return p->page_gen[pg];
-		e->seq = cpu_to_le32(++p->entry_seq);
-		e->flags = ENTRY_VALID;
-	}
+	if (!!(s->flags & SLOT_EDIRTY) == dirty)
+		return p->page_gen[pg];
+	/* (Clean, the entry says valid: the block is still cached.) */
+	s->flags ^= SLOT_EDIRTY;
 	__set_bit(pg, p->meta_dirty);
 	p->page_gen[pg] = p->open_gen;
 	return p->open_gen;
@@ -181,17 +184,18 @@ int meta_commit(struct cache_pool *p)
 			if (pg >= p->meta_pages)
 				break;
 			__clear_bit(pg, p->meta_dirty);
-			memcpy(page_address(p->commit_pages[n]),
-			       (char *)p->meta + (size_t)pg * CACHE_META_BYTES,
-			       CACHE_META_BYTES);
+			meta_build(p, page_address(p->commit_pages[n]), pg);
 			pgs[n++] = pg;
 			start = pg + 1;
+			/* (Not 64 pages of slots with interrupts off.) */
+			if (!(n % 8)) {
+				spin_unlock_irq(&p->lock);
+				spin_lock_irq(&p->lock);
+			}
 		}
 		spin_unlock_irq(&p->lock);
 		if (!n)
 			break;
-		for (k = 0; k < n; k++)
-			meta_seal(p, page_address(p->commit_pages[k]), pgs[k]);
 		/*
 		 * The data before the entries that point at it: every
 		 * change copied was made after its data was written, so a
@@ -406,7 +410,7 @@ bool sb_csum_ok(struct cache_sb *sb)
 	       le32_to_cpu(sb->csum);
 }
 
-/* Every entry page as it is in memory, each sector with its checksum. */
+/* Every entry page as the slots say, each sector with its checksum. */
 static int meta_write_all(struct cache_pool *p)
 {
 	u32 pg, n, k;
@@ -414,12 +418,10 @@ static int meta_write_all(struct cache_pool *p)
 
 	for (pg = 0; !r && pg < p->meta_pages; pg += n) {
 		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
-		for (k = 0; k < n; k++) {
-			memcpy(page_address(p->commit_pages[k]),
-			       (char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
-			       CACHE_META_BYTES);
-			meta_seal(p, page_address(p->commit_pages[k]), pg + k);
-		}
+		spin_lock_irq(&p->lock);
+		for (k = 0; k < n; k++)
+			meta_build(p, page_address(p->commit_pages[k]), pg + k);
+		spin_unlock_irq(&p->lock);
 		r = pool_rw(p, REQ_OP_WRITE, CACHE_META_START +
 			    (sector_t)pg * CACHE_META_SECTORS,
 			    p->commit_pages, n);
@@ -486,6 +488,116 @@ int pool_format(struct cache_pool *p, struct page *sbp)
 }
 
 /*
+ * Recovery fills the slots from the entries (recover_entry()) before it
+ * puts them on lists (recover_lists()): meanwhile no slot is on a list,
+ * and a filled slot's prev holds the sequence number of its entry.
+ */
+void recover_begin(struct cache_pool *p)
+{
+	p->free.head = CACHE_NONE;
+	p->free.tail = CACHE_NONE;
+	p->free.count = 0;
+}
+
+/*
+ * Entry @m of slot @i, read from the device: its block comes back in the
+ * slot, dirty (or valid, after a clean shutdown: @clean), unless the entry
+ * names no disk of the table or a block past its end, or the block came
+ * back already with a later entry. Counts in @c. 0 or -ENOMEM.
+ */
+int recover_entry(struct cache_pool *p, u32 i, struct cache_mentry *m,
+		  bool clean, struct recover_counts *c)
+{
+	u64 oblock = le64_to_cpu(m->oblock);
+	u32 seq = le32_to_cpu(m->seq), k;
+	struct cache_disk_entry *e;
+	struct cache_disk *d;
+	struct cache_slot *s;
+
+	if (!(m->flags & ENTRY_DIRTY) && !(clean && m->flags == ENTRY_VALID))
+		goto drop;
+	/* (A u8: every index has an entry.) */
+	e = disktab_entry(p, m->disk);
+	if (!e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
+	    oblock >= le64_to_cpu(e->len) >> p->bshift)
+		goto bad;
+	d = p->disks[m->disk];
+	if (!d) {
+		d = disk_alloc(p, m->disk, e->id, le64_to_cpu(e->len));
+		if (!d)
+			return -ENOMEM;
+		d->ran_without = e->flags & DISK_RAN_WITHOUT;
+		p->disks[m->disk] = d;
+	}
+	k = hash_lookup(p, m->disk, oblock);
+	if (k != CACHE_NONE) {
+		/* Two entries of one block: the later one wins. */
+		s = &p->slots[k];
+		if ((s32)(s->prev - seq) > 0)
+			goto bad;
+		hash_remove(p, k);
+		d->used--;
+		if (s->flags & SLOT_DIRTY) {
+			d->dirty--;
+			p->nr_dirty--;
+			c->found--;
+		} else {
+			c->warm--;
+		}
+		s->flags = 0;
+		s->state = SLOT_FREE;
+		/* Not on the device like that any more after the next commit. */
+		__set_bit(k / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
+		c->ignored++;
+	}
+	/* The next copy's number follows the latest (modulo 2^32). */
+	if (!c->seq_seen || (s32)(seq - p->entry_seq) > 0)
+		p->entry_seq = seq;
+	c->seq_seen = true;
+	s = &p->slots[i];
+	s->oblock = oblock;
+	s->disk = m->disk;
+	s->state = SLOT_PROBATION;
+	s->prev = seq;
+	hash_insert(p, i);
+	d->used++;
+	if (m->flags & ENTRY_DIRTY) {
+		s->flags = SLOT_DIRTY | SLOT_EDIRTY;
+		d->dirty++;
+		p->nr_dirty++;
+		c->found++;
+	} else {
+		c->warm++;
+	}
+	return 0;
+bad:
+	c->ignored++;
+drop:
+	if (m->flags || m->oblock)
+		__set_bit(i / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
+	return 0;
+}
+
+/* The slots filled go on probation, the others on the free list. */
+void recover_lists(struct cache_pool *p)
+{
+	u32 i;
+
+	for (i = 0; i < p->nslots; i++) {
+		if (p->slots[i].state != SLOT_FREE)
+			list_push_head(p, &p->probation, i);
+		if (!(i & 0xffff))
+			cond_resched();
+	}
+	for (i = p->nslots; i-- > 0;) {
+		if (p->slots[i].state == SLOT_FREE)
+			list_push_head(p, &p->free, i);
+		if (!(i & 0xffff))
+			cond_resched();
+	}
+}
+
+/*
  * A pool found on the device: its dirty blocks come back, with the disks
  * they belong to (in no table yet: kept until their filter comes); its
  * clean blocks too if the last pool went cleanly (pool_save()), else
@@ -496,12 +608,11 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 {
 	struct cache_sb *sb = page_address(sbp);
 	bool clean = le32_to_cpu(sb->clean) == 1;
-	u32 pg, n, k, i, found = 0, ignored = 0, warm = 0, bad = 0, first = 0;
-	unsigned int ndisks;
+	u32 pg, n, k, i, j, bad = 0, first = 0;
+	struct recover_counts c = {};
+	struct cache_msector *ms;
 	struct cache_disk_entry *e;
-	struct cache_mentry *m;
-	struct cache_disk *d;
-	struct cache_slot *s;
+	unsigned int ndisks;
 	int r;
 
 	if (le32_to_cpu(sb->block_size) != block_bytes(p) ||
@@ -534,29 +645,46 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		*error = "cache pool's disk table fails its checksum";
 		return -EINVAL;
 	}
+
+	recover_begin(p);
 	for (pg = 0; pg < p->meta_pages; pg += n) {
 		n = min_t(u32, CACHE_COMMIT_PAGES, p->meta_pages - pg);
+		*error = "cannot read the cache pool's metadata";
 		r = pool_rw(p, REQ_OP_READ, CACHE_META_START +
 			    (sector_t)pg * CACHE_META_SECTORS,
 			    p->commit_pages, n);
 		if (r)
 			return r;
-		for (k = 0; k < n; k++)
-			memcpy((char *)p->meta + (size_t)(pg + k) * CACHE_META_BYTES,
-			       page_address(p->commit_pages[k]), CACHE_META_BYTES);
-	}
-	/*
-	 * A sector that fails its checksum (not torn by a power cut: a
-	 * sector is written whole) may have named dirty blocks whose data
-	 * is nowhere else: nothing is guessed, the pool does not start.
-	 */
-	for (i = 0; i < p->meta_pages * CACHE_META_SECTORS; i++) {
-		struct cache_msector *ms = &p->meta[i];
+		/*
+		 * A sector that fails its checksum (not torn by a power cut:
+		 * a sector is written whole) may have named dirty blocks
+		 * whose data is nowhere else: nothing is guessed, the pool
+		 * does not start (the rest is read to count them).
+		 */
+		for (k = 0; k < n; k++) {
+			ms = page_address(p->commit_pages[k]);
+			for (j = 0; j < CACHE_META_SECTORS; j++) {
+				u32 idx = (pg + k) * CACHE_META_SECTORS + j;
 
-		if (le32_to_cpu(ms->csum) != msector_csum(p, ms, i) && !bad++)
-			first = i;
-		if (!(i & 0xffff))
-			cond_resched();
+				if (le32_to_cpu(ms[j].csum) !=
+				    msector_csum(p, &ms[j], idx) && !bad++)
+					first = idx;
+			}
+		}
+		*error = "cannot allocate cache disk";
+		for (k = 0; k < n && !bad; k++) {
+			ms = page_address(p->commit_pages[k]);
+			i = (pg + k) * CACHE_ENTRIES_PER_PAGE;
+			for (j = 0; j < CACHE_ENTRIES_PER_PAGE &&
+			     i + j < p->nslots; j++) {
+				r = recover_entry(p, i + j,
+						  &ms[j / CACHE_ENTRIES_PER_SECTOR].e[j % CACHE_ENTRIES_PER_SECTOR],
+						  clean, &c);
+				if (r)
+					return r;
+			}
+		}
+		cond_resched();
 	}
 	if (bad) {
 		DMERR("pool %s: %u entry sectors on %pg fail their checksum (first: %llu)",
@@ -567,86 +695,16 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 		*error = "cache pool's entries fail their checksum";
 		return -EINVAL;
 	}
+	recover_lists(p);
 
-	*error = "cannot allocate cache disk";
-	for (i = 0; i < p->nslots; i++) {
-		if (!(i & 0xffff))
-			cond_resched();
-		m = meta_entry(p, i);
-		if (!(m->flags & ENTRY_DIRTY) &&
-		    !(clean && m->flags == ENTRY_VALID))
-			goto drop;
-		/* (A u8: every index has an entry.) */
-		e = disktab_entry(p, m->disk);
-		if (!e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
-		    le64_to_cpu(m->oblock) >= le64_to_cpu(e->len) >> p->bshift)
-			goto bad;
-		d = p->disks[m->disk];
-		if (!d) {
-			d = disk_alloc(p, m->disk, e->id, le64_to_cpu(e->len));
-			if (!d)
-				return -ENOMEM;
-			d->ran_without = e->flags & DISK_RAN_WITHOUT;
-			p->disks[m->disk] = d;
-		}
-		k = hash_lookup(p, m->disk, le64_to_cpu(m->oblock));
-		if (k != CACHE_NONE) {
-			/* Two entries of one block: the later one wins. */
-			if ((s32)(le32_to_cpu(meta_entry(p, k)->seq) -
-				  le32_to_cpu(m->seq)) > 0)
-				goto bad;
-			s = &p->slots[k];
-			list_del_slot(p, &p->probation, k);
-			hash_remove(p, k);
-			d->used--;
-			if (s->flags & SLOT_DIRTY) {
-				d->dirty--;
-				p->nr_dirty--;
-				found--;
-			} else {
-				warm--;
-			}
-			s->flags = 0;
-			s->state = SLOT_FREE;
-			list_push_head(p, &p->free, k);
-			memset(meta_entry(p, k), 0, sizeof(*m));
-			__set_bit(k / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
-			ignored++;
-		}
-		p->entry_seq = max_t(u32, p->entry_seq, le32_to_cpu(m->seq));
-		s = &p->slots[i];
-		list_del_slot(p, &p->free, i);
-		s->oblock = le64_to_cpu(m->oblock);
-		s->disk = m->disk;
-		s->state = SLOT_PROBATION;
-		hash_insert(p, i);
-		list_push_head(p, &p->probation, i);
-		d->used++;
-		if (m->flags & ENTRY_DIRTY) {
-			s->flags = SLOT_DIRTY;
-			d->dirty++;
-			p->nr_dirty++;
-			found++;
-		} else {
-			warm++;
-		}
-		continue;
-bad:
-		ignored++;
-drop:
-		/* Not on the device like that any more after the next commit. */
-		if (m->flags || m->oblock)
-			__set_bit(i / CACHE_ENTRIES_PER_PAGE, p->meta_dirty);
-		memset(m, 0, sizeof(*m));
-	}
 	/* Disks no block names are gone from the table. */
 	for (i = 0; i < CACHE_MAX_DISKS; i++)
 		if (!p->disks[i])
 			memset(disktab_entry(p, i), 0, sizeof(*e));
-	if (found || warm || ignored)
+	if (c.found || c.warm || c.ignored)
 		DMINFO("pool %s: %u dirty and %u clean blocks found on %pg%s",
-		       p->name, found, warm, p->cdev,
-		       ignored ? ", some entries ignored" : "");
+		       p->name, c.found, c.warm, p->cdev,
+		       c.ignored ? ", some entries ignored" : "");
 
 	/*
 	 * A version 2 pool becomes version 3 here: the whole table first

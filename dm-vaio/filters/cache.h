@@ -53,6 +53,12 @@ enum cache_slot_state {
 #define SLOT_DIRTY	0x02	/* newer than the disk below (write-back) */
 #define SLOT_CLEANING	0x04	/* being written back */
 #define SLOT_REDIRTY	0x08	/* written again while being written back */
+/*
+ * Its entry says dirty (meta_set()): the entry pages are built from the
+ * slots (meta_build()). Such a slot is never reused: a slot dropped with
+ * it (the cache device failed) stays doomed, off the free list.
+ */
+#define SLOT_EDIRTY	0x10
 
 /*
  * Blocks written back at a time, at most (256 KiB of 4 KiB blocks; of
@@ -198,13 +204,12 @@ struct cache_pool {
 
 	struct bio_list flushes;	/* empty flushes: the cache first */
 
-	/* The entries as they must be on the device. Under lock. */
-	struct cache_msector *meta;	/* the entry area, as on the device */
-	unsigned long *meta_dirty;	/* pages changed since copied */
+	/* The entries, built from the slots (meta_build()). Under lock. */
+	unsigned long *meta_dirty;	/* dirty entries changed since copied */
 	u64 *page_gen;			/* generation of a page's last change */
 	u64 open_gen;			/* changes now are in this one */
 	u64 durable_gen;		/* changes up to this one are on disk */
-	u32 entry_seq;
+	u32 entry_seq;			/* of the last page copy */
 	struct cache_io *commit_wait;	/* write-back writes waiting for it */
 	struct mutex commit_lock;	/* one commit at a time */
 	struct page *commit_pages[CACHE_COMMIT_PAGES];
@@ -261,12 +266,6 @@ static inline bool block_whole(const struct cache_pool *p, u64 b,
 static inline sector_t slot_sector(struct cache_pool *p, u32 idx)
 {
 	return p->data_start + ((sector_t)idx << p->bshift);
-}
-
-/* The entry of cache block @i, in the entry area as on the device. */
-static inline struct cache_mentry *meta_entry(struct cache_pool *p, u32 i)
-{
-	return &p->meta[i / CACHE_ENTRIES_PER_SECTOR].e[i % CACHE_ENTRIES_PER_SECTOR];
 }
 
 static inline u32 region_of(struct cache_pool *p, struct cache_disk *d,
@@ -406,8 +405,21 @@ void mem_promote(struct cache_pool *p, struct cache_disk *d,
 int mem_create(struct cache_pool *p, u32 mib, char **error);
 
 /* cache-meta.c */
-void meta_clean(struct cache_pool *p, u32 i, bool valid);
 u64 meta_set(struct cache_pool *p, u32 i, bool dirty);
+void meta_build(struct cache_pool *p, void *page, u32 pg);
+
+/* What recovery found, for its log line. */
+struct recover_counts {
+	u32 found;		/* dirty blocks */
+	u32 warm;		/* clean ones, after a clean shutdown */
+	u32 ignored;		/* entries that name nothing, or an older copy */
+	bool seq_seen;
+};
+
+void recover_begin(struct cache_pool *p);
+int recover_entry(struct cache_pool *p, u32 i, struct cache_mentry *m,
+		  bool clean, struct recover_counts *c);
+void recover_lists(struct cache_pool *p);
 void cache_wait_init(struct cache_wait *w);
 void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
 		       struct block_device *bdev, blk_opf_t opf,

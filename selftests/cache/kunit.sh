@@ -7,5 +7,5 @@ KCONFIG="CONFIG_KUNIT CONFIG_KUNIT_DEBUGFS"
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 
-kunit_suite dm-vaio-cache dm-vaio-cache cache_test_ 12
+kunit_suite dm-vaio-cache dm-vaio-cache cache_test_ 13
 ktap_finish
