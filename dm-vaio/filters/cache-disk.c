@@ -144,6 +144,14 @@ struct cache_disk *disk_get(struct cache_pool *p, struct vaio_filter *f,
 		*error = "cache reservations of the pool's disks exceed 100%";
 		return ERR_PTR(-ENOSPC);
 	}
+	/*
+	 * No new place in a failed pool: entries of a place freed since
+	 * (kept on the device) may name blocks of the disk that had it.
+	 */
+	if (!d && READ_ONCE(p->failed)) {
+		*error = "cache pool has failed: no new disk joins it until it is made again";
+		return ERR_PTR(-EIO);
+	}
 	if (!d && free == CACHE_MAX_DISKS) {
 		/* The place of a disk that went, with nothing dirty. */
 		for (i = 0; i < CACHE_MAX_DISKS; i++) {

@@ -611,7 +611,10 @@ static void wb_write_below(struct cache_pool *p, struct cache_disk *d,
  * this write's data was at stake: the blocks are dropped (no longer dirty)
  * and the write goes below. Else they stay dirty, counted at risk, and the
  * write fails: a block it covers in part may hold another write's data
- * (landed since, acknowledged) in the rest of it. Under lock.
+ * (landed since, acknowledged) in the rest of it; so may a block it
+ * covers whole whose entry says dirty (SLOT_EDIRTY: a write that landed
+ * since, over part of it), which the next pool on the device would write
+ * back over this write. Under lock.
  */
 static bool wb_write_failed(struct cache_pool *p, struct cache_io *io)
 {
@@ -624,7 +627,8 @@ static bool wb_write_failed(struct cache_pool *p, struct cache_io *io)
 	for (n = 0; n < io->nr; n++, b++) {
 		s = &p->slots[io->slots[n]];
 		if ((io->old_dirty & BIT(n)) || s->inflight > 1 ||
-		    (s->flags & SLOT_CLEANING) || !block_whole(p, b, start, end))
+		    (s->flags & (SLOT_CLEANING | SLOT_EDIRTY)) ||
+		    !block_whole(p, b, start, end))
 			return false;
 	}
 	for (n = 0; n < io->nr; n++)

@@ -215,10 +215,18 @@ int meta_commit(struct cache_pool *p)
 	}
 
 	spin_lock_irq(&p->lock);
-	if (st)
+	if (st) {
 		pool_error(p);
-	else
+		/*
+		 * The pages of the failed batch may not be on the device:
+		 * marked again, so that a later commit (the device back)
+		 * writes them before it says anything of theirs durable.
+		 */
+		for (k = 0; k < n; k++)
+			__set_bit(pgs[k], p->meta_dirty);
+	} else {
 		p->durable_gen = gen;
+	}
 	pp = &p->commit_wait;
 	while ((io = *pp)) {
 		if (st || io->gen <= p->durable_gen) {

@@ -96,7 +96,7 @@ static u32 find_victim(struct cache_pool *p, struct cache_disk *d)
  * A slot for block @oblock of @d, hashed and FILLING, or CACHE_NONE. When
  * the pool is full, only a block missed recently (in the ghost filter)
  * displaces another; a write-back write (@write) always does, if a clean
- * block can go.
+ * block can go. None once the pool failed.
  */
 u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 	       bool write)
@@ -105,6 +105,13 @@ u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 	u32 i;
 
 	lockdep_assert_held(&p->lock);
+	/*
+	 * Nothing new once the pool failed: a block dropped then (its
+	 * entry dirty, see wb_write_failed()) must not come back in
+	 * another slot, whose entry the next pool could take as older.
+	 */
+	if (p->failed)
+		return CACHE_NONE;
 	if (!write && p->nr_filling >= p->max_filling)
 		return CACHE_NONE;
 	if (p->free.count) {
