@@ -32,7 +32,7 @@ u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock)
 	while (i != CACHE_NONE) {
 		struct cache_slot *s = &p->slots[i];
 
-		if (s->oblock == oblock && s->disk == disk)
+		if (slot_oblock(s) == oblock && s->disk == disk)
 			return i;
 		i = s->hnext;
 	}
@@ -42,7 +42,7 @@ u32 hash_lookup(struct cache_pool *p, u8 disk, u64 oblock)
 void hash_insert(struct cache_pool *p, u32 i)
 {
 	struct cache_slot *s = &p->slots[i];
-	u32 *b = &p->buckets[key_hash(p, s->disk, s->oblock)];
+	u32 *b = &p->buckets[key_hash(p, s->disk, slot_oblock(s))];
 
 	s->hnext = *b;
 	*b = i;
@@ -51,7 +51,7 @@ void hash_insert(struct cache_pool *p, u32 i)
 void hash_remove(struct cache_pool *p, u32 i)
 {
 	struct cache_slot *s = &p->slots[i];
-	u32 *b = &p->buckets[key_hash(p, s->disk, s->oblock)];
+	u32 *b = &p->buckets[key_hash(p, s->disk, slot_oblock(s))];
 
 	while (*b != i)
 		b = &p->slots[*b].hnext;
@@ -217,12 +217,14 @@ int index_init(struct cache_pool *p)
 	p->slots = index_array(p->nslots, sizeof(*p->slots));
 	if (!p->slots)
 		return -ENOMEM;
-	p->hash_bits = ilog2(roundup_pow_of_two(p->nslots));
+	/* At most a bucket per slot: chains of one or two on average. */
+	p->hash_bits = ilog2(p->nslots);
 	p->buckets = index_array(1UL << p->hash_bits, sizeof(u32));
 	if (!p->buckets)
 		return -ENOMEM;
 	memset(p->buckets, 0xff, sizeof(u32) << p->hash_bits);
-	p->ghost_bits = p->hash_bits + 1;
+	/* (The policy's: 2 to 4 bits per slot, each.) */
+	p->ghost_bits = ilog2(roundup_pow_of_two(p->nslots)) + 1;
 	p->ghost[0] = index_array(BITS_TO_LONGS(1UL << p->ghost_bits),
 				  sizeof(long));
 	p->ghost[1] = index_array(BITS_TO_LONGS(1UL << p->ghost_bits),
@@ -246,6 +248,24 @@ int index_init(struct cache_pool *p)
 			cond_resched();
 	}
 	return 0;
+}
+
+/*
+ * The RAM of the index, in bytes: the slots, the hash, the ghost filter,
+ * the entry pages' bookkeeping and the memory tier's slot map (not its
+ * copies, which memory_mib= sets).
+ */
+size_t index_bytes(struct cache_pool *p)
+{
+	size_t b = (size_t)p->nslots * sizeof(*p->slots);
+
+	b += sizeof(u32) << p->hash_bits;
+	b += 2 * BITS_TO_LONGS(1UL << p->ghost_bits) * sizeof(long);
+	b += BITS_TO_LONGS(p->meta_pages) * sizeof(long);
+	b += (size_t)p->meta_pages * sizeof(u64);
+	if (p->slot_mem)
+		b += (size_t)p->nslots * sizeof(u32);
+	return b;
 }
 
 void index_free(struct cache_pool *p)

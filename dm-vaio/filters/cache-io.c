@@ -186,7 +186,7 @@ static void fill_read_start(struct cache_pool *p, struct vaio_filter *f,
 	bio_for_each_segment_all(bv, wr, it)
 		__bio_add_page(rd, bv->bv_page, PAGE_SIZE, 0);
 	/* The slot is held (FILLING): its block stays. */
-	rd->bi_iter.bi_sector = p->slots[i].oblock << p->bshift;
+	rd->bi_iter.bi_sector = slot_oblock(&p->slots[i]) << p->bshift;
 	rd->bi_end_io = fill_read_endio;
 	rd->bi_private = wr;
 	vaio_submit_below(f, rd);
@@ -1039,7 +1039,7 @@ static bool fill_start(struct cache_pool *p, struct bio *bio,
 	fill = fill_alloc(p, i, gfp);
 	if (!fill)
 		return false;
-	bio_copy_block(p, bio, iter, p->slots[i].oblock, fill->bi_io_vec);
+	bio_copy_block(p, bio, iter, slot_oblock(&p->slots[i]), fill->bi_io_vec);
 	spin_lock_irqsave(&p->lock, flags);
 	bio_list_add(&p->fills, fill);
 	spin_unlock_irqrestore(&p->lock, flags);

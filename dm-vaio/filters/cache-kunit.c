@@ -89,7 +89,7 @@ static void cache_test_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 5), i);
 	KUNIT_EXPECT_EQ(test, hash_lookup(p, 1, 5), CACHE_NONE);
 	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 6), CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_PROBATION);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[i].state, SLOT_PROBATION);
 	KUNIT_EXPECT_EQ(test, p->slots[i].inflight, 0);
 	KUNIT_EXPECT_EQ(test, p->probation.count, 1);
 	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS - 1);
@@ -102,7 +102,7 @@ static void cache_test_index(struct kunit *test)
 	slot_doom(p, i);
 	spin_unlock_irq(&p->lock);
 	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 5), CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FREE);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[i].state, SLOT_FREE);
 	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
 	KUNIT_EXPECT_EQ(test, p->disks[0]->used, 0);
 }
@@ -117,13 +117,13 @@ static void cache_test_fill_failed(struct kunit *test)
 	i = slot_alloc(p, p->disks[0], 7, false);
 	spin_unlock_irq(&p->lock);
 	KUNIT_ASSERT_NE(test, i, CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FILLING);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[i].state, SLOT_FILLING);
 	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 7), i);
 	spin_lock_irq(&p->lock);
 	fill_done(p, i, false);
 	spin_unlock_irq(&p->lock);
 	KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 7), CACHE_NONE);
-	KUNIT_EXPECT_EQ(test, p->slots[i].state, SLOT_FREE);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[i].state, SLOT_FREE);
 	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS);
 	KUNIT_EXPECT_EQ(test, p->nr_filling, 0);
 }
@@ -186,7 +186,7 @@ static void cache_test_protected(struct kunit *test)
 	spin_lock_irq(&p->lock);
 	slot_touch(p, slot[0]);
 	spin_unlock_irq(&p->lock);
-	KUNIT_EXPECT_EQ(test, p->slots[slot[0]].state, SLOT_PROTECTED);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[slot[0]].state, SLOT_PROTECTED);
 	/* Block 0 is the oldest, but protected: block 1 goes. */
 	KUNIT_EXPECT_EQ(test, t_fill(p, 0, 500), CACHE_NONE);
 	KUNIT_EXPECT_NE(test, t_fill(p, 0, 500), CACHE_NONE);
@@ -200,8 +200,8 @@ static void cache_test_protected(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p->protected.count, T_PROTECTED);
 	KUNIT_EXPECT_EQ(test, p->probation.count, T_SLOTS - T_PROTECTED);
 	/* Block 0, touched first, went back on probation. */
-	KUNIT_EXPECT_EQ(test, p->slots[slot[0]].state, SLOT_PROBATION);
-	KUNIT_EXPECT_EQ(test, p->slots[slot[T_SLOTS - 1]].state,
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[slot[0]].state, SLOT_PROBATION);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[slot[T_SLOTS - 1]].state,
 			SLOT_PROTECTED);
 }
 
@@ -376,7 +376,7 @@ static void cache_test_wb_pick(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, busy);
 	/* Block 1 first, then 2 and 3 after it, then 0, 10 and 7. */
 	for (k = 0; k < n && k < ARRAY_SIZE(blocks); k++) {
-		KUNIT_EXPECT_EQ(test, p->slots[taken[k]].oblock, blocks[k]);
+		KUNIT_EXPECT_EQ(test, slot_oblock(&p->slots[taken[k]]), blocks[k]);
 		KUNIT_EXPECT_TRUE(test, p->slots[taken[k]].flags &
 				  SLOT_CLEANING);
 		seen |= BIT(k);
@@ -417,7 +417,7 @@ static void cache_test_wb_pick_cold(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n, ARRAY_SIZE(want));
 	KUNIT_EXPECT_FALSE(test, busy);
 	for (k = 0; k < n && k < ARRAY_SIZE(want); k++)
-		KUNIT_EXPECT_EQ(test, p->slots[taken[k]].oblock, want[k]);
+		KUNIT_EXPECT_EQ(test, slot_oblock(&p->slots[taken[k]]), want[k]);
 	KUNIT_EXPECT_EQ(test, wb_pick_cold(p, p->disks[0], taken, &busy), 0);
 }
 
@@ -506,14 +506,6 @@ static struct cache_pool *t_repool(struct kunit *test, struct cache_pool *p)
 	return p;
 }
 
-/* Entry @i of the built entry page @page (the page of entry 0). */
-static struct cache_mentry *t_entry(void *page, u32 i)
-{
-	struct cache_msector *ms = page;
-
-	return &ms[i / CACHE_ENTRIES_PER_SECTOR].e[i % CACHE_ENTRIES_PER_SECTOR];
-}
-
 /* Block @oblock of disk @k promoted, written and its entry dirty. */
 static u32 t_dirty(struct cache_pool *p, unsigned int k, u64 oblock)
 {
@@ -545,17 +537,17 @@ static void cache_test_entries(struct kunit *test)
 	spin_lock_irq(&p->lock);
 	meta_build(p, page[0], 0);
 	spin_unlock_irq(&p->lock);
-	KUNIT_EXPECT_EQ(test, t_entry(page[0], a)->flags, ENTRY_DIRTY);
-	KUNIT_EXPECT_EQ(test, le64_to_cpu(t_entry(page[0], a)->oblock), 5);
-	KUNIT_EXPECT_EQ(test, t_entry(page[0], a)->disk, 0);
-	KUNIT_EXPECT_EQ(test, t_entry(page[0], b)->flags, ENTRY_VALID);
-	KUNIT_EXPECT_EQ(test, le64_to_cpu(t_entry(page[0], b)->oblock), 7);
-	KUNIT_EXPECT_EQ(test, t_entry(page[0], b)->disk, 1);
-	seq = t_entry(page[0], a)->seq;
-	KUNIT_EXPECT_EQ(test, t_entry(page[0], b)->seq, seq);
+	KUNIT_EXPECT_EQ(test, page_entry(page[0], a)->flags, ENTRY_DIRTY);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(page_entry(page[0], a)->oblock), 5);
+	KUNIT_EXPECT_EQ(test, page_entry(page[0], a)->disk, 0);
+	KUNIT_EXPECT_EQ(test, page_entry(page[0], b)->flags, ENTRY_VALID);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(page_entry(page[0], b)->oblock), 7);
+	KUNIT_EXPECT_EQ(test, page_entry(page[0], b)->disk, 1);
+	seq = page_entry(page[0], a)->seq;
+	KUNIT_EXPECT_EQ(test, page_entry(page[0], b)->seq, seq);
 	for (k = 0; k < T_SLOTS; k++)
 		if (k != a && k != b)
-			KUNIT_EXPECT_EQ(test, t_entry(page[0], k)->flags, 0);
+			KUNIT_EXPECT_EQ(test, page_entry(page[0], k)->flags, 0);
 
 	/* Written back: still dirty in that copy; moved to another slot. */
 	spin_lock_irq(&p->lock);
@@ -565,7 +557,7 @@ static void cache_test_entries(struct kunit *test)
 	meta_set(p, a, false);
 	slot_doom(p, a);
 	spin_unlock_irq(&p->lock);
-	KUNIT_EXPECT_EQ(test, p->slots[a].state, SLOT_FREE);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[a].state, SLOT_FREE);
 	/* (Slot a, freed last, goes to another block first.) */
 	KUNIT_EXPECT_EQ(test, t_fill(p, 1, 9), a);
 	b = t_dirty(p, 0, 5);
@@ -573,10 +565,10 @@ static void cache_test_entries(struct kunit *test)
 	spin_lock_irq(&p->lock);
 	meta_build(p, page[1], 0);
 	spin_unlock_irq(&p->lock);
-	KUNIT_EXPECT_EQ(test, t_entry(page[1], a)->flags, ENTRY_VALID);
-	KUNIT_EXPECT_EQ(test, le64_to_cpu(t_entry(page[1], a)->oblock), 9);
-	KUNIT_EXPECT_EQ(test, t_entry(page[1], b)->flags, ENTRY_DIRTY);
-	KUNIT_EXPECT_GT(test, (s32)(le32_to_cpu(t_entry(page[1], b)->seq) -
+	KUNIT_EXPECT_EQ(test, page_entry(page[1], a)->flags, ENTRY_VALID);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(page_entry(page[1], a)->oblock), 9);
+	KUNIT_EXPECT_EQ(test, page_entry(page[1], b)->flags, ENTRY_DIRTY);
+	KUNIT_EXPECT_GT(test, (s32)(le32_to_cpu(page_entry(page[1], b)->seq) -
 				    le32_to_cpu(seq)), 0);
 
 	/*
@@ -589,14 +581,14 @@ static void cache_test_entries(struct kunit *test)
 		memset(&c, 0, sizeof(c));
 		recover_begin(p);
 		KUNIT_EXPECT_EQ(test, recover_entry(p, k ? b : a,
-						    t_entry(page[k], k ? b : a),
+						    page_entry(page[k], k ? b : a),
 						    false, &c), 0);
 		KUNIT_EXPECT_EQ(test, recover_entry(p, k ? a : b,
-						    t_entry(page[!k], k ? a : b),
+						    page_entry(page[!k], k ? a : b),
 						    false, &c), 0);
 		recover_lists(p);
 		KUNIT_EXPECT_EQ(test, hash_lookup(p, 0, 5), b);
-		KUNIT_EXPECT_EQ(test, p->slots[b].flags,
+		KUNIT_EXPECT_EQ(test, (u8)p->slots[b].flags,
 				SLOT_DIRTY | SLOT_EDIRTY);
 		KUNIT_EXPECT_EQ(test, hash_lookup(p, 1, 7), CACHE_NONE);
 		KUNIT_EXPECT_EQ(test, c.found, 1);
@@ -611,7 +603,7 @@ static void cache_test_entries(struct kunit *test)
 		/* The older entry's page is rewritten by the next commit. */
 		KUNIT_EXPECT_TRUE(test, test_bit(0, p->meta_dirty));
 		KUNIT_EXPECT_EQ(test, p->entry_seq,
-				le32_to_cpu(t_entry(page[1], b)->seq));
+				le32_to_cpu(page_entry(page[1], b)->seq));
 	}
 
 	/* After a clean shutdown the clean block comes back too. */
@@ -619,7 +611,7 @@ static void cache_test_entries(struct kunit *test)
 	memset(&c, 0, sizeof(c));
 	recover_begin(p);
 	for (k = 0; k < T_SLOTS; k++)
-		KUNIT_EXPECT_EQ(test, recover_entry(p, k, t_entry(page[0], k),
+		KUNIT_EXPECT_EQ(test, recover_entry(p, k, page_entry(page[0], k),
 						    true, &c), 0);
 	recover_lists(p);
 	KUNIT_EXPECT_EQ(test, c.found, 1);
@@ -637,9 +629,9 @@ static void cache_test_entries(struct kunit *test)
 	slot_doom(p, a);
 	meta_build(p, page[0], 0);
 	spin_unlock_irq(&p->lock);
-	KUNIT_EXPECT_EQ(test, p->slots[a].state, SLOT_DOOMED);
+	KUNIT_EXPECT_EQ(test, (u8)p->slots[a].state, SLOT_DOOMED);
 	KUNIT_EXPECT_EQ(test, p->free.count, T_SLOTS - 2);
-	KUNIT_EXPECT_EQ(test, t_entry(page[0], a)->flags, ENTRY_DIRTY);
+	KUNIT_EXPECT_EQ(test, page_entry(page[0], a)->flags, ENTRY_DIRTY);
 	KUNIT_EXPECT_EQ(test, p->nr_dirty, 0);
 }
 

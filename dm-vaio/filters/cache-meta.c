@@ -74,7 +74,6 @@ void meta_build(struct cache_pool *p, void *page, u32 pg)
 {
 	u32 first = pg * CACHE_ENTRIES_PER_PAGE, i, k;
 	__le32 seq = cpu_to_le32(++p->entry_seq);
-	struct cache_msector *ms = page;
 	struct cache_mentry *e;
 	struct cache_slot *s;
 
@@ -84,14 +83,14 @@ void meta_build(struct cache_pool *p, void *page, u32 pg)
 		if (i >= p->nslots)
 			break;
 		s = &p->slots[i];
-		e = &ms[k / CACHE_ENTRIES_PER_SECTOR].e[k % CACHE_ENTRIES_PER_SECTOR];
+		e = page_entry(page, k);
 		if (s->flags & SLOT_EDIRTY)
 			e->flags = ENTRY_DIRTY;
 		else if (s->state == SLOT_PROBATION || s->state == SLOT_PROTECTED)
 			e->flags = ENTRY_VALID;
 		else
 			continue;
-		e->oblock = cpu_to_le64(s->oblock);
+		e->oblock = cpu_to_le64(slot_oblock(s));
 		e->seq = seq;
 		e->disk = s->disk;
 	}
@@ -527,7 +526,8 @@ int recover_entry(struct cache_pool *p, u32 i, struct cache_mentry *m,
 	/* (A u8: every index has an entry.) */
 	e = disktab_entry(p, m->disk);
 	if (!e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
-	    oblock >= le64_to_cpu(e->len) >> p->bshift)
+	    oblock >= le64_to_cpu(e->len) >> p->bshift ||
+	    oblock > CACHE_MAX_OBLOCK)
 		goto bad;
 	d = p->disks[m->disk];
 	if (!d) {
@@ -563,7 +563,7 @@ int recover_entry(struct cache_pool *p, u32 i, struct cache_mentry *m,
 		p->entry_seq = seq;
 	c->seq_seen = true;
 	s = &p->slots[i];
-	s->oblock = oblock;
+	slot_set_oblock(s, oblock);
 	s->disk = m->disk;
 	s->state = SLOT_PROBATION;
 	s->prev = seq;
@@ -686,7 +686,7 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 			for (j = 0; j < CACHE_ENTRIES_PER_PAGE &&
 			     i + j < p->nslots; j++) {
 				r = recover_entry(p, i + j,
-						  &ms[j / CACHE_ENTRIES_PER_SECTOR].e[j % CACHE_ENTRIES_PER_SECTOR],
+						  page_entry(ms, j),
 						  clean, &c);
 				if (r)
 					return r;

@@ -96,7 +96,8 @@ static u32 find_victim(struct cache_pool *p, struct cache_disk *d)
  * A slot for block @oblock of @d, hashed and FILLING, or CACHE_NONE. When
  * the pool is full, only a block missed recently (in the ghost filter)
  * displaces another; a write-back write (@write) always does, if a clean
- * block can go. None once the pool failed.
+ * block can go. Blocks past CACHE_MAX_OBLOCK never get one, nor any once
+ * the pool failed.
  */
 u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 	       bool write)
@@ -110,7 +111,7 @@ u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 	 * entry dirty, see wb_write_failed()) must not come back in
 	 * another slot, whose entry the next pool could take as older.
 	 */
-	if (p->failed)
+	if (oblock > CACHE_MAX_OBLOCK || p->failed)
 		return CACHE_NONE;
 	if (!write && p->nr_filling >= p->max_filling)
 		return CACHE_NONE;
@@ -131,7 +132,7 @@ u32 slot_alloc(struct cache_pool *p, struct cache_disk *d, u64 oblock,
 		p->disks[s->disk]->used--;
 	}
 	s = &p->slots[i];
-	s->oblock = oblock;
+	slot_set_oblock(s, oblock);
 	s->disk = d->idx;
 	s->state = SLOT_FILLING;
 	s->flags = 0;

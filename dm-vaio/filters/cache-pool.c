@@ -444,6 +444,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		       disks, reserved, failed ? "failed" : "ok", errors, dirty);
 		DMEMIT("memory_blocks %u memory_used %u uuid %pUb", p->mem_blocks,
 		       mem_used, &p->uuid);
+		DMEMIT(" index_kib %zu", DIV_ROUND_UP(index_bytes(p), SZ_1K));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%u:%u", MAJOR(p->cdev->bd_dev), MINOR(p->cdev->bd_dev));

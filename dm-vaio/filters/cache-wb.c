@@ -116,8 +116,8 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	BUILD_BUG_ON(CACHE_WB_BATCH > 64);
 	/* The batch by block: a slot's block is fixed while it is taken. */
 	for (k = 0; k < n; k++) {
-		for (j = k; j && p->slots[slots[order[j - 1]]].oblock >
-				 p->slots[slots[k]].oblock; j--)
+		for (j = k; j && slot_oblock(&p->slots[slots[order[j - 1]]]) >
+				 slot_oblock(&p->slots[slots[k]]); j--)
 			order[j] = order[j - 1];
 		order[j] = k;
 	}
@@ -144,7 +144,7 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	 */
 	spin_lock_irq(&p->lock);
 	for (k = 0; k < n; k++)
-		if (write_below_inflight(p, d, p->slots[slots[k]].oblock))
+		if (write_below_inflight(p, d, slot_oblock(&p->slots[slots[k]])))
 			busy |= BIT_ULL(k);
 	spin_unlock_irq(&p->lock);
 	cache_wait_init(&w);
@@ -152,7 +152,7 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	for (j = 0; j < n; j++) {
 		k = order[j];
 		cache_wait_submit(p, &w, bdev, REQ_OP_WRITE,
-				  p->slots[slots[k]].oblock << p->bshift,
+				  slot_oblock(&p->slots[slots[k]]) << p->bshift,
 				  &p->wb_pages[k * block_pages(p)], block_pages(p));
 	}
 	blk_finish_plug(&plug);
@@ -190,7 +190,7 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		 * block change back when the copy goes. Dropped instead
 		 * (freed after the commit: the slot is taken).
 		 */
-		if ((busy & BIT_ULL(k)) || write_below_inflight(p, d, s->oblock)) {
+		if ((busy & BIT_ULL(k)) || write_below_inflight(p, d, slot_oblock(s))) {
 			slot_doom(p, slots[k]);
 			d->invalidations++;
 		}
@@ -319,11 +319,11 @@ unsigned int wb_pick(struct cache_pool *p, struct cache_disk *d, u64 first,
 		for (; *pos < end && n < p->wb_blocks; (*pos)++) {
 			struct cache_slot *s = &p->slots[*pos];
 
-			if (s->oblock < first || s->oblock > last ||
+			if (slot_oblock(s) < first || slot_oblock(s) > last ||
 			    !wb_take(p, d, *pos, busy))
 				continue;
 			slots[n++] = *pos;
-			n = wb_follow(p, d, s->oblock, last, slots, n, busy);
+			n = wb_follow(p, d, slot_oblock(s), last, slots, n, busy);
 		}
 	}
 	spin_unlock_irq(&p->lock);
@@ -526,8 +526,8 @@ static bool drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 		for (; i < end; i++) {
 			struct cache_slot *s = &p->slots[i];
 
-			if (s->disk != d->idx || s->oblock < first ||
-			    s->oblock > last || s->state == SLOT_FREE ||
+			if (s->disk != d->idx || slot_oblock(s) < first ||
+			    slot_oblock(s) > last || s->state == SLOT_FREE ||
 			    s->state == SLOT_DOOMED)
 				continue;
 			if (s->flags & SLOT_DIRTY) {

@@ -71,16 +71,35 @@ enum cache_slot_state {
 #define CACHE_WB_SCAN		4096
 #define CACHE_COMMIT_PAGES	64
 
-/* One cache block; 24 bytes per block of cache. */
+/*
+ * One cache block; 20 bytes per block of cache. Its block of the disk
+ * below has 40 bits (slot_oblock()): blocks past CACHE_MAX_OBLOCK (4 PiB
+ * of 4 KiB blocks) are not cached.
+ */
 struct cache_slot {
-	u64 oblock;		/* block of the disk below */
 	u32 hnext;		/* hash chain */
 	u32 prev, next;		/* free list, probation or protected list */
+	u32 oblock_lo;		/* block of the disk below, low bits */
+	u8 oblock_hi;
 	u8 disk;		/* index in pool->disks */
-	u8 state;
-	u8 flags;
 	u8 inflight;		/* bios reading or writing the slot */
+	u8 state:3;		/* enum cache_slot_state */
+	u8 flags:5;		/* SLOT_* */
 };
+
+#define CACHE_MAX_OBLOCK	(BIT_ULL(40) - 1)
+static_assert(sizeof(struct cache_slot) == 20);
+
+static inline u64 slot_oblock(const struct cache_slot *s)
+{
+	return (u64)s->oblock_hi << 32 | s->oblock_lo;
+}
+
+static inline void slot_set_oblock(struct cache_slot *s, u64 oblock)
+{
+	s->oblock_lo = lower_32_bits(oblock);
+	s->oblock_hi = upper_32_bits(oblock);
+}
 
 struct cache_list {
 	u32 head, tail;		/* head: most recently used */
@@ -268,6 +287,14 @@ static inline sector_t slot_sector(struct cache_pool *p, u32 idx)
 	return p->data_start + ((sector_t)idx << p->bshift);
 }
 
+/* Entry @k of a page of entries. */
+static inline struct cache_mentry *page_entry(void *page, u32 k)
+{
+	struct cache_msector *ms = page;
+
+	return &ms[k / CACHE_ENTRIES_PER_SECTOR].e[k % CACHE_ENTRIES_PER_SECTOR];
+}
+
 static inline u32 region_of(struct cache_pool *p, struct cache_disk *d,
 			    u64 oblock)
 {
@@ -386,6 +413,7 @@ void fill_done(struct cache_pool *p, u32 i, bool ok);
 void *index_array(size_t n, size_t size);
 int index_init(struct cache_pool *p);
 void index_free(struct cache_pool *p);
+size_t index_bytes(struct cache_pool *p);
 
 /* cache-policy.c */
 void slot_touch(struct cache_pool *p, u32 i);

@@ -22,6 +22,10 @@ ktap_eq "pool show -j: one device, no memory tier" \
 	"$(vaioctl -j cache pool show fast | jq -c '[.devices, .memory_mib, .memory_blocks, .memory_used]')" \
 	'[["/dev/ram0"],0,0,0]'
 ktap_check "pool show" sh -c "vaioctl cache pool show fast | grep -q 'blocks 7904 of 4 KiB'"
+# 7904 slots of 20 bytes, 4096 hash buckets of 4, a ghost filter of 4
+# KiB, 32 entry pages' marks and generations: 178824 bytes.
+ktap_eq "pool show -j: the index's RAM (KiB)" "$(vaioctl -j cache pool show fast | jq .index_kib)" 175
+ktap_check "pool show: the index's RAM" sh -c "vaioctl cache pool show fast | grep -q 'index 175 KiB of RAM'"
 ktap_eq "one device: no linear device" "$(dmsetup ls | grep -c -- -tier)" 0
 ktap_eq "... and the record as before, with the pool's uuid" \
 	"$(jq -c 'del(.uuid)' "$VAIO_CONFDIR/pools/fast.json")" '{"pool":"fast","device":"/dev/ram0"}'

@@ -45,7 +45,7 @@ race() { # N PLEN
 	ktap_check "$1: slot 0's first sector: writes fail after $W ms" vaio_reload cdev "0 $ds linear /dev/ram0 0
 $ds 1 delay /dev/ram0 $ds 0 /dev/mapper/err $ds $W /dev/ram0 $ds 0
 $((ds + 1)) $((csize - ds - 1)) linear /dev/ram0 $((ds + 1))"
-	dio_fill /dev/mapper/vm $((B * 4096)) $2 0x50 2>/dev/null &
+	dio_fill /dev/mapper/vm $((B * 4096)) "$2" 0x50 2>/dev/null &
 	wp=$!
 	ktap_check "$1: P ($2 bytes) on its way to slot 0" delay_holds cdev
 	ktap_check "$1: Q, another 512 bytes of B, acknowledged" \
@@ -54,7 +54,7 @@ $((ds + 1)) $((csize - ds - 1)) linear /dev/ram0 $((ds + 1))"
 	wait $wp
 	pst=$?
 	ktap_diag "$1: P's exit status: $pst"
-	[ "$2" = 4096 ] && ktap_check "$1: P fails (it is not below: B's dirty copy would go over it)" test $pst -ne 0
+	[ "$2" = 4096 ] && ktap_check "$1: P fails (it is not below: B's dirty copy would go over it)" test "$pst" -ne 0
 	ktap_eq "$1: the pool failed" "$(pool_word state)" failed
 	ktap_match "$1: B stays dirty ($(get dirty)): Q is only there" "$(get dirty)" '^[1-9]'
 	# The VM reads Q, or its reads fail (the cache failed holding dirty

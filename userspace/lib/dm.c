@@ -996,7 +996,7 @@ int vaio_pool_parse_table(const char *params, struct vaio_pool_info *p)
 
 int vaio_pool_parse_status(const char *params, struct vaio_pool_info *p)
 {
-	int end = 0, end2 = 0;
+	int end = 0, end2 = 0, end3 = 0;
 
 	if (sscanf(params, "block_size %" SCNu32 " blocks %" SCNu64 " used %"
 		   SCNu64 " filling %" SCNu64 " free %" SCNu64 " disks %u"
@@ -1014,9 +1014,13 @@ int vaio_pool_parse_status(const char *params, struct vaio_pool_info *p)
 	if (sscanf(params + end, " memory_blocks %" SCNu64 " memory_used %"
 		   SCNu64 "%n", &p->memory_blocks, &p->memory_used, &end2) != 2)
 		p->memory_blocks = 0;
-	/* And kernels with pool identities, its uuid. */
-	else if (sscanf(params + end + end2, " uuid %36s", p->uuid) != 1)
+	/* And kernels with pool identities, its uuid; then its index's RAM. */
+	else if (sscanf(params + end + end2, " uuid %36s%n", p->uuid,
+			&end3) != 1)
 		p->uuid[0] = '\0';
+	else if (sscanf(params + end + end2 + end3, " index_kib %" SCNu64,
+			&p->index_kib) != 1)
+		p->index_kib = 0;
 	return 0;
 }
 

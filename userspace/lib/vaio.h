@@ -392,6 +392,7 @@ struct vaio_pool_info {
 	uint64_t errors;
 	uint64_t dirty;			/* blocks only the cache has */
 	char uuid[37];			/* from the status; "" if not shown */
+	uint64_t index_kib;		/* RAM of its index; 0 if not shown */
 };
 
 /* A block size a pool can have: a power of two, 4 KiB to 1 MiB. */
@@ -400,7 +401,7 @@ bool vaio_pool_block_size_valid(uint64_t bytes);
  * Fill @p from a vaio-cache-pool target's table ("MAJ:MIN[ memory_mib=N]
  * [ block_size=N]", the words after the device in any order; others are
  * ignored) or status ("block_size N blocks N ... [ memory_blocks N
- * memory_used N][ uuid U]"). 0, or -EINVAL if it cannot be read (a status:
+ * memory_used N][ uuid U][ index_kib N]"). 0, or -EINVAL if it cannot be read (a status:
  * p->state is then "unknown").
  */
 int vaio_pool_parse_table(const char *params, struct vaio_pool_info *p);

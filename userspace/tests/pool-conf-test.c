@@ -51,7 +51,7 @@ static void table(const char *params, int r, const char *dev, uint64_t mib,
 /* @params with the table's block size @tbs already read. */
 static void status(const char *params, uint32_t tbs, const char *state,
 		   uint32_t bs, uint64_t blocks, uint64_t dirty, uint64_t mem,
-		   const char *uuid)
+		   const char *uuid, uint64_t index_kib)
 {
 	struct vaio_pool_info p;
 	char name[300];
@@ -63,11 +63,12 @@ static void status(const char *params, uint32_t tbs, const char *state,
 	if (strcmp(p.state, state) || p.block_size != bs ||
 	    (strcmp(state, "unknown") && (p.blocks != blocks ||
 	     p.dirty != dirty || p.memory_blocks != mem ||
-	     strcmp(p.uuid, uuid)))) {
+	     strcmp(p.uuid, uuid) || p.index_kib != index_kib))) {
 		printf("# got state %s, block_size %" PRIu32 ", blocks %" PRIu64
-		       ", dirty %" PRIu64 ", memory_blocks %" PRIu64 ", uuid '%s'\n",
+		       ", dirty %" PRIu64 ", memory_blocks %" PRIu64 ", uuid '%s'"
+		       ", index_kib %" PRIu64 "\n",
 		       p.state, p.block_size, p.blocks, p.dirty, p.memory_blocks,
-		       p.uuid);
+		       p.uuid, p.index_kib);
 		ok(false, name);
 		return;
 	}
@@ -207,7 +208,7 @@ int main(void)
 	uint64_t v;
 	bool good = true;
 
-	printf("TAP version 13\n1..47\n");
+	printf("TAP version 13\n1..48\n");
 
 	/* Block sizes: powers of two, 4 KiB to 1 MiB. */
 	for (v = 4096; v <= 1048576; v <<= 1)
@@ -234,18 +235,21 @@ int main(void)
 
 	/* The status: block_size its first number. */
 	status("block_size 4096 blocks 7904 used 3 filling 0 free 7901 disks 1 reserved_pct 0 state ok errors 0 dirty 2",
-	       4096, "ok", 4096, 7904, 2, 0, "");
+	       4096, "ok", 4096, 7904, 2, 0, "", 0);
 	status("block_size 32768 blocks 988 used 0 filling 0 free 988 disks 0 reserved_pct 0 state ok errors 0 dirty 0 memory_blocks 0 memory_used 0",
-	       32768, "ok", 32768, 988, 0, 0, "");
+	       32768, "ok", 32768, 988, 0, 0, "", 0);
 	snprintf(s, sizeof(s), "block_size 1048576 blocks 30 used 1 filling 0 free 29 disks 2 reserved_pct 10 state failed errors 3 dirty 1 memory_blocks 0 memory_used 0 uuid %s",
 		 U);
-	status(s, 4096, "failed", 1048576, 30, 1, 0, U);
+	status(s, 4096, "failed", 1048576, 30, 1, 0, U, 0);
 	snprintf(s, sizeof(s), "block_size 4096 blocks 7904 used 0 filling 0 free 7904 disks 0 reserved_pct 0 state ok errors 0 dirty 0 memory_blocks 1024 memory_used 7 uuid %s",
 		 U);
-	status(s, 4096, "ok", 4096, 7904, 0, 1024, U);
-	status("block_size 16384 blocks 9", 16384, "unknown", 16384, 0, 0, 0, "");
-	status("something else", 65536, "unknown", 65536, 0, 0, 0, "");
-	status("something else", 0, "unknown", 4096, 0, 0, 0, "");
+	status(s, 4096, "ok", 4096, 7904, 0, 1024, U, 0);
+	snprintf(s, sizeof(s), "block_size 32768 blocks 988 used 0 filling 0 free 988 disks 0 reserved_pct 0 state ok errors 0 dirty 0 memory_blocks 0 memory_used 0 uuid %s index_kib 27",
+		 U);
+	status(s, 4096, "ok", 32768, 988, 0, 0, U, 27);
+	status("block_size 16384 blocks 9", 16384, "unknown", 16384, 0, 0, 0, "", 0);
+	status("something else", 65536, "unknown", 65536, 0, 0, 0, "", 0);
+	status("something else", 0, "unknown", 4096, 0, 0, 0, "", 0);
 
 	/* Records: "block_size" optional, in bytes, checked. */
 	if (!mkdtemp(dir)) {

@@ -157,6 +157,10 @@ static void print_pool(const char *name, const struct vaio_pool_info *p,
 	snprintf(fmt, sizeof(fmt), " blocks %%llu of %s,", bst);
 	print_u64(ts, "memory_blocks", fmt, p->memory_blocks);
 	print_u64(ts, "memory_used", " used %llu\n", p->memory_used);
+	if (p->index_kib) {
+		print_u64(show ? PRINT_ANY : PRINT_JSON, "index_kib",
+			  "    index %llu KiB of RAM\n", p->index_kib);
+	}
 	if (!show) {
 		pool_members(c, ",", members, sizeof(members));
 		print_text("%-7s %s\n", p->state, members);
