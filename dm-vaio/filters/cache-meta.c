@@ -510,7 +510,8 @@ void recover_begin(struct cache_pool *p)
  * Entry @m of slot @i, read from the device: its block comes back in the
  * slot, dirty (or valid, after a clean shutdown: @clean), unless the entry
  * names no disk of the table or a block past its end, or the block came
- * back already with a later entry. Counts in @c. 0 or -ENOMEM.
+ * back already with a later entry. Counts in @c. 0, -ENOMEM, or -ERANGE
+ * for a dirty block past CACHE_MAX_OBLOCK.
  */
 int recover_entry(struct cache_pool *p, u32 i, struct cache_mentry *m,
 		  bool clean, struct recover_counts *c)
@@ -526,9 +527,17 @@ int recover_entry(struct cache_pool *p, u32 i, struct cache_mentry *m,
 	/* (A u8: every index has an entry.) */
 	e = disktab_entry(p, m->disk);
 	if (!e->id[0] || !memchr(e->id, 0, sizeof(e->id)) ||
-	    oblock >= le64_to_cpu(e->len) >> p->bshift ||
-	    oblock > CACHE_MAX_OBLOCK)
+	    oblock >= le64_to_cpu(e->len) >> p->bshift)
 		goto bad;
+	/*
+	 * A block a slot cannot name (an older module cached blocks past
+	 * 2^40): a dirty one is the only copy of its data, not dropped.
+	 */
+	if (oblock > CACHE_MAX_OBLOCK) {
+		if (m->flags & ENTRY_DIRTY)
+			return -ERANGE;
+		goto bad;
+	}
 	d = p->disks[m->disk];
 	if (!d) {
 		d = disk_alloc(p, m->disk, e->id, le64_to_cpu(e->len));
@@ -679,7 +688,6 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 					first = idx;
 			}
 		}
-		*error = "cannot allocate cache disk";
 		for (k = 0; k < n && !bad; k++) {
 			ms = page_address(p->commit_pages[k]);
 			i = (pg + k) * CACHE_ENTRIES_PER_PAGE;
@@ -689,7 +697,7 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 						  page_entry(ms, j),
 						  clean, &c);
 				if (r)
-					return r;
+					goto no_slot;
 			}
 		}
 		cond_resched();
@@ -731,5 +739,12 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error)
 	if (!r && ndisks != CACHE_MAX_DISKS)
 		DMINFO("pool %s: a version 2 pool on %pg: made version %u (%u disks)",
 		       p->name, p->cdev, CACHE_VERSION, CACHE_MAX_DISKS);
+	return r;
+
+no_slot:
+	if (r == -ERANGE)
+		*error = "cache pool holds a dirty block past the 2^40th of its disk";
+	else
+		*error = "cannot allocate cache disk";
 	return r;
 }

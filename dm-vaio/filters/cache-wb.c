@@ -109,8 +109,8 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	struct cache_wait w;
 	struct cache_slot *s;
 	unsigned int k, j;
+	u64 busy = 0, cleaned = 0;
 	blk_status_t st;
-	u64 busy = 0;
 	int r = 0;
 
 	BUILD_BUG_ON(CACHE_WB_BATCH > 64);
@@ -168,6 +168,13 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		r = -EIO;
 		goto out;
 	}
+	/*
+	 * Their entries say clean, and they count as dirty until that is on
+	 * the device: till then a write below over one waits (range_dirty(),
+	 * drop_range()), as after a crash the entry on the device would
+	 * bring the old data back over it; and if the commit fails, they
+	 * stay dirty (their entries may say so on the device).
+	 */
 	for (k = 0; k < n; k++) {
 		s = &p->slots[slots[k]];
 		if (s->flags & SLOT_REDIRTY) {
@@ -177,18 +184,33 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 		/* Dropped meanwhile (a failed cache read): counted there. */
 		if (!(s->flags & SLOT_DIRTY))
 			continue;
+		meta_set(p, slots[k], false);
+		cleaned |= BIT_ULL(k);
+	}
+	spin_unlock_irq(&p->lock);
+	/* Not reused before its entry says clean on the device. */
+	r = meta_commit(p);
+	spin_lock_irq(&p->lock);
+	for (k = 0; k < n; k++) {
+		s = &p->slots[slots[k]];
+		/* Written meanwhile: dirty again (wb_write_endio()). */
+		if (!(cleaned & BIT_ULL(k)) || (s->flags & SLOT_REDIRTY) ||
+		    !(s->flags & SLOT_DIRTY))
+			continue;
+		if (r) {
+			meta_set(p, slots[k], true);
+			continue;
+		}
 		s->flags &= ~SLOT_DIRTY;
 		d->dirty--;
 		p->nr_dirty--;
 		d->writeback_sectors += block_sectors(p);
-		meta_set(p, slots[k], false);
 		/*
 		 * A write below over the block may be in flight, begun
 		 * before this block's write (the two overlapped): landing
 		 * after this copy, it would leave the cache's clean copy
 		 * and the disk below disagreeing, and a read would see the
-		 * block change back when the copy goes. Dropped instead
-		 * (freed after the commit: the slot is taken).
+		 * block change back when the copy goes. Dropped instead.
 		 */
 		if ((busy & BIT_ULL(k)) || write_below_inflight(p, d, slot_oblock(s))) {
 			slot_doom(p, slots[k]);
@@ -202,8 +224,6 @@ static int wb_slots(struct cache_pool *p, struct cache_disk *d,
 	if (!d->dirty && d->bdev_owner)
 		WRITE_ONCE(d->bdev_owner->no_bypass, false);
 	spin_unlock_irq(&p->lock);
-	/* Not reused before its entry says clean on the device. */
-	r = meta_commit(p);
 out:
 	spin_lock_irq(&p->lock);
 	for (k = 0; k < n; k++) {
