@@ -41,13 +41,21 @@ modprobe virtio_blk 2>/dev/null
 
 # The workloads, as fio arguments after the common ones. The first job is
 # the measured one; zipf(1.2) over 512 MiB puts nearly all of its reads
-# within 64 MiB, so its hot set fits in the cache.
+# within 64 MiB, so its hot set fits in the cache. Reads only, of other
+# working sets: zipf(1.1) and zipf(0.9), hot sets larger than the cache;
+# uniform, a working set eight times the cache (what a policy admits
+# matters: a hit ratio of 12.5% at best); spatial, zipf(1.2) offsets with
+# 8 reads of 4 KiB in a row from each (32 KiB runs, fio's randread:8).
 ZIPF="--bs=4k --iodepth=16 --random_distribution=zipf:1.2"
-WORKLOADS="zipf-read zipf-rw70 zipf-read+scan"
+WORKLOADS="zipf-read zipf-rw70 zipf-read+scan zipf1.1-read zipf0.9-read uniform-read spatial-read"
 job1() { # workload
 	case $1 in
 	zipf-read | zipf-read+scan) echo "--rw=randread $ZIPF" ;;
 	zipf-rw70) echo "--rw=randrw --rwmixread=70 $ZIPF" ;;
+	zipf1.1-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=zipf:1.1" ;;
+	zipf0.9-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=zipf:0.9" ;;
+	uniform-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=random" ;;
+	spatial-read) echo "--rw=randread:8 $ZIPF" ;;
 	esac
 }
 # A second job: one sequential pass over the whole disk, a third of the
