@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache in writeback: a block written back counts as dirty until its entry says clean on the cache device; a write below over it waits till then, so that a crash meanwhile cannot bring the old data back over an acknowledged write"
 TIMEOUT=300
+DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
