@@ -146,7 +146,7 @@ for bs in $sizes; do
 			fio_verify /dev/mapper/vm --bsrange=512-128k --blockalign=512 \
 			--rw=randwrite --randseed=$bsec --verify_only
 		ktap_check "${kib}k $mode: fio verify, whole blocks, zipf" \
-			fio_verify /dev/mapper/vm --bsrange=$bs-$bs --rw=randwrite \
+			fio_verify /dev/mapper/vm --bsrange="$bs-$bs" --rw=randwrite \
 			--random_distribution=zipf:1.1 \
 			--randseed=$((bsec + 1))
 		if [ "$mode" = writeback ]; then
