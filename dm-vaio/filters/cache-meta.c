@@ -266,18 +266,14 @@ struct cache_disk_entry *disktab_entry(struct cache_pool *p, unsigned int idx)
 	       idx % per_page;
 }
 
-/* @n pages from @sector of the cache device, synchronously. */
+/* @n pages from @sector of the cache device, synchronously: one bio. */
 int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,
 	    struct page **pages, unsigned int n)
 {
 	struct cache_wait w;
-	unsigned int k;
 
 	cache_wait_init(&w);
-	for (k = 0; k < n; k++)
-		cache_wait_submit(p, &w, p->cdev, opf,
-				  sector + k * (PAGE_SIZE >> SECTOR_SHIFT),
-				  &pages[k], 1);
+	cache_wait_submit(p, &w, p->cdev, opf, sector, pages, n);
 	return blk_status_to_errno(cache_wait_all(&w));
 }
 
