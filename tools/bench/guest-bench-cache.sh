@@ -4,7 +4,11 @@
 # The guest side of tools/bench/bench-cache (busybox sh): caches in front
 # of a slow disk. Origin: a 512 MiB RAM disk behind dm-delay (1 ms on
 # reads and writes); cache: 64 MiB of a second RAM disk (and 8 MiB of it
-# for dm-cache's metadata). Environment (vaio-vm --env): VAIO_REPEAT,
+# for dm-cache's metadata); for the workloads named @virtio, the same on
+# two virtio disks backed by host files with a volatile cache (QEMU
+# cache=writeback: a flush or FUA write is an fdatasync on the host),
+# /dev/vdisk0 (512 MiB, the origin) and /dev/vdisk1 (72 MiB, the cache
+# and dm-cache's metadata). Environment (vaio-vm --env): VAIO_REPEAT,
 # VAIO_RUNTIME (s), VAIO_WARMUP (s), VAIO_FILTER (a regex over "workload
 # config"; empty: all).
 #
@@ -46,12 +50,18 @@ modprobe virtio_blk 2>/dev/null
 # uniform, a working set eight times the cache (what a policy admits
 # matters: a hit ratio of 12.5% at best); spatial, zipf(1.2) offsets with
 # 8 reads of 4 KiB in a row from each (32 KiB runs, fio's randread:8).
+# On the virtio disks, where flushes cost, write-back against write-back:
+# zipf-rw70 as above (the caches flush when they choose), and with an
+# fsync every 32 writes (the flush a database sends: each cache makes
+# what it acknowledged durable, on the cache device and below).
 ZIPF="--bs=4k --iodepth=16 --random_distribution=zipf:1.2"
-WORKLOADS="zipf-read zipf-rw70 zipf-read+scan zipf1.1-read zipf0.9-read uniform-read spatial-read"
+WORKLOADS="zipf-read zipf-rw70 zipf-read+scan zipf1.1-read zipf0.9-read uniform-read spatial-read
+	zipf-rw70@virtio zipf-rw70-fsync@virtio"
 job1() { # workload
 	case $1 in
 	zipf-read | zipf-read+scan) echo "--rw=randread $ZIPF" ;;
-	zipf-rw70) echo "--rw=randrw --rwmixread=70 $ZIPF" ;;
+	zipf-rw70 | zipf-rw70@virtio) echo "--rw=randrw --rwmixread=70 $ZIPF" ;;
+	zipf-rw70-fsync@virtio) echo "--rw=randrw --rwmixread=70 $ZIPF --fsync=32" ;;
 	zipf1.1-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=zipf:1.1" ;;
 	zipf0.9-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=zipf:0.9" ;;
 	uniform-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=random" ;;
@@ -80,6 +90,14 @@ job2() { # workload
 # first 133248 sectors of the cache's RAM disk (the first MiB, the
 # entries and 2048 blocks), where cdata and cmeta are.
 CONFIGS="uncached dmcache-wt dmcache-wb writecache vaio-wt vaio-wa vaio-wb vaio-wt-mem vaio-wt-32k vaio-wb-32k"
+# On the virtio disks: the write-back caches only.
+CONFIGS_VIRTIO="uncached dmcache-wb writecache vaio-wb vaio-wb-32k"
+configs() { # workload
+	case $1 in
+	*@virtio) echo "$CONFIGS_VIRTIO" ;;
+	*) echo "$CONFIGS" ;;
+	esac
+}
 POOL32_SECTORS=133248
 cache_table() { # config
 	local n=$((ORIGIN_MIB * 2048))
@@ -106,12 +124,52 @@ for m in dm-mod dm-delay dm-cache dm-cache-smq dm-writecache dm-vaio dm-vaio-cac
 done
 brd_setup "$ORIGIN_MIB" 2 || fail "brd"
 # Data in every block of the origin, so that its reads copy real pages.
-fio --name=fill --filename=/dev/ram0 --rw=write --bs=1M --direct=1 --eta=never \
-	--output=/dev/null || fail "filling the origin"
-dm_create origin "0 $((ORIGIN_MIB * 2048)) delay /dev/ram0 0 1" || fail "dm-delay"
-dm_create cdata "0 $((CACHE_MIB * 2048)) linear /dev/ram1 0" || fail "cdata"
-dm_create cmeta "0 $((META_MIB * 2048)) linear /dev/ram1 $((CACHE_MIB * 2048))" || fail "cmeta"
-dm_create cdata32 "0 $POOL32_SECTORS linear /dev/ram1 0" || fail "cdata32"
+fill() { # device
+	fio --name=fill --filename="$1" --rw=write --bs=1M --direct=1 --eta=never \
+		--size=${ORIGIN_MIB}m --output=/dev/null || fail "filling the origin $1"
+}
+fill /dev/ram0
+# disk_tables ORIGIN CACHE: the tables of origin, cdata, cmeta and
+# cdata32 on those two disks.
+disk_tables() {
+	echo "origin 0 $((ORIGIN_MIB * 2048)) delay $1 0 1"
+	echo "cdata 0 $((CACHE_MIB * 2048)) linear $2 0"
+	echo "cmeta 0 $((META_MIB * 2048)) linear $2 $((CACHE_MIB * 2048))"
+	echo "cdata32 0 $POOL32_SECTORS linear $2 0"
+}
+disk_tables /dev/ram0 /dev/ram1 >/tmp/tables
+while read -r name table; do
+	dm_create "$name" "$table" || fail "$name"
+done </tmp/tables
+# use_disk ram|virtio: origin, cdata, cmeta and cdata32 moved onto the
+# RAM disks or the virtio disks (reloaded while nothing has them open).
+DISK=ram
+use_disk() {
+	[ "$1" = "$DISK" ] && return 0
+	case $1 in
+	ram) set -- ram /dev/ram0 /dev/ram1 ;;
+	virtio) set -- virtio /dev/vdisk0 /dev/vdisk1 ;;
+	esac
+	disk_tables "$2" "$3" >/tmp/tables
+	while read -r name table; do
+		if ! echo "$table" | dmsetup reload "$name" || ! dmsetup resume "$name"; then
+			fail "$name onto $2 and $3"
+		fi
+	done </tmp/tables
+	DISK=$1
+}
+# The virtio origin filled only when a virtio row is wanted.
+for wl in $WORKLOADS; do
+	case $wl in *@virtio) ;; *) continue ;; esac
+	for cfg in $CONFIGS_VIRTIO; do
+		wanted "$wl $cfg" || continue
+		if [ ! -b /dev/vdisk0 ] || [ ! -b /dev/vdisk1 ]; then
+			fail "no virtio disks (vaio-vm --vdisk 512 --vdisk 72)"
+		fi
+		fill /dev/vdisk0
+		break 2
+	done
+done
 
 {
 	guest_meta
@@ -227,14 +285,20 @@ run_4d() {
 
 for rep in $(seq 1 "$REPEAT"); do
 	for wl in $WORKLOADS; do
-		for cfg in $(rotate "$rep" $CONFIGS); do
+		# shellcheck disable=SC2046 # a list of names
+		for cfg in $(rotate "$rep" $(configs "$wl")); do
 			wanted "$wl $cfg" || continue
+			case $wl in
+			*@virtio) use_disk virtio ;;
+			*) use_disk ram ;;
+			esac
 			run_one "$rep" "$wl" "$cfg"
 		done
 	done
 	for wl in $WORKLOADS_4D; do
 		for cfg in $(rotate "$rep" $CONFIGS_4D); do
 			wanted "$wl $cfg" || continue
+			use_disk ram
 			run_4d "$rep" "$wl" "$cfg"
 		done
 	done
