@@ -54,13 +54,12 @@ void pool_work(struct work_struct *work)
 	while ((bio = bio_list_pop(&retries)))
 		submit_bio_noacct(bio);
 	if (!bio_list_empty(&flushes)) {
-		/* Write-back data acknowledged before them is on the cache. */
-		r = blkdev_issue_flush(p->cdev);
-		if (r) {
-			spin_lock_irq(&p->lock);
-			pool_error(p);
-			spin_unlock_irq(&p->lock);
-		}
+		/*
+		 * Write-back writes acknowledged before them: their data and
+		 * entries on the cache device (a failed commit failed the
+		 * pool).
+		 */
+		r = meta_commit_flush(p);
 		while ((bio = bio_list_pop(&flushes))) {
 			bio->bi_status = r ? BLK_STS_IOERR : BLK_STS_OK;
 			vaio_bio_continue(bio, r ? VAIO_FAIL : VAIO_PASS);
@@ -646,7 +645,8 @@ static void wb_write_endio(struct bio *clone)
 	blk_status_t status;
 	unsigned long flags;
 	struct cache_slot *s;
-	bool wait = false, lost = false;
+	bool wait = false, lost = false, lazy = false;
+	bool fua = bio->bi_opf & REQ_FUA;
 	unsigned int n;
 	u64 gen;
 
@@ -688,7 +688,16 @@ static void wb_write_endio(struct bio *clone)
 		/* Written back meanwhile: dirty again (see wb_slots()). */
 		slot_mark_dirty(p, s);
 		gen = meta_set(p, i, true);
-		if (gen > p->durable_gen && (!wait || gen > io->gen)) {
+		if (gen <= p->durable_gen)
+			continue;
+		/*
+		 * The disk has a volatile write cache (the filter's
+		 * needs_flush): the entry must be durable by the next flush
+		 * (pool_work() commits), or now for FUA.
+		 */
+		if (!fua) {
+			lazy = true;
+		} else if (!wait || gen > io->gen) {
 			io->gen = gen;
 			wait = true;
 		}
@@ -698,8 +707,12 @@ static void wb_write_endio(struct bio *clone)
 	} else if (wait) {
 		io->next = p->commit_wait;
 		p->commit_wait = io;
-		queue_work(p->wq, &p->commit_work);
+		mod_delayed_work(p->wq, &p->commit_work, 0);
 	}
+	/* Entries changed, no commit asked for: one within commit_ms. */
+	if ((lazy || wait) && (lost || !wait))
+		queue_delayed_work(p->wq, &p->commit_work,
+				   msecs_to_jiffies(READ_ONCE(p->commit_ms)));
 	wb_kick(p, d);
 	spin_unlock_irqrestore(&p->lock, flags);
 	if (lost) {

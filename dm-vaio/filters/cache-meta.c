@@ -24,7 +24,8 @@
  * flushes the cache device (the data of every block whose entry changed
  * is written before its entry changes, so it becomes durable first),
  * then writes the copies with FUA: every change of the generation it
- * closed is on the device. A write-back write completes only then.
+ * closed is on the device. A FUA write-back write completes only then;
+ * another one before, and the next flush of its disk commits.
  *--------------------------------------------------------------
  */
 /*
@@ -159,10 +160,12 @@ blk_status_t cache_wait_all(struct cache_wait *w)
 
 /*
  * Write every changed page; then the device has every change made before
- * the call. Process context. Completes the write-back writes waiting for
- * it. Returns 0 or -EIO (the pool has failed).
+ * the call, and with @flush (a flush of a disk) every write completed
+ * before it, though no entry changed. Process context. Completes the
+ * write-back writes waiting for it. Returns 0 or -EIO (the pool has
+ * failed).
  */
-int meta_commit(struct cache_pool *p)
+static int __meta_commit(struct cache_pool *p, bool flush)
 {
 	u32 pgs[CACHE_COMMIT_PAGES], pg, start = 0;
 	struct cache_io *io, **pp, *done = NULL;
@@ -193,7 +196,7 @@ int meta_commit(struct cache_pool *p)
 			}
 		}
 		spin_unlock_irq(&p->lock);
-		if (!n)
+		if (!n && !flush)
 			break;
 		/*
 		 * The data before the entries that point at it: every
@@ -201,7 +204,8 @@ int meta_commit(struct cache_pool *p)
 		 * flush after the copy covers it.
 		 */
 		st = errno_to_blk_status(blkdev_issue_flush(p->cdev));
-		if (st)
+		flush = false;
+		if (st || !n)
 			break;
 		cache_wait_init(&w);
 		for (k = 0; k < n; k++)
@@ -247,9 +251,20 @@ int meta_commit(struct cache_pool *p)
 	return st ? -EIO : 0;
 }
 
+int meta_commit(struct cache_pool *p)
+{
+	return __meta_commit(p, false);
+}
+
+int meta_commit_flush(struct cache_pool *p)
+{
+	return __meta_commit(p, true);
+}
+
 void commit_work(struct work_struct *work)
 {
-	meta_commit(container_of(work, struct cache_pool, commit_work));
+	meta_commit(container_of(to_delayed_work(work), struct cache_pool,
+				 commit_work));
 }
 
 /*
@@ -433,9 +448,10 @@ static int meta_write_all(struct cache_pool *p)
 }
 
 /*
- * The pool goes, with no I/O left: every entry as it is in memory, the
- * disk table, a flush, then the superblock saying clean, so that the
- * next pool on the device takes the clean blocks back too.
+ * The pool goes, with no I/O left: a commit (no dirty entry before its
+ * data), every entry as it is in memory, the disk table, a flush, then
+ * the superblock saying clean, so that the next pool on the device takes
+ * the clean blocks back too.
  */
 void pool_save(struct cache_pool *p)
 {
@@ -447,7 +463,9 @@ void pool_save(struct cache_pool *p)
 	sbp = alloc_page(GFP_KERNEL);
 	if (!sbp)
 		return;
-	r = meta_write_all(p);
+	r = meta_commit(p);
+	if (!r)
+		r = meta_write_all(p);
 	if (!r)
 		r = disktab_write_all(p);
 	if (!r)

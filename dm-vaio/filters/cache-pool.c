@@ -87,6 +87,8 @@ void pool_put(struct cache_pool *p)
 	mutex_unlock(&cache_pools_lock);
 	/* No disk is left: no bio is in flight but promotions. */
 	cancel_delayed_work_sync(&p->wb_work);
+	/* pool_save() commits what it would have. */
+	cancel_delayed_work_sync(&p->commit_work);
 	flush_workqueue(p->wq);
 	spin_lock_irq(&p->lock);
 	while (p->nr_filling) {
@@ -100,9 +102,20 @@ void pool_put(struct cache_pool *p)
 	pool_free(p);
 }
 
+/*
+ * A pool table's target (ti->private): the pool, shared by its tables,
+ * and this table's settings, the pool's once it is live (pool_resume()).
+ */
+struct pool_c {
+	struct cache_pool *p;
+	u32 commit_ms;
+};
+
 /* What a pool's table says besides its cache device. */
+#define POOL_ARGS "memory_mib=, block_size=, uuid=, commit_ms=, format"
 struct pool_args {
 	u32 mem_mib;		/* memory_mib=; 0: none */
+	u32 commit_ms;		/* commit_ms=; 0: not given */
 	u32 block_size;		/* block_size=; 0: not given */
 	bool has_uuid;		/* uuid=: the pool must be this one */
 	uuid_t uuid;
@@ -164,11 +177,12 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	}
 	refcount_set(&p->ref, 1);
 	p->dev = dev;
+	p->commit_ms = CACHE_DEFAULT_COMMIT_MS;
 	spin_lock_init(&p->lock);
 	mutex_init(&p->commit_lock);
 	mutex_init(&p->wb_lock);
 	INIT_WORK(&p->work, pool_work);
-	INIT_WORK(&p->commit_work, commit_work);
+	INIT_DELAYED_WORK(&p->commit_work, commit_work);
 	INIT_WORK(&p->range_work, range_work);
 	INIT_DELAYED_WORK(&p->wb_work, wb_work);
 	bio_list_init(&p->fills);
@@ -314,11 +328,13 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	dev_t dev = disk_devt(dm_disk(dm_table_get_md(ti->table)));
 	struct pool_args a = { };
 	struct cache_pool *p;
+	struct pool_c *pc;
 	unsigned int i;
 	dev_t cdev;
+	int r;
 
-	if (argc < 1 || argc > 5) {
-		ti->error = "a cache device, memory_mib=, block_size=, uuid=, format";
+	if (argc < 1 || argc > 6) {
+		ti->error = "a cache device, " POOL_ARGS;
 		return -EINVAL;
 	}
 	for (i = 1; i < argc; i++) {
@@ -341,10 +357,16 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 				return -EINVAL;
 			}
 			a.has_uuid = true;
+		} else if (!strncmp(argv[i], "commit_ms=", 10)) {
+			if (kstrtou32(argv[i] + 10, 10, &a.commit_ms) ||
+			    !a.commit_ms || a.commit_ms > CACHE_MAX_COMMIT_MS) {
+				ti->error = "commit_ms must be a number of ms from 1 to 3600000";
+				return -EINVAL;
+			}
 		} else if (!strcmp(argv[i], "format")) {
 			a.format = true;
 		} else {
-			ti->error = "arguments are memory_mib=, block_size=, uuid=, format";
+			ti->error = "arguments are " POOL_ARGS;
 			return -EINVAL;
 		}
 	}
@@ -355,36 +377,38 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENODEV;
 	}
 
+	pc = kzalloc(sizeof(*pc), GFP_KERNEL);
+	if (!pc) {
+		ti->error = "cannot allocate cache pool target";
+		return -ENOMEM;
+	}
 	mutex_lock(&cache_pools_lock);
 	p = pool_find(dev);
 	if (p) {
 		/* A reload of a pool in use keeps the pool, not the device. */
+		r = -EBUSY;
 		if (p->cdev->bd_dev != cdev) {
-			mutex_unlock(&cache_pools_lock);
 			ti->error = "pool is in use with another cache device";
-			return -EBUSY;
+			goto bad;
 		}
 		if (p->mem_mib != a.mem_mib) {
-			mutex_unlock(&cache_pools_lock);
 			ti->error = "pool is in use with another memory tier size";
-			return -EBUSY;
+			goto bad;
 		}
 		if (a.block_size && a.block_size != block_bytes(p)) {
-			mutex_unlock(&cache_pools_lock);
 			ti->error = "pool is in use with another block size";
-			return -EBUSY;
+			goto bad;
 		}
 		if (a.has_uuid && !uuid_equal(&p->uuid, &a.uuid)) {
-			mutex_unlock(&cache_pools_lock);
 			ti->error = "pool is in use with another uuid";
-			return -EBUSY;
+			goto bad;
 		}
 		refcount_inc(&p->ref);
 	} else {
 		p = pool_create(ti, cdev, dev, &a);
 		if (IS_ERR(p)) {
-			mutex_unlock(&cache_pools_lock);
-			return PTR_ERR(p);
+			r = PTR_ERR(p);
+			goto bad;
 		}
 		list_add(&p->list, &cache_pools);
 		DMINFO("pool %s: %u blocks of %u KiB on %pg, %u MiB of memory",
@@ -393,19 +417,42 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	p->targets++;
 	mutex_unlock(&cache_pools_lock);
-	ti->private = p;
+	pc->p = p;
+	pc->commit_ms = a.commit_ms ?: CACHE_DEFAULT_COMMIT_MS;
+	ti->private = pc;
 	ti->num_flush_bios = 0;
 	return 0;
+
+bad:
+	mutex_unlock(&cache_pools_lock);
+	kfree(pc);
+	return r;
 }
 
 static void pool_dtr(struct dm_target *ti)
 {
-	struct cache_pool *p = ti->private;
+	struct pool_c *pc = ti->private;
+	struct cache_pool *p = pc->p;
 
 	mutex_lock(&cache_pools_lock);
 	p->targets--;
 	mutex_unlock(&cache_pools_lock);
 	pool_put(p);
+	kfree(pc);
+}
+
+/*
+ * The table's settings become the pool's when it goes live: a commit
+ * armed for longer than a shorter commit_ms allows runs now.
+ */
+static void pool_resume(struct dm_target *ti)
+{
+	struct pool_c *pc = ti->private;
+	struct cache_pool *p = pc->p;
+
+	WRITE_ONCE(p->commit_ms, pc->commit_ms);
+	if (delayed_work_pending(&p->commit_work))
+		mod_delayed_work(p->wq, &p->commit_work, 0);
 }
 
 /* The pool device carries no data of its own. */
@@ -418,7 +465,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
 			unsigned int maxlen)
 {
-	struct cache_pool *p = ti->private;
+	struct pool_c *pc = ti->private;
+	struct cache_pool *p = pc->p;
 	unsigned int sz = 0, disks = 0, i;
 	u32 used, filling, reserved, dirty, mem_used;
 	bool failed;
@@ -452,6 +500,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" memory_mib=%u", p->mem_mib);
 		if (block_bytes(p) != CACHE_DEFAULT_BLOCK_BYTES)
 			DMEMIT(" block_size=%u", block_bytes(p));
+		if (pc->commit_ms != CACHE_DEFAULT_COMMIT_MS)
+			DMEMIT(" commit_ms=%u", pc->commit_ms);
 		break;
 	case STATUSTYPE_IMA:
 		*result = '\0';
@@ -469,7 +519,8 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
-	struct cache_pool *p = ti->private;
+	struct pool_c *pc = ti->private;
+	struct cache_pool *p = pc->p;
 	struct cache_disk *d = NULL;
 	unsigned int i, dirty;
 	u32 k, end;
@@ -559,6 +610,7 @@ struct target_type pool_target = {
 	.ctr = pool_ctr,
 	.dtr = pool_dtr,
 	.map = pool_map,
+	.resume = pool_resume,
 	.status = pool_status,
 	.message = pool_message,
 };

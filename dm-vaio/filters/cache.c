@@ -11,9 +11,9 @@
  *
  * Modes: writethrough (a write completes when the disk below and the
  * cache have it), writearound (writes go to the disk below only and drop
- * the cached copy) and writeback (a write completes when the cache has it
- * and its entry is committed on the cache device; it reaches the disk
- * below later). In the first two the disk below is always up to date, so
+ * the cached copy) and writeback (a write completes when the cache has it,
+ * its entry committed by the next flush, or at once for FUA; it reaches
+ * the disk below later). In the first two the disk below is always up to date, so
  * losing the cache loses nothing and the disk carries on uncached. In
  * writeback the cache holds the newest data of its dirty blocks: the
  * filter fails closed, and the blocks are written back only to the disk
@@ -114,9 +114,12 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 		cf->mode = CACHE_WRITEBACK;
 	/*
 	 * Write-back keeps written data on the cache device: the VM's flushes
-	 * must reach it even over a disk below without a volatile cache.
+	 * must reach it even over a disk below without a volatile cache. In
+	 * every mode (as dm-cache): a device stacked on the disk takes the
+	 * flag when its own table loads, and a reload of the disk to
+	 * writeback later would not reach it.
 	 */
-	f->needs_flush = cf->mode == CACHE_WRITEBACK;
+	f->needs_flush = true;
 	cf->dirty_high = high;
 	cf->dirty_low = low;
 	cf->rate_kib = rate;
@@ -270,7 +273,8 @@ static int cache_event_check(struct vaio_filter *f, const struct vaio_event *ev,
  * come back); the instance's mode and disk below become the disk's.
  * DETACH and SNAPSHOT: the disk below gets every dirty block first.
  * QUIESCE of a suspend that flushes: so does it, for the next table may be
- * another target's, which reads the disk below as it is.
+ * another target's, which reads the disk below as it is; and of any
+ * suspend in writeback mode, a commit.
  */
 static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 {
@@ -333,6 +337,14 @@ static void cache_event(struct vaio_filter *f, const struct vaio_event *ev)
 		}
 		return;
 	case VAIO_EV_QUIESCE:
+		/*
+		 * Write-back writes acknowledged before a flush came: their
+		 * entries durable now, for the next table may offer no
+		 * volatile cache, and no flush would come (a failed commit
+		 * fails the pool).
+		 */
+		if (cf->mode == CACHE_WRITEBACK && !READ_ONCE(p->failed))
+			meta_commit(p);
 		if (ev->flush && !READ_ONCE(p->failed) &&
 		    may_write_back(f, d, below))
 			wb_all(p, d, below);

@@ -131,6 +131,14 @@ struct cache_mem {
 #define CACHE_MEM_MAX_MIB	65536
 
 /*
+ * A write-back write without FUA completes before its entry is durable
+ * (the disk offers a volatile cache); its entry is committed by the next
+ * flush, or this long after (commit_ms=).
+ */
+#define CACHE_DEFAULT_COMMIT_MS	1000
+#define CACHE_MAX_COMMIT_MS	3600000
+
+/*
  * A disk's place in a pool: owns the disk's cached blocks and its
  * counters. Shared by the disk's filter instances (the live table and one
  * being loaded), so that a table reload keeps the cache warm.
@@ -232,7 +240,12 @@ struct cache_pool {
 	struct cache_io *commit_wait;	/* write-back writes waiting for it */
 	struct mutex commit_lock;	/* one commit at a time */
 	struct page *commit_pages[CACHE_COMMIT_PAGES];
-	struct work_struct commit_work;
+	/*
+	 * At once for a FUA write-back write; commit_ms after another one
+	 * left an entry that is not durable yet (a flush commits sooner).
+	 */
+	struct delayed_work commit_work;
+	u32 commit_ms;			/* the delay of a lazy commit */
 	struct work_struct range_work;	/* p->ranges */
 
 	/* Write-back: under wb_lock, nested in cache_pools_lock. */
@@ -454,6 +467,7 @@ void cache_wait_submit(struct cache_pool *p, struct cache_wait *w,
 		       sector_t sector, struct page **pages, unsigned int n);
 blk_status_t cache_wait_all(struct cache_wait *w);
 int meta_commit(struct cache_pool *p);
+int meta_commit_flush(struct cache_pool *p);
 void commit_work(struct work_struct *work);
 struct cache_disk_entry *disktab_entry(struct cache_pool *p, unsigned int idx);
 int pool_rw(struct cache_pool *p, blk_opf_t opf, sector_t sector,

@@ -49,7 +49,8 @@ remove() { # PREFIX FIRST LAST: dmsetup remove PREFIX<FIRST>...PREFIX<LAST>
 }
 # block I: the 4 KiB disk I writes (at block I % 64).
 block() { yes "disk $1 of the pool" | head -c 4096; }
-put() { block "$1" | dd of="/dev/mapper/v$1" bs=4k seek=$(($1 % 64)) oflag=direct 2>/dev/null; }
+# (fsync: a flush, after which the write and its entry are durable.)
+put() { block "$1" | dd of="/dev/mapper/v$1" bs=4k seek=$(($1 % 64)) oflag=direct conv=fsync 2>/dev/null; }
 at() { # DEV I: the md5sum of DEV's block I % 64
 	dd if="$1" bs=4k skip=$(($2 % 64)) count=1 iflag=direct 2>/dev/null | md5sum
 }

@@ -28,11 +28,15 @@ table_refused "memory_mib=0 is refused" "$pool memory_mib=0" \
 table_refused "memory_mib=abc is refused" "$pool memory_mib=abc" \
 	"memory_mib must be a number of MiB from 1 to 65536"
 table_refused "an unknown pool argument is refused" "$pool mem=2" \
-	"arguments are memory_mib=, block_size=, uuid=, format"
+	"arguments are memory_mib=, block_size=, uuid=, commit_ms=, format"
 table_refused "a bad uuid is refused" "$pool uuid=x" \
 	"uuid= must be a UUID"
-table_refused "a sixth pool argument is refused" "$pool memory_mib=2 block_size=4096 uuid=$(cat /proc/sys/kernel/random/uuid) x" \
-	"a cache device, memory_mib=, block_size=, uuid=, format"
+table_refused "a seventh pool argument is refused" "$pool memory_mib=2 block_size=4096 uuid=$(cat /proc/sys/kernel/random/uuid) commit_ms=5 x" \
+	"a cache device, memory_mib=, block_size=, uuid=, commit_ms=, format"
+table_refused "commit_ms=0 is refused" "$pool commit_ms=0" \
+	"commit_ms must be a number of ms from 1 to 3600000"
+table_refused "commit_ms=3600001 is refused" "$pool commit_ms=3600001" \
+	"commit_ms must be a number of ms from 1 to 3600000"
 table_refused "a memory tier with 32 KiB blocks is refused (for now)" \
 	"$pool memory_mib=2 block_size=32768" "memory_mib needs block_size=4096 for now"
 table_refused "a memory tier larger than the cache device is refused" \
@@ -42,8 +46,14 @@ ktap_eq "pool status: 512 memory blocks, none used" \
 	"$(pool_word memory_blocks) $(pool_word memory_used)" "512 0"
 ktap_match "the pool's table names its memory tier" "$(dmsetup table fast)" \
 	' memory_mib=2$'
+ktap_check "a reload with commit_ms=250" \
+	vaio_reload fast "$pool memory_mib=2 commit_ms=250"
+ktap_match "the pool's table names it" "$(dmsetup table fast)" \
+	' memory_mib=2 commit_ms=250$'
 ktap_check "a reload with the same memory tier" \
 	vaio_reload fast "$pool memory_mib=2"
+ktap_match "and the default commit_ms again" "$(dmsetup table fast)" \
+	' memory_mib=2$'
 dmesg -c >/dev/null
 ktap_fails "a reload with another memory tier size is refused" \
 	sh -c "echo '$pool memory_mib=4' | dmsetup load fast"

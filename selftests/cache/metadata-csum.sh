@@ -60,7 +60,8 @@ ktap_check "disk below" dm_create below "0 $size linear /dev/nb 0"
 ktap_check "pool created" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 ktap_check "disk in writeback mode" dm_create vm \
 	"0 $size vaio /dev/mapper/below 10 disk_id vm filter cache fail_closed 4 pool=fast mode=writeback dirty_high=90 dirty_low=80"
-ktap_check "1 MiB written" dd if=/tmp/a of=/dev/mapper/vm bs=64k oflag=direct
+# (fsync: a flush, after which the writes and their entries are durable.)
+ktap_check "1 MiB written" dd if=/tmp/a of=/dev/mapper/vm bs=64k oflag=direct conv=fsync
 ktap_eq "256 dirty blocks" "$(get dirty)" 256
 # A crash image: the device as it is now, copied to ram1 (the entries as
 # commits sealed them; the pool never went, nothing rewrote them).

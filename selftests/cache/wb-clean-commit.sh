@@ -37,8 +37,9 @@ ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/mapper/cdev format"
 ktap_check "disk in writeback mode" dm_create vm "$(vm_table /dev/ram1)"
 head -c 4096 /dev/urandom >/tmp/d0
 d0=$(md5sum </tmp/d0)
+# (fsync: a flush, after which the write and its entry are durable.)
 ktap_check "block $B written: dirty in slot 0" \
-	dd if=/tmp/d0 of=/dev/mapper/vm bs=4k seek=$B oflag=direct
+	dd if=/tmp/d0 of=/dev/mapper/vm bs=4k seek=$B oflag=direct conv=fsync
 ktap_eq "one dirty block" "$(get dirty)" 1
 # Slot 0's entry is in the entry page at sector 2048.
 ktap_check "the entry page's writes held $W ms" vaio_reload cdev "0 2048 linear /dev/ram0 0
