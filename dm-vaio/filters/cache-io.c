@@ -23,8 +23,8 @@ static void fill_read_start(struct cache_pool *p, struct vaio_filter *f,
 void pool_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(work, struct cache_pool, work);
-	struct bio_list fills, retries, flushes;
-	struct cache_io *io, *reads;
+	struct cache_io *io, *reads, *flushes;
+	struct bio_list fills, retries;
 	unsigned long mask;
 	unsigned int n;
 	struct bio *bio;
@@ -33,11 +33,11 @@ void pool_work(struct work_struct *work)
 	spin_lock_irq(&p->lock);
 	fills = p->fills;
 	retries = p->retries;
-	flushes = p->flushes;
+	flushes = p->flush_ios;
 	reads = p->fill_reads;
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
-	bio_list_init(&p->flushes);
+	p->flush_ios = NULL;
 	p->fill_reads = NULL;
 	spin_unlock_irq(&p->lock);
 
@@ -53,16 +53,22 @@ void pool_work(struct work_struct *work)
 	}
 	while ((bio = bio_list_pop(&retries)))
 		submit_bio_noacct(bio);
-	if (!bio_list_empty(&flushes)) {
+	if (flushes) {
 		/*
 		 * Write-back writes acknowledged before them: their data and
 		 * entries on the cache device (a failed commit failed the
-		 * pool).
+		 * pool). The flushes went below meanwhile (cache_end_io()).
 		 */
 		r = meta_commit_flush(p);
-		while ((bio = bio_list_pop(&flushes))) {
-			bio->bi_status = r ? BLK_STS_IOERR : BLK_STS_OK;
-			vaio_bio_continue(bio, r ? VAIO_FAIL : VAIO_PASS);
+		while ((io = flushes)) {
+			flushes = io->next;
+			io->cache_status = r ? BLK_STS_IOERR : BLK_STS_OK;
+			if (atomic_dec_and_test(&io->pending)) {
+				bio = io->bio;
+				if (!bio->bi_status)
+					bio->bi_status = io->cache_status;
+				vaio_bio_end_continue(bio);
+			}
 		}
 	}
 }
@@ -959,15 +965,25 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 	io->pool = p;
 	io->d = d;
 	if (!bio_sectors(bio)) {
-		/* A flush: the cache may hold writes it must make durable. */
+		/*
+		 * A flush: the cache may hold writes it must make durable.
+		 * It goes below at once; it completes once the commit too
+		 * is done (pool_work(), cache_end_io()), as dm-writecache's
+		 * two flush bios.
+		 */
 		if (!(bio->bi_opf & REQ_PREFLUSH) ||
 		    (cf->mode != CACHE_WRITEBACK && !READ_ONCE(d->dirty)))
 			return VAIO_PASS;
+		io->kind = IO_FLUSH;
+		io->bio = bio;
+		io->cache_status = BLK_STS_OK;
+		atomic_set(&io->pending, 2);
 		spin_lock_irqsave(&p->lock, flags);
-		bio_list_add(&p->flushes, bio);
+		io->next = p->flush_ios;
+		p->flush_ios = io;
 		spin_unlock_irqrestore(&p->lock, flags);
 		queue_work(p->wq, &p->work);
-		return VAIO_DEFER;
+		return VAIO_PASS;
 	}
 
 	switch (bio_op(bio)) {
@@ -1146,6 +1162,14 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 			return VAIO_END_DONE;
 		}
 		return VAIO_END_DEFER;
+
+	case IO_FLUSH:
+		/* Done below; the commit done too (pool_work())? */
+		if (!atomic_dec_and_test(&io->pending))
+			return VAIO_END_DEFER;
+		if (!*error)
+			*error = io->cache_status;
+		return VAIO_END_DONE;
 
 	default:
 		return VAIO_END_DONE;

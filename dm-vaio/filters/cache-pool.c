@@ -187,7 +187,6 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	INIT_DELAYED_WORK(&p->wb_work, wb_work);
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
-	bio_list_init(&p->flushes);
 	p->open_gen = 1;
 	if (dm_copy_name_and_uuid(dm_table_get_md(ti->table), p->name, NULL))
 		strscpy(p->name, "?", sizeof(p->name));

@@ -229,7 +229,7 @@ struct cache_pool {
 	struct bio_list retries;	/* reads to send to the disk below */
 	struct cache_io *ranges;	/* bios whose blocks to drop first */
 
-	struct bio_list flushes;	/* empty flushes: the cache first */
+	struct cache_io *flush_ios;	/* empty flushes: a commit each */
 
 	/* The entries, built from the slots (meta_build()). Under lock. */
 	unsigned long *meta_dirty;	/* dirty entries changed since copied */
@@ -345,6 +345,7 @@ enum cache_io_kind {
 	IO_READ_HIT,		/* served from cache: slots[0..nr) */
 	IO_READ_MISS,		/* from below; promotes slots[0..nr) */
 	IO_WRITE,		/* to below; maybe a copy to slots[0] */
+	IO_FLUSH,		/* below, and a commit (pool->flush_ios) */
 };
 
 /* A write-back write's new slot: its first data is not there yet. */
@@ -363,14 +364,14 @@ struct cache_io {
 	u8 nr;
 	u8 nr_regions;			/* 0..2; 3: a big write */
 	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
-	struct cache_io *next;		/* pool->ranges, pool->commit_wait */
+	struct cache_io *next;		/* pool->ranges, commit_wait, flush_ios */
 	u64 gen;			/* write-back: the commit it waits for */
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
 	u32 old_dirty;			/* write-back: BIT(n): slots[n] was */
 	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
 	u32 fill_read;			/* read miss: BIT(n): slots[n] read whole */
 	struct vaio_filter *f;		/* read miss with fill_read */
-	atomic_t pending;		/* IO_WRITE with a copy: 2 */
+	atomic_t pending;		/* IO_WRITE with a copy, IO_FLUSH: 2 */
 	blk_status_t below_status;
 	blk_status_t cache_status;
 	struct cache_disk *d;
