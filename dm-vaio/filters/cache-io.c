@@ -57,7 +57,10 @@ void pool_work(struct work_struct *work)
 		/*
 		 * Write-back writes acknowledged before them: their data and
 		 * entries on the cache device (a failed commit failed the
-		 * pool). The flushes went below meanwhile (cache_end_io()).
+		 * pool). The flushes went below from cache_map(); the last
+		 * of the two halves completes each (cache_end_io()). The
+		 * vaio core set bi_status to the error below before it
+		 * called ->end_io().
 		 */
 		r = meta_commit_flush(p);
 		while ((io = flushes)) {

@@ -229,7 +229,7 @@ struct cache_pool {
 	struct bio_list retries;	/* reads to send to the disk below */
 	struct cache_io *ranges;	/* bios whose blocks to drop first */
 
-	struct cache_io *flush_ios;	/* empty flushes: a commit each */
+	struct cache_io *flush_ios;	/* empty flushes: one commit a batch */
 
 	/* The entries, built from the slots (meta_build()). Under lock. */
 	unsigned long *meta_dirty;	/* dirty entries changed since copied */

@@ -81,6 +81,11 @@ ktap_eq "$m: all of it dirty" "$d" 512
 dmesg -c >/dev/null
 ktap_check "$m: cache device goes down" \
 	vaio_reload cflaky "0 $csize flakey /dev/ram0 0 0 3600"
+# The writes completed before their entries were durable; the flush that
+# would make them so fails on the cache device (not below): the fsync
+# fails (fails when the commit's error is dropped: checked).
+ktap_fails "$m: an fsync fails (the commit)" \
+	dd if=/dev/null of=/dev/mapper/vm conv=notrunc,fsync
 ktap_fails "$m: a read of a dirty block fails" \
 	dd if=/dev/mapper/vm of=/dev/null bs=4k count=1 iflag=direct
 # 8 MiB in: past the 2 MiB written, inside the debug kernel's 16 MiB disk.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="cache: a disk offers a volatile write cache in every mode, so that a device stacked on it in writethrough mode (dm-linear) still passes flushes after a reload to writeback, and a write-back write made durable by an fsync through it is found after a crash"
-TIMEOUT=120
+TIMEOUT=300
+DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
