@@ -45,7 +45,7 @@ ktap_check "a copy of the live cache device (a crash)" \
 	dd if=/dev/ram0 of=/dev/ram2 bs=1M iflag=direct oflag=direct
 ktap_check "a pool on the copy" dm_create fast2 "0 8 vaio-cache-pool /dev/ram2"
 ktap_eq "it finds the 256 dirty blocks (fails when the flush was dropped)" \
-	"$(dmsetup status fast2 | awk '{ for (i = 4; i < NF; i++) if ($i == "dirty") print $(i + 1) }')" 256
+	"$(pool_word dirty fast2)" 256
 ktap_check "that pool goes" dmsetup remove fast2
 ktap_eq "the disk reads the writes" \
 	"$(dd if=/dev/mapper/top bs=1M count=1 iflag=direct 2>/dev/null | md5sum)" "$a"

@@ -69,7 +69,7 @@ ktap_check "a copy of the live cache device (a crash)" \
 	dd if=/dev/ram0 of=/dev/ram1 bs=1M iflag=direct oflag=direct
 ktap_check "a pool on the copy" dm_create fast2 "0 8 vaio-cache-pool /dev/ram1"
 ktap_eq "it finds the 256 dirty blocks" \
-	"$(dmsetup status fast2 | awk '{ for (i = 4; i < NF; i++) if ($i == "dirty") print $(i + 1) }')" 256
+	"$(pool_word dirty fast2)" 256
 ktap_check "that pool goes, its device wiped" sh -c \
 	"dmsetup remove fast2 && dd if=/dev/zero of=/dev/ram1 bs=1M count=2 oflag=direct 2>/dev/null"
 # The disk below fails writes: the removal cannot write them back.

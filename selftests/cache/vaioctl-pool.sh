@@ -156,7 +156,7 @@ ktap_eq "the record: both, in order" "$(jq -c 'del(.uuid)' "$VAIO_CONFDIR/pools/
 # What the kernel makes of one device of the summed size, 64 MiB.
 nullb_mem nb64 64
 dm_create ref "0 8 vaio-cache-pool /dev/nb64 format"
-ref=$(dmsetup status ref | awk '{ for (i = 4; i < NF; i++) if ($i == "blocks") print $(i + 1) }')
+ref=$(pool_word blocks ref)
 dm_remove ref
 ktap_eq "as many blocks as one 64 MiB device ($ref)" \
 	"$(vaioctl -j cache pool show fast | jq .blocks)" "$ref"

@@ -18,9 +18,9 @@ two_disks_pool() {
 	ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/ram0 format"
 }
 
-# pool_word KEY: a word of the pool's status.
+# pool_word KEY [POOL]: a word of the pool's status (POOL: fast).
 pool_word() {
-	dmsetup status fast | awk -v k="$1" '{ for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'
+	dmsetup status "${2:-fast}" | awk -v k="$1" '{ for (i = 4; i < NF; i++) if ($i == k) print $(i + 1) }'
 }
 
 # zipf SEED [FIO ARGS...]: fio verify of 64 MiB of vm, 4 KiB to 16 KiB,
