@@ -13,11 +13,11 @@
  * cache have it), writearound (writes go to the disk below only and drop
  * the cached copy) and writeback (a write completes when the cache has it,
  * its entry committed by the next flush, or at once for FUA; it reaches
- * the disk below later). In the first two the disk below is always up to date, so
- * losing the cache loses nothing and the disk carries on uncached. In
- * writeback the cache holds the newest data of its dirty blocks: the
- * filter fails closed, and the blocks are written back only to the disk
- * they belong to.
+ * the disk below later). In the first two the disk below is always up to
+ * date, so losing the cache loses nothing and the disk carries on
+ * uncached. In writeback the cache holds the newest data of its dirty
+ * blocks: the filter fails closed, and the blocks are written back only to
+ * the disk they belong to.
  *
  * Replacement is a segmented LRU with a ghost filter for admission and a
  * sequential-stream bypass; Documentation/cache.rst says why.
