@@ -172,8 +172,12 @@ void slot_put(struct cache_pool *p, u32 i)
 {
 	struct cache_slot *s = &p->slots[i];
 
-	if (!--s->inflight && s->state == SLOT_DOOMED)
+	if (--s->inflight)
+		return;
+	if (s->state == SLOT_DOOMED)
 		slot_free(p, i);
+	else if (s->state == SLOT_STALE)	/* not refilled: wt_put() */
+		slot_doom(p, i);
 }
 
 /* A promotion's write ended (or never started). */
@@ -187,6 +191,15 @@ void fill_done(struct cache_pool *p, u32 i, bool ok)
 		if (ok && !p->failed)
 			slot_valid(p, i);
 		else
+			slot_doom(p, i);
+	} else if (s->state == SLOT_STALE) {
+		/*
+		 * A write came meanwhile (cache_map_write()): the data is
+		 * old. The last write refills the block, if it ends after
+		 * this; none can now.
+		 */
+		s->stale_fills = 0;
+		if (!s->stale_writes)
 			slot_doom(p, i);
 	}
 	slot_put(p, i);

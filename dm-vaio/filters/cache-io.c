@@ -207,6 +207,17 @@ fail:
 }
 
 /*
+ * May block @b be read whole from below (fill_read_start())? Within the
+ * disk, and not larger than a filter below takes.
+ */
+static bool block_readable(struct vaio_filter *f, struct cache_pool *p, u64 b)
+{
+	return (b + 1) << p->bshift <= f->ti->len &&
+	       (!f->below_max_sectors ||
+		f->below_max_sectors >= block_sectors(p));
+}
+
+/*
  * May block @b be promoted though a read covers it only in part, by a
  * read of the whole block (fill_read_start())? Of blocks larger than 4
  * KiB (4 KiB pools as before), within the disk, and not larger than a
@@ -214,10 +225,7 @@ fail:
  */
 static bool fill_read_ok(struct vaio_filter *f, struct cache_pool *p, u64 b)
 {
-	return p->bshift > CACHE_MIN_BLOCK_SHIFT &&
-	       (b + 1) << p->bshift <= f->ti->len &&
-	       (!f->below_max_sectors ||
-		f->below_max_sectors >= block_sectors(p));
+	return p->bshift > CACHE_MIN_BLOCK_SHIFT && block_readable(f, p, b);
 }
 
 /*
@@ -836,6 +844,87 @@ undo:
 
 static void wt_copy_endio(struct bio *clone);
 
+/*
+ * Write @io over slot io->slots[0] ended, and its copy into the slot if it
+ * made one (@ok: both succeeded; else the block is dropped). Its reference
+ * goes. The last write over a stale slot, once no copy or promotion is
+ * writing the slot either, refills it: a read of the block from below,
+ * sent by the worker while @io is held (true: the caller completes it
+ * then, pool_work()). Reads of the slot in flight began before the writes
+ * ended: what they read may change under them. Under lock.
+ */
+static bool wt_put(struct cache_pool *p, struct cache_io *io, bool ok)
+{
+	u32 i = io->slots[0];
+	struct cache_slot *s = &p->slots[i];
+
+	if (io->stale) {
+		if (s->state == SLOT_STALE)
+			s->stale_writes--;
+	} else {
+		/* A read may have copied the old data meanwhile. */
+		mem_drop(p, i);
+		s->flags &= ~SLOT_UPDATING;
+	}
+	if (!ok)
+		slot_doom(p, i);
+	if (s->state == SLOT_STALE && !s->stale_writes && !s->stale_fills &&
+	    !(s->flags & SLOT_UPDATING)) {
+		if (p->failed || p->nr_filling >= p->max_filling ||
+		    !block_readable(io->f, p, slot_oblock(s))) {
+			slot_doom(p, i);
+		} else {
+			/* The reference is the refill's now (fill_done()). */
+			s->state = SLOT_FILLING;
+			s->prev = CACHE_NONE;
+			s->next = CACHE_NONE;
+			p->nr_filling++;
+			io->fill_read = BIT(0);
+			io->next = p->fill_reads;
+			p->fill_reads = io;
+			queue_work(p->wq, &p->work);
+			return true;
+		}
+	}
+	slot_put(p, i);
+	return false;
+}
+
+/*
+ * Send write-through write @io's copy into io->slots[0] (SLOT_UPDATING
+ * set for it, a reference held); the write itself goes below from the
+ * caller. Without a clone the block is dropped: the write goes below only.
+ */
+static void wt_copy_start(struct cache_pool *p, struct cache_io *io,
+			  struct bio *bio, gfp_t gfp)
+{
+	u32 slot = io->slots[0];
+	struct bio *clone;
+	unsigned long flags;
+
+	clone = bio_alloc_clone(p->cdev, bio, gfp, &p->bs);
+	if (!clone) {
+		spin_lock_irqsave(&p->lock, flags);
+		if (io->fill)
+			fill_done(p, slot, false);
+		else
+			wt_put(p, io, false);
+		spin_unlock_irqrestore(&p->lock, flags);
+		io->slots[0] = CACHE_NONE;
+		return;
+	}
+	/* The cache is not persistent: its copy needs no flush or FUA. */
+	clone->bi_opf &= ~(REQ_PREFLUSH | REQ_FUA);
+	clone->bi_iter.bi_sector = slot_sector(p, slot) +
+		(bio->bi_iter.bi_sector & (block_sectors(p) - 1));
+	clone->bi_end_io = wt_copy_endio;
+	clone->bi_private = io;
+	io->below_status = BLK_STS_OK;
+	io->cache_status = BLK_STS_OK;
+	atomic_set(&io->pending, 2);
+	submit_bio_noacct(clone);
+}
+
 static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 					 struct bio *bio, struct cache_io *io)
 {
@@ -846,9 +935,8 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	u64 last = (end - 1) >> p->bshift;
 	/* A copy in the cache: of a write within one block, cached or whole. */
 	bool copy = cf->mode == CACHE_WRITETHROUGH && bio_op(bio) == REQ_OP_WRITE &&
-		    first == last;
+		    first == last, fill, valid;
 	struct cache_slot *s;
-	struct bio *clone;
 	unsigned long flags;
 	u32 i, slot = CACHE_NONE;
 	u64 b;
@@ -856,14 +944,21 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	io->kind = IO_WRITE;
 	io->d = d;
 	io->fill = 0;
+	io->stale = 0;
 	spin_lock_irqsave(&p->lock, flags);
 	/*
-	 * Another write below over the block in flight may land after this
-	 * one: no copy, or the cache could keep this one's data while the
-	 * disk below ends up with the other's.
+	 * A block the cache lacks is taken in whole (a fill) only when no
+	 * other write below may be in flight over it, in its region: that
+	 * one may land after this one, and the cache would keep this one's
+	 * data while the disk below ends up with the other's. A cached block
+	 * that is valid and has no flag has no write below in flight over it
+	 * (each write below over a hashed block dooms it or copies into it,
+	 * setting SLOT_UPDATING; a block is hashed for a promotion only while
+	 * none is in flight, promote_blocked(); a fill, likewise), so its
+	 * copy needs no such check: only writes in the rest of the region
+	 * could be in flight.
 	 */
-	if (copy && write_below_inflight(p, d, first))
-		copy = false;
+	fill = copy && !write_below_inflight(p, d, first);
 	region_get(p, d, io, first, last);
 
 	if (last - first >= CACHE_INLINE_BLOCKS ||
@@ -883,12 +978,41 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 		if (i == CACHE_NONE)
 			continue;
 		s = &p->slots[i];
-		if (copy && !s->flags && s->inflight < U8_MAX &&
-		    (s->state == SLOT_PROBATION || s->state == SLOT_PROTECTED)) {
+		valid = s->state == SLOT_PROBATION ||
+			s->state == SLOT_PROTECTED;
+		if (copy && !s->flags && s->inflight < U8_MAX && valid) {
 			slot_touch(p, i);
 			s->flags |= SLOT_UPDATING;
 			s->inflight++;
 			mem_drop(p, i);
+			slot = i;
+		} else if (copy && s->inflight < U8_MAX &&
+			   ((valid && s->flags == SLOT_UPDATING) ||
+			    (s->state == SLOT_STALE &&
+			     !(s->flags & ~SLOT_UPDATING)) ||
+			    (s->state == SLOT_FILLING && !s->flags))) {
+			/*
+			 * Another write's copy into the block is in flight
+			 * (the two could land in one order below and in the
+			 * other in the cache), or a promotion of its old data
+			 * (a read's, a refill's), or the block is stale
+			 * already. This one makes no copy; the block is
+			 * stale, read from below, until the last write over
+			 * it ended, which fills it again by a read from below
+			 * (wt_put()).
+			 */
+			if (s->state != SLOT_STALE) {
+				if (valid) {
+					list_del_slot(p, slot_list(p, s), i);
+					mem_drop(p, i);
+				}
+				s->stale_fills = s->state == SLOT_FILLING;
+				s->stale_writes = 0;
+				s->state = SLOT_STALE;
+			}
+			s->stale_writes++;
+			s->inflight++;
+			io->stale = 1;
 			slot = i;
 		} else {
 			slot_doom(p, i);
@@ -899,7 +1023,7 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 		d->write_hits++;
 	} else {
 		d->write_misses++;
-		if (copy && bio_sectors(bio) == block_sectors(p)) {
+		if (fill && bio_sectors(bio) == block_sectors(p)) {
 			slot = slot_alloc(p, d, first, false);
 			if (slot != CACHE_NONE) {
 				p->slots[slot].flags |= SLOT_UPDATING;
@@ -910,35 +1034,9 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	spin_unlock_irqrestore(&p->lock, flags);
 
 	io->slots[0] = slot;
-	if (slot == CACHE_NONE)
-		return VAIO_PASS;
-
-	clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
-	if (!clone) {
-		spin_lock_irqsave(&p->lock, flags);
-		if (io->fill) {
-			fill_done(p, slot, false);
-		} else {
-			p->slots[slot].flags &= ~SLOT_UPDATING;
-			slot_doom(p, slot);
-			slot_put(p, slot);
-		}
-		spin_unlock_irqrestore(&p->lock, flags);
-		io->slots[0] = CACHE_NONE;
-		return VAIO_PASS;
-	}
-	/* The cache is not persistent: its copy needs no flush or FUA. */
-	clone->bi_opf &= ~(REQ_PREFLUSH | REQ_FUA);
-	clone->bi_iter.bi_sector = slot_sector(p, slot) +
-				   (start & (block_sectors(p) - 1));
-	clone->bi_end_io = wt_copy_endio;
-	clone->bi_private = io;
-	io->pool = p;
 	io->bio = bio;
-	io->below_status = BLK_STS_OK;
-	io->cache_status = BLK_STS_OK;
-	atomic_set(&io->pending, 2);
-	submit_bio_noacct(clone);
+	if (slot != CACHE_NONE && !io->stale)
+		wt_copy_start(p, io, bio, GFP_NOWAIT);
 	return VAIO_PASS;
 }
 
@@ -967,6 +1065,7 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 	io->below = f->data_dev->bdev;
 	io->pool = p;
 	io->d = d;
+	io->f = f;
 	if (!bio_sectors(bio)) {
 		/*
 		 * A flush: the cache may hold writes it must make durable.
@@ -1010,27 +1109,25 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 	}
 }
 
-/* Both the write below and its copy in the cache ended. */
-static void wt_finish(struct cache_io *io)
+/*
+ * Both the write below and its copy in the cache ended. True: the write
+ * is held for a refill of its block (wt_put()).
+ */
+static bool wt_finish(struct cache_io *io)
 {
 	struct cache_pool *p = io->pool;
-	u32 i = io->slots[0];
+	bool ok = !io->below_status && !io->cache_status, held = false;
 	unsigned long flags;
 
 	spin_lock_irqsave(&p->lock, flags);
 	if (io->cache_status)
 		pool_error(p);
-	if (io->fill) {
-		fill_done(p, i, !io->below_status && !io->cache_status);
-	} else {
-		/* A read may have copied the old data meanwhile. */
-		mem_drop(p, i);
-		p->slots[i].flags &= ~SLOT_UPDATING;
-		if (io->below_status || io->cache_status)
-			slot_doom(p, i);
-		slot_put(p, i);
-	}
+	if (io->fill)
+		fill_done(p, io->slots[0], ok);
+	else
+		held = wt_put(p, io, ok);
 	spin_unlock_irqrestore(&p->lock, flags);
+	return held;
 }
 
 static void wt_copy_endio(struct bio *clone)
@@ -1040,10 +1137,8 @@ static void wt_copy_endio(struct bio *clone)
 
 	io->cache_status = clone->bi_status;
 	bio_put(clone);
-	if (atomic_dec_and_test(&io->pending)) {
-		wt_finish(io);
+	if (atomic_dec_and_test(&io->pending) && !wt_finish(io))
 		vaio_bio_end_continue(bio);
-	}
 }
 
 static void retry_endio(struct bio *clone)
@@ -1159,11 +1254,15 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 		spin_unlock_irqrestore(&p->lock, flags);
 		if (io->slots[0] == CACHE_NONE)
 			return VAIO_END_DONE;
-		io->below_status = *error;
-		if (atomic_dec_and_test(&io->pending)) {
-			wt_finish(io);
-			return VAIO_END_DONE;
+		if (io->stale) {
+			spin_lock_irqsave(&p->lock, flags);
+			queued = wt_put(p, io, !*error);
+			spin_unlock_irqrestore(&p->lock, flags);
+			return queued ? VAIO_END_DEFER : VAIO_END_DONE;
 		}
+		io->below_status = *error;
+		if (atomic_dec_and_test(&io->pending))
+			return wt_finish(io) ? VAIO_END_DEFER : VAIO_END_DONE;
 		return VAIO_END_DEFER;
 
 	case IO_FLUSH:

@@ -47,6 +47,7 @@ enum cache_slot_state {
 	SLOT_PROBATION,		/* valid, seen once since promotion */
 	SLOT_PROTECTED,		/* valid, hit again */
 	SLOT_DOOMED,		/* unhashed; freed when no I/O uses it */
+	SLOT_STALE,		/* hashed; writes over it in flight, then refilled */
 };
 
 #define SLOT_UPDATING	0x01	/* a write-through copy is in flight */
@@ -78,7 +79,15 @@ enum cache_slot_state {
  */
 struct cache_slot {
 	u32 hnext;		/* hash chain */
-	u32 prev, next;		/* free list, probation or protected list */
+	union {
+		struct {
+			u32 prev, next;	/* free list, probation or protected list */
+		};
+		struct {	/* SLOT_STALE, on no list: in flight over it */
+			u32 stale_fills;	/* a promotion's write: 0 or 1 */
+			u32 stale_writes;	/* writes that made no copy */
+		};
+	};
 	u32 oblock_lo;		/* block of the disk below, low bits */
 	u8 oblock_hi;
 	u8 disk;		/* index in pool->disks */
@@ -364,13 +373,14 @@ struct cache_io {
 	u8 nr;
 	u8 nr_regions;			/* 0..2; 3: a big write */
 	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
+	u8 stale;			/* IO_WRITE: slots[0] stale, no copy */
 	struct cache_io *next;		/* pool->ranges, commit_wait, flush_ios */
 	u64 gen;			/* write-back: the commit it waits for */
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
 	u32 old_dirty;			/* write-back: BIT(n): slots[n] was */
 	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
 	u32 fill_read;			/* read miss: BIT(n): slots[n] read whole */
-	struct vaio_filter *f;		/* read miss with fill_read */
+	struct vaio_filter *f;		/* read miss with fill_read, write */
 	atomic_t pending;		/* IO_WRITE with a copy, IO_FLUSH: 2 */
 	blk_status_t below_status;
 	blk_status_t cache_status;
