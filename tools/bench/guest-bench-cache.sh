@@ -50,18 +50,25 @@ modprobe virtio_blk 2>/dev/null
 # uniform, a working set eight times the cache (what a policy admits
 # matters: a hit ratio of 12.5% at best); spatial, zipf(1.2) offsets with
 # 8 reads of 4 KiB in a row from each (32 KiB runs, fio's randread:8).
+# zipf-rw70-serial: zipf-rw70 with fio's serialize_overlap=1, as a file
+# system or a database writes: no I/O is sent while an overlapping one is
+# in flight. zipf(1.2) at QD16 otherwise has the hottest 4 KiB written by
+# several writes at once; whichever lands last is the block's content, and
+# a write-through cache must not keep another (Documentation/cache.rst,
+# Races).
 # On the virtio disks, where flushes cost, write-back against write-back:
 # zipf-rw70 as above (the caches flush when they choose), and with an
 # fsync every 32 writes (the flush a database sends: each cache makes
 # what it acknowledged durable, on the cache device and below).
 ZIPF="--bs=4k --iodepth=16 --random_distribution=zipf:1.2"
-WORKLOADS="zipf-read zipf-rw70 zipf-read+scan zipf1.1-read zipf0.9-read uniform-read spatial-read
+WORKLOADS="zipf-read zipf-rw70 zipf-rw70-serial zipf-read+scan zipf1.1-read zipf0.9-read uniform-read spatial-read
 	zipf-rw70@virtio zipf-rw70-fsync@virtio"
 job1() { # workload
 	case $1 in
 	zipf-read | zipf-read+scan) echo "--rw=randread $ZIPF" ;;
 	zipf-rw70 | zipf-rw70@virtio) echo "--rw=randrw --rwmixread=70 $ZIPF" ;;
 	zipf-rw70-fsync@virtio) echo "--rw=randrw --rwmixread=70 $ZIPF --fsync=32" ;;
+	zipf-rw70-serial) echo "--rw=randrw --rwmixread=70 $ZIPF --serialize_overlap=1" ;;
 	zipf1.1-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=zipf:1.1" ;;
 	zipf0.9-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=zipf:0.9" ;;
 	uniform-read) echo "--rw=randread --bs=4k --iodepth=16 --random_distribution=random" ;;
