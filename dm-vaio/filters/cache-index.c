@@ -176,7 +176,7 @@ void slot_put(struct cache_pool *p, u32 i)
 		return;
 	if (s->state == SLOT_DOOMED)
 		slot_free(p, i);
-	else if (s->state == SLOT_STALE)	/* not refilled: wt_put() */
+	else if (WARN_ON_ONCE(s->state == SLOT_STALE))	/* see wt_put() */
 		slot_doom(p, i);
 }
 

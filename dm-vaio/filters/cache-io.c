@@ -167,9 +167,10 @@ static void fill_read_endio(struct bio *rd)
 /*
  * Promote block @i (FILLING) by a read of the whole block from below, then
  * a write of it to the cache. The read begins after the slot was hashed: a
- * write mapped since dooms the slot, and fill_done() does not make a doomed
- * slot valid, so no data older than a write is kept. Called by the pool's
- * worker while the read miss that made the slot is held (not completed):
+ * write mapped since dooms the slot or makes it stale, and fill_done()
+ * makes neither valid, so no data older than a write is kept. Called by
+ * the pool's worker while the bio that made the slot filling (a read miss,
+ * or the last write over a stale block, wt_put()) is held, not completed:
  * its table, so @f and the disk below, are there until vaio_submit_below()
  * took the read (the core then waits for it before a suspend ends).
  */
@@ -952,9 +953,10 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	 * one may land after this one, and the cache would keep this one's
 	 * data while the disk below ends up with the other's. A cached block
 	 * that is valid and has no flag has no write below in flight over it
-	 * (each write below over a hashed block dooms it or copies into it,
-	 * setting SLOT_UPDATING; a block is hashed for a promotion only while
-	 * none is in flight, promote_blocked(); a fill, likewise), so its
+	 * (each write below over a hashed block dooms it, copies into it,
+	 * setting SLOT_UPDATING, or makes it stale; a block is hashed for a
+	 * promotion only while none is in flight, promote_blocked(); a fill,
+	 * likewise), so its
 	 * copy needs no such check: only writes in the rest of the region
 	 * could be in flight.
 	 */

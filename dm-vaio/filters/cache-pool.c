@@ -522,7 +522,7 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct cache_pool *p = pc->p;
 	struct cache_disk *d = NULL;
 	unsigned int i, dirty;
-	u32 k, end;
+	u32 k, end, n, held = CACHE_NONE;
 	int r = 0;
 
 	if (argc != 2 || (strcmp(argv[0], "forget") && strcmp(argv[0], "adopt"))) {
@@ -560,7 +560,10 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 	 * Their entries say clean on the device (meta_set()) before the
 	 * slots are reused: held (inflight) until the commit, so that no
 	 * other disk's data lands in a slot whose entry still names this
-	 * disk's block as dirty.
+	 * disk's block as dirty. The slots held are chained through their
+	 * list links (doomed: on no list), so that only they are let go: a
+	 * slot doomed before, that a promotion's cache write still holds,
+	 * is that write's to let go (fill_done()).
 	 */
 	for (k = 0; k < p->nslots; k = end) {
 		end = min_t(u32, p->nslots, k + 4096);
@@ -575,19 +578,21 @@ static int pool_message(struct dm_target *ti, unsigned int argc, char **argv,
 				meta_set(p, k, false);
 			s->inflight++;
 			slot_doom(p, k);
+			s->next = held;
+			held = k;
 		}
 		spin_unlock_irq(&p->lock);
 		cond_resched();
 	}
 	if (meta_commit(p))
 		r = -EIO;
-	for (k = 0; k < p->nslots; k = end) {
-		end = min_t(u32, p->nslots, k + 4096);
+	while (held != CACHE_NONE) {
 		spin_lock_irq(&p->lock);
-		for (; k < end; k++)
-			if (p->slots[k].disk == d->idx &&
-			    p->slots[k].state == SLOT_DOOMED)
-				slot_put(p, k);
+		for (n = 0; held != CACHE_NONE && n < 4096; n++) {
+			k = held;
+			held = p->slots[k].next;
+			slot_put(p, k);
+		}
 		spin_unlock_irq(&p->lock);
 		cond_resched();
 	}
