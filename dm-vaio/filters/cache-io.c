@@ -288,6 +288,8 @@ static enum vaio_verdict defer_range(struct cache_pool *p, struct cache_io *io,
 	lockdep_assert_held(&p->lock);
 	io->slots[0] = CACHE_NONE;
 	io->bio = bio;
+	if (io->kind == IO_WRITE)
+		p->range_writes++;
 	io->next = p->ranges;
 	p->ranges = io;
 	queue_work(p->wq, &p->range_work);
@@ -777,12 +779,14 @@ static enum vaio_verdict cache_wb_write(struct cache_filter *cf,
 	io->old_dirty = 0;
 	spin_lock_irqsave(&p->lock, flags);
 	/*
-	 * A write below over these blocks may be in flight (one waiting for
-	 * its blocks to be written back and dropped, range_work()): this
-	 * write goes below too, so that its blocks stay clean meanwhile.
+	 * A write below over these blocks may be waiting for them to be
+	 * written back and dropped (range_work()): this write goes below
+	 * too, so that its blocks stay clean meanwhile. Only while such a
+	 * write waits: any other write below over a block in the index
+	 * dropped it, and one that took a block since is the later write.
 	 */
-	if (write_below_inflight(p, d, first) ||
-	    write_below_inflight(p, d, first + nr - 1))
+	if (p->range_writes && (write_below_inflight(p, d, first) ||
+				write_below_inflight(p, d, first + nr - 1)))
 		goto undo;
 	for (n = 0, b = first; n < nr; n++, b++) {
 		whole = block_whole(p, b, start, end);

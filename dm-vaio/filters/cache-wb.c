@@ -563,6 +563,16 @@ static bool drop_range(struct cache_pool *p, struct cache_disk *d, u64 first,
 	return clean;
 }
 
+/* A write of p->ranges leaves it (cache_wb_write() looks at the count). */
+static void range_done(struct cache_pool *p, struct cache_io *io)
+{
+	if (io->kind != IO_WRITE)
+		return;
+	spin_lock_irq(&p->lock);
+	p->range_writes--;
+	spin_unlock_irq(&p->lock);
+}
+
 /*
  * Bios whose blocks the worker handles first: dirty ones are written back
  * (the disk below must have them before a read of it, or a write of part
@@ -600,6 +610,7 @@ void range_work(struct work_struct *work)
 		if (r) {
 			DMERR_LIMIT("disk %s: I/O on blocks that cannot be written back fails",
 				    io->d->id);
+			range_done(p, io);
 			bio->bi_status = BLK_STS_IOERR;
 			vaio_bio_continue(bio, VAIO_FAIL);
 			continue;
@@ -617,6 +628,7 @@ void range_work(struct work_struct *work)
 			busy = io;
 			continue;
 		}
+		range_done(p, io);
 		vaio_bio_continue(bio, VAIO_PASS);
 	}
 	if (!busy)

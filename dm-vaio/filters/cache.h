@@ -237,6 +237,7 @@ struct cache_pool {
 	struct cache_io *fill_reads;	/* read misses whose blocks to read */
 	struct bio_list retries;	/* reads to send to the disk below */
 	struct cache_io *ranges;	/* bios whose blocks to drop first */
+	u32 range_writes;		/* writes among them */
 
 	struct cache_io *flush_ios;	/* empty flushes: one commit a batch */
 
