@@ -23,21 +23,18 @@ static void fill_read_start(struct cache_pool *p, struct vaio_filter *f,
 void pool_work(struct work_struct *work)
 {
 	struct cache_pool *p = container_of(work, struct cache_pool, work);
-	struct cache_io *io, *reads, *flushes;
+	struct cache_io *io, *reads;
 	struct bio_list fills, retries;
 	unsigned long mask;
 	unsigned int n;
 	struct bio *bio;
-	int r;
 
 	spin_lock_irq(&p->lock);
 	fills = p->fills;
 	retries = p->retries;
-	flushes = p->flush_ios;
 	reads = p->fill_reads;
 	bio_list_init(&p->fills);
 	bio_list_init(&p->retries);
-	p->flush_ios = NULL;
 	p->fill_reads = NULL;
 	spin_unlock_irq(&p->lock);
 
@@ -53,26 +50,51 @@ void pool_work(struct work_struct *work)
 	}
 	while ((bio = bio_list_pop(&retries)))
 		submit_bio_noacct(bio);
-	if (flushes) {
-		/*
-		 * Write-back writes acknowledged before them: their data and
-		 * entries on the cache device (a failed commit failed the
-		 * pool). The flushes went below from cache_map(); the last
-		 * of the two halves completes each (cache_end_io()). The
-		 * vaio core set bi_status to the error below before it
-		 * called ->end_io().
-		 */
-		r = meta_commit_flush(p);
-		while ((io = flushes)) {
-			flushes = io->next;
-			io->cache_status = r ? BLK_STS_IOERR : BLK_STS_OK;
-			if (atomic_dec_and_test(&io->pending)) {
-				bio = io->bio;
-				if (!bio->bi_status)
-					bio->bi_status = io->cache_status;
-				vaio_bio_end_continue(bio);
-			}
+}
+
+/*
+ * Empty flushes (p->flush_ios): one commit a batch. A work item of its
+ * own, so that a commit does not hold up promotions and the writes held
+ * for a refill (pool_work()).
+ */
+void pool_flush_work(struct work_struct *work)
+{
+	struct cache_pool *p = container_of(work, struct cache_pool,
+					    flush_work);
+	struct cache_io *io, *flushes;
+	struct bio *bio;
+	int r;
+
+	spin_lock_irq(&p->lock);
+	flushes = p->flush_ios;
+	p->flush_ios = NULL;
+	spin_unlock_irq(&p->lock);
+	if (!flushes)
+		return;
+	/*
+	 * Write-back writes acknowledged before them: their data and entries
+	 * on the cache device (a failed commit failed the pool). The flushes
+	 * went below from cache_map(); the last of the two halves completes
+	 * each (cache_end_io()). The vaio core set bi_status to the error
+	 * below before it called ->end_io().
+	 */
+	r = meta_commit_flush(p);
+	while ((io = flushes)) {
+		flushes = io->next;
+		io->cache_status = r ? BLK_STS_IOERR : BLK_STS_OK;
+		if (!atomic_dec_and_test(&io->pending))
+			continue;
+		bio = io->bio;
+		if (io->flush_local) {
+			/* Held in ->map(): its ->end_io() has nothing to do. */
+			io->kind = IO_NONE;
+			bio->bi_status = io->cache_status;
+			vaio_bio_continue(bio, r ? VAIO_FAIL : VAIO_DONE);
+			continue;
 		}
+		if (!bio->bi_status)
+			bio->bi_status = io->cache_status;
+		vaio_bio_end_continue(bio);
 	}
 }
 
@@ -1076,8 +1098,12 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 		/*
 		 * A flush: the cache may hold writes it must make durable.
 		 * It goes below at once; it completes once the commit too
-		 * is done (pool_work(), cache_end_io()), as dm-writecache's
-		 * two flush bios.
+		 * is done (pool_flush_work(), cache_end_io()), as
+		 * dm-writecache's two flush bios. In writeback mode, the
+		 * commit alone when no write of this table ended below since
+		 * a flush below that succeeded was sent: the disk below then
+		 * holds nothing a flush would make durable (write-back
+		 * flushes below itself before it marks blocks clean).
 		 */
 		if (!(bio->bi_opf & REQ_PREFLUSH) ||
 		    (cf->mode != CACHE_WRITEBACK && !READ_ONCE(d->dirty)))
@@ -1085,13 +1111,16 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 		io->kind = IO_FLUSH;
 		io->bio = bio;
 		io->cache_status = BLK_STS_OK;
-		atomic_set(&io->pending, 2);
+		io->gen = atomic64_read(&cf->below_done);
+		io->flush_local = cf->mode == CACHE_WRITEBACK &&
+				  io->gen == atomic64_read(&cf->below_flushed);
+		atomic_set(&io->pending, io->flush_local ? 1 : 2);
 		spin_lock_irqsave(&p->lock, flags);
 		io->next = p->flush_ios;
 		p->flush_ios = io;
 		spin_unlock_irqrestore(&p->lock, flags);
-		queue_work(p->wq, &p->work);
-		return VAIO_PASS;
+		queue_work(p->wq, &p->flush_work);
+		return io->flush_local ? VAIO_DEFER : VAIO_PASS;
 	}
 
 	switch (bio_op(bio)) {
@@ -1249,6 +1278,7 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 		return VAIO_END_DONE;
 
 	case IO_WRITE:
+		atomic64_inc(&cf->below_done);
 		spin_lock_irqsave(&p->lock, flags);
 		if (io->nr_regions == 3) {
 			io->d->big_writes--;
@@ -1272,7 +1302,15 @@ enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 		return VAIO_END_DEFER;
 
 	case IO_FLUSH:
-		/* Done below; the commit done too (pool_work())? */
+		/* Done below; the commit done too (pool_flush_work())? */
+		if (!*error) {
+			s64 old = atomic64_read(&cf->below_flushed);
+
+			while (old < (s64)io->gen &&
+			       !atomic64_try_cmpxchg(&cf->below_flushed, &old,
+						     io->gen))
+				;
+		}
 		if (!atomic_dec_and_test(&io->pending))
 			return VAIO_END_DEFER;
 		if (!*error)

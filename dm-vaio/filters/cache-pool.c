@@ -182,6 +182,7 @@ static struct cache_pool *pool_create(struct dm_target *ti, dev_t cdev,
 	mutex_init(&p->commit_lock);
 	mutex_init(&p->wb_lock);
 	INIT_WORK(&p->work, pool_work);
+	INIT_WORK(&p->flush_work, pool_flush_work);
 	INIT_DELAYED_WORK(&p->commit_work, commit_work);
 	INIT_WORK(&p->range_work, range_work);
 	INIT_DELAYED_WORK(&p->wb_work, wb_work);

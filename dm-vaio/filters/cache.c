@@ -120,6 +120,8 @@ static int cache_ctr(struct vaio_filter *f, unsigned int argc, char **argv,
 	 * writeback later would not reach it.
 	 */
 	f->needs_flush = true;
+	/* Writes may have ended below before this table: flush them. */
+	atomic64_set(&cf->below_done, 1);
 	cf->dirty_high = high;
 	cf->dirty_low = low;
 	cf->rate_kib = rate;

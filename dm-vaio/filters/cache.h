@@ -279,6 +279,7 @@ struct cache_pool {
 	struct bio_set bs;
 	struct workqueue_struct *wq;
 	struct work_struct work;
+	struct work_struct flush_work;	/* flush_ios: pool_flush_work() */
 };
 
 /* Used by several files of the filter. */
@@ -375,8 +376,10 @@ struct cache_io {
 	u8 nr_regions;			/* 0..2; 3: a big write */
 	u8 fill;			/* IO_WRITE: slots[0] is a promotion */
 	u8 stale;			/* IO_WRITE: slots[0] stale, no copy */
+	u8 flush_local;			/* IO_FLUSH: the commit only, not below */
 	struct cache_io *next;		/* pool->ranges, commit_wait, flush_ios */
-	u64 gen;			/* write-back: the commit it waits for */
+	u64 gen;			/* write-back: the commit it waits for;
+					 * IO_FLUSH: below_done when sent */
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
 	u32 old_dirty;			/* write-back: BIT(n): slots[n] was */
 	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
@@ -418,6 +421,13 @@ struct cache_filter {
 	sector_t seq_sectors;		/* 0: no sequential bypass */
 	struct cache_stream streams[CACHE_STREAMS];	/* pool->lock */
 	u64 seq_clock;
+	/*
+	 * Writes of this table that ended below (cache_end_io()), and their
+	 * count when the last flush below that succeeded was sent: in
+	 * writeback mode a flush goes below only if one ended since.
+	 */
+	atomic64_t below_done;
+	atomic64_t below_flushed;
 };
 
 /* cache.c */
@@ -496,6 +506,7 @@ int pool_recover(struct cache_pool *p, struct page *sbp, char **error);
 
 /* cache-io.c */
 void pool_work(struct work_struct *work);
+void pool_flush_work(struct work_struct *work);
 enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data);
 enum vaio_end_verdict cache_end_io(struct vaio_filter *f, struct bio *bio,
 				   void *data, blk_status_t *error);
