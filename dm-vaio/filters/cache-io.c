@@ -73,10 +73,11 @@ void pool_flush_work(struct work_struct *work)
 		return;
 	/*
 	 * Write-back writes acknowledged before them: their data and entries
-	 * on the cache device (a failed commit failed the pool). The flushes
-	 * went below from cache_map(); the last of the two halves completes
-	 * each (cache_end_io()). The vaio core set bi_status to the error
-	 * below before it called ->end_io().
+	 * on the cache device (a failed commit failed the pool). A flush that
+	 * went below from cache_map() completes when both halves did, the
+	 * last of them completing it (cache_end_io(): the vaio core set
+	 * bi_status to the error below before it called ->end_io()); one
+	 * held there (flush_local), here.
 	 */
 	r = meta_commit_flush(p);
 	while ((io = flushes)) {
@@ -735,7 +736,7 @@ static void wb_write_endio(struct bio *clone)
 		/*
 		 * The disk has a volatile write cache (the filter's
 		 * needs_flush): the entry must be durable by the next flush
-		 * (pool_work() commits), or now for FUA.
+		 * (pool_flush_work() commits), or now for FUA.
 		 */
 		if (!fua) {
 			lazy = true;
@@ -1115,12 +1116,14 @@ enum vaio_verdict cache_map(struct vaio_filter *f, struct bio *bio, void *data)
 		io->flush_local = cf->mode == CACHE_WRITEBACK &&
 				  io->gen == atomic64_read(&cf->below_flushed);
 		atomic_set(&io->pending, io->flush_local ? 1 : 2);
+		/* Once published, a held flush may complete at once. */
+		v = io->flush_local ? VAIO_DEFER : VAIO_PASS;
 		spin_lock_irqsave(&p->lock, flags);
 		io->next = p->flush_ios;
 		p->flush_ios = io;
 		spin_unlock_irqrestore(&p->lock, flags);
 		queue_work(p->wq, &p->flush_work);
-		return io->flush_local ? VAIO_DEFER : VAIO_PASS;
+		return v;
 	}
 
 	switch (bio_op(bio)) {

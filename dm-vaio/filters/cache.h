@@ -378,14 +378,15 @@ struct cache_io {
 	u8 stale;			/* IO_WRITE: slots[0] stale, no copy */
 	u8 flush_local;			/* IO_FLUSH: the commit only, not below */
 	struct cache_io *next;		/* pool->ranges, commit_wait, flush_ios */
-	u64 gen;			/* write-back: the commit it waits for;
-					 * IO_FLUSH: below_done when sent */
+	/* Write-back: the commit it waits for; IO_FLUSH: below_done then. */
+	u64 gen;
 	u32 new_slots;			/* write-back: IO_NEW_SLOT() */
 	u32 old_dirty;			/* write-back: BIT(n): slots[n] was */
 	u32 mem_fill;			/* read hit: BIT(n): slots[n]'s copy */
 	u32 fill_read;			/* read miss: BIT(n): slots[n] read whole */
 	struct vaio_filter *f;		/* read miss with fill_read, write */
-	atomic_t pending;		/* IO_WRITE with a copy, IO_FLUSH: 2 */
+	/* IO_WRITE with a copy, IO_FLUSH: 2 (one flush_local: 1) */
+	atomic_t pending;
 	blk_status_t below_status;
 	blk_status_t cache_status;
 	struct cache_disk *d;
