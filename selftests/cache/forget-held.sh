@@ -25,7 +25,8 @@ trap cleanup EXIT
 X=5
 Y=7
 Z=3
-W=$(slow 4000)
+W=4000
+[ "${VAIO_DEBUG:-0}" = 1 ] && W=8000
 ktap_check "cache device" dm_create cdev "0 $csize linear /dev/ram0 0"
 ktap_check "pool" dm_create fast "0 8 vaio-cache-pool /dev/mapper/cdev format"
 ds=$(od -An -tu8 -j32 -N8 /dev/mapper/cdev | tr -d ' ')
