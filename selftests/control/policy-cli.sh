@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="vaioctl policies and disks: create, show, assign; every kind of bad input gets a one-line error and changes nothing"
 TIMEOUT=300
+CHECK=full	# vaioctl policy parsing (43 s; control/assign-live switches policies under fio verify): make check-full; make check took 1948 s here on 2026-12-07
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="a table load that races another command of the device (dm orders neither): a crypt table loaded while a plain vaio or a dm-linear table is made live on a new device, or while a table it may not replace is made live, is refused at its resume, never attached over plaintext; after such a failed resume no table without crypt may follow, and re-creating the device brings the data back; a two-target table whose other target (a snapshot handover) refused the resume resumes once it lets it; after dm-linear took a crypt disk's place, no vaio table without crypt may follow either"
 TIMEOUT=180
+CHECK=full	# module and table load races, not a data path (66 s): make check-full; make check took 1948 s here on 2026-12-07
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/crypt.sh"

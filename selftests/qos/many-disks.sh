@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="qos filter, 64 disks in one domain on a device of bounded capacity (varied shares, reservations, limits): fio verify on all at once, every status readable, the domain congested with up to 64 disks active, a reload of all 64 with new numbers under fio verify, all removed cleanly"
 TIMEOUT=180
+CHECK=full	# QoS over many disks (50 s; qos/shares and qos/limit stay): make check-full; make check took 1948 s here on 2026-12-07
 DEBUG_LANE=no	# the device must be what congests the domain: the debug kernel, at about 500 IOPS, is slower (there: 24 disks active at most, never congested, 499 s; no detector report)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
