@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="write-through, 4 KiB and 32 KiB blocks: two writes of a cached block in flight at once (held below by dm-delay) leave it stale, not dropped; after the last one it is read again from below and cached, and reads back as the disk below has it; a write during that read makes it stale again and it is read once more after that write"
 TIMEOUT=300
-DEBUG_LANE=ci
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"
