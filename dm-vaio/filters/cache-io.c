@@ -924,13 +924,13 @@ static bool wt_put(struct cache_pool *p, struct cache_io *io, bool ok)
  * caller. Without a clone the block is dropped: the write goes below only.
  */
 static void wt_copy_start(struct cache_pool *p, struct cache_io *io,
-			  struct bio *bio, gfp_t gfp)
+			  struct bio *bio)
 {
 	u32 slot = io->slots[0];
 	struct bio *clone;
 	unsigned long flags;
 
-	clone = bio_alloc_clone(p->cdev, bio, gfp, &p->bs);
+	clone = bio_alloc_clone(p->cdev, bio, GFP_NOWAIT, &p->bs);
 	if (!clone) {
 		spin_lock_irqsave(&p->lock, flags);
 		if (io->fill)
@@ -983,9 +983,8 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	 * (each write below over a hashed block dooms it, copies into it,
 	 * setting SLOT_UPDATING, or makes it stale; a block is hashed for a
 	 * promotion only while none is in flight, promote_blocked(); a fill,
-	 * likewise), so its
-	 * copy needs no such check: only writes in the rest of the region
-	 * could be in flight.
+	 * likewise), so its copy needs no such check: only writes in the rest
+	 * of the region could be in flight.
 	 */
 	fill = copy && !write_below_inflight(p, d, first);
 	region_get(p, d, io, first, last);
@@ -1065,7 +1064,7 @@ static enum vaio_verdict cache_map_write(struct cache_filter *cf,
 	io->slots[0] = slot;
 	io->bio = bio;
 	if (slot != CACHE_NONE && !io->stale)
-		wt_copy_start(p, io, bio, GFP_NOWAIT);
+		wt_copy_start(p, io, bio);
 	return VAIO_PASS;
 }
 
