@@ -54,7 +54,7 @@ ktap_check "disk d1, writearound" dm_create vm2 \
 	"0 $(dev_sectors /dev/ram2) vaio /dev/ram2 8 disk_id d1 filter cache fail_closed 2 pool=fast mode=writearound"
 dd if=/dev/mapper/vm2 of=/dev/null bs=4k skip=$Y count=1 iflag=direct 2>/dev/null
 # d0's cache write ends first (held since before), d1's is still held.
-held_one() { [ "$(dmsetup status cdev | awk '$3 == "delay" { print $5 }')" = 1 ]; }
+held_one() { [ "$(delay_held cdev)" = 1 ]; }
 ktap_check "d0's cache write ended, d1's still held" wait_until $((W / 50 + 50)) held_one
 ktap_eq "d1's block $Y reads as its disk below has it" \
 	"$(dd if=/dev/mapper/vm2 bs=4k skip=$Y count=1 iflag=direct 2>/dev/null | md5sum)" \

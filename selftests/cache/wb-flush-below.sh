@@ -29,7 +29,7 @@ ktap_check "disk, writeback" dm_create vm \
 	"0 $size vaio /dev/mapper/below 8 disk_id d0 filter cache fail_closed 2 pool=fast mode=writeback"
 head -c 262144 /dev/urandom >/tmp/big
 
-held_flushes() { [ "$(dmsetup status below | awk '$3 == "delay" { print $6 }')" -gt 0 ] 2>/dev/null; }
+held_flushes() { [ "$(delay_held below flushes)" -gt 0 ] 2>/dev/null; }
 # fsync_write NAME SEEK BS COUNT: a write of /tmp/big's first COUNT x BS
 # bytes at byte SEEK x BS, then an fsync; "below" if a flush was seen
 # held below while it ran, else "local"; its dd's status after it.

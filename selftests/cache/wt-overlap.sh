@@ -32,7 +32,18 @@ delays() { echo "0 $size delay /dev/ram1 0 $1 /dev/ram1 0 $2"; }
 vm_sum() { dd if=/dev/mapper/vm bs="$1" skip=$X count=1 iflag=direct 2>/dev/null | md5sum; }
 below_sum() { dd if=/dev/ram1 bs="$1" skip=$X count=1 iflag=direct 2>/dev/null | md5sum; }
 # held_writes N: slow holds N writes.
-held_writes() { [ "$(dmsetup status slow | awk '$3 == "delay" { print $5 }')" = "$1" ]; }
+held_writes() { [ "$(delay_held slow)" = "$1" ]; }
+# hit_as_below WHAT SEEK FILE: block X reads from the cache (a hit) as
+# the disk below has it, and its 4 KiB at SEEK (of 4 KiB) is FILE's (WHAT).
+hit_as_below() {
+	local h
+	h=$(get read_hits)
+	ktap_eq "$k KiB: a read of the block is a hit, and the data is the disk below's" \
+		"$(vm_sum "$BS") $(($(get read_hits) - h))" "$(below_sum "$BS") 1"
+	ktap_eq "$k KiB: ... with $1" \
+		"$(dd if=/dev/mapper/vm bs=4k skip="$2" count=1 iflag=direct 2>/dev/null | md5sum)" \
+		"$(md5sum <"$3")"
+}
 promoted_to() { [ "$(get promotions)" = "$1" ]; }
 
 for BS in 4096 32768; do
@@ -70,12 +81,7 @@ for BS in 4096 32768; do
 		wait_until 50 promoted_to $((p + 1))
 	p=$((p + 1))
 	ktap_eq "$k KiB: the block was not dropped" "$(get invalidations)" "$inv"
-	h=$(get read_hits)
-	ktap_eq "$k KiB: a read of it is a hit, and the data is the disk below's" \
-		"$(vm_sum "$BS") $(($(get read_hits) - h))" "$(below_sum "$BS") 1"
-	want=$(md5sum </tmp/w2)
-	ktap_eq "$k KiB: ... with the second write's data" \
-		"$(dd if=/dev/mapper/vm bs=4k skip=$second count=1 iflag=direct 2>/dev/null | md5sum)" "$want"
+	hit_as_below "the second write's data" $second /tmp/w2
 
 	# Again, with the refill's read held below too: a write sent while it
 	# is held makes the block stale again; the refill's data is dropped,
@@ -96,12 +102,7 @@ for BS in 4096 32768; do
 		wait_until $((R / 50 + 50)) promoted_to $((p + 1))
 	ktap_eq "$k KiB: still not dropped" "$(get invalidations)" "$inv"
 	vaio_reload slow "$(delays 0 0)"
-	h=$(get read_hits)
-	ktap_eq "$k KiB: a hit, with the disk below's data" \
-		"$(vm_sum "$BS") $(($(get read_hits) - h))" "$(below_sum "$BS") 1"
-	want=$(md5sum </tmp/w5)
-	ktap_eq "$k KiB: ... with the last write's data" \
-		"$(dd if=/dev/mapper/vm bs=4k skip=$first count=1 iflag=direct 2>/dev/null | md5sum)" "$want"
+	hit_as_below "the last write's data" $first /tmp/w5
 	cleanup
 	dd if=/dev/zero of=/dev/ram0 bs=1M count=1 oflag=direct 2>/dev/null
 done

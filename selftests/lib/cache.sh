@@ -45,13 +45,19 @@ mixed() {
 		fio_json_ok
 }
 
-# delay_holds DEV: true once the dm-delay target in DEV's table holds a
-# write (the fifth word of its status: the reads, writes and flushes it
-# holds), within 5 s.
+# delay_held DEV [writes|flushes]: how many writes (or flushes) the
+# dm-delay target in DEV's table holds (its status: the reads, writes and
+# flushes it holds).
+delay_held() {
+	dmsetup status "$1" | awk -v w="${2:-writes}" \
+		'$3 == "delay" { print w == "flushes" ? $6 : $5 }'
+}
+
+# delay_holds DEV: true once DEV's dm-delay holds a write, within 5 s.
 delay_holds() {
 	local _
 	for _ in $(seq 1 100); do
-		[ "$(dmsetup status "$1" | awk '$3 == "delay" { print $5 }')" -gt 0 ] 2>/dev/null &&
+		[ "$(delay_held "$1")" -gt 0 ] 2>/dev/null &&
 			return 0
 		sleep 0.05
 	done
