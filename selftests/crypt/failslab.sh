@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="crypt filter's write path under failed allocations (failslab, fail_page_alloc): of the writer and of the filter's workers, with a suspend: every acknowledged write reads back, the filter fails no bio, no oops"
 TIMEOUT=300
+BATCH=no             # fault injection's knobs outlive the test
 KCONFIG="CONFIG_FAILSLAB CONFIG_FAIL_PAGE_ALLOC CONFIG_FAULT_INJECTION_DEBUG_FS"
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"

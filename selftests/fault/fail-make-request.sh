@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="the device under vaio fails I/O (fail_make_request): clean errors up through the filters, recovery after"
 TIMEOUT=300
+BATCH=no             # fault injection's knobs outlive the test
 DEBUG_LANE=ci
 KCONFIG="CONFIG_FAIL_MAKE_REQUEST CONFIG_FAULT_INJECTION_DEBUG_FS"
 . "$(dirname "$0")/../lib/ktap.sh"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="failed allocations during table load, filter attach and I/O: clean errors, nothing left behind"
 TIMEOUT=300
+BATCH=no             # fault injection's knobs outlive the test
 DEBUG_LANE=ci
 KCONFIG="CONFIG_FAILSLAB CONFIG_FAULT_INJECTION_DEBUG_FS"
 . "$(dirname "$0")/../lib/ktap.sh"
