@@ -130,7 +130,7 @@ check-debug: deps
 check-debug-run: userspace
 	@tools/debug-kernel/check.sh --lane ci $(if $(T),'$(T)')
 
-# The reconfiguration torture test at length (make check runs 3 schedules):
+# The reconfiguration torture test at length (make check runs 2 schedules):
 # SCHEDULES per guest (up to 40 s each), two guests with seeds SEED and
 # SEED+1000000. make torture-power: its power-cut half, ROUNDS rounds (up
 # to 90 s each) in one pair of guests from SEED.

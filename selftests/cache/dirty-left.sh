@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="dirty blocks a write-back cache leaves behind: a fail_open cache that inherits them fails closed, not open; the writeback message never puts them on another disk below; a cache does not join a disk that ran without it holding them, until the admin forgets them"
 TIMEOUT=180
-DEBUG_LANE=ci
+DEBUG_LANE=full          # make check-debug-full only (CI's debug budget, testing.rst)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"

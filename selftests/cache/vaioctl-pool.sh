@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="vaioctl cache pool create/list/show/remove, policies with a cache component, stats --sort cache_hits, apply after a reboot brings the pool back first, a pool on two devices, its blocks at their places when taken again with another block size than 4 KiB, a memory tier, bad input refused"
 TIMEOUT=500
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/cache.sh"

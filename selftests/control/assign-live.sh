@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="assign, unassign, reassign and edit-and-reapply policies while fio verify runs on two disks: no error, no mismatch; dmsetup table, vaioctl and the filters' counters agree"
 TIMEOUT=500
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 

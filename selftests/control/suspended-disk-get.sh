@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="a suspended disk resumes while DISK_GET dumps loop under memory pressure; its lock is held noio"
 TIMEOUT=400
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="a filter's own devices show in dmsetup deps and the sysfs holders lsblk reads; no device serves two vaio disks or two purposes; a filter's need for stable pages reaches the disk"
 TIMEOUT=120
-DEBUG_LANE=ci
+DEBUG_LANE=full          # make check-debug-full only (CI's debug budget, testing.rst)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="vaioctl crypt and LUKS2: a cryptsetup luksFormat disk read through vaioctl crypt open and a vaio disk, and a vaioctl crypt format disk read through cryptsetup open, with 512 and 4096-byte sectors; wrong passphrases, used devices, signatures, other ciphers refused; close refused under a disk, then removes key and device; add-key and remove-key; a luks2-keyring token opens; the volume key never printed"
 TIMEOUT=300
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/crypt.sh"

@@ -3,6 +3,7 @@
 DESCRIPTION="tests batched in one guest (vaio-test --batch): each gets a guest as boot left it, its own verdict (exit status, kernel warning), and one that holds a device or panics ends the batch, the rest not counted as run"
 HOST=1
 TIMEOUT=400
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 # Runs on the host: batches of planted scripts (tools/vm/testdata/batch-*).
 . "$(dirname "$0")/../lib/ktap.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 DESCRIPTION="qos filter domains: two disks whose reads hang at once (one each, held 30 s) do not stall a third disk of their congested domain; a stalled disk whose other bios complete (its writes, not held) keeps its hung reads out of the window; data verified"
 TIMEOUT=180
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 DEBUG_LANE=no	# rates of the cloud kernel, as domain-stall
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"

@@ -3,6 +3,7 @@
 DESCRIPTION="a cache below replication: the primary's resync reads through a write-back cache (its dirty blocks reach the replica); a secondary may have no filter below replication (demote, table load refused); the failover and failback with the cache taken off first read the new data"
 TOPOLOGY=2host
 TIMEOUT=600
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"

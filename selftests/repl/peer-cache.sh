@@ -3,6 +3,7 @@
 DESCRIPTION="sync: the replica answers writes from its volatile cache and the primary keeps them until the replica flushed; a power cut of the replica's cache loses answered writes, which the primary resyncs: both disks equal"
 TOPOLOGY=2host
 TIMEOUT=400
+CHECK=full                 # make check's 30 minutes (testing.rst, CI and its budget)
 . "$(dirname "$0")/../lib/ktap.sh"
 . "$(dirname "$0")/../lib/vaio.sh"
 . "$(dirname "$0")/../lib/repl.sh"
