@@ -9,6 +9,7 @@ grep -q ' /mnt/batch ' /proc/mounts && bad="$bad mount"
 [ -e /vaio/batch-left.state ] && bad="$bad workdir-file"
 grep -q '^null_blk ' /proc/modules && bad="$bad null_blk-loaded"
 dmesg | grep -q batch_planted_message && bad="$bad kernel-log"
+# shellcheck disable=SC2009 # the guest's busybox has no pgrep
 ps | grep -q '[s]leep 1000' && bad="$bad process"
 # The parameter of a module loaded again is the new one.
 modprobe brd rd_nr=1 rd_size=4096 || bad="$bad modprobe"
